@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian 12 machine and builds it.
+# Safe to run again: each step is skipped when already done.
+#   scripts/setup.sh            release build in build/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages, pinned to the versions we test with. When a security update
+# has replaced a pinned version in the archive, the current one is taken instead.
+APT_PACKAGES=(
+  "pkg-config=1.8.1-1"            # finds the libraries below
+  "cmake=3.25.1-1" "ninja-build=1.11.1-2~deb12u1" "gcc"
+  "libyaml-dev=0.2.5-1"           # YAML parsing of resources
+  "libjansson-dev=2.14-2"         # JSON trees, the in-memory form of resources and Envoy config
+  "libuv1-dev=1.44.2-1+deb12u1"   # event loop, timers, file watching, child processes
+  "libnghttp2-dev"                # HTTP/2 for the gRPC (xDS) server
+  "libssl-dev"                    # TLS, certificates, hashes
+  "libcurl4-openssl-dev"          # HTTP client for the Kubernetes API
+  "clang=1:14.0-55.7~deb12u1"     # libFuzzer for the fuzz targets
+  "clang-format=1:14.0-55.7~deb12u1"
+  "python3-venv"
+)
+
+need_apt=0
+for spec in "${APT_PACKAGES[@]}"; do
+  pkg=${spec%%=*}
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt=1
+done
+if [ "$need_apt" = 1 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT_PACKAGES[@]}"; then
+    echo "setup: a pinned version is no longer in the archive; installing current versions" >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT_PACKAGES[@]%%=*}"
+  fi
+fi
+
+# Python virtualenv: test tools, the conformance scorer's YAML, a real Envoy,
+# and the Envoy API descriptors the protobuf codec is generated from.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import yaml, pytest" 2>/dev/null ||
+   ! cmp -s requirements.txt .venv/.requirements 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  cp requirements.txt .venv/.requirements
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
+cmake --build build

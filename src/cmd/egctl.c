@@ -1,0 +1,188 @@
+/* egctl: the command-line tool. Argument parsing and wiring only. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/resources.h"
+#include "cmd/output.h"
+#include "cmd/output_translate.h"
+#include "gatewayapi/translator.h"
+
+#define EGCTL_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fputs("usage: egctl x translate --from gateway-api --to gateway-api[,xds,ir] [-t all]\n"
+          "                         [-o yaml|json] -f FILE|-\n"
+          "       egctl version\n"
+          "\n"
+          "x translate   translate Gateway API and Envoy Gateway resources and print\n"
+          "              each one with its computed status (--to gateway-api)\n"
+          "  --from      input format: gateway-api (the only one)\n"
+          "  --to        what to print: gateway-api (statuses)\n"
+          "  -t, --type  xDS resource type: all, bootstrap, listener, route, cluster,\n"
+          "              endpoint (for --to xds)\n"
+          "  -o, --output yaml (default) or json\n"
+          "  -f, --file  the input, a multi-document YAML or JSON file; - reads stdin.\n"
+          "              An EnvoyGateway document in it sets the static configuration.\n",
+          out);
+}
+
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        abort();
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (!buf)
+                abort();
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+typedef struct translate_opts {
+    const char *from, *to, *type, *output, *file;
+} translate_opts;
+
+static bool list_has(const char *list, const char *word)
+{
+    size_t wl = strlen(word);
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == wl && strncmp(p, word, wl) == 0)
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+static int cmd_translate(const translate_opts *o)
+{
+    if (!o->file) {
+        fputs("egctl: x translate needs -f FILE (or -f - for stdin)\n", stderr);
+        return 2;
+    }
+    if (strcmp(o->from, "gateway-api") != 0) {
+        fprintf(stderr, "egctl: --from %s is not supported; use gateway-api\n", o->from);
+        return 2;
+    }
+    if (strcmp(o->output, "yaml") != 0 && strcmp(o->output, "json") != 0) {
+        fprintf(stderr, "egctl: -o %s is not supported; use yaml or json\n", o->output);
+        return 2;
+    }
+    if (!list_has(o->to, "gateway-api")) {
+        fprintf(stderr, "egctl: --to %s is not supported yet; use gateway-api\n", o->to);
+        return 2;
+    }
+    FILE *f = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
+    if (!f) {
+        fprintf(stderr, "egctl: cannot open %s: %s\n", o->file, strerror(errno));
+        return 1;
+    }
+    size_t len = 0;
+    char *text = read_all(f, &len);
+    if (f != stdin)
+        fclose(f);
+    if (!text) {
+        fprintf(stderr, "egctl: cannot read %s\n", o->file);
+        return 1;
+    }
+    const char *source = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
+    api_resources *r = api_resources_new();
+    diag_list diags = {0};
+    int failed = api_resources_load(r, text, len, source, &diags);
+    free(text);
+    diag_print(&diags, stderr);
+    int rc = 0;
+    if (failed != 0) {
+        fprintf(stderr, "egctl: %s: input rejected, nothing translated\n", source);
+        rc = 1;
+    } else {
+        gw_result *res = gw_translate(r);
+        json_t *out = output_gateway_api(r, res);
+        int w = strcmp(o->output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out);
+        if (w != 0 || fflush(stdout) != 0) {
+            fputs("egctl: cannot write the output\n", stderr);
+            rc = 1;
+        }
+        json_decref(out);
+        gw_result_free(res);
+    }
+    diag_list_clear(&diags);
+    api_resources_free(r);
+    return rc;
+}
+
+/* Takes the value of an option given as "--name value" or "--name=value". */
+static const char *option_value(int argc, char **argv, int *i, const char *shortname,
+                                const char *longname)
+{
+    const char *a = argv[*i];
+    size_t ll = strlen(longname);
+    if (strncmp(a, longname, ll) == 0 && a[ll] == '=')
+        return a + ll + 1;
+    if (strcmp(a, longname) == 0 || (shortname && strcmp(a, shortname) == 0)) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "egctl: %s needs a value\n", a);
+            exit(2);
+        }
+        return argv[++*i];
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "version") == 0) {
+        printf("egctl %s (Envoy Gateway in C)\n", EGCTL_VERSION);
+        return 0;
+    }
+    if (argc < 3 || strcmp(argv[1], "x") != 0 || strcmp(argv[2], "translate") != 0) {
+        usage(argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+                  ? stdout
+                  : stderr);
+        return argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? 0
+                                                                                              : 2;
+    }
+    translate_opts o = {.from = "gateway-api", .to = "gateway-api", .type = "all",
+                        .output = "yaml"};
+    for (int i = 3; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--from")))
+            o.from = v;
+        else if ((v = option_value(argc, argv, &i, NULL, "--to")))
+            o.to = v;
+        else if ((v = option_value(argc, argv, &i, "-t", "--type")))
+            o.type = v;
+        else if ((v = option_value(argc, argv, &i, "-o", "--output")))
+            o.output = v;
+        else if ((v = option_value(argc, argv, &i, "-f", "--file")))
+            o.file = v;
+        else {
+            fprintf(stderr, "egctl: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    return cmd_translate(&o);
+}

@@ -1,0 +1,129 @@
+#include "core/arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Blocks are chained; a request larger than a block gets a block of its own. */
+typedef struct block {
+    struct block *next;
+    size_t size, used;
+    max_align_t data[];
+} block;
+
+struct arena {
+    block *head;
+    size_t total;
+};
+
+enum { BLOCK_SIZE = 64 * 1024 };
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        fprintf(stderr, "out of memory allocating %zu bytes\n", n);
+        abort();
+    }
+    return p;
+}
+
+arena *arena_new(void)
+{
+    arena *a = xmalloc(sizeof *a);
+    a->head = NULL;
+    a->total = 0;
+    return a;
+}
+
+void arena_free(arena *a)
+{
+    if (!a)
+        return;
+    for (block *b = a->head, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    free(a);
+}
+
+void *arena_alloc(arena *a, size_t size)
+{
+    const size_t align = sizeof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (size == 0)
+        size = align;
+    block *b = a->head;
+    if (!b || b->size - b->used < size) {
+        size_t cap = size > BLOCK_SIZE / 4 ? size : BLOCK_SIZE;
+        b = xmalloc(sizeof(block) + cap);
+        b->size = cap;
+        b->used = 0;
+        if (size > BLOCK_SIZE / 4 && a->head) {
+            /* keep the partly used head block current */
+            b->next = a->head->next;
+            a->head->next = b;
+        } else {
+            b->next = a->head;
+            a->head = b;
+        }
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += size;
+    a->total += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_strdup(arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *arena_vprintf(arena *a, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        n = 0;
+    char *p = arena_alloc(a, (size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *arena_printf(arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = arena_vprintf(a, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void *arena_grow(arena *a, void *items, size_t elem, size_t n, size_t *cap)
+{
+    if (n < *cap)
+        return items;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    void *p = arena_alloc(a, elem * ncap);
+    if (n)
+        memcpy(p, items, elem * n);
+    *cap = ncap;
+    return p;
+}
+
+size_t arena_used(const arena *a)
+{
+    return a->total;
+}
