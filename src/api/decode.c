@@ -125,8 +125,7 @@ static int decode_value(api_decoder *d, const api_field *f, json_t *v, const cha
         if (json_is_string(v)) {
             *(const char **)slot = json_string_value(v);
         } else if (json_is_integer(v)) {
-            *(const char **)slot =
-                arena_printf(d->arena, "%lld", (long long)json_integer_value(v));
+            *(const char **)slot = arena_printf(d->arena, "%lld", (long long)json_integer_value(v));
         } else {
             wrong_type(d, path, "an integer or a string", v);
             return 1;

@@ -62,8 +62,8 @@ typedef enum api_kind {
 } api_kind;
 
 enum {
-    API_REQUIRED = 1 << 0, /* absence is an error */
-    API_NONEMPTY = 1 << 1, /* strings: "" is an error; lists: [] is an error */
+    API_REQUIRED = 1 << 0,      /* absence is an error */
+    API_NONEMPTY = 1 << 1,      /* strings: "" is an error; lists: [] is an error */
     API_INLINE_OBJECT = 1 << 2, /* API_OBJECT: the member is the struct itself, not a pointer */
 };
 
@@ -73,12 +73,12 @@ typedef struct api_field {
     const char *key;
     api_kind kind;
     size_t offset;
-    size_t count_offset;        /* API_LIST, API_STRINGS, API_MAP */
-    const api_type *type;       /* API_OBJECT, API_LIST */
-    const char *const *values;  /* API_STRING: allowed values, NULL-terminated; NULL = any */
-    const char *def;            /* API_STRING default */
-    int64_t def_int;            /* API_INT default (with API_HAS_DEFAULT) */
-    int64_t min, max;           /* API_INT range (when min < max) */
+    size_t count_offset;       /* API_LIST, API_STRINGS, API_MAP */
+    const api_type *type;      /* API_OBJECT, API_LIST */
+    const char *const *values; /* API_STRING: allowed values, NULL-terminated; NULL = any */
+    const char *def;           /* API_STRING default */
+    int64_t def_int;           /* API_INT default (with API_HAS_DEFAULT) */
+    int64_t min, max;          /* API_INT range (when min < max) */
     unsigned flags;
     bool has_def_int;
 } api_field;
@@ -91,37 +91,58 @@ struct api_type {
 
 /* Field table helpers. T is the C struct, m the member, k the JSON key. Extra
  * designated initialisers (.flags = API_REQUIRED, .def = "Exact", ...) follow. */
-#define API_F_STRING(T, m, k, ...) {.key = k, .kind = API_STRING, .offset = offsetof(T, m), __VA_ARGS__}
-#define API_F_INT(T, m, k, ...) {.key = k, .kind = API_INT, .offset = offsetof(T, m), __VA_ARGS__}
-#define API_F_NUMBER(T, m, k, ...) {.key = k, .kind = API_NUMBER, .offset = offsetof(T, m), __VA_ARGS__}
-#define API_F_BOOL(T, m, k, ...) {.key = k, .kind = API_BOOL, .offset = offsetof(T, m), __VA_ARGS__}
+#define API_F_STRING(T, m, k, ...)                                                                 \
+    {                                                                                              \
+        .key = k, .kind = API_STRING, .offset = offsetof(T, m), __VA_ARGS__                        \
+    }
+#define API_F_INT(T, m, k, ...)                                                                    \
+    {                                                                                              \
+        .key = k, .kind = API_INT, .offset = offsetof(T, m), __VA_ARGS__                           \
+    }
+#define API_F_NUMBER(T, m, k, ...)                                                                 \
+    {                                                                                              \
+        .key = k, .kind = API_NUMBER, .offset = offsetof(T, m), __VA_ARGS__                        \
+    }
+#define API_F_BOOL(T, m, k, ...)                                                                   \
+    {                                                                                              \
+        .key = k, .kind = API_BOOL, .offset = offsetof(T, m), __VA_ARGS__                          \
+    }
 #define API_F_OBJECT(T, m, k, ET, ...)                                                             \
-    {.key = k, .kind = API_OBJECT, .offset = offsetof(T, m), .type = &(ET), __VA_ARGS__}
+    {                                                                                              \
+        .key = k, .kind = API_OBJECT, .offset = offsetof(T, m), .type = &(ET), __VA_ARGS__         \
+    }
 #define API_F_LIST(T, m, k, ET, ...)                                                               \
-    {.key = k,                                                                                     \
-     .kind = API_LIST,                                                                             \
-     .offset = offsetof(T, m),                                                                     \
-     .count_offset = offsetof(T, n_##m),                                                           \
-     .type = &(ET),                                                                                \
-     __VA_ARGS__}
+    {                                                                                              \
+        .key = k, .kind = API_LIST, .offset = offsetof(T, m), .count_offset = offsetof(T, n_##m),  \
+        .type = &(ET), __VA_ARGS__                                                                 \
+    }
 #define API_F_STRINGS(T, m, k, ...)                                                                \
-    {.key = k,                                                                                     \
-     .kind = API_STRINGS,                                                                          \
-     .offset = offsetof(T, m),                                                                     \
-     .count_offset = offsetof(T, n_##m),                                                           \
-     __VA_ARGS__}
+    {                                                                                              \
+        .key = k, .kind = API_STRINGS, .offset = offsetof(T, m),                                   \
+        .count_offset = offsetof(T, n_##m), __VA_ARGS__                                            \
+    }
 #define API_F_MAP(T, m, k, ...)                                                                    \
-    {.key = k,                                                                                     \
-     .kind = API_MAP,                                                                              \
-     .offset = offsetof(T, m),                                                                     \
-     .count_offset = offsetof(T, n_##m),                                                           \
-     __VA_ARGS__}
-#define API_F_JSON(T, m, k, ...) {.key = k, .kind = API_JSON, .offset = offsetof(T, m), __VA_ARGS__}
+    {                                                                                              \
+        .key = k, .kind = API_MAP, .offset = offsetof(T, m), .count_offset = offsetof(T, n_##m),   \
+        __VA_ARGS__                                                                                \
+    }
+#define API_F_JSON(T, m, k, ...)                                                                   \
+    {                                                                                              \
+        .key = k, .kind = API_JSON, .offset = offsetof(T, m), __VA_ARGS__                          \
+    }
 #define API_F_INT_OR_STRING(T, m, k, ...)                                                          \
-    {.key = k, .kind = API_INT_OR_STRING, .offset = offsetof(T, m), __VA_ARGS__}
-#define API_F_END {.key = NULL}
+    {                                                                                              \
+        .key = k, .kind = API_INT_OR_STRING, .offset = offsetof(T, m), __VA_ARGS__                 \
+    }
+#define API_F_END                                                                                  \
+    {                                                                                              \
+        .key = NULL                                                                                \
+    }
 
-#define API_TYPE(T, fields_) {.name = #T, .size = sizeof(T), .fields = (fields_)}
+#define API_TYPE(T, fields_)                                                                       \
+    {                                                                                              \
+        .name = #T, .size = sizeof(T), .fields = (fields_)                                         \
+    }
 
 typedef struct api_decoder {
     arena *arena;

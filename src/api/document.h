@@ -25,10 +25,10 @@ typedef struct api_document_list {
 
 /* Limits that keep hostile input from exhausting memory or stack. */
 enum {
-    API_MAX_DEPTH = 100,      /* nesting of mappings and sequences */
-    API_MAX_ALIASES = 10000,  /* alias references per stream */
+    API_MAX_DEPTH = 100,           /* nesting of mappings and sequences */
+    API_MAX_ALIASES = 10000,       /* alias references per stream */
     API_MAX_ALIAS_NODES = 1000000, /* nodes copied by aliases per stream */
-    API_MAX_INPUT = 256 << 20 /* bytes */
+    API_MAX_INPUT = 256 << 20      /* bytes */
 };
 
 /* Parses `text` (len bytes). `source` names it in diagnostics ("file.yaml").

@@ -1,8 +1,27 @@
 #include "api/envoy_gateway.h"
 
+static const api_field gateway_settings_fields[] = {
+    API_F_STRING(api_eg_gateway_settings, controller_name, "controllerName"),
+    API_F_END,
+};
+static const api_type gateway_settings_type =
+    API_TYPE(api_eg_gateway_settings, gateway_settings_fields);
+
+static const api_field extension_apis_fields[] = {
+    API_F_BOOL(api_eg_extension_apis, enable_envoy_patch_policy, "enableEnvoyPatchPolicy"),
+    API_F_BOOL(api_eg_extension_apis, enable_backend, "enableBackend"),
+    API_F_BOOL(api_eg_extension_apis, enable_lua, "enableLua"),
+    API_F_END,
+};
+static const api_type extension_apis_type = API_TYPE(api_eg_extension_apis, extension_apis_fields);
+
 static const api_field envoy_gateway_fields[] = {
     API_OBJECT_FIELDS(api_envoy_gateway),
-    API_F_JSON(api_envoy_gateway, spec, "spec"),
+    API_F_OBJECT(api_envoy_gateway, gateway, "gateway", gateway_settings_type),
+    API_F_OBJECT(api_envoy_gateway, extension_apis, "extensionApis", extension_apis_type),
+    API_F_JSON(api_envoy_gateway, provider, "provider"),
+    API_F_JSON(api_envoy_gateway, rate_limit, "rateLimit"),
+    API_F_JSON(api_envoy_gateway, extension_manager, "extensionManager"),
     API_F_END,
 };
 const api_type api_envoy_gateway_type = API_TYPE(api_envoy_gateway, envoy_gateway_fields);
@@ -14,52 +33,12 @@ static const api_field envoy_proxy_fields[] = {
 };
 const api_type api_envoy_proxy_type = API_TYPE(api_envoy_proxy, envoy_proxy_fields);
 
-static const api_field backend_fields[] = {
-    API_OBJECT_FIELDS(api_backend),
-    API_F_JSON(api_backend, spec, "spec"),
-    API_F_END,
-};
-const api_type api_backend_type = API_TYPE(api_backend, backend_fields);
+const char *api_envoy_gateway_controller_name(const api_envoy_gateway *eg)
+{
+    return eg && eg->gateway ? eg->gateway->controller_name : NULL;
+}
 
-static const api_field http_route_filter_fields[] = {
-    API_OBJECT_FIELDS(api_http_route_filter),
-    API_F_JSON(api_http_route_filter, spec, "spec"),
-    API_F_END,
-};
-const api_type api_http_route_filter_type = API_TYPE(api_http_route_filter, http_route_filter_fields);
-
-static const api_field client_traffic_policy_fields[] = {
-    API_OBJECT_FIELDS(api_client_traffic_policy),
-    API_F_JSON(api_client_traffic_policy, spec, "spec"),
-    API_F_END,
-};
-const api_type api_client_traffic_policy_type = API_TYPE(api_client_traffic_policy, client_traffic_policy_fields);
-
-static const api_field backend_traffic_policy_fields[] = {
-    API_OBJECT_FIELDS(api_backend_traffic_policy),
-    API_F_JSON(api_backend_traffic_policy, spec, "spec"),
-    API_F_END,
-};
-const api_type api_backend_traffic_policy_type = API_TYPE(api_backend_traffic_policy, backend_traffic_policy_fields);
-
-static const api_field security_policy_fields[] = {
-    API_OBJECT_FIELDS(api_security_policy),
-    API_F_JSON(api_security_policy, spec, "spec"),
-    API_F_END,
-};
-const api_type api_security_policy_type = API_TYPE(api_security_policy, security_policy_fields);
-
-static const api_field envoy_extension_policy_fields[] = {
-    API_OBJECT_FIELDS(api_envoy_extension_policy),
-    API_F_JSON(api_envoy_extension_policy, spec, "spec"),
-    API_F_END,
-};
-const api_type api_envoy_extension_policy_type = API_TYPE(api_envoy_extension_policy, envoy_extension_policy_fields);
-
-static const api_field envoy_patch_policy_fields[] = {
-    API_OBJECT_FIELDS(api_envoy_patch_policy),
-    API_F_JSON(api_envoy_patch_policy, spec, "spec"),
-    API_F_END,
-};
-const api_type api_envoy_patch_policy_type = API_TYPE(api_envoy_patch_policy, envoy_patch_policy_fields);
-
+bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg)
+{
+    return eg && eg->extension_apis && eg->extension_apis->enable_backend == API_TRUE;
+}

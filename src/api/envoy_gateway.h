@@ -1,17 +1,38 @@
-/* Envoy Gateway kinds (gateway.envoyproxy.io/v1alpha1): EnvoyProxy, Backend,
- * HTTPRouteFilter, the policy kinds, and the EnvoyGateway static configuration.
+/* Envoy Gateway's configuration kinds: the EnvoyGateway static configuration
+ * and EnvoyProxy (proxy fleet settings referenced by GatewayClass or Gateway).
  *
  * Each struct starts with `api_object obj`; its api_type table (api_<kind>_type)
- * decodes a whole document. Fields not yet typed are kept as JSON (`spec`). */
+ * decodes a whole document. Fields not yet typed are kept as JSON. */
 #ifndef EG_API_ENVOY_GATEWAY_H
 #define EG_API_ENVOY_GATEWAY_H
 
 #include "api/object.h"
 
+typedef struct api_eg_gateway_settings {
+    const char *controller_name;
+} api_eg_gateway_settings;
+
+typedef struct api_eg_extension_apis {
+    api_bool enable_envoy_patch_policy;
+    api_bool enable_backend;
+    api_bool enable_lua;
+} api_eg_extension_apis;
+
+/* The EnvoyGateway static configuration (not a resource: no spec, fields at
+ * the top level). The raw document holds what is not typed yet. */
 typedef struct api_envoy_gateway {
     api_object obj;
-    json_t *spec;
+    api_eg_gateway_settings *gateway;
+    api_eg_extension_apis *extension_apis;
+    json_t *provider;
+    json_t *rate_limit;
+    json_t *extension_manager;
 } api_envoy_gateway;
+
+/* gateway.controllerName, or NULL when not set. */
+const char *api_envoy_gateway_controller_name(const api_envoy_gateway *eg);
+/* extensionApis.enableBackend and friends (false when not set). */
+bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg);
 extern const api_type api_envoy_gateway_type;
 
 typedef struct api_envoy_proxy {
@@ -19,47 +40,5 @@ typedef struct api_envoy_proxy {
     json_t *spec;
 } api_envoy_proxy;
 extern const api_type api_envoy_proxy_type;
-
-typedef struct api_backend {
-    api_object obj;
-    json_t *spec;
-} api_backend;
-extern const api_type api_backend_type;
-
-typedef struct api_http_route_filter {
-    api_object obj;
-    json_t *spec;
-} api_http_route_filter;
-extern const api_type api_http_route_filter_type;
-
-typedef struct api_client_traffic_policy {
-    api_object obj;
-    json_t *spec;
-} api_client_traffic_policy;
-extern const api_type api_client_traffic_policy_type;
-
-typedef struct api_backend_traffic_policy {
-    api_object obj;
-    json_t *spec;
-} api_backend_traffic_policy;
-extern const api_type api_backend_traffic_policy_type;
-
-typedef struct api_security_policy {
-    api_object obj;
-    json_t *spec;
-} api_security_policy;
-extern const api_type api_security_policy_type;
-
-typedef struct api_envoy_extension_policy {
-    api_object obj;
-    json_t *spec;
-} api_envoy_extension_policy;
-extern const api_type api_envoy_extension_policy_type;
-
-typedef struct api_envoy_patch_policy {
-    api_object obj;
-    json_t *spec;
-} api_envoy_patch_policy;
-extern const api_type api_envoy_patch_policy_type;
 
 #endif

@@ -43,7 +43,8 @@ extern const api_type api_meta_type;
 /* The three fields every resource table starts with; T has an `obj` member. */
 #define API_OBJECT_FIELDS(T)                                                                       \
     API_F_STRING(T, obj.api_version, "apiVersion", .flags = API_REQUIRED),                         \
-        API_F_STRING(T, obj.kind, "kind", .flags = API_REQUIRED), {                                \
+        API_F_STRING(T, obj.kind, "kind", .flags = API_REQUIRED),                                  \
+    {                                                                                              \
         .key = "metadata", .kind = API_OBJECT, .offset = offsetof(T, obj.metadata),                \
         .type = &api_meta_type, .flags = API_REQUIRED | API_INLINE_OBJECT                          \
     }

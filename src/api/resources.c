@@ -18,7 +18,10 @@ typedef struct kind_info {
     bool namespaced;
 } kind_info;
 
-#define KIND(g, k, t, l, ns) {g, k, &(t), offsetof(api_resources, l), ns}
+#define KIND(g, k, t, l, ns)                                                                       \
+    {                                                                                              \
+        g, k, &(t), offsetof(api_resources, l), ns                                                 \
+    }
 #define GW "gateway.networking.k8s.io"
 #define EG "gateway.envoyproxy.io"
 
@@ -57,11 +60,29 @@ static const kind_info kinds[] = {
 /* Kinds that appear in manifests next to gateway resources but mean nothing to
  * the translator: skipped with a warning instead of failing the input. */
 static const char *const ignored_kinds[] = {
-    "ServiceAccount", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Job",
-    "CronJob", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
-    "CustomResourceDefinition", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-    "NetworkPolicy", "Endpoints", "Ingress", "IngressClass", "Certificate", "Issuer",
-    "ClusterIssuer", NULL,
+    "ServiceAccount",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Pod",
+    "Job",
+    "CronJob",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "Endpoints",
+    "Ingress",
+    "IngressClass",
+    "Certificate",
+    "Issuer",
+    "ClusterIssuer",
+    NULL,
 };
 
 typedef struct resources_private {
@@ -170,8 +191,9 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
         o->metadata.namespace = API_DEFAULT_NAMESPACE;
     if (!k->namespaced)
         o->metadata.namespace = NULL;
-    const char *key = strmap_key(&p->index, "%s/%s/%s", k->kind, o->metadata.namespace ? o->metadata.namespace : "",
-                                 o->metadata.name);
+    const char *key =
+        strmap_key(&p->index, "%s/%s/%s", k->kind,
+                   o->metadata.namespace ? o->metadata.namespace : "", o->metadata.name);
     if (strmap_get(&p->index, key)) {
         diag_add(diags, DIAG_ERROR, label, "metadata.name", "defined twice (again in %s)", where);
         return -1;

@@ -7,9 +7,12 @@
 #ifndef EG_API_RESOURCES_H
 #define EG_API_RESOURCES_H
 
+#include "api/backend.h"
 #include "api/core_kinds.h"
 #include "api/envoy_gateway.h"
-#include "api/gateway_api.h"
+#include "api/gateway.h"
+#include "api/policy.h"
+#include "api/route.h"
 #include "api/object.h"
 #include "core/diag.h"
 

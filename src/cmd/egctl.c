@@ -117,7 +117,8 @@ static int cmd_translate(const translate_opts *o)
     } else {
         gw_result *res = gw_translate(r);
         json_t *out = output_gateway_api(r, res);
-        int w = strcmp(o->output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out);
+        int w =
+            strcmp(o->output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out);
         if (w != 0 || fflush(stdout) != 0) {
             fputs("egctl: cannot write the output\n", stderr);
             rc = 1;
@@ -155,14 +156,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc < 3 || strcmp(argv[1], "x") != 0 || strcmp(argv[2], "translate") != 0) {
-        usage(argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-                  ? stdout
-                  : stderr);
-        return argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? 0
-                                                                                              : 2;
+        usage(argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? stdout
+                                                                                          : stderr);
+        return argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? 0 : 2;
     }
-    translate_opts o = {.from = "gateway-api", .to = "gateway-api", .type = "all",
-                        .output = "yaml"};
+    translate_opts o = {
+        .from = "gateway-api", .to = "gateway-api", .type = "all", .output = "yaml"};
     for (int i = 3; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

@@ -15,8 +15,8 @@ static int write_file(void *data, unsigned char *buffer, size_t size)
 /* Would a YAML 1.1 or 1.2 reader resolve this plain scalar to a non-string? */
 static bool needs_quotes(const char *s)
 {
-    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "y", "n",
-                                        "null", "~", NULL};
+    static const char *const words[] = {"true", "false", "yes",  "no", "on", "off",
+                                        "y",    "n",     "null", "~",  NULL};
     if (!*s)
         return true;
     for (const char *const *w = words; *w; w++)

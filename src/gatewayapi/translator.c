@@ -13,6 +13,13 @@ gw_status *gw_ctx_status(gw_ctx *c, const api_object *o)
     return c->out->status[o->index];
 }
 
+static const char *controller_name(const api_resources *r)
+{
+    const char *name =
+        r->envoy_gateway ? api_envoy_gateway_controller_name(r->envoy_gateway) : NULL;
+    return name ? name : GW_DEFAULT_CONTROLLER;
+}
+
 gw_result *gw_translate(const api_resources *r)
 {
     gw_result *res = calloc(1, sizeof *res);
@@ -21,8 +28,18 @@ gw_result *gw_translate(const api_resources *r)
     res->arena = arena_new();
     res->n_status = r->all.n;
     res->status = ARENA_ARRAY(res->arena, gw_status *, r->all.n ? r->all.n : 1);
-    gw_ctx c = {.arena = res->arena, .res = r, .out = res, .controller_name = GW_DEFAULT_CONTROLLER};
-    (void)c;
+    gw_ctx c = {.arena = res->arena, .res = r, .out = res, .controller_name = controller_name(r)};
+    strmap_init(&c.gateway_index, c.arena);
+
+    gw_translate_gateway_classes(&c);
+    gw_translate_gateways(&c);
+    gw_translate_http_routes(&c);
+    gw_translate_grpc_routes(&c);
+    gw_translate_tls_routes(&c);
+    gw_translate_tcp_routes(&c);
+    gw_translate_udp_routes(&c);
+    gw_translate_backend_tls_policies(&c);
+    gw_finish_gateways(&c);
     return res;
 }
 

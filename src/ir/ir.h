@@ -45,12 +45,12 @@ typedef struct ir_endpoint {
 /* Upstream TLS (BackendTLSPolicy, Backend tls). */
 typedef struct ir_upstream_tls {
     const char *sni;
-    const char *ca_name;    /* secret name of the CA bundle */
-    const char *ca_pem;     /* certificate bundle */
+    const char *ca_name; /* secret name of the CA bundle */
+    const char *ca_pem;  /* certificate bundle */
     bool use_system_trust;
     const char **subject_alt_names; /* DNS or URI SANs */
     size_t n_subject_alt_names;
-    const char *alpn;       /* comma separated, optional */
+    const char *alpn; /* comma separated, optional */
     bool insecure_skip_verify;
 } ir_upstream_tls;
 
@@ -110,7 +110,7 @@ typedef struct ir_mirror {
 } ir_mirror;
 
 typedef struct ir_retry {
-    int32_t num_retries; /* -1 = unset */
+    int32_t num_retries;   /* -1 = unset */
     const char **retry_on; /* triggers */
     size_t n_retry_on;
     uint32_t *http_status_codes;
@@ -179,7 +179,7 @@ typedef struct ir_tls_config {
 typedef struct ir_http_listener {
     const char *name; /* "ns/gateway/listener" */
     ir_metadata metadata;
-    const char *address; /* "0.0.0.0" or "::" */
+    const char *address;    /* "0.0.0.0" or "::" */
     uint32_t port;          /* container port (80 -> 10080) */
     uint32_t external_port; /* the listener's port */
     const char **hostnames;
@@ -230,7 +230,7 @@ typedef struct ir_xds {
 } ir_xds;
 
 typedef struct ir_listener_port {
-    const char *name; /* "http-80" */
+    const char *name;     /* "http-80" */
     const char *protocol; /* "HTTP", "HTTPS", "TCP", "UDP" */
     uint32_t service_port, container_port;
 } ir_listener_port;
@@ -254,7 +254,7 @@ typedef struct ir_infra {
     } * labels; /* owning-gateway labels */
     size_t n_labels, cap_labels;
     const char *owner_kind, *owner_name; /* GatewayClass or Gateway that owns the fleet */
-    json_t *envoy_proxy; /* the EnvoyProxy spec in force, or NULL */
+    json_t *envoy_proxy;                 /* the EnvoyProxy spec in force, or NULL */
 } ir_infra;
 
 #endif

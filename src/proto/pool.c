@@ -176,8 +176,7 @@ static bool has_field_option_packed(loader *ld, const record *opts, bool *packed
 
 static bool is_packable(pb_field_type t)
 {
-    return t != PB_TYPE_STRING && t != PB_TYPE_BYTES && t != PB_TYPE_MESSAGE &&
-           t != PB_TYPE_GROUP;
+    return t != PB_TYPE_STRING && t != PB_TYPE_BYTES && t != PB_TYPE_MESSAGE && t != PB_TYPE_GROUP;
 }
 
 typedef struct raw_field {
@@ -386,8 +385,7 @@ static bool parse_message(loader *ld, const record *mr, const char *prefix, int 
     }
     const char *name = NULL;
     record *fields = NULL, *nested = NULL, *enums = NULL;
-    size_t n_fields = 0, cap_fields = 0, n_nested = 0, cap_nested = 0, n_enums = 0,
-           cap_enums = 0;
+    size_t n_fields = 0, cap_fields = 0, n_nested = 0, cap_nested = 0, n_enums = 0, cap_enums = 0;
     const char **oneof_names = NULL;
     size_t n_oneofs = 0, cap_oneofs = 0;
     bool map_entry = false;
@@ -413,7 +411,7 @@ static bool parse_message(loader *ld, const record *mr, const char *prefix, int 
         case MSG_OPTIONS: {
             pb_reader or = reader_of(&rec);
             record orec;
-            while (next_record(ld, &or, &orec))
+            while (next_record(ld, & or, &orec))
                 if (orec.field == MSGOPT_MAP_ENTRY && orec.wt == PB_WIRE_VARINT)
                     map_entry = orec.v != 0;
             break;
@@ -422,7 +420,7 @@ static bool parse_message(loader *ld, const record *mr, const char *prefix, int 
             const char *oname = NULL;
             pb_reader or = reader_of(&rec);
             record orec;
-            while (next_record(ld, &or, &orec))
+            while (next_record(ld, & or, &orec))
                 if (orec.field == ONEOF_NAME && orec.wt == PB_WIRE_LEN)
                     oname = str_of(ld, &orec);
             *ARENA_PUSH(ld->tmp, oneof_names, n_oneofs, cap_oneofs) = oname ? oname : "";
@@ -733,15 +731,15 @@ const pb_enum_value *pb_enum_value_by_number(const pb_enum *e, int32_t number)
 const char *pb_field_type_name(pb_field_type t)
 {
     static const char *const names[] = {
-        [PB_TYPE_DOUBLE] = "double",   [PB_TYPE_FLOAT] = "float",
-        [PB_TYPE_INT64] = "int64",     [PB_TYPE_UINT64] = "uint64",
-        [PB_TYPE_INT32] = "int32",     [PB_TYPE_FIXED64] = "fixed64",
-        [PB_TYPE_FIXED32] = "fixed32", [PB_TYPE_BOOL] = "bool",
-        [PB_TYPE_STRING] = "string",   [PB_TYPE_GROUP] = "group",
-        [PB_TYPE_MESSAGE] = "message", [PB_TYPE_BYTES] = "bytes",
-        [PB_TYPE_UINT32] = "uint32",   [PB_TYPE_ENUM] = "enum",
+        [PB_TYPE_DOUBLE] = "double",     [PB_TYPE_FLOAT] = "float",
+        [PB_TYPE_INT64] = "int64",       [PB_TYPE_UINT64] = "uint64",
+        [PB_TYPE_INT32] = "int32",       [PB_TYPE_FIXED64] = "fixed64",
+        [PB_TYPE_FIXED32] = "fixed32",   [PB_TYPE_BOOL] = "bool",
+        [PB_TYPE_STRING] = "string",     [PB_TYPE_GROUP] = "group",
+        [PB_TYPE_MESSAGE] = "message",   [PB_TYPE_BYTES] = "bytes",
+        [PB_TYPE_UINT32] = "uint32",     [PB_TYPE_ENUM] = "enum",
         [PB_TYPE_SFIXED32] = "sfixed32", [PB_TYPE_SFIXED64] = "sfixed64",
-        [PB_TYPE_SINT32] = "sint32",   [PB_TYPE_SINT64] = "sint64",
+        [PB_TYPE_SINT32] = "sint32",     [PB_TYPE_SINT64] = "sint64",
     };
     return (unsigned)t < sizeof names / sizeof names[0] && names[t] ? names[t] : "unknown";
 }

@@ -80,7 +80,7 @@ typedef struct pb_name_entry {
 } pb_name_entry;
 
 struct pb_message {
-    const char *full_name; /* "envoy.config.listener.v3.Listener" */
+    const char *full_name;  /* "envoy.config.listener.v3.Listener" */
     const pb_field *fields; /* sorted by number */
     size_t n_fields;
     const pb_oneof *oneofs; /* real oneofs only, not the synthetic ones of proto3 optional */

@@ -1,0 +1,39 @@
+/* Resolving a backendRef: Service, ServiceImport or Envoy Gateway Backend.
+ *
+ * Private to src/gatewayapi/. The route stages call gw_backend_resolve() for
+ * each backendRef of a rule; it checks the reference (kind, namespace,
+ * ReferenceGrant, port), finds endpoints (EndpointSlices, Backend endpoints)
+ * and upstream TLS (BackendTLSPolicy, Backend tls), and fills an IR
+ * destination setting. When the reference is not usable it says why in
+ * terms of a route ResolvedRefs condition reason and message. */
+#ifndef EG_GATEWAYAPI_BACKENDS_H
+#define EG_GATEWAYAPI_BACKENDS_H
+
+#include "gatewayapi/context.h"
+
+typedef struct gw_backend_ref {
+    const char *group; /* "" for core */
+    const char *kind;  /* "Service" by default */
+    const char *name;
+    const char *namespace; /* NULL = the route's namespace */
+    int32_t port;          /* 0 = none given */
+    uint32_t weight;
+} gw_backend_ref;
+
+typedef struct gw_backend_result {
+    bool ok;
+    /* When !ok: the ResolvedRefs reason ("BackendNotFound", "InvalidKind",
+     * "RefNotPermitted", "UnsupportedValue", ...) and a message. */
+    const char *reason;
+    const char *message;
+    ir_destination_setting *setting; /* set when ok (and for some invalid cases) */
+} gw_backend_result;
+
+/* `route` is the referring route object; `route_kind` its kind ("HTTPRoute", ...);
+ * `protocol` the IR protocol the route wants (HTTP, GRPC, TCP, UDP, ...);
+ * `setting_name` the IR name for the setting (".../rule/0/backend/1"). */
+gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const char *route_kind,
+                                     const gw_backend_ref *ref, ir_app_protocol protocol,
+                                     const char *setting_name);
+
+#endif
