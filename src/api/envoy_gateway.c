@@ -11,6 +11,7 @@ static const api_field extension_apis_fields[] = {
     API_F_BOOL(api_eg_extension_apis, enable_envoy_patch_policy, "enableEnvoyPatchPolicy"),
     API_F_BOOL(api_eg_extension_apis, enable_backend, "enableBackend"),
     API_F_BOOL(api_eg_extension_apis, enable_lua, "enableLua"),
+    API_F_BOOL(api_eg_extension_apis, enable_sds_secret_ref, "enableSDSSecretRef"),
     API_F_END,
 };
 static const api_type extension_apis_type = API_TYPE(api_eg_extension_apis, extension_apis_fields);
@@ -26,9 +27,19 @@ static const api_field envoy_gateway_fields[] = {
 };
 const api_type api_envoy_gateway_type = API_TYPE(api_envoy_gateway, envoy_gateway_fields);
 
+static const api_field envoy_proxy_settings_fields[] = {
+    API_F_BOOL(api_envoy_proxy_settings, merge_gateways, "mergeGateways"),
+    API_F_JSON(api_envoy_proxy_settings, merge_backends, "mergeBackends"),
+    API_F_STRING(api_envoy_proxy_settings, ip_family, "ipFamily"),
+    API_F_END,
+};
+static const api_type envoy_proxy_settings_type =
+    API_TYPE(api_envoy_proxy_settings, envoy_proxy_settings_fields);
+
 static const api_field envoy_proxy_fields[] = {
     API_OBJECT_FIELDS(api_envoy_proxy),
     API_F_JSON(api_envoy_proxy, spec, "spec"),
+    API_F_OBJECT(api_envoy_proxy, settings, "spec", envoy_proxy_settings_type),
     API_F_END,
 };
 const api_type api_envoy_proxy_type = API_TYPE(api_envoy_proxy, envoy_proxy_fields);
@@ -41,4 +52,19 @@ const char *api_envoy_gateway_controller_name(const api_envoy_gateway *eg)
 bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg)
 {
     return eg && eg->extension_apis && eg->extension_apis->enable_backend == API_TRUE;
+}
+
+const char *api_envoy_gateway_deploy_type(const api_envoy_gateway *eg)
+{
+    json_t *deploy = eg ? json_object_get(json_object_get(eg->provider, "kubernetes"), "deploy")
+                        : NULL;
+    const char *type = json_string_value(json_object_get(deploy, "type"));
+    return type ? type : "ControllerNamespace";
+}
+
+const char *api_envoy_gateway_namespace(const api_envoy_gateway *eg)
+{
+    if (eg && eg->obj.metadata.namespace && *eg->obj.metadata.namespace)
+        return eg->obj.metadata.namespace;
+    return "envoy-gateway-system";
 }

@@ -16,6 +16,7 @@ typedef struct api_eg_extension_apis {
     api_bool enable_envoy_patch_policy;
     api_bool enable_backend;
     api_bool enable_lua;
+    api_bool enable_sds_secret_ref; /* listener certificateRefs to gateway.envoyproxy.io/sds Secrets */
 } api_eg_extension_apis;
 
 /* The EnvoyGateway static configuration (not a resource: no spec, fields at
@@ -35,10 +36,24 @@ const char *api_envoy_gateway_controller_name(const api_envoy_gateway *eg);
 bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg);
 extern const api_type api_envoy_gateway_type;
 
+/* The EnvoyProxy settings the gateway stage reads; the rest stays in `spec`. */
+typedef struct api_envoy_proxy_settings {
+    api_bool merge_gateways;
+    json_t *merge_backends; /* an object (possibly empty) when set */
+    const char *ip_family; /* "IPv4", "IPv6", "DualStack"; NULL = IPv4 */
+} api_envoy_proxy_settings;
+
 typedef struct api_envoy_proxy {
     api_object obj;
-    json_t *spec;
+    json_t *spec;                       /* the whole spec, borrowed */
+    api_envoy_proxy_settings *settings; /* typed view of spec; NULL without spec */
 } api_envoy_proxy;
 extern const api_type api_envoy_proxy_type;
+
+/* provider.kubernetes.deploy.type ("ControllerNamespace" when not set). */
+const char *api_envoy_gateway_deploy_type(const api_envoy_gateway *eg);
+/* The namespace Envoy Gateway runs in: the EnvoyGateway document's
+ * metadata.namespace, or "envoy-gateway-system". */
+const char *api_envoy_gateway_namespace(const api_envoy_gateway *eg);
 
 #endif

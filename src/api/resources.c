@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "api/resources.h"
 
 #include <stdint.h>
@@ -122,6 +123,15 @@ static const kind_info *find_kind(const char *group, const char *kind)
     return NULL;
 }
 
+/* A known kind under another group, to suggest the right apiVersion. */
+static const kind_info *find_kind_any_group(const char *kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
 static bool is_ignored_kind(const char *kind)
 {
     for (const char *const *k = ignored_kinds; *k; k++)
@@ -141,19 +151,119 @@ static void keep_document(resources_private *p, json_t *doc)
     p->docs[p->n_docs++] = json_incref(doc);
 }
 
+/* apiVersion and kind as strings, or an error naming the one that is not. */
+static bool read_type_meta(json_t *doc, const char *where, const char **api_version,
+                           const char **kind, diag_list *diags)
+{
+    if (!json_is_object(doc)) {
+        diag_add(diags, DIAG_ERROR, where, NULL,
+                 "expected a resource (a mapping with apiVersion and kind)");
+        return false;
+    }
+    static const char *const keys[] = {"apiVersion", "kind"};
+    const char **out[] = {api_version, kind};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(doc, keys[i]);
+        *out[i] = json_string_value(v);
+        if (!v || json_is_null(v)) {
+            diag_add(diags, DIAG_ERROR, where, keys[i],
+                     "required: every document needs apiVersion and kind");
+            return false;
+        }
+        if (!*out[i] || !**out[i]) {
+            diag_add(diags, DIAG_ERROR, where, keys[i], "expected a non-empty string");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void unknown_kind(const char *where, const char *api_version, const char *kind,
+                         diag_list *diags)
+{
+    const kind_info *other = find_kind_any_group(kind);
+    if (other)
+        diag_add(diags, DIAG_ERROR, where, "apiVersion",
+                 "%s is not served by %s; it belongs to the %s%s%s group", kind, api_version,
+                 *other->group ? "\"" : "", *other->group ? other->group : "core",
+                 *other->group ? "\"" : "");
+    else
+        diag_add(diags, DIAG_ERROR, where, "kind",
+                 "unknown kind \"%s\" (apiVersion %s): not a Gateway API, Envoy Gateway or "
+                 "supported core kind",
+                 kind, api_version);
+}
+
+/* "HTTPRoute default/foo", with the namespace the object will get. */
+static char *object_label(arena *a, json_t *doc, const char *kind, const kind_info *k)
+{
+    json_t *meta = json_object_get(doc, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    if (!name || !*name)
+        return arena_printf(a, "%s (unnamed)", kind);
+    if (k && k->namespaced && (!ns || !*ns))
+        ns = API_DEFAULT_NAMESPACE;
+    if (!k || !k->namespaced)
+        ns = NULL;
+    return arena_printf(a, "%s %s%s%s", kind, ns ? ns : "", ns ? "/" : "", name);
+}
+
+/* Decoding diagnostics name the file and document too (the object may not
+ * have a usable name yet): "in.yaml: document 2: HTTPRoute default/foo".
+ * Done after decoding, so good input formats nothing. */
+static void prefix_where(diag_list *diags, size_t from, const char *where)
+{
+    for (size_t i = from; i < diags->n; i++) {
+        char *old = diags->items[i].where, *joined = NULL;
+        if (asprintf(&joined, "%s%s%s", where, old ? ": " : "", old ? old : "") < 0)
+            abort();
+        diags->items[i].where = joined;
+        free(old);
+    }
+}
+
+/* Files the decoded object under its kind. An object whose kind, namespace
+ * and name came before is kept too, with a warning: the reference translates
+ * both (its own test inputs repeat Services and HTTPRoutes), and its lookups
+ * by name find the first, as api_resources_find() does. */
+static void add_object(resources_private *p, const kind_info *k, api_object *o, const char *where,
+                       diag_list *diags)
+{
+    api_resources *r = &p->pub;
+    if (k->namespaced && (!o->metadata.namespace || !*o->metadata.namespace))
+        o->metadata.namespace = API_DEFAULT_NAMESPACE;
+    if (!k->namespaced)
+        o->metadata.namespace = NULL;
+    const char *key =
+        strmap_key(&p->index, "%s/%s/%s", k->kind,
+                   o->metadata.namespace ? o->metadata.namespace : "", o->metadata.name);
+    const api_object *first = strmap_get(&p->index, key);
+    if (first) {
+        bool same_file = strcmp(first->source, o->source) == 0;
+        diag_add(diags, DIAG_WARNING, where, "metadata.name",
+                 "%s is defined twice (first in %s%sdocument %d); both are kept, and references "
+                 "by name find the first",
+                 o->where, same_file ? "" : first->source, same_file ? "" : " ", first->doc_index);
+    } else {
+        strmap_put(&p->index, key, o);
+    }
+    object_list *list = (object_list *)((char *)r + k->list);
+    *ARENA_PUSH(r->arena, list->items, list->n, list->cap) = o;
+    o->index = r->all.n;
+    *ARENA_PUSH(r->arena, r->all.items, r->all.n, r->all.cap) = o;
+}
+
 int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc_index,
                       diag_list *diags)
 {
     resources_private *p = (resources_private *)r;
+    source = source ? source : "-";
     char where[512];
     snprintf(where, sizeof where, "%s: document %d", source, doc_index);
-    const char *api_version = json_string_value(json_object_get(doc, "apiVersion"));
-    const char *kind = json_string_value(json_object_get(doc, "kind"));
-    if (!api_version || !kind) {
-        diag_add(diags, DIAG_ERROR, where, api_version ? "kind" : "apiVersion",
-                 "required: every document needs apiVersion and kind");
+    const char *api_version, *kind;
+    if (!read_type_meta(doc, where, &api_version, &kind, diags))
         return -1;
-    }
     const char *group = api_version_group(r->arena, api_version);
     const kind_info *k = find_kind(group, kind);
     bool config = strcmp(kind, "EnvoyGateway") == 0 && strcmp(group, EG) == 0;
@@ -163,46 +273,35 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
                      kind);
             return 0;
         }
-        diag_add(diags, DIAG_ERROR, where, "kind", "unknown kind %s in %s", kind, api_version);
+        unknown_kind(where, api_version, kind, diags);
         return -1;
     }
-    const char *name = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
-    const char *ns =
-        json_string_value(json_object_get(json_object_get(doc, "metadata"), "namespace"));
-    char *label = arena_printf(r->arena, "%s %s%s%s", kind, ns && !config ? ns : "",
-                               ns && !config ? "/" : "", name ? name : "(unnamed)");
+    if (config && r->envoy_gateway) {
+        diag_add(diags, DIAG_ERROR, where, NULL,
+                 "a second EnvoyGateway configuration (the first is %s document %d); give one",
+                 r->envoy_gateway->obj.source, r->envoy_gateway->obj.doc_index);
+        return -1;
+    }
+    char *label = object_label(r->arena, doc, kind, k);
     size_t before = diags->n;
-    api_decoder d = {.arena = r->arena, .diags = diags, .where = label, .warn_unknown = false};
+    api_decoder d = {.arena = r->arena, .diags = diags, .where = label};
     api_object *o = api_decode_new(&d, config ? &api_envoy_gateway_type : k->type, doc, "");
+    prefix_where(diags, before, where);
     for (size_t i = before; i < diags->n; i++)
         if (diags->items[i].severity == DIAG_ERROR)
             return -1;
-    keep_document(p, doc);
     o->raw = doc;
-    o->source = source ? arena_strdup(r->arena, source) : "-";
+    o->source = arena_strdup(r->arena, source);
     o->doc_index = doc_index;
     o->where = label;
     o->index = SIZE_MAX;
     if (config) {
+        keep_document(p, doc);
         r->envoy_gateway = (api_envoy_gateway *)o;
         return 0;
     }
-    if (k->namespaced && (!o->metadata.namespace || !*o->metadata.namespace))
-        o->metadata.namespace = API_DEFAULT_NAMESPACE;
-    if (!k->namespaced)
-        o->metadata.namespace = NULL;
-    const char *key =
-        strmap_key(&p->index, "%s/%s/%s", k->kind,
-                   o->metadata.namespace ? o->metadata.namespace : "", o->metadata.name);
-    if (strmap_get(&p->index, key)) {
-        diag_add(diags, DIAG_ERROR, label, "metadata.name", "defined twice (again in %s)", where);
-        return -1;
-    }
-    strmap_put(&p->index, key, o);
-    object_list *list = (object_list *)((char *)r + k->list);
-    *ARENA_PUSH(r->arena, list->items, list->n, list->cap) = o;
-    o->index = r->all.n;
-    *ARENA_PUSH(r->arena, r->all.items, r->all.n, r->all.cap) = o;
+    add_object(p, k, o, where, diags);
+    keep_document(p, doc);
     return 0;
 }
 

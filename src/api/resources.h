@@ -69,8 +69,10 @@ void api_resources_free(api_resources *r);
 
 /* Decodes one document (a JSON object with apiVersion and kind) and adds the
  * object. The set takes a reference to `doc`. Kinds we know but do not use
- * (ServiceAccount, Deployment, ...) are skipped with a warning. Returns 0, or
- * -1 with errors in `diags` (and the object not added). */
+ * (ServiceAccount, Deployment, ...) are skipped with a warning. An object
+ * whose kind, namespace and name came before is added too, with a warning;
+ * api_resources_find() returns the first. Returns 0, or -1 with errors in
+ * `diags` (and the object not added). */
 int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc_index,
                       diag_list *diags);
 

@@ -8,22 +8,25 @@
 #include "api/resources.h"
 #include "cmd/output.h"
 #include "cmd/output_translate.h"
+#include "cmd/output_xds.h"
 #include "gatewayapi/translator.h"
 
 #define EGCTL_VERSION "0.1.0"
 
 static void usage(FILE *out)
 {
-    fputs("usage: egctl x translate --from gateway-api --to gateway-api[,xds,ir] [-t all]\n"
+    fputs("usage: egctl x translate --from gateway-api --to gateway-api[,xds] [-t TYPE]\n"
           "                         [-o yaml|json] -f FILE|-\n"
           "       egctl version\n"
           "\n"
           "x translate   translate Gateway API and Envoy Gateway resources and print\n"
           "              each one with its computed status (--to gateway-api)\n"
           "  --from      input format: gateway-api (the only one)\n"
-          "  --to        what to print: gateway-api (statuses)\n"
-          "  -t, --type  xDS resource type: all, bootstrap, listener, route, cluster,\n"
-          "              endpoint (for --to xds)\n"
+          "  --to        what to print, comma separated: gateway-api (statuses),\n"
+          "              xds (Envoy config dumps per fleet, keyed by gateway)\n"
+          "  -t, --type  with --to xds: all (default), bootstrap, listener, route,\n"
+          "              cluster, endpoint, secret, or standalone (a complete Envoy\n"
+          "              bootstrap with every resource inlined: envoy -c runs it)\n"
           "  -o, --output yaml (default) or json\n"
           "  -f, --file  the input, a multi-document YAML or JSON file; - reads stdin.\n"
           "              An EnvoyGateway document in it sets the static configuration.\n",
@@ -87,8 +90,16 @@ static int cmd_translate(const translate_opts *o)
         fprintf(stderr, "egctl: -o %s is not supported; use yaml or json\n", o->output);
         return 2;
     }
-    if (!list_has(o->to, "gateway-api")) {
-        fprintf(stderr, "egctl: --to %s is not supported yet; use gateway-api\n", o->to);
+    bool want_gw = list_has(o->to, "gateway-api"), want_xds = list_has(o->to, "xds");
+    if (!want_gw && !want_xds) {
+        fprintf(stderr, "egctl: --to %s is not supported; use gateway-api, xds or both\n", o->to);
+        return 2;
+    }
+    if (want_xds && !output_xds_type_valid(o->type)) {
+        fprintf(stderr,
+                "egctl: -t %s is not a resource type; use all, bootstrap, listener, route, "
+                "cluster, endpoint, secret or standalone\n",
+                o->type);
         return 2;
     }
     FILE *f = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
@@ -116,7 +127,13 @@ static int cmd_translate(const translate_opts *o)
         rc = 1;
     } else {
         gw_result *res = gw_translate(r);
-        json_t *out = output_gateway_api(r, res);
+        json_t *out = want_gw ? output_gateway_api(r, res) : json_object();
+        if (want_xds) {
+            diag_list xds_diags = {0};
+            json_object_set_new(out, "xds", output_xds(res, o->type, &xds_diags));
+            diag_print(&xds_diags, stderr);
+            diag_list_clear(&xds_diags);
+        }
         int w =
             strcmp(o->output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out);
         if (w != 0 || fflush(stdout) != 0) {

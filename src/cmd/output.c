@@ -37,8 +37,10 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, bool plain_ok)
                  : (strchr(s, '\n') ? YAML_LITERAL_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
     if (!plain_ok && strchr(s, '\n') && (s[0] == ' ' || strstr(s, " \n") || strchr(s, '\t')))
         style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain_ok,
-                                 !plain_ok, style);
+    /* quoted_implicit: a scalar libyaml must quote ("@type") is still a
+     * plain string, not one needing the "!" tag. */
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain_ok, 1,
+                                 style);
     return yaml_emitter_emit(e, &ev);
 }
 

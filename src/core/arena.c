@@ -50,7 +50,12 @@ void arena_free(arena *a)
 
 void *arena_alloc(arena *a, size_t size)
 {
-    const size_t align = sizeof(max_align_t);
+    const size_t align = _Alignof(max_align_t);
+    if (size > SIZE_MAX / 2) {
+        /* an overflowed size computation, never a real request */
+        fprintf(stderr, "arena: refusing to allocate %zu bytes\n", size);
+        abort();
+    }
     size = (size + align - 1) & ~(align - 1);
     if (size == 0)
         size = align;
@@ -74,6 +79,15 @@ void *arena_alloc(arena *a, size_t size)
     a->total += size;
     memset(p, 0, size);
     return p;
+}
+
+void *arena_alloc_array(arena *a, size_t elem, size_t n)
+{
+    if (elem && n > SIZE_MAX / 2 / elem) {
+        fprintf(stderr, "arena: array of %zu elements of %zu bytes is too large\n", n, elem);
+        abort();
+    }
+    return arena_alloc(a, elem * n);
 }
 
 char *arena_strndup(arena *a, const char *s, size_t n)
@@ -116,6 +130,10 @@ void *arena_grow(arena *a, void *items, size_t elem, size_t n, size_t *cap)
     if (n < *cap)
         return items;
     size_t ncap = *cap ? *cap * 2 : 4;
+    if (elem && ncap > SIZE_MAX / 2 / elem) {
+        fprintf(stderr, "arena: array of %zu elements of %zu bytes is too large\n", ncap, elem);
+        abort();
+    }
     void *p = arena_alloc(a, elem * ncap);
     if (n)
         memcpy(p, items, elem * n);

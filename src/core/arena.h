@@ -16,6 +16,8 @@ void arena_free(arena *a);
 
 /* Zeroed memory aligned for any type, valid until arena_free(). */
 void *arena_alloc(arena *a, size_t size);
+/* Zeroed array of n elements of `elem` bytes; aborts if the size overflows. */
+void *arena_alloc_array(arena *a, size_t elem, size_t n);
 /* Copies of strings and formatted strings; NULL in gives NULL out for strdup. */
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
@@ -29,7 +31,7 @@ void *arena_grow(arena *a, void *items, size_t elem, size_t n, size_t *cap);
 size_t arena_used(const arena *a);
 
 #define ARENA_NEW(a, T) ((T *)arena_alloc((a), sizeof(T)))
-#define ARENA_ARRAY(a, T, n) ((T *)arena_alloc((a), sizeof(T) * (n)))
+#define ARENA_ARRAY(a, T, n) ((T *)arena_alloc_array((a), sizeof(T), (n)))
 /* Append to a vector made of `T *items; size_t n, cap;` style fields. */
 #define ARENA_PUSH(a, items, n, cap)                                                               \
     (*(void **)&(items) = arena_grow((a), (items), sizeof(*(items)), (n), &(cap)), &(items)[(n)++])

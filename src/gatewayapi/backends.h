@@ -18,6 +18,11 @@ typedef struct gw_backend_ref {
     const char *namespace; /* NULL = the route's namespace */
     int32_t port;          /* 0 = none given */
     uint32_t weight;
+    /* The route's parentRef (a Gateway, namespace filled in) on whose behalf the
+     * reference is resolved. A BackendTLSPolicy that applies lists it as an
+     * ancestor, and the Gateway's EnvoyProxy backendTLS settings are used.
+     * NULL: neither happens. */
+    const gw_parent_ref *parent;
 } gw_backend_ref;
 
 typedef struct gw_backend_result {
@@ -26,6 +31,10 @@ typedef struct gw_backend_result {
      * "RefNotPermitted", "UnsupportedValue", ...) and a message. */
     const char *reason;
     const char *message;
+    /* The route condition the failure belongs to: NULL means "ResolvedRefs";
+     * "BackendsAvailable" when the backend exists but has no ready endpoints
+     * (reason "EndpointsNotFound": answer 503, not 500). */
+    const char *condition_type;
     ir_destination_setting *setting; /* set when ok (and for some invalid cases) */
 } gw_backend_result;
 

@@ -28,13 +28,17 @@ typedef struct gw_listener {
     const char *hostname;       /* NULL when the listener has none (matches any) */
     const char *tls_mode;       /* "Terminate", "Passthrough", or NULL */
     gw_listener_status *status; /* in the Gateway's (or ListenerSet's) status */
-    /* Routes may attach (the listener is valid enough to carry them). */
+    /* Routes may attach (the listener is valid enough to carry them): false
+     * when its Accepted condition is False (unsupported protocol, a
+     * ListenerSet listener that lost a conflict). */
     bool attachable;
     /* What allowedRoutes permits; checked with gw_listener_allows_*(). */
     gw_group_kind *allowed_kinds;
     size_t n_allowed_kinds;
     const void *allowed_namespaces; /* owned by gateway.c */
-    /* Where routes go in the IR; only the one matching the protocol is set. */
+    /* Where routes go in the IR; only the one matching the protocol is set,
+     * and none when the listener is not programmed (invalid, conflicted):
+     * routes may still attach to it and count in attachedRoutes. */
     ir_http_listener *http;
     ir_tcp_listener *tcp;
     ir_udp_listener *udp;
@@ -62,6 +66,14 @@ typedef struct gw_ctx {
     size_t n_gateways, cap_gateways;
     strmap gateway_index; /* "namespace/name" -> gw_gateway */
     bool merge_gateways;  /* EnvoyProxy mergeGateways in force for the class */
+    /* Every route parentRef the HTTP and GRPC stages attached (route_overlap.c). */
+    struct gw_route_index *route_index;
+    /* Backend and BackendTLSPolicy state (which policy wins, CA bundles, ...),
+     * owned by backends.c and built on first use. */
+    struct gw_backend_state *backend_state;
+    /* GatewayClasses, ListenerSets and fleets; owned by the gateway stage
+     * (gateway_stage.h), built by gw_translate_gateway_classes(). */
+    struct gw_gateway_state *gateway_state;
 } gw_ctx;
 
 /* The status slot of an object, created on first use. */

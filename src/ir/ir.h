@@ -19,11 +19,20 @@
 #include "core/arena.h"
 
 /* Which resource an IR element comes from. */
+typedef struct ir_kv {
+    const char *key, *value;
+} ir_kv;
+
 typedef struct ir_metadata {
     const char *kind, *name, *namespace, *section_name;
 } ir_metadata;
 
-typedef enum ir_address_type { IR_ADDR_IP, IR_ADDR_FQDN, IR_ADDR_MIXED } ir_address_type;
+typedef enum ir_address_type {
+    IR_ADDR_IP,
+    IR_ADDR_FQDN,
+    IR_ADDR_MIXED,
+    IR_ADDR_UDS, /* unix domain socket (Backend unix endpoints) */
+} ir_address_type;
 typedef enum ir_app_protocol {
     IR_PROTO_TCP,
     IR_PROTO_UDP,
@@ -40,6 +49,8 @@ typedef struct ir_endpoint {
     uint32_t port;
     const char *zone;
     bool draining;
+    const char *path; /* unix domain socket path, when set (host unused) */
+    const char *hostname; /* Backend endpoint hostname override, or NULL */
 } ir_endpoint;
 
 /* Upstream TLS (BackendTLSPolicy, Backend tls). */
@@ -52,6 +63,8 @@ typedef struct ir_upstream_tls {
     size_t n_subject_alt_names;
     const char *alpn; /* comma separated, optional */
     bool insecure_skip_verify;
+    const char **subject_alt_name_types; /* "Hostname" or "URI", parallel to the SANs */
+    const char *client_cert_name;        /* "namespace/secret" from EnvoyProxy backendTLS */
 } ir_upstream_tls;
 
 /* One backendRef, resolved. */
@@ -68,6 +81,16 @@ typedef struct ir_destination_setting {
     bool invalid; /* a backend that cannot be reached: counts toward 500 responses */
     /* Filters on the backendRef (header modifiers), as JSON in IR shape. */
     json_t *filters;
+    /* The same as plain data: an IR route carrying only the header
+     * modifiers, URL rewrite and credential the backendRef's filters set. */
+    const struct ir_http_route *backend_filters;
+    bool has_weight;   /* weight was given (weighted destinations) */
+    int32_t priority; /* failover priority; 0 = primary */
+    /* The setting has no endpoints list of its own kind: address_type means nothing
+     * (dynamic resolver, weight 0, invalid). */
+    bool no_address_type;
+    /* WebSocket upstreams (appProtocol ws/wss): keep HTTP/1.1 to the backend. */
+    bool force_http1_upstream;
 } ir_destination_setting;
 
 typedef struct ir_destination {
@@ -75,6 +98,10 @@ typedef struct ir_destination {
     ir_metadata metadata;
     ir_destination_setting *settings;
     size_t n_settings, cap_settings;
+    const char *stat_name; /* alt_stat_name of the cluster, or NULL */
+    /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
+    const ir_kv *annotations;
+    size_t n_annotations;
 } ir_destination;
 
 typedef struct ir_string_match {
@@ -87,6 +114,9 @@ typedef struct ir_string_match {
 typedef struct ir_header {
     const char *name, *value;
     bool append;
+    bool add_if_absent;
+    const char **values; /* all values when more than one (value = values[0]) */
+    size_t n_values;
 } ir_header;
 
 typedef struct ir_redirect {
@@ -101,12 +131,17 @@ typedef struct ir_url_rewrite {
     const char *path_full, *path_prefix;
     const char *host_header; /* rewrite host from header (EG extension) */
     bool host_from_backend;
+    const char *path_regex, *path_substitution; /* regexMatchReplace */
+    const char *host_regex, *host_substitution; /* host.pathRegex */
+    int append_x_forwarded_host;                  /* -1 = unset, 0, 1 */
 } ir_url_rewrite;
 
 typedef struct ir_mirror {
     ir_destination *destination;
     uint32_t percent_numerator; /* with denominator below; 0/0 = 100% */
     uint32_t percent_denominator;
+    double percentage; /* IR `percentage` (0..100) when has_percentage */
+    bool has_percentage;
 } ir_mirror;
 
 typedef struct ir_retry {
@@ -121,11 +156,32 @@ typedef struct ir_retry {
 
 typedef struct ir_cors {
     json_t *json; /* CORS settings in IR shape */
+    ir_string_match *allow_origins;
+    size_t n_allow_origins;
+    const char **allow_methods, **allow_headers, **expose_headers;
+    size_t n_allow_methods, n_allow_headers, n_expose_headers;
+    const char *max_age; /* duration text */
+    bool allow_credentials;
 } ir_cors;
+
+/* Sticky sessions: by cookie (cookie_name set) or by header. */
+typedef struct ir_session_persistence {
+    const char *cookie_name, *cookie_ttl;
+    const char *header_name;
+} ir_session_persistence;
+
+/* A credential an HTTPRouteFilter injects into requests. */
+typedef struct ir_credential_injection {
+    const char *name; /* "httproutefilter/<ns>/<name>" */
+    const char *header;
+    const char *credential;
+    int overwrite; /* -1 = unset, 0, 1 */
+} ir_credential_injection;
 
 typedef struct ir_direct_response {
     uint32_t status_code;
     const char *body;
+    size_t body_len; /* bytes in body, which may hold NULs; 0 = up to the NUL */
 } ir_direct_response;
 
 typedef struct ir_http_route {
@@ -161,12 +217,19 @@ typedef struct ir_http_route {
     json_t *traffic;             /* policy-provided settings (later issues) */
     json_t *security;
     bool use_client_protocol;
+    const char *stat_name;
+    ir_session_persistence *session;
+    ir_credential_injection *credential_injection;
+    /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
+    const ir_kv *annotations;
+    size_t n_annotations;
 } ir_http_route;
 
 typedef struct ir_tls_cert {
     const char *name;        /* "namespace/secret-name" */
     const char *certificate; /* PEM */
     const char *private_key; /* PEM */
+    const char *ocsp_staple;
 } ir_tls_cert;
 
 typedef struct ir_tls_config {
@@ -188,6 +251,9 @@ typedef struct ir_http_listener {
     bool is_http2; /* GRPCRoute attached */
     ir_http_route **routes;
     size_t n_routes, cap_routes;
+    bool merge_slashes;                 /* path.mergeSlashes */
+    const char *escaped_slashes_action; /* path.escapedSlashesAction, NULL = unset */
+    json_t *extra; /* IR-shaped listener settings not modelled yet (timeout, headers, ...) */
 } ir_http_listener;
 
 typedef struct ir_tcp_route {
@@ -206,6 +272,8 @@ typedef struct ir_tcp_listener {
     uint32_t port, external_port;
     ir_tcp_route **routes;
     size_t n_routes, cap_routes;
+    json_t *extra; /* IR-shaped listener settings not modelled yet */
+    ir_tls_config *tls; /* TLS listener in Terminate mode: its certificates, else NULL */
 } ir_tcp_listener;
 
 typedef struct ir_udp_listener {
@@ -227,6 +295,12 @@ typedef struct ir_xds {
     ir_udp_listener **udp;
     size_t n_udp, cap_udp;
     json_t *extra; /* IR-shaped settings not modelled yet (accessLog, tracing, ...) */
+    /* The readiness listener the proxy serves (the reference sets 0.0.0.0,
+     * 19003, "/ready", IPv4 on every fleet), or NULL for none. */
+    struct ir_ready_listener {
+        const char *address, *path, *ip_family;
+        uint32_t port;
+    } *ready_listener;
 } ir_xds;
 
 typedef struct ir_listener_port {
@@ -256,5 +330,11 @@ typedef struct ir_infra {
     const char *owner_kind, *owner_name; /* GatewayClass or Gateway that owns the fleet */
     json_t *envoy_proxy;                 /* the EnvoyProxy spec in force, or NULL */
 } ir_infra;
+
+/* The IR as JSON in the reference's shape. Each call returns a new reference;
+ * strings are copied, so the JSON may outlive the IR. */
+json_t *ir_xds_to_json(const ir_xds *x);
+json_t *ir_infra_to_json(const ir_infra *in);
+json_t *ir_http_route_to_json(const ir_http_route *r);
 
 #endif

@@ -107,7 +107,7 @@ void pb_buf_free(pb_buf *b)
 
 uint8_t *pb_buf_reserve(pb_buf *b, size_t n)
 {
-    if (b->cap - b->len < n) {
+    if (!b->data || b->cap - b->len < n) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap - b->len < n)
             cap *= 2;
@@ -160,6 +160,13 @@ void pb_write_fixed64(pb_buf *b, uint64_t v)
 void pb_write_tag(pb_buf *b, uint32_t field, pb_wire_type wt)
 {
     pb_write_varint(b, ((uint64_t)field << 3) | (uint64_t)wt);
+}
+
+void pb_write_len_field(pb_buf *b, uint32_t field, const void *data, size_t len)
+{
+    pb_write_tag(b, field, PB_WIRE_LEN);
+    pb_write_varint(b, len);
+    pb_buf_append(b, data, len);
 }
 
 size_t pb_varint_size(uint64_t v)

@@ -58,6 +58,9 @@ void pb_write_varint(pb_buf *b, uint64_t v);
 void pb_write_fixed32(pb_buf *b, uint32_t v);
 void pb_write_fixed64(pb_buf *b, uint64_t v);
 void pb_write_tag(pb_buf *b, uint32_t field, pb_wire_type wt);
+/* A whole length-delimited field: tag, length, bytes (a string, bytes, or an
+ * already encoded message, such as the value of an Any). */
+void pb_write_len_field(pb_buf *b, uint32_t field, const void *data, size_t len);
 /* Bytes a varint of v takes (1..10). */
 size_t pb_varint_size(uint64_t v);
 

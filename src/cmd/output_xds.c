@@ -1,0 +1,122 @@
+/* `egctl x translate --to xds`: Envoy config dumps per fleet. */
+#include "cmd/output_xds.h"
+
+#include <string.h>
+
+#include "xds/bootstrap.h"
+#include "xds/translator.h"
+
+#define ADMIN_TYPE(name) "type.googleapis.com/envoy.admin.v3." name
+
+/* One config dump per -t value, in the order -t all prints them. */
+typedef struct dump_kind {
+    const char *type;     /* -t value */
+    const char *dump;     /* the dump's "@type" */
+    const char *list_key; /* where the resources go */
+    const char *item_key; /* each resource is {item_key: resource}... */
+    const char *wrap_key; /* ...or {wrap_key: {item_key: resource}} when set */
+    xds_type xds;
+} dump_kind;
+
+static const dump_kind dump_kinds[] = {
+    {"endpoint", ADMIN_TYPE("EndpointsConfigDump"), "dynamicEndpointConfigs", "endpointConfig",
+     NULL, XDS_ENDPOINT},
+    {"cluster", ADMIN_TYPE("ClustersConfigDump"), "dynamicActiveClusters", "cluster", NULL,
+     XDS_CLUSTER},
+    {"listener", ADMIN_TYPE("ListenersConfigDump"), "dynamicListeners", "listener", "activeState",
+     XDS_LISTENER},
+    {"route", ADMIN_TYPE("RoutesConfigDump"), "dynamicRouteConfigs", "routeConfig", NULL,
+     XDS_ROUTE},
+    {"secret", ADMIN_TYPE("SecretsConfigDump"), "dynamicActiveSecrets", "secret", NULL, XDS_SECRET},
+};
+enum { N_DUMP_KINDS = sizeof dump_kinds / sizeof dump_kinds[0] };
+
+bool output_xds_type_valid(const char *type)
+{
+    if (strcmp(type, "all") == 0 || strcmp(type, "bootstrap") == 0 ||
+        strcmp(type, "standalone") == 0)
+        return true;
+    for (size_t i = 0; i < N_DUMP_KINDS; i++)
+        if (strcmp(type, dump_kinds[i].type) == 0)
+            return true;
+    return false;
+}
+
+static json_t *typed_resource(xds_type t, const json_t *res)
+{
+    json_t *copy = json_deep_copy(res);
+    json_object_set_new(copy, "@type", json_string(xds_type_url(t)));
+    return copy;
+}
+
+/* Secrets are listed by name next to the secret, as Envoy's admin does. */
+static json_t *dump_item(const dump_kind *k, const json_t *res)
+{
+    json_t *item = json_pack("{s:o}", k->item_key, typed_resource(k->xds, res));
+    if (k->xds == XDS_SECRET)
+        json_object_set_new(item, "name", json_string(xds_resource_name(XDS_SECRET, res) ?: ""));
+    return k->wrap_key ? json_pack("{s:o}", k->wrap_key, item) : item;
+}
+
+static json_t *resource_dump(const dump_kind *k, const xds_resources *r)
+{
+    json_t *dump = json_pack("{s:s}", "@type", k->dump);
+    if (json_array_size(r->of[k->xds])) {
+        json_t *list = json_array();
+        size_t i;
+        json_t *res;
+        json_array_foreach(r->of[k->xds], i, res) json_array_append_new(list, dump_item(k, res));
+        json_object_set_new(dump, k->list_key, list);
+    }
+    return dump;
+}
+
+static json_t *bootstrap_dump(void)
+{
+    xds_bootstrap_opts o;
+    xds_bootstrap_opts_default(&o);
+    return json_pack("{s:s, s:o}", "@type", ADMIN_TYPE("BootstrapConfigDump"), "bootstrap",
+                     xds_bootstrap(&o));
+}
+
+/* Every dump; secrets only when there are some, as the reference. */
+static json_t *all_dumps(const xds_resources *r)
+{
+    json_t *configs = json_pack("[o]", bootstrap_dump());
+    for (size_t i = 0; i < N_DUMP_KINDS; i++)
+        if (dump_kinds[i].xds != XDS_SECRET || json_array_size(r->of[XDS_SECRET]))
+            json_array_append_new(configs, resource_dump(&dump_kinds[i], r));
+    return json_pack("{s:o}", "configs", configs);
+}
+
+static json_t *fleet_output(const char *type, const xds_resources *r, diag_list *diags)
+{
+    if (strcmp(type, "all") == 0)
+        return all_dumps(r);
+    if (strcmp(type, "bootstrap") == 0)
+        return bootstrap_dump();
+    if (strcmp(type, "standalone") == 0) {
+        xds_bootstrap_opts o;
+        xds_bootstrap_opts_default(&o);
+        return xds_bootstrap_standalone(&o, r, diags);
+    }
+    for (size_t i = 0; i < N_DUMP_KINDS; i++)
+        if (strcmp(type, dump_kinds[i].type) == 0)
+            return resource_dump(&dump_kinds[i], r);
+    return NULL;
+}
+
+json_t *output_xds(const gw_result *res, const char *type, diag_list *diags)
+{
+    json_t *out = json_object();
+    for (size_t i = 0; i < res->n_xds; i++) {
+        const ir_xds *ir = res->xds[i];
+        xds_resources r = {0};
+        xds_translate(ir, &r, diags);
+        json_t *v = fleet_output(type, &r, diags);
+        if (v)
+            json_object_set_new(out, ir->name ? ir->name : "", v);
+        xds_resources_clear(&r);
+    }
+    return out;
+}

@@ -1,0 +1,25 @@
+/* The xDS part of `egctl x translate --to xds`: for each fleet of a
+ * translation, its Envoy resources as the admin config dumps the reference
+ * prints (BootstrapConfigDump, EndpointsConfigDump, ClustersConfigDump,
+ * ListenersConfigDump, RoutesConfigDump, SecretsConfigDump), or the
+ * standalone bootstrap that runs them without a control plane. */
+#ifndef EG_CMD_OUTPUT_XDS_H
+#define EG_CMD_OUTPUT_XDS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/diag.h"
+#include "gatewayapi/translator.h"
+
+/* Whether `type` is one -t accepts with --to xds: all, bootstrap, listener,
+ * route, cluster, endpoint, secret, standalone. */
+bool output_xds_type_valid(const char *type);
+
+/* A new object keyed by fleet name ("default/eg"). For -t all each value is
+ * {"configs": [dumps...]}; for one type it is that dump; for standalone it
+ * is the complete bootstrap. IR elements the xDS translator rejects are
+ * reported in `diags` and left out. */
+json_t *output_xds(const gw_result *res, const char *type, diag_list *diags);
+
+#endif

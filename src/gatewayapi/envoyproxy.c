@@ -1,0 +1,130 @@
+/* EnvoyProxy: finding the one a GatewayClass or Gateway names, the checks
+ * that make it unusable (InvalidParameters), and its status ancestors. */
+#include <string.h>
+
+#include "gatewayapi/gateway_stage.h"
+
+const api_envoy_proxy *gw_envoy_proxy_lookup(gw_ctx *c, const api_object_ref *ref,
+                                             const char *default_namespace)
+{
+    if (!ref || !ref->name || !ref->kind || strcmp(ref->kind, "EnvoyProxy") != 0 || !ref->group ||
+        strcmp(ref->group, GW_EG_GROUP) != 0)
+        return NULL;
+    const char *ns = ref->namespace && *ref->namespace ? ref->namespace : default_namespace;
+    const api_envoy_proxy *by_name = NULL;
+    size_t n_by_name = 0;
+    for (size_t i = 0; i < c->res->envoy_proxies.n; i++) {
+        const api_envoy_proxy *ep = c->res->envoy_proxies.items[i];
+        if (strcmp(ep->obj.metadata.name, ref->name) != 0)
+            continue;
+        if (ns && strcmp(ep->obj.metadata.namespace, ns) == 0)
+            return ep;
+        by_name = ep;
+        n_by_name++;
+    }
+    /* Like the reference egctl, a single EnvoyProxy of that name stands in
+     * when the namespace does not match (a file has no namespace scoping). */
+    return n_by_name == 1 ? by_name : NULL;
+}
+
+bool gw_envoy_proxy_merges_gateways(const api_envoy_proxy *ep)
+{
+    return ep && ep->settings && ep->settings->merge_gateways == API_TRUE;
+}
+
+/* The sink types of telemetry.accessLog and the field each one needs. */
+static const struct {
+    const char *type, *field;
+} access_log_sinks[] = {
+    {"File", "file"},
+    {"ALS", "als"},
+    {"OpenTelemetry", "openTelemetry"},
+};
+
+static const char *access_log_error(gw_ctx *c, json_t *access_log)
+{
+    json_t *settings = json_object_get(access_log, "settings");
+    size_t i, j;
+    json_t *setting, *sink;
+    json_array_foreach(settings, i, setting)
+    {
+        json_array_foreach(json_object_get(setting, "sinks"), j, sink)
+        {
+            const char *type = json_string_value(json_object_get(sink, "type"));
+            for (size_t k = 0; type && k < sizeof access_log_sinks / sizeof access_log_sinks[0];
+                 k++) {
+                if (strcmp(type, access_log_sinks[k].type) == 0 &&
+                    !json_object_get(sink, access_log_sinks[k].field))
+                    return arena_printf(c->arena,
+                                        "spec.telemetry.accessLog.settings[%zu].sinks[%zu]: a %s "
+                                        "sink needs its %s settings",
+                                        i, j, type, access_log_sinks[k].field);
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *provider_error(json_t *provider)
+{
+    if (!provider)
+        return NULL;
+    const char *type = json_string_value(json_object_get(provider, "type"));
+    if (type && strcmp(type, "Kubernetes") != 0 && strcmp(type, "Custom") != 0)
+        return "spec.provider.type must be Kubernetes";
+    json_t *k8s = json_object_get(provider, "kubernetes");
+    if (json_object_get(k8s, "envoyDeployment") && json_object_get(k8s, "envoyDaemonSet"))
+        return "spec.provider.kubernetes: envoyDeployment and envoyDaemonSet cannot both be set";
+    if (json_object_get(k8s, "envoyHpa") && json_object_get(k8s, "envoyDaemonSet"))
+        return "spec.provider.kubernetes: envoyHpa cannot be used with envoyDaemonSet";
+    return NULL;
+}
+
+/* A replacement bootstrap must keep the xDS wiring to this control plane. */
+static const char *bootstrap_error(json_t *bootstrap)
+{
+    if (!bootstrap)
+        return NULL;
+    const char *type = json_string_value(json_object_get(bootstrap, "type"));
+    const char *value = json_string_value(json_object_get(bootstrap, "value"));
+    bool replace = !type || strcmp(type, "Replace") == 0;
+    if (replace && value && !strstr(value, "dynamic_resources"))
+        return "spec.bootstrap: a Replace bootstrap must keep dynamic_resources; they cannot be "
+               "modified";
+    return NULL;
+}
+
+const char *gw_envoy_proxy_invalid(gw_ctx *c, const api_envoy_proxy *ep)
+{
+    json_t *spec = ep->spec;
+    const char *err = provider_error(json_object_get(spec, "provider"));
+    if (!err)
+        err = bootstrap_error(json_object_get(spec, "bootstrap"));
+    if (!err)
+        err = access_log_error(c, json_object_get(json_object_get(spec, "telemetry"), "accessLog"));
+    if (!err && ep->settings && ep->settings->merge_gateways == API_TRUE &&
+        ep->settings->merge_backends)
+        err = "spec: mergeGateways and mergeBackends cannot both be enabled";
+    if (err)
+        return arena_printf(c->arena, "EnvoyProxy %s/%s: %s", ep->obj.metadata.namespace,
+                            ep->obj.metadata.name, err);
+    return NULL;
+}
+
+void gw_envoy_proxy_set_ancestor(gw_ctx *c, const api_envoy_proxy *ep, const api_object *ancestor,
+                                 bool accepted, const char *reason, const char *message)
+{
+    gw_status *st = gw_ctx_status(c, &ep->obj);
+    if (!st)
+        return;
+    st->ancestors = true;
+    gw_parent_ref ref = {.group = GW_GROUP,
+                         .kind = ancestor->kind,
+                         .namespace = ancestor->metadata.namespace,
+                         .name = ancestor->metadata.name};
+    gw_parent_status *p = gw_status_parent(c->arena, st, &ref, NULL);
+    gw_conditions_set(c->arena, &p->conditions, "Accepted", accepted, reason, message);
+    if (json_object_get(ep->spec, "luaValidation"))
+        gw_conditions_set(c->arena, &p->conditions, "Warning", true, "DeprecatedField",
+                          "spec.luaValidation is deprecated: use spec.lua.validationType");
+}

@@ -1,0 +1,135 @@
+/* A route's backendRefs: resolution through gw_backend_resolve(), weights,
+ * backendRef filters, and what a failure means for the route's status. */
+#include <string.h>
+
+#include "gatewayapi/backends.h"
+#include "gatewayapi/routes.h"
+
+/* Reasons the reference only finds after it has skipped zero-weight refs:
+ * a zero-weight ref with one of these is simply unused, not an error. */
+static const char *const late_reasons[] = {
+    "EndpointsNotFound",
+    "InvalidBackendTLS",
+    "UnsupportedAddressType",
+    NULL,
+};
+
+static bool is_late_reason(const char *reason)
+{
+    for (const char *const *r = late_reasons; *r; r++)
+        if (reason && strcmp(*r, reason) == 0)
+            return true;
+    return false;
+}
+
+static ir_destination_setting *empty_setting(gw_ctx *c, const char *name, uint32_t weight,
+                                             bool invalid)
+{
+    ir_destination_setting *s = ARENA_NEW(c->arena, ir_destination_setting);
+    s->name = name;
+    s->weight = weight;
+    s->invalid = invalid;
+    return s;
+}
+
+static const char *ref_text(gw_ctx *c, const gw_route *r, const api_backend_ref *ref)
+{
+    return arena_printf(c->arena, "%s %s/%s", ref->kind ? ref->kind : "Service",
+                        ref->namespace ? ref->namespace : r->obj->metadata.namespace, ref->name);
+}
+
+/* Filters a backendRef may carry: header modifiers, an HTTPRouteFilter, and
+ * (HTTPRoute only) a URLRewrite of the host; Envoy cannot rewrite the path per
+ * weighted backend. NULL when they are all usable; else why not. */
+static const char *backend_filters_problem(gw_ctx *c, const api_route_filter *f, size_t n,
+                                           bool grpc)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *t = f[i].type ? f[i].type : "";
+        if (strcmp(t, "RequestHeaderModifier") == 0 || strcmp(t, "ResponseHeaderModifier") == 0 ||
+            strcmp(t, "ExtensionRef") == 0)
+            continue;
+        if (!grpc && strcmp(t, "URLRewrite") == 0) {
+            if (f[i].url_rewrite && f[i].url_rewrite->path)
+                return "a URLRewrite on a backendRef can only rewrite the host, not the path";
+            continue;
+        }
+        return arena_printf(c->arena, "filter type %s is not supported on a backendRef",
+                            *t ? t : "(none)");
+    }
+    return NULL;
+}
+
+gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_parent *p,
+                                    const api_backend_ref *ref, const api_route_filter *filters,
+                                    size_t n_filters, const char *setting_name,
+                                    ir_app_protocol protocol, gw_route_errors *errs)
+{
+    bool http = protocol == IR_PROTO_HTTP || protocol == IR_PROTO_GRPC;
+    int64_t w = ref->weight.set ? ref->weight.v : 1;
+    uint32_t weight = w < 0 ? 0 : (uint32_t)w;
+    gw_backend_ref b = {
+        .group = ref->group ? ref->group : "",
+        .kind = ref->kind ? ref->kind : "Service",
+        .name = ref->name,
+        .namespace = ref->namespace,
+        .port = ref->port.set ? (int32_t)ref->port.v : 0,
+        .weight = weight,
+        .parent = p && p->status ? &p->status->ref : NULL,
+    };
+    gw_backend_outcome out = {0};
+    const char *bad_filters =
+        http ? backend_filters_problem(c, filters, n_filters, protocol == IR_PROTO_GRPC) : NULL;
+    if (bad_filters) {
+        gw_route_errors_add(c, errs, GW_COND_RESOLVED_REFS, "UnsupportedRefValue", "%s: %s",
+                            ref_text(c, r, ref), bad_filters);
+        out.invalid = true;
+        if (weight > 0)
+            out.setting = empty_setting(c, setting_name, weight, true);
+        return out;
+    }
+    gw_backend_result res = gw_backend_resolve(c, r->obj, r->kind, &b, protocol, setting_name);
+    if (!res.ok) {
+        if (weight == 0 && is_late_reason(res.reason))
+            return out;
+        const char *msg = res.message ? res.message : "cannot be resolved";
+        if (http && res.reason && strcmp(res.reason, "EndpointsNotFound") == 0) {
+            gw_route_errors_add(c, errs, GW_COND_BACKENDS_AVAILABLE, res.reason, "%s: %s",
+                                ref_text(c, r, ref), msg);
+            out.no_endpoints = true;
+        } else {
+            gw_route_errors_add(c, errs, GW_COND_RESOLVED_REFS,
+                                res.reason ? res.reason : "BackendNotFound", "%s: %s",
+                                ref_text(c, r, ref), msg);
+            out.invalid = true;
+        }
+        /* HTTP keeps a failed ref in the destination (it weighs toward 500s);
+         * TCP, UDP and TLS leave it out. */
+        if (http && weight > 0)
+            out.setting = empty_setting(c, setting_name, weight, out.invalid);
+        return out;
+    }
+    if (weight == 0)
+        return out;
+    ir_destination_setting *s = res.setting ? res.setting : empty_setting(c, setting_name, 0, 0);
+    s->name = setting_name;
+    s->weight = weight;
+    if (n_filters && http) {
+        gw_http_filters f = {0};
+        gw_route_errors ferrs = {0};
+        gw_http_filters_process(c, r, p, filters, n_filters, 0, protocol == IR_PROTO_GRPC, &f,
+                                &ferrs);
+        if (ferrs.n) {
+            gw_route_errors_add(c, errs, GW_COND_RESOLVED_REFS, "InvalidBackendFilters",
+                                "%s: the filters of this backendRef are invalid: %s",
+                                ref_text(c, r, ref),
+                                gw_route_errors_message(c, &ferrs, ferrs.items[0].type));
+            out.invalid = true;
+            out.setting = empty_setting(c, setting_name, weight, true);
+            return out;
+        }
+        s->backend_filters = gw_http_filters_backend(c, &f);
+    }
+    out.setting = s;
+    return out;
+}

@@ -1,0 +1,675 @@
+/* The IR as JSON, in the shape the reference prints it (`egctl x translate
+ * --to ir`: xdsIR / infraIR). Field names and nesting follow the reference so
+ * that IR dumps can be compared with its output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/ir.h"
+
+/* ---- small helpers ---- */
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void set_uint(json_t *o, const char *k, uint64_t v)
+{
+    json_object_set_new(o, k, json_integer((json_int_t)v));
+}
+
+static void set_nonempty(json_t *o, const char *k, json_t *v)
+{
+    if (v && (json_is_array(v) ? json_array_size(v) : json_is_object(v) ? json_object_size(v) : 1))
+        json_object_set_new(o, k, v);
+    else
+        json_decref(v);
+}
+
+/* []byte fields print as base64, as Go's JSON encoding does. */
+static json_t *base64_bytes(const char *data, size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    if (!out)
+        abort();
+    const unsigned char *in = (const unsigned char *)data;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+    }
+    out[o] = '\0';
+    json_t *s = json_string(out);
+    free(out);
+    return s;
+}
+
+static json_t *base64_json(const char *data)
+{
+    return base64_bytes(data, strlen(data));
+}
+
+static json_t *strings_json(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *metadata_json(const ir_metadata *m)
+{
+    if (!m->kind && !m->name)
+        return NULL;
+    json_t *o = json_object();
+    set_str(o, "kind", m->kind);
+    set_str(o, "name", m->name);
+    set_str(o, "namespace", m->namespace);
+    set_str(o, "sectionName", m->section_name);
+    return o;
+}
+
+/* Metadata with the object's annotations. */
+static json_t *annotated_metadata_json(const ir_metadata *m, const ir_kv *kv, size_t n)
+{
+    json_t *o = metadata_json(m);
+    if (!o || !n)
+        return o;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_object();
+        set_str(e, "key", kv[i].key);
+        set_str(e, "value", kv[i].value);
+        json_array_append_new(a, e);
+    }
+    json_object_set_new(o, "annotations", a);
+    return o;
+}
+
+static const char *const protocol_names[] = {
+    [IR_PROTO_TCP] = "TCP",     [IR_PROTO_UDP] = "UDP",   [IR_PROTO_HTTP] = "HTTP",
+    [IR_PROTO_HTTP2] = "HTTP2", [IR_PROTO_GRPC] = "GRPC", [IR_PROTO_HTTPS] = "HTTPS",
+    [IR_PROTO_WS] = "WS",       [IR_PROTO_WSS] = "WSS",
+};
+
+static const char *const address_type_names[] = {
+    [IR_ADDR_IP] = "IP",
+    [IR_ADDR_FQDN] = "FQDN",
+    [IR_ADDR_MIXED] = "Mixed",
+    [IR_ADDR_UDS] = "UDS",
+};
+
+/* ---- matches, headers ---- */
+
+static json_t *string_match_json(const ir_string_match *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "distinct", json_boolean(m->distinct));
+    set_str(o, "exact", m->exact);
+    if (m->invert)
+        json_object_set_new(o, "invert", json_true());
+    json_object_set_new(o, "name", json_string(m->name ? m->name : ""));
+    set_str(o, "prefix", m->prefix);
+    set_str(o, "safeRegex", m->safe_regex);
+    set_str(o, "suffix", m->suffix);
+    set_str(o, "contains", m->contains);
+    return o;
+}
+
+static json_t *string_matches_json(const ir_string_match *m, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, string_match_json(&m[i]));
+    return a;
+}
+
+static json_t *headers_json(const ir_header *h, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "addIfAbsent", json_boolean(h[i].add_if_absent));
+        json_object_set_new(o, "append", json_boolean(h[i].append));
+        set_str(o, "name", h[i].name);
+        json_object_set_new(o, "value",
+                            h[i].n_values ? strings_json(h[i].values, h[i].n_values)
+                                          : strings_json(&h[i].value, 1));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* ---- destinations ---- */
+
+static json_t *backend_filters_json(const ir_http_route *f);
+
+static json_t *endpoint_json(const ir_endpoint *e)
+{
+    json_t *o = json_object();
+    if (e->draining)
+        json_object_set_new(o, "draining", json_true());
+    if (e->path) {
+        set_str(o, "path", e->path);
+    } else {
+        set_str(o, "host", e->host);
+        set_uint(o, "port", e->port);
+    }
+    set_str(o, "hostname", e->hostname);
+    set_str(o, "zone", e->zone);
+    return o;
+}
+
+static json_t *upstream_tls_json(const ir_upstream_tls *t)
+{
+    json_t *o = json_object();
+    if (t->ca_name) {
+        json_t *ca = json_object();
+        set_str(ca, "name", t->ca_name);
+        if (t->ca_pem)
+            json_object_set_new(ca, "certificate", base64_json(t->ca_pem));
+        json_object_set_new(o, "caCertificate", ca);
+    }
+    if (t->insecure_skip_verify)
+        json_object_set_new(o, "insecureSkipVerify", json_true());
+    set_str(o, "sni", t->sni);
+    if (t->n_subject_alt_names) {
+        json_t *sans = json_array();
+        for (size_t i = 0; i < t->n_subject_alt_names; i++) {
+            json_t *s = json_object();
+            const char *type = t->subject_alt_name_types ? t->subject_alt_name_types[i] : NULL;
+            set_str(s, type && strcmp(type, "URI") == 0 ? "uri" : "hostname",
+                    t->subject_alt_names[i]);
+            json_array_append_new(sans, s);
+        }
+        json_object_set_new(o, "subjectAltNames", sans);
+    }
+    if (t->use_system_trust)
+        json_object_set_new(o, "useSystemTrustStore", json_true());
+    return o;
+}
+
+static json_t *setting_json(const ir_destination_setting *s)
+{
+    json_t *o = json_object();
+    bool empty = s->invalid || (!s->n_endpoints && !s->is_dynamic_resolver && !s->metadata.kind);
+    if (!empty && !s->no_address_type && !s->is_dynamic_resolver)
+        set_str(o, "addressType", address_type_names[s->address_type]);
+    if (s->n_endpoints) {
+        json_t *eps = json_array();
+        for (size_t i = 0; i < s->n_endpoints; i++)
+            json_array_append_new(eps, endpoint_json(&s->endpoints[i]));
+        json_object_set_new(o, "endpoints", eps);
+    }
+    if (s->backend_filters)
+        json_object_set_new(o, "filters", backend_filters_json(s->backend_filters));
+    else if (s->filters)
+        json_object_set(o, "filters", s->filters);
+    if (s->invalid)
+        json_object_set_new(o, "invalid", json_true());
+    if (s->is_dynamic_resolver)
+        json_object_set_new(o, "isDynamicResolver", json_true());
+    set_nonempty(o, "metadata", metadata_json(&s->metadata));
+    set_str(o, "name", s->name);
+    if (s->priority)
+        set_uint(o, "priority", (uint64_t)s->priority);
+    if (!empty)
+        set_str(o, "protocol", protocol_names[s->protocol]);
+    if (s->tls)
+        json_object_set_new(o, "tls", upstream_tls_json(s->tls));
+    set_uint(o, "weight", s->weight);
+    return o;
+}
+
+static json_t *destination_json(const ir_destination *d)
+{
+    json_t *o = json_object();
+    set_nonempty(o, "metadata",
+                 annotated_metadata_json(&d->metadata, d->annotations, d->n_annotations));
+    set_str(o, "name", d->name);
+    json_t *settings = json_array();
+    for (size_t i = 0; i < d->n_settings; i++)
+        json_array_append_new(settings, setting_json(&d->settings[i]));
+    json_object_set_new(o, "settings", settings);
+    set_str(o, "statName", d->stat_name);
+    return o;
+}
+
+/* ---- HTTP routes ---- */
+
+static json_t *path_modifier_json(const char *full, const char *prefix)
+{
+    json_t *p = json_object();
+    json_object_set_new(p, "fullReplace", full ? json_string(full) : json_null());
+    json_object_set_new(p, "prefixMatchReplace", prefix ? json_string(prefix) : json_null());
+    return p;
+}
+
+static json_t *redirect_json(const ir_redirect *r)
+{
+    json_t *o = json_object();
+    set_str(o, "hostname", r->hostname);
+    if (r->path_full || r->path_prefix)
+        json_object_set_new(o, "path", path_modifier_json(r->path_full, r->path_prefix));
+    if (r->port)
+        set_uint(o, "port", r->port);
+    set_str(o, "scheme", r->scheme);
+    if (r->status_code)
+        set_uint(o, "statusCode", r->status_code);
+    return o;
+}
+
+static json_t *url_rewrite_json(const ir_url_rewrite *u)
+{
+    json_t *o = json_object();
+    json_t *host = json_object();
+    if (u->host_from_backend)
+        json_object_set_new(host, "backend", json_true());
+    set_str(host, "header", u->host_header);
+    set_str(host, "name", u->hostname);
+    if (u->host_regex) {
+        json_t *re = json_object();
+        set_str(re, "pattern", u->host_regex);
+        set_str(re, "substitution", u->host_substitution ? u->host_substitution : "");
+        json_object_set_new(host, "pathRegex", re);
+    }
+    set_nonempty(o, "host", host);
+    if (u->path_full || u->path_prefix) {
+        json_object_set_new(o, "path", path_modifier_json(u->path_full, u->path_prefix));
+    } else if (u->path_regex) {
+        json_t *p = path_modifier_json(NULL, NULL), *re = json_object();
+        set_str(re, "pattern", u->path_regex);
+        set_str(re, "substitution", u->path_substitution ? u->path_substitution : "");
+        json_object_set_new(p, "regexMatchReplace", re);
+        json_object_set_new(o, "path", p);
+    }
+    return o;
+}
+
+static json_t *mirrors_json(const ir_mirror *m, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        if (m[i].destination)
+            json_object_set_new(o, "destination", destination_json(m[i].destination));
+        if (m[i].has_percentage)
+            json_object_set_new(o, "percentage", json_real(m[i].percentage));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *retry_json(const ir_retry *r)
+{
+    json_t *o = json_object();
+    if (r->num_retries >= 0)
+        set_uint(o, "numRetries", (uint64_t)r->num_retries);
+    json_t *per = json_object();
+    if (r->backoff_base || r->backoff_max) {
+        json_t *b = json_object();
+        set_str(b, "baseInterval", r->backoff_base);
+        set_str(b, "maxInterval", r->backoff_max);
+        json_object_set_new(per, "backOff", b);
+    }
+    set_str(per, "timeout", r->per_retry_timeout);
+    set_nonempty(o, "perRetry", per);
+    json_t *on = json_object();
+    if (r->n_http_status_codes) {
+        json_t *codes = json_array();
+        for (size_t i = 0; i < r->n_http_status_codes; i++)
+            json_array_append_new(codes, json_integer(r->http_status_codes[i]));
+        json_object_set_new(on, "httpStatusCodes", codes);
+    }
+    if (r->n_retry_on)
+        json_object_set_new(on, "triggers", strings_json(r->retry_on, r->n_retry_on));
+    set_nonempty(o, "retryOn", on);
+    return o;
+}
+
+static json_t *cors_json(const ir_cors *c)
+{
+    if (c->json)
+        return json_incref(c->json);
+    json_t *o = json_object();
+    if (c->allow_credentials)
+        json_object_set_new(o, "allowCredentials", json_true());
+    if (c->n_allow_headers)
+        json_object_set_new(o, "allowHeaders", strings_json(c->allow_headers, c->n_allow_headers));
+    if (c->n_allow_methods)
+        json_object_set_new(o, "allowMethods", strings_json(c->allow_methods, c->n_allow_methods));
+    if (c->n_allow_origins)
+        json_object_set_new(o, "allowOrigins",
+                            string_matches_json(c->allow_origins, c->n_allow_origins));
+    if (c->n_expose_headers)
+        json_object_set_new(o, "exposeHeaders",
+                            strings_json(c->expose_headers, c->n_expose_headers));
+    set_str(o, "maxAge", c->max_age);
+    return o;
+}
+
+static json_t *credential_injection_json(const ir_credential_injection *ci)
+{
+    json_t *o = json_object();
+    if (ci->credential) /* secrets never leave the process in a dump */
+        json_object_set_new(o, "credential", json_string("[redacted]"));
+    set_str(o, "header", ci->header);
+    set_str(o, "name", ci->name);
+    if (ci->overwrite >= 0)
+        json_object_set_new(o, "overwrite", json_boolean(ci->overwrite));
+    return o;
+}
+
+static json_t *session_json(const ir_session_persistence *sp)
+{
+    json_t *o = json_object(), *inner = json_object();
+    set_str(inner, "name", sp->cookie_name ? sp->cookie_name : sp->header_name);
+    set_str(inner, "ttl", sp->cookie_ttl);
+    json_object_set_new(o, sp->cookie_name ? "cookie" : "header", inner);
+    return o;
+}
+
+/* The backendRef filters of a destination setting. */
+static json_t *backend_filters_json(const ir_http_route *f)
+{
+    static const char *const keys[] = {
+        "addRequestHeaders",
+        "addResponseHeaders",
+        "credentialInjection",
+        "removeRequestHeaders",
+        "removeResponseHeaders",
+        "urlRewrite",
+        NULL,
+    };
+    json_t *all = ir_http_route_to_json(f), *out = json_object();
+    for (const char *const *k = keys; *k; k++) {
+        json_t *v = json_object_get(all, *k);
+        if (v)
+            json_object_set(out, *k, v);
+    }
+    json_decref(all);
+    return out;
+}
+
+json_t *ir_http_route_to_json(const ir_http_route *r)
+{
+    json_t *o = json_object();
+    if (r->n_add_request_headers)
+        json_object_set_new(o, "addRequestHeaders",
+                            headers_json(r->add_request_headers, r->n_add_request_headers));
+    if (r->n_add_response_headers)
+        json_object_set_new(o, "addResponseHeaders",
+                            headers_json(r->add_response_headers, r->n_add_response_headers));
+    if (r->cookie_matches && r->n_cookie_matches)
+        json_object_set_new(o, "cookieMatches",
+                            string_matches_json(r->cookie_matches, r->n_cookie_matches));
+    if (r->cors)
+        json_object_set_new(o, "cors", cors_json(r->cors));
+    if (r->credential_injection)
+        json_object_set_new(o, "credentialInjection",
+                            credential_injection_json(r->credential_injection));
+    if (r->destination)
+        json_object_set_new(o, "destination", destination_json(r->destination));
+    if (r->direct_response) {
+        json_t *d = json_object();
+        if (r->direct_response->body)
+            json_object_set_new(
+                d, "body",
+                base64_bytes(r->direct_response->body, r->direct_response->body_len
+                                                           ? r->direct_response->body_len
+                                                           : strlen(r->direct_response->body)));
+        set_uint(d, "statusCode", r->direct_response->status_code);
+        json_object_set_new(o, "directResponse", d);
+    }
+    if (r->n_header_matches)
+        json_object_set_new(o, "headerMatches",
+                            string_matches_json(r->header_matches, r->n_header_matches));
+    set_str(o, "hostname", r->hostname);
+    json_object_set_new(o, "isHTTP2", json_boolean(r->is_http2));
+    set_nonempty(o, "metadata",
+                 annotated_metadata_json(&r->metadata, r->annotations, r->n_annotations));
+    if (r->n_mirrors)
+        json_object_set_new(o, "mirrors", mirrors_json(r->mirrors, r->n_mirrors));
+    set_str(o, "name", r->name);
+    if (r->path_match)
+        json_object_set_new(o, "pathMatch", string_match_json(r->path_match));
+    if (r->n_query_param_matches)
+        json_object_set_new(o, "queryParamMatches",
+                            string_matches_json(r->query_param_matches, r->n_query_param_matches));
+    if (r->redirect)
+        json_object_set_new(o, "redirect", redirect_json(r->redirect));
+    if (r->n_remove_request_headers)
+        json_object_set_new(o, "removeRequestHeaders",
+                            strings_json(r->remove_request_headers, r->n_remove_request_headers));
+    if (r->n_remove_response_headers)
+        json_object_set_new(o, "removeResponseHeaders",
+                            strings_json(r->remove_response_headers, r->n_remove_response_headers));
+    if (r->retry)
+        json_object_set_new(o, "retry", retry_json(r->retry));
+    if (r->security)
+        json_object_set(o, "security", r->security);
+    if (r->session)
+        json_object_set_new(o, "sessionPersistence", session_json(r->session));
+    else if (r->session_persistence)
+        json_object_set(o, "sessionPersistence", r->session_persistence);
+    set_str(o, "timeout", r->timeout);
+    if (r->traffic)
+        json_object_set(o, "traffic", r->traffic);
+    if (r->url_rewrite)
+        json_object_set_new(o, "urlRewrite", url_rewrite_json(r->url_rewrite));
+    if (r->use_client_protocol)
+        json_object_set_new(o, "useClientProtocol", json_true());
+    return o;
+}
+
+/* ---- listeners ---- */
+
+static json_t *tls_config_json(const ir_tls_config *t, bool alpn_empty_list)
+{
+    json_t *o = json_object();
+    if (t->n_alpn_protocols)
+        json_object_set_new(o, "alpnProtocols",
+                            strings_json(t->alpn_protocols, t->n_alpn_protocols));
+    else if (alpn_empty_list)
+        json_object_set_new(o, "alpnProtocols", json_array());
+    json_t *certs = json_array();
+    for (size_t i = 0; i < t->n_certificates; i++) {
+        const ir_tls_cert *c = &t->certificates[i];
+        json_t *co = json_object();
+        if (c->certificate)
+            json_object_set_new(co, "certificate", base64_json(c->certificate));
+        set_str(co, "name", c->name);
+        json_object_set_new(co, "privateKey", json_string("[redacted]"));
+        json_array_append_new(certs, co);
+    }
+    json_object_set_new(o, "certificates", certs);
+    return o;
+}
+
+/* Copies the keys of `extra` that `o` does not have yet. */
+static void merge_extra(json_t *o, const json_t *extra)
+{
+    const char *k;
+    json_t *v;
+    if (!extra)
+        return;
+    json_object_foreach((json_t *)extra, k, v)
+    {
+        if (!json_object_get(o, k))
+            json_object_set(o, k, v);
+    }
+}
+
+static void listener_common(json_t *o, const char *name, const ir_metadata *m, const char *address,
+                            uint32_t port, uint32_t external_port)
+{
+    set_str(o, "address", address);
+    set_uint(o, "externalPort", external_port);
+    set_nonempty(o, "metadata", metadata_json(m));
+    set_str(o, "name", name);
+    set_uint(o, "port", port);
+}
+
+static json_t *http_listener_json(const ir_http_listener *l)
+{
+    json_t *o = json_object();
+    listener_common(o, l->name, &l->metadata, l->address, l->port, l->external_port);
+    if (l->is_http2) {
+        json_t *g = json_object();
+        json_object_set_new(g, "enableGRPCStats", json_true());
+        json_object_set_new(g, "enableGRPCWeb", json_true());
+        json_object_set_new(o, "grpc", g);
+    }
+    if (l->n_hostnames)
+        json_object_set_new(o, "hostnames", strings_json(l->hostnames, l->n_hostnames));
+    if (l->escaped_slashes_action || l->merge_slashes) {
+        json_t *p = json_object();
+        set_str(p, "escapedSlashesAction", l->escaped_slashes_action);
+        json_object_set_new(p, "mergeSlashes", json_boolean(l->merge_slashes));
+        json_object_set_new(o, "path", p);
+    }
+    if (l->n_routes) {
+        json_t *routes = json_array();
+        for (size_t i = 0; i < l->n_routes; i++)
+            json_array_append_new(routes, ir_http_route_to_json(l->routes[i]));
+        json_object_set_new(o, "routes", routes);
+    }
+    if (l->tls)
+        json_object_set_new(o, "tls", tls_config_json(l->tls, false));
+    merge_extra(o, l->extra);
+    return o;
+}
+
+static json_t *tcp_route_json(const ir_tcp_route *r)
+{
+    json_t *o = json_object();
+    if (r->destination)
+        json_object_set_new(o, "destination", destination_json(r->destination));
+    set_nonempty(o, "metadata", metadata_json(&r->metadata));
+    set_str(o, "name", r->name);
+    if (r->n_sni_hostnames || r->terminate) {
+        json_t *tls = json_object();
+        if (r->n_sni_hostnames) {
+            json_t *insp = json_object();
+            json_object_set_new(insp, "snis", strings_json(r->sni_hostnames, r->n_sni_hostnames));
+            json_object_set_new(tls, "inspector", insp);
+        }
+        if (r->terminate)
+            json_object_set_new(tls, "terminate", tls_config_json(r->terminate, true));
+        json_object_set_new(o, "tls", tls);
+    }
+    return o;
+}
+
+static json_t *tcp_listener_json(const ir_tcp_listener *l)
+{
+    json_t *o = json_object();
+    listener_common(o, l->name, &l->metadata, l->address, l->port, l->external_port);
+    if (l->n_routes) {
+        json_t *routes = json_array();
+        for (size_t i = 0; i < l->n_routes; i++)
+            json_array_append_new(routes, tcp_route_json(l->routes[i]));
+        json_object_set_new(o, "routes", routes);
+    }
+    if (l->tls)
+        json_object_set_new(o, "tls", tls_config_json(l->tls, true));
+    merge_extra(o, l->extra);
+    return o;
+}
+
+static json_t *udp_listener_json(const ir_udp_listener *l)
+{
+    json_t *o = json_object();
+    listener_common(o, l->name, &l->metadata, l->address, l->port, l->external_port);
+    if (l->route_name) {
+        json_t *r = json_object();
+        if (l->destination)
+            json_object_set_new(r, "destination", destination_json(l->destination));
+        set_str(r, "name", l->route_name);
+        json_object_set_new(o, "route", r);
+    }
+    return o;
+}
+
+json_t *ir_xds_to_json(const ir_xds *x)
+{
+    json_t *o = json_object();
+    if (x->n_http) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_http; i++)
+            json_array_append_new(a, http_listener_json(x->http[i]));
+        json_object_set_new(o, "http", a);
+    }
+    if (x->n_tcp) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_tcp; i++)
+            json_array_append_new(a, tcp_listener_json(x->tcp[i]));
+        json_object_set_new(o, "tcp", a);
+    }
+    if (x->n_udp) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_udp; i++)
+            json_array_append_new(a, udp_listener_json(x->udp[i]));
+        json_object_set_new(o, "udp", a);
+    }
+    merge_extra(o, x->extra);
+    return o;
+}
+
+/* ---- infra ---- */
+
+json_t *ir_infra_to_json(const ir_infra *in)
+{
+    json_t *proxy = json_object();
+    if (in->envoy_proxy)
+        json_object_set(proxy, "config", in->envoy_proxy);
+    json_t *listeners = json_array();
+    for (size_t i = 0; i < in->n_listeners; i++) {
+        const ir_proxy_listener *l = &in->listeners[i];
+        json_t *lo = json_object();
+        set_str(lo, "name", l->name);
+        json_t *ports = json_array();
+        for (size_t k = 0; k < l->n_ports; k++) {
+            json_t *p = json_object();
+            set_uint(p, "containerPort", l->ports[k].container_port);
+            set_str(p, "name", l->ports[k].name);
+            set_str(p, "protocol", l->ports[k].protocol);
+            set_uint(p, "servicePort", l->ports[k].service_port);
+            json_array_append_new(ports, p);
+        }
+        json_object_set_new(lo, "ports", ports);
+        json_array_append_new(listeners, lo);
+    }
+    set_nonempty(proxy, "listeners", listeners);
+    if (in->n_addresses)
+        json_object_set_new(proxy, "addresses", strings_json(in->addresses, in->n_addresses));
+    json_t *meta = json_object();
+    if (in->n_labels) {
+        json_t *labels = json_object();
+        for (size_t i = 0; i < in->n_labels; i++)
+            set_str(labels, in->labels[i].key, in->labels[i].value);
+        json_object_set_new(meta, "labels", labels);
+    }
+    if (in->owner_kind) {
+        json_t *owner = json_object();
+        set_str(owner, "kind", in->owner_kind);
+        set_str(owner, "name", in->owner_name);
+        json_object_set_new(meta, "ownerReference", owner);
+    }
+    set_nonempty(proxy, "metadata", meta);
+    set_str(proxy, "name", in->name);
+    set_str(proxy, "namespace", in->namespace);
+    json_t *o = json_object();
+    json_object_set_new(o, "proxy", proxy);
+    return o;
+}

@@ -1,0 +1,420 @@
+/* The Envoy bootstrap: the ADS shape the reference renders for a fleet, and
+ * the standalone shape with every translated resource inlined. */
+#include "xds/bootstrap.h"
+
+#include <string.h>
+
+#include "xds/context.h"
+
+#define BOOTSTRAP_ACCESS_LOG "envoy.extensions.access_loggers.file.v3.FileAccessLog"
+#define BOOTSTRAP_HCM                                                                              \
+    "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+#define BOOTSTRAP_ROUTER "envoy.extensions.filters.http.router.v3.Router"
+#define BOOTSTRAP_UPSTREAM_TLS "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+#define BOOTSTRAP_HTTP_OPTIONS "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+#define BOOTSTRAP_LEAST_REQUEST                                                                    \
+    "envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest"
+
+void xds_bootstrap_opts_default(xds_bootstrap_opts *o)
+{
+    *o = (xds_bootstrap_opts){
+        .xds_address = "envoy-gateway",
+        .xds_port = 18000,
+        .tls = true,
+        .tls_cert_sds_path = "/sds/xds-certificate.json",
+        .tls_ca_sds_path = "/sds/xds-trusted-ca.json",
+        .zone = "$(ENVOY_SERVICE_ZONE)",
+        .admin_address = "127.0.0.1",
+        .admin_port = 19000,
+        .stats_port = 19001,
+        .ready_port = 19003,
+        .max_downstream_connections = 50000,
+    };
+}
+
+static json_t *socket_address(const char *address, uint32_t port)
+{
+    return json_pack("{s:{s:s, s:I}}", "socketAddress", "address", address, "portValue",
+                     (json_int_t)port);
+}
+
+static json_t *admin(const xds_bootstrap_opts *o)
+{
+    json_t *log = xds_typed_extension("envoy.access_loggers.file", BOOTSTRAP_ACCESS_LOG,
+                                      json_pack("{s:s}", "path", "/dev/null"));
+    return json_pack("{s:[o], s:o}", "accessLog", log, "address",
+                     socket_address(o->admin_address, o->admin_port));
+}
+
+static json_t *node(const xds_bootstrap_opts *o)
+{
+    json_t *n = json_object();
+    xds_set_str(n, "id", o->node_id);
+    xds_set_str(n, "cluster", o->node_cluster);
+    if (o->zone)
+        json_object_set_new(n, "locality", json_pack("{s:s}", "zone", o->zone));
+    return n;
+}
+
+static json_t *layered_runtime(void)
+{
+    json_t *layer =
+        json_pack("{s:I, s:I}", "re2.max_program_size.error_level", (json_int_t)4294967295LL,
+                  "re2.max_program_size.warn_level", (json_int_t)1000);
+    return json_pack("{s:[{s:s, s:o}]}", "layers", "name", "global_config", "staticLayer", layer);
+}
+
+static json_t *overload_manager(const xds_bootstrap_opts *o)
+{
+    char max[32];
+    snprintf(max, sizeof max, "%llu", (unsigned long long)o->max_downstream_connections);
+    json_t *monitor = xds_typed_extension(
+        "envoy.resource_monitors.global_downstream_max_connections",
+        "envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig",
+        json_pack("{s:s}", "maxActiveDownstreamConnections", max));
+    return json_pack("{s:s, s:[o]}", "refreshInterval", "0.250s", "resourceMonitors", monitor);
+}
+
+/* Tags that split zone-aware and circuit-breaker stats, as the reference. */
+static json_t *stats_config(void)
+{
+    static const char *const tags[][2] = {
+        {"\\.zone(\\.(([^\\.]+)\\.))", "from_zone"},
+        {"\\.zone\\.[^\\.]+\\.(([^\\.]+)\\.)", "to_zone"},
+        {"^cluster(\\..+\\.(.+))\\.total_match_count$", "socket_match_name"},
+        {"circuit_breakers\\.((.+?)\\.).+", "priority"},
+    };
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s}", "regex", tags[i][0], "tagName", tags[i][1]));
+    return json_pack("{s:o, s:b}", "statsTags", list, "useAllDefaultTags", 1);
+}
+
+static json_t *router_filter(bool suppress_envoy_headers)
+{
+    json_t *router =
+        suppress_envoy_headers ? json_pack("{s:b}", "suppressEnvoyHeaders", 1) : json_object();
+    return xds_typed_extension("envoy.filters.http.router", BOOTSTRAP_ROUTER, router);
+}
+
+/* An HCM listener with an inline route config and `filters` before the
+ * router. */
+static json_t *local_http_listener(const char *name, const char *address, uint32_t port,
+                                   json_t *filters, json_t *route_config, const char *stat_prefix,
+                                   bool suppress_envoy_headers)
+{
+    json_array_append_new(filters, router_filter(suppress_envoy_headers));
+    json_t *hcm = json_pack("{s:o, s:o, s:s}", "httpFilters", filters, "routeConfig", route_config,
+                            "statPrefix", stat_prefix);
+    if (!suppress_envoy_headers)
+        json_object_set_new(hcm, "normalizePath", json_true());
+    json_t *chain = json_pack(
+        "{s:[o]}", "filters",
+        xds_typed_extension("envoy.filters.network.http_connection_manager", BOOTSTRAP_HCM, hcm));
+    return json_pack("{s:o, s:b, s:[o], s:s}", "address", socket_address(address, port),
+                     "bypassOverloadManager", 1, "filterChains", chain, "name", name);
+}
+
+json_t *xds_ready_listener(const char *address, uint32_t port, const char *path)
+{
+    json_t *hc = json_pack("{s:[{s:s, s:{s:s}}], s:b}", "headers", "name", ":path", "stringMatch",
+                           "exact", path, "passThroughMode", 0);
+    json_t *filters = json_pack(
+        "[o]",
+        xds_typed_extension("envoy.filters.http.health_check",
+                            "envoy.extensions.filters.http.health_check.v3.HealthCheck", hc));
+    json_t *routes = json_pack("{s:s, s:[{s:[s], s:s, s:[{s:{s:i}, s:{s:s}}]}]}", "name",
+                               "ready_route", "virtualHosts", "domains", "*", "name", "ready_route",
+                               "routes", "directResponse", "status", 500, "match", "prefix", "/");
+    char name[128];
+    snprintf(name, sizeof name, "envoy-gateway-proxy-ready-%s-%u", address, port);
+    return local_http_listener(name, address, port, filters, routes, "eg-ready-http", true);
+}
+
+static json_t *stats_listener(const xds_bootstrap_opts *o)
+{
+    json_t *route = json_pack("{s:{s:[{s:s, s:{s:s}}], s:s}, s:{s:s}}", "match", "headers", "name",
+                              ":method", "stringMatch", "exact", "GET", "path", "/stats/prometheus",
+                              "route", "cluster", "prometheus_stats");
+    json_t *routes =
+        json_pack("{s:s, s:[{s:[s], s:s, s:[o]}]}", "name", "local_route", "virtualHosts",
+                  "domains", "*", "name", "prometheus_stats", "routes", route);
+    char name[128];
+    snprintf(name, sizeof name, "envoy-gateway-proxy-stats-0.0.0.0-%u", o->stats_port);
+    return local_http_listener(name, "0.0.0.0", o->stats_port, json_array(), routes,
+                               "eg-stats-http", false);
+}
+
+static json_t *static_load_assignment(const char *cluster, const char *address, uint32_t port,
+                                      bool weighted)
+{
+    json_t *lb = json_pack("{s:{s:o}}", "endpoint", "address", socket_address(address, port));
+    json_t *locality = json_pack("{s:[o]}", "lbEndpoints", lb);
+    if (weighted) {
+        json_object_set_new(lb, "loadBalancingWeight", json_integer(1));
+        json_object_set_new(locality, "loadBalancingWeight", json_integer(1));
+    }
+    return json_pack("{s:s, s:[o]}", "clusterName", cluster, "endpoints", locality);
+}
+
+static json_t *prometheus_cluster(const xds_bootstrap_opts *o)
+{
+    return json_pack(
+        "{s:s, s:o, s:s, s:s}", "connectTimeout", "0.250s", "loadAssignment",
+        static_load_assignment("prometheus_stats", o->admin_address, o->admin_port, false), "name",
+        "prometheus_stats", "type", "STATIC");
+}
+
+/* The zone-aware cluster of the proxy's own fleet, fed over ADS. */
+static json_t *local_cluster(void)
+{
+    json_t *lr =
+        xds_any(BOOTSTRAP_LEAST_REQUEST, json_pack("{s:{s:{s:s}}}", "localityLbConfig",
+                                                   "zoneAwareLbConfig", "minClusterSize", "1"));
+    json_t *policy = json_pack("{s:[{s:{s:s, s:o}}]}", "policies", "typedExtensionConfig", "name",
+                               "envoy.load_balancing_policies.least_request", "typedConfig", lr);
+    return json_pack("{s:s, s:{s:o, s:s}, s:o, s:s, s:s}", "connectTimeout", "10s",
+                     "edsClusterConfig", "edsConfig", xds_ads_config_source(false), "serviceName",
+                     "local_cluster", "loadBalancingPolicy", policy, "name", "local_cluster",
+                     "type", "EDS");
+}
+
+static json_t *sds_file(const char *name, const char *path)
+{
+    return json_pack("{s:s, s:{s:{s:s}, s:s}}", "name", name, "sdsConfig", "pathConfigSource",
+                     "path", path, "resourceApiVersion", "V3");
+}
+
+static json_t *xds_cluster_tls(const xds_bootstrap_opts *o)
+{
+    json_t *common = json_pack("{s:{s:s}}", "tlsParams", "tlsMaximumProtocolVersion", "TLSv1_3");
+    if (o->tls_cert_file && o->tls_key_file) {
+        json_object_set_new(common, "tlsCertificates",
+                            json_pack("[{s:{s:s}, s:{s:s}}]", "certificateChain", "filename",
+                                      o->tls_cert_file, "privateKey", "filename", o->tls_key_file));
+        if (o->tls_ca_file)
+            json_object_set_new(common, "validationContext",
+                                json_pack("{s:{s:s}}", "trustedCa", "filename", o->tls_ca_file));
+    } else {
+        json_object_set_new(common, "tlsCertificateSdsSecretConfigs",
+                            json_pack("[o]", sds_file("xds_certificate", o->tls_cert_sds_path)));
+        json_object_set_new(common, "validationContextSdsSecretConfig",
+                            sds_file("xds_trusted_ca", o->tls_ca_sds_path));
+    }
+    return xds_typed_extension("envoy.transport_sockets.tls", BOOTSTRAP_UPSTREAM_TLS,
+                               json_pack("{s:o}", "commonTlsContext", common));
+}
+
+static json_t *xds_cluster(const xds_bootstrap_opts *o)
+{
+    json_t *h2 = json_pack("{s:{s:{s:{s:s, s:s}}}}", "explicitHttpConfig", "http2ProtocolOptions",
+                           "connectionKeepalive", "interval", "30s", "timeout", "5s");
+    json_t *cl =
+        json_pack("{s:s, s:o, s:s, s:s, s:{s:o}}", "connectTimeout", "10s", "loadAssignment",
+                  static_load_assignment("xds_cluster", o->xds_address, o->xds_port, true), "name",
+                  "xds_cluster", "type", "STRICT_DNS", "typedExtensionProtocolOptions",
+                  BOOTSTRAP_HTTP_OPTIONS, xds_any(BOOTSTRAP_HTTP_OPTIONS, h2));
+    if (o->tls)
+        json_object_set_new(cl, "transportSocket", xds_cluster_tls(o));
+    return cl;
+}
+
+static json_t *dynamic_resources(void)
+{
+    json_t *ads = json_pack("{s:s, s:[{s:{s:s}}], s:b, s:s}", "apiType", "DELTA_GRPC",
+                            "grpcServices", "envoyGrpc", "clusterName", "xds_cluster",
+                            "setNodeOnFirstMessageOnly", 1, "transportApiVersion", "V3");
+    return json_pack("{s:o, s:o, s:o}", "adsConfig", ads, "cdsConfig", xds_ads_config_source(true),
+                     "ldsConfig", xds_ads_config_source(true));
+}
+
+/* What both shapes share. */
+static json_t *bootstrap_common(const xds_bootstrap_opts *o)
+{
+    json_t *b = json_pack("{s:o, s:{s:b}, s:o, s:o, s:o}", "admin", admin(o), "deferredStatOptions",
+                          "enableDeferredCreationStats", 1, "layeredRuntime", layered_runtime(),
+                          "overloadManager", overload_manager(o), "statsConfig", stats_config());
+    json_t *n = node(o);
+    if (json_object_size(n))
+        json_object_set(b, "node", n);
+    json_decref(n);
+    return b;
+}
+
+json_t *xds_bootstrap(const xds_bootstrap_opts *o)
+{
+    json_t *b = bootstrap_common(o);
+    json_object_set_new(b, "clusterManager",
+                        json_pack("{s:s}", "localClusterName", "local_cluster"));
+    json_object_set_new(b, "dynamicResources", dynamic_resources());
+    json_object_set_new(b, "staticResources",
+                        json_pack("{s:[o, o, o], s:[o]}", "clusters", prometheus_cluster(o),
+                                  local_cluster(), xds_cluster(o), "listeners", stats_listener(o)));
+    return b;
+}
+
+/* --- standalone --- */
+
+/* A copy of a resource without its "@type" (static resources are typed by
+ * their place in the bootstrap). */
+static json_t *untyped_copy(const json_t *res)
+{
+    json_t *copy = json_deep_copy(res);
+    json_object_del(copy, "@type");
+    return copy;
+}
+
+static json_t *find_named(const json_t *list, const char *key, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *n = json_string_value(json_object_get(v, key));
+        if (n && strcmp(n, name) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+/* Rewrites, anywhere under `node`, what points at the control plane:
+ * an HCM's `rds` becomes an inline `routeConfig`, and an SDS reference
+ * loses its `sdsConfig` so Envoy takes the static secret of that name. */
+static void inline_references(json_t *node, const xds_resources *r)
+{
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(node, i, v) inline_references(v, r);
+        return;
+    }
+    if (!json_is_object(node))
+        return;
+    json_t *rds = json_object_get(node, "rds");
+    const char *rc_name = json_string_value(json_object_get(rds, "routeConfigName"));
+    if (rc_name) {
+        json_t *rc = find_named(r->of[XDS_ROUTE], "name", rc_name);
+        json_object_set_new(node, "routeConfig",
+                            rc ? untyped_copy(rc) : json_pack("{s:s}", "name", rc_name));
+        json_object_del(node, "rds");
+    }
+    json_t *sds = json_object_get(node, "sdsConfig");
+    if (json_object_get(sds, "ads") && json_object_get(node, "name"))
+        json_object_del(node, "sdsConfig");
+    const char *key;
+    json_t *v;
+    json_object_foreach(node, key, v) inline_references(v, r);
+}
+
+/* An EDS cluster becomes a static one carrying its endpoints. Names that
+ * are not IP literals need DNS, so such clusters resolve with STRICT_DNS. */
+static bool endpoints_need_dns(const json_t *cla)
+{
+    size_t i, j;
+    json_t *loc, *lb;
+    json_array_foreach(json_object_get(cla, "endpoints"), i, loc)
+    {
+        json_array_foreach(json_object_get(loc, "lbEndpoints"), j, lb)
+        {
+            const char *a = json_string_value(
+                xds_json_path(lb, "endpoint", "address", "socketAddress", "address", NULL));
+            if (a && strspn(a, "0123456789.:abcdefABCDEF") != strlen(a))
+                return true;
+        }
+    }
+    return false;
+}
+
+static json_t *standalone_cluster(const json_t *cluster, const xds_resources *r)
+{
+    json_t *cl = untyped_copy(cluster);
+    if (!json_object_get(cl, "edsClusterConfig"))
+        return cl;
+    const char *name = json_string_value(json_object_get(cl, "name"));
+    const char *service =
+        json_string_value(xds_json_path(cl, "edsClusterConfig", "serviceName", NULL));
+    const char *cla_name = service ? service : name;
+    json_t *cla = cla_name ? find_named(r->of[XDS_ENDPOINT], "clusterName", cla_name) : NULL;
+    json_t *la = cla ? untyped_copy(cla) : json_object();
+    json_object_set_new(la, "clusterName", json_string(name ? name : ""));
+    json_object_del(cl, "edsClusterConfig");
+    json_object_set_new(cl, "type", json_string(endpoints_need_dns(la) ? "STRICT_DNS" : "STATIC"));
+    json_object_set_new(cl, "loadAssignment", la);
+    return cl;
+}
+
+static bool has_ready_listener(const json_t *listeners)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(listeners, i, l)
+    {
+        const char *n = json_string_value(json_object_get(l, "name"));
+        if (n && strncmp(n, "envoy-gateway-proxy-ready-", 26) == 0)
+            return true;
+    }
+    return false;
+}
+
+static json_t *standalone_listeners(const xds_bootstrap_opts *o, const xds_resources *r,
+                                    diag_list *diags)
+{
+    json_t *list = json_pack("[o]", stats_listener(o));
+    if (!has_ready_listener(r->of[XDS_LISTENER]))
+        json_array_append_new(list, xds_ready_listener("0.0.0.0", o->ready_port, "/ready"));
+    size_t i;
+    json_t *l;
+    json_array_foreach(r->of[XDS_LISTENER], i, l)
+    {
+        if (!json_string_value(json_object_get(l, "name"))) {
+            diag_add(diags, DIAG_ERROR, "listener", "", "listener %zu has no name", i);
+            json_decref(list);
+            return NULL;
+        }
+        json_t *copy = untyped_copy(l);
+        inline_references(copy, r);
+        json_array_append_new(list, copy);
+    }
+    return list;
+}
+
+static json_t *standalone_clusters(const xds_bootstrap_opts *o, const xds_resources *r)
+{
+    json_t *list = json_pack("[o]", prometheus_cluster(o));
+    size_t i;
+    json_t *cl;
+    json_array_foreach(r->of[XDS_CLUSTER], i, cl)
+    {
+        json_t *copy = standalone_cluster(cl, r);
+        inline_references(copy, r);
+        json_array_append_new(list, copy);
+    }
+    return list;
+}
+
+static json_t *standalone_secrets(const xds_resources *r)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *s;
+    json_array_foreach(r->of[XDS_SECRET], i, s) json_array_append_new(list, untyped_copy(s));
+    return list;
+}
+
+json_t *xds_bootstrap_standalone(const xds_bootstrap_opts *o, const xds_resources *r,
+                                 diag_list *diags)
+{
+    json_t *listeners = standalone_listeners(o, r, diags);
+    if (!listeners)
+        return NULL;
+    json_t *statics =
+        json_pack("{s:o, s:o}", "listeners", listeners, "clusters", standalone_clusters(o, r));
+    json_t *secrets = standalone_secrets(r);
+    if (json_array_size(secrets))
+        json_object_set(statics, "secrets", secrets);
+    json_decref(secrets);
+    json_t *b = bootstrap_common(o);
+    json_object_set_new(b, "staticResources", statics);
+    return b;
+}

@@ -1,0 +1,145 @@
+/* Clusters: one per route destination (or one per destination setting when
+ * the settings cannot share a cluster), EDS for IP endpoints with their
+ * ClusterLoadAssignment served separately, STRICT_DNS with inline endpoints
+ * for FQDN backends, HTTP/2 upstream options for gRPC and h2c backends. */
+#include <string.h>
+
+#include "xds/context.h"
+
+enum { CLUSTER_BUFFER_LIMIT = 32768, CLUSTER_MAX_RETRIES = 1024 };
+
+bool xds_destination_per_setting(const ir_destination *d)
+{
+    bool mixed = false, filters = false, incomplete = false;
+    for (size_t i = 0; i < d->n_settings; i++) {
+        const ir_destination_setting *s = &d->settings[i];
+        if (json_object_size(s->filters))
+            filters = true;
+        if (i && s->address_type != d->settings[0].address_type)
+            mixed = true;
+        if (i && (s->n_endpoints && s->endpoints[0].path) !=
+                     (d->settings[0].n_endpoints && d->settings[0].endpoints[0].path))
+            mixed = true;
+        if (s->invalid || (!s->n_endpoints && !s->is_dynamic_resolver))
+            incomplete = true;
+    }
+    return filters || mixed || (incomplete && d->n_settings > 1);
+}
+
+static json_t *least_request_policy(void)
+{
+    json_t *lr = xds_any("envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest",
+                         json_pack("{s:{s:{}}}", "localityLbConfig", "localityWeightedLbConfig"));
+    return json_pack("{s:[{s:{s:s, s:o}}]}", "policies", "typedExtensionConfig", "name",
+                     "envoy.load_balancing_policies.least_request", "typedConfig", lr);
+}
+
+static bool settings_http2(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->protocol == IR_PROTO_GRPC || s[i]->protocol == IR_PROTO_HTTP2)
+            return true;
+    return false;
+}
+
+static json_t *http2_protocol_options(void)
+{
+    json_t *h2 = json_pack("{s:i, s:i}", "initialConnectionWindowSize", (json_int_t)1048576,
+                           "initialStreamWindowSize", (json_int_t)65536);
+    json_t *opts =
+        xds_any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                json_pack("{s:{s:o}}", "explicitHttpConfig", "http2ProtocolOptions", h2));
+    return json_pack("{s:o}", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", opts);
+}
+
+static json_t *cluster_base(const char *name)
+{
+    return json_pack("{s:{s:[{s:i}]}, s:{}, s:s, s:s, s:b, s:o, s:s, s:i}", "circuitBreakers",
+                     "thresholds", "maxRetries", (json_int_t)CLUSTER_MAX_RETRIES, "commonLbConfig",
+                     "connectTimeout", "10s", "dnsLookupFamily", "V4_PREFERRED",
+                     "ignoreHealthOnHostRemoval", 1, "loadBalancingPolicy", least_request_policy(),
+                     "name", name, "perConnectionBufferLimitBytes",
+                     (json_int_t)CLUSTER_BUFFER_LIMIT);
+}
+
+/* Endpoints need a host (IP or FQDN) or a unix socket path. */
+static bool settings_valid(xds_ctx *c, const char *name, const ir_destination_setting *const *s,
+                           size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t e = 0; e < s[i]->n_endpoints; e++) {
+            const ir_endpoint *ep = &s[i]->endpoints[e];
+            if (!ep->path && (!ep->host || !*ep->host)) {
+                diag_add(c->diags, DIAG_ERROR, name, "", "endpoint %zu of %s has no address", e,
+                         s[i]->name ? s[i]->name : name);
+                return false;
+            }
+        }
+    return true;
+}
+
+static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setting *const *s,
+                        size_t n, const ir_destination *d)
+{
+    if (xds_find(c, XDS_CLUSTER, name) || !settings_valid(c, name, s, n))
+        return;
+    json_t *cl = cluster_base(name);
+    xds_set_str(cl, "altStatName", d->stat_name);
+    json_t *md = xds_metadata(n == 1 && s[0]->metadata.kind ? &s[0]->metadata : &d->metadata);
+    if (md)
+        json_object_set_new(cl, "metadata", md);
+    bool dns = n && s[0]->address_type == IR_ADDR_FQDN;
+    if (dns) {
+        json_t *dc = xds_any("envoy.extensions.clusters.dns.v3.DnsCluster",
+                             json_pack("{s:s, s:s, s:b}", "dnsLookupFamily", "V4_PREFERRED",
+                                       "dnsRefreshRate", "30s", "respectDnsTtl", 1));
+        json_object_set_new(
+            cl, "clusterType",
+            json_pack("{s:s, s:o}", "name", "envoy.cluster.dns", "typedConfig", dc));
+        json_object_set_new(cl, "loadAssignment", xds_load_assignment(c, name, s, n));
+    } else {
+        json_object_set_new(cl, "edsClusterConfig",
+                            json_pack("{s:o, s:s}", "edsConfig", xds_ads_config_source(false),
+                                      "serviceName", name));
+        json_object_set_new(cl, "type", json_string("EDS"));
+    }
+    if (settings_http2(s, n))
+        json_object_set_new(cl, "typedExtensionProtocolOptions", http2_protocol_options());
+    xds_add(c, XDS_CLUSTER, name, cl);
+    if (!dns)
+        xds_add(c, XDS_ENDPOINT, name, xds_load_assignment(c, name, s, n));
+}
+
+int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http)
+{
+    if (xds_destination_per_setting(d)) {
+        for (size_t i = 0; i < d->n_settings; i++) {
+            const ir_destination_setting *s = &d->settings[i];
+            cluster_add(c, s->name, &s, 1, d);
+        }
+        return 0;
+    }
+    const ir_destination_setting **s =
+        arena_alloc_array(c->arena, sizeof *s, d->n_settings ? d->n_settings : 1);
+    for (size_t i = 0; i < d->n_settings; i++)
+        s[i] = &d->settings[i];
+    cluster_add(c, d->name, s, d->n_settings, d);
+    return 0;
+}
+
+int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
+{
+    if (r->destination && xds_destination_clusters_add(c, r->destination, true) < 0)
+        return -1;
+    for (size_t i = 0; i < r->n_mirrors; i++)
+        if (r->mirrors[i].destination &&
+            xds_destination_clusters_add(c, r->mirrors[i].destination, true) < 0)
+            return -1;
+    return 0;
+}
+
+void xds_empty_cluster_add(xds_ctx *c)
+{
+    xds_add(c, XDS_CLUSTER, XDS_EMPTY_CLUSTER,
+            json_pack("{s:s, s:s}", "name", XDS_EMPTY_CLUSTER, "type", "STATIC"));
+}

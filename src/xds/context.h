@@ -1,0 +1,85 @@
+/* Shared state of one xDS translation, and the JSON building blocks every
+ * part of it uses.
+ *
+ * Private to src/xds/. translator.c walks the IR listeners in order and calls
+ *   listener.c  Envoy listeners (HTTP with HttpConnectionManager, TCP, UDP)
+ *   route.c     RouteConfigurations, virtual hosts, routes
+ *   cluster.c   clusters of each destination (+ endpoint.c for their
+ *               ClusterLoadAssignments)
+ *   secret.c    listener certificates as SDS secrets
+ *   filters.c   the HTTP filter registry (each filter feature one file)
+ * Resources are added in the order the reference adds them; a name seen
+ * twice keeps the first resource. */
+#ifndef EG_XDS_CONTEXT_H
+#define EG_XDS_CONTEXT_H
+
+#include "core/arena.h"
+#include "core/strmap.h"
+#include "xds/translator.h"
+
+typedef struct xds_ctx {
+    arena *arena;
+    const ir_xds *ir;
+    xds_resources *out;
+    diag_list *diags;
+    strmap names[XDS_N_TYPES]; /* resource name -> json_t* already added */
+    strmap sockets;            /* "address:port/proto" -> json_t* Envoy listener */
+} xds_ctx;
+
+/* Adds a resource of type t under `name` unless one of that name exists;
+ * steals `res` either way. Returns the resource now stored under the name. */
+json_t *xds_add(xds_ctx *c, xds_type t, const char *name, json_t *res);
+/* The resource stored under name, or NULL. */
+json_t *xds_find(xds_ctx *c, xds_type t, const char *name);
+
+/* --- JSON helpers (json.c) --- */
+
+/* Sets body["@type"] to "type.googleapis.com/<type>" and returns body. */
+json_t *xds_any(const char *type, json_t *body);
+/* {"name": name, "typedConfig": xds_any(type, body)} */
+json_t *xds_typed_extension(const char *name, const char *type, json_t *body);
+/* The ADS config source: {"ads": {}, "resourceApiVersion": "V3"}, plus
+ * "initialFetchTimeout": "0s" when asked (SDS and RDS use it, EDS does not). */
+json_t *xds_ads_config_source(bool initial_fetch_timeout);
+/* Sets o[key] to the string when it is not NULL. */
+void xds_set_str(json_t *o, const char *key, const char *value);
+/* A Go duration ("1m30s", "500ms") as a proto3 JSON Duration ("90s",
+ * "0.500s"), in the arena; NULL when the text is not a duration. */
+const char *xds_duration(xds_ctx *c, const char *go_duration);
+/* Nanoseconds of a Go duration; false when the text is not one. */
+bool xds_duration_ns(const char *go_duration, int64_t *ns);
+/* A StringMatcher for an IR string match ({"exact": ...}, {"safeRegex": ...}). */
+json_t *xds_string_matcher(const ir_string_match *m);
+/* Standard base64 of n bytes, in the arena. */
+const char *xds_base64(xds_ctx *c, const void *data, size_t n);
+/* Envoy metadata naming the IR element's source resource, or NULL when unknown. */
+json_t *xds_metadata(const ir_metadata *m);
+/* Envoy metadata naming the IR element's source resource, or NULL when unknown. */
+json_t *xds_metadata(const ir_metadata *m);
+/* json_object_get on a path of keys ending with NULL; NULL when absent. */
+json_t *xds_json_path(const json_t *root, ...);
+
+/* --- builders --- */
+int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);
+int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l);
+int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l);
+int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *route_config_name);
+/* Clusters (and EDS endpoints) for a route's destination and mirrors. */
+int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r);
+/* Clusters for a destination: one, or one per setting when the destination
+ * needs it (see xds_destination_per_setting). */
+int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http);
+/* The STATIC cluster without endpoints that listeners without routes use. */
+#define XDS_EMPTY_CLUSTER "EmptyCluster"
+void xds_empty_cluster_add(xds_ctx *c);
+/* Whether a destination gets one cluster per setting (and weighted clusters). */
+bool xds_destination_per_setting(const ir_destination *d);
+/* A ClusterLoadAssignment for the settings of a cluster. */
+json_t *xds_load_assignment(xds_ctx *c, const char *cluster_name,
+                            const ir_destination_setting *const *settings, size_t n);
+/* SDS secrets for certificates; returns the tlsCertificateSdsSecretConfigs list. */
+json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n);
+/* A DownstreamTlsContext transport socket for a listener's TLS settings. */
+json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls);
+
+#endif

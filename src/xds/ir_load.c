@@ -1,0 +1,455 @@
+/* Reference-shaped xDS IR JSON → ir_xds. Field names are the reference's
+ * (camelCase, a few capitalised ones in certificates); absent fields leave
+ * the zero value. Bytes fields come either as base64 text or as a list of
+ * byte values (the reference's testdata writes both). */
+#include <string.h>
+#include <strings.h>
+
+#include "xds/ir_load.h"
+
+static const char *str(arena *a, const json_t *o, const char *key)
+{
+    return arena_strdup(a, json_string_value(json_object_get(o, key)));
+}
+
+static uint32_t u32(const json_t *o, const char *key)
+{
+    return (uint32_t)json_integer_value(json_object_get(o, key));
+}
+
+static bool flag(const json_t *o, const char *key)
+{
+    return json_is_true(json_object_get(o, key));
+}
+
+/* A member by name ignoring case (certificates use "Name" and "name"). */
+static json_t *get_nocase(const json_t *o, const char *key)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v)
+    {
+        if (strcasecmp(k, key) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+static int b64_value(char ch)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = ch ? strchr(tbl, ch) : NULL;
+    return p ? (int)(p - tbl) : -1;
+}
+
+static const char *b64_decode(arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = arena_alloc(a, n + 1), *o = out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *s; s++) {
+        int v = b64_value(*s);
+        if (v < 0)
+            continue;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            *o++ = (char)((acc >> bits) & 0xff);
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Bytes as text: a list of byte values, or base64. */
+static const char *bytes(arena *a, const json_t *v)
+{
+    if (json_is_string(v))
+        return b64_decode(a, json_string_value(v));
+    if (!json_is_array(v))
+        return NULL;
+    char *out = arena_alloc(a, json_array_size(v) + 1);
+    for (size_t i = 0; i < json_array_size(v); i++)
+        out[i] = (char)json_integer_value(json_array_get(v, i));
+    return out;
+}
+
+static const char **strings(arena *a, const json_t *list, size_t *n)
+{
+    *n = json_array_size(list);
+    const char **out = arena_alloc_array(a, sizeof *out, *n ? *n : 1);
+    for (size_t i = 0; i < *n; i++)
+        out[i] = arena_strdup(a, json_string_value(json_array_get(list, i)));
+    return out;
+}
+
+static void metadata_load(arena *a, ir_metadata *m, const json_t *o)
+{
+    if (!o)
+        return;
+    m->kind = str(a, o, "kind");
+    m->name = str(a, o, "name");
+    m->namespace = str(a, o, "namespace");
+    m->section_name = str(a, o, "sectionName");
+}
+
+static const struct {
+    const char *name;
+    ir_app_protocol proto;
+} protocols[] = {
+    {"TCP", IR_PROTO_TCP},     {"UDP", IR_PROTO_UDP},   {"HTTP", IR_PROTO_HTTP},
+    {"HTTP2", IR_PROTO_HTTP2}, {"GRPC", IR_PROTO_GRPC}, {"HTTPS", IR_PROTO_HTTPS},
+    {"WS", IR_PROTO_WS},       {"WSS", IR_PROTO_WSS},
+};
+
+static ir_app_protocol protocol_of(const char *s)
+{
+    for (size_t i = 0; s && i < sizeof protocols / sizeof protocols[0]; i++)
+        if (strcmp(protocols[i].name, s) == 0)
+            return protocols[i].proto;
+    return IR_PROTO_HTTP;
+}
+
+static ir_address_type address_type_of(const char *s)
+{
+    if (s && strcmp(s, "FQDN") == 0)
+        return IR_ADDR_FQDN;
+    if (s && strcmp(s, "Mixed") == 0)
+        return IR_ADDR_MIXED;
+    return IR_ADDR_IP;
+}
+
+static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
+{
+    s->name = str(a, o, "name");
+    metadata_load(a, &s->metadata, json_object_get(o, "metadata"));
+    json_t *w = json_object_get(o, "weight");
+    s->has_weight = json_is_integer(w);
+    s->weight = (uint32_t)json_integer_value(w);
+    s->priority = (int32_t)json_integer_value(json_object_get(o, "priority"));
+    s->protocol = protocol_of(json_string_value(json_object_get(o, "protocol")));
+    s->address_type = address_type_of(json_string_value(json_object_get(o, "addressType")));
+    s->is_dynamic_resolver = flag(o, "isDynamicResolver");
+    s->invalid = flag(o, "invalid");
+    s->filters = json_object_get(o, "filters");
+    json_t *eps = json_object_get(o, "endpoints");
+    s->n_endpoints = s->cap_endpoints = json_array_size(eps);
+    s->endpoints = arena_alloc_array(a, sizeof *s->endpoints, s->n_endpoints + 1);
+    for (size_t i = 0; i < s->n_endpoints; i++) {
+        json_t *e = json_array_get(eps, i);
+        s->endpoints[i] = (ir_endpoint){.host = str(a, e, "host"),
+                                        .port = u32(e, "port"),
+                                        .zone = str(a, e, "zone"),
+                                        .path = str(a, e, "path"),
+                                        .draining = flag(e, "draining")};
+    }
+}
+
+static ir_destination *destination_load(arena *a, json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_destination *d = ARENA_NEW(a, ir_destination);
+    d->name = str(a, o, "name");
+    d->stat_name = str(a, o, "statName");
+    metadata_load(a, &d->metadata, json_object_get(o, "metadata"));
+    json_t *ss = json_object_get(o, "settings");
+    d->n_settings = d->cap_settings = json_array_size(ss);
+    d->settings = arena_alloc_array(a, sizeof *d->settings, d->n_settings + 1);
+    for (size_t i = 0; i < d->n_settings; i++)
+        setting_load(a, &d->settings[i], json_array_get(ss, i));
+    return d;
+}
+
+static ir_string_match *string_match_load(arena *a, ir_string_match *m, const json_t *o)
+{
+    m->name = str(a, o, "name");
+    m->exact = str(a, o, "exact");
+    m->prefix = str(a, o, "prefix");
+    m->suffix = str(a, o, "suffix");
+    m->safe_regex = str(a, o, "safeRegex");
+    m->contains = str(a, o, "contains");
+    m->distinct = flag(o, "distinct");
+    m->invert = flag(o, "invert");
+    return m;
+}
+
+static ir_string_match *string_matches(arena *a, const json_t *list, size_t *n)
+{
+    *n = json_array_size(list);
+    ir_string_match *out = arena_alloc_array(a, sizeof *out, *n + 1);
+    for (size_t i = 0; i < *n; i++)
+        string_match_load(a, &out[i], json_array_get(list, i));
+    return out;
+}
+
+static ir_header *headers_load(arena *a, const json_t *list, size_t *n)
+{
+    *n = json_array_size(list);
+    ir_header *out = arena_alloc_array(a, sizeof *out, *n + 1);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *h = json_array_get(list, i);
+        json_t *v = json_object_get(h, "value");
+        out[i].name = str(a, h, "name");
+        out[i].append = flag(h, "append");
+        out[i].add_if_absent = flag(h, "addIfAbsent");
+        if (json_is_array(v)) {
+            out[i].values = strings(a, v, &out[i].n_values);
+            out[i].value = out[i].n_values ? out[i].values[0] : NULL;
+        } else {
+            out[i].value = str(a, h, "value");
+        }
+    }
+    return out;
+}
+
+static ir_redirect *redirect_load(arena *a, const json_t *o)
+{
+    if (!o)
+        return NULL;
+    ir_redirect *r = ARENA_NEW(a, ir_redirect);
+    r->scheme = str(a, o, "scheme");
+    r->hostname = str(a, o, "hostname");
+    r->port = u32(o, "port");
+    r->status_code = u32(o, "statusCode");
+    json_t *p = json_object_get(o, "path");
+    r->path_full = str(a, p, "fullReplace");
+    r->path_prefix = str(a, p, "prefixMatchReplace");
+    return r;
+}
+
+static ir_url_rewrite *url_rewrite_load(arena *a, const json_t *o)
+{
+    if (!o)
+        return NULL;
+    ir_url_rewrite *u = ARENA_NEW(a, ir_url_rewrite);
+    json_t *p = json_object_get(o, "path"), *h = json_object_get(o, "host");
+    u->path_full = str(a, p, "fullReplace");
+    u->path_prefix = str(a, p, "prefixMatchReplace");
+    json_t *re = json_object_get(p, "regexMatchReplace");
+    u->path_regex = str(a, re, "pattern");
+    u->path_substitution = str(a, re, "substitution");
+    u->hostname = str(a, h, "name");
+    u->host_header = str(a, h, "header");
+    u->host_from_backend = flag(h, "backend");
+    re = json_object_get(h, "pathRegex");
+    u->host_regex = str(a, re, "pattern");
+    u->host_substitution = str(a, re, "substitution");
+    json_t *ax = json_object_get(o, "appendXForwardedHost");
+    u->append_x_forwarded_host = json_is_boolean(ax) ? json_is_true(ax) : -1;
+    return u;
+}
+
+static ir_retry *retry_load(arena *a, const json_t *o)
+{
+    if (!o)
+        return NULL;
+    ir_retry *r = ARENA_NEW(a, ir_retry);
+    json_t *n = json_object_get(o, "numRetries");
+    r->num_retries = json_is_integer(n) ? (int32_t)json_integer_value(n) : -1;
+    json_t *on = json_object_get(o, "retryOn");
+    r->retry_on = strings(a, json_object_get(on, "triggers"), &r->n_retry_on);
+    json_t *codes = json_object_get(on, "httpStatusCodes");
+    r->n_http_status_codes = json_array_size(codes);
+    r->http_status_codes = arena_alloc_array(a, sizeof(uint32_t), r->n_http_status_codes + 1);
+    for (size_t i = 0; i < r->n_http_status_codes; i++)
+        r->http_status_codes[i] = (uint32_t)json_integer_value(json_array_get(codes, i));
+    json_t *per = json_object_get(o, "perRetry");
+    r->per_retry_timeout = str(a, per, "timeout");
+    json_t *bo = json_object_get(per, "backOff");
+    if (!bo)
+        bo = json_object_get(per, "backoff");
+    r->backoff_base = str(a, bo, "baseInterval");
+    r->backoff_max = str(a, bo, "maxInterval");
+    return r;
+}
+
+static void mirrors_load(arena *a, ir_http_route *r, const json_t *list)
+{
+    r->n_mirrors = r->cap_mirrors = json_array_size(list);
+    r->mirrors = arena_alloc_array(a, sizeof *r->mirrors, r->n_mirrors + 1);
+    for (size_t i = 0; i < r->n_mirrors; i++) {
+        json_t *m = json_array_get(list, i), *p = json_object_get(m, "percentage");
+        r->mirrors[i].destination = destination_load(a, json_object_get(m, "destination"));
+        r->mirrors[i].has_percentage = json_is_number(p);
+        r->mirrors[i].percentage = json_number_value(p);
+    }
+}
+
+static ir_http_route *http_route_load(arena *a, json_t *o)
+{
+    ir_http_route *r = ARENA_NEW(a, ir_http_route);
+    r->name = str(a, o, "name");
+    r->hostname = str(a, o, "hostname");
+    r->stat_name = str(a, o, "statName");
+    metadata_load(a, &r->metadata, json_object_get(o, "metadata"));
+    r->is_http2 = flag(o, "isHTTP2");
+    r->use_client_protocol = flag(o, "useClientProtocol");
+    json_t *pm = json_object_get(o, "pathMatch");
+    if (pm)
+        r->path_match = string_match_load(a, ARENA_NEW(a, ir_string_match), pm);
+    r->header_matches =
+        string_matches(a, json_object_get(o, "headerMatches"), &r->n_header_matches);
+    r->query_param_matches =
+        string_matches(a, json_object_get(o, "queryParamMatches"), &r->n_query_param_matches);
+    r->cookie_matches =
+        string_matches(a, json_object_get(o, "cookieMatches"), &r->n_cookie_matches);
+    r->add_request_headers =
+        headers_load(a, json_object_get(o, "addRequestHeaders"), &r->n_add_request_headers);
+    r->add_response_headers =
+        headers_load(a, json_object_get(o, "addResponseHeaders"), &r->n_add_response_headers);
+    r->remove_request_headers =
+        strings(a, json_object_get(o, "removeRequestHeaders"), &r->n_remove_request_headers);
+    r->remove_response_headers =
+        strings(a, json_object_get(o, "removeResponseHeaders"), &r->n_remove_response_headers);
+    r->redirect = redirect_load(a, json_object_get(o, "redirect"));
+    r->url_rewrite = url_rewrite_load(a, json_object_get(o, "urlRewrite"));
+    mirrors_load(a, r, json_object_get(o, "mirrors"));
+    json_t *dr = json_object_get(o, "directResponse");
+    if (dr) {
+        r->direct_response = ARENA_NEW(a, ir_direct_response);
+        r->direct_response->status_code = u32(dr, "statusCode");
+        json_t *body = json_object_get(dr, "body");
+        r->direct_response->body = body ? bytes(a, body) : NULL;
+    }
+    r->destination = destination_load(a, json_object_get(o, "destination"));
+    r->timeout = str(a, o, "timeout");
+    r->traffic = json_object_get(o, "traffic");
+    r->retry = retry_load(a, json_object_get(o, "retry"));
+    if (!r->retry)
+        r->retry = retry_load(a, json_object_get(r->traffic, "retry"));
+    r->session_persistence = json_object_get(o, "sessionPersistence");
+    r->security = json_object_get(o, "security");
+    return r;
+}
+
+static ir_tls_config *tls_load(arena *a, const json_t *o)
+{
+    if (!o)
+        return NULL;
+    ir_tls_config *t = ARENA_NEW(a, ir_tls_config);
+    json_t *certs = json_object_get(o, "certificates");
+    t->n_certificates = t->cap_certificates = json_array_size(certs);
+    t->certificates = arena_alloc_array(a, sizeof *t->certificates, t->n_certificates + 1);
+    for (size_t i = 0; i < t->n_certificates; i++) {
+        json_t *c = json_array_get(certs, i);
+        t->certificates[i] = (ir_tls_cert){
+            .name = arena_strdup(a, json_string_value(get_nocase(c, "name"))),
+            .certificate = bytes(a, get_nocase(c, "certificate")),
+            .private_key = bytes(a, get_nocase(c, "privateKey")),
+            .ocsp_staple = bytes(a, get_nocase(c, "ocspStaple")),
+        };
+    }
+    t->alpn_protocols = strings(a, json_object_get(o, "alpnProtocols"), &t->n_alpn_protocols);
+    return t;
+}
+
+static ir_http_listener *http_listener_load(arena *a, json_t *o)
+{
+    ir_http_listener *l = ARENA_NEW(a, ir_http_listener);
+    l->name = str(a, o, "name");
+    metadata_load(a, &l->metadata, json_object_get(o, "metadata"));
+    l->address = str(a, o, "address");
+    l->port = u32(o, "port");
+    l->external_port = u32(o, "externalPort");
+    l->hostnames = strings(a, json_object_get(o, "hostnames"), &l->n_hostnames);
+    l->cap_hostnames = l->n_hostnames;
+    l->tls = tls_load(a, json_object_get(o, "tls"));
+    json_t *path = json_object_get(o, "path");
+    l->merge_slashes = flag(path, "mergeSlashes");
+    l->escaped_slashes_action = str(a, path, "escapedSlashesAction");
+    l->extra = o;
+    json_t *routes = json_object_get(o, "routes");
+    l->n_routes = l->cap_routes = json_array_size(routes);
+    l->routes = arena_alloc_array(a, sizeof *l->routes, l->n_routes + 1);
+    for (size_t i = 0; i < l->n_routes; i++) {
+        l->routes[i] = http_route_load(a, json_array_get(routes, i));
+        if (l->routes[i]->is_http2)
+            l->is_http2 = true;
+    }
+    return l;
+}
+
+static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
+{
+    ir_tcp_route *r = ARENA_NEW(a, ir_tcp_route);
+    r->name = str(a, o, "name");
+    metadata_load(a, &r->metadata, json_object_get(o, "metadata"));
+    json_t *tls = json_object_get(o, "tls");
+    r->sni_hostnames =
+        strings(a, json_object_get(json_object_get(tls, "inspector"), "snis"), &r->n_sni_hostnames);
+    r->terminate = tls_load(a, json_object_get(tls, "terminate"));
+    r->destination = destination_load(a, json_object_get(o, "destination"));
+    return r;
+}
+
+static ir_tcp_listener *tcp_listener_load(arena *a, json_t *o)
+{
+    ir_tcp_listener *l = ARENA_NEW(a, ir_tcp_listener);
+    l->name = str(a, o, "name");
+    metadata_load(a, &l->metadata, json_object_get(o, "metadata"));
+    l->address = str(a, o, "address");
+    l->port = u32(o, "port");
+    l->external_port = u32(o, "externalPort");
+    l->extra = o;
+    json_t *routes = json_object_get(o, "routes");
+    l->n_routes = l->cap_routes = json_array_size(routes);
+    l->routes = arena_alloc_array(a, sizeof *l->routes, l->n_routes + 1);
+    for (size_t i = 0; i < l->n_routes; i++)
+        l->routes[i] = tcp_route_load(a, json_array_get(routes, i));
+    return l;
+}
+
+static ir_udp_listener *udp_listener_load(arena *a, json_t *o)
+{
+    ir_udp_listener *l = ARENA_NEW(a, ir_udp_listener);
+    l->name = str(a, o, "name");
+    metadata_load(a, &l->metadata, json_object_get(o, "metadata"));
+    l->address = str(a, o, "address");
+    l->port = u32(o, "port");
+    l->external_port = u32(o, "externalPort");
+    json_t *route = json_object_get(o, "route");
+    l->route_name = str(a, route, "name");
+    l->destination = destination_load(a, json_object_get(route, "destination"));
+    return l;
+}
+
+static struct ir_ready_listener *ready_listener_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    struct ir_ready_listener *r = ARENA_NEW(a, struct ir_ready_listener);
+    r->address = str(a, o, "address");
+    r->path = str(a, o, "path");
+    r->ip_family = str(a, o, "ipFamily");
+    r->port = u32(o, "port");
+    return r;
+}
+
+ir_xds *xds_ir_load(arena *a, json_t *root, diag_list *diags)
+{
+    if (!json_is_object(root)) {
+        diag_add(diags, DIAG_ERROR, "xds IR", "", "expected a mapping with http, tcp, udp lists");
+        return NULL;
+    }
+    ir_xds *x = ARENA_NEW(a, ir_xds);
+    json_t *http = json_object_get(root, "http"), *tcp = json_object_get(root, "tcp"),
+           *udp = json_object_get(root, "udp");
+    x->n_http = x->cap_http = json_array_size(http);
+    x->http = arena_alloc_array(a, sizeof *x->http, x->n_http + 1);
+    for (size_t i = 0; i < x->n_http; i++)
+        x->http[i] = http_listener_load(a, json_array_get(http, i));
+    x->n_tcp = x->cap_tcp = json_array_size(tcp);
+    x->tcp = arena_alloc_array(a, sizeof *x->tcp, x->n_tcp + 1);
+    for (size_t i = 0; i < x->n_tcp; i++)
+        x->tcp[i] = tcp_listener_load(a, json_array_get(tcp, i));
+    x->n_udp = x->cap_udp = json_array_size(udp);
+    x->udp = arena_alloc_array(a, sizeof *x->udp, x->n_udp + 1);
+    for (size_t i = 0; i < x->n_udp; i++)
+        x->udp[i] = udp_listener_load(a, json_array_get(udp, i));
+    x->extra = root;
+    x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
+    return x;
+}

@@ -1,0 +1,509 @@
+/* RouteConfigurations: one per HTTP listener (plain-HTTP listeners sharing a
+ * port share the first one's), a virtual host per route hostname, and a
+ * route per IR route with its match, header changes and action (forward,
+ * redirect, direct response). */
+#include <string.h>
+
+#include "xds/filter.h"
+
+enum { DEFAULT_IDLE_TIMEOUT_NS_HOUR = 3600 };
+
+static const char *underscored(xds_ctx *c, const char *host)
+{
+    char *s = arena_strdup(c->arena, host);
+    for (char *p = s; *p; p++)
+        if (*p == '.')
+            *p = '_';
+    return s;
+}
+
+/* --- match --- */
+
+static json_t *escape_regex(xds_ctx *c, const char *s)
+{
+    size_t n = strlen(s);
+    char *out = arena_alloc(c->arena, 2 * n + 1), *o = out;
+    for (; *s; s++) {
+        if (strchr("\\.+*?()|[]{}^$", *s))
+            *o++ = '\\';
+        *o++ = *s;
+    }
+    return json_string(out);
+}
+
+static void path_match_set(xds_ctx *c, json_t *match, const ir_string_match *pm)
+{
+    if (!pm || (!pm->exact && !pm->prefix && !pm->safe_regex)) {
+        json_object_set_new(match, "prefix", json_string("/"));
+    } else if (pm->exact) {
+        json_object_set_new(match, "path", json_string(pm->exact));
+    } else if (pm->safe_regex) {
+        json_object_set_new(match, "safeRegex", json_pack("{s:s}", "regex", pm->safe_regex));
+    } else if (strcmp(pm->prefix, "/") == 0) {
+        json_object_set_new(match, "prefix", json_string("/"));
+    } else {
+        size_t n = strlen(pm->prefix);
+        while (n > 1 && pm->prefix[n - 1] == '/')
+            n--;
+        json_object_set_new(match, "pathSeparatedPrefix",
+                            json_string(arena_strndup(c->arena, pm->prefix, n)));
+    }
+}
+
+static json_t *key_matchers(const ir_string_match *ms, size_t n, const char *matcher_key)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *m = json_pack("{s:s}", "name", ms[i].name ? ms[i].name : "");
+        bool has_value =
+            ms[i].exact || ms[i].prefix || ms[i].suffix || ms[i].contains || ms[i].safe_regex;
+        if (has_value)
+            json_object_set_new(m, matcher_key, xds_string_matcher(&ms[i]));
+        else if (strcmp(matcher_key, "stringMatch") == 0)
+            json_object_set_new(m, "presentMatch", json_true());
+        if (ms[i].invert)
+            json_object_set_new(m, "invertMatch", json_true());
+        json_array_append_new(list, m);
+    }
+    return list;
+}
+
+static json_t *match_build(xds_ctx *c, const ir_http_route *r)
+{
+    json_t *match = json_object();
+    path_match_set(c, match, r->path_match);
+    if (r->n_header_matches)
+        json_object_set_new(match, "headers",
+                            key_matchers(r->header_matches, r->n_header_matches, "stringMatch"));
+    if (r->n_query_param_matches)
+        json_object_set_new(
+            match, "queryParameters",
+            key_matchers(r->query_param_matches, r->n_query_param_matches, "stringMatch"));
+    if (r->n_cookie_matches)
+        json_object_set_new(match, "cookies",
+                            key_matchers(r->cookie_matches, r->n_cookie_matches, "stringMatch"));
+    return match;
+}
+
+/* --- headers --- */
+
+static json_t *header_value_option(const ir_header *h, const char *value)
+{
+    json_t *hdr = json_pack("{s:s}", "key", h->name);
+    if (value && *value)
+        json_object_set_new(hdr, "value", json_string(value));
+    json_t *opt = json_object();
+    if (h->add_if_absent)
+        json_object_set_new(opt, "appendAction", json_string("ADD_IF_ABSENT"));
+    else if (!h->append)
+        json_object_set_new(opt, "appendAction", json_string("OVERWRITE_IF_EXISTS_OR_ADD"));
+    json_object_set_new(opt, "header", hdr);
+    if (!value || !*value)
+        json_object_set_new(opt, "keepEmptyValue", json_true());
+    return opt;
+}
+
+json_t *xds_headers_to_add(const ir_header *hs, size_t n);
+json_t *xds_headers_to_add(const ir_header *hs, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (hs[i].n_values > 1)
+            for (size_t v = 0; v < hs[i].n_values; v++)
+                json_array_append_new(list, header_value_option(&hs[i], hs[i].values[v]));
+        else
+            json_array_append_new(list, header_value_option(&hs[i], hs[i].value));
+    }
+    return list;
+}
+
+static json_t *string_list(const char *const *s, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_string(s[i]));
+    return list;
+}
+
+static void headers_set(json_t *route, const ir_http_route *r)
+{
+    if (r->n_add_request_headers)
+        json_object_set_new(route, "requestHeadersToAdd",
+                            xds_headers_to_add(r->add_request_headers, r->n_add_request_headers));
+    if (r->n_remove_request_headers)
+        json_object_set_new(route, "requestHeadersToRemove",
+                            string_list(r->remove_request_headers, r->n_remove_request_headers));
+    if (r->n_add_response_headers)
+        json_object_set_new(route, "responseHeadersToAdd",
+                            xds_headers_to_add(r->add_response_headers, r->n_add_response_headers));
+    if (r->n_remove_response_headers)
+        json_object_set_new(route, "responseHeadersToRemove",
+                            string_list(r->remove_response_headers, r->n_remove_response_headers));
+}
+
+/* --- path rewrites shared by redirects and URL rewrites --- */
+
+/* A prefix replacement of "/" strips the matched prefix and any slashes after it. */
+static void prefix_rewrite_set(xds_ctx *c, json_t *action, const ir_http_route *r,
+                               const char *replace)
+{
+    const char *prefix = r->path_match ? r->path_match->prefix : NULL;
+    if (strcmp(replace, "/") == 0 && prefix && strcmp(prefix, "/") != 0) {
+        json_t *re = escape_regex(c, prefix);
+        const char *pattern = arena_printf(c->arena, "^%s\\/*", json_string_value(re));
+        json_decref(re);
+        json_object_set_new(
+            action, "regexRewrite",
+            json_pack("{s:{s:s}, s:s}", "pattern", "regex", pattern, "substitution", "/"));
+        return;
+    }
+    json_object_set_new(action, "prefixRewrite", json_string(replace));
+}
+
+static const struct {
+    uint32_t code;
+    const char *name;
+} redirect_codes[] = {
+    {301, NULL},
+    {302, "FOUND"},
+    {303, "SEE_OTHER"},
+    {307, "TEMPORARY_REDIRECT"},
+    {308, "PERMANENT_REDIRECT"},
+};
+
+static json_t *redirect_build(xds_ctx *c, const ir_http_route *r)
+{
+    const ir_redirect *rd = r->redirect;
+    json_t *o = json_object();
+    xds_set_str(o, "schemeRedirect", rd->scheme);
+    xds_set_str(o, "hostRedirect", rd->hostname);
+    bool default_port = rd->scheme && ((strcmp(rd->scheme, "https") == 0 && rd->port == 443) ||
+                                       (strcmp(rd->scheme, "http") == 0 && rd->port == 80));
+    if (rd->port && !default_port)
+        json_object_set_new(o, "portRedirect", json_integer(rd->port));
+    if (rd->path_full)
+        json_object_set_new(o, "pathRedirect", json_string(rd->path_full));
+    else if (rd->path_prefix)
+        prefix_rewrite_set(c, o, r, rd->path_prefix);
+    for (size_t i = 0; i < sizeof redirect_codes / sizeof redirect_codes[0]; i++)
+        if (redirect_codes[i].code == rd->status_code && redirect_codes[i].name)
+            json_object_set_new(o, "responseCode", json_string(redirect_codes[i].name));
+    return o;
+}
+
+static json_t *direct_response_build(xds_ctx *c, const ir_direct_response *d)
+{
+    json_t *o = json_pack("{s:i}", "status", (json_int_t)d->status_code);
+    if (d->body)
+        json_object_set_new(o, "bodyFormat",
+                            json_pack("{s:{s:s}}", "textFormatSource", "inlineBytes",
+                                      xds_base64(c, d->body, strlen(d->body))));
+    return o;
+}
+
+/* --- forwarding --- */
+
+typedef struct backend_weights {
+    uint32_t valid, invalid, empty;
+} backend_weights;
+
+static backend_weights destination_weights(const ir_destination *d)
+{
+    backend_weights w = {0};
+    for (size_t i = 0; i < d->n_settings; i++) {
+        const ir_destination_setting *s = &d->settings[i];
+        uint32_t weight = s->has_weight ? s->weight : 1;
+        if (s->invalid)
+            w.invalid += weight;
+        else if (s->n_endpoints == 0 && !s->is_dynamic_resolver)
+            w.empty += weight;
+        else
+            w.valid += weight;
+    }
+    return w;
+}
+
+json_t *xds_headers_from_filters(const json_t *filters, const char *key);
+json_t *xds_headers_from_filters(const json_t *filters, const char *key)
+{
+    json_t *hs = json_object_get(filters, key);
+    if (!json_array_size(hs))
+        return NULL;
+    json_t *list = json_array();
+    size_t i;
+    json_t *h;
+    json_array_foreach(hs, i, h)
+    {
+        ir_header ih = {.name = json_string_value(json_object_get(h, "name")),
+                        .append = json_is_true(json_object_get(h, "append")),
+                        .add_if_absent = json_is_true(json_object_get(h, "addIfAbsent"))};
+        json_t *v = json_object_get(h, "value");
+        json_t *first = json_is_array(v) ? json_array_get(v, 0) : v;
+        ih.value = json_string_value(first);
+        json_array_append_new(list, header_value_option(&ih, ih.value));
+    }
+    return list;
+}
+
+static json_t *weighted_clusters(const ir_destination *d, backend_weights w)
+{
+    json_t *clusters = json_array();
+    if (w.invalid + w.empty)
+        json_array_append_new(clusters, json_pack("{s:s, s:i}", "name", "invalid-backend-cluster",
+                                                  "weight", (json_int_t)(w.invalid + w.empty)));
+    for (size_t i = 0; i < d->n_settings; i++) {
+        const ir_destination_setting *s = &d->settings[i];
+        if (s->invalid || (s->n_endpoints == 0 && !s->is_dynamic_resolver))
+            continue;
+        json_t *cw = json_pack("{s:s, s:i}", "name", s->name, "weight",
+                               (json_int_t)(s->has_weight ? s->weight : 1));
+        json_t *add = xds_headers_from_filters(s->filters, "addRequestHeaders");
+        if (add)
+            json_object_set_new(cw, "requestHeadersToAdd", add);
+        json_t *rm = json_object_get(s->filters, "removeRequestHeaders");
+        if (json_array_size(rm))
+            json_object_set_new(cw, "requestHeadersToRemove", json_deep_copy(rm));
+        add = xds_headers_from_filters(s->filters, "addResponseHeaders");
+        if (add)
+            json_object_set_new(cw, "responseHeadersToAdd", add);
+        rm = json_object_get(s->filters, "removeResponseHeaders");
+        if (json_array_size(rm))
+            json_object_set_new(cw, "responseHeadersToRemove", json_deep_copy(rm));
+        json_array_append_new(clusters, cw);
+    }
+    return json_pack("{s:o}", "clusters", clusters);
+}
+
+static json_t *forward_action(const ir_http_route *r)
+{
+    json_t *a = json_object();
+    const ir_destination *d = r->destination;
+    if (!d)
+        return a;
+    backend_weights w = destination_weights(d);
+    if (xds_destination_per_setting(d) || w.invalid || w.empty) {
+        json_object_set_new(a, "weightedClusters", weighted_clusters(d, w));
+        if (!w.empty)
+            json_object_set_new(a, "clusterNotFoundResponseCode",
+                                json_string("INTERNAL_SERVER_ERROR"));
+    } else {
+        json_object_set_new(a, "cluster", json_string(d->name));
+    }
+    return a;
+}
+
+static void url_rewrite_set(xds_ctx *c, json_t *a, const ir_http_route *r)
+{
+    const ir_url_rewrite *u = r->url_rewrite;
+    if (u->path_full)
+        json_object_set_new(
+            a, "regexRewrite",
+            json_pack("{s:{s:s}, s:s}", "pattern", "regex", "^/.*$", "substitution", u->path_full));
+    else if (u->path_prefix)
+        prefix_rewrite_set(c, a, r, u->path_prefix);
+    else if (u->path_regex)
+        json_object_set_new(a, "regexRewrite",
+                            json_pack("{s:{s:s}, s:s}", "pattern", "regex", u->path_regex,
+                                      "substitution",
+                                      u->path_substitution ? u->path_substitution : ""));
+    bool host = true;
+    if (u->hostname)
+        json_object_set_new(a, "hostRewriteLiteral", json_string(u->hostname));
+    else if (u->host_header)
+        json_object_set_new(a, "hostRewriteHeader", json_string(u->host_header));
+    else if (u->host_from_backend)
+        json_object_set_new(a, "autoHostRewrite", json_true());
+    else if (u->host_regex)
+        json_object_set_new(a, "hostRewritePathRegex",
+                            json_pack("{s:{s:s}, s:s}", "pattern", "regex", u->host_regex,
+                                      "substitution",
+                                      u->host_substitution ? u->host_substitution : ""));
+    else
+        host = false;
+    if (host && u->append_x_forwarded_host != 0)
+        json_object_set_new(a, "appendXForwardedHost", json_true());
+}
+
+/* Request timeout: the route's own, else the traffic policy's. The idle
+ * timeout follows it (at least an hour) unless set or the listener sets one. */
+static void timeouts_set(xds_ctx *c, json_t *a, const ir_http_route *r, const ir_http_listener *l)
+{
+    json_t *http = xds_json_path(r->traffic, "timeout", "http", NULL);
+    const char *request = r->timeout;
+    if (!request)
+        request = json_string_value(json_object_get(http, "requestTimeout"));
+    const char *idle = json_string_value(json_object_get(http, "streamIdleTimeout"));
+    const char *msd = json_string_value(json_object_get(http, "maxStreamDuration"));
+    bool listener_idle =
+        xds_json_path(l->extra, "timeout", "http", "streamIdleTimeout", NULL) != NULL;
+    int64_t ns;
+    if (idle)
+        json_object_set_new(a, "idleTimeout", json_string(xds_duration(c, idle)));
+    else if (request && !listener_idle && xds_duration_ns(request, &ns)) {
+        const char *v = ns == 0 ? "0s"
+                        : ns > DEFAULT_IDLE_TIMEOUT_NS_HOUR * 1000000000LL
+                            ? xds_duration(c, request)
+                            : "3600s";
+        json_object_set_new(a, "idleTimeout", json_string(v));
+    }
+    if (msd)
+        json_object_set_new(a, "maxStreamDuration",
+                            json_pack("{s:s}", "maxStreamDuration", xds_duration(c, msd)));
+    if (request)
+        json_object_set_new(a, "timeout", json_string(xds_duration(c, request)));
+}
+
+static const char default_retry_on[] =
+    "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
+static json_t *retry_policy(xds_ctx *c, const ir_http_route *r)
+{
+    const ir_retry *rt = r->retry;
+    json_t *p = json_pack("{s:s, s:i}", "hostSelectionRetryMaxAttempts", "5", "numRetries",
+                          (json_int_t)(rt->num_retries >= 0 ? rt->num_retries : 2));
+    if (rt->n_retry_on) {
+        size_t len = 1;
+        for (size_t i = 0; i < rt->n_retry_on; i++)
+            len += strlen(rt->retry_on[i]) + 1;
+        char *on = arena_alloc(c->arena, len);
+        for (size_t i = 0; i < rt->n_retry_on; i++) {
+            if (i)
+                strcat(on, ",");
+            strcat(on, rt->retry_on[i]);
+        }
+        json_object_set_new(p, "retryOn", json_string(on));
+    } else {
+        json_object_set_new(p, "retryOn", json_string(default_retry_on));
+    }
+    if (rt->n_http_status_codes || !rt->n_retry_on) {
+        json_t *codes = json_array();
+        for (size_t i = 0; i < rt->n_http_status_codes; i++)
+            json_array_append_new(codes, json_integer(rt->http_status_codes[i]));
+        if (!rt->n_http_status_codes)
+            json_array_append_new(codes, json_integer(503));
+        json_object_set_new(p, "retriableStatusCodes", codes);
+    }
+    if (rt->backoff_base || rt->backoff_max) {
+        json_t *b = json_object();
+        xds_set_str(b, "baseInterval", xds_duration(c, rt->backoff_base));
+        xds_set_str(b, "maxInterval", xds_duration(c, rt->backoff_max));
+        json_object_set_new(p, "retryBackOff", b);
+    }
+    xds_set_str(p, "perTryTimeout", xds_duration(c, rt->per_retry_timeout));
+    json_object_set_new(
+        p, "retryHostPredicate",
+        json_pack("[o]", xds_typed_extension(
+                             "envoy.retry_host_predicates.previous_hosts",
+                             "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+                             json_object())));
+    json_t *per_prio = xds_json_path(r->traffic, "retry", "numAttemptsPerPriority", NULL);
+    if (json_integer_value(per_prio) > 0)
+        json_object_set_new(
+            p, "retryPriority",
+            xds_typed_extension(
+                "envoy.retry_priorities.previous_priorities",
+                "envoy.extensions.retry.priority.previous_priorities.v3."
+                "PreviousPrioritiesConfig",
+                json_pack("{s:I}", "updateFrequency", json_integer_value(per_prio))));
+    return p;
+}
+
+static json_t *mirror_policies(const ir_http_route *r)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < r->n_mirrors; i++) {
+        const ir_mirror *m = &r->mirrors[i];
+        json_t *p = json_pack("{s:s, s:b}", "cluster", m->destination->name,
+                              "disableShadowHostSuffixAppend", 1);
+        json_t *dv;
+        if (m->has_percentage)
+            dv = json_pack("{s:s, s:I}", "denominator", "MILLION", "numerator",
+                           (json_int_t)(m->percentage * 10000.0 + 0.5));
+        else
+            dv = json_pack("{s:i}", "numerator", 100);
+        json_object_set_new(p, "runtimeFraction", json_pack("{s:o}", "defaultValue", dv));
+        json_array_append_new(list, p);
+    }
+    return list;
+}
+
+static json_t *route_action_build(xds_ctx *c, const ir_http_route *r, const ir_http_listener *l)
+{
+    json_t *a = forward_action(r);
+    if (r->url_rewrite)
+        url_rewrite_set(c, a, r);
+    timeouts_set(c, a, r, l);
+    if (r->retry)
+        json_object_set_new(a, "retryPolicy", retry_policy(c, r));
+    if (r->n_mirrors)
+        json_object_set_new(a, "requestMirrorPolicies", mirror_policies(r));
+    if (!r->is_http2)
+        json_object_set_new(a, "upgradeConfigs", json_pack("[{s:s}]", "upgradeType", "websocket"));
+    return a;
+}
+
+static json_t *route_build(xds_ctx *c, const ir_http_route *r, const ir_http_listener *l)
+{
+    json_t *route = json_pack("{s:s, s:o}", "name", r->name, "match", match_build(c, r));
+    json_t *md = xds_metadata(&r->metadata);
+    if (md)
+        json_object_set_new(route, "metadata", md);
+    headers_set(route, r);
+    xds_set_str(route, "statPrefix", r->stat_name);
+    if (r->direct_response)
+        json_object_set_new(route, "directResponse", direct_response_build(c, r->direct_response));
+    else if (r->redirect)
+        json_object_set_new(route, "redirect", redirect_build(c, r));
+    else
+        json_object_set_new(route, "route", route_action_build(c, r, l));
+    if (xds_http_filters_patch_route(c, route, r, l) < 0) {
+        json_decref(route);
+        return NULL;
+    }
+    return route;
+}
+
+/* The virtual host of a hostname in a listener, created on first use. */
+static json_t *virtual_host(xds_ctx *c, json_t *vhosts, strmap *by_host, const ir_http_listener *l,
+                            const char *hostname)
+{
+    json_t *vh = strmap_get(by_host, hostname);
+    if (vh)
+        return vh;
+    vh = json_pack("{s:[s], s:s, s:[]}", "domains", hostname, "name",
+                   arena_printf(c->arena, "%s/%s", l->name, underscored(c, hostname)), "routes");
+    json_t *md = xds_metadata(&l->metadata);
+    if (md)
+        json_object_set_new(vh, "metadata", md);
+    json_array_append_new(vhosts, vh);
+    strmap_put(by_host, hostname, vh);
+    return vh;
+}
+
+int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name)
+{
+    json_t *rc = xds_find(c, XDS_ROUTE, name);
+    if (!rc)
+        rc = xds_add(c, XDS_ROUTE, name,
+                     json_pack("{s:b, s:s}", "ignorePortInHostMatching", 1, "name", name));
+    json_t *vhosts = json_object_get(rc, "virtualHosts");
+    strmap by_host;
+    strmap_init(&by_host, c->arena);
+    for (size_t i = 0; i < l->n_routes; i++) {
+        const ir_http_route *r = l->routes[i];
+        if (!vhosts) {
+            vhosts = json_array();
+            json_object_set_new(rc, "virtualHosts", vhosts);
+        }
+        json_t *vh = virtual_host(c, vhosts, &by_host, l, r->hostname ? r->hostname : "*");
+        json_t *route = route_build(c, r, l);
+        if (!route) {
+            diag_add(c->diags, DIAG_ERROR, r->name, "", "cannot build the route");
+            return -1;
+        }
+        json_array_append_new(json_object_get(vh, "routes"), route);
+        if (xds_http_route_clusters_add(c, r) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* Listener certificates: each becomes an SDS secret (tls_certificate) named
+ * after the IR certificate, and listeners refer to it by name over ADS. */
+#include <string.h>
+
+#include "xds/context.h"
+
+static json_t *inline_bytes(xds_ctx *c, const char *data)
+{
+    return json_pack("{s:s}", "inlineBytes", xds_base64(c, data, strlen(data)));
+}
+
+static void secret_add(xds_ctx *c, const ir_tls_cert *cert)
+{
+    json_t *tc = json_object();
+    if (cert->certificate)
+        json_object_set_new(tc, "certificateChain", inline_bytes(c, cert->certificate));
+    if (cert->private_key)
+        json_object_set_new(tc, "privateKey", inline_bytes(c, cert->private_key));
+    if (cert->ocsp_staple)
+        json_object_set_new(tc, "ocspStaple", inline_bytes(c, cert->ocsp_staple));
+    json_array_append_new(c->out->of[XDS_SECRET],
+                          json_pack("{s:s, s:o}", "name", cert->name, "tlsCertificate", tc));
+}
+
+json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        secret_add(c, &certs[i]);
+        json_array_append_new(list, json_pack("{s:s, s:o}", "name", certs[i].name, "sdsConfig",
+                                              xds_ads_config_source(true)));
+    }
+    return list;
+}
+
+json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls)
+{
+    json_t *common = json_object();
+    if (tls->n_alpn_protocols) {
+        json_t *alpn = json_array();
+        for (size_t i = 0; i < tls->n_alpn_protocols; i++)
+            json_array_append_new(alpn, json_string(tls->alpn_protocols[i]));
+        json_object_set_new(common, "alpnProtocols", alpn);
+    }
+    json_object_set_new(common, "tlsCertificateSdsSecretConfigs",
+                        xds_tls_certificate_sds(c, tls->certificates, tls->n_certificates));
+    json_t *ctx =
+        json_pack("{s:o, s:b, s:b}", "commonTlsContext", common, "disableStatefulSessionResumption",
+                  1, "disableStatelessSessionResumption", 1);
+    return xds_typed_extension("envoy.transport_sockets.tls",
+                               "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                               ctx);
+}

@@ -1,0 +1,44 @@
+/* The xDS translator: one fleet's IR in, Envoy v3 resources out.
+ *
+ * A pure function like the Gateway API translator: no I/O, no clock, no
+ * globals. Resources are jansson trees in the proto3 JSON mapping (camelCase
+ * field names, durations as "5s", enums by name, `Any` as "@type"), in the
+ * order and with the names the reference Envoy Gateway uses. The caller owns
+ * the arrays in xds_resources and releases them with xds_resources_clear(). */
+#ifndef EG_XDS_TRANSLATOR_H
+#define EG_XDS_TRANSLATOR_H
+
+#include <jansson.h>
+
+#include "core/diag.h"
+#include "ir/ir.h"
+
+typedef enum xds_type {
+    XDS_LISTENER,
+    XDS_ROUTE,
+    XDS_CLUSTER,
+    XDS_ENDPOINT,
+    XDS_SECRET,
+    XDS_N_TYPES
+} xds_type;
+
+typedef struct xds_resources {
+    json_t *of[XDS_N_TYPES]; /* one JSON array per type, owned */
+} xds_resources;
+
+/* Translates `ir` into `out` (which must be zeroed or cleared). Returns 0, or
+ * -1 after adding errors to `diags` naming each IR element that could not be
+ * translated (a listener without an address, a cluster with an endpoint
+ * without one); those are left out and everything else is still in `out`. */
+int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags);
+void xds_resources_clear(xds_resources *r);
+
+/* "listeners", "routes", "clusters", "endpoints", "secrets". */
+const char *xds_type_name(xds_type t);
+/* "type.googleapis.com/envoy.config.listener.v3.Listener", ... */
+const char *xds_type_url(xds_type t);
+/* The resource's name (`name`, or `clusterName` for endpoints); borrowed
+ * from the tree, NULL when it has none. */
+const char *xds_resource_name(xds_type t, const json_t *resource);
+
+#endif

@@ -1,0 +1,94 @@
+/* xdstool: prints the Envoy resources our xDS translator makes of a
+ * reference-shaped xDS IR file (YAML or JSON), as one JSON object
+ * {"listeners": [...], "routes": [...], "clusters": [...], "endpoints":
+ * [...], "secrets": [...]}. Used by tests/xds/test_xds_corpus.py to compare
+ * with the reference's own output for the same IR.
+ *
+ *     xdstool IR.yaml [IR2.yaml ...]   (several files: one JSON line each,
+ *                                       {"file": ..., "resources": {...}}) */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api/document.h"
+#include "xds/ir_load.h"
+#include "xds/translator.h"
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static json_t *translate_file(const char *path, diag_list *diags)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text) {
+        diag_add(diags, DIAG_ERROR, path, "", "cannot read the file");
+        return NULL;
+    }
+    api_document_list docs = {0};
+    int rc = api_documents_parse(text, len, path, &docs, diags);
+    free(text);
+    json_t *out = NULL;
+    if (rc == 0) {
+        json_t *root = docs.n ? docs.items[0].root : NULL;
+        json_t *empty = root ? NULL : json_object();
+        arena *a = arena_new();
+        ir_xds *ir = xds_ir_load(a, root ? root : empty, diags);
+        xds_resources res = {0};
+        if (ir) {
+            xds_translate(ir, &res, diags);
+            out = json_object();
+            for (int t = 0; t < XDS_N_TYPES; t++)
+                json_object_set(out, xds_type_name((xds_type)t), res.of[t]);
+        }
+        xds_resources_clear(&res);
+        arena_free(a);
+        json_decref(empty);
+    }
+    api_document_list_clear(&docs);
+    return out;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: xdstool IR.yaml [IR.yaml ...]\n");
+        return 2;
+    }
+    int status = 0;
+    for (int i = 1; i < argc; i++) {
+        diag_list diags = {0};
+        json_t *out = translate_file(argv[i], &diags);
+        diag_print(&diags, stderr);
+        if (diag_count(&diags, DIAG_ERROR))
+            status = 1;
+        diag_list_clear(&diags);
+        if (!out)
+            continue;
+        size_t flags = JSON_SORT_KEYS | JSON_COMPACT;
+        if (argc > 2) {
+            json_t *line = json_pack("{s:s, s:O}", "file", argv[i], "resources", out);
+            json_dumpf(line, stdout, flags);
+            json_decref(line);
+        } else {
+            json_dumpf(out, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
+        }
+        fputc('\n', stdout);
+        json_decref(out);
+    }
+    return status;
+}

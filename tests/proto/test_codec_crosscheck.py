@@ -1,0 +1,255 @@
+"""Cross-checks our protobuf codec against an independent implementation, the
+Python protobuf runtime (with the same pinned xds-protos), on real Envoy
+resources: the reference's xDS translator outputs and egctl config dumps in
+../shared. For every resource:
+
+  * JSON -> binary: our bytes equal Python's ParseDict + deterministic
+    SerializeToString (Any payloads re-serialized deterministically too, since
+    ParseDict packs them without sorting maps);
+  * binary -> JSON: our JSON of Python's bytes equals Python's MessageToDict.
+
+The bytes are compared with the pure-Python backend, whose deterministic mode
+sorts map keys as C++ and Go do ("name" < "namespace"); the default upb backend
+writes a key before its own prefixes ("namespace" < "name"), so with upb only
+the JSON is compared. Each backend runs in a child process (the backend is
+chosen when google.protobuf is first imported), see reference().
+
+Our codec runs as `pbtool batch` (build it first; PBTOOL=path overrides the
+default build/pbtool). Skips when ../shared or pbtool is absent.
+"""
+import base64
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import yaml
+from google.protobuf import descriptor_pool, json_format, message_factory
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+XDS_IR_OUT = SHARED / "reference" / "xds-translator" / "out"
+EGCTL_OUT = SHARED / "conformance" / "egctl-translate" / "out"
+
+# xds-translator output files: <case>.<kind>.yaml, a list of resources of a type.
+KIND_TYPES = {
+    "listeners": "envoy.config.listener.v3.Listener",
+    "routes": "envoy.config.route.v3.RouteConfiguration",
+    "clusters": "envoy.config.cluster.v3.Cluster",
+    "endpoints": "envoy.config.endpoint.v3.ClusterLoadAssignment",
+    "secrets": "envoy.extensions.transport_sockets.tls.v3.Secret",
+}
+
+
+def pbtool_path():
+    env = os.environ.get("PBTOOL")
+    if env:
+        return pathlib.Path(env)
+    for d in ("build", "build-proto", "build-asan"):
+        p = ROOT / d / "pbtool"
+        if p.exists():
+            return p
+    return None
+
+
+def import_envoy_modules():
+    """Registers every message of the Envoy API with the default pool, as the
+    descriptor set generator does, so Any payloads resolve."""
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import gen_descriptor_set
+
+    for name in gen_descriptor_set.api_module_names():
+        importlib.import_module(name)
+
+
+def message_class(full_name):
+    desc = descriptor_pool.Default().FindMessageTypeByName(full_name)
+    return message_factory.GetMessageClass(desc)
+
+
+def collect_resources():
+    """(label, type, json) of every Envoy resource in the shared outputs."""
+    items = []
+    if XDS_IR_OUT.is_dir():
+        paths = sorted(XDS_IR_OUT.glob("xds-ir/*.yaml")) + sorted(
+            XDS_IR_OUT.glob("extension-xds-ir/*.yaml"))
+        for path in paths:
+            kind = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 2 else ""
+            if kind not in KIND_TYPES:
+                continue
+            i = 0
+            for doc in yaml.safe_load_all(path.read_text()):
+                for res in doc if isinstance(doc, list) else [doc] if doc else []:
+                    items.append((f"{path.relative_to(SHARED)}[{i}]", KIND_TYPES[kind], res))
+                    i += 1
+    if EGCTL_OUT.is_dir():
+        for path in sorted(EGCTL_OUT.iterdir()):
+            if path.suffix == ".json":
+                docs = [json.loads(path.read_text())]
+            elif path.suffix == ".yaml":
+                docs = list(yaml.safe_load_all(path.read_text()))
+            else:
+                continue
+            for d, doc in enumerate(docs):
+                for j, cfg in enumerate(config_dump_entries(doc)):
+                    items.append((f"{path.relative_to(SHARED)}#{d}.configs[{j}]",
+                                  "google.protobuf.Any", cfg))
+    return items
+
+
+def config_dump_entries(doc):
+    """The Any entries of every `configs` list in an egctl --to xds output."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if k == "configs" and isinstance(v, list):
+                yield from (c for c in v if isinstance(c, dict) and "@type" in c)
+            else:
+                yield from config_dump_entries(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from config_dump_entries(v)
+
+
+def canonical(msg):
+    """msg with each Any payload (recursively) serialized deterministically."""
+    for field, value in msg.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.has_options and field.message_type.GetOptions().map_entry:
+            vfield = field.message_type.fields_by_name["value"]
+            if vfield.message_type is not None:
+                for k in value:
+                    canonical(value[k])
+        elif field.is_repeated:
+            for v in value:
+                canonical(v)
+        else:
+            canonical(value)
+    if msg.DESCRIPTOR.full_name == "google.protobuf.Any" and msg.type_url:
+        inner = message_class(msg.type_url.rsplit("/", 1)[-1])()
+        inner.ParseFromString(msg.value)
+        canonical(inner)
+        msg.value = inner.SerializeToString(deterministic=True)
+    return msg
+
+
+def run_batch(pbtool, requests):
+    text = "".join(json.dumps(r, default=str) + "\n" for r in requests)
+    out = subprocess.run([str(pbtool), "batch"], input=text, capture_output=True, text=True,
+                         check=True, timeout=600)
+    answers = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(answers) == len(requests)
+    return answers
+
+
+def first_difference(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{path}.{k}: only in {'ours' if k in a else 'python'}"
+            d = first_difference(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items vs {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    return None if a == b else f"{path}: {a!r} vs {b!r}"
+
+
+def reference_answers(items):
+    """Python's answer for each (label, type, json): [b64 bytes or None, dict or error]."""
+    out = []
+    for _, type_name, res in items:
+        cls = message_class(type_name)
+        try:
+            msg = json_format.ParseDict(res, cls())
+        except json_format.ParseError as e:
+            out.append([None, str(e).splitlines()[0]])
+            continue
+        canonical(msg)
+        out.append([base64.b64encode(msg.SerializeToString(deterministic=True)).decode(),
+                    json_format.MessageToDict(msg)])
+    return out
+
+
+def reference(items, backend):
+    """reference_answers() run in a child process with the given protobuf backend."""
+    env = dict(os.environ, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=backend)
+    proc = subprocess.run([sys.executable, __file__, "--reference"],
+                          input=json.dumps(items, default=str), capture_output=True, text=True,
+                          env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    answer = json.loads(proc.stdout)
+    assert answer["backend"] == backend
+    return answer["answers"]
+
+
+def test_codec_matches_python_protobuf():
+    pbtool = pbtool_path()
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not there")
+    if pbtool is None:
+        pytest.skip("pbtool is not built (cmake --build build --target pbtool)")
+    items = collect_resources()
+    assert items, "no resources found in ../shared"
+
+    py = reference(items, "python")
+    upb = reference(items, "upb")
+    ours_enc = run_batch(pbtool, [{"op": "encode", "type": t, "json": r} for _, t, r in items])
+    accepted = [i for i, (b, _) in enumerate(py) if b is not None]
+    ours_dec = run_batch(pbtool, [{"op": "decode", "type": items[i][1], "bin": py[i][0]}
+                                  for i in accepted])
+    ours_dec = dict(zip(accepted, ours_dec))
+
+    mismatched = {}
+    both_rejected = 0
+    for i, (label, _, _) in enumerate(items):
+        py_bytes, py_json = py[i]
+        enc = ours_enc[i]
+        problems = []
+        if py_bytes is None:
+            if "error" in enc:
+                both_rejected += 1
+            else:
+                problems.append(f"python rejects it ({py_json}), we accept it")
+        elif "error" in enc:
+            problems.append(f"we reject it: {enc['error']}")
+        elif enc["bin"] != py_bytes:
+            problems.append("JSON -> binary: our bytes differ")
+        if i in ours_dec:
+            dec = ours_dec[i]
+            if "error" in dec:
+                problems.append(f"binary -> JSON: we reject it: {dec['error']}")
+            else:
+                for name, want in (("python", py_json), ("upb", upb[i][1])):
+                    if dec["json"] != want:
+                        problems.append(f"binary -> JSON differs from {name}: "
+                                        f"{first_difference(dec['json'], want)}")
+        if problems:
+            mismatched[label] = problems
+
+    print(f"\ncodec cross-check: {len(items)} resources checked, {len(accepted)} accepted by "
+          f"python, {both_rejected} rejected by both; {len(items) - len(mismatched)} matched, "
+          f"{len(mismatched)} mismatched")
+    for label, problems in list(mismatched.items())[:20]:
+        print(f"  {label}: " + "; ".join(problems))
+    assert not mismatched
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--reference"]:
+    from google.protobuf.internal import api_implementation
+
+    import_envoy_modules()
+    answers = reference_answers(json.load(sys.stdin))
+    json.dump({"backend": api_implementation.Type(), "answers": answers}, sys.stdout)
