@@ -1,5 +1,7 @@
 #include "api/envoy_gateway.h"
 
+#include <string.h>
+
 static const api_field gateway_settings_fields[] = {
     API_F_STRING(api_eg_gateway_settings, controller_name, "controllerName"),
     API_F_END,
@@ -56,8 +58,8 @@ bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg)
 
 const char *api_envoy_gateway_deploy_type(const api_envoy_gateway *eg)
 {
-    json_t *deploy = eg ? json_object_get(json_object_get(eg->provider, "kubernetes"), "deploy")
-                        : NULL;
+    json_t *deploy =
+        eg ? json_object_get(json_object_get(eg->provider, "kubernetes"), "deploy") : NULL;
     const char *type = json_string_value(json_object_get(deploy, "type"));
     return type ? type : "ControllerNamespace";
 }
@@ -67,4 +69,12 @@ const char *api_envoy_gateway_namespace(const api_envoy_gateway *eg)
     if (eg && eg->obj.metadata.namespace && *eg->obj.metadata.namespace)
         return eg->obj.metadata.namespace;
     return "envoy-gateway-system";
+}
+
+bool api_envoy_gateway_host_infrastructure(const api_envoy_gateway *eg)
+{
+    json_t *infra =
+        eg ? json_object_get(json_object_get(eg->provider, "custom"), "infrastructure") : NULL;
+    const char *type = json_string_value(json_object_get(infra, "type"));
+    return type && strcmp(type, "Host") == 0;
 }

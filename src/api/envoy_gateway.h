@@ -16,7 +16,8 @@ typedef struct api_eg_extension_apis {
     api_bool enable_envoy_patch_policy;
     api_bool enable_backend;
     api_bool enable_lua;
-    api_bool enable_sds_secret_ref; /* listener certificateRefs to gateway.envoyproxy.io/sds Secrets */
+    api_bool
+        enable_sds_secret_ref; /* listener certificateRefs to gateway.envoyproxy.io/sds Secrets */
 } api_eg_extension_apis;
 
 /* The EnvoyGateway static configuration (not a resource: no spec, fields at
@@ -40,7 +41,7 @@ extern const api_type api_envoy_gateway_type;
 typedef struct api_envoy_proxy_settings {
     api_bool merge_gateways;
     json_t *merge_backends; /* an object (possibly empty) when set */
-    const char *ip_family; /* "IPv4", "IPv6", "DualStack"; NULL = IPv4 */
+    const char *ip_family;  /* "IPv4", "IPv6", "DualStack"; NULL = IPv4 */
 } api_envoy_proxy_settings;
 
 typedef struct api_envoy_proxy {
@@ -52,6 +53,9 @@ extern const api_type api_envoy_proxy_type;
 
 /* provider.kubernetes.deploy.type ("ControllerNamespace" when not set). */
 const char *api_envoy_gateway_deploy_type(const api_envoy_gateway *eg);
+/* provider.custom.infrastructure.type is Host: proxies run as local
+ * processes (no container, so listeners keep their own ports). */
+bool api_envoy_gateway_host_infrastructure(const api_envoy_gateway *eg);
 /* The namespace Envoy Gateway runs in: the EnvoyGateway document's
  * metadata.namespace, or "envoy-gateway-system". */
 const char *api_envoy_gateway_namespace(const api_envoy_gateway *eg);

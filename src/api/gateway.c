@@ -116,8 +116,7 @@ static const api_type allowed_listeners_type =
     API_TYPE(api_allowed_listeners, allowed_listeners_fields);
 
 static const api_field gateway_spec_fields[] = {
-    API_F_STRING(api_gateway_spec, gateway_class_name, "gatewayClassName",
-                 .flags = API_REQUIRED),
+    API_F_STRING(api_gateway_spec, gateway_class_name, "gatewayClassName", .flags = API_REQUIRED),
     API_F_LIST(api_gateway_spec, listeners, "listeners", listener_type),
     API_F_LIST(api_gateway_spec, addresses, "addresses", gateway_address_type),
     API_F_OBJECT(api_gateway_spec, infrastructure, "infrastructure", infrastructure_type),

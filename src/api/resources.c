@@ -39,6 +39,7 @@ static const kind_info kinds[] = {
     KIND(GW, "Gateway", api_gateway_type, gateways, true),
     KIND(GW, "ListenerSet", api_listener_set_type, listener_sets, true),
     KIND(GW, "XListenerSet", api_listener_set_type, listener_sets, true),
+    KIND("gateway.networking.x-k8s.io", "XListenerSet", api_listener_set_type, listener_sets, true),
     KIND(GW, "HTTPRoute", api_http_route_type, http_routes, true),
     KIND(GW, "GRPCRoute", api_grpc_route_type, grpc_routes, true),
     KIND(GW, "TLSRoute", api_tls_route_type, tls_routes, true),
@@ -277,9 +278,10 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
         return -1;
     }
     if (config && r->envoy_gateway) {
-        diag_add(diags, DIAG_ERROR, where, NULL,
-                 "a second EnvoyGateway configuration (the first is %s document %d); give one",
-                 r->envoy_gateway->obj.source, r->envoy_gateway->obj.doc_index);
+        diag_add(
+            diags, DIAG_ERROR, where, NULL,
+            "a second EnvoyGateway configuration (the first is in %s document %d); give only one",
+            r->envoy_gateway->obj.source, r->envoy_gateway->obj.doc_index);
         return -1;
     }
     char *label = object_label(r->arena, doc, kind, k);
@@ -325,4 +327,18 @@ const api_object *api_resources_find(const api_resources *r, const char *kind,
     char key[1024];
     snprintf(key, sizeof key, "%s/%s/%s", kind, namespace ? namespace : "", name);
     return strmap_get(&p->index, key);
+}
+
+void api_resources_add_missing_namespaces(api_resources *r, const char *name, diag_list *diags)
+{
+    size_t n = r->all.n;
+    for (size_t i = 0; i < n; i++) {
+        const char *ns = r->all.items[i]->metadata.namespace;
+        if (!ns || (name && strcmp(ns, name) != 0) || api_resources_find(r, "Namespace", NULL, ns))
+            continue;
+        json_t *doc = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
+                                "metadata", "name", ns);
+        api_resources_add(r, doc, "(implied namespace)", 0, diags);
+        json_decref(doc);
+    }
 }

@@ -82,6 +82,11 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
 int api_resources_load(api_resources *r, const char *text, size_t len, const char *source,
                        diag_list *diags);
 
+/* Adds a Namespace object for every namespace that objects live in but no
+ * Namespace document defines, as a cluster would have them (only `name` when
+ * given). Used where resources come from files rather than an API server. */
+void api_resources_add_missing_namespaces(api_resources *r, const char *name, diag_list *diags);
+
 /* Lookups by namespace and name (NULL when absent). */
 const api_object *api_resources_find(const api_resources *r, const char *kind,
                                      const char *namespace, const char *name);

@@ -119,6 +119,9 @@ static int cmd_translate(const translate_opts *o)
     api_resources *r = api_resources_new();
     diag_list diags = {0};
     int failed = api_resources_load(r, text, len, source, &diags);
+    /* Objects that name no namespace live in the default one, which exists
+     * whether or not the input defines it (as with the reference egctl). */
+    api_resources_add_missing_namespaces(r, API_DEFAULT_NAMESPACE, &diags);
     free(text);
     diag_print(&diags, stderr);
     int rc = 0;

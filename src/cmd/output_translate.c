@@ -22,6 +22,7 @@ static const struct {
     {"EnvoyPatchPolicy", "envoyPatchPolicies"},
     {"Backend", "backends"},
     {"HTTPRouteFilter", "httpFilters"},
+    {"EnvoyProxy", "envoyProxies"},
 };
 
 static json_t *with_status(const api_object *o, const gw_result *res)

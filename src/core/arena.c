@@ -105,12 +105,24 @@ char *arena_strdup(arena *a, const char *s)
 
 char *arena_vprintf(arena *a, const char *fmt, va_list ap)
 {
+    /* Format straight into the free tail of the current block; only when the
+     * text does not fit is it measured and formatted a second time. */
+    const size_t align = _Alignof(max_align_t);
+    block *b = a->head;
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    size_t room = b ? b->size - b->used : 0;
+    char *tail = b ? (char *)b->data + b->used : NULL;
+    int n = room ? vsnprintf(tail, room, fmt, copy) : vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
     if (n < 0)
         n = 0;
+    if ((size_t)n < room) {
+        size_t size = ((size_t)n + 1 + align - 1) & ~(align - 1);
+        b->used += size;
+        a->total += size;
+        return tail;
+    }
     char *p = arena_alloc(a, (size_t)n + 1);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;

@@ -1,5 +1,6 @@
 /* EnvoyProxy: finding the one a GatewayClass or Gateway names, the checks
  * that make it unusable (InvalidParameters), and its status ancestors. */
+#include <stdio.h>
 #include <string.h>
 
 #include "gatewayapi/gateway_stage.h"
@@ -41,43 +42,93 @@ static const struct {
     {"OpenTelemetry", "openTelemetry"},
 };
 
-static const char *access_log_error(gw_ctx *c, json_t *access_log)
+/* A sink of `type` must carry that type's settings and no other's. */
+static const char *sink_error(gw_ctx *c, json_t *sink, const char *path)
 {
-    json_t *settings = json_object_get(access_log, "settings");
-    size_t i, j;
-    json_t *setting, *sink;
-    json_array_foreach(settings, i, setting)
-    {
-        json_array_foreach(json_object_get(setting, "sinks"), j, sink)
-        {
-            const char *type = json_string_value(json_object_get(sink, "type"));
-            for (size_t k = 0; type && k < sizeof access_log_sinks / sizeof access_log_sinks[0];
-                 k++) {
-                if (strcmp(type, access_log_sinks[k].type) == 0 &&
-                    !json_object_get(sink, access_log_sinks[k].field))
-                    return arena_printf(c->arena,
-                                        "spec.telemetry.accessLog.settings[%zu].sinks[%zu]: a %s "
-                                        "sink needs its %s settings",
-                                        i, j, type, access_log_sinks[k].field);
-            }
-        }
+    const char *type = json_string_value(json_object_get(sink, "type"));
+    for (size_t k = 0; k < sizeof access_log_sinks / sizeof access_log_sinks[0]; k++) {
+        bool wanted = type && strcmp(type, access_log_sinks[k].type) == 0;
+        bool given = json_object_get(sink, access_log_sinks[k].field) != NULL;
+        if (wanted && !given)
+            return arena_printf(c->arena, "%s: a %s sink needs its %s settings", path, type,
+                                access_log_sinks[k].field);
+        if (!wanted && given)
+            return arena_printf(c->arena, "%s: %s settings do not belong to a %s sink", path,
+                                access_log_sinks[k].field, type ? type : "(typeless)");
     }
     return NULL;
 }
 
-static const char *provider_error(json_t *provider)
+static const char *telemetry_error(gw_ctx *c, json_t *telemetry)
+{
+    size_t i, j;
+    json_t *setting, *sink;
+    json_array_foreach(json_object_get(json_object_get(telemetry, "accessLog"), "settings"), i,
+                       setting)
+    {
+        json_array_foreach(json_object_get(setting, "sinks"), j, sink)
+        {
+            const char *err = sink_error(
+                c, sink,
+                arena_printf(c->arena, "spec.telemetry.accessLog.settings[%zu].sinks[%zu]", i, j));
+            if (err)
+                return err;
+        }
+    }
+    json_array_foreach(json_object_get(json_object_get(telemetry, "metrics"), "sinks"), i, sink)
+    {
+        const char *type = json_string_value(json_object_get(sink, "type"));
+        bool otel = type && strcmp(type, "OpenTelemetry") == 0;
+        if (otel != (json_object_get(sink, "openTelemetry") != NULL))
+            return arena_printf(c->arena,
+                                "spec.telemetry.metrics.sinks[%zu]: openTelemetry settings go "
+                                "with (and only with) an OpenTelemetry sink",
+                                i);
+    }
+    return NULL;
+}
+
+/* The proxy Service: load balancer settings need a LoadBalancer Service. */
+static const char *service_error(gw_ctx *c, json_t *svc)
+{
+    if (!svc)
+        return NULL;
+    const char *type = json_string_value(json_object_get(svc, "type"));
+    bool lb = !type || strcmp(type, "LoadBalancer") == 0;
+    static const char *const lb_only[] = {"loadBalancerIP", "loadBalancerSourceRanges",
+                                          "allocateLoadBalancerNodePorts"};
+    for (size_t i = 0; i < sizeof lb_only / sizeof lb_only[0]; i++)
+        if (!lb && json_object_get(svc, lb_only[i]))
+            return arena_printf(c->arena,
+                                "spec.provider.kubernetes.envoyService.%s needs type "
+                                "LoadBalancer, not %s",
+                                lb_only[i], type);
+    const char *ip = json_string_value(json_object_get(svc, "loadBalancerIP"));
+    unsigned a, b, d, e;
+    char extra;
+    if (ip && (sscanf(ip, "%u.%u.%u.%u%c", &a, &b, &d, &e, &extra) != 4 || a > 255 || b > 255 ||
+               d > 255 || e > 255))
+        return arena_printf(c->arena,
+                            "spec.provider.kubernetes.envoyService.loadBalancerIP \"%s\" is not "
+                            "an IPv4 address",
+                            ip);
+    return NULL;
+}
+
+static const char *provider_error(gw_ctx *c, json_t *provider)
 {
     if (!provider)
         return NULL;
     const char *type = json_string_value(json_object_get(provider, "type"));
-    if (type && strcmp(type, "Kubernetes") != 0 && strcmp(type, "Custom") != 0)
-        return "spec.provider.type must be Kubernetes";
+    if (type && strcmp(type, "Kubernetes") != 0 && strcmp(type, "Host") != 0)
+        return arena_printf(c->arena, "spec.provider.type %s is not supported; use Kubernetes",
+                            type);
     json_t *k8s = json_object_get(provider, "kubernetes");
     if (json_object_get(k8s, "envoyDeployment") && json_object_get(k8s, "envoyDaemonSet"))
         return "spec.provider.kubernetes: envoyDeployment and envoyDaemonSet cannot both be set";
     if (json_object_get(k8s, "envoyHpa") && json_object_get(k8s, "envoyDaemonSet"))
         return "spec.provider.kubernetes: envoyHpa cannot be used with envoyDaemonSet";
-    return NULL;
+    return service_error(c, json_object_get(k8s, "envoyService"));
 }
 
 /* A replacement bootstrap must keep the xDS wiring to this control plane. */
@@ -97,11 +148,13 @@ static const char *bootstrap_error(json_t *bootstrap)
 const char *gw_envoy_proxy_invalid(gw_ctx *c, const api_envoy_proxy *ep)
 {
     json_t *spec = ep->spec;
-    const char *err = provider_error(json_object_get(spec, "provider"));
+    const char *err = provider_error(c, json_object_get(spec, "provider"));
     if (!err)
         err = bootstrap_error(json_object_get(spec, "bootstrap"));
     if (!err)
-        err = access_log_error(c, json_object_get(json_object_get(spec, "telemetry"), "accessLog"));
+        err = telemetry_error(c, json_object_get(spec, "telemetry"));
+    if (!err && json_object_get(spec, "luaValidation") && json_object_get(spec, "lua"))
+        err = "spec: only one of luaValidation and lua may be set";
     if (!err && ep->settings && ep->settings->merge_gateways == API_TRUE &&
         ep->settings->merge_backends)
         err = "spec: mergeGateways and mergeBackends cannot both be enabled";

@@ -1,8 +1,7 @@
 /* Proxy fleets: one xDS IR and one infra IR per Gateway, or per GatewayClass
  * when its EnvoyProxy merges gateways. Programmed listeners become IR
  * listeners ("namespace/gateway/listener"; ListenerSet listeners add
- * "/namespace/listenerset") and ports of the proxy Service: privileged ports
- * (below 1024) listen 10000 higher in the container. */
+ * "/namespace/listenerset") and ports of the proxy Service. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +27,23 @@ static void new_fleet(gw_ctx *c, const char *name, ir_xds **xds, ir_infra **infr
     *ARENA_PUSH(c->arena, c->out->infra, c->out->n_infra, c->out->cap_infra) = *infra;
 }
 
-void gw_fleet_add_addresses(gw_ctx *c, gw_gateway *gw)
+/* The readiness listener every serving fleet gets (port 19003, /ready). */
+static void add_ready_listener(gw_ctx *c, gw_gateway *gw)
 {
+    if (gw->xds->ready_listener)
+        return;
+    const char *family = json_string_value(json_object_get(gw->envoy_proxy, "ipFamily"));
+    struct ir_ready_listener *r = ARENA_NEW(c->arena, struct ir_ready_listener);
+    r->address = "0.0.0.0";
+    r->ip_family = family ? family : "IPv4";
+    r->path = "/ready";
+    r->port = 19003;
+    gw->xds->ready_listener = r;
+}
+
+void gw_fleet_add_gateway(gw_ctx *c, gw_gateway *gw)
+{
+    add_ready_listener(c, gw);
     ir_infra *inf = gw->infra;
     const api_gateway *g = gw->gateway;
     for (size_t i = 0; i < g->spec.n_addresses; i++) {
@@ -80,9 +94,13 @@ void gw_fleet_assign(gw_ctx *c, gw_gateway *gw, gw_class *cls, bool merged)
         add_label(c, gw->infra, gi->labels[i].key, gi->labels[i].value);
 }
 
-static uint32_t container_port(int32_t port)
+/* Inside a container the proxy runs unprivileged: ports below 1024 move up
+ * by 10000 (the Service maps them back). Local processes keep theirs. */
+static uint32_t container_port(gw_ctx *c, int32_t port)
 {
-    return port < 1024 ? (uint32_t)port + 10000 : (uint32_t)port;
+    if (port < 1024 && !gw_gateway_state_get(c)->host_infrastructure)
+        return (uint32_t)port + 10000;
+    return (uint32_t)port;
 }
 
 static const char *listener_ir_name(gw_ctx *c, const gw_listener_ctx *l)
@@ -122,7 +140,7 @@ static void add_infra_port(gw_ctx *c, gw_listener_ctx *l, const char *ir_name)
         .name = arena_printf(c->arena, "%s-%d", proto, l->pub.port),
         .protocol = l->pub.protocol,
         .service_port = (uint32_t)l->pub.port,
-        .container_port = container_port(l->pub.port),
+        .container_port = container_port(c, l->pub.port),
     };
 }
 
@@ -135,9 +153,9 @@ void gw_fleet_add_listener(gw_ctx *c, gw_listener_ctx *l, bool merged)
     ir_metadata md = {.kind = "Gateway",
                       .name = gw->gateway->obj.metadata.name,
                       .namespace = gw->gateway->obj.metadata.namespace,
-                      .section_name = l->pub.name};
+                      .section_name = l->pub.name && *l->pub.name ? l->pub.name : NULL};
     const char *addr = listen_address(gw);
-    uint32_t port = container_port(l->pub.port), ext = (uint32_t)l->pub.port;
+    uint32_t port = container_port(c, l->pub.port), ext = (uint32_t)l->pub.port;
     const char *proto = l->pub.protocol;
     if (strcmp(proto, "HTTP") == 0 || strcmp(proto, "HTTPS") == 0) {
         ir_http_listener *h = ARENA_NEW(c->arena, ir_http_listener);

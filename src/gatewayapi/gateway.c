@@ -110,7 +110,7 @@ static void accept_gateway(gw_ctx *c, const api_gateway *g, gw_class *cls)
                            "Gateway %s is not accepted: %s", g->obj.where, err);
         return;
     }
-    gw_fleet_add_addresses(c, gw);
+    gw_fleet_add_gateway(c, gw);
     gw_gateway_tls_check(c, gw);
     gw_gateway_telemetry_check(c, gw, ep);
     *ARENA_PUSH(c->arena, c->gateways, c->n_gateways, c->cap_gateways) = gw;

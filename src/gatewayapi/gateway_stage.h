@@ -33,12 +33,12 @@ typedef struct gw_listener_ctx {
     gw_listener pub;
     const api_listener *spec;
     const gw_class *cls;
-    gw_listener_set_ctx *set; /* NULL for the Gateway's own listeners */
-    int group;                /* 0: the Gateway's own; k: the k-th ListenerSet */
-    const char *namespace;    /* where the listener is written (Gateway or ListenerSet) */
-    bool spec_valid;          /* passed the per-listener checks: takes part in conflicts */
-    bool ready;               /* programmed: has an IR listener */
-    ir_tls_config *tls;       /* the valid certificates (HTTPS, TLS Terminate) */
+    gw_listener_set_ctx *set;  /* NULL for the Gateway's own listeners */
+    int group;                 /* 0: the Gateway's own; k: the k-th ListenerSet */
+    const char *namespace;     /* where the listener is written (Gateway or ListenerSet) */
+    bool spec_valid;           /* passed the per-listener checks: takes part in conflicts */
+    bool ready;                /* programmed: has an IR listener */
+    ir_tls_config *tls;        /* the valid certificates (HTTPS, TLS Terminate) */
     bool has_sds_certificates; /* some come from an SDS server: their names are unknown */
     const char **cert_dns_names;
     size_t n_cert_dns_names, cap_cert_dns_names;
@@ -64,6 +64,7 @@ typedef struct gw_gateway_state {
     size_t n_sets, cap_sets;
     const char *infra_namespace; /* where proxies run */
     bool gateway_namespace_mode; /* EnvoyGateway deploy type GatewayNamespace */
+    bool host_infrastructure;    /* proxies are local processes: no port shift */
 } gw_gateway_state;
 
 gw_gateway_state *gw_gateway_state_get(gw_ctx *c);
@@ -128,8 +129,9 @@ void gw_listener_sets_finish(gw_ctx *c);
 /* ---- proxy fleets (fleet.c) ---- */
 /* The fleet (xDS + infra IR) of a gateway: its own, or the class's when merged. */
 void gw_fleet_assign(gw_ctx *c, gw_gateway *gw, gw_class *cls, bool merged);
-/* The Gateway's spec.addresses (IPAddress ones) on its fleet's proxy. */
-void gw_fleet_add_addresses(gw_ctx *c, gw_gateway *gw);
+/* What an accepted Gateway brings to its fleet: spec.addresses (IPAddress
+ * ones) on the proxy, and the fleet's readiness listener. */
+void gw_fleet_add_gateway(gw_ctx *c, gw_gateway *gw);
 /* Adds the IR listener and infra port of a ready listener. */
 void gw_fleet_add_listener(gw_ctx *c, gw_listener_ctx *l, bool merged);
 /* Sorts c->out->xds and c->out->infra by name. */

@@ -13,6 +13,7 @@ gw_gateway_state *gw_gateway_state_get(gw_ctx *c)
         st->infra_namespace = api_envoy_gateway_namespace(eg);
         st->gateway_namespace_mode =
             strcmp(api_envoy_gateway_deploy_type(eg), "GatewayNamespace") == 0;
+        st->host_infrastructure = api_envoy_gateway_host_infrastructure(eg);
         c->gateway_state = st;
     }
     return c->gateway_state;

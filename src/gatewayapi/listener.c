@@ -372,18 +372,19 @@ static void check_hostnames(gw_ctx *c, gw_listener_ctx **ls, size_t n)
             if (l->group != g || !takes_part_in_hostnames(l))
                 continue;
             const char *key = strmap_key(&taken, "%d/%s", l->pub.port, hostname_key(l));
-            bool dup = strmap_has(&taken, key);
-            for (size_t j = 0; j < n && !dup; j++) {
+            const gw_listener_ctx *other = strmap_get(&taken, key);
+            for (size_t j = 0; j < n && !other; j++) {
                 gw_listener_ctx *o = ls[j];
-                dup = j != i && o->group == g && takes_part_in_hostnames(o) &&
-                      o->pub.port == l->pub.port && is(hostname_key(o), hostname_key(l));
+                if (j != i && o->group == g && takes_part_in_hostnames(o) &&
+                    o->pub.port == l->pub.port && is(hostname_key(o), hostname_key(l)))
+                    other = o;
             }
-            if (dup)
+            if (other)
                 set_conflict(c, l, "HostnameConflict",
                              arena_printf(c->arena,
-                                          "another listener on this port has the same hostname "
+                                          "listener %s on the same port has the same hostname "
                                           "\"%s\"",
-                                          hostname_key(l)));
+                                          other->pub.name, hostname_key(l)));
         }
         for (size_t i = 0; i < n; i++)
             if (ls[i]->group == g && takes_part_in_hostnames(ls[i]))
@@ -420,9 +421,17 @@ static void check_merged(gw_ctx *c, gw_listener_ctx **ls, size_t n)
             continue;
         const char *key =
             strmap_key(&seen, "%s:%s:%d", l->pub.protocol, hostname_key(l), l->pub.port);
-        if (strmap_has(&seen, key))
-            set_conflict(c, l, "HostnameConflict",
-                         "protocol, hostname and port must be unique across merged gateways");
+        const gw_listener_ctx *first = strmap_get(&seen, key);
+        if (first)
+            set_conflict(
+                c, l, "HostnameConflict",
+                arena_printf(c->arena,
+                             "listener %s of Gateway %s/%s already serves %s for hostname \"%s\" "
+                             "on this port; merged gateways need unique protocol, hostname and "
+                             "port",
+                             first->pub.name, first->pub.gateway->gateway->obj.metadata.namespace,
+                             first->pub.gateway->gateway->obj.metadata.name, l->pub.protocol,
+                             hostname_key(l)));
         else
             strmap_put(&seen, key, l);
     }

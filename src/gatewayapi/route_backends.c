@@ -5,6 +5,9 @@
 #include "gatewayapi/backends.h"
 #include "gatewayapi/routes.h"
 
+/* GRPCRoute keeps a failed backendRef in its destination without flagging it
+ * invalid; HTTPRoute flags it (both answer 500 when nothing valid is left). */
+
 /* Reasons the reference only finds after it has skipped zero-weight refs:
  * a zero-weight ref with one of these is simply unused, not an error. */
 static const char *const late_reasons[] = {
@@ -85,7 +88,7 @@ gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_paren
                             ref_text(c, r, ref), bad_filters);
         out.invalid = true;
         if (weight > 0)
-            out.setting = empty_setting(c, setting_name, weight, true);
+            out.setting = empty_setting(c, setting_name, weight, protocol != IR_PROTO_GRPC);
         return out;
     }
     gw_backend_result res = gw_backend_resolve(c, r->obj, r->kind, &b, protocol, setting_name);
@@ -106,7 +109,8 @@ gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_paren
         /* HTTP keeps a failed ref in the destination (it weighs toward 500s);
          * TCP, UDP and TLS leave it out. */
         if (http && weight > 0)
-            out.setting = empty_setting(c, setting_name, weight, out.invalid);
+            out.setting = empty_setting(c, setting_name, weight,
+                                        out.invalid && protocol != IR_PROTO_GRPC);
         return out;
     }
     if (weight == 0)

@@ -26,8 +26,12 @@ static ir_destination *l4_destination(gw_ctx *c, const gw_route *r, gw_route_par
             const char *sname = arena_printf(c->arena, "%s/backend/%zu", d->name, i);
             gw_backend_outcome o = gw_route_backend(c, r, p, &rules[k].backend_refs[i], NULL, 0,
                                                     sname, protocol, errs);
-            if (o.setting && !o.invalid && o.setting->weight > 0)
-                *ARENA_PUSH(c->arena, d->settings, d->n_settings, d->cap_settings) = *o.setting;
+            if (!o.setting || o.invalid || o.setting->weight == 0)
+                continue;
+            ir_destination_setting *set =
+                ARENA_PUSH(c->arena, d->settings, d->n_settings, d->cap_settings);
+            *set = *o.setting;
+            set->protocol = protocol;
         }
     }
     return d;
@@ -91,8 +95,8 @@ static void tls_attach(gw_ctx *c, const gw_route *r, gw_route_parent *p, ir_dest
 static void tls_parent(gw_ctx *c, const gw_route *r, const api_tls_route *tr, gw_route_parent *p)
 {
     gw_route_errors errs = {0};
-    ir_destination *d =
-        l4_destination(c, r, p, tr->rules, tr->n_rules, NULL, IR_PROTO_HTTPS, &errs);
+    /* TLS stays opaque to the proxy: its backends speak plain TCP to it. */
+    ir_destination *d = l4_destination(c, r, p, tr->rules, tr->n_rules, NULL, IR_PROTO_TCP, &errs);
     bool dynamic = has_dynamic_resolver(d);
     if (dynamic && d->n_settings > 1) {
         gw_route_errors_add(c, &errs, GW_COND_RESOLVED_REFS, "InvalidBackendRef",

@@ -240,7 +240,7 @@ static json_t *destination_json(const ir_destination *d)
     json_t *settings = json_array();
     for (size_t i = 0; i < d->n_settings; i++)
         json_array_append_new(settings, setting_json(&d->settings[i]));
-    json_object_set_new(o, "settings", settings);
+    set_nonempty(o, "settings", settings);
     set_str(o, "statName", d->stat_name);
     return o;
 }

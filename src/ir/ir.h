@@ -65,6 +65,9 @@ typedef struct ir_upstream_tls {
     bool insecure_skip_verify;
     const char **subject_alt_name_types; /* "Hostname" or "URI", parallel to the SANs */
     const char *client_cert_name;        /* "namespace/secret" from EnvoyProxy backendTLS */
+    /* Client certificates presented upstream, with their data (xds secrets). */
+    struct ir_tls_cert *client_certs;
+    size_t n_client_certs;
 } ir_upstream_tls;
 
 /* One backendRef, resolved. */

@@ -1,6 +1,7 @@
 /* proto3 JSON -> protobuf binary, walking the descriptor of each message.
  * Fields are written in number order and map entries sorted by key, so the
  * output is deterministic (the same bytes as protobuf's deterministic mode). */
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -503,6 +504,30 @@ static bool encode_field(enc *e, const pb_field *f, const json_t *v)
     return encode_single(e, f, v, !f->has_presence);
 }
 
+/* Whether a and b are equal ignoring case and underscores. */
+static bool same_name_loosely(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == '_')
+            a++;
+        while (*b == '_')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        if (tolower((unsigned char)*a++) != tolower((unsigned char)*b++))
+            return false;
+    }
+}
+
+/* A field whose name differs from `key` only in case or underscores, for a hint. */
+static const pb_field *field_named_alike(const pb_message *m, const char *key)
+{
+    for (size_t i = 0; i < m->n_fields; i++)
+        if (same_name_loosely(m->fields[i].name, key))
+            return &m->fields[i];
+    return NULL;
+}
+
 /* The fields of an ordinary message given as a JSON object; `skip_key` (the
  * "@type" of an Any) is not a field. */
 static bool encode_fields(enc *e, const pb_message *m, const json_t *obj, const char *skip_key)
@@ -537,7 +562,12 @@ static bool encode_fields(enc *e, const pb_message *m, const json_t *obj, const 
         if (!f) {
             if (e->opt.ignore_unknown)
                 continue;
-            ok = fail(e, "unknown field \"%s\" (message %s)", key, m->full_name);
+            const pb_field *near = field_named_alike(m, key);
+            if (near)
+                ok = fail(e, "unknown field \"%s\" (message %s); did you mean \"%s\"?", key,
+                          m->full_name, near->json_name);
+            else
+                ok = fail(e, "unknown field \"%s\" (message %s)", key, m->full_name);
             goto done;
         }
         size_t idx = (size_t)(f - m->fields);

@@ -7,6 +7,7 @@
  *                    {"op":"encode","type":T,"json":J}  -> {"bin":"<base64>"} | {"error":"..."}
  *                    {"op":"decode","type":T,"bin":"<base64>"} -> {"json":J} | {"error":"..."}
  *   pbtool info      descriptor set size, pool load time, message count
+ *   pbtool descriptors   the embedded FileDescriptorSet, serialized, on stdout
  *   pbtool bench [--routes N] [--seconds S] [TYPE FILE.json]
  *                    encode/decode throughput on a generated RouteConfiguration
  *                    of N routes, or on the message in FILE.json */
@@ -32,6 +33,7 @@ static int usage(void)
                     "       pbtool decode TYPE [--original-names] [--ignore-unknown] < in.bin\n"
                     "       pbtool batch < requests.jsonl\n"
                     "       pbtool info\n"
+                    "       pbtool descriptors > envoy_api.pb\n"
                     "       pbtool bench [--routes N] [--seconds S] [TYPE FILE.json]\n");
     return 2;
 }
@@ -318,6 +320,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "info") == 0)
         return cmd_info();
+    if (strcmp(cmd, "descriptors") == 0) {
+        fwrite(pb_envoy_descriptor_set, 1, pb_envoy_descriptor_set_len, stdout);
+        return ferror(stdout) ? 1 : 0;
+    }
     pb_pool *pool = load_pool();
     if (!pool)
         return 1;

@@ -295,8 +295,12 @@ static void inline_references(json_t *node, const xds_resources *r)
     const char *rc_name = json_string_value(json_object_get(rds, "routeConfigName"));
     if (rc_name) {
         json_t *rc = find_named(r->of[XDS_ROUTE], "name", rc_name);
-        json_object_set_new(node, "routeConfig",
-                            rc ? untyped_copy(rc) : json_pack("{s:s}", "name", rc_name));
+        json_t *inline_rc = rc ? untyped_copy(rc) : json_pack("{s:s}", "name", rc_name);
+        /* As over RDS: a route naming a missing cluster answers 503 instead
+         * of failing the whole config (Envoy validates inline ones). */
+        if (!json_object_get(inline_rc, "validateClusters"))
+            json_object_set_new(inline_rc, "validateClusters", json_false());
+        json_object_set_new(node, "routeConfig", inline_rc);
         json_object_del(node, "rds");
     }
     json_t *sds = json_object_get(node, "sdsConfig");
@@ -398,7 +402,13 @@ static json_t *standalone_secrets(const xds_resources *r)
     json_t *list = json_array();
     size_t i;
     json_t *s;
-    json_array_foreach(r->of[XDS_SECRET], i, s) json_array_append_new(list, untyped_copy(s));
+    json_array_foreach(r->of[XDS_SECRET], i, s)
+    {
+        /* A secret listed once per listener using it is one static secret. */
+        const char *name = json_string_value(json_object_get(s, "name"));
+        if (!name || !find_named(list, "name", name))
+            json_array_append_new(list, untyped_copy(s));
+    }
     return list;
 }
 

@@ -52,6 +52,38 @@ static json_t *http2_protocol_options(void)
     return json_pack("{s:o}", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", opts);
 }
 
+static bool settings_http1(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->protocol == IR_PROTO_HTTP || s[i]->protocol == IR_PROTO_HTTPS)
+            return true;
+    return false;
+}
+
+/* HTTP over TLS: ALPN picks HTTP/2 or HTTP/1.1; without an SNI of its own
+ * the upstream request's host is the SNI. */
+static json_t *auto_protocol_options(const ir_destination_setting *const *s, size_t n)
+{
+    json_t *h2 = json_pack("{s:i, s:i}", "initialConnectionWindowSize", (json_int_t)1048576,
+                           "initialStreamWindowSize", (json_int_t)65536);
+    json_t *opts = json_pack("{s:{s:o, s:{}}}", "autoConfig", "http2ProtocolOptions", h2,
+                             "httpProtocolOptions");
+    bool sni = false, verify = false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->tls) {
+            sni = sni || s[i]->tls->sni;
+            verify = verify || !s[i]->tls->insecure_skip_verify;
+        }
+    if (!sni) {
+        json_t *up = json_pack("{s:b}", "autoSni", 1);
+        if (verify)
+            json_object_set_new(up, "autoSanValidation", json_true());
+        json_object_set_new(opts, "upstreamHttpProtocolOptions", up);
+    }
+    return json_pack("{s:o}", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                     xds_any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", opts));
+}
+
 static json_t *cluster_base(const char *name)
 {
     return json_pack("{s:{s:[{s:i}]}, s:{}, s:s, s:s, s:b, s:o, s:s, s:i}", "circuitBreakers",
@@ -103,8 +135,13 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
                                       "serviceName", name));
         json_object_set_new(cl, "type", json_string("EDS"));
     }
+    bool tls = xds_settings_tls(s, n);
+    if (tls)
+        xds_upstream_tls_apply(c, cl, name, s, n);
     if (settings_http2(s, n))
         json_object_set_new(cl, "typedExtensionProtocolOptions", http2_protocol_options());
+    else if (tls && settings_http1(s, n))
+        json_object_set_new(cl, "typedExtensionProtocolOptions", auto_protocol_options(s, n));
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)
         xds_add(c, XDS_ENDPOINT, name, xds_load_assignment(c, name, s, n));

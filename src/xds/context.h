@@ -54,10 +54,27 @@ json_t *xds_string_matcher(const ir_string_match *m);
 const char *xds_base64(xds_ctx *c, const void *data, size_t n);
 /* Envoy metadata naming the IR element's source resource, or NULL when unknown. */
 json_t *xds_metadata(const ir_metadata *m);
-/* Envoy metadata naming the IR element's source resource, or NULL when unknown. */
-json_t *xds_metadata(const ir_metadata *m);
 /* json_object_get on a path of keys ending with NULL; NULL when absent. */
 json_t *xds_json_path(const json_t *root, ...);
+
+/* --- access logs (accesslog.c) --- */
+
+/* The fleet's access loggers for a listener (`listener`: logging only what
+ * no route took) or for an HCM/TCP/UDP proxy; NULL when there are none. */
+json_t *xds_access_logs(xds_ctx *c, bool listener);
+/* Sets o["accessLog"] to xds_access_logs() unless o has one or there are none. */
+void xds_set_access_logs(xds_ctx *c, json_t *o, bool listener);
+
+/* --- upstream TLS (upstream_tls.c) --- */
+
+/* Whether any of the settings needs TLS to its backend. */
+bool xds_settings_tls(const ir_destination_setting *const *s, size_t n);
+/* Adds the transport socket matches (and their secrets) of the settings
+ * with TLS to a cluster named `name`. */
+void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
+                            const ir_destination_setting *const *s, size_t n);
+/* "<cluster>/tls/<index>": the match the endpoints of setting `index` carry. */
+const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index);
 
 /* --- builders --- */
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);

@@ -11,7 +11,7 @@ static json_t *endpoint_address(const ir_endpoint *e)
                      "portValue", (json_int_t)e->port);
 }
 
-static json_t *locality_endpoints(const ir_destination_setting *s)
+static json_t *locality_endpoints(const ir_destination_setting *s, const char *tls_match)
 {
     json_t *loc = json_pack("{s:i, s:{s:s}}", "loadBalancingWeight",
                             (json_int_t)(s->has_weight && s->weight ? s->weight : 1), "locality",
@@ -22,6 +22,10 @@ static json_t *locality_endpoints(const ir_destination_setting *s)
             const ir_endpoint *e = &s->endpoints[i];
             json_t *lb = json_pack("{s:{s:o}, s:i}", "endpoint", "address", endpoint_address(e),
                                    "loadBalancingWeight", 1);
+            if (tls_match)
+                json_object_set_new(lb, "metadata",
+                                    json_pack("{s:{s:{s:s}}}", "filterMetadata",
+                                              "envoy.transport_socket_match", "name", tls_match));
             if (e->draining)
                 json_object_set_new(lb, "healthStatus", json_string("DRAINING"));
             json_array_append_new(lbs, lb);
@@ -38,7 +42,10 @@ json_t *xds_load_assignment(xds_ctx *c, const char *cluster_name,
 {
     json_t *eps = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(eps, locality_endpoints(settings[i]));
+        json_array_append_new(
+            eps, locality_endpoints(settings[i], settings[i]->tls
+                                                     ? xds_upstream_tls_match(c, cluster_name, i)
+                                                     : NULL));
     json_t *cla = json_pack("{s:s}", "clusterName", cluster_name);
     if (json_array_size(eps))
         json_object_set_new(cla, "endpoints", eps);

@@ -121,6 +121,47 @@ static ir_address_type address_type_of(const char *s)
     return IR_ADDR_IP;
 }
 
+static ir_tls_cert cert_load(arena *a, const json_t *c)
+{
+    return (ir_tls_cert){
+        .name = arena_strdup(a, json_string_value(get_nocase(c, "name"))),
+        .certificate = bytes(a, get_nocase(c, "certificate")),
+        .private_key = bytes(a, get_nocase(c, "privateKey")),
+        .ocsp_staple = bytes(a, get_nocase(c, "ocspStaple")),
+    };
+}
+
+/* A setting's `tls`: CA (inline or the system store), SNI, SANs as
+ * {hostname|uri: value}, client certificates, skip-verify. */
+static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_upstream_tls *t = ARENA_NEW(a, ir_upstream_tls);
+    json_t *ca = get_nocase(o, "CACertificate");
+    t->ca_name = arena_strdup(a, json_string_value(get_nocase(ca, "name")));
+    t->ca_pem = bytes(a, get_nocase(ca, "certificate"));
+    t->sni = arena_strdup(a, json_string_value(get_nocase(o, "SNI")));
+    t->use_system_trust = flag(o, "useSystemTrustStore");
+    t->insecure_skip_verify = flag(o, "insecureSkipVerify");
+    json_t *sans = get_nocase(o, "subjectAltNames");
+    t->n_subject_alt_names = json_array_size(sans);
+    t->subject_alt_names = arena_alloc_array(a, sizeof(char *), t->n_subject_alt_names + 1);
+    t->subject_alt_name_types = arena_alloc_array(a, sizeof(char *), t->n_subject_alt_names + 1);
+    for (size_t i = 0; i < t->n_subject_alt_names; i++) {
+        json_t *san = json_array_get(sans, i), *uri = get_nocase(san, "uri");
+        t->subject_alt_name_types[i] = uri ? "URI" : "Hostname";
+        t->subject_alt_names[i] =
+            arena_strdup(a, json_string_value(uri ? uri : get_nocase(san, "hostname")));
+    }
+    json_t *certs = get_nocase(o, "clientCertificates");
+    t->n_client_certs = json_array_size(certs);
+    t->client_certs = arena_alloc_array(a, sizeof *t->client_certs, t->n_client_certs + 1);
+    for (size_t i = 0; i < t->n_client_certs; i++)
+        t->client_certs[i] = cert_load(a, json_array_get(certs, i));
+    return t;
+}
+
 static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
 {
     s->name = str(a, o, "name");
@@ -134,6 +175,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->is_dynamic_resolver = flag(o, "isDynamicResolver");
     s->invalid = flag(o, "invalid");
     s->filters = json_object_get(o, "filters");
+    s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
     json_t *eps = json_object_get(o, "endpoints");
     s->n_endpoints = s->cap_endpoints = json_array_size(eps);
     s->endpoints = arena_alloc_array(a, sizeof *s->endpoints, s->n_endpoints + 1);
@@ -334,13 +376,7 @@ static ir_tls_config *tls_load(arena *a, const json_t *o)
     t->n_certificates = t->cap_certificates = json_array_size(certs);
     t->certificates = arena_alloc_array(a, sizeof *t->certificates, t->n_certificates + 1);
     for (size_t i = 0; i < t->n_certificates; i++) {
-        json_t *c = json_array_get(certs, i);
-        t->certificates[i] = (ir_tls_cert){
-            .name = arena_strdup(a, json_string_value(get_nocase(c, "name"))),
-            .certificate = bytes(a, get_nocase(c, "certificate")),
-            .private_key = bytes(a, get_nocase(c, "privateKey")),
-            .ocsp_staple = bytes(a, get_nocase(c, "ocspStaple")),
-        };
+        t->certificates[i] = cert_load(a, json_array_get(certs, i));
     }
     t->alpn_protocols = strings(a, json_object_get(o, "alpnProtocols"), &t->n_alpn_protocols);
     return t;

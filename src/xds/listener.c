@@ -47,6 +47,7 @@ static json_t *listener_for_socket(xds_ctx *c, const char *name, const char *add
     if (l)
         return l;
     l = json_pack("{s:s, s:o}", "name", name, "address", socket_address(address, port, udp));
+    xds_set_access_logs(c, l, true);
     if (!udp) {
         json_object_set_new(l, "maxConnectionsToAcceptPerSocketEvent", json_integer(1));
         json_object_set_new(l, "perConnectionBufferLimitBytes",
@@ -145,6 +146,7 @@ static json_t *hcm_build(xds_ctx *c, const ir_http_listener *l, const char *rout
                 xds_duration(c, json_string_value(xds_json_path(l->extra, "timeout", "http",
                                                                 "streamIdleTimeout", NULL))));
     json_object_set_new(hcm, "normalizePath", json_true());
+    xds_set_access_logs(c, hcm, false);
     xds_set_str(hcm, "pathWithEscapedSlashesAction",
                 escaped_slashes_action(l->escaped_slashes_action));
     return xds_typed_extension(
@@ -186,6 +188,30 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
     return xds_http_filters_add_resources(c, l);
 }
 
+static json_t *empty_tcp_proxy(xds_ctx *c, const ir_tcp_listener *l)
+{
+    json_t *tp = json_pack("{s:s, s:s}", "cluster", XDS_EMPTY_CLUSTER, "statPrefix",
+                           arena_printf(c->arena, "tcp-%u", l->port));
+    xds_set_access_logs(c, tp, false);
+    return tp;
+}
+
+/* Whether the listener has a filter chain of that name (two route-less TCP
+ * listeners on one port need only one catch-all chain; Envoy rejects
+ * chains with equal matches). */
+static bool has_chain(const json_t *listener, const char *name)
+{
+    size_t i;
+    json_t *chain;
+    json_array_foreach(json_object_get(listener, "filterChains"), i, chain)
+    {
+        const char *n = json_string_value(json_object_get(chain, "name"));
+        if (n && strcmp(n, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static const char *tcp_stat_prefix(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_route *r)
 {
     const char *kind = r->terminate         ? "tls-terminate"
@@ -207,6 +233,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
     } else if (d) {
         json_object_set_new(tp, "cluster", json_string(d->name));
     }
+    xds_set_access_logs(c, tp, false);
     return xds_typed_extension("envoy.filters.network.tcp_proxy",
                                "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", tp);
 }
@@ -214,12 +241,10 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
 int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 {
     json_t *listener = listener_for_socket(c, l->name, l->address, l->port, false);
-    if (!l->n_routes) {
-        json_t *tp =
-            xds_typed_extension("envoy.filters.network.tcp_proxy",
-                                "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
-                                json_pack("{s:s, s:s}", "cluster", XDS_EMPTY_CLUSTER, "statPrefix",
-                                          arena_printf(c->arena, "tcp-%u", l->port)));
+    if (!l->n_routes && !has_chain(listener, XDS_EMPTY_CLUSTER)) {
+        json_t *tp = xds_typed_extension("envoy.filters.network.tcp_proxy",
+                                         "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
+                                         empty_tcp_proxy(c, l));
         json_array_append_new(object_member(listener, "filterChains", json_array),
                               json_pack("{s:[o], s:s}", "filters", tp, "name", XDS_EMPTY_CLUSTER));
         xds_empty_cluster_add(c);
@@ -252,6 +277,7 @@ int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
                             json_pack("{s:s}", "cluster", cluster));
     json_t *proxy = json_pack("{s:{s:{s:{s:s, s:o}}}, s:s}", "matcher", "onNoMatch", "action",
                               "name", "route", "typedConfig", route, "statPrefix", "service");
+    xds_set_access_logs(c, proxy, false);
     json_array_append_new(object_member(listener, "listenerFilters", json_array),
                           xds_typed_extension("envoy.filters.udp_listener.udp_proxy",
                                               "envoy.extensions.filters.udp.udp_proxy.v3."

@@ -18,6 +18,8 @@ static void secret_add(xds_ctx *c, const ir_tls_cert *cert)
         json_object_set_new(tc, "privateKey", inline_bytes(c, cert->private_key));
     if (cert->ocsp_staple)
         json_object_set_new(tc, "ocspStaple", inline_bytes(c, cert->ocsp_staple));
+    /* The reference lists a shared certificate once per listener using it;
+     * the snapshot keeps one resource per name. */
     json_array_append_new(c->out->of[XDS_SECRET],
                           json_pack("{s:s, s:o}", "name", cert->name, "tlsCertificate", tc));
 }

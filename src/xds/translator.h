@@ -3,7 +3,9 @@
  * A pure function like the Gateway API translator: no I/O, no clock, no
  * globals. Resources are jansson trees in the proto3 JSON mapping (camelCase
  * field names, durations as "5s", enums by name, `Any` as "@type"), in the
- * order and with the names the reference Envoy Gateway uses. The caller owns
+ * order and with the names the reference Envoy Gateway uses (a secret shared
+ * by listeners is listed once per listener, as the reference lists it;
+ * consumers keep one resource per name). The caller owns
  * the arrays in xds_resources and releases them with xds_resources_clear(). */
 #ifndef EG_XDS_TRANSLATOR_H
 #define EG_XDS_TRANSLATOR_H

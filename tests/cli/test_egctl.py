@@ -178,3 +178,32 @@ def test_warnings_do_not_fail(resources_file):
     assert res.returncode == 0, res.stderr
     assert "warning: <stdin>: document 3: ServiceAccount" in res.stderr
     assert gateway_names(yaml.safe_load(res.stdout)) == ["eg"]
+
+
+def test_duplicate_object_warns_and_keeps_both():
+    text = RESOURCES + "---\n" + RESOURCES.split("---\n")[1]
+    res = egctl(*TRANSLATE, "-f", "-", stdin=text)
+    assert res.returncode == 0, res.stderr
+    assert "warning: <stdin>: document 3: metadata.name: Gateway default/eg is defined twice" \
+        in res.stderr
+    assert gateway_names(yaml.safe_load(res.stdout)) == ["eg", "eg"]
+
+
+def test_number_for_a_string_field_warns():
+    text = RESOURCES + """\
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: "8080"
+  namespace: default
+  labels:
+    app: web
+spec:
+  ports:
+  - port: 80
+    name: 8080
+"""
+    res = egctl(*TRANSLATE, "-f", "-", stdin=text)
+    assert res.returncode == 0, res.stderr
+    assert "spec.ports[0].name: expected a string, got an integer; read as \"8080\"" in res.stderr

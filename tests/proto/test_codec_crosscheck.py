@@ -1,7 +1,8 @@
 """Cross-checks our protobuf codec against an independent implementation, the
-Python protobuf runtime (with the same pinned xds-protos), on real Envoy
-resources: the reference's xDS translator outputs and egctl config dumps in
-../shared. For every resource:
+Python protobuf runtime, on real Envoy resources: the reference's xDS
+translator outputs and egctl config dumps in ../shared. Python loads the very
+descriptor set embedded in our binary (`pbtool descriptors`), so both sides
+agree on the schema and only the codecs are compared. For every resource:
 
   * JSON -> binary: our bytes equal Python's ParseDict + deterministic
     SerializeToString (Any payloads re-serialized deterministically too, since
@@ -55,21 +56,20 @@ def pbtool_path():
     return None
 
 
-def import_envoy_modules():
-    """Registers every message of the Envoy API with the default pool, as the
-    descriptor set generator does, so Any payloads resolve."""
-    import importlib
+class Schema:
+    """A Python descriptor pool holding the FileDescriptorSet pbtool embeds."""
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    import gen_descriptor_set
+    def __init__(self, set_bytes):
+        from google.protobuf import descriptor_pb2
 
-    for name in gen_descriptor_set.api_module_names():
-        importlib.import_module(name)
+        fds = descriptor_pb2.FileDescriptorSet()
+        fds.ParseFromString(set_bytes)
+        self.pool = descriptor_pool.DescriptorPool()
+        for f in fds.file:
+            self.pool.Add(f)
 
-
-def message_class(full_name):
-    desc = descriptor_pool.Default().FindMessageTypeByName(full_name)
-    return message_factory.GetMessageClass(desc)
+    def message_class(self, full_name):
+        return message_factory.GetMessageClass(self.pool.FindMessageTypeByName(full_name))
 
 
 def collect_resources():
@@ -115,7 +115,7 @@ def config_dump_entries(doc):
             yield from config_dump_entries(v)
 
 
-def canonical(msg):
+def canonical(schema, msg):
     """msg with each Any payload (recursively) serialized deterministically."""
     for field, value in msg.ListFields():
         if field.message_type is None:
@@ -124,16 +124,16 @@ def canonical(msg):
             vfield = field.message_type.fields_by_name["value"]
             if vfield.message_type is not None:
                 for k in value:
-                    canonical(value[k])
+                    canonical(schema, value[k])
         elif field.is_repeated:
             for v in value:
-                canonical(v)
+                canonical(schema, v)
         else:
-            canonical(value)
+            canonical(schema, value)
     if msg.DESCRIPTOR.full_name == "google.protobuf.Any" and msg.type_url:
-        inner = message_class(msg.type_url.rsplit("/", 1)[-1])()
+        inner = schema.message_class(msg.type_url.rsplit("/", 1)[-1])()
         inner.ParseFromString(msg.value)
-        canonical(inner)
+        canonical(schema, inner)
         msg.value = inner.SerializeToString(deterministic=True)
     return msg
 
@@ -167,26 +167,26 @@ def first_difference(a, b, path=""):
     return None if a == b else f"{path}: {a!r} vs {b!r}"
 
 
-def reference_answers(items):
+def reference_answers(schema, items):
     """Python's answer for each (label, type, json): [b64 bytes or None, dict or error]."""
     out = []
     for _, type_name, res in items:
-        cls = message_class(type_name)
+        cls = schema.message_class(type_name)
         try:
-            msg = json_format.ParseDict(res, cls())
+            msg = json_format.ParseDict(res, cls(), descriptor_pool=schema.pool)
         except json_format.ParseError as e:
             out.append([None, str(e).splitlines()[0]])
             continue
-        canonical(msg)
+        canonical(schema, msg)
         out.append([base64.b64encode(msg.SerializeToString(deterministic=True)).decode(),
-                    json_format.MessageToDict(msg)])
+                    json_format.MessageToDict(msg, descriptor_pool=schema.pool)])
     return out
 
 
-def reference(items, backend):
+def reference(pbtool, items, backend):
     """reference_answers() run in a child process with the given protobuf backend."""
     env = dict(os.environ, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=backend)
-    proc = subprocess.run([sys.executable, __file__, "--reference"],
+    proc = subprocess.run([sys.executable, __file__, "--reference", str(pbtool)],
                           input=json.dumps(items, default=str), capture_output=True, text=True,
                           env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -204,8 +204,8 @@ def test_codec_matches_python_protobuf():
     items = collect_resources()
     assert items, "no resources found in ../shared"
 
-    py = reference(items, "python")
-    upb = reference(items, "upb")
+    py = reference(pbtool, items, "python")
+    upb = reference(pbtool, items, "upb")
     ours_enc = run_batch(pbtool, [{"op": "encode", "type": t, "json": r} for _, t, r in items])
     accepted = [i for i, (b, _) in enumerate(py) if b is not None]
     ours_dec = run_batch(pbtool, [{"op": "decode", "type": items[i][1], "bin": py[i][0]}
@@ -247,9 +247,10 @@ def test_codec_matches_python_protobuf():
     assert not mismatched
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--reference"]:
+if __name__ == "__main__" and sys.argv[1:2] == ["--reference"]:
     from google.protobuf.internal import api_implementation
 
-    import_envoy_modules()
-    answers = reference_answers(json.load(sys.stdin))
+    descriptors = subprocess.run([sys.argv[2], "descriptors"], capture_output=True,
+                                 check=True).stdout
+    answers = reference_answers(Schema(descriptors), json.load(sys.stdin))
     json.dump({"backend": api_implementation.Type(), "answers": answers}, sys.stdout)

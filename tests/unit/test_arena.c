@@ -73,6 +73,29 @@ static void test_strings(void)
     arena_free(a);
 }
 
+static void test_printf_at_block_edges(void)
+{
+    /* strings formatted near the end of a block, fitting or not, stay intact */
+    arena *a = arena_new();
+    char *prev[400];
+    for (int i = 0; i < 400; i++) {
+        prev[i] = arena_printf(a, "%0*d", 100 + i * 7, i);
+        arena_alloc(a, (size_t)(i * 13) % 200);
+    }
+    bool ok = true;
+    for (int i = 0; i < 400; i++) {
+        char want[4000];
+        snprintf(want, sizeof want, "%0*d", 100 + i * 7, i);
+        ok = ok && strcmp(prev[i], want) == 0;
+        ok = ok && (uintptr_t)prev[i] % _Alignof(max_align_t) == 0;
+    }
+    CHECK(ok);
+    size_t used = arena_used(a);
+    arena_printf(a, "%s", "x");
+    CHECK(arena_used(a) > used);
+    arena_free(a);
+}
+
 static void test_push_grows_and_keeps_items(void)
 {
     arena *a = arena_new();
@@ -110,6 +133,7 @@ int main(void)
     test_allocations_do_not_overlap();
     test_large_allocation_keeps_current_block();
     test_strings();
+    test_printf_at_block_edges();
     test_push_grows_and_keeps_items();
     test_used_counts_bytes();
     return check_summary("test_arena");

@@ -360,6 +360,9 @@ static void test_errors_with_paths(void)
         "error: envoy.config.listener.v3.Listener: filter_chains[0].filters[0].typed_config."
         "http_filters[2]: unknown field \"foo\" (message envoy.extensions.filters.network."
         "http_connection_manager.v3.HttpFilter)");
+    expect_encode("envoy.config.core.v3.SocketAddress", "{\"PortValue\":1}",
+                  "error: envoy.config.core.v3.SocketAddress: unknown field \"PortValue\" (message "
+                  "envoy.config.core.v3.SocketAddress); did you mean \"portValue\"?");
     expect_encode("envoy.config.core.v3.SocketAddress", "{\"portValue\":\"http\"}",
                   "error: envoy.config.core.v3.SocketAddress: portValue: expected an integer, got "
                   "\"http\"");

@@ -218,7 +218,8 @@ static void test_responses_wrap_resources_in_any(void)
     CHECK_INT(v_len, 11);
     CHECK(memcmp(v, "route-bytes", 11) == 0);
     CHECK(find_len(any, any_len, 1, &v, &v_len));
-    CHECK(v_len == strlen(ads_type_url(ADS_ROUTE)) && memcmp(v, ads_type_url(ADS_ROUTE), v_len) == 0);
+    CHECK(v_len == strlen(ads_type_url(ADS_ROUTE)) &&
+          memcmp(v, ads_type_url(ADS_ROUTE), v_len) == 0);
     pb_buf_free(&b);
 
     const char *removed[] = {"gone"};

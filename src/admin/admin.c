@@ -1,0 +1,235 @@
+/* The admin HTTP endpoint (see admin.h). */
+#define _GNU_SOURCE
+#include "admin/admin.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ADMIN_MAX_REQUEST = 16384 };
+
+typedef struct admin_conn {
+    uv_tcp_t tcp;
+    admin_server *srv;
+    char buf[ADMIN_MAX_REQUEST];
+    size_t len;
+    bool answered;
+    struct admin_conn *next;
+} admin_conn;
+
+struct admin_server {
+    uv_tcp_t listener;
+    admin_handler handler;
+    void *arg;
+    int port;
+    int handles;
+    admin_conn *conns;
+};
+
+typedef struct admin_write {
+    uv_write_t req;
+    char *data;
+} admin_write;
+
+static void server_release(admin_server *a)
+{
+    if (--a->handles == 0)
+        free(a);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    admin_conn *c = h->data;
+    admin_server *a = c->srv;
+    for (admin_conn **pp = &a->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    free(c);
+    server_release(a);
+}
+
+static void conn_close(admin_conn *c)
+{
+    if (!uv_is_closing((uv_handle_t *)&c->tcp))
+        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    admin_write *w = (admin_write *)req;
+    admin_conn *c = req->handle->data;
+    free(w->data);
+    free(w);
+    conn_close(c);
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
+static void conn_respond(admin_conn *c, int status, const char *type, const char *body)
+{
+    admin_write *w = malloc(sizeof *w);
+    if (!w)
+        abort();
+    int n = asprintf(&w->data,
+                     "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\n"
+                     "connection: close\r\n\r\n%s",
+                     status, status_text(status), type, strlen(body), body);
+    if (n < 0)
+        abort();
+    c->answered = true;
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
+        free(w->data);
+        free(w);
+        conn_close(c);
+    }
+}
+
+static void conn_dispatch(admin_conn *c)
+{
+    char method[16], path[4096];
+    if (sscanf(c->buf, "%15s %4095s", method, path) != 2) {
+        conn_respond(c, 400, "text/plain", "malformed request\n");
+        return;
+    }
+    if (strcmp(method, "GET") != 0) {
+        conn_respond(c, 405, "text/plain", "only GET is served\n");
+        return;
+    }
+    int status = 200;
+    json_t *body = c->srv->handler(c->srv->arg, path, &status);
+    if (!body) {
+        conn_respond(c, 404, "text/plain", "not found\n");
+        return;
+    }
+    if (json_is_string(body)) {
+        char *text = NULL;
+        if (asprintf(&text, "%s\n", json_string_value(body)) < 0)
+            abort();
+        conn_respond(c, status, "text/plain", text);
+        free(text);
+    } else {
+        char *text = json_dumps(body, JSON_INDENT(2) | JSON_SORT_KEYS);
+        conn_respond(c, status, "application/json", text ? text : "null");
+        free(text);
+    }
+    json_decref(body);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    admin_conn *c = h->data;
+    buf->base = c->buf + c->len;
+    buf->len = sizeof c->buf - 1 - c->len;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    admin_conn *c = s->data;
+    if (c->answered)
+        return;
+    if (n < 0) {
+        conn_close(c);
+        return;
+    }
+    c->len += (size_t)n;
+    c->buf[c->len] = 0;
+    if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n")) {
+        uv_read_stop(s);
+        conn_dispatch(c);
+    } else if (c->len >= sizeof c->buf - 1) {
+        uv_read_stop(s);
+        conn_respond(c, 400, "text/plain", "request too large\n");
+    }
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+    admin_server *a = l->data;
+    if (status < 0)
+        return;
+    admin_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    c->srv = a;
+    uv_tcp_init(l->loop, &c->tcp);
+    c->tcp.data = c;
+    a->handles++;
+    c->next = a->conns;
+    a->conns = c;
+    if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+        conn_close(c);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    server_release(h->data);
+}
+
+admin_server *admin_server_start(uv_loop_t *loop, const char *host, int port, admin_handler handler,
+                                 void *arg, char **err)
+{
+    *err = NULL;
+    admin_server *a = calloc(1, sizeof *a);
+    if (!a)
+        abort();
+    a->handler = handler;
+    a->arg = arg;
+    a->handles = 1;
+    uv_tcp_init(loop, &a->listener);
+    a->listener.data = a;
+    struct sockaddr_storage addr;
+    int r = strchr(host, ':') ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
+                              : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (r == 0)
+        r = uv_tcp_bind(&a->listener, (struct sockaddr *)&addr, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&a->listener, 64, on_connection);
+    if (r < 0) {
+        if (asprintf(err, "cannot listen on %s:%d: %s", host, port, uv_strerror(r)) < 0)
+            *err = NULL;
+        uv_close((uv_handle_t *)&a->listener, on_listener_closed);
+        return NULL;
+    }
+    struct sockaddr_storage bound;
+    int len = sizeof bound;
+    uv_tcp_getsockname(&a->listener, (struct sockaddr *)&bound, &len);
+    a->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    return a;
+}
+
+int admin_server_port(const admin_server *a)
+{
+    return a->port;
+}
+
+void admin_server_close(admin_server *a)
+{
+    for (admin_conn *c = a->conns; c; c = c->next)
+        conn_close(c);
+    uv_close((uv_handle_t *)&a->listener, on_listener_closed);
+}

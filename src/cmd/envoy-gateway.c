@@ -1,0 +1,404 @@
+/* envoy-gateway: the control plane process. Argument parsing and wiring only.
+ *
+ *   envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]
+ *       [--admin-address HOST:PORT] [--proxy-address ADDR] [--envoy-binary PATH]
+ *       [--insecure-xds] [--no-proxies]
+ *       the standalone gateway: resources from files, Envoy as child processes.
+ *       Without --config-path it watches <configHome>/resources.
+ *   envoy-gateway certgen --local [--config-home DIR] [--force]
+ *   envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]
+ *       serves a fixed snapshot ({"fleet": [resources with @type], ...}) over
+ *       ADS; SIGHUP reloads the file. For testing the xDS server on its own.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdbool.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "proto/pool.h"
+#include "server/ads.h"
+#include "server/certgen.h"
+#include "server/config.h"
+#include "server/grpc.h"
+#include "server/log.h"
+#include "server/snapshot.h"
+#ifdef EG_HAVE_XDS
+#include "server/standalone.h"
+#endif
+
+typedef struct xds_serve_ctx {
+    uv_loop_t *loop;
+    const char *snapshot_path;
+    pb_pool *pool;
+    ads_cache *cache;
+    ads_server *ads;
+    srv_server *grpc;
+    uv_signal_t sighup, sigterm, sigint;
+} xds_serve_ctx;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage:\n"
+                 "  envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]\n"
+                 "      [--admin-address HOST:PORT] [--proxy-address ADDR]\n"
+                 "      [--envoy-binary PATH] [--insecure-xds] [--no-proxies]\n"
+                 "  envoy-gateway certgen --local [--config-home DIR] [--force]\n"
+                 "  envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]\n");
+}
+
+/* Splits "host:port" ("[::1]:port" for IPv6); returns -1 when malformed. */
+static int parse_listen(const char *s, char *host, size_t host_len, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon)
+        return -1;
+    const char *h = s;
+    size_t hl = (size_t)(colon - s);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= host_len)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    return 0;
+}
+
+static void xds_serve_load(xds_serve_ctx *c)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(c->snapshot_path, 0, &jerr);
+    if (!json_is_object(root)) {
+        srv_log(SRV_LOG_ERROR, "snapshot", "%s:%d: %s; keeping the previous snapshot",
+                c->snapshot_path, jerr.line, root ? "expected an object of fleets" : jerr.text);
+        json_decref(root);
+        return;
+    }
+    const char *fleet;
+    json_t *resources;
+    json_object_foreach(root, fleet, resources)
+    {
+        diag_list diags = {0};
+        ads_snapshot *snap = ads_snapshot_new();
+        int failed = ads_snapshot_add_typed_array(snap, c->pool, resources, &diags);
+        for (size_t i = 0; i < diags.n; i++) {
+            char *line = diag_format(&diags.items[i]);
+            srv_log(SRV_LOG_ERROR, "snapshot", "%s: fleet %s: %s", c->snapshot_path, fleet, line);
+            free(line);
+        }
+        diag_list_clear(&diags);
+        size_t n = ads_snapshot_count(snap);
+        if (ads_cache_set(c->cache, fleet, snap))
+            srv_log(SRV_LOG_INFO, "snapshot", "fleet %s: %zu resources (%d rejected)", fleet, n,
+                    failed);
+    }
+    json_decref(root);
+}
+
+static void on_closed(uv_handle_t *h) {}
+
+static void xds_serve_stop(xds_serve_ctx *c)
+{
+    srv_server_close(c->grpc, NULL, NULL);
+    uv_close((uv_handle_t *)&c->sighup, on_closed);
+    uv_close((uv_handle_t *)&c->sigterm, on_closed);
+    uv_close((uv_handle_t *)&c->sigint, on_closed);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    xds_serve_ctx *c = h->data;
+    if (signum == SIGHUP) {
+        xds_serve_load(c);
+        return;
+    }
+    srv_log(SRV_LOG_INFO, "main", "signal %d: shutting down", signum);
+    xds_serve_stop(c);
+}
+
+static int cmd_xds_serve(int argc, char **argv)
+{
+    const char *listen = "127.0.0.1:18000";
+    xds_serve_ctx c = {0};
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--snapshot") == 0 && i + 1 < argc)
+            c.snapshot_path = argv[++i];
+        else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+            listen = argv[++i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char host[64];
+    int port;
+    if (!c.snapshot_path || parse_listen(listen, host, sizeof host, &port) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    diag_list diags = {0};
+    c.pool = pb_pool_load_envoy(&diags);
+    if (!c.pool) {
+        diag_print(&diags, stderr);
+        return 1;
+    }
+    c.loop = uv_default_loop();
+    c.cache = ads_cache_new();
+    c.ads = ads_server_new(c.cache);
+    xds_serve_load(&c);
+    srv_handler h = ads_server_handler(c.ads);
+    char *err = NULL;
+    c.grpc = srv_server_start(c.loop, host, port, NULL, &h, &err);
+    if (!c.grpc) {
+        srv_log(SRV_LOG_ERROR, "main", "%s", err ? err : "cannot start the xDS server");
+        free(err);
+        return 1;
+    }
+    srv_log(SRV_LOG_INFO, "main", "xDS server listening on %s:%d", host, srv_server_port(c.grpc));
+    uv_signal_t *sigs[] = {&c.sighup, &c.sigterm, &c.sigint};
+    int nums[] = {SIGHUP, SIGTERM, SIGINT};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(c.loop, sigs[i]);
+        sigs[i]->data = &c;
+        uv_signal_start(sigs[i], on_signal, nums[i]);
+    }
+    uv_run(c.loop, UV_RUN_DEFAULT);
+    ads_server_free(c.ads);
+    ads_cache_free(c.cache);
+    pb_pool_free(c.pool);
+    uv_loop_close(c.loop);
+    return 0;
+}
+
+static char *default_config_home(void)
+{
+    srv_config c;
+    char *err = NULL;
+    srv_config_load(&c, NULL, &err);
+    free(err);
+    char *home = strdup(c.config_home);
+    srv_config_free(&c);
+    return home;
+}
+
+static int cmd_certgen(int argc, char **argv)
+{
+    bool local = false, force = false;
+    const char *config_home = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--local") == 0)
+            local = true;
+        else if (strcmp(argv[i], "--force") == 0)
+            force = true;
+        else if (strcmp(argv[i], "--config-home") == 0 && i + 1 < argc)
+            config_home = argv[++i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!local) {
+        fprintf(stderr, "envoy-gateway certgen: only --local is supported (no Kubernetes)\n");
+        return 2;
+    }
+    char *home = config_home ? strdup(config_home) : default_config_home();
+    char *dir = NULL, *err = NULL;
+    if (asprintf(&dir, "%s/certs", home) < 0)
+        abort();
+    int rc = srv_certgen_local(dir, force, &err);
+    if (rc < 0)
+        fprintf(stderr, "envoy-gateway: %s\n", err ? err : "certgen failed");
+    else
+        printf("certificates in %s\n", dir);
+    free(err);
+    free(dir);
+    free(home);
+    return rc < 0 ? 1 : 0;
+}
+
+#ifdef EG_HAVE_XDS
+typedef struct server_opts {
+    const char *config_path, *xds_address, *admin_address, *proxy_address, *envoy_binary;
+    bool insecure, no_proxies;
+} server_opts;
+
+typedef struct server_ctx {
+    srv_standalone *gw;
+    uv_signal_t sigterm, sigint;
+} server_ctx;
+
+/* Envoy: --envoy-binary, $ENVOY_BINARY, <dataHome>/envoy, the one the README's
+ * set-up installed next to this build (.venv), or `envoy` on PATH. */
+static char *find_envoy(const char *flag, const srv_config *c)
+{
+    char *path = NULL;
+    if (flag)
+        return strdup(flag);
+    if (getenv("ENVOY_BINARY") && getenv("ENVOY_BINARY")[0])
+        return strdup(getenv("ENVOY_BINARY"));
+    if (asprintf(&path, "%s/envoy", c->data_home) >= 0 && access(path, X_OK) == 0)
+        return path;
+    free(path);
+    char exe[4096];
+    size_t len = sizeof exe;
+    if (uv_exepath(exe, &len) == 0) {
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        const char *candidates[] = {"%s/../.venv/bin/envoy", "%s/.venv/bin/envoy"};
+        for (size_t i = 0; i < 2; i++) {
+            path = NULL;
+            if (asprintf(&path, candidates[i], exe) >= 0 && access(path, X_OK) == 0)
+                return path;
+            free(path);
+        }
+    }
+    return strdup("envoy");
+}
+
+static void on_server_stopped(void *arg)
+{
+    server_ctx *c = arg;
+    uv_close((uv_handle_t *)&c->sigterm, on_closed);
+    uv_close((uv_handle_t *)&c->sigint, on_closed);
+}
+
+static void on_server_signal(uv_signal_t *h, int signum)
+{
+    server_ctx *c = h->data;
+    srv_log(SRV_LOG_INFO, "main", "signal %d: stopping proxies and shutting down", signum);
+    uv_signal_stop(&c->sigterm);
+    uv_signal_stop(&c->sigint);
+    srv_standalone_stop(c->gw, on_server_stopped, c);
+}
+
+static int server_parse(int argc, char **argv, server_opts *o)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = strcmp(a, "--config-path") == 0     ? &o->config_path
+                           : strcmp(a, "--xds-address") == 0   ? &o->xds_address
+                           : strcmp(a, "--admin-address") == 0 ? &o->admin_address
+                           : strcmp(a, "--proxy-address") == 0 ? &o->proxy_address
+                           : strcmp(a, "--envoy-binary") == 0  ? &o->envoy_binary
+                                                               : NULL;
+        if (dst && i + 1 < argc)
+            *dst = argv[++i];
+        else if (strcmp(a, "--insecure-xds") == 0)
+            o->insecure = true;
+        else if (strcmp(a, "--no-proxies") == 0)
+            o->no_proxies = true;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+static int server_run(const server_opts *o, srv_config *c)
+{
+    char xds_host[64] = "127.0.0.1", admin_host[64];
+    int xds_port = 18000, admin_port = c->admin_port;
+    snprintf(admin_host, sizeof admin_host, "%s", c->admin_host);
+    if ((o->xds_address &&
+         parse_listen(o->xds_address, xds_host, sizeof xds_host, &xds_port) < 0) ||
+        (o->admin_address &&
+         parse_listen(o->admin_address, admin_host, sizeof admin_host, &admin_port) < 0)) {
+        fprintf(stderr, "envoy-gateway: addresses are HOST:PORT\n");
+        return 2;
+    }
+    char *certs = NULL, *err = NULL;
+    if (!o->insecure) {
+        if (asprintf(&certs, "%s/certs", c->config_home) < 0 ||
+            srv_certgen_local(certs, false, &err) < 0) {
+            fprintf(stderr, "envoy-gateway: %s\n", err ? err : "cannot create certificates");
+            return 1;
+        }
+    }
+    char *envoy = o->no_proxies ? NULL : find_envoy(o->envoy_binary, c);
+    srv_standalone_config cfg = {.paths = (const char *const *)c->paths,
+                                 .n_paths = c->n_paths,
+                                 .envoy_binary = envoy,
+                                 .state_dir = c->runtime_dir,
+                                 .xds_host = xds_host,
+                                 .xds_port = xds_port,
+                                 .admin_host = admin_host,
+                                 .admin_port = admin_port,
+                                 .proxy_address = o->proxy_address,
+                                 .certs_dir = certs,
+                                 .eg_config = c->text};
+    server_ctx ctx = {0};
+    uv_loop_t *loop = uv_default_loop();
+    ctx.gw = srv_standalone_start(loop, &cfg, &err);
+    int rc = 0;
+    if (!ctx.gw) {
+        srv_log(SRV_LOG_ERROR, "main", "%s", err ? err : "cannot start");
+        rc = 1;
+    } else {
+        uv_signal_init(loop, &ctx.sigterm);
+        uv_signal_init(loop, &ctx.sigint);
+        ctx.sigterm.data = ctx.sigint.data = &ctx;
+        uv_signal_start(&ctx.sigterm, on_server_signal, SIGTERM);
+        uv_signal_start(&ctx.sigint, on_server_signal, SIGINT);
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        srv_log(SRV_LOG_INFO, "main", "stopped");
+    }
+    free(err);
+    free(certs);
+    free(envoy);
+    return rc;
+}
+
+static int cmd_server(int argc, char **argv)
+{
+    server_opts o = {0};
+    if (server_parse(argc, argv, &o) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    srv_config c;
+    char *err = NULL;
+    if (srv_config_load(&c, o.config_path, &err) < 0) {
+        fprintf(stderr, "envoy-gateway: %s\n", err ? err : "bad configuration");
+        free(err);
+        srv_config_free(&c);
+        return 1;
+    }
+    int rc = server_run(&o, &c);
+    srv_config_free(&c);
+    return rc;
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "xds-serve") == 0)
+        return cmd_xds_serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "certgen") == 0)
+        return cmd_certgen(argc - 2, argv + 2);
+#ifdef EG_HAVE_XDS
+    if (strcmp(argv[1], "server") == 0)
+        return cmd_server(argc - 2, argv + 2);
+#endif
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,150 @@
+/* Local certificate generation with OpenSSL 3 (see certgen.h). */
+#define _GNU_SOURCE
+#include "server/certgen.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const cert_files[] = {"ca.crt",  "ca.key",     "tls.crt",
+                                         "tls.key", "client.crt", "client.key"};
+
+static int set_err(char **err, const char *what, const char *detail)
+{
+    if (asprintf(err, "certgen: %s: %s", what, detail) < 0)
+        *err = NULL;
+    return -1;
+}
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *s = buf + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (ext) {
+        X509_add_ext(cert, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+}
+
+/* A certificate for `key` named `cn`, signed by issuer/issuer_key (self-signed
+ * when issuer is NULL). */
+static X509 *cert_new(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+                      long serial, bool ca, const char *san, const char *usage)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"envoy-gateway", -1,
+                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+    X509 *signer = issuer ? issuer : x;
+    add_ext(x, signer, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    add_ext(x, signer, NID_key_usage,
+            ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
+    if (usage)
+        add_ext(x, signer, NID_ext_key_usage, usage);
+    if (san)
+        add_ext(x, signer, NID_subject_alt_name, san);
+    add_ext(x, signer, NID_subject_key_identifier, "hash");
+    if (!X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256())) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static int write_pem(const char *dir, const char *file, X509 *cert, EVP_PKEY *key, char **err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return set_err(err, path, strerror(errno));
+    if (key)
+        fchmod(fileno(f), 0600);
+    int ok =
+        cert ? PEM_write_X509(f, cert) : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+    if (fclose(f) != 0 || !ok)
+        return set_err(err, path, "cannot write");
+    return 0;
+}
+
+bool srv_certs_present(const char *dir)
+{
+    char path[4096];
+    for (size_t i = 0; i < sizeof cert_files / sizeof *cert_files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, cert_files[i]);
+        if (access(path, R_OK) != 0)
+            return false;
+    }
+    return true;
+}
+
+int srv_certgen_local(const char *dir, bool force, char **err)
+{
+    *err = NULL;
+    if (!force && srv_certs_present(dir))
+        return 0;
+    if (mkdir_p(dir) < 0)
+        return set_err(err, dir, strerror(errno));
+    EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *srv_key = EVP_EC_gen("P-256"),
+             *cli_key = EVP_EC_gen("P-256");
+    X509 *ca = NULL, *srv = NULL, *cli = NULL;
+    int rc = -1;
+    if (!ca_key || !srv_key || !cli_key) {
+        set_err(err, "key generation", ERR_reason_error_string(ERR_get_error()));
+        goto out;
+    }
+    ca = cert_new(ca_key, "envoy-gateway CA", NULL, NULL, 1, true, NULL, NULL);
+    srv = cert_new(srv_key, "envoy-gateway", ca, ca_key, 2, false,
+                   "DNS:envoy-gateway,DNS:localhost,IP:127.0.0.1,IP:::1", "serverAuth");
+    cli = cert_new(cli_key, "envoy", ca, ca_key, 3, false, "DNS:envoy", "clientAuth");
+    if (!ca || !srv || !cli) {
+        set_err(err, "signing", ERR_reason_error_string(ERR_get_error()));
+        goto out;
+    }
+    if (write_pem(dir, "ca.crt", ca, NULL, err) || write_pem(dir, "ca.key", NULL, ca_key, err) ||
+        write_pem(dir, "tls.crt", srv, NULL, err) ||
+        write_pem(dir, "tls.key", NULL, srv_key, err) ||
+        write_pem(dir, "client.crt", cli, NULL, err) ||
+        write_pem(dir, "client.key", NULL, cli_key, err))
+        goto out;
+    rc = 0;
+out:
+    X509_free(ca);
+    X509_free(srv);
+    X509_free(cli);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(srv_key);
+    EVP_PKEY_free(cli_key);
+    return rc;
+}

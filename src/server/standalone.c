@@ -1,0 +1,334 @@
+/* The standalone gateway pipeline (see standalone.h). */
+#define _GNU_SOURCE
+#include "server/standalone.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "gatewayapi/translator.h"
+#include "infra/host/host.h"
+#include "proto/pool.h"
+#include "provider/file/fprov.h"
+#include "server/ads.h"
+#include "server/log.h"
+#include "server/snapshot.h"
+#include "xds/translator.h"
+
+struct srv_standalone {
+    uv_loop_t *loop;
+    char *proxy_address;
+    char *eg_config; /* the EnvoyGateway document, loaded into every translation */
+    pb_pool *pool;
+    ads_cache *cache;
+    ads_server *ads;
+    srv_server *grpc;
+    admin_server *admin;
+    host_infra *host; /* NULL when proxies are not run */
+    fprov *files;
+    json_t *statuses; /* the last translation's statuses, for the admin endpoint */
+    unsigned generation;
+    bool stopping;
+    int pending; /* components still shutting down */
+    void (*done)(void *arg);
+    void *done_arg;
+};
+
+/* The xDS types of the translator, in the cache's terms. */
+static const ads_type xds_to_ads[XDS_N_TYPES] = {
+    [XDS_LISTENER] = ADS_LISTENER, [XDS_ROUTE] = ADS_ROUTE,   [XDS_CLUSTER] = ADS_CLUSTER,
+    [XDS_ENDPOINT] = ADS_ENDPOINT, [XDS_SECRET] = ADS_SECRET,
+};
+
+static void log_diags(const char *component, const char *context, const diag_list *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char *line = diag_format(&d->items[i]);
+        srv_log(d->items[i].severity == DIAG_ERROR ? SRV_LOG_ERROR : SRV_LOG_WARN, component,
+                "%s%s", context, line);
+        free(line);
+    }
+}
+
+static void listener_rebind(json_t *listener, const char *address)
+{
+    json_t *sa = json_object_get(json_object_get(listener, "address"), "socketAddress");
+    if (sa)
+        json_object_set_new(sa, "address", json_string(address));
+}
+
+/* One fleet's IR -> a snapshot in the cache. */
+static void fleet_publish(srv_standalone *s, const ir_xds *ir)
+{
+    xds_resources out = {0};
+    diag_list diags = {0};
+    if (xds_translate(ir, &out, &diags) < 0)
+        srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    ads_snapshot *snap = ads_snapshot_new();
+    for (int t = 0; t < XDS_N_TYPES; t++) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(out.of[t], i, r)
+        {
+            if (t == XDS_LISTENER && s->proxy_address)
+                listener_rebind(r, s->proxy_address);
+            ads_snapshot_add_json(snap, s->pool, xds_to_ads[t], r, &diags);
+        }
+    }
+    char *context = NULL;
+    if (asprintf(&context, "fleet %s: ", ir->name) < 0)
+        abort();
+    log_diags("translate", context, &diags);
+    free(context);
+    diag_list_clear(&diags);
+    xds_resources_clear(&out);
+    size_t n = ads_snapshot_count(snap);
+    if (ads_cache_set(s->cache, ir->name, snap))
+        srv_log(SRV_LOG_INFO, "translate", "fleet %s: new snapshot of %zu resources", ir->name, n);
+}
+
+static bool result_has_fleet(const gw_result *res, const char *name)
+{
+    for (size_t i = 0; i < res->n_xds; i++)
+        if (strcmp(res->xds[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Fleets that are gone: drop their snapshot and stop their Envoy. */
+static void fleets_prune(srv_standalone *s, const gw_result *res)
+{
+    for (size_t i = ads_cache_fleet_count(s->cache); i-- > 0;) {
+        const char *name = ads_cache_fleet_at(s->cache, i, NULL);
+        if (result_has_fleet(res, name))
+            continue;
+        char *copy = strdup(name);
+        srv_log(SRV_LOG_INFO, "translate", "fleet %s: gone", copy);
+        if (s->host)
+            host_proxy_remove(s->host, copy);
+        ads_cache_remove(s->cache, copy);
+        free(copy);
+    }
+}
+
+static json_t *statuses_json(const api_resources *r, const gw_result *res)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->all.n; i++) {
+        const api_object *o = r->all.items[i];
+        gw_status *st = gw_result_status(res, o);
+        json_t *item =
+            json_pack("{s:s,s:s,s:s?,s:s?}", "apiVersion", o->api_version, "kind", o->kind, "name",
+                      o->metadata.name, "namespace", o->metadata.namespace);
+        if (st)
+            json_object_set_new(item, "status", gw_status_to_json(st));
+        json_array_append_new(arr, item);
+    }
+    return arr;
+}
+
+static void pipeline_run(srv_standalone *s)
+{
+    uint64_t t0 = uv_hrtime();
+    diag_list diags = {0};
+    api_resources *r = api_resources_new();
+    if (s->eg_config)
+        api_resources_load(r, s->eg_config, strlen(s->eg_config), "config", &diags);
+    fprov_resources_add(s->files, r, &diags);
+    diag_list_clear(&diags); /* already reported per file when it was read */
+    gw_result *res = gw_translate(r);
+    json_decref(s->statuses);
+    s->statuses = statuses_json(r, res);
+    for (size_t i = 0; i < res->n_xds; i++)
+        fleet_publish(s, res->xds[i]);
+    fleets_prune(s, res);
+    if (s->host)
+        for (size_t i = 0; i < res->n_infra; i++)
+            host_proxy_ensure(s->host, res->infra[i]->name);
+    s->generation++;
+    srv_log(SRV_LOG_INFO, "translate", "%zu objects -> %zu fleets in %.1f ms", r->all.n, res->n_xds,
+            (double)(uv_hrtime() - t0) / 1e6);
+    gw_result_free(res);
+    api_resources_free(r);
+}
+
+static void on_files_changed(void *arg, fprov *p, bool changed)
+{
+    srv_standalone *s = arg;
+    if (changed && !s->stopping)
+        pipeline_run(s);
+}
+
+/* ---- admin endpoint ---- */
+
+static json_t *config_dump(const srv_standalone *s)
+{
+    json_t *fleets = json_object();
+    for (size_t i = 0; i < ads_cache_fleet_count(s->cache); i++) {
+        ads_snapshot *snap;
+        const char *name = ads_cache_fleet_at(s->cache, i, &snap);
+        json_t *types = json_object();
+        for (int t = 0; t < ADS_TYPE_COUNT; t++) {
+            json_t *arr = json_array();
+            for (size_t j = 0; j < snap->types[t].n; j++) {
+                const ads_resource *r = &snap->types[t].items[j];
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:O?}", "name", r->name, "version",
+                                                     r->version, "resource", r->json));
+            }
+            json_object_set_new(types, ads_type_message((ads_type)t), arr);
+        }
+        json_object_set_new(fleets, name, types);
+    }
+    return json_pack("{s:o,s:o,s:o}", "fleets", fleets, "proxies", ads_server_status_json(s->ads),
+                     "processes", s->host ? host_infra_status_json(s->host) : json_array());
+}
+
+static json_t *files_json(const srv_standalone *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < fprov_file_count(s->files); i++) {
+        bool good;
+        const char *err;
+        const char *path = fprov_file_at(s->files, i, &good, &err);
+        json_array_append_new(
+            arr, json_pack("{s:s,s:b,s:s?}", "path", path, "loaded", good, "error", err));
+    }
+    return arr;
+}
+
+static json_t *admin_answer(void *arg, const char *path, int *status)
+{
+    srv_standalone *s = arg;
+    if (strcmp(path, "/healthz") == 0)
+        return json_string("ok");
+    if (strcmp(path, "/readyz") == 0) {
+        if (s->generation > 0)
+            return json_string("ready");
+        *status = 503;
+        return json_string("not ready: no translation yet");
+    }
+    if (strcmp(path, "/api/status") == 0)
+        return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
+                         files_json(s));
+    if (strcmp(path, "/api/config_dump") == 0)
+        return config_dump(s);
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static void certs_path(char *out, size_t len, const char *dir, const char *file)
+{
+    snprintf(out, len, "%s/%s", dir, file);
+}
+
+static bool servers_start(srv_standalone *s, const srv_standalone_config *cfg, char **err)
+{
+    char ca[4096], crt[4096], key[4096];
+    srv_tls_config tls = {0};
+    if (cfg->certs_dir) {
+        certs_path(ca, sizeof ca, cfg->certs_dir, "ca.crt");
+        certs_path(crt, sizeof crt, cfg->certs_dir, "tls.crt");
+        certs_path(key, sizeof key, cfg->certs_dir, "tls.key");
+        tls = (srv_tls_config){crt, key, ca};
+    }
+    srv_handler h = ads_server_handler(s->ads);
+    s->grpc = srv_server_start(s->loop, cfg->xds_host, cfg->xds_port, &tls, &h, err);
+    if (!s->grpc)
+        return false;
+    s->admin = admin_server_start(s->loop, cfg->admin_host, cfg->admin_port, admin_answer, s, err);
+    if (!s->admin)
+        return false;
+    srv_log(SRV_LOG_INFO, "main", "xDS server on %s:%d (%s), admin on http://%s:%d", cfg->xds_host,
+            srv_server_port(s->grpc), cfg->certs_dir ? "mTLS" : "h2c", cfg->admin_host,
+            admin_server_port(s->admin));
+    return true;
+}
+
+static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
+{
+    char crt[4096], key[4096], ca[4096];
+    host_config hc = {.envoy_binary = cfg->envoy_binary,
+                      .state_dir = cfg->state_dir,
+                      .xds_host = cfg->xds_host,
+                      .xds_port = srv_server_port(s->grpc),
+                      .log_level = cfg->proxy_log_level};
+    if (cfg->certs_dir) {
+        certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");
+        certs_path(key, sizeof key, cfg->certs_dir, "client.key");
+        certs_path(ca, sizeof ca, cfg->certs_dir, "ca.crt");
+        hc.tls_cert = crt;
+        hc.tls_key = key;
+        hc.tls_ca = ca;
+    }
+    s->host = host_infra_new(s->loop, &hc);
+}
+
+srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_config *cfg, char **err)
+{
+    *err = NULL;
+    srv_standalone *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->loop = loop;
+    s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
+    s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
+    diag_list diags = {0};
+    s->pool = pb_pool_load_envoy(&diags);
+    if (!s->pool) {
+        *err = diags.n ? diag_format(&diags.items[0]) : strdup("cannot load the Envoy schema");
+        diag_list_clear(&diags);
+        free(s);
+        return NULL;
+    }
+    s->cache = ads_cache_new();
+    s->ads = ads_server_new(s->cache);
+    if (!servers_start(s, cfg, err)) {
+        /* What did start is left to the process exit: start-up failure is fatal. */
+        return NULL;
+    }
+    if (cfg->envoy_binary)
+        host_start(s, cfg);
+    s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 20,
+                         on_files_changed, s);
+    fprov_start(s->files);
+    pipeline_run(s);
+    return s;
+}
+
+static void standalone_release(void *arg)
+{
+    srv_standalone *s = arg;
+    if (--s->pending > 0)
+        return;
+    void (*done)(void *) = s->done;
+    void *done_arg = s->done_arg;
+    ads_server_free(s->ads);
+    ads_cache_free(s->cache);
+    pb_pool_free(s->pool);
+    json_decref(s->statuses);
+    free(s->proxy_address);
+    free(s->eg_config);
+    free(s);
+    if (done)
+        done(done_arg);
+}
+
+void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    s->done = done;
+    s->done_arg = arg;
+    s->pending = 2;
+    fprov_close(s->files);
+    admin_server_close(s->admin);
+    if (s->host) {
+        s->pending++;
+        host_infra_shutdown(s->host, standalone_release, s);
+    }
+    srv_server_close(s->grpc, standalone_release, s);
+    standalone_release(s);
+}

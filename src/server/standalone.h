@@ -1,0 +1,48 @@
+/* The standalone gateway: the whole pipeline of one `envoy-gateway server`.
+ *
+ *   file provider -> gw_translate -> xds_translate -> snapshot cache -> ADS
+ *                                 \-> host infrastructure (one Envoy per fleet)
+ *
+ * Every change of the watched files reruns the whole translation (it is a pure
+ * function and fast); the cache then sends each proxy only the resources whose
+ * bytes changed. Fleets that disappear lose their snapshot and their Envoy.
+ * The admin endpoint reports health, readiness, statuses and config dumps. */
+#ifndef EG_SERVER_STANDALONE_H
+#define EG_SERVER_STANDALONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct srv_standalone_config {
+    const char *const *paths; /* files and directories of resources */
+    size_t n_paths;
+    const char *envoy_binary; /* NULL: do not run proxies (xDS only) */
+    const char *state_dir;    /* bootstraps and per-fleet files */
+    const char *xds_host;
+    int xds_port;
+    const char *admin_host;
+    int admin_port;
+    /* When set, every listener binds this address instead of the translated
+     * one (e.g. 127.0.0.1 to keep a test gateway on loopback). */
+    const char *proxy_address;
+    /* mTLS between Envoy and the xDS server: a directory holding ca.crt,
+     * tls.crt, tls.key (server) and client.crt, client.key (Envoy); NULL for
+     * plaintext h2c. */
+    const char *certs_dir;
+    unsigned debounce_ms;
+    const char *proxy_log_level;
+    /* The EnvoyGateway document (YAML text) every translation sees, or NULL. */
+    const char *eg_config;
+} srv_standalone_config;
+
+typedef struct srv_standalone srv_standalone;
+
+/* Starts everything and runs the first translation. Returns NULL with a
+ * malloc'd message in *err when a listener or the schema cannot be set up. */
+srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_config *cfg, char **err);
+/* Stops the proxies (they drain), the watchers and the servers; frees
+ * everything once libuv released it and calls done(arg). */
+void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,123 @@
+/* Upstream TLS (BackendTLSPolicy, Backend tls): a cluster whose settings
+ * need TLS gets one transport socket match per such setting, named
+ * "<cluster>/tls/<setting index>", which the setting's endpoints select by
+ * metadata; other endpoints fall back to the cluster's placeholder socket.
+ * CA bundles and client certificates are served as SDS secrets. */
+#include <string.h>
+
+#include "xds/context.h"
+
+#define UPSTREAM_TLS "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index)
+{
+    return arena_printf(c->arena, "%s/tls/%zu", cluster, index);
+}
+
+static json_t *sds_ref(const char *name)
+{
+    return json_pack("{s:s, s:o}", "name", name, "sdsConfig", xds_ads_config_source(true));
+}
+
+static void ca_secret_add(xds_ctx *c, const ir_upstream_tls *t)
+{
+    json_t *ca =
+        t->use_system_trust || !t->ca_pem
+            ? json_pack("{s:s}", "filename", SYSTEM_CA_FILE)
+            : json_pack("{s:s}", "inlineBytes", xds_base64(c, t->ca_pem, strlen(t->ca_pem)));
+    json_array_append_new(c->out->of[XDS_SECRET], json_pack("{s:s, s:{s:o}}", "name", t->ca_name,
+                                                            "validationContext", "trustedCa", ca));
+}
+
+static json_t *san_matchers(const ir_upstream_tls *t)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < t->n_subject_alt_names; i++) {
+        bool uri = t->subject_alt_name_types && t->subject_alt_name_types[i] &&
+                   strcmp(t->subject_alt_name_types[i], "URI") == 0;
+        json_array_append_new(list,
+                              json_pack("{s:{s:s}, s:s}", "matcher", "exact",
+                                        t->subject_alt_names[i], "sanType", uri ? "URI" : "DNS"));
+    }
+    if (!t->n_subject_alt_names && t->sni)
+        json_array_append_new(
+            list, json_pack("{s:{s:s}, s:s}", "matcher", "exact", t->sni, "sanType", "DNS"));
+    return list;
+}
+
+static json_t *validation_context(xds_ctx *c, const ir_upstream_tls *t)
+{
+    json_t *def = json_object();
+    json_t *sans = san_matchers(t);
+    if (json_array_size(sans))
+        json_object_set(def, "matchTypedSubjectAltNames", sans);
+    json_decref(sans);
+    ca_secret_add(c, t);
+    return json_pack("{s:o, s:o}", "defaultValidationContext", def,
+                     "validationContextSdsSecretConfig", sds_ref(t->ca_name));
+}
+
+static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
+{
+    json_t *refs = json_array();
+    for (size_t i = 0; i < t->n_client_certs; i++) {
+        const ir_tls_cert *cert = &t->client_certs[i];
+        json_t *tc = json_object();
+        if (cert->certificate)
+            json_object_set_new(
+                tc, "certificateChain",
+                json_pack("{s:s}", "inlineBytes",
+                          xds_base64(c, cert->certificate, strlen(cert->certificate))));
+        if (cert->private_key)
+            json_object_set_new(
+                tc, "privateKey",
+                json_pack("{s:s}", "inlineBytes",
+                          xds_base64(c, cert->private_key, strlen(cert->private_key))));
+        json_array_append_new(c->out->of[XDS_SECRET],
+                              json_pack("{s:s, s:o}", "name", cert->name, "tlsCertificate", tc));
+        json_array_append_new(refs, sds_ref(cert->name));
+    }
+    return refs;
+}
+
+static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t)
+{
+    json_t *common = json_object();
+    /* Client certificate secrets first, then the CA's, as the reference. */
+    json_t *certs = client_certificates(c, t);
+    if (!t->insecure_skip_verify && t->ca_name)
+        json_object_set_new(common, "combinedValidationContext", validation_context(c, t));
+    if (json_array_size(certs))
+        json_object_set(common, "tlsCertificateSdsSecretConfigs", certs);
+    json_decref(certs);
+    json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
+    xds_set_str(ctx, "sni", t->sni);
+    return xds_typed_extension("envoy.transport_sockets.tls", UPSTREAM_TLS, ctx);
+}
+
+bool xds_settings_tls(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->tls)
+            return true;
+    return false;
+}
+
+void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
+                            const ir_destination_setting *const *s, size_t n)
+{
+    json_t *matches = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (!s[i]->tls)
+            continue;
+        const char *match = xds_upstream_tls_match(c, name, i);
+        json_array_append_new(matches,
+                              json_pack("{s:{s:s}, s:s, s:o}", "match", "name", match, "name",
+                                        match, "transportSocket", tls_socket(c, s[i]->tls)));
+    }
+    json_object_set_new(cluster, "transportSocket",
+                        xds_typed_extension("dummy.transport_socket", UPSTREAM_TLS,
+                                            json_pack("{s:{}}", "commonTlsContext")));
+    json_object_set_new(cluster, "transportSocketMatches", matches);
+}

