@@ -26,6 +26,7 @@ static const api_field label_selector_fields[] = {
     API_F_END,
 };
 static const api_type label_selector_type = API_TYPE(api_label_selector, label_selector_fields);
+const api_type api_label_selector_type = API_TYPE(api_label_selector, label_selector_fields);
 
 static const api_field namespaces_from_fields[] = {
     API_F_STRING(api_namespaces_from, from, "from"),

@@ -35,6 +35,8 @@ typedef struct api_label_selector {
     api_label_requirement *match_expressions;
     size_t n_match_expressions;
 } api_label_selector;
+/* The decoder table of a label selector (matchLabels, matchExpressions). */
+extern const api_type api_label_selector_type;
 
 /* Which namespaces may attach: `from` is "Same" when absent. */
 typedef struct api_namespaces_from {

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Fails when status conformance falls below the floor we have reached.
+
+    conformance_floor.py EGCTL
+
+Runs ../shared/conformance/score.py and compares the number of passing cases,
+with and without policies, against FLOOR below. Raise the floor when the
+figure goes up; never lower it to make a change pass.
+"""
+import pathlib
+import re
+import subprocess
+import sys
+
+FLOOR = {"--no-policies": 299, "": 304}
+
+def passing(egctl, flag):
+    root = pathlib.Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, str(root.parent / "shared" / "conformance" / "score.py"), "--egctl", egctl]
+    if flag:
+        cmd.append(flag)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    m = re.search(r"status conformance: (\d+)/(\d+) cases", out)
+    if not m:
+        sys.exit("conformance_floor: cannot read the score:\n" + out)
+    return int(m.group(1)), int(m.group(2))
+
+def main():
+    egctl = sys.argv[1] if len(sys.argv) > 1 else "build/egctl"
+    failed = False
+    for flag, floor in FLOOR.items():
+        got, total = passing(egctl, flag)
+        label = flag or "all cases"
+        print(f"conformance floor {label}: {got}/{total} (floor {floor})")
+        failed |= got < floor
+    sys.exit(1 if failed else 0)
+
+if __name__ == "__main__":
+    main()
