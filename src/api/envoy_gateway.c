@@ -19,7 +19,14 @@ static const api_field extension_apis_fields[] = {
 static const api_type extension_apis_type = API_TYPE(api_eg_extension_apis, extension_apis_fields);
 
 static const api_field envoy_gateway_fields[] = {
-    API_OBJECT_FIELDS(api_envoy_gateway),
+    /* Not a resource: the reference's config files often have no metadata. */
+    API_F_STRING(api_envoy_gateway, obj.api_version, "apiVersion", .flags = API_REQUIRED),
+    API_F_STRING(api_envoy_gateway, obj.kind, "kind", .flags = API_REQUIRED),
+    {.key = "metadata",
+     .kind = API_OBJECT,
+     .offset = offsetof(api_envoy_gateway, obj.metadata),
+     .type = &api_meta_type,
+     .flags = API_INLINE_OBJECT},
     API_F_OBJECT(api_envoy_gateway, gateway, "gateway", gateway_settings_type),
     API_F_OBJECT(api_envoy_gateway, extension_apis, "extensionApis", extension_apis_type),
     API_F_JSON(api_envoy_gateway, provider, "provider"),

@@ -19,6 +19,8 @@ static const api_field label_requirement_fields[] = {
 };
 static const api_type label_requirement_type =
     API_TYPE(api_label_requirement, label_requirement_fields);
+const api_type api_label_requirement_type =
+    API_TYPE(api_label_requirement, label_requirement_fields);
 
 static const api_field label_selector_fields[] = {
     API_F_MAP(api_label_selector, match_labels, "matchLabels"),

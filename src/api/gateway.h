@@ -35,8 +35,10 @@ typedef struct api_label_selector {
     api_label_requirement *match_expressions;
     size_t n_match_expressions;
 } api_label_selector;
-/* The decoder table of a label selector (matchLabels, matchExpressions). */
+/* The decoder tables of a label selector (matchLabels, matchExpressions) and of one
+ * matchExpressions item. */
 extern const api_type api_label_selector_type;
+extern const api_type api_label_requirement_type;
 
 /* Which namespaces may attach: `from` is "Same" when absent. */
 typedef struct api_namespaces_from {

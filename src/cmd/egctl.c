@@ -76,6 +76,22 @@ static bool list_has(const char *list, const char *word)
     return false;
 }
 
+/* Adds the "xds" section to `out`. Errors of the xDS translator or of the
+ * codec are defects of ours: they are printed and make the exit code 1, the
+ * rest of the output still printed. */
+static int xds_output(json_t *out, const gw_result *res, const char *type)
+{
+    diag_list diags = {0};
+    pb_pool *pool = pb_pool_load_envoy(&diags);
+    if (pool)
+        json_object_set_new(out, "xds", output_xds(res, pool, type, &diags));
+    diag_print(&diags, stderr);
+    int rc = !pool || diag_count(&diags, DIAG_ERROR) ? 1 : 0;
+    diag_list_clear(&diags);
+    pb_pool_free(pool);
+    return rc;
+}
+
 static int cmd_translate(const translate_opts *o)
 {
     if (!o->file) {
@@ -131,12 +147,8 @@ static int cmd_translate(const translate_opts *o)
     } else {
         gw_result *res = gw_translate(r);
         json_t *out = want_gw ? output_gateway_api(r, res) : json_object();
-        if (want_xds) {
-            diag_list xds_diags = {0};
-            json_object_set_new(out, "xds", output_xds(res, o->type, &xds_diags));
-            diag_print(&xds_diags, stderr);
-            diag_list_clear(&xds_diags);
-        }
+        if (want_xds && xds_output(out, res, o->type) != 0)
+            rc = 1;
         int w =
             strcmp(o->output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out);
         if (w != 0 || fflush(stdout) != 0) {

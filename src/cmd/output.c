@@ -12,19 +12,25 @@ static int write_file(void *data, unsigned char *buffer, size_t size)
     return fwrite(buffer, 1, size, (FILE *)data) == size;
 }
 
-/* Would a YAML 1.1 or 1.2 reader resolve this plain scalar to a non-string? */
-static bool needs_quotes(const char *s)
+/* A word that YAML 1.1 or 1.2 resolves to a boolean or null. */
+static bool is_reserved_word(const char *s)
 {
     static const char *const words[] = {"true", "false", "yes",  "no", "on", "off",
                                         "y",    "n",     "null", "~",  NULL};
-    if (!*s)
-        return true;
+    if (strlen(s) > 5) /* longer than every word above */
+        return false;
     for (const char *const *w = words; *w; w++)
         if (strcasecmp(s, *w) == 0)
             return true;
-    if (isdigit((unsigned char)s[0]) || s[0] == '+' || s[0] == '-' || s[0] == '.')
-        return true;
     return false;
+}
+
+/* Would a YAML reader resolve this plain scalar to a non-string? Anything
+ * that starts like a number is quoted, which is safe if sometimes needless. */
+static bool needs_quotes(const char *s)
+{
+    unsigned char c = (unsigned char)s[0];
+    return c == '\0' || isdigit(c) || c == '+' || c == '-' || c == '.' || is_reserved_word(s);
 }
 
 static int emit(yaml_emitter_t *e, const json_t *v);

@@ -27,7 +27,7 @@ static const struct {
 
 static json_t *with_status(const api_object *o, const gw_result *res)
 {
-    json_t *doc = json_deep_copy(o->raw);
+    json_t *doc = json_copy(o->raw); /* shallow: only the top level changes */
     json_object_del(doc, "status");
     gw_status *st = gw_result_status(res, o);
     if (st)

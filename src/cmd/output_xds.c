@@ -1,9 +1,11 @@
 /* `egctl x translate --to xds`: Envoy config dumps per fleet. */
 #include "cmd/output_xds.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "xds/bootstrap.h"
+#include "xds/encode.h"
 #include "xds/translator.h"
 
 #define ADMIN_TYPE(name) "type.googleapis.com/envoy.admin.v3." name
@@ -106,16 +108,43 @@ static json_t *fleet_output(const char *type, const xds_resources *r, diag_list 
     return NULL;
 }
 
-json_t *output_xds(const gw_result *res, const char *type, diag_list *diags)
+#define BOOTSTRAP_URL "type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap"
+
+/* Every resource of the fleet, and the bootstrap printed with them, goes
+ * through the codec: what it rejects Envoy would reject too. */
+static void check_encoding(const pb_pool *pool, const char *fleet, const char *type,
+                           const xds_resources *r, const json_t *v, diag_list *diags)
+{
+    xds_encoded e = {0};
+    xds_encode(pool, fleet, r, &e, diags);
+    xds_encoded_clear(&e);
+    const json_t *bootstrap =
+        strcmp(type, "standalone") == 0  ? v
+        : strcmp(type, "bootstrap") == 0 ? json_object_get(v, "bootstrap")
+        : strcmp(type, "all") == 0
+            ? json_object_get(json_array_get(json_object_get(v, "configs"), 0), "bootstrap")
+            : NULL;
+    if (bootstrap) {
+        char where[512];
+        snprintf(where, sizeof where, "%s bootstrap", fleet);
+        pb_buf b = {0};
+        xds_encode_message(pool, BOOTSTRAP_URL, where, bootstrap, &b, diags);
+        pb_buf_free(&b);
+    }
+}
+
+json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, diag_list *diags)
 {
     json_t *out = json_object();
     for (size_t i = 0; i < res->n_xds; i++) {
         const ir_xds *ir = res->xds[i];
+        const char *fleet = ir->name ? ir->name : "";
         xds_resources r = {0};
         xds_translate(ir, &r, diags);
         json_t *v = fleet_output(type, &r, diags);
+        check_encoding(pool, fleet, type, &r, v, diags);
         if (v)
-            json_object_set_new(out, ir->name ? ir->name : "", v);
+            json_object_set_new(out, fleet, v);
         xds_resources_clear(&r);
     }
     return out;

@@ -11,6 +11,7 @@
 
 #include "core/diag.h"
 #include "gatewayapi/translator.h"
+#include "proto/pool.h"
 
 /* Whether `type` is one -t accepts with --to xds: all, bootstrap, listener,
  * route, cluster, endpoint, secret, standalone. */
@@ -19,7 +20,9 @@ bool output_xds_type_valid(const char *type);
 /* A new object keyed by fleet name ("default/eg"). For -t all each value is
  * {"configs": [dumps...]}; for one type it is that dump; for standalone it
  * is the complete bootstrap. IR elements the xDS translator rejects are
- * reported in `diags` and left out. */
-json_t *output_xds(const gw_result *res, const char *type, diag_list *diags);
+ * reported in `diags` and left out. Every resource of every fleet (and the
+ * bootstrap printed) is encoded with `pool`; what the codec rejects is
+ * reported in `diags` as an error naming the resource and the field. */
+json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, diag_list *diags);
 
 #endif

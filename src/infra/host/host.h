@@ -1,16 +1,30 @@
-/* Host infrastructure: one Envoy child process per proxy fleet, on libuv.
+/* Host infrastructure: one Envoy process per proxy fleet, on libuv.
  *
- * For each fleet the module writes a bootstrap (node id and cluster = the
- * fleet name, ADS pointing at our xDS server) into
- * <state_dir>/<fleet>/bootstrap.json, starts Envoy with it, copies each line
- * Envoy prints into our log prefixed with the fleet name, restarts it with
- * exponential back-off when it dies, and stops it (SIGTERM, then SIGKILL after
- * a grace period) when the fleet goes away or the server shuts down. */
+ * For each fleet the module writes the reference bootstrap (xds/bootstrap.h:
+ * node id and cluster = the fleet name, Delta ADS to our xDS server, admin and
+ * stats on loopback ports of Envoy's choosing) into
+ * <state_dir>/<fleet>/bootstrap.json and starts Envoy with it.
+ *
+ * Proxies outlive the server: Envoy runs in its own session, writes its
+ * output to <fleet dir>/envoy.log (which the server tails into its own log,
+ * prefixed with the fleet name) and is recorded in <fleet dir>/envoy.pid
+ * (pidfile.h). If the server dies, its proxies keep serving their last
+ * configuration; a server started again with the same state directory adopts
+ * every live Envoy it had started (same bootstrap bytes: no restart; Envoy
+ * reconnects to ADS by itself) and stops those whose fleet is gone or whose
+ * bootstrap changed.
+ *
+ * A proxy that dies is restarted with exponential back-off. A proxy whose
+ * fleet goes away, and every proxy on shutdown, is drained first: its
+ * listeners drain gracefully (/drain_listeners?graceful, /healthcheck/fail)
+ * until it holds no connection or the drain timeout passes, then it gets
+ * SIGTERM, and SIGKILL if it does not exit. */
 #ifndef EG_INFRA_HOST_H
 #define EG_INFRA_HOST_H
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <uv.h>
 
 typedef struct host_config {
@@ -21,25 +35,36 @@ typedef struct host_config {
     /* mTLS to the xDS server: all three, or all NULL for plaintext h2c. */
     const char *tls_cert, *tls_key, *tls_ca;
     const char *log_level; /* Envoy's -l, e.g. "warning" */
-    int drain_seconds;     /* grace between SIGTERM and SIGKILL */
 } host_config;
+
+/* One fleet that should run, with its drain settings (EnvoyProxy
+ * spec.shutdown); 0 takes the defaults (drain timeout 60 s as the reference;
+ * no minimum drain, since on a single host there is no load balancer to
+ * leave first). */
+typedef struct host_fleet {
+    const char *name;
+    unsigned drain_timeout_ms;
+    unsigned min_drain_ms;
+} host_fleet;
 
 typedef struct host_infra host_infra;
 
-/* Strings in `cfg` are copied. */
+/* Strings in `cfg` are copied. Adopts the live Envoys that a previous server
+ * with this state directory started (see above). */
 host_infra *host_infra_new(uv_loop_t *loop, const host_config *cfg);
-/* Makes sure an Envoy runs for `fleet`; a no-op when one already does. */
-void host_proxy_ensure(host_infra *h, const char *fleet);
-/* Stops the fleet's Envoy (if any) and forgets it. */
-void host_proxy_remove(host_infra *h, const char *fleet);
+/* Makes exactly these fleets run: starts (or keeps) each, drains and stops
+ * every other one. */
+void host_infra_sync(host_infra *h, const host_fleet *fleets, size_t n);
 bool host_proxy_exists(const host_infra *h, const char *fleet);
-/* Stops every Envoy; frees the module and calls done(arg) once all exited. */
+/* Drains and stops every Envoy; frees the module and calls done(arg) once all
+ * exited. */
 void host_infra_shutdown(host_infra *h, void (*done)(void *arg), void *arg);
-/* [{fleet, pid, restarts, admin, bootstrap}], a new reference. */
+/* [{fleet, pid, running, adopted, restarts, state, admin, dir}], a new
+ * reference. */
 json_t *host_infra_status_json(const host_infra *h);
 
-/* The bootstrap for a fleet's Envoy (a new reference); `admin_path` is where
- * Envoy writes its admin address. Exposed for tests and config dumps. */
+/* The bootstrap for a fleet's Envoy (a new reference). Exposed for tests and
+ * config dumps. */
 json_t *host_bootstrap_json(const host_config *cfg, const char *fleet);
 
 #endif

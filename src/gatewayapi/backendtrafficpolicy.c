@@ -1,0 +1,167 @@
+/* BackendTrafficPolicy: how Envoy talks to backends (timeouts, retries, rate
+ * limits, load balancing, ...), attached to Gateways, listeners, ListenerSets,
+ * routes and route rules. */
+#include <stddef.h>
+#include <string.h>
+
+#include "gatewayapi/policy_attach.h"
+#include "gatewayapi/policy_checks.h"
+#include "gatewayapi/routes.h"
+
+#define UINT32_LIMIT 4294967295.0
+/* Envoy's Maglev table size must be a prime no larger than this. */
+#define MAX_CONSISTENT_HASH_TABLE 5000011
+
+static const gw_value_check btp_values[] = {
+    {"timeout.tcp.connectTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.http.connectionIdleTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.http.maxConnectionDuration", GW_RULE_DURATION, 0, 0},
+    {"timeout.http.requestTimeout", GW_RULE_DURATION, 0, 0},
+    {"retry.perRetry.timeout", GW_RULE_DURATION, 0, 0},
+    {"retry.perRetry.backoff.baseInterval", GW_RULE_DURATION, 0, 0},
+    {"retry.perRetry.backoff.maxInterval", GW_RULE_DURATION, 0, 0},
+    {"connection.bufferLimit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
+    {"requestBuffer.limit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
+    {"circuitBreaker.maxConnections", GW_RULE_NON_NEGATIVE, 0, 0},
+    {"circuitBreaker.maxPendingRequests", GW_RULE_NON_NEGATIVE, 0, 0},
+    {"circuitBreaker.maxParallelRequests", GW_RULE_NON_NEGATIVE, 0, 0},
+    {"circuitBreaker.maxParallelRetries", GW_RULE_NON_NEGATIVE, 0, 0},
+    {"circuitBreaker.maxRequestsPerConnection", GW_RULE_NON_NEGATIVE, 0, 0},
+};
+
+static bool is_prime(int64_t n)
+{
+    if (n < 2)
+        return false;
+    for (int64_t d = 2; d * d <= n; d++)
+        if (n % d == 0)
+            return false;
+    return true;
+}
+
+static const char *btp_table_size(gw_ctx *c, json_t *spec)
+{
+    json_t *v = gw_json_path(spec, "loadBalancer.consistentHash.tableSize");
+    if (!json_is_integer(v))
+        return NULL;
+    int64_t n = json_integer_value(v);
+    if (n > MAX_CONSISTENT_HASH_TABLE || !is_prime(n))
+        return arena_printf(c->arena,
+                            "loadBalancer.consistentHash.tableSize: %lld must be a prime number "
+                            "no larger than %d",
+                            (long long)n, MAX_CONSISTENT_HASH_TABLE);
+    return NULL;
+}
+
+static const char *btp_backoff(gw_ctx *c, json_t *spec)
+{
+    json_t *b = gw_json_path(spec, "retry.perRetry.backoff");
+    const char *base = json_string_value(json_object_get(b, "baseInterval"));
+    const char *max = json_string_value(json_object_get(b, "maxInterval"));
+    int64_t base_ms = 0, max_ms = 0;
+    if (base && gw_duration_ms(base, &base_ms) && base_ms <= 0)
+        return "retry.perRetry.backoff.baseInterval: must be greater than zero";
+    if (base && max && gw_duration_ms(max, &max_ms) && max_ms < base_ms)
+        return arena_printf(c->arena,
+                            "retry.perRetry.backoff.maxInterval: %s is shorter than "
+                            "baseInterval %s",
+                            max, base);
+    return NULL;
+}
+
+/* A Distinct header selector matches each value on its own: it cannot be inverted. */
+static const char *btp_rate_limit_selectors(gw_ctx *c, json_t *spec)
+{
+    static const char *const kinds[] = {"global", "local"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *rules = json_object_get(gw_json_path(spec, "rateLimit"), kinds[k]);
+        rules = json_object_get(rules, "rules");
+        size_t i, j, h;
+        json_t *rule, *sel, *hdr;
+        json_array_foreach(rules, i, rule)
+        {
+            json_array_foreach(json_object_get(rule, "clientSelectors"), j, sel)
+            {
+                json_array_foreach(json_object_get(sel, "headers"), h, hdr)
+                {
+                    const char *type = json_string_value(json_object_get(hdr, "type"));
+                    if (type && strcmp(type, "Distinct") == 0 &&
+                        json_is_true(json_object_get(hdr, "invert")))
+                        return arena_printf(c->arena,
+                                            "rateLimit.%s.rules[%zu].clientSelectors[%zu]."
+                                            "headers[%zu]: a Distinct header match cannot be "
+                                            "inverted",
+                                            kinds[k], i, j, h);
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+/* responseOverride bodies from a ConfigMap need it to exist with a
+ * "response.body" key. */
+static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p)
+{
+    size_t i;
+    json_t *ov;
+    json_array_foreach(json_object_get(p->spec, "responseOverride"), i, ov)
+    {
+        json_t *ref = gw_json_path(ov, "response.body.valueRef");
+        if (!ref)
+            continue;
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const api_object *cm =
+            api_resources_find(c->res, "ConfigMap", p->obj->metadata.namespace, name ? name : "");
+        if (!cm)
+            return arena_printf(c->arena,
+                                "responseOverride[%zu].response.body.valueRef: ConfigMap %s/%s "
+                                "does not exist",
+                                i, p->obj->metadata.namespace, name ? name : "");
+        if (!json_object_get(json_object_get(cm->raw, "data"), "response.body"))
+            return arena_printf(c->arena,
+                                "responseOverride[%zu].response.body.valueRef: ConfigMap %s/%s "
+                                "has no \"response.body\" key",
+                                i, p->obj->metadata.namespace, name);
+    }
+    return NULL;
+}
+
+static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
+                      gw_policy_check *out)
+{
+    const char *(*const checks[])(gw_ctx *, json_t *) = {btp_table_size, btp_backoff,
+                                                         btp_rate_limit_selectors};
+    out->invalid =
+        gw_value_checks_run(c->arena, p->spec, btp_values, sizeof btp_values / sizeof *btp_values);
+    for (size_t i = 0; !out->invalid && i < sizeof checks / sizeof *checks; i++)
+        out->invalid = checks[i](c, p->spec);
+    if (!out->invalid)
+        out->invalid = btp_response_bodies(c, p);
+}
+
+static const char *btp_deprecated(gw_ctx *c, const gw_policy *p)
+{
+    const char *fields = p->targets->target_ref ? "spec.targetRef (use spec.targetRefs)" : NULL;
+    json_t *comp = json_object_get(p->spec, "compression");
+    if (json_array_size(comp) > 0)
+        fields = fields
+                     ? arena_printf(c->arena, "%s, spec.compression (use spec.compressor)", fields)
+                     : "spec.compression (use spec.compressor)";
+    return fields;
+}
+
+static const gw_policy_kind btp_kind = {
+    .kind = "BackendTrafficPolicy",
+    .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET | GW_PT_ROUTES,
+    .check = btp_check,
+    .deprecated = btp_deprecated,
+};
+
+void gw_translate_backend_traffic_policies(gw_ctx *c)
+{
+    gw_policies_attach(c, &btp_kind, (const void *const *)c->res->backend_traffic_policies.items,
+                       c->res->backend_traffic_policies.n,
+                       offsetof(api_backend_traffic_policy, spec),
+                       offsetof(api_backend_traffic_policy, targets));
+}

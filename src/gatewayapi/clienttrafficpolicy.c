@@ -1,0 +1,99 @@
+/* ClientTrafficPolicy: settings of the connection between clients and Envoy,
+ * attached to Gateways, their listeners and ListenerSets. */
+#include <stddef.h>
+
+#include "gatewayapi/policy_attach.h"
+#include "gatewayapi/policy_checks.h"
+#include "gatewayapi/routes.h"
+
+#define UINT32_LIMIT 4294967295.0
+
+static const gw_value_check ctp_values[] = {
+    {"timeout.http.requestReceivedTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.http.idleTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.http.streamIdleTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.tcp.idleTimeout", GW_RULE_DURATION, 0, 0},
+    {"connection.connectionLimit.closeDelay", GW_RULE_DURATION, 0, 0},
+    {"tcpKeepalive.idleTime", GW_RULE_DURATION, 0, 0},
+    {"tcpKeepalive.interval", GW_RULE_DURATION, 0, 0},
+    {"connection.bufferLimit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
+    /* HTTP/2 flow-control windows: Envoy's bounds */
+    {"http2.initialStreamWindowSize", GW_RULE_QUANTITY, 65535, 2147483647},
+    {"http2.initialConnectionWindowSize", GW_RULE_QUANTITY, 65535, 2147483647},
+    /* Envoy's max_request_headers_kb: 1 to 8192 KiB */
+    {"headers.maxRequestHeaderLimit", GW_RULE_QUANTITY, 1024, 8192.0 * 1024},
+};
+
+/* Header names and values of the early request header modifiers. */
+static const char *ctp_early_headers(gw_ctx *c, json_t *spec)
+{
+    static const char *const ops[] = {"add", "set"};
+    json_t *early = gw_json_path(spec, "headers.earlyRequestHeaders");
+    for (size_t o = 0; o < 2; o++) {
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(early, ops[o]), i, h)
+        {
+            const char *name = json_string_value(json_object_get(h, "name"));
+            const char *value = json_string_value(json_object_get(h, "value"));
+            if (!name || !*name || !gw_header_name_modifiable(name))
+                return arena_printf(c->arena,
+                                    "headers.earlyRequestHeaders.%s[%zu].name: \"%s\" is not a "
+                                    "header name that may be modified",
+                                    ops[o], i, name ? name : "");
+            if (value && !gw_header_value_valid(value))
+                return arena_printf(c->arena,
+                                    "headers.earlyRequestHeaders.%s[%zu].value: not a valid "
+                                    "header value",
+                                    ops[o], i);
+        }
+    }
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(early, "remove"), i, h)
+    {
+        const char *name = json_string_value(h);
+        if (!name || !*name || !gw_header_name_modifiable(name))
+            return arena_printf(c->arena,
+                                "headers.earlyRequestHeaders.remove[%zu]: \"%s\" is not a header "
+                                "name that may be modified",
+                                i, name ? name : "");
+    }
+    return NULL;
+}
+
+static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
+                      gw_policy_check *out)
+{
+    out->invalid =
+        gw_value_checks_run(c->arena, p->spec, ctp_values, sizeof ctp_values / sizeof *ctp_values);
+    if (!out->invalid)
+        out->invalid = ctp_early_headers(c, p->spec);
+    if (!out->invalid && json_object_get(p->spec, "http3") &&
+        gw_json_path(p->spec, "tls.clientValidation")) {
+        out->extra_type = "Warning";
+        out->extra_status = true;
+        out->extra_reason = "UnsupportedHTTP3ClientValidation";
+        out->extra_message = "HTTP/3 listeners do not support TLS client validation; it only "
+                             "applies to HTTP/1.1 and HTTP/2 connections";
+    }
+}
+
+static const char *ctp_deprecated(gw_ctx *c, const gw_policy *p)
+{
+    return p->targets->target_ref ? "spec.targetRef (use spec.targetRefs)" : NULL;
+}
+
+static const gw_policy_kind ctp_kind = {
+    .kind = "ClientTrafficPolicy",
+    .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET,
+    .check = ctp_check,
+    .deprecated = ctp_deprecated,
+};
+
+void gw_translate_client_traffic_policies(gw_ctx *c)
+{
+    gw_policies_attach(c, &ctp_kind, (const void *const *)c->res->client_traffic_policies.items,
+                       c->res->client_traffic_policies.n, offsetof(api_client_traffic_policy, spec),
+                       offsetof(api_client_traffic_policy, targets));
+}
