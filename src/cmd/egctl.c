@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/resources.h"
+#include "cmd/egctl_admin.h"
 #include "cmd/output.h"
 #include "cmd/output_translate.h"
 #include "cmd/output_xds.h"
@@ -183,6 +184,8 @@ static const char *option_value(int argc, char **argv, int *i, const char *short
 
 int main(int argc, char **argv)
 {
+    if (egctl_admin_handles(argc, argv))
+        return egctl_admin_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "version") == 0) {
         printf("egctl %s (Envoy Gateway in C)\n", EGCTL_VERSION);
         return 0;

@@ -235,6 +235,7 @@ typedef struct server_opts {
 typedef struct server_ctx {
     srv_standalone *gw;
     uv_signal_t sigterm, sigint;
+    int signals;
 } server_ctx;
 
 /* Envoy: --envoy-binary, $ENVOY_BINARY, <dataHome>/envoy, the one the README's
@@ -276,10 +277,16 @@ static void on_server_stopped(void *arg)
 static void on_server_signal(uv_signal_t *h, int signum)
 {
     server_ctx *c = h->data;
-    srv_log(SRV_LOG_INFO, "main", "signal %d: stopping proxies and shutting down", signum);
-    uv_signal_stop(&c->sigterm);
-    uv_signal_stop(&c->sigint);
-    srv_standalone_stop(c->gw, on_server_stopped, c);
+    /* The handlers stay installed: a second signal (a second Ctrl-C, or a
+     * supervisor's repeated SIGTERM) must not kill us while proxies drain,
+     * which would leave them running; it only cuts the drain short. */
+    if (c->signals++ == 0) {
+        srv_log(SRV_LOG_INFO, "main", "signal %d: draining proxies and shutting down", signum);
+        srv_standalone_stop(c->gw, on_server_stopped, c);
+    } else {
+        srv_log(SRV_LOG_INFO, "main", "signal %d again: stopping proxies without waiting", signum);
+        srv_standalone_stop_now(c->gw);
+    }
 }
 
 static int server_parse(int argc, char **argv, server_opts *o)

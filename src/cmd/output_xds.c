@@ -91,15 +91,19 @@ static json_t *all_dumps(const xds_resources *r)
     return json_pack("{s:o}", "configs", configs);
 }
 
-static json_t *fleet_output(const char *type, const xds_resources *r, diag_list *diags)
+static json_t *fleet_output(const char *fleet, const char *type, const xds_resources *r,
+                            diag_list *diags)
 {
     if (strcmp(type, "all") == 0)
         return all_dumps(r);
     if (strcmp(type, "bootstrap") == 0)
         return bootstrap_dump();
     if (strcmp(type, "standalone") == 0) {
+        /* Without a control plane nothing passes --service-node: SDS (external
+         * servers) needs node id and cluster, so the fleet names both. */
         xds_bootstrap_opts o;
         xds_bootstrap_opts_default(&o);
+        o.node_id = o.node_cluster = fleet;
         return xds_bootstrap_standalone(&o, r, diags);
     }
     for (size_t i = 0; i < N_DUMP_KINDS; i++)
@@ -141,7 +145,7 @@ json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, 
         const char *fleet = ir->name ? ir->name : "";
         xds_resources r = {0};
         xds_translate(ir, &r, diags);
-        json_t *v = fleet_output(type, &r, diags);
+        json_t *v = fleet_output(fleet, type, &r, diags);
         check_encoding(pool, fleet, type, &r, v, diags);
         if (v)
             json_object_set_new(out, fleet, v);

@@ -374,6 +374,7 @@ static ir_destination_setting *new_setting(const resolve_ctx *rc, const char *na
     ir_destination_setting *s = ARENA_NEW(rc->c->arena, ir_destination_setting);
     s->name = name;
     s->weight = rc->ref->weight;
+    s->has_weight = true;
     s->protocol = protocol;
     s->metadata = (ir_metadata){kind, rc->ref->name, rc->ns, section};
     return s;

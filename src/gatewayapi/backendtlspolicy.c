@@ -189,6 +189,19 @@ static ca_lookup ca_from_secret(gw_ctx *c, const char *ns, const char *name, siz
     return (ca_lookup){pem, NULL, NULL};
 }
 
+/* The SDS server and secret name of a CA an SDS Secret (checked by
+ * ca_from_secret, whose placeholder gives the url) points at. */
+static ir_sds_ref *ca_sds_ref(gw_ctx *c, const char *ns, const api_target_ref *ref, const char *url)
+{
+    const api_object *o = api_resources_find(c->res, "Secret", ns, ref->name);
+    const char *name = o ? json_str(json_object_get(o->raw, "data"), "secretName") : NULL;
+    ir_sds_ref *sds = ARENA_NEW(c->arena, ir_sds_ref);
+    sds->secret_name = name ? gw_base64_decode(c->arena, name) : "";
+    sds->scheme = "unix";
+    sds->address = url + strlen("unix://");
+    return sds;
+}
+
 static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *ref, size_t n_refs)
 {
     const char *group = ref->group ? ref->group : "";
@@ -297,13 +310,15 @@ static void resolve_policy(gw_ctx *c, btls_entry *e)
             return;
         }
         bundle = bundle ? arena_printf(c->arena, "%s\n%s", bundle, ca.pem) : ca.pem;
+        if (strncmp(ca.pem, "sds:", 4) == 0)
+            tls->ca_sds = ca_sds_ref(c, ns, &v->ca_certificate_refs[i], ca.pem + 4);
     }
     if (!bundle) {
         e->error = "validation: neither caCertificateRefs nor wellKnownCACertificates is set";
         e->refs_reason = "InvalidCACertificateRef";
         return;
     }
-    tls->ca_pem = bundle;
+    tls->ca_pem = tls->ca_sds ? NULL : bundle;
     tls->ca_name = arena_printf(c->arena, "%s/%s-ca", p->obj.metadata.name, ns);
     e->tls = tls;
 }

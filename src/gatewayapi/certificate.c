@@ -163,6 +163,10 @@ static cert_problem load_sds(gw_ctx *c, gw_listener_ctx *l, const api_secret *s,
     ir_tls_cert *cert = ARENA_PUSH(c->arena, l->tls->certificates, l->tls->n_certificates,
                                    l->tls->cap_certificates);
     cert->name = arena_printf(c->arena, "%s/%s", s->obj.metadata.namespace, s->obj.metadata.name);
+    cert->sds = ARENA_NEW(c->arena, ir_sds_ref);
+    cert->sds->secret_name = secret_name;
+    cert->sds->scheme = "unix";
+    cert->sds->address = url + 7;
     l->has_sds_certificates = true;
     return (cert_problem){0};
 }

@@ -327,6 +327,10 @@ static void redirect(filter_ctx *x, const api_request_redirect *rd)
             return;
         }
         out->status_code = (uint32_t)rd->status_code.v;
+    } else {
+        /* The API's default, which a Kubernetes API server would have
+         * filled in; resources from files get the same behaviour. */
+        out->status_code = 302;
     }
     if (rd->port.set)
         out->port = (uint32_t)rd->port.v;

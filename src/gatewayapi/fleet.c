@@ -61,6 +61,7 @@ void gw_fleet_assign(gw_ctx *c, gw_gateway *gw, gw_class *cls, bool merged)
     if (merged) {
         if (!cls->xds) {
             new_fleet(c, cname, &cls->xds, &cls->infra);
+            gw_fleet_access_logs(c, cls->xds, gw->envoy_proxy);
             cls->infra->namespace = st->infra_namespace;
             cls->infra->owner_kind = "GatewayClass";
             cls->infra->owner_name = cname;
@@ -73,6 +74,7 @@ void gw_fleet_assign(gw_ctx *c, gw_gateway *gw, gw_class *cls, bool merged)
         const char *name =
             arena_printf(c->arena, "%s/%s", g->obj.metadata.namespace, g->obj.metadata.name);
         new_fleet(c, name, &gw->xds, &gw->infra);
+        gw_fleet_access_logs(c, gw->xds, gw->envoy_proxy);
         ir_infra *inf = gw->infra;
         inf->envoy_proxy = gw->envoy_proxy;
         if (st->gateway_namespace_mode) {

@@ -118,6 +118,10 @@ bool gw_listener_check_frontend_validation(gw_ctx *c, gw_listener_ctx *l);
 /* Access log CEL filters and sink backendRefs of the EnvoyProxy in force;
  * a problem marks the Gateway Accepted=False InvalidParameters. */
 void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep);
+/* The fleet's file access logs from the EnvoyProxy spec in force (NULL for
+ * none): its telemetry.accessLog settings, nothing when disabled, and the
+ * reference's default (JSON lines on /dev/stdout) when it sets none. */
+void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec);
 
 /* ---- ListenerSets (listenerset.c) ---- */
 /* Attaches each ListenerSet to its parent Gateway (listeners added). */

@@ -31,6 +31,7 @@ static ir_destination_setting *empty_setting(gw_ctx *c, const char *name, uint32
     ir_destination_setting *s = ARENA_NEW(c->arena, ir_destination_setting);
     s->name = name;
     s->weight = weight;
+    s->has_weight = true;
     s->invalid = invalid;
     return s;
 }
@@ -118,6 +119,7 @@ gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_paren
     ir_destination_setting *s = res.setting ? res.setting : empty_setting(c, setting_name, 0, 0);
     s->name = setting_name;
     s->weight = weight;
+    s->has_weight = true;
     if (n_filters && http) {
         gw_http_filters f = {0};
         gw_route_errors ferrs = {0};

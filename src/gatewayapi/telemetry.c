@@ -219,3 +219,90 @@ void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy
                            "InvalidParameters", "EnvoyProxy %s/%s: spec.%s",
                            ep->obj.metadata.namespace, ep->obj.metadata.name, err);
 }
+
+/* ---- access logs of a fleet ---- */
+
+static bool same_text(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static const char **cel_matches(gw_ctx *c, const json_t *setting, size_t *n)
+{
+    json_t *matches = json_object_get(setting, "matches");
+    const char **out = ARENA_ARRAY(c->arena, const char *, json_array_size(matches) + 1);
+    *n = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(matches, i, m)
+    {
+        /* Expressions that do not parse are left out, as the reference does
+         * (the Gateway's status names them). */
+        if (json_string_value(m) && cel_parses(json_string_value(m)))
+            out[(*n)++] = json_string_value(m);
+    }
+    return out;
+}
+
+/* The JSON format's fields (a map of name -> command) as key/value pairs. */
+static ir_kv *json_fields(gw_ctx *c, const json_t *fields, size_t *n)
+{
+    ir_kv *out = ARENA_ARRAY(c->arena, ir_kv, json_object_size(fields) + 1);
+    *n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)fields, k, v)
+    {
+        if (json_string_value(v))
+            out[(*n)++] = (ir_kv){k, json_string_value(v)};
+    }
+    return out;
+}
+
+/* One setting: a file logger per File sink, in the setting's format (text,
+ * Envoy's default text format, when it names none). ALS and OpenTelemetry
+ * sinks are not translated to the IR yet. */
+static void access_log_setting(gw_ctx *c, ir_xds *x, const json_t *setting)
+{
+    json_t *format = json_object_get(setting, "format");
+    bool json = same_text(json_string_value(json_object_get(format, "type")), "JSON");
+    size_t i;
+    json_t *sink;
+    json_array_foreach(json_object_get(setting, "sinks"), i, sink)
+    {
+        json_t *file = json_object_get(sink, "file");
+        if (!same_text(json_string_value(json_object_get(sink, "type")), "File") || !file)
+            continue;
+        ir_access_log *e =
+            ARENA_PUSH(c->arena, x->access_logs, x->n_access_logs, x->cap_access_logs);
+        e->path = json_string_value(json_object_get(file, "path"));
+        e->json = json;
+        e->text_format = json ? NULL : json_string_value(json_object_get(format, "text"));
+        if (json)
+            e->json_fields = json_fields(c, json_object_get(format, "json"), &e->n_json_fields);
+        e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
+        e->log_type = json_string_value(json_object_get(setting, "type"));
+    }
+}
+
+void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec)
+{
+    json_t *al = json_object_get(json_object_get(envoy_proxy_spec, "telemetry"), "accessLog");
+    bool disabled = json_is_true(json_object_get(al, "disable"));
+    json_t *settings = json_object_get(al, "settings");
+    if (!disabled && !json_array_size(settings)) {
+        ir_access_log *e =
+            ARENA_PUSH(c->arena, x->access_logs, x->n_access_logs, x->cap_access_logs);
+        e->path = "/dev/stdout";
+        e->json = true;
+        return;
+    }
+    if (disabled)
+        return;
+    size_t i;
+    json_t *setting;
+    json_array_foreach(settings, i, setting)
+    {
+        access_log_setting(c, x, setting);
+    }
+}

@@ -53,6 +53,14 @@ typedef struct ir_endpoint {
     const char *hostname; /* Backend endpoint hostname override, or NULL */
 } ir_endpoint;
 
+/* A certificate or CA an external SDS server serves (a Secret of type
+ * gateway.envoyproxy.io/sds): the proxy asks `address` for `secret_name`. */
+typedef struct ir_sds_ref {
+    const char *secret_name; /* the SDS resource name ("default") */
+    const char *scheme;      /* "unix" */
+    const char *address;     /* the socket path ("/var/run/secrets/.../socket") */
+} ir_sds_ref;
+
 /* Upstream TLS (BackendTLSPolicy, Backend tls). */
 typedef struct ir_upstream_tls {
     const char *sni;
@@ -68,6 +76,7 @@ typedef struct ir_upstream_tls {
     /* Client certificates presented upstream, with their data (xds secrets). */
     struct ir_tls_cert *client_certs;
     size_t n_client_certs;
+    ir_sds_ref *ca_sds; /* the CA comes from an SDS server (ca_pem unused), or NULL */
 } ir_upstream_tls;
 
 /* One backendRef, resolved. */
@@ -233,6 +242,7 @@ typedef struct ir_tls_cert {
     const char *certificate; /* PEM */
     const char *private_key; /* PEM */
     const char *ocsp_staple;
+    ir_sds_ref *sds; /* served by an SDS server (certificate and key unused), or NULL */
 } ir_tls_cert;
 
 typedef struct ir_tls_config {
@@ -288,6 +298,18 @@ typedef struct ir_udp_listener {
     ir_destination *destination;
 } ir_udp_listener;
 
+/* One file access log of a fleet. */
+typedef struct ir_access_log {
+    const char *path; /* "/dev/stdout" */
+    bool json;        /* JSON lines; else text */
+    const char *text_format; /* text: the format, NULL for Envoy's default */
+    ir_kv *json_fields;      /* json: key -> command; none for the reference's default */
+    size_t n_json_fields;
+    const char **cel_matches; /* log only what every CEL expression accepts */
+    size_t n_cel_matches;
+    const char *log_type; /* "Route" or "Listener": only at that level; NULL for both */
+} ir_access_log;
+
 /* Everything one proxy fleet serves. */
 typedef struct ir_xds {
     const char *name; /* "namespace/gateway" or the GatewayClass name when merged */
@@ -304,6 +326,10 @@ typedef struct ir_xds {
         const char *address, *path, *ip_family;
         uint32_t port;
     } *ready_listener;
+    /* File access logs (EnvoyProxy telemetry.accessLog, or the reference's
+     * default of JSON lines on /dev/stdout); none when disabled. */
+    struct ir_access_log *access_logs;
+    size_t n_access_logs, cap_access_logs;
 } ir_xds;
 
 typedef struct ir_listener_port {

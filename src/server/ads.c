@@ -21,13 +21,19 @@ typedef struct ads_watch {
     bool wildcard; /* all resources of the type, not just `names` */
     ads_str_list names;
     char sent_nonce[24];
-    char sent_version[17]; /* SotW: version of what we sent last */
+    char sent_version[17];  /* SotW: version of what we sent last */
     char acked_version[32]; /* SotW: version_info; Delta: the nonce acked */
     char nacked_version[17];
     char *nack;         /* Envoy's error for the last rejected response, or NULL */
     bool answered;      /* a response of this type went out on the stream */
     known_entry *known; /* Delta: sorted by name */
     size_t n_known, cap_known;
+    /* Delta: names just subscribed that the client neither holds nor was
+     * told about yet; one that does not exist is answered as removed, so the
+     * client stops waiting for it (an EDS cluster with no endpoints here,
+     * e.g. the bootstrap's local_cluster, would otherwise hold Envoy's
+     * initialization for its 15 s initial fetch timeout). */
+    ads_str_list fresh;
 } ads_watch;
 
 typedef struct ads_stream {
@@ -109,6 +115,7 @@ static void known_remove(ads_watch *w, const char *name)
 static void watch_free(ads_watch *w)
 {
     ads_str_list_free(&w->names);
+    ads_str_list_free(&w->fresh);
     free(w->nack);
     for (size_t i = 0; i < w->n_known; i++)
         free(w->known[i].name);
@@ -242,7 +249,8 @@ static void delta_collect(const ads_watch *w, const ads_snapshot *snap, ads_type
         const ads_resource *r = ads_snapshot_find(snap, t, w->names.items[i]);
         if (r && delta_wants(w, r, force))
             batch_push(&b->send, &b->n_send, &b->cap_send, r);
-        else if (!r && known_find(w, w->names.items[i], NULL))
+        else if (!r && (known_find(w, w->names.items[i], NULL) ||
+                        ads_str_list_has(&w->fresh, w->names.items[i])))
             batch_push(&b->removed, &b->n_removed, &b->cap_removed, w->names.items[i]);
     }
 }
@@ -273,6 +281,7 @@ static void delta_push(ads_stream *st, ads_type t, const ads_snapshot *snap, boo
         }
         stream_send_buf(st, w, &buf);
     }
+    ads_str_list_free(&w->fresh);
     free(b.send);
     free(b.removed);
 }
@@ -400,8 +409,11 @@ static void delta_subscribe(ads_watch *w, ads_type t, ads_request *req, bool fir
         const char *name = req->resource_names.items[i];
         if (strcmp(name, "*") == 0)
             w->wildcard = true;
-        else if (!ads_str_list_has(&w->names, name))
+        else if (!ads_str_list_has(&w->names, name)) {
             ads_str_list_push(&w->names, name, strlen(name));
+            if (!known_find(w, name, NULL))
+                ads_str_list_push(&w->fresh, name, strlen(name));
+        }
     }
     for (size_t i = 0; i < req->unsubscribe.n; i++) {
         const char *name = req->unsubscribe.items[i];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
 #include "proto/pool.h"
@@ -96,7 +97,7 @@ static bool result_has_fleet(const gw_result *res, const char *name)
     return false;
 }
 
-/* Fleets that are gone: drop their snapshot and stop their Envoy. */
+/* Fleets that are gone: drop their snapshot (host_infra_sync stops their Envoy). */
 static void fleets_prune(srv_standalone *s, const gw_result *res)
 {
     for (size_t i = ads_cache_fleet_count(s->cache); i-- > 0;) {
@@ -105,11 +106,37 @@ static void fleets_prune(srv_standalone *s, const gw_result *res)
             continue;
         char *copy = strdup(name);
         srv_log(SRV_LOG_INFO, "translate", "fleet %s: gone", copy);
-        if (s->host)
-            host_proxy_remove(s->host, copy);
         ads_cache_remove(s->cache, copy);
         free(copy);
     }
+}
+
+/* A duration of the EnvoyProxy spec ("shutdown.drainTimeout": "90s") in ms,
+ * or 0 when unset or malformed. */
+static unsigned shutdown_ms(const json_t *envoy_proxy, const char *field)
+{
+    const char *text =
+        json_string_value(json_object_get(json_object_get(envoy_proxy, "shutdown"), field));
+    int64_t ms = 0;
+    if (!text || !gw_duration_ms(text, &ms) || ms < 0 || ms > UINT32_MAX)
+        return 0;
+    return (unsigned)ms;
+}
+
+/* One Envoy per proxy fleet of the infra IR, drained as its EnvoyProxy says. */
+static void proxies_sync(srv_standalone *s, const gw_result *res)
+{
+    host_fleet *fleets = calloc(res->n_infra ? res->n_infra : 1, sizeof *fleets);
+    if (!fleets)
+        abort();
+    for (size_t i = 0; i < res->n_infra; i++) {
+        const ir_infra *inf = res->infra[i];
+        fleets[i] = (host_fleet){.name = inf->name,
+                                 .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
+                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration")};
+    }
+    host_infra_sync(s->host, fleets, res->n_infra);
+    free(fleets);
 }
 
 static json_t *statuses_json(const api_resources *r, const gw_result *res)
@@ -144,8 +171,7 @@ static void pipeline_run(srv_standalone *s)
         fleet_publish(s, res->xds[i]);
     fleets_prune(s, res);
     if (s->host)
-        for (size_t i = 0; i < res->n_infra; i++)
-            host_proxy_ensure(s->host, res->infra[i]->name);
+        proxies_sync(s, res);
     s->generation++;
     srv_log(SRV_LOG_INFO, "translate", "%zu objects -> %zu fleets in %.1f ms", r->all.n, res->n_xds,
             (double)(uv_hrtime() - t0) / 1e6);
@@ -315,6 +341,13 @@ static void standalone_release(void *arg)
         done(done_arg);
 }
 
+static void host_stopped(void *arg)
+{
+    srv_standalone *s = arg;
+    s->host = NULL;
+    standalone_release(s);
+}
+
 void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
 {
     if (s->stopping)
@@ -327,8 +360,14 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     admin_server_close(s->admin);
     if (s->host) {
         s->pending++;
-        host_infra_shutdown(s->host, standalone_release, s);
+        host_infra_shutdown(s->host, host_stopped, s);
     }
     srv_server_close(s->grpc, standalone_release, s);
     standalone_release(s);
+}
+
+void srv_standalone_stop_now(srv_standalone *s)
+{
+    if (s->stopping && s->host)
+        host_infra_stop_now(s->host);
 }

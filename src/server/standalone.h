@@ -44,5 +44,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
 /* Stops the proxies (they drain), the watchers and the servers; frees
  * everything once libuv released it and calls done(arg). */
 void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg);
+/* After srv_standalone_stop: stops proxies still draining at once. */
+void srv_standalone_stop_now(srv_standalone *s);
 
 #endif

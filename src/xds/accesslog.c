@@ -1,4 +1,4 @@
-/* Access logs of a fleet (the IR's `accessLog`, set from EnvoyProxy
+/* Access logs of a fleet (the IR's access_logs, set from EnvoyProxy
  * telemetry or the reference's default of JSON lines on /dev/stdout): file
  * loggers in text or JSON format, each optionally limited by CEL
  * expressions and to route or listener logs. Listener-level copies log
@@ -7,7 +7,6 @@
  * gRPC (ALS) and OpenTelemetry sinks need clusters of their own and are not
  * translated yet. */
 #include <string.h>
-#include <strings.h>
 
 #include "xds/context.h"
 
@@ -42,28 +41,13 @@ static const char *const default_json_format[][2] = {
     {"x-request-id", "%REQ(X-REQUEST-ID)%"},
 };
 
-/* The IR's accessLog object (the reference spells it accessLog or
- * accesslog), or NULL. */
-static json_t *ir_access_log(const ir_xds *ir)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(ir->extra, key, v)
-    {
-        if (strcasecmp(key, "accessLog") == 0)
-            return v;
-    }
-    return NULL;
-}
-
-/* Whether an entry applies at this level: logType "Route" entries only on
+/* Whether an entry applies at this level: "Route" entries only on
  * HCM/proxy filters, "Listener" ones only on listeners, others on both. */
-static bool entry_applies(const json_t *entry, bool listener)
+static bool entry_applies(const ir_access_log *e, bool listener)
 {
-    const char *type = json_string_value(json_object_get(entry, "logType"));
-    if (!type)
+    if (!e->log_type)
         return true;
-    return listener ? strcmp(type, "Listener") == 0 : strcmp(type, "Route") == 0;
+    return listener ? strcmp(e->log_type, "Listener") == 0 : strcmp(e->log_type, "Route") == 0;
 }
 
 static json_t *cel_filter(const char *expression)
@@ -75,16 +59,11 @@ static json_t *cel_filter(const char *expression)
 
 /* The entry's filter: its CEL expressions, plus NR at listener level; one
  * filter as is, several under an and_filter; NULL for none. */
-static json_t *entry_filter(const json_t *entry, bool listener)
+static json_t *entry_filter(const ir_access_log *e, bool listener)
 {
     json_t *filters = json_array();
-    size_t i;
-    json_t *expr;
-    json_array_foreach(json_object_get(entry, "celMatches"), i, expr)
-    {
-        if (json_string_value(expr))
-            json_array_append_new(filters, cel_filter(json_string_value(expr)));
-    }
+    for (size_t i = 0; i < e->n_cel_matches; i++)
+        json_array_append_new(filters, cel_filter(e->cel_matches[i]));
     if (listener)
         json_array_append_new(filters,
                               json_pack("{s:{s:[s]}}", "responseFlagFilter", "flags", "NR"));
@@ -97,18 +76,12 @@ static json_t *entry_filter(const json_t *entry, bool listener)
     return out;
 }
 
-static json_t *json_format(const json_t *fields)
+static json_t *json_format(const ir_access_log *e)
 {
     json_t *fmt = json_object();
-    size_t i;
-    json_t *kv;
-    json_array_foreach(fields, i, kv)
-    {
-        const char *k = json_string_value(json_object_get(kv, "key"));
-        const char *v = json_string_value(json_object_get(kv, "value"));
-        if (k && v)
-            json_object_set_new(fmt, k, json_string(v));
-    }
+    for (size_t i = 0; i < e->n_json_fields; i++)
+        if (e->json_fields[i].key && e->json_fields[i].value)
+            json_object_set_new(fmt, e->json_fields[i].key, json_string(e->json_fields[i].value));
     if (!json_object_size(fmt))
         for (size_t d = 0; d < sizeof default_json_format / sizeof default_json_format[0]; d++)
             json_object_set_new(fmt, default_json_format[d][0],
@@ -116,20 +89,17 @@ static json_t *json_format(const json_t *fields)
     return json_pack("{s:o}", "jsonFormat", fmt);
 }
 
-static json_t *file_logger(const json_t *entry, bool json, bool listener)
+static json_t *file_logger(const ir_access_log *e, bool listener)
 {
-    const char *path = json_string_value(json_object_get(entry, "path"));
-    json_t *cfg = json_pack("{s:s}", "path", path ? path : "/dev/stdout");
-    if (json) {
-        json_object_set_new(cfg, "logFormat", json_format(json_object_get(entry, "json")));
-    } else {
-        const char *format = json_string_value(json_object_get(entry, "format"));
-        if (format && *format)
-            json_object_set_new(cfg, "logFormat",
-                                json_pack("{s:{s:s}}", "textFormatSource", "inlineString", format));
-    }
+    json_t *cfg = json_pack("{s:s}", "path", e->path ? e->path : "/dev/stdout");
+    if (e->json)
+        json_object_set_new(cfg, "logFormat", json_format(e));
+    else if (e->text_format && *e->text_format)
+        json_object_set_new(
+            cfg, "logFormat",
+            json_pack("{s:{s:s}}", "textFormatSource", "inlineString", e->text_format));
     json_t *log = xds_typed_extension("envoy.access_loggers.file", ACCESS_LOG_FILE, cfg);
-    json_t *filter = entry_filter(entry, listener);
+    json_t *filter = entry_filter(e, listener);
     if (filter)
         json_object_set_new(log, "filter", filter);
     return log;
@@ -137,23 +107,15 @@ static json_t *file_logger(const json_t *entry, bool json, bool listener)
 
 json_t *xds_access_logs(xds_ctx *c, bool listener)
 {
-    json_t *al = ir_access_log(c->ir);
-    if (!al)
-        return NULL;
+    const ir_xds *ir = c->ir;
     json_t *list = json_array();
-    static const struct {
-        const char *key;
-        bool json;
-    } kinds[] = {{"text", false}, {"json", true}};
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        size_t i;
-        json_t *entry;
-        json_array_foreach(json_object_get(al, kinds[k].key), i, entry)
-        {
-            if (entry_applies(entry, listener))
-                json_array_append_new(list, file_logger(entry, kinds[k].json, listener));
+    /* Text loggers first, then JSON ones, as the reference. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < ir->n_access_logs; i++) {
+            const ir_access_log *e = &ir->access_logs[i];
+            if (e->json == (pass == 1) && entry_applies(e, listener))
+                json_array_append_new(list, file_logger(e, listener));
         }
-    }
     if (!json_array_size(list)) {
         json_decref(list);
         return NULL;

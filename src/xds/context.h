@@ -7,6 +7,7 @@
  *   cluster.c   clusters of each destination (+ endpoint.c for their
  *               ClusterLoadAssignments)
  *   secret.c    listener certificates as SDS secrets
+ *   sds.c       certificates of external SDS servers and their clusters
  *   filters.c   the HTTP filter registry (each filter feature one file)
  * Resources are added in the order the reference adds them; a name seen
  * twice keeps the first resource. */
@@ -24,6 +25,7 @@ typedef struct xds_ctx {
     diag_list *diags;
     strmap names[XDS_N_TYPES]; /* resource name -> json_t* already added */
     strmap sockets;            /* "address:port/proto" -> json_t* Envoy listener */
+    strmap sds_clusters;       /* SDS server cluster name -> socket path (sds.c) */
 } xds_ctx;
 
 /* Adds a resource of type t under `name` unless one of that name exists;
@@ -65,6 +67,14 @@ json_t *xds_access_logs(xds_ctx *c, bool listener);
 /* Sets o["accessLog"] to xds_access_logs() unless o has one or there are none. */
 void xds_set_access_logs(xds_ctx *c, json_t *o, bool listener);
 
+/* --- external SDS servers (sds.c) --- */
+
+/* {name, sdsConfig} naming a certificate an SDS server serves, over gRPC to
+ * the server's cluster, which is recorded for xds_sds_clusters_add(). */
+json_t *xds_sds_secret_config(xds_ctx *c, const ir_sds_ref *s);
+/* Adds the STATIC clusters of the SDS servers used, sorted by name. */
+void xds_sds_clusters_add(xds_ctx *c);
+
 /* --- upstream TLS (upstream_tls.c) --- */
 
 /* Whether any of the settings needs TLS to its backend. */
@@ -97,6 +107,6 @@ json_t *xds_load_assignment(xds_ctx *c, const char *cluster_name,
 /* SDS secrets for certificates; returns the tlsCertificateSdsSecretConfigs list. */
 json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n);
 /* A DownstreamTlsContext transport socket for a listener's TLS settings. */
-json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls);
+json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls, bool http);
 
 #endif

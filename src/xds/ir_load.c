@@ -42,7 +42,7 @@ static int b64_value(char ch)
     return p ? (int)(p - tbl) : -1;
 }
 
-static const char *b64_decode(arena *a, const char *s)
+static const char *b64_decode(arena *a, const char *s, size_t *len)
 {
     size_t n = strlen(s);
     char *out = arena_alloc(a, n + 1), *o = out;
@@ -60,25 +60,38 @@ static const char *b64_decode(arena *a, const char *s)
         }
     }
     *o = '\0';
+    *len = (size_t)(o - out);
     return out;
 }
 
-/* Bytes as text: a list of byte values, or base64. */
-static const char *bytes(arena *a, const json_t *v)
+/* Bytes as text (NUL-terminated, `*len` of them as they may hold NULs): a
+ * list of byte values, or base64. */
+static const char *bytes_n(arena *a, const json_t *v, size_t *len)
 {
     if (json_is_string(v))
-        return b64_decode(a, json_string_value(v));
+        return b64_decode(a, json_string_value(v), len);
+    *len = 0;
     if (!json_is_array(v))
         return NULL;
     char *out = arena_alloc(a, json_array_size(v) + 1);
     for (size_t i = 0; i < json_array_size(v); i++)
         out[i] = (char)json_integer_value(json_array_get(v, i));
+    *len = json_array_size(v);
     return out;
 }
 
+static const char *bytes(arena *a, const json_t *v)
+{
+    size_t len;
+    return bytes_n(a, v, &len);
+}
+
+/* NULL when the list is absent (which some fields tell apart from empty). */
 static const char **strings(arena *a, const json_t *list, size_t *n)
 {
     *n = json_array_size(list);
+    if (!json_is_array(list))
+        return NULL;
     const char **out = arena_alloc_array(a, sizeof *out, *n ? *n : 1);
     for (size_t i = 0; i < *n; i++)
         out[i] = arena_strdup(a, json_string_value(json_array_get(list, i)));
@@ -121,6 +134,18 @@ static ir_address_type address_type_of(const char *s)
     return IR_ADDR_IP;
 }
 
+/* {secretName, scheme, address} of a certificate an SDS server serves. */
+static ir_sds_ref *sds_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_sds_ref *s = ARENA_NEW(a, ir_sds_ref);
+    s->secret_name = arena_strdup(a, json_string_value(get_nocase(o, "secretName")));
+    s->scheme = arena_strdup(a, json_string_value(get_nocase(o, "scheme")));
+    s->address = arena_strdup(a, json_string_value(get_nocase(o, "address")));
+    return s;
+}
+
 static ir_tls_cert cert_load(arena *a, const json_t *c)
 {
     return (ir_tls_cert){
@@ -128,6 +153,7 @@ static ir_tls_cert cert_load(arena *a, const json_t *c)
         .certificate = bytes(a, get_nocase(c, "certificate")),
         .private_key = bytes(a, get_nocase(c, "privateKey")),
         .ocsp_staple = bytes(a, get_nocase(c, "ocspStaple")),
+        .sds = sds_load(a, get_nocase(c, "sds")),
     };
 }
 
@@ -141,6 +167,7 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     json_t *ca = get_nocase(o, "CACertificate");
     t->ca_name = arena_strdup(a, json_string_value(get_nocase(ca, "name")));
     t->ca_pem = bytes(a, get_nocase(ca, "certificate"));
+    t->ca_sds = sds_load(a, get_nocase(ca, "sds"));
     t->sni = arena_strdup(a, json_string_value(get_nocase(o, "SNI")));
     t->use_system_trust = flag(o, "useSystemTrustStore");
     t->insecure_skip_verify = flag(o, "insecureSkipVerify");
@@ -354,7 +381,7 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->direct_response = ARENA_NEW(a, ir_direct_response);
         r->direct_response->status_code = u32(dr, "statusCode");
         json_t *body = json_object_get(dr, "body");
-        r->direct_response->body = body ? bytes(a, body) : NULL;
+        r->direct_response->body = body ? bytes_n(a, body, &r->direct_response->body_len) : NULL;
     }
     r->destination = destination_load(a, json_object_get(o, "destination"));
     r->timeout = str(a, o, "timeout");
@@ -464,6 +491,34 @@ static struct ir_ready_listener *ready_listener_load(arena *a, const json_t *o)
     return r;
 }
 
+/* One entry of accessLog.text or accessLog.json (file sinks). */
+static void access_log_load(arena *a, ir_xds *x, const json_t *o, bool json)
+{
+    ir_access_log *e = ARENA_PUSH(a, x->access_logs, x->n_access_logs, x->cap_access_logs);
+    e->json = json;
+    e->path = arena_strdup(a, json_string_value(get_nocase(o, "path")));
+    e->text_format = arena_strdup(a, json_string_value(get_nocase(o, "format")));
+    e->log_type = arena_strdup(a, json_string_value(get_nocase(o, "logType")));
+    e->cel_matches = strings(a, get_nocase(o, "celMatches"), &e->n_cel_matches);
+    json_t *fields = json ? get_nocase(o, "json") : NULL;
+    e->n_json_fields = json_array_size(fields);
+    e->json_fields = arena_alloc_array(a, sizeof *e->json_fields, e->n_json_fields + 1);
+    for (size_t i = 0; i < e->n_json_fields; i++) {
+        json_t *kv = json_array_get(fields, i);
+        e->json_fields[i].key = arena_strdup(a, json_string_value(get_nocase(kv, "key")));
+        e->json_fields[i].value = arena_strdup(a, json_string_value(get_nocase(kv, "value")));
+    }
+}
+
+/* The IR's accessLog: file loggers of its text and json lists. */
+static void access_logs_load(arena *a, ir_xds *x, const json_t *al)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(get_nocase(al, "text"), i, o) access_log_load(a, x, o, false);
+    json_array_foreach(get_nocase(al, "json"), i, o) access_log_load(a, x, o, true);
+}
+
 ir_xds *xds_ir_load(arena *a, json_t *root, diag_list *diags)
 {
     if (!json_is_object(root)) {
@@ -487,5 +542,6 @@ ir_xds *xds_ir_load(arena *a, json_t *root, diag_list *diags)
         x->udp[i] = udp_listener_load(a, json_array_get(udp, i));
     x->extra = root;
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
+    access_logs_load(a, x, get_nocase(root, "accessLog"));
     return x;
 }

@@ -38,6 +38,17 @@ static json_t *socket_address(const char *address, uint32_t port, bool udp)
 }
 
 /* The Envoy listener for a socket, created on first use with `name`. */
+/* IR listeners of one gateway on different sockets share a name when the
+ * Gateway's listeners have none ("ns/gw/"); Envoy needs distinct names, so a
+ * later one is named after its socket too: "ns/gw/0.0.0.0:10443". */
+static const char *unique_listener_name(xds_ctx *c, const char *name, const char *address,
+                                        uint32_t port)
+{
+    size_t n = strlen(name);
+    return arena_printf(c->arena, "%.*s/%s:%u", (int)(n && name[n - 1] == '/' ? n - 1 : n), name,
+                        address ? address : "0.0.0.0", port);
+}
+
 static json_t *listener_for_socket(xds_ctx *c, const char *name, const char *address, uint32_t port,
                                    bool udp)
 {
@@ -46,6 +57,8 @@ static json_t *listener_for_socket(xds_ctx *c, const char *name, const char *add
     json_t *l = strmap_get(&c->sockets, key);
     if (l)
         return l;
+    if (xds_find(c, XDS_LISTENER, name))
+        name = unique_listener_name(c, name, address, port);
     l = json_pack("{s:s, s:o}", "name", name, "address", socket_address(address, port, udp));
     xds_set_access_logs(c, l, true);
     if (!udp) {
@@ -172,7 +185,7 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
             json_object_set_new(chain, "filterChainMatch", match);
         json_object_set_new(chain, "filters", json_pack("[o]", hcm_build(c, l, route_config)));
         json_object_set_new(chain, "name", json_string(l->name));
-        json_object_set_new(chain, "transportSocket", xds_downstream_tls_socket(c, l->tls));
+        json_object_set_new(chain, "transportSocket", xds_downstream_tls_socket(c, l->tls, true));
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
         if (match)
             add_tls_inspector(listener);
@@ -259,7 +272,7 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         json_object_set_new(chain, "name", json_string(r->name));
         if (r->terminate)
             json_object_set_new(chain, "transportSocket",
-                                xds_downstream_tls_socket(c, r->terminate));
+                                xds_downstream_tls_socket(c, r->terminate, false));
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
         if (match)
             add_tls_inspector(listener);

@@ -19,7 +19,8 @@ static const char *underscored(xds_ctx *c, const char *host)
 
 /* --- match --- */
 
-static json_t *escape_regex(xds_ctx *c, const char *s)
+/* `s` with RE2's special characters escaped, in the arena. */
+static char *regex_quote(xds_ctx *c, const char *s)
 {
     size_t n = strlen(s);
     char *out = arena_alloc(c->arena, 2 * n + 1), *o = out;
@@ -28,7 +29,13 @@ static json_t *escape_regex(xds_ctx *c, const char *s)
             *o++ = '\\';
         *o++ = *s;
     }
-    return json_string(out);
+    *o = 0;
+    return out;
+}
+
+static json_t *escape_regex(xds_ctx *c, const char *s)
+{
+    return json_string(regex_quote(c, s));
 }
 
 static void path_match_set(xds_ctx *c, json_t *match, const ir_string_match *pm)
@@ -68,6 +75,32 @@ static json_t *key_matchers(const ir_string_match *ms, size_t n, const char *mat
     return list;
 }
 
+/* A cookie match as a regex on the `cookie` header. The reference emits
+ * RouteMatch.cookies, which Envoy 1.36 (our pinned data plane) does not
+ * have; the regex matches the same requests: the cookie `name` with a value
+ * the IR match accepts, anywhere in the "a=1; b=2" list. */
+static json_t *cookie_header_matcher(xds_ctx *c, const ir_string_match *m)
+{
+    const char *any = "[^;]*", *value = any;
+    if (m->exact)
+        value = regex_quote(c, m->exact);
+    else if (m->prefix)
+        value = arena_printf(c->arena, "%s%s", regex_quote(c, m->prefix), any);
+    else if (m->suffix)
+        value = arena_printf(c->arena, "%s%s", any, regex_quote(c, m->suffix));
+    else if (m->contains)
+        value = arena_printf(c->arena, "%s%s%s", any, regex_quote(c, m->contains), any);
+    else if (m->safe_regex)
+        value = arena_printf(c->arena, "(?:%s)", m->safe_regex);
+    const char *regex = arena_printf(c->arena, "^(?:.*;\\s*)?%s=%s(?:;.*)?$",
+                                     regex_quote(c, m->name ? m->name : ""), value);
+    json_t *hm = json_pack("{s:s, s:{s:{s:s}}}", "name", "cookie", "stringMatch", "safeRegex",
+                           "regex", regex);
+    if (m->invert)
+        json_object_set_new(hm, "invertMatch", json_true());
+    return hm;
+}
+
 static json_t *match_build(xds_ctx *c, const ir_http_route *r)
 {
     json_t *match = json_object();
@@ -79,9 +112,12 @@ static json_t *match_build(xds_ctx *c, const ir_http_route *r)
         json_object_set_new(
             match, "queryParameters",
             key_matchers(r->query_param_matches, r->n_query_param_matches, "stringMatch"));
-    if (r->n_cookie_matches)
-        json_object_set_new(match, "cookies",
-                            key_matchers(r->cookie_matches, r->n_cookie_matches, "stringMatch"));
+    for (size_t i = 0; i < r->n_cookie_matches; i++) {
+        if (!json_object_get(match, "headers"))
+            json_object_set_new(match, "headers", json_array());
+        json_array_append_new(json_object_get(match, "headers"),
+                              cookie_header_matcher(c, &r->cookie_matches[i]));
+    }
     return match;
 }
 
@@ -194,10 +230,12 @@ static json_t *redirect_build(xds_ctx *c, const ir_http_route *r)
 static json_t *direct_response_build(xds_ctx *c, const ir_direct_response *d)
 {
     json_t *o = json_pack("{s:i}", "status", (json_int_t)d->status_code);
+    /* The reference emits bodyFormat.textFormatSource, which Envoy 1.36 (our
+     * pinned data plane) does not have; `body` sends the same bytes. */
+    size_t n = d->body_len ? d->body_len : d->body ? strlen(d->body) : 0;
     if (d->body)
-        json_object_set_new(o, "bodyFormat",
-                            json_pack("{s:{s:s}}", "textFormatSource", "inlineBytes",
-                                      xds_base64(c, d->body, strlen(d->body))));
+        json_object_set_new(o, "body",
+                            json_pack("{s:s}", "inlineBytes", xds_base64(c, d->body, n)));
     return o;
 }
 
@@ -480,6 +518,16 @@ static json_t *virtual_host(xds_ctx *c, json_t *vhosts, strmap *by_host, const i
     return vh;
 }
 
+/* Envoy refuses direct response bodies over 4 KiB unless the route config
+ * raises the limit; the reference raises it to 1 MiB when a body needs it. */
+enum { ENVOY_DIRECT_BODY_MAX = 4096, DIRECT_BODY_MAX = 1 << 20 };
+
+static size_t direct_body_len(const ir_http_route *r)
+{
+    const ir_direct_response *d = r->direct_response;
+    return !d || !d->body ? 0 : d->body_len ? d->body_len : strlen(d->body);
+}
+
 int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name)
 {
     json_t *rc = xds_find(c, XDS_ROUTE, name);
@@ -504,6 +552,9 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
         json_array_append_new(json_object_get(vh, "routes"), route);
         if (xds_http_route_clusters_add(c, r) < 0)
             return -1;
+        if (direct_body_len(r) > ENVOY_DIRECT_BODY_MAX)
+            json_object_set_new(rc, "maxDirectResponseBodySizeBytes",
+                                json_integer(DIRECT_BODY_MAX));
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 /* Listener certificates: each becomes an SDS secret (tls_certificate) named
- * after the IR certificate, and listeners refer to it by name over ADS. */
+ * after the IR certificate, and listeners refer to it by name over ADS; one
+ * an external SDS server serves is named with that server's config (sds.c). */
 #include <string.h>
 
 #include "xds/context.h"
@@ -28,6 +29,10 @@ json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
+        if (certs[i].sds) {
+            json_array_append_new(list, xds_sds_secret_config(c, certs[i].sds));
+            continue;
+        }
         secret_add(c, &certs[i]);
         json_array_append_new(list, json_pack("{s:s, s:o}", "name", certs[i].name, "sdsConfig",
                                               xds_ads_config_source(true)));
@@ -35,7 +40,7 @@ json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n)
     return list;
 }
 
-json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls)
+json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls, bool http)
 {
     json_t *common = json_object();
     if (tls->n_alpn_protocols) {
@@ -43,6 +48,10 @@ json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls)
         for (size_t i = 0; i < tls->n_alpn_protocols; i++)
             json_array_append_new(alpn, json_string(tls->alpn_protocols[i]));
         json_object_set_new(common, "alpnProtocols", alpn);
+    } else if (http && !tls->alpn_protocols) {
+        /* No ALPN setting at all (as opposed to an empty list): an HTTPS
+         * listener offers HTTP/2 and HTTP/1.1, so gRPC works over TLS. */
+        json_object_set_new(common, "alpnProtocols", json_pack("[s,s]", "h2", "http/1.1"));
     }
     json_object_set_new(common, "tlsCertificateSdsSecretConfigs",
                         xds_tls_certificate_sds(c, tls->certificates, tls->n_certificates));

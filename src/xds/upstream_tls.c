@@ -53,9 +53,15 @@ static json_t *validation_context(xds_ctx *c, const ir_upstream_tls *t)
     if (json_array_size(sans))
         json_object_set(def, "matchTypedSubjectAltNames", sans);
     json_decref(sans);
-    ca_secret_add(c, t);
+    json_t *ca;
+    if (t->ca_sds) {
+        ca = xds_sds_secret_config(c, t->ca_sds);
+    } else {
+        ca_secret_add(c, t);
+        ca = sds_ref(t->ca_name);
+    }
     return json_pack("{s:o, s:o}", "defaultValidationContext", def,
-                     "validationContextSdsSecretConfig", sds_ref(t->ca_name));
+                     "validationContextSdsSecretConfig", ca);
 }
 
 static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
@@ -63,6 +69,10 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
     json_t *refs = json_array();
     for (size_t i = 0; i < t->n_client_certs; i++) {
         const ir_tls_cert *cert = &t->client_certs[i];
+        if (cert->sds) {
+            json_array_append_new(refs, xds_sds_secret_config(c, cert->sds));
+            continue;
+        }
         json_t *tc = json_object();
         if (cert->certificate)
             json_object_set_new(
@@ -86,7 +96,7 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t)
     json_t *common = json_object();
     /* Client certificate secrets first, then the CA's, as the reference. */
     json_t *certs = client_certificates(c, t);
-    if (!t->insecure_skip_verify && t->ca_name)
+    if (!t->insecure_skip_verify && (t->ca_name || t->ca_sds))
         json_object_set_new(common, "combinedValidationContext", validation_context(c, t));
     if (json_array_size(certs))
         json_object_set(common, "tlsCertificateSdsSecretConfigs", certs);

@@ -18,6 +18,15 @@ import urllib.parse
 from concurrent import futures
 
 
+def joined_headers(pairs):
+    """{lower-case name: value}, repeated headers joined with ", " as HTTP allows."""
+    out = {}
+    for k, v in pairs:
+        k = k.lower()
+        out[k] = f"{out[k]}, {v}" if k in out else v
+    return out
+
+
 class HttpEcho:
     """Answers every request with JSON: its name, the method, path, query, headers
     and body it received, and an `x-backend: <name>` response header.
@@ -45,7 +54,7 @@ class HttpEcho:
                 url = urllib.parse.urlsplit(self.path)
                 seen = {"backend": echo.name, "method": self.command, "path": self.path,
                         "query": urllib.parse.parse_qs(url.query),
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "headers": joined_headers(self.headers.items()),
                         "body": body.decode(errors="replace")}
                 with echo._lock:
                     echo.requests.append(seen)
@@ -102,11 +111,13 @@ class TcpEcho:
     def __init__(self, name):
         self.name = name
         self.connections = 0
+        lock = threading.Lock()
         echo = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self):
-                echo.connections += 1
+                with lock:
+                    echo.connections += 1
                 self.request.sendall(echo.name.encode() + b"\n")
                 while True:
                     data = self.request.recv(65536)
@@ -130,12 +141,14 @@ class UdpEcho:
     def __init__(self, name):
         self.name = name
         self.datagrams = 0
+        lock = threading.Lock()
         echo = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self):
                 data, sock = self.request
-                echo.datagrams += 1
+                with lock:
+                    echo.datagrams += 1
                 sock.sendto(echo.name.encode() + b":" + data, self.client_address)
 
         self.server = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Handler)
@@ -192,6 +205,7 @@ class Certs:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ca_key = self.dir / "ca.key"
         self.ca_cert = self.dir / "ca.crt"
+        self._issued = 0
         self._run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                   "-subj", f"/CN={name}", "-keyout", self.ca_key, "-out", self.ca_cert,
                   "-addext", "basicConstraints=critical,CA:TRUE",
@@ -202,9 +216,11 @@ class Certs:
         subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
 
     def issue(self, cn, dns_names):
-        """Returns (cert path, key path) for a server certificate for `dns_names`."""
-        key, csr, cert = (self.dir / f"{cn}.{ext}" for ext in ("key", "csr", "crt"))
-        ext = self.dir / f"{cn}.ext"
+        """Returns (cert path, key path) for a new server certificate for `dns_names`
+        (a new key and serial each time, even for the same name)."""
+        self._issued += 1
+        stem = f"{cn}.{self._issued}"
+        key, csr, cert, ext = (self.dir / f"{stem}.{e}" for e in ("key", "csr", "crt", "ext"))
         ext.write_text("subjectAltName=" + ",".join(f"DNS:{d}" for d in dns_names)
                        + "\nextendedKeyUsage=serverAuth\n")
         self._run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}",
@@ -249,3 +265,36 @@ def udp_exchange(port, payload, timeout=1.0):
             return s.recvfrom(65536)[0]
         except socket.timeout:
             return None
+
+
+# --- the resources the tests write to point the gateway at these servers ------------------
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
+
+
+def gateway_class(name="eg"):
+    return {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": name},
+            "spec": {"controllerName": CONTROLLER}}
+
+
+def gateway(name, listeners, class_name="eg", namespace="default"):
+    return {"apiVersion": GATEWAY_API, "kind": "Gateway",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"gatewayClassName": class_name, "listeners": listeners}}
+
+
+def backend_ref(name, **extra):
+    """A backendRef to a `Backend` made by backend_resource()."""
+    return {"group": "gateway.envoyproxy.io", "kind": "Backend", "name": name, **extra}
+
+
+def tls_secret(name, cert, key, namespace="default"):
+    """A kubernetes.io/tls Secret holding a certificate and key made by Certs.issue()."""
+    import base64
+
+    def b64(p):
+        return base64.b64encode(pathlib.Path(p).read_bytes()).decode()
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"tls.crt": b64(cert), "tls.key": b64(key)}}

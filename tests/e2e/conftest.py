@@ -6,6 +6,7 @@ import http.server
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -86,6 +87,9 @@ class Backend:
 
             def do_GET(self):
                 backend.requests.append((self.command, self.path, dict(self.headers)))
+                delay = re.search(r"[?&]delay_ms=(\d+)", self.path)
+                if delay:  # a slow answer, for tests of in-flight requests
+                    time.sleep(int(delay.group(1)) / 1000)
                 body = json.dumps({"backend": backend.name, "path": self.path,
                                    "headers": dict(self.headers)}).encode()
                 self.send_response(200)
@@ -144,11 +148,13 @@ class Proc:
             except subprocess.TimeoutExpired:
                 os.killpg(self.p.pid, signal.SIGKILL)
                 self.p.wait()
-        # Envoys started by our server are in its session: make sure none outlives the test.
         try:
             os.killpg(self.p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        # Envoys started by our server run in their own session (they outlive
+        # a killed server): make sure none outlives the test.
+        kill_recorded_envoys(self.log_path.parent)
         self.log.close()
 
 
@@ -178,6 +184,30 @@ def procs(tmp_path):
     yield start
     for p in reversed(started):
         p.stop()
+
+
+def kill_recorded_envoys(state_dir):
+    """SIGKILLs every Envoy our server recorded under `state_dir` (its
+    <fleet>/envoy.pid files) that still runs: proxies live in their own
+    session, so stopping the server's process group does not reach them."""
+    for pidfile in pathlib.Path(state_dir).glob("**/envoy.pid"):
+        try:
+            rec = json.loads(pidfile.read_text())
+            cmdline = pathlib.Path(f"/proc/{rec['pid']}/cmdline").read_bytes()
+        except (OSError, ValueError, KeyError):
+            continue
+        if rec["bootstrap"].encode() in cmdline.split(b"\0"):
+            try:
+                os.kill(rec["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture
+def envoy_reaper(tmp_path):
+    """Tears down after the server: kills any Envoy left under tmp_path."""
+    yield tmp_path
+    kill_recorded_envoys(tmp_path)
 
 
 @pytest.fixture

@@ -108,11 +108,19 @@ class Gateway:
         write(self.dir / "gateway.yaml", GATEWAY.format(port=self.port) + "".join(
             BACKEND.format(name=b.name, port=b.port) for b in backends))
         write(self.dir / "route.yaml", ROUTE.format(backend=backends[0].name))
-        self.server = procs([eg_binary, "server", "--config-path", tmp_path / "eg.yaml",
-                             "--xds-address", f"127.0.0.1:{free_port()}",
-                             "--admin-address", f"127.0.0.1:{self.admin}",
-                             "--proxy-address", "127.0.0.1", "--envoy-binary", envoy_bin],
-                            "server")
+        self.state_dir = tmp_path / "run"
+        self.procs = procs
+        self.args = [eg_binary, "server", "--config-path", tmp_path / "eg.yaml",
+                     "--xds-address", f"127.0.0.1:{free_port()}",
+                     "--admin-address", f"127.0.0.1:{self.admin}",
+                     "--proxy-address", "127.0.0.1", "--envoy-binary", envoy_bin]
+        self.runs = 0
+        self.server = self.start_server()
+
+    def start_server(self):
+        """Starts (again) our server with the same config, addresses and state."""
+        self.runs += 1
+        return self.procs(self.args, "server" if self.runs == 1 else f"server{self.runs}")
 
     def get(self, path="/"):
         return http_get(self.port, path)
@@ -132,7 +140,7 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(tmp_path, procs, backend, eg_binary, envoy_bin):
+def gateway(tmp_path, envoy_reaper, procs, backend, eg_binary, envoy_bin):
     return Gateway(tmp_path, procs, eg_binary, envoy_bin, [backend("alpha"), backend("beta")])
 
 

@@ -149,8 +149,8 @@ static int parse_address(const char *address, struct sockaddr_storage *out)
                              : uv_ip4_addr(host, port, (struct sockaddr_in *)out);
 }
 
-void envoy_admin_request(uv_loop_t *loop, const char *address, const char *method,
-                         const char *path, unsigned timeout_ms, envoy_admin_cb cb, void *arg)
+void envoy_admin_request(uv_loop_t *loop, const char *address, const char *method, const char *path,
+                         unsigned timeout_ms, envoy_admin_cb cb, void *arg)
 {
     admin_req *r = calloc(1, sizeof *r);
     if (!r || asprintf(&r->request,
@@ -172,15 +172,25 @@ void envoy_admin_request(uv_loop_t *loop, const char *address, const char *metho
         uv_idle_start(&r->defer, on_defer);
 }
 
-long long envoy_admin_stat_value(const char *body, const char *name)
+static bool has_prefix(const char *s, const char *prefix)
 {
-    size_t n = strlen(name);
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+long long envoy_admin_active_connections(const char *body)
+{
+    static const char suffix[] = ".downstream_cx_active:";
+    long long total = 0;
     for (const char *line = body; line && *line;) {
-        if (strncmp(line, name, n) == 0 && line[n] == ':')
-            return strtoll(line + n + 1, NULL, 10);
-        line = strchr(line, '\n');
-        if (line)
-            line++;
+        const char *colon = strchr(line, ':');
+        const char *eol = strchr(line, '\n');
+        size_t len = colon ? (size_t)(colon - line) + 1 : 0;
+        if (colon && (!eol || colon < eol) && len > sizeof suffix - 1 &&
+            memcmp(colon + 1 - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0 &&
+            has_prefix(line, "listener.") && !has_prefix(line, "listener.admin.") &&
+            !memmem(line, len, ".worker_", 8))
+            total += strtoll(colon + 1, NULL, 10);
+        line = eol ? eol + 1 : NULL;
     }
-    return -1;
+    return total;
 }

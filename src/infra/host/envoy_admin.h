@@ -16,11 +16,13 @@ typedef void (*envoy_admin_cb)(void *arg, int status, const char *body, size_t l
 /* Sends `method path` to `address` ("127.0.0.1:19000", as Envoy writes it
  * to --admin-address-path). The callback is always called exactly once, from
  * the loop (never from inside this function). */
-void envoy_admin_request(uv_loop_t *loop, const char *address, const char *method,
-                         const char *path, unsigned timeout_ms, envoy_admin_cb cb, void *arg);
+void envoy_admin_request(uv_loop_t *loop, const char *address, const char *method, const char *path,
+                         unsigned timeout_ms, envoy_admin_cb cb, void *arg);
 
-/* The value of counter/gauge `name` in a /stats text answer ("name: 42"), or
- * -1 when absent. */
-long long envoy_admin_stat_value(const char *body, const char *name);
+/* Downstream connections open on the proxy's listeners (not its admin
+ * endpoint): the sum of every listener.<name>.downstream_cx_active in a
+ * /stats text answer. (server.total_connections is refreshed only at each
+ * stats flush, seconds late.) */
+long long envoy_admin_active_connections(const char *body);
 
 #endif

@@ -1,51 +1,73 @@
-/* Host infrastructure: Envoy child processes (see host.h).
+/* Host infrastructure: Envoy processes that outlive the server (see host.h).
  *
- * A host_proxy owns a timer (restart back-off, kill escalation), and while
- * Envoy runs a process handle and two pipes. It is freed once it was removed
- * and libuv has released every one of its handles (`handles` counts them). */
+ * A host_proxy is one fleet's Envoy. It owns two timers (`timer`: restart
+ * back-off, drain polling and kill escalation; `tick`: tailing envoy.log and,
+ * for an adopted Envoy that is not our child, noticing that it exited), the
+ * process handle of the Envoy it spawned (NULL for an adopted one), and a
+ * count of in-flight admin requests. `handles` counts all of them; a removed
+ * proxy is freed when the last one is released. */
 #define _GNU_SOURCE
 #include "infra/host/host.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "infra/host/envoy_admin.h"
+#include "infra/host/pidfile.h"
 #include "server/log.h"
+#include "xds/bootstrap.h"
 
 enum {
     BACKOFF_FIRST_MS = 250,
     BACKOFF_MAX_MS = 30000,
     STABLE_UPTIME_MS = 30000, /* a run this long resets the back-off */
+    TICK_MS = 200,            /* log tail and adopted-process liveness */
+    DRAIN_POLL_MS = 100,
+    DRAIN_TIMEOUT_MS = 60000, /* the reference's EnvoyProxy shutdown.drainTimeout */
+    KILL_GRACE_MS = 3000,     /* SIGTERM to SIGKILL */
+    ADMIN_TIMEOUT_MS = 1000,
     LINE_MAX_BYTES = 8000,
+    LOG_KEEP_BYTES = 16 << 20, /* envoy.log is truncated at start beyond this */
 };
 
-typedef struct line_buf {
-    char data[LINE_MAX_BYTES];
-    size_t len;
-} line_buf;
+typedef enum proxy_state {
+    PROXY_STOPPED,
+    PROXY_RUNNING,
+    PROXY_DRAINING,
+    PROXY_TERMINATING,
+} proxy_state;
 
-/* One output pipe of one Envoy run, freed when libuv closes it. */
-typedef struct proxy_pipe {
-    uv_pipe_t pipe;
-    struct host_proxy *proxy;
-    line_buf line;
-} proxy_pipe;
+static const char *const state_names[] = {"stopped", "running", "draining", "terminating"};
 
 typedef struct host_proxy {
     host_infra *h;
     char *fleet;
     char *dir;
-    uv_process_t proc;
+    uv_process_t *proc; /* the Envoy we spawned, until its handle is closed */
     uv_timer_t timer;
+    uv_timer_t tick;
     int handles;
-    bool running;
-    bool removed; /* stop and free, never restart */
+    proxy_state state;
+    bool adopted; /* started by an earlier server: not our child */
+    bool removed; /* drain, stop and free; never restart */
+    bool replace; /* restart at once when it exits (bootstrap changed) */
+    bool waiting; /* start once the removed Envoy of the same fleet exited */
     int pid;
+    unsigned long long start_time;
     int restarts;
     uint64_t started_ms;
+    unsigned drain_timeout_ms, min_drain_ms;
+    uint64_t drain_started_ms;
+    off_t log_offset;
+    char line[LINE_MAX_BYTES];
+    size_t line_len;
     struct host_proxy *next;
 } host_proxy;
 
@@ -59,6 +81,7 @@ struct host_infra {
 };
 
 static void proxy_start(host_proxy *p);
+static void proxy_terminate(host_proxy *p);
 
 static char *xstrdup(const char *s)
 {
@@ -68,72 +91,148 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+static char *path_in(const host_proxy *p, const char *file)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", p->dir, file) < 0)
+        abort();
+    return path;
+}
+
+static uint64_t now_ms(const host_infra *h)
+{
+    return uv_now(h->loop);
+}
+
 /* ---- bootstrap ---- */
 
-static json_t *socket_address(const char *host, int port)
+/* The reference binds its stats listener on every address; on a shared host
+ * it stays on loopback like the admin endpoint. */
+static void stats_listener_to_loopback(json_t *bootstrap)
 {
-    return json_pack("{s:{s:s,s:i}}", "socket_address", "address", host, "port_value", port);
+    json_t *listeners = json_object_get(json_object_get(bootstrap, "staticResources"), "listeners");
+    size_t i;
+    json_t *l;
+    json_array_foreach(listeners, i, l)
+    {
+        json_t *sa = json_object_get(json_object_get(l, "address"), "socketAddress");
+        if (sa)
+            json_object_set_new(sa, "address", json_string("127.0.0.1"));
+    }
 }
 
-static json_t *xds_transport_socket(const host_config *cfg)
+/* After a server restart Envoy should find ADS again quickly: retry the
+ * stream every 250 ms to 2 s instead of Envoy's default of up to 30 s. */
+static void ads_fast_reconnect(json_t *bootstrap)
 {
-    return json_pack(
-        "{s:s,s:{s:s,s:{s:[{s:{s:s},s:{s:s}}],s:{s:{s:s}},s:[s]}}}", "name",
-        "envoy.transport_sockets.tls", "typed_config", "@type",
-        "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
-        "common_tls_context", "tls_certificates", "certificate_chain", "filename", cfg->tls_cert,
-        "private_key", "filename", cfg->tls_key, "validation_context", "trusted_ca", "filename",
-        cfg->tls_ca, "alpn_protocols", "h2");
-}
-
-static json_t *xds_cluster(const host_config *cfg)
-{
-    json_t *c = json_pack(
-        "{s:s,s:s,s:s,s:{s:{s:s,s:{s:{}}}},s:{s:s,s:[{s:[{s:{s:o}}]}]}}", "name", "xds_cluster",
-        "type", "STATIC", "connect_timeout", "1s", "typed_extension_protocol_options",
-        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "@type",
-        "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-        "explicit_http_config", "http2_protocol_options", "load_assignment", "cluster_name",
-        "xds_cluster", "endpoints", "lb_endpoints", "endpoint", "address",
-        socket_address(cfg->xds_host, cfg->xds_port));
-    if (cfg->tls_cert)
-        json_object_set_new(c, "transport_socket", xds_transport_socket(cfg));
-    return c;
+    json_t *ads = json_object_get(json_object_get(bootstrap, "dynamicResources"), "adsConfig");
+    json_t *grpc =
+        json_object_get(json_array_get(json_object_get(ads, "grpcServices"), 0), "envoyGrpc");
+    if (grpc)
+        json_object_set_new(grpc, "retryPolicy",
+                            json_pack("{s:{s:s,s:s}}", "retryBackOff", "baseInterval", "0.250s",
+                                      "maxInterval", "2s"));
 }
 
 json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
 {
-    json_t *ads = json_pack("{s:s,s:s,s:[{s:{s:s}}],s:b}", "api_type", "DELTA_GRPC",
-                            "transport_api_version", "V3", "grpc_services", "envoy_grpc",
-                            "cluster_name", "xds_cluster", "set_node_on_first_message_only", 1);
-    return json_pack(
-        "{s:{s:s,s:s},s:{s:o},s:{s:o,s:{s:{},s:s},s:{s:{},s:s}},s:{s:[o]}}", "node", "id", fleet,
-        "cluster", fleet, "admin", "address", socket_address("127.0.0.1", 0), "dynamic_resources",
-        "ads_config", ads, "lds_config", "ads", "resource_api_version", "V3", "cds_config", "ads",
-        "resource_api_version", "V3", "static_resources", "clusters", xds_cluster(cfg));
+    xds_bootstrap_opts o;
+    xds_bootstrap_opts_default(&o);
+    o.xds_address = cfg->xds_host;
+    o.xds_port = (uint32_t)cfg->xds_port;
+    o.tls = cfg->tls_cert != NULL;
+    o.tls_cert_file = cfg->tls_cert;
+    o.tls_key_file = cfg->tls_key;
+    o.tls_ca_file = cfg->tls_ca;
+    o.node_id = fleet;
+    o.node_cluster = fleet;
+    o.zone = NULL;
+    /* Several fleets share the host: Envoy picks free loopback ports and
+     * reports the admin one through --admin-address-path. */
+    o.admin_address = "127.0.0.1";
+    o.admin_port = 0;
+    o.stats_port = 0;
+    json_t *b = xds_bootstrap(&o);
+    stats_listener_to_loopback(b);
+    ads_fast_reconnect(b);
+    return b;
 }
 
-/* ---- output lines ---- */
-
-static void line_emit(host_proxy *p, const char *line, size_t len)
+static char *bootstrap_text(const host_config *cfg, const char *fleet)
 {
-    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+    json_t *bs = host_bootstrap_json(cfg, fleet);
+    char *text = json_dumps(bs, JSON_INDENT(2));
+    json_decref(bs);
+    if (!text)
+        abort();
+    return text;
+}
+
+/* ---- Envoy's output, tailed from envoy.log ---- */
+
+static void line_emit(host_proxy *p)
+{
+    size_t len = p->line_len;
+    while (len > 0 && (p->line[len - 1] == '\r' || p->line[len - 1] == '\n'))
         len--;
     if (len > 0)
-        srv_log(SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len, line);
+        srv_log(SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len, p->line);
+    p->line_len = 0;
 }
 
-static void line_feed(host_proxy *p, line_buf *lb, const char *data, size_t n)
+static void line_feed(host_proxy *p, const char *data, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (data[i] == '\n' || lb->len == sizeof lb->data) {
-            line_emit(p, lb->data, lb->len);
-            lb->len = 0;
+        if (data[i] == '\n' || p->line_len == sizeof p->line) {
+            line_emit(p);
             if (data[i] == '\n')
                 continue;
         }
-        lb->data[lb->len++] = data[i];
+        p->line[p->line_len++] = data[i];
     }
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* Copies what Envoy wrote since the last tick into our log. */
+static void log_tail(host_proxy *p)
+{
+    char *path = path_in(p, "envoy.log");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_size < p->log_offset)
+        p->log_offset = 0; /* truncated by a new run */
+    char buf[65536];
+    ssize_t n;
+    for (int rounds = 0; rounds < 16 && (n = pread(fd, buf, sizeof buf, p->log_offset)) > 0;
+         rounds++) {
+        p->log_offset += n;
+        line_feed(p, buf, (size_t)n);
+    }
+    close(fd);
+}
+
+/* Envoy's stdout and stderr: <dir>/envoy.log, appended to, so that it keeps
+ * a place to write when the server is gone. */
+static int log_open(host_proxy *p)
+{
+    char *path = path_in(p, "envoy.log");
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    free(path);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && st.st_size > LOG_KEEP_BYTES && ftruncate(fd, 0) == 0)
+            st.st_size = 0;
+        p->log_offset = st.st_size;
+    }
+    return fd;
 }
 
 /* ---- handle bookkeeping ---- */
@@ -166,8 +265,9 @@ static void infra_maybe_done(host_infra *h)
         done(arg);
 }
 
-/* One of the proxy's handles is closed; the last one of a removed proxy frees it. */
-static void proxy_handle_released(host_proxy *p)
+/* One of the proxy's handles (or admin requests) is released; the last one
+ * of a removed proxy frees it. */
+static void proxy_release(host_proxy *p)
 {
     if (--p->handles > 0 || !p->removed)
         return;
@@ -179,40 +279,41 @@ static void proxy_handle_released(host_proxy *p)
     infra_maybe_done(h);
 }
 
-static void on_handle_closed(uv_handle_t *handle)
+static void on_timer_closed(uv_handle_t *handle)
 {
-    proxy_handle_released(handle->data);
+    proxy_release(handle->data);
 }
 
-static void proxy_close_handle(host_proxy *p, uv_handle_t *handle)
+static void on_proc_closed(uv_handle_t *handle)
 {
-    if (!uv_is_closing(handle))
-        uv_close(handle, on_handle_closed);
+    host_proxy *p = handle->data;
+    free(handle);
+    proxy_release(p);
 }
 
-static uint64_t now_ms(host_infra *h)
+/* A removed proxy whose Envoy is gone closes its timers. */
+static void proxy_close(host_proxy *p)
 {
-    return uv_now(h->loop);
+    log_tail(p);
+    if (p->line_len)
+        line_emit(p);
+    uv_timer_stop(&p->timer);
+    uv_timer_stop(&p->tick);
+    uv_handle_t *timers[] = {(uv_handle_t *)&p->timer, (uv_handle_t *)&p->tick};
+    for (size_t i = 0; i < 2; i++)
+        if (!uv_is_closing(timers[i]))
+            uv_close(timers[i], on_timer_closed);
 }
 
-/* ---- process lifecycle ---- */
-
-static void on_restart_timer(uv_timer_t *t)
+static host_proxy *infra_find(const host_infra *h, const char *fleet, bool removed)
 {
-    host_proxy *p = t->data;
-    if (!p->removed && !p->running)
-        proxy_start(p);
+    for (host_proxy *p = h->proxies; p; p = p->next)
+        if (p->removed == removed && strcmp(p->fleet, fleet) == 0)
+            return p;
+    return NULL;
 }
 
-static void on_kill_timer(uv_timer_t *t)
-{
-    host_proxy *p = t->data;
-    if (p->running) {
-        srv_log(SRV_LOG_WARN, "host", "fleet %s: Envoy (pid %d) did not stop; killing it", p->fleet,
-                p->pid);
-        uv_process_kill(&p->proc, SIGKILL);
-    }
-}
+/* ---- exit and restart ---- */
 
 static uint64_t backoff_ms(int restarts)
 {
@@ -222,15 +323,44 @@ static uint64_t backoff_ms(int restarts)
     return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 
-static void on_envoy_exit(uv_process_t *proc, int64_t status, int signo)
+static void on_restart_timer(uv_timer_t *t)
 {
-    host_proxy *p = proc->data;
-    p->running = false;
-    proxy_close_handle(p, (uv_handle_t *)&p->proc);
+    host_proxy *p = t->data;
+    if (!p->removed && p->state == PROXY_STOPPED)
+        proxy_start(p);
+}
+
+/* Forgets the pid file, unless a newer Envoy of the fleet already wrote its own. */
+static void pidfile_remove(host_proxy *p)
+{
+    char *path = path_in(p, "envoy.pid");
+    host_pidfile r;
+    if (host_pidfile_read(path, &r) == 0 && r.pid == p->pid)
+        unlink(path);
+    host_pidfile_clear(&r);
+    free(path);
+}
+
+static void proxy_exited(host_proxy *p, long long status, int signo)
+{
+    proxy_state was = p->state;
+    p->state = PROXY_STOPPED;
+    uv_timer_stop(&p->timer);
+    pidfile_remove(p);
+    log_tail(p);
     if (p->removed) {
         srv_log(SRV_LOG_INFO, "host", "fleet %s: Envoy (pid %d) stopped", p->fleet, p->pid);
-        uv_timer_stop(&p->timer);
-        proxy_close_handle(p, (uv_handle_t *)&p->timer);
+        host_proxy *next = infra_find(p->h, p->fleet, false);
+        if (next && next->waiting) {
+            next->waiting = false;
+            proxy_start(next);
+        }
+        proxy_close(p);
+        return;
+    }
+    if (p->replace) {
+        p->replace = false;
+        proxy_start(p);
         return;
     }
     if (now_ms(p->h) - p->started_ms > STABLE_UPTIME_MS)
@@ -238,49 +368,30 @@ static void on_envoy_exit(uv_process_t *proc, int64_t status, int signo)
     uint64_t delay = backoff_ms(p->restarts);
     p->restarts++;
     srv_log(SRV_LOG_WARN, "host",
-            "fleet %s: Envoy (pid %d) exited (status %lld, signal %d); restarting in %llu ms",
-            p->fleet, p->pid, (long long)status, signo, (unsigned long long)delay);
+            "fleet %s: Envoy (pid %d) exited (status %lld, signal %d) while %s; restarting in "
+            "%llu ms",
+            p->fleet, p->pid, status, signo, state_names[was], (unsigned long long)delay);
     uv_timer_start(&p->timer, on_restart_timer, delay, 0);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_envoy_exit(uv_process_t *proc, int64_t status, int signo)
 {
-    static const size_t size = 16384;
-    buf->base = malloc(size);
-    buf->len = buf->base ? size : 0;
+    host_proxy *p = proc->data;
+    p->proc = NULL;
+    uv_close((uv_handle_t *)proc, on_proc_closed);
+    proxy_exited(p, (long long)status, signo);
 }
 
-static void on_pipe_closed(uv_handle_t *handle)
+static void on_tick(uv_timer_t *t)
 {
-    proxy_pipe *pp = handle->data;
-    host_proxy *p = pp->proxy;
-    if (pp->line.len > 0)
-        line_emit(p, pp->line.data, pp->line.len);
-    free(pp);
-    proxy_handle_released(p);
+    host_proxy *p = t->data;
+    log_tail(p);
+    /* An adopted Envoy is not our child: no SIGCHLD, so look at /proc. */
+    if (p->adopted && p->state != PROXY_STOPPED && host_proc_start_time(p->pid) != p->start_time)
+        proxy_exited(p, -1, 0);
 }
 
-static void on_pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    proxy_pipe *pp = s->data;
-    if (n > 0)
-        line_feed(pp->proxy, &pp->line, buf->base, (size_t)n);
-    free(buf->base);
-    if (n < 0)
-        uv_close((uv_handle_t *)s, on_pipe_closed);
-}
-
-static proxy_pipe *proxy_pipe_new(host_proxy *p)
-{
-    proxy_pipe *pp = calloc(1, sizeof *pp);
-    if (!pp)
-        abort();
-    uv_pipe_init(p->h->loop, &pp->pipe, 0);
-    pp->pipe.data = pp;
-    pp->proxy = p;
-    p->handles++;
-    return pp;
-}
+/* ---- start ---- */
 
 static int write_file(const char *path, const char *text)
 {
@@ -310,7 +421,7 @@ static int mkdir_p(const char *path)
     return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* "envoy-gateway-system/eg" -> "envoy-gateway-system_eg": one directory per fleet. */
+/* "envoy-gateway-system/eg" -> <state_dir>/envoy-gateway-system_eg. */
 static char *fleet_dir(const host_infra *h, const char *fleet)
 {
     char *d = NULL;
@@ -322,77 +433,311 @@ static char *fleet_dir(const host_infra *h, const char *fleet)
     return d;
 }
 
-static int proxy_write_bootstrap(host_proxy *p, char *path, size_t len)
+static void proxy_retry_later(host_proxy *p, const char *what, const char *why)
 {
-    snprintf(path, len, "%s/bootstrap.json", p->dir);
-    json_t *bs = host_bootstrap_json(&p->h->cfg, p->fleet);
-    char *text = json_dumps(bs, JSON_INDENT(2));
-    json_decref(bs);
-    int r = mkdir_p(p->dir) == 0 && write_file(path, text) == 0 ? 0 : -1;
-    free(text);
-    return r;
+    srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot %s: %s", p->fleet, what, why);
+    uv_timer_start(&p->timer, on_restart_timer, backoff_ms(p->restarts++), 0);
 }
 
-static void proxy_start(host_proxy *p)
+static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
 {
     host_infra *h = p->h;
-    char bootstrap[4096], admin_path[4096];
-    if (proxy_write_bootstrap(p, bootstrap, sizeof bootstrap) < 0) {
-        srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot write %s: %s", p->fleet, bootstrap,
-                strerror(errno));
-        uv_timer_start(&p->timer, on_restart_timer, backoff_ms(p->restarts++), 0);
-        return;
-    }
-    snprintf(admin_path, sizeof admin_path, "%s/admin-address", p->dir);
+    char *admin_path = path_in(p, "admin-address");
+    unlink(admin_path);
+    char drain_s[16];
+    snprintf(drain_s, sizeof drain_s, "%u", (p->drain_timeout_ms + 999) / 1000);
     char *args[] = {(char *)h->cfg.envoy_binary,
                     "-c",
-                    bootstrap,
+                    (char *)bootstrap,
                     "--disable-hot-restart",
                     "--admin-address-path",
                     admin_path,
                     "-l",
                     (char *)(h->cfg.log_level ? h->cfg.log_level : "warning"),
                     "--drain-time-s",
-                    "1",
+                    drain_s,
+                    "--drain-strategy",
+                    "immediate",
                     NULL};
-    proxy_pipe *out = proxy_pipe_new(p), *err = proxy_pipe_new(p);
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE},
-        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&out->pipe},
-        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&err->pipe},
+        {.flags = UV_INHERIT_FD, .data.fd = log_fd},
+        {.flags = UV_INHERIT_FD, .data.fd = log_fd},
     };
+    /* Detached: its own session, so a signal to the server's process group
+     * (or the server's death) leaves the proxy serving. */
     uv_process_options_t opt = {.file = h->cfg.envoy_binary,
                                 .args = args,
                                 .exit_cb = on_envoy_exit,
+                                .flags = UV_PROCESS_DETACHED,
                                 .stdio_count = 3,
                                 .stdio = stdio};
-    p->proc.data = p;
-    int r = uv_spawn(h->loop, &p->proc, &opt);
+    p->proc = calloc(1, sizeof *p->proc);
+    if (!p->proc)
+        abort();
+    p->proc->data = p;
+    int r = uv_spawn(h->loop, p->proc, &opt);
     p->handles++; /* the process handle must be closed even when spawn failed */
     if (r < 0) {
-        srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot start %s: %s", p->fleet,
-                h->cfg.envoy_binary, uv_strerror(r));
-        proxy_close_handle(p, (uv_handle_t *)&p->proc);
-        uv_close((uv_handle_t *)&out->pipe, on_pipe_closed);
-        uv_close((uv_handle_t *)&err->pipe, on_pipe_closed);
-        uv_timer_start(&p->timer, on_restart_timer, backoff_ms(p->restarts++), 0);
-        return;
+        uv_close((uv_handle_t *)p->proc, on_proc_closed);
+        p->proc = NULL;
     }
-    p->running = true;
-    p->pid = p->proc.pid;
-    p->started_ms = now_ms(h);
-    uv_read_start((uv_stream_t *)&out->pipe, on_alloc, on_pipe_read);
-    uv_read_start((uv_stream_t *)&err->pipe, on_alloc, on_pipe_read);
-    srv_log(SRV_LOG_INFO, "host", "fleet %s: started Envoy (pid %d) with %s", p->fleet, p->pid,
-            bootstrap);
+    free(admin_path);
+    return r;
 }
 
-static host_proxy *infra_find(const host_infra *h, const char *fleet)
+static void proxy_record(host_proxy *p, const char *bootstrap, const char *sha)
 {
-    for (host_proxy *p = h->proxies; p; p = p->next)
-        if (!p->removed && strcmp(p->fleet, fleet) == 0)
-            return p;
-    return NULL;
+    host_pidfile r = {.pid = p->pid,
+                      .start_time = p->start_time,
+                      .fleet = p->fleet,
+                      .bootstrap = (char *)bootstrap};
+    memcpy(r.bootstrap_sha256, sha, 65);
+    char *path = path_in(p, "envoy.pid");
+    if (host_pidfile_write(path, &r) < 0)
+        srv_log(SRV_LOG_WARN, "host",
+                "fleet %s: cannot write %s (%s); a restarted server will not adopt this Envoy",
+                p->fleet, path, strerror(errno));
+    free(path);
+}
+
+static void proxy_start(host_proxy *p)
+{
+    char *bootstrap = path_in(p, "bootstrap.json");
+    char *text = bootstrap_text(&p->h->cfg, p->fleet);
+    char sha[65];
+    host_sha256_hex(text, strlen(text), sha);
+    int log_fd = -1, r = 0;
+    if (mkdir_p(p->dir) < 0 || write_file(bootstrap, text) < 0) {
+        proxy_retry_later(p, "write the bootstrap", strerror(errno));
+    } else if ((log_fd = log_open(p)) < 0) {
+        proxy_retry_later(p, "open envoy.log", strerror(errno));
+    } else if ((r = proxy_spawn(p, bootstrap, log_fd)) < 0) {
+        proxy_retry_later(p, "start Envoy", uv_strerror(r));
+    } else {
+        p->state = PROXY_RUNNING;
+        p->adopted = false;
+        p->pid = p->proc->pid;
+        p->start_time = host_proc_start_time(p->pid);
+        p->started_ms = now_ms(p->h);
+        proxy_record(p, bootstrap, sha);
+        srv_log(SRV_LOG_INFO, "host", "fleet %s: started Envoy (pid %d) with %s", p->fleet, p->pid,
+                bootstrap);
+    }
+    if (log_fd >= 0)
+        close(log_fd);
+    free(text);
+    free(bootstrap);
+}
+
+/* ---- drain and stop ---- */
+
+static void on_kill_timer(uv_timer_t *t)
+{
+    host_proxy *p = t->data;
+    if (p->state == PROXY_TERMINATING) {
+        srv_log(SRV_LOG_WARN, "host", "fleet %s: Envoy (pid %d) did not stop; killing it", p->fleet,
+                p->pid);
+        kill(p->pid, SIGKILL);
+    }
+}
+
+static void proxy_terminate(host_proxy *p)
+{
+    p->state = PROXY_TERMINATING;
+    kill(p->pid, SIGTERM);
+    uv_timer_start(&p->timer, on_kill_timer, KILL_GRACE_MS, 0);
+}
+
+static char *admin_address(const host_proxy *p)
+{
+    char *path = path_in(p, "admin-address");
+    char buf[128] = "";
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    return buf[0] ? xstrdup(buf) : NULL;
+}
+
+static void admin_call(host_proxy *p, const char *method, const char *path, envoy_admin_cb cb)
+{
+    char *addr = admin_address(p);
+    p->handles++; /* released by the callback */
+    envoy_admin_request(p->h->loop, addr, method, path, ADMIN_TIMEOUT_MS, cb, p);
+    free(addr);
+}
+
+static void drain_poll(host_proxy *p);
+
+static void on_drain_poll_timer(uv_timer_t *t)
+{
+    host_proxy *p = t->data;
+    if (p->state == PROXY_DRAINING)
+        drain_poll(p);
+}
+
+static void on_connections(void *arg, int status, const char *body, size_t len)
+{
+    host_proxy *p = arg;
+    if (p->state == PROXY_DRAINING) {
+        long long n = status == 200 ? envoy_admin_active_connections(body) : -1;
+        uint64_t elapsed = now_ms(p->h) - p->drain_started_ms;
+        if (n < 0) {
+            srv_log(SRV_LOG_WARN, "host", "fleet %s: cannot read Envoy's connection count",
+                    p->fleet);
+            proxy_terminate(p);
+        } else if ((n == 0 && elapsed >= p->min_drain_ms) || elapsed >= p->drain_timeout_ms) {
+            srv_log(SRV_LOG_INFO, "host",
+                    "fleet %s: drained after %llu ms (%lld connections left); stopping Envoy "
+                    "(pid %d)",
+                    p->fleet, (unsigned long long)elapsed, n, p->pid);
+            proxy_terminate(p);
+        } else {
+            uv_timer_start(&p->timer, on_drain_poll_timer, DRAIN_POLL_MS, 0);
+        }
+    }
+    proxy_release(p);
+}
+
+static void drain_poll(host_proxy *p)
+{
+    admin_call(p, "GET", "/stats?filter=%5Elistener%5C..%2Adownstream_cx_active%24",
+               on_connections);
+}
+
+static void on_health_failed(void *arg, int status, const char *body, size_t len)
+{
+    host_proxy *p = arg;
+    if (p->state == PROXY_DRAINING)
+        drain_poll(p);
+    proxy_release(p);
+}
+
+static void on_drain_started(void *arg, int status, const char *body, size_t len)
+{
+    host_proxy *p = arg;
+    if (p->state == PROXY_DRAINING) {
+        if (status != 200) {
+            srv_log(SRV_LOG_WARN, "host",
+                    "fleet %s: Envoy (pid %d) did not start draining (admin answered %d); "
+                    "stopping it",
+                    p->fleet, p->pid, status);
+            proxy_terminate(p);
+        } else {
+            admin_call(p, "POST", "/healthcheck/fail", on_health_failed);
+        }
+    }
+    proxy_release(p);
+}
+
+/* Listeners drain gracefully (connections are asked to close, new ones are
+ * still accepted until the drain time) and readiness fails; then the
+ * connection count is watched. */
+static void proxy_drain(host_proxy *p)
+{
+    p->state = PROXY_DRAINING;
+    p->drain_started_ms = now_ms(p->h);
+    srv_log(SRV_LOG_INFO, "host", "fleet %s: draining Envoy (pid %d) for at most %u ms", p->fleet,
+            p->pid, p->drain_timeout_ms);
+    admin_call(p, "POST", "/drain_listeners?graceful&skip_exit", on_drain_started);
+}
+
+static void proxy_stop(host_proxy *p)
+{
+    if (p->removed)
+        return;
+    p->removed = true;
+    p->waiting = false;
+    uv_timer_stop(&p->timer);
+    if (p->state == PROXY_STOPPED)
+        proxy_close(p);
+    else if (p->state == PROXY_RUNNING)
+        proxy_drain(p);
+}
+
+/* ---- proxies ---- */
+
+static host_proxy *proxy_new(host_infra *h, const char *fleet)
+{
+    host_proxy *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    p->h = h;
+    p->fleet = xstrdup(fleet);
+    p->dir = fleet_dir(h, fleet);
+    p->drain_timeout_ms = DRAIN_TIMEOUT_MS;
+    uv_timer_init(h->loop, &p->timer);
+    uv_timer_init(h->loop, &p->tick);
+    p->timer.data = p->tick.data = p;
+    p->handles = 2;
+    uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
+    p->next = h->proxies;
+    h->proxies = p;
+    return p;
+}
+
+/* An Envoy of a previous server, recorded in `r`: ours again. When the
+ * bootstrap it runs is not the one we would write now (another xDS address,
+ * other certificates), it is replaced. */
+static void proxy_adopt(host_infra *h, const host_pidfile *r)
+{
+    host_proxy *p = proxy_new(h, r->fleet);
+    p->adopted = true;
+    p->state = PROXY_RUNNING;
+    p->pid = r->pid;
+    p->start_time = r->start_time;
+    p->started_ms = now_ms(h);
+    char *log = path_in(p, "envoy.log");
+    p->log_offset = file_size(log);
+    free(log);
+    char *text = bootstrap_text(&h->cfg, p->fleet);
+    char sha[65];
+    host_sha256_hex(text, strlen(text), sha);
+    free(text);
+    if (strcmp(sha, r->bootstrap_sha256) == 0) {
+        srv_log(SRV_LOG_INFO, "host", "fleet %s: took over Envoy (pid %d) of a previous run",
+                p->fleet, p->pid);
+        return;
+    }
+    srv_log(SRV_LOG_INFO, "host",
+            "fleet %s: Envoy (pid %d) of a previous run has another bootstrap; replacing it",
+            p->fleet, p->pid);
+    p->replace = true;
+    proxy_terminate(p);
+}
+
+/* Every <state_dir>/<fleet>/envoy.pid naming a live Envoy of ours. */
+static void infra_adopt_all(host_infra *h)
+{
+    DIR *d = opendir(h->cfg.state_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s/envoy.pid", h->cfg.state_dir, e->d_name) < 0)
+            abort();
+        host_pidfile r;
+        if (host_pidfile_read(path, &r) == 0) {
+            char *dir = fleet_dir(h, r.fleet);
+            bool same_dir = strcmp(strrchr(dir, '/') + 1, e->d_name) == 0;
+            free(dir);
+            if (same_dir && host_pidfile_is_live(&r) && !infra_find(h, r.fleet, false))
+                proxy_adopt(h, &r);
+            else
+                unlink(path);
+        }
+        host_pidfile_clear(&r);
+        free(path);
+    }
+    closedir(d);
 }
 
 /* ---- API ---- */
@@ -411,54 +756,51 @@ host_infra *host_infra_new(uv_loop_t *loop, const host_config *cfg)
     h->cfg.tls_key = xstrdup(cfg->tls_key);
     h->cfg.tls_ca = xstrdup(cfg->tls_ca);
     h->cfg.log_level = xstrdup(cfg->log_level);
-    if (h->cfg.drain_seconds <= 0)
-        h->cfg.drain_seconds = 5;
+    mkdir_p(h->cfg.state_dir);
+    infra_adopt_all(h);
     return h;
 }
 
-void host_proxy_ensure(host_infra *h, const char *fleet)
+static void proxy_configure(host_proxy *p, const host_fleet *f)
 {
-    if (h->shutting_down || infra_find(h, fleet))
-        return;
-    host_proxy *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
-    p->h = h;
-    p->fleet = xstrdup(fleet);
-    p->dir = fleet_dir(h, fleet);
-    uv_timer_init(h->loop, &p->timer);
-    p->timer.data = p;
-    p->handles = 1;
-    p->next = h->proxies;
-    h->proxies = p;
-    proxy_start(p);
+    p->drain_timeout_ms = f->drain_timeout_ms ? f->drain_timeout_ms : DRAIN_TIMEOUT_MS;
+    p->min_drain_ms = f->min_drain_ms;
 }
 
-static void proxy_stop(host_proxy *p)
+static bool fleets_have(const host_fleet *fleets, size_t n, const char *name)
 {
-    if (p->removed)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fleets[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+void host_infra_sync(host_infra *h, const host_fleet *fleets, size_t n)
+{
+    if (h->shutting_down)
         return;
-    p->removed = true;
-    uv_timer_stop(&p->timer);
-    if (!p->running) {
-        proxy_close_handle(p, (uv_handle_t *)&p->timer);
-        return;
+    for (host_proxy *p = h->proxies; p; p = p->next)
+        if (!p->removed && !fleets_have(fleets, n, p->fleet))
+            proxy_stop(p);
+    for (size_t i = 0; i < n; i++) {
+        host_proxy *p = infra_find(h, fleets[i].name, false);
+        if (p) {
+            proxy_configure(p, &fleets[i]);
+            continue;
+        }
+        p = proxy_new(h, fleets[i].name);
+        proxy_configure(p, &fleets[i]);
+        /* The same fleet's previous Envoy still drains and holds its ports. */
+        if (infra_find(h, fleets[i].name, true))
+            p->waiting = true;
+        else
+            proxy_start(p);
     }
-    srv_log(SRV_LOG_INFO, "host", "fleet %s: stopping Envoy (pid %d)", p->fleet, p->pid);
-    uv_process_kill(&p->proc, SIGTERM);
-    uv_timer_start(&p->timer, on_kill_timer, (uint64_t)p->h->cfg.drain_seconds * 1000, 0);
-}
-
-void host_proxy_remove(host_infra *h, const char *fleet)
-{
-    host_proxy *p = infra_find(h, fleet);
-    if (p)
-        proxy_stop(p);
 }
 
 bool host_proxy_exists(const host_infra *h, const char *fleet)
 {
-    return infra_find(h, fleet) != NULL;
+    return infra_find(h, fleet, false) != NULL;
 }
 
 void host_infra_shutdown(host_infra *h, void (*done)(void *arg), void *arg)
@@ -471,30 +813,30 @@ void host_infra_shutdown(host_infra *h, void (*done)(void *arg), void *arg)
     infra_maybe_done(h);
 }
 
-static json_t *proxy_admin_address(const host_proxy *p)
+void host_infra_stop_now(host_infra *h)
 {
-    char path[4096], buf[128] = "";
-    snprintf(path, sizeof path, "%s/admin-address", p->dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return json_null();
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    buf[strcspn(buf, "\r\n")] = 0;
-    return json_string(buf);
+    for (host_proxy *p = h->proxies; p; p = p->next) {
+        if (p->state == PROXY_DRAINING) {
+            uv_timer_stop(&p->timer);
+            proxy_terminate(p);
+        }
+    }
 }
 
 json_t *host_infra_status_json(const host_infra *h)
 {
     json_t *arr = json_array();
     for (const host_proxy *p = h->proxies; p; p = p->next) {
-        if (p->removed)
+        if (p->removed && p->state == PROXY_STOPPED)
             continue;
-        json_array_append_new(arr, json_pack("{s:s,s:i,s:b,s:i,s:o,s:s}", "fleet", p->fleet, "pid",
-                                             p->running ? p->pid : 0, "running", p->running,
-                                             "restarts", p->restarts, "admin",
-                                             proxy_admin_address(p), "dir", p->dir));
+        bool running = p->state != PROXY_STOPPED;
+        char *addr = running ? admin_address(p) : NULL;
+        json_array_append_new(
+            arr, json_pack("{s:s,s:i,s:b,s:b,s:b,s:i,s:s,s:s?,s:s}", "fleet", p->fleet, "pid",
+                           running ? p->pid : 0, "running", running && !p->removed, "adopted",
+                           p->adopted, "removed", p->removed, "restarts", p->restarts, "state",
+                           state_names[p->state], "admin", addr, "dir", p->dir));
+        free(addr);
     }
     return arr;
 }

@@ -59,6 +59,8 @@ bool host_proxy_exists(const host_infra *h, const char *fleet);
 /* Drains and stops every Envoy; frees the module and calls done(arg) once all
  * exited. */
 void host_infra_shutdown(host_infra *h, void (*done)(void *arg), void *arg);
+/* Cuts every drain short: the draining Envoys get SIGTERM now. */
+void host_infra_stop_now(host_infra *h);
 /* [{fleet, pid, running, adopted, restarts, state, admin, dir}], a new
  * reference. */
 json_t *host_infra_status_json(const host_infra *h);

@@ -1,0 +1,538 @@
+/* egctl x status and egctl config envoy-proxy (see egctl_admin.h): one GET
+ * to the server's admin endpoint, then a table or a YAML/JSON document. */
+#define _GNU_SOURCE
+#include "cmd/egctl_admin.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "cmd/output.h"
+
+#define DEFAULT_ADMIN "127.0.0.1:19000"
+
+/* ---- the admin endpoint ---- */
+
+static int admin_connect(const char *address, char **err)
+{
+    char host[256];
+    const char *colon = strrchr(address, ':');
+    size_t hl = colon ? (size_t)(colon - address) : 0;
+    if (!colon || hl == 0 || hl >= sizeof host) {
+        if (asprintf(err, "--admin-address %s: expected HOST:PORT", address) < 0)
+            *err = NULL;
+        return -1;
+    }
+    memcpy(host, address, hl);
+    host[hl] = 0;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0) {
+        if (asprintf(err, "cannot resolve %s", address) < 0)
+            *err = NULL;
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        struct timeval tv = {.tv_sec = 10};
+        if (fd >= 0) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        }
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0 && asprintf(err,
+                           "cannot reach the envoy-gateway admin endpoint at %s: is the server "
+                           "running? (--admin-address HOST:PORT)",
+                           address) < 0)
+        *err = NULL;
+    return fd;
+}
+
+/* GET `path`: the JSON body of a 200 answer, or NULL with a message in *err. */
+static json_t *admin_get(const char *address, const char *path, char **err)
+{
+    int fd = admin_connect(address, err);
+    if (fd < 0)
+        return NULL;
+    char *req = NULL;
+    int n =
+        asprintf(&req, "GET %s HTTP/1.1\r\nhost: %s\r\nconnection: close\r\n\r\n", path, address);
+    bool sent = n > 0 && write(fd, req, (size_t)n) == n;
+    free(req);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[65536];
+    ssize_t got;
+    while (sent && (got = read(fd, chunk, sizeof chunk)) > 0)
+        fwrite(chunk, 1, (size_t)got, m);
+    fclose(m);
+    close(fd);
+    int status = 0;
+    const char *body = buf ? strstr(buf, "\r\n\r\n") : NULL;
+    json_t *j = NULL;
+    if (!body || sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || status != 200) {
+        if (asprintf(err, "%s%s: %s", address, path,
+                     status ? "the admin endpoint answered an error" : "no valid answer") < 0)
+            *err = NULL;
+    } else if (!(j = json_loads(body + 4, 0, NULL))) {
+        if (asprintf(err, "%s%s: the answer is not JSON", address, path) < 0)
+            *err = NULL;
+    }
+    free(buf);
+    return j;
+}
+
+/* ---- tables, aligned like kubectl's (columns padded by 3) ---- */
+
+typedef struct table {
+    size_t cols;
+    char **cells; /* rows * cols, malloc'd */
+    size_t rows, cap;
+} table;
+
+static void table_add(table *t, const char *const *row)
+{
+    if (t->rows == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->cells = realloc(t->cells, t->cap * t->cols * sizeof *t->cells);
+        if (!t->cells)
+            abort();
+    }
+    for (size_t c = 0; c < t->cols; c++)
+        t->cells[t->rows * t->cols + c] = strdup(row[c] ? row[c] : "");
+    t->rows++;
+}
+
+static void table_print(FILE *out, table *t)
+{
+    size_t *width = calloc(t->cols, sizeof *width);
+    for (size_t r = 0; r < t->rows; r++)
+        for (size_t c = 0; c < t->cols; c++)
+            if (strlen(t->cells[r * t->cols + c]) > width[c])
+                width[c] = strlen(t->cells[r * t->cols + c]);
+    for (size_t r = 0; r < t->rows; r++) {
+        for (size_t c = 0; c < t->cols; c++) {
+            const char *cell = t->cells[r * t->cols + c];
+            if (c + 1 < t->cols)
+                fprintf(out, "%-*s", (int)(width[c] + 3), cell);
+            else
+                fprintf(out, "%s\n", cell);
+        }
+    }
+    for (size_t i = 0; i < t->rows * t->cols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(width);
+}
+
+/* ---- egctl x status ---- */
+
+typedef enum kind_class { KIND_CLUSTER, KIND_NAMESPACED, KIND_ROUTE, KIND_POLICY } kind_class;
+
+static const struct status_kind {
+    const char *kind;
+    kind_class cls;
+} status_kinds[] = {
+    {"GatewayClass", KIND_CLUSTER},
+    {"Gateway", KIND_NAMESPACED},
+    {"HTTPRoute", KIND_ROUTE},
+    {"GRPCRoute", KIND_ROUTE},
+    {"TLSRoute", KIND_ROUTE},
+    {"TCPRoute", KIND_ROUTE},
+    {"UDPRoute", KIND_ROUTE},
+    {"BackendTLSPolicy", KIND_POLICY},
+    {"BackendTrafficPolicy", KIND_POLICY},
+    {"ClientTrafficPolicy", KIND_POLICY},
+    {"EnvoyExtensionPolicy", KIND_POLICY},
+    {"EnvoyPatchPolicy", KIND_POLICY},
+    {"SecurityPolicy", KIND_POLICY},
+};
+enum { N_STATUS_KINDS = sizeof status_kinds / sizeof status_kinds[0] };
+
+typedef struct status_opts {
+    const char *type; /* all, xroute, xpolicy, or a kind (any case) */
+    const char *namespace;
+    bool all_namespaces, quiet, verbose;
+} status_opts;
+
+static bool kind_selected(const status_opts *o, const struct status_kind *k)
+{
+    if (strcasecmp(o->type, "all") == 0)
+        return true;
+    if (strcasecmp(o->type, "xroute") == 0)
+        return k->cls == KIND_ROUTE;
+    if (strcasecmp(o->type, "xpolicy") == 0)
+        return k->cls == KIND_POLICY;
+    return strcasecmp(o->type, k->kind) == 0;
+}
+
+static bool type_known(const char *type)
+{
+    if (!strcasecmp(type, "all") || !strcasecmp(type, "xroute") || !strcasecmp(type, "xpolicy"))
+        return true;
+    for (size_t i = 0; i < N_STATUS_KINDS; i++)
+        if (strcasecmp(type, status_kinds[i].kind) == 0)
+            return true;
+    return false;
+}
+
+static char *lower(const char *s)
+{
+    char *d = strdup(s);
+    for (char *p = d; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+/* "gateway/eg" for a parentRef or ancestorRef (kind Gateway unless named). */
+static char *ref_text(const json_t *ref)
+{
+    const char *kind = json_string_value(json_object_get(ref, "kind"));
+    const char *name = json_string_value(json_object_get(ref, "name"));
+    char *k = lower(kind ? kind : "Gateway"), *out = NULL;
+    if (asprintf(&out, "%s/%s", k, name ? name : "") < 0)
+        abort();
+    free(k);
+    return out;
+}
+
+/* One row per condition, newest first (the reverse of the list, as the
+ * reference prints them); only the newest with --quiet. The leading cells
+ * (namespace, name, parent) are printed on the first row only. */
+static void add_conditions(table *t, const status_opts *o, const char *const *lead, size_t n_lead,
+                           const json_t *conditions)
+{
+    size_t n = json_array_size(conditions);
+    for (size_t i = n; i-- > 0;) {
+        const json_t *c = json_array_get(conditions, i);
+        const char *row[12];
+        size_t k = 0;
+        for (size_t j = 0; j < n_lead; j++)
+            row[k++] = i == n - 1 ? lead[j] : "";
+        row[k++] = json_string_value(json_object_get(c, "type"));
+        row[k++] = json_string_value(json_object_get(c, "status"));
+        row[k++] = json_string_value(json_object_get(c, "reason"));
+        char gen[32] = "";
+        if (o->verbose) {
+            json_t *g = json_object_get(c, "observedGeneration");
+            if (json_is_integer(g))
+                snprintf(gen, sizeof gen, "%lld", (long long)json_integer_value(g));
+            row[k++] = json_string_value(json_object_get(c, "message"));
+            row[k++] = gen;
+            row[k++] = json_string_value(json_object_get(c, "lastTransitionTime"));
+        }
+        table_add(t, row);
+        if (o->quiet)
+            break;
+    }
+}
+
+static void status_header(table *t, const status_opts *o, const struct status_kind *k)
+{
+    const char *row[12];
+    size_t n = 0;
+    if (k->cls != KIND_CLUSTER && o->all_namespaces)
+        row[n++] = "NAMESPACE";
+    row[n++] = "NAME";
+    if (k->cls == KIND_ROUTE)
+        row[n++] = "PARENT";
+    if (k->cls == KIND_POLICY)
+        row[n++] = "ANCESTOR REFERENCE";
+    row[n++] = "TYPE";
+    row[n++] = "STATUS";
+    row[n++] = "REASON";
+    if (o->verbose) {
+        row[n++] = "MESSAGE";
+        row[n++] = "OBSERVED GENERATION";
+        row[n++] = "LAST TRANSITION TIME";
+    }
+    t->cols = n;
+    table_add(t, row);
+}
+
+static void status_resource(table *t, const status_opts *o, const struct status_kind *k,
+                            const json_t *res)
+{
+    const char *ns = json_string_value(json_object_get(res, "namespace"));
+    const char *name = json_string_value(json_object_get(res, "name"));
+    const json_t *st = json_object_get(res, "status");
+    char *shown = NULL;
+    if (strcasecmp(o->type, "all") == 0) {
+        char *kind = lower(k->kind);
+        if (asprintf(&shown, "%s/%s", kind, name) < 0)
+            abort();
+        free(kind);
+    } else {
+        shown = strdup(name);
+    }
+    const char *lead[3];
+    size_t n = 0;
+    if (k->cls != KIND_CLUSTER && o->all_namespaces)
+        lead[n++] = ns;
+    lead[n++] = shown;
+    if (k->cls == KIND_CLUSTER || k->cls == KIND_NAMESPACED) {
+        add_conditions(t, o, lead, n, json_object_get(st, "conditions"));
+    } else {
+        const char *list = k->cls == KIND_ROUTE ? "parents" : "ancestors";
+        const char *ref = k->cls == KIND_ROUTE ? "parentRef" : "ancestorRef";
+        size_t i;
+        const json_t *p;
+        json_array_foreach(json_object_get(st, list), i, p)
+        {
+            char *parent = ref_text(json_object_get(p, ref));
+            lead[n] = parent;
+            add_conditions(t, o, lead, n + 1, json_object_get(p, "conditions"));
+            for (size_t j = 0; j < n; j++)
+                lead[j] = ""; /* later parents: the resource is named once */
+            free(parent);
+        }
+    }
+    free(shown);
+}
+
+static bool resource_in_scope(const status_opts *o, const struct status_kind *k, const json_t *res)
+{
+    const char *ns = json_string_value(json_object_get(res, "namespace"));
+    return k->cls == KIND_CLUSTER || o->all_namespaces || (ns && strcmp(ns, o->namespace) == 0);
+}
+
+/* Prints one table per selected kind that has statuses, blank lines between. */
+static void status_print(FILE *out, const status_opts *o, const json_t *resources)
+{
+    bool first = true;
+    for (size_t i = 0; i < N_STATUS_KINDS; i++) {
+        const struct status_kind *k = &status_kinds[i];
+        if (!kind_selected(o, k))
+            continue;
+        table t = {0};
+        status_header(&t, o, k);
+        size_t j;
+        const json_t *res;
+        json_array_foreach(resources, j, res)
+        {
+            const char *kind = json_string_value(json_object_get(res, "kind"));
+            if (kind && strcmp(kind, k->kind) == 0 && resource_in_scope(o, k, res))
+                status_resource(&t, o, k, res);
+        }
+        if (t.rows > 1) {
+            if (!first)
+                fputc('\n', out);
+            first = false;
+            table_print(out, &t);
+        } else { /* no status of this kind: not shown */
+            for (size_t c = 0; c < t.rows * t.cols; c++)
+                free(t.cells[c]);
+            free(t.cells);
+        }
+    }
+}
+
+/* ---- egctl config envoy-proxy ---- */
+
+static const struct dump_type {
+    const char *arg, *message, *key;
+} dump_types[] = {
+    {"listener", "envoy.config.listener.v3.Listener", "listeners"},
+    {"route", "envoy.config.route.v3.RouteConfiguration", "routes"},
+    {"cluster", "envoy.config.cluster.v3.Cluster", "clusters"},
+    {"endpoint", "envoy.config.endpoint.v3.ClusterLoadAssignment", "endpoints"},
+    {"secret", "envoy.extensions.transport_sockets.tls.v3.Secret", "secrets"},
+};
+
+static json_t *fleet_entries(const json_t *list, const char *key_field, const char *fleet)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *f = json_string_value(json_object_get(e, key_field));
+        if (f && strcmp(f, fleet) == 0)
+            json_array_append(out, e);
+    }
+    return out;
+}
+
+/* {fleet: {listeners: [...], ..., process: {...}, xds: [...]}}. */
+static json_t *proxy_dump(const json_t *dump, const char *type, const char *only)
+{
+    json_t *out = json_object();
+    const char *fleet;
+    json_t *types;
+    json_object_foreach(json_object_get(dump, "fleets"), fleet, types)
+    {
+        if (only && strcmp(only, fleet) != 0)
+            continue;
+        json_t *f = json_object();
+        for (size_t i = 0; i < sizeof dump_types / sizeof dump_types[0]; i++) {
+            if (strcmp(type, "all") != 0 && strcmp(type, dump_types[i].arg) != 0)
+                continue;
+            json_t *list = json_array();
+            size_t j;
+            json_t *e;
+            json_array_foreach(json_object_get(types, dump_types[i].message), j, e)
+                json_array_append(list, json_object_get(e, "resource"));
+            json_object_set_new(f, dump_types[i].key, list);
+        }
+        if (strcmp(type, "all") == 0) {
+            json_t *procs = fleet_entries(json_object_get(dump, "processes"), "fleet", fleet);
+            json_object_set(f, "process",
+                            json_array_size(procs) ? json_array_get(procs, 0) : json_null());
+            json_decref(procs);
+            json_object_set_new(f, "xds",
+                                fleet_entries(json_object_get(dump, "proxies"), "fleet", fleet));
+        }
+        json_object_set_new(out, fleet, f);
+    }
+    return out;
+}
+
+static bool dump_type_known(const char *type)
+{
+    if (strcmp(type, "all") == 0)
+        return true;
+    for (size_t i = 0; i < sizeof dump_types / sizeof dump_types[0]; i++)
+        if (strcmp(type, dump_types[i].arg) == 0)
+            return true;
+    return false;
+}
+
+/* ---- commands ---- */
+
+void egctl_admin_usage(FILE *out)
+{
+    fputs("       egctl x status [TYPE] [-n NAMESPACE | -A] [--quiet] [--verbose]\n"
+          "                      [--admin-address HOST:PORT]\n"
+          "       egctl config envoy-proxy [TYPE] [--fleet NAME] [-o yaml|json]\n"
+          "                      [--admin-address HOST:PORT]\n"
+          "\n"
+          "x status      the conditions of the resources a running envoy-gateway server\n"
+          "              computed. TYPE: all, gatewayclass, gateway, httproute, grpcroute,\n"
+          "              tlsroute, tcproute, udproute, xroute, backendtlspolicy,\n"
+          "              backendtrafficpolicy, clienttrafficpolicy, envoyextensionpolicy,\n"
+          "              envoypatchpolicy, securitypolicy, xpolicy (default all).\n"
+          "              --quiet shows the newest condition only, --verbose adds the\n"
+          "              message; -n picks a namespace (default \"default\"), -A all\n"
+          "config envoy-proxy\n"
+          "              what each proxy fleet was sent over xDS: TYPE all (with its Envoy\n"
+          "              process and ADS connections), listener, route, cluster, endpoint\n"
+          "              or secret\n"
+          "  --admin-address  the server's admin endpoint (default " DEFAULT_ADMIN ")\n",
+          out);
+}
+
+bool egctl_admin_handles(int argc, char **argv)
+{
+    return (argc >= 3 && strcmp(argv[1], "x") == 0 && strcmp(argv[2], "status") == 0) ||
+           (argc >= 3 && strcmp(argv[1], "config") == 0 && strcmp(argv[2], "envoy-proxy") == 0);
+}
+
+static int fail(char *err)
+{
+    fprintf(stderr, "egctl: %s\n", err ? err : "failed");
+    free(err);
+    return 1;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "egctl: ");
+    fprintf(stderr, fmt, arg);
+    fputs("\nusage:", stderr);
+    egctl_admin_usage(stderr);
+    return 2;
+}
+
+static int cmd_status(int argc, char **argv, const char *admin)
+{
+    status_opts o = {.type = "all", .namespace = "default"};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-A") == 0 || strcmp(a, "--all-namespaces") == 0)
+            o.all_namespaces = true;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+            o.quiet = true;
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            o.verbose = true;
+        else if ((strcmp(a, "-n") == 0 || strcmp(a, "--namespace") == 0) && i + 1 < argc)
+            o.namespace = argv[++i];
+        else if (a[0] != '-' && type_known(a))
+            o.type = a;
+        else
+            return usage_error("x status: unknown argument %s", a);
+    }
+    char *err = NULL;
+    json_t *st = admin_get(admin, "/api/status", &err);
+    if (!st)
+        return fail(err);
+    status_print(stdout, &o, json_object_get(st, "resources"));
+    json_decref(st);
+    return 0;
+}
+
+static int cmd_config(int argc, char **argv, const char *admin)
+{
+    const char *type = "all", *fleet = NULL, *output = "yaml";
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--fleet") == 0 && i + 1 < argc)
+            fleet = argv[++i];
+        else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc)
+            output = argv[++i];
+        else if (a[0] != '-' && dump_type_known(a))
+            type = a;
+        else
+            return usage_error("config envoy-proxy: unknown argument %s", a);
+    }
+    if (strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0)
+        return usage_error("-o %s: expected yaml or json", output);
+    char *err = NULL;
+    json_t *dump = admin_get(admin, "/api/config_dump", &err);
+    if (!dump)
+        return fail(err);
+    json_t *out = proxy_dump(dump, type, fleet);
+    int rc = 0;
+    if (fleet && json_object_size(out) == 0) {
+        fprintf(stderr, "egctl: no proxy fleet %s (fleets are named namespace/gateway)\n", fleet);
+        rc = 1;
+    } else {
+        rc =
+            (strcmp(output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out)) < 0;
+    }
+    json_decref(out);
+    json_decref(dump);
+    return rc;
+}
+
+int egctl_admin_main(int argc, char **argv)
+{
+    /* --admin-address may come anywhere; the rest is the command's. */
+    const char *admin = DEFAULT_ADMIN;
+    char **rest = calloc((size_t)argc, sizeof *rest);
+    int n = 0;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--admin-address") == 0 && i + 1 < argc)
+            admin = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs("usage:", stdout);
+            egctl_admin_usage(stdout);
+            free(rest);
+            return 0;
+        } else
+            rest[n++] = argv[i];
+    }
+    int rc = strcmp(argv[1], "x") == 0 ? cmd_status(n, rest, admin) : cmd_config(n, rest, admin);
+    free(rest);
+    return rc;
+}
