@@ -11,6 +11,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/arena.h"
+#include "core/strmap.h"
+
 static void push_document(api_document_list *out, json_t *root, int index, int line)
 {
     const char *kind = json_string_value(json_object_get(root, "kind"));
@@ -60,6 +63,11 @@ typedef struct yaml_reader {
     size_t nodes;       /* nodes built so far, aliases expanded */
     size_t alias_nodes; /* of which copied by aliases */
     bool failed;
+    /* Scalars repeat a lot (kinds, API versions, namespaces, ports): each
+     * distinct text becomes one jansson value per parse, shared by reference
+     * count (nothing changes a scalar after parsing). Text -> json_t. */
+    arena *arena;
+    strmap plain_scalars, quoted_scalars;
 } yaml_reader;
 
 /* Reports the first problem only: after it the event stream is unreliable.
@@ -404,6 +412,32 @@ static json_t *read_sequence(yaml_reader *r, int depth)
     return NULL;
 }
 
+enum { SHARED_SCALAR_MAX = 256 }; /* longer texts (certificates, scripts) rarely repeat */
+
+/* build(s, len), or the value built before for the same text. */
+static json_t *shared_scalar(yaml_reader *r, strmap *cache, const char *s, size_t len,
+                             json_t *(*build)(const char *, size_t))
+{
+    if (len > SHARED_SCALAR_MAX || strlen(s) != len) /* embedded NUL: not a map key */
+        return build(s, len);
+    json_t *v = strmap_get(cache, s);
+    if (v)
+        return json_incref(v);
+    v = build(s, len);
+    if (v)
+        strmap_put(cache, arena_strndup(r->arena, s, len), json_incref(v));
+    return v;
+}
+
+static void release_shared_scalars(yaml_reader *r)
+{
+    strmap *caches[] = {&r->plain_scalars, &r->quoted_scalars};
+    for (size_t c = 0; c < 2; c++)
+        for (size_t i = 0; i < caches[c]->n; i++)
+            json_decref(caches[c]->entries[i].value);
+    arena_free(r->arena);
+}
+
 static json_t *read_scalar(yaml_reader *r, const yaml_event_t *ev)
 {
     const char *s = (const char *)ev->data.scalar.value;
@@ -413,9 +447,9 @@ static json_t *read_scalar(yaml_reader *r, const yaml_event_t *ev)
     if (tag && strcmp(tag, "!") != 0)
         v = tagged_scalar(r, ev, tag);
     else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag)
-        v = plain_scalar(s, len);
+        v = shared_scalar(r, &r->plain_scalars, s, len, plain_scalar);
     else
-        v = json_stringn(s, len);
+        v = shared_scalar(r, &r->quoted_scalars, s, len, json_stringn);
     if (!v && !r->failed)
         reader_error(r, &ev->start_mark, "a string is not valid UTF-8");
     if (v)
@@ -507,7 +541,9 @@ static int read_document(yaml_reader *r, json_t **root)
 static int parse_yaml(const char *text, size_t len, const char *source, api_document_list *out,
                       diag_list *diags)
 {
-    yaml_reader r = {.source = source, .diags = diags};
+    yaml_reader r = {.source = source, .diags = diags, .arena = arena_new()};
+    strmap_init(&r.plain_scalars, r.arena);
+    strmap_init(&r.quoted_scalars, r.arena);
     yaml_parser_initialize(&r.parser);
     yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
     yaml_parser_set_encoding(&r.parser, YAML_UTF8_ENCODING);
@@ -543,6 +579,7 @@ static int parse_yaml(const char *text, size_t len, const char *source, api_docu
     }
     forget_anchors(&r);
     free(r.anchors);
+    release_shared_scalars(&r);
     yaml_parser_delete(&r.parser);
     return r.failed ? -1 : 0;
 }

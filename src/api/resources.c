@@ -342,3 +342,45 @@ void api_resources_add_missing_namespaces(api_resources *r, const char *name, di
         json_decref(doc);
     }
 }
+
+static bool service_has_slices(const api_resources *r, const api_service *svc)
+{
+    for (size_t i = 0; i < r->endpoint_slices.n; i++) {
+        const api_object *o = &r->endpoint_slices.items[i]->obj;
+        const char *owner =
+            api_kv_get(o->metadata.labels, o->metadata.n_labels, API_SERVICE_NAME_LABEL);
+        if (owner && strcmp(owner, svc->obj.metadata.name) == 0 &&
+            strcmp(o->metadata.namespace, svc->obj.metadata.namespace) == 0)
+            return true;
+    }
+    return false;
+}
+
+void api_resources_add_missing_endpoints(api_resources *r, diag_list *diags)
+{
+    size_t n = r->services.n;
+    for (size_t i = 0; i < n; i++) {
+        const api_service *svc = r->services.items[i];
+        const char *ip = svc->spec.cluster_ip;
+        if (!ip || !*ip || strcmp(ip, "None") == 0 || service_has_slices(r, svc))
+            continue;
+        json_t *ports = json_array();
+        for (size_t p = 0; p < svc->spec.n_ports; p++) {
+            const api_service_port *sp = &svc->spec.ports[p];
+            json_t *port = json_pack("{s:I, s:s}", "port", (json_int_t)sp->port.v, "protocol",
+                                     sp->protocol ? sp->protocol : "TCP");
+            if (sp->name)
+                json_object_set_new(port, "name", json_string(sp->name));
+            json_array_append_new(ports, port);
+        }
+        json_t *doc = json_pack(
+            "{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:[{s:[s], s:{s:b}}], s:o}", "apiVersion",
+            "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata", "name",
+            svc->obj.metadata.name, "namespace", svc->obj.metadata.namespace, "labels",
+            API_SERVICE_NAME_LABEL, svc->obj.metadata.name, "addressType",
+            strchr(ip, ':') ? "IPv6" : "IPv4", "endpoints", "addresses", ip, "conditions", "ready",
+            1, "ports", ports);
+        api_resources_add(r, doc, "(implied by the Service's cluster IP)", 0, diags);
+        json_decref(doc);
+    }
+}

@@ -87,6 +87,11 @@ int api_resources_load(api_resources *r, const char *text, size_t len, const cha
  * given). Used where resources come from files rather than an API server. */
 void api_resources_add_missing_namespaces(api_resources *r, const char *name, diag_list *diags);
 
+/* For every Service with a cluster IP and no EndpointSlice of its own, adds
+ * one EndpointSlice whose single endpoint is that IP, with the Service's
+ * ports (egctl --add-missing-resources: inputs written without a cluster). */
+void api_resources_add_missing_endpoints(api_resources *r, diag_list *diags);
+
 /* Lookups by namespace and name (NULL when absent). */
 const api_object *api_resources_find(const api_resources *r, const char *kind,
                                      const char *namespace, const char *name);

@@ -30,7 +30,10 @@ static void usage(FILE *out)
           "              bootstrap with every resource inlined: envoy -c runs it)\n"
           "  -o, --output yaml (default) or json\n"
           "  -f, --file  the input, a multi-document YAML or JSON file; - reads stdin.\n"
-          "              An EnvoyGateway document in it sets the static configuration.\n",
+          "              An EnvoyGateway document in it sets the static configuration.\n"
+          "  --add-missing-resources  make up what a cluster would have: a Namespace for\n"
+          "              every namespace used, an EndpointSlice for every Service with a\n"
+          "              cluster IP and none of its own\n",
           out);
 }
 
@@ -62,6 +65,7 @@ static char *read_all(FILE *f, size_t *len)
 
 typedef struct translate_opts {
     const char *from, *to, *type, *output, *file;
+    bool add_missing; /* --add-missing-resources */
 } translate_opts;
 
 static bool list_has(const char *list, const char *word)
@@ -138,7 +142,10 @@ static int cmd_translate(const translate_opts *o)
     int failed = api_resources_load(r, text, len, source, &diags);
     /* Objects that name no namespace live in the default one, which exists
      * whether or not the input defines it (as with the reference egctl). */
-    api_resources_add_missing_namespaces(r, API_DEFAULT_NAMESPACE, &diags);
+    api_resources_add_missing_namespaces(r, o->add_missing ? NULL : API_DEFAULT_NAMESPACE,
+                                         &diags);
+    if (o->add_missing)
+        api_resources_add_missing_endpoints(r, &diags);
     free(text);
     diag_print(&diags, stderr);
     int rc = 0;
@@ -212,6 +219,8 @@ int main(int argc, char **argv)
             o.output = v;
         else if ((v = option_value(argc, argv, &i, "-f", "--file")))
             o.file = v;
+        else if (strcmp(argv[i], "--add-missing-resources") == 0)
+            o.add_missing = true;
         else {
             fprintf(stderr, "egctl: unknown option %s\n", argv[i]);
             usage(stderr);

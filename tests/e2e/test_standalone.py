@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -232,3 +233,32 @@ def test_sigterm_stops_every_envoy(gateway):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert "stopped" in gateway.server.output()
+
+
+def test_egctl_shows_statuses_and_config_of_the_running_server(gateway):
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=20, what="first response")
+    egctl = [str(gateway.args[0].parent / "egctl")]
+    admin = ["--admin-address", f"127.0.0.1:{gateway.admin}"]
+
+    def run(*args):
+        r = subprocess.run(egctl + list(args) + admin, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    rows = [line.split() for line in run("x", "status", "httproute").splitlines()]
+    assert rows[0] == ["NAME", "PARENT", "TYPE", "STATUS", "REASON"]
+    assert rows[1] == ["backend", "gateway/eg", "ResolvedRefs", "True", "ResolvedRefs"]
+    assert rows[2] == ["Accepted", "True", "Accepted"]
+    out = run("x", "status", "all", "-A", "--quiet")
+    assert "gatewayclass/eg   Accepted   True" in out
+    assert "default     httproute/backend   gateway/eg" in out
+
+    dump = json.loads(run("config", "envoy-proxy", "all", "-o", "json"))
+    fleet = dump["default/eg"]
+    assert [r["name"] for r in fleet["routes"]] == ["default/eg/http"]
+    assert fleet["process"]["pid"] == gateway.envoy_pids()[0]
+    assert fleet["xds"] and fleet["xds"][0]["delta"]
+
+    bad = subprocess.run(egctl + ["x", "status", "--admin-address", f"127.0.0.1:{free_port()}"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "is the server running?" in bad.stderr
