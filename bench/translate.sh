@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # Scale benchmark of `egctl x translate`: generates ROUTES HTTPRoutes over
 # GATEWAYS Gateways (with their Services and EndpointSlices) into bench/out/
-# and reports the translation's wall time and peak RSS. Targets: under 0.5 s
-# and 200 MB for the defaults.
+# and reports the translation's wall time (best of RUNS) and peak RSS.
+# Without arguments it runs 1,000 routes / 10 gateways and then the target
+# size, 10,000 routes / 100 gateways. Targets: under 0.5 s and 200 MB.
 #
-#   bench/translate.sh [ROUTES [GATEWAYS]]     (EGCTL=build/egctl, RUNS=3)
+#   bench/translate.sh [ROUTES [GATEWAYS]]     (EGCTL=build/egctl, RUNS=5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-routes=${1:-10000}
-gateways=${2:-100}
 py=python3
 [ -x .venv/bin/python ] && py=.venv/bin/python
 mkdir -p bench/out
-input=bench/out/routes-${routes}-${gateways}.yaml
-"$py" bench/gen_routes.py --routes "$routes" --gateways "$gateways" -o "$input"
-"$py" bench/run_translate.py --egctl "${EGCTL:-build/egctl}" --input "$input" \
-  --routes "$routes" --gateways "$gateways" --runs "${RUNS:-3}" \
-  --max-seconds "${MAX_SECONDS:-0.5}" --max-mb "${MAX_MB:-200}"
+
+# bench_one ROUTES GATEWAYS: generates the input and prints one report line.
+bench_one() {
+  local routes=$1 gateways=$2
+  local input=bench/out/routes-${routes}-${gateways}.yaml
+  "$py" bench/gen_routes.py --routes "$routes" --gateways "$gateways" -o "$input"
+  "$py" bench/run_translate.py --egctl "${EGCTL:-build/egctl}" --input "$input" \
+    --routes "$routes" --gateways "$gateways" --runs "${RUNS:-5}" \
+    --max-seconds "${MAX_SECONDS:-0.5}" --max-mb "${MAX_MB:-200}"
+}
+
+if [ $# -gt 0 ]; then
+  bench_one "$1" "${2:-100}"
+else
+  bench_one 1000 10
+  bench_one 10000 100
+fi

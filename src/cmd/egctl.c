@@ -24,7 +24,8 @@ static void usage(FILE *out)
           "              each one with its computed status (--to gateway-api)\n"
           "  --from      input format: gateway-api (the only one)\n"
           "  --to        what to print, comma separated: gateway-api (statuses),\n"
-          "              xds (Envoy config dumps per fleet, keyed by gateway)\n"
+          "              xds (Envoy config dumps per fleet, keyed by gateway),\n"
+          "              ir (the intermediate representation: xdsIR and infraIR)\n"
           "  -t, --type  with --to xds: all (default), bootstrap, listener, route,\n"
           "              cluster, endpoint, secret, or standalone (a complete Envoy\n"
           "              bootstrap with every resource inlined: envoy -c runs it)\n"
@@ -81,6 +82,19 @@ static bool list_has(const char *list, const char *word)
     return false;
 }
 
+/* Adds the "xdsIR" and "infraIR" sections (the IR of every fleet, in the
+ * reference's shape) to `out`. */
+static void ir_output(json_t *out, const gw_result *res)
+{
+    json_t *xds = json_object(), *infra = json_object();
+    for (size_t i = 0; i < res->n_xds; i++)
+        json_object_set_new(xds, res->xds[i]->name, ir_xds_to_json(res->xds[i]));
+    for (size_t i = 0; i < res->n_infra; i++)
+        json_object_set_new(infra, res->infra[i]->name, ir_infra_to_json(res->infra[i]));
+    json_object_set_new(out, "xdsIR", xds);
+    json_object_set_new(out, "infraIR", infra);
+}
+
 /* Adds the "xds" section to `out`. Errors of the xDS translator or of the
  * codec are defects of ours: they are printed and make the exit code 1, the
  * rest of the output still printed. */
@@ -112,8 +126,10 @@ static int cmd_translate(const translate_opts *o)
         return 2;
     }
     bool want_gw = list_has(o->to, "gateway-api"), want_xds = list_has(o->to, "xds");
-    if (!want_gw && !want_xds) {
-        fprintf(stderr, "egctl: --to %s is not supported; use gateway-api, xds or both\n", o->to);
+    bool want_ir = list_has(o->to, "ir");
+    if (!want_gw && !want_xds && !want_ir) {
+        fprintf(stderr, "egctl: --to %s is not supported; use gateway-api, xds, ir or a list\n",
+                o->to);
         return 2;
     }
     if (want_xds && !output_xds_type_valid(o->type)) {
@@ -155,6 +171,8 @@ static int cmd_translate(const translate_opts *o)
     } else {
         gw_result *res = gw_translate(r);
         json_t *out = want_gw ? output_gateway_api(r, res) : json_object();
+        if (want_ir)
+            ir_output(out, res);
         if (want_xds && xds_output(out, res, o->type) != 0)
             rc = 1;
         int w =

@@ -6,7 +6,9 @@
 
 #include "gatewayapi/policy_attach.h"
 #include "gatewayapi/policy_checks.h"
+#include "gatewayapi/policy_ir.h"
 #include "gatewayapi/routes.h"
+#include "gatewayapi/traffic_ir.h"
 
 #define UINT32_LIMIT 4294967295.0
 /* Envoy's Maglev table size must be a prime no larger than this. */
@@ -151,11 +153,20 @@ static const char *btp_deprecated(gw_ctx *c, const gw_policy *p)
     return fields;
 }
 
+/* Remembers the target for the IR (traffic_ir.c), with the check's verdict. */
+static void btp_attached(gw_ctx *c, const gw_policy *p, const gw_policy_target *t)
+{
+    gw_policy_check chk = {0};
+    btp_check(c, p, t, &chk);
+    gw_policy_index_add(c, "BackendTrafficPolicy", p, t, chk.invalid == NULL);
+}
+
 static const gw_policy_kind btp_kind = {
     .kind = "BackendTrafficPolicy",
     .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET | GW_PT_ROUTES,
     .check = btp_check,
     .deprecated = btp_deprecated,
+    .attached = btp_attached,
 };
 
 void gw_translate_backend_traffic_policies(gw_ctx *c)
@@ -164,4 +175,5 @@ void gw_translate_backend_traffic_policies(gw_ctx *c)
                        c->res->backend_traffic_policies.n,
                        offsetof(api_backend_traffic_policy, spec),
                        offsetof(api_backend_traffic_policy, targets));
+    gw_traffic_ir_apply(c);
 }

@@ -77,6 +77,9 @@ typedef struct gw_ctx {
     /* EndpointSlices by "label-key=namespace/service", built on first use
      * (backends.c); values are slice_list. */
     strmap *endpoint_slices;
+    /* Which policy holds which target, per policy kind (policy_ir.c), for the
+     * stages that put policy settings in the IR; built on first use. */
+    struct gw_policy_index *policy_index;
 } gw_ctx;
 
 /* The status slot of an object, created on first use. */

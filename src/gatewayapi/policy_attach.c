@@ -520,6 +520,12 @@ static bool check_target(attach_run *run, const gw_policy *p, const gw_policy_ta
     return chk.invalid == NULL;
 }
 
+static void tell_attached(attach_run *run, const gw_policy *p, const gw_policy_target *t)
+{
+    if (run->kind->attached)
+        run->kind->attached(run->c, p, t);
+}
+
 static ancestors one_ancestor(gw_ctx *c, const char *kind, const char *ns, const char *name,
                               const char *section)
 {
@@ -786,6 +792,7 @@ static void process_route(attach_run *run, const gw_policy *p, const target_name
         merge_route_policy(run, p, &t, r);
     else
         check_target(run, p, &t, &anc);
+    tell_attached(run, p, &t);
     accept_unset(run, p, &anc);
     warn_deprecated(run, p, &anc);
     if (!tn->section && r->n_attached_rules)
@@ -844,6 +851,7 @@ static void process_gateway(attach_run *run, const gw_policy *p, const target_na
                           .section = tn->section,
                           .gateway = g->gw};
     check_target(run, p, &t, &anc);
+    tell_attached(run, p, &t);
     accept_unset(run, p, &anc);
     warn_deprecated(run, p, &anc);
     mark_taken_over(run, p, &s, &anc);
@@ -892,6 +900,7 @@ static void process_listener_set(attach_run *run, const gw_policy *p, const targ
                           .gateway = g->gw,
                           .listener_set = l->ls};
     check_target(run, p, &t, &anc);
+    tell_attached(run, p, &t);
     accept_unset(run, p, &anc);
     warn_deprecated(run, p, &anc);
     mark_taken_over(run, p, &s, &anc);

@@ -87,6 +87,9 @@ typedef struct gw_policy_kind {
     void (*check)(gw_ctx *c, const gw_policy *p, const gw_policy_target *t, gw_policy_check *out);
     /* The deprecated fields the policy uses, comma separated, or NULL. May be NULL. */
     const char *(*deprecated)(gw_ctx *c, const gw_policy *p);
+    /* Told of every target the policy holds (found, not taken by an older
+     * policy), valid or not, after its check. May be NULL. */
+    void (*attached)(gw_ctx *c, const gw_policy *p, const gw_policy_target *t);
 } gw_policy_kind;
 
 /* Attaches the `n` policies of one kind (each an api_<kind> struct, which

@@ -26,6 +26,7 @@ gw_result *gw_translate(const api_resources *r)
     if (!res)
         abort();
     res->arena = arena_new();
+    res->owned_json = json_array();
     res->n_status = r->all.n;
     res->status = ARENA_ARRAY(res->arena, gw_status *, r->all.n ? r->all.n : 1);
     gw_ctx c = {.arena = res->arena, .res = r, .out = res, .controller_name = controller_name(r)};
@@ -52,6 +53,7 @@ void gw_result_free(gw_result *res)
 {
     if (!res)
         return;
+    json_decref(res->owned_json);
     arena_free(res->arena);
     free(res);
 }

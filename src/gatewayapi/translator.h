@@ -27,6 +27,9 @@ typedef struct gw_result {
     /* The GatewayClass(es) this controller accepted (echoed by egctl). */
     const api_gateway_class **classes;
     size_t n_classes, cap_classes;
+    /* JSON trees the translator made that the IR borrows (policy settings in
+     * IR shape); released by gw_result_free(). */
+    json_t *owned_json;
 } gw_result;
 
 gw_result *gw_translate(const api_resources *r);

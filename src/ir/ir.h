@@ -196,6 +196,576 @@ typedef struct ir_direct_response {
     size_t body_len; /* bytes in body, which may hold NULs; 0 = up to the NUL */
 } ir_direct_response;
 
+/* --- Policy settings (BackendTrafficPolicy, ClientTrafficPolicy,
+ * SecurityPolicy, EnvoyExtensionPolicy). Each struct mirrors one key of the
+ * reference IR; the comment names it. Durations are Go duration text
+ * ("5s", "1m30s"); NULL means unset. ir_opt_u32 and ir_tristate tell an
+ * unset value from zero / false. --- */
+
+typedef struct ir_opt_u32 {
+    bool set;
+    uint32_t value;
+} ir_opt_u32;
+
+typedef enum ir_tristate { IR_UNSET = 0, IR_FALSE, IR_TRUE } ir_tristate;
+
+/* A payload given as text or as bytes (healthCheck send/receive/body). */
+typedef struct ir_payload {
+    const char *text;   /* `text`, or NULL */
+    const char *binary; /* `binary`: the decoded bytes, binary_len of them */
+    size_t binary_len;
+} ir_payload;
+
+/* traffic.timeout */
+typedef struct ir_timeout {
+    const char *tcp_connect_timeout;          /* tcp.connectTimeout */
+    const char *http_request_timeout;         /* http.requestTimeout */
+    const char *http_connection_idle_timeout; /* http.connectionIdleTimeout */
+    const char *http_max_connection_duration; /* http.maxConnectionDuration */
+    const char *http_stream_idle_timeout;     /* http.streamIdleTimeout */
+    const char *http_max_stream_duration;     /* http.maxStreamDuration */
+} ir_timeout;
+
+/* traffic.circuitBreaker */
+typedef struct ir_circuit_breaker {
+    ir_opt_u32 max_connections, max_pending_requests, max_parallel_requests,
+        max_parallel_retries, max_requests_per_connection;
+    ir_opt_u32 per_endpoint_max_connections; /* perEndpoint.maxConnections */
+    bool has_retry_budget;                   /* retryBudget */
+    double retry_budget_percent;             /* retryBudget.percent */
+    ir_opt_u32 retry_budget_min_concurrency; /* retryBudget.minRetryConcurrency */
+} ir_circuit_breaker;
+
+/* traffic.loadBalancer: exactly one policy kind is set. */
+typedef enum ir_lb_kind {
+    IR_LB_UNSET,
+    IR_LB_ROUND_ROBIN,         /* roundRobin */
+    IR_LB_LEAST_REQUEST,       /* leastRequest */
+    IR_LB_RANDOM,              /* random */
+    IR_LB_CONSISTENT_HASH,     /* consistentHash */
+    IR_LB_BACKEND_UTILIZATION, /* backendUtilization */
+} ir_lb_kind;
+
+/* traffic.loadBalancer.consistentHash */
+typedef struct ir_consistent_hash {
+    bool source_ip;             /* sourceIP */
+    const char **headers;       /* headers[].name */
+    size_t n_headers;
+    const char **query_params;  /* queryParams[].name */
+    size_t n_query_params;
+    const char *cookie_name;    /* cookie.name, NULL = no cookie */
+    const char *cookie_ttl;     /* cookie.ttl */
+    ir_kv *cookie_attributes;   /* cookie.attributes (sorted by key) */
+    size_t n_cookie_attributes;
+    ir_opt_u32 table_size;      /* tableSize */
+} ir_consistent_hash;
+
+/* traffic.loadBalancer.backendUtilization */
+typedef struct ir_backend_utilization {
+    const char *blackout_period, *weight_expiration_period, *weight_update_period;
+    ir_opt_u32 error_utilization_penalty_percent;
+    const char **metric_names; /* metricNamesForComputingUtilization */
+    size_t n_metric_names;
+    bool has_out_of_band;               /* outOfBand */
+    const char *oob_authority;          /* outOfBand.authority */
+    uint32_t oob_port;                  /* outOfBand.port */
+    const char *oob_reporting_period;   /* outOfBand.reportingPeriod */
+} ir_backend_utilization;
+
+typedef struct ir_weighted_zone {
+    const char *zone;
+    uint32_t weight;
+} ir_weighted_zone;
+
+typedef struct ir_load_balancer {
+    ir_lb_kind kind;
+    const char *slow_start_window; /* <kind>.slowStart.window */
+    ir_consistent_hash *consistent_hash;
+    ir_backend_utilization *backend_utilization;
+    ir_opt_u32 prefer_local_min_endpoints; /* preferLocal.minEndpointsThreshold */
+    bool prefer_local;                     /* preferLocal present */
+    ir_weighted_zone *weighted_zones;      /* weightedZones */
+    size_t n_weighted_zones;
+    const char **endpoint_override_headers; /* endpointOverride.extractFrom[].header */
+    size_t n_endpoint_override_headers;
+} ir_load_balancer;
+
+/* traffic.healthCheck.active */
+typedef enum ir_active_hc_kind {
+    IR_HC_HTTP, /* http */
+    IR_HC_TCP,  /* tcp */
+    IR_HC_GRPC, /* grpc */
+} ir_active_hc_kind;
+
+typedef struct ir_active_health_check {
+    const char *timeout, *interval;
+    ir_opt_u32 unhealthy_threshold, healthy_threshold;
+    ir_active_hc_kind kind;
+    /* http */
+    const char *http_host, *http_path, *http_method;
+    uint32_t *http_expected_statuses; /* expectedStatuses */
+    size_t n_http_expected_statuses;
+    uint32_t *http_retriable_statuses; /* retriableStatuses */
+    size_t n_http_retriable_statuses;
+    ir_payload *http_expected_response; /* expectedResponse */
+    ir_payload *http_request_body;      /* requestBody */
+    /* tcp */
+    ir_payload *tcp_send, *tcp_receive;
+    /* grpc */
+    const char *grpc_service; /* grpc.service, NULL = none */
+    ir_opt_u32 override_port; /* overrides.port */
+    /* backendHealthCheckLog */
+    bool has_log;
+    bool log_failures, log_success; /* alwaysLogHealthCheckFailures / ...Success */
+    const char **log_paths;         /* fileSinks[].path */
+    size_t n_log_paths;
+} ir_active_health_check;
+
+/* traffic.healthCheck.passive (outlier detection) */
+typedef struct ir_passive_health_check {
+    ir_tristate split_external_local_origin_errors;
+    const char *interval, *base_ejection_time;
+    ir_opt_u32 consecutive_local_origin_failures, consecutive_gateway_errors,
+        consecutive_5xx_errors, max_ejection_percent, failure_percentage_threshold;
+    ir_tristate always_eject_one_endpoint;
+} ir_passive_health_check;
+
+/* traffic.healthCheck */
+typedef struct ir_health_check {
+    ir_active_health_check *active;
+    ir_passive_health_check *passive;
+    ir_opt_u32 panic_threshold; /* panicThreshold */
+} ir_health_check;
+
+/* traffic.rateLimit.{local,global}.rules[].cidrMatch */
+typedef struct ir_cidr_match {
+    const char *cidr;
+    const char *ip; /* the address part of cidr */
+    uint32_t mask_len;
+    bool is_ipv6, distinct, invert;
+} ir_cidr_match;
+
+/* A rate limit's amount: requests per unit ("Second", "Minute", "Hour"...). */
+typedef struct ir_rate_limit_value {
+    uint64_t requests;
+    const char *unit;
+    const char *metadata_namespace, *metadata_key; /* fromMetadata */
+} ir_rate_limit_value;
+
+/* traffic.rateLimit.{local,global}.rules[] */
+typedef struct ir_rate_limit_rule {
+    const char *name;
+    ir_string_match *header_matches; /* headerMatches */
+    size_t n_header_matches;
+    ir_string_match *method_matches; /* methodMatches */
+    size_t n_method_matches;
+    ir_string_match *path_match; /* pathMatch, or NULL */
+    ir_string_match *query_param_matches; /* queryParamMatches */
+    size_t n_query_param_matches;
+    ir_cidr_match *cidr_match; /* cidrMatch, or NULL */
+    ir_rate_limit_value limit;
+    bool has_request_cost;
+    uint64_t request_cost_number;      /* requestCost.number */
+    const char *response_cost_format;  /* responseCost.format */
+    bool shared, shadow_mode;
+    const char *x_rate_limit_option; /* "Off", "DraftVersion03" */
+} ir_rate_limit_rule;
+
+typedef struct ir_local_rate_limit {
+    ir_rate_limit_value default_limit; /* default */
+    ir_rate_limit_rule *rules;
+    size_t n_rules;
+} ir_local_rate_limit;
+
+typedef struct ir_global_rate_limit {
+    ir_rate_limit_rule *rules;
+    size_t n_rules;
+} ir_global_rate_limit;
+
+/* traffic.rateLimit */
+typedef struct ir_rate_limit {
+    ir_local_rate_limit *local;
+    ir_global_rate_limit *global;
+} ir_rate_limit;
+
+/* traffic.faultInjection */
+typedef struct ir_fault_injection {
+    const char *delay_fixed;   /* delay.fixedDelay, NULL = no delay */
+    bool delay_has_percentage; /* delay.percentage */
+    double delay_percentage;
+    bool has_abort;
+    uint32_t abort_http_status, abort_grpc_status; /* abort.httpStatus / grpcStatus, 0 = unset */
+    bool abort_has_percentage;
+    double abort_percentage;
+} ir_fault_injection;
+
+/* traffic.tcpKeepalive, and the same on listeners (tcpKeepalive) */
+typedef struct ir_tcp_keepalive {
+    ir_opt_u32 probes, idle_time, interval; /* seconds */
+} ir_tcp_keepalive;
+
+/* traffic.backendConnection */
+typedef struct ir_backend_connection {
+    ir_opt_u32 buffer_limit;                     /* bufferLimit (bytes) */
+    ir_opt_u32 preconnect_per_endpoint_percent;  /* preconnect.perEndpointPercent */
+    ir_opt_u32 preconnect_predictive_percent;    /* preconnect.predictivePercent */
+} ir_backend_connection;
+
+/* traffic.dns */
+typedef struct ir_dns {
+    const char *dns_refresh_rate; /* dnsRefreshRate */
+    ir_tristate respect_dns_ttl;  /* respectDnsTtl */
+    const char *lookup_family;    /* "IPv4", "IPv6", "IPv4AndIPv6", ... */
+} ir_dns;
+
+/* traffic.http2 (upstream) and http2 on HTTP listeners (downstream) */
+typedef struct ir_http2_settings {
+    ir_opt_u32 initial_stream_window_size, initial_connection_window_size, max_concurrent_streams;
+    ir_tristate reset_stream_on_error;
+    bool has_keepalive; /* connectionKeepalive */
+    const char *keepalive_interval, *keepalive_timeout, *keepalive_idle_interval;
+    ir_opt_u32 keepalive_interval_jitter; /* percent */
+} ir_http2_settings;
+
+/* traffic.compression[] */
+typedef struct ir_compression {
+    const char *type; /* "Gzip", "Brotli", "Zstd" */
+    ir_opt_u32 min_content_length;
+} ir_compression;
+
+/* traffic.httpUpgrade[] */
+typedef struct ir_http_upgrade {
+    const char *type; /* "websocket", "CONNECT", ... */
+    bool connect_terminate; /* connect.terminate */
+} ir_http_upgrade;
+
+/* traffic.responseOverride.rules[] */
+typedef struct ir_response_override_rule {
+    const char *name;
+    uint32_t *status_values; /* match.statusCodes[].value */
+    size_t n_status_values;
+    struct ir_status_range {
+        uint32_t start, end;
+    } *status_ranges; /* match.statusCodes[].range */
+    size_t n_status_ranges;
+    ir_string_match *response_headers; /* match.responseHeaders */
+    size_t n_response_headers;
+    const char *source; /* "All", "Backend", "Local", NULL = unset */
+    /* response */
+    const char *content_type;
+    const char *body; /* decoded bytes, body_len of them; NULL = none */
+    size_t body_len;
+    ir_opt_u32 status_code;
+    ir_header *add_response_headers;
+    size_t n_add_response_headers;
+    ir_redirect *redirect; /* redirect, or NULL */
+} ir_response_override_rule;
+
+/* traffic.responseOverride */
+typedef struct ir_response_override {
+    const char *name;
+    ir_response_override_rule *rules;
+    size_t n_rules;
+} ir_response_override;
+
+/* traffic: what a BackendTrafficPolicy sets on a route (and on the
+ * clusters of the route's destination). Every member NULL = unset. */
+typedef struct ir_traffic {
+    ir_rate_limit *rate_limit;             /* rateLimit */
+    ir_load_balancer *load_balancer;       /* loadBalancer */
+    const char *proxy_protocol_version;    /* proxyProtocol.version ("V1", "V2"), NULL = off */
+    ir_health_check *health_check;         /* healthCheck */
+    ir_fault_injection *fault_injection;   /* faultInjection */
+    ir_circuit_breaker *circuit_breaker;   /* circuitBreaker */
+    ir_retry *retry;                       /* retry */
+    ir_opt_u32 retry_num_attempts_per_priority; /* retry.numAttemptsPerPriority */
+    ir_tcp_keepalive *tcp_keepalive;       /* tcpKeepalive */
+    ir_timeout *timeout;                   /* timeout */
+    ir_backend_connection *backend_connection; /* backendConnection */
+    ir_dns *dns;                           /* dns */
+    ir_http2_settings *http2;              /* http2 */
+    ir_compression *compression;           /* compression */
+    size_t n_compression;
+    ir_http_upgrade *http_upgrade;         /* httpUpgrade */
+    size_t n_http_upgrade;
+    ir_response_override *response_override; /* responseOverride */
+    const char *request_buffer_limit;      /* requestBuffer.limit ("4Mi") */
+    json_t *telemetry, *admission_control, *bandwidth_limit; /* not modelled yet: IR shape */
+} ir_traffic;
+
+/* security.jwt.providers[].claimToHeaders[] */
+typedef struct ir_claim_to_header {
+    const char *header, *claim;
+} ir_claim_to_header;
+
+/* security.jwt.providers[].extractFrom.headers[] */
+typedef struct ir_jwt_header {
+    const char *name, *value_prefix;
+} ir_jwt_header;
+
+/* security.jwt.providers[] */
+typedef struct ir_jwt_provider {
+    const char *name, *issuer;
+    const char **audiences;
+    size_t n_audiences;
+    /* remoteJWKS */
+    const char *remote_jwks_uri;
+    const char *remote_jwks_cache_duration;  /* remoteJWKS.cacheDuration */
+    const char *remote_jwks_failed_refetch;  /* remoteJWKS.failedRefetchDuration */
+    ir_destination *remote_jwks_destination; /* remoteJWKS.destination, or NULL */
+    struct ir_traffic *remote_jwks_traffic;  /* remoteJWKS.traffic */
+    const char *local_jwks;                  /* localJWKS (inline JSON) */
+    ir_claim_to_header *claim_to_headers;
+    size_t n_claim_to_headers;
+    bool recompute_route; /* recomputeRoute */
+    bool has_extract_from; /* extractFrom */
+    ir_jwt_header *extract_headers;
+    size_t n_extract_headers;
+    const char **extract_cookies, **extract_params;
+    size_t n_extract_cookies, n_extract_params;
+} ir_jwt_provider;
+
+/* security.jwt */
+typedef struct ir_jwt {
+    bool allow_missing;            /* allowMissing */
+    bool allow_missing_or_failed;  /* allowMissingOrFailed */
+    ir_jwt_provider *providers;
+    size_t n_providers;
+} ir_jwt;
+
+/* A service the proxy calls (ext_authz, OIDC token endpoint, ext_proc):
+ * security.extAuth.{grpc,http}, ...: the destination and its authority. */
+typedef struct ir_service_ref {
+    ir_destination *destination;
+    const char *authority;
+    struct ir_traffic *traffic; /* settings of the service's cluster */
+} ir_service_ref;
+
+/* security.extAuth */
+typedef struct ir_ext_auth {
+    const char *name;
+    ir_service_ref *grpc; /* grpc, or NULL */
+    ir_service_ref *http; /* http, or NULL */
+    const char *http_path;          /* http.path */
+    const char *http_path_override; /* http.pathOverride */
+    const char **http_headers_to_backend; /* http.headersToBackend */
+    size_t n_http_headers_to_backend;
+    const char **headers_to_ext_auth; /* headersToExtAuth */
+    size_t n_headers_to_ext_auth;
+    ir_opt_u32 body_max_request_bytes; /* bodyToExtAuth.maxRequestBytes */
+    ir_tristate fail_open;             /* failOpen */
+    bool recompute_route, include_route_metadata;
+    ir_opt_u32 status_on_error; /* statusOnError */
+    ir_kv *context_extensions;  /* contextExtensions[] (value decoded) */
+    size_t n_context_extensions;
+    struct ir_traffic *traffic; /* traffic of the auth service's cluster */
+} ir_ext_auth;
+
+/* security.authorization.rules[].principal.jwt.claims[] */
+typedef struct ir_jwt_claim {
+    const char *name, *value_type;
+    const char **values;
+    size_t n_values;
+} ir_jwt_claim;
+
+/* security.authorization.rules[] */
+typedef struct ir_authorization_rule {
+    const char *name;
+    const char *action; /* "Allow" / "Deny" */
+    const char *cel;    /* cel expression, or NULL */
+    ir_cidr_match *client_cidrs; /* principal.clientCIDRs */
+    size_t n_client_cidrs;
+    const char *jwt_provider; /* principal.jwt.provider, NULL = no jwt principal */
+    ir_jwt_claim *jwt_claims;
+    size_t n_jwt_claims;
+    const char **jwt_scopes;
+    size_t n_jwt_scopes;
+    struct ir_authz_header {
+        const char *name;
+        const char **values;
+        size_t n_values;
+    } *headers; /* principal.headers */
+    size_t n_headers;
+    json_t *client_ip_geo_locations; /* principal.clientIPGeoLocations (IR shape) */
+    const char **methods; /* operation.methods */
+    size_t n_methods;
+    const char *path_type, *path_value; /* operation.path */
+    bool path_invert;
+    bool has_operation;
+} ir_authorization_rule;
+
+/* security.authorization */
+typedef struct ir_authorization {
+    const char *default_action; /* defaultAction */
+    ir_authorization_rule *rules;
+    size_t n_rules;
+} ir_authorization;
+
+/* security.basicAuth */
+typedef struct ir_basic_auth {
+    const char *name;
+    const char *users; /* htpasswd bytes (decoded) */
+    size_t users_len;
+    const char *forward_username_header; /* forwardUsernameHeader */
+} ir_basic_auth;
+
+/* security.apiKeyAuth */
+typedef struct ir_api_key_auth {
+    ir_kv *credentials; /* client -> key (decoded) */
+    size_t n_credentials;
+    struct ir_api_key_source {
+        const char **headers, **params, **cookies;
+        size_t n_headers, n_params, n_cookies;
+    } *extract_from;
+    size_t n_extract_from;
+    const char *forward_client_id_header;
+    bool sanitize;
+} ir_api_key_auth;
+
+/* security.oidc */
+typedef struct ir_oidc {
+    const char *name;
+    const char *client_id, *client_secret, *hmac_secret; /* secrets decoded */
+    size_t client_secret_len, hmac_secret_len;
+    const char *authorization_endpoint, *token_endpoint; /* provider.* */
+    ir_destination *provider_destination;                /* provider.destination */
+    struct ir_traffic *provider_traffic;                  /* provider.traffic */
+    const char **scopes, **resources;
+    size_t n_scopes, n_resources;
+    const char *redirect_url, *redirect_path, *logout_path;
+    const char *cookie_suffix, *cookie_domain;
+    const char *cookie_name_access_token, *cookie_name_id_token; /* cookieNameOverrides */
+    bool forward_access_token, refresh_token, disable_token_encryption, pass_through_auth_header;
+    const char *forward_id_token_header;
+    const char *default_token_ttl, *default_refresh_token_ttl, *csrf_token_ttl;
+    json_t *deny_redirect; /* denyRedirect (IR shape) */
+} ir_oidc;
+
+/* security.csrf */
+typedef struct ir_csrf {
+    ir_string_match *additional_origins;
+    size_t n_additional_origins;
+    bool has_shadow_fraction;
+    uint32_t shadow_numerator, shadow_denominator;
+} ir_csrf;
+
+/* security: what a SecurityPolicy sets on a route. NULL = unset. */
+typedef struct ir_security {
+    ir_cors *cors;                   /* cors */
+    ir_jwt *jwt;                     /* jwt */
+    ir_oidc *oidc;                   /* oidc */
+    ir_api_key_auth *api_key_auth;   /* apiKeyAuth */
+    ir_basic_auth *basic_auth;       /* basicAuth */
+    ir_ext_auth *ext_auth;           /* extAuth */
+    ir_authorization *authorization; /* authorization */
+    ir_csrf *csrf;                   /* csrf */
+} ir_security;
+
+/* envoyExtensions.extProcs[] */
+typedef struct ir_ext_proc {
+    const char *name;
+    ir_service_ref service; /* destination, authority, traffic */
+    ir_tristate fail_open;
+    const char *message_timeout;
+    const char *request_body_processing_mode, *response_body_processing_mode;
+    bool request_header_processing, response_header_processing;
+    const char **request_attributes, **response_attributes;
+    size_t n_request_attributes, n_response_attributes;
+    const char **forwarding_metadata_namespaces, **receiving_metadata_namespaces;
+    size_t n_forwarding_metadata_namespaces, n_receiving_metadata_namespaces;
+    bool allow_mode_override, shadow_mode;
+    ir_opt_u32 status_on_error;
+} ir_ext_proc;
+
+/* envoyExtensions.luas[] */
+typedef struct ir_lua {
+    const char *name, *code;
+    json_t *filter_context; /* filterContext, or NULL */
+} ir_lua;
+
+/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Wasm and
+ * dynamic modules are kept in IR shape until modelled. */
+typedef struct ir_envoy_extensions {
+    ir_ext_proc *ext_procs;
+    size_t n_ext_procs;
+    ir_lua *luas;
+    size_t n_luas;
+    json_t *wasms, *dynamic_modules;
+} ir_envoy_extensions;
+
+/* ClientTrafficPolicy settings of a listener: the keys the reference sets
+ * directly on its HTTP and TCP listeners (tcpKeepalive, timeout,
+ * connection, proxyProtocol, clientIPDetection, headers, http1, http2,
+ * http3, healthCheck, grpc, ...). NULL / unset = Envoy Gateway's default. */
+typedef struct ir_client_settings {
+    ir_tcp_keepalive *tcp_keepalive; /* tcpKeepalive */
+    /* timeout.tcp.* */
+    const char *tcp_idle_timeout;                  /* idleTimeout */
+    const char *tcp_connection_inspection_timeout; /* connectionInspectionTimeout */
+    const char *tls_handshake_timeout;             /* tlsHandshakeTimeout */
+    /* timeout.http.* */
+    const char *http_request_received_timeout;         /* requestReceivedTimeout */
+    const char *http_request_headers_received_timeout; /* requestHeadersReceivedTimeout */
+    const char *http_idle_timeout;                     /* idleTimeout */
+    const char *http_stream_idle_timeout;              /* streamIdleTimeout */
+    /* connection */
+    ir_opt_u32 buffer_limit;                /* connection.bufferLimit */
+    ir_opt_u32 max_accept_per_socket_event; /* connection.maxAcceptPerSocketEvent */
+    ir_opt_u32 connection_limit;            /* connection.limit.value */
+    const char *connection_limit_close_delay; /* connection.limit.closeDelay */
+    ir_opt_u32 max_requests_per_connection;   /* connection.limit.maxRequestsPerConnection */
+    const char *max_connection_duration;      /* connection.limit.maxConnectionDuration */
+    const char *max_stream_duration;          /* connection.limit.maxStreamDuration */
+    /* proxyProtocol */
+    bool proxy_protocol;          /* proxyProtocol present */
+    bool proxy_protocol_optional; /* proxyProtocol.optional */
+    /* clientIPDetection */
+    ir_opt_u32 xff_num_trusted_hops;      /* xForwardedFor.numTrustedHops */
+    const char **xff_trusted_cidrs;       /* xForwardedFor.trustedCidrs */
+    size_t n_xff_trusted_cidrs;
+    bool xff_disable_append;              /* xForwardedFor.disableXForwardedForAppend */
+    const char *custom_header_name;       /* customHeader.name */
+    bool custom_header_fail_closed;       /* customHeader.failClosed */
+    /* headers */
+    const char *headers_with_underscores_action; /* "Allow", "RejectRequest", "DropHeader" */
+    const char *request_id;                      /* headers.requestID: Generate/Preserve/... */
+    bool enable_envoy_headers;                   /* headers.enableEnvoyHeaders */
+    bool disable_rate_limit_headers;             /* headers.disableRateLimitHeaders */
+    ir_opt_u32 max_request_headers_kb;           /* headers.maxRequestHeadersKB */
+    const char *xfcc_mode;                       /* headers.xForwardedClientCert.mode */
+    const char **xfcc_cert_details;              /* ...certDetailsToAdd */
+    size_t n_xfcc_cert_details;
+    ir_header *early_add_request_headers;        /* headers.earlyAddRequestHeaders */
+    size_t n_early_add_request_headers;
+    const char **early_remove_request_headers;   /* headers.earlyRemoveRequestHeaders */
+    size_t n_early_remove_request_headers;
+    ir_string_match *early_remove_request_headers_on_match; /* ...OnMatch */
+    size_t n_early_remove_request_headers_on_match;
+    ir_header *late_add_response_headers;        /* headers.lateAddResponseHeaders */
+    size_t n_late_add_response_headers;
+    const char **late_remove_response_headers;   /* headers.lateRemoveResponseHeaders */
+    size_t n_late_remove_response_headers;
+    ir_string_match *late_remove_response_headers_on_match;
+    size_t n_late_remove_response_headers_on_match;
+    /* http1 */
+    bool http1;                            /* http1 present */
+    bool http1_enable_trailers;            /* http1.enableTrailers */
+    bool http1_preserve_header_case;       /* http1.preserveHeaderCase */
+    const char *http10_default_host;       /* http1.http10.defaultHost */
+    bool http10;                           /* http1.http10 present */
+    bool http1_disable_safe_max_connection_duration;
+    ir_string_match *http1_ignored_upgrade_types; /* http1.ignoredUpgradeTypes */
+    size_t n_http1_ignored_upgrade_types;
+    ir_http2_settings *http2; /* http2 */
+    bool http3;               /* http3 present */
+    const char *health_check_path;  /* healthCheck.path */
+    bool grpc_stats, grpc_web;      /* grpc.enableGRPCStats / enableGRPCWeb */
+    const char *listener_request_id; /* requestID (listener level: Disable, Pack, ...) */
+    bool strip_trailing_host_dot;    /* host.stripTrailingHostDot */
+    bool match_backend_scheme;       /* matchBackendScheme */
+    const char *ip_family;           /* ipFamily ("IPv4", "IPv6", "DualStack") */
+} ir_client_settings;
+
 typedef struct ir_http_route {
     const char *name; /* "httproute/ns/name/rule/R/match/M/host" */
     const char *hostname;
@@ -235,6 +805,11 @@ typedef struct ir_http_route {
     /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
     const ir_kv *annotations;
     size_t n_annotations;
+    /* Typed policy settings (the json_t traffic / security above are the
+     * same in IR shape, kept until nothing reads them). NULL = none. */
+    ir_traffic *traffic_settings;              /* traffic */
+    ir_security *security_settings;            /* security */
+    ir_envoy_extensions *envoy_extensions;     /* envoyExtensions */
 } ir_http_route;
 
 typedef struct ir_tls_cert {
@@ -250,6 +825,21 @@ typedef struct ir_tls_config {
     size_t n_certificates, cap_certificates;
     const char **alpn_protocols;
     size_t n_alpn_protocols;
+    /* ClientTrafficPolicy tls (IR http[].tls / tcp[].tls) */
+    const char *min_version, *max_version; /* minVersion / maxVersion ("1.2") */
+    const char **ciphers, **ecdh_curves, **signature_algorithms;
+    size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
+    const char *ca_name;    /* caCertificate.name; NULL = no client validation */
+    const char *ca_pem;     /* caCertificate.certificate */
+    bool require_client_certificate; /* requireClientCertificate */
+    ir_string_match *match_typed_sans; /* matchTypedSubjectAltNames (name = SAN type) */
+    size_t n_match_typed_sans;
+    const char **verify_certificate_hash, **verify_certificate_spki;
+    size_t n_verify_certificate_hash, n_verify_certificate_spki;
+    const char **fingerprints; /* "JA3", "JA4" */
+    size_t n_fingerprints;
+    bool stateful_session_resumption, stateless_session_resumption;
+    bool allow_expired_certificate, accept_untrusted, client_validation_enabled;
 } ir_tls_config;
 
 typedef struct ir_http_listener {
@@ -267,6 +857,7 @@ typedef struct ir_http_listener {
     bool merge_slashes;                 /* path.mergeSlashes */
     const char *escaped_slashes_action; /* path.escapedSlashesAction, NULL = unset */
     json_t *extra; /* IR-shaped listener settings not modelled yet (timeout, headers, ...) */
+    ir_client_settings *client; /* ClientTrafficPolicy settings, NULL = none */
 } ir_http_listener;
 
 typedef struct ir_tcp_route {
@@ -276,6 +867,7 @@ typedef struct ir_tcp_route {
     size_t n_sni_hostnames;
     ir_tls_config *terminate; /* TLS terminated at the listener */
     ir_destination *destination;
+    ir_traffic *traffic_settings; /* traffic (BackendTrafficPolicy), NULL = none */
 } ir_tcp_route;
 
 typedef struct ir_tcp_listener {
@@ -287,6 +879,7 @@ typedef struct ir_tcp_listener {
     size_t n_routes, cap_routes;
     json_t *extra; /* IR-shaped listener settings not modelled yet */
     ir_tls_config *tls; /* TLS listener in Terminate mode: its certificates, else NULL */
+    ir_client_settings *client; /* ClientTrafficPolicy settings, NULL = none */
 } ir_tcp_listener;
 
 typedef struct ir_udp_listener {

@@ -75,15 +75,14 @@ void ads_snapshot_unref(ads_snapshot *s)
         for (size_t i = 0; i < set->n; i++) {
             free(set->items[i].name);
             free(set->items[i].bytes);
-            json_decref(set->items[i].json);
         }
         free(set->items);
     }
     free(s);
 }
 
-void ads_snapshot_add(ads_snapshot *s, ads_type t, const char *name, const void *bytes, size_t len,
-                      json_t *json)
+ads_resource *ads_snapshot_add(ads_snapshot *s, ads_type t, const char *name, const void *bytes,
+                               size_t len, const ads_source_hash *source)
 {
     ads_resource_set *set = &s->types[t];
     if (set->n == set->cap) {
@@ -101,7 +100,11 @@ void ads_snapshot_add(ads_snapshot *s, ads_type t, const char *name, const void 
     memcpy(r->bytes, bytes, len);
     r->len = len;
     r->added = set->n - 1;
-    r->json = json ? json_incref(json) : NULL;
+    if (source) {
+        r->has_source = true;
+        r->source = *source;
+    }
+    return r;
 }
 
 static void hash_hex16(const unsigned char digest[32], char out[17])
@@ -141,7 +144,6 @@ static void resource_set_dedupe(ads_resource_set *set)
         if (w > 0 && strcmp(set->items[w - 1].name, set->items[i].name) == 0) {
             free(set->items[w - 1].name);
             free(set->items[w - 1].bytes);
-            json_decref(set->items[w - 1].json);
             set->items[w - 1] = set->items[i];
             continue;
         }
@@ -158,7 +160,8 @@ static void resource_set_seal(ads_resource_set *set)
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     for (size_t i = 0; i < set->n; i++) {
-        resource_set_version(&set->items[i]);
+        if (!set->items[i].version[0])
+            resource_set_version(&set->items[i]);
         EVP_DigestUpdate(md, set->items[i].name, strlen(set->items[i].name) + 1);
         EVP_DigestUpdate(md, set->items[i].version, 16);
     }
@@ -268,12 +271,13 @@ bool ads_cache_set(ads_cache *c, const char *fleet, ads_snapshot *snap)
     ads_snapshot_seal(snap);
     bool found;
     size_t i = cache_find(c, fleet, &found);
+    ads_snapshot *old = NULL;
     if (found) {
         if (snapshot_same(c->fleets[i].snap, snap)) {
             ads_snapshot_unref(snap);
             return false;
         }
-        ads_snapshot_unref(c->fleets[i].snap);
+        old = c->fleets[i].snap;
         c->fleets[i].snap = snap;
     } else {
         if (c->n == c->cap) {
@@ -289,6 +293,8 @@ bool ads_cache_set(ads_cache *c, const char *fleet, ads_snapshot *snap)
     }
     if (c->cb)
         c->cb(c->cb_arg, fleet, snap);
+    /* Freeing a large snapshot takes a while: only once the change is out. */
+    ads_snapshot_unref(old);
     return true;
 }
 

@@ -36,12 +36,19 @@ int ads_type_from_url(const char *type_url);
 /* LDS and CDS are wildcard types: a client gets all of them unless it names some. */
 bool ads_type_is_wildcard(ads_type t);
 
+/* A hash of the JSON a resource was encoded from: equal JSON, equal hash,
+ * so an unchanged resource can keep its encoding (see snapshot.h). */
+typedef struct ads_source_hash {
+    uint64_t h[2];
+} ads_source_hash;
+
 typedef struct ads_resource {
     char *name;
     char version[17]; /* 16 hex digits of SHA-256 of the bytes */
     uint8_t *bytes;   /* the encoded message (not wrapped in Any) */
     size_t len;
-    json_t *json; /* proto3 JSON, for config dumps */
+    bool has_source;
+    ads_source_hash source;
     size_t added; /* add order, so a later add of a name wins */
 } ads_resource;
 
@@ -61,10 +68,13 @@ typedef struct ads_snapshot {
 ads_snapshot *ads_snapshot_new(void);
 ads_snapshot *ads_snapshot_ref(ads_snapshot *s);
 void ads_snapshot_unref(ads_snapshot *s);
-/* Adds an encoded resource (bytes copied, json referenced when not NULL).
- * A later resource of the same type and name replaces the earlier one. */
-void ads_snapshot_add(ads_snapshot *s, ads_type t, const char *name, const void *bytes, size_t len,
-                      json_t *json);
+/* Adds an encoded resource (bytes copied), with the hash of the JSON it was
+ * encoded from when `source` is not NULL. A later resource of the same type
+ * and name replaces the earlier one. Returns the entry (valid until the next
+ * add); a version set in it before sealing is kept (it must be the hash of
+ * these bytes). */
+ads_resource *ads_snapshot_add(ads_snapshot *s, ads_type t, const char *name, const void *bytes,
+                               size_t len, const ads_source_hash *source);
 /* Sorts the sets and computes every version; no adds after this. */
 void ads_snapshot_seal(ads_snapshot *s);
 /* The resource of that type and name, or NULL (sealed snapshots only). */

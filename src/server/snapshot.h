@@ -14,10 +14,17 @@
 
 /* Encodes one resource of type t (its "@type", if any, is ignored) and adds
  * it under its name ("name", or "clusterName" for endpoints). The snapshot
- * takes a reference to `json` for config dumps. Returns 0, or -1 with an error
- * in `diags`. */
+ * keeps only the bytes (config dumps decode them again). Returns 0, or -1 with
+ * an error in `diags`. */
 int ads_snapshot_add_json(ads_snapshot *s, const pb_pool *pool, ads_type t, json_t *json,
                           diag_list *diags);
+
+/* As ads_snapshot_add_json, but when `prev` (may be NULL) holds a resource of
+ * the same type and name encoded from JSON of the same 128-bit hash, its
+ * encoding and version are reused: after an edit most resources are
+ * unchanged, and hashing a tree costs much less than encoding it. */
+int ads_snapshot_add_json_reusing(ads_snapshot *s, const pb_pool *pool, ads_type t, json_t *json,
+                                  const ads_snapshot *prev, diag_list *diags);
 
 /* Adds every element of a JSON array of resources, each naming its type with
  * "@type" (type.googleapis.com/...). Returns the number rejected. */

@@ -10,6 +10,7 @@
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
+#include "proto/codec.h"
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
 #include "server/ads.h"
@@ -64,8 +65,11 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
 {
     xds_resources out = {0};
     diag_list diags = {0};
+    uint64_t t0 = uv_hrtime();
     if (xds_translate(ir, &out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    uint64_t t1 = uv_hrtime();
+    const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
     for (int t = 0; t < XDS_N_TYPES; t++) {
         size_t i;
@@ -74,7 +78,7 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
         {
             if (t == XDS_LISTENER && s->proxy_address)
                 listener_rebind(r, s->proxy_address);
-            ads_snapshot_add_json(snap, s->pool, xds_to_ads[t], r, &diags);
+            ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
         }
     }
     char *context = NULL;
@@ -85,8 +89,11 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
     diag_list_clear(&diags);
     xds_resources_clear(&out);
     size_t n = ads_snapshot_count(snap);
+    uint64_t t2 = uv_hrtime();
     if (ads_cache_set(s->cache, ir->name, snap))
-        srv_log(SRV_LOG_INFO, "translate", "fleet %s: new snapshot of %zu resources", ir->name, n);
+        srv_log(SRV_LOG_INFO, "translate",
+                "fleet %s: new snapshot of %zu resources (translate %.1f ms, encode %.1f ms)",
+                ir->name, n, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6);
 }
 
 static bool result_has_fleet(const gw_result *res, const char *name)
@@ -164,17 +171,23 @@ static void pipeline_run(srv_standalone *s)
         api_resources_load(r, s->eg_config, strlen(s->eg_config), "config", &diags);
     fprov_resources_add(s->files, r, &diags);
     diag_list_clear(&diags); /* already reported per file when it was read */
+    uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
-    json_decref(s->statuses);
-    s->statuses = statuses_json(r, res);
+    uint64_t t2 = uv_hrtime();
     for (size_t i = 0; i < res->n_xds; i++)
         fleet_publish(s, res->xds[i]);
     fleets_prune(s, res);
     if (s->host)
         proxies_sync(s, res);
     s->generation++;
-    srv_log(SRV_LOG_INFO, "translate", "%zu objects -> %zu fleets in %.1f ms", r->all.n, res->n_xds,
-            (double)(uv_hrtime() - t0) / 1e6);
+    uint64_t t3 = uv_hrtime();
+    /* Statuses are for the admin endpoint: after the proxies got the change. */
+    json_decref(s->statuses);
+    s->statuses = statuses_json(r, res);
+    srv_log(SRV_LOG_INFO, "translate",
+            "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f)",
+            r->all.n, res->n_xds, (double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
+            (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
     gw_result_free(res);
     api_resources_free(r);
 }
@@ -199,8 +212,12 @@ static json_t *config_dump(const srv_standalone *s)
             json_t *arr = json_array();
             for (size_t j = 0; j < snap->types[t].n; j++) {
                 const ads_resource *r = &snap->types[t].items[j];
-                json_array_append_new(arr, json_pack("{s:s,s:s,s:O?}", "name", r->name, "version",
-                                                     r->version, "resource", r->json));
+                diag_list errs = {0};
+                json_t *res = pb_binary_to_json(s->pool, ads_type_message((ads_type)t), r->bytes,
+                                                r->len, NULL, &errs);
+                diag_list_clear(&errs);
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:o?}", "name", r->name, "version",
+                                                     r->version, "resource", res));
             }
             json_object_set_new(types, ads_type_message((ads_type)t), arr);
         }
@@ -316,7 +333,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     }
     if (cfg->envoy_binary)
         host_start(s, cfg);
-    s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 20,
+    s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
                          on_files_changed, s);
     fprov_start(s->files);
     pipeline_run(s);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xds/ir_load.h"
+#include "xds/ir_load_internal.h"
 
 static const char *str(arena *a, const json_t *o, const char *key)
 {
@@ -391,6 +391,9 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->retry = retry_load(a, json_object_get(r->traffic, "retry"));
     r->session_persistence = json_object_get(o, "sessionPersistence");
     r->security = json_object_get(o, "security");
+    r->traffic_settings = xds_irl_traffic(a, r->traffic);
+    r->security_settings = xds_irl_security(a, r->security);
+    r->envoy_extensions = xds_irl_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
     return r;
 }
 
@@ -406,6 +409,7 @@ static ir_tls_config *tls_load(arena *a, const json_t *o)
         t->certificates[i] = cert_load(a, json_array_get(certs, i));
     }
     t->alpn_protocols = strings(a, json_object_get(o, "alpnProtocols"), &t->n_alpn_protocols);
+    xds_irl_tls_settings(a, t, o);
     return t;
 }
 
@@ -424,6 +428,7 @@ static ir_http_listener *http_listener_load(arena *a, json_t *o)
     l->merge_slashes = flag(path, "mergeSlashes");
     l->escaped_slashes_action = str(a, path, "escapedSlashesAction");
     l->extra = o;
+    l->client = xds_irl_client_settings(a, o);
     json_t *routes = json_object_get(o, "routes");
     l->n_routes = l->cap_routes = json_array_size(routes);
     l->routes = arena_alloc_array(a, sizeof *l->routes, l->n_routes + 1);
@@ -445,6 +450,7 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
         strings(a, json_object_get(json_object_get(tls, "inspector"), "snis"), &r->n_sni_hostnames);
     r->terminate = tls_load(a, json_object_get(tls, "terminate"));
     r->destination = destination_load(a, json_object_get(o, "destination"));
+    r->traffic_settings = xds_irl_traffic(a, json_object_get(o, "traffic"));
     return r;
 }
 
@@ -457,6 +463,8 @@ static ir_tcp_listener *tcp_listener_load(arena *a, json_t *o)
     l->port = u32(o, "port");
     l->external_port = u32(o, "externalPort");
     l->extra = o;
+    l->client = xds_irl_client_settings(a, o);
+    l->tls = tls_load(a, json_object_get(o, "tls"));
     json_t *routes = json_object_get(o, "routes");
     l->n_routes = l->cap_routes = json_array_size(routes);
     l->routes = arena_alloc_array(a, sizeof *l->routes, l->n_routes + 1);
@@ -544,4 +552,61 @@ ir_xds *xds_ir_load(arena *a, json_t *root, diag_list *diags)
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     access_logs_load(a, x, get_nocase(root, "accessLog"));
     return x;
+}
+
+/* --- shared with ir_load_policy.c (ir_load_internal.h) --- */
+
+const char *xds_irl_str(arena *a, const json_t *o, const char *key)
+{
+    return str(a, o, key);
+}
+
+bool xds_irl_flag(const json_t *o, const char *key)
+{
+    return flag(o, key);
+}
+
+json_t *xds_irl_get_nocase(const json_t *o, const char *key)
+{
+    return json_is_object(o) ? get_nocase(o, key) : NULL;
+}
+
+const char *xds_irl_bytes(arena *a, const json_t *v, size_t *len)
+{
+    return bytes_n(a, v, len);
+}
+
+const char **xds_irl_strings(arena *a, const json_t *list, size_t *n)
+{
+    return strings(a, list, n);
+}
+
+ir_string_match *xds_irl_string_matches(arena *a, const json_t *list, size_t *n)
+{
+    return string_matches(a, list, n);
+}
+
+ir_string_match *xds_irl_string_match(arena *a, const json_t *o)
+{
+    return json_is_object(o) ? string_match_load(a, ARENA_NEW(a, ir_string_match), o) : NULL;
+}
+
+ir_header *xds_irl_headers(arena *a, const json_t *list, size_t *n)
+{
+    return headers_load(a, list, n);
+}
+
+ir_destination *xds_irl_destination(arena *a, json_t *o)
+{
+    return destination_load(a, o);
+}
+
+ir_retry *xds_irl_retry(arena *a, const json_t *o)
+{
+    return retry_load(a, o);
+}
+
+ir_redirect *xds_irl_redirect(arena *a, const json_t *o)
+{
+    return redirect_load(a, o);
 }

@@ -1,4 +1,5 @@
 /* Unit tests for the arena allocator (src/core/arena.c). */
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -73,6 +74,25 @@ static void test_strings(void)
     arena_free(a);
 }
 
+/* The formats arena_printf puts together itself must read as vsnprintf's. */
+static void test_printf_simple_formats_match_snprintf(void)
+{
+    arena *a = arena_new();
+    char want[128];
+    snprintf(want, sizeof want, "%d|%d|%d|%d", 0, -7, INT_MAX, INT_MIN);
+    CHECK_STR(arena_printf(a, "%d|%d|%d|%d", 0, -7, INT_MAX, INT_MIN), want);
+    snprintf(want, sizeof want, "%zu %zu", (size_t)0, SIZE_MAX);
+    CHECK_STR(arena_printf(a, "%zu %zu", (size_t)0, SIZE_MAX), want);
+    CHECK_STR(arena_printf(a, "100%% of %s/%s", "ns", "name"), "100% of ns/name");
+    CHECK_STR(arena_printf(a, "%srule/%d/match/%d", "httproute/ns/r/", 2, 10),
+              "httproute/ns/r/rule/2/match/10");
+    CHECK_STR(arena_printf(a, "no conversions"), "no conversions");
+    CHECK_STR(arena_printf(a, "%s", ""), "");
+    /* anything else still goes through vsnprintf */
+    CHECK_STR(arena_printf(a, "%3d|%-4s|%x", 5, "ab", 255), "  5|ab  |ff");
+    arena_free(a);
+}
+
 static void test_printf_at_block_edges(void)
 {
     /* strings formatted near the end of a block, fitting or not, stay intact */
@@ -133,6 +153,7 @@ int main(void)
     test_allocations_do_not_overlap();
     test_large_allocation_keeps_current_block();
     test_strings();
+    test_printf_simple_formats_match_snprintf();
     test_printf_at_block_edges();
     test_push_grows_and_keeps_items();
     test_used_counts_bytes();

@@ -1,0 +1,185 @@
+/* Which policy is in force on each IR listener and route (see policy_ir.h). */
+#include "gatewayapi/policy_ir.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct gw_policy_index {
+    strmap held;  /* "Kind|R|RouteKind/ns/name|rule", "Kind|G|ns/name|listener",
+                     "Kind|S|ns/name|listener" -> gw_policy (first holder) */
+    strmap valid; /* "Kind|ns/name" -> non-NULL when valid */
+};
+
+static struct gw_policy_index *index_of(gw_ctx *c)
+{
+    if (!c->policy_index) {
+        c->policy_index = ARENA_NEW(c->arena, struct gw_policy_index);
+        strmap_init(&c->policy_index->held, c->arena);
+        strmap_init(&c->policy_index->valid, c->arena);
+    }
+    return c->policy_index;
+}
+
+json_t *gw_ctx_own_json(gw_ctx *c, json_t *j)
+{
+    if (j)
+        json_array_append_new(c->out->owned_json, j);
+    return j;
+}
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static const char *target_key(strmap *m, const char *kind, const gw_policy_target *t)
+{
+    switch (t->scope) {
+    case GW_SCOPE_ROUTE:
+    case GW_SCOPE_ROUTE_RULE:
+        return strmap_key(m, "%s|R|%s/%s/%s|%s", kind, t->route->kind, t->namespace, t->name,
+                          or_empty(t->section));
+    case GW_SCOPE_LISTENER_SET:
+    case GW_SCOPE_LISTENER_SET_LISTENER:
+        return strmap_key(m, "%s|S|%s/%s|%s", kind, t->namespace, t->name, or_empty(t->section));
+    default:
+        return strmap_key(m, "%s|G|%s/%s|%s", kind, t->namespace, t->name, or_empty(t->section));
+    }
+}
+
+void gw_policy_index_add(gw_ctx *c, const char *kind, const gw_policy *p, const gw_policy_target *t,
+                         bool valid)
+{
+    struct gw_policy_index *x = index_of(c);
+    const char *key = target_key(&x->held, kind, t);
+    if (!strmap_get(&x->held, key))
+        strmap_put(&x->held, key, (void *)p);
+    if (valid)
+        strmap_put(&x->valid,
+                   strmap_key(&x->valid, "%s|%s/%s", kind, p->obj->metadata.namespace,
+                              p->obj->metadata.name),
+                   (void *)p);
+}
+
+bool gw_policy_valid(gw_ctx *c, const char *kind, const gw_policy *p)
+{
+    struct gw_policy_index *x = index_of(c);
+    return strmap_get(&x->valid, strmap_key(&x->valid, "%s|%s/%s", kind, p->obj->metadata.namespace,
+                                            p->obj->metadata.name)) != NULL;
+}
+
+static const gw_policy *held(gw_ctx *c, const char *key)
+{
+    return strmap_get(&index_of(c)->held, key);
+}
+
+const gw_policy *gw_policy_for_listener(gw_ctx *c, const char *kind, const gw_listener *l)
+{
+    strmap *m = &index_of(c)->held;
+    const api_meta *g = &l->gateway->gateway->obj.metadata;
+    const gw_policy *p = NULL;
+    if (l->listener_set) {
+        const api_meta *s = &l->listener_set->obj.metadata;
+        p = held(c, strmap_key(m, "%s|S|%s/%s|%s", kind, s->namespace, s->name, l->name));
+        if (!p)
+            p = held(c, strmap_key(m, "%s|S|%s/%s|", kind, s->namespace, s->name));
+    } else {
+        p = held(c, strmap_key(m, "%s|G|%s/%s|%s", kind, g->namespace, g->name, l->name));
+    }
+    if (!p)
+        p = held(c, strmap_key(m, "%s|G|%s/%s|", kind, g->namespace, g->name));
+    return p;
+}
+
+const gw_policy *gw_policy_for_route(gw_ctx *c, const char *kind, const char *route_kind,
+                                     const char *namespace, const char *name, const char *rule)
+{
+    strmap *m = &index_of(c)->held;
+    const gw_policy *p = NULL;
+    if (rule)
+        p = held(c, strmap_key(m, "%s|R|%s/%s/%s|%s", kind, route_kind, namespace, name, rule));
+    if (!p)
+        p = held(c, strmap_key(m, "%s|R|%s/%s/%s|", kind, route_kind, namespace, name));
+    return p;
+}
+
+json_t *gw_policy_spec_for_route(gw_ctx *c, const char *kind, const gw_listener *l,
+                                 const char *route_kind, const char *namespace, const char *name,
+                                 const char *rule, const gw_policy **route_policy,
+                                 const gw_policy **listener_policy)
+{
+    const gw_policy *rp = gw_policy_for_route(c, kind, route_kind, namespace, name, rule);
+    const gw_policy *lp = gw_policy_for_listener(c, kind, l);
+    if (rp && !rp->targets->merge_type)
+        lp = NULL;
+    *route_policy = rp;
+    *listener_policy = lp;
+    if (rp && lp)
+        return gw_policy_merge(c, lp->spec, rp->spec, rp->targets->merge_type);
+    return rp ? rp->spec : lp ? lp->spec : NULL;
+}
+
+/* ---- merging ---- */
+
+static bool strategic(const char *merge_type)
+{
+    return merge_type && strcmp(merge_type, "StrategicMerge") == 0;
+}
+
+static bool list_has_equal(json_t *list, json_t *v)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (json_equal(e, v))
+            return true;
+    }
+    return false;
+}
+
+/* A new value: patch onto base. */
+static json_t *merge_value(json_t *base, json_t *patch, bool strategic_lists)
+{
+    if (json_is_object(patch)) {
+        json_t *out = json_is_object(base) ? json_deep_copy(base) : json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(patch, k, v)
+        {
+            if (json_is_null(v)) {
+                json_object_del(out, k);
+                continue;
+            }
+            json_object_set_new(out, k, merge_value(json_object_get(out, k), v, strategic_lists));
+        }
+        return out;
+    }
+    if (json_is_array(patch) && json_is_array(base) && strategic_lists) {
+        json_t *out = json_deep_copy(patch);
+        size_t i;
+        json_t *e;
+        json_array_foreach(base, i, e)
+        {
+            if (!list_has_equal(patch, e))
+                json_array_append(out, e);
+        }
+        return out;
+    }
+    return json_deep_copy(patch);
+}
+
+json_t *gw_policy_merge(gw_ctx *c, json_t *base, json_t *patch, const char *merge_type)
+{
+    return gw_ctx_own_json(c, merge_value(base, patch, strategic(merge_type)));
+}
+
+int gw_ir_route_rule_index(const char *ir_route_name)
+{
+    const char *p = ir_route_name ? strstr(ir_route_name, "/rule/") : NULL;
+    if (!p)
+        return -1;
+    char *end;
+    long v = strtol(p + 6, &end, 10);
+    return end == p + 6 || v < 0 ? -1 : (int)v;
+}

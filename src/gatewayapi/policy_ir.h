@@ -1,0 +1,55 @@
+/* From policy attachment to the IR: which policy is in force where.
+ *
+ * Private to the policy stages. Each kind's gw_policy_kind.attached hook
+ * records the targets its policies hold with gw_policy_index_add(); the IR
+ * stages (traffic_ir.c, client_ir.c) then ask, for one IR listener or route,
+ * which policy applies: the most specific one (route rule > route >
+ * ListenerSet listener > ListenerSet > Gateway listener > Gateway). A route
+ * policy with a mergeType is merged onto the policy above it
+ * (gw_policy_spec_for_route). JSON made here is owned by the translation
+ * result (gw_ctx_own_json). */
+#ifndef EG_GATEWAYAPI_POLICY_IR_H
+#define EG_GATEWAYAPI_POLICY_IR_H
+
+#include "gatewayapi/policy_attach.h"
+
+/* Records that policy `p` of kind `kind` holds target `t`; `valid` is
+ * false when its check found it Invalid there. */
+void gw_policy_index_add(gw_ctx *c, const char *kind, const gw_policy *p, const gw_policy_target *t,
+                         bool valid);
+
+/* The policy passed its check (on some target it holds). */
+bool gw_policy_valid(gw_ctx *c, const char *kind, const gw_policy *p);
+
+/* The policy of `kind` in force on a listener (its own listener target, else
+ * its ListenerSet's or Gateway's), or NULL. */
+const gw_policy *gw_policy_for_listener(gw_ctx *c, const char *kind, const gw_listener *l);
+
+/* The policy of `kind` on a route rule itself (sectionName) or on the whole
+ * route, or NULL. `rule` is the rule's name, NULL for unnamed rules. */
+const gw_policy *gw_policy_for_route(gw_ctx *c, const char *kind, const char *route_kind,
+                                     const char *namespace, const char *name, const char *rule);
+
+/* The spec in force on a route of listener `l`: the route policy's, merged
+ * onto the listener's when it has a mergeType, else whichever is more
+ * specific. *route_policy / *listener_policy say which took part (may be
+ * NULL). NULL when no policy applies. */
+json_t *gw_policy_spec_for_route(gw_ctx *c, const char *kind, const gw_listener *l,
+                                 const char *route_kind, const char *namespace, const char *name,
+                                 const char *rule, const gw_policy **route_policy,
+                                 const gw_policy **listener_policy);
+
+/* `patch` merged onto `base` (RFC 7386 for JSONMerge; StrategicMerge also
+ * joins lists: the patch's items first, then the base's it lacks). New
+ * reference, owned by the translation. */
+json_t *gw_policy_merge(gw_ctx *c, json_t *base, json_t *patch, const char *merge_type);
+
+/* Hands `j` (a new reference) to the translation result, which releases it
+ * with the IR; returns j. */
+json_t *gw_ctx_own_json(gw_ctx *c, json_t *j);
+
+/* The index of the rule an IR route name ("httproute/ns/n/rule/2/match/0/h")
+ * comes from, or -1. */
+int gw_ir_route_rule_index(const char *ir_route_name);
+
+#endif
