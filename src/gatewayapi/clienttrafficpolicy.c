@@ -2,8 +2,10 @@
  * attached to Gateways, their listeners and ListenerSets. */
 #include <stddef.h>
 
+#include "gatewayapi/client_ir.h"
 #include "gatewayapi/policy_attach.h"
 #include "gatewayapi/policy_checks.h"
+#include "gatewayapi/policy_ir.h"
 #include "gatewayapi/routes.h"
 
 #define UINT32_LIMIT 4294967295.0
@@ -84,11 +86,20 @@ static const char *ctp_deprecated(gw_ctx *c, const gw_policy *p)
     return p->targets->target_ref ? "spec.targetRef (use spec.targetRefs)" : NULL;
 }
 
+/* Remembers the target for the IR (client_ir.c), with the check's verdict. */
+static void ctp_attached(gw_ctx *c, const gw_policy *p, const gw_policy_target *t)
+{
+    gw_policy_check chk = {0};
+    ctp_check(c, p, t, &chk);
+    gw_policy_index_add(c, "ClientTrafficPolicy", p, t, chk.invalid == NULL);
+}
+
 static const gw_policy_kind ctp_kind = {
     .kind = "ClientTrafficPolicy",
     .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET,
     .check = ctp_check,
     .deprecated = ctp_deprecated,
+    .attached = ctp_attached,
 };
 
 void gw_translate_client_traffic_policies(gw_ctx *c)
@@ -96,4 +107,5 @@ void gw_translate_client_traffic_policies(gw_ctx *c)
     gw_policies_attach(c, &ctp_kind, (const void *const *)c->res->client_traffic_policies.items,
                        c->res->client_traffic_policies.n, offsetof(api_client_traffic_policy, spec),
                        offsetof(api_client_traffic_policy, targets));
+    gw_client_ir_apply(c);
 }

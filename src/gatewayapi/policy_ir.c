@@ -1,6 +1,9 @@
 /* Which policy is in force on each IR listener and route (see policy_ir.h). */
 #include "gatewayapi/policy_ir.h"
 
+#include "gatewayapi/policy_checks.h"
+#include "gatewayapi/routes.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,4 +185,79 @@ int gw_ir_route_rule_index(const char *ir_route_name)
     char *end;
     long v = strtol(p + 6, &end, 10);
     return end == p + 6 || v < 0 ? -1 : (int)v;
+}
+
+/* ---- spec values in IR shape ---- */
+
+static bool is_duration_key(const char *key)
+{
+    static const char *const keys[] = {
+        "timeout",
+        "interval",
+        "baseEjectionTime",
+        "window",
+        "connectTimeout",
+        "connectionIdleTimeout",
+        "maxConnectionDuration",
+        "requestTimeout",
+        "baseInterval",
+        "maxInterval",
+        "dnsRefreshRate",
+        "initialJitter",
+        "blackoutPeriod",
+        "weightExpirationPeriod",
+        "weightUpdatePeriod",
+        "samplingWindow",
+        "idleTimeout",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A deep copy with durations printed as the reference IR does ("300s" -> "5m0s"). */
+json_t *gw_ir_json_durations(gw_ctx *c, json_t *v)
+{
+    if (json_is_object(v)) {
+        json_t *out = json_object();
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e)
+        {
+            int64_t ms;
+            if (json_is_string(e) && is_duration_key(k) &&
+                gw_duration_ms(json_string_value(e), &ms))
+                json_object_set_new(out, k, json_string(gw_duration_text(c, ms)));
+            else
+                json_object_set_new(out, k, gw_ir_json_durations(c, e));
+        }
+        return out;
+    }
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) json_array_append_new(out, gw_ir_json_durations(c, e));
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+json_t *gw_ir_json_bytes(json_t *v)
+{
+    double b;
+    if (json_is_integer(v))
+        return json_integer(json_integer_value(v));
+    if (json_is_string(v) && gw_quantity_bytes(json_string_value(v), &b))
+        return json_integer((json_int_t)b);
+    return NULL;
+}
+
+json_t *gw_ir_json_seconds(json_t *v)
+{
+    int64_t ms;
+    if (!json_is_string(v) || !gw_duration_ms(json_string_value(v), &ms))
+        return NULL;
+    return json_integer(ms / 1000);
 }

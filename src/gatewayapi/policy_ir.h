@@ -52,4 +52,11 @@ json_t *gw_ctx_own_json(gw_ctx *c, json_t *j);
  * comes from, or -1. */
 int gw_ir_route_rule_index(const char *ir_route_name);
 
+/* Spec values as the reference IR prints them (new references, or NULL when
+ * malformed): a deep copy with every duration-valued key reformatted ("300s"
+ * -> "5m0s"); a quantity ("50M", 1024) in bytes; a duration in whole seconds. */
+json_t *gw_ir_json_durations(gw_ctx *c, json_t *v);
+json_t *gw_ir_json_bytes(json_t *v);
+json_t *gw_ir_json_seconds(json_t *v);
+
 #endif

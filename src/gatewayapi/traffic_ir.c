@@ -7,6 +7,7 @@
  * Invalid answers 500, as the reference does. The retry also fills the typed
  * ir_retry the xDS translator reads. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gatewayapi/policy_checks.h"
@@ -17,79 +18,6 @@
 #define BTP_KIND "BackendTrafficPolicy"
 
 /* ---- value helpers ---- */
-
-static bool is_duration_key(const char *key)
-{
-    static const char *const keys[] = {
-        "timeout",
-        "interval",
-        "baseEjectionTime",
-        "window",
-        "connectTimeout",
-        "connectionIdleTimeout",
-        "maxConnectionDuration",
-        "requestTimeout",
-        "baseInterval",
-        "maxInterval",
-        "dnsRefreshRate",
-        "initialJitter",
-        "blackoutPeriod",
-        "weightExpirationPeriod",
-        "weightUpdatePeriod",
-        "samplingWindow",
-        "idleTimeout",
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (strcmp(key, keys[i]) == 0)
-            return true;
-    return false;
-}
-
-/* A deep copy with durations printed as the reference IR does ("300s" -> "5m0s"). */
-static json_t *copy_durations(gw_ctx *c, json_t *v)
-{
-    if (json_is_object(v)) {
-        json_t *out = json_object();
-        const char *k;
-        json_t *e;
-        json_object_foreach(v, k, e)
-        {
-            int64_t ms;
-            if (json_is_string(e) && is_duration_key(k) &&
-                gw_duration_ms(json_string_value(e), &ms))
-                json_object_set_new(out, k, json_string(gw_duration_text(c, ms)));
-            else
-                json_object_set_new(out, k, copy_durations(c, e));
-        }
-        return out;
-    }
-    if (json_is_array(v)) {
-        json_t *out = json_array();
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) json_array_append_new(out, copy_durations(c, e));
-        return out;
-    }
-    return json_deep_copy(v);
-}
-
-static json_t *quantity(json_t *v)
-{
-    double b;
-    if (json_is_integer(v))
-        return json_integer(json_integer_value(v));
-    if (json_is_string(v) && gw_quantity_bytes(json_string_value(v), &b))
-        return json_integer((json_int_t)b);
-    return NULL;
-}
-
-static json_t *seconds(json_t *v)
-{
-    int64_t ms;
-    if (!json_is_string(v) || !gw_duration_ms(json_string_value(v), &ms))
-        return NULL;
-    return json_integer(ms / 1000);
-}
 
 static void set_new(json_t *o, const char *k, json_t *v)
 {
@@ -111,12 +39,12 @@ typedef json_t *(*feature_fn)(gw_ctx *c, json_t *spec_value, const gw_policy *p)
 
 static json_t *f_copy_durations(gw_ctx *c, json_t *v, const gw_policy *p)
 {
-    return copy_durations(c, v);
+    return gw_ir_json_durations(c, v);
 }
 
 static json_t *f_retry(gw_ctx *c, json_t *v, const gw_policy *p)
 {
-    json_t *out = copy_durations(c, v);
+    json_t *out = gw_ir_json_durations(c, v);
     json_t *per = json_object_get(out, "perRetry");
     json_t *bo = json_object_get(per, "backoff");
     if (bo) {
@@ -146,8 +74,8 @@ static json_t *f_circuit_breaker(gw_ctx *c, json_t *v, const gw_policy *p)
 static json_t *f_tcp_keepalive(gw_ctx *c, json_t *v, const gw_policy *p)
 {
     json_t *out = json_object();
-    set_new(out, "idleTime", seconds(json_object_get(v, "idleTime")));
-    set_new(out, "interval", seconds(json_object_get(v, "interval")));
+    set_new(out, "idleTime", gw_ir_json_seconds(json_object_get(v, "idleTime")));
+    set_new(out, "interval", gw_ir_json_seconds(json_object_get(v, "interval")));
     json_t *probes = json_object_get(v, "probes");
     if (probes)
         json_object_set(out, "probes", probes);
@@ -156,7 +84,7 @@ static json_t *f_tcp_keepalive(gw_ctx *c, json_t *v, const gw_policy *p)
 
 static json_t *f_dns(gw_ctx *c, json_t *v, const gw_policy *p)
 {
-    json_t *out = copy_durations(c, v);
+    json_t *out = gw_ir_json_durations(c, v);
     json_object_set_new(out, "name",
                         json_sprintf("%s/%s", p->obj->metadata.namespace, p->obj->metadata.name));
     return out;
@@ -165,10 +93,11 @@ static json_t *f_dns(gw_ctx *c, json_t *v, const gw_policy *p)
 static json_t *f_http2(gw_ctx *c, json_t *v, const gw_policy *p)
 {
     json_t *out = json_object();
-    set_new(out, "initialStreamWindowSize",
-            quantity(json_object_get(v, "initialStreamWindowSize")));
+    /* The reference IR swaps the two windows (Envoy gets them from there). */
     set_new(out, "initialConnectionWindowSize",
-            quantity(json_object_get(v, "initialConnectionWindowSize")));
+            gw_ir_json_bytes(json_object_get(v, "initialStreamWindowSize")));
+    set_new(out, "initialStreamWindowSize",
+            gw_ir_json_bytes(json_object_get(v, "initialConnectionWindowSize")));
     json_t *streams = json_object_get(v, "maxConcurrentStreams");
     if (streams)
         json_object_set(out, "maxConcurrentStreams", streams);
@@ -182,7 +111,7 @@ static json_t *f_http2(gw_ctx *c, json_t *v, const gw_policy *p)
 static json_t *f_connection(gw_ctx *c, json_t *v, const gw_policy *p)
 {
     json_t *out = json_object();
-    set_new(out, "bufferLimit", quantity(json_object_get(v, "bufferLimit")));
+    set_new(out, "bufferLimit", gw_ir_json_bytes(json_object_get(v, "bufferLimit")));
     json_t *pre = json_object_get(v, "preconnect");
     if (pre)
         json_object_set_new(out, "preconnect", json_deep_copy(pre));
@@ -225,7 +154,7 @@ static json_t *f_load_balancer(gw_ctx *c, json_t *v, const gw_policy *p)
     json_t *inner = json_object();
     json_t *slow = json_object_get(v, "slowStart");
     if (slow)
-        json_object_set_new(inner, "slowStart", copy_durations(c, slow));
+        json_object_set_new(inner, "slowStart", gw_ir_json_durations(c, slow));
     if (strcmp(type, "ConsistentHash") == 0) {
         json_t *ch = json_object_get(v, "consistentHash");
         const char *chtype = json_string_value(json_object_get(ch, "type"));
@@ -235,7 +164,7 @@ static json_t *f_load_balancer(gw_ctx *c, json_t *v, const gw_policy *p)
         for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
             json_t *f = json_object_get(ch, fields[i]);
             if (f)
-                json_object_set_new(inner, fields[i], copy_durations(c, f));
+                json_object_set_new(inner, fields[i], gw_ir_json_durations(c, f));
         }
         json_t *ts = json_object_get(ch, "tableSize");
         if (ts && json_integer_value(ts) != 65537)
@@ -243,21 +172,46 @@ static json_t *f_load_balancer(gw_ctx *c, json_t *v, const gw_policy *p)
     }
     json_t *bu = json_object_get(v, "backendUtilization");
     if (bu && strcmp(type, "BackendUtilization") == 0) {
-        json_t *cp = copy_durations(c, bu);
+        json_t *cp = gw_ir_json_durations(c, bu);
+        if (!json_object_get(cp, "keepResponseHeaders"))
+            json_object_set_new(cp, "keepResponseHeaders", json_false());
         json_object_update(inner, cp);
         json_decref(cp);
     }
     json_t *out = json_object();
     json_object_set_new(out, key, inner);
-    json_t *za = json_object_get(v, "zoneAware");
-    if (za)
-        json_object_set_new(out, "zoneAware", copy_durations(c, za));
+    /* zoneAware.preferLocal goes to the destinations, not here */
+    json_t *wz = json_object_get(json_object_get(v, "zoneAware"), "weightedZones");
+    if (wz)
+        json_object_set_new(out, "weightedZones", json_deep_copy(wz));
+    return out;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+    json_int_t x = *(const json_int_t *)a, y = *(const json_int_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A list of integers in ascending order (the reference sorts status lists). */
+static json_t *sorted_ints(json_t *list)
+{
+    size_t n = json_array_size(list);
+    json_int_t v[64];
+    if (n > 64)
+        return json_deep_copy(list);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_integer_value(json_array_get(list, i));
+    qsort(v, n, sizeof *v, int_cmp);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, json_integer(v[i]));
     return out;
 }
 
 static json_t *health_active(gw_ctx *c, json_t *a)
 {
-    json_t *out = copy_durations(c, a);
+    json_t *out = gw_ir_json_durations(c, a);
     const char *type = json_string_value(json_object_get(a, "type"));
     json_object_del(out, "type");
     json_t *http = json_object_get(out, "http");
@@ -266,8 +220,9 @@ static json_t *health_active(gw_ctx *c, json_t *a)
         json_object_set_new(http, "host",
                             json_string(json_string_value(host) ? json_string_value(host) : ""));
         json_object_del(http, "hostname");
-        if (!json_object_get(http, "method"))
-            json_object_set_new(http, "method", json_string("GET"));
+        json_t *retriable = json_object_get(http, "retriableStatuses");
+        if (retriable)
+            json_object_set_new(http, "retriableStatuses", sorted_ints(retriable));
         if (!json_object_get(http, "expectedStatuses"))
             json_object_set_new(http, "expectedStatuses", json_pack("[i]", 200));
         const char *payloads[] = {"expectedResponse", "requestBody"};
@@ -297,7 +252,7 @@ static json_t *f_health_check(gw_ctx *c, json_t *v, const gw_policy *p)
         json_object_set_new(out, "active", health_active(c, active));
     json_t *passive = json_object_get(v, "passive");
     if (passive)
-        json_object_set_new(out, "passive", copy_durations(c, passive));
+        json_object_set_new(out, "passive", gw_ir_json_durations(c, passive));
     return out;
 }
 

@@ -17,18 +17,32 @@ const char *ads_resource_json_name(ads_type t, const json_t *json)
     return NULL;
 }
 
-/* Two 64-bit FNV-1a streams with different offsets, fed the tree in order
- * with a tag per value: equal JSON (same key order, as the translator is
- * deterministic) gives an equal hash; anything else collides with odds of
- * about 2^-128. */
+/* Two 64-bit multiply-rotate streams fed 8 bytes at a time, with the tree
+ * walked in order and a tag per value: equal JSON (same key order, as the
+ * translator is deterministic) gives an equal hash; anything else collides
+ * with odds of about 2^-128. */
+static uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static void hash_word(ads_source_hash *h, uint64_t w)
+{
+    h->h[0] = rotl64(h->h[0] ^ (w * 0x9e3779b97f4a7c15ULL), 31) * 0xbf58476d1ce4e5b9ULL;
+    h->h[1] = rotl64(h->h[1] + (w ^ 0x94d049bb133111ebULL), 27) * 0xff51afd7ed558ccdULL;
+}
+
 static void hash_bytes(ads_source_hash *h, const void *data, size_t len)
 {
     const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h->h[0] = (h->h[0] ^ p[i]) * 0x100000001b3ULL;
-        h->h[1] = (h->h[1] ^ p[i]) * 0x100000001b3ULL;
-        h->h[1] ^= h->h[1] >> 29;
+    uint64_t w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        hash_word(h, w);
     }
+    w = len; /* the tail, and the length so "a" and "a\0" differ */
+    memcpy((unsigned char *)&w + 1, p, len);
+    hash_word(h, w);
 }
 
 static void hash_json(ads_source_hash *h, const json_t *j)
@@ -41,7 +55,7 @@ static void hash_json(ads_source_hash *h, const json_t *j)
         json_t *v;
         json_object_foreach((json_t *)j, key, v)
         {
-            hash_bytes(h, key, strlen(key) + 1);
+            hash_bytes(h, key, strlen(key));
             hash_json(h, v);
         }
         hash_bytes(h, "}", 1);
@@ -55,7 +69,7 @@ static void hash_json(ads_source_hash *h, const json_t *j)
         break;
     }
     case JSON_STRING:
-        hash_bytes(h, json_string_value(j), json_string_length(j) + 1);
+        hash_bytes(h, json_string_value(j), json_string_length(j));
         break;
     case JSON_INTEGER: {
         json_int_t v = json_integer_value(j);

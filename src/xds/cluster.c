@@ -42,14 +42,34 @@ static bool settings_http2(const ir_destination_setting *const *s, size_t n)
     return false;
 }
 
-static json_t *http2_protocol_options(void)
+/* HttpProtocolOptions around `opts`, with the traffic policy's common
+ * options (idle timeout, max connection duration, requests per connection). */
+static json_t *protocol_options(xds_ctx *c, json_t *opts, const ir_traffic *t)
 {
-    json_t *h2 = json_pack("{s:i, s:i}", "initialConnectionWindowSize", (json_int_t)1048576,
-                           "initialStreamWindowSize", (json_int_t)65536);
-    json_t *opts =
-        xds_any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                json_pack("{s:{s:o}}", "explicitHttpConfig", "http2ProtocolOptions", h2));
-    return json_pack("{s:o}", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", opts);
+    json_t *common = xds_cluster_common_http_options(c, t);
+    if (common)
+        json_object_set_new(opts, "commonHttpProtocolOptions", common);
+    return json_pack("{s:o}", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                     xds_any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", opts));
+}
+
+static json_t *http2_protocol_options(xds_ctx *c, const ir_traffic *t)
+{
+    json_t *h2 = xds_upstream_http2_options(c, t ? t->http2 : NULL);
+    return protocol_options(
+        c, json_pack("{s:{s:o}}", "explicitHttpConfig", "http2ProtocolOptions", h2), t);
+}
+
+/* HTTP/1.1 upstreams get protocol options only for the traffic policy's
+ * common options. */
+static json_t *http1_protocol_options(xds_ctx *c, const ir_traffic *t)
+{
+    json_t *common = xds_cluster_common_http_options(c, t);
+    if (!common)
+        return NULL;
+    json_decref(common);
+    return protocol_options(c, json_pack("{s:{s:{}}}", "explicitHttpConfig", "httpProtocolOptions"),
+                            t);
 }
 
 static bool settings_http1(const ir_destination_setting *const *s, size_t n)
@@ -62,10 +82,10 @@ static bool settings_http1(const ir_destination_setting *const *s, size_t n)
 
 /* HTTP over TLS: ALPN picks HTTP/2 or HTTP/1.1; without an SNI of its own
  * the upstream request's host is the SNI. */
-static json_t *auto_protocol_options(const ir_destination_setting *const *s, size_t n)
+static json_t *auto_protocol_options(xds_ctx *c, const ir_destination_setting *const *s, size_t n,
+                                     const ir_traffic *t)
 {
-    json_t *h2 = json_pack("{s:i, s:i}", "initialConnectionWindowSize", (json_int_t)1048576,
-                           "initialStreamWindowSize", (json_int_t)65536);
+    json_t *h2 = xds_upstream_http2_options(c, t ? t->http2 : NULL);
     json_t *opts = json_pack("{s:{s:o, s:{}}}", "autoConfig", "http2ProtocolOptions", h2,
                              "httpProtocolOptions");
     bool sni = false, verify = false;
@@ -80,8 +100,7 @@ static json_t *auto_protocol_options(const ir_destination_setting *const *s, siz
             json_object_set_new(up, "autoSanValidation", json_true());
         json_object_set_new(opts, "upstreamHttpProtocolOptions", up);
     }
-    return json_pack("{s:o}", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                     xds_any("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", opts));
+    return protocol_options(c, opts, t);
 }
 
 static json_t *cluster_base(const char *name)
@@ -111,7 +130,7 @@ static bool settings_valid(xds_ctx *c, const char *name, const ir_destination_se
 }
 
 static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setting *const *s,
-                        size_t n, const ir_destination *d)
+                        size_t n, const ir_destination *d, bool http, const ir_traffic *t)
 {
     if (xds_find(c, XDS_CLUSTER, name) || !settings_valid(c, name, s, n))
         return;
@@ -138,21 +157,28 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     bool tls = xds_settings_tls(s, n);
     if (tls)
         xds_upstream_tls_apply(c, cl, name, s, n);
+    json_t *opts = NULL;
     if (settings_http2(s, n))
-        json_object_set_new(cl, "typedExtensionProtocolOptions", http2_protocol_options());
+        opts = http2_protocol_options(c, t);
     else if (tls && settings_http1(s, n))
-        json_object_set_new(cl, "typedExtensionProtocolOptions", auto_protocol_options(s, n));
+        opts = auto_protocol_options(c, s, n, t);
+    else if (http)
+        opts = http1_protocol_options(c, t);
+    if (opts)
+        json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
+    xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)
         xds_add(c, XDS_ENDPOINT, name, xds_load_assignment(c, name, s, n));
 }
 
-int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http)
+int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
+                                 const ir_traffic *t)
 {
     if (xds_destination_per_setting(d)) {
         for (size_t i = 0; i < d->n_settings; i++) {
             const ir_destination_setting *s = &d->settings[i];
-            cluster_add(c, s->name, &s, 1, d);
+            cluster_add(c, s->name, &s, 1, d, http, t);
         }
         return 0;
     }
@@ -160,17 +186,18 @@ int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http)
         arena_alloc_array(c->arena, sizeof *s, d->n_settings ? d->n_settings : 1);
     for (size_t i = 0; i < d->n_settings; i++)
         s[i] = &d->settings[i];
-    cluster_add(c, d->name, s, d->n_settings, d);
+    cluster_add(c, d->name, s, d->n_settings, d, http, t);
     return 0;
 }
 
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
 {
-    if (r->destination && xds_destination_clusters_add(c, r->destination, true) < 0)
+    if (r->destination &&
+        xds_destination_clusters_add(c, r->destination, true, r->traffic_settings) < 0)
         return -1;
     for (size_t i = 0; i < r->n_mirrors; i++)
         if (r->mirrors[i].destination &&
-            xds_destination_clusters_add(c, r->mirrors[i].destination, true) < 0)
+            xds_destination_clusters_add(c, r->mirrors[i].destination, true, NULL) < 0)
             return -1;
     return 0;
 }

@@ -86,6 +86,22 @@ void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
 /* "<cluster>/tls/<index>": the match the endpoints of setting `index` carry. */
 const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index);
 
+/* --- BackendTrafficPolicy settings on clusters (cluster_traffic.c) --- */
+
+/* Applies a route's traffic settings (NULL: none) to a cluster just built. */
+void xds_cluster_traffic_apply(xds_ctx *c, json_t *cluster, const ir_traffic *t);
+/* commonHttpProtocolOptions of the traffic settings, or NULL when none. */
+json_t *xds_cluster_common_http_options(xds_ctx *c, const ir_traffic *t);
+/* Upstream Http2ProtocolOptions: the defaults, changed by `h` when not NULL. */
+json_t *xds_upstream_http2_options(xds_ctx *c, const ir_http2_settings *h);
+/* A TcpKeepalive socket option block. */
+json_t *xds_tcp_keepalive(const ir_tcp_keepalive *k);
+/* Envoy's DnsLookupFamily name for the IR's, or NULL when unset. */
+const char *xds_dns_lookup_family(const ir_dns *d);
+
+/* Route-level traffic settings on a RouteAction (route_traffic.c). */
+void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r);
+
 /* --- builders --- */
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);
 int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l);
@@ -95,7 +111,8 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *rout
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r);
 /* Clusters for a destination: one, or one per setting when the destination
  * needs it (see xds_destination_per_setting). */
-int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http);
+int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
+                                 const ir_traffic *t);
 /* The STATIC cluster without endpoints that listeners without routes use. */
 #define XDS_EMPTY_CLUSTER "EmptyCluster"
 void xds_empty_cluster_add(xds_ctx *c);

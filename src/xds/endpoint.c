@@ -22,6 +22,12 @@ static json_t *locality_endpoints(const ir_destination_setting *s, const char *t
             const ir_endpoint *e = &s->endpoints[i];
             json_t *lb = json_pack("{s:{s:o}, s:i}", "endpoint", "address", endpoint_address(e),
                                    "loadBalancingWeight", 1);
+            if (e->hostname) {
+                json_t *ep = json_object_get(lb, "endpoint");
+                json_object_set_new(ep, "hostname", json_string(e->hostname));
+                json_object_set_new(ep, "healthCheckConfig",
+                                    json_pack("{s:s}", "hostname", e->hostname));
+            }
             if (tls_match)
                 json_object_set_new(lb, "metadata",
                                     json_pack("{s:{s:{s:s}}}", "filterMetadata",

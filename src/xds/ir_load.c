@@ -212,6 +212,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
                                         .port = u32(e, "port"),
                                         .zone = str(a, e, "zone"),
                                         .path = str(a, e, "path"),
+                                        .hostname = str(a, e, "hostname"),
                                         .draining = flag(e, "draining")};
     }
 }
@@ -450,7 +451,9 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
         strings(a, json_object_get(json_object_get(tls, "inspector"), "snis"), &r->n_sni_hostnames);
     r->terminate = tls_load(a, json_object_get(tls, "terminate"));
     r->destination = destination_load(a, json_object_get(o, "destination"));
-    r->traffic_settings = xds_irl_traffic(a, json_object_get(o, "traffic"));
+    /* TCP routes carry the traffic keys inline (backendConnection, ...). */
+    json_t *traffic = json_object_get(o, "traffic");
+    r->traffic_settings = xds_irl_traffic(a, traffic ? traffic : o);
     return r;
 }
 

@@ -276,7 +276,8 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
         if (match)
             add_tls_inspector(listener);
-        if (r->destination && xds_destination_clusters_add(c, r->destination, false) < 0)
+        if (r->destination &&
+            xds_destination_clusters_add(c, r->destination, false, r->traffic_settings) < 0)
             return -1;
     }
     return 0;
@@ -300,5 +301,5 @@ int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
         xds_empty_cluster_add(c);
         return 0;
     }
-    return xds_destination_clusters_add(c, l->destination, false);
+    return xds_destination_clusters_add(c, l->destination, false, NULL);
 }

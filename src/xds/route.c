@@ -471,6 +471,7 @@ static json_t *route_action_build(xds_ctx *c, const ir_http_route *r, const ir_h
     if (r->url_rewrite)
         url_rewrite_set(c, a, r);
     timeouts_set(c, a, r, l);
+    xds_route_traffic_apply(c, a, r);
     if (r->retry)
         json_object_set_new(a, "retryPolicy", retry_policy(c, r));
     if (r->n_mirrors)

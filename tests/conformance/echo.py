@@ -180,7 +180,13 @@ class EchoPod:
                         delay = parse_duration((query.get("delayRetry") or ["0"])[0])
                         if delay:
                             time.sleep(delay)
-                        status = int((query.get("responseCode") or ["500"])[0])
+                        if "responseCode" not in query:  # a connection error: TCP reset
+                            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                       struct.pack("ii", 1, 0))
+                            self.close_connection = True
+                            self.connection.close()
+                            return
+                        status = int(query["responseCode"][0])
                 if "delay" in query:
                     time.sleep(parse_duration(query["delay"][0]))
                 answer = {"path": self.path, "host": self.headers.get("host", ""),

@@ -451,12 +451,6 @@ def test_no_retry_without_policy(gw):
     flaky.clear()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BackendTrafficPolicy retry (numRetries 3, retryOn.httpStatusCodes [503]) targeting "
-    "HTTPRoute retry-policy is Accepted but the route has no retry_policy in Envoy: "
-    "the traffic policy's retry reaches ir_http_route.traffic but only src/xds/ir_load.c "
-    "copies traffic.retry into ir_http_route.retry; the in-memory IR the server (and egctl "
-    "--to xds) feeds xds_translate() never gets it. Client sees the backend's first 503"))
 def test_retry_from_backend_traffic_policy(gw):
     flaky = gw.backends["flaky"]
     flaky.fail_next(2, 503)

@@ -12,14 +12,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/document.h"
 #include "server/log.h"
 
 typedef struct fprov_file {
     char *path;
     char *text; /* last good text, or NULL when it never loaded */
     size_t len;
-    char *error; /* the last read's first error, or NULL */
-    bool seen;   /* found by the current scan */
+    api_document_list docs; /* the last good text, parsed once */
+    char *error;            /* the last read's first error, or NULL */
+    bool seen;              /* found by the current scan */
 } fprov_file;
 
 struct fprov {
@@ -44,12 +46,27 @@ static bool has_resource_ext(const char *name)
            (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 || strcmp(dot, ".json") == 0);
 }
 
-int fprov_text_check(const char *text, size_t len, const char *source, diag_list *diags)
+/* Parses a file's text into `docs` and decodes every document on its own:
+ * 0 when all decode. The documents are kept, so a re-translation after
+ * another file changed decodes them without parsing the YAML again. */
+static int text_parse(const char *text, size_t len, const char *source, api_document_list *docs,
+                      diag_list *diags)
 {
+    int failed = api_documents_parse(text, len, source, docs, diags) < 0;
     api_resources *r = api_resources_new();
-    int failed = api_resources_load(r, text, len, source, diags);
+    for (size_t i = 0; i < docs->n; i++)
+        if (api_resources_add(r, docs->items[i].root, source, docs->items[i].index, diags) != 0)
+            failed++;
     api_resources_free(r);
     return failed == 0 ? 0 : -1;
+}
+
+int fprov_text_check(const char *text, size_t len, const char *source, diag_list *diags)
+{
+    api_document_list docs = {0};
+    int rc = text_parse(text, len, source, &docs, diags);
+    api_document_list_clear(&docs);
+    return rc;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -156,15 +173,19 @@ static bool file_refresh(fprov *p, const char *path)
         return false;
     }
     diag_list diags = {0};
-    if (fprov_text_check(text, len, path, &diags) < 0) {
+    api_document_list docs = {0};
+    if (text_parse(text, len, path, &docs, &diags) < 0) {
         log_diags(path, &diags, f->text != NULL);
         file_set_error(f, &diags, "does not parse");
         diag_list_clear(&diags);
+        api_document_list_clear(&docs);
         free(text);
         return false;
     }
     log_diags(path, &diags, false);
     diag_list_clear(&diags);
+    api_document_list_clear(&f->docs);
+    f->docs = docs;
     free(f->text);
     free(f->error);
     f->error = NULL;
@@ -217,6 +238,7 @@ static bool scan_dir(fprov *p, const char *dir)
 static void file_free(fprov_file *f)
 {
     free(f->path);
+    api_document_list_clear(&f->docs);
     free(f->text);
     free(f->error);
 }
@@ -360,9 +382,11 @@ void fprov_close(fprov *p)
 
 void fprov_resources_add(const fprov *p, api_resources *r, diag_list *diags)
 {
-    for (size_t i = 0; i < p->n_files; i++)
-        if (p->files[i].text)
-            api_resources_load(r, p->files[i].text, p->files[i].len, p->files[i].path, diags);
+    for (size_t i = 0; i < p->n_files; i++) {
+        const fprov_file *f = &p->files[i];
+        for (size_t j = 0; f->text && j < f->docs.n; j++)
+            api_resources_add(r, f->docs.items[j].root, f->path, f->docs.items[j].index, diags);
+    }
     api_resources_add_missing_namespaces(r, NULL, diags);
 }
 

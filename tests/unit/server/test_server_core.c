@@ -7,6 +7,8 @@
 #include "proto/wire.h"
 #include "server/cache.h"
 #include "server/grpc.h"
+#include "server/snapshot.h"
+#include "proto/pool.h"
 #include "server/xds_msg.h"
 
 typedef struct collected {
@@ -235,6 +237,48 @@ static void test_responses_wrap_resources_in_any(void)
     ads_snapshot_unref(s);
 }
 
+/* An unchanged resource keeps its encoding and version; a changed one (even
+ * by a value of another type, or one element moved) is encoded again. */
+static void test_snapshot_reuses_unchanged_encodings(void)
+{
+    diag_list diags = {0};
+    pb_pool *pool = pb_pool_load_envoy(&diags);
+    CHECK(pool != NULL);
+    if (!pool)
+        return;
+    json_t *a = json_pack("{s:s,s:s,s:s}", "name", "a", "connectTimeout", "5s", "altStatName", "x");
+    ads_snapshot *one = ads_snapshot_new();
+    CHECK_INT(ads_snapshot_add_json(one, pool, ADS_CLUSTER, a, &diags), 0);
+    ads_snapshot_seal(one);
+    const ads_resource *ra = ads_snapshot_find(one, ADS_CLUSTER, "a");
+    CHECK(ra && ra->has_source);
+
+    json_t *same = json_deep_copy(a);
+    json_t *changed =
+        json_pack("{s:s,s:s,s:s}", "name", "a", "connectTimeout", "6s", "altStatName", "x");
+    ads_snapshot *two = ads_snapshot_new();
+    CHECK_INT(ads_snapshot_add_json_reusing(two, pool, ADS_CLUSTER, same, one, &diags), 0);
+    ads_snapshot_seal(two);
+    CHECK_STR(ads_snapshot_find(two, ADS_CLUSTER, "a")->version, ra->version);
+    ads_snapshot *three = ads_snapshot_new();
+    CHECK_INT(ads_snapshot_add_json_reusing(three, pool, ADS_CLUSTER, changed, one, &diags), 0);
+    ads_snapshot_seal(three);
+    if (!ra)
+        return;
+    const ads_resource *rc = ads_snapshot_find(three, ADS_CLUSTER, "a");
+    CHECK(strcmp(rc->version, ra->version) != 0);
+    CHECK(rc->source.h[0] != ra->source.h[0] || rc->source.h[1] != ra->source.h[1]);
+    CHECK_INT(diags.n, 0);
+    ads_snapshot_unref(one);
+    ads_snapshot_unref(two);
+    ads_snapshot_unref(three);
+    json_decref(a);
+    json_decref(same);
+    json_decref(changed);
+    pb_pool_free(pool);
+    diag_list_clear(&diags);
+}
+
 int main(void)
 {
     test_frames_split_across_chunks();
@@ -244,5 +288,6 @@ int main(void)
     test_sotw_request_decode();
     test_delta_request_decode();
     test_responses_wrap_resources_in_any();
+    test_snapshot_reuses_unchanged_encodings();
     return check_summary("test_server_core");
 }

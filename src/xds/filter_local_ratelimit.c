@@ -1,0 +1,198 @@
+/* Local rate limiting (BackendTrafficPolicy rateLimit.local): an empty
+ * local_ratelimit filter in the HCM, and per route a LocalRateLimit config
+ * with the default token bucket, one descriptor per rule (matches ANDed
+ * into its entries) and the route rate limit actions that produce them.
+ * Descriptor keys follow the reference: "rule-R-match-M" for header and
+ * query matches, "rule-R-method", "rule-R-path", "rule-R-masked-remote-address"
+ * and "rule-R-remote-address" (per client address). */
+#include <stdio.h>
+#include <string.h>
+
+#include "xds/filter.h"
+
+#define LRL_NAME "envoy.filters.http.local_ratelimit"
+#define LRL_TYPE "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+#define LRL_STAT_PREFIX "http_local_rate_limiter"
+
+enum { LRL_MAX_DYNAMIC_DESCRIPTORS = 10000 };
+
+static const ir_local_rate_limit *route_local(const ir_http_route *r)
+{
+    const ir_traffic *t = r->traffic_settings;
+    return t && t->rate_limit ? t->rate_limit->local : NULL;
+}
+
+static json_t *lrl_hcm_filter(xds_ctx *c, const ir_http_listener *l)
+{
+    (void)c;
+    for (size_t i = 0; i < l->n_routes; i++)
+        if (route_local(l->routes[i]))
+            return xds_typed_extension(LRL_NAME, LRL_TYPE,
+                                       json_pack("{s:i, s:s}", "maxDynamicDescriptors",
+                                                 (json_int_t)LRL_MAX_DYNAMIC_DESCRIPTORS,
+                                                 "statPrefix", LRL_STAT_PREFIX));
+    return NULL;
+}
+
+static const struct {
+    const char *unit, *interval;
+} unit_intervals[] = {
+    {"Second", "1s"},    {"Minute", "60s"},     {"Hour", "3600s"},     {"Day", "86400s"},
+    {"Week", "604800s"}, {"Month", "2592000s"}, {"Year", "31536000s"},
+};
+
+/* An unknown unit gives 0s, as the reference does. */
+static const char *fill_interval(const char *unit)
+{
+    for (size_t i = 0; unit && i < sizeof unit_intervals / sizeof unit_intervals[0]; i++)
+        if (strcmp(unit_intervals[i].unit, unit) == 0)
+            return unit_intervals[i].interval;
+    return "0s";
+}
+
+static json_t *token_bucket(const ir_rate_limit_value *v)
+{
+    return json_pack("{s:s, s:I, s:I}", "fillInterval", fill_interval(v->unit), "maxTokens",
+                     (json_int_t)v->requests, "tokensPerFill", (json_int_t)v->requests);
+}
+
+typedef struct rule_out {
+    json_t *actions, *entries;
+} rule_out;
+
+/* A match that must (or must not) hold: a headerValueMatch action and an
+ * entry whose key and value are the descriptor key. */
+static void add_value_match(rule_out *o, const char *key, const char *action, const char *list,
+                            json_t *matcher, bool expect)
+{
+    json_t *m = json_pack("{s:s, s:s, s:b, s:[o]}", "descriptorKey", key, "descriptorValue", key,
+                          "expectMatch", expect, list, matcher);
+    json_array_append_new(o->actions, json_pack("{s:o}", action, m));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", key));
+}
+
+static json_t *header_matcher(const char *name, const ir_string_match *m)
+{
+    return json_pack("{s:s, s:o}", "name", name, "stringMatch", xds_string_matcher(m));
+}
+
+static void header_rules(xds_ctx *c, rule_out *o, size_t ri, const ir_rate_limit_rule *r,
+                         size_t *mi)
+{
+    for (size_t i = 0; i < r->n_header_matches; i++, (*mi)++) {
+        const ir_string_match *m = &r->header_matches[i];
+        const char *key = arena_printf(c->arena, "rule-%zu-match-%zu", ri, *mi);
+        if (m->distinct) {
+            json_array_append_new(o->actions,
+                                  json_pack("{s:{s:s, s:s}}", "requestHeaders", "descriptorKey",
+                                            key, "headerName", m->name));
+            json_array_append_new(o->entries, json_pack("{s:s}", "key", key));
+            continue;
+        }
+        add_value_match(o, key, "headerValueMatch", "headers", header_matcher(m->name, m),
+                        !m->invert);
+    }
+}
+
+static void cidr_rule(xds_ctx *c, rule_out *o, size_t ri, const ir_cidr_match *m)
+{
+    json_t *range = json_pack("{s:s, s:i}", "addressPrefix", m->ip ? m->ip : "", "prefixLen",
+                              (json_int_t)m->mask_len);
+    const char *key = arena_printf(c->arena, "rule-%zu-masked-remote-address", ri);
+    json_array_append_new(o->actions, json_pack("{s:{s:{s:[O]}, s:s, s:s}}", "remoteAddressMatch",
+                                                "addressMatcher", "ranges", range, "descriptorKey",
+                                                key, "descriptorValue", m->cidr));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", m->cidr));
+    if (m->distinct) {
+        key = arena_printf(c->arena, "rule-%zu-remote-address", ri);
+        json_array_append_new(
+            o->actions, json_pack("{s:{s:{s:[O]}, s:s, s:s}}", "remoteAddressMatch",
+                                  "addressMatcher", "ranges", range, "descriptorKey", key,
+                                  "descriptorValue", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"));
+        json_array_append_new(o->entries, json_pack("{s:s}", "key", key));
+    }
+    json_decref(range);
+}
+
+static rule_out rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
+{
+    rule_out o = {json_array(), json_array()};
+    size_t mi = 0;
+    header_rules(c, &o, ri, r, &mi);
+    for (size_t i = 0; i < r->n_method_matches; i++)
+        add_value_match(&o, arena_printf(c->arena, "rule-%zu-method", ri), "headerValueMatch",
+                        "headers", header_matcher(":method", &r->method_matches[i]), true);
+    if (r->path_match)
+        add_value_match(&o, arena_printf(c->arena, "rule-%zu-path", ri), "headerValueMatch",
+                        "headers", header_matcher(":path", r->path_match), true);
+    for (size_t i = 0; i < r->n_query_param_matches; i++, mi++) {
+        const ir_string_match *m = &r->query_param_matches[i];
+        add_value_match(
+            &o, arena_printf(c->arena, "rule-%zu-match-%zu", ri, mi), "queryParameterValueMatch",
+            "queryParameters",
+            json_pack("{s:s, s:o}", "name", m->name, "stringMatch", xds_string_matcher(m)),
+            !m->invert);
+    }
+    if (r->cidr_match)
+        cidr_rule(c, &o, ri, r->cidr_match);
+    return o;
+}
+
+static bool headers_disabled(const ir_http_listener *l)
+{
+    return l->client && l->client->disable_rate_limit_headers;
+}
+
+static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir_http_listener *l)
+{
+    json_t *cfg =
+        json_pack("{s:b, s:{s:{s:i}}, s:{s:{s:i}}, s:s, s:o}", "alwaysConsumeDefaultTokenBucket", 0,
+                  "filterEnabled", "defaultValue", "numerator", 100, "filterEnforced",
+                  "defaultValue", "numerator", 100, "statPrefix", LRL_STAT_PREFIX, "tokenBucket",
+                  token_bucket(&lrl->default_limit));
+    if (!headers_disabled(l))
+        json_object_set_new(cfg, "enableXRatelimitHeaders", json_string("DRAFT_VERSION_03"));
+    if (!lrl->n_rules)
+        return cfg;
+    json_t *descriptors = json_array(), *limits = json_array();
+    for (size_t i = 0; i < lrl->n_rules; i++) {
+        const ir_rate_limit_rule *r = &lrl->rules[i];
+        rule_out o = rule_build(c, i, r);
+        json_t *d =
+            json_pack("{s:o, s:o}", "entries", o.entries, "tokenBucket", token_bucket(&r->limit));
+        if (r->shadow_mode)
+            json_object_set_new(d, "shadowMode", json_true());
+        json_array_append_new(descriptors, d);
+        json_array_append_new(limits, json_pack("{s:o}", "actions", o.actions));
+    }
+    json_object_set_new(cfg, "descriptors", descriptors);
+    json_object_set_new(cfg, "rateLimits", limits);
+    return cfg;
+}
+
+static json_t *per_filter_config(json_t *route)
+{
+    json_t *pf = json_object_get(route, "typedPerFilterConfig");
+    if (!pf) {
+        pf = json_object();
+        json_object_set_new(route, "typedPerFilterConfig", pf);
+    }
+    return pf;
+}
+
+static int lrl_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
+                           const ir_http_listener *l)
+{
+    const ir_local_rate_limit *lrl = route_local(r);
+    if (!lrl)
+        return 0;
+    json_object_set_new(per_filter_config(route), LRL_NAME,
+                        xds_any(LRL_TYPE, route_config(c, lrl, l)));
+    return 0;
+}
+
+const xds_http_filter xds_filter_local_ratelimit = {
+    .name = LRL_NAME,
+    .hcm_filter = lrl_hcm_filter,
+    .patch_route = lrl_patch_route,
+};

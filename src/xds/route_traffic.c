@@ -1,0 +1,50 @@
+/* BackendTrafficPolicy settings on a route's action: the hash policy of
+ * consistent-hash load balancing (headers, cookie, query parameters or the
+ * client address). */
+#include "xds/context.h"
+
+static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
+{
+    json_t *o = json_pack("{s:s}", "name", h->cookie_name);
+    if (h->n_cookie_attributes) {
+        json_t *attrs = json_array();
+        for (size_t i = 0; i < h->n_cookie_attributes; i++)
+            json_array_append_new(attrs,
+                                  json_pack("{s:s, s:s}", "name", h->cookie_attributes[i].key,
+                                            "value", h->cookie_attributes[i].value));
+        json_object_set_new(o, "attributes", attrs);
+    }
+    xds_set_str(o, "ttl", xds_duration(c, h->cookie_ttl));
+    return json_pack("{s:o}", "cookie", o);
+}
+
+static json_t *hash_policy(xds_ctx *c, const ir_consistent_hash *h)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < h->n_headers; i++)
+        json_array_append_new(list, json_pack("{s:{s:s}}", "header", "headerName", h->headers[i]));
+    if (h->cookie_name)
+        json_array_append_new(list, cookie_hash(c, h));
+    for (size_t i = 0; i < h->n_query_params; i++)
+        json_array_append_new(list,
+                              json_pack("{s:{s:s}}", "queryParameter", "name", h->query_params[i]));
+    if (h->source_ip)
+        json_array_append_new(list, json_pack("{s:{s:b}}", "connectionProperties", "sourceIp", 1));
+    return list;
+}
+
+void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
+{
+    const ir_traffic *t = r->traffic_settings;
+    if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
+        return;
+    json_t *hp = hash_policy(c, t->load_balancer->consistent_hash);
+    if (!json_array_size(hp)) {
+        json_decref(hp);
+        return;
+    }
+    json_object_set_new(action, "hashPolicy", hp);
+    json_t *wc = json_object_get(action, "weightedClusters");
+    if (wc)
+        json_object_set_new(wc, "useHashPolicy", json_true());
+}
