@@ -285,6 +285,17 @@ static void url_rewrite(filter_ctx *x, const api_url_rewrite *rw)
 
 /* ---- redirect ---- */
 
+
+/* The redirect codes of the API's enum; Envoy has a response code for each. */
+static bool redirect_code_supported(int64_t code)
+{
+    static const int64_t codes[] = {301, 302, 303, 307, 308};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i] == code)
+            return true;
+    return false;
+}
+
 static void redirect(filter_ctx *x, const api_request_redirect *rd)
 {
     if (x->f->redirect) {
@@ -321,8 +332,9 @@ static void redirect(filter_ctx *x, const api_request_redirect *rd)
             out->path_prefix = rd->path->replace_prefix_match;
     }
     if (rd->status_code.set) {
-        if (rd->status_code.v != 301 && rd->status_code.v != 302) {
-            rule_error(x, "RequestRedirect: status code %s is not supported (use 301 or 302)",
+        if (!redirect_code_supported(rd->status_code.v)) {
+            rule_error(x, "RequestRedirect: status code %s is not supported (use 301, 302, "
+                          "303, 307 or 308)",
                        arena_printf(x->c->arena, "%lld", (long long)rd->status_code.v));
             return;
         }

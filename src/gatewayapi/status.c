@@ -79,7 +79,7 @@ static void set_str(json_t *o, const char *key, const char *v)
         json_object_set_new(o, key, json_string(v));
 }
 
-static json_t *conditions_json(const gw_conditions *c)
+static json_t *conditions_json(const gw_conditions *c, int64_t generation)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < c->n; i++) {
@@ -90,8 +90,9 @@ static json_t *conditions_json(const gw_conditions *c)
         set_str(o, "reason", cd->reason);
         set_str(o, "status", cd->status);
         set_str(o, "type", cd->type);
-        if (cd->observed_generation)
-            json_object_set_new(o, "observedGeneration", json_integer(cd->observed_generation));
+        int64_t observed = cd->observed_generation ? cd->observed_generation : generation;
+        if (observed)
+            json_object_set_new(o, "observedGeneration", json_integer(observed));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -126,14 +127,14 @@ json_t *gw_status_to_json(const gw_status *s)
     if (s->has_attached_listener_sets)
         json_object_set_new(st, "attachedListenerSets", json_integer(s->attached_listener_sets));
     if (s->conditions.n)
-        json_object_set_new(st, "conditions", conditions_json(&s->conditions));
+        json_object_set_new(st, "conditions", conditions_json(&s->conditions, s->generation));
     if (s->n_listeners) {
         json_t *arr = json_array();
         for (size_t i = 0; i < s->n_listeners; i++) {
             const gw_listener_status *l = &s->listeners[i];
             json_t *o = json_object();
             json_object_set_new(o, "attachedRoutes", json_integer(l->attached_routes));
-            json_object_set_new(o, "conditions", conditions_json(&l->conditions));
+            json_object_set_new(o, "conditions", conditions_json(&l->conditions, s->generation));
             set_str(o, "name", l->name);
             json_t *kinds = json_array();
             for (size_t k = 0; k < l->n_supported_kinds; k++) {
@@ -154,7 +155,7 @@ json_t *gw_status_to_json(const gw_status *s)
             json_t *o = json_object();
             json_object_set_new(o, s->ancestors ? "ancestorRef" : "parentRef",
                                 parent_ref_json(&p->ref));
-            json_object_set_new(o, "conditions", conditions_json(&p->conditions));
+            json_object_set_new(o, "conditions", conditions_json(&p->conditions, s->generation));
             set_str(o, "controllerName", p->controller_name);
             json_array_append_new(arr, o);
         }

@@ -66,6 +66,9 @@ typedef struct gw_status {
     bool ancestors;
     gw_address *addresses;
     size_t n_addresses, cap_addresses;
+    /* metadata.generation of the object: every condition reports it as its
+     * observedGeneration (0 = the object has none, and none is reported). */
+    int64_t generation;
     bool has_attached_listener_sets; /* Gateway: status.attachedListenerSets */
     int attached_listener_sets;
 } gw_status;

@@ -8,8 +8,11 @@ gw_status *gw_ctx_status(gw_ctx *c, const api_object *o)
 {
     if (o->index >= c->out->n_status)
         return NULL;
-    if (!c->out->status[o->index])
-        c->out->status[o->index] = ARENA_NEW(c->arena, gw_status);
+    if (!c->out->status[o->index]) {
+        gw_status *s = ARENA_NEW(c->arena, gw_status);
+        s->generation = o->metadata.generation.set ? o->metadata.generation.v : 0;
+        c->out->status[o->index] = s;
+    }
     return c->out->status[o->index];
 }
 

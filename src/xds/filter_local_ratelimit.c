@@ -3,8 +3,8 @@
  * with the default token bucket, one descriptor per rule (matches ANDed
  * into its entries) and the route rate limit actions that produce them.
  * Descriptor keys follow the reference: "rule-R-match-M" for header and
- * query matches, "rule-R-method", "rule-R-path", "rule-R-masked-remote-address"
- * and "rule-R-remote-address" (per client address). */
+ * query matches, "rule-R-method", "rule-R-path"; client address matches
+ * use Envoy 1.36's own actions (see cidr_rule). */
 #include <stdio.h>
 #include <string.h>
 
@@ -94,24 +94,22 @@ static void header_rules(xds_ctx *c, rule_out *o, size_t ri, const ir_rate_limit
     }
 }
 
-static void cidr_rule(xds_ctx *c, rule_out *o, size_t ri, const ir_cidr_match *m)
+/* A client address match. The reference emits remoteAddressMatch
+ * actions, which Envoy 1.36 (our pinned data plane) does not have; the
+ * client address masked to the CIDR's length matches the same clients:
+ * its descriptor is "masked_remote_address" = the CIDR. Per-client limits
+ * (distinct) add the client address ("remote_address", any value). */
+static void cidr_rule(rule_out *o, const ir_cidr_match *m)
 {
-    json_t *range = json_pack("{s:s, s:i}", "addressPrefix", m->ip ? m->ip : "", "prefixLen",
-                              (json_int_t)m->mask_len);
-    const char *key = arena_printf(c->arena, "rule-%zu-masked-remote-address", ri);
-    json_array_append_new(o->actions, json_pack("{s:{s:{s:[O]}, s:s, s:s}}", "remoteAddressMatch",
-                                                "addressMatcher", "ranges", range, "descriptorKey",
-                                                key, "descriptorValue", m->cidr));
-    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", m->cidr));
+    json_t *mask = json_pack("{s:i}", m->is_ipv6 ? "v6PrefixMaskLen" : "v4PrefixMaskLen",
+                             (json_int_t)m->mask_len);
+    json_array_append_new(o->actions, json_pack("{s:o}", "maskedRemoteAddress", mask));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", "masked_remote_address",
+                                                "value", m->cidr ? m->cidr : ""));
     if (m->distinct) {
-        key = arena_printf(c->arena, "rule-%zu-remote-address", ri);
-        json_array_append_new(
-            o->actions, json_pack("{s:{s:{s:[O]}, s:s, s:s}}", "remoteAddressMatch",
-                                  "addressMatcher", "ranges", range, "descriptorKey", key,
-                                  "descriptorValue", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"));
-        json_array_append_new(o->entries, json_pack("{s:s}", "key", key));
+        json_array_append_new(o->actions, json_pack("{s:{}}", "remoteAddress"));
+        json_array_append_new(o->entries, json_pack("{s:s}", "key", "remote_address"));
     }
-    json_decref(range);
 }
 
 static rule_out rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
@@ -134,7 +132,7 @@ static rule_out rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
             !m->invert);
     }
     if (r->cidr_match)
-        cidr_rule(c, &o, ri, r->cidr_match);
+        cidr_rule(&o, r->cidr_match);
     return o;
 }
 
@@ -160,8 +158,8 @@ static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir
         rule_out o = rule_build(c, i, r);
         json_t *d =
             json_pack("{s:o, s:o}", "entries", o.entries, "tokenBucket", token_bucket(&r->limit));
-        if (r->shadow_mode)
-            json_object_set_new(d, "shadowMode", json_true());
+        /* The reference marks shadow-mode rules on their descriptor, a
+         * field Envoy 1.36 does not have; such rules are enforced. */
         json_array_append_new(descriptors, d);
         json_array_append_new(limits, json_pack("{s:o}", "actions", o.actions));
     }
