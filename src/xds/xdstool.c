@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "api/document.h"
-#include "xds/ir_load.h"
+#include "ir/ir_load.h"
 #include "xds/translator.h"
 
 static char *read_file(const char *path, size_t *len)
@@ -47,7 +47,7 @@ static json_t *translate_file(const char *path, diag_list *diags)
         json_t *root = docs.n ? docs.items[0].root : NULL;
         json_t *empty = root ? NULL : json_object();
         arena *a = arena_new();
-        ir_xds *ir = xds_ir_load(a, root ? root : empty, diags);
+        ir_xds *ir = ir_load_xds(a, root ? root : empty, diags);
         xds_resources res = {0};
         if (ir) {
             xds_translate(ir, &res, diags);

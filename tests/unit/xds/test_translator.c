@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "xds/ir_load.h"
+#include "ir/ir_load.h"
 #include "xds/translator.h"
 
 static json_t *translate_text(const char *ir_json, xds_resources *res, int *rc)
@@ -13,7 +13,7 @@ static json_t *translate_text(const char *ir_json, xds_resources *res, int *rc)
     json_t *root = json_loads(ir_json, 0, &err);
     arena *a = arena_new();
     diag_list diags = {0};
-    ir_xds *ir = xds_ir_load(a, root, &diags);
+    ir_xds *ir = ir_load_xds(a, root, &diags);
     *rc = ir ? xds_translate(ir, res, &diags) : -1;
     diag_list_clear(&diags);
     arena_free(a);

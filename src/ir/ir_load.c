@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "xds/ir_load_internal.h"
+#include "ir/ir_load_internal.h"
 
 static const char *str(arena *a, const json_t *o, const char *key)
 {
@@ -392,9 +392,9 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->retry = retry_load(a, json_object_get(r->traffic, "retry"));
     r->session_persistence = json_object_get(o, "sessionPersistence");
     r->security = json_object_get(o, "security");
-    r->traffic_settings = xds_irl_traffic(a, r->traffic);
-    r->security_settings = xds_irl_security(a, r->security);
-    r->envoy_extensions = xds_irl_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
+    r->traffic_settings = ir_load_traffic(a, r->traffic);
+    r->security_settings = ir_load_security(a, r->security);
+    r->envoy_extensions = ir_load_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
     return r;
 }
 
@@ -410,7 +410,7 @@ static ir_tls_config *tls_load(arena *a, const json_t *o)
         t->certificates[i] = cert_load(a, json_array_get(certs, i));
     }
     t->alpn_protocols = strings(a, json_object_get(o, "alpnProtocols"), &t->n_alpn_protocols);
-    xds_irl_tls_settings(a, t, o);
+    irl_tls_settings(a, t, o);
     return t;
 }
 
@@ -429,7 +429,7 @@ static ir_http_listener *http_listener_load(arena *a, json_t *o)
     l->merge_slashes = flag(path, "mergeSlashes");
     l->escaped_slashes_action = str(a, path, "escapedSlashesAction");
     l->extra = o;
-    l->client = xds_irl_client_settings(a, o);
+    l->client = ir_load_client_settings(a, o);
     json_t *routes = json_object_get(o, "routes");
     l->n_routes = l->cap_routes = json_array_size(routes);
     l->routes = arena_alloc_array(a, sizeof *l->routes, l->n_routes + 1);
@@ -453,7 +453,7 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
     r->destination = destination_load(a, json_object_get(o, "destination"));
     /* TCP routes carry the traffic keys inline (backendConnection, ...). */
     json_t *traffic = json_object_get(o, "traffic");
-    r->traffic_settings = xds_irl_traffic(a, traffic ? traffic : o);
+    r->traffic_settings = ir_load_traffic(a, traffic ? traffic : o);
     return r;
 }
 
@@ -466,7 +466,7 @@ static ir_tcp_listener *tcp_listener_load(arena *a, json_t *o)
     l->port = u32(o, "port");
     l->external_port = u32(o, "externalPort");
     l->extra = o;
-    l->client = xds_irl_client_settings(a, o);
+    l->client = ir_load_client_settings(a, o);
     l->tls = tls_load(a, json_object_get(o, "tls"));
     json_t *routes = json_object_get(o, "routes");
     l->n_routes = l->cap_routes = json_array_size(routes);
@@ -530,7 +530,7 @@ static void access_logs_load(arena *a, ir_xds *x, const json_t *al)
     json_array_foreach(get_nocase(al, "json"), i, o) access_log_load(a, x, o, true);
 }
 
-ir_xds *xds_ir_load(arena *a, json_t *root, diag_list *diags)
+ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
 {
     if (!json_is_object(root)) {
         diag_add(diags, DIAG_ERROR, "xds IR", "", "expected a mapping with http, tcp, udp lists");
@@ -559,57 +559,57 @@ ir_xds *xds_ir_load(arena *a, json_t *root, diag_list *diags)
 
 /* --- shared with ir_load_policy.c (ir_load_internal.h) --- */
 
-const char *xds_irl_str(arena *a, const json_t *o, const char *key)
+const char *irl_str(arena *a, const json_t *o, const char *key)
 {
     return str(a, o, key);
 }
 
-bool xds_irl_flag(const json_t *o, const char *key)
+bool irl_flag(const json_t *o, const char *key)
 {
     return flag(o, key);
 }
 
-json_t *xds_irl_get_nocase(const json_t *o, const char *key)
+json_t *irl_get_nocase(const json_t *o, const char *key)
 {
     return json_is_object(o) ? get_nocase(o, key) : NULL;
 }
 
-const char *xds_irl_bytes(arena *a, const json_t *v, size_t *len)
+const char *irl_bytes(arena *a, const json_t *v, size_t *len)
 {
     return bytes_n(a, v, len);
 }
 
-const char **xds_irl_strings(arena *a, const json_t *list, size_t *n)
+const char **irl_strings(arena *a, const json_t *list, size_t *n)
 {
     return strings(a, list, n);
 }
 
-ir_string_match *xds_irl_string_matches(arena *a, const json_t *list, size_t *n)
+ir_string_match *irl_string_matches(arena *a, const json_t *list, size_t *n)
 {
     return string_matches(a, list, n);
 }
 
-ir_string_match *xds_irl_string_match(arena *a, const json_t *o)
+ir_string_match *irl_string_match(arena *a, const json_t *o)
 {
     return json_is_object(o) ? string_match_load(a, ARENA_NEW(a, ir_string_match), o) : NULL;
 }
 
-ir_header *xds_irl_headers(arena *a, const json_t *list, size_t *n)
+ir_header *irl_headers(arena *a, const json_t *list, size_t *n)
 {
     return headers_load(a, list, n);
 }
 
-ir_destination *xds_irl_destination(arena *a, json_t *o)
+ir_destination *irl_destination(arena *a, json_t *o)
 {
     return destination_load(a, o);
 }
 
-ir_retry *xds_irl_retry(arena *a, const json_t *o)
+ir_retry *irl_retry(arena *a, const json_t *o)
 {
     return retry_load(a, o);
 }
 
-ir_redirect *xds_irl_redirect(arena *a, const json_t *o)
+ir_redirect *irl_redirect(arena *a, const json_t *o)
 {
     return redirect_load(a, o);
 }

@@ -5,7 +5,7 @@
  * Keys not modelled yet stay reachable as JSON where ir.h says so. */
 #include <string.h>
 
-#include "xds/ir_load_internal.h"
+#include "ir/ir_load_internal.h"
 
 #define GET json_object_get
 
@@ -36,13 +36,13 @@ static const char **member_strings(arena *a, const json_t *list, const char *key
     *n = json_array_size(list);
     const char **out = arena_alloc_array(a, sizeof *out, *n + 1);
     for (size_t i = 0; i < *n; i++)
-        out[i] = xds_irl_str(a, json_array_get(list, i), key);
+        out[i] = irl_str(a, json_array_get(list, i), key);
     return out;
 }
 
-#define STR(o, k) xds_irl_str(a, o, k)
-#define FLAG(o, k) xds_irl_flag(o, k)
-#define STRINGS(o, k, n) xds_irl_strings(a, GET(o, k), n)
+#define STR(o, k) irl_str(a, o, k)
+#define FLAG(o, k) irl_flag(o, k)
+#define STRINGS(o, k, n) irl_strings(a, GET(o, k), n)
 
 /* --- traffic --- */
 
@@ -171,7 +171,7 @@ static ir_payload *payload_load(arena *a, const json_t *o)
     p->text = STR(o, "text");
     json_t *bin = GET(o, "binary");
     if (bin)
-        p->binary = xds_irl_bytes(a, bin, &p->binary_len);
+        p->binary = irl_bytes(a, bin, &p->binary_len);
     return p;
 }
 
@@ -253,11 +253,11 @@ static ir_cidr_match *cidr_load(arena *a, const json_t *o)
 static void rate_limit_rule_load(arena *a, ir_rate_limit_rule *r, const json_t *o)
 {
     r->name = STR(o, "name");
-    r->header_matches = xds_irl_string_matches(a, GET(o, "headerMatches"), &r->n_header_matches);
-    r->method_matches = xds_irl_string_matches(a, GET(o, "methodMatches"), &r->n_method_matches);
-    r->path_match = xds_irl_string_match(a, GET(o, "pathMatch"));
+    r->header_matches = irl_string_matches(a, GET(o, "headerMatches"), &r->n_header_matches);
+    r->method_matches = irl_string_matches(a, GET(o, "methodMatches"), &r->n_method_matches);
+    r->path_match = irl_string_match(a, GET(o, "pathMatch"));
     r->query_param_matches =
-        xds_irl_string_matches(a, GET(o, "queryParamMatches"), &r->n_query_param_matches);
+        irl_string_matches(a, GET(o, "queryParamMatches"), &r->n_query_param_matches);
     r->cidr_match = cidr_load(a, GET(o, "cidrMatch"));
     json_t *limit = GET(o, "limit");
     r->limit.requests = (uint64_t)json_integer_value(GET(limit, "requests"));
@@ -402,19 +402,19 @@ static ir_response_override *response_override_load(arena *a, const json_t *o)
                     (uint32_t)json_integer_value(GET(code, "value"));
         }
         r->response_headers =
-            xds_irl_string_matches(a, GET(match, "responseHeaders"), &r->n_response_headers);
+            irl_string_matches(a, GET(match, "responseHeaders"), &r->n_response_headers);
         r->content_type = STR(resp, "contentType");
         if (GET(resp, "body"))
-            r->body = xds_irl_bytes(a, GET(resp, "body"), &r->body_len);
+            r->body = irl_bytes(a, GET(resp, "body"), &r->body_len);
         r->status_code = opt_u32(resp, "statusCode");
         r->add_response_headers =
-            xds_irl_headers(a, GET(resp, "addResponseHeaders"), &r->n_add_response_headers);
-        r->redirect = xds_irl_redirect(a, GET(o2, "redirect"));
+            irl_headers(a, GET(resp, "addResponseHeaders"), &r->n_add_response_headers);
+        r->redirect = irl_redirect(a, GET(o2, "redirect"));
     }
     return ro;
 }
 
-ir_traffic *xds_irl_traffic(arena *a, json_t *o)
+ir_traffic *ir_load_traffic(arena *a, json_t *o)
 {
     if (!json_is_object(o))
         return NULL;
@@ -425,7 +425,7 @@ ir_traffic *xds_irl_traffic(arena *a, json_t *o)
     t->health_check = health_check_load(a, GET(o, "healthCheck"));
     t->fault_injection = fault_load(a, GET(o, "faultInjection"));
     t->circuit_breaker = circuit_breaker_load(a, GET(o, "circuitBreaker"));
-    t->retry = xds_irl_retry(a, GET(o, "retry"));
+    t->retry = irl_retry(a, GET(o, "retry"));
     t->retry_num_attempts_per_priority = opt_u32(GET(o, "retry"), "numAttemptsPerPriority");
     t->tcp_keepalive = tcp_keepalive_load(a, GET(o, "tcpKeepalive"));
     t->timeout = timeout_load(a, GET(o, "timeout"));
@@ -476,8 +476,8 @@ static ir_jwt *jwt_load(arena *a, json_t *o)
         p->remote_jwks_uri = STR(rj, "uri");
         p->remote_jwks_cache_duration = STR(rj, "cacheDuration");
         p->remote_jwks_failed_refetch = STR(rj, "failedRefetchDuration");
-        p->remote_jwks_destination = xds_irl_destination(a, GET(rj, "destination"));
-        p->remote_jwks_traffic = xds_irl_traffic(a, GET(rj, "traffic"));
+        p->remote_jwks_destination = irl_destination(a, GET(rj, "destination"));
+        p->remote_jwks_traffic = ir_load_traffic(a, GET(rj, "traffic"));
         p->local_jwks = STR(po, "localJWKS");
         json_t *cth = GET(po, "claimToHeaders");
         p->n_claim_to_headers = json_array_size(cth);
@@ -508,9 +508,9 @@ static ir_service_ref *service_load(arena *a, json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_service_ref *s = ARENA_NEW(a, ir_service_ref);
-    s->destination = xds_irl_destination(a, GET(o, "destination"));
+    s->destination = irl_destination(a, GET(o, "destination"));
     s->authority = STR(o, "authority");
-    s->traffic = xds_irl_traffic(a, GET(o, "traffic"));
+    s->traffic = ir_load_traffic(a, GET(o, "traffic"));
     return s;
 }
 
@@ -539,9 +539,9 @@ static ir_ext_auth *ext_auth_load(arena *a, json_t *o)
         size_t len;
         json_t *kv = json_array_get(ce, i);
         e->context_extensions[i].key = STR(kv, "name");
-        e->context_extensions[i].value = xds_irl_bytes(a, GET(kv, "value"), &len);
+        e->context_extensions[i].value = irl_bytes(a, GET(kv, "value"), &len);
     }
-    e->traffic = xds_irl_traffic(a, GET(o, "traffic"));
+    e->traffic = ir_load_traffic(a, GET(o, "traffic"));
     return e;
 }
 
@@ -605,7 +605,7 @@ static ir_basic_auth *basic_auth_load(arena *a, const json_t *o)
         return NULL;
     ir_basic_auth *b = ARENA_NEW(a, ir_basic_auth);
     b->name = STR(o, "name");
-    b->users = xds_irl_bytes(a, GET(o, "users"), &b->users_len);
+    b->users = irl_bytes(a, GET(o, "users"), &b->users_len);
     b->forward_username_header = STR(o, "forwardUsernameHeader");
     return b;
 }
@@ -620,8 +620,8 @@ static ir_api_key_auth *api_key_auth_load(arena *a, const json_t *o)
     k->credentials = arena_alloc_array(a, sizeof(ir_kv), k->n_credentials + 1);
     for (size_t i = 0; i < k->n_credentials; i++) {
         size_t len;
-        k->credentials[i].key = xds_irl_bytes(a, GET(json_array_get(creds, i), "client"), &len);
-        k->credentials[i].value = xds_irl_bytes(a, GET(json_array_get(creds, i), "key"), &len);
+        k->credentials[i].key = irl_bytes(a, GET(json_array_get(creds, i), "client"), &len);
+        k->credentials[i].value = irl_bytes(a, GET(json_array_get(creds, i), "key"), &len);
     }
     k->n_extract_from = json_array_size(from);
     k->extract_from = arena_alloc_array(a, sizeof *k->extract_from, k->n_extract_from + 1);
@@ -644,12 +644,12 @@ static ir_oidc *oidc_load(arena *a, json_t *o)
     json_t *prov = GET(o, "provider"), *names = GET(o, "cookieNameOverrides");
     d->name = STR(o, "name");
     d->client_id = STR(o, "clientID");
-    d->client_secret = xds_irl_bytes(a, GET(o, "clientSecret"), &d->client_secret_len);
-    d->hmac_secret = xds_irl_bytes(a, GET(o, "hmacSecret"), &d->hmac_secret_len);
+    d->client_secret = irl_bytes(a, GET(o, "clientSecret"), &d->client_secret_len);
+    d->hmac_secret = irl_bytes(a, GET(o, "hmacSecret"), &d->hmac_secret_len);
     d->authorization_endpoint = STR(prov, "authorizationEndpoint");
     d->token_endpoint = STR(prov, "tokenEndpoint");
-    d->provider_destination = xds_irl_destination(a, GET(prov, "destination"));
-    d->provider_traffic = xds_irl_traffic(a, GET(prov, "traffic"));
+    d->provider_destination = irl_destination(a, GET(prov, "destination"));
+    d->provider_traffic = ir_load_traffic(a, GET(prov, "traffic"));
     d->scopes = STRINGS(o, "scopes", &d->n_scopes);
     d->resources = STRINGS(o, "resources", &d->n_resources);
     d->redirect_url = STR(o, "redirectURL");
@@ -677,7 +677,7 @@ static ir_csrf *csrf_load(arena *a, const json_t *o)
         return NULL;
     ir_csrf *c = ARENA_NEW(a, ir_csrf);
     c->additional_origins =
-        xds_irl_string_matches(a, GET(o, "additionalOrigins"), &c->n_additional_origins);
+        irl_string_matches(a, GET(o, "additionalOrigins"), &c->n_additional_origins);
     json_t *sf = GET(o, "shadowFraction");
     c->has_shadow_fraction = json_is_object(sf);
     c->shadow_numerator = (uint32_t)json_integer_value(GET(sf, "numerator"));
@@ -691,7 +691,7 @@ static ir_cors *cors_load(arena *a, json_t *o)
         return NULL;
     ir_cors *c = ARENA_NEW(a, ir_cors);
     c->json = o;
-    c->allow_origins = xds_irl_string_matches(a, GET(o, "allowOrigins"), &c->n_allow_origins);
+    c->allow_origins = irl_string_matches(a, GET(o, "allowOrigins"), &c->n_allow_origins);
     c->allow_methods = STRINGS(o, "allowMethods", &c->n_allow_methods);
     c->allow_headers = STRINGS(o, "allowHeaders", &c->n_allow_headers);
     c->expose_headers = STRINGS(o, "exposeHeaders", &c->n_expose_headers);
@@ -700,7 +700,7 @@ static ir_cors *cors_load(arena *a, json_t *o)
     return c;
 }
 
-ir_security *xds_irl_security(arena *a, json_t *o)
+ir_security *ir_load_security(arena *a, json_t *o)
 {
     if (!json_is_object(o))
         return NULL;
@@ -721,9 +721,9 @@ ir_security *xds_irl_security(arena *a, json_t *o)
 static void ext_proc_load(arena *a, ir_ext_proc *e, json_t *o)
 {
     e->name = STR(o, "name");
-    e->service.destination = xds_irl_destination(a, GET(o, "destination"));
+    e->service.destination = irl_destination(a, GET(o, "destination"));
     e->service.authority = STR(o, "authority");
-    e->service.traffic = xds_irl_traffic(a, GET(o, "traffic"));
+    e->service.traffic = ir_load_traffic(a, GET(o, "traffic"));
     e->fail_open = tristate(o, "failOpen");
     e->message_timeout = STR(o, "messageTimeout");
     e->request_body_processing_mode = STR(o, "requestBodyProcessingMode");
@@ -741,7 +741,7 @@ static void ext_proc_load(arena *a, ir_ext_proc *e, json_t *o)
     e->status_on_error = opt_u32(o, "statusOnError");
 }
 
-ir_envoy_extensions *xds_irl_envoy_extensions(arena *a, json_t *o)
+ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
 {
     if (!json_is_object(o))
         return NULL;
@@ -776,16 +776,16 @@ static void client_headers_load(arena *a, ir_client_settings *s, const json_t *h
     s->xfcc_mode = STR(xfcc, "mode");
     s->xfcc_cert_details = STRINGS(xfcc, "certDetailsToAdd", &s->n_xfcc_cert_details);
     s->early_add_request_headers =
-        xds_irl_headers(a, GET(h, "earlyAddRequestHeaders"), &s->n_early_add_request_headers);
+        irl_headers(a, GET(h, "earlyAddRequestHeaders"), &s->n_early_add_request_headers);
     s->early_remove_request_headers =
         STRINGS(h, "earlyRemoveRequestHeaders", &s->n_early_remove_request_headers);
-    s->early_remove_request_headers_on_match = xds_irl_string_matches(
+    s->early_remove_request_headers_on_match = irl_string_matches(
         a, GET(h, "earlyRemoveRequestHeadersOnMatch"), &s->n_early_remove_request_headers_on_match);
     s->late_add_response_headers =
-        xds_irl_headers(a, GET(h, "lateAddResponseHeaders"), &s->n_late_add_response_headers);
+        irl_headers(a, GET(h, "lateAddResponseHeaders"), &s->n_late_add_response_headers);
     s->late_remove_response_headers =
         STRINGS(h, "lateRemoveResponseHeaders", &s->n_late_remove_response_headers);
-    s->late_remove_response_headers_on_match = xds_irl_string_matches(
+    s->late_remove_response_headers_on_match = irl_string_matches(
         a, GET(h, "lateRemoveResponseHeadersOnMatch"), &s->n_late_remove_response_headers_on_match);
 }
 
@@ -810,7 +810,7 @@ static void client_http1_load(arena *a, ir_client_settings *s, const json_t *h)
     s->http10_default_host = STR(GET(h, "http10"), "defaultHost");
     s->http1_disable_safe_max_connection_duration = FLAG(h, "disableSafeMaxConnectionDuration");
     s->http1_ignored_upgrade_types =
-        xds_irl_string_matches(a, GET(h, "ignoredUpgradeTypes"), &s->n_http1_ignored_upgrade_types);
+        irl_string_matches(a, GET(h, "ignoredUpgradeTypes"), &s->n_http1_ignored_upgrade_types);
 }
 
 static const char *const client_keys[] = {
@@ -839,7 +839,7 @@ static bool has_client_keys(const json_t *o)
     return false;
 }
 
-ir_client_settings *xds_irl_client_settings(arena *a, json_t *o)
+ir_client_settings *ir_load_client_settings(arena *a, json_t *o)
 {
     if (!json_is_object(o) || !has_client_keys(o))
         return NULL;
@@ -878,7 +878,7 @@ ir_client_settings *xds_irl_client_settings(arena *a, json_t *o)
     return s;
 }
 
-void xds_irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o)
+void irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o)
 {
     t->min_version = STR(o, "minVersion");
     t->max_version = STR(o, "maxVersion");
@@ -888,10 +888,10 @@ void xds_irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o)
     json_t *ca = GET(o, "caCertificate");
     t->ca_name = STR(ca, "name");
     size_t len;
-    t->ca_pem = GET(ca, "certificate") ? xds_irl_bytes(a, GET(ca, "certificate"), &len) : NULL;
+    t->ca_pem = GET(ca, "certificate") ? irl_bytes(a, GET(ca, "certificate"), &len) : NULL;
     t->require_client_certificate = FLAG(o, "requireClientCertificate");
     t->match_typed_sans =
-        xds_irl_string_matches(a, GET(o, "matchTypedSubjectAltNames"), &t->n_match_typed_sans);
+        irl_string_matches(a, GET(o, "matchTypedSubjectAltNames"), &t->n_match_typed_sans);
     t->verify_certificate_hash = STRINGS(o, "verifyCertificateHash", &t->n_verify_certificate_hash);
     t->verify_certificate_spki = STRINGS(o, "verifyCertificateSpki", &t->n_verify_certificate_spki);
     t->fingerprints = STRINGS(o, "fingerprints", &t->n_fingerprints);
