@@ -358,7 +358,8 @@ static int decode_object(api_decoder *d, const api_type *t, json_t *json, const 
         json_t *v = json_object_get(json, f->key);
         path fp = {.parent = p, .key = f->key};
         if (!v || json_is_null(v)) {
-            apply_default(f, base);
+            if (!(f->flags & API_ALIAS))
+                apply_default(f, base);
             if (f->flags & API_REQUIRED) {
                 report(d, DIAG_ERROR, &fp, "required");
                 errors++;

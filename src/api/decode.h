@@ -65,6 +65,7 @@ enum {
     API_REQUIRED = 1 << 0,      /* absence is an error */
     API_NONEMPTY = 1 << 1,      /* strings: "" is an error; lists: [] is an error */
     API_INLINE_OBJECT = 1 << 2, /* API_OBJECT: the member is the struct itself, not a pointer */
+    API_ALIAS = 1 << 3,         /* a second key for a member: when absent, the member is left */
 };
 
 typedef struct api_type api_type;

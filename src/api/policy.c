@@ -59,6 +59,7 @@ const api_type api_backend_traffic_policy_type =
 static const api_field security_policy_fields[] = {
     API_OBJECT_FIELDS(api_security_policy),
     POLICY_SPEC_FIELDS(api_security_policy),
+    API_F_OBJECT(api_security_policy, security, "spec", api_security_policy_spec_type),
     API_F_END,
 };
 const api_type api_security_policy_type = API_TYPE(api_security_policy, security_policy_fields);
@@ -66,6 +67,7 @@ const api_type api_security_policy_type = API_TYPE(api_security_policy, security
 static const api_field envoy_extension_policy_fields[] = {
     API_OBJECT_FIELDS(api_envoy_extension_policy),
     POLICY_SPEC_FIELDS(api_envoy_extension_policy),
+    API_F_OBJECT(api_envoy_extension_policy, extension, "spec", api_extension_policy_spec_type),
     API_F_END,
 };
 const api_type api_envoy_extension_policy_type =

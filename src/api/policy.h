@@ -12,6 +12,8 @@
 #include "api/backend.h"
 #include "api/gateway.h"
 #include "api/object.h"
+#include "api/policy_extension.h"
+#include "api/policy_security.h"
 
 /* targetSelectors[].namespaces: where selected targets may live. */
 typedef struct api_target_namespaces {
@@ -55,6 +57,7 @@ typedef struct api_security_policy {
     api_object obj;
     json_t *spec;
     api_policy_targets targets;
+    api_security_policy_spec *security; /* typed view of spec; NULL without spec */
 } api_security_policy;
 extern const api_type api_security_policy_type;
 
@@ -62,6 +65,7 @@ typedef struct api_envoy_extension_policy {
     api_object obj;
     json_t *spec;
     api_policy_targets targets;
+    api_extension_policy_spec *extension; /* typed view of spec; NULL without spec */
 } api_envoy_extension_policy;
 extern const api_type api_envoy_extension_policy_type;
 

@@ -648,8 +648,9 @@ static gw_backend_result check_reference(const resolve_ctx *rc)
                                  rc->kind));
     const char *route_ns = rc->route->metadata.namespace;
     if (!same(rc->ns, route_ns) &&
-        !gw_reference_granted(c, GROUP_GATEWAY, rc->route_kind, route_ns, rc->group, rc->kind,
-                              rc->ns, rc->ref->name))
+        !gw_reference_granted(c, rc->ref->from_group ? rc->ref->from_group : GROUP_GATEWAY,
+                              rc->route_kind, route_ns, rc->group, rc->kind, rc->ns,
+                              rc->ref->name))
         return fail("RefNotPermitted",
                     arena_printf(c->arena,
                                  "%s in namespace %s may not refer to %s %s/%s: no ReferenceGrant "
@@ -725,8 +726,10 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
         .ns = ref->namespace && *ref->namespace ? ref->namespace : route->metadata.namespace,
         .port_protocol = same(route_kind, "UDPRoute") ? "UDP" : "TCP",
     };
-    if (ref->parent) {
-        gw_gateway *gw = gw_find_gateway(c, ref->parent->namespace, ref->parent->name);
+    if (ref->parent || ref->gateway) {
+        gw_gateway *gw = ref->gateway;
+        if (!gw)
+            gw = gw_find_gateway(c, ref->parent->namespace, ref->parent->name);
         rc.envoy_proxy = gw ? gw->envoy_proxy : NULL;
         rc.envoy_proxy_object = envoy_proxy_with_spec(c, rc.envoy_proxy);
     }

@@ -23,6 +23,12 @@ typedef struct gw_backend_ref {
      * ancestor, and the Gateway's EnvoyProxy backendTLS settings are used.
      * NULL: neither happens. */
     const gw_parent_ref *parent;
+    /* Policies calling out to a service (ext auth, ext_proc, JWKS, ...): the
+     * group of the referring kind for the ReferenceGrant check (NULL =
+     * gateway.networking.k8s.io, for routes), and the Gateway whose EnvoyProxy
+     * settings apply (NULL = the parent's). */
+    const char *from_group;
+    gw_gateway *gateway;
 } gw_backend_ref;
 
 typedef struct gw_backend_result {

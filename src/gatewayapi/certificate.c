@@ -217,7 +217,8 @@ static cert_problem load_one(gw_ctx *c, gw_listener_ctx *l, const api_object_ref
     ir_tls_cert *cert = ARENA_PUSH(c->arena, l->tls->certificates, l->tls->n_certificates,
                                    l->tls->cap_certificates);
     cert->name = arena_printf(c->arena, "%s/%s", ns, name);
-    cert->certificate = crt;
+    /* PEM re-encoded, as the reference keeps it: ending in a newline */
+    cert->certificate = crt[crt_len - 1] == '\n' ? crt : arena_printf(c->arena, "%s\n", crt);
     cert->private_key = key;
     cert->ocsp_staple = api_secret_value(c->arena, s, "tls.ocsp-staple", NULL);
     return p;

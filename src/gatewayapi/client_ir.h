@@ -4,10 +4,19 @@
 #ifndef EG_GATEWAYAPI_CLIENT_IR_H
 #define EG_GATEWAYAPI_CLIENT_IR_H
 
-#include "gatewayapi/context.h"
+#include "gatewayapi/policy_attach.h"
 
 /* Puts the settings of the ClientTrafficPolicy in force on each programmed
  * HTTP and TCP listener into its IR listener. */
 void gw_client_ir_apply(gw_ctx *c);
+
+/* The reference IR's listener `headers` for a spec's headers block (new
+ * reference; client_headers_ir.c). */
+json_t *gw_client_headers_ir(gw_ctx *c, json_t *headers);
+
+/* Puts the policy's tls settings (and the 1.2..1.3 version default) into
+ * `tls`; false, leaving it unchanged, when a clientValidation CA certificate
+ * reference cannot be used (client_tls_ir.c). */
+bool gw_client_tls_ir(gw_ctx *c, const gw_policy *p, ir_tls_config *tls);
 
 #endif

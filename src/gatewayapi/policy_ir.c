@@ -209,6 +209,13 @@ static bool is_duration_key(const char *key)
         "weightUpdatePeriod",
         "samplingWindow",
         "idleTimeout",
+        "streamIdleTimeout",
+        "requestReceivedTimeout",
+        "requestHeadersReceivedTimeout",
+        "connectionInspectionTimeout",
+        "tlsHandshakeTimeout",
+        "closeDelay",
+        "maxStreamDuration",
     };
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (strcmp(key, keys[i]) == 0)
@@ -260,4 +267,40 @@ json_t *gw_ir_json_seconds(json_t *v)
     if (!json_is_string(v) || !gw_duration_ms(json_string_value(v), &ms))
         return NULL;
     return json_integer(ms / 1000);
+}
+
+/* A window size in bytes within Envoy's bounds, or NULL. */
+static json_t *http2_window(json_t *v)
+{
+    json_t *b = gw_ir_json_bytes(v);
+    json_int_t n = b ? json_integer_value(b) : 0;
+    if (b && (n < 65535 || n > 2147483647)) {
+        json_decref(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void set_if(json_t *o, const char *k, json_t *v)
+{
+    if (v)
+        json_object_set_new(o, k, v);
+}
+
+json_t *gw_ir_http2_json(json_t *v)
+{
+    json_t *out = json_object();
+    /* The reference IR swaps the two windows (Envoy gets them from there). */
+    set_if(out, "initialConnectionWindowSize",
+           http2_window(json_object_get(v, "initialStreamWindowSize")));
+    set_if(out, "initialStreamWindowSize",
+           http2_window(json_object_get(v, "initialConnectionWindowSize")));
+    json_t *streams = json_object_get(v, "maxConcurrentStreams");
+    if (streams)
+        json_object_set(out, "maxConcurrentStreams", streams);
+    const char *inv = json_string_value(json_object_get(v, "onInvalidMessage"));
+    if (inv)
+        json_object_set_new(out, "resetStreamOnError",
+                            json_boolean(strcmp(inv, "TerminateStream") == 0));
+    return out;
 }

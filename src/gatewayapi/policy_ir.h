@@ -59,4 +59,10 @@ json_t *gw_ir_json_durations(gw_ctx *c, json_t *v);
 json_t *gw_ir_json_bytes(json_t *v);
 json_t *gw_ir_json_seconds(json_t *v);
 
+/* An http2 block (BackendTrafficPolicy or ClientTrafficPolicy) in IR shape:
+ * windows in bytes (under each other's names, as the reference prints them),
+ * maxConcurrentStreams, onInvalidMessage as resetStreamOnError. New
+ * reference. */
+json_t *gw_ir_http2_json(json_t *v);
+
 #endif

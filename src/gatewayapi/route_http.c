@@ -109,12 +109,12 @@ static void rule_retry(gw_ctx *c, const api_http_route_rule *rule, ir_http_route
     ir_retry *out = ARENA_NEW(c->arena, ir_retry);
     out->num_retries = r->attempts.set ? (int32_t)r->attempts.v : -1;
     int64_t ms;
-    if (r->backoff && gw_duration_ms(r->backoff, &ms)) {
+    if (r->backoff && gw_duration_ms(r->backoff, &ms))
         out->backoff_base = gw_duration_text(c, ms);
-        const api_route_timeouts *t = rule->timeouts;
-        if (t && t->backend_request && gw_duration_ms(t->backend_request, &ms))
-            out->per_retry_timeout = gw_duration_text(c, ms);
-    }
+    /* backendRequest bounds every try, with or without a backoff. */
+    const api_route_timeouts *t = rule->timeouts;
+    if (t && t->backend_request && gw_duration_ms(t->backend_request, &ms))
+        out->per_retry_timeout = gw_duration_text(c, ms);
     size_t n = json_array_size(r->codes);
     if (n) {
         out->http_status_codes = ARENA_ARRAY(c->arena, uint32_t, n);

@@ -92,20 +92,7 @@ static json_t *f_dns(gw_ctx *c, json_t *v, const gw_policy *p)
 
 static json_t *f_http2(gw_ctx *c, json_t *v, const gw_policy *p)
 {
-    json_t *out = json_object();
-    /* The reference IR swaps the two windows (Envoy gets them from there). */
-    set_new(out, "initialConnectionWindowSize",
-            gw_ir_json_bytes(json_object_get(v, "initialStreamWindowSize")));
-    set_new(out, "initialStreamWindowSize",
-            gw_ir_json_bytes(json_object_get(v, "initialConnectionWindowSize")));
-    json_t *streams = json_object_get(v, "maxConcurrentStreams");
-    if (streams)
-        json_object_set(out, "maxConcurrentStreams", streams);
-    const char *inv = json_string_value(json_object_get(v, "onInvalidMessage"));
-    if (inv)
-        json_object_set_new(out, "resetStreamOnError",
-                            json_boolean(strcmp(inv, "TerminateStream") == 0));
-    return out;
+    return gw_ir_http2_json(v);
 }
 
 static json_t *f_connection(gw_ctx *c, json_t *v, const gw_policy *p)

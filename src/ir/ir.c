@@ -474,14 +474,60 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
 
 /* ---- listeners ---- */
 
+static void set_true(json_t *o, const char *key, bool v)
+{
+    if (v)
+        json_object_set_new(o, key, json_true());
+}
+
+static void set_strings(json_t *o, const char *key, const char *const *v, size_t n)
+{
+    if (n)
+        json_object_set_new(o, key, strings_json(v, n));
+}
+
+/* The ClientTrafficPolicy part of a listener's tls (versions, ciphers,
+ * client validation, ...); only what is set. */
+static void tls_client_settings_json(json_t *o, const ir_tls_config *t)
+{
+    set_str(o, "minVersion", t->min_version);
+    set_str(o, "maxVersion", t->max_version);
+    set_strings(o, "ciphers", t->ciphers, t->n_ciphers);
+    set_strings(o, "ecdhCurves", t->ecdh_curves, t->n_ecdh_curves);
+    set_strings(o, "signatureAlgorithms", t->signature_algorithms, t->n_signature_algorithms);
+    if (t->ca_pem) {
+        json_t *ca = json_object();
+        json_object_set_new(ca, "certificate", base64_json(t->ca_pem));
+        set_str(ca, "name", t->ca_name);
+        json_object_set_new(o, "caCertificate", ca);
+    }
+    set_true(o, "requireClientCertificate", t->require_client_certificate);
+    if (t->n_match_typed_sans)
+        json_object_set_new(o, "matchTypedSubjectAltNames",
+                            string_matches_json(t->match_typed_sans, t->n_match_typed_sans));
+    set_strings(o, "verifyCertificateHash", t->verify_certificate_hash,
+                t->n_verify_certificate_hash);
+    set_strings(o, "verifyCertificateSpki", t->verify_certificate_spki,
+                t->n_verify_certificate_spki);
+    set_strings(o, "fingerprints", t->fingerprints, t->n_fingerprints);
+    set_true(o, "statefulSessionResumption", t->stateful_session_resumption);
+    set_true(o, "statelessSessionResumption", t->stateless_session_resumption);
+    set_true(o, "allowExpiredCertificate", t->allow_expired_certificate);
+    set_true(o, "acceptUntrusted", t->accept_untrusted);
+    set_true(o, "clientValidationEnabled", t->client_validation_enabled);
+}
+
+/* alpnProtocols: the list when one is set (an empty one included); else an
+ * empty list (TCP) or null (HTTP), as the reference prints them. */
 static json_t *tls_config_json(const ir_tls_config *t, bool alpn_empty_list)
 {
     json_t *o = json_object();
-    if (t->n_alpn_protocols)
+    if (t->n_alpn_protocols || t->alpn_protocols)
         json_object_set_new(o, "alpnProtocols",
                             strings_json(t->alpn_protocols, t->n_alpn_protocols));
-    else if (alpn_empty_list)
-        json_object_set_new(o, "alpnProtocols", json_array());
+    else
+        json_object_set_new(o, "alpnProtocols", alpn_empty_list ? json_array() : json_null());
+    tls_client_settings_json(o, t);
     json_t *certs = json_array();
     for (size_t i = 0; i < t->n_certificates; i++) {
         const ir_tls_cert *c = &t->certificates[i];
@@ -489,7 +535,12 @@ static json_t *tls_config_json(const ir_tls_config *t, bool alpn_empty_list)
         if (c->certificate)
             json_object_set_new(co, "certificate", base64_json(c->certificate));
         set_str(co, "name", c->name);
-        json_object_set_new(co, "privateKey", json_string("[redacted]"));
+        if (c->sds)
+            json_object_set_new(co, "sds",
+                                json_pack("{s:s, s:s, s:s}", "address", c->sds->address, "scheme",
+                                          c->sds->scheme, "secretName", c->sds->secret_name));
+        else
+            json_object_set_new(co, "privateKey", json_string("[redacted]"));
         json_array_append_new(certs, co);
     }
     json_object_set_new(o, "certificates", certs);

@@ -189,6 +189,28 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     return t;
 }
 
+static ir_header *headers_load(arena *a, const json_t *list, size_t *n);
+static ir_url_rewrite *url_rewrite_load(arena *a, const json_t *o);
+
+/* A backendRef's `filters` as the route fields they set; NULL when they set
+ * none (an empty `filters: {}` is no filter). */
+static const ir_http_route *backend_filters_load(arena *a, const json_t *o)
+{
+    if (!json_object_size(o))
+        return NULL;
+    ir_http_route *f = ARENA_NEW(a, ir_http_route);
+    f->add_request_headers =
+        headers_load(a, json_object_get(o, "addRequestHeaders"), &f->n_add_request_headers);
+    f->add_response_headers =
+        headers_load(a, json_object_get(o, "addResponseHeaders"), &f->n_add_response_headers);
+    f->remove_request_headers =
+        strings(a, json_object_get(o, "removeRequestHeaders"), &f->n_remove_request_headers);
+    f->remove_response_headers =
+        strings(a, json_object_get(o, "removeResponseHeaders"), &f->n_remove_response_headers);
+    f->url_rewrite = url_rewrite_load(a, json_object_get(o, "urlRewrite"));
+    return f;
+}
+
 static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
 {
     s->name = str(a, o, "name");
@@ -202,6 +224,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->is_dynamic_resolver = flag(o, "isDynamicResolver");
     s->invalid = flag(o, "invalid");
     s->filters = json_object_get(o, "filters");
+    s->backend_filters = backend_filters_load(a, s->filters);
     s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
     json_t *eps = json_object_get(o, "endpoints");
     s->n_endpoints = s->cap_endpoints = json_array_size(eps);
@@ -390,6 +413,7 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
     r->retry = retry_load(a, json_object_get(o, "retry"));
     if (!r->retry)
         r->retry = retry_load(a, json_object_get(r->traffic, "retry"));
+    r->cors = irl_cors(a, json_object_get(o, "cors"));
     r->session_persistence = json_object_get(o, "sessionPersistence");
     r->security = json_object_get(o, "security");
     r->traffic_settings = ir_load_traffic(a, r->traffic);

@@ -26,5 +26,7 @@ ir_redirect *irl_redirect(arena *a, const json_t *o);
 /* --- ir_load_policy.c (the public part is in ir_load.h) --- */
 /* The ClientTrafficPolicy keys of a listener's `tls`. */
 void irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o);
+/* CORS settings (a route's `cors`, security.cors); NULL when absent. */
+ir_cors *irl_cors(arena *a, json_t *o);
 
 #endif

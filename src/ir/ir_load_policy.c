@@ -685,7 +685,7 @@ static ir_csrf *csrf_load(arena *a, const json_t *o)
     return c;
 }
 
-static ir_cors *cors_load(arena *a, json_t *o)
+ir_cors *irl_cors(arena *a, json_t *o)
 {
     if (!json_is_object(o))
         return NULL;
@@ -705,7 +705,7 @@ ir_security *ir_load_security(arena *a, json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_security *s = ARENA_NEW(a, ir_security);
-    s->cors = cors_load(a, GET(o, "cors"));
+    s->cors = irl_cors(a, GET(o, "cors"));
     s->jwt = jwt_load(a, GET(o, "jwt"));
     s->oidc = oidc_load(a, GET(o, "oidc"));
     s->api_key_auth = api_key_auth_load(a, GET(o, "apiKeyAuth"));

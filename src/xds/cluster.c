@@ -13,7 +13,7 @@ bool xds_destination_per_setting(const ir_destination *d)
     bool mixed = false, filters = false, incomplete = false;
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
-        if (json_object_size(s->filters))
+        if (s->backend_filters)
             filters = true;
         if (i && s->address_type != d->settings[0].address_type)
             mixed = true;

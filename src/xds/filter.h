@@ -35,6 +35,7 @@ int xds_http_filters_patch_route(xds_ctx *c, json_t *route, const ir_http_route 
 int xds_http_filters_add_resources(xds_ctx *c, const ir_http_listener *l);
 
 /* The filters, one per file. */
+extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_local_ratelimit;
 extern const xds_http_filter xds_filter_router;
 

@@ -261,28 +261,6 @@ static backend_weights destination_weights(const ir_destination *d)
     return w;
 }
 
-json_t *xds_headers_from_filters(const json_t *filters, const char *key);
-json_t *xds_headers_from_filters(const json_t *filters, const char *key)
-{
-    json_t *hs = json_object_get(filters, key);
-    if (!json_array_size(hs))
-        return NULL;
-    json_t *list = json_array();
-    size_t i;
-    json_t *h;
-    json_array_foreach(hs, i, h)
-    {
-        ir_header ih = {.name = json_string_value(json_object_get(h, "name")),
-                        .append = json_is_true(json_object_get(h, "append")),
-                        .add_if_absent = json_is_true(json_object_get(h, "addIfAbsent"))};
-        json_t *v = json_object_get(h, "value");
-        json_t *first = json_is_array(v) ? json_array_get(v, 0) : v;
-        ih.value = json_string_value(first);
-        json_array_append_new(list, header_value_option(&ih, ih.value));
-    }
-    return list;
-}
-
 static json_t *weighted_clusters(const ir_destination *d, backend_weights w)
 {
     json_t *clusters = json_array();
@@ -295,18 +273,13 @@ static json_t *weighted_clusters(const ir_destination *d, backend_weights w)
             continue;
         json_t *cw = json_pack("{s:s, s:i}", "name", s->name, "weight",
                                (json_int_t)(s->has_weight ? s->weight : 1));
-        json_t *add = xds_headers_from_filters(s->filters, "addRequestHeaders");
-        if (add)
-            json_object_set_new(cw, "requestHeadersToAdd", add);
-        json_t *rm = json_object_get(s->filters, "removeRequestHeaders");
-        if (json_array_size(rm))
-            json_object_set_new(cw, "requestHeadersToRemove", json_deep_copy(rm));
-        add = xds_headers_from_filters(s->filters, "addResponseHeaders");
-        if (add)
-            json_object_set_new(cw, "responseHeadersToAdd", add);
-        rm = json_object_get(s->filters, "removeResponseHeaders");
-        if (json_array_size(rm))
-            json_object_set_new(cw, "responseHeadersToRemove", json_deep_copy(rm));
+        /* The backendRef's own filters apply to its cluster only. */
+        if (s->backend_filters) {
+            headers_set(cw, s->backend_filters);
+            const ir_url_rewrite *u = s->backend_filters->url_rewrite;
+            if (u && u->hostname)
+                json_object_set_new(cw, "hostRewriteLiteral", json_string(u->hostname));
+        }
         json_array_append_new(clusters, cw);
     }
     return json_pack("{s:o}", "clusters", clusters);

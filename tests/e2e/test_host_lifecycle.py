@@ -175,3 +175,20 @@ def test_drain_is_bounded_by_the_envoyproxy_drain_timeout(gateway):
     assert 1.9 < took < 5
     assert not alive(pid)
     assert not isinstance(slow.wait(), tuple), "the request outlasting the drain is cut"
+
+
+def test_idle_keepalive_connections_do_not_hold_the_drain(gateway):
+    wait_for(lambda: gateway.served_backend() == "alpha", timeout=20, what="first response")
+    (pid,) = gateway.envoy_pids()
+    idle = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+    idle.request("GET", "/", headers={"Host": "www.example.com"})
+    assert idle.getresponse().read()
+    t0 = time.monotonic()
+    gateway.server.signal(signal.SIGTERM)
+    assert gateway.server.p.wait(10) == 0
+    took = time.monotonic() - t0
+    print(f"SIGTERM with an idle keep-alive connection: stopped in {took:.2f} s "
+          "(drain timeout 60 s)")
+    assert took < 5 and not alive(pid)
+    assert "1 connections, 0 requests left" in gateway.server.output()
+    idle.close()

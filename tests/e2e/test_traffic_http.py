@@ -179,6 +179,28 @@ ROUTES = [
         rule("alpha", [path("PathPrefix", "/ok")]),
         rule("does-not-exist", [path("PathPrefix", "/gone")]),
     ]),
+    http_route("cors", "cors.example", [
+        rule("alpha", filters=[{"type": "CORS", "cors": {
+            "allowOrigins": ["https://www.foo.com", "https://*.bar.com"],
+            "allowMethods": ["GET", "OPTIONS"], "allowHeaders": ["x-header-1"],
+            "exposeHeaders": ["x-header-3"], "maxAge": 3600, "allowCredentials": True}}]),
+    ]),
+    http_route("backend-filters", "bfilters.example", [
+        rule([ref("alpha", weight=1, filters=[
+                  {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+                      "set": [{"name": "x-picked", "value": "alpha"}], "remove": ["x-drop"]}}]),
+              ref("beta", weight=1, filters=[
+                  {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+                      "set": [{"name": "x-picked", "value": "beta"}]}}])]),
+    ]),
+    http_route("backend-filter-one", "bfilter1.example", [
+        rule([ref("gamma", filters=[
+            {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+                "add": [{"name": "x-added", "value": "for-gamma"}]}}])]),
+    ]),
+    http_route("retry-per-try", "retrypertry.example", [
+        rule("alpha", retry={"attempts": 1}, timeouts={"backendRequest": "300ms"}),
+    ]),
 ]
 
 # One request per route that answers only once that route is served.
@@ -188,7 +210,8 @@ PROBES = [("paths.example", "/exact"), ("headers.example", "/"), ("query.example
           ("noretry.example", "/"), ("retrypolicy.example", "/"), ("retry.example", "/"),
           ("missing.example", "/ok"), ("prec.example", "/p/longer"),
           ("a.wild.example", "/"), ("or.example", "/"), ("svc.example", "/"),
-          ("backendtimeout.example", "/")]
+          ("backendtimeout.example", "/"), ("cors.example", "/"), ("bfilters.example", "/"),
+          ("bfilter1.example", "/"), ("retrypertry.example", "/")]
 
 
 def service_with_endpoints(name, port, target_port):
@@ -431,7 +454,65 @@ def test_backend_request_timeout(gw):
     assert elapsed < 1.5, f"answered after {elapsed:.2f}s with a 300ms backendRequest timeout"
 
 
+# --- CORS ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("origin", ["https://www.foo.com", "https://xpto.www.bar.com"])
+def test_cors_preflight_is_answered_by_envoy(gw, origin):
+    gw.backends["alpha"].clear()
+    r = gw.get("cors.example", "/x", method="OPTIONS", headers={
+        "Origin": origin, "Access-Control-Request-Method": "GET"})
+    assert r.status in (200, 204), r
+    assert r.headers.get("access-control-allow-origin") == origin, r.headers
+    assert r.headers.get("access-control-allow-methods") == "GET, OPTIONS"
+    assert r.headers.get("access-control-max-age") == "3600"
+    assert r.headers.get("access-control-allow-credentials") == "true"
+    assert not gw.backends["alpha"].seen(lambda q: q["method"] == "OPTIONS")
+
+
+def test_cors_preflight_from_another_origin_gets_no_allow_origin(gw):
+    r = gw.get("cors.example", "/x", method="OPTIONS", headers={
+        "Origin": "https://foobar.com", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in r.headers, r.headers
+    assert r.backend is None, "the preflight reached the backend"
+
+
+def test_cors_simple_request_reaches_the_backend_with_allow_origin(gw):
+    r = gw.get("cors.example", "/x", headers={"Origin": "https://www.foo.com"})
+    assert r.status == 200 and r.backend == "alpha", r
+    assert r.headers.get("access-control-allow-origin") == "https://www.foo.com"
+
+
+# --- filters on a backendRef ----------------------------------------------------------------
+
+def test_backend_ref_header_modifier_applies_to_its_backend_only(gw):
+    seen = collections.Counter()
+    for _ in range(40):
+        r = gw.get("bfilters.example", headers={"x-drop": "secret"})
+        assert r.status == 200, r
+        headers = r.json["headers"]
+        assert headers.get("x-picked") == r.backend, (r.backend, headers)
+        assert ("x-drop" in headers) == (r.backend == "beta"), (r.backend, headers)
+        seen[r.backend] += 1
+    assert set(seen) == {"alpha", "beta"}, seen
+
+
+def test_backend_ref_header_modifier_with_one_backend(gw):
+    r = gw.get("bfilter1.example", headers={"x-added": "from-client"})
+    assert r.status == 200 and r.backend == "gamma", r
+    assert r.json["headers"]["x-added"] == "from-client, for-gamma"
+
+
 # --- retries ---------------------------------------------------------------------------------
+
+def test_backend_request_timeout_bounds_each_retry_try(gw):
+    # With a retry, backendRequest is the per-try timeout (and there is no
+    # route timeout): a try that takes 2 s is cut at 300 ms.
+    t0 = time.monotonic()
+    r = gw.get("retrypertry.example", headers={"x-echo-delay": "2"})
+    elapsed = time.monotonic() - t0
+    assert r.status == 504, r
+    assert elapsed < 1.5, f"answered after {elapsed:.2f}s with a 300ms backendRequest timeout"
+
 
 def test_retry_on_route_rule(gw):
     flaky = gw.backends["flaky"]

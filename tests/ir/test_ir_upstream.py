@@ -10,10 +10,12 @@ compare, per fleet, the subtrees the policy stages fill:
   client    the ClientTrafficPolicy settings of each HTTP/TCP listener
             (timeout, tcpKeepalive, connection, headers, http1, http2, http3,
             clientIPDetection, proxyProtocol, ...), keyed by (fleet, listener)
+  tls       the tls of each HTTP/TCP listener (certificates, and the
+            ClientTrafficPolicy's versions, ciphers, ALPN, client validation)
 
 An item counts when the reference or we have something there; it matches when
 both sides are equal. The test prints "IR traffic: N/M routes match" and
-"IR client: N/M listeners match", and fails only when an item listed in
+"IR client: N/M listeners match" and "IR tls: N/M listeners match", and fails only when an item listed in
 tests/ir/passing.txt no longer matches.
 
     .venv/bin/python -m pytest -q -s tests/ir/test_ir_upstream.py
@@ -46,7 +48,7 @@ def egctl():
     env = os.environ.get("EGCTL")
     if env:
         return env
-    for build in ("build-pi", "build"):
+    for build in ("build-pi2", "build-pi", "build"):
         p = ROOT / build / "egctl"
         if p.exists():
             return str(p)
@@ -88,6 +90,7 @@ def items(xds):
     for key, l in listeners(xds).items():
         client = {k: l[k] for k in CLIENT_KEYS if k in l}
         out[("client",) + key] = client or None
+        out[("tls",) + key] = l.get("tls")
         for r in l.get("routes") or []:
             out[("traffic",) + key + (r.get("name"),)] = r.get("traffic") or None
     return out
@@ -117,14 +120,15 @@ def run_all(exe):
 
 
 def summary(results):
-    counts = {"traffic": [0, 0], "client": [0, 0]}
+    counts = {"traffic": [0, 0], "client": [0, 0], "tls": [0, 0]}
     for _, rows in results:
         for k, a, b in rows:
             counts[k[0]][1] += 1
             counts[k[0]][0] += a == b
-    t, c = counts["traffic"], counts["client"]
+    t, c, s = counts["traffic"], counts["client"], counts["tls"]
     return (f"IR traffic: {t[0]}/{t[1]} routes match\n"
-            f"IR client: {c[0]}/{c[1]} listeners match")
+            f"IR client: {c[0]}/{c[1]} listeners match\n"
+            f"IR tls: {s[0]}/{s[1]} listeners match")
 
 
 def matching(results):

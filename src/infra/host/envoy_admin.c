@@ -177,19 +177,22 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-long long envoy_admin_active_connections(const char *body)
+long long envoy_admin_stat_sum(const char *body, const char *prefix, const char *suffix)
 {
-    static const char suffix[] = ".downstream_cx_active:";
+    char admin[64];
+    snprintf(admin, sizeof admin, "%sadmin.", prefix);
+    size_t sl = strlen(suffix);
     long long total = 0;
     for (const char *line = body; line && *line;) {
         const char *colon = strchr(line, ':');
         const char *eol = strchr(line, '\n');
-        size_t len = colon ? (size_t)(colon - line) + 1 : 0;
-        if (colon && (!eol || colon < eol) && len > sizeof suffix - 1 &&
-            memcmp(colon + 1 - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0 &&
-            has_prefix(line, "listener.") && !has_prefix(line, "listener.admin.") &&
-            !memmem(line, len, ".worker_", 8))
-            total += strtoll(colon + 1, NULL, 10);
+        if (colon && (!eol || colon < eol)) {
+            size_t len = (size_t)(colon - line);
+            if (len > sl + 1 && line[len - sl - 1] == '.' &&
+                memcmp(line + len - sl, suffix, sl) == 0 && has_prefix(line, prefix) &&
+                !has_prefix(line, admin) && !memmem(line, len, ".worker_", 8))
+                total += strtoll(colon + 1, NULL, 10);
+        }
         line = eol ? eol + 1 : NULL;
     }
     return total;

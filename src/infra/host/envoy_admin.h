@@ -19,10 +19,12 @@ typedef void (*envoy_admin_cb)(void *arg, int status, const char *body, size_t l
 void envoy_admin_request(uv_loop_t *loop, const char *address, const char *method, const char *path,
                          unsigned timeout_ms, envoy_admin_cb cb, void *arg);
 
-/* Downstream connections open on the proxy's listeners (not its admin
- * endpoint): the sum of every listener.<name>.downstream_cx_active in a
- * /stats text answer. (server.total_connections is refreshed only at each
- * stats flush, seconds late.) */
-long long envoy_admin_active_connections(const char *body);
+/* The sum of the gauges `<prefix><name>.<suffix>` in a /stats text answer,
+ * leaving out the admin endpoint's own (`<prefix>admin.`) and per-worker
+ * copies (`.worker_N.`): e.g. ("listener.", "downstream_cx_active") counts
+ * the connections open on the proxy's listeners, ("http.",
+ * "downstream_rq_active") the requests in flight. (server.total_connections
+ * is refreshed only at each stats flush, seconds late.) */
+long long envoy_admin_stat_sum(const char *body, const char *prefix, const char *suffix);
 
 #endif

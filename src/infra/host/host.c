@@ -30,6 +30,7 @@ enum {
     STABLE_UPTIME_MS = 30000, /* a run this long resets the back-off */
     TICK_MS = 200,            /* log tail and adopted-process liveness */
     DRAIN_POLL_MS = 100,
+    IDLE_GRACE_MS = 1000,     /* no request in flight this long: idle connections may go */
     DRAIN_TIMEOUT_MS = 60000, /* the reference's EnvoyProxy shutdown.drainTimeout */
     KILL_GRACE_MS = 3000,     /* SIGTERM to SIGKILL */
     ADMIN_TIMEOUT_MS = 1000,
@@ -585,17 +586,24 @@ static void on_connections(void *arg, int status, const char *body, size_t len)
 {
     host_proxy *p = arg;
     if (p->state == PROXY_DRAINING) {
-        long long n = status == 200 ? envoy_admin_active_connections(body) : -1;
+        long long cx =
+            status == 200 ? envoy_admin_stat_sum(body, "listener.", "downstream_cx_active") : -1;
+        long long rq =
+            status == 200 ? envoy_admin_stat_sum(body, "http.", "downstream_rq_active") : -1;
         uint64_t elapsed = now_ms(p->h) - p->drain_started_ms;
-        if (n < 0) {
+        /* Idle keep-alive connections are never asked to close (that happens
+         * on a response): once no request is in flight for a moment, closing
+         * them cuts nothing. */
+        bool drained = cx == 0 || (rq == 0 && elapsed >= IDLE_GRACE_MS);
+        if (status != 200) {
             srv_log(SRV_LOG_WARN, "host", "fleet %s: cannot read Envoy's connection count",
                     p->fleet);
             proxy_terminate(p);
-        } else if ((n == 0 && elapsed >= p->min_drain_ms) || elapsed >= p->drain_timeout_ms) {
+        } else if ((drained && elapsed >= p->min_drain_ms) || elapsed >= p->drain_timeout_ms) {
             srv_log(SRV_LOG_INFO, "host",
-                    "fleet %s: drained after %llu ms (%lld connections left); stopping Envoy "
-                    "(pid %d)",
-                    p->fleet, (unsigned long long)elapsed, n, p->pid);
+                    "fleet %s: drained after %llu ms (%lld connections, %lld requests left); "
+                    "stopping Envoy (pid %d)",
+                    p->fleet, (unsigned long long)elapsed, cx, rq, p->pid);
             proxy_terminate(p);
         } else {
             uv_timer_start(&p->timer, on_drain_poll_timer, DRAIN_POLL_MS, 0);
@@ -606,8 +614,7 @@ static void on_connections(void *arg, int status, const char *body, size_t len)
 
 static void drain_poll(host_proxy *p)
 {
-    admin_call(p, "GET", "/stats?filter=%5Elistener%5C..%2Adownstream_cx_active%24",
-               on_connections);
+    admin_call(p, "GET", "/stats?filter=downstream_%28cx%7Crq%29_active%24", on_connections);
 }
 
 static void on_health_failed(void *arg, int status, const char *body, size_t len)

@@ -80,17 +80,22 @@ static void test_live_process_is_recognised(void)
     CHECK(host_proc_start_time(child) == 0);
 }
 
-static void test_active_connections_from_stats(void)
+static void test_active_gauges_from_stats(void)
 {
     const char *stats = "listener.0.0.0.0_10080.downstream_cx_active: 2\n"
                         "listener.0.0.0.0_10080.worker_0.downstream_cx_active: 2\n"
                         "listener.127.0.0.1_10443.downstream_cx_active: 3\n"
                         "listener.admin.downstream_cx_active: 1\n"
                         "http.http-10080.downstream_cx_active: 2\n"
+                        "http.http-10080.downstream_rq_active: 1\n"
+                        "http.admin.downstream_rq_active: 1\n"
                         "listener.127.0.0.1_10443.downstream_cx_active_total: 9\n";
-    CHECK_INT(envoy_admin_active_connections(stats), 5);
-    CHECK_INT(envoy_admin_active_connections(""), 0);
-    CHECK_INT(envoy_admin_active_connections("listener.x.downstream_cx_active: 7"), 7);
+    CHECK_INT(envoy_admin_stat_sum(stats, "listener.", "downstream_cx_active"), 5);
+    CHECK_INT(envoy_admin_stat_sum(stats, "http.", "downstream_rq_active"), 1);
+    CHECK_INT(envoy_admin_stat_sum("", "listener.", "downstream_cx_active"), 0);
+    CHECK_INT(envoy_admin_stat_sum("listener.x.downstream_cx_active: 7", "listener.",
+                                   "downstream_cx_active"),
+              7);
 }
 
 int main(int argc, char **argv)
@@ -101,6 +106,6 @@ int main(int argc, char **argv)
     }
     test_pidfile_round_trip();
     test_live_process_is_recognised();
-    test_active_connections_from_stats();
+    test_active_gauges_from_stats();
     return check_summary("test_host_records");
 }
