@@ -19,6 +19,7 @@ APT_PACKAGES=(
   "clang=1:14.0-55.7~deb12u1"     # libFuzzer for the fuzz targets
   "clang-format=1:14.0-55.7~deb12u1"
   "python3-venv"
+  "curl" "openssl"                 # the quickstart's printed command; test certificates
 )
 
 need_apt=0
