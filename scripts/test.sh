@@ -40,7 +40,7 @@ for f in build-fuzz/fuzz_*; do
 done
 
 echo "== Python suites (golden, CLI, codec cross-check, xDS, end-to-end)"
-EGCTL=build/egctl PBTOOL=build/pbtool EG_BUILD_DIR=build $PY -m pytest -q -p no:cacheprovider tests
+EGCTL=build/egctl PBTOOL=build/pbtool XDSTOOL=build/xdstool EG_BUILD_DIR=build $PY -m pytest -q -p no:cacheprovider tests
 
 echo "== status conformance"
 if [ -d ../shared/conformance ]; then

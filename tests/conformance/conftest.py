@@ -30,7 +30,7 @@ RESULTS = {}
 
 def _build_dir():
     d = os.environ.get("EG_BUILD_DIR")
-    for cand in ([d] if d else []) + ["build-c", "build"]:
+    for cand in ([d] if d else []) + ["build"]:
         p = pathlib.Path(cand)
         p = p if p.is_absolute() else e2e.ROOT / p
         if (p / "envoy-gateway").exists():

@@ -20,7 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def build_dir():
-    for d in (os.environ.get("EG_BUILD_DIR"), "build", "build-s"):
+    for d in (os.environ.get("EG_BUILD_DIR"), "build"):
         if d and (ROOT / d / "envoy-gateway").exists():
             return ROOT / d
     return None

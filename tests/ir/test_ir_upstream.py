@@ -48,7 +48,7 @@ def egctl():
     env = os.environ.get("EGCTL")
     if env:
         return env
-    for build in ("build-pi2", "build-pi", "build"):
+    for build in ("build",):
         p = ROOT / build / "egctl"
         if p.exists():
             return str(p)

@@ -71,7 +71,7 @@ def tool_path(name, env_var):
     env = os.environ.get(env_var)
     if env:
         return pathlib.Path(env)
-    for d in ("build", "build-proto", "build-asan"):
+    for d in ("build",):
         p = ROOT / d / name
         if p.exists():
             return p

@@ -34,7 +34,7 @@ def xdstool():
     env = os.environ.get("XDSTOOL")
     if env:
         return env
-    for build in ("build-x", "build"):
+    for build in ("build",):
         p = ROOT / build / "xdstool"
         if p.exists():
             return str(p)
