@@ -14,6 +14,7 @@
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
 #include "server/ads.h"
+#include "server/gateway_status.h"
 #include "server/log.h"
 #include "server/snapshot.h"
 #include "xds/translator.h"
@@ -29,7 +30,8 @@ struct srv_standalone {
     admin_server *admin;
     host_infra *host; /* NULL when proxies are not run */
     fprov *files;
-    json_t *statuses; /* the last translation's statuses, for the admin endpoint */
+    json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
+    gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
     bool stopping;
     int pending; /* components still shutting down */
@@ -188,6 +190,8 @@ static void pipeline_run(srv_standalone *s)
     /* Statuses are for the admin endpoint: after the proxies got the change. */
     json_decref(s->statuses);
     s->statuses = statuses_json(r, res);
+    gws_free(s->gateways);
+    s->gateways = gws_build(r, res, s->proxy_address);
     srv_log(SRV_LOG_INFO, "translate",
             "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f)",
             r->all.n, res->n_xds, (double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
@@ -244,6 +248,45 @@ static json_t *files_json(const srv_standalone *s)
     return arr;
 }
 
+static bool json_field_is(const json_t *o, const char *key, const char *value)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v && strcmp(v, value) == 0;
+}
+
+/* Whether the fleet's proxy serves: its Envoy runs (when we run proxies) and
+ * holds the listeners we sent (an ADS stream acknowledged LDS, no rejection). */
+static bool fleet_serving(void *arg, const char *fleet)
+{
+    srv_standalone *s = arg;
+    bool running = !s->host;
+    size_t i;
+    json_t *e;
+    if (s->host) {
+        json_t *procs = host_infra_status_json(s->host);
+        json_array_foreach(procs, i, e)
+        {
+            if (json_field_is(e, "fleet", fleet) && json_is_true(json_object_get(e, "running")) &&
+                json_field_is(e, "state", "running"))
+                running = true;
+        }
+        json_decref(procs);
+    }
+    if (!running)
+        return false;
+    bool serving = false;
+    json_t *streams = ads_server_status_json(s->ads);
+    json_array_foreach(streams, i, e)
+    {
+        json_t *lds = json_object_get(json_object_get(e, "types"), "LDS");
+        const char *acked = json_string_value(json_object_get(lds, "acked"));
+        if (json_field_is(e, "fleet", fleet) && acked && *acked && !json_object_get(lds, "nack"))
+            serving = true;
+    }
+    json_decref(streams);
+    return serving;
+}
+
 static json_t *admin_answer(void *arg, const char *path, int *status)
 {
     srv_standalone *s = arg;
@@ -255,9 +298,11 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
         *status = 503;
         return json_string("not ready: no translation yet");
     }
-    if (strcmp(path, "/api/status") == 0)
+    if (strcmp(path, "/api/status") == 0) {
+        gws_apply(s->gateways, s->statuses, fleet_serving, s);
         return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
                          files_json(s));
+    }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
     return NULL;
@@ -355,6 +400,7 @@ static void standalone_release(void *arg)
     ads_cache_free(s->cache);
     pb_pool_free(s->pool);
     json_decref(s->statuses);
+    gws_free(s->gateways);
     free(s->proxy_address);
     free(s->eg_config);
     free(s);

@@ -245,6 +245,26 @@ def test_egctl_shows_statuses_and_config_of_the_running_server(gateway):
         assert r.returncode == 0, r.stderr
         return r.stdout
 
+    # The Gateway's status comes from the infrastructure: accepted, programmed
+    # once its Envoy serves, with the address the proxy listens on.
+    def gateway_status():
+        for item in gateway.admin_json("/api/status")["resources"]:
+            if item["kind"] == "Gateway" and item["name"] == "eg":
+                return item["status"]
+
+    def programmed():
+        conds = {c["type"]: c for c in gateway_status()["conditions"]}
+        return conds.get("Programmed", {}).get("status") == "True" and conds
+
+    conds = wait_for(programmed, timeout=5, what="Gateway Programmed=True")
+    assert conds["Accepted"]["status"] == "True" and conds["Accepted"]["reason"] == "Accepted"
+    assert conds["Programmed"]["reason"] == "Programmed"
+    assert gateway_status()["addresses"] == [{"type": "IPAddress", "value": "127.0.0.1"}]
+    rows = [line.split() for line in run("x", "status", "gateway").splitlines()]
+    assert rows[1][0] == "eg"
+    assert {tuple(r[-3:]) for r in rows[1:]} == {("Accepted", "True", "Accepted"),
+                                                 ("Programmed", "True", "Programmed")}
+
     rows = [line.split() for line in run("x", "status", "httproute").splitlines()]
     assert rows[0] == ["NAME", "PARENT", "TYPE", "STATUS", "REASON"]
     assert rows[1] == ["backend", "gateway/eg", "ResolvedRefs", "True", "ResolvedRefs"]
