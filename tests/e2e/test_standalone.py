@@ -11,31 +11,7 @@ import time
 
 import pytest
 
-from conftest import free_port, http_get, wait_for
-
-CONFIG = """\
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: EnvoyGateway
-gateway:
-  controllerName: gateway.envoyproxy.io/gatewayclass-controller
-provider:
-  type: Custom
-  custom:
-    resource:
-      type: File
-      file:
-        paths: ["{resources}"]
-    infrastructure:
-      type: Host
-      host:
-        configHome: {home}/config
-        runtimeDir: {home}/run
-logging:
-  level:
-    default: info
-extensionApis:
-  enableBackend: true
-"""
+from conftest import STANDALONE_CONFIG, free_port, http_get, wait_for
 
 GATEWAY = """\
 apiVersion: gateway.networking.k8s.io/v1
@@ -105,7 +81,7 @@ class Gateway:
         self.port = free_port()
         self.admin = free_port()
         self.backends = backends
-        (tmp_path / "eg.yaml").write_text(CONFIG.format(resources=self.dir, home=tmp_path))
+        (tmp_path / "eg.yaml").write_text(STANDALONE_CONFIG.format(resources=self.dir, home=tmp_path))
         write(self.dir / "gateway.yaml", GATEWAY.format(port=self.port) + "".join(
             BACKEND.format(name=b.name, port=b.port) for b in backends))
         write(self.dir / "route.yaml", ROUTE.format(backend=backends[0].name))
