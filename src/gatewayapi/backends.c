@@ -413,6 +413,25 @@ static gw_backend_result no_endpoints(const resolve_ctx *rc, ir_destination_sett
     return r;
 }
 
+/* Fills `s` from the EndpointSlices that `label` ties to the referenced
+ * Service or ServiceImport (rc->kind), for the port named `port_name`. */
+static gw_backend_result sliced_setting(const resolve_ctx *rc, ir_destination_setting *s,
+                                        const char *label, const char *port_name,
+                                        const char *protocol)
+{
+    endpoints_from_slices(rc->c, s, rc->ns, label, rc->ref->name, port_name ? port_name : "",
+                          protocol ? protocol : "TCP");
+    if (s->n_endpoints == 0)
+        return no_endpoints(rc, s);
+    if (s->address_type == IR_ADDR_MIXED)
+        return fail("UnsupportedAddressType",
+                    arena_printf(rc->c->arena,
+                                 "%s %s/%s has EndpointSlices of both FQDN and IP address "
+                                 "types, which one backendRef cannot mix",
+                                 rc->kind, rc->ns, rc->ref->name));
+    return (gw_backend_result){.ok = true, .setting = s};
+}
+
 static gw_backend_result service_setting(const resolve_ctx *rc, const api_service *svc,
                                          const api_service_port *sp, ir_app_protocol protocol,
                                          const char *name)
@@ -426,16 +445,7 @@ static gw_backend_result service_setting(const resolve_ctx *rc, const api_servic
         add_endpoint(c, s, svc->spec.cluster_ip, (uint32_t)rc->ref->port, NULL, false);
         s->address_type = IR_ADDR_IP;
     } else {
-        endpoints_from_slices(c, s, rc->ns, API_SERVICE_NAME_LABEL, rc->ref->name,
-                              sp->name ? sp->name : "", sp->protocol ? sp->protocol : "TCP");
-        if (s->n_endpoints == 0)
-            return no_endpoints(rc, s);
-        if (s->address_type == IR_ADDR_MIXED)
-            return fail("UnsupportedAddressType",
-                        arena_printf(c->arena,
-                                     "Service %s/%s has EndpointSlices of both FQDN and IP "
-                                     "address types, which one backendRef cannot mix",
-                                     rc->ns, rc->ref->name));
+        return sliced_setting(rc, s, API_SERVICE_NAME_LABEL, sp->name, sp->protocol);
     }
     return (gw_backend_result){.ok = true, .setting = s};
 }
@@ -453,16 +463,7 @@ static gw_backend_result service_import_setting(const resolve_ctx *rc, const api
             add_endpoint(c, s, si->spec.ips[i], (uint32_t)rc->ref->port, NULL, false);
         s->address_type = IR_ADDR_IP;
     } else {
-        endpoints_from_slices(c, s, rc->ns, MCS_SERVICE_NAME_LABEL, rc->ref->name,
-                              sp->name ? sp->name : "", sp->protocol ? sp->protocol : "TCP");
-        if (s->n_endpoints == 0)
-            return no_endpoints(rc, s);
-        if (s->address_type == IR_ADDR_MIXED)
-            return fail("UnsupportedAddressType",
-                        arena_printf(c->arena,
-                                     "ServiceImport %s/%s has EndpointSlices of both FQDN and IP "
-                                     "address types, which one backendRef cannot mix",
-                                     rc->ns, rc->ref->name));
+        return sliced_setting(rc, s, MCS_SERVICE_NAME_LABEL, sp->name, sp->protocol);
     }
     return (gw_backend_result){.ok = true, .setting = s};
 }
