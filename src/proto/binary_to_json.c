@@ -76,33 +76,6 @@ static void push_rec(dec *d, const rec *r)
     d->recs[d->n_recs++] = *r;
 }
 
-static bool is_packable(pb_field_type t)
-{
-    return t != PB_TYPE_STRING && t != PB_TYPE_BYTES && t != PB_TYPE_MESSAGE && t != PB_TYPE_GROUP;
-}
-
-static pb_wire_type wire_type_of(pb_field_type t)
-{
-    switch (t) {
-    case PB_TYPE_DOUBLE:
-    case PB_TYPE_FIXED64:
-    case PB_TYPE_SFIXED64:
-        return PB_WIRE_FIXED64;
-    case PB_TYPE_FLOAT:
-    case PB_TYPE_FIXED32:
-    case PB_TYPE_SFIXED32:
-        return PB_WIRE_FIXED32;
-    case PB_TYPE_STRING:
-    case PB_TYPE_BYTES:
-    case PB_TYPE_MESSAGE:
-        return PB_WIRE_LEN;
-    case PB_TYPE_GROUP:
-        return PB_WIRE_SGROUP;
-    default:
-        return PB_WIRE_VARINT;
-    }
-}
-
 static int cmp_rec(const void *a, const void *b)
 {
     const rec *x = a, *y = b;
@@ -133,8 +106,8 @@ static bool scan(dec *d, const pb_message *m, const uint8_t *data, size_t len, s
         }
         if (f->type == PB_TYPE_GROUP)
             return fail(d, "%s: group fields are not supported", f->name);
-        pb_wire_type want = wire_type_of(f->type);
-        if (wt != want && !(f->repeated && is_packable(f->type) && wt == PB_WIRE_LEN))
+        pb_wire_type want = pb_field_type_wire(f->type);
+        if (wt != want && !(f->repeated && pb_field_type_packable(f->type) && wt == PB_WIRE_LEN))
             return fail(d, "%s: wire type %d where %s (wire type %d) was expected", f->name,
                         (int)wt, pb_field_type_name(f->type), (int)want);
         rec rc = {.field = (size_t)(f - m->fields), .seq = seq++, .wt = wt};
@@ -289,7 +262,7 @@ static json_t *message_of_records(dec *d, const pb_message *m, size_t a, size_t 
 static bool append_packed(dec *d, const pb_field *f, const uint8_t *data, size_t len, json_t *arr)
 {
     pb_reader r = {data, data + len};
-    pb_wire_type wt = wire_type_of(f->type);
+    pb_wire_type wt = pb_field_type_wire(f->type);
     while (r.p < r.end) {
         uint64_t v;
         uint32_t v32;
@@ -316,7 +289,7 @@ static json_t *repeated_json(dec *d, const pb_field *f, size_t a, size_t b)
         bool ok;
         if (f->type == PB_TYPE_MESSAGE) {
             ok = (j = decode_message(d, f->message, r.data, r.len)) != NULL;
-        } else if (r.wt == PB_WIRE_LEN && is_packable(f->type)) {
+        } else if (r.wt == PB_WIRE_LEN && pb_field_type_packable(f->type)) {
             ok = append_packed(d, f, r.data, r.len, arr);
         } else {
             ok = (j = scalar_json(d, f, r.v, r.data, r.len)) != NULL;

@@ -65,28 +65,6 @@ static const char *json_kind(const json_t *v)
     return "?";
 }
 
-static pb_wire_type wire_type_of(pb_field_type t)
-{
-    switch (t) {
-    case PB_TYPE_DOUBLE:
-    case PB_TYPE_FIXED64:
-    case PB_TYPE_SFIXED64:
-        return PB_WIRE_FIXED64;
-    case PB_TYPE_FLOAT:
-    case PB_TYPE_FIXED32:
-    case PB_TYPE_SFIXED32:
-        return PB_WIRE_FIXED32;
-    case PB_TYPE_STRING:
-    case PB_TYPE_BYTES:
-    case PB_TYPE_MESSAGE:
-        return PB_WIRE_LEN;
-    case PB_TYPE_GROUP:
-        return PB_WIRE_SGROUP;
-    default:
-        return PB_WIRE_VARINT;
-    }
-}
-
 static bool is_signed_type(pb_field_type t)
 {
     return t == PB_TYPE_INT32 || t == PB_TYPE_INT64 || t == PB_TYPE_SINT32 || t == PB_TYPE_SINT64 ||
@@ -325,7 +303,7 @@ static bool encode_single(enc *e, const pb_field *f, const json_t *v, bool skip_
         return false;
     if (skip_default && is_default(f->type, &w))
         return true;
-    pb_write_tag(e->out, f->number, wire_type_of(f->type));
+    pb_write_tag(e->out, f->number, pb_field_type_wire(f->type));
     write_scalar(e->out, f->type, &w);
     return true;
 }
@@ -460,7 +438,7 @@ static bool encode_map(enc *e, const pb_field *f, const json_t *obj)
         }
         pb_write_tag(e->out, f->number, PB_WIRE_LEN);
         size_t mark = pb_len_begin(e->out);
-        pb_write_tag(e->out, 1, wire_type_of(kf->type));
+        pb_write_tag(e->out, 1, pb_field_type_wire(kf->type));
         wire_val kw = {.bits = it->bits, .data = it->key, .len = it->len};
         write_scalar(e->out, kf->type, &kw);
         if (json_is_null(it->value) && !is_value_message(vf)) {

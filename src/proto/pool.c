@@ -174,7 +174,29 @@ static bool has_field_option_packed(loader *ld, const record *opts, bool *packed
     return found;
 }
 
-static bool is_packable(pb_field_type t)
+pb_wire_type pb_field_type_wire(pb_field_type t)
+{
+    switch (t) {
+    case PB_TYPE_DOUBLE:
+    case PB_TYPE_FIXED64:
+    case PB_TYPE_SFIXED64:
+        return PB_WIRE_FIXED64;
+    case PB_TYPE_FLOAT:
+    case PB_TYPE_FIXED32:
+    case PB_TYPE_SFIXED32:
+        return PB_WIRE_FIXED32;
+    case PB_TYPE_STRING:
+    case PB_TYPE_BYTES:
+    case PB_TYPE_MESSAGE:
+        return PB_WIRE_LEN;
+    case PB_TYPE_GROUP:
+        return PB_WIRE_SGROUP;
+    default:
+        return PB_WIRE_VARINT;
+    }
+}
+
+bool pb_field_type_packable(pb_field_type t)
 {
     return t != PB_TYPE_STRING && t != PB_TYPE_BYTES && t != PB_TYPE_MESSAGE && t != PB_TYPE_GROUP;
 }
@@ -245,7 +267,7 @@ static bool parse_field(loader *ld, const record *fr, raw_field *out)
     }
     f->json_name = json ? json : default_json_name(ld->pool->arena, f->name);
     f->repeated = label == LABEL_REPEATED;
-    if (f->repeated && is_packable(f->type)) {
+    if (f->repeated && pb_field_type_packable(f->type)) {
         if (has_packed_opt)
             f->packed = packed_opt;
         else

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/diag.h"
+#include "proto/wire.h"
 
 typedef struct pb_pool pb_pool;
 typedef struct pb_message pb_message;
@@ -38,6 +39,11 @@ typedef enum pb_field_type {
     PB_TYPE_SINT32 = 17,
     PB_TYPE_SINT64 = 18,
 } pb_field_type;
+
+/* The wire type a field of this type is written with (unpacked). */
+pb_wire_type pb_field_type_wire(pb_field_type t);
+/* Scalar types that repeated fields may carry packed. */
+bool pb_field_type_packable(pb_field_type t);
 
 /* Messages whose JSON form is special in the proto3 JSON mapping. */
 typedef enum pb_wkt {
