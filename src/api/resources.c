@@ -373,13 +373,13 @@ void api_resources_add_missing_endpoints(api_resources *r, diag_list *diags)
                 json_object_set_new(port, "name", json_string(sp->name));
             json_array_append_new(ports, port);
         }
-        json_t *doc = json_pack(
-            "{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:[{s:[s], s:{s:b}}], s:o}", "apiVersion",
-            "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata", "name",
-            svc->obj.metadata.name, "namespace", svc->obj.metadata.namespace, "labels",
-            API_SERVICE_NAME_LABEL, svc->obj.metadata.name, "addressType",
-            strchr(ip, ':') ? "IPv6" : "IPv4", "endpoints", "addresses", ip, "conditions", "ready",
-            1, "ports", ports);
+        json_t *doc =
+            json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:s, s:[{s:[s], s:{s:b}}], s:o}",
+                      "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata",
+                      "name", svc->obj.metadata.name, "namespace", svc->obj.metadata.namespace,
+                      "labels", API_SERVICE_NAME_LABEL, svc->obj.metadata.name, "addressType",
+                      strchr(ip, ':') ? "IPv6" : "IPv4", "endpoints", "addresses", ip, "conditions",
+                      "ready", 1, "ports", ports);
         api_resources_add(r, doc, "(implied by the Service's cluster IP)", 0, diags);
         json_decref(doc);
     }

@@ -158,8 +158,7 @@ static int cmd_translate(const translate_opts *o)
     int failed = api_resources_load(r, text, len, source, &diags);
     /* Objects that name no namespace live in the default one, which exists
      * whether or not the input defines it (as with the reference egctl). */
-    api_resources_add_missing_namespaces(r, o->add_missing ? NULL : API_DEFAULT_NAMESPACE,
-                                         &diags);
+    api_resources_add_missing_namespaces(r, o->add_missing ? NULL : API_DEFAULT_NAMESPACE, &diags);
     if (o->add_missing)
         api_resources_add_missing_endpoints(r, &diags);
     free(text);

@@ -295,8 +295,8 @@ static strmap *slice_index(gw_ctx *c)
                                            slice_owner_labels[l]);
             if (!owner)
                 continue;
-            const char *key = strmap_key(m, "%s=%s/%s", slice_owner_labels[l],
-                                         es->obj.metadata.namespace, owner);
+            const char *key =
+                strmap_key(m, "%s=%s/%s", slice_owner_labels[l], es->obj.metadata.namespace, owner);
             slice_list *list = strmap_get(m, key);
             if (!list) {
                 list = ARENA_NEW(c->arena, slice_list);
@@ -650,8 +650,7 @@ static gw_backend_result check_reference(const resolve_ctx *rc)
     const char *route_ns = rc->route->metadata.namespace;
     if (!same(rc->ns, route_ns) &&
         !gw_reference_granted(c, rc->ref->from_group ? rc->ref->from_group : GROUP_GATEWAY,
-                              rc->route_kind, route_ns, rc->group, rc->kind, rc->ns,
-                              rc->ref->name))
+                              rc->route_kind, route_ns, rc->group, rc->kind, rc->ns, rc->ref->name))
         return fail("RefNotPermitted",
                     arena_printf(c->arena,
                                  "%s in namespace %s may not refer to %s %s/%s: no ReferenceGrant "

@@ -285,7 +285,6 @@ static void url_rewrite(filter_ctx *x, const api_url_rewrite *rw)
 
 /* ---- redirect ---- */
 
-
 /* The redirect codes of the API's enum; Envoy has a response code for each. */
 static bool redirect_code_supported(int64_t code)
 {
@@ -333,8 +332,9 @@ static void redirect(filter_ctx *x, const api_request_redirect *rd)
     }
     if (rd->status_code.set) {
         if (!redirect_code_supported(rd->status_code.v)) {
-            rule_error(x, "RequestRedirect: status code %s is not supported (use 301, 302, "
-                          "303, 307 or 308)",
+            rule_error(x,
+                       "RequestRedirect: status code %s is not supported (use 301, 302, "
+                       "303, 307 or 308)",
                        arena_printf(x->c->arena, "%lld", (long long)rd->status_code.v));
             return;
         }
