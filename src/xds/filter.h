@@ -5,7 +5,13 @@
  *
  * A hook left NULL means the feature has nothing to do at that point. All
  * hooks run on every HTTP listener and route; each decides from the IR
- * whether its feature is in use there. */
+ * whether its feature is in use there.
+ *
+ * A feature may add several instances of its filter (one ext_proc per
+ * policy, say), each with its own name. A filter that only some routes use
+ * is listed in the HCM with `disabled: true` (xds_hcm_filter_disabled) and
+ * switched on, or configured, per route through typedPerFilterConfig
+ * (xds_route_filter_config / xds_route_filter_enable). */
 #ifndef EG_XDS_FILTER_H
 #define EG_XDS_FILTER_H
 
@@ -13,9 +19,10 @@
 
 typedef struct xds_http_filter {
     const char *name; /* "envoy.filters.http.router" */
-    /* The filter's entry in the HCM's httpFilters for this listener, or NULL
-     * when no route of the listener uses the feature. */
-    json_t *(*hcm_filter)(xds_ctx *c, const ir_http_listener *l);
+    /* Appends the feature's entries to the HCM's httpFilters of this
+     * listener: none when no route of the listener uses the feature, one, or
+     * several instances in their chain order. Returns -1 on error. */
+    int (*hcm_filters)(xds_ctx *c, const ir_http_listener *l, json_t *chain);
     /* Changes to a built route (typedPerFilterConfig, ...). */
     int (*patch_route)(xds_ctx *c, json_t *route, const ir_http_route *r,
                        const ir_http_listener *l);
@@ -33,6 +40,18 @@ int xds_http_filters_patch_route(xds_ctx *c, json_t *route, const ir_http_route 
                                  const ir_http_listener *l);
 /* Runs every filter's add_resources for a listener. */
 int xds_http_filters_add_resources(xds_ctx *c, const ir_http_listener *l);
+
+/* An HCM entry {name, typedConfig, disabled: true}: in the chain, but off
+ * unless a route enables it. Steals body. */
+json_t *xds_hcm_filter_disabled(const char *name, const char *type, json_t *body);
+/* Sets route.typedPerFilterConfig[filter_name] to config (stolen): a typed
+ * per-route config (an Any made with xds_any). */
+void xds_route_filter_config(json_t *route, const char *filter_name, json_t *config);
+/* Enables on this route a filter the HCM lists as disabled, with no
+ * per-route config (envoy.config.route.v3.FilterConfig {config: {}}). */
+void xds_route_filter_enable(json_t *route, const char *filter_name);
+/* Whether any route of the listener satisfies pred. */
+bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_http_route *r));
 
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;

@@ -19,13 +19,17 @@ static const ir_cors *route_cors(const ir_http_route *r)
     return r->security_settings ? r->security_settings->cors : NULL;
 }
 
-static json_t *cors_hcm_filter(xds_ctx *c, const ir_http_listener *l)
+static bool has_cors(const ir_http_route *r)
+{
+    return route_cors(r) != NULL;
+}
+
+static int cors_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
     (void)c;
-    for (size_t i = 0; i < l->n_routes; i++)
-        if (route_cors(l->routes[i]))
-            return xds_typed_extension(CORS_NAME, CORS_TYPE, json_object());
-    return NULL;
+    if (xds_listener_any_route(l, has_cors))
+        json_array_append_new(chain, xds_typed_extension(CORS_NAME, CORS_TYPE, json_object()));
+    return 0;
 }
 
 /* "a, b, c" in the arena; "*" alone when `star_wins` and "*" is listed
@@ -73,17 +77,12 @@ static int cors_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
     const ir_cors *cors = route_cors(r);
     if (!cors)
         return 0;
-    json_t *pf = json_object_get(route, "typedPerFilterConfig");
-    if (!pf) {
-        pf = json_object();
-        json_object_set_new(route, "typedPerFilterConfig", pf);
-    }
-    json_object_set_new(pf, CORS_NAME, cors_policy(c, cors));
+    xds_route_filter_config(route, CORS_NAME, cors_policy(c, cors));
     return 0;
 }
 
 const xds_http_filter xds_filter_cors = {
     .name = CORS_NAME,
-    .hcm_filter = cors_hcm_filter,
+    .hcm_filters = cors_hcm_filters,
     .patch_route = cors_patch_route,
 };

@@ -22,16 +22,21 @@ static const ir_local_rate_limit *route_local(const ir_http_route *r)
     return t && t->rate_limit ? t->rate_limit->local : NULL;
 }
 
-static json_t *lrl_hcm_filter(xds_ctx *c, const ir_http_listener *l)
+static bool has_local(const ir_http_route *r)
+{
+    return route_local(r) != NULL;
+}
+
+static int lrl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
     (void)c;
-    for (size_t i = 0; i < l->n_routes; i++)
-        if (route_local(l->routes[i]))
-            return xds_typed_extension(LRL_NAME, LRL_TYPE,
-                                       json_pack("{s:i, s:s}", "maxDynamicDescriptors",
-                                                 (json_int_t)LRL_MAX_DYNAMIC_DESCRIPTORS,
-                                                 "statPrefix", LRL_STAT_PREFIX));
-    return NULL;
+    if (xds_listener_any_route(l, has_local))
+        json_array_append_new(chain,
+                              xds_typed_extension(LRL_NAME, LRL_TYPE,
+                                                  json_pack("{s:i, s:s}", "maxDynamicDescriptors",
+                                                            (json_int_t)LRL_MAX_DYNAMIC_DESCRIPTORS,
+                                                            "statPrefix", LRL_STAT_PREFIX)));
+    return 0;
 }
 
 static const struct {
@@ -168,29 +173,18 @@ static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir
     return cfg;
 }
 
-static json_t *per_filter_config(json_t *route)
-{
-    json_t *pf = json_object_get(route, "typedPerFilterConfig");
-    if (!pf) {
-        pf = json_object();
-        json_object_set_new(route, "typedPerFilterConfig", pf);
-    }
-    return pf;
-}
-
 static int lrl_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
                            const ir_http_listener *l)
 {
     const ir_local_rate_limit *lrl = route_local(r);
     if (!lrl)
         return 0;
-    json_object_set_new(per_filter_config(route), LRL_NAME,
-                        xds_any(LRL_TYPE, route_config(c, lrl, l)));
+    xds_route_filter_config(route, LRL_NAME, xds_any(LRL_TYPE, route_config(c, lrl, l)));
     return 0;
 }
 
 const xds_http_filter xds_filter_local_ratelimit = {
     .name = LRL_NAME,
-    .hcm_filter = lrl_hcm_filter,
+    .hcm_filters = lrl_hcm_filters,
     .patch_route = lrl_patch_route,
 };

@@ -2,14 +2,17 @@
  * response headers are suppressed, as the reference does. */
 #include "xds/filter.h"
 
-static json_t *router_hcm_filter(xds_ctx *c, const ir_http_listener *l)
+static int router_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
-    return xds_typed_extension("envoy.filters.http.router",
-                               "envoy.extensions.filters.http.router.v3.Router",
-                               json_pack("{s:b}", "suppressEnvoyHeaders", 1));
+    (void)c, (void)l;
+    json_array_append_new(chain,
+                          xds_typed_extension("envoy.filters.http.router",
+                                              "envoy.extensions.filters.http.router.v3.Router",
+                                              json_pack("{s:b}", "suppressEnvoyHeaders", 1)));
+    return 0;
 }
 
 const xds_http_filter xds_filter_router = {
     .name = "envoy.filters.http.router",
-    .hcm_filter = router_hcm_filter,
+    .hcm_filters = router_hcm_filters,
 };

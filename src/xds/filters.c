@@ -18,12 +18,44 @@ json_t *xds_http_filter_chain(xds_ctx *c, const ir_http_listener *l)
     json_t *chain = json_array();
     size_t n;
     const xds_http_filter *const *fs = xds_http_filters(&n);
-    for (size_t i = 0; i < n; i++) {
-        json_t *f = fs[i]->hcm_filter ? fs[i]->hcm_filter(c, l) : NULL;
-        if (f)
-            json_array_append_new(chain, f);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (fs[i]->hcm_filters && fs[i]->hcm_filters(c, l, chain) < 0) {
+            json_decref(chain);
+            return NULL;
+        }
     return chain;
+}
+
+json_t *xds_hcm_filter_disabled(const char *name, const char *type, json_t *body)
+{
+    json_t *f = xds_typed_extension(name, type, body);
+    json_object_set_new(f, "disabled", json_true());
+    return f;
+}
+
+void xds_route_filter_config(json_t *route, const char *filter_name, json_t *config)
+{
+    json_t *pf = json_object_get(route, "typedPerFilterConfig");
+    if (!pf) {
+        pf = json_object();
+        json_object_set_new(route, "typedPerFilterConfig", pf);
+    }
+    json_object_set_new(pf, filter_name, config);
+}
+
+void xds_route_filter_enable(json_t *route, const char *filter_name)
+{
+    xds_route_filter_config(
+        route, filter_name,
+        xds_any("envoy.config.route.v3.FilterConfig", json_pack("{s:{}}", "config")));
+}
+
+bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_http_route *r))
+{
+    for (size_t i = 0; i < l->n_routes; i++)
+        if (pred(l->routes[i]))
+            return true;
+    return false;
 }
 
 int xds_http_filters_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
