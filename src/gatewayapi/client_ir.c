@@ -243,8 +243,14 @@ static void apply_to_listener(gw_ctx *c, const gw_listener *l)
     bool valid = gw_policy_valid(c, CTP_KIND, p);
     if (l->http)
         apply_path(l->http, json_object_get(p->spec, "path"));
+    const ir_tls_config *tcp_tls = l->tcp ? l->tcp->tls : NULL;
     if (valid)
         valid = apply_tls(c, p, l->http ? &l->http->tls : &l->tcp->tls);
+    /* TLS routes terminated here point at the listener's TLS config: they
+     * take the policy's copy too. */
+    for (size_t i = 0; l->tcp && tcp_tls && i < l->tcp->n_routes; i++)
+        if (l->tcp->routes[i]->terminate == tcp_tls)
+            l->tcp->routes[i]->terminate = l->tcp->tls;
     json_t *settings = client_json(c, p->spec, l, valid);
     if (!settings)
         return;

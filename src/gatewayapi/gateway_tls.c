@@ -20,8 +20,9 @@ static const char *str(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* One caCertificateRef: a ConfigMap (or Secret) holding ca.crt. */
-static ref_problem check_ca_ref(gw_ctx *c, const api_gateway *g, json_t *ref)
+/* One caCertificateRef: a ConfigMap (or Secret) holding ca.crt; a usable
+ * one's bundle goes to *pem_out (when not NULL). */
+static ref_problem check_ca_ref(gw_ctx *c, const api_gateway *g, json_t *ref, const char **pem_out)
 {
     const char *kind = str(ref, "kind") ? str(ref, "kind") : "ConfigMap";
     const char *group = str(ref, "group");
@@ -59,6 +60,8 @@ static ref_problem check_ca_ref(gw_ctx *c, const api_gateway *g, json_t *ref)
                              arena_printf(c->arena,
                                           "caCertificateRef: %s %s/%s has no ca.crt entry", kind,
                                           ns, name)};
+    if (pem_out)
+        *pem_out = pem;
     return (ref_problem){0};
 }
 
@@ -71,7 +74,7 @@ static ref_problem check_validation(gw_ctx *c, const api_gateway *g, json_t *val
     json_t *ref;
     json_array_foreach(refs, i, ref)
     {
-        ref_problem p = check_ca_ref(c, g, ref);
+        ref_problem p = check_ca_ref(c, g, ref, NULL);
         if (!p.reason)
             return p;
         if (!first.reason)
@@ -169,6 +172,49 @@ void gw_gateway_tls_check(gw_ctx *c, gw_gateway *gw)
                           "spec.tls references are resolved");
 }
 
+/* The validation's usable CA bundles joined, for the listener's IR TLS
+ * (enforced by the proxies as client certificate validation). */
+static void frontend_validation_ir(gw_ctx *c, gw_listener_ctx *l, json_t *validation, bool per_port)
+{
+    if (!l->tls)
+        return;
+    const api_gateway *g = l->pub.gateway->gateway;
+    const char *bundle = NULL;
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_object_get(validation, "caCertificateRefs"), i, ref)
+    {
+        const char *pem = NULL;
+        ref_problem p = check_ca_ref(c, g, ref, &pem);
+        if (!p.reason && pem)
+            bundle = bundle ? arena_printf(c->arena, "%s\n%s", bundle, pem) : pem;
+    }
+    if (!bundle)
+        return;
+    ir_tls_config *t = l->tls;
+    t->ca_name = per_port
+                     ? arena_printf(c->arena, "gateway/%s/%s/%d/ca.crt", g->obj.metadata.namespace,
+                                    g->obj.metadata.name, l->pub.port)
+                     : arena_printf(c->arena, "gateway/%s/%s/default/ca.crt",
+                                    g->obj.metadata.namespace, g->obj.metadata.name);
+    t->ca_pem = bundle;
+    t->client_validation_enabled = true;
+    t->accept_untrusted = insecure_fallback(validation);
+    t->require_client_certificate = !t->accept_untrusted;
+}
+
+static bool per_port_validation(json_t *frontend, int32_t port)
+{
+    size_t i;
+    json_t *pp;
+    json_array_foreach(json_object_get(frontend, "perPort"), i, pp)
+    {
+        if (json_integer_value(json_object_get(pp, "port")) == port)
+            return true;
+    }
+    return false;
+}
+
 bool gw_listener_check_frontend_validation(gw_ctx *c, gw_listener_ctx *l)
 {
     json_t *frontend = json_object_get(l->pub.gateway->gateway->spec.tls, "frontend");
@@ -178,8 +224,10 @@ bool gw_listener_check_frontend_validation(gw_ctx *c, gw_listener_ctx *l)
     if (!v)
         return true;
     ref_problem p = check_validation(c, l->pub.gateway->gateway, v);
-    if (!p.reason)
+    if (!p.reason) {
+        frontend_validation_ir(c, l, v, per_port_validation(frontend, l->pub.port));
         return true;
+    }
     const char *msg = arena_printf(c->arena, "Listener %s: client validation for port %d: %s",
                                    l->pub.name, l->pub.port, p.message);
     gw_listener_set_condition(c, l, "Accepted", false, "NoValidCACertificate", msg);

@@ -57,5 +57,8 @@ bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_htt
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_local_ratelimit;
 extern const xds_http_filter xds_filter_router;
+extern const xds_http_filter xds_filter_health_check;
+extern const xds_http_filter xds_filter_late_headers;
+extern const xds_http_filter xds_filter_http3_alt_svc;
 
 #endif

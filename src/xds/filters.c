@@ -4,7 +4,9 @@
 
 static const xds_http_filter *const filter_table[] = {
     /* policy filters (cors, ext_authz, jwt, rate limit, ...) go here, in order */
-    &xds_filter_cors, &xds_filter_local_ratelimit, &xds_filter_router, /* always last */
+    &xds_filter_late_headers,    &xds_filter_health_check,  &xds_filter_cors,
+    &xds_filter_local_ratelimit, &xds_filter_http3_alt_svc, /* a route hook only */
+    &xds_filter_router,                                     /* always last */
 };
 
 const xds_http_filter *const *xds_http_filters(size_t *n)

@@ -4,29 +4,13 @@
  * tcp_proxy chains (TLS passthrough and termination matched by SNI), UDP IR
  * listeners a udp_proxy listener filter. Listeners sharing a socket merge
  * into the first one's Envoy listener. */
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "xds/filter.h"
+#include "xds/listener.h"
 
 enum { LISTENER_BUFFER_LIMIT = 32768 };
-
-static const struct {
-    const char *ir, *envoy;
-} escaped_slashes_actions[] = {
-    {"KeepUnchanged", "KEEP_UNCHANGED"},
-    {"RejectRequest", "REJECT_REQUEST"},
-    {"UnescapeAndRedirect", "UNESCAPE_AND_REDIRECT"},
-    {"UnescapeAndForward", "UNESCAPE_AND_FORWARD"},
-};
-
-static const char *escaped_slashes_action(const char *ir)
-{
-    for (size_t i = 0; ir && i < sizeof escaped_slashes_actions / sizeof escaped_slashes_actions[0];
-         i++)
-        if (strcmp(escaped_slashes_actions[i].ir, ir) == 0)
-            return escaped_slashes_actions[i].envoy;
-    return NULL;
-}
 
 static json_t *socket_address(const char *address, uint32_t port, bool udp)
 {
@@ -49,8 +33,8 @@ static const char *unique_listener_name(xds_ctx *c, const char *name, const char
                         address ? address : "0.0.0.0", port);
 }
 
-static json_t *listener_for_socket(xds_ctx *c, const char *name, const char *address, uint32_t port,
-                                   bool udp)
+json_t *xds_listener_for_socket(xds_ctx *c, const char *name, const char *address, uint32_t port,
+                                bool udp)
 {
     const char *key = strmap_key(&c->sockets, "%s:%u/%s", address ? address : "0.0.0.0", port,
                                  udp ? "udp" : "tcp");
@@ -81,7 +65,68 @@ static json_t *object_member(json_t *o, const char *key, json_t *(*make)(void))
     return v;
 }
 
-static void add_tls_inspector(json_t *listener)
+/* The tls_inspector listener filter, added once; a TLS listener's
+ * fingerprints (JA3, JA4) switch on in it. */
+static void add_tls_inspector(json_t *listener, const ir_tls_config *tls)
+{
+    json_t *filters = object_member(listener, "listenerFilters", json_array);
+    json_t *inspector = NULL;
+    size_t i;
+    json_t *f;
+    json_array_foreach(filters, i, f)
+    {
+        if (strcmp(json_string_value(json_object_get(f, "name")),
+                   "envoy.filters.listener.tls_inspector") == 0)
+            inspector = f;
+    }
+    if (!inspector) {
+        inspector = xds_typed_extension("envoy.filters.listener.tls_inspector",
+                                        "envoy.extensions.filters.listener.tls_inspector.v3."
+                                        "TlsInspector",
+                                        json_object());
+        json_array_append_new(filters, inspector);
+    }
+    json_t *config = json_object_get(inspector, "typedConfig");
+    for (size_t n = 0; tls && n < tls->n_fingerprints; n++) {
+        if (strcmp(tls->fingerprints[n], "JA3") == 0)
+            json_object_set_new(config, "enableJa3Fingerprinting", json_true());
+        else if (strcmp(tls->fingerprints[n], "JA4") == 0)
+            json_object_set_new(config, "enableJa4Fingerprinting", json_true());
+    }
+}
+
+/* Socket options turning on TCP keepalive with the policy's probes, idle
+ * time and interval (Linux SOL_SOCKET/SO_KEEPALIVE, IPPROTO_TCP/TCP_KEEP*). */
+static json_t *keepalive_socket_options(const ir_tcp_keepalive *k)
+{
+    static const struct {
+        const char *description, *level, *name;
+        size_t field; /* offset in ir_tcp_keepalive; SIZE_MAX = the switch */
+    } opts[] = {
+        {"socket option to enable tcp keep alive", "1", "9", (size_t)-1},
+        {"socket option for keep alive probes", "6", "6", offsetof(ir_tcp_keepalive, probes)},
+        {"socket option for keep alive idle time", "6", "4", offsetof(ir_tcp_keepalive, idle_time)},
+        {"socket option for keep alive interval", "6", "5", offsetof(ir_tcp_keepalive, interval)},
+    };
+    json_t *list = json_array();
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        uint32_t v = 1;
+        if (opts[i].field != (size_t)-1) {
+            const ir_opt_u32 *o = (const ir_opt_u32 *)((const char *)k + opts[i].field);
+            if (!o->set)
+                continue;
+            v = o->value;
+        }
+        char value[16];
+        snprintf(value, sizeof value, "%u", v);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "description",
+                                              opts[i].description, "intValue", value, "level",
+                                              opts[i].level, "name", opts[i].name));
+    }
+    return list;
+}
+
+static void add_proxy_protocol(json_t *listener, bool optional)
 {
     json_t *filters = object_member(listener, "listenerFilters", json_array);
     size_t i;
@@ -89,14 +134,63 @@ static void add_tls_inspector(json_t *listener)
     json_array_foreach(filters, i, f)
     {
         if (strcmp(json_string_value(json_object_get(f, "name")),
-                   "envoy.filters.listener.tls_inspector") == 0)
+                   "envoy.filters.listener.proxy_protocol") == 0)
             return;
     }
-    json_array_append_new(filters,
-                          xds_typed_extension("envoy.filters.listener.tls_inspector",
-                                              "envoy.extensions.filters.listener.tls_inspector.v3."
-                                              "TlsInspector",
-                                              json_object()));
+    json_t *pp = json_object();
+    if (optional)
+        json_object_set_new(pp, "allowRequestsWithoutProxyProtocol", json_true());
+    /* first: the PROXY header precedes the TLS ClientHello */
+    json_array_insert_new(filters, 0,
+                          xds_typed_extension("envoy.filters.listener.proxy_protocol",
+                                              "envoy.extensions.filters.listener.proxy_protocol."
+                                              "v3.ProxyProtocol",
+                                              pp));
+}
+
+/* ClientTrafficPolicy settings of the Envoy listener itself (the socket):
+ * buffer limit, accepts per event, PROXY protocol, keepalive, the listener
+ * filters' timeout and dual-stack addresses. */
+static void socket_settings_apply(xds_ctx *c, json_t *listener, const ir_client_settings *s)
+{
+    if (!s)
+        return;
+    if (s->buffer_limit.set)
+        json_object_set_new(listener, "perConnectionBufferLimitBytes",
+                            json_integer(s->buffer_limit.value));
+    if (s->max_accept_per_socket_event.set) {
+        if (s->max_accept_per_socket_event.value)
+            json_object_set_new(listener, "maxConnectionsToAcceptPerSocketEvent",
+                                json_integer(s->max_accept_per_socket_event.value));
+        else
+            json_object_del(listener, "maxConnectionsToAcceptPerSocketEvent");
+    }
+    if (s->proxy_protocol)
+        add_proxy_protocol(listener, s->proxy_protocol_optional);
+    if (s->tcp_keepalive && !json_object_get(listener, "socketOptions"))
+        json_object_set_new(listener, "socketOptions", keepalive_socket_options(s->tcp_keepalive));
+    if (!json_object_get(listener, "listenerFiltersTimeout"))
+        xds_set_str(listener, "listenerFiltersTimeout",
+                    xds_duration(c, s->tcp_connection_inspection_timeout));
+    if (s->ip_family && strcmp(s->ip_family, "DualStack") == 0)
+        json_object_set_new(json_object_get(json_object_get(listener, "address"), "socketAddress"),
+                            "ipv4Compat", json_true());
+}
+
+/* A filter chain's network filters: the connection limit (when the policy
+ * sets one), then `main`. */
+static json_t *chain_filters(xds_ctx *c, const ir_client_settings *s, const char *stat_prefix,
+                             json_t *main)
+{
+    json_t *limit = xds_connection_limit_filter(c, s, stat_prefix);
+    return limit ? json_pack("[o, o]", limit, main) : json_pack("[o]", main);
+}
+
+static void set_handshake_timeout(xds_ctx *c, json_t *chain, const ir_client_settings *s)
+{
+    if (s)
+        xds_set_str(chain, "transportSocketConnectTimeout",
+                    xds_duration(c, s->tls_handshake_timeout));
 }
 
 static json_t *server_names_match(const char *const *names, size_t n)
@@ -112,61 +206,6 @@ static json_t *server_names_match(const char *const *names, size_t n)
     return json_pack("{s:o}", "serverNames", list);
 }
 
-/* Downstream HTTP/2 settings: defaults, or the listener's `http2` IR
- * settings. The reference puts the IR's stream window into Envoy's
- * connection window and the other way round; we do the same so configs
- * match byte for byte. */
-static json_t *downstream_http2_options(xds_ctx *c, const ir_http_listener *l)
-{
-    json_t *h2 = json_object_get(l->extra, "http2");
-    json_t *conn = json_object_get(h2, "initialStreamWindowSize");
-    json_t *stream = json_object_get(h2, "initialConnectionWindowSize");
-    json_t *max = json_object_get(h2, "maxConcurrentStreams");
-    json_t *o =
-        json_pack("{s:I, s:I, s:I}", "initialConnectionWindowSize",
-                  conn ? json_integer_value(conn) : (json_int_t)1048576, "initialStreamWindowSize",
-                  stream ? json_integer_value(stream) : (json_int_t)65536, "maxConcurrentStreams",
-                  max ? json_integer_value(max) : (json_int_t)100);
-    json_t *ka = json_object_get(h2, "connectionKeepalive");
-    if (ka) {
-        json_t *k = json_object();
-        xds_set_str(k, "interval",
-                    xds_duration(c, json_string_value(json_object_get(ka, "interval"))));
-        xds_set_str(k, "timeout",
-                    xds_duration(c, json_string_value(json_object_get(ka, "timeout"))));
-        xds_set_str(k, "connectionIdleInterval",
-                    xds_duration(c, json_string_value(json_object_get(ka, "idleInterval"))));
-        json_t *jitter = json_object_get(ka, "intervalJitter");
-        if (jitter)
-            json_object_set_new(k, "intervalJitter", json_pack("{s:O}", "value", jitter));
-        json_object_set_new(o, "connectionKeepalive", k);
-    }
-    return o;
-}
-
-static json_t *hcm_build(xds_ctx *c, const ir_http_listener *l, const char *route_config)
-{
-    json_t *hcm = json_pack(
-        "{s:{s:s}, s:o, s:o, s:{s:o, s:s}, s:s, s:s, s:b}", "commonHttpProtocolOptions",
-        "headersWithUnderscoresAction", "REJECT_REQUEST", "http2ProtocolOptions",
-        downstream_http2_options(c, l), "httpFilters", xds_http_filter_chain(c, l), "rds",
-        "configSource", xds_ads_config_source(true), "routeConfigName", route_config,
-        "serverHeaderTransformation", "PASS_THROUGH", "statPrefix",
-        arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http", l->port), "useRemoteAddress", 1);
-    if (l->merge_slashes)
-        json_object_set_new(hcm, "mergeSlashes", json_true());
-    xds_set_str(hcm, "streamIdleTimeout",
-                xds_duration(c, json_string_value(xds_json_path(l->extra, "timeout", "http",
-                                                                "streamIdleTimeout", NULL))));
-    json_object_set_new(hcm, "normalizePath", json_true());
-    xds_set_access_logs(c, hcm, false);
-    xds_set_str(hcm, "pathWithEscapedSlashesAction",
-                escaped_slashes_action(l->escaped_slashes_action));
-    return xds_typed_extension(
-        "envoy.filters.network.http_connection_manager",
-        "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", hcm);
-}
-
 /* The route config a plain-HTTP listener's default chain already uses. */
 static const char *default_chain_route_config(json_t *listener)
 {
@@ -176,25 +215,36 @@ static const char *default_chain_route_config(json_t *listener)
 
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
 {
-    json_t *listener = listener_for_socket(c, l->name, l->address, l->port, false);
+    /* the QUIC twin first, as the reference lists it */
+    if (l->tls && l->client && l->client->http3 && xds_http3_listener_add(c, l) < 0)
+        return -1;
+    json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, false);
     const char *route_config = l->name;
+    const char *stat_prefix = arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http", l->port);
+    socket_settings_apply(c, listener, l->client);
     if (l->tls) {
         json_t *chain = json_object();
         json_t *match = server_names_match(l->hostnames, l->n_hostnames);
         if (match)
             json_object_set_new(chain, "filterChainMatch", match);
-        json_object_set_new(chain, "filters", json_pack("[o]", hcm_build(c, l, route_config)));
+        json_object_set_new(
+            chain, "filters",
+            chain_filters(c, l->client, stat_prefix, xds_hcm_build(c, l, route_config, false)));
         json_object_set_new(chain, "name", json_string(l->name));
         json_object_set_new(chain, "transportSocket", xds_downstream_tls_socket(c, l->tls, true));
+        set_handshake_timeout(c, chain, l->client);
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
-        if (match)
-            add_tls_inspector(listener);
+        if (match || l->tls->n_fingerprints)
+            add_tls_inspector(listener, l->tls);
     } else if (json_object_get(listener, "defaultFilterChain")) {
         route_config = default_chain_route_config(listener);
     } else {
-        json_object_set_new(
-            listener, "defaultFilterChain",
-            json_pack("{s:[o], s:s}", "filters", hcm_build(c, l, route_config), "name", l->name));
+        json_t *chain = json_pack(
+            "{s:o, s:s}", "filters",
+            chain_filters(c, l->client, stat_prefix, xds_hcm_build(c, l, route_config, false)),
+            "name", l->name);
+        set_handshake_timeout(c, chain, l->client);
+        json_object_set_new(listener, "defaultFilterChain", chain);
     }
     if (xds_route_config_add(c, l, route_config) < 0)
         return -1;
@@ -205,6 +255,8 @@ static json_t *empty_tcp_proxy(xds_ctx *c, const ir_tcp_listener *l)
 {
     json_t *tp = json_pack("{s:s, s:s}", "cluster", XDS_EMPTY_CLUSTER, "statPrefix",
                            arena_printf(c->arena, "tcp-%u", l->port));
+    if (l->client)
+        xds_set_str(tp, "idleTimeout", xds_duration(c, l->client->tcp_idle_timeout));
     xds_set_access_logs(c, tp, false);
     return tp;
 }
@@ -246,6 +298,8 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
     } else if (d) {
         json_object_set_new(tp, "cluster", json_string(d->name));
     }
+    if (l->client)
+        xds_set_str(tp, "idleTimeout", xds_duration(c, l->client->tcp_idle_timeout));
     xds_set_access_logs(c, tp, false);
     return xds_typed_extension("envoy.filters.network.tcp_proxy",
                                "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", tp);
@@ -253,13 +307,17 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
 
 int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 {
-    json_t *listener = listener_for_socket(c, l->name, l->address, l->port, false);
+    json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, false);
+    socket_settings_apply(c, listener, l->client);
     if (!l->n_routes && !has_chain(listener, XDS_EMPTY_CLUSTER)) {
         json_t *tp = xds_typed_extension("envoy.filters.network.tcp_proxy",
                                          "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
                                          empty_tcp_proxy(c, l));
-        json_array_append_new(object_member(listener, "filterChains", json_array),
-                              json_pack("{s:[o], s:s}", "filters", tp, "name", XDS_EMPTY_CLUSTER));
+        json_t *filters =
+            chain_filters(c, l->client, arena_printf(c->arena, "tcp-%u", l->port), tp);
+        json_array_append_new(
+            object_member(listener, "filterChains", json_array),
+            json_pack("{s:o, s:s}", "filters", filters, "name", XDS_EMPTY_CLUSTER));
         xds_empty_cluster_add(c);
     }
     for (size_t i = 0; i < l->n_routes; i++) {
@@ -268,14 +326,18 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         json_t *match = server_names_match(r->sni_hostnames, r->n_sni_hostnames);
         if (match)
             json_object_set_new(chain, "filterChainMatch", match);
-        json_object_set_new(chain, "filters", json_pack("[o]", tcp_proxy(c, l, r)));
+        json_object_set_new(
+            chain, "filters",
+            chain_filters(c, l->client, tcp_stat_prefix(c, l, r), tcp_proxy(c, l, r)));
         json_object_set_new(chain, "name", json_string(r->name));
-        if (r->terminate)
+        if (r->terminate) {
             json_object_set_new(chain, "transportSocket",
                                 xds_downstream_tls_socket(c, r->terminate, false));
+            set_handshake_timeout(c, chain, l->client);
+        }
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
         if (match)
-            add_tls_inspector(listener);
+            add_tls_inspector(listener, l->tls);
         if (r->destination &&
             xds_destination_clusters_add(c, r->destination, false, r->traffic_settings) < 0)
             return -1;
@@ -285,7 +347,7 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 
 int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
 {
-    json_t *listener = listener_for_socket(c, l->name, l->address, l->port, true);
+    json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, true);
     const char *cluster = l->destination ? l->destination->name : XDS_EMPTY_CLUSTER;
     json_t *route = xds_any("envoy.extensions.filters.udp.udp_proxy.v3.Route",
                             json_pack("{s:s}", "cluster", cluster));

@@ -56,26 +56,3 @@ json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n)
     }
     return list;
 }
-
-json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls, bool http)
-{
-    json_t *common = json_object();
-    if (tls->n_alpn_protocols) {
-        json_t *alpn = json_array();
-        for (size_t i = 0; i < tls->n_alpn_protocols; i++)
-            json_array_append_new(alpn, json_string(tls->alpn_protocols[i]));
-        json_object_set_new(common, "alpnProtocols", alpn);
-    } else if (http && !tls->alpn_protocols) {
-        /* No ALPN setting at all (as opposed to an empty list): an HTTPS
-         * listener offers HTTP/2 and HTTP/1.1, so gRPC works over TLS. */
-        json_object_set_new(common, "alpnProtocols", json_pack("[s,s]", "h2", "http/1.1"));
-    }
-    json_object_set_new(common, "tlsCertificateSdsSecretConfigs",
-                        xds_tls_certificate_sds(c, tls->certificates, tls->n_certificates));
-    json_t *ctx =
-        json_pack("{s:o, s:b, s:b}", "commonTlsContext", common, "disableStatefulSessionResumption",
-                  1, "disableStatelessSessionResumption", 1);
-    return xds_typed_extension("envoy.transport_sockets.tls",
-                               "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
-                               ctx);
-}

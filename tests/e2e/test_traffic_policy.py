@@ -126,8 +126,6 @@ def test_backend_traffic_policy_retries_hide_a_flaky_backend(gw):
     assert len(gw.flaky.seen()) == 3
 
 
-@pytest.mark.xfail(
-    strict=True, reason="src/xds does not emit the listener's timeout.http (request_timeout) from the IR yet")
 def test_client_traffic_policy_request_received_timeout(gw):
     """The client promises a body it never sends: Envoy gives up after 1s with 408."""
     with socket.create_connection(("127.0.0.1", gw.http_port), timeout=10) as s:
@@ -140,8 +138,6 @@ def test_client_traffic_policy_request_received_timeout(gw):
     assert waited < 5
 
 
-@pytest.mark.xfail(
-    strict=True, reason="src/xds does not emit the listener's headers.earlyAddRequestHeaders yet")
 def test_client_traffic_policy_early_request_header(gw):
     status, body = request(gw.http_port, "plain.example")
     assert status == 200
@@ -155,8 +151,6 @@ def test_client_traffic_policy_rejects_underscored_headers_by_default(gw):
     assert status == 400
 
 
-@pytest.mark.xfail(
-    strict=True, reason="src/xds does not emit the listener's tls.minVersion (tls_params) yet")
 def test_client_traffic_policy_tls_min_version_rejects_tls12_clients(gw):
     tls12 = gw.ca.client_context()
     tls12.maximum_version = ssl.TLSVersion.TLSv1_2

@@ -1,0 +1,164 @@
+/* Downstream TLS of a listener: its certificates, ALPN, protocol versions,
+ * ciphers, curves, signature algorithms, session resumption and client
+ * certificate validation. Validation comes from a ClientTrafficPolicy's
+ * tls.clientValidation or from the Gateway's spec.tls.frontend.validation;
+ * both arrive as the same IR fields. The CA bundle is served as an SDS
+ * validation-context secret named after the IR's ca_name. */
+#include <string.h>
+
+#include "xds/listener.h"
+
+static const struct {
+    const char *ir, *envoy;
+} tls_versions[] = {
+    {"Auto", "TLS_AUTO"}, {"1.0", "TLSv1_0"}, {"1.1", "TLSv1_1"},
+    {"1.2", "TLSv1_2"},   {"1.3", "TLSv1_3"},
+};
+
+static const char *tls_version(const char *ir)
+{
+    for (size_t i = 0; ir && i < sizeof tls_versions / sizeof tls_versions[0]; i++)
+        if (strcmp(tls_versions[i].ir, ir) == 0)
+            return tls_versions[i].envoy;
+    return NULL;
+}
+
+static json_t *string_list(const char *const *s, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_string(s[i]));
+    return list;
+}
+
+static json_t *tls_params(const ir_tls_config *t)
+{
+    json_t *p = json_object();
+    if (t->n_ciphers)
+        json_object_set_new(p, "cipherSuites", string_list(t->ciphers, t->n_ciphers));
+    if (t->n_ecdh_curves)
+        json_object_set_new(p, "ecdhCurves", string_list(t->ecdh_curves, t->n_ecdh_curves));
+    if (t->n_signature_algorithms)
+        json_object_set_new(p, "signatureAlgorithms",
+                            string_list(t->signature_algorithms, t->n_signature_algorithms));
+    xds_set_str(p, "tlsMaximumProtocolVersion", tls_version(t->max_version));
+    xds_set_str(p, "tlsMinimumProtocolVersion", tls_version(t->min_version));
+    if (json_object_size(p) == 0) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
+static const char *const san_types[] = {"DNS", "EMAIL", "IP_ADDRESS", "URI"};
+
+/* A SubjectAltNameMatcher; a match named by anything but the four SAN
+ * types is an otherName matched by its OID. */
+static json_t *san_matcher(const ir_string_match *m)
+{
+    json_t *o = json_pack("{s:o}", "matcher", xds_string_matcher(m));
+    const char *name = m->name ? m->name : "";
+    for (size_t i = 0; i < sizeof san_types / sizeof san_types[0]; i++)
+        if (strcmp(name, san_types[i]) == 0) {
+            json_object_set_new(o, "sanType", json_string(name));
+            return o;
+        }
+    json_object_set_new(o, "sanType", json_string("OTHER_NAME"));
+    json_object_set_new(o, "oid", json_string(name));
+    return o;
+}
+
+/* The CertificateValidationContext settings besides the CA, or NULL. */
+static json_t *default_validation(const ir_tls_config *t)
+{
+    json_t *v = json_object();
+    if (t->n_match_typed_sans) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < t->n_match_typed_sans; i++)
+            json_array_append_new(list, san_matcher(&t->match_typed_sans[i]));
+        json_object_set_new(v, "matchTypedSubjectAltNames", list);
+    }
+    if (t->n_verify_certificate_hash)
+        json_object_set_new(v, "verifyCertificateHash",
+                            string_list(t->verify_certificate_hash, t->n_verify_certificate_hash));
+    if (t->n_verify_certificate_spki)
+        json_object_set_new(v, "verifyCertificateSpki",
+                            string_list(t->verify_certificate_spki, t->n_verify_certificate_spki));
+    if (t->allow_expired_certificate)
+        json_object_set_new(v, "allowExpiredCertificate", json_true());
+    if (t->accept_untrusted)
+        json_object_set_new(v, "trustChainVerification", json_string("ACCEPT_UNTRUSTED"));
+    if (json_object_size(v) == 0) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* The CA bundle as a validation-context secret. Like the certificates
+ * (secret.c), it is listed once per listener using it. */
+static void ca_secret_add(xds_ctx *c, const ir_tls_config *t)
+{
+    json_array_append_new(c->out->of[XDS_SECRET],
+                          json_pack("{s:s, s:{s:{s:s}}}", "name", t->ca_name, "validationContext",
+                                    "trustedCa", "inlineBytes",
+                                    xds_base64(c, t->ca_pem, strlen(t->ca_pem))));
+}
+
+/* Client certificate validation on the common context; whether the
+ * listener validates client certificates at all. */
+static bool client_validation_apply(xds_ctx *c, json_t *common, const ir_tls_config *t)
+{
+    json_t *defaults = default_validation(t);
+    if (!t->ca_name || !t->ca_pem) {
+        if (!defaults)
+            return t->client_validation_enabled;
+        json_object_set_new(common, "validationContext", defaults);
+        return true;
+    }
+    ca_secret_add(c, t);
+    json_t *sds =
+        json_pack("{s:s, s:o}", "name", t->ca_name, "sdsConfig", xds_ads_config_source(true));
+    if (defaults)
+        json_object_set_new(common, "combinedValidationContext",
+                            json_pack("{s:o, s:o}", "defaultValidationContext", defaults,
+                                      "validationContextSdsSecretConfig", sds));
+    else
+        json_object_set_new(common, "validationContextSdsSecretConfig", sds);
+    return true;
+}
+
+json_t *xds_downstream_tls_context(xds_ctx *c, const ir_tls_config *tls,
+                                   const char *const *alpn_default, size_t n_alpn_default)
+{
+    json_t *common = json_object();
+    if (tls->n_alpn_protocols)
+        json_object_set_new(common, "alpnProtocols",
+                            string_list(tls->alpn_protocols, tls->n_alpn_protocols));
+    else if (!tls->alpn_protocols && n_alpn_default)
+        json_object_set_new(common, "alpnProtocols", string_list(alpn_default, n_alpn_default));
+    json_object_set_new(common, "tlsCertificateSdsSecretConfigs",
+                        xds_tls_certificate_sds(c, tls->certificates, tls->n_certificates));
+    json_t *params = tls_params(tls);
+    if (params)
+        json_object_set_new(common, "tlsParams", params);
+    json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
+    if (!tls->stateful_session_resumption)
+        json_object_set_new(ctx, "disableStatefulSessionResumption", json_true());
+    if (!tls->stateless_session_resumption)
+        json_object_set_new(ctx, "disableStatelessSessionResumption", json_true());
+    if (client_validation_apply(c, common, tls))
+        json_object_set_new(ctx, "requireClientCertificate",
+                            json_boolean(tls->require_client_certificate));
+    return ctx;
+}
+
+json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls, bool http)
+{
+    /* No ALPN setting at all (as opposed to an empty list): an HTTPS
+     * listener offers HTTP/2 and HTTP/1.1, so gRPC works over TLS. */
+    static const char *const http_alpn[] = {"h2", "http/1.1"};
+    return xds_typed_extension("envoy.transport_sockets.tls",
+                               "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+                               xds_downstream_tls_context(c, tls, http_alpn, http ? 2 : 0));
+}
