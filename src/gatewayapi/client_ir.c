@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gatewayapi/client_ir.h"
+#include "gatewayapi/policy_checks.h"
 #include "gatewayapi/policy_ir.h"
 
 #define CTP_KIND "ClientTrafficPolicy"
@@ -154,6 +155,22 @@ static json_t *c_http2(gw_ctx *c, json_t *v, const gw_listener *l)
     return out;
 }
 
+/* http3: a QUIC listener next to an HTTPS one. Not with client
+ * certificate validation, which the QUIC listener cannot enforce: HTTP/3
+ * would be a way around it (the policy carries a warning condition). */
+static json_t *c_http3(gw_ctx *c, json_t *v, const gw_listener *l)
+{
+    if (!l->http || !l->http->tls || l->http->tls->client_validation_enabled)
+        return NULL;
+    return json_object();
+}
+
+/* grpc.enableWeb: the gRPC-Web filter. */
+static json_t *c_grpc(gw_ctx *c, json_t *v, const gw_listener *l)
+{
+    return is_true(v, "enableWeb") ? json_pack("{s:b}", "enableGRPCWeb", 1) : NULL;
+}
+
 typedef struct client_feature {
     const char *spec_key, *ir_key;
     client_fn fn;
@@ -171,6 +188,8 @@ static const client_feature client_features[] = {
     {"http1", "http1", c_http1, CF_HTTP | CF_ANY_POLICY},
     {"http2", "http2", c_http2, CF_HTTP | CF_ANY_POLICY},
     {"healthCheck", "healthCheck", c_health_check, CF_HTTP | CF_ANY_POLICY},
+    {"http3", "http3", c_http3, CF_HTTP},
+    {"grpc", "grpc", c_grpc, CF_HTTP | CF_ANY_POLICY},
 };
 
 /* The listener settings of a spec, or NULL when it sets none. `valid`: the
@@ -188,6 +207,11 @@ static json_t *client_json(gw_ctx *c, json_t *spec, const gw_listener *l, bool v
         if (ir)
             json_object_set_new(out, f->ir_key, ir);
     }
+    if (l->http && is_true(gw_json_path(spec, "headers.host"), "stripTrailingHostDot"))
+        json_object_set_new(out, "host", json_pack("{s:b}", "stripTrailingHostDot", 1));
+    const char *scheme = json_string_value(json_object_get(spec, "scheme"));
+    if (l->http && scheme && strcmp(scheme, "MatchBackend") == 0)
+        json_object_set_new(out, "matchBackendScheme", json_true());
     /* the legacy flag, when the proxyProtocol block is absent */
     if (valid && !json_object_get(spec, "proxyProtocol") && is_true(spec, "enableProxyProtocol"))
         json_object_set_new(out, "proxyProtocol", json_object());

@@ -64,6 +64,23 @@ static const char *ctp_early_headers(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
+/* Fields the gateway does not turn into Envoy configuration yet: a policy
+ * setting one is not Accepted, so it never claims what the proxies do not do. */
+static const char *const ctp_unsupported[] = {
+    "connection.socketBufferLimit",
+    "clientIPDetection.directSourceIP",
+    "tls.clientValidation.crl",
+};
+
+static const char *ctp_unsupported_field(gw_ctx *c, json_t *spec)
+{
+    for (size_t i = 0; i < sizeof ctp_unsupported / sizeof *ctp_unsupported; i++)
+        if (gw_json_path(spec, ctp_unsupported[i]))
+            return arena_printf(c->arena, "spec.%s: is not supported by this gateway yet",
+                                ctp_unsupported[i]);
+    return NULL;
+}
+
 static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
@@ -71,6 +88,8 @@ static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
         gw_value_checks_run(c->arena, p->spec, ctp_values, sizeof ctp_values / sizeof *ctp_values);
     if (!out->invalid)
         out->invalid = ctp_early_headers(c, p->spec);
+    if (!out->invalid)
+        out->invalid = ctp_unsupported_field(c, p->spec);
     if (!out->invalid && json_object_get(p->spec, "http3") &&
         gw_json_path(p->spec, "tls.clientValidation")) {
         out->extra_type = "Warning";

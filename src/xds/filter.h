@@ -60,5 +60,7 @@ extern const xds_http_filter xds_filter_router;
 extern const xds_http_filter xds_filter_health_check;
 extern const xds_http_filter xds_filter_late_headers;
 extern const xds_http_filter xds_filter_http3_alt_svc;
+extern const xds_http_filter xds_filter_grpc_web;
+extern const xds_http_filter xds_filter_grpc_stats;
 
 #endif

@@ -216,7 +216,7 @@ static const char *default_chain_route_config(json_t *listener)
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
 {
     /* the QUIC twin first, as the reference lists it */
-    if (l->tls && l->client && l->client->http3 && xds_http3_listener_add(c, l) < 0)
+    if (xds_http3_enabled(l) && xds_http3_listener_add(c, l) < 0)
         return -1;
     json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, false);
     const char *route_config = l->name;

@@ -24,6 +24,10 @@ json_t *xds_connection_limit_filter(xds_ctx *c, const ir_client_settings *s,
 json_t *xds_downstream_tls_context(xds_ctx *c, const ir_tls_config *tls,
                                    const char *const *alpn_default, size_t n_alpn_default);
 
+/* Whether an HTTP listener also serves HTTP/3: an HTTPS listener whose
+ * policy asks for it and that does not validate client certificates (the
+ * QUIC listener would let clients around the validation). */
+bool xds_http3_enabled(const ir_http_listener *l);
 /* Adds the UDP QUIC listener of an HTTP/3 HTTPS listener. */
 int xds_http3_listener_add(xds_ctx *c, const ir_http_listener *l);
 

@@ -279,6 +279,9 @@ static void client_settings_apply(xds_ctx *c, json_t *hcm, const ir_client_setti
     }
     set_request_id(hcm, s);
     set_u32(hcm, "maxRequestHeadersKb", s->max_request_headers_kb);
+    if (s->match_backend_scheme)
+        json_object_set_new(hcm, "schemeHeaderTransformation",
+                            json_pack("{s:b}", "matchUpstream", 1));
     if (s->strip_trailing_host_dot)
         json_object_set_new(hcm, "stripTrailingHostDot", json_true());
     set_xfcc(hcm, s);

@@ -8,9 +8,9 @@
 
 #include "xds/listener.h"
 
-static bool http3_enabled(const ir_http_listener *l)
+bool xds_http3_enabled(const ir_http_listener *l)
 {
-    return l->tls && l->client && l->client->http3;
+    return l->tls && l->client && l->client->http3 && !l->tls->client_validation_enabled;
 }
 
 static json_t *server_names(const ir_http_listener *l)
@@ -61,7 +61,7 @@ static int alt_svc_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r
                                const ir_http_listener *l)
 {
     (void)r;
-    if (!http3_enabled(l))
+    if (!xds_http3_enabled(l))
         return 0;
     uint32_t port = l->external_port ? l->external_port : l->port;
     json_t *headers = json_object_get(route, "responseHeadersToAdd");
