@@ -19,4 +19,8 @@ json_t *gw_client_headers_ir(gw_ctx *c, json_t *headers);
  * reference cannot be used (client_tls_ir.c). */
 bool gw_client_tls_ir(gw_ctx *c, const gw_policy *p, ir_tls_config *tls);
 
+/* Why the policy's tls.clientValidation.crl cannot be used (missing,
+ * unreadable or out-of-date list), or NULL (client_tls_ir.c). */
+const char *gw_client_tls_crl_problem(gw_ctx *c, const gw_policy *p);
+
 #endif

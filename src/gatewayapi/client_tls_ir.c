@@ -7,7 +7,8 @@
  * from Secrets (ca.crt), ConfigMaps (ca.crt) or ClusterTrustBundles, in
  * another namespace only with a ReferenceGrant; their PEM texts are joined as
  * the reference does, under the name "<policy ns>/<policy name>/ca.crt",
- * leaving out expired and repeated certificates. */
+ * leaving out expired and repeated certificates. Revocation lists (crl.refs,
+ * key ca.crl) go with the CA bundle. */
 #include <string.h>
 
 #include <openssl/pem.h>
@@ -44,8 +45,9 @@ static const char **strings(gw_ctx *c, json_t *list, size_t *n)
     return out;
 }
 
-/* The CA text one caCertificateRefs entry names, or NULL. */
-static const char *ca_text(gw_ctx *c, const gw_policy *p, json_t *ref)
+/* The text under `key` of the Secret or ConfigMap one reference names (a
+ * ClusterTrustBundle's bundle), or NULL. */
+static const char *ref_text(gw_ctx *c, const gw_policy *p, json_t *ref, const char *key)
 {
     const char *pns = p->obj->metadata.namespace;
     const char *kind = str(ref, "kind") ? str(ref, "kind") : "Secret";
@@ -62,7 +64,7 @@ static const char *ca_text(gw_ctx *c, const gw_policy *p, json_t *ref)
         return NULL;
     const api_object *o = api_resources_find(c->res, kind, ns, name);
     json_t *data = o ? json_object_get(o->raw, "data") : NULL;
-    const char *v = str(data, "ca.crt");
+    const char *v = str(data, key);
     if (!v)
         return NULL;
     return same(kind, "Secret") ? gw_base64_decode(c->arena, v) : v;
@@ -107,7 +109,7 @@ static const char *ca_bundle(gw_ctx *c, const gw_policy *p, json_t *refs, bool *
     json_t *ref;
     json_array_foreach(refs, i, ref)
     {
-        const char *pem = ca_text(c, p, ref);
+        const char *pem = ref_text(c, p, ref, "ca.crt");
         if (!pem || !*pem) {
             *ok = false;
             return NULL;
@@ -157,6 +159,55 @@ static void subject_alt_names(gw_ctx *c, ir_tls_config *t, json_t *sans)
         add_sans(c, t, json_object_get(sans, lists[i][0]), lists[i][1]);
 }
 
+/* The PEM revocation lists of crl.refs (key ca.crl) joined; NULL with
+ * *problem set when one is missing, unreadable or out of date. */
+static const char *crl_bundle(gw_ctx *c, const gw_policy *p, json_t *crl, const char **problem)
+{
+    const char *bundle = NULL;
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_object_get(crl, "refs"), i, ref)
+    {
+        const char *name = str(ref, "name") ? str(ref, "name") : "";
+        const char *pem = ref_text(c, p, ref, "ca.crl");
+        if (!pem || !*pem) {
+            *problem = arena_printf(c->arena,
+                                    "spec.tls.clientValidation.crl.refs[%zu]: %s has no usable "
+                                    "ca.crl entry",
+                                    i, name);
+            return NULL;
+        }
+        BIO *in = BIO_new_mem_buf(pem, -1);
+        X509_CRL *x = in ? PEM_read_bio_X509_CRL(in, NULL, NULL, NULL) : NULL;
+        const ASN1_TIME *next = x ? X509_CRL_get0_nextUpdate(x) : NULL;
+        if (!x)
+            *problem = arena_printf(c->arena,
+                                    "spec.tls.clientValidation.crl.refs[%zu]: %s: ca.crl is not a "
+                                    "PEM certificate revocation list",
+                                    i, name);
+        else if (next && X509_cmp_current_time(next) < 0)
+            *problem = arena_printf(c->arena,
+                                    "spec.tls.clientValidation.crl.refs[%zu]: %s: the revocation "
+                                    "list is out of date (its nextUpdate has passed)",
+                                    i, name);
+        X509_CRL_free(x);
+        BIO_free(in);
+        if (*problem)
+            return NULL;
+        bundle = bundle ? arena_printf(c->arena, "%s%s", bundle, pem) : pem;
+    }
+    return bundle;
+}
+
+const char *gw_client_tls_crl_problem(gw_ctx *c, const gw_policy *p)
+{
+    json_t *crl = gw_json_path(p->spec, "tls.clientValidation.crl");
+    const char *problem = NULL;
+    if (crl)
+        crl_bundle(c, p, crl, &problem);
+    return problem;
+}
+
 static bool client_validation(gw_ctx *c, const gw_policy *p, ir_tls_config *t, json_t *v)
 {
     bool ok = true;
@@ -181,6 +232,12 @@ static bool client_validation(gw_ctx *c, const gw_policy *p, ir_tls_config *t, j
     t->verify_certificate_hash =
         strings(c, json_object_get(v, "certificateHashes"), &t->n_verify_certificate_hash);
     subject_alt_names(c, t, json_object_get(v, "subjectAltNames"));
+    /* An unusable CRL is reported (the policy is not Accepted) and left
+     * out; the rest of the validation still applies, as in the reference. */
+    json_t *crl = json_object_get(v, "crl");
+    const char *problem = NULL;
+    t->crl_pem = crl ? crl_bundle(c, p, crl, &problem) : NULL;
+    t->crl_only_verify_leaf = json_is_true(json_object_get(crl, "onlyVerifyLeafCertificate"));
     return true;
 }
 

@@ -68,8 +68,6 @@ static const char *ctp_early_headers(gw_ctx *c, json_t *spec)
  * setting one is not Accepted, so it never claims what the proxies do not do. */
 static const char *const ctp_unsupported[] = {
     "connection.socketBufferLimit",
-    "clientIPDetection.directSourceIP",
-    "tls.clientValidation.crl",
 };
 
 static const char *ctp_unsupported_field(gw_ctx *c, json_t *spec)
@@ -81,15 +79,26 @@ static const char *ctp_unsupported_field(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
+/* What makes the spec unusable (its settings stay out of the IR), or NULL. */
+static const char *ctp_spec_problem(gw_ctx *c, const gw_policy *p)
+{
+    const char *problem =
+        gw_value_checks_run(c->arena, p->spec, ctp_values, sizeof ctp_values / sizeof *ctp_values);
+    if (!problem)
+        problem = ctp_early_headers(c, p->spec);
+    if (!problem)
+        problem = ctp_unsupported_field(c, p->spec);
+    return problem;
+}
+
+/* A bad CRL makes the policy Invalid too, but its other settings (client
+ * validation without the CRL) still apply, as in the reference. */
 static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
-    out->invalid =
-        gw_value_checks_run(c->arena, p->spec, ctp_values, sizeof ctp_values / sizeof *ctp_values);
+    out->invalid = ctp_spec_problem(c, p);
     if (!out->invalid)
-        out->invalid = ctp_early_headers(c, p->spec);
-    if (!out->invalid)
-        out->invalid = ctp_unsupported_field(c, p->spec);
+        out->invalid = gw_client_tls_crl_problem(c, p);
     if (!out->invalid && json_object_get(p->spec, "http3") &&
         gw_json_path(p->spec, "tls.clientValidation")) {
         out->extra_type = "Warning";
@@ -108,9 +117,7 @@ static const char *ctp_deprecated(gw_ctx *c, const gw_policy *p)
 /* Remembers the target for the IR (client_ir.c), with the check's verdict. */
 static void ctp_attached(gw_ctx *c, const gw_policy *p, const gw_policy_target *t)
 {
-    gw_policy_check chk = {0};
-    ctp_check(c, p, t, &chk);
-    gw_policy_index_add(c, "ClientTrafficPolicy", p, t, chk.invalid == NULL);
+    gw_policy_index_add(c, "ClientTrafficPolicy", p, t, ctp_spec_problem(c, p) == NULL);
 }
 
 static const gw_policy_kind ctp_kind = {

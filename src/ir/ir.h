@@ -831,6 +831,8 @@ typedef struct ir_tls_config {
     size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
     const char *ca_name;    /* caCertificate.name; NULL = no client validation */
     const char *ca_pem;     /* caCertificate.certificate */
+    const char *crl_pem;    /* clientValidation.crl: revocation lists (PEM), NULL = none */
+    bool crl_only_verify_leaf; /* crl.onlyVerifyLeafCertificate */
     bool require_client_certificate; /* requireClientCertificate */
     ir_string_match *match_typed_sans; /* matchTypedSubjectAltNames (name = SAN type) */
     size_t n_match_typed_sans;

@@ -95,14 +95,22 @@ static json_t *default_validation(const ir_tls_config *t)
     return v;
 }
 
-/* The CA bundle as a validation-context secret. Like the certificates
- * (secret.c), it is listed once per listener using it. */
+/* The CA bundle (with the revocation lists, when there are some) as a
+ * validation-context secret. Like the certificates (secret.c), it is listed
+ * once per listener using it. */
 static void ca_secret_add(xds_ctx *c, const ir_tls_config *t)
 {
+    json_t *v = json_pack("{s:{s:s}}", "trustedCa", "inlineBytes",
+                          xds_base64(c, t->ca_pem, strlen(t->ca_pem)));
+    if (t->crl_pem) {
+        json_object_set_new(
+            v, "crl",
+            json_pack("{s:s}", "inlineBytes", xds_base64(c, t->crl_pem, strlen(t->crl_pem))));
+        if (t->crl_only_verify_leaf)
+            json_object_set_new(v, "onlyVerifyLeafCertCrl", json_true());
+    }
     json_array_append_new(c->out->of[XDS_SECRET],
-                          json_pack("{s:s, s:{s:{s:s}}}", "name", t->ca_name, "validationContext",
-                                    "trustedCa", "inlineBytes",
-                                    xds_base64(c, t->ca_pem, strlen(t->ca_pem))));
+                          json_pack("{s:s, s:o}", "name", t->ca_name, "validationContext", v));
 }
 
 /* Client certificate validation on the common context; whether the
