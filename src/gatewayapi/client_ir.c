@@ -34,11 +34,6 @@ static json_t *c_durations(gw_ctx *c, json_t *v, const gw_listener *l)
     return gw_ir_json_durations(c, v);
 }
 
-static json_t *c_copy(gw_ctx *c, json_t *v, const gw_listener *l)
-{
-    return json_deep_copy(v);
-}
-
 static json_t *c_tcp_keepalive(gw_ctx *c, json_t *v, const gw_listener *l)
 {
     json_t *out = json_object();
@@ -155,6 +150,20 @@ static json_t *c_http2(gw_ctx *c, json_t *v, const gw_listener *l)
     return out;
 }
 
+/* clientIPDetection; the API's xForwardedFor.trustedCIDRs is the IR's
+ * trustedCidrs. */
+static json_t *c_client_ip(gw_ctx *c, json_t *v, const gw_listener *l)
+{
+    json_t *out = json_deep_copy(v);
+    json_t *xff = json_object_get(out, "xForwardedFor");
+    json_t *cidrs = json_object_get(xff, "trustedCIDRs");
+    if (cidrs) {
+        json_object_set(xff, "trustedCidrs", cidrs);
+        json_object_del(xff, "trustedCIDRs");
+    }
+    return out;
+}
+
 /* http3: a QUIC listener next to an HTTPS one. Not with client
  * certificate validation, which the QUIC listener cannot enforce: HTTP/3
  * would be a way around it (the policy carries a warning condition). */
@@ -183,7 +192,7 @@ static const client_feature client_features[] = {
     {"tcpKeepalive", "tcpKeepalive", c_tcp_keepalive, CF_HTTP | CF_TCP},
     {"connection", "connection", c_connection, CF_HTTP | CF_TCP},
     {"proxyProtocol", "proxyProtocol", c_proxy_protocol, CF_HTTP | CF_TCP},
-    {"clientIPDetection", "clientIPDetection", c_copy, CF_HTTP | CF_ANY_POLICY},
+    {"clientIPDetection", "clientIPDetection", c_client_ip, CF_HTTP | CF_ANY_POLICY},
     {"headers", "headers", c_headers, CF_HTTP | CF_ANY_POLICY},
     {"http1", "http1", c_http1, CF_HTTP | CF_ANY_POLICY},
     {"http2", "http2", c_http2, CF_HTTP | CF_ANY_POLICY},

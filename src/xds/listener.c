@@ -213,6 +213,47 @@ static const char *default_chain_route_config(json_t *listener)
     return json_string_value(xds_json_path(f, "typedConfig", "rds", "routeConfigName", NULL));
 }
 
+/* Puts HTTP/1 options on an HTTP/1 cluster (one that states no protocol or
+ * HTTP/1 explicitly); other clusters keep theirs. */
+static void cluster_http1_apply(xds_ctx *c, const char *name, json_t *opts)
+{
+    static const char *const key = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+    json_t *cl = xds_find(c, XDS_CLUSTER, name);
+    if (!cl)
+        return;
+    json_t *teo = object_member(cl, "typedExtensionProtocolOptions", json_object);
+    json_t *hpo = json_object_get(teo, key);
+    if (!hpo) {
+        hpo = xds_any(key, json_object());
+        json_object_set_new(teo, key, hpo);
+    }
+    if (json_object_size(hpo) == 1) /* only @type */
+        json_object_set_new(hpo, "explicitHttpConfig", json_object());
+    json_t *explicit_cfg = json_object_get(hpo, "explicitHttpConfig");
+    if (!explicit_cfg || json_object_get(explicit_cfg, "http2ProtocolOptions"))
+        return;
+    json_object_update(object_member(explicit_cfg, "httpProtocolOptions", json_object), opts);
+}
+
+/* The listener's http1 settings reach the backends too: the header case
+ * Envoy saw is written upstream only if the cluster's codec keeps it. */
+static void upstream_http1_apply(xds_ctx *c, const ir_http_listener *l)
+{
+    json_t *opts = l->client ? xds_http1_options(l->client, false) : NULL;
+    if (!opts)
+        return;
+    for (size_t i = 0; i < l->n_routes; i++) {
+        const ir_destination *d = l->routes[i]->destination;
+        if (!d)
+            continue;
+        cluster_http1_apply(c, d->name, opts);
+        for (size_t s = 0; s < d->n_settings; s++)
+            if (d->settings[s].name)
+                cluster_http1_apply(c, d->settings[s].name, opts);
+    }
+    json_decref(opts);
+}
+
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
 {
     /* the QUIC twin first, as the reference lists it */
@@ -248,6 +289,7 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
     }
     if (xds_route_config_add(c, l, route_config) < 0)
         return -1;
+    upstream_http1_apply(c, l);
     return xds_http_filters_add_resources(c, l);
 }
 

@@ -12,6 +12,11 @@
  * ClientTrafficPolicy settings; `http3` builds the one of its QUIC listener. */
 json_t *xds_hcm_build(xds_ctx *c, const ir_http_listener *l, const char *route_config, bool http3);
 
+/* The listener's http1 settings as HTTP/1 protocol options, or NULL when
+ * nothing differs from Envoy's: the HCM's (`downstream`) or those its
+ * clusters need to carry them on (header case, trailers, HTTP/1.0). */
+json_t *xds_http1_options(const ir_client_settings *s, bool downstream);
+
 /* The envoy.filters.network.connection_limit filter for a listener's
  * connection.limit, or NULL when it has none. */
 json_t *xds_connection_limit_filter(xds_ctx *c, const ir_client_settings *s,

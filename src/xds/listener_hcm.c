@@ -113,8 +113,7 @@ static json_t *preserve_case_format(void)
                              json_object()));
 }
 
-/* http1: httpProtocolOptions, or NULL when nothing differs from Envoy's. */
-static json_t *http1_options(const ir_client_settings *s)
+json_t *xds_http1_options(const ir_client_settings *s, bool downstream)
 {
     json_t *o = json_object();
     if (s->http10) {
@@ -125,7 +124,7 @@ static json_t *http1_options(const ir_client_settings *s)
         json_object_set_new(o, "enableTrailers", json_true());
     if (s->http1_preserve_header_case)
         json_object_set_new(o, "headerKeyFormat", preserve_case_format());
-    if (s->n_http1_ignored_upgrade_types) {
+    if (downstream && s->n_http1_ignored_upgrade_types) {
         json_t *list = json_array();
         for (size_t i = 0; i < s->n_http1_ignored_upgrade_types; i++)
             json_array_append_new(list, xds_string_matcher(&s->http1_ignored_upgrade_types[i]));
@@ -269,7 +268,7 @@ static void client_settings_apply(xds_ctx *c, json_t *hcm, const ir_client_setti
     set_duration(c, hcm, "streamIdleTimeout", s->http_stream_idle_timeout);
     if (s->max_connection_duration && !s->http1_disable_safe_max_connection_duration)
         json_object_set_new(hcm, "http1SafeMaxConnectionDuration", json_true());
-    json_t *h1 = http1_options(s);
+    json_t *h1 = xds_http1_options(s, true);
     if (h1)
         json_object_set_new(hcm, "httpProtocolOptions", h1);
     json_t *ip = ip_detection(s);
