@@ -35,7 +35,8 @@ POLICIES = {
         "earlyRequestHeaders": {"remove": ["x-drop-me"]}}},
     "h1": {"http1": {"preserveHeaderCase": True, "http10": {"useDefaultHost": True}}},
     "path": {"path": {"disableMergeSlashes": True, "escapedSlashesAction": "RejectRequest"}},
-    "idle": {"timeout": {"http": {"idleTimeout": "1s"}}},
+    "idle": {"timeout": {"http": {"idleTimeout": "1s"}},
+             "http2": {"initialStreamWindowSize": "128Ki", "maxConcurrentStreams": 7}},
     "health": {"healthCheck": {"path": "/healthz"}},
     "tcp": {"timeout": {"tcp": {"idleTimeout": "1s"}},
             "connection": {"connectionLimit": {"value": 1}}},
@@ -266,6 +267,36 @@ def test_http_idle_timeout_closes_idle_connections(gw):
         while s.recv(65536):
             pass
         assert time.monotonic() - start < 9
+
+
+def h2_server_settings(port):
+    """The SETTINGS Envoy sends an HTTP/2 (prior knowledge, cleartext) client:
+    {identifier: value}."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        data = b""
+        while True:
+            while len(data) < 9:
+                chunk = s.recv(65536)
+                assert chunk, "connection closed before SETTINGS"
+                data += chunk
+            length = int.from_bytes(data[:3], "big")
+            while len(data) < 9 + length:
+                data += s.recv(65536)
+            kind, flags, payload = data[3], data[4], data[9:9 + length]
+            data = data[9 + length:]
+            if kind == 4 and not flags & 1:
+                return {int.from_bytes(payload[i:i + 2], "big"):
+                        int.from_bytes(payload[i + 2:i + 6], "big")
+                        for i in range(0, len(payload), 6)}
+
+
+def test_http2_settings_reach_clients(gw):
+    MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE = 3, 4
+    mine = h2_server_settings(gw.ports["idle"])
+    assert (mine[MAX_CONCURRENT_STREAMS], mine[INITIAL_WINDOW_SIZE]) == (7, 131072)
+    plain = h2_server_settings(gw.ports["plain"])
+    assert (plain[MAX_CONCURRENT_STREAMS], plain[INITIAL_WINDOW_SIZE]) == (100, 65536)
 
 
 def test_health_check_endpoint_answers_without_the_backend(gw):

@@ -164,7 +164,8 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     server.write("backends.yaml", backend_resource("echo", echo.port))
     server.write("routes.yaml", [route])
     server.write("policies.yaml", [
-        policy("mtls", "mtls", {"tls": validation()}),
+        policy("mtls", "mtls", {"tls": validation(), "headers": {"xForwardedClientCert": {
+            "mode": "SanitizeSet", "certDetailsToAdd": ["Subject", "DNS"]}}}),
         policy("opt", "opt", {"tls": validation(optional=True)}),
         policy("san", "san", {"tls": validation(subjectAltNames={
             "dnsNames": [{"type": "Exact", "value": "good.clients.example"}]})}),
@@ -213,6 +214,23 @@ def test_client_validation_refuses_a_certificate_from_another_ca(gw):
 def test_client_validation_serves_a_client_with_a_good_certificate(gw):
     status, *_ = tls_get(gw.ports["mtls"], gw.client(gw.certs["good"]), "mtls.example")
     assert status == 200
+
+
+def test_xfcc_header_carries_the_client_certificate_details(gw):
+    """headers.xForwardedClientCert SanitizeSet: the backend gets Envoy's own XFCC
+    (the client's subject and DNS SAN), never one the client sent."""
+    before = len(gw.echo.seen())
+    raw = socket.create_connection(("127.0.0.1", gw.ports["mtls"]), timeout=5)
+    with gw.client(gw.certs["good"]).wrap_socket(raw, server_hostname="mtls.example") as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: mtls.example\r\nConnection: close\r\n"
+                  b"x-forwarded-client-cert: By=forged\r\n\r\n")
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        r.read()
+        assert r.status == 200
+    xfcc = gw.echo.seen()[before:][0]["headers"]["x-forwarded-client-cert"]
+    assert 'Subject="CN=good"' in xfcc and "DNS=good.clients.example" in xfcc, xfcc
+    assert "forged" not in xfcc
 
 
 def test_optional_client_validation_serves_clients_without_a_certificate(gw):
