@@ -32,10 +32,12 @@ POLICIES = {
         "enableEnvoyHeaders": True,
         "lateResponseHeaders": {"add": [{"name": "x-late", "value": "by-ctp"}],
                                 "remove": ["x-backend"]},
-        "earlyRequestHeaders": {"remove": ["x-drop-me"]}}},
-    "h1": {"http1": {"preserveHeaderCase": True, "http10": {"useDefaultHost": True}}},
-    "path": {"path": {"disableMergeSlashes": True, "escapedSlashesAction": "RejectRequest"}},
-    "idle": {"timeout": {"http": {"idleTimeout": "1s"}},
+        "earlyRequestHeaders": {"remove": ["x-drop-me"]}, "maxRequestHeaderLimit": "1Ki"}},
+    "h1": {"http1": {"preserveHeaderCase": True, "http10": {"useDefaultHost": True}},
+           "headers": {"host": {"stripTrailingHostDot": True}}},
+    "path": {"path": {"disableMergeSlashes": True, "escapedSlashesAction": "RejectRequest"},
+             "connection": {"connectionLimit": {"maxRequestsPerConnection": 1}}},
+    "idle": {"timeout": {"http": {"idleTimeout": "1s", "requestHeadersReceivedTimeout": "1s"}},
              "http2": {"initialStreamWindowSize": "128Ki", "maxConcurrentStreams": 7}},
     "health": {"healthCheck": {"path": "/healthz"}},
     "tcp": {"timeout": {"tcp": {"idleTimeout": "1s"}},
@@ -227,6 +229,38 @@ def test_header_settings(gw):
     assert body["headers"]["x-request-id"] != "my-id"
     assert "x-envoy-upstream-service-time" not in headers
     assert get(gw.ports["plain"], headers={"x_under": "1"})[0] == 400
+
+
+def test_max_request_header_limit(gw):
+    big = {"x-big": "v" * 2048}
+    before = len(gw.echo.seen())
+    assert get(gw.ports["headers"], headers=big)[0] == 431
+    assert len(gw.echo.seen()) == before
+    assert get(gw.ports["plain"], headers=big)[0] == 200
+
+
+def test_max_requests_per_connection(gw):
+    """maxRequestsPerConnection 1: the first answer closes the connection."""
+    answer = raw_exchange(gw.ports["path"], b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 5)
+    assert answer.startswith(b"HTTP/1.1 200") and b"connection: close" in answer.lower()
+    with socket.create_connection(("127.0.0.1", gw.ports["plain"]), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert b"connection: close" not in s.recv(65536).lower()
+
+
+def test_request_headers_received_timeout(gw):
+    """Headers never finished: 408 after about 1s."""
+    with socket.create_connection(("127.0.0.1", gw.ports["idle"]), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        start = time.monotonic()
+        answer = s.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - start < 4
+
+
+def test_strip_trailing_host_dot(gw):
+    assert get(gw.ports["h1"], host="h1.example.")[0] == 200
+    assert get(gw.ports["h1"], host="h1.example")[0] == 200
 
 
 def test_http1_preserve_header_case_and_http10_default_host(gw):
