@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from backends import HttpEcho, TcpEcho, backend_ref, backend_resource, gateway_class
+from backends import (GrpcEcho, HttpEcho, TcpEcho, backend_ref, backend_resource,
+                      gateway_class)
 from conftest import free_port
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -40,11 +41,14 @@ POLICIES = {
     "idle": {"timeout": {"http": {"idleTimeout": "1s", "requestHeadersReceivedTimeout": "1s"}},
              "http2": {"initialStreamWindowSize": "128Ki", "maxConcurrentStreams": 7}},
     "health": {"healthCheck": {"path": "/healthz"}},
+    "grpcweb": {"grpc": {"enableWeb": True}},
     "tcp": {"timeout": {"tcp": {"idleTimeout": "1s"}},
             "connection": {"connectionLimit": {"value": 1}}},
 }
 HTTP_LISTENERS = ["plain", "xff", "cidr", "custom", "pp", "ppopt", "limit", "headers", "h1",
                   "path", "idle", "health"]
+# listeners with routes of their own (not the echo HTTPRoute)
+OTHER_LISTENERS = ["grpcweb", "tcp"]
 
 
 def listener_policy(section, spec):
@@ -96,10 +100,12 @@ def client_ip(port, headers=None):
 @pytest.fixture(scope="module")
 def gw(standalone, module_cleanup):
     echo, tcp_echo = HttpEcho("echo"), TcpEcho("tcp-echo")
-    module_cleanup.callback(echo.close)
-    module_cleanup.callback(tcp_echo.close)
-    ports = {n: free_port() for n in HTTP_LISTENERS + ["tcp"]}
-    listeners = [{"name": n, "protocol": "HTTP", "port": ports[n]} for n in HTTP_LISTENERS]
+    grpc_echo = GrpcEcho("grpc-echo", ["/echo.Echo/Say"])
+    for b in (echo, tcp_echo, grpc_echo):
+        module_cleanup.callback(b.close)
+    ports = {n: free_port() for n in HTTP_LISTENERS + OTHER_LISTENERS}
+    listeners = [{"name": n, "protocol": "HTTP", "port": ports[n]}
+                 for n in HTTP_LISTENERS + ["grpcweb"]]
     listeners[HTTP_LISTENERS.index("h1")]["hostname"] = "h1.example"
     listeners.append({"name": "tcp", "protocol": "TCP", "port": ports["tcp"]})
     eg = {"apiVersion": GATEWAY_API, "kind": "Gateway",
@@ -119,14 +125,19 @@ def gw(standalone, module_cleanup):
                           "rules": [{"backendRefs": [backend_ref("tcp-echo")]}]}}
     server = standalone("ctp-listener")
     server.write("gateway.yaml", [gateway_class(), eg])
+    grpc_route = {"apiVersion": GATEWAY_API, "kind": "GRPCRoute",
+                  "metadata": {"name": "grpc", "namespace": "default"},
+                  "spec": {"parentRefs": [{"name": "eg", "sectionName": "grpcweb"}],
+                           "rules": [{"backendRefs": [backend_ref("grpc-echo")]}]}}
     server.write("backends.yaml", backend_resource("echo", echo.port)
-                 + backend_resource("tcp-echo", tcp_echo.port))
+                 + backend_resource("tcp-echo", tcp_echo.port)
+                 + backend_resource("grpc-echo", grpc_echo.port))
     # the h1 listener has a route (and so a cluster) of its own: the header case
     # settings also go on the clusters its routes use
     h1_route = json.loads(json.dumps(route))
     h1_route["metadata"]["name"] = "echo-h1"
     h1_route["spec"]["parentRefs"] = [{"name": "eg", "sectionName": "h1"}]
-    server.write("routes.yaml", [route, h1_route, tcp_route])
+    server.write("routes.yaml", [route, h1_route, tcp_route, grpc_route])
     server.write("policies.yaml", [listener_policy(n, s) for n, s in POLICIES.items()])
 
     def ready():
@@ -340,6 +351,25 @@ def test_health_check_endpoint_answers_without_the_backend(gw):
     assert len(gw.echo.seen()) == before
     assert get(gw.ports["health"], path="/other")[0] == 200
     assert len(gw.echo.seen()) == before + 1
+
+
+def test_grpc_web_requests_reach_a_grpc_backend(gw):
+    """grpc.enableWeb: an HTTP/1.1 gRPC-Web call is translated to gRPC for the
+    backend and the answer comes back gRPC-Web framed, trailers in the body."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.ports["grpcweb"], timeout=5)
+    try:
+        conn.request("POST", "/echo.Echo/Say", body=b"\x00\x00\x00\x00\x02hi",
+                     headers={"Host": "a", "content-type": "application/grpc-web+proto",
+                              "x-grpc-web": "1"})
+        r = conn.getresponse()
+        body = r.read()
+    finally:
+        conn.close()
+    assert r.status == 200, body
+    assert r.getheader("content-type").startswith("application/grpc-web")
+    assert body[0] == 0 and b"grpc-echo /echo.Echo/Say hi" in body, body
+    trailer = body[5 + int.from_bytes(body[1:5], "big"):]
+    assert trailer[0] == 0x80 and b"grpc-status:0" in trailer, body
 
 
 def test_tcp_listener_idle_timeout_and_connection_limit(gw):
