@@ -23,4 +23,8 @@ bool gw_client_tls_ir(gw_ctx *c, const gw_policy *p, ir_tls_config *tls);
  * unreadable or out-of-date list), or NULL (client_tls_ir.c). */
 const char *gw_client_tls_crl_problem(gw_ctx *c, const gw_policy *p);
 
+/* The PEM certificates of `pem` that are usable (parse, not expired),
+ * re-encoded and joined, or NULL (client_tls_ir.c). */
+const char *gw_usable_ca_bundle(gw_ctx *c, const char *pem);
+
 #endif

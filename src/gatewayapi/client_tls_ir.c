@@ -100,6 +100,11 @@ static const char *add_certs(gw_ctx *c, const char *bundle, const char *pem)
     return bundle;
 }
 
+const char *gw_usable_ca_bundle(gw_ctx *c, const char *pem)
+{
+    return pem ? add_certs(c, NULL, pem) : NULL;
+}
+
 /* caCertificateRefs joined, NULL when there are none; *ok = false when one
  * cannot be used. */
 static const char *ca_bundle(gw_ctx *c, const gw_policy *p, json_t *refs, bool *ok)

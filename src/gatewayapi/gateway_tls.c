@@ -8,6 +8,7 @@
  * the object model (api_gateway_spec.tls). */
 #include <string.h>
 
+#include "gatewayapi/client_ir.h"
 #include "gatewayapi/gateway_stage.h"
 
 typedef struct ref_problem {
@@ -189,8 +190,6 @@ static void frontend_validation_ir(gw_ctx *c, gw_listener_ctx *l, json_t *valida
         if (!p.reason && pem)
             bundle = bundle ? arena_printf(c->arena, "%s\n%s", bundle, pem) : pem;
     }
-    if (!bundle)
-        return;
     ir_tls_config *t = l->tls;
     t->ca_name = per_port
                      ? arena_printf(c->arena, "gateway/%s/%s/%d/ca.crt", g->obj.metadata.namespace,
@@ -201,6 +200,11 @@ static void frontend_validation_ir(gw_ctx *c, gw_listener_ctx *l, json_t *valida
     t->client_validation_enabled = true;
     t->accept_untrusted = insecure_fallback(validation);
     t->require_client_certificate = !t->accept_untrusted;
+    /* No certificate the proxies could load (Envoy would refuse the whole
+     * listener): no CA at all, so the proxies refuse every client
+     * certificate (listener_tls.c) instead. */
+    if (!gw_usable_ca_bundle(c, bundle))
+        t->ca_name = t->ca_pem = NULL;
 }
 
 static bool per_port_validation(json_t *frontend, int32_t port)

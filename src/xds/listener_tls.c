@@ -31,16 +31,78 @@ static json_t *string_list(const char *const *s, size_t n)
     return list;
 }
 
-static json_t *tls_params(const ir_tls_config *t)
+/* ECDH curve and signature algorithm names BoringSSL knows. Envoy refuses
+ * a whole listener with an unknown one, so others are left out (with a
+ * warning) rather than sent. */
+static const char *const known_curves[] = {
+    "X25519",
+    "P-256",
+    "P-384",
+    "P-521",
+    "P-224",
+    "X25519MLKEM768",
+    "X25519Kyber768Draft00",
+    "prime256v1",
+    "secp384r1",
+    "secp521r1",
+    NULL,
+};
+static const char *const known_signature_algorithms[] = {
+    "rsa_pkcs1_md5_sha1",
+    "rsa_pkcs1_sha1",
+    "rsa_pkcs1_sha256",
+    "rsa_pkcs1_sha384",
+    "rsa_pkcs1_sha512",
+    "ecdsa_sha1",
+    "ecdsa_secp256r1_sha256",
+    "ecdsa_secp384r1_sha384",
+    "ecdsa_secp521r1_sha512",
+    "rsa_pss_rsae_sha256",
+    "rsa_pss_rsae_sha384",
+    "rsa_pss_rsae_sha512",
+    "ed25519",
+    NULL,
+};
+
+static bool known_name(const char *const *known, const char *name)
+{
+    for (size_t k = 0; known[k]; k++)
+        if (strcmp(known[k], name) == 0)
+            return true;
+    return false;
+}
+
+/* The names of `list` that are in `known`, or NULL when none is. */
+static json_t *known_list(xds_ctx *c, const ir_tls_config *t, const char *field,
+                          const char *const *list, size_t n, const char *const *known)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (known_name(known, list[i]))
+            json_array_append_new(out, json_string(list[i]));
+        else
+            diag_add(c->diags, DIAG_WARNING, t->n_certificates ? t->certificates[0].name : "tls",
+                     field, "\"%s\" is not known to Envoy's TLS library; left out", list[i]);
+    }
+    if (json_array_size(out) == 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+static json_t *tls_params(xds_ctx *c, const ir_tls_config *t)
 {
     json_t *p = json_object();
+    json_t *curves = known_list(c, t, "ecdhCurves", t->ecdh_curves, t->n_ecdh_curves, known_curves);
+    json_t *sigalgs = known_list(c, t, "signatureAlgorithms", t->signature_algorithms,
+                                 t->n_signature_algorithms, known_signature_algorithms);
     if (t->n_ciphers)
         json_object_set_new(p, "cipherSuites", string_list(t->ciphers, t->n_ciphers));
-    if (t->n_ecdh_curves)
-        json_object_set_new(p, "ecdhCurves", string_list(t->ecdh_curves, t->n_ecdh_curves));
-    if (t->n_signature_algorithms)
-        json_object_set_new(p, "signatureAlgorithms",
-                            string_list(t->signature_algorithms, t->n_signature_algorithms));
+    if (curves)
+        json_object_set_new(p, "ecdhCurves", curves);
+    if (sigalgs)
+        json_object_set_new(p, "signatureAlgorithms", sigalgs);
     xds_set_str(p, "tlsMaximumProtocolVersion", tls_version(t->max_version));
     xds_set_str(p, "tlsMinimumProtocolVersion", tls_version(t->min_version));
     if (json_object_size(p) == 0) {
@@ -113,12 +175,29 @@ static void ca_secret_add(xds_ctx *c, const ir_tls_config *t)
                           json_pack("{s:s, s:o}", "name", t->ca_name, "validationContext", v));
 }
 
+/* Validation asked for, certificates required, and nothing to check them
+ * against (the CA references held no usable certificate): Envoy would let
+ * any certificate in, so the listener is pinned to a certificate hash no
+ * certificate has and every client is refused. */
+static bool refuse_all_client_certificates(xds_ctx *c, json_t *common, const ir_tls_config *t)
+{
+    diag_add(c->diags, DIAG_WARNING, t->n_certificates ? t->certificates[0].name : "listener tls",
+             "clientValidation", "no usable CA certificate: every client certificate is refused");
+    json_object_set_new(common, "validationContext",
+                        json_pack("{s:[s]}", "verifyCertificateHash",
+                                  "00000000000000000000000000000000"
+                                  "00000000000000000000000000000000"));
+    return true;
+}
+
 /* Client certificate validation on the common context; whether the
  * listener validates client certificates at all. */
 static bool client_validation_apply(xds_ctx *c, json_t *common, const ir_tls_config *t)
 {
     json_t *defaults = default_validation(t);
     if (!t->ca_name || !t->ca_pem) {
+        if (!defaults && t->client_validation_enabled && t->require_client_certificate)
+            return refuse_all_client_certificates(c, common, t);
         if (!defaults)
             return t->client_validation_enabled;
         json_object_set_new(common, "validationContext", defaults);
@@ -147,7 +226,7 @@ json_t *xds_downstream_tls_context(xds_ctx *c, const ir_tls_config *tls,
         json_object_set_new(common, "alpnProtocols", string_list(alpn_default, n_alpn_default));
     json_object_set_new(common, "tlsCertificateSdsSecretConfigs",
                         xds_tls_certificate_sds(c, tls->certificates, tls->n_certificates));
-    json_t *params = tls_params(tls);
+    json_t *params = tls_params(c, tls);
     if (params)
         json_object_set_new(common, "tlsParams", params);
     json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
