@@ -16,6 +16,14 @@ from backends import (GrpcEcho, HttpEcho, TcpEcho, backend_ref, backend_resource
                       gateway_class)
 from conftest import free_port
 
+
+def write_all(server, docs, backends_text):
+    """Writes every resource in one file, so the first configuration the server
+    pushes already has the policies (no window where listeners serve without
+    them and a readiness check passes too early)."""
+    import yaml
+    server.write("all.yaml", yaml.safe_dump_all(docs, sort_keys=False) + backends_text)
+
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 CLIENT_IP = "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
@@ -124,21 +132,19 @@ def gw(standalone, module_cleanup):
                  "spec": {"parentRefs": [{"name": "eg", "sectionName": "tcp"}],
                           "rules": [{"backendRefs": [backend_ref("tcp-echo")]}]}}
     server = standalone("ctp-listener")
-    server.write("gateway.yaml", [gateway_class(), eg])
     grpc_route = {"apiVersion": GATEWAY_API, "kind": "GRPCRoute",
                   "metadata": {"name": "grpc", "namespace": "default"},
                   "spec": {"parentRefs": [{"name": "eg", "sectionName": "grpcweb"}],
                            "rules": [{"backendRefs": [backend_ref("grpc-echo")]}]}}
-    server.write("backends.yaml", backend_resource("echo", echo.port)
-                 + backend_resource("tcp-echo", tcp_echo.port)
-                 + backend_resource("grpc-echo", grpc_echo.port))
     # the h1 listener has a route (and so a cluster) of its own: the header case
     # settings also go on the clusters its routes use
     h1_route = json.loads(json.dumps(route))
     h1_route["metadata"]["name"] = "echo-h1"
     h1_route["spec"]["parentRefs"] = [{"name": "eg", "sectionName": "h1"}]
-    server.write("routes.yaml", [route, h1_route, tcp_route, grpc_route])
-    server.write("policies.yaml", [listener_policy(n, s) for n, s in POLICIES.items()])
+    write_all(server, [gateway_class(), eg, route, h1_route, tcp_route, grpc_route]
+              + [listener_policy(n, s) for n, s in POLICIES.items()],
+              backend_resource("echo", echo.port) + backend_resource("tcp-echo", tcp_echo.port)
+              + backend_resource("grpc-echo", grpc_echo.port))
 
     def ready():
         proxied = raw_exchange(ports["pp"], b"PROXY TCP4 198.51.100.1 127.0.0.1 1 80\r\n"

@@ -20,6 +20,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from backends import Certs, HttpEcho, backend_ref, backend_resource, gateway_class, tls_secret
 from conftest import free_port
 
+
+def write_all(server, docs, backends_text):
+    """Writes every resource in one file, so the first configuration the server
+    pushes already has the policies (no window where listeners serve without
+    them and a readiness check passes too early)."""
+    import yaml
+    server.write("all.yaml", yaml.safe_dump_all(docs, sort_keys=False) + backends_text)
+
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 HOSTS = ["mtls.example", "opt.example", "san.example", "crl.example", "tuned.example",
@@ -159,22 +167,22 @@ def gw(standalone, module_cleanup, tmp_path_factory):
              "spec": {"parentRefs": [{"name": "eg"}, {"name": "fe"}],
                       "rules": [{"backendRefs": [backend_ref("echo")]}]}}
     server = standalone("ctp-tls")
-    server.write("gateway.yaml", [gateway_class(), eg, fe, tls_secret("server-cert", *server_cert),
-                                  ca_map, crl_secret])
-    server.write("backends.yaml", backend_resource("echo", echo.port))
-    server.write("routes.yaml", [route])
-    server.write("policies.yaml", [
-        policy("mtls", "mtls", {"tls": validation(), "headers": {"xForwardedClientCert": {
-            "mode": "SanitizeSet", "certDetailsToAdd": ["Subject", "DNS"]}}}),
-        policy("opt", "opt", {"tls": validation(optional=True)}),
-        policy("san", "san", {"tls": validation(subjectAltNames={
-            "dnsNames": [{"type": "Exact", "value": "good.clients.example"}]})}),
-        policy("crl", "crl", {"tls": validation(crl={"refs": [{"name": "client-crl"}]})}),
-        policy("tuned", "tuned", {"tls": {
-            "maxVersion": "1.2", "ciphers": ["ECDHE-RSA-AES128-GCM-SHA256"],
-            "alpnProtocols": ["http/1.1"], "session": {"resumption": {"stateless": {}}}}}),
-        policy("h3", "h3", {"http3": {}}),
-    ])
+    write_all(server, [gateway_class(), eg, fe, tls_secret("server-cert", *server_cert), ca_map,
+                       crl_secret, route,
+                       policy("mtls", "mtls", {"tls": validation(), "headers": {
+                           "xForwardedClientCert": {"mode": "SanitizeSet",
+                                                    "certDetailsToAdd": ["Subject", "DNS"]}}}),
+                       policy("opt", "opt", {"tls": validation(optional=True)}),
+                       policy("san", "san", {"tls": validation(subjectAltNames={
+                           "dnsNames": [{"type": "Exact", "value": "good.clients.example"}]})}),
+                       policy("crl", "crl", {"tls": validation(
+                           crl={"refs": [{"name": "client-crl"}]})}),
+                       policy("tuned", "tuned", {"tls": {
+                           "maxVersion": "1.2", "ciphers": ["ECDHE-RSA-AES128-GCM-SHA256"],
+                           "alpnProtocols": ["http/1.1"],
+                           "session": {"resumption": {"stateless": {}}}}}),
+                       policy("h3", "h3", {"http3": {}})],
+              backend_resource("echo", echo.port))
 
     def client(cert=None):
         ctx = server_ca.client_context()

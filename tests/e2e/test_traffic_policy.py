@@ -98,9 +98,20 @@ def gw(standalone, module_cleanup, tmp_path_factory):
                                  http_route("secure", "secure.example")])
     server.write("policies.yaml", POLICIES)
     client = ca.client_context()
+    tls12 = ca.client_context()
+    tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+
+    def tls12_refused():
+        try:
+            tls_get(https_port, tls12, timeout=2)
+        except (ssl.SSLError, ConnectionError):
+            return True
+        return False
 
     def ready():
+        # the policies file comes last: wait until its settings are in force
         return (request(http_port, "plain.example", timeout=2)[0] == 200
+                and tls12_refused()
                 and request(http_port, "flaky.example", timeout=2)[0] == 200
                 and tls_get(https_port, client, timeout=2)[0] == 200)
     server.wait_until(ready, timeout=30, what="routes served")
