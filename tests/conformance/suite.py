@@ -264,6 +264,9 @@ def adapt(world, docs):
             ns = meta.get("namespace", "default")
             for li in d["spec"].get("listeners", []):
                 li["port"] = world.gateway_port(ns, meta["name"], li["port"])
+            # per-port frontend TLS settings follow their listeners' ports
+            for pp in ((d["spec"].get("tls") or {}).get("frontend") or {}).get("perPort") or []:
+                pp["port"] = world.gateway_port(ns, meta["name"], pp["port"])
             for a in d["spec"].get("addresses", []) or []:
                 if a.get("value") == "PLACEHOLDER_USABLE_ADDRS":
                     a.update({"type": "IPAddress", "value": "127.0.0.1"})
