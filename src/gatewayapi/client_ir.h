@@ -19,9 +19,10 @@ json_t *gw_client_headers_ir(gw_ctx *c, json_t *headers);
  * reference cannot be used (client_tls_ir.c). */
 bool gw_client_tls_ir(gw_ctx *c, const gw_policy *p, ir_tls_config *tls);
 
-/* Why the policy's tls.clientValidation.crl cannot be used (missing,
- * unreadable or out-of-date list), or NULL (client_tls_ir.c). */
-const char *gw_client_tls_crl_problem(gw_ctx *c, const gw_policy *p);
+/* Why the policy's tls.clientValidation cannot be fully used: CA
+ * references holding no usable certificate, or a CRL that is missing,
+ * unreadable or out of date; NULL when none (client_tls_ir.c). */
+const char *gw_client_tls_problem(gw_ctx *c, const gw_policy *p);
 
 /* The PEM certificates of `pem` that are usable (parse, not expired),
  * re-encoded and joined, or NULL (client_tls_ir.c). */

@@ -204,9 +204,15 @@ static const char *crl_bundle(gw_ctx *c, const gw_policy *p, json_t *crl, const 
     return bundle;
 }
 
-const char *gw_client_tls_crl_problem(gw_ctx *c, const gw_policy *p)
+const char *gw_client_tls_problem(gw_ctx *c, const gw_policy *p)
 {
-    json_t *crl = gw_json_path(p->spec, "tls.clientValidation.crl");
+    json_t *v = gw_json_path(p->spec, "tls.clientValidation");
+    json_t *refs = json_object_get(v, "caCertificateRefs");
+    bool ok = true;
+    if (json_array_size(refs) && !ca_bundle(c, p, refs, &ok) && ok)
+        return "spec.tls.clientValidation.caCertificateRefs: no reference holds a usable CA "
+               "certificate (PEM, not expired) under ca.crt";
+    json_t *crl = json_object_get(v, "crl");
     const char *problem = NULL;
     if (crl)
         crl_bundle(c, p, crl, &problem);

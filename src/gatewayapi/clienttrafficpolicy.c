@@ -1,6 +1,7 @@
 /* ClientTrafficPolicy: settings of the connection between clients and Envoy,
  * attached to Gateways, their listeners and ListenerSets. */
 #include <stddef.h>
+#include <string.h>
 
 #include "gatewayapi/client_ir.h"
 #include "gatewayapi/policy_attach.h"
@@ -91,14 +92,16 @@ static const char *ctp_spec_problem(gw_ctx *c, const gw_policy *p)
     return problem;
 }
 
-/* A bad CRL makes the policy Invalid too, but its other settings (client
- * validation without the CRL) still apply, as in the reference. */
+/* A CA bundle without a usable certificate or a bad CRL makes the policy
+ * Invalid too, but its other settings still apply, as in the reference
+ * (validation then refuses every client certificate, or goes without the
+ * CRL). */
 static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
     out->invalid = ctp_spec_problem(c, p);
     if (!out->invalid)
-        out->invalid = gw_client_tls_crl_problem(c, p);
+        out->invalid = gw_client_tls_problem(c, p);
     if (!out->invalid && json_object_get(p->spec, "http3") &&
         gw_json_path(p->spec, "tls.clientValidation")) {
         out->extra_type = "Warning";
@@ -128,10 +131,64 @@ static const gw_policy_kind ctp_kind = {
     .attached = ctp_attached,
 };
 
+static bool plain_http(const gw_listener *l)
+{
+    return l->http && !l->http->tls;
+}
+
+static bool same_socket(const gw_gateway *g1, const gw_listener *a, const gw_gateway *g2,
+                        const gw_listener *b)
+{
+    const char *aa = a->http->address ? a->http->address : "";
+    const char *ba = b->http->address ? b->http->address : "";
+    return g1->xds == g2->xds && a->http->port == b->http->port && strcmp(aa, ba) == 0;
+}
+
+static void ctp_set_invalid(gw_ctx *c, const gw_policy *p, const char *message)
+{
+    for (size_t i = 0; i < p->status->n_parents; i++)
+        gw_policy_ancestor_set(c, p->status, &p->status->parents[i].ref, "Accepted", false,
+                               "Invalid", message);
+}
+
+/* Plain-HTTP listeners on one port of a fleet are one Envoy listener with
+ * one HTTP connection manager: they can only have one set of client
+ * settings. A policy in force on one of them but not on all is Invalid (its
+ * settings would apply to listeners it does not target, or not at all). */
+static void ctp_same_port_conflicts(gw_ctx *c)
+{
+    for (size_t g = 0; g < c->n_gateways; g++)
+        for (size_t i = 0; i < c->gateways[g]->n_listeners; i++) {
+            const gw_listener *l = c->gateways[g]->listeners[i];
+            const gw_policy *p = plain_http(l) ? gw_policy_for_listener(c, ctp_kind.kind, l) : NULL;
+            for (size_t h = 0; p && h < c->n_gateways; h++)
+                for (size_t j = 0; j < c->gateways[h]->n_listeners; j++) {
+                    const gw_listener *o = c->gateways[h]->listeners[j];
+                    if (o == l || !plain_http(o) ||
+                        !same_socket(c->gateways[g], l, c->gateways[h], o) ||
+                        gw_policy_for_listener(c, ctp_kind.kind, o) == p)
+                        continue;
+                    ctp_set_invalid(
+                        c, p,
+                        arena_printf(c->arena,
+                                     "listener %s shares port %u with listener %s/%s/%s, which "
+                                     "this policy does not configure; plain HTTP listeners on one "
+                                     "port share one connection manager and so must share one "
+                                     "ClientTrafficPolicy",
+                                     l->name, l->http->port,
+                                     o->gateway->gateway->obj.metadata.namespace,
+                                     o->gateway->gateway->obj.metadata.name, o->name));
+                    h = c->n_gateways; /* one message is enough */
+                    break;
+                }
+        }
+}
+
 void gw_translate_client_traffic_policies(gw_ctx *c)
 {
     gw_policies_attach(c, &ctp_kind, (const void *const *)c->res->client_traffic_policies.items,
                        c->res->client_traffic_policies.n, offsetof(api_client_traffic_policy, spec),
                        offsetof(api_client_traffic_policy, targets));
+    ctp_same_port_conflicts(c);
     gw_client_ir_apply(c);
 }
