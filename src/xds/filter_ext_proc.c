@@ -105,6 +105,33 @@ static void direction_mode(json_t *pm, const char *dir, bool headers, const char
     json_object_set_new(pm, key, json_string(duplex ? "SEND" : "SKIP"));
 }
 
+/* The gRPC calls' RetryPolicy from the service's traffic retry, or NULL. */
+static json_t *grpc_retry_policy(xds_ctx *c, const ir_traffic *t)
+{
+    const ir_retry *r = t ? t->retry : NULL;
+    if (!r)
+        return NULL;
+    json_t *p = json_object();
+    if (r->num_retries >= 0)
+        json_object_set_new(p, "numRetries", json_integer(r->num_retries));
+    if (r->backoff_base || r->backoff_max) {
+        json_t *bo = json_object();
+        xds_set_str(bo, "baseInterval", r->backoff_base ? xds_duration(c, r->backoff_base) : NULL);
+        xds_set_str(bo, "maxInterval", r->backoff_max ? xds_duration(c, r->backoff_max) : NULL);
+        json_object_set_new(p, "retryBackOff", bo);
+    }
+    if (r->n_retry_on) {
+        size_t len = 1;
+        for (size_t i = 0; i < r->n_retry_on; i++)
+            len += strlen(r->retry_on[i]) + 1;
+        char *on = arena_alloc(c->arena, len), *w = on;
+        for (size_t i = 0; i < r->n_retry_on; i++)
+            w += sprintf(w, "%s%s", i ? "," : "", r->retry_on[i]);
+        json_object_set_new(p, "retryOn", json_string(on));
+    }
+    return p;
+}
+
 static json_t *ext_proc_config(xds_ctx *c, const ir_ext_proc *e)
 {
     json_t *o = json_object();
@@ -116,9 +143,11 @@ static json_t *ext_proc_config(xds_ctx *c, const ir_ext_proc *e)
     json_t *grpc = json_object();
     xds_set_str(grpc, "authority", e->service.authority);
     xds_set_str(grpc, "clusterName", d ? d->name : e->name);
-    json_object_set_new(
-        o, "grpcService",
-        json_pack("{s:o, s:s}", "envoyGrpc", grpc, "timeout", EXT_PROC_GRPC_TIMEOUT));
+    json_t *service = json_pack("{s:o, s:s}", "envoyGrpc", grpc, "timeout", EXT_PROC_GRPC_TIMEOUT);
+    json_t *retry = grpc_retry_policy(c, e->service.traffic);
+    if (retry)
+        json_object_set_new(service, "retryPolicy", retry);
+    json_object_set_new(o, "grpcService", service);
     xds_set_str(o, "messageTimeout",
                 e->message_timeout ? xds_duration(c, e->message_timeout) : NULL);
     if (e->n_forwarding_metadata_namespaces || e->n_receiving_metadata_namespaces) {
@@ -183,8 +212,8 @@ static int ext_proc_add_resources(xds_ctx *c, const ir_http_listener *l)
     const void **eps = xds_extension_instances(c, l, XDS_EXT_PROC, &n);
     for (size_t i = 0; i < n; i++) {
         const ir_ext_proc *e = eps[i];
-        if (e->service.destination &&
-            xds_destination_clusters_add(c, e->service.destination, true, e->service.traffic) < 0)
+        if (e->service.destination && xds_destination_one_cluster_add(c, e->service.destination,
+                                                                      true, e->service.traffic) < 0)
             return -1;
     }
     return 0;
