@@ -31,11 +31,22 @@ static bool url_origin(xds_ctx *c, const char *url, wasm_origin *o)
     o->tls = strncmp(url, "https", 5) == 0;
     p += 3;
     size_t len = strcspn(p, "/?#");
-    const char *colon = memchr(p, ':', len);
-    size_t host_len = colon ? (size_t)(colon - p) : len;
+    const char *host = p, *colon;
+    size_t host_len;
+    if (*p == '[') { /* [IPv6 address] */
+        const char *end = memchr(p, ']', len);
+        if (!end)
+            return false;
+        host = p + 1;
+        host_len = (size_t)(end - host);
+        colon = end + 1 < p + len && end[1] == ':' ? end + 1 : NULL;
+    } else {
+        colon = memchr(p, ':', len);
+        host_len = colon ? (size_t)(colon - p) : len;
+    }
     if (host_len == 0)
         return false;
-    o->host = arena_strndup(c->arena, p, host_len);
+    o->host = arena_strndup(c->arena, host, host_len);
     o->port = colon ? (uint32_t)strtoul(colon + 1, NULL, 10) : (o->tls ? 443 : 80);
     return o->port > 0 && o->port < 65536;
 }

@@ -118,3 +118,54 @@ def test_lua_disabled_is_refused_by_field(gw, tmp_path):
                           "--to", "gateway-api", "-o", "yaml", "-f", str(src)],
                          capture_output=True, text=True, check=True).stdout
     assert "Lua extensions are disabled" in out
+
+
+BROKEN = """
+function envoy_on_request(request_handle)
+  if true
+    request_handle:logInfo("no then")
+  end
+end
+"""
+
+
+@pytest.mark.parametrize("provider, accepted_status", [("standalone", "False"),
+                                                       ("kubernetes", "True")])
+def test_script_that_does_not_parse_with_validation_disabled(tmp_path, provider,
+                                                             accepted_status):
+    """With the EnvoyProxy's Lua validation Disabled the reference accepts any
+    script, and Envoy then refuses the whole listener. The gateway we run
+    (standalone) still checks the syntax and refuses the policy by field; with
+    a Kubernetes provider the status stays the reference's."""
+    import subprocess
+    import yaml
+    from conftest import build_dir
+    provider_doc = ({"type": "Custom", "custom": {"resource": {"type": "File"},
+                                                  "infrastructure": {"type": "Host"}}}
+                    if provider == "standalone" else {"type": "Kubernetes"})
+    eg = {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyGateway",
+          "gateway": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+          "provider": provider_doc, "extensionApis": {"enableLua": True}}
+    cls = gateway_class()
+    cls["spec"]["parametersRef"] = {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
+                                    "name": "lax", "namespace": "default"}
+    proxy = {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
+             "metadata": {"name": "lax", "namespace": "default"},
+             "spec": {"lua": {"validationType": "Disabled"}}}
+    docs = [eg, cls, proxy, gateway("eg", [{"name": "http", "protocol": "HTTP", "port": 80}]),
+            http_route("lua-inline", "inline.example"),
+            extension_policy("broken", "lua-inline", {"lua": [{"type": "Inline",
+                                                               "inline": BROKEN}]})]
+    src = tmp_path / "in.yaml"
+    src.write_text(yaml.safe_dump_all(docs))
+    out = subprocess.run([str(build_dir() / "egctl"), "x", "translate", "--from", "gateway-api",
+                          "--to", "gateway-api", "-o", "json", "-f", str(src)],
+                         capture_output=True, text=True, check=True).stdout
+    import json
+    policy = next(p for p in json.loads(out)["envoyExtensionPolicies"]
+                  if p["metadata"]["name"] == "broken")
+    cond = next(c for c in policy["status"]["ancestors"][0]["conditions"]
+                if c["type"] == "Accepted")
+    assert cond["status"] == accepted_status, cond
+    if accepted_status == "False":
+        assert "lua[0]" in cond["message"]
