@@ -36,30 +36,36 @@ typedef struct eep_check_ctx {
 
 /* ---- ext_proc ---- */
 
+static const char *ext_proc_problem(const eep_check_ctx *x, size_t i)
+{
+    const api_ext_proc *e = &x->s->ext_proc[i];
+    const char *field = arena_printf(x->c->arena, "extProc[%zu].backendRefs", i);
+    const api_policy_backend_ref *refs = e->backend_refs;
+    size_t n = e->n_backend_refs;
+    if (n == 0 && e->backend_ref) {
+        refs = e->backend_ref;
+        n = 1;
+        field = arena_printf(x->c->arena, "extProc[%zu].backendRef", i);
+    }
+    gw_policy_destination d;
+    const char *err = NULL;
+    gw_policy_backends_resolve(x->c, x->p, EEP_KIND, refs, n, x->gw, IR_PROTO_GRPC, field, &d,
+                               &err);
+    if (!err && e->backend_settings && gw_backends_on_host(x->c))
+        err = arena_printf(x->c->arena,
+                           "extProc[%zu].backendSettings: not supported by this gateway yet", i);
+    int64_t ms;
+    if (!err && e->message_timeout && !gw_duration_ms(e->message_timeout, &ms))
+        err = arena_printf(x->c->arena, "extProc[%zu].messageTimeout: \"%s\" is not a duration", i,
+                           e->message_timeout);
+    return err;
+}
+
 static const char *check_ext_proc(const eep_check_ctx *x)
 {
     const char *first = NULL;
     for (size_t i = 0; i < x->s->n_ext_proc; i++) {
-        const api_ext_proc *e = &x->s->ext_proc[i];
-        const char *field = arena_printf(x->c->arena, "extProc[%zu].backendRefs", i);
-        const api_policy_backend_ref *refs = e->backend_refs;
-        size_t n = e->n_backend_refs;
-        if (n == 0 && e->backend_ref) {
-            refs = e->backend_ref;
-            n = 1;
-            field = arena_printf(x->c->arena, "extProc[%zu].backendRef", i);
-        }
-        gw_policy_destination d;
-        const char *err = NULL;
-        gw_policy_backends_resolve(x->c, x->p, EEP_KIND, refs, n, x->gw, IR_PROTO_GRPC, field, &d,
-                                   &err);
-        if (!err && e->backend_settings && gw_backends_on_host(x->c))
-            err = arena_printf(
-                x->c->arena, "extProc[%zu].backendSettings: not supported by this gateway yet", i);
-        int64_t ms;
-        if (!err && e->message_timeout && !gw_duration_ms(e->message_timeout, &ms))
-            err = arena_printf(x->c->arena, "extProc[%zu].messageTimeout: \"%s\" is not a duration",
-                               i, e->message_timeout);
+        const char *err = ext_proc_problem(x, i);
         if (!first)
             first = err;
     }
@@ -100,25 +106,27 @@ static const char *wasm_source_problem(const eep_check_ctx *x, const api_wasm_so
     return NULL;
 }
 
+static const char *wasm_problem(const eep_check_ctx *x, size_t i)
+{
+    const api_wasm_code *code = x->s->wasm[i].code;
+    if (!code)
+        return arena_printf(x->c->arena, "wasm[%zu].code is required", i);
+    if (same(code->type, "Image") && gw_backends_on_host(x->c))
+        return arena_printf(x->c->arena,
+                            "wasm[%zu].code.image: OCI image sources are not supported in "
+                            "standalone mode (use an HTTP code source)",
+                            i);
+    if (same(code->type, "Image"))
+        return wasm_source_problem(x, code->image,
+                                   arena_printf(x->c->arena, "wasm[%zu].code.image", i));
+    return wasm_source_problem(x, code->http, arena_printf(x->c->arena, "wasm[%zu].code.http", i));
+}
+
 static const char *check_wasm(const eep_check_ctx *x)
 {
     const char *first = NULL;
     for (size_t i = 0; i < x->s->n_wasm; i++) {
-        const api_wasm_code *code = x->s->wasm[i].code;
-        const char *err = NULL;
-        if (!code)
-            err = arena_printf(x->c->arena, "wasm[%zu].code is required", i);
-        else if (same(code->type, "Image") && gw_backends_on_host(x->c))
-            err = arena_printf(x->c->arena,
-                               "wasm[%zu].code.image: OCI image sources are not supported in "
-                               "standalone mode (use an HTTP code source)",
-                               i);
-        else if (same(code->type, "Image"))
-            err = wasm_source_problem(x, code->image,
-                                      arena_printf(x->c->arena, "wasm[%zu].code.image", i));
-        else
-            err = wasm_source_problem(x, code->http,
-                                      arena_printf(x->c->arena, "wasm[%zu].code.http", i));
+        const char *err = wasm_problem(x, i);
         if (!first)
             first = err;
     }
@@ -153,9 +161,9 @@ static const char *lua_code(const eep_check_ctx *x, const api_lua *l, size_t i, 
     return code;
 }
 
-static const char *check_lua(const eep_check_ctx *x)
+static const char *lua_problem(const eep_check_ctx *x, size_t i)
 {
-    if (x->s->n_lua > 0 && !gw_policy_feature_enabled(x->c, "enableLua"))
+    if (!gw_policy_feature_enabled(x->c, "enableLua"))
         return "lua: Lua extensions are disabled (set extensionApis.enableLua in the EnvoyGateway "
                "configuration)";
     gw_lua_validation level = lua_validation(x->gw);
@@ -164,13 +172,39 @@ static const char *check_lua(const eep_check_ctx *x)
      * even when validation is Disabled, rather than break the listener. */
     if (level == GW_LUA_DISABLED && gw_backends_on_host(x->c))
         level = GW_LUA_INSECURE_SYNTAX;
+    const char *err = NULL;
+    const char *code = lua_code(x, &x->s->lua[i], i, &err);
+    if (!err)
+        err = gw_lua_check(x->c->arena, code, level);
+    return err ? arena_printf(x->c->arena, "lua[%zu]: %s", i, err) : NULL;
+}
+
+static const char *check_lua(const eep_check_ctx *x)
+{
     for (size_t i = 0; i < x->s->n_lua; i++) {
-        const char *err = NULL;
-        const char *code = lua_code(x, &x->s->lua[i], i, &err);
-        if (!err)
-            err = gw_lua_check(x->c->arena, code, level);
+        const char *err = lua_problem(x, i);
         if (err)
-            return arena_printf(x->c->arena, "lua[%zu]: %s", i, err);
+            return err;
+    }
+    return NULL;
+}
+
+/* ---- one extension, for the IR (extension_ir.h) ---- */
+
+const char *gw_eep_extension_problem(gw_ctx *c, const gw_policy *p, gw_gateway *gw,
+                                     gw_eep_extension kind, size_t i)
+{
+    const api_envoy_extension_policy *eep = p->typed;
+    eep_check_ctx x = {.c = c, .p = p, .s = eep->extension, .gw = gw};
+    if (!x.s)
+        return NULL;
+    switch (kind) {
+    case GW_EEP_EXT_PROC:
+        return i < x.s->n_ext_proc ? ext_proc_problem(&x, i) : NULL;
+    case GW_EEP_WASM:
+        return i < x.s->n_wasm ? wasm_problem(&x, i) : NULL;
+    case GW_EEP_LUA:
+        return i < x.s->n_lua ? lua_problem(&x, i) : NULL;
     }
     return NULL;
 }

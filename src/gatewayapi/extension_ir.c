@@ -45,14 +45,15 @@ static const char *policy_prefix(gw_ctx *c, const gw_policy *p)
 
 /* ---- ext_proc ---- */
 
-/* "name.namespace:port" of the first backendRef: the :authority of the gRPC
- * calls. */
+/* "name.namespace:port" (or "name.namespace" without a port) of the first
+ * backendRef: the :authority of the gRPC calls. */
 static const char *ext_proc_authority(gw_ctx *c, const gw_policy *p,
                                       const api_policy_backend_ref *r)
 {
     const char *ns = r->namespace && *r->namespace ? r->namespace : p->obj->metadata.namespace;
-    return arena_printf(c->arena, "%s.%s:%lld", r->name ? r->name : "", ns,
-                        (long long)(r->port.set ? r->port.v : 0));
+    if (!r->port.set) /* a Backend: its endpoints carry the ports */
+        return arena_printf(c->arena, "%s.%s", r->name ? r->name : "", ns);
+    return arena_printf(c->arena, "%s.%s:%lld", r->name ? r->name : "", ns, (long long)r->port.v);
 }
 
 static bool ext_proc_build(gw_ctx *c, const gw_policy *p, gw_gateway *gw, const api_ext_proc *e,
@@ -179,41 +180,65 @@ static bool wasm_build(gw_ctx *c, const gw_policy *p, const api_wasm *w, size_t 
 
 /* ---- one policy ---- */
 
-static ir_envoy_extensions *extensions_build(gw_ctx *c, const gw_policy *p, gw_gateway *gw)
+/* What one policy puts on the routes of one Gateway. */
+typedef struct policy_extensions {
+    ir_envoy_extensions *x;
+    bool problem;     /* some extension cannot be used */
+    bool fail_closed; /* ... and may not fail open: its routes answer 500 */
+} policy_extensions;
+
+/* Whether extension i of a kind is usable; when not, notes whether the
+ * route may go on without it. */
+static bool usable(gw_ctx *c, const gw_policy *p, gw_gateway *gw, gw_eep_extension kind, size_t i,
+                   bool fail_open, policy_extensions *pe)
+{
+    if (!gw_eep_extension_problem(c, p, gw, kind, i))
+        return true;
+    pe->problem = true;
+    if (!fail_open)
+        pe->fail_closed = true;
+    return false;
+}
+
+static policy_extensions *extensions_build(gw_ctx *c, const gw_policy *p, gw_gateway *gw)
 {
     const api_envoy_extension_policy *eep = p->typed;
     const api_extension_policy_spec *s = eep->extension;
-    ir_envoy_extensions *x = ARENA_NEW(c->arena, ir_envoy_extensions);
+    policy_extensions *pe = ARENA_NEW(c->arena, policy_extensions);
+    ir_envoy_extensions *x = pe->x = ARENA_NEW(c->arena, ir_envoy_extensions);
     if (!s)
-        return x;
+        return pe;
     x->ext_procs = ARENA_ARRAY(c->arena, ir_ext_proc, s->n_ext_proc ? s->n_ext_proc : 1);
     for (size_t i = 0; i < s->n_ext_proc; i++)
-        if (ext_proc_build(c, p, gw, &s->ext_proc[i], i, &x->ext_procs[x->n_ext_procs]))
+        if (usable(c, p, gw, GW_EEP_EXT_PROC, i, s->ext_proc[i].fail_open == API_TRUE, pe) &&
+            ext_proc_build(c, p, gw, &s->ext_proc[i], i, &x->ext_procs[x->n_ext_procs]))
             x->n_ext_procs++;
     x->luas = ARENA_ARRAY(c->arena, ir_lua, s->n_lua ? s->n_lua : 1);
     for (size_t i = 0; i < s->n_lua; i++)
-        if (lua_build(c, p, &s->lua[i], i, &x->luas[x->n_luas]))
+        if (usable(c, p, gw, GW_EEP_LUA, i, false, pe) &&
+            lua_build(c, p, &s->lua[i], i, &x->luas[x->n_luas]))
             x->n_luas++;
     x->wasms = ARENA_ARRAY(c->arena, ir_wasm, s->n_wasm ? s->n_wasm : 1);
     for (size_t i = 0; i < s->n_wasm; i++)
-        if (wasm_build(c, p, &s->wasm[i], i, &x->wasms[x->n_wasms]))
+        if (usable(c, p, gw, GW_EEP_WASM, i, s->wasm[i].fail_open == API_TRUE, pe) &&
+            wasm_build(c, p, &s->wasm[i], i, &x->wasms[x->n_wasms]))
             x->n_wasms++;
-    return x;
+    return pe;
 }
 
 /* The extensions of policy p for Gateway gw, built on first use. */
-static ir_envoy_extensions *extensions_for(gw_ctx *c, strmap *cache, const gw_policy *p,
-                                           gw_gateway *gw)
+static policy_extensions *extensions_for(gw_ctx *c, strmap *cache, const gw_policy *p,
+                                         gw_gateway *gw)
 {
     const api_meta *g = &gw->gateway->obj.metadata;
     const char *key = strmap_key(cache, "%s/%s|%s/%s", p->obj->metadata.namespace,
                                  p->obj->metadata.name, g->namespace, g->name);
-    ir_envoy_extensions *x = strmap_get(cache, key);
-    if (!x) {
-        x = extensions_build(c, p, gw);
-        strmap_put(cache, key, x);
+    policy_extensions *pe = strmap_get(cache, key);
+    if (!pe) {
+        pe = extensions_build(c, p, gw);
+        strmap_put(cache, key, pe);
     }
-    return x;
+    return pe;
 }
 
 /* ---- routes ---- */
@@ -248,14 +273,17 @@ static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_rou
         p = gw_policy_for_listener(c, GW_EEP_KIND, l);
     if (!p)
         return;
-    if (!gw_policy_valid(c, GW_EEP_KIND, p)) {
+    policy_extensions *pe = extensions_for(c, cache, p, l->gateway);
+    /* An Invalid policy with no unusable extension (a dynamic module, ...)
+     * fails closed too. */
+    if (pe->fail_closed || (!pe->problem && !gw_policy_valid(c, GW_EEP_KIND, p))) {
         if (!r->direct_response) {
             r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
             r->direct_response->status_code = 500;
         }
         return;
     }
-    r->envoy_extensions = extensions_for(c, cache, p, l->gateway);
+    r->envoy_extensions = pe->x;
 }
 
 void gw_extension_ir_apply(gw_ctx *c)
