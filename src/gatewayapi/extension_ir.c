@@ -262,28 +262,52 @@ static const char *route_rule_name(gw_ctx *c, const ir_metadata *m, int i)
     return NULL;
 }
 
+/* A policy whose extensions cannot all be used and may not fail open (or
+ * an Invalid one with no unusable extension: a dynamic module, ...). */
+static bool fails_closed(gw_ctx *c, const gw_policy *p, const policy_extensions *pe)
+{
+    return pe->fail_closed || (!pe->problem && !gw_policy_valid(c, GW_EEP_KIND, p));
+}
+
+static void answer_500(gw_ctx *c, ir_http_route *r)
+{
+    if (!r->direct_response) {
+        r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
+        r->direct_response->status_code = 500;
+    }
+}
+
 static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
     const char *rule = route_rule_name(c, m, gw_ir_route_rule_index(r->name));
-    const gw_policy *p = gw_policy_for_route(c, GW_EEP_KIND, m->kind, m->namespace, m->name, rule);
-    if (!p)
-        p = gw_policy_for_listener(c, GW_EEP_KIND, l);
-    if (!p)
-        return;
-    policy_extensions *pe = extensions_for(c, cache, p, l->gateway);
-    /* An Invalid policy with no unusable extension (a dynamic module, ...)
-     * fails closed too. */
-    if (pe->fail_closed || (!pe->problem && !gw_policy_valid(c, GW_EEP_KIND, p))) {
-        if (!r->direct_response) {
-            r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
-            r->direct_response->status_code = 500;
+    const gw_policy *rp = gw_policy_for_route(c, GW_EEP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *lp = gw_policy_for_listener(c, GW_EEP_KIND, l);
+    if (rp) {
+        policy_extensions *pe = extensions_for(c, cache, rp, l->gateway);
+        if (!fails_closed(c, rp, pe)) {
+            r->envoy_extensions = pe->x;
+            return;
+        }
+        /* The route answers 500; the listener's policy still lists its
+         * extensions there, as the reference does. */
+        answer_500(c, r);
+        if (lp) {
+            pe = extensions_for(c, cache, lp, l->gateway);
+            if (!fails_closed(c, lp, pe))
+                r->envoy_extensions = pe->x;
         }
         return;
     }
-    r->envoy_extensions = pe->x;
+    if (!lp)
+        return;
+    policy_extensions *pe = extensions_for(c, cache, lp, l->gateway);
+    if (fails_closed(c, lp, pe))
+        answer_500(c, r);
+    else
+        r->envoy_extensions = pe->x;
 }
 
 void gw_extension_ir_apply(gw_ctx *c)
