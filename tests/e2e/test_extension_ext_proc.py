@@ -2,7 +2,8 @@
 standalone server, with a real external processor: a Python grpcio server of
 Envoy's ExternalProcessor service (definitions from the pinned xds-protos).
 It rewrites a request header the backend then sees and adds a response
-header. When the processor is down, a fail-closed policy answers 500 without
+header; a policy asking for buffered request bodies (and the request path
+as an attribute) has the body rewritten. When the processor is down, a fail-closed policy answers 500 without
 reaching the backend and a fail-open one lets the request through; a
 processor slower than the policy's messageTimeout is cut off."""
 import json
@@ -48,6 +49,9 @@ class ExtProcServer:
                     phase = req.WhichOneof("request")
                     if phase == "request_headers":
                         h = headers_of(req.request_headers)
+                        for ns, st in req.attributes.items():  # the requested attributes
+                            for k, v in st.fields.items():
+                                h[f"attribute:{k}"] = v.string_value
                         server_self.seen.append((phase, h))
                         delay = float(h.get("x-ext-proc-delay") or 0)
                         if delay:
@@ -57,6 +61,12 @@ class ExtProcServer:
                             header_option("x-ext-proc", "seen")])
                         yield pb.ProcessingResponse(request_headers=pb.HeadersResponse(
                             response=pb.CommonResponse(header_mutation=mutation)))
+                    elif phase == "request_body":
+                        body = req.request_body.body
+                        server_self.seen.append((phase, {"body": body.decode(errors="replace")}))
+                        mutation = pb.BodyMutation(body=body.upper())
+                        yield pb.ProcessingResponse(request_body=pb.BodyResponse(
+                            response=pb.CommonResponse(body_mutation=mutation)))
                     elif phase == "response_headers":
                         server_self.seen.append((phase, headers_of(req.response_headers)))
                         mutation = pb.HeaderMutation(set_headers=[
@@ -83,6 +93,9 @@ def ext_proc(backend, **extra):
 POLICIES = [
     extension_policy("rewrite", "processed", ext_proc(
         "ext-proc", processingMode={"request": {}, "response": {}}, messageTimeout="1s")),
+    extension_policy("body", "body", ext_proc(
+        "ext-proc", processingMode={"request": {"body": "Buffered",
+                                                "attributes": ["request.path"]}})),
     extension_policy("slow", "slow", ext_proc(
         "ext-proc", processingMode={"request": {}}, messageTimeout="200ms")),
     extension_policy("down-closed", "closed", ext_proc(
@@ -107,6 +120,7 @@ def gw(standalone, module_cleanup):
                  + backend_resource("ext-proc-down", free_port()))
     server.write("routes.yaml", [http_route("plain", "plain.example"),
                                  http_route("processed", "processed.example"),
+                                 http_route("body", "body.example"),
                                  http_route("slow", "slow.example"),
                                  http_route("closed", "closed.example"),
                                  http_route("open", "open.example")])
@@ -173,3 +187,14 @@ def test_message_timeout_cuts_a_slow_processor_off(gw):
     assert took < 1.4
     assert gw.echo.seen(lambda r: r["path"] == "/slow") == []
     assert request(gw.port, "slow.example", path="/fast")[0] == 200
+
+
+def test_buffered_body_is_rewritten_and_attributes_sent(gw):
+    gw.echo.clear()
+    status, _, body = request(gw.port, "body.example", path="/body", method="POST",
+                              body=b"quiet words", headers={"content-type": "text/plain"})
+    assert status == 200
+    assert json.loads(body)["body"] == "QUIET WORDS"
+    seen = [h for p, h in gw.processor.seen if p == "request_headers" and h.get(":path") == "/body"]
+    assert seen and seen[-1].get("attribute:request.path") == "/body"
+    assert ("request_body", {"body": "quiet words"}) in gw.processor.seen
