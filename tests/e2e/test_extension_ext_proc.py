@@ -1,6 +1,7 @@
 """EnvoyExtensionPolicy extProc through a real Envoy programmed by our
 standalone server, with a real external processor: a Python grpcio server of
-Envoy's ExternalProcessor service (definitions from the pinned xds-protos).
+Envoy's ExternalProcessor service (definitions from the pinned xds-protos),
+named by a Backend or by a Kubernetes Service.
 It rewrites a request header the backend then sees and adds a response
 header; a policy asking for buffered request bodies (and the request path
 as an attribute) has the body rewritten. When the processor is down, a fail-closed policy answers 500 without
@@ -90,12 +91,30 @@ def ext_proc(backend, **extra):
                                           "name": backend}], **extra}]}
 
 
+def service_with_endpoints(name, port, target_port):
+    """A Kubernetes Service and its EndpointSlice on loopback."""
+    return [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+         "spec": {"ports": [{"name": "grpc", "port": port, "targetPort": target_port,
+                             "protocol": "TCP"}]}},
+        {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+         "metadata": {"name": name + "-1", "namespace": "default",
+                      "labels": {"kubernetes.io/service-name": name}},
+         "addressType": "IPv4",
+         "ports": [{"name": "grpc", "port": target_port, "protocol": "TCP"}],
+         "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}]},
+    ]
+
+
 POLICIES = [
     extension_policy("rewrite", "processed", ext_proc(
         "ext-proc", processingMode={"request": {}, "response": {}}, messageTimeout="1s")),
     extension_policy("body", "body", ext_proc(
         "ext-proc", processingMode={"request": {"body": "Buffered",
                                                 "attributes": ["request.path"]}})),
+    extension_policy("via-service", "svc", {"extProc": [{
+        "backendRefs": [{"name": "ext-proc-svc", "port": 9000}],
+        "processingMode": {"request": {}}}]}),
     extension_policy("slow", "slow", ext_proc(
         "ext-proc", processingMode={"request": {}}, messageTimeout="200ms")),
     extension_policy("down-closed", "closed", ext_proc(
@@ -121,9 +140,11 @@ def gw(standalone, module_cleanup):
     server.write("routes.yaml", [http_route("plain", "plain.example"),
                                  http_route("processed", "processed.example"),
                                  http_route("body", "body.example"),
+                                 http_route("svc", "svc.example"),
                                  http_route("slow", "slow.example"),
                                  http_route("closed", "closed.example"),
                                  http_route("open", "open.example")])
+    server.write("services.yaml", service_with_endpoints("ext-proc-svc", 9000, proc.port))
     server.write("policies.yaml", POLICIES)
 
     def ready():
@@ -198,3 +219,9 @@ def test_buffered_body_is_rewritten_and_attributes_sent(gw):
     seen = [h for p, h in gw.processor.seen if p == "request_headers" and h.get(":path") == "/body"]
     assert seen and seen[-1].get("attribute:request.path") == "/body"
     assert ("request_body", {"body": "quiet words"}) in gw.processor.seen
+
+
+def test_processor_named_by_a_service(gw):
+    status, _, body = request(gw.port, "svc.example", headers={"x-user": "dave"})
+    assert status == 200
+    assert json.loads(body)["headers"]["x-user"] == "dave-processed"

@@ -1,8 +1,8 @@
 """EnvoyExtensionPolicy Lua through a real Envoy programmed by our standalone
 server: an inline script that adds a response header, a script from a
 ConfigMap (valueRef) that adds a request header the backend sees, and one that
-refuses requests with 403 before they reach the backend. A route without the
-policy is left alone."""
+refuses requests with 403 before they reach the backend. A policy on the
+Gateway's listener runs on the routes without one of their own."""
 import pytest
 
 from backends import HttpEcho, backend_resource, gateway, gateway_class
@@ -37,6 +37,20 @@ POLICIES = [
         "group": "", "kind": "ConfigMap", "name": "lua-script"}}]}),
 ]
 
+GATEWAY_WIDE = """
+function envoy_on_response(response_handle)
+  response_handle:headers():add("x-lua-gateway", "every route")
+end
+"""
+
+# On the Gateway's listener: every route without a policy of its own runs it.
+GATEWAY_POLICY = {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyExtensionPolicy",
+                  "metadata": {"name": "gateway-wide", "namespace": "default"},
+                  "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io",
+                                           "kind": "Gateway", "name": "eg",
+                                           "sectionName": "http"}],
+                           "lua": [{"type": "Inline", "inline": GATEWAY_WIDE}]}}
+
 CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": "lua-script", "namespace": "default"},
               "data": {"lua": FROM_CONFIG_MAP}}
@@ -56,7 +70,7 @@ def gw(standalone, module_cleanup):
                                  http_route("lua-deny", "deny.example"),
                                  http_route("lua-cm", "cm.example")])
     server.write("configmap.yaml", [CONFIG_MAP])
-    server.write("policies.yaml", POLICIES)
+    server.write("policies.yaml", POLICIES + [GATEWAY_POLICY])
 
     def ready():
         return (request(port, "plain.example", timeout=2)[0] == 200
@@ -68,7 +82,7 @@ def gw(standalone, module_cleanup):
 
 
 def test_policies_accepted(gw):
-    for name in ("add-header", "deny", "from-cm"):
+    for name in ("add-header", "deny", "from-cm", "gateway-wide"):
         cond = accepted(gw, "EnvoyExtensionPolicy", name)
         assert cond and cond["status"] == "True", (name, cond)
 
@@ -80,10 +94,18 @@ def test_inline_lua_adds_a_response_header(gw):
     assert headers["x-backend"] == "echo"
 
 
-def test_route_without_policy_runs_no_lua(gw):
+def test_route_without_policy_runs_the_gateway_policy_only(gw):
     status, headers, _ = request(gw.port, "plain.example")
     assert status == 200
     assert "x-lua" not in headers
+    assert headers["x-lua-gateway"] == "every route"
+
+
+def test_route_policy_takes_over_from_the_gateway_policy(gw):
+    status, headers, _ = request(gw.port, "inline.example")
+    assert status == 200
+    assert headers["x-lua"] == "hello from lua"
+    assert "x-lua-gateway" not in headers
 
 
 def test_lua_refuses_with_403_before_the_backend(gw):
