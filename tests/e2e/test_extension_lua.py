@@ -29,9 +29,18 @@ function envoy_on_request(request_handle)
 end
 """
 
+WITH_CONTEXT = """
+function envoy_on_request(request_handle)
+  local greeting = request_handle:filterContext():get("greeting") or "none"
+  request_handle:headers():add("x-lua-context", greeting)
+end
+"""
+
 POLICIES = [
     extension_policy("add-header", "lua-inline", {"lua": [{"type": "Inline",
                                                             "inline": ADD_HEADER}]}),
+    extension_policy("context", "lua-context", {"lua": [{
+        "type": "Inline", "inline": WITH_CONTEXT, "filterContext": {"greeting": "bonjour"}}]}),
     extension_policy("deny", "lua-deny", {"lua": [{"type": "Inline", "inline": DENY}]}),
     extension_policy("from-cm", "lua-cm", {"lua": [{"type": "ValueRef", "valueRef": {
         "group": "", "kind": "ConfigMap", "name": "lua-script"}}]}),
@@ -68,6 +77,7 @@ def gw(standalone, module_cleanup):
     server.write("routes.yaml", [http_route("plain", "plain.example"),
                                  http_route("lua-inline", "inline.example"),
                                  http_route("lua-deny", "deny.example"),
+                                 http_route("lua-context", "context.example"),
                                  http_route("lua-cm", "cm.example")])
     server.write("configmap.yaml", [CONFIG_MAP])
     server.write("policies.yaml", POLICIES + [GATEWAY_POLICY])
@@ -82,7 +92,7 @@ def gw(standalone, module_cleanup):
 
 
 def test_policies_accepted(gw):
-    for name in ("add-header", "deny", "from-cm", "gateway-wide"):
+    for name in ("add-header", "deny", "from-cm", "context", "gateway-wide"):
         cond = accepted(gw, "EnvoyExtensionPolicy", name)
         assert cond and cond["status"] == "True", (name, cond)
 
@@ -191,3 +201,10 @@ def test_script_that_does_not_parse_with_validation_disabled(tmp_path, provider,
     assert cond["status"] == accepted_status, cond
     if accepted_status == "False":
         assert "lua[0]" in cond["message"]
+
+
+def test_lua_reads_its_filter_context(gw):
+    import json
+    status, _, body = request(gw.port, "context.example")
+    assert status == 200
+    assert json.loads(body)["headers"]["x-lua-context"] == "bonjour"
