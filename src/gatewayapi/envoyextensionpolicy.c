@@ -54,6 +54,11 @@ static const char *ext_proc_problem(const eep_check_ctx *x, size_t i)
     if (!err && e->backend_settings && gw_backends_on_host(x->c))
         err = arena_printf(x->c->arena,
                            "extProc[%zu].backendSettings: not supported by this gateway yet", i);
+    if (!err && e->status_on_error.set &&
+        (e->status_on_error.v < 400 || e->status_on_error.v > 599))
+        err = arena_printf(x->c->arena,
+                           "extProc[%zu].statusOnError: %lld is not an HTTP error status (400-599)",
+                           i, (long long)e->status_on_error.v);
     int64_t ms;
     if (!err && e->message_timeout && !gw_duration_ms(e->message_timeout, &ms))
         err = arena_printf(x->c->arena, "extProc[%zu].messageTimeout: \"%s\" is not a duration", i,
