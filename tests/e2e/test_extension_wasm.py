@@ -2,7 +2,7 @@
 server: a proxy-wasm module built here at test time (clang --target=wasm32,
 wasm-ld from Debian's lld) is served by a local HTTP server; Envoy fetches it
 through a cluster of that origin, checks its sha256 and runs it on the routes
-the policy covers. Sources this gateway cannot serve are refused by field:
+the policy covers, with the policy's config. Sources this gateway cannot serve are refused by field:
 an OCI image, and an HTTP source without sha256."""
 import hashlib
 import http.server
@@ -108,6 +108,7 @@ def test_envoy_fetched_the_module_and_runs_it(gw):
     assert status == 200
     assert headers["x-wasm"] == "hello from wasm"
     assert json.loads(body)["headers"]["x-wasm-request"] == "seen"
+    assert json.loads(headers["x-wasm-config"]) == {"greeting": "hello"}  # the policy's config
     cond = accepted(gw, "EnvoyExtensionPolicy", "hello")
     assert cond and cond["status"] == "True", cond
 
