@@ -683,14 +683,31 @@ typedef struct ir_lua {
     json_t *filter_context; /* filterContext, or NULL */
 } ir_lua;
 
-/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Wasm and
- * dynamic modules are kept in IR shape until modelled. */
+/* envoyExtensions.wasms[]: a module Envoy fetches over HTTP and checks. */
+typedef struct ir_wasm {
+    const char *name;      /* "envoyextensionpolicy/ns/name/wasm/0" */
+    const char *wasm_name; /* wasmName (the spec's name, else `name`) */
+    const char *root_id;   /* rootID, or NULL */
+    bool fail_open;        /* failOpen */
+    json_t *config;        /* config: free-form, as written; NULL = none */
+    /* httpWasmCode */
+    const char *serving_url;  /* servingURL: where Envoy fetches the module */
+    const char *original_url; /* originalDownloadingURL: the spec's url */
+    const char *sha256;       /* the module's SHA-256, hex */
+    const char **host_keys;   /* hostKeys (env.hostKeys) */
+    size_t n_host_keys;
+} ir_wasm;
+
+/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Dynamic
+ * modules are kept in IR shape until modelled. */
 typedef struct ir_envoy_extensions {
     ir_ext_proc *ext_procs;
     size_t n_ext_procs;
     ir_lua *luas;
     size_t n_luas;
-    json_t *wasms, *dynamic_modules;
+    ir_wasm *wasms;
+    size_t n_wasms;
+    json_t *dynamic_modules;
 } ir_envoy_extensions;
 
 /* ClientTrafficPolicy settings of a listener: the keys the reference sets

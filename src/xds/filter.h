@@ -56,6 +56,9 @@ bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_htt
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_local_ratelimit;
+extern const xds_http_filter xds_filter_lua;
+extern const xds_http_filter xds_filter_ext_proc;
+extern const xds_http_filter xds_filter_wasm;
 extern const xds_http_filter xds_filter_router;
 
 #endif
