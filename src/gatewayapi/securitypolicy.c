@@ -19,6 +19,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
+#include "gatewayapi/security_ir.h"
 
 #define SP_KIND "SecurityPolicy"
 #define SP_MAX_GATEWAYS 64
@@ -706,11 +707,20 @@ static const char *sp_deprecated(gw_ctx *c, const gw_policy *p)
     return fields;
 }
 
+/* Remembers the target for the IR (security_ir.c), with the check's verdict. */
+static void sp_attached(gw_ctx *c, const gw_policy *p, const gw_policy_target *t)
+{
+    gw_policy_check chk = {0};
+    sp_check(c, p, t, &chk);
+    gw_policy_index_add(c, SP_KIND, p, t, chk.invalid == NULL);
+}
+
 static const gw_policy_kind sp_kind = {
     .kind = SP_KIND,
     .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET | GW_PT_ROUTES,
     .check = sp_check,
     .deprecated = sp_deprecated,
+    .attached = sp_attached,
 };
 
 void gw_translate_security_policies(gw_ctx *c)
@@ -718,4 +728,5 @@ void gw_translate_security_policies(gw_ctx *c)
     gw_policies_attach(c, &sp_kind, (const void *const *)c->res->security_policies.items,
                        c->res->security_policies.n, offsetof(api_security_policy, spec),
                        offsetof(api_security_policy, targets));
+    gw_security_ir_apply(c);
 }

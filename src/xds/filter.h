@@ -53,8 +53,19 @@ void xds_route_filter_enable(json_t *route, const char *filter_name);
 /* Whether any route of the listener satisfies pred. */
 bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_http_route *r));
 
+/* Appends the values of by_name (filter name -> HCM entry) to chain in
+ * the order of their names; releases by_name. For features with one
+ * instance per policy. */
+void xds_append_instances_sorted(xds_ctx *c, json_t *chain, json_t *by_name);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
+extern const xds_http_filter xds_filter_ext_authz;
+extern const xds_http_filter xds_filter_api_key_auth;
+extern const xds_http_filter xds_filter_basic_auth;
+extern const xds_http_filter xds_filter_oauth2;
+extern const xds_http_filter xds_filter_jwt;
+extern const xds_http_filter xds_filter_rbac;
 extern const xds_http_filter xds_filter_local_ratelimit;
 extern const xds_http_filter xds_filter_router;
 
