@@ -58,6 +58,12 @@ bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_htt
  * instance per policy. */
 void xds_append_instances_sorted(xds_ctx *c, json_t *chain, json_t *by_name);
 
+/* The destination of a service known only by its URL: one endpoint, the
+ * URL's host and port (IP or DNS name), TLS with the system's CAs when
+ * https, named "<host>_<port>" with dots as underscores. NULL when the URL
+ * has no host. */
+const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_ext_authz;

@@ -1,6 +1,11 @@
-/* Filters with one instance per policy (basic_auth, ext_authz, ...) list
+/* Helpers of the SecurityPolicy filters: instances sorted by name, and the
+ * cluster of a service named only by its URL (remote JWKS, OAuth2 token
+ * endpoint).
+ *
+ * Filters with one instance per policy (basic_auth, ext_authz, ...) list
  * their instances in the HCM sorted by name, as the reference does, so the
  * chain does not depend on the order of the routes. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,4 +27,67 @@ void xds_append_instances_sorted(xds_ctx *c, json_t *chain, json_t *by_name)
     for (i = 0; i < n; i++)
         json_array_append(chain, json_object_get(by_name, keys[i]));
     json_decref(by_name);
+}
+
+/* "host_port" of a URL, dots as underscores: the JWKS cluster's name. */
+static bool uri_host_port(xds_ctx *c, const char *uri, const char **host, uint32_t *port,
+                          const char **cluster)
+{
+    const char *p = uri ? strstr(uri, "://") : NULL;
+    if (!p)
+        return false;
+    bool https = strncmp(uri, "https", 5) == 0;
+    p += 3;
+    size_t len = strcspn(p, "/?#");
+    char *hp = arena_strndup(c->arena, p, len);
+    char *colon = hp[0] == '[' ? strstr(hp, "]:") : strrchr(hp, ':');
+    *port = https ? 443 : 80;
+    if (colon) {
+        if (*colon == ']')
+            colon++;
+        *colon = '\0';
+        *port = (uint32_t)strtoul(colon + 1, NULL, 10);
+    }
+    if (hp[0] == '[') {
+        hp++;
+        hp[strlen(hp) - 1] = '\0';
+    }
+    *host = hp;
+    char *name = arena_printf(c->arena, "%s_%u", hp, *port);
+    for (char *q = name; *q; q++)
+        if (*q == '.' || *q == ':')
+            *q = '_';
+    *cluster = name;
+    return true;
+}
+
+static bool is_ip(const char *h)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
+}
+
+const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri)
+{
+    const char *host, *cluster;
+    uint32_t port;
+    if (!uri_host_port(c, uri, &host, &port, &cluster))
+        return NULL;
+    ir_destination *d = ARENA_NEW(c->arena, ir_destination);
+    d->name = cluster;
+    ir_destination_setting *s = ARENA_PUSH(c->arena, d->settings, d->n_settings, d->cap_settings);
+    s->name = arena_printf(c->arena, "%s/backend/0", cluster);
+    s->weight = 1;
+    s->address_type = is_ip(host) ? IR_ADDR_IP : IR_ADDR_FQDN;
+    bool https = strncmp(uri, "https", 5) == 0;
+    s->protocol = https ? IR_PROTO_HTTPS : IR_PROTO_HTTP;
+    ir_endpoint *e = ARENA_PUSH(c->arena, s->endpoints, s->n_endpoints, s->cap_endpoints);
+    e->host = host;
+    e->port = port;
+    if (https) {
+        s->tls = ARENA_NEW(c->arena, ir_upstream_tls);
+        s->tls->sni = host;
+        s->tls->use_system_trust = true;
+    }
+    return d;
 }

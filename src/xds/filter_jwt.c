@@ -7,9 +7,7 @@
  * the policy's backendRefs, or a cluster named after the URI's host and
  * port, with TLS when https), writes the payload to metadata under its own
  * name (the rbac filter reads claims there) and copies claims to headers. */
-#include <arpa/inet.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "xds/filter.h"
@@ -69,71 +67,13 @@ static const char *requirement_key(xds_ctx *c, const ir_jwt *j)
                         j->allow_missing ? "-or-missing" : "", (unsigned long long)h);
 }
 
-/* "host_port" of a URL, dots as underscores: the JWKS cluster's name. */
-static bool uri_host_port(xds_ctx *c, const char *uri, const char **host, uint32_t *port,
-                          const char **cluster)
-{
-    const char *p = uri ? strstr(uri, "://") : NULL;
-    if (!p)
-        return false;
-    bool https = strncmp(uri, "https", 5) == 0;
-    p += 3;
-    size_t len = strcspn(p, "/?#");
-    char *hp = arena_strndup(c->arena, p, len);
-    char *colon = hp[0] == '[' ? strstr(hp, "]:") : strrchr(hp, ':');
-    *port = https ? 443 : 80;
-    if (colon) {
-        if (*colon == ']')
-            colon++;
-        *colon = '\0';
-        *port = (uint32_t)strtoul(colon + 1, NULL, 10);
-    }
-    if (hp[0] == '[') {
-        hp++;
-        hp[strlen(hp) - 1] = '\0';
-    }
-    *host = hp;
-    char *name = arena_printf(c->arena, "%s_%u", hp, *port);
-    for (char *q = name; *q; q++)
-        if (*q == '.' || *q == ':')
-            *q = '_';
-    *cluster = name;
-    return true;
-}
-
-static bool is_ip(const char *h)
-{
-    unsigned char buf[16];
-    return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
-}
-
 /* The destination of a provider's remote JWKS: its backendRefs, or one
  * made from the URI. */
 static const ir_destination *jwks_destination(xds_ctx *c, const ir_jwt_provider *p)
 {
     if (p->remote_jwks_destination)
         return p->remote_jwks_destination;
-    const char *host, *cluster;
-    uint32_t port;
-    if (!uri_host_port(c, p->remote_jwks_uri, &host, &port, &cluster))
-        return NULL;
-    ir_destination *d = ARENA_NEW(c->arena, ir_destination);
-    d->name = cluster;
-    ir_destination_setting *s = ARENA_PUSH(c->arena, d->settings, d->n_settings, d->cap_settings);
-    s->name = arena_printf(c->arena, "%s/backend/0", cluster);
-    s->weight = 1;
-    s->address_type = is_ip(host) ? IR_ADDR_IP : IR_ADDR_FQDN;
-    bool https = strncmp(p->remote_jwks_uri, "https", 5) == 0;
-    s->protocol = https ? IR_PROTO_HTTPS : IR_PROTO_HTTP;
-    ir_endpoint *e = ARENA_PUSH(c->arena, s->endpoints, s->n_endpoints, s->cap_endpoints);
-    e->host = host;
-    e->port = port;
-    if (https) {
-        s->tls = ARENA_NEW(c->arena, ir_upstream_tls);
-        s->tls->sni = host;
-        s->tls->use_system_trust = true;
-    }
-    return d;
+    return xds_uri_destination(c, p->remote_jwks_uri);
 }
 
 static json_t *string_list(const char *const *v, size_t n)
