@@ -13,6 +13,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
+#include "ir/ir_load.h"
 
 #define SP_KIND "SecurityPolicy"
 
@@ -72,6 +73,13 @@ static ir_destination *policy_destination(const sec_ctx *x, const api_policy_bac
 static const char *ref_namespace(const sec_ctx *x, const api_policy_backend_ref *r)
 {
     return r->namespace && *r->namespace ? r->namespace : x->p->obj->metadata.namespace;
+}
+
+/* backendSettings of a called service: the settings of its cluster
+ * (circuit breaker, health check, timeouts, ...) and its retries. */
+static struct ir_traffic *backend_traffic(gw_ctx *c, json_t *settings)
+{
+    return json_is_object(settings) ? ir_load_traffic(c->arena, settings) : NULL;
 }
 
 /* ---- CORS ---- */
@@ -238,6 +246,7 @@ static ir_jwt *jwt_ir(const sec_ctx *x)
     gw_ctx *c = x->c;
     ir_jwt *o = ARENA_NEW(c->arena, ir_jwt);
     o->allow_missing = j->optional == API_TRUE;
+    o->allow_missing_or_failed = json_is_true(j->fail_open);
     o->providers = ARENA_ARRAY(c->arena, ir_jwt_provider, j->n_providers + 1);
     for (size_t i = 0; i < j->n_providers; i++) {
         const api_jwt_provider *p = &j->providers[i];
@@ -251,6 +260,7 @@ static ir_jwt *jwt_ir(const sec_ctx *x)
             d->remote_jwks_uri = r->uri;
             d->remote_jwks_cache_duration = r->cache_duration;
             d->remote_jwks_failed_refetch = r->failed_refetch_duration;
+            d->remote_jwks_traffic = backend_traffic(c, r->backend_settings);
             if (r->n_backend_refs)
                 d->remote_jwks_destination =
                     policy_destination(x, r->backend_refs, r->n_backend_refs, uri_protocol(r->uri),
@@ -288,6 +298,7 @@ static ir_service_ref *ext_auth_service(const sec_ctx *x, const api_ext_auth_ser
     o->destination = policy_destination(x, refs, n, protocol, dest);
     if (!o->destination)
         return NULL;
+    o->traffic = backend_traffic(x->c, svc->backend_settings);
     o->authority = arena_printf(x->c->arena, "%s.%s:%lld", refs[0].name, ns,
                                 (long long)(refs[0].port.set ? refs[0].port.v : 0));
     return o;
@@ -320,6 +331,7 @@ static ir_ext_auth *ext_auth_ir(const sec_ctx *x)
     o->fail_open = e->fail_open == API_UNSET  ? IR_UNSET
                    : e->fail_open == API_TRUE ? IR_TRUE
                                               : IR_FALSE;
+    o->traffic = o->grpc ? o->grpc->traffic : o->http ? o->http->traffic : NULL;
     o->recompute_route = e->recompute_route == API_TRUE;
     o->include_route_metadata = e->include_route_metadata == API_TRUE;
     if (e->status_on_error.set)
@@ -470,6 +482,7 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
             policy_destination(x, pr->backend_refs, pr->n_backend_refs,
                                uri_protocol(pr->token_endpoint ? pr->token_endpoint : pr->issuer),
                                arena_printf(c->arena, "%s/oidc/0", x->name));
+    o->provider_traffic = backend_traffic(c, pr->backend_settings);
     static const char *const default_scopes[] = {"openid"};
     o->scopes = d->n_scopes ? d->scopes : (const char **)default_scopes;
     o->n_scopes = d->n_scopes ? d->n_scopes : 1;

@@ -653,6 +653,44 @@ static const char *route_problem(const sp_check_ctx *x)
     return pass_through_problem(x->s);
 }
 
+/* ---- what this gateway does not turn into Envoy config yet ---- */
+
+static bool has_json(const json_t *v)
+{
+    return v && !json_is_null(v) && !(json_is_array(v) && json_array_size(v) == 0);
+}
+
+/* The first field set that the filters do not carry out, as a spec path, or
+ * NULL: such a policy is refused rather than Accepted and not enforced. */
+static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *s)
+{
+    if (has_json(s->csrf))
+        return "spec.csrf";
+    for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
+        const api_authz_rule *r = &s->authorization->rules[i];
+        if (has_text(r->cel))
+            return arena_printf(c->arena, "spec.authorization.rules[%zu].cel", i);
+        if (has_json(r->principal.client_ip_geo_locations))
+            return arena_printf(c->arena,
+                                "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
+        if (has_json(json_object_get(r->operation, "path")))
+            return arena_printf(c->arena, "spec.authorization.rules[%zu].operation.path", i);
+    }
+    const api_ext_auth *e = s->ext_auth;
+    if (e && e->http && has_text(e->http->path_override))
+        return "spec.extAuth.http.pathOverride";
+    const api_oidc *o = s->oidc;
+    if (o && o->provider && has_text(o->provider->end_session_endpoint))
+        return "spec.oidc.provider.endSessionEndpoint";
+    if (o && has_json(o->forward_id_token))
+        return "spec.oidc.forwardIDToken";
+    if (o && has_json(o->deny_redirect))
+        return "spec.oidc.denyRedirect";
+    if (o && has_json(o->cookie_config))
+        return "spec.oidc.cookieConfig";
+    return NULL;
+}
+
 /* ---- the check hook ---- */
 
 typedef const char *(*sp_feature_check)(const sp_check_ctx *x);
@@ -681,6 +719,9 @@ static void sp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t, g
         return;
     sp_check_ctx x = {.c = c, .p = p, .t = t, .s = sp->security};
     const char *err = t->route ? route_problem(&x) : NULL;
+    const char *field = err ? NULL : unsupported_field(c, sp->security);
+    if (field)
+        err = arena_printf(c->arena, "%s is not supported by this gateway yet", field);
     gw_gateway *gws[SP_MAX_GATEWAYS];
     size_t n = gw_policy_target_gateways(c, t, gws, SP_MAX_GATEWAYS);
     for (size_t i = 0; !err && i < (n ? n : 1); i++) {

@@ -64,6 +64,11 @@ void xds_append_instances_sorted(xds_ctx *c, json_t *chain, json_t *by_name);
  * has no host. */
 const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri);
 
+/* A core RetryPolicy (numRetries, back-off, retryOn) for the calls a
+ * filter makes to its service (JWKS, ext_authz, OAuth2 token); NULL when
+ * r is NULL. */
+json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_ext_authz;

@@ -83,6 +83,12 @@ static json_t *ext_authz_config(xds_ctx *c, const ir_ext_auth *e)
             json_object_set_new(o, "allowedHeaders",
                                 header_patterns(e->headers_to_ext_auth, e->n_headers_to_ext_auth));
     }
+    json_t *retry = xds_core_retry_policy(c, e->traffic ? e->traffic->retry : NULL);
+    json_t *svc = json_object_get(o, e->grpc ? "grpcService" : "httpService");
+    if (retry && svc)
+        json_object_set_new(svc, "retryPolicy", retry);
+    else
+        json_decref(retry);
     if (e->body_max_request_bytes.set)
         json_object_set_new(
             o, "withRequestBody",

@@ -6,6 +6,7 @@
  * their instances in the HCM sorted by name, as the reference does, so the
  * chain does not depend on the order of the routes. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,4 +91,30 @@ const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri)
         s->tls->use_system_trust = true;
     }
     return d;
+}
+
+json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r)
+{
+    if (!r)
+        return NULL;
+    json_t *p = json_object();
+    if (r->num_retries >= 0)
+        json_object_set_new(p, "numRetries", json_integer(r->num_retries));
+    const char *base = r->backoff_base ? xds_duration(c, r->backoff_base) : NULL;
+    const char *max = r->backoff_max ? xds_duration(c, r->backoff_max) : NULL;
+    if (base) {
+        json_t *bo = json_pack("{s:s}", "baseInterval", base);
+        xds_set_str(bo, "maxInterval", max);
+        json_object_set_new(p, "retryBackOff", bo);
+    }
+    size_t len = 1;
+    for (size_t i = 0; i < r->n_retry_on; i++)
+        len += strlen(r->retry_on[i]) + 1;
+    char *on = arena_alloc(c->arena, len), *q = on;
+    *q = '\0';
+    for (size_t i = 0; i < r->n_retry_on; i++)
+        q += sprintf(q, "%s%s", i ? "," : "", r->retry_on[i]);
+    if (*on)
+        json_object_set_new(p, "retryOn", json_string(on));
+    return p;
 }

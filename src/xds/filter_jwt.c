@@ -63,6 +63,7 @@ static const char *requirement_key(xds_ctx *c, const ir_jwt *j)
     for (size_t i = 0; i < j->n_providers; i++)
         h = fnv(h, provider_key(c, &j->providers[i]));
     h = fnv(h, j->allow_missing ? "missing" : "");
+    h = fnv(h, j->allow_missing_or_failed ? "failed" : "");
     return arena_printf(c->arena, "%s%s_%016llx", j->providers[0].name,
                         j->allow_missing ? "-or-missing" : "", (unsigned long long)h);
 }
@@ -100,6 +101,13 @@ static json_t *provider_config(xds_ctx *c, const ir_jwt_provider *p)
             json_pack("{s:{}, s:s, s:{s:s, s:s, s:s}}", "asyncFetch", "cacheDuration",
                       cache ? cache : "300s", "httpUri", "cluster", d ? d->name : "", "timeout",
                       "10s", "uri", p->remote_jwks_uri ? p->remote_jwks_uri : "");
+        if (p->remote_jwks_failed_refetch && xds_duration(c, p->remote_jwks_failed_refetch))
+            json_object_set_new(json_object_get(r, "asyncFetch"), "failedRefetchDuration",
+                                json_string(xds_duration(c, p->remote_jwks_failed_refetch)));
+        json_t *retry =
+            xds_core_retry_policy(c, p->remote_jwks_traffic ? p->remote_jwks_traffic->retry : NULL);
+        if (retry)
+            json_object_set_new(r, "retryPolicy", retry);
         json_object_set_new(o, "remoteJwks", r);
     }
     json_object_set_new(o, "forward", json_true());
@@ -135,13 +143,15 @@ static json_t *provider_config(xds_ctx *c, const ir_jwt_provider *p)
 
 static json_t *requirement(xds_ctx *c, const ir_jwt *j)
 {
-    if (j->n_providers == 1 && !j->allow_missing)
+    if (j->n_providers == 1 && !j->allow_missing && !j->allow_missing_or_failed)
         return json_pack("{s:s}", "providerName", provider_key(c, &j->providers[0]));
     json_t *any = json_array();
     for (size_t i = 0; i < j->n_providers; i++)
         json_array_append_new(
             any, json_pack("{s:s}", "providerName", provider_key(c, &j->providers[i])));
-    if (j->allow_missing)
+    if (j->allow_missing_or_failed)
+        json_array_append_new(any, json_pack("{s:{}}", "allowMissingOrFailed"));
+    else if (j->allow_missing)
         json_array_append_new(any, json_pack("{s:{}}", "allowMissing"));
     return json_pack("{s:{s:o}}", "requiresAny", "requirements", any);
 }

@@ -97,6 +97,10 @@ static json_t *oauth2_config(xds_ctx *c, const ir_oidc *o)
     set_duration(c, cfg, "defaultExpiresIn", o->default_token_ttl, NULL);
     set_duration(c, cfg, "defaultRefreshTokenExpiresIn", o->default_refresh_token_ttl, NULL);
     set_duration(c, cfg, "csrfTokenExpiresIn", o->csrf_token_ttl, NULL);
+    json_t *retry =
+        xds_core_retry_policy(c, o->provider_traffic ? o->provider_traffic->retry : NULL);
+    if (retry)
+        json_object_set_new(cfg, "retryPolicy", retry);
     if (o->disable_token_encryption)
         json_object_set_new(cfg, "disableTokenEncryption", json_true());
     if (o->pass_through_auth_header)
