@@ -123,6 +123,43 @@ static ir_cors *cors_ir(const sec_ctx *x)
     return o;
 }
 
+/* ---- CSRF ---- */
+
+/* An allowed origin ("https://" then "*.example.com", or "*") as a match on the host
+ * and port Envoy compares: the scheme dropped, '*' as a wildcard. */
+static void origin_match(gw_ctx *c, const char *origin, ir_string_match *m)
+{
+    const char *sep = strstr(origin, "://");
+    const char *host = sep ? sep + 3 : origin;
+    m->name = "";
+    if (strchr(host, '*'))
+        m->safe_regex = origin_regex(c, host);
+    else
+        m->exact = host;
+}
+
+static ir_csrf *csrf_ir(const sec_ctx *x)
+{
+    json_t *j = x->s->csrf;
+    if (!json_is_object(j))
+        return NULL;
+    gw_ctx *c = x->c;
+    ir_csrf *o = ARENA_NEW(c->arena, ir_csrf);
+    size_t n;
+    const char **origins = json_strings(c, json_object_get(j, "additionalOrigins"), &n);
+    o->additional_origins = ARENA_ARRAY(c->arena, ir_string_match, n + 1);
+    for (size_t i = 0; i < n; i++)
+        origin_match(c, origins[i], &o->additional_origins[o->n_additional_origins++]);
+    json_t *sf = json_object_get(j, "shadowFraction");
+    if (json_is_object(sf)) {
+        json_t *den = json_object_get(sf, "denominator");
+        o->has_shadow_fraction = true;
+        o->shadow_numerator = (uint32_t)json_integer_value(json_object_get(sf, "numerator"));
+        o->shadow_denominator = json_is_integer(den) ? (uint32_t)json_integer_value(den) : 100;
+    }
+    return o;
+}
+
 /* ---- basic and API key auth ---- */
 
 static ir_basic_auth *basic_auth_ir(const sec_ctx *x)
@@ -514,6 +551,27 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     o->default_refresh_token_ttl = d->default_refresh_token_ttl;
     o->csrf_token_ttl = d->csrf_token_ttl;
     o->deny_redirect = d->deny_redirect;
+    json_t *deny = json_object_get(d->deny_redirect, "headers");
+    o->deny_redirect_headers = ARENA_ARRAY(c->arena, ir_string_match, json_array_size(deny) + 1);
+    size_t i;
+    json_t *dh;
+    json_array_foreach(deny, i, dh)
+    {
+        const char *type = json_string_value(json_object_get(dh, "type"));
+        const char *value = json_string_value(json_object_get(dh, "value"));
+        ir_string_match *m = &o->deny_redirect_headers[o->n_deny_redirect_headers++];
+        m->name = json_string_value(json_object_get(dh, "name"));
+        if (is(type, "Prefix"))
+            m->prefix = value;
+        else if (is(type, "Suffix"))
+            m->suffix = value;
+        else if (is(type, "RegularExpression"))
+            m->safe_regex = value;
+        else
+            m->exact = value;
+    }
+    o->end_session_endpoint = pr->end_session_endpoint;
+    o->cookie_same_site = json_string_value(json_object_get(d->cookie_config, "sameSite"));
     return o;
 }
 
@@ -538,6 +596,7 @@ static ir_security *security_ir(gw_ctx *c, const gw_policy *p, gw_gateway *gw)
     o->basic_auth = basic_auth_ir(&x);
     o->ext_auth = ext_auth_ir(&x);
     o->authorization = authorization_ir(&x);
+    o->csrf = csrf_ir(&x);
     const api_security_policy_spec *s = sp->security;
     /* A feature asked for but not built (a reference gone since the check)
      * must not leave the route open. */

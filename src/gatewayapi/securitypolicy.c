@@ -664,8 +664,6 @@ static bool has_json(const json_t *v)
  * NULL: such a policy is refused rather than Accepted and not enforced. */
 static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *s)
 {
-    if (has_json(s->csrf))
-        return "spec.csrf";
     for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
         const api_authz_rule *r = &s->authorization->rules[i];
         if (has_text(r->cel))
@@ -673,21 +671,13 @@ static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *
         if (has_json(r->principal.client_ip_geo_locations))
             return arena_printf(c->arena,
                                 "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
-        if (has_json(json_object_get(r->operation, "path")))
-            return arena_printf(c->arena, "spec.authorization.rules[%zu].operation.path", i);
     }
     const api_ext_auth *e = s->ext_auth;
     if (e && e->http && has_text(e->http->path_override))
         return "spec.extAuth.http.pathOverride";
     const api_oidc *o = s->oidc;
-    if (o && o->provider && has_text(o->provider->end_session_endpoint))
-        return "spec.oidc.provider.endSessionEndpoint";
     if (o && has_json(o->forward_id_token))
         return "spec.oidc.forwardIDToken";
-    if (o && has_json(o->deny_redirect))
-        return "spec.oidc.denyRedirect";
-    if (o && has_json(o->cookie_config))
-        return "spec.oidc.cookieConfig";
     return NULL;
 }
 

@@ -639,7 +639,11 @@ typedef struct ir_oidc {
     bool forward_access_token, refresh_token, disable_token_encryption, pass_through_auth_header;
     const char *forward_id_token_header;
     const char *default_token_ttl, *default_refresh_token_ttl, *csrf_token_ttl;
-    json_t *deny_redirect; /* denyRedirect (IR shape) */
+    json_t *deny_redirect;                  /* denyRedirect (IR shape) */
+    ir_string_match *deny_redirect_headers; /* denyRedirect.headers (name = header) */
+    size_t n_deny_redirect_headers;
+    const char *end_session_endpoint; /* provider.endSessionEndpoint */
+    const char *cookie_same_site;     /* cookieConfig.sameSite ("Strict", "Lax", "None") */
 } ir_oidc;
 
 /* security.csrf */

@@ -71,6 +71,7 @@ json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r);
 
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
+extern const xds_http_filter xds_filter_csrf;
 extern const xds_http_filter xds_filter_ext_authz;
 extern const xds_http_filter xds_filter_api_key_auth;
 extern const xds_http_filter xds_filter_basic_auth;

@@ -74,6 +74,20 @@ static json_t *cookie_names(xds_ctx *c, const ir_oidc *o)
                      arena_printf(c->arena, "RefreshToken-%s", sfx));
 }
 
+/* cookieConfig.sameSite as Envoy's CookieConfig.SameSite, or NULL. */
+static const char *same_site_name(const char *s)
+{
+    if (!s)
+        return NULL;
+    if (strcmp(s, "Strict") == 0)
+        return "STRICT";
+    if (strcmp(s, "Lax") == 0)
+        return "LAX";
+    if (strcmp(s, "None") == 0)
+        return "NONE";
+    return NULL;
+}
+
 static json_t *oauth2_config(xds_ctx *c, const ir_oidc *o)
 {
     const ir_destination *d = token_destination(c, o);
@@ -101,6 +115,28 @@ static json_t *oauth2_config(xds_ctx *c, const ir_oidc *o)
         xds_core_retry_policy(c, o->provider_traffic ? o->provider_traffic->retry : NULL);
     if (retry)
         json_object_set_new(cfg, "retryPolicy", retry);
+    xds_set_str(cfg, "endSessionEndpoint", o->end_session_endpoint);
+    if (o->n_deny_redirect_headers) {
+        json_t *deny = json_array();
+        for (size_t i = 0; i < o->n_deny_redirect_headers; i++)
+            json_array_append_new(
+                deny,
+                json_pack("{s:s, s:o}", "name",
+                          o->deny_redirect_headers[i].name ? o->deny_redirect_headers[i].name : "",
+                          "stringMatch", xds_string_matcher(&o->deny_redirect_headers[i])));
+        json_object_set_new(cfg, "denyRedirectMatcher", deny);
+    }
+    const char *same_site = same_site_name(o->cookie_same_site);
+    if (same_site) {
+        static const char *const cookies[] = {"bearerTokenCookieConfig",  "oauthHmacCookieConfig",
+                                              "oauthExpiresCookieConfig", "idTokenCookieConfig",
+                                              "refreshTokenCookieConfig", "oauthNonceCookieConfig",
+                                              "codeVerifierCookieConfig"};
+        json_t *cc = json_object();
+        for (size_t i = 0; i < sizeof cookies / sizeof cookies[0]; i++)
+            json_object_set_new(cc, cookies[i], json_pack("{s:s}", "sameSite", same_site));
+        json_object_set_new(cfg, "cookieConfigs", cc);
+    }
     if (o->disable_token_encryption)
         json_object_set_new(cfg, "disableTokenEncryption", json_true());
     if (o->pass_through_auth_header)

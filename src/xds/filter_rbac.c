@@ -129,9 +129,38 @@ static json_t *metadata_predicate(const char *matcher_name, const char *input_na
                      "input", metadata_input(input_name, provider, claim));
 }
 
-static json_t *rule_predicate(const ir_authorization_rule *r)
+/* The request path (without query, fragment or parameters) matches
+ * operation.path: Exact, PathPrefix (whole segments) or RegularExpression. */
+static json_t *path_predicate(xds_ctx *c, const ir_authorization_rule *r)
+{
+    const char *v = r->path_value ? r->path_value : "";
+    const char *regex;
+    if (r->path_type && strcmp(r->path_type, "RegularExpression") == 0) {
+        regex = v;
+    } else {
+        char *q = arena_alloc(c->arena, strlen(v) * 2 + 1), *o = q;
+        for (const char *p = v; *p; p++) {
+            if (strchr("\\.+*?()|[]{}^$", *p))
+                *o++ = '\\';
+            *o++ = *p;
+        }
+        *o = '\0';
+        bool prefix = r->path_type && strcmp(r->path_type, "PathPrefix") == 0;
+        regex = arena_printf(c->arena, "^%s(%s\\?.*|#.*|;.*|$)", q, prefix ? "/.*|" : "");
+    }
+    json_t *p = json_pack("{s:{s:{s:s, s:o}, s:{s:{s:{}, s:s}}}}", "singlePredicate", "input",
+                          "name", "http_header", "typedConfig",
+                          xds_any("envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
+                                  json_pack("{s:s}", "headerName", ":path")),
+                          "valueMatch", "safeRegex", "googleRe2", "regex", regex);
+    return r->path_invert ? json_pack("{s:o}", "notMatcher", p) : p;
+}
+
+static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r)
 {
     json_t *all = json_array();
+    if (r->path_type || r->path_value)
+        push(all, path_predicate(c, r));
     json_t *methods = json_array();
     for (size_t i = 0; i < r->n_methods; i++)
         push(methods, header_predicate(":method", r->methods[i], true));
@@ -164,12 +193,12 @@ static json_t *rule_predicate(const ir_authorization_rule *r)
     return combine(all, "andMatcher");
 }
 
-static json_t *rbac_route_config(const ir_authorization *a)
+static json_t *rbac_route_config(xds_ctx *c, const ir_authorization *a)
 {
     json_t *matchers = json_array();
     for (size_t i = 0; i < a->n_rules; i++) {
         const ir_authorization_rule *r = &a->rules[i];
-        json_t *pred = rule_predicate(r);
+        json_t *pred = rule_predicate(c, r);
         if (!pred) /* a rule without conditions matches every request */
             pred = json_pack("{s:{s:{s:s, s:o}, s:{s:s}}}", "singlePredicate", "input", "name",
                              "http_header", "typedConfig",
@@ -190,11 +219,10 @@ static json_t *rbac_route_config(const ir_authorization *a)
 static int rbac_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
                             const ir_http_listener *l)
 {
-    (void)c;
     (void)l;
     const ir_authorization *a = route_authz(r);
     if (a)
-        xds_route_filter_config(route, RBAC_NAME, rbac_route_config(a));
+        xds_route_filter_config(route, RBAC_NAME, rbac_route_config(c, a));
     return 0;
 }
 
