@@ -82,6 +82,14 @@ static struct ir_traffic *backend_traffic(gw_ctx *c, json_t *settings)
     return json_is_object(settings) ? ir_load_traffic(c->arena, settings) : NULL;
 }
 
+/* A duration as the reference IR prints it ("1h0m0s"); the text as
+ * written when it is not one. */
+static const char *go_duration(gw_ctx *c, const char *d)
+{
+    int64_t ms;
+    return d && gw_duration_ms(d, &ms) ? gw_duration_text(c, ms) : d;
+}
+
 /* ---- CORS ---- */
 
 /* "*.example.com" as a regex: '*' anything, '.' a dot. */
@@ -118,7 +126,7 @@ static ir_cors *cors_ir(const sec_ctx *x)
     o->allow_methods = json_strings(c, json_object_get(j, "allowMethods"), &o->n_allow_methods);
     o->allow_headers = json_strings(c, json_object_get(j, "allowHeaders"), &o->n_allow_headers);
     o->expose_headers = json_strings(c, json_object_get(j, "exposeHeaders"), &o->n_expose_headers);
-    o->max_age = json_string_value(json_object_get(j, "maxAge"));
+    o->max_age = go_duration(c, json_string_value(json_object_get(j, "maxAge")));
     o->allow_credentials = json_is_true(json_object_get(j, "allowCredentials"));
     return o;
 }
@@ -330,14 +338,22 @@ static ir_service_ref *ext_auth_service(const sec_ctx *x, const api_ext_auth_ser
     if (n == 0)
         return NULL;
     const char *ns = ref_namespace(x, &refs[0]);
-    const char *dest = arena_printf(x->c->arena, "%s/%s/%s", x->name, ns, refs[0].name);
+    const char *dest = arena_printf(x->c->arena, "%s/extauth/0", x->name);
     ir_service_ref *o = ARENA_NEW(x->c->arena, ir_service_ref);
     o->destination = policy_destination(x, refs, n, protocol, dest);
     if (!o->destination)
         return NULL;
     o->traffic = backend_traffic(x->c, svc->backend_settings);
-    o->authority = arena_printf(x->c->arena, "%s.%s:%lld", refs[0].name, ns,
-                                (long long)(refs[0].port.set ? refs[0].port.v : 0));
+    /* A Service is asked for by its cluster name, a Backend by its own
+     * address. */
+    const ir_destination_setting *s0 =
+        o->destination->n_settings ? &o->destination->settings[0] : NULL;
+    if (is(refs[0].kind, "Backend") && s0 && s0->n_endpoints && s0->endpoints[0].host)
+        o->authority =
+            arena_printf(x->c->arena, "%s:%u", s0->endpoints[0].host, s0->endpoints[0].port);
+    else
+        o->authority = arena_printf(x->c->arena, "%s.%s:%lld", refs[0].name, ns,
+                                    (long long)(refs[0].port.set ? refs[0].port.v : 0));
     return o;
 }
 
@@ -532,10 +548,12 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     const char *path = sep ? strchr(sep + 3, '/') : NULL;
     o->redirect_path = path ? path : "/oauth2/callback";
     o->logout_path = d->logout_path ? d->logout_path : "/logout";
-    /* The cookie names carry a suffix of the policy, so that two policies'
-     * cookies do not collide on a shared domain. */
+    /* The cookie names carry a suffix of the policy (FNV-1a of its uid, as
+     * the reference), so that two policies' cookies do not collide on a
+     * shared domain. */
+    const char *uid = x->p->obj->metadata.uid;
     uint32_t hash = 2166136261u;
-    for (const char *p = x->name; *p; p++)
+    for (const char *p = uid && *uid ? uid : x->name; *p; p++)
         hash = (hash ^ (unsigned char)*p) * 16777619u;
     o->cookie_suffix = arena_printf(c->arena, "%08x", hash);
     o->cookie_domain = d->cookie_domain;
@@ -547,9 +565,9 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     o->disable_token_encryption = d->disable_token_encryption == API_TRUE;
     o->pass_through_auth_header = d->pass_through_auth_header == API_TRUE;
     o->forward_id_token_header = json_string_value(json_object_get(d->forward_id_token, "header"));
-    o->default_token_ttl = d->default_token_ttl;
-    o->default_refresh_token_ttl = d->default_refresh_token_ttl;
-    o->csrf_token_ttl = d->csrf_token_ttl;
+    o->default_token_ttl = go_duration(c, d->default_token_ttl);
+    o->default_refresh_token_ttl = go_duration(c, d->default_refresh_token_ttl);
+    o->csrf_token_ttl = go_duration(c, d->csrf_token_ttl);
     o->deny_redirect = d->deny_redirect;
     json_t *deny = json_object_get(d->deny_redirect, "headers");
     o->deny_redirect_headers = ARENA_ARRAY(c->arena, ir_string_match, json_array_size(deny) + 1);
@@ -577,7 +595,10 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
 
 /* ---- one ir_security per policy ---- */
 
-static ir_security *security_ir(gw_ctx *c, const gw_policy *p, gw_gateway *gw)
+/* The policy's settings; NULL when a feature it asks for cannot be built,
+ * unless `partial` (an Invalid policy, whose routes answer 500 anyway, shows
+ * what could be built). */
+static ir_security *security_ir(gw_ctx *c, const gw_policy *p, gw_gateway *gw, bool partial)
 {
     const api_security_policy *sp = p->typed;
     if (!sp->security)
@@ -600,9 +621,9 @@ static ir_security *security_ir(gw_ctx *c, const gw_policy *p, gw_gateway *gw)
     const api_security_policy_spec *s = sp->security;
     /* A feature asked for but not built (a reference gone since the check)
      * must not leave the route open. */
-    if ((s->jwt && !o->jwt) || (s->oidc && !o->oidc) || (s->api_key_auth && !o->api_key_auth) ||
-        (s->basic_auth && !o->basic_auth) || (s->ext_auth && !o->ext_auth) ||
-        (s->authorization && !o->authorization))
+    if (!partial && ((s->jwt && !o->jwt) || (s->oidc && !o->oidc) ||
+                     (s->api_key_auth && !o->api_key_auth) || (s->basic_auth && !o->basic_auth) ||
+                     (s->ext_auth && !o->ext_auth) || (s->authorization && !o->authorization)))
         return NULL;
     return o;
 }
@@ -634,32 +655,65 @@ static void answer_500(gw_ctx *c, ir_http_route *r)
     }
 }
 
+/* The policy's settings for routes of Gateway gw, built once. */
+static ir_security *policy_security(gw_ctx *c, strmap *built, const gw_policy *p, gw_gateway *gw,
+                                    bool valid)
+{
+    const char *key = strmap_key(built, "%p|%p", (const void *)p, (void *)gw);
+    ir_security *s = strmap_get(built, key);
+    if (!s && (s = security_ir(c, p, gw, !valid)))
+        strmap_put(built, key, s);
+    return s;
+}
+
+/* A route policy with a mergeType keeps, of the listener's policy, the
+ * features it does not set itself. */
+static ir_security *merged(gw_ctx *c, const ir_security *route, const ir_security *listener)
+{
+    ir_security *m = ARENA_NEW(c->arena, ir_security);
+    *m = *listener;
+    if (route->cors)
+        m->cors = route->cors;
+    if (route->jwt)
+        m->jwt = route->jwt;
+    if (route->oidc)
+        m->oidc = route->oidc;
+    if (route->api_key_auth)
+        m->api_key_auth = route->api_key_auth;
+    if (route->basic_auth)
+        m->basic_auth = route->basic_auth;
+    if (route->ext_auth)
+        m->ext_auth = route->ext_auth;
+    if (route->authorization)
+        m->authorization = route->authorization;
+    if (route->csrf)
+        m->csrf = route->csrf;
+    return m;
+}
+
 static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
     const char *rule = rule_name(c, m, gw_ir_route_rule_index(r->name));
-    const gw_policy *p = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, rule);
-    if (!p)
-        p = gw_policy_for_listener(c, SP_KIND, l);
+    const gw_policy *rp = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *lp = gw_policy_for_listener(c, SP_KIND, l);
+    if (rp && !rp->targets->merge_type)
+        lp = NULL;
+    const gw_policy *p = rp ? rp : lp;
     if (!p)
         return;
-    if (!gw_policy_valid(c, SP_KIND, p)) {
-        answer_500(c, r);
-        return;
-    }
-    const char *key = strmap_key(built, "%p|%p", (const void *)p, (void *)l->gateway);
-    ir_security *s = strmap_get(built, key);
-    if (!s) {
-        s = security_ir(c, p, l->gateway);
-        if (!s) {
-            answer_500(c, r);
-            return;
-        }
-        strmap_put(built, key, s);
+    bool valid = gw_policy_valid(c, SP_KIND, p) && (!rp || !lp || gw_policy_valid(c, SP_KIND, lp));
+    ir_security *s = policy_security(c, built, p, l->gateway, gw_policy_valid(c, SP_KIND, p));
+    if (s && rp && lp) {
+        ir_security *ls =
+            policy_security(c, built, lp, l->gateway, gw_policy_valid(c, SP_KIND, lp));
+        s = ls ? merged(c, s, ls) : NULL;
     }
     r->security_settings = s;
+    if (!valid || !s)
+        answer_500(c, r);
 }
 
 void gw_security_ir_apply(gw_ctx *c)
