@@ -530,6 +530,14 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     const api_oidc_provider *pr = d->provider;
     o->authorization_endpoint = pr->authorization_endpoint;
     o->token_endpoint = pr->token_endpoint;
+    const char *known_auth, *known_token;
+    if ((!o->authorization_endpoint || !o->token_endpoint) &&
+        gw_oidc_known_endpoints(pr->issuer, &known_auth, &known_token)) {
+        if (!o->authorization_endpoint)
+            o->authorization_endpoint = known_auth;
+        if (!o->token_endpoint)
+            o->token_endpoint = known_token;
+    }
     if (pr->n_backend_refs)
         o->provider_destination =
             policy_destination(x, pr->backend_refs, pr->n_backend_refs,
@@ -661,8 +669,10 @@ static ir_security *policy_security(gw_ctx *c, strmap *built, const gw_policy *p
 {
     const char *key = strmap_key(built, "%p|%p", (const void *)p, (void *)gw);
     ir_security *s = strmap_get(built, key);
-    if (!s && (s = security_ir(c, p, gw, !valid)))
+    if (!s && (s = security_ir(c, p, gw, !valid))) {
+        s->refused = !valid;
         strmap_put(built, key, s);
+    }
     return s;
 }
 
@@ -710,6 +720,12 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
         ir_security *ls =
             policy_security(c, built, lp, l->gateway, gw_policy_valid(c, SP_KIND, lp));
         s = ls ? merged(c, s, ls) : NULL;
+    }
+    if (s && !valid && !s->refused) {
+        ir_security *copy = ARENA_NEW(c->arena, ir_security);
+        *copy = *s;
+        copy->refused = true;
+        s = copy;
     }
     r->security_settings = s;
     if (!valid || !s)

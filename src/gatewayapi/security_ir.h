@@ -14,6 +14,10 @@
 
 void gw_security_ir_apply(gw_ctx *c);
 
+/* The endpoints of an OIDC issuer known without discovery (securitypolicy.c);
+ * false when the issuer is not one of them. */
+bool gw_oidc_known_endpoints(const char *issuer, const char **authorization, const char **token);
+
 /* The key of the HMAC secret that signs OAuth2 cookies in the
  * envoy-gateway namespace's Secret envoy-oidc-hmac. */
 #define GW_OIDC_HMAC_SECRET "envoy-oidc-hmac"

@@ -390,6 +390,16 @@ static const known_issuer *issuer_lookup(const char *issuer)
     return NULL;
 }
 
+bool gw_oidc_known_endpoints(const char *issuer, const char **authorization, const char **token)
+{
+    const known_issuer *k = issuer_lookup(issuer);
+    if (!k)
+        return false;
+    *authorization = k->authorization_endpoint;
+    *token = k->token_endpoint;
+    return true;
+}
+
 static const char *token_endpoint_problem(gw_ctx *c, const char *endpoint)
 {
     char host[256];
@@ -563,6 +573,64 @@ static const char *jwt_provider_problem(gw_ctx *c, const api_jwt_provider *pr, c
     return err;
 }
 
+/* Bytes in a base64url value (no padding), or 0 when it is not one. */
+static size_t base64url_len(gw_ctx *c, const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    size_t n = strlen(v);
+    char *std = arena_alloc(c->arena, n + 4), *o = std;
+    for (const char *p = v; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '=')
+            return 0;
+        *o++ = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+    }
+    while ((o - std) % 4)
+        *o++ = '=';
+    *o = '\0';
+    size_t len = 0;
+    return api_base64_decode(c->arena, std, &len) ? len : 0;
+}
+
+/* A local JWKS Envoy can load: a PEM, or a JSON key set whose keys carry
+ * their parts (an RSA modulus of at least 512 bits); anything else would
+ * make Envoy refuse the whole listener. */
+static const char *jwks_document_problem(gw_ctx *c, const char *doc, const char *field)
+{
+    if (!doc || strncmp(doc, "-----BEGIN", 10) == 0)
+        return NULL;
+    json_t *j = json_loads(doc, 0, NULL);
+    json_t *keys = json_object_get(j, "keys");
+    const char *err = NULL;
+    if (!json_is_array(keys) || json_array_size(keys) == 0)
+        err = arena_printf(c->arena, "%s: not a JSON Web Key Set with keys", field);
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        if (err)
+            break;
+        const char *kty = json_string_value(json_object_get(k, "kty"));
+        const char *n = json_string_value(json_object_get(k, "n"));
+        const char *e = json_string_value(json_object_get(k, "e"));
+        const char *x = json_string_value(json_object_get(k, "x"));
+        bool ok =
+            same(kty, "RSA")  ? base64url_len(c, n) >= 64 && base64url_len(c, e) > 0
+            : same(kty, "EC") ? base64url_len(c, x) > 0 &&
+                                    base64url_len(c, json_string_value(json_object_get(k, "y"))) > 0
+            : same(kty, "OKP") ? base64url_len(c, x) > 0
+            : same(kty, "oct") ? base64url_len(c, json_string_value(json_object_get(k, "k"))) > 0
+                               : false;
+        if (!ok)
+            err = arena_printf(c->arena,
+                               "%s: key %zu (kty %s) is not a usable key (RSA needs n of at least "
+                               "512 bits and e, base64url)",
+                               field, i, kty ? kty : "missing");
+    }
+    json_decref(j);
+    return err;
+}
+
 /* What the provider's keys come from: remote backends or a ConfigMap. */
 static const char *jwks_problem(const sp_check_ctx *x, const api_jwt_provider *pr,
                                 const char *field)
@@ -581,13 +649,20 @@ static const char *jwks_problem(const sp_check_ctx *x, const api_jwt_provider *p
                                 arena_printf(c->arena, "%s.remoteJWKS.cacheDuration", field));
     const api_local_jwks *l = pr->local_jwks;
     if (!l->value_ref || same(l->type, "Inline"))
-        return NULL;
+        return jwks_document_problem(c, l->inline_,
+                                     arena_printf(c->arena, "%s.localJWKS.inline", field));
     const char *err = NULL;
     const api_config_map *cm = gw_policy_config_map(
         c, x->p, l->value_ref->name, arena_printf(c->arena, "%s.localJWKS.valueRef", field), &err);
     if (cm && cm->n_data == 0)
         err = arena_printf(c->arena, "%s.localJWKS.valueRef: ConfigMap %s/%s has no data", field,
                            cm->obj.metadata.namespace, cm->obj.metadata.name);
+    size_t len;
+    if (!err && cm)
+        err = jwks_document_problem(c, api_config_map_value(c->arena, cm, cm->data[0].key, &len),
+                                    arena_printf(c->arena, "%s.localJWKS.valueRef: ConfigMap %s/%s",
+                                                 field, cm->obj.metadata.namespace,
+                                                 cm->obj.metadata.name));
     return err;
 }
 

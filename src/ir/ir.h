@@ -664,6 +664,9 @@ typedef struct ir_security {
     ir_ext_auth *ext_auth;           /* extAuth */
     ir_authorization *authorization; /* authorization */
     ir_csrf *csrf;                   /* csrf */
+    /* The policy is Invalid: its routes answer 500 and no filter is
+     * configured from it (what could be built is kept for --to ir). */
+    bool refused;
 } ir_security;
 
 /* envoyExtensions.extProcs[] */

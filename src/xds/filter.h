@@ -69,6 +69,10 @@ const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri);
  * r is NULL. */
 json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r);
 
+/* The SecurityPolicy settings the filters enforce on a route: NULL when
+ * none, or when the policy is refused (the route answers 500). */
+const ir_security *xds_route_security(const ir_http_route *r);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_csrf;

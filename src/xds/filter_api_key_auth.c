@@ -11,7 +11,7 @@
 
 static const ir_api_key_auth *route_api_key(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->api_key_auth : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->api_key_auth : NULL;
 }
 
 static bool has_api_key(const ir_http_route *r)

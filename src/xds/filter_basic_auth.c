@@ -12,7 +12,7 @@
 
 static const ir_basic_auth *route_basic_auth(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->basic_auth : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->basic_auth : NULL;
 }
 
 static const char *instance_name(xds_ctx *c, const ir_basic_auth *b)

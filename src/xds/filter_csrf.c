@@ -10,7 +10,7 @@
 
 static const ir_csrf *route_csrf(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->csrf : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->csrf : NULL;
 }
 
 static bool has_csrf(const ir_http_route *r)

@@ -16,7 +16,7 @@
 
 static const ir_ext_auth *route_ext_auth(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->ext_auth : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->ext_auth : NULL;
 }
 
 static const char *instance_name(xds_ctx *c, const ir_ext_auth *e)

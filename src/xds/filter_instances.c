@@ -118,3 +118,8 @@ json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r)
         json_object_set_new(p, "retryOn", json_string(on));
     return p;
 }
+
+const ir_security *xds_route_security(const ir_http_route *r)
+{
+    return r->security_settings && !r->security_settings->refused ? r->security_settings : NULL;
+}

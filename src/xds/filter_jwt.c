@@ -18,13 +18,20 @@
 
 static const ir_jwt *route_jwt(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->jwt : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->jwt : NULL;
 }
 
+/* Every provider has its keys: a policy that lost one (Invalid, its routes
+ * answer 500) configures nothing rather than a provider Envoy refuses. */
 static bool has_jwt(const ir_http_route *r)
 {
     const ir_jwt *j = route_jwt(r);
-    return j && j->n_providers > 0;
+    if (!j || j->n_providers == 0)
+        return false;
+    for (size_t i = 0; i < j->n_providers; i++)
+        if (!j->providers[i].local_jwks && !j->providers[i].remote_jwks_uri)
+            return false;
+    return true;
 }
 
 static uint64_t fnv(uint64_t h, const char *s)
@@ -195,7 +202,7 @@ static int jwt_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
 static int jwt_add_resources(xds_ctx *c, const ir_http_listener *l)
 {
     for (size_t i = 0; i < l->n_routes; i++) {
-        const ir_jwt *j = route_jwt(l->routes[i]);
+        const ir_jwt *j = has_jwt(l->routes[i]) ? route_jwt(l->routes[i]) : NULL;
         for (size_t k = 0; j && k < j->n_providers; k++) {
             if (j->providers[k].local_jwks)
                 continue;

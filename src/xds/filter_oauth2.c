@@ -16,7 +16,7 @@
 
 static const ir_oidc *route_oidc(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->oidc : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->oidc : NULL;
 }
 
 static const char *instance_name(xds_ctx *c, const ir_oidc *o)

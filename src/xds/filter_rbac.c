@@ -18,7 +18,7 @@
 
 static const ir_authorization *route_authz(const ir_http_route *r)
 {
-    return r->security_settings ? r->security_settings->authorization : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->authorization : NULL;
 }
 
 static bool has_authz(const ir_http_route *r)
