@@ -732,6 +732,29 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
         answer_500(c, r);
 }
 
+/* TCP routes take a route policy's authorization (client CIDRs only, as
+ * the check makes sure). An Invalid one refuses every connection. */
+static void apply_to_tcp_route(gw_ctx *c, strmap *built, gw_listener *l, ir_tcp_route *r)
+{
+    const ir_metadata *m = &r->metadata;
+    if (!m->kind || !m->name)
+        return;
+    const gw_policy *p = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, NULL);
+    if (!p)
+        return;
+    bool valid = gw_policy_valid(c, SP_KIND, p);
+    ir_security *s = policy_security(c, built, p, l->gateway, valid);
+    if (valid && s && s->authorization) {
+        r->authorization = s->authorization;
+        return;
+    }
+    if (!valid || !s) {
+        ir_authorization *deny = ARENA_NEW(c->arena, ir_authorization);
+        deny->default_action = "Deny";
+        r->authorization = deny;
+    }
+}
+
 void gw_security_ir_apply(gw_ctx *c)
 {
     strmap built;
@@ -742,6 +765,8 @@ void gw_security_ir_apply(gw_ctx *c)
             gw_listener *l = gw->listeners[i];
             for (size_t j = 0; l->http && j < l->http->n_routes; j++)
                 apply_to_route(c, &built, l, l->http->routes[j]);
+            for (size_t j = 0; l->tcp && j < l->tcp->n_routes; j++)
+                apply_to_tcp_route(c, &built, l, l->tcp->routes[j]);
         }
     }
 }

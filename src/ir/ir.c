@@ -611,6 +611,8 @@ static json_t *tcp_route_json(const ir_tcp_route *r)
         json_object_set_new(o, "destination", destination_json(r->destination));
     set_nonempty(o, "metadata", metadata_json(&r->metadata));
     set_str(o, "name", r->name);
+    if (r->authorization)
+        json_object_set_new(o, "authorization", ir_authorization_to_json(r->authorization));
     if (r->n_sni_hostnames || r->terminate) {
         json_t *tls = json_object();
         if (r->n_sni_hostnames) {

@@ -595,7 +595,7 @@ typedef struct ir_authorization_rule {
     bool has_operation;
 } ir_authorization_rule;
 
-/* security.authorization */
+/* security.authorization (and a TCP route's authorization) */
 typedef struct ir_authorization {
     const char *default_action; /* defaultAction */
     ir_authorization_rule *rules;
@@ -875,7 +875,8 @@ typedef struct ir_tcp_route {
     size_t n_sni_hostnames;
     ir_tls_config *terminate; /* TLS terminated at the listener */
     ir_destination *destination;
-    ir_traffic *traffic_settings; /* traffic (BackendTrafficPolicy), NULL = none */
+    ir_traffic *traffic_settings;           /* traffic (BackendTrafficPolicy), NULL = none */
+    struct ir_authorization *authorization; /* authorization (SecurityPolicy), NULL = none */
 } ir_tcp_route;
 
 typedef struct ir_tcp_listener {

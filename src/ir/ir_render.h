@@ -15,5 +15,7 @@ json_t *ir_json_cors(const ir_cors *c);
 
 /* routes[].security; credentials print as "[redacted]". */
 json_t *ir_security_to_json(const ir_security *s);
+/* A TCP route's authorization. */
+json_t *ir_authorization_to_json(const ir_authorization *a);
 
 #endif

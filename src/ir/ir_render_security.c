@@ -161,7 +161,7 @@ static json_t *principal_json(const ir_authorization_rule *r)
     return p;
 }
 
-static json_t *authorization_json(const ir_authorization *a)
+json_t *ir_authorization_to_json(const ir_authorization *a)
 {
     json_t *o = json_object(), *rules = json_array();
     put_str(o, "defaultAction", a->default_action);
@@ -282,7 +282,7 @@ json_t *ir_security_to_json(const ir_security *s)
     if (s->ext_auth)
         json_object_set_new(o, "extAuth", ext_auth_json(s->ext_auth));
     if (s->authorization)
-        json_object_set_new(o, "authorization", authorization_json(s->authorization));
+        json_object_set_new(o, "authorization", ir_authorization_to_json(s->authorization));
     if (s->csrf)
         json_object_set_new(o, "csrf", csrf_json(s->csrf));
     return o;

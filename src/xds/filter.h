@@ -73,6 +73,10 @@ json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r);
  * none, or when the policy is refused (the route answers 500). */
 const ir_security *xds_route_security(const ir_http_route *r);
 
+/* An envoy.filters.network.rbac filter enforcing a TCP route's
+ * authorization on client addresses (filter_rbac.c). */
+json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat_prefix);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_csrf;

@@ -193,7 +193,7 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r)
     return combine(all, "andMatcher");
 }
 
-static json_t *rbac_route_config(xds_ctx *c, const ir_authorization *a)
+static json_t *rbac_matcher(xds_ctx *c, const ir_authorization *a)
 {
     json_t *matchers = json_array();
     for (size_t i = 0; i < a->n_rules; i++) {
@@ -213,7 +213,19 @@ static json_t *rbac_route_config(xds_ctx *c, const ir_authorization *a)
         json_object_set_new(m, "matcherList", json_pack("{s:o}", "matchers", matchers));
     else
         json_decref(matchers);
-    return xds_any(RBAC_ROUTE_TYPE, json_pack("{s:{s:o}}", "rbac", "matcher", m));
+    return m;
+}
+
+static json_t *rbac_route_config(xds_ctx *c, const ir_authorization *a)
+{
+    return xds_any(RBAC_ROUTE_TYPE, json_pack("{s:{s:o}}", "rbac", "matcher", rbac_matcher(c, a)));
+}
+
+json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat_prefix)
+{
+    return xds_typed_extension(
+        "envoy.filters.network.rbac", "envoy.extensions.filters.network.rbac.v3.RBAC",
+        json_pack("{s:o, s:s}", "matcher", rbac_matcher(c, a), "statPrefix", stat_prefix));
 }
 
 static int rbac_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,

@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import http.server
 import json
+import socket
 import threading
 import time
 from concurrent import futures
@@ -19,7 +20,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
+from backends import HttpEcho, TcpEcho, backend_ref, backend_resource, gateway, gateway_class
 from conftest import free_port
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -35,11 +36,31 @@ def http_route(name, hostname):
                      "rules": [{"backendRefs": [backend_ref("echo")]}]}}
 
 
-def policy(name, route, spec):
+def policy(name, route, spec, kind="HTTPRoute"):
     return {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
             "metadata": {"name": name, "namespace": "default"},
-            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": kind,
                                      "name": route}], **spec}}
+
+
+def tcp_route(name):
+    return {"apiVersion": "gateway.networking.k8s.io/v1alpha2", "kind": "TCPRoute",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"parentRefs": [{"name": "eg", "sectionName": name}],
+                     "rules": [{"backendRefs": [backend_ref("tcp-echo")]}]}}
+
+
+def tcp_echo(port, timeout=3.0):
+    """Sends a line first (Envoy's network RBAC decides on the client's first
+    bytes) and returns all the echo server sent back: its greeting and the
+    line, or b"" when the proxy closed the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(b"ping\n")
+        f = s.makefile("rb")
+        try:
+            return f.readline() + f.readline()
+        except ConnectionResetError:
+            return b""
 
 
 def secret(name, data):
@@ -210,6 +231,10 @@ def resources(jwks, http_auth, grpc_auth):
                      "path": "/check", "headersToBackend": ["x-auth-user"]}}}),
         policy("ext-grpc", "ext-grpc", {"extAuth": {
             "grpc": {"backendRefs": [backend_ref("grpc-auth", port=grpc_auth.port)]}}}),
+        policy("tcp-deny", "tcp-deny", {"authorization": {"defaultAction": "Allow", "rules": [
+            {"action": "Deny", "principal": {"clientCIDRs": ["127.0.0.0/8"]}}]}}, "TCPRoute"),
+        policy("tcp-allow", "tcp-allow", {"authorization": {"defaultAction": "Deny", "rules": [
+            {"action": "Allow", "principal": {"clientCIDRs": ["127.0.0.1/32"]}}]}}, "TCPRoute"),
         policy("cors", "cors", {"cors": {"allowOrigins": ["https://ok.example"],
                                          "allowMethods": ["GET", "POST"],
                                          "allowHeaders": ["x-custom"], "maxAge": "10m"}}),
@@ -223,23 +248,29 @@ ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers
 @pytest.fixture(scope="module")
 def gw(standalone, module_cleanup):
     echo, jwks, http_auth, grpc_auth = HttpEcho("echo"), Jwks(), HttpAuthService(), GrpcAuthService()
-    for peer in (echo, jwks, http_auth, grpc_auth):
+    tcp = TcpEcho("tcp-echo")
+    for peer in (echo, jwks, http_auth, grpc_auth, tcp):
         module_cleanup.callback(peer.close)
     server = standalone("security")
-    port = free_port()
+    port, tcp_deny, tcp_allow = free_port(), free_port(), free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
-        {"name": "http", "protocol": "HTTP", "port": port}])])
+        {"name": "http", "protocol": "HTTP", "port": port},
+        {"name": "tcp-deny", "protocol": "TCP", "port": tcp_deny},
+        {"name": "tcp-allow", "protocol": "TCP", "port": tcp_allow}])])
     server.write("backends.yaml", backend_resource("echo", echo.port)
+                 + backend_resource("tcp-echo", tcp.port)
                  + backend_resource("http-auth", http_auth.port)
                  + backend_resource("grpc-auth", grpc_auth.port))
-    server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES])
+    server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
+                 + [tcp_route("tcp-deny"), tcp_route("tcp-allow")])
     server.write("policies.yaml", resources(jwks, http_auth, grpc_auth))
 
     def ready():
         return (request(port, "open.example", timeout=2)[0] == 200
                 and request(port, "basic.example", timeout=2)[0] == 401
                 and request(port, "ext-grpc.example", timeout=2)[0] == 403
-                and request(port, "ip-deny.example", timeout=2)[0] == 403)
+                and request(port, "ip-deny.example", timeout=2)[0] == 403
+                and tcp_echo(tcp_allow, timeout=2) == b"tcp-echo\nping\n")
     server.wait_until(ready, timeout=30, what="security policies enforced")
 
     class Gw:
@@ -247,6 +278,7 @@ def gw(standalone, module_cleanup):
     g = Gw()
     g.port, g.echo, g.jwks, g.http_auth, g.grpc_auth, g.server = (
         port, echo, jwks, http_auth, grpc_auth, server)
+    g.tcp, g.tcp_deny, g.tcp_allow = tcp, tcp_deny, tcp_allow
 
     def reached(host):
         return len(echo.seen(lambda r: r["headers"].get("host") == host))
@@ -375,3 +407,8 @@ def test_cors_policy(gw):
     assert "access-control-allow-origin" not in hdrs
     _, hdrs, _ = request(gw.port, "cors.example", "/", {"origin": "https://ok.example"})
     assert hdrs["access-control-allow-origin"] == "https://ok.example"
+
+
+def test_tcp_route_authorization(gw):
+    assert tcp_echo(gw.tcp_deny) == b""
+    assert tcp_echo(gw.tcp_allow) == b"tcp-echo\nping\n"
