@@ -1,7 +1,9 @@
 """SecurityPolicy oidc through a real Envoy: a small OpenID provider run by the
 test (authorize and token endpoints) and the whole browser flow a user goes
 through — redirect to the provider, callback with the code, cookies, and only
-then the backend, with the access token forwarded."""
+then the backend, with the access token forwarded. No HMAC Secret is written:
+the standalone server makes the key that signs the cookies (certgen's
+hmac-secret) itself."""
 import base64
 import http.client
 import http.cookies
@@ -123,8 +125,6 @@ def gw(standalone, module_cleanup):
                   "rules": [{"backendRefs": [backend_ref("echo")]}]}}])
     server.write("policies.yaml", [
         secret("app-secret", {"client-secret": CLIENT_SECRET.encode()}),
-        secret("envoy-oidc-hmac", {"hmac-secret": b"0123456789abcdef0123456789abcdef"},
-               namespace="envoy-gateway-system"),
         {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
          "metadata": {"name": "oidc", "namespace": "default"},
          "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
