@@ -29,10 +29,11 @@ ISSUER = "https://issuer.test"
 AUDIENCE = "api.test"
 
 
-def http_route(name, hostname):
+def http_route(name, hostname, section="http"):
     return {"apiVersion": ROUTE_API, "kind": "HTTPRoute",
             "metadata": {"name": name, "namespace": "default"},
-            "spec": {"parentRefs": [{"name": "eg"}], "hostnames": [hostname],
+            "spec": {"parentRefs": [{"name": "eg", "sectionName": section}],
+                     "hostnames": [hostname],
                      "rules": [{"backendRefs": [backend_ref("echo")]}]}}
 
 
@@ -235,6 +236,22 @@ def resources(jwks, http_auth, grpc_auth):
             {"action": "Deny", "principal": {"clientCIDRs": ["127.0.0.0/8"]}}]}}, "TCPRoute"),
         policy("tcp-allow", "tcp-allow", {"authorization": {"defaultAction": "Deny", "rules": [
             {"action": "Allow", "principal": {"clientCIDRs": ["127.0.0.1/32"]}}]}}, "TCPRoute"),
+        policy("csrf", "csrf", {"csrf": {"additionalOrigins": ["https://*.trusted.example"]}}),
+        policy("paths", "paths", {"authorization": {"defaultAction": "Allow", "rules": [
+            {"action": "Deny", "operation": {"path": {"type": "PathPrefix", "value": "/admin"}},
+             "principal": {"clientCIDRs": ["0.0.0.0/0"]}}]}}),
+        # listener "merge": basic auth for every route; one route adds CORS and
+        # keeps it (mergeType), another replaces it with API keys.
+        {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
+         "metadata": {"name": "merge-listener", "namespace": "default"},
+         "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                  "name": "eg", "sectionName": "merge"}],
+                  "basicAuth": {"users": {"name": "users"}}}},
+        {**policy("merged", "merged", {"cors": {"allowOrigins": ["https://ok.example"]}}),
+         "spec": {**policy("merged", "merged", {})["spec"], "mergeType": "StrategicMerge",
+                  "cors": {"allowOrigins": ["https://ok.example"]}}},
+        policy("replaced", "replaced", {"apiKeyAuth": {"credentialRefs": [{"name": "keys"}],
+                                                       "extractFrom": [{"headers": ["x-api-key"]}]}}),
         policy("cors", "cors", {"cors": {"allowOrigins": ["https://ok.example"],
                                          "allowMethods": ["GET", "POST"],
                                          "allowHeaders": ["x-custom"], "maxAge": "10m"}}),
@@ -242,7 +259,8 @@ def resources(jwks, http_auth, grpc_auth):
 
 
 ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers", "jwt",
-          "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors"]
+          "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths"]
+MERGE_ROUTES = ["merged", "replaced"]
 
 
 @pytest.fixture(scope="module")
@@ -252,9 +270,10 @@ def gw(standalone, module_cleanup):
     for peer in (echo, jwks, http_auth, grpc_auth, tcp):
         module_cleanup.callback(peer.close)
     server = standalone("security")
-    port, tcp_deny, tcp_allow = free_port(), free_port(), free_port()
+    port, tcp_deny, tcp_allow, merge_port = free_port(), free_port(), free_port(), free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port},
+        {"name": "merge", "protocol": "HTTP", "port": merge_port},
         {"name": "tcp-deny", "protocol": "TCP", "port": tcp_deny},
         {"name": "tcp-allow", "protocol": "TCP", "port": tcp_allow}])])
     server.write("backends.yaml", backend_resource("echo", echo.port)
@@ -262,6 +281,7 @@ def gw(standalone, module_cleanup):
                  + backend_resource("http-auth", http_auth.port)
                  + backend_resource("grpc-auth", grpc_auth.port))
     server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
+                 + [http_route(r, f"{r}.example", "merge") for r in MERGE_ROUTES]
                  + [tcp_route("tcp-deny"), tcp_route("tcp-allow")])
     server.write("policies.yaml", resources(jwks, http_auth, grpc_auth))
 
@@ -278,7 +298,7 @@ def gw(standalone, module_cleanup):
     g = Gw()
     g.port, g.echo, g.jwks, g.http_auth, g.grpc_auth, g.server = (
         port, echo, jwks, http_auth, grpc_auth, server)
-    g.tcp, g.tcp_deny, g.tcp_allow = tcp, tcp_deny, tcp_allow
+    g.tcp, g.tcp_deny, g.tcp_allow, g.merge_port = tcp, tcp_deny, tcp_allow, merge_port
 
     def reached(host):
         return len(echo.seen(lambda r: r["headers"].get("host") == host))
@@ -412,3 +432,37 @@ def test_cors_policy(gw):
 def test_tcp_route_authorization(gw):
     assert tcp_echo(gw.tcp_deny) == b""
     assert tcp_echo(gw.tcp_allow) == b"tcp-echo\nping\n"
+
+
+def test_csrf(gw):
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    refused(gw, "csrf.example", 403, method="POST",
+            headers={**form, "origin": "https://evil.example"})
+    served(gw, "csrf.example", method="POST", headers={**form, "origin": "http://csrf.example"})
+    served(gw, "csrf.example", method="POST",
+           headers={**form, "origin": "https://app.trusted.example"})
+    served(gw, "csrf.example", headers={"origin": "https://evil.example"})  # GET is safe
+
+
+def test_authorization_path(gw):
+    refused(gw, "paths.example", 403, path="/admin")
+    refused(gw, "paths.example", 403, path="/admin/users?x=1")
+    served(gw, "paths.example", path="/administrator")
+    served(gw, "paths.example", path="/public")
+
+
+def test_merge_type_keeps_the_listener_policy(gw):
+    good = {"authorization": "Basic " + base64.b64encode(b"alice:wonderland").decode()}
+    before = gw.reached("merged.example")
+    status, _, _ = request(gw.merge_port, "merged.example", headers={"origin": "https://ok.example"})
+    assert status == 401 and gw.reached("merged.example") == before
+    status, hdrs, _ = request(gw.merge_port, "merged.example",
+                              headers={**good, "origin": "https://ok.example"})
+    assert status == 200
+    assert hdrs["access-control-allow-origin"] == "https://ok.example"
+    # without mergeType the route's own policy replaces the listener's
+    before = gw.reached("replaced.example")
+    status, _, _ = request(gw.merge_port, "replaced.example", headers=good)
+    assert status == 401 and gw.reached("replaced.example") == before
+    status, _, _ = request(gw.merge_port, "replaced.example", headers={"x-api-key": "key-a"})
+    assert status == 200
