@@ -443,8 +443,11 @@ static void authz_jwt_ir(gw_ctx *c, ir_authorization_rule *r, const json_t *jwt)
     json_t *cl;
     json_array_foreach(claims, i, cl)
     {
+        const char *name = json_string_value(json_object_get(cl, "name"));
+        if (!name || !*name)
+            continue;
         ir_jwt_claim *d = &r->jwt_claims[r->n_jwt_claims++];
-        d->name = json_string_value(json_object_get(cl, "name"));
+        d->name = name;
         d->value_type = json_string_value(json_object_get(cl, "valueType"));
         d->values = json_strings(c, json_object_get(cl, "values"), &d->n_values);
     }
@@ -480,8 +483,11 @@ static ir_authorization *authorization_ir(const sec_ctx *x)
         json_t *h;
         json_array_foreach(pr->headers, k, h)
         {
+            const char *name = json_string_value(json_object_get(h, "name"));
+            if (!name || !*name)
+                continue;
             struct ir_authz_header *d = &r->headers[r->n_headers++];
-            d->name = json_string_value(json_object_get(h, "name"));
+            d->name = name;
             d->values = json_strings(c, json_object_get(h, "values"), &d->n_values);
         }
         r->client_ip_geo_locations = pr->client_ip_geo_locations;
