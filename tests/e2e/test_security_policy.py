@@ -58,10 +58,13 @@ def tcp_echo(port, timeout=3.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(b"ping\n")
         f = s.makefile("rb")
+        out = b""
         try:
-            return f.readline() + f.readline()
-        except ConnectionResetError:
-            return b""
+            for _ in range(2):
+                out += f.readline()
+        except (ConnectionResetError, TimeoutError, socket.timeout):
+            pass
+        return out
 
 
 def secret(name, data):
@@ -430,7 +433,11 @@ def test_cors_policy(gw):
 
 
 def test_tcp_route_authorization(gw):
-    assert tcp_echo(gw.tcp_deny) == b""
+    # Envoy's network rbac decides on the client's first bytes: they never
+    # reach the backend (no echo), though a server-first greeting may slip
+    # out before the connection is closed.
+    for _ in range(3):
+        assert b"ping" not in tcp_echo(gw.tcp_deny)
     assert tcp_echo(gw.tcp_allow) == b"tcp-echo\nping\n"
 
 
