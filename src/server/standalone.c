@@ -243,6 +243,44 @@ static void on_files_changed(void *arg, fprov *p, bool changed)
 
 /* ---- admin endpoint ---- */
 
+/* Credentials in a dumped resource are replaced by "[redacted]", as Envoy's
+ * own admin does for the fields it marks sensitive: private keys, generic
+ * secrets (OAuth2 client and HMAC secrets), htpasswd users, API keys. */
+static void redact(json_t *v)
+{
+    static const char *const data_sources[] = {"privateKey", "secret", "users"};
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) redact(e);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *type = json_string_value(json_object_get(v, "@type"));
+    bool api_keys = type && strstr(type, "api_key_auth.v3.ApiKeyAuth");
+    const char *k;
+    json_t *e;
+    json_object_foreach(v, k, e)
+    {
+        bool sensitive = false;
+        for (size_t i = 0; i < sizeof data_sources / sizeof *data_sources; i++)
+            sensitive = sensitive || strcmp(k, data_sources[i]) == 0;
+        if (sensitive && json_is_object(e))
+            json_object_set_new(v, k, json_pack("{s:s}", "inlineString", "[redacted]"));
+        else if (api_keys && strcmp(k, "credentials") == 0 && json_is_array(e)) {
+            size_t i;
+            json_t *c;
+            json_array_foreach(e, i, c)
+            {
+                if (json_object_get(c, "key"))
+                    json_object_set_new(c, "key", json_string("[redacted]"));
+            }
+        } else
+            redact(e);
+    }
+}
+
 static json_t *config_dump(const srv_standalone *s)
 {
     json_t *fleets = json_object();
@@ -258,6 +296,7 @@ static json_t *config_dump(const srv_standalone *s)
                 json_t *res = pb_binary_to_json(s->pool, ads_type_message((ads_type)t), r->bytes,
                                                 r->len, NULL, &errs);
                 diag_list_clear(&errs);
+                redact(res);
                 json_array_append_new(arr, json_pack("{s:s,s:s,s:o?}", "name", r->name, "version",
                                                      r->version, "resource", res));
             }

@@ -142,7 +142,7 @@ def gw(standalone, module_cleanup):
     class Gw:
         pass
     g = Gw()
-    g.port, g.echo, g.prov, g.issuer = port, echo, prov, issuer
+    g.port, g.echo, g.prov, g.issuer, g.server = port, echo, prov, issuer, server
     return g
 
 
@@ -193,3 +193,11 @@ def test_oidc_forged_cookie_is_refused(gw):
     assert status == 302
     assert header(headers, "location").startswith(f"{gw.issuer}/authorize?")
     assert len(gw.echo.seen()) == before
+
+
+def test_oidc_secrets_stay_out_of_dumps_and_logs(gw):
+    dump = json.dumps(gw.server.admin_json("/api/config_dump"))
+    assert "oauth2/client_secret/securitypolicy/default/oidc" in dump
+    for s in (CLIENT_SECRET, base64.b64encode(CLIENT_SECRET.encode()).decode()):
+        assert s not in dump
+        assert s not in gw.server.proc.output()

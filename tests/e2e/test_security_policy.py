@@ -473,3 +473,15 @@ def test_merge_type_keeps_the_listener_policy(gw):
     assert status == 401 and gw.reached("replaced.example") == before
     status, _, _ = request(gw.merge_port, "replaced.example", headers={"x-api-key": "key-a"})
     assert status == 200
+
+
+def test_credentials_stay_out_of_dumps_and_logs(gw):
+    dump = json.dumps(gw.server.admin_json("/api/config_dump"))
+    assert "envoy.filters.http.basic_auth" in dump and "envoy.filters.http.api_key_auth" in dump
+    htpasswd = sha_htpasswd("alice", "wonderland")
+    secrets = ["key-a", "key-b", htpasswd.split("}")[1].strip(),
+               base64.b64encode(htpasswd.encode()).decode()]
+    log = gw.server.proc.output()
+    for s in secrets:
+        assert s not in dump, f"{s!r} in the config dump"
+        assert s not in log, f"{s!r} in the server log"
