@@ -72,10 +72,10 @@ def secret(name, data):
             "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
 
 
-def request(port, host, path="/", headers=None, method="GET", timeout=5.0):
+def request(port, host, path="/", headers=None, method="GET", timeout=5.0, body=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request(method, path, headers={"Host": host, **(headers or {})})
+        conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
         r = conn.getresponse()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
@@ -131,14 +131,18 @@ class HttpAuthService:
 
     def __init__(self):
         self.checks = []
+        self.bodies = []
         svc = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_any(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
                 svc.checks.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                ok = self.headers.get("authorization") == "Bearer letmein"
+                svc.bodies.append(body)
+                ok = self.headers.get("authorization") == "Bearer letmein" or b"let-me-in" in body
                 self.send_response(200 if ok else 403)
                 if ok:
                     self.send_header("x-auth-user", "alice")
@@ -197,7 +201,7 @@ def sha_htpasswd(user, password):
 
 # --- the gateway -------------------------------------------------------------------------
 
-def resources(jwks, http_auth, grpc_auth):
+def resources(jwks, http_auth, grpc_auth, dead_port):
     remote = {"name": "test", "issuer": ISSUER, "audiences": [AUDIENCE],
               "remoteJWKS": {"uri": f"http://127.0.0.1:{jwks.port}/jwks.json"},
               "claimToHeaders": [{"header": "x-jwt-sub", "claim": "sub"}]}
@@ -233,6 +237,17 @@ def resources(jwks, http_auth, grpc_auth):
             "headersToExtAuth": ["authorization"],
             "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)],
                      "path": "/check", "headersToBackend": ["x-auth-user"]}}}),
+        policy("ext-body", "ext-body", {"extAuth": {
+            "bodyToExtAuth": {"maxRequestBytes": 1024},
+            "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)]}}}),
+        policy("ext-down-open", "ext-down-open", {"extAuth": {
+            "failOpen": True, "timeout": "500ms",
+            "http": {"backendRefs": [backend_ref("nobody", port=dead_port)]}}}),
+        policy("ext-down", "ext-down", {"extAuth": {
+            "timeout": "500ms",
+            "http": {"backendRefs": [backend_ref("nobody", port=dead_port)]}}}),
+        policy("jwt-cookie", "jwt-cookie", {"jwt": {"providers": [
+            {**local, "extractFrom": {"cookies": ["session"], "params": ["token"]}}]}}),
         policy("ext-grpc", "ext-grpc", {"extAuth": {
             "grpc": {"backendRefs": [backend_ref("grpc-auth", port=grpc_auth.port)]}}}),
         policy("tcp-deny", "tcp-deny", {"authorization": {"defaultAction": "Allow", "rules": [
@@ -262,7 +277,8 @@ def resources(jwks, http_auth, grpc_auth):
 
 
 ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers", "jwt",
-          "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths"]
+          "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths",
+          "ext-body", "ext-down-open", "ext-down", "jwt-cookie"]
 MERGE_ROUTES = ["merged", "replaced"]
 
 
@@ -274,6 +290,7 @@ def gw(standalone, module_cleanup):
         module_cleanup.callback(peer.close)
     server = standalone("security")
     port, tcp_deny, tcp_allow, merge_port = free_port(), free_port(), free_port(), free_port()
+    dead_port = free_port()  # nothing listens there: an auth service that is down
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port},
         {"name": "merge", "protocol": "HTTP", "port": merge_port},
@@ -281,12 +298,13 @@ def gw(standalone, module_cleanup):
         {"name": "tcp-allow", "protocol": "TCP", "port": tcp_allow}])])
     server.write("backends.yaml", backend_resource("echo", echo.port)
                  + backend_resource("tcp-echo", tcp.port)
+                 + backend_resource("nobody", dead_port)
                  + backend_resource("http-auth", http_auth.port)
                  + backend_resource("grpc-auth", grpc_auth.port))
     server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
                  + [http_route(r, f"{r}.example", "merge") for r in MERGE_ROUTES]
                  + [tcp_route("tcp-deny"), tcp_route("tcp-allow")])
-    server.write("policies.yaml", resources(jwks, http_auth, grpc_auth))
+    server.write("policies.yaml", resources(jwks, http_auth, grpc_auth, dead_port))
 
     def ready():
         return (request(port, "open.example", timeout=2)[0] == 200
@@ -485,3 +503,24 @@ def test_credentials_stay_out_of_dumps_and_logs(gw):
     for s in secrets:
         assert s not in dump, f"{s!r} in the config dump"
         assert s not in log, f"{s!r} in the server log"
+
+
+def test_ext_auth_body_fail_open_and_timeout(gw):
+    refused(gw, "ext-body.example", 403, method="POST", headers={"content-length": "0"})
+    status, _, body = request(gw.port, "ext-body.example", "/", method="POST",
+                              headers={"content-type": "text/plain"}, body=b"please let-me-in")
+    assert status == 200, body
+    assert gw.http_auth.bodies[-1] == b"please let-me-in"
+    # the auth service is down: failOpen lets requests through, otherwise they are refused
+    served(gw, "ext-down-open.example")
+    before = gw.reached("ext-down.example")
+    status, _, _ = request(gw.port, "ext-down.example")
+    assert status == 403 and gw.reached("ext-down.example") == before
+
+
+def test_jwt_from_cookie_and_param(gw):
+    j = gw.jwks
+    refused(gw, "jwt-cookie.example", 401, headers=bearer(j.token()))  # not where it is looked for
+    served(gw, "jwt-cookie.example", headers={"cookie": f"session={j.token()}"})
+    served(gw, "jwt-cookie.example", path=f"/?token={j.token()}")
+    refused(gw, "jwt-cookie.example", 401, headers={"cookie": f"session={j.token(forged=True)}"})
