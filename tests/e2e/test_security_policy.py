@@ -246,6 +246,17 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
         policy("ext-down", "ext-down", {"extAuth": {
             "timeout": "500ms",
             "http": {"backendRefs": [backend_ref("nobody", port=dead_port)]}}}),
+        policy("jwt-backend", "jwt-backend", {"jwt": {"providers": [
+            {"name": "viaref", "issuer": ISSUER,
+             "remoteJWKS": {"uri": f"http://jwks.test:{jwks.port}/jwks.json",
+                            "backendRefs": [backend_ref("jwks", port=jwks.port)]}}]}}),
+        # a policy on one named rule wins over the route's own policy
+        {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
+         "metadata": {"name": "rule-open", "namespace": "default"},
+         "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                  "name": "rules", "sectionName": "public"}],
+                  "authorization": {"defaultAction": "Allow"}}},
+        policy("rules", "rules", {"basicAuth": {"users": {"name": "users"}}}),
         policy("jwt-cookie", "jwt-cookie", {"jwt": {"providers": [
             {**local, "extractFrom": {"cookies": ["session"], "params": ["token"]}}]}}),
         policy("ext-grpc", "ext-grpc", {"extAuth": {
@@ -278,7 +289,7 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
 
 ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers", "jwt",
           "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths",
-          "ext-body", "ext-down-open", "ext-down", "jwt-cookie"]
+          "ext-body", "ext-down-open", "ext-down", "jwt-cookie", "jwt-backend"]
 MERGE_ROUTES = ["merged", "replaced"]
 
 
@@ -299,10 +310,19 @@ def gw(standalone, module_cleanup):
     server.write("backends.yaml", backend_resource("echo", echo.port)
                  + backend_resource("tcp-echo", tcp.port)
                  + backend_resource("nobody", dead_port)
+                 + backend_resource("jwks", jwks.port)
                  + backend_resource("http-auth", http_auth.port)
                  + backend_resource("grpc-auth", grpc_auth.port))
     server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
                  + [http_route(r, f"{r}.example", "merge") for r in MERGE_ROUTES]
+                 + [{"apiVersion": ROUTE_API, "kind": "HTTPRoute",
+                     "metadata": {"name": "rules", "namespace": "default"},
+                     "spec": {"parentRefs": [{"name": "eg", "sectionName": "http"}],
+                              "hostnames": ["rules.example"],
+                              "rules": [{"name": "public", "backendRefs": [backend_ref("echo")],
+                                         "matches": [{"path": {"type": "PathPrefix",
+                                                               "value": "/public"}}]},
+                                        {"name": "private", "backendRefs": [backend_ref("echo")]}]}}]
                  + [tcp_route("tcp-deny"), tcp_route("tcp-allow")])
     server.write("policies.yaml", resources(jwks, http_auth, grpc_auth, dead_port))
 
@@ -524,3 +544,15 @@ def test_jwt_from_cookie_and_param(gw):
     served(gw, "jwt-cookie.example", headers={"cookie": f"session={j.token()}"})
     served(gw, "jwt-cookie.example", path=f"/?token={j.token()}")
     refused(gw, "jwt-cookie.example", 401, headers={"cookie": f"session={j.token(forged=True)}"})
+
+
+def test_jwt_remote_jwks_through_backend_refs(gw):
+    j = gw.jwks
+    refused(gw, "jwt-backend.example", 401)
+    refused(gw, "jwt-backend.example", 401, headers=bearer(j.token(forged=True)))
+    served(gw, "jwt-backend.example", headers=bearer(j.token()))
+
+
+def test_rule_policy_wins_over_route_policy(gw):
+    served(gw, "rules.example", path="/public/page")
+    refused(gw, "rules.example", 401, path="/private")
