@@ -20,7 +20,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from backends import HttpEcho, TcpEcho, backend_ref, backend_resource, gateway, gateway_class
+from backends import (GrpcEcho, HttpEcho, TcpEcho, backend_ref, backend_resource, gateway,
+                      gateway_class)
 from conftest import free_port
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -281,6 +282,9 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
                   "cors": {"allowOrigins": ["https://ok.example"]}}},
         policy("replaced", "replaced", {"apiKeyAuth": {"credentialRefs": [{"name": "keys"}],
                                                        "extractFrom": [{"headers": ["x-api-key"]}]}}),
+        policy("grpc", "grpc", {"apiKeyAuth": {"credentialRefs": [{"name": "keys"}],
+                                               "extractFrom": [{"headers": ["x-api-key"]}]}},
+               "GRPCRoute"),
         policy("cors", "cors", {"cors": {"allowOrigins": ["https://ok.example"],
                                          "allowMethods": ["GET", "POST"],
                                          "allowHeaders": ["x-custom"], "maxAge": "10m"}}),
@@ -296,25 +300,33 @@ MERGE_ROUTES = ["merged", "replaced"]
 @pytest.fixture(scope="module")
 def gw(standalone, module_cleanup):
     echo, jwks, http_auth, grpc_auth = HttpEcho("echo"), Jwks(), HttpAuthService(), GrpcAuthService()
-    tcp = TcpEcho("tcp-echo")
-    for peer in (echo, jwks, http_auth, grpc_auth, tcp):
+    tcp, grpc_echo = TcpEcho("tcp-echo"), GrpcEcho("grpc-echo", ["/echo.Echo/Say"])
+    for peer in (echo, jwks, http_auth, grpc_auth, tcp, grpc_echo):
         module_cleanup.callback(peer.close)
     server = standalone("security")
     port, tcp_deny, tcp_allow, merge_port = free_port(), free_port(), free_port(), free_port()
     dead_port = free_port()  # nothing listens there: an auth service that is down
+    grpc_port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port},
         {"name": "merge", "protocol": "HTTP", "port": merge_port},
+        {"name": "grpc", "protocol": "HTTP", "port": grpc_port},
         {"name": "tcp-deny", "protocol": "TCP", "port": tcp_deny},
         {"name": "tcp-allow", "protocol": "TCP", "port": tcp_allow}])])
     server.write("backends.yaml", backend_resource("echo", echo.port)
                  + backend_resource("tcp-echo", tcp.port)
                  + backend_resource("nobody", dead_port)
                  + backend_resource("jwks", jwks.port)
+                 + backend_resource("grpc-echo", grpc_echo.port)
                  + backend_resource("http-auth", http_auth.port)
                  + backend_resource("grpc-auth", grpc_auth.port))
     server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
                  + [http_route(r, f"{r}.example", "merge") for r in MERGE_ROUTES]
+                 + [{"apiVersion": ROUTE_API, "kind": "GRPCRoute",
+                     "metadata": {"name": "grpc", "namespace": "default"},
+                     "spec": {"parentRefs": [{"name": "eg", "sectionName": "grpc"}],
+                              "hostnames": ["grpc.example"],
+                              "rules": [{"backendRefs": [backend_ref("grpc-echo")]}]}}]
                  + [{"apiVersion": ROUTE_API, "kind": "HTTPRoute",
                      "metadata": {"name": "rules", "namespace": "default"},
                      "spec": {"parentRefs": [{"name": "eg", "sectionName": "http"}],
@@ -340,6 +352,7 @@ def gw(standalone, module_cleanup):
     g.port, g.echo, g.jwks, g.http_auth, g.grpc_auth, g.server = (
         port, echo, jwks, http_auth, grpc_auth, server)
     g.tcp, g.tcp_deny, g.tcp_allow, g.merge_port = tcp, tcp_deny, tcp_allow, merge_port
+    g.grpc_echo, g.grpc_port = grpc_echo, grpc_port
 
     def reached(host):
         return len(echo.seen(lambda r: r["headers"].get("host") == host))
@@ -556,3 +569,21 @@ def test_jwt_remote_jwks_through_backend_refs(gw):
 def test_rule_policy_wins_over_route_policy(gw):
     served(gw, "rules.example", path="/public/page")
     refused(gw, "rules.example", 401, path="/private")
+
+
+def test_grpc_route_api_key(gw):
+    import grpc
+    channel = grpc.insecure_channel(f"127.0.0.1:{gw.grpc_port}",
+                                    options=[("grpc.default_authority", "grpc.example")])
+    try:
+        say = channel.unary_unary("/echo.Echo/Say")
+        before = len(gw.grpc_echo.calls)
+        with pytest.raises(grpc.RpcError) as refused_call:
+            say(b"hi", timeout=3)
+        assert refused_call.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert len(gw.grpc_echo.calls) == before
+        answer = say(b"hi", metadata=(("x-api-key", "key-a"),), timeout=3)
+        assert answer == b"grpc-echo /echo.Echo/Say hi"
+        assert gw.grpc_echo.calls[-1][1].get("x-client-id") is None  # no forward header asked
+    finally:
+        channel.close()
