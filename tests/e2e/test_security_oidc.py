@@ -186,13 +186,35 @@ def test_oidc_login_flow(gw):
     assert seen["headers"]["authorization"] == "Bearer access-abc"
 
 
+def cookie_suffix(policy_name):
+    """The per-policy cookie name suffix: FNV-1a of the policy's uid, or of
+    "securitypolicy/<ns>/<name>" when it has none (as here)."""
+    h = 2166136261
+    for b in policy_name.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return "%08x" % h
+
+
 def test_oidc_forged_cookie_is_refused(gw):
+    sfx = cookie_suffix("securitypolicy/default/oidc")
     before = len(gw.echo.seen())
-    status, headers, _ = request(gw.port, "app.example", "/private",
-                                 {"cookie": "AccessToken-x=forged; OauthHMAC-x=forged"})
+    forged = (f"BearerToken-{sfx}=forged; AccessToken-{sfx}=forged; OauthHMAC-{sfx}=forged; "
+              f"OauthExpires-{sfx}=9999999999")
+    status, headers, _ = request(gw.port, "app.example", "/private", {"cookie": forged})
     assert status == 302
     assert header(headers, "location").startswith(f"{gw.issuer}/authorize?")
     assert len(gw.echo.seen()) == before
+
+
+def test_oidc_logout_clears_the_session(gw):
+    sfx = cookie_suffix("securitypolicy/default/oidc")
+    status, headers, _ = request(gw.port, "app.example", "/logout",
+                                 {"cookie": f"AccessToken-{sfx}=x; OauthHMAC-{sfx}=y"})
+    assert status == 302
+    cleared = [v for k, v in headers if k.lower() == "set-cookie"]
+    assert any(v.startswith(f"OauthHMAC-{sfx}=deleted") or
+               (v.startswith(f"OauthHMAC-{sfx}=") and "expires=Thu, 01 Jan 1970" in v)
+               for v in cleared), cleared
 
 
 def test_oidc_secrets_stay_out_of_dumps_and_logs(gw):
