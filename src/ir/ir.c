@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir/ir.h"
+#include "ir/ir_render.h"
 
 /* ---- small helpers ---- */
 
@@ -556,6 +557,8 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
         json_object_set_new(o, "retry", retry_json(r->retry));
     if (r->security)
         json_object_set(o, "security", r->security);
+    else if (r->security_settings)
+        set_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));
     else if (r->session_persistence)
@@ -706,6 +709,8 @@ static json_t *tcp_route_json(const ir_tcp_route *r)
         json_object_set_new(o, "destination", destination_json(r->destination));
     set_nonempty(o, "metadata", metadata_json(&r->metadata));
     set_str(o, "name", r->name);
+    if (r->authorization)
+        json_object_set_new(o, "authorization", ir_authorization_to_json(r->authorization));
     if (r->n_sni_hostnames || r->terminate) {
         json_t *tls = json_object();
         if (r->n_sni_hostnames) {
@@ -821,4 +826,31 @@ json_t *ir_infra_to_json(const ir_infra *in)
     json_t *o = json_object();
     json_object_set_new(o, "proxy", proxy);
     return o;
+}
+
+/* ---- pieces other renderers share (ir_render.h) ---- */
+
+json_t *ir_json_bytes(const char *data, size_t n)
+{
+    return base64_bytes(data, n);
+}
+
+json_t *ir_json_strings(const char *const *v, size_t n)
+{
+    return strings_json(v, n);
+}
+
+json_t *ir_json_string_matches(const ir_string_match *m, size_t n)
+{
+    return string_matches_json(m, n);
+}
+
+json_t *ir_json_destination(const ir_destination *d)
+{
+    return destination_json(d);
+}
+
+json_t *ir_json_cors(const ir_cors *c)
+{
+    return cors_json(c);
 }

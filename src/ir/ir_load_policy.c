@@ -574,7 +574,7 @@ static void authz_principal_load(arena *a, ir_authorization_rule *r, const json_
     r->client_ip_geo_locations = GET(p, "clientIPGeoLocations");
 }
 
-static ir_authorization *authorization_load(arena *a, json_t *o)
+ir_authorization *irl_authorization(arena *a, json_t *o)
 {
     if (!json_is_object(o))
         return NULL;
@@ -711,7 +711,7 @@ ir_security *ir_load_security(arena *a, json_t *o)
     s->api_key_auth = api_key_auth_load(a, GET(o, "apiKeyAuth"));
     s->basic_auth = basic_auth_load(a, GET(o, "basicAuth"));
     s->ext_auth = ext_auth_load(a, GET(o, "extAuth"));
-    s->authorization = authorization_load(a, GET(o, "authorization"));
+    s->authorization = irl_authorization(a, GET(o, "authorization"));
     s->csrf = csrf_load(a, GET(o, "csrf"));
     return s;
 }
