@@ -368,9 +368,11 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         json_t *match = server_names_match(r->sni_hostnames, r->n_sni_hostnames);
         if (match)
             json_object_set_new(chain, "filterChainMatch", match);
-        json_object_set_new(
-            chain, "filters",
-            chain_filters(c, l->client, tcp_stat_prefix(c, l, r), tcp_proxy(c, l, r)));
+        json_t *filters = chain_filters(c, l->client, tcp_stat_prefix(c, l, r), tcp_proxy(c, l, r));
+        if (r->authorization) /* the network RBAC goes right before tcp_proxy */
+            json_array_insert_new(filters, json_array_size(filters) - 1,
+                                  xds_network_rbac(c, r->authorization, tcp_stat_prefix(c, l, r)));
+        json_object_set_new(chain, "filters", filters);
         json_object_set_new(chain, "name", json_string(r->name));
         if (r->terminate) {
             json_object_set_new(chain, "transportSocket",
