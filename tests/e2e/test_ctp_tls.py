@@ -6,6 +6,7 @@ reached. HTTP/3 is checked with a real QUIC client (aioquic). One server, two
 Gateways and one Envoy fleet per Gateway for the whole module."""
 import asyncio
 import base64
+import hashlib
 import datetime
 import http.client
 import socket
@@ -31,6 +32,7 @@ def write_all(server, docs, backends_text):
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 HOSTS = ["mtls.example", "opt.example", "san.example", "crl.example", "tuned.example",
+         "pin.example", "expired.example",
          "h3.example", "fe.example", "plain.example"]
 
 
@@ -54,10 +56,13 @@ class ClientCA:
         self.pem = self.cert.public_bytes(serialization.Encoding.PEM).decode()
         self.serials = {}
 
-    def issue(self, cn, dns_name):
-        """(cert path, key path) of a client certificate with a DNS SAN."""
+    def issue(self, cn, dns_name, expired=False):
+        """(cert path, key path) of a client certificate with a DNS SAN (one that
+        expired an hour ago when asked)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
+        if expired:
+            now -= datetime.timedelta(days=2, hours=1)
         serial = x509.random_serial_number()
         cert = (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
@@ -69,6 +74,8 @@ class ClientCA:
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
                 .sign(self.key, hashes.SHA256()))
         self.serials[cn] = serial
+        self.der = getattr(self, "der", {})
+        self.der[cn] = cert.public_bytes(serialization.Encoding.DER)
         cert_path, key_path = self.dir / f"{cn}.crt", self.dir / f"{cn}.key"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
@@ -142,12 +149,15 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     certs = {cn: client_ca.issue(cn, f"{cn}.clients.example")
              for cn in ("good", "revoked", "other-name")}
     stranger = other_ca.issue("stranger", "good.clients.example")
-    ports = {n: free_port() for n in ("mtls", "opt", "san", "crl", "tuned", "h3", "fe")}
+    certs["expired"] = client_ca.issue("expired", "expired.clients.example", expired=True)
+    good_hash = hashlib.sha256(client_ca.der["good"]).hexdigest()
+    ports = {n: free_port() for n in ("mtls", "opt", "san", "crl", "tuned", "h3", "pin",
+                                      "expired", "fe")}
     eg = {"apiVersion": GATEWAY_API, "kind": "Gateway",
           "metadata": {"name": "eg", "namespace": "default"},
           "spec": {"gatewayClassName": "eg", "listeners": [
               https_listener(n, ports[n], f"{n}.example")
-              for n in ("mtls", "opt", "san", "crl", "tuned", "h3")]}}
+              for n in ("mtls", "opt", "san", "crl", "tuned", "h3", "pin", "expired")]}}
     fe = {"apiVersion": GATEWAY_API, "kind": "Gateway",
           "metadata": {"name": "fe", "namespace": "default"},
           "spec": {"gatewayClassName": "eg",
@@ -181,7 +191,11 @@ def gw(standalone, module_cleanup, tmp_path_factory):
                            "maxVersion": "1.2", "ciphers": ["ECDHE-RSA-AES128-GCM-SHA256"],
                            "alpnProtocols": ["http/1.1"],
                            "session": {"resumption": {"stateless": {}}}}}),
-                       policy("h3", "h3", {"http3": {}})],
+                       policy("h3", "h3", {"http3": {}}),
+                       policy("pin", "pin", {"tls": validation(certificateHashes=[good_hash])}),
+                       policy("expired", "expired", {
+                           "tls": validation(allowExpiredCertificate=True),
+                           "timeout": {"tcp": {"connectionInspectionTimeout": "1s"}}})],
               backend_resource("echo", echo.port))
 
     def client(cert=None):
@@ -254,6 +268,30 @@ def test_client_validation_matches_subject_alt_names(gw):
 def test_client_validation_refuses_a_revoked_certificate(gw):
     assert refused(gw.ports["crl"], gw.client(gw.certs["revoked"]), "crl.example")
     assert tls_get(gw.ports["crl"], gw.client(gw.certs["good"]), "crl.example")[0] == 200
+
+
+def test_client_validation_pins_certificate_hashes(gw):
+    assert tls_get(gw.ports["pin"], gw.client(gw.certs["good"]), "pin.example")[0] == 200
+    assert refused(gw.ports["pin"], gw.client(gw.certs["other-name"]), "pin.example")
+
+
+def test_expired_client_certificates_only_where_allowed(gw):
+    assert refused(gw.ports["mtls"], gw.client(gw.certs["expired"]), "mtls.example")
+    status, *_ = tls_get(gw.ports["expired"], gw.client(gw.certs["expired"]), "expired.example")
+    assert status == 200
+
+
+def test_connection_inspection_timeout_closes_silent_connections(gw):
+    """timeout.tcp.connectionInspectionTimeout 1s: a client that never sends its TLS
+    ClientHello is dropped after about a second; elsewhere Envoy waits longer."""
+    def closed_within(port, seconds):
+        with socket.create_connection(("127.0.0.1", port), timeout=seconds) as s:
+            try:
+                return s.recv(1) == b""
+            except socket.timeout:
+                return False
+    assert closed_within(gw.ports["expired"], 4)
+    assert not closed_within(gw.ports["mtls"], 4)
 
 
 def test_gateway_frontend_validation_is_enforced(gw):
