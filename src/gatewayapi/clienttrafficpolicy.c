@@ -184,11 +184,86 @@ static void ctp_same_port_conflicts(gw_ctx *c)
         }
 }
 
+/* Settings of the socket itself: every listener on one port gets them. */
+static const char *const ctp_socket_settings[] = {
+    "proxyProtocol",          "enableProxyProtocol",
+    "connection.bufferLimit", "connection.maxAcceptPerSocketEvent",
+    "tcpKeepalive",           "timeout.tcp.connectionInspectionTimeout",
+};
+
+/* `a` sets a socket setting that `b` (the policy of another listener on
+ * the port, or NULL) does not set the same way. */
+static bool socket_settings_differ(const gw_policy *a, const gw_policy *b)
+{
+    for (size_t i = 0; i < sizeof ctp_socket_settings / sizeof *ctp_socket_settings; i++) {
+        json_t *x = gw_json_path(a->spec, ctp_socket_settings[i]);
+        json_t *y = b ? gw_json_path(b->spec, ctp_socket_settings[i]) : NULL;
+        if (x && !(y && json_equal(x, y)))
+            return true;
+    }
+    return false;
+}
+
+/* The address and port a listener's IR listener binds, false when none. */
+static bool listener_socket(const gw_listener *l, const char **address, uint32_t *port)
+{
+    if (l->http) {
+        *address = l->http->address ? l->http->address : "";
+        *port = l->http->port;
+    } else if (l->tcp) {
+        *address = l->tcp->address ? l->tcp->address : "";
+        *port = l->tcp->port;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Listeners of any protocol on one port share the Envoy listener, and so its
+ * socket settings (PROXY protocol, buffer limit, keepalive, accepts per
+ * event, inspection timeout): a policy setting one that another listener on
+ * its port does not have the same way is Invalid. */
+static void ctp_socket_conflicts(gw_ctx *c)
+{
+    for (size_t g = 0; g < c->n_gateways; g++)
+        for (size_t i = 0; i < c->gateways[g]->n_listeners; i++) {
+            const gw_listener *l = c->gateways[g]->listeners[i];
+            const char *addr, *oaddr;
+            uint32_t port, oport;
+            const gw_policy *p = gw_policy_for_listener(c, ctp_kind.kind, l);
+            if (!p || !listener_socket(l, &addr, &port))
+                continue;
+            for (size_t h = 0; h < c->n_gateways; h++)
+                for (size_t j = 0; j < c->gateways[h]->n_listeners; j++) {
+                    const gw_listener *o = c->gateways[h]->listeners[j];
+                    if (o == l || c->gateways[h]->xds != c->gateways[g]->xds ||
+                        !listener_socket(o, &oaddr, &oport) || oport != port ||
+                        strcmp(oaddr, addr) != 0 ||
+                        !socket_settings_differ(p, gw_policy_for_listener(c, ctp_kind.kind, o)))
+                        continue;
+                    ctp_set_invalid(
+                        c, p,
+                        arena_printf(c->arena,
+                                     "listener %s shares port %u with listener %s/%s/%s; the "
+                                     "port's connection settings (proxyProtocol, "
+                                     "connection.bufferLimit, connection.maxAcceptPerSocketEvent, "
+                                     "tcpKeepalive, timeout.tcp.connectionInspectionTimeout) "
+                                     "apply to both, and this policy sets one the other "
+                                     "listener's policy does not set the same way",
+                                     l->name, port, o->gateway->gateway->obj.metadata.namespace,
+                                     o->gateway->gateway->obj.metadata.name, o->name));
+                    h = c->n_gateways;
+                    break;
+                }
+        }
+}
+
 void gw_translate_client_traffic_policies(gw_ctx *c)
 {
     gw_policies_attach(c, &ctp_kind, (const void *const *)c->res->client_traffic_policies.items,
                        c->res->client_traffic_policies.n, offsetof(api_client_traffic_policy, spec),
                        offsetof(api_client_traffic_policy, targets));
     ctp_same_port_conflicts(c);
+    ctp_socket_conflicts(c);
     gw_client_ir_apply(c);
 }
