@@ -153,7 +153,7 @@ def gw(standalone, module_cleanup):
                         host="h1.example" if n == "h1" else "www.example.com")[0] == 200
                     for n in HTTP_LISTENERS if n != "pp")
                 and proxied.startswith(b"HTTP/1.1 200"))
-    server.wait_until(ready, timeout=40, what="every listener serving")
+    server.wait_until(ready, timeout=60, what="every listener serving")
 
     class Gw:
         pass

@@ -207,7 +207,7 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     def ready():
         return all(tls_get(ports[n], client(certs["good"]), f"{n}.example", timeout=2)[0] == 200
                    for n in ports)
-    server.wait_until(ready, timeout=40, what="every TLS listener serving")
+    server.wait_until(ready, timeout=60, what="every TLS listener serving")
 
     class Gw:
         pass

@@ -114,7 +114,7 @@ def gw(standalone, module_cleanup, tmp_path_factory):
                 and tls12_refused()
                 and request(http_port, "flaky.example", timeout=2)[0] == 200
                 and tls_get(https_port, client, timeout=2)[0] == 200)
-    server.wait_until(ready, timeout=30, what="routes served")
+    server.wait_until(ready, timeout=60, what="routes served and policies in force")
 
     class Gw:
         pass
