@@ -272,7 +272,7 @@ def test_request_headers_received_timeout(gw):
         start = time.monotonic()
         answer = s.recv(65536)
         assert answer.startswith(b"HTTP/1.1 408"), answer
-        assert time.monotonic() - start < 4
+        assert time.monotonic() - start < 6
 
 
 def test_strip_trailing_host_dot(gw):
@@ -384,7 +384,7 @@ def test_tcp_listener_idle_timeout_and_connection_limit(gw):
         second = raw_exchange(gw.ports["tcp"], b"hello", 3)
         assert second == b"", second
         start = time.monotonic()
-        s.settimeout(5)
+        s.settimeout(10)
         while s.recv(100):
             pass
-        assert time.monotonic() - start < 3
+        assert time.monotonic() - start < 6  # idle 1s; Envoy's default is an hour
