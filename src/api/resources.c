@@ -255,6 +255,31 @@ static void add_object(resources_private *p, const kind_info *k, api_object *o, 
     *ARENA_PUSH(r->arena, r->all.items, r->all.n, r->all.cap) = o;
 }
 
+/* EndpointSlices are usually written by controllers with
+ * metadata.generateName, the API server adding a random suffix; nothing
+ * refers to a slice by name (it joins its Service through the
+ * kubernetes.io/service-name label), so one without a name gets
+ * generateName (or "endpointslice-") followed by where it was read. */
+static void name_generated_slice(json_t *doc, const char *source, int doc_index)
+{
+    json_t *meta = json_object_get(doc, "metadata");
+    if (!json_is_object(meta))
+        return;
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    if (name && *name)
+        return;
+    const char *prefix = json_string_value(json_object_get(meta, "generateName"));
+    if (!prefix || !*prefix)
+        prefix = "endpointslice-";
+    /* a stable suffix from the file and document, so re-reads keep the name */
+    unsigned long h = 5381;
+    for (const char *s = source; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    char generated[320];
+    snprintf(generated, sizeof generated, "%s%05lx%d", prefix, h & 0xfffff, doc_index);
+    json_object_set_new(meta, "name", json_string(generated));
+}
+
 int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc_index,
                       diag_list *diags)
 {
@@ -284,6 +309,8 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
             r->envoy_gateway->obj.source, r->envoy_gateway->obj.doc_index);
         return -1;
     }
+    if (!config && strcmp(kind, "EndpointSlice") == 0)
+        name_generated_slice(doc, source, doc_index);
     char *label = object_label(r->arena, doc, kind, k);
     size_t before = diags->n;
     api_decoder d = {.arena = r->arena, .diags = diags, .where = label};

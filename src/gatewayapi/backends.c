@@ -154,21 +154,54 @@ static bool is_dynamic_resolver(const api_backend *b)
     return same(b->spec.type, "DynamicResolver");
 }
 
-/* A BackendTLSPolicy in the Backend's namespace names it. */
-static bool backend_has_tls_policy(gw_ctx *c, const api_backend *b)
+/* Whether BackendTLSPolicies give a Backend whose spec.tls names no CA the
+ * trust it lacks: a policy naming the whole Backend must bring CA
+ * certificates of its own; policies naming single ports must, between them,
+ * name the port of every ip and fqdn endpoint. */
+static bool backend_tls_policies_cover(gw_ctx *c, const api_backend *b)
 {
+    size_t n_ports = 0;
+    const char **ports = ARENA_ARRAY(c->arena, const char *, b->spec.n_endpoints + 1);
+    bool *covered = ARENA_ARRAY(c->arena, bool, b->spec.n_endpoints + 1);
+    for (size_t i = 0; i < b->spec.n_endpoints; i++) {
+        const api_backend_endpoint *ep = &b->spec.endpoints[i];
+        const api_backend_socket *sock = ep->fqdn ? ep->fqdn : ep->ip;
+        if (!sock)
+            continue;
+        const char *port = arena_printf(c->arena, "%lld", (long long)sock->port.v);
+        size_t k = 0;
+        while (k < n_ports && strcmp(ports[k], port) != 0)
+            k++;
+        if (k == n_ports)
+            ports[n_ports++] = port;
+    }
     for (size_t i = 0; i < c->res->backend_tls_policies.n; i++) {
         const api_backend_tls_policy *p = c->res->backend_tls_policies.items[i];
         if (!same(p->obj.metadata.namespace, b->obj.metadata.namespace))
             continue;
+        const api_backend_tls_validation *v = &p->spec.validation;
+        bool brings_ca = v->well_known_ca_certificates || v->n_ca_certificate_refs > 0;
         for (size_t t = 0; t < p->spec.n_target_refs; t++) {
             const api_target_ref *r = &p->spec.target_refs[t];
-            if (same(r->group, GROUP_EG) && same(r->kind, "Backend") &&
-                same(r->name, b->obj.metadata.name))
-                return true;
+            if (!same(r->group, GROUP_EG) || !same(r->kind, "Backend") ||
+                !same(r->name, b->obj.metadata.name))
+                continue;
+            if (!r->section_name || !*r->section_name) {
+                if (brings_ca)
+                    return true;
+                continue;
+            }
+            for (size_t k = 0; k < n_ports; k++)
+                if (strcmp(ports[k], r->section_name) == 0)
+                    covered[k] = true;
         }
     }
-    return false;
+    if (n_ports == 0)
+        return false;
+    for (size_t k = 0; k < n_ports; k++)
+        if (!covered[k])
+            return false;
+    return true;
 }
 
 typedef struct backend_problem {
@@ -208,10 +241,12 @@ static backend_problem validate_backend(gw_ctx *c, const api_backend *b)
                                  "a DynamicResolver Backend must not list endpoints"};
     const api_backend_tls *tls = b->spec.tls;
     if (tls && tls->insecure_skip_verify != API_TRUE && !tls->well_known_ca_certificates &&
-        tls->n_ca_certificate_refs == 0 && !backend_has_tls_policy(c, b))
+        tls->n_ca_certificate_refs == 0 && !backend_tls_policies_cover(c, b))
         return (backend_problem){"InvalidBackendRef",
-                                 "spec.tls needs caCertificateRefs or wellKnownCACertificates "
-                                 "(or a BackendTLSPolicy) unless insecureSkipVerify is true"};
+                                 "spec.tls verifies the backend's certificate (insecureSkipVerify "
+                                 "is not true) but names no CA: set caCertificateRefs or "
+                                 "wellKnownCACertificates, or target the Backend (or each of its "
+                                 "endpoint ports) with a BackendTLSPolicy that brings one"};
     if (gw_backends_on_host(c))
         return (backend_problem){NULL, NULL};
     for (size_t i = 0; i < b->spec.n_endpoints; i++) {
@@ -552,8 +587,9 @@ static const char *tls_section(const resolve_ctx *rc, const void *object)
     return port_text(rc->c, rc->ref->port);
 }
 
-/* Settings a Backend's own spec.tls asks for. */
-static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b)
+/* Settings a Backend's own spec.tls asks for; NULL with *error set when its
+ * CA certificates cannot be used. */
+static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b, const char **error)
 {
     const api_backend_tls *t = b->spec.tls;
     ir_upstream_tls *tls = ARENA_NEW(c->arena, ir_upstream_tls);
@@ -565,8 +601,13 @@ static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b)
     } else if (t->n_ca_certificate_refs > 0) {
         tls->ca_name =
             arena_printf(c->arena, "%s/%s-ca", b->obj.metadata.name, b->obj.metadata.namespace);
+        const char *why = NULL;
         tls->ca_pem = gw_ca_bundle(c, b->obj.metadata.namespace, t->ca_certificate_refs,
-                                   t->n_ca_certificate_refs, NULL);
+                                   t->n_ca_certificate_refs, &why);
+        if (!tls->ca_pem) {
+            *error = arena_printf(c->arena, "spec.tls.%s", why);
+            return NULL;
+        }
     }
     return tls;
 }
@@ -609,9 +650,12 @@ static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_ups
     ir_upstream_tls *tls = o.tls;
     const api_backend *b = same(rc->kind, "Backend") ? object : NULL;
     if (b && b->spec.tls) {
-        if (!tls)
-            tls = backend_own_tls(c, b);
-        else {
+        if (!tls) {
+            const char *err = NULL;
+            tls = backend_own_tls(c, b, &err);
+            if (!tls)
+                return err;
+        } else {
             if (b->spec.tls->insecure_skip_verify == API_TRUE)
                 tls->insecure_skip_verify = true;
             if (!tls->sni)
@@ -696,8 +740,8 @@ static gw_backend_result find_object(const resolve_ctx *rc, const void **object)
     if (backend) {
         backend_problem p = validate_backend(c, *object);
         if (p.reason)
-            return fail(p.reason, arena_printf(c->arena, "Backend %s/%s is not accepted: %s",
-                                               rc->ns, rc->ref->name, p.message));
+            return fail(p.reason,
+                        arena_printf(c->arena, "the Backend is not accepted: %s", p.message));
     }
     return (gw_backend_result){.ok = true};
 }

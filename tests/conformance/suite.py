@@ -264,6 +264,11 @@ def adapt(world, docs):
             ns = meta.get("namespace", "default")
             for li in d["spec"].get("listeners", []):
                 li["port"] = world.gateway_port(ns, meta["name"], li["port"])
+            # per-port client validation names listener ports: move them alike
+            frontend = ((d["spec"].get("tls") or {}).get("frontend") or {})
+            for pp in frontend.get("perPort", []) or []:
+                if "port" in pp:
+                    pp["port"] = world.gateway_port(ns, meta["name"], pp["port"])
             for a in d["spec"].get("addresses", []) or []:
                 if a.get("value") == "PLACEHOLDER_USABLE_ADDRS":
                     a.update({"type": "IPAddress", "value": "127.0.0.1"})
