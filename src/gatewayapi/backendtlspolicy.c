@@ -387,7 +387,7 @@ static void record_ancestor(gw_ctx *c, const btls_entry *e, const gw_parent_ref 
         gw_conditions_set(c->arena, &ps->conditions, "ResolvedRefs", true, "ResolvedRefs",
                           "All CA certificate references resolved");
         gw_conditions_set(c->arena, &ps->conditions, "Accepted", true, "Accepted",
-                          "Policy has been accepted");
+                          "The policy is valid and in force for this ancestor");
     } else {
         gw_conditions_setf(c->arena, &ps->conditions, "Accepted", false, "NoValidCACertificate",
                            "BackendTLSPolicy %s has no usable CA certificate: %s", name, e->error);

@@ -66,7 +66,7 @@ gws_list *gws_build(const api_resources *r, gw_result *res, const char *proxy_ad
             continue;
         if (!gw_conditions_get(&st->conditions, "Accepted"))
             gw_conditions_set(a, &st->conditions, "Accepted", true, "Accepted",
-                              "The Gateway has been scheduled by Envoy Gateway");
+                              "This controller manages the Gateway and runs a proxy fleet for it");
         *ARENA_PUSH(a, st->addresses, st->n_addresses, st->cap_addresses) =
             (gw_address){"IPAddress", proxy_address ? proxy_address : GWS_DEFAULT_ADDRESS};
         gws_gateway *e = &l->items[l->n++];
@@ -80,11 +80,13 @@ gws_list *gws_build(const api_resources *r, gw_result *res, const char *proxy_ad
             e->pending = json_incref(e->serving);
             continue;
         }
-        gw_conditions_set(a, &st->conditions, "Programmed", true, "Programmed",
-                          "Address assigned to the Gateway, its Envoy proxy is serving");
+        gw_conditions_set(
+            a, &st->conditions, "Programmed", true, "Programmed",
+            "The Gateway's Envoy has its configuration and serves on the listed address");
         e->serving = gw_status_to_json(st);
         gw_conditions_set(a, &st->conditions, "Programmed", false, "Pending",
-                          "Address assigned to the Gateway, its Envoy proxy is not serving yet");
+                          "The Gateway's Envoy has not yet confirmed its configuration; the listed "
+                          "address is not served yet");
         e->pending = gw_status_to_json(st);
     }
     return l;
