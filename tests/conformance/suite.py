@@ -455,7 +455,8 @@ STEPS = {
     ("GatewayStaticAddresses", "also remove the unusable address"):
         _step_patch("Gateway", f"{INFRA}/gateway-static-addresses",
                     lambda d, docs, w: d["spec"].update(addresses=[
-                        a for a in d["spec"]["addresses"] if a.get("value") != "203.0.113.7"])),
+                        a for a in d["spec"]["addresses"]
+                        if a.get("value") not in ("203.0.113.7", "PLACEHOLDER_UNUSABLE_ADDRS")])),
     ("HTTPRouteObservedGenerationBump", "change rules[0].backendRefs[0].name to infra-backend-v2"):
         _step_patch("HTTPRoute", f"{INFRA}/observed-generation-bump",
                     lambda d, docs, w: d["spec"]["rules"][0]["backendRefs"][0].update(
@@ -958,7 +959,7 @@ def _norm(v, ignore_ws):
     return v.replace(" ", "") if ignore_ws and v is not None else v
 
 
-def judge_http(expect, reply, req, path, host):
+def judge_http(expect, reply, req, path, host, world=None):
     """None when `reply` is what `expect` asks for, else the mismatch."""
     failure = expect.get("failure")
     if failure == "request_error":
@@ -985,7 +986,7 @@ def judge_http(expect, reply, req, path, host):
         if reply.header(k) is not None:
             return f"response header {k} must be absent, got {reply.header(k)!r}"
     if "redirect" in expect:
-        return _judge_redirect(expect["redirect"], reply, req, path)
+        return _judge_redirect(expect["redirect"], reply, req, path, world)
     if expect.get("answered_by_gateway"):
         if isinstance(reply.echo, dict) and (reply.echo.get("path") or reply.echo.get("namespace")):
             return f"want an answer from the gateway itself, got an echo from {_pod_of(reply)}"
@@ -1033,11 +1034,24 @@ def judge_http(expect, reply, req, path, host):
     return None
 
 
-def _judge_redirect(want, reply, req, path):
+def _manifest_port(world, port):
+    """The listener port a manifest gave, for a loopback port the harness chose
+    in its place (World.gateway_port), so that a Location naming the port the
+    client used reads as the Gateway's own listener port."""
+    if world is None or port is None:
+        return port
+    for (_ns, _name, manifest_port), local in world.ports.items():
+        if local == port:
+            return manifest_port
+    return port
+
+
+def _judge_redirect(want, reply, req, path, world=None):
     loc = reply.header("location")
     if not loc:
         return f"want a redirect, got {reply!r} without Location"
     u = urllib_parse(loc)
+    got_port = _manifest_port(world, u.port)
     scheme = want.get("scheme") or ("https" if req.get("protocol") in ("HTTPS", "H2") else "http")
     if u.scheme != scheme:
         return f"Location {loc}: want scheme {scheme}"
@@ -1050,9 +1064,9 @@ def _judge_redirect(want, reply, req, path):
     if "port" in want:
         default = {"http": 80, "https": 443}[scheme]
         wp = int(want["port"])
-        if (u.port or default) != wp:
+        if (got_port or default) != wp:
             return f"Location {loc}: want port {wp}"
-    elif u.port not in (None, {"http": 80, "https": 443}[scheme]):
+    elif got_port not in (None, {"http": 80, "https": 443}[scheme]):
         return f"Location {loc}: want no port or the scheme's default"
     return None
 
@@ -1283,10 +1297,10 @@ class Runner:
         for _ in range(n):
             if proto in ("HTTP", "HTTPS"):
                 reply = http_request(self.world, port, req, host, path)
-                problem = judge_http(expect, reply, req, path, host)
+                problem = judge_http(expect, reply, req, path, host, self.world)
             elif proto in ("H2", "H2C_PRIOR_KNOWLEDGE"):
                 reply = curl_request(self.world, port, req, host, path)
-                problem = judge_http(expect, reply, req, path, host)
+                problem = judge_http(expect, reply, req, path, host, self.world)
             elif proto == "gRPC":
                 reply = grpc_request(self.world, port, req)
                 problem = judge_grpc(expect, reply, req)
