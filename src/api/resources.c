@@ -224,6 +224,22 @@ static void prefix_where(diag_list *diags, size_t from, const char *where)
     }
 }
 
+/* Kubernetes labels every Namespace with its own name
+ * (kubernetes.io/metadata.name, since 1.22), and selectors rely on it; a
+ * Namespace read from a file gets the label too. */
+static void add_namespace_name_label(arena *a, api_object *o)
+{
+    for (size_t i = 0; i < o->metadata.n_labels; i++)
+        if (strcmp(o->metadata.labels[i].key, "kubernetes.io/metadata.name") == 0)
+            return;
+    api_kv *labels = ARENA_ARRAY(a, api_kv, o->metadata.n_labels + 1);
+    for (size_t i = 0; i < o->metadata.n_labels; i++)
+        labels[i] = o->metadata.labels[i];
+    labels[o->metadata.n_labels] = (api_kv){"kubernetes.io/metadata.name", o->metadata.name};
+    o->metadata.labels = labels;
+    o->metadata.n_labels++;
+}
+
 /* Files the decoded object under its kind. An object whose kind, namespace
  * and name came before is kept too, with a warning: the reference translates
  * both (its own test inputs repeat Services and HTTPRoutes), and its lookups
@@ -249,6 +265,8 @@ static void add_object(resources_private *p, const kind_info *k, api_object *o, 
     } else {
         strmap_put(&p->index, key, o);
     }
+    if (strcmp(k->kind, "Namespace") == 0)
+        add_namespace_name_label(r->arena, o);
     object_list *list = (object_list *)((char *)r + k->list);
     *ARENA_PUSH(r->arena, list->items, list->n, list->cap) = o;
     o->index = r->all.n;
