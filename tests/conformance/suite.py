@@ -483,6 +483,38 @@ HARNESS_LIMITS = {
     "HTTPRouteBackendProtocolH2C": "echo.py speaks HTTP/1.1 only on the h2c port 3001",
 }
 
+# The Gateway API features this gateway claims in its conformance report (the
+# GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles; Mesh is not claimed).
+# A claimed feature is one whose conformance tests must pass.
+CLAIMED_FEATURES = {
+    "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "ReferenceGrant",
+    "BackendTLSPolicy", "BackendTLSPolicySANValidation", "GRPCRouteNamedRouteRule",
+    "GRPCRouteRequestHeaderModifier", "GatewayAddressEmpty", "GatewayBackendClientCertificate",
+    "GatewayFrontendClientCertificateValidation",
+    "GatewayFrontendClientCertificateValidationInsecureFallback", "GatewayHTTPListenerIsolation",
+    "GatewayHTTPSListenerDetectMisdirectedRequests", "GatewayInfrastructurePropagation",
+    "GatewayPort8080", "GatewayStaticAddresses", "HTTPRoute303RedirectStatusCode",
+    "HTTPRoute307RedirectStatusCode", "HTTPRoute308RedirectStatusCode",
+    "HTTPRouteBackendProtocolH2C", "HTTPRouteBackendProtocolWebSocket",
+    "HTTPRouteBackendRequestHeaderModification", "HTTPRouteBackendRequestRedirect",
+    "HTTPRouteBackendTimeout", "HTTPRouteBackendURLRewrite", "HTTPRouteCORS",
+    "HTTPRouteDestinationPortMatching", "HTTPRouteHostRewrite", "HTTPRouteMethodMatching",
+    "HTTPRouteNamedRouteRule", "HTTPRouteParentRefPort", "HTTPRoutePathRedirect",
+    "HTTPRoutePathRewrite", "HTTPRoutePortRedirect", "HTTPRouteQueryParamMatching",
+    "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
+    "HTTPRouteRequestPercentageMirror", "HTTPRouteRequestTimeout",
+    "HTTPRouteResponseHeaderModification", "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout",
+    "HTTPRouteRetryConnectionError", "HTTPRouteSchemeRedirect", "ListenerSet", "TCPRoute",
+    "TLSRouteModeMixed", "TLSRouteModeTerminate", "UDPRoute",
+}
+
+# Tests the upstream suite skips (they pass trivially) when a feature is claimed:
+# they check how an implementation without the feature reports it.
+SKIPPED_WHEN_CLAIMED = {
+    "TLSRouteListenerTerminateNotSupported": "TLSRouteModeTerminate",
+    "TLSRouteListenerMixedTerminationNotSupported": "TLSRouteModeMixed",
+}
+
 # Steps whose requests are meant to run once the change is made.
 REQUESTS_AFTER_STEPS = {"TCPRouteMultipleRoutesAttachment", "UDPRouteMultipleRoutesAttachment"}
 
@@ -1128,6 +1160,8 @@ class Result:
     def __init__(self, name):
         self.name = name
         self.outcomes = []
+        self.features = []
+        self.skipped = None  # why the test did not run although it counts as passed
 
     def add(self, kind, what, problem):
         self.outcomes.append((kind, what, problem))
