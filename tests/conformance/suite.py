@@ -1307,7 +1307,9 @@ class Runner:
             problem = self._attempt(req, expect, proto, port, host, test_name)
             if problem is None:
                 streak += 1
-                if streak >= 3:
+                # a weights check is already 500 samples (and each UDP sample is a new
+                # proxy session, of which a cluster allows 1024 at once): once is enough
+                if streak >= 3 or "weights" in expect:
                     return None
             else:
                 streak, last = 0, problem
