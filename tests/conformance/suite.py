@@ -479,9 +479,7 @@ STEPS = {
                    "udp", "udp-attach-backend-2", 8080),
 }
 # Where a failure may be ours rather than the gateway's.
-HARNESS_LIMITS = {
-    "HTTPRouteBackendProtocolH2C": "echo.py speaks HTTP/1.1 only on the h2c port 3001",
-}
+HARNESS_LIMITS = {}
 
 # The Gateway API features this gateway claims in its conformance report (the
 # GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles; Mesh is not claimed).
