@@ -10,6 +10,7 @@
 
 #include "gatewayapi/backend_tls.h"
 #include "gatewayapi/backends.h"
+#include "gatewayapi/certificate.h"
 
 #include <stdio.h>
 
@@ -390,6 +391,7 @@ typedef struct resolve_ctx {
     const char *port_protocol; /* "TCP", or "UDP" for UDPRoute */
     json_t *envoy_proxy;       /* EnvoyProxy spec of the parent Gateway, or NULL */
     const api_envoy_proxy *envoy_proxy_object;
+    const api_gateway *gateway; /* the parent Gateway, or NULL */
 } resolve_ctx;
 
 static bool service_routing(const resolve_ctx *rc)
@@ -612,6 +614,22 @@ static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b, const c
     return tls;
 }
 
+/* Presents the certificate and key of Secret `s` to the backend. */
+static void present_client_secret(gw_ctx *c, ir_upstream_tls *tls, const api_secret *s)
+{
+    size_t crt_len = 0, key_len = 0;
+    const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
+    const char *key = api_secret_value(c->arena, s, "tls.key", &key_len);
+    if (gw_key_pair_problem(c->arena, crt, crt_len, key, key_len))
+        return;
+    ir_tls_cert *cert = ARENA_NEW(c->arena, ir_tls_cert);
+    cert->name = arena_printf(c->arena, "%s/%s", s->obj.metadata.namespace, s->obj.metadata.name);
+    cert->certificate = crt[crt_len - 1] == '\n' ? crt : arena_printf(c->arena, "%s\n", crt);
+    cert->private_key = key;
+    tls->client_certs = cert;
+    tls->n_client_certs = 1;
+}
+
 /* The EnvoyProxy client certificate for upstream TLS, checked; NULL message when fine. */
 static const char *apply_client_certificate(const resolve_ctx *rc, ir_upstream_tls *tls)
 {
@@ -636,6 +654,8 @@ static const char *apply_client_certificate(const resolve_ctx *rc, ir_upstream_t
                             "exist",
                             ns ? ns : "", name ? name : "");
     tls->client_cert_name = arena_printf(rc->c->arena, "%s/%s", ns, name);
+    present_client_secret(rc->c, tls,
+                          (const api_secret *)api_resources_find(rc->c->res, "Secret", ns, name));
     return NULL;
 }
 
@@ -666,6 +686,12 @@ static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_ups
         const char *err = apply_client_certificate(rc, tls);
         if (err)
             return err;
+        /* Otherwise the Gateway's own (spec.tls.backend.clientCertificateRef). */
+        const api_secret *gs = tls->n_client_certs || !rc->gateway
+                                   ? NULL
+                                   : gw_gateway_backend_client_secret(c, rc->gateway);
+        if (gs)
+            present_client_secret(c, tls, gs);
     }
     *out = tls;
     return NULL;
@@ -772,10 +798,15 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
     };
     if (ref->parent || ref->gateway) {
         gw_gateway *gw = ref->gateway;
-        if (!gw)
-            gw = gw_find_gateway(c, ref->parent->namespace, ref->parent->name);
+        if (!gw) /* a parentRef without namespace names one of the route's */
+            gw = gw_find_gateway(c,
+                                 ref->parent->namespace && *ref->parent->namespace
+                                     ? ref->parent->namespace
+                                     : route->metadata.namespace,
+                                 ref->parent->name);
         rc.envoy_proxy = gw ? gw->envoy_proxy : NULL;
         rc.envoy_proxy_object = envoy_proxy_with_spec(c, rc.envoy_proxy);
+        rc.gateway = gw ? gw->gateway : NULL;
     }
     gw_backend_result r = check_reference(&rc);
     const void *object = NULL;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "gatewayapi/context.h"
 
 /* Whether `pem` (len bytes) holds at least one X.509 certificate that parses. */
 bool gw_pem_has_certificate(const char *pem, size_t len);
@@ -16,5 +17,10 @@ bool gw_pem_has_certificate(const char *pem, size_t len);
  * message in `a`; NULL when they can. */
 const char *gw_key_pair_problem(arena *a, const char *crt, size_t crt_len, const char *key,
                                 size_t key_len);
+
+/* The Secret a Gateway's spec.tls.backend.clientCertificateRef names, when
+ * it may be used (granted, present, a matching certificate and key); else
+ * NULL (gateway_tls.c reports why in the Gateway's status). */
+const api_secret *gw_gateway_backend_client_secret(gw_ctx *c, const api_gateway *g);
 
 #endif

@@ -138,6 +138,16 @@ static ref_problem check_client_certificate(gw_ctx *c, const api_gateway *g, jso
                          arena_printf(c->arena, "%s: %s", where, why)};
 }
 
+const api_secret *gw_gateway_backend_client_secret(gw_ctx *c, const api_gateway *g)
+{
+    json_t *ref = json_object_get(json_object_get(g->spec.tls, "backend"), "clientCertificateRef");
+    if (!ref || check_client_certificate(c, g, ref).reason)
+        return NULL;
+    const char *ns = str(ref, "namespace") && *str(ref, "namespace") ? str(ref, "namespace")
+                                                                     : g->obj.metadata.namespace;
+    return (const api_secret *)api_resources_find(c->res, "Secret", ns, str(ref, "name"));
+}
+
 void gw_gateway_tls_check(gw_ctx *c, gw_gateway *gw)
 {
     const api_gateway *g = gw->gateway;
