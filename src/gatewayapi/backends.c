@@ -659,6 +659,40 @@ static const char *apply_client_certificate(const resolve_ctx *rc, ir_upstream_t
     return NULL;
 }
 
+/* A Backend's own spec.tls.clientCertificateRef: a Secret of the Backend's
+ * namespace (another one needs a ReferenceGrant) holding a certificate and
+ * its key, presented to the backend. NULL message when it is. */
+static const char *backend_client_certificate(const resolve_ctx *rc, const api_backend *b,
+                                              ir_upstream_tls *tls)
+{
+    gw_ctx *c = rc->c;
+    const api_target_ref *ref = b->spec.tls->client_certificate_ref;
+    const char *bns = b->obj.metadata.namespace;
+    const char *ns = ref->namespace && *ref->namespace ? ref->namespace : bns;
+    const char *name = ref->name ? ref->name : "";
+    const char *kind = ref->kind && *ref->kind ? ref->kind : "Secret";
+    const char *where =
+        arena_printf(c->arena, "spec.tls.clientCertificateRef %s %s/%s", kind, ns, name);
+    if ((ref->group && *ref->group) || !same(kind, "Secret"))
+        return arena_printf(c->arena, "%s: only a core Secret can hold a client certificate",
+                            where);
+    if (!same(ns, bns) &&
+        !gw_reference_granted(c, GROUP_EG, "Backend", bns, "", "Secret", ns, name))
+        return arena_printf(c->arena, "%s: no ReferenceGrant in %s lets Backends of %s refer to it",
+                            where, ns, bns);
+    const api_secret *s = (const api_secret *)api_resources_find(c->res, "Secret", ns, name);
+    if (!s)
+        return arena_printf(c->arena, "%s does not exist", where);
+    size_t crt_len = 0, key_len = 0;
+    const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
+    const char *key = api_secret_value(c->arena, s, "tls.key", &key_len);
+    const char *why = gw_key_pair_problem(c->arena, crt, crt_len, key, key_len);
+    if (why)
+        return arena_printf(c->arena, "%s: %s", where, why);
+    present_client_secret(c, tls, s);
+    return NULL;
+}
+
 /* Upstream TLS of the backend: BackendTLSPolicy first, then Backend spec.tls. */
 static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_upstream_tls **out)
 {
@@ -682,8 +716,13 @@ static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_ups
                 tls->sni = b->spec.tls->sni;
         }
     }
+    if (tls && b && b->spec.tls && b->spec.tls->client_certificate_ref) {
+        const char *err = backend_client_certificate(rc, b, tls);
+        if (err)
+            return err;
+    }
     if (tls) {
-        const char *err = apply_client_certificate(rc, tls);
+        const char *err = tls->n_client_certs ? NULL : apply_client_certificate(rc, tls);
         if (err)
             return err;
         /* Otherwise the Gateway's own (spec.tls.backend.clientCertificateRef). */

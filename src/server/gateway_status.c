@@ -142,7 +142,8 @@ static bool address_usable(const char *value)
 }
 
 /* status.addresses: the Gateway's requested addresses this host can serve
- * (spec.addresses), else the address the proxies listen on. A requested
+ * (spec.addresses; one without a value is the proxies' address), else the
+ * address the proxies listen on. A requested
  * address this host does not have makes the Gateway Programmed=False
  * AddressNotUsable (Hostname addresses cannot be assigned in host mode). */
 static void list_addresses(const api_gateway *g, gw_status *st, arena *a, const char *proxy_address)
@@ -157,7 +158,10 @@ static void list_addresses(const api_gateway *g, gw_status *st, arena *a, const 
         const api_gateway_address *ad = &g->spec.addresses[i];
         const char *type = ad->type && *ad->type ? ad->type : "IPAddress";
         const char *value = ad->value ? ad->value : "";
-        if (strcmp(type, "IPAddress") == 0 && address_usable(value))
+        if (!*value && strcmp(type, "IPAddress") == 0) /* "any address": ours */
+            *ARENA_PUSH(a, st->addresses, st->n_addresses, st->cap_addresses) =
+                (gw_address){"IPAddress", proxy_address ? proxy_address : GWS_DEFAULT_ADDRESS};
+        else if (strcmp(type, "IPAddress") == 0 && address_usable(value))
             *ARENA_PUSH(a, st->addresses, st->n_addresses, st->cap_addresses) =
                 (gw_address){"IPAddress", arena_strdup(a, value)};
         else if (!unusable)

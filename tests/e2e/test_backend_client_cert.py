@@ -1,7 +1,8 @@
-"""The Gateway's backend client certificate (spec.tls.backend.clientCertificateRef)
-through a real Envoy: a TLS backend that requires a client certificate from its
-own client CA answers only the Gateway that presents one; the same route on a
-Gateway without it never gets past the handshake."""
+"""Client certificates shown to backends, through a real Envoy: a TLS backend that
+requires a client certificate from its own client CA answers the Gateway whose
+spec.tls.backend.clientCertificateRef names one, and a Backend whose own
+spec.tls.clientCertificateRef names one; the same route on a Gateway without
+either never gets past the handshake."""
 import json
 import ssl
 import subprocess
@@ -31,11 +32,11 @@ def status_of(port, path="/"):
         return None
 
 
-def route(name, gateway_name):
+def route(name, gateway_name, backend="mtls-backend", hostname="a.example"):
     return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
             "metadata": {"name": name, "namespace": "default"},
-            "spec": {"parentRefs": [{"name": gateway_name}],
-                     "rules": [{"backendRefs": [backend_ref("mtls-backend")]}]}}
+            "spec": {"parentRefs": [{"name": gateway_name}], "hostnames": [hostname],
+                     "rules": [{"backendRefs": [backend_ref(backend)]}]}}
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +86,30 @@ spec:
       kind: ConfigMap
       name: backend-ca
 """)
+    server.write("own.yaml", f"""\
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: own-client-cert
+  namespace: default
+spec:
+  endpoints:
+  - ip:
+      address: 127.0.0.1
+      port: {backend.port}
+  tls:
+    sni: mtls-backend.example
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
+    clientCertificateRef:
+      name: gateway-client
+""")
     server.write("routes.yaml", [route("via-presenting", "presenting"),
-                                 route("via-silent", "silent")])
+                                 route("via-silent", "silent"),
+                                 route("own-cert", "silent", "own-client-cert", "own.example")])
 
     class Gw:
         pass
@@ -107,6 +130,13 @@ def test_gateway_presents_its_client_certificate_to_backends(gw):
     assert status == 200, (status, body)
     answer = json.loads(body)
     assert answer["backend"] == "mtls-backend" and answer["path"] == "/hello"
+
+
+def test_backend_presents_its_own_client_certificate(gw):
+    # spec.tls.clientCertificateRef of the Backend: the Gateway has none of its own.
+    status, _, body = http_get(gw.without_cert, "/own", host="own.example")
+    assert status == 200, (status, body)
+    assert json.loads(body)["path"] == "/own"
 
 
 def test_without_a_client_certificate_the_backend_refuses_the_handshake(gw):
