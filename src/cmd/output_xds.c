@@ -6,6 +6,7 @@
 
 #include "xds/bootstrap.h"
 #include "xds/encode.h"
+#include "xds/patch.h"
 #include "xds/translator.h"
 
 #define ADMIN_TYPE(name) "type.googleapis.com/envoy.admin.v3." name
@@ -137,7 +138,7 @@ static void check_encoding(const pb_pool *pool, const char *fleet, const char *t
     }
 }
 
-json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, diag_list *diags)
+json_t *output_xds(gw_result *res, const pb_pool *pool, const char *type, diag_list *diags)
 {
     json_t *out = json_object();
     for (size_t i = 0; i < res->n_xds; i++) {
@@ -145,6 +146,11 @@ json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, 
         const char *fleet = ir->name ? ir->name : "";
         xds_resources r = {0};
         xds_translate(ir, &r, diags);
+        xds_patch_outcome *po = xds_patch_policies_apply(pool, ir, &r);
+        for (size_t k = 0; k < ir->n_patch_policies; k++)
+            gw_envoy_patch_policy_programmed(res, ir->patch_policies[k], po[k].programmed,
+                                             po[k].reason, po[k].message);
+        xds_patch_outcomes_free(po, ir->n_patch_policies);
         json_t *v = fleet_output(fleet, type, &r, diags);
         check_encoding(pool, fleet, type, &r, v, diags);
         if (v)

@@ -23,6 +23,6 @@ bool output_xds_type_valid(const char *type);
  * reported in `diags` and left out. Every resource of every fleet (and the
  * bootstrap printed) is encoded with `pool`; what the codec rejects is
  * reported in `diags` as an error naming the resource and the field. */
-json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, diag_list *diags);
+json_t *output_xds(gw_result *res, const pb_pool *pool, const char *type, diag_list *diags);
 
 #endif

@@ -17,6 +17,7 @@
 #include "server/gateway_status.h"
 #include "server/log.h"
 #include "server/snapshot.h"
+#include "xds/patch.h"
 #include "xds/translator.h"
 
 struct srv_standalone {
@@ -62,14 +63,31 @@ static void listener_rebind(json_t *listener, const char *address)
         json_object_set_new(sa, "address", json_string(address));
 }
 
+/* The steps after the xDS translator (ARCHITECTURE.md): the fleet's
+ * EnvoyPatchPolicies, whose outcome goes to their status. */
+static void fleet_post_process(srv_standalone *s, gw_result *res, const ir_xds *ir,
+                               xds_resources *out)
+{
+    xds_patch_outcome *po = xds_patch_policies_apply(s->pool, ir, out);
+    for (size_t k = 0; k < ir->n_patch_policies; k++) {
+        gw_envoy_patch_policy_programmed(res, ir->patch_policies[k], po[k].programmed, po[k].reason,
+                                         po[k].message);
+        if (!po[k].programmed)
+            srv_log(SRV_LOG_WARN, "translate", "fleet %s: EnvoyPatchPolicy %s/%s: %s", ir->name,
+                    ir->patch_policies[k]->namespace, ir->patch_policies[k]->name, po[k].message);
+    }
+    xds_patch_outcomes_free(po, ir->n_patch_policies);
+}
+
 /* One fleet's IR -> a snapshot in the cache. */
-static void fleet_publish(srv_standalone *s, const ir_xds *ir)
+static void fleet_publish(srv_standalone *s, gw_result *res, const ir_xds *ir)
 {
     xds_resources out = {0};
     diag_list diags = {0};
     uint64_t t0 = uv_hrtime();
     if (xds_translate(ir, &out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    fleet_post_process(s, res, ir, &out);
     uint64_t t1 = uv_hrtime();
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
@@ -181,7 +199,7 @@ static void pipeline_run(srv_standalone *s)
     gw_result *res = gw_translate(r);
     uint64_t t2 = uv_hrtime();
     for (size_t i = 0; i < res->n_xds; i++)
-        fleet_publish(s, res->xds[i]);
+        fleet_publish(s, res, res->xds[i]);
     fleets_prune(s, res);
     if (s->host)
         proxies_sync(s, res);
