@@ -164,7 +164,8 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
         const ir_infra *inf = res->infra[i];
         fleets[i] = (host_fleet){.name = inf->name,
                                  .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
-                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration")};
+                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
+                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap")};
     }
     host_infra_sync(s->host, fleets, res->n_infra);
     free(fleets);
@@ -363,7 +364,8 @@ static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
                       .state_dir = cfg->state_dir,
                       .xds_host = cfg->xds_host,
                       .xds_port = srv_server_port(s->grpc),
-                      .log_level = cfg->proxy_log_level};
+                      .log_level = cfg->proxy_log_level,
+                      .pool = s->pool};
     if (cfg->certs_dir) {
         certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");
         certs_path(key, sizeof key, cfg->certs_dir, "client.key");
