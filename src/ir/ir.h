@@ -810,6 +810,10 @@ typedef struct ir_http_route {
     ir_traffic *traffic_settings;          /* traffic */
     ir_security *security_settings;        /* security */
     ir_envoy_extensions *envoy_extensions; /* envoyExtensions */
+    /* Objects of extension-server kinds the rule's ExtensionRef filters name,
+     * as their documents (free-form: the extension server reads them). */
+    const json_t **extension_refs;
+    size_t n_extension_refs;
 } ir_http_route;
 
 typedef struct ir_tls_cert {

@@ -404,6 +404,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         host_start(s, cfg);
     s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
                          on_files_changed, s);
+    fprov_set_config(s->files, s->eg_config);
     fprov_start(s->files);
     pipeline_run(s);
     return s;
