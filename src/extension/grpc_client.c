@@ -444,8 +444,7 @@ static int call_once(ext_grpc *g, const char *path, pb_buf *resp, char **err)
     const char *authority = g->cfg.unix_path ? "localhost" : g->cfg.host;
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%um", g->cfg.timeout_ms);
-#define HDR(n, v)                                                                                  \
-    {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
+#define HDR(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
     nghttp2_nv hdrs[] = {
         HDR(":method", "POST"),
         HDR(":scheme", g->ssl ? "https" : "http"),

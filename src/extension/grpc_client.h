@@ -24,13 +24,13 @@ typedef struct ext_grpc_config {
      * match server_name (default: host). A client certificate and key (PEM
      * text) are presented when both are set. */
     const char *ca_pem, *cert_pem, *key_pem, *server_name;
-    unsigned timeout_ms;    /* per attempt, connection included; 0 = 10 s */
-    size_t max_message;     /* both directions; 0 = 4 MiB */
-    unsigned max_attempts;  /* 0 = 4 */
-    unsigned backoff_ms;    /* first retry delay; 0 = 100 ms */
-    unsigned max_backoff_ms; /* 0 = 1 s */
+    unsigned timeout_ms;       /* per attempt, connection included; 0 = 10 s */
+    size_t max_message;        /* both directions; 0 = 4 MiB */
+    unsigned max_attempts;     /* 0 = 4 */
+    unsigned backoff_ms;       /* first retry delay; 0 = 100 ms */
+    unsigned max_backoff_ms;   /* 0 = 1 s */
     double backoff_multiplier; /* 0 = 2 */
-    const int *retry_codes; /* gRPC status codes to retry; NULL = {14 UNAVAILABLE} */
+    const int *retry_codes;    /* gRPC status codes to retry; NULL = {14 UNAVAILABLE} */
     size_t n_retry_codes;
 } ext_grpc_config;
 

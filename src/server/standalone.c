@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "extension/extension.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
@@ -64,9 +65,11 @@ static void listener_rebind(json_t *listener, const char *address)
 }
 
 /* The steps after the xDS translator (ARCHITECTURE.md): the fleet's
- * EnvoyPatchPolicies, whose outcome goes to their status. */
-static void fleet_post_process(srv_standalone *s, gw_result *res, const ir_xds *ir,
-                               xds_resources *out)
+ * EnvoyPatchPolicies, whose outcome goes to their status, then the extension
+ * server's hooks (`ext` may be NULL). False when the fleet must keep its
+ * previous configuration (a hook failed and the extension fails closed). */
+static bool fleet_post_process(srv_standalone *s, gw_result *res, ext_manager *ext,
+                               const ir_xds *ir, xds_resources *out)
 {
     xds_patch_outcome *po = xds_patch_policies_apply(s->pool, ir, out);
     for (size_t k = 0; k < ir->n_patch_policies; k++) {
@@ -77,17 +80,33 @@ static void fleet_post_process(srv_standalone *s, gw_result *res, const ir_xds *
                     ir->patch_policies[k]->namespace, ir->patch_policies[k]->name, po[k].message);
     }
     xds_patch_outcomes_free(po, ir->n_patch_policies);
+    if (!ext)
+        return true;
+    diag_list diags = {0};
+    bool ok = ext_manager_post_hooks(ext, s->pool, ir, out, &diags);
+    char *context = NULL;
+    if (asprintf(&context, "fleet %s: ", ir->name) < 0)
+        abort();
+    log_diags("extension", context, &diags);
+    free(context);
+    diag_list_clear(&diags);
+    return ok;
 }
 
 /* One fleet's IR -> a snapshot in the cache. */
-static void fleet_publish(srv_standalone *s, gw_result *res, const ir_xds *ir)
+static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, const ir_xds *ir)
 {
     xds_resources out = {0};
     diag_list diags = {0};
     uint64_t t0 = uv_hrtime();
     if (xds_translate(ir, &out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
-    fleet_post_process(s, res, ir, &out);
+    if (!fleet_post_process(s, res, ext, ir, &out)) {
+        log_diags("translate", "", &diags);
+        diag_list_clear(&diags);
+        xds_resources_clear(&out);
+        return;
+    }
     uint64_t t1 = uv_hrtime();
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
@@ -199,8 +218,15 @@ static void pipeline_run(srv_standalone *s)
     uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
     uint64_t t2 = uv_hrtime();
+    char *ext_err = NULL;
+    ext_manager *ext = ext_manager_new(r, &ext_err);
+    if (ext_err) {
+        srv_log(SRV_LOG_ERROR, "extension", "the extension manager is not used: %s", ext_err);
+        free(ext_err);
+    }
     for (size_t i = 0; i < res->n_xds; i++)
-        fleet_publish(s, res, res->xds[i]);
+        fleet_publish(s, res, ext, res->xds[i]);
+    ext_manager_free(ext);
     fleets_prune(s, res);
     if (s->host)
         proxies_sync(s, res);
@@ -387,7 +413,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
     diag_list diags = {0};
-    s->pool = pb_pool_load_envoy(&diags);
+    s->pool = ext_pool_load(&diags); /* the Envoy API and the extension service */
     if (!s->pool) {
         *err = diags.n ? diag_format(&diags.items[0]) : strdup("cannot load the Envoy schema");
         diag_list_clear(&diags);
