@@ -31,6 +31,9 @@ struct ext_manager {
     bool hooks[N_HOOKS];
     bool include[XDS_N_TYPES]; /* what the Translation hook is sent */
     char *down;                /* the transport failed in this run: why */
+    /* Objects of the policyResources kinds (borrowed from the resources). */
+    const json_t **policies;
+    size_t n_policies;
 };
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -292,6 +295,36 @@ static char *hooks_config(ext_manager *m, const json_t *em)
     return NULL;
 }
 
+static bool kind_listed(const json_t *list, const api_object *o)
+{
+    const char *slash = strchr(o->api_version, '/');
+    size_t glen = slash ? (size_t)(slash - o->api_version) : 0;
+    size_t i;
+    const json_t *gvk;
+    json_array_foreach(list, i, gvk)
+    {
+        const char *g = json_string_value(json_object_get(gvk, "group"));
+        const char *k = json_string_value(json_object_get(gvk, "kind"));
+        if (g && k && strlen(g) == glen && strncmp(g, o->api_version, glen) == 0 &&
+            strcmp(k, o->kind) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void policies_collect(ext_manager *m, const api_resources *r, const json_t *em)
+{
+    const json_t *kinds = json_object_get(em, "policyResources");
+    m->policies = calloc(r->extension_resources.n + 1, sizeof *m->policies);
+    if (!m->policies)
+        abort();
+    for (size_t i = 0; i < r->extension_resources.n; i++) {
+        const api_object *o = r->extension_resources.items[i];
+        if (kind_listed(kinds, o))
+            m->policies[m->n_policies++] = o->raw;
+    }
+}
+
 ext_manager *ext_manager_new(const api_resources *r, char **err)
 {
     *err = NULL;
@@ -316,8 +349,10 @@ ext_manager *ext_manager_new(const api_resources *r, char **err)
         *err =
             svc ? service_config(r, svc, &c, owned) : strdup("extensionManager.service: required");
     }
-    if (!*err)
+    if (!*err) {
         m->client = ext_grpc_new(&c);
+        policies_collect(m, r, em);
+    }
     free((int *)c.retry_codes);
     for (int i = 0; i < 3; i++)
         free(owned[i]);
@@ -333,6 +368,7 @@ void ext_manager_free(ext_manager *m)
     if (!m)
         return;
     ext_grpc_free(m->client);
+    free(m->policies);
     free(m->down);
     free(m);
 }
@@ -426,6 +462,65 @@ static bool hook_failed(hook_run *h, const char *hook, const char *what, char *e
     return h->m->fail_open;
 }
 
+/* ---- which policies a hook gets ---- */
+
+/* What a policy's target must be for it to count. */
+typedef struct target_want {
+    const char *kind_a, *kind_b; /* "Gateway" / NULL, or "HTTPRoute" / "GRPCRoute" */
+    const char *namespace, *name;
+    const char *section; /* NULL: the target must name no section */
+    bool any_section;    /* any section, or none */
+} target_want;
+
+static bool ref_matches(const json_t *ref, const char *policy_ns, const target_want *w)
+{
+    const char *kind = json_string_value(json_object_get(ref, "kind"));
+    const char *name = json_string_value(json_object_get(ref, "name"));
+    const char *section = json_string_value(json_object_get(ref, "sectionName"));
+    if (!kind || !name || !w->name || strcmp(name, w->name) != 0)
+        return false;
+    if (strcmp(kind, w->kind_a) != 0 && !(w->kind_b && strcmp(kind, w->kind_b) == 0))
+        return false;
+    /* Policies attach in their own namespace only. */
+    if (!policy_ns || !w->namespace || strcmp(policy_ns, w->namespace) != 0)
+        return false;
+    if (w->any_section)
+        return true;
+    if (!w->section)
+        return !section;
+    return !section || strcmp(section, w->section) == 0;
+}
+
+static bool policy_targets(const json_t *policy, const target_want *w)
+{
+    const json_t *spec = json_object_get(policy, "spec");
+    const char *ns =
+        json_string_value(json_object_get(json_object_get(policy, "metadata"), "namespace"));
+    if (ref_matches(json_object_get(spec, "targetRef"), ns, w))
+        return true;
+    size_t i;
+    json_t *ref;
+    json_array_foreach(json_object_get(spec, "targetRefs"), i, ref)
+    {
+        if (ref_matches(ref, ns, w))
+            return true;
+    }
+    return false;
+}
+
+/* Appends the policies aimed at `w` to `out` (borrowed objects, no repeats). */
+static size_t policies_for(const ext_manager *m, const target_want *w, const json_t **out, size_t n)
+{
+    for (size_t i = 0; i < m->n_policies; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < n; k++)
+            seen = seen || out[k] == m->policies[i];
+        if (!seen && policy_targets(m->policies[i], w))
+            out[n++] = m->policies[i];
+    }
+    return n;
+}
+
 /* ---- the hooks ---- */
 
 static const ir_http_route *ir_route_named(const ir_xds *ir, const char *name)
@@ -446,12 +541,28 @@ static bool route_hooks(hook_run *h, const ir_xds *ir, json_t *vhost)
         json_t *route = json_array_get(routes, i);
         const char *name = json_string_value(json_object_get(route, "name"));
         const ir_http_route *irr = ir_route_named(ir, name);
-        if (!irr || !irr->n_extension_refs)
+        if (!irr)
             continue;
-        json_t *req = json_pack("{s:O,s:{s:o,s:O*}}", "route", route, "postRouteContext",
+        const json_t **pols = calloc(h->m->n_policies + 1, sizeof *pols);
+        if (!pols)
+            abort();
+        target_want w = {"HTTPRoute",
+                         "GRPCRoute",
+                         irr->metadata.namespace,
+                         irr->metadata.name,
+                         irr->metadata.section_name,
+                         false};
+        size_t n_pols = policies_for(h->m, &w, pols, 0);
+        if (!irr->n_extension_refs && !n_pols) {
+            free(pols);
+            continue;
+        }
+        json_t *req = json_pack("{s:O,s:{s:o,s:O*,s:o}}", "route", route, "postRouteContext",
                                 "extensionResources",
                                 extension_resources(irr->extension_refs, irr->n_extension_refs),
-                                "hostnames", json_object_get(vhost, "domains"));
+                                "hostnames", json_object_get(vhost, "domains"), "extensionPolicies",
+                                extension_resources(pols, n_pols));
+        free(pols);
         char *err;
         json_t *resp = call_hook(h->m, h->pool, "PostRouteModify", req, &err);
         if (!resp) {
@@ -516,20 +627,80 @@ static bool is_http_listener(const json_t *l)
     return false;
 }
 
-static bool listener_hooks(hook_run *h, xds_resources *res)
+/* "ns/gateway/listener" (a ListenerSet's listeners add "/ns/set"): the
+ * Gateway's namespace, name and listener name. */
+static bool listener_name_parts(const char *full, char parts[3][256])
+{
+    const char *a = full, *b = a ? strchr(a, '/') : NULL, *c = b ? strchr(b + 1, '/') : NULL;
+    if (!c || (size_t)(b - a) >= 256 || (size_t)(c - b - 1) >= 256)
+        return false;
+    size_t n = strcspn(c + 1, "/");
+    if (n >= 256)
+        return false;
+    snprintf(parts[0], 256, "%.*s", (int)(b - a), a);
+    snprintf(parts[1], 256, "%.*s", (int)(c - b - 1), b + 1);
+    snprintf(parts[2], 256, "%.*s", (int)n, c + 1);
+    return true;
+}
+
+static bool names_section(const json_t *policy)
+{
+    const json_t *spec = json_object_get(policy, "spec");
+    if (json_string_value(json_object_get(json_object_get(spec, "targetRef"), "sectionName")))
+        return true;
+    size_t j;
+    json_t *ref;
+    json_array_foreach(json_object_get(spec, "targetRefs"), j, ref)
+    {
+        if (json_string_value(json_object_get(ref, "sectionName")))
+            return true;
+    }
+    return false;
+}
+
+/* Policies naming a Gateway listener this xDS listener serves (the IR
+ * listeners on its port); whole-Gateway ones go to the Translation hook. */
+static size_t listener_policies(const hook_run *h, const ir_xds *ir, const json_t *l,
+                                const json_t **out)
+{
+    json_int_t port = json_integer_value(json_object_get(
+        json_object_get(json_object_get(l, "address"), "socketAddress"), "portValue"));
+    size_t n = 0;
+    for (size_t i = 0; i < ir->n_http; i++) {
+        char parts[3][256];
+        if ((json_int_t)ir->http[i]->port != port || !listener_name_parts(ir->http[i]->name, parts))
+            continue;
+        target_want w = {"Gateway", NULL, parts[0], parts[1], parts[2], false};
+        n = policies_for(h->m, &w, out, n);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (names_section(out[i]))
+            out[k++] = out[i];
+    return k;
+}
+
+static bool listener_hooks(hook_run *h, const ir_xds *ir, xds_resources *res)
 {
     json_t *listeners = res->of[XDS_LISTENER];
+    const json_t **pols = calloc(h->m->n_policies + 1, sizeof *pols);
+    if (!pols)
+        abort();
     for (size_t i = 0; i < json_array_size(listeners); i++) {
         json_t *l = json_array_get(listeners, i);
         if (!is_http_listener(l))
             continue;
-        json_t *req = json_pack("{s:O,s:{}}", "listener", l, "postListenerContext");
+        size_t n_pols = listener_policies(h, ir, l, pols);
+        json_t *req = json_pack("{s:O,s:{s:o}}", "listener", l, "postListenerContext",
+                                "extensionResources", extension_resources(pols, n_pols));
         char *err;
         json_t *resp = call_hook(h->m, h->pool, "PostHTTPListenerModify", req, &err);
         if (!resp) {
             if (!hook_failed(h, "HTTPListener", json_string_value(json_object_get(l, "name")) ?: "",
-                             err))
+                             err)) {
+                free(pols);
                 return false;
+            }
             continue;
         }
         json_t *modified = json_object_get(resp, "listener");
@@ -537,10 +708,28 @@ static bool listener_hooks(hook_run *h, xds_resources *res)
             json_array_set(listeners, i, modified);
         json_decref(resp);
     }
+    free(pols);
     return true;
 }
 
-static bool translation_hook(hook_run *h, xds_resources *res)
+/* Policies on the Gateways of the fleet (whole Gateway or one listener). */
+static size_t fleet_policies(const hook_run *h, const ir_xds *ir, const json_t **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ir->n_http + ir->n_tcp + ir->n_udp; i++) {
+        const char *name = i < ir->n_http               ? ir->http[i]->name
+                           : i < ir->n_http + ir->n_tcp ? ir->tcp[i - ir->n_http]->name
+                                                        : ir->udp[i - ir->n_http - ir->n_tcp]->name;
+        char parts[3][256];
+        if (!listener_name_parts(name, parts))
+            continue;
+        target_want w = {"Gateway", NULL, parts[0], parts[1], NULL, true};
+        n = policies_for(h->m, &w, out, n);
+    }
+    return n;
+}
+
+static bool translation_hook(hook_run *h, const ir_xds *ir, xds_resources *res)
 {
     static const struct {
         xds_type type;
@@ -549,7 +738,13 @@ static bool translation_hook(hook_run *h, xds_resources *res)
                  {XDS_SECRET, "secrets"},
                  {XDS_LISTENER, "listeners"},
                  {XDS_ROUTE, "routes"}};
-    json_t *req = json_pack("{s:{}}", "postTranslateContext");
+    const json_t **pols = calloc(h->m->n_policies + 1, sizeof *pols);
+    if (!pols)
+        abort();
+    size_t n_pols = fleet_policies(h, ir, pols);
+    json_t *req = json_pack("{s:{s:o}}", "postTranslateContext", "extensionResources",
+                            extension_resources(pols, n_pols));
+    free(pols);
     for (size_t k = 0; k < sizeof lists / sizeof *lists; k++)
         if (h->m->include[lists[k].type])
             json_object_set(req, lists[k].key, res->of[lists[k].type]);
@@ -590,9 +785,9 @@ bool ext_manager_post_hooks(ext_manager *m, const pb_pool *pool, const ir_xds *i
         }
     }
     if (ok && m->hooks[HOOK_LISTENER])
-        ok = listener_hooks(&h, &work);
+        ok = listener_hooks(&h, ir, &work);
     if (ok && m->hooks[HOOK_TRANSLATION])
-        ok = translation_hook(&h, &work);
+        ok = translation_hook(&h, ir, &work);
     ok = ok && !h.failed;
     if (ok) {
         xds_resources_clear(res);

@@ -75,13 +75,15 @@ class ExtensionServer:
 
         class Servicer(pb_grpc.EnvoyGatewayExtensionServicer):
             def PostRouteModify(self, request, context):
-                objs = [json.loads(r.unstructured_bytes)
-                        for r in request.post_route_context.extension_resources]
-                calls["route"].append((request.route.name, objs,
-                                       list(request.post_route_context.hostnames)))
+                ctx = request.post_route_context
+                objs = [json.loads(r.unstructured_bytes) for r in ctx.extension_resources]
+                policies = [json.loads(r.unstructured_bytes) for r in ctx.extension_policies]
+                calls["route"].append((request.route.name, objs, list(ctx.hostnames), policies))
                 route = request.route
                 for o in objs:
                     route.response_headers_to_add.append(header("x-ext-route", o["spec"]["value"]))
+                for p in policies:
+                    route.response_headers_to_add.append(header("x-ext-policy", p["spec"]["value"]))
                 return pb.PostRouteModifyResponse(route=route)
 
             def PostVirtualHostModify(self, request, context):
@@ -96,7 +98,10 @@ class ExtensionServer:
                 return pb.PostVirtualHostModifyResponse(virtual_host=vh)
 
             def PostHTTPListenerModify(self, request, context):
-                calls["listener"].append(request.listener.name)
+                policies = [json.loads(r.unstructured_bytes)
+                            for r in request.post_listener_context.extension_resources]
+                calls["listener"].append((request.listener.name, policies))
+                server_name = policies[0]["spec"]["serverName"] if policies else "ext-server"
                 listener = request.listener
                 chains = list(listener.filter_chains) + [listener.default_filter_chain]
                 for chain in chains:
@@ -104,14 +109,18 @@ class ExtensionServer:
                         if f.name == "envoy.filters.network.http_connection_manager":
                             hcm = hcm_pb2.HttpConnectionManager()
                             f.typed_config.Unpack(hcm)
-                            hcm.server_name = "ext-server"
+                            hcm.server_name = server_name
                             hcm.server_header_transformation = hcm.OVERWRITE
                             f.typed_config.Pack(hcm)
                 return pb.PostHTTPListenerModifyResponse(listener=listener)
 
             def PostTranslateModify(self, request, context):
-                calls["translation"].append(([c.name for c in request.clusters],
-                                             len(request.listeners), len(request.routes)))
+                ctx = request.post_translate_context
+                calls["translation"].append((
+                    [c.name for c in request.clusters], len(request.listeners),
+                    len(request.routes),
+                    [json.loads(r.unstructured_bytes)["metadata"]["name"]
+                     for r in ctx.extension_resources]))
                 added = cluster_pb2.Cluster()
                 added.name = "ext-added-cluster"
                 added.type = cluster_pb2.Cluster.STATIC
@@ -151,6 +160,10 @@ extensionManager:
   - group: example.io
     version: v1
     kind: RouteMark
+  policyResources:
+  - group: example.io
+    version: v1
+    kind: ExamplePolicy
   hooks:
     xdsTranslator:
       post: [Route, VirtualHost, HTTPListener, Translation]
@@ -187,6 +200,23 @@ def route(name, host, mark=None):
 def route_mark(name, value):
     return {"apiVersion": "example.io/v1", "kind": "RouteMark",
             "metadata": {"name": name, "namespace": "default"}, "spec": {"value": value}}
+
+
+def example_policy(name, target, spec):
+    return {"apiVersion": "example.io/v1", "kind": "ExamplePolicy",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"targetRefs": [target], **spec}}
+
+
+POLICIES = [
+    example_policy("on-listener", {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                   "name": "eg", "sectionName": "http"},
+                   {"serverName": "policy-server"}),
+    example_policy("on-gateway", {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                  "name": "eg"}, {}),
+    example_policy("on-route", {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                "name": "with-policy"}, {"value": "from-policy"}),
+]
 
 
 def request(port, host, path="/", timeout=3.0):
@@ -227,7 +257,7 @@ def write_gateway(server, port, echo_port, routes):
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])
     server.write("backends.yaml", backend_resource("echo", echo_port))
-    server.write("marks.yaml", [route_mark("mark1", "hello")])
+    server.write("marks.yaml", [route_mark("mark1", "hello")] + POLICIES)
     server.write("routes.yaml", routes)
 
 
@@ -235,7 +265,8 @@ def write_gateway(server, port, echo_port, routes):
 def open_gw(standalone, ext, backends):
     server = start_server(standalone, "ext-open", ext.port, fail_open=True)
     port = free_port()
-    write_gateway(server, port, backends[0].port, [route("marked", "marked.example", "mark1")])
+    write_gateway(server, port, backends[0].port, [route("marked", "marked.example", "mark1"),
+                                                   route("with-policy", "policy.example")])
     server.wait_until(lambda: serves(port, "marked.example",
                                      lambda h: h.get("x-ext-route") == "hello"),
                       timeout=30, what="the hooks' changes served")
@@ -247,18 +278,31 @@ def test_route_hook_gets_the_extension_object_and_its_change_is_served(open_gw, 
     status, headers = request(port, "marked.example")
     assert status == 200
     assert headers["x-ext-route"] == "hello"
-    name, objs, hostnames = ext.calls["route"][-1]
-    assert name.startswith("httproute/default/marked/rule/0")
+    marked = [c for c in ext.calls["route"] if c[0].startswith("httproute/default/marked/")]
+    name, objs, hostnames, policies = marked[-1]
     assert objs[0]["kind"] == "RouteMark" and objs[0]["metadata"]["name"] == "mark1"
-    assert hostnames == ["marked.example"]
+    assert hostnames == ["marked.example"] and policies == []
+
+
+def test_route_hook_gets_the_policies_aimed_at_the_route(open_gw, ext):
+    _, port = open_gw
+    status, headers = request(port, "policy.example")
+    assert status == 200 and headers.get("x-ext-policy") == "from-policy"
+    assert "x-ext-route" not in headers
+    # Routes with neither extension filters nor policies are not sent.
+    assert all(c[0].startswith(("httproute/default/marked/", "httproute/default/with-policy/"))
+               for c in ext.calls["route"])
 
 
 def test_virtual_host_and_listener_hooks(open_gw, ext):
     _, port = open_gw
     status, headers = request(port, "marked.example")
     assert headers.get("x-ext-vhost") == "yes"
-    assert headers.get("server") == "ext-server"
-    assert "default/eg/http" in ext.calls["listener"]
+    # The listener hook got the policy on the listener and used it.
+    assert headers.get("server") == "policy-server"
+    name, policies = ext.calls["listener"][-1]
+    assert name == "default/eg/http"
+    assert [p["metadata"]["name"] for p in policies] == ["on-listener"]
     assert any(v.endswith("marked_example") for v in ext.calls["vhost"])
 
 
@@ -269,7 +313,8 @@ def test_translation_hook_adds_a_cluster_that_serves(open_gw, ext, backends):
     status, headers = request(port, "marked.example", "/ext-cluster/x")
     assert status == 200 and headers.get("x-backend") == "other"
     assert len(other.seen()) == 1
-    clusters, n_listeners, n_routes = ext.calls["translation"][-1]
+    clusters, n_listeners, n_routes, policies = ext.calls["translation"][-1]
+    assert sorted(policies) == ["on-gateway", "on-listener"]
     assert any(c.startswith("httproute/default/marked") for c in clusters)
     assert (n_listeners, n_routes) == (0, 0)  # includeAll defaults: clusters and secrets only
 
