@@ -35,6 +35,7 @@ struct ext_grpc {
     int grpc_status; /* -1 until the trailers say */
     char *grpc_message;
     int http_status;
+    uint32_t reset_code; /* the stream's HTTP/2 error code when it closed */
     pb_buf body;
     const uint8_t *req;
     size_t req_len, req_off;
@@ -365,8 +366,10 @@ static int on_stream_close(nghttp2_session *s, int32_t stream_id, uint32_t code,
     (void)s;
     (void)code;
     ext_grpc *g = ud;
-    if (stream_id == g->stream_id)
+    if (stream_id == g->stream_id) {
         g->done = true;
+        g->reset_code = code;
+    }
     return 0;
 }
 
@@ -438,7 +441,12 @@ static bool conn_read(ext_grpc *g)
     }
 }
 
-/* One attempt on the open connection. */
+static int call_stream(ext_grpc *g, const nghttp2_nv *hdrs, size_t n_hdrs,
+                       const nghttp2_data_provider *dp, char **err);
+static int finish_call(ext_grpc *g, pb_buf *resp, char **err);
+
+/* One attempt on the open connection: the gRPC status, -1 with *err, or -2
+ * when the server refused the stream unprocessed. */
 static int call_once(ext_grpc *g, const char *path, pb_buf *resp, char **err)
 {
     const char *authority = g->cfg.unix_path ? "localhost" : g->cfg.host;
@@ -456,6 +464,19 @@ static int call_once(ext_grpc *g, const char *path, pb_buf *resp, char **err)
     };
 #undef HDR
     nghttp2_data_provider dp = {.read_callback = read_request};
+    /* A stream the server refused (REFUSED_STREAM: it did not process it)
+     * is sent again by the caller on a new connection. */
+    int rc = call_stream(g, hdrs, sizeof hdrs / sizeof *hdrs, &dp, err);
+    if (rc == 1)
+        *err = strdup("the server refused the stream (REFUSED_STREAM)");
+    return rc == 0 ? finish_call(g, resp, err) : rc == 1 ? -2 : -1;
+}
+
+/* Sends one request stream and waits for its end: 0 done, 1 refused by the
+ * server (safe to send again), -1 with *err. */
+static int call_stream(ext_grpc *g, const nghttp2_nv *hdrs, size_t n_hdrs,
+                       const nghttp2_data_provider *dp, char **err)
+{
     g->done = false;
     g->grpc_status = -1;
     g->http_status = 0;
@@ -464,7 +485,8 @@ static int call_once(ext_grpc *g, const char *path, pb_buf *resp, char **err)
     g->grpc_message = NULL;
     g->body.len = 0;
     g->req_off = 0;
-    g->stream_id = nghttp2_submit_request(g->h2, NULL, hdrs, sizeof hdrs / sizeof *hdrs, &dp, NULL);
+    g->reset_code = 0;
+    g->stream_id = nghttp2_submit_request(g->h2, NULL, hdrs, n_hdrs, dp, NULL);
     if (g->stream_id < 0) {
         *err = fmt("cannot start the HTTP/2 stream: %s", nghttp2_strerror(g->stream_id));
         return -1;
@@ -485,13 +507,21 @@ static int call_once(ext_grpc *g, const char *path, pb_buf *resp, char **err)
             return -1;
         }
     }
+    if (g->reset_code == NGHTTP2_REFUSED_STREAM && !g->http_status)
+        return 1;
+    return 0;
+}
+
+static int finish_call(ext_grpc *g, pb_buf *resp, char **err)
+{
     if (g->too_big) {
         *err = fmt("the response is larger than the maximum message size (%zu bytes)",
                    g->cfg.max_message);
         return -1;
     }
     if (g->grpc_status < 0) {
-        *err = fmt("the answer has no grpc-status (HTTP status %d)", g->http_status);
+        *err = fmt("the answer has no grpc-status (HTTP status %d, HTTP/2 error %s)",
+                   g->http_status, nghttp2_http2_strerror(g->reset_code));
         return -1;
     }
     if (g->grpc_status != 0) {
@@ -548,7 +578,7 @@ int ext_grpc_call(ext_grpc *g, const char *path, const uint8_t *req, size_t req_
     g->req = framed;
     g->req_len = req_len + 5;
     unsigned delay = g->cfg.backoff_ms;
-    int status = -1;
+    int status = -1, refused = 0;
     for (unsigned attempt = 1;; attempt++) {
         free(*err);
         *err = NULL;
@@ -561,8 +591,17 @@ int ext_grpc_call(ext_grpc *g, const char *path, const uint8_t *req, size_t req_
                 conn_close(g);
         }
         status = *err ? -1 : call_once(g, path, resp, err);
-        if (status < 0)
+        if (status == -2 && refused++ < 3) {
+            /* Refused without being processed (the server is closing this
+             * connection, GOAWAY): again on a new connection, at once. */
+            conn_close(g);
+            attempt--;
+            continue;
+        }
+        if (status < 0) {
+            status = -1;
             g->broken = true;
+        }
         if (status == 0 || attempt >= g->cfg.max_attempts || !retryable(g, status))
             break;
         struct timespec ts = {.tv_sec = delay / 1000, .tv_nsec = (long)(delay % 1000) * 1000000};
