@@ -17,6 +17,7 @@
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/snapshot.h"
 #include "xds/patch.h"
 #include "xds/translator.h"
@@ -32,8 +33,9 @@ struct srv_standalone {
     admin_server *admin;
     host_infra *host; /* NULL when proxies are not run */
     fprov *files;
-    json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
-    gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
+    json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
+    srv_metrics *metrics; /* for the admin endpoint's /metrics */
+    gws_list *gateways;   /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
     bool stopping;
     int pending; /* components still shutting down */
@@ -93,6 +95,83 @@ static bool fleet_post_process(srv_standalone *s, gw_result *res, ext_manager *e
     return ok;
 }
 
+/* ---- metrics ---- */
+
+static void fleet_metrics(srv_standalone *s, const char *fleet, size_t n, bool created,
+                          bool changed)
+{
+    if (created)
+        srv_metrics_count(s->metrics, "xds_snapshot_create_total",
+                          "Total number of xds snapshot cache creates.", 1, NULL);
+    if (changed)
+        srv_metrics_count(s->metrics, "xds_snapshot_update_total",
+                          "Total number of xds snapshot cache updates by node id.", 1, "nodeID",
+                          fleet, NULL);
+    srv_metrics_gauge(s->metrics, "xds_snapshot_resources",
+                      "Resources in the fleet's current xds snapshot.", (double)n, "nodeID", fleet,
+                      NULL);
+}
+
+static void on_proxy_reply(void *arg, const char *node_id, const char *type, bool nack)
+{
+    srv_standalone *s = arg;
+    srv_metrics_count(s->metrics, nack ? "xds_nack_total" : "xds_ack_total",
+                      nack ? "Total number of xds updates rejected (NACKed) by Envoy, by node id "
+                             "and resource type."
+                           : "Total number of xds updates accepted (ACKed) by Envoy, by node id "
+                             "and resource type.",
+                      1, "nodeID", node_id, "type", type, NULL);
+}
+
+/* Status writes per kind: every status the translation produced. */
+static void status_metrics(srv_standalone *s, const api_resources *r, const gw_result *res)
+{
+    for (size_t i = 0; i < r->all.n; i++)
+        if (gw_result_status(res, r->all.items[i]))
+            srv_metrics_count(s->metrics, "status_update_total",
+                              "Total number of status update by object kind.", 1, "kind",
+                              r->all.items[i]->kind, NULL);
+}
+
+static size_t files_in_error(const srv_standalone *s)
+{
+    size_t bad = 0;
+    for (size_t k = 0; s->files && k < fprov_file_count(s->files); k++) {
+        bool good;
+        const char *err;
+        fprov_file_at(s->files, k, &good, &err);
+        bad += !good || err;
+    }
+    return bad;
+}
+
+/* Gauges read when /metrics is scraped. */
+static void scrape_metrics(srv_standalone *s)
+{
+    srv_metrics_gauge_reset(s->metrics, "xds_connected_proxies");
+    size_t i;
+    json_t *e;
+    json_t *streams = ads_server_status_json(s->ads);
+    json_t *per_fleet = json_object();
+    json_array_foreach(streams, i, e)
+    {
+        const char *fleet = json_string_value(json_object_get(e, "fleet"));
+        if (!fleet)
+            continue;
+        json_int_t n = json_integer_value(json_object_get(per_fleet, fleet));
+        json_object_set_new(per_fleet, fleet, json_integer(n + 1));
+    }
+    const char *fleet;
+    json_t *n;
+    json_object_foreach(per_fleet, fleet, n) srv_metrics_gauge(
+        s->metrics, "xds_connected_proxies", "Proxies connected over ADS, by fleet.",
+        (double)json_integer_value(n), "nodeID", fleet, NULL);
+    json_decref(per_fleet);
+    json_decref(streams);
+    srv_metrics_gauge(s->metrics, "file_provider_files_in_error",
+                      "Resource files whose last read failed.", (double)files_in_error(s), NULL);
+}
+
 /* One fleet's IR -> a snapshot in the cache. */
 static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, const ir_xds *ir)
 {
@@ -128,7 +207,9 @@ static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, c
     diag_list_clear(&diags);
     size_t n = ads_snapshot_count(snap);
     uint64_t t2 = uv_hrtime();
+    bool created = prev == NULL;
     bool changed = ads_cache_set(s->cache, ir->name, snap);
+    fleet_metrics(s, ir->name, n, created, changed);
     /* Freeing the trees takes long at scale: only once the change is out. */
     xds_resources_clear(&out);
     if (changed)
@@ -232,6 +313,16 @@ static void pipeline_run(srv_standalone *s)
         proxies_sync(s, res);
     s->generation++;
     uint64_t t3 = uv_hrtime();
+    srv_metrics_count(s->metrics, "watchable_subscribe_total",
+                      "Total number of subscribed watchable queue.", 1, "runner", "gateway-api",
+                      NULL);
+    srv_metrics_observe(s->metrics, "watchable_subscribe_duration_seconds",
+                        "How long in seconds a subscribed watchable queue is handled.",
+                        (double)(t2 - t1) / 1e9, "runner", "gateway-api", NULL);
+    srv_metrics_observe(s->metrics, "watchable_subscribe_duration_seconds",
+                        "How long in seconds a subscribed watchable queue is handled.",
+                        (double)(t3 - t2) / 1e9, "runner", "xds-translator", NULL);
+    status_metrics(s, r, res);
     /* Statuses are for the admin endpoint: after the proxies got the change. */
     json_decref(s->statuses);
     s->statuses = statuses_json(r, res);
@@ -248,6 +339,12 @@ static void pipeline_run(srv_standalone *s)
 static void on_files_changed(void *arg, fprov *p, bool changed)
 {
     srv_standalone *s = arg;
+    if (changed)
+        srv_metrics_count(s->metrics, "file_provider_reloads_total",
+                          "Resource file changes that were loaded.", 1, NULL);
+    else if (files_in_error(s))
+        srv_metrics_count(s->metrics, "file_provider_errors_total",
+                          "Resource file changes that were not loaded (malformed).", 1, NULL);
     if (changed && !s->stopping)
         pipeline_run(s);
 }
@@ -350,6 +447,13 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
+    if (strcmp(path, "/metrics") == 0) {
+        scrape_metrics(s);
+        char *text = srv_metrics_render(s->metrics);
+        json_t *body = json_string(text); /* a string goes out as text/plain */
+        free(text);
+        return body;
+    }
     return NULL;
 }
 
@@ -422,6 +526,8 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     }
     s->cache = ads_cache_new();
     s->ads = ads_server_new(s->cache);
+    s->metrics = srv_metrics_new();
+    ads_server_observe_replies(s->ads, on_proxy_reply, s);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
@@ -447,6 +553,7 @@ static void standalone_release(void *arg)
     ads_cache_free(s->cache);
     pb_pool_free(s->pool);
     json_decref(s->statuses);
+    srv_metrics_free(s->metrics);
     gws_free(s->gateways);
     free(s->proxy_address);
     free(s->eg_config);
