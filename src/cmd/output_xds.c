@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extension/extension.h"
 #include "xds/bootstrap.h"
 #include "xds/encode.h"
 #include "xds/patch.h"
@@ -159,7 +160,8 @@ static void check_encoding(const pb_pool *pool, const char *fleet, const char *t
     }
 }
 
-json_t *output_xds(gw_result *res, const pb_pool *pool, const char *type, diag_list *diags)
+json_t *output_xds(gw_result *res, const pb_pool *pool, struct ext_manager *ext, const char *type,
+                   diag_list *diags)
 {
     json_t *out = json_object();
     for (size_t i = 0; i < res->n_xds; i++) {
@@ -172,6 +174,8 @@ json_t *output_xds(gw_result *res, const pb_pool *pool, const char *type, diag_l
             gw_envoy_patch_policy_programmed(res, ir->patch_policies[k], po[k].programmed,
                                              po[k].reason, po[k].message);
         xds_patch_outcomes_free(po, ir->n_patch_policies);
+        if (ext)
+            ext_manager_post_hooks(ext, pool, ir, &r, diags);
         fleet_bootstrap fb = {.pool = pool, .fleet = fleet};
         for (size_t k = 0; k < res->n_infra; k++)
             if (res->infra[k]->name && strcmp(res->infra[k]->name, fleet) == 0)

@@ -455,7 +455,7 @@ static bool hook_failed(hook_run *h, const char *hook, const char *what, char *e
     diag_add(h->diags, h->m->fail_open ? DIAG_WARNING : DIAG_ERROR, h->fleet, "",
              "extension server %s hook on %s failed: %s; %s", hook, what, err,
              h->m->fail_open ? "failing open: kept unmodified"
-                             : "failing closed: this fleet keeps its previous configuration");
+                             : "failing closed: the fleet's update is refused");
     free(err);
     if (!h->m->fail_open)
         h->failed = true;

@@ -354,3 +354,41 @@ def test_fail_closed_keeps_the_previous_configuration_until_the_server_is_back(
                                      lambda h: h.get("x-ext-route") == "hello"),
                       timeout=30, what="the fleet updated once the extension server is back")
     assert serves(port, "plain.example", lambda h: h.get("x-ext-vhost") == "yes")
+
+
+def test_egctl_translate_calls_the_extension_server(ext, tmp_path):
+    """`egctl x translate --to xds` runs the same hooks when the input's EnvoyGateway
+    names an extension manager."""
+    import json
+    import subprocess
+
+    import yaml
+    config = yaml.safe_load(
+        "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+        + manager_config(ext.port, fail_open=False))
+    docs = [config, gateway_class(), gateway("eg", [{"name": "http", "protocol": "HTTP",
+                                                      "port": 8080}]),
+            *yaml.safe_load_all(backend_resource("echo", 9)), route_mark("mark1", "hello"),
+            route("marked", "marked.example", "mark1")]
+    src = tmp_path / "in.yaml"
+    src.write_text(yaml.safe_dump_all([d for d in docs if d]))
+    out = subprocess.run([str(conftest.build_dir() / "egctl"), "x", "translate", "--to", "xds",
+                          "-t", "route", "-o", "json", "--add-missing-resources", "-f", str(src)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    rc = json.loads(out.stdout)["xds"]["default/eg"]["dynamicRouteConfigs"][0]["routeConfig"]
+    vh = [v for v in rc["virtualHosts"] if v["name"].endswith("marked_example")][0]
+    assert {"header": {"key": "x-ext-vhost", "value": "yes"}} in vh["responseHeadersToAdd"]
+    marked = [r for r in vh["routes"] if r["name"].startswith("httproute/default/marked/")][0]
+    assert {"header": {"key": "x-ext-route", "value": "hello"}} in marked["responseHeadersToAdd"]
+
+    # Failing closed with the extension server down is an error for egctl.
+    ext.stop()
+    try:
+        out = subprocess.run([str(conftest.build_dir() / "egctl"), "x", "translate", "--to",
+                              "xds", "-t", "route", "-f", str(src)],
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        ext.start()
+    assert out.returncode == 1
+    assert "failing closed" in out.stderr
