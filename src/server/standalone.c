@@ -35,7 +35,10 @@ struct srv_standalone {
     fprov *files;
     json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
     srv_metrics *metrics; /* for the admin endpoint's /metrics */
-    gws_list *gateways;   /* their Gateways' infrastructure-dependent variants */
+    /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
+     * changed in the last translation, to report a proxy's NACK of it. */
+    json_t *patched;
+    gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
     bool stopping;
     int pending; /* components still shutting down */
@@ -66,6 +69,103 @@ static void listener_rebind(json_t *listener, const char *address)
         json_object_set_new(sa, "address", json_string(address));
 }
 
+/* ---- EnvoyPatchPolicies a proxy rejected ---- */
+
+/* How the ADS server names the types in its status ("RDS"). */
+static const char *const xds_short[XDS_N_TYPES] = {
+    [XDS_LISTENER] = "LDS", [XDS_ROUTE] = "RDS",  [XDS_CLUSTER] = "CDS",
+    [XDS_ENDPOINT] = "EDS", [XDS_SECRET] = "SDS",
+};
+
+static void patched_record(srv_standalone *s, const char *fleet, const ir_envoy_patch_policy *p,
+                           unsigned touched)
+{
+    if (!touched)
+        return;
+    json_t *types = json_array();
+    for (int t = 0; t < XDS_N_TYPES; t++)
+        if (touched & (1u << t))
+            json_array_append_new(types, json_string(xds_short[t]));
+    json_array_append_new(s->patched, json_pack("{s:s,s:s?,s:s?,s:o}", "fleet", fleet, "namespace",
+                                                p->namespace, "name", p->name, "types", types));
+}
+
+/* The status item of an EnvoyPatchPolicy in the statuses list, or NULL. */
+static json_t *epp_status_item(json_t *statuses, const char *ns, const char *name)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(statuses, i, item)
+    {
+        const char *k = json_string_value(json_object_get(item, "kind"));
+        const char *n = json_string_value(json_object_get(item, "name"));
+        const char *itns = json_string_value(json_object_get(item, "namespace"));
+        if (k && n && strcmp(k, "EnvoyPatchPolicy") == 0 && strcmp(n, name) == 0 &&
+            strcmp(itns ? itns : "", ns ? ns : "") == 0)
+            return item;
+    }
+    return NULL;
+}
+
+static void epp_set_rejected(json_t *item, const char *type, const char *nack)
+{
+    size_t i, k;
+    json_t *anc, *cond;
+    json_array_foreach(json_object_get(json_object_get(item, "status"), "ancestors"), i, anc)
+    {
+        json_array_foreach(json_object_get(anc, "conditions"), k, cond)
+        {
+            const char *t = json_string_value(json_object_get(cond, "type"));
+            if (!t || strcmp(t, "Programmed") != 0)
+                continue;
+            json_object_set_new(cond, "status", json_string("False"));
+            json_object_set_new(cond, "reason", json_string("Invalid"));
+            char *msg = NULL;
+            if (asprintf(&msg,
+                         "the patches were applied, but the proxy rejected the %s update they "
+                         "are part of (it keeps its previous configuration): %s",
+                         type, nack) < 0)
+                abort();
+            json_object_set_new(cond, "message", json_string(msg));
+            free(msg);
+        }
+    }
+}
+
+/* A policy whose patched resources a proxy NACKs (the codec accepted them,
+ * Envoy did not: an invalid regex, say) is not programmed: its status says
+ * so while the proxy's NACK stands. */
+static void epp_apply_nacks(srv_standalone *s)
+{
+    json_t *streams = ads_server_status_json(s->ads);
+    size_t i, k, j;
+    json_t *rec, *st, *type;
+    json_array_foreach(s->patched, i, rec)
+    {
+        const char *fleet = json_string_value(json_object_get(rec, "fleet"));
+        json_array_foreach(streams, k, st)
+        {
+            const char *sf = json_string_value(json_object_get(st, "fleet"));
+            if (!sf || strcmp(sf, fleet) != 0)
+                continue;
+            json_array_foreach(json_object_get(rec, "types"), j, type)
+            {
+                const char *t = json_string_value(type);
+                const char *nack = json_string_value(
+                    json_object_get(json_object_get(json_object_get(st, "types"), t), "nack"));
+                json_t *item =
+                    nack ? epp_status_item(s->statuses,
+                                           json_string_value(json_object_get(rec, "namespace")),
+                                           json_string_value(json_object_get(rec, "name")))
+                         : NULL;
+                if (item)
+                    epp_set_rejected(item, t, nack);
+            }
+        }
+    }
+    json_decref(streams);
+}
+
 /* The steps after the xDS translator (ARCHITECTURE.md): the fleet's
  * EnvoyPatchPolicies, whose outcome goes to their status, then the extension
  * server's hooks (`ext` may be NULL). False when the fleet must keep its
@@ -75,6 +175,7 @@ static bool fleet_post_process(srv_standalone *s, gw_result *res, ext_manager *e
 {
     xds_patch_outcome *po = xds_patch_policies_apply(s->pool, ir, out);
     for (size_t k = 0; k < ir->n_patch_policies; k++) {
+        patched_record(s, ir->name, ir->patch_policies[k], po[k].touched);
         gw_envoy_patch_policy_programmed(res, ir->patch_policies[k], po[k].programmed, po[k].reason,
                                          po[k].message);
         if (!po[k].programmed)
@@ -305,6 +406,8 @@ static void pipeline_run(srv_standalone *s)
         srv_log(SRV_LOG_ERROR, "extension", "the extension manager is not used: %s", ext_err);
         free(ext_err);
     }
+    json_decref(s->patched);
+    s->patched = json_array();
     for (size_t i = 0; i < res->n_xds; i++)
         fleet_publish(s, res, ext, res->xds[i]);
     ext_manager_free(ext);
@@ -442,6 +545,7 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/status") == 0) {
         gws_apply(s->gateways, s->statuses, fleet_serving, s);
+        epp_apply_nacks(s);
         return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
                          files_json(s));
     }
@@ -554,6 +658,7 @@ static void standalone_release(void *arg)
     pb_pool_free(s->pool);
     json_decref(s->statuses);
     srv_metrics_free(s->metrics);
+    json_decref(s->patched);
     gws_free(s->gateways);
     free(s->proxy_address);
     free(s->eg_config);

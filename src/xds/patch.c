@@ -1053,8 +1053,11 @@ xds_patch_outcome *xds_patch_policies_apply(const pb_pool *pool, const ir_xds *i
             const ir_json_patch *p = &pol->patches[i];
             bool not_found = false;
             char *err = apply_patch(pool, r, p, &not_found);
-            if (!err)
+            int t = type_of_url(p->type_url);
+            if (!err) {
+                out[k].touched |= t >= 0 ? 1u << t : 0;
                 continue;
+            }
             failed++;
             not_found_only = not_found_only && not_found;
             char *line = fmt("%s%sjsonPatches[%zu] (%s %s on %s %s): %s", messages ? messages : "",

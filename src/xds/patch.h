@@ -38,6 +38,7 @@ typedef struct xds_patch_outcome {
     bool programmed;
     const char *reason; /* static */
     char *message;      /* malloc'd */
+    unsigned touched;   /* bit (1 << xds_type) per type of resource it changed */
 } xds_patch_outcome;
 
 /* Applies every policy of ir->patch_policies, in order, to `r`: one result

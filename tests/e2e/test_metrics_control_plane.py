@@ -2,7 +2,7 @@
 prometheus_client's text parser: translations and their duration, snapshot updates,
 ACKs and NACKs per fleet and type, connected proxies, file reloads and errors, status
 writes. Counters move when a route changes; a NACK shows when Envoy refuses what a
-(schema-valid) patch made."""
+(schema-valid) patch made, and the EnvoyPatchPolicy's Programmed condition then says so."""
 import http.client
 
 import pytest
@@ -131,4 +131,13 @@ def test_a_nack_is_counted(gw):
     server.wait_until(lambda: value(scrape(server), "xds_nack_total", **key)
                       > value(before, "xds_nack_total", **key), what="the NACK counted")
     assert serves(port, "one.example")  # Envoy keeps its last accepted routes
+    # The policy's status says its patches did not reach the proxy.
+    item = [i for i in server.admin_json("/api/status")["resources"]
+            if i["kind"] == "EnvoyPatchPolicy" and i["name"] == "bad-regex"][0]
+    cond = [c for a in item["status"]["ancestors"] for c in a["conditions"]
+            if c["type"] == "Programmed"][0]
+    assert cond["status"] == "False" and cond["reason"] == "Invalid", cond
+    assert "rejected the RDS update" in cond["message"] and "unclosed" in cond["message"]
     server.remove("patch.yaml")
+    server.wait_until(lambda: value(scrape(server), "xds_ack_total", **key)
+                      > value(before, "xds_ack_total", **key), what="RDS accepted again")
