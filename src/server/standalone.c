@@ -17,9 +17,9 @@
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/log.h"
-#include "server/metrics.h"
+#include "server/pipeline_metrics.h"
+#include "server/post_process.h"
 #include "server/snapshot.h"
-#include "xds/patch.h"
 #include "xds/translator.h"
 
 struct srv_standalone {
@@ -69,171 +69,6 @@ static void listener_rebind(json_t *listener, const char *address)
         json_object_set_new(sa, "address", json_string(address));
 }
 
-/* ---- EnvoyPatchPolicies a proxy rejected ---- */
-
-/* How the ADS server names the types in its status ("RDS"). */
-static const char *const xds_short[XDS_N_TYPES] = {
-    [XDS_LISTENER] = "LDS", [XDS_ROUTE] = "RDS",  [XDS_CLUSTER] = "CDS",
-    [XDS_ENDPOINT] = "EDS", [XDS_SECRET] = "SDS",
-};
-
-static void patched_record(srv_standalone *s, const char *fleet, const ir_envoy_patch_policy *p,
-                           unsigned touched)
-{
-    if (!touched)
-        return;
-    json_t *types = json_array();
-    for (int t = 0; t < XDS_N_TYPES; t++)
-        if (touched & (1u << t))
-            json_array_append_new(types, json_string(xds_short[t]));
-    json_array_append_new(s->patched, json_pack("{s:s,s:s?,s:s?,s:o}", "fleet", fleet, "namespace",
-                                                p->namespace, "name", p->name, "types", types));
-}
-
-/* The status item of an EnvoyPatchPolicy in the statuses list, or NULL. */
-static json_t *epp_status_item(json_t *statuses, const char *ns, const char *name)
-{
-    size_t i;
-    json_t *item;
-    json_array_foreach(statuses, i, item)
-    {
-        const char *k = json_string_value(json_object_get(item, "kind"));
-        const char *n = json_string_value(json_object_get(item, "name"));
-        const char *itns = json_string_value(json_object_get(item, "namespace"));
-        if (k && n && strcmp(k, "EnvoyPatchPolicy") == 0 && strcmp(n, name) == 0 &&
-            strcmp(itns ? itns : "", ns ? ns : "") == 0)
-            return item;
-    }
-    return NULL;
-}
-
-static void epp_set_rejected(json_t *item, const char *type, const char *nack)
-{
-    size_t i, k;
-    json_t *anc, *cond;
-    json_array_foreach(json_object_get(json_object_get(item, "status"), "ancestors"), i, anc)
-    {
-        json_array_foreach(json_object_get(anc, "conditions"), k, cond)
-        {
-            const char *t = json_string_value(json_object_get(cond, "type"));
-            if (!t || strcmp(t, "Programmed") != 0)
-                continue;
-            json_object_set_new(cond, "status", json_string("False"));
-            json_object_set_new(cond, "reason", json_string("Invalid"));
-            char *msg = NULL;
-            if (asprintf(&msg,
-                         "the patches were applied, but the proxy rejected the %s update they "
-                         "are part of (it keeps its previous configuration): %s",
-                         type, nack) < 0)
-                abort();
-            json_object_set_new(cond, "message", json_string(msg));
-            free(msg);
-        }
-    }
-}
-
-/* A policy whose patched resources a proxy NACKs (the codec accepted them,
- * Envoy did not: an invalid regex, say) is not programmed: its status says
- * so while the proxy's NACK stands. */
-static void epp_apply_nacks(srv_standalone *s)
-{
-    json_t *streams = ads_server_status_json(s->ads);
-    size_t i, k, j;
-    json_t *rec, *st, *type;
-    json_array_foreach(s->patched, i, rec)
-    {
-        const char *fleet = json_string_value(json_object_get(rec, "fleet"));
-        json_array_foreach(streams, k, st)
-        {
-            const char *sf = json_string_value(json_object_get(st, "fleet"));
-            if (!sf || strcmp(sf, fleet) != 0)
-                continue;
-            json_array_foreach(json_object_get(rec, "types"), j, type)
-            {
-                const char *t = json_string_value(type);
-                const char *nack = json_string_value(
-                    json_object_get(json_object_get(json_object_get(st, "types"), t), "nack"));
-                json_t *item =
-                    nack ? epp_status_item(s->statuses,
-                                           json_string_value(json_object_get(rec, "namespace")),
-                                           json_string_value(json_object_get(rec, "name")))
-                         : NULL;
-                if (item)
-                    epp_set_rejected(item, t, nack);
-            }
-        }
-    }
-    json_decref(streams);
-}
-
-/* The steps after the xDS translator (ARCHITECTURE.md): the fleet's
- * EnvoyPatchPolicies, whose outcome goes to their status, then the extension
- * server's hooks (`ext` may be NULL). False when the fleet must keep its
- * previous configuration (a hook failed and the extension fails closed). */
-static bool fleet_post_process(srv_standalone *s, gw_result *res, ext_manager *ext,
-                               const ir_xds *ir, xds_resources *out)
-{
-    xds_patch_outcome *po = xds_patch_policies_apply(s->pool, ir, out);
-    for (size_t k = 0; k < ir->n_patch_policies; k++) {
-        patched_record(s, ir->name, ir->patch_policies[k], po[k].touched);
-        gw_envoy_patch_policy_programmed(res, ir->patch_policies[k], po[k].programmed, po[k].reason,
-                                         po[k].message);
-        if (!po[k].programmed)
-            srv_log(SRV_LOG_WARN, "translate", "fleet %s: EnvoyPatchPolicy %s/%s: %s", ir->name,
-                    ir->patch_policies[k]->namespace, ir->patch_policies[k]->name, po[k].message);
-    }
-    xds_patch_outcomes_free(po, ir->n_patch_policies);
-    if (!ext)
-        return true;
-    diag_list diags = {0};
-    bool ok = ext_manager_post_hooks(ext, s->pool, ir, out, &diags);
-    char *context = NULL;
-    if (asprintf(&context, "fleet %s: ", ir->name) < 0)
-        abort();
-    log_diags("extension", context, &diags);
-    free(context);
-    diag_list_clear(&diags);
-    return ok;
-}
-
-/* ---- metrics ---- */
-
-static void fleet_metrics(srv_standalone *s, const char *fleet, size_t n, bool created,
-                          bool changed)
-{
-    if (created)
-        srv_metrics_count(s->metrics, "xds_snapshot_create_total",
-                          "Total number of xds snapshot cache creates.", 1, NULL);
-    if (changed)
-        srv_metrics_count(s->metrics, "xds_snapshot_update_total",
-                          "Total number of xds snapshot cache updates by node id.", 1, "nodeID",
-                          fleet, NULL);
-    srv_metrics_gauge(s->metrics, "xds_snapshot_resources",
-                      "Resources in the fleet's current xds snapshot.", (double)n, "nodeID", fleet,
-                      NULL);
-}
-
-static void on_proxy_reply(void *arg, const char *node_id, const char *type, bool nack)
-{
-    srv_standalone *s = arg;
-    srv_metrics_count(s->metrics, nack ? "xds_nack_total" : "xds_ack_total",
-                      nack ? "Total number of xds updates rejected (NACKed) by Envoy, by node id "
-                             "and resource type."
-                           : "Total number of xds updates accepted (ACKed) by Envoy, by node id "
-                             "and resource type.",
-                      1, "nodeID", node_id, "type", type, NULL);
-}
-
-/* Status writes per kind: every status the translation produced. */
-static void status_metrics(srv_standalone *s, const api_resources *r, const gw_result *res)
-{
-    for (size_t i = 0; i < r->all.n; i++)
-        if (gw_result_status(res, r->all.items[i]))
-            srv_metrics_count(s->metrics, "status_update_total",
-                              "Total number of status update by object kind.", 1, "kind",
-                              r->all.items[i]->kind, NULL);
-}
-
 static size_t files_in_error(const srv_standalone *s)
 {
     size_t bad = 0;
@@ -246,33 +81,6 @@ static size_t files_in_error(const srv_standalone *s)
     return bad;
 }
 
-/* Gauges read when /metrics is scraped. */
-static void scrape_metrics(srv_standalone *s)
-{
-    srv_metrics_gauge_reset(s->metrics, "xds_connected_proxies");
-    size_t i;
-    json_t *e;
-    json_t *streams = ads_server_status_json(s->ads);
-    json_t *per_fleet = json_object();
-    json_array_foreach(streams, i, e)
-    {
-        const char *fleet = json_string_value(json_object_get(e, "fleet"));
-        if (!fleet)
-            continue;
-        json_int_t n = json_integer_value(json_object_get(per_fleet, fleet));
-        json_object_set_new(per_fleet, fleet, json_integer(n + 1));
-    }
-    const char *fleet;
-    json_t *n;
-    json_object_foreach(per_fleet, fleet, n) srv_metrics_gauge(
-        s->metrics, "xds_connected_proxies", "Proxies connected over ADS, by fleet.",
-        (double)json_integer_value(n), "nodeID", fleet, NULL);
-    json_decref(per_fleet);
-    json_decref(streams);
-    srv_metrics_gauge(s->metrics, "file_provider_files_in_error",
-                      "Resource files whose last read failed.", (double)files_in_error(s), NULL);
-}
-
 /* One fleet's IR -> a snapshot in the cache. */
 static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, const ir_xds *ir)
 {
@@ -281,7 +89,8 @@ static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, c
     uint64_t t0 = uv_hrtime();
     if (xds_translate(ir, &out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
-    if (!fleet_post_process(s, res, ext, ir, &out)) {
+    /* Patches and extension hooks (post_process.h). */
+    if (!srv_fleet_post_process(s->pool, res, ext, ir, &out, s->patched)) {
         log_diags("translate", "", &diags);
         diag_list_clear(&diags);
         xds_resources_clear(&out);
@@ -310,7 +119,7 @@ static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, c
     uint64_t t2 = uv_hrtime();
     bool created = prev == NULL;
     bool changed = ads_cache_set(s->cache, ir->name, snap);
-    fleet_metrics(s, ir->name, n, created, changed);
+    srv_metrics_snapshot(s->metrics, ir->name, n, created, changed);
     /* Freeing the trees takes long at scale: only once the change is out. */
     xds_resources_clear(&out);
     if (changed)
@@ -416,16 +225,7 @@ static void pipeline_run(srv_standalone *s)
         proxies_sync(s, res);
     s->generation++;
     uint64_t t3 = uv_hrtime();
-    srv_metrics_count(s->metrics, "watchable_subscribe_total",
-                      "Total number of subscribed watchable queue.", 1, "runner", "gateway-api",
-                      NULL);
-    srv_metrics_observe(s->metrics, "watchable_subscribe_duration_seconds",
-                        "How long in seconds a subscribed watchable queue is handled.",
-                        (double)(t2 - t1) / 1e9, "runner", "gateway-api", NULL);
-    srv_metrics_observe(s->metrics, "watchable_subscribe_duration_seconds",
-                        "How long in seconds a subscribed watchable queue is handled.",
-                        (double)(t3 - t2) / 1e9, "runner", "xds-translator", NULL);
-    status_metrics(s, r, res);
+    srv_metrics_translation(s->metrics, (double)(t2 - t1) / 1e9, (double)(t3 - t2) / 1e9, r, res);
     /* Statuses are for the admin endpoint: after the proxies got the change. */
     json_decref(s->statuses);
     s->statuses = statuses_json(r, res);
@@ -442,12 +242,7 @@ static void pipeline_run(srv_standalone *s)
 static void on_files_changed(void *arg, fprov *p, bool changed)
 {
     srv_standalone *s = arg;
-    if (changed)
-        srv_metrics_count(s->metrics, "file_provider_reloads_total",
-                          "Resource file changes that were loaded.", 1, NULL);
-    else if (files_in_error(s))
-        srv_metrics_count(s->metrics, "file_provider_errors_total",
-                          "Resource file changes that were not loaded (malformed).", 1, NULL);
+    srv_metrics_files(s->metrics, changed, changed ? 0 : files_in_error(s));
     if (changed && !s->stopping)
         pipeline_run(s);
 }
@@ -545,14 +340,18 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/status") == 0) {
         gws_apply(s->gateways, s->statuses, fleet_serving, s);
-        epp_apply_nacks(s);
+        json_t *streams = ads_server_status_json(s->ads);
+        srv_patched_apply_nacks(s->patched, streams, s->statuses);
+        json_decref(streams);
         return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
                          files_json(s));
     }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
     if (strcmp(path, "/metrics") == 0) {
-        scrape_metrics(s);
+        json_t *streams = ads_server_status_json(s->ads);
+        srv_metrics_scrape(s->metrics, streams, files_in_error(s));
+        json_decref(streams);
         char *text = srv_metrics_render(s->metrics);
         json_t *body = json_string(text); /* a string goes out as text/plain */
         free(text);
@@ -631,7 +430,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->cache = ads_cache_new();
     s->ads = ads_server_new(s->cache);
     s->metrics = srv_metrics_new();
-    ads_server_observe_replies(s->ads, on_proxy_reply, s);
+    ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
