@@ -326,8 +326,7 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
             return 0;
         }
         if (api_extension_kind_registered(r, group, kind))
-            return add_extension_object(p, doc, source, doc_index, where, api_version, kind,
-                                        diags);
+            return add_extension_object(p, doc, source, doc_index, where, api_version, kind, diags);
         unknown_kind(where, api_version, kind, diags);
         return -1;
     }
