@@ -1017,11 +1017,20 @@ static char *apply_patch(const pb_pool *pool, xds_resources *r, const ir_json_pa
         json_t *res = xds_resource_from_any_names(pool, p->type_url, doc, &err);
         if (res) {
             const char *name = xds_resource_name((xds_type)t, res);
-            if (name && strcmp(name, p->name) != 0)
+            if (name && strcmp(name, p->name) != 0) {
                 /* A renamed resource is added next to the original. */
                 json_array_append_new(r->of[t], res);
-            else
-                json_array_set_new(r->of[t], (size_t)at, res);
+            } else {
+                /* Every copy of it (a secret shared by listeners is listed
+                 * once per listener) becomes the patched one. */
+                for (size_t k = (size_t)at; k < json_array_size(r->of[t]); k++) {
+                    const char *n = xds_resource_name((xds_type)t, json_array_get(r->of[t], k));
+                    if (k > (size_t)at && (!n || strcmp(n, p->name) != 0))
+                        continue;
+                    json_array_set(r->of[t], k, res);
+                }
+                json_decref(res);
+            }
         } else {
             char *m = fmt("the patched resource is not valid: %s", err);
             free(err);
