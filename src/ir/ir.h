@@ -559,6 +559,7 @@ typedef struct ir_ext_auth {
     ir_kv *context_extensions;  /* contextExtensions[] (value decoded) */
     size_t n_context_extensions;
     struct ir_traffic *traffic; /* traffic of the auth service's cluster */
+    const char *timeout;        /* timeout (duration text), NULL = default */
 } ir_ext_auth;
 
 /* security.authorization.rules[].principal.jwt.claims[] */
@@ -594,7 +595,7 @@ typedef struct ir_authorization_rule {
     bool has_operation;
 } ir_authorization_rule;
 
-/* security.authorization */
+/* security.authorization (and a TCP route's authorization) */
 typedef struct ir_authorization {
     const char *default_action; /* defaultAction */
     ir_authorization_rule *rules;
@@ -638,7 +639,11 @@ typedef struct ir_oidc {
     bool forward_access_token, refresh_token, disable_token_encryption, pass_through_auth_header;
     const char *forward_id_token_header;
     const char *default_token_ttl, *default_refresh_token_ttl, *csrf_token_ttl;
-    json_t *deny_redirect; /* denyRedirect (IR shape) */
+    json_t *deny_redirect;                  /* denyRedirect (IR shape) */
+    ir_string_match *deny_redirect_headers; /* denyRedirect.headers (name = header) */
+    size_t n_deny_redirect_headers;
+    const char *end_session_endpoint; /* provider.endSessionEndpoint */
+    const char *cookie_same_site;     /* cookieConfig.sameSite ("Strict", "Lax", "None") */
 } ir_oidc;
 
 /* security.csrf */
@@ -659,6 +664,9 @@ typedef struct ir_security {
     ir_ext_auth *ext_auth;           /* extAuth */
     ir_authorization *authorization; /* authorization */
     ir_csrf *csrf;                   /* csrf */
+    /* The policy is Invalid: its routes answer 500 and no filter is
+     * configured from it (what could be built is kept for --to ir). */
+    bool refused;
 } ir_security;
 
 /* envoyExtensions.extProcs[] */
@@ -683,14 +691,31 @@ typedef struct ir_lua {
     json_t *filter_context; /* filterContext, or NULL */
 } ir_lua;
 
-/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Wasm and
- * dynamic modules are kept in IR shape until modelled. */
+/* envoyExtensions.wasms[]: a module Envoy fetches over HTTP and checks. */
+typedef struct ir_wasm {
+    const char *name;      /* "envoyextensionpolicy/ns/name/wasm/0" */
+    const char *wasm_name; /* wasmName (the spec's name, else `name`) */
+    const char *root_id;   /* rootID, or NULL */
+    bool fail_open;        /* failOpen */
+    json_t *config;        /* config: free-form, as written; NULL = none */
+    /* httpWasmCode */
+    const char *serving_url;  /* servingURL: where Envoy fetches the module */
+    const char *original_url; /* originalDownloadingURL: the spec's url */
+    const char *sha256;       /* the module's SHA-256, hex */
+    const char **host_keys;   /* hostKeys (env.hostKeys) */
+    size_t n_host_keys;
+} ir_wasm;
+
+/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Dynamic
+ * modules are kept in IR shape until modelled. */
 typedef struct ir_envoy_extensions {
     ir_ext_proc *ext_procs;
     size_t n_ext_procs;
     ir_lua *luas;
     size_t n_luas;
-    json_t *wasms, *dynamic_modules;
+    ir_wasm *wasms;
+    size_t n_wasms;
+    json_t *dynamic_modules;
 } ir_envoy_extensions;
 
 /* ClientTrafficPolicy settings of a listener: the keys the reference sets
@@ -871,7 +896,8 @@ typedef struct ir_tcp_route {
     size_t n_sni_hostnames;
     ir_tls_config *terminate; /* TLS terminated at the listener */
     ir_destination *destination;
-    ir_traffic *traffic_settings; /* traffic (BackendTrafficPolicy), NULL = none */
+    ir_traffic *traffic_settings;           /* traffic (BackendTrafficPolicy), NULL = none */
+    struct ir_authorization *authorization; /* authorization (SecurityPolicy), NULL = none */
 } ir_tcp_route;
 
 typedef struct ir_tcp_listener {
