@@ -40,6 +40,7 @@ struct ext_grpc {
     const uint8_t *req;
     size_t req_len, req_off;
     bool too_big;
+    bool timed_out; /* the attempt ran out of time: not retried (the loop waits) */
 };
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -240,8 +241,10 @@ static char *socket_connect(ext_grpc *g)
             return fmt("connect to %s:%d: %s", g->cfg.host, g->cfg.port,
                        strerror(e ? e : ECONNREFUSED));
     }
-    if (!wait_fd(g, true))
+    if (!wait_fd(g, true)) {
+        g->timed_out = true;
         return fmt("connect to %s: timed out", g->cfg.unix_path ? g->cfg.unix_path : g->cfg.host);
+    }
     int soerr = 0;
     socklen_t len = sizeof soerr;
     getsockopt(g->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
@@ -500,6 +503,7 @@ static int call_stream(ext_grpc *g, const nghttp2_nv *hdrs, size_t n_hdrs,
             break;
         if (!(g->ssl && SSL_pending(g->ssl)) && !wait_fd(g, false)) {
             *err = fmt("no answer within %u ms", g->cfg.timeout_ms);
+            g->timed_out = true;
             return -1;
         }
         if (!conn_read(g)) {
@@ -582,6 +586,7 @@ int ext_grpc_call(ext_grpc *g, const char *path, const uint8_t *req, size_t req_
     for (unsigned attempt = 1;; attempt++) {
         free(*err);
         *err = NULL;
+        g->timed_out = false;
         g->deadline_ms = now_ms() + g->cfg.timeout_ms;
         if (g->broken || !g->h2)
             conn_close(g);
@@ -602,7 +607,9 @@ int ext_grpc_call(ext_grpc *g, const char *path, const uint8_t *req, size_t req_
             status = -1;
             g->broken = true;
         }
-        if (status == 0 || attempt >= g->cfg.max_attempts || !retryable(g, status))
+        /* A server that does not answer in time is not waited for again: the
+         * caller (the server's loop) blocks meanwhile. */
+        if (status == 0 || attempt >= g->cfg.max_attempts || !retryable(g, status) || g->timed_out)
             break;
         struct timespec ts = {.tv_sec = delay / 1000, .tv_nsec = (long)(delay % 1000) * 1000000};
         nanosleep(&ts, NULL);
