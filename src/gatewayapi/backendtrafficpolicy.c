@@ -101,6 +101,61 @@ static const char *btp_rate_limit_selectors(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
+static int64_t rate_limit_unit_seconds(const char *unit)
+{
+    static const struct {
+        const char *unit;
+        int64_t seconds;
+    } units[] = {{"Second", 1},    {"Minute", 60},     {"Hour", 3600},    {"Day", 86400},
+                 {"Week", 604800}, {"Month", 2592000}, {"Year", 31536000}};
+    for (size_t i = 0; unit && i < sizeof units / sizeof *units; i++)
+        if (strcmp(units[i].unit, unit) == 0)
+            return units[i].seconds;
+    return 0;
+}
+
+/* A local limit takes its default bucket from the one rule without client
+ * selectors; every other rule's unit must be a whole number of the
+ * default's (Envoy refills descriptor buckets on the default's clock). */
+static const char *btp_local_rate_limit(gw_ctx *c, json_t *spec)
+{
+    json_t *rules = gw_json_path(spec, "rateLimit.local.rules");
+    size_t i;
+    json_t *rule;
+    int64_t def = 1;
+    const char *def_unit = "Second";
+    bool has_default = false;
+    json_array_foreach(rules, i, rule)
+    {
+        if (json_array_size(json_object_get(rule, "clientSelectors")))
+            continue;
+        if (has_default)
+            return arena_printf(c->arena,
+                                "rateLimit.local.rules[%zu]: only one rule may have no "
+                                "clientSelectors (it sets the route's default limit)",
+                                i);
+        has_default = true;
+        def_unit = json_string_value(gw_json_path(rule, "limit.unit"));
+        def = rate_limit_unit_seconds(def_unit);
+    }
+    json_array_foreach(rules, i, rule)
+    {
+        const char *unit = json_string_value(gw_json_path(rule, "limit.unit"));
+        int64_t secs = rate_limit_unit_seconds(unit);
+        if (def > 0 && secs > 0 && secs % def != 0)
+            return arena_printf(c->arena,
+                                "rateLimit.local.rules[%zu].limit.unit: %s is not a whole number "
+                                "of the default limit's unit %s",
+                                i, unit, def_unit ? def_unit : "");
+        if (json_is_true(json_object_get(rule, "shared")))
+            return arena_printf(c->arena,
+                                "rateLimit.local.rules[%zu].shared: a shared local limit is not "
+                                "supported by this gateway yet (use a global limit)",
+                                i);
+    }
+    return NULL;
+}
+
 /* responseOverride bodies from a ConfigMap need it to exist with a
  * "response.body" key. */
 static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p)
@@ -132,8 +187,8 @@ static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p)
 static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
-    const char *(*const checks[])(gw_ctx *, json_t *) = {btp_table_size, btp_backoff,
-                                                         btp_rate_limit_selectors};
+    const char *(*const checks[])(gw_ctx *, json_t *) = {
+        btp_table_size, btp_backoff, btp_rate_limit_selectors, btp_local_rate_limit};
     out->invalid =
         gw_value_checks_run(c->arena, p->spec, btp_values, sizeof btp_values / sizeof *btp_values);
     for (size_t i = 0; !out->invalid && i < sizeof checks / sizeof *checks; i++)

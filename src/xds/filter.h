@@ -54,6 +54,9 @@ void xds_route_filter_enable(json_t *route, const char *filter_name);
 bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_http_route *r));
 
 /* The filters, one per file. */
+extern const xds_http_filter xds_filter_fault;
+extern const xds_http_filter xds_filter_custom_response;
+extern const xds_http_filter xds_filter_compressor;
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_local_ratelimit;
 extern const xds_http_filter xds_filter_router;

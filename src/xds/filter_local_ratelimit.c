@@ -104,8 +104,16 @@ static void header_rules(xds_ctx *c, rule_out *o, size_t ri, const ir_rate_limit
  * client address masked to the CIDR's length matches the same clients:
  * its descriptor is "masked_remote_address" = the CIDR. Per-client limits
  * (distinct) add the client address ("remote_address", any value). */
-static void cidr_rule(rule_out *o, const ir_cidr_match *m)
+static void cidr_rule(xds_ctx *c, rule_out *o, size_t ri, const ir_cidr_match *m)
 {
+    /* The masked address's descriptor key is fixed: a generic key naming
+     * the rule comes first, so two rules whose masks give the same value
+     * (127.0.0.0/8 from a /8 rule for 10.0.0.0/8 and for 127.0.0.0/8) do
+     * not meet in one descriptor. */
+    const char *key = arena_printf(c->arena, "rule-%zu-masked-remote-address", ri);
+    json_array_append_new(o->actions, json_pack("{s:{s:s, s:s}}", "genericKey", "descriptorKey",
+                                                key, "descriptorValue", key));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", key));
     json_t *mask = json_pack("{s:i}", m->is_ipv6 ? "v6PrefixMaskLen" : "v4PrefixMaskLen",
                              (json_int_t)m->mask_len);
     json_array_append_new(o->actions, json_pack("{s:o}", "maskedRemoteAddress", mask));
@@ -137,7 +145,7 @@ static rule_out rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
             !m->invert);
     }
     if (r->cidr_match)
-        cidr_rule(&o, r->cidr_match);
+        cidr_rule(c, &o, ri, r->cidr_match);
     return o;
 }
 

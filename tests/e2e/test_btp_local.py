@@ -1,0 +1,233 @@
+"""BackendTrafficPolicy settings enforced by a real Envoy, as a client sees them: local
+rate limits (a default bucket, header / distinct header / method+path / client CIDR
+selectors, one bucket per route), fault injection (abort, delay), response override
+(inline body, ConfigMap body, status ranges) and compression (gzip on the wire; brotli
+and zstd negotiated). One server, one Gateway and one Envoy for the whole module; every
+route has its own hostname and its own policy, so the tests do not share buckets."""
+import gzip
+import http.client
+import json
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
+from conftest import ROOT, build_dir, free_port
+
+POLICY_API = "gateway.envoyproxy.io/v1alpha1"
+
+
+def http_route(name, backend="echo"):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"parentRefs": [{"name": "eg"}], "hostnames": [f"{name}.example"],
+                     "rules": [{"backendRefs": [backend_ref(backend)]}]}}
+
+
+def policy(name, routes, spec):
+    return {"apiVersion": POLICY_API, "kind": "BackendTrafficPolicy",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                     "name": r} for r in routes], **spec}}
+
+
+def local(*rules):
+    return {"rateLimit": {"type": "Local", "local": {"rules": list(rules)}}}
+
+
+def per_minute(n, **extra):
+    return {"limit": {"requests": n, "unit": "Minute"}, **extra}
+
+
+ROUTES = ["plain", "limited", "hdr", "distinct", "method", "cidr", "bucket-a", "bucket-b",
+          "abort", "delay", "override", "gzip", "brotli", "zstd"]
+
+POLICIES = [
+    policy("limited", ["limited"], local(per_minute(3))),
+    policy("hdr", ["hdr"], local(per_minute(2, clientSelectors=[
+        {"headers": [{"name": "x-user-id", "value": "alice"}]}]))),
+    policy("distinct", ["distinct"], local(per_minute(1, clientSelectors=[
+        {"headers": [{"name": "x-user-id", "type": "Distinct"}]}]))),
+    policy("method", ["method"], local(per_minute(1, clientSelectors=[
+        {"methods": [{"value": "POST"}], "path": {"type": "PathPrefix", "value": "/api"}}]))),
+    policy("cidr", ["cidr"], local(
+        per_minute(1, clientSelectors=[{"sourceCIDR": {"value": "10.0.0.0/8"}}]),
+        per_minute(2, clientSelectors=[{"sourceCIDR": {"value": "127.0.0.1/8"}}]))),
+    policy("buckets", ["bucket-a", "bucket-b"], local(per_minute(2))),
+    policy("abort", ["abort"], {"faultInjection": {"abort": {"httpStatus": 418}}}),
+    policy("delay", ["delay"], {"faultInjection": {"delay": {"fixedDelay": "1s"}}}),
+    policy("override", ["override"], {"responseOverride": [
+        {"match": {"statusCodes": [{"value": 404}]},
+         "response": {"contentType": "text/plain",
+                      "body": {"type": "Inline", "inline": "nothing here"}}},
+        {"match": {"statusCodes": [{"type": "Range", "range": {"start": 500, "end": 503}}]},
+         "response": {"contentType": "text/html", "statusCode": 503,
+                      "body": {"type": "ValueRef",
+                               "valueRef": {"group": "", "kind": "ConfigMap",
+                                            "name": "error-page"}}}},
+    ]}),
+    policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip"}]}),
+    policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli"}]}),
+    policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd"}]}),
+]
+
+CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "error-page", "namespace": "default"},
+              "data": {"response.body": "<h1>we are sorry</h1>"}}
+
+
+def call(port, host, path="/", method="GET", headers=None, timeout=5.0):
+    """(status, lower-case headers, body) of one request on a fresh connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, headers={"Host": host, **(headers or {})})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def statuses(port, host, n, **kw):
+    return [call(port, host, **kw)[0] for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def gw(standalone, module_cleanup):
+    echo = HttpEcho("echo")
+    module_cleanup.callback(echo.close)
+    server = standalone("btp-local")
+    port = free_port()
+    server.write("gateway.yaml", [gateway_class(), gateway("eg", [
+        {"name": "http", "protocol": "HTTP", "port": port}])])
+    server.write("backends.yaml", backend_resource("echo", echo.port))
+    server.write("routes.yaml", [http_route(r) for r in ROUTES] + [CONFIG_MAP])
+    server.write("policies.yaml", POLICIES)
+    # the last policies written are in force once the zstd route compresses
+    server.wait_until(lambda: call(port, "zstd.example", headers={"accept-encoding": "zstd"},
+                                   timeout=2)[1].get("content-encoding") == "zstd",
+                      timeout=30, what="policies in force")
+
+    class Gw:
+        pass
+    g = Gw()
+    g.port, g.echo, g.server = port, echo, server
+    return g
+
+
+def test_local_rate_limit_answers_429_after_the_limit(gw):
+    gw.echo.clear()
+    got = statuses(gw.port, "limited.example", 6)
+    assert got == [200, 200, 200, 429, 429, 429]
+    assert len(gw.echo.seen()) == 3  # the limited requests never reached the backend
+    assert call(gw.port, "plain.example")[0] == 200  # other routes are not limited
+
+
+def test_local_rate_limit_header_selector(gw):
+    assert statuses(gw.port, "hdr.example", 3, headers={"x-user-id": "alice"}) == [200, 200, 429]
+    assert statuses(gw.port, "hdr.example", 4, headers={"x-user-id": "bob"}) == [200] * 4
+    assert statuses(gw.port, "hdr.example", 3) == [200] * 3
+
+
+def test_local_rate_limit_distinct_header_gives_each_value_a_bucket(gw):
+    assert statuses(gw.port, "distinct.example", 2, headers={"x-user-id": "carol"}) == [200, 429]
+    assert statuses(gw.port, "distinct.example", 2, headers={"x-user-id": "dave"}) == [200, 429]
+
+
+def test_local_rate_limit_method_and_path_selector(gw):
+    assert statuses(gw.port, "method.example", 2, method="POST", path="/api/x") == [200, 429]
+    assert statuses(gw.port, "method.example", 3, path="/api/x") == [200] * 3
+    assert statuses(gw.port, "method.example", 3, method="POST", path="/other") == [200] * 3
+
+
+def test_local_rate_limit_client_cidr_selector(gw):
+    """Only the rule whose CIDR holds the client (127.0.0.1) counts."""
+    assert statuses(gw.port, "cidr.example", 3) == [200, 200, 429]
+
+
+def test_local_rate_limit_each_route_has_its_own_bucket(gw):
+    assert statuses(gw.port, "bucket-a.example", 3) == [200, 200, 429]
+    assert statuses(gw.port, "bucket-b.example", 3) == [200, 200, 429]
+
+
+def test_fault_abort_answers_without_the_backend(gw):
+    gw.echo.clear()
+    status, _, _ = call(gw.port, "abort.example")
+    assert status == 418
+    assert gw.echo.seen() == []
+
+
+def test_fault_delay_holds_the_request(gw):
+    start = time.monotonic()
+    status, _, _ = call(gw.port, "delay.example")
+    assert status == 200
+    assert time.monotonic() - start >= 0.9
+
+
+def test_response_override_inline_body(gw):
+    status, headers, body = call(gw.port, "override.example", headers={"x-echo-status": "404"})
+    assert (status, body) == (404, b"nothing here")
+    assert headers["content-type"] == "text/plain"
+    status, _, body = call(gw.port, "override.example")
+    assert status == 200 and json.loads(body)["backend"] == "echo"
+
+
+def test_response_override_status_range_with_configmap_body(gw):
+    status, headers, body = call(gw.port, "override.example", headers={"x-echo-status": "502"})
+    assert (status, body) == (503, b"<h1>we are sorry</h1>")
+    assert headers["content-type"] == "text/html"
+    assert call(gw.port, "override.example", headers={"x-echo-status": "504"})[0] == 504
+
+
+def test_gzip_on_the_wire(gw):
+    gw.echo.clear()
+    status, headers, body = call(gw.port, "gzip.example", headers={"accept-encoding": "gzip"})
+    assert status == 200
+    assert headers.get("content-encoding") == "gzip"
+    assert json.loads(gzip.decompress(body))["backend"] == "echo"
+    # Envoy compresses: the backend was not asked to
+    assert "accept-encoding" not in gw.echo.seen()[-1]["headers"]
+    status, headers, body = call(gw.port, "gzip.example")
+    assert "content-encoding" not in headers and json.loads(body)["backend"] == "echo"
+
+
+@pytest.mark.parametrize("route,encoding", [("brotli", "br"), ("zstd", "zstd")])
+def test_brotli_and_zstd_negotiated(gw, route, encoding):
+    status, headers, body = call(gw.port, f"{route}.example",
+                                 headers={"accept-encoding": encoding})
+    assert status == 200
+    assert headers.get("content-encoding") == encoding
+    assert b'"backend"' not in body  # compressed bytes, not the JSON
+
+
+# --- statuses: what Envoy cannot do is not Accepted --------------------------------------
+
+def translate(docs):
+    egctl = build_dir() / "egctl"
+    text = yaml.safe_dump_all([
+        {"apiVersion": POLICY_API, "kind": "EnvoyGateway",
+         "gateway": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+         "extensionApis": {"enableBackend": True}},
+        gateway_class(), gateway("eg", [{"name": "http", "protocol": "HTTP", "port": 8080}]),
+        yaml.safe_load(backend_resource("echo", 9)), http_route("r1"), *docs])
+    out = subprocess.run([str(egctl), "x", "translate", "--from", "gateway-api", "--to",
+                          "gateway-api", "-o", "json", "-f", "-"], input=text,
+                         capture_output=True, text=True, timeout=30, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def accepted(result, name):
+    for p in result.get("backendTrafficPolicies", []):
+        if p["metadata"]["name"] == name:
+            conds = p["status"]["ancestors"][0]["conditions"]
+            return next(c for c in conds if c["type"] == "Accepted")
+    raise AssertionError(f"no status for {name}")
+
+
+def test_shared_local_rate_limit_is_not_accepted():
+    res = translate([policy("shared", ["r1"], local(per_minute(2, shared=True)))])
+    cond = accepted(res, "shared")
+    assert cond["status"] == "False"
+    assert "rateLimit.local.rules[0].shared" in cond["message"]
