@@ -156,6 +156,49 @@ static const char *btp_local_rate_limit(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
+/* Global limits need the rate-limit service: configured in the
+ * EnvoyGateway (rateLimit), and, on a host, run by us (not yet). */
+static const char *btp_global_rate_limit(gw_ctx *c, json_t *spec)
+{
+    json_t *rl = json_object_get(spec, "rateLimit");
+    const char *type = json_string_value(json_object_get(rl, "type"));
+    if (!json_object_get(rl, "global") || (type && strcmp(type, "Global") != 0))
+        return NULL;
+    const api_envoy_gateway *eg = c->res->envoy_gateway;
+    if (!eg || !eg->rate_limit)
+        return "rateLimit.global: global rate limits need the rate-limit service; set rateLimit "
+               "in the EnvoyGateway configuration";
+    if (api_envoy_gateway_host_infrastructure(eg))
+        return "rateLimit.global: the rate-limit service is not run by this gateway on a host "
+               "yet; use rateLimit.local";
+    return NULL;
+}
+
+/* Settings the translator does not turn into Envoy configuration yet. */
+static const char *btp_unsupported(gw_ctx *c, json_t *spec)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(spec, "responseOverride"), i, e)
+    {
+        const char *src = json_string_value(json_object_get(e, "source"));
+        if (src && strcmp(src, "All") != 0)
+            return arena_printf(c->arena,
+                                "responseOverride[%zu].source: %s is not supported by this "
+                                "gateway yet (Envoy 1.36 cannot tell local replies apart)",
+                                i, src);
+    }
+    json_array_foreach(gw_json_path(spec, "rateLimit.local.rules"), i, e)
+    {
+        if (json_object_get(e, "cost"))
+            return arena_printf(c->arena,
+                                "rateLimit.local.rules[%zu].cost: request and response costs of "
+                                "local limits are not supported by this gateway yet",
+                                i);
+    }
+    return NULL;
+}
+
 /* responseOverride bodies from a ConfigMap need it to exist with a
  * "response.body" key. */
 static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p)
@@ -188,7 +231,8 @@ static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
     const char *(*const checks[])(gw_ctx *, json_t *) = {
-        btp_table_size, btp_backoff, btp_rate_limit_selectors, btp_local_rate_limit};
+        btp_table_size,       btp_backoff,           btp_rate_limit_selectors,
+        btp_local_rate_limit, btp_global_rate_limit, btp_unsupported};
     out->invalid =
         gw_value_checks_run(c->arena, p->spec, btp_values, sizeof btp_values / sizeof *btp_values);
     for (size_t i = 0; !out->invalid && i < sizeof checks / sizeof *checks; i++)

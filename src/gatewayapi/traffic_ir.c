@@ -150,11 +150,21 @@ static json_t *f_load_balancer(gw_ctx *c, json_t *v, const gw_policy *p)
         const char *chtype = json_string_value(json_object_get(ch, "type"));
         if (chtype && strcmp(chtype, "SourceIP") == 0)
             json_object_set_new(inner, "sourceIP", json_true());
-        const char *fields[] = {"header", "headers", "cookie", "queryParams"};
+        const char *fields[] = {"headers", "cookie", "queryParams"};
         for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
             json_t *f = json_object_get(ch, fields[i]);
             if (f)
                 json_object_set_new(inner, fields[i], gw_ir_json_durations(c, f));
+        }
+        /* type Header's single `header` is one more hashed header */
+        json_t *one = json_object_get(ch, "header");
+        if (json_is_object(one)) {
+            json_t *list = json_object_get(inner, "headers");
+            if (!list) {
+                list = json_array();
+                json_object_set_new(inner, "headers", list);
+            }
+            json_array_insert(list, 0, one);
         }
         json_t *ts = json_object_get(ch, "tableSize");
         if (ts && json_integer_value(ts) != 65537)

@@ -19,11 +19,11 @@ from conftest import ROOT, build_dir, free_port
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 
 
-def http_route(name, backend="echo"):
+def http_route(name, *backends):
     return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
             "metadata": {"name": name, "namespace": "default"},
             "spec": {"parentRefs": [{"name": "eg"}], "hostnames": [f"{name}.example"],
-                     "rules": [{"backendRefs": [backend_ref(backend)]}]}}
+                     "rules": [{"backendRefs": [backend_ref(b) for b in backends or ["echo"]]}]}}
 
 
 def policy(name, routes, spec):
@@ -71,7 +71,19 @@ POLICIES = [
     policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip"}]}),
     policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli"}]}),
     policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd"}]}),
+    policy("hash-header", ["hash-header"], {"loadBalancer": {
+        "type": "ConsistentHash", "consistentHash": {"type": "Header",
+                                                     "header": {"name": "x-user-id"}}}}),
+    policy("hash-headers", ["hash-headers"], {"loadBalancer": {
+        "type": "ConsistentHash", "consistentHash": {"type": "Headers",
+                                                     "headers": [{"name": "x-user-id"}]}}}),
+    policy("hash-cookie", ["hash-cookie"], {"loadBalancer": {
+        "type": "ConsistentHash", "consistentHash": {"type": "Cookie",
+                                                     "cookie": {"name": "session"}}}}),
+    policy("hash-ip", ["hash-ip"], {"loadBalancer": {
+        "type": "ConsistentHash", "consistentHash": {"type": "SourceIP"}}}),
 ]
+HASHED = ["hash-header", "hash-headers", "hash-cookie", "hash-ip"]
 
 CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": "error-page", "namespace": "default"},
@@ -95,14 +107,17 @@ def statuses(port, host, n, **kw):
 
 @pytest.fixture(scope="module")
 def gw(standalone, module_cleanup):
-    echo = HttpEcho("echo")
+    echo, other = HttpEcho("echo"), HttpEcho("other")
     module_cleanup.callback(echo.close)
+    module_cleanup.callback(other.close)
     server = standalone("btp-local")
     port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])
-    server.write("backends.yaml", backend_resource("echo", echo.port))
-    server.write("routes.yaml", [http_route(r) for r in ROUTES] + [CONFIG_MAP])
+    server.write("backends.yaml", backend_resource("echo", echo.port)
+                 + backend_resource("other", other.port))
+    server.write("routes.yaml", [http_route(r) for r in ROUTES]
+                 + [http_route(r, "echo", "other") for r in HASHED] + [CONFIG_MAP])
     server.write("policies.yaml", POLICIES)
     # the last policies written are in force once the zstd route compresses
     server.wait_until(lambda: call(port, "zstd.example", headers={"accept-encoding": "zstd"},
@@ -201,6 +216,30 @@ def test_brotli_and_zstd_negotiated(gw, route, encoding):
     assert b'"backend"' not in body  # compressed bytes, not the JSON
 
 
+def backend_of(port, host, headers=None):
+    status, _, body = call(port, host, headers=headers)
+    assert status == 200
+    return json.loads(body)["backend"]
+
+
+@pytest.mark.parametrize("route,key", [("hash-header", "x-user-id"),
+                                       ("hash-headers", "x-user-id"),
+                                       ("hash-cookie", "cookie")])
+def test_consistent_hash_keeps_a_key_on_one_backend(gw, route, key):
+    host = f"{route}.example"
+    seen = set()
+    for user in range(12):
+        value = f"session=u{user}" if key == "cookie" else f"u{user}"
+        picks = {backend_of(gw.port, host, {key: value}) for _ in range(4)}
+        assert len(picks) == 1, (user, picks)  # one key, one backend
+        seen |= picks
+    assert seen == {"echo", "other"}  # and the keys spread over both
+
+
+def test_consistent_hash_on_source_ip(gw):
+    assert len({backend_of(gw.port, "hash-ip.example") for _ in range(12)}) == 1
+
+
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------
 
 def translate(docs):
@@ -231,3 +270,20 @@ def test_shared_local_rate_limit_is_not_accepted():
     cond = accepted(res, "shared")
     assert cond["status"] == "False"
     assert "rateLimit.local.rules[0].shared" in cond["message"]
+
+
+def test_global_rate_limit_without_the_service_is_not_accepted():
+    res = translate([policy("global", ["r1"], {"rateLimit": {"type": "Global", "global": {
+        "rules": [per_minute(2)]}}})])
+    cond = accepted(res, "global")
+    assert cond["status"] == "False"
+    assert "rateLimit.global" in cond["message"]
+
+
+def test_response_override_by_source_is_not_accepted():
+    res = translate([policy("source", ["r1"], {"responseOverride": [
+        {"match": {"statusCodes": [{"value": 500}]}, "source": "Local",
+         "response": {"statusCode": 502}}]})])
+    cond = accepted(res, "source")
+    assert cond["status"] == "False"
+    assert "responseOverride[0].source" in cond["message"]
