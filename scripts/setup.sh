@@ -20,6 +20,7 @@ APT_PACKAGES=(
   "clang-format=1:14.0-55.7~deb12u1"
   "python3-venv"
   "curl" "openssl"                 # the quickstart's printed command; test certificates
+  "redis-server"                  # counter store of the rate-limit service (global rate limit tests)
 )
 
 need_apt=0
@@ -49,3 +50,14 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build build
+
+# The rate-limit service that global rate limits need (envoyproxy/ratelimit, a Go
+# module, pinned), built into build/ratelimit where envoy-gateway looks for it.
+RATELIMIT_MODULE=github.com/envoyproxy/ratelimit/src/service_cmd
+RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36
+if [ ! -x build/ratelimit ] || [ "$(cat build/.ratelimit-version 2>/dev/null)" != "$RATELIMIT_VERSION" ]; then
+  command -v go >/dev/null || { echo "setup: the Go toolchain is needed to build the rate-limit service" >&2; exit 1; }
+  GOBIN="$PWD/build/go-bin" GOFLAGS=-mod=mod nice -n 10 go install "$RATELIMIT_MODULE@$RATELIMIT_VERSION"
+  cp build/go-bin/service_cmd build/ratelimit
+  echo "$RATELIMIT_VERSION" > build/.ratelimit-version
+fi

@@ -156,8 +156,8 @@ static const char *btp_local_rate_limit(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
-/* Global limits need the rate-limit service: configured in the
- * EnvoyGateway (rateLimit), and, on a host, run by us (not yet). */
+/* Global limits need the rate-limit service, configured in the
+ * EnvoyGateway (rateLimit); on a host the server runs it. */
 static const char *btp_global_rate_limit(gw_ctx *c, json_t *spec)
 {
     json_t *rl = json_object_get(spec, "rateLimit");
@@ -168,9 +168,6 @@ static const char *btp_global_rate_limit(gw_ctx *c, json_t *spec)
     if (!eg || !eg->rate_limit)
         return "rateLimit.global: global rate limits need the rate-limit service; set rateLimit "
                "in the EnvoyGateway configuration";
-    if (api_envoy_gateway_host_infrastructure(eg))
-        return "rateLimit.global: the rate-limit service is not run by this gateway on a host "
-               "yet; use rateLimit.local";
     return NULL;
 }
 

@@ -923,6 +923,10 @@ typedef struct ir_xds {
      * default of JSON lines on /dev/stdout); none when disabled. */
     struct ir_access_log *access_logs;
     size_t n_access_logs, cap_access_logs;
+    /* The rate-limit service Envoy asks about global limits, "host:port"
+     * over plaintext gRPC; set by a server that runs one (host mode). NULL:
+     * the reference's in-cluster service, over mTLS. */
+    const char *rate_limit_service;
 } ir_xds;
 
 typedef struct ir_listener_port {

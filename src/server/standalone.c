@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin/admin.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
+#include "infra/host/ratelimit.h"
 #include "proto/codec.h"
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
@@ -17,6 +19,7 @@
 #include "server/gateway_status.h"
 #include "server/log.h"
 #include "server/snapshot.h"
+#include "xds/ratelimit.h"
 #include "xds/translator.h"
 
 struct srv_standalone {
@@ -28,7 +31,9 @@ struct srv_standalone {
     ads_server *ads;
     srv_server *grpc;
     admin_server *admin;
-    host_infra *host; /* NULL when proxies are not run */
+    host_infra *host;          /* NULL when proxies are not run */
+    host_ratelimit *ratelimit; /* the rate-limit service, when global limits are configured */
+    char *state_dir;
     fprov *files;
     json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
     gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
@@ -168,6 +173,75 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
     return arr;
 }
 
+/* The rate-limit service's executable: $EG_RATELIMIT_BINARY, else
+ * "ratelimit" next to our own executable (where scripts/setup.sh builds it). */
+static char *ratelimit_binary(void)
+{
+    const char *env = getenv("EG_RATELIMIT_BINARY");
+    if (env && *env)
+        return strdup(env);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    char *path = NULL;
+    if (asprintf(&path, "%s/ratelimit", self) < 0)
+        abort();
+    if (access(path, X_OK) == 0)
+        return path;
+    free(path);
+    return NULL;
+}
+
+/* On a host, the EnvoyGateway's rateLimit (a Redis backend) makes us run
+ * the rate-limit service that global limits need; every fleet's proxies
+ * then use it, and it gets the limits of the whole translation. */
+static void ratelimit_sync(srv_standalone *s, const api_resources *r, gw_result *res)
+{
+    const api_envoy_gateway *eg = r->envoy_gateway;
+    json_t *backend = json_object_get(eg ? eg->rate_limit : NULL, "backend");
+    const char *url = json_string_value(json_object_get(json_object_get(backend, "redis"), "url"));
+    if (!s->host || !url) {
+        if (s->ratelimit) {
+            host_ratelimit_stop(s->ratelimit);
+            s->ratelimit = NULL;
+        }
+        return;
+    }
+    if (!s->ratelimit) {
+        char *bin = ratelimit_binary();
+        if (!bin) {
+            static bool told;
+            if (!told)
+                srv_log(SRV_LOG_ERROR, "ratelimit",
+                        "rateLimit is configured but the rate-limit service is not installed "
+                        "(set EG_RATELIMIT_BINARY or run scripts/setup.sh): global rate limits "
+                        "are not enforced");
+            told = true;
+            return;
+        }
+        char *dir = NULL;
+        if (asprintf(&dir, "%s/ratelimit-service", s->state_dir) < 0)
+            abort();
+        host_ratelimit_config rc = {.binary = bin, .runtime_dir = dir, .redis_url = url};
+        s->ratelimit = host_ratelimit_new(s->loop, &rc);
+        free(dir);
+        free(bin);
+        if (!s->ratelimit)
+            return;
+    }
+    for (size_t i = 0; i < res->n_xds; i++)
+        res->xds[i]->rate_limit_service = host_ratelimit_address(s->ratelimit);
+    json_t *docs = xds_ratelimit_service_config((const ir_xds *const *)res->xds, res->n_xds);
+    host_ratelimit_configure(s->ratelimit, docs);
+    json_decref(docs);
+}
+
 static void pipeline_run(srv_standalone *s)
 {
     uint64_t t0 = uv_hrtime();
@@ -180,6 +254,7 @@ static void pipeline_run(srv_standalone *s)
     uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
     uint64_t t2 = uv_hrtime();
+    ratelimit_sync(s, r, res);
     for (size_t i = 0; i < res->n_xds; i++)
         fleet_publish(s, res->xds[i]);
     fleets_prune(s, res);
@@ -380,6 +455,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
     }
+    s->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : NULL;
     if (cfg->envoy_binary)
         host_start(s, cfg);
     s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
@@ -403,6 +479,7 @@ static void standalone_release(void *arg)
     gws_free(s->gateways);
     free(s->proxy_address);
     free(s->eg_config);
+    free(s->state_dir);
     free(s);
     if (done)
         done(done_arg);
@@ -425,6 +502,8 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     s->pending = 2;
     fprov_close(s->files);
     admin_server_close(s->admin);
+    host_ratelimit_stop(s->ratelimit);
+    s->ratelimit = NULL;
     if (s->host) {
         s->pending++;
         host_infra_shutdown(s->host, host_stopped, s);
