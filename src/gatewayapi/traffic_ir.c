@@ -721,6 +721,8 @@ static void apply_to_route(gw_ctx *c, const gw_listener *l, ir_http_route *r)
         }
         return;
     }
+    if (json_is_true(json_object_get(spec, "useClientProtocol")))
+        r->use_client_protocol = true;
     json_t *t = traffic_json(c, spec, owner);
     if (!t)
         return;

@@ -101,6 +101,9 @@ const char *xds_dns_lookup_family(const ir_dns *d);
 
 /* Route-level traffic settings on a RouteAction (route_traffic.c). */
 void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r);
+/* A route that allows CONNECT matches CONNECT requests (which have no path)
+ * instead of its catch-all path prefix "/". */
+void xds_route_traffic_match(json_t *match, const ir_http_route *r);
 
 /* --- builders --- */
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);

@@ -58,6 +58,7 @@ extern const xds_http_filter xds_filter_fault;
 extern const xds_http_filter xds_filter_custom_response;
 extern const xds_http_filter xds_filter_compressor;
 extern const xds_http_filter xds_filter_cors;
+extern const xds_http_filter xds_filter_buffer;
 extern const xds_http_filter xds_filter_local_ratelimit;
 extern const xds_http_filter xds_filter_ratelimit;
 extern const xds_http_filter xds_filter_router;

@@ -4,9 +4,14 @@
 
 static const xds_http_filter *const filter_table[] = {
     /* policy filters (cors, ext_authz, jwt, rate limit, ...) go here, in order */
-    &xds_filter_fault,           &xds_filter_custom_response, &xds_filter_cors,
-    &xds_filter_local_ratelimit, &xds_filter_ratelimit,       &xds_filter_compressor,
-    &xds_filter_router, /* always last */
+    &xds_filter_fault,           /* BackendTrafficPolicy faultInjection */
+    &xds_filter_custom_response, /* BackendTrafficPolicy responseOverride */
+    &xds_filter_cors,            /* HTTPRoute CORS filter, SecurityPolicy cors */
+    &xds_filter_buffer,          /* BackendTrafficPolicy requestBuffer */
+    &xds_filter_local_ratelimit, /* BackendTrafficPolicy rateLimit.local */
+    &xds_filter_ratelimit,       /* BackendTrafficPolicy rateLimit.global */
+    &xds_filter_compressor,      /* BackendTrafficPolicy compressor */
+    &xds_filter_router,          /* always last */
 };
 
 const xds_http_filter *const *xds_http_filters(size_t *n)

@@ -1,6 +1,8 @@
 /* BackendTrafficPolicy settings on a route's action: the hash policy of
  * consistent-hash load balancing (headers, cookie, query parameters or the
- * client address). */
+ * client address), and the protocol upgrades the route allows. */
+#include <string.h>
+
 #include "xds/context.h"
 
 static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
@@ -33,9 +35,46 @@ static json_t *hash_policy(xds_ctx *c, const ir_consistent_hash *h)
     return list;
 }
 
+/* httpUpgrade replaces the default upgrades (websocket); a buffered
+ * request cannot be upgraded, so request buffering drops them. */
+static void upgrades_set(json_t *action, const ir_traffic *t)
+{
+    if (t->request_buffer_limit) {
+        json_object_del(action, "upgradeConfigs");
+        return;
+    }
+    if (!t->n_http_upgrade)
+        return;
+    json_t *list = json_array();
+    for (size_t i = 0; i < t->n_http_upgrade; i++) {
+        const ir_http_upgrade *u = &t->http_upgrade[i];
+        json_t *o = json_pack("{s:s}", "upgradeType", u->type ? u->type : "");
+        if (u->connect_terminate)
+            json_object_set_new(o, "connectConfig", json_object());
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(action, "upgradeConfigs", list);
+}
+
+void xds_route_traffic_match(json_t *match, const ir_http_route *r)
+{
+    const ir_traffic *t = r->traffic_settings;
+    const char *prefix = json_string_value(json_object_get(match, "prefix"));
+    if (!t || !prefix || strcmp(prefix, "/") != 0)
+        return;
+    for (size_t i = 0; i < t->n_http_upgrade; i++)
+        if (t->http_upgrade[i].type && strcmp(t->http_upgrade[i].type, "CONNECT") == 0) {
+            json_object_del(match, "prefix");
+            json_object_set_new(match, "connectMatcher", json_object());
+            return;
+        }
+}
+
 void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
 {
     const ir_traffic *t = r->traffic_settings;
+    if (t)
+        upgrades_set(action, t);
     if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
         return;
     json_t *hp = hash_policy(c, t->load_balancer->consistent_hash);

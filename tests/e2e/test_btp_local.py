@@ -13,7 +13,10 @@ import time
 import pytest
 import yaml
 
-from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
+import socket
+
+from backends import (GrpcEcho, HttpEcho, TcpEcho, backend_ref, backend_resource, gateway,
+                      gateway_class)
 from conftest import ROOT, build_dir, free_port
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -84,6 +87,13 @@ POLICIES = [
         "type": "ConsistentHash", "consistentHash": {"type": "SourceIP"}}}),
 ]
 HASHED = ["hash-header", "hash-headers", "hash-cookie", "hash-ip"]
+POLICIES += [
+    policy("buffer", ["buffer"], {"requestBuffer": {"limit": "1Ki"}}),
+    policy("connect", ["connect"], {"httpUpgrade": [{"type": "CONNECT",
+                                                     "connect": {"terminate": True}}]}),
+    policy("h2", ["h2"], {"useClientProtocol": True}),
+]
+GRPC_METHOD = "/echo.Echo/Say"
 
 CONFIG_MAP = {"apiVersion": "v1", "kind": "ConfigMap",
               "metadata": {"name": "error-page", "namespace": "default"},
@@ -108,16 +118,19 @@ def statuses(port, host, n, **kw):
 @pytest.fixture(scope="module")
 def gw(standalone, module_cleanup):
     echo, other = HttpEcho("echo"), HttpEcho("other")
-    module_cleanup.callback(echo.close)
-    module_cleanup.callback(other.close)
+    tcp, grpc_echo = TcpEcho("tcp"), GrpcEcho("grpc", [GRPC_METHOD])
+    for b in (echo, other, tcp, grpc_echo):
+        module_cleanup.callback(b.close)
     server = standalone("btp-local")
     port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])
     server.write("backends.yaml", backend_resource("echo", echo.port)
-                 + backend_resource("other", other.port))
-    server.write("routes.yaml", [http_route(r) for r in ROUTES]
-                 + [http_route(r, "echo", "other") for r in HASHED] + [CONFIG_MAP])
+                 + backend_resource("other", other.port) + backend_resource("tcp", tcp.port)
+                 + backend_resource("grpc", grpc_echo.port))
+    server.write("routes.yaml", [http_route(r) for r in ROUTES + ["buffer"]]
+                 + [http_route(r, "echo", "other") for r in HASHED]
+                 + [http_route("connect", "tcp"), http_route("h2", "grpc"), CONFIG_MAP])
     server.write("policies.yaml", POLICIES)
     # the last policies written are in force once the zstd route compresses
     server.wait_until(lambda: call(port, "zstd.example", headers={"accept-encoding": "zstd"},
@@ -238,6 +251,52 @@ def test_consistent_hash_keeps_a_key_on_one_backend(gw, route, key):
 
 def test_consistent_hash_on_source_ip(gw):
     assert len({backend_of(gw.port, "hash-ip.example") for _ in range(12)}) == 1
+
+
+def test_request_buffer_refuses_a_larger_body(gw):
+    gw.echo.clear()
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=5)
+    conn.request("POST", "/", body=b"x" * 4096, headers={"Host": "buffer.example"})
+    assert conn.getresponse().status == 413
+    conn.close()
+    assert gw.echo.seen() == []
+    # a body within the limit arrives whole, with its length, even when sent in chunks
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=5)
+    conn.request("POST", "/", body=iter([b"a" * 100, b"b" * 100]),
+                  headers={"Host": "buffer.example"}, encode_chunked=True)
+    r = conn.getresponse()
+    seen = json.loads(r.read())
+    conn.close()
+    assert r.status == 200
+    assert seen["body"] == "a" * 100 + "b" * 100
+    assert seen["headers"].get("content-length") == "200"
+
+
+def test_http_upgrade_connect_terminated_to_a_tcp_backend(gw):
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
+        s.sendall(b"CONNECT connect.example:443 HTTP/1.1\r\nHost: connect.example:443\r\n\r\n")
+        got = b""
+        while b"tcp\n" not in got:
+            chunk = s.recv(4096)
+            assert chunk, got
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 200"), got
+        s.sendall(b"ping")
+        echoed = b""
+        while not echoed.endswith(b"ping"):
+            chunk = s.recv(4096)
+            assert chunk, echoed
+            echoed += chunk
+
+
+def test_use_client_protocol_speaks_http2_upstream(gw):
+    """gRPC (HTTP/2) through an HTTPRoute to a plain Backend: only when Envoy speaks
+    the client's protocol upstream does the HTTP/2-only server answer."""
+    import grpc
+    with grpc.insecure_channel(f"127.0.0.1:{gw.port}",
+                               options=[("grpc.default_authority", "h2.example")]) as ch:
+        answer = ch.unary_unary(GRPC_METHOD)(b"hi", timeout=5)
+    assert answer == b"grpc /echo.Echo/Say hi"
 
 
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------
