@@ -602,6 +602,50 @@ static json_t *f_response_override(gw_ctx *c, json_t *v, const gw_policy *p)
     return json_pack("{s:s, s:o}", "name", base, "rules", rules);
 }
 
+/* ---- admission control, bandwidth limit ---- */
+
+static json_t *f_admission_control(gw_ctx *c, json_t *v, const gw_policy *p)
+{
+    return gw_ir_json_durations(c, v);
+}
+
+/* A bandwidth limit {value: "10Mi", unit: Second} in KiB per second
+ * (rounded down, at least 1), or NULL when malformed. */
+static json_t *kibps(json_t *limit)
+{
+    json_t *bytes = gw_ir_json_bytes(json_object_get(limit, "value"));
+    if (!json_is_integer(bytes)) {
+        json_decref(bytes);
+        return NULL;
+    }
+    int64_t b = json_integer_value(bytes);
+    json_decref(bytes);
+    const char *unit = json_string_value(json_object_get(limit, "unit"));
+    int64_t secs = unit && strcmp(unit, "Minute") == 0 ? 60
+                   : unit && strcmp(unit, "Hour") == 0 ? 3600
+                                                       : 1;
+    int64_t k = b / 1024 / secs;
+    return json_integer(k > 0 ? k : 1);
+}
+
+static json_t *f_bandwidth_limit(gw_ctx *c, json_t *v, const gw_policy *p)
+{
+    json_t *out = json_object();
+    static const char *const dirs[] = {"request", "response"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *d = json_object_get(v, dirs[i]);
+        json_t *k = d ? kibps(json_object_get(d, "limit")) : NULL;
+        if (!k)
+            continue;
+        json_t *o = json_pack("{s:o}", "limitKibps", k);
+        json_t *tr = json_object_get(d, "responseTrailers");
+        if (tr)
+            json_object_set_new(o, "responseTrailers", json_deep_copy(tr));
+        json_object_set_new(out, dirs[i], o);
+    }
+    return out;
+}
+
 typedef struct traffic_feature {
     const char *spec_key, *ir_key;
     feature_fn fn;
@@ -626,6 +670,8 @@ static const traffic_feature traffic_features[] = {
     {"faultInjection", "faultInjection", f_fault},
     {"responseOverride", "responseOverride", f_response_override},
     {"compressor", "compression", f_compression},
+    {"admissionControl", "admissionControl", f_admission_control},
+    {"bandwidthLimit", "bandwidthLimit", f_bandwidth_limit},
 };
 
 /* The traffic object for a spec, or NULL when it sets none of the features. */

@@ -468,6 +468,26 @@ typedef struct ir_response_override {
     size_t n_rules;
 } ir_response_override;
 
+/* traffic.admissionControl */
+typedef struct ir_admission_control {
+    const char *sampling_window;   /* samplingWindow (Go duration) */
+    ir_opt_u32 min_success_rate;   /* minSuccessRate (percent) */
+    ir_opt_u32 rejection_aggression; /* rejectionAggression */
+    ir_opt_u32 min_request_rate;   /* minRequestRate (requests per second) */
+    ir_opt_u32 max_rejection_percent; /* maxRejectionPercent */
+    uint32_t *http_statuses;       /* successCriteria.http.statusCodes */
+    size_t n_http_statuses;
+    const char **grpc_statuses;    /* successCriteria.grpc.statusCodes ("Ok", ...) */
+    size_t n_grpc_statuses;
+} ir_admission_control;
+
+/* traffic.bandwidthLimit: KiB per second each way */
+typedef struct ir_bandwidth_limit {
+    ir_opt_u32 request_kibps, response_kibps; /* request/response.limitKibps */
+    const char *response_trailer_prefix;      /* response.responseTrailers.prefix */
+    bool response_trailers;                   /* response.responseTrailers */
+} ir_bandwidth_limit;
+
 /* traffic: what a BackendTrafficPolicy sets on a route (and on the
  * clusters of the route's destination). Every member NULL = unset. */
 typedef struct ir_traffic {
@@ -490,7 +510,9 @@ typedef struct ir_traffic {
     size_t n_http_upgrade;
     ir_response_override *response_override; /* responseOverride */
     const char *request_buffer_limit;      /* requestBuffer.limit ("4Mi") */
-    json_t *telemetry, *admission_control, *bandwidth_limit; /* not modelled yet: IR shape */
+    ir_admission_control *admission_control; /* admissionControl */
+    ir_bandwidth_limit *bandwidth_limit;     /* bandwidthLimit */
+    json_t *telemetry; /* not modelled yet: IR shape */
 } ir_traffic;
 
 /* security.jwt.providers[].claimToHeaders[] */

@@ -414,6 +414,35 @@ static ir_response_override *response_override_load(arena *a, const json_t *o)
     return ro;
 }
 
+static ir_admission_control *admission_control_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_admission_control *ac = ARENA_NEW(a, ir_admission_control);
+    ac->sampling_window = STR(o, "samplingWindow");
+    ac->min_success_rate = opt_u32(o, "minSuccessRate");
+    ac->rejection_aggression = opt_u32(o, "rejectionAggression");
+    ac->min_request_rate = opt_u32(o, "minRequestRate");
+    ac->max_rejection_percent = opt_u32(o, "maxRejectionPercent");
+    json_t *sc = GET(o, "successCriteria");
+    ac->http_statuses = u32_list(a, GET(GET(sc, "http"), "statusCodes"), &ac->n_http_statuses);
+    ac->grpc_statuses = STRINGS(GET(sc, "grpc"), "statusCodes", &ac->n_grpc_statuses);
+    return ac;
+}
+
+static ir_bandwidth_limit *bandwidth_limit_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_bandwidth_limit *b = ARENA_NEW(a, ir_bandwidth_limit);
+    b->request_kibps = opt_u32(GET(o, "request"), "limitKibps");
+    b->response_kibps = opt_u32(GET(o, "response"), "limitKibps");
+    json_t *tr = GET(GET(o, "response"), "responseTrailers");
+    b->response_trailers = json_is_object(tr);
+    b->response_trailer_prefix = STR(tr, "prefix");
+    return b;
+}
+
 ir_traffic *ir_load_traffic(arena *a, json_t *o)
 {
     if (!json_is_object(o))
@@ -450,8 +479,8 @@ ir_traffic *ir_load_traffic(arena *a, json_t *o)
     t->response_override = response_override_load(a, GET(o, "responseOverride"));
     t->request_buffer_limit = STR(GET(o, "requestBuffer"), "limit");
     t->telemetry = GET(o, "telemetry");
-    t->admission_control = GET(o, "admissionControl");
-    t->bandwidth_limit = GET(o, "bandwidthLimit");
+    t->admission_control = admission_control_load(a, GET(o, "admissionControl"));
+    t->bandwidth_limit = bandwidth_limit_load(a, GET(o, "bandwidthLimit"));
     return t;
 }
 

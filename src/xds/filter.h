@@ -57,6 +57,8 @@ bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_htt
 extern const xds_http_filter xds_filter_fault;
 extern const xds_http_filter xds_filter_custom_response;
 extern const xds_http_filter xds_filter_compressor;
+extern const xds_http_filter xds_filter_admission_control;
+extern const xds_http_filter xds_filter_bandwidth_limit;
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_buffer;
 extern const xds_http_filter xds_filter_local_ratelimit;

@@ -4,14 +4,16 @@
 
 static const xds_http_filter *const filter_table[] = {
     /* policy filters (cors, ext_authz, jwt, rate limit, ...) go here, in order */
-    &xds_filter_fault,           /* BackendTrafficPolicy faultInjection */
-    &xds_filter_custom_response, /* BackendTrafficPolicy responseOverride */
-    &xds_filter_cors,            /* HTTPRoute CORS filter, SecurityPolicy cors */
-    &xds_filter_buffer,          /* BackendTrafficPolicy requestBuffer */
-    &xds_filter_local_ratelimit, /* BackendTrafficPolicy rateLimit.local */
-    &xds_filter_ratelimit,       /* BackendTrafficPolicy rateLimit.global */
-    &xds_filter_compressor,      /* BackendTrafficPolicy compressor */
-    &xds_filter_router,          /* always last */
+    &xds_filter_fault,             /* BackendTrafficPolicy faultInjection */
+    &xds_filter_custom_response,   /* BackendTrafficPolicy responseOverride */
+    &xds_filter_cors,              /* HTTPRoute CORS filter, SecurityPolicy cors */
+    &xds_filter_buffer,            /* BackendTrafficPolicy requestBuffer */
+    &xds_filter_local_ratelimit,   /* BackendTrafficPolicy rateLimit.local */
+    &xds_filter_ratelimit,         /* BackendTrafficPolicy rateLimit.global */
+    &xds_filter_admission_control, /* BackendTrafficPolicy admissionControl */
+    &xds_filter_bandwidth_limit,   /* BackendTrafficPolicy bandwidthLimit */
+    &xds_filter_compressor,        /* BackendTrafficPolicy compressor */
+    &xds_filter_router,            /* always last */
 };
 
 const xds_http_filter *const *xds_http_filters(size_t *n)

@@ -92,6 +92,12 @@ POLICIES += [
     policy("connect", ["connect"], {"httpUpgrade": [{"type": "CONNECT",
                                                      "connect": {"terminate": True}}]}),
     policy("h2", ["h2"], {"useClientProtocol": True}),
+    policy("bw", ["bw"], {"bandwidthLimit": {"response": {"limit": {"value": "8Ki",
+                                                                     "unit": "Second"}}}}),
+    policy("admission", ["admission"], {"admissionControl": {
+        "samplingWindow": "10s", "minSuccessRate": 95, "rejectionAggression": 1,
+        "minRequestRate": 1, "maxRejectionPercent": 95,
+        "successCriteria": {"http": {"statusCodes": [200]}}}}),
 ]
 GRPC_METHOD = "/echo.Echo/Say"
 
@@ -128,7 +134,7 @@ def gw(standalone, module_cleanup):
     server.write("backends.yaml", backend_resource("echo", echo.port)
                  + backend_resource("other", other.port) + backend_resource("tcp", tcp.port)
                  + backend_resource("grpc", grpc_echo.port))
-    server.write("routes.yaml", [http_route(r) for r in ROUTES + ["buffer"]]
+    server.write("routes.yaml", [http_route(r) for r in ROUTES + ["buffer", "bw", "admission"]]
                  + [http_route(r, "echo", "other") for r in HASHED]
                  + [http_route("connect", "tcp"), http_route("h2", "grpc"), CONFIG_MAP])
     server.write("policies.yaml", POLICIES)
@@ -297,6 +303,32 @@ def test_use_client_protocol_speaks_http2_upstream(gw):
                                options=[("grpc.default_authority", "h2.example")]) as ch:
         answer = ch.unary_unary(GRPC_METHOD)(b"hi", timeout=5)
     assert answer == b"grpc /echo.Echo/Say hi"
+
+
+def post_time(port, host, body):
+    start = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request("POST", "/", body=body, headers={"Host": host})
+    r = conn.getresponse()
+    got = r.read()
+    conn.close()
+    assert r.status == 200 and len(got) > len(body)
+    return time.monotonic() - start
+
+
+def test_bandwidth_limit_slows_the_response(gw):
+    body = b"z" * 24 * 1024  # echoed back: ~24 KiB at 8 KiB/s
+    assert post_time(gw.port, "plain.example", body) < 0.5
+    assert post_time(gw.port, "bw.example", body) >= 1.5
+
+
+def test_admission_control_sheds_load_from_a_failing_backend(gw):
+    gw.echo.clear()
+    got = [call(gw.port, "admission.example", headers={"x-echo-status": "503"})[0]
+           for _ in range(40)]
+    assert set(got) == {503}
+    reached = len(gw.echo.seen())
+    assert reached < 30, reached  # Envoy refused a good share itself
 
 
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------
