@@ -16,6 +16,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/traffic_ir.h"
+#include "ir/ir_load.h"
 
 #define BTP_KIND "BackendTrafficPolicy"
 
@@ -777,6 +778,28 @@ static void apply_to_route(gw_ctx *c, const gw_listener *l, ir_http_route *r)
         r->retry = retry_typed(c, json_object_get(t, "retry"));
 }
 
+/* TCP routes (TCPRoute, TLSRoute): the cluster settings of the policy in
+ * force (timeouts, load balancing, circuit breakers, health checks,
+ * keepalive, proxy protocol, ...), typed at once (the IR renders none of
+ * them for TCP routes yet). An Invalid policy leaves the route as it is. */
+static void apply_to_tcp_route(gw_ctx *c, const gw_listener *l, ir_tcp_route *r)
+{
+    const ir_metadata *m = &r->metadata;
+    if (!m->kind || !m->name)
+        return;
+    const gw_policy *rp, *lp;
+    json_t *spec =
+        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, NULL, &rp, &lp);
+    if (!spec)
+        return;
+    const gw_policy *owner = rp ? rp : lp;
+    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp)))
+        return;
+    json_t *t = traffic_json(c, spec, owner);
+    if (t && !r->traffic_settings)
+        r->traffic_settings = ir_load_traffic(c->arena, t);
+}
+
 void gw_traffic_ir_apply(gw_ctx *c)
 {
     for (size_t g = 0; g < c->n_gateways; g++) {
@@ -785,6 +808,8 @@ void gw_traffic_ir_apply(gw_ctx *c)
             const gw_listener *l = gw->listeners[i];
             for (size_t j = 0; l->http && j < l->http->n_routes; j++)
                 apply_to_route(c, l, l->http->routes[j]);
+            for (size_t j = 0; l->tcp && j < l->tcp->n_routes; j++)
+                apply_to_tcp_route(c, l, l->tcp->routes[j]);
         }
     }
 }

@@ -104,6 +104,9 @@ void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
 /* A route that allows CONNECT matches CONNECT requests (which have no path)
  * instead of its catch-all path prefix "/". */
 void xds_route_traffic_match(json_t *match, const ir_http_route *r);
+/* BackendTrafficPolicy settings on a TCP route's TcpProxy: the client
+ * address as the hash key of consistent-hash (SourceIP) balancing. */
+void xds_tcp_route_traffic_apply(xds_ctx *c, json_t *tcp_proxy, const ir_tcp_route *r);
 
 /* --- builders --- */
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);

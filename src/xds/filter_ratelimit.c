@@ -192,7 +192,9 @@ static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
                       "envoy.load_balancing_policies.least_request",
                       "envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest",
                       json_pack("{s:{s:{}}}", "localityLbConfig", "localityWeightedLbConfig"))));
-    if (!svc) /* the reference's in-cluster service takes the proxy's client certificate */
+    /* the reference's in-cluster service takes the proxy's client certificate,
+     * when the fleet has one */
+    if (!svc && xds_json_path(c->ir->extra, "globalResources", "envoyClientCertificate", NULL))
         json_object_set_new(
             cluster, "transportSocket",
             xds_typed_extension(

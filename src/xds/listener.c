@@ -246,6 +246,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
     } else if (d) {
         json_object_set_new(tp, "cluster", json_string(d->name));
     }
+    xds_tcp_route_traffic_apply(c, tp, r);
     xds_set_access_logs(c, tp, false);
     return xds_typed_extension("envoy.filters.network.tcp_proxy",
                                "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", tp);

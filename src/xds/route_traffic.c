@@ -87,3 +87,13 @@ void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
     if (wc)
         json_object_set_new(wc, "useHashPolicy", json_true());
 }
+
+void xds_tcp_route_traffic_apply(xds_ctx *c, json_t *tcp_proxy, const ir_tcp_route *r)
+{
+    (void)c;
+    const ir_traffic *t = r->traffic_settings;
+    const ir_consistent_hash *h = t && t->load_balancer ? t->load_balancer->consistent_hash : NULL;
+    /* the reference leaves it out, and Envoy then hashes nothing: any host */
+    if (h && h->source_ip)
+        json_object_set_new(tcp_proxy, "hashPolicy", json_pack("[{s:{}}]", "sourceIp"));
+}
