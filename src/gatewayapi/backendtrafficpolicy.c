@@ -185,6 +185,24 @@ static const char *btp_unsupported(gw_ctx *c, json_t *spec)
                                 "gateway yet (Envoy 1.36 cannot tell local replies apart)",
                                 i, src);
     }
+    static const char *const kinds[] = {"local", "global"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *rules = json_object_get(gw_json_path(spec, "rateLimit"), kinds[k]);
+        json_array_foreach(json_object_get(rules, "rules"), i, e)
+        {
+            size_t j;
+            json_t *sel;
+            json_array_foreach(json_object_get(e, "clientSelectors"), j, sel)
+            {
+                if (json_is_true(gw_json_path(sel, "sourceCIDR.invert")))
+                    return arena_printf(c->arena,
+                                        "rateLimit.%s.rules[%zu].clientSelectors[%zu].sourceCIDR."
+                                        "invert: an inverted client CIDR is not supported by "
+                                        "this gateway yet",
+                                        kinds[k], i, j);
+            }
+        }
+    }
     json_array_foreach(gw_json_path(spec, "rateLimit.local.rules"), i, e)
     {
         if (json_object_get(e, "cost"))

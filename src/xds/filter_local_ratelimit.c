@@ -79,13 +79,20 @@ static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir
     json_t *descriptors = json_array(), *limits = json_array();
     for (size_t i = 0; i < lrl->n_rules; i++) {
         const ir_rate_limit_rule *r = &lrl->rules[i];
+        /* Shadow mode counts without limiting; Envoy 1.36's local limiter
+         * cannot count without limiting, so such a rule limits nothing. */
+        if (r->shadow_mode)
+            continue;
         xds_rl_rule o = xds_rl_rule_build(c, i, r);
         json_t *d =
             json_pack("{s:o, s:o}", "entries", o.entries, "tokenBucket", token_bucket(&r->limit));
-        /* The reference marks shadow-mode rules on their descriptor, a
-         * field Envoy 1.36 does not have; such rules are enforced. */
         json_array_append_new(descriptors, d);
-        json_array_append_new(limits, json_pack("{s:o}", "actions", o.actions));
+        size_t k;
+        json_t *alt;
+        json_array_foreach(o.alternatives, k, alt)
+            json_array_append_new(limits, json_pack("{s:O}", "actions", alt));
+        json_decref(o.alternatives);
+        json_decref(o.actions);
     }
     json_object_set_new(cfg, "descriptors", descriptors);
     json_object_set_new(cfg, "rateLimits", limits);

@@ -39,6 +39,17 @@ const char *xds_rl_rule_domain(xds_ctx *c, const ir_rate_limit_rule *r, const ir
     return cut ? arena_strndup(c->arena, r->name, (size_t)(cut - r->name)) : r->name;
 }
 
+size_t xds_rl_rule_index(xds_ctx *c, const ir_global_rate_limit *g, size_t i,
+                         const ir_http_listener *l)
+{
+    const char *domain = xds_rl_rule_domain(c, &g->rules[i], l);
+    size_t n = 0;
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(xds_rl_rule_domain(c, &g->rules[j], l), domain) == 0)
+            n++;
+    return n;
+}
+
 const char *xds_rl_rule_head(const ir_rate_limit_rule *r, const ir_http_route *route)
 {
     return r->shared && r->name ? r->name : route->name;
@@ -51,19 +62,23 @@ json_t *xds_rl_global_actions(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r
     const char *head = xds_rl_rule_head(r, route);
     if (json_array_size(o.actions) == 0) { /* a rule without matches */
         const char *key = arena_printf(c->arena, "rule-%zu-match--1", ri);
-        json_array_append_new(o.actions, json_pack("{s:{s:s, s:s}}", "genericKey", "descriptorKey",
-                                                   key, "descriptorValue", key));
+        json_array_append_new(json_array_get(o.alternatives, 0),
+                              json_pack("{s:{s:s, s:s}}", "genericKey", "descriptorKey", key,
+                                        "descriptorValue", key));
         json_array_append_new(o.entries, json_pack("{s:s, s:s}", "key", key, "value", key));
     }
-    json_array_insert_new(
-        o.actions, 0,
+    size_t i;
+    json_t *alt;
+    json_array_foreach(o.alternatives, i, alt) json_array_insert_new(
+        alt, 0,
         json_pack("{s:{s:s, s:s}}", "genericKey", "descriptorKey", head, "descriptorValue", head));
     json_array_insert_new(o.entries, 0, json_pack("{s:s, s:s}", "key", head, "value", head));
     if (entries)
         *entries = o.entries;
     else
         json_decref(o.entries);
-    return o.actions;
+    json_decref(o.actions);
+    return o.alternatives;
 }
 
 static json_t *filter_config(const char *domain, const ir_http_listener *l)
@@ -109,6 +124,43 @@ static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
     return 0;
 }
 
+/* A rule's route rate limits: its actions, with the request's cost
+ * (hitsAddend) and a limit from dynamic metadata; a response cost is one
+ * more entry that counts when the response is done. */
+static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_limit_rule *rule,
+                            const ir_http_route *r)
+{
+    json_t *alternatives = xds_rl_global_actions(c, i, rule, r, NULL);
+    json_t *limit = NULL;
+    if (rule->limit.metadata_namespace && rule->limit.metadata_key)
+        limit = json_pack("{s:{s:{s:s, s:[{s:s}]}}}", "dynamicMetadata", "metadataKey", "key",
+                          rule->limit.metadata_namespace, "path", "key", rule->limit.metadata_key);
+    size_t k;
+    json_t *actions;
+    json_array_foreach(alternatives, k, actions)
+    {
+        json_t *first = json_pack("{s:O}", "actions", actions);
+        if (rule->has_request_cost)
+            json_object_set_new(
+                first, "hitsAddend",
+                json_pack(
+                    "{s:s}", "number",
+                    arena_printf(c->arena, "%llu", (unsigned long long)rule->request_cost_number)));
+        if (limit)
+            json_object_set(first, "limit", limit);
+        json_array_append_new(list, first);
+        if (rule->response_cost_format) {
+            json_t *done = json_pack("{s:O, s:b, s:{s:s}}", "actions", actions, "applyOnStreamDone",
+                                     1, "hitsAddend", "format", rule->response_cost_format);
+            if (limit)
+                json_object_set(done, "limit", limit);
+            json_array_append_new(list, done);
+        }
+    }
+    json_decref(limit);
+    json_decref(alternatives);
+}
+
 static int rl_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
                           const ir_http_listener *l)
 {
@@ -128,9 +180,8 @@ static int rl_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
             json_object_set_new(per_domain, name, cfg);
             json_array_append_new(order, json_string(name));
         }
-        json_array_append_new(
-            json_object_get(cfg, "rateLimits"),
-            json_pack("{s:o}", "actions", xds_rl_global_actions(c, i, rule, r, NULL)));
+        rate_limits_add(c, json_object_get(cfg, "rateLimits"), xds_rl_rule_index(c, g, i, l), rule,
+                        r);
     }
     size_t i;
     json_t *n;

@@ -2,6 +2,7 @@
  * rule's descriptor entries become a chain of nested descriptors whose
  * last one holds the limit; chains with a common start share their nodes. */
 #include <string.h>
+#include <strings.h>
 
 #include "xds/ratelimit.h"
 #include "xds/ratelimit_rules.h"
@@ -13,7 +14,7 @@ static const char *service_unit(const char *unit)
         {"Week", "week"},     {"Month", "month"},   {"Year", "year"},
     };
     for (size_t i = 0; unit && i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(units[i][0], unit) == 0)
+        if (strcasecmp(units[i][0], unit) == 0)
             return units[i][1];
     return "second";
 }
@@ -54,14 +55,14 @@ static void add_rule(json_t *descriptors, json_t *entries, const ir_rate_limit_r
         }
         node = descriptor_node(list, json_string_value(json_object_get(e, "key")),
                                json_string_value(json_object_get(e, "value")));
+        if (r->shadow_mode && i > 0) /* the reference marks the chain below the head */
+            json_object_set_new(node, "shadow_mode", json_true());
     }
     if (!node)
         return;
     json_object_set_new(node, "rate_limit",
                         json_pack("{s:s, s:I}", "unit", service_unit(r->limit.unit),
                                   "requests_per_unit", (json_int_t)r->limit.requests));
-    if (r->shadow_mode)
-        json_object_set_new(node, "shadow_mode", json_true());
 }
 
 static json_t *domain_descriptors(json_t *domains, const char *domain)
@@ -88,7 +89,8 @@ json_t *xds_ratelimit_service_config(const ir_xds *const *fleets, size_t n)
                 const ir_global_rate_limit *g = t && t->rate_limit ? t->rate_limit->global : NULL;
                 for (size_t i = 0; g && i < g->n_rules; i++) {
                     json_t *entries = NULL;
-                    json_decref(xds_rl_global_actions(&c, i, &g->rules[i], route, &entries));
+                    json_decref(xds_rl_global_actions(&c, xds_rl_rule_index(&c, g, i, l),
+                                                      &g->rules[i], route, &entries));
                     add_rule(domain_descriptors(domains, xds_rl_rule_domain(&c, &g->rules[i], l)),
                              entries, &g->rules[i]);
                     json_decref(entries);

@@ -67,15 +67,19 @@ static void cidr_rule(xds_ctx *c, xds_rl_rule *o, size_t ri, const ir_cidr_match
 
 xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
 {
-    xds_rl_rule o = {json_array(), json_array()};
-    size_t mi = 0;
+    xds_rl_rule o = {json_array(), json_array(), NULL};
+    size_t mi = 0, method_at = 0;
     header_rules(c, &o, ri, r, &mi);
-    for (size_t i = 0; i < r->n_method_matches; i++)
-        add_value_match(&o, arena_printf(c->arena, "rule-%zu-method", ri), "headerValueMatch",
-                        "headers", header_matcher(":method", &r->method_matches[i]), true);
+    const char *method_key = arena_printf(c->arena, "rule-%zu-method", ri);
+    if (r->n_method_matches) {
+        method_at = json_array_size(o.actions);
+        add_value_match(&o, method_key, "headerValueMatch", "headers",
+                        header_matcher(":method", &r->method_matches[0]),
+                        !r->method_matches[0].invert);
+    }
     if (r->path_match)
         add_value_match(&o, arena_printf(c->arena, "rule-%zu-path", ri), "headerValueMatch",
-                        "headers", header_matcher(":path", r->path_match), true);
+                        "headers", header_matcher(":path", r->path_match), !r->path_match->invert);
     for (size_t i = 0; i < r->n_query_param_matches; i++, mi++) {
         const ir_string_match *m = &r->query_param_matches[i];
         add_value_match(
@@ -86,5 +90,19 @@ xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r
     }
     if (r->cidr_match)
         cidr_rule(c, &o, ri, r->cidr_match);
+    /* One list of actions per method: a request has one method, so it
+     * matches at most one of them, and they all give the same descriptor. */
+    o.alternatives = json_pack("[O]", o.actions);
+    for (size_t i = 1; i < r->n_method_matches; i++) {
+        json_t *alt = json_deep_copy(o.actions);
+        xds_rl_rule scratch = {json_array(), json_array(), NULL};
+        add_value_match(&scratch, method_key, "headerValueMatch", "headers",
+                        header_matcher(":method", &r->method_matches[i]),
+                        !r->method_matches[i].invert);
+        json_array_set(alt, method_at, json_array_get(scratch.actions, 0));
+        json_decref(scratch.actions);
+        json_decref(scratch.entries);
+        json_array_append_new(o.alternatives, alt);
+    }
     return o;
 }

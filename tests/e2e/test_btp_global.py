@@ -39,10 +39,10 @@ def policy(name, targets, rules):
                      "rateLimit": {"type": "Global", "global": {"rules": rules}}}}
 
 
-def call(port, host, headers=None):
+def call(port, host, headers=None, method="GET"):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("GET", "/", headers={"Host": host, **(headers or {})})
+        conn.request(method, "/", headers={"Host": host, **(headers or {})})
         r = conn.getresponse()
         r.read()
         return r.status
@@ -95,13 +95,21 @@ def gws(redis, tmp_path_factory, module_cleanup):
                                  route("shared-b", "eg-b", "shared.example"),
                                  route("own-a", "eg-a", "own.example"),
                                  route("own-b", "eg-b", "own.example"),
-                                 route("probe", "eg-a", "probe.example")])
+                                 route("probe", "eg-a", "probe.example"),
+                                 route("methods", "eg-a", "methods.example"),
+                                 route("cost", "eg-a", "cost.example")])
     server.write("policies.yaml", [
         policy("shared", [("Gateway", "eg-a"), ("Gateway", "eg-b")],
                [{"limit": {"requests": 4, "unit": "Minute"}, "shared": True}]),
         policy("own", [("HTTPRoute", "own-a"), ("HTTPRoute", "own-b")],
                [{"clientSelectors": [{"headers": [{"name": "x-user-id", "value": "alice"}]}],
                  "limit": {"requests": 2, "unit": "Minute"}}]),
+        policy("methods", [("HTTPRoute", "methods")],
+               [{"clientSelectors": [{"methods": [{"value": "GET"}, {"value": "PUT"}]}],
+                 "limit": {"requests": 2, "unit": "Minute"}}]),
+        policy("cost", [("HTTPRoute", "cost")],
+               [{"cost": {"request": {"from": "Number", "number": 2}},
+                 "limit": {"requests": 4, "unit": "Minute"}}]),
         policy("probe", [("HTTPRoute", "probe")],
                [{"clientSelectors": [{"headers": [{"name": "x-probe", "type": "Distinct"}]}],
                  "limit": {"requests": 1, "unit": "Minute"}}]),
@@ -141,3 +149,13 @@ def test_unshared_rule_counts_per_route(gws):
 def test_distinct_header_counts_each_value(gws):
     assert [call(gws.a, "probe.example", {"x-probe": "carol"}) for _ in range(2)] == [200, 429]
     assert call(gws.a, "probe.example", {"x-probe": "dave"}) == 200
+
+
+def test_a_rule_with_several_methods_counts_them_together(gws):
+    got = [call(gws.a, "methods.example", method=m) for m in ("GET", "PUT", "GET", "PUT")]
+    assert got == [200, 200, 429, 429]
+    assert [call(gws.a, "methods.example", method="POST") for _ in range(3)] == [200] * 3
+
+
+def test_request_cost_counts_each_request_several_times(gws):
+    assert [call(gws.a, "cost.example") for _ in range(3)] == [200, 200, 429]

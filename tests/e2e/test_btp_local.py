@@ -92,6 +92,10 @@ POLICIES += [
     policy("connect", ["connect"], {"httpUpgrade": [{"type": "CONNECT",
                                                      "connect": {"terminate": True}}]}),
     policy("h2", ["h2"], {"useClientProtocol": True}),
+    policy("methods", ["methods"], local(per_minute(2, clientSelectors=[
+        {"methods": [{"value": "GET"}, {"value": "PUT"}]}]))),
+    policy("shadow", ["shadow"], local(per_minute(1, shadowMode=True, clientSelectors=[
+        {"headers": [{"name": "x-user-id", "value": "eve"}]}]))),
     policy("bw", ["bw"], {"bandwidthLimit": {"response": {"limit": {"value": "8Ki",
                                                                      "unit": "Second"}}}}),
     policy("admission", ["admission"], {"admissionControl": {
@@ -134,7 +138,8 @@ def gw(standalone, module_cleanup):
     server.write("backends.yaml", backend_resource("echo", echo.port)
                  + backend_resource("other", other.port) + backend_resource("tcp", tcp.port)
                  + backend_resource("grpc", grpc_echo.port))
-    server.write("routes.yaml", [http_route(r) for r in ROUTES + ["buffer", "bw", "admission"]]
+    server.write("routes.yaml", [http_route(r) for r in ROUTES + ["buffer", "bw", "admission", "methods",
+                                                          "shadow"]]
                  + [http_route(r, "echo", "other") for r in HASHED]
                  + [http_route("connect", "tcp"), http_route("h2", "grpc"), CONFIG_MAP])
     server.write("policies.yaml", POLICIES)
@@ -173,6 +178,16 @@ def test_local_rate_limit_method_and_path_selector(gw):
     assert statuses(gw.port, "method.example", 2, method="POST", path="/api/x") == [200, 429]
     assert statuses(gw.port, "method.example", 3, path="/api/x") == [200] * 3
     assert statuses(gw.port, "method.example", 3, method="POST", path="/other") == [200] * 3
+
+
+def test_local_rate_limit_several_methods_share_the_rule(gw):
+    got = [call(gw.port, "methods.example", method=m)[0] for m in ("GET", "PUT", "PUT")]
+    assert got == [200, 200, 429]
+    assert statuses(gw.port, "methods.example", 3, method="POST") == [200] * 3
+
+
+def test_local_rate_limit_shadow_mode_limits_nothing(gw):
+    assert statuses(gw.port, "shadow.example", 3, headers={"x-user-id": "eve"}) == [200] * 3
 
 
 def test_local_rate_limit_client_cidr_selector(gw):
