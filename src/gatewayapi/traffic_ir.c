@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -647,6 +648,50 @@ static json_t *f_bandwidth_limit(gw_ctx *c, json_t *v, const gw_policy *p)
     return out;
 }
 
+/* ---- telemetry ---- */
+
+/* A map {key: value} as the IR's sorted list [{key, value}]. */
+static json_t *sorted_pairs(json_t *map)
+{
+    const char *keys[256];
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(map, k, v)
+    {
+        if (n < 256)
+            keys[n++] = k;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *t = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = t;
+        }
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            out, json_pack("{s:s, s:O}", "key", keys[i], "value", json_object_get(map, keys[i])));
+    return out;
+}
+
+/* telemetry: tracing (its tag maps as sorted lists); the route stat name
+ * goes to the route itself (apply_to_route). */
+static json_t *f_telemetry(gw_ctx *c, json_t *v, const gw_policy *p)
+{
+    json_t *tr = json_object_get(v, "tracing");
+    if (!tr)
+        return NULL;
+    json_t *out = json_deep_copy(tr);
+    json_t *custom = json_object_get(tr, "customTags");
+    if (json_is_object(custom))
+        json_object_set_new(out, "customTags", sorted_pairs(custom));
+    json_t *tags = json_object_get(tr, "tags");
+    if (json_is_object(tags))
+        json_object_set_new(out, "tags", sorted_pairs(tags));
+    return json_pack("{s:o}", "tracing", out);
+}
+
 typedef struct traffic_feature {
     const char *spec_key, *ir_key;
     feature_fn fn;
@@ -673,6 +718,7 @@ static const traffic_feature traffic_features[] = {
     {"compressor", "compression", f_compression},
     {"admissionControl", "admissionControl", f_admission_control},
     {"bandwidthLimit", "bandwidthLimit", f_bandwidth_limit},
+    {"telemetry", "telemetry", f_telemetry},
 };
 
 /* The traffic object for a spec, or NULL when it sets none of the features. */
@@ -749,6 +795,45 @@ static const char *route_rule_name(gw_ctx *c, const ir_metadata *m, int i)
     return NULL;
 }
 
+/* telemetry.metrics.routeStatName with its operators replaced: the
+ * route's name, namespace, kind (lower case, as the API's example shows),
+ * rule name and number. */
+static const char *route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_route *r,
+                                   const char *rule)
+{
+    const ir_metadata *m = &r->metadata;
+    char *kind = arena_strdup(c->arena, m->kind);
+    for (char *k = kind; *k; k++)
+        *k = (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k);
+    int rule_index = gw_ir_route_rule_index(r->name);
+    const char *number = rule_index >= 0 ? arena_printf(c->arena, "%d", rule_index) : "";
+    const struct {
+        const char *op, *value;
+    } ops[] = {{"%ROUTE_NAME%", m->name},
+               {"%ROUTE_NAMESPACE%", m->namespace ? m->namespace : ""},
+               {"%ROUTE_KIND%", kind},
+               {"%ROUTE_RULE_NAME%", rule ? rule : ""},
+               {"%ROUTE_RULE_NUMBER%", number}};
+    size_t cap = strlen(tmpl) + 1;
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        cap += strlen(ops[i].value) * (strlen(tmpl) / strlen(ops[i].op) + 1);
+    char *out = arena_alloc(c->arena, cap), *o = out;
+    for (const char *p = tmpl; *p;) {
+        size_t i;
+        for (i = 0; i < sizeof ops / sizeof *ops; i++)
+            if (strncmp(p, ops[i].op, strlen(ops[i].op)) == 0)
+                break;
+        if (i < sizeof ops / sizeof *ops) {
+            o += sprintf(o, "%s", ops[i].value);
+            p += strlen(ops[i].op);
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = 0;
+    return out;
+}
+
 static void apply_to_route(gw_ctx *c, const gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
@@ -770,6 +855,9 @@ static void apply_to_route(gw_ctx *c, const gw_listener *l, ir_http_route *r)
     }
     if (json_is_true(json_object_get(spec, "useClientProtocol")))
         r->use_client_protocol = true;
+    const char *stat = json_string_value(gw_json_path(spec, "telemetry.metrics.routeStatName"));
+    if (stat && !r->stat_name)
+        r->stat_name = route_stat_name(c, stat, r, rule);
     json_t *t = traffic_json(c, spec, owner);
     if (!t)
         return;

@@ -488,6 +488,28 @@ typedef struct ir_bandwidth_limit {
     bool response_trailers;                   /* response.responseTrailers */
 } ir_bandwidth_limit;
 
+/* A share: numerator / denominator (denominator 0 means 100). */
+typedef struct ir_fraction {
+    bool set;
+    uint32_t numerator, denominator;
+} ir_fraction;
+
+/* traffic.telemetry.tracing.customTags (one of literal, environment,
+ * request_header) and tags (value: a format string) */
+typedef struct ir_tracing_tag {
+    const char *tag;
+    const char *literal, *environment, *request_header, *value;
+    const char *default_value;
+} ir_tracing_tag;
+
+/* traffic.telemetry.tracing: per-route tracing settings */
+typedef struct ir_route_tracing {
+    ir_fraction sampling, client_sampling, overall_sampling; /* *SamplingFraction */
+    ir_tracing_tag *tags; /* customTags, then tags */
+    size_t n_tags;
+    const char *span_client, *span_server; /* spanName.client / .server */
+} ir_route_tracing;
+
 /* traffic: what a BackendTrafficPolicy sets on a route (and on the
  * clusters of the route's destination). Every member NULL = unset. */
 typedef struct ir_traffic {
@@ -512,7 +534,7 @@ typedef struct ir_traffic {
     const char *request_buffer_limit;      /* requestBuffer.limit ("4Mi") */
     ir_admission_control *admission_control; /* admissionControl */
     ir_bandwidth_limit *bandwidth_limit;     /* bandwidthLimit */
-    json_t *telemetry; /* not modelled yet: IR shape */
+    ir_route_tracing *tracing;               /* telemetry.tracing */
 } ir_traffic;
 
 /* security.jwt.providers[].claimToHeaders[] */

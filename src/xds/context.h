@@ -101,8 +101,10 @@ const char *xds_dns_lookup_family(const ir_dns *d);
 
 /* Route-level traffic settings on a RouteAction (route_traffic.c). */
 void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r);
-/* A route that allows CONNECT matches CONNECT requests (which have no path)
- * instead of its catch-all path prefix "/". */
+/* Policy settings on the route itself: its tracing (telemetry.tracing);
+ * and a route that allows CONNECT matches CONNECT requests (which have no
+ * path) instead of its catch-all path prefix "/". */
+void xds_route_traffic_route(json_t *route, const ir_http_route *r);
 void xds_route_traffic_match(json_t *match, const ir_http_route *r);
 /* BackendTrafficPolicy settings on a TCP route's TcpProxy: the client
  * address as the hash key of consistent-hash (SourceIP) balancing. */

@@ -457,7 +457,7 @@ static json_t *route_action_build(xds_ctx *c, const ir_http_route *r, const ir_h
 static json_t *route_build(xds_ctx *c, const ir_http_route *r, const ir_http_listener *l)
 {
     json_t *route = json_pack("{s:s, s:o}", "name", r->name, "match", match_build(c, r));
-    xds_route_traffic_match(json_object_get(route, "match"), r);
+    xds_route_traffic_route(route, r);
     json_t *md = xds_metadata(&r->metadata);
     if (md)
         json_object_set_new(route, "metadata", md);

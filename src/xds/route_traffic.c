@@ -56,6 +56,64 @@ static void upgrades_set(json_t *action, const ir_traffic *t)
     json_object_set_new(action, "upgradeConfigs", list);
 }
 
+/* A share as a FractionalPercent: of a hundred, or of a million when the
+ * denominator is not 100. */
+static json_t *fractional(const ir_fraction *f)
+{
+    if (!f->denominator || f->denominator == 100)
+        return json_pack("{s:i}", "numerator", (json_int_t)f->numerator);
+    return json_pack("{s:I, s:s}", "numerator",
+                     (json_int_t)((uint64_t)f->numerator * 1000000 / f->denominator), "denominator",
+                     "MILLION");
+}
+
+static json_t *tracing_tag(const ir_tracing_tag *t)
+{
+    json_t *o = json_pack("{s:s}", "tag", t->tag ? t->tag : "");
+    if (t->literal)
+        json_object_set_new(o, "literal", json_pack("{s:s}", "value", t->literal));
+    else if (t->environment)
+        json_object_set_new(
+            o, "environment",
+            json_pack("{s:s, s:s*}", "name", t->environment, "defaultValue", t->default_value));
+    else if (t->request_header)
+        json_object_set_new(
+            o, "requestHeader",
+            json_pack("{s:s, s:s*}", "name", t->request_header, "defaultValue", t->default_value));
+    else if (t->value)
+        json_object_set_new(o, "value", json_string(t->value));
+    return o;
+}
+
+/* telemetry.tracing: the route's sampling, tags and span names. */
+static void tracing_set(json_t *route, const ir_route_tracing *t)
+{
+    json_t *o = json_object();
+    if (t->client_sampling.set)
+        json_object_set_new(o, "clientSampling", fractional(&t->client_sampling));
+    if (t->sampling.set)
+        json_object_set_new(o, "randomSampling", fractional(&t->sampling));
+    if (t->overall_sampling.set)
+        json_object_set_new(o, "overallSampling", fractional(&t->overall_sampling));
+    if (t->n_tags) {
+        json_t *tags = json_array();
+        for (size_t i = 0; i < t->n_tags; i++)
+            json_array_append_new(tags, tracing_tag(&t->tags[i]));
+        json_object_set_new(o, "customTags", tags);
+    }
+    xds_set_str(o, "operation", t->span_client);
+    xds_set_str(o, "upstreamOperation", t->span_server);
+    json_object_set_new(route, "tracing", o);
+}
+
+void xds_route_traffic_route(json_t *route, const ir_http_route *r)
+{
+    const ir_traffic *t = r->traffic_settings;
+    if (t && t->tracing)
+        tracing_set(route, t->tracing);
+    xds_route_traffic_match(json_object_get(route, "match"), r);
+}
+
 void xds_route_traffic_match(json_t *match, const ir_http_route *r)
 {
     const ir_traffic *t = r->traffic_settings;

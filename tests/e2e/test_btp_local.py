@@ -17,7 +17,11 @@ import socket
 
 from backends import (GrpcEcho, HttpEcho, TcpEcho, backend_ref, backend_resource, gateway,
                       gateway_class)
-from conftest import ROOT, build_dir, free_port
+from conftest import ROOT, build_dir, free_port, http_get, wait_for
+
+
+def http_get_admin(port, host, path):
+    return http_get(port, path, host=host)
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 
@@ -96,6 +100,11 @@ POLICIES += [
         {"methods": [{"value": "GET"}, {"value": "PUT"}]}]))),
     policy("shadow", ["shadow"], local(per_minute(1, shadowMode=True, clientSelectors=[
         {"headers": [{"name": "x-user-id", "value": "eve"}]}]))),
+    policy("stats", ["stats"], {"telemetry": {
+        "metrics": {"routeStatName": "%ROUTE_KIND%/%ROUTE_NAMESPACE%/%ROUTE_NAME%"},
+        "tracing": {"samplingFraction": {"numerator": 7, "denominator": 100},
+                    "customTags": {"team": {"type": "Literal",
+                                            "literal": {"value": "gateway"}}}}}}),
     policy("bw", ["bw"], {"bandwidthLimit": {"response": {"limit": {"value": "8Ki",
                                                                      "unit": "Second"}}}}),
     policy("admission", ["admission"], {"admissionControl": {
@@ -139,7 +148,7 @@ def gw(standalone, module_cleanup):
                  + backend_resource("other", other.port) + backend_resource("tcp", tcp.port)
                  + backend_resource("grpc", grpc_echo.port))
     server.write("routes.yaml", [http_route(r) for r in ROUTES + ["buffer", "bw", "admission", "methods",
-                                                          "shadow"]]
+                                                          "shadow", "stats"]]
                  + [http_route(r, "echo", "other") for r in HASHED]
                  + [http_route("connect", "tcp"), http_route("h2", "grpc"), CONFIG_MAP])
     server.write("policies.yaml", POLICIES)
@@ -344,6 +353,34 @@ def test_admission_control_sheds_load_from_a_failing_backend(gw):
     assert set(got) == {503}
     reached = len(gw.echo.seen())
     assert reached < 30, reached  # Envoy refused a good share itself
+
+
+def test_route_stat_name_names_the_route_stats(gw):
+    for _ in range(3):
+        assert call(gw.port, "stats.example")[0] == 200
+    (fleet, admin), = gw.server.envoy_admins().items()
+    host, port = admin.rsplit(":", 1)
+
+    def counted():
+        status, _, body = http_get_admin(int(port), host, "/stats?filter=httproute/default/stats")
+        lines = [ln for ln in body.decode().splitlines() if "upstream_rq_completed" in ln]
+        return lines and int(lines[0].rsplit(":", 1)[1]) >= 3
+    wait_for(counted, timeout=10, what="route stats under the route stat name")
+
+
+def test_route_tracing_settings_reach_envoy(gw):
+    """No tracer runs here (the EnvoyProxy sets none), so only Envoy's own copy of
+    the route can show the policy's per-route tracing settings."""
+    (fleet,) = gw.server.envoy_admins()
+    dump = gw.server.envoy_config_dump(fleet)
+    routes = [r for c in dump["configs"] if "dynamic_route_configs" in c
+              for rc in c["dynamic_route_configs"]
+              for vh in rc["route_config"].get("virtual_hosts", [])
+              for r in vh.get("routes", []) if "stats" in r.get("name", "")]
+    assert routes, "the stats route is not in Envoy"
+    tracing = routes[0]["tracing"]
+    assert tracing["random_sampling"] == {"numerator": 7}
+    assert tracing["custom_tags"] == [{"tag": "team", "literal": {"value": "gateway"}}]
 
 
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------
