@@ -147,7 +147,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         json_object_set_new(
             cl, "clusterType",
             json_pack("{s:s, s:o}", "name", "envoy.cluster.dns", "typedConfig", dc));
-        json_object_set_new(cl, "loadAssignment", xds_load_assignment(c, name, s, n));
+        json_object_set_new(cl, "loadAssignment", xds_cluster_load_assignment(c, name, s, n, t));
     } else {
         json_object_set_new(cl, "edsClusterConfig",
                             json_pack("{s:o, s:s}", "edsConfig", xds_ads_config_source(false),
@@ -169,7 +169,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)
-        xds_add(c, XDS_ENDPOINT, name, xds_load_assignment(c, name, s, n));
+        xds_add(c, XDS_ENDPOINT, name, xds_cluster_load_assignment(c, name, s, n, t));
 }
 
 int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,

@@ -129,6 +129,11 @@ bool xds_destination_per_setting(const ir_destination *d);
 /* A ClusterLoadAssignment for the settings of a cluster. */
 json_t *xds_load_assignment(xds_ctx *c, const char *cluster_name,
                             const ir_destination_setting *const *settings, size_t n);
+/* The same, with the BackendTrafficPolicy's zone weights applied
+ * (cluster_traffic.c). */
+json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
+                                    const ir_destination_setting *const *s, size_t n,
+                                    const ir_traffic *t);
 /* SDS secrets for certificates; returns the tlsCertificateSdsSecretConfigs list. */
 json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n);
 /* A DownstreamTlsContext transport socket for a listener's TLS settings. */
