@@ -174,6 +174,13 @@ static const char *btp_global_rate_limit(gw_ctx *c, json_t *spec)
 /* Settings the translator does not turn into Envoy configuration yet. */
 static const char *btp_unsupported(gw_ctx *c, json_t *spec)
 {
+    if (gw_json_path(spec, "connection.socketBufferLimit"))
+        return "connection.socketBufferLimit: is not supported by this gateway yet";
+    const char *lb = json_string_value(gw_json_path(spec, "loadBalancer.type"));
+    if ((lb && strcmp(lb, "DynamicModule") == 0) ||
+        gw_json_path(spec, "loadBalancer.dynamicModule"))
+        return "loadBalancer.dynamicModule: dynamic module load balancers are not supported by "
+               "this gateway yet";
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(spec, "responseOverride"), i, e)
@@ -184,6 +191,32 @@ static const char *btp_unsupported(gw_ctx *c, json_t *spec)
                                 "responseOverride[%zu].source: %s is not supported by this "
                                 "gateway yet (Envoy 1.36 cannot tell local replies apart)",
                                 i, src);
+    }
+    json_array_foreach(gw_json_path(spec, "rateLimit.global.rules"), i, e)
+    {
+        if (gw_json_path(e, "limit.fromMetadata"))
+            return arena_printf(c->arena,
+                                "rateLimit.global.rules[%zu].limit.fromMetadata: a limit from "
+                                "dynamic metadata is not supported by this gateway's Envoy",
+                                i);
+    }
+    const char *tag;
+    json_t *tv;
+    json_object_foreach(gw_json_path(spec, "telemetry.tracing.tags"), tag, tv)
+    {
+        const char *v = json_string_value(tv);
+        size_t n = v ? strlen(v) : 0;
+        bool env = n > 15 && strncmp(v, "%ENVIRONMENT(", 13) == 0;
+        bool hdr = (n > 18 && strncmp(v, "%REQUEST_HEADER(", 16) == 0) ||
+                   (n > 7 && strncmp(v, "%REQ(", 5) == 0);
+        const char *open = (env || hdr) ? strchr(v, '(') + 1 : NULL;
+        bool op =
+            open && strcmp(v + n - 2, ")%") == 0 && !memchr(open, '%', (size_t)(v + n - 2 - open));
+        if (!v || (strchr(v, '%') && !op))
+            return arena_printf(c->arena,
+                                "telemetry.tracing.tags.%s: only a literal, %%ENVIRONMENT(...)%% "
+                                "or %%REQUEST_HEADER(...)%% is supported by this gateway",
+                                tag);
     }
     static const char *const kinds[] = {"local", "global"};
     for (size_t k = 0; k < 2; k++) {

@@ -888,6 +888,26 @@ static void apply_to_tcp_route(gw_ctx *c, const gw_listener *l, ir_tcp_route *r)
         r->traffic_settings = ir_load_traffic(c->arena, t);
 }
 
+/* A UDP route: the settings of its cluster (load balancing, ...), typed at
+ * once as for TCP routes. */
+static void apply_to_udp_listener(gw_ctx *c, const gw_listener *l, ir_udp_listener *u)
+{
+    const ir_metadata *m = u->destination ? &u->destination->metadata : NULL;
+    if (!m || !m->kind || !m->name)
+        return;
+    const gw_policy *rp, *lp;
+    json_t *spec =
+        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, NULL, &rp, &lp);
+    if (!spec)
+        return;
+    const gw_policy *owner = rp ? rp : lp;
+    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp)))
+        return;
+    json_t *t = traffic_json(c, spec, owner);
+    if (t && !u->traffic_settings)
+        u->traffic_settings = ir_load_traffic(c->arena, t);
+}
+
 void gw_traffic_ir_apply(gw_ctx *c)
 {
     for (size_t g = 0; g < c->n_gateways; g++) {
@@ -898,6 +918,8 @@ void gw_traffic_ir_apply(gw_ctx *c)
                 apply_to_route(c, l, l->http->routes[j]);
             for (size_t j = 0; l->tcp && j < l->tcp->n_routes; j++)
                 apply_to_tcp_route(c, l, l->tcp->routes[j]);
+            if (l->udp)
+                apply_to_udp_listener(c, l, l->udp);
         }
     }
 }

@@ -299,6 +299,7 @@ typedef enum ir_active_hc_kind {
 
 typedef struct ir_active_health_check {
     const char *timeout, *interval;
+    const char *initial_jitter; /* initialJitter */
     ir_opt_u32 unhealthy_threshold, healthy_threshold;
     ir_active_hc_kind kind;
     /* http */
@@ -933,6 +934,7 @@ typedef struct ir_udp_listener {
     uint32_t port, external_port;
     const char *route_name;
     ir_destination *destination;
+    ir_traffic *traffic_settings; /* the route's BackendTrafficPolicy, NULL = none */
 } ir_udp_listener;
 
 /* One file access log of a fleet. */

@@ -182,6 +182,7 @@ static ir_active_health_check *active_hc_load(arena *a, const json_t *o)
     ir_active_health_check *h = ARENA_NEW(a, ir_active_health_check);
     h->timeout = STR(o, "timeout");
     h->interval = STR(o, "interval");
+    h->initial_jitter = STR(o, "initialJitter");
     h->unhealthy_threshold = opt_u32(o, "unhealthyThreshold");
     h->healthy_threshold = opt_u32(o, "healthyThreshold");
     json_t *http = GET(o, "http"), *tcp = GET(o, "tcp"), *grpc = GET(o, "grpc");

@@ -145,21 +145,18 @@ static json_t *lb_kind_policy(xds_ctx *c, const ir_load_balancer *lb, bool fallb
     return lb_policy(kinds[k].name, kinds[k].type, body);
 }
 
-/* Zone weights with a policy that has no locality settings of its own
- * (Maglev, client-side weighted round robin): the locality is picked by
- * weight first (wrr_locality), then the endpoint by the policy. */
+/* Zone weights with Maglev: its own locality-weighted setting. (Client-side
+ * weighted round robin has none, and the wrr_locality policy that would
+ * wrap it is not built into our Envoy: there the zone weights go unused.) */
 static json_t *zone_weighted(json_t *policy, const ir_load_balancer *lb)
 {
-    if (!lb || !lb->n_weighted_zones ||
-        (lb->kind != IR_LB_CONSISTENT_HASH && lb->kind != IR_LB_BACKEND_UTILIZATION))
+    if (!lb || !lb->n_weighted_zones || lb->kind != IR_LB_CONSISTENT_HASH)
         return policy;
-    json_t *inner = json_incref(json_object_get(
-        json_array_get(json_object_get(policy, "policies"), 0), "typedExtensionConfig"));
-    json_decref(policy);
-    return lb_policy("envoy.load_balancing_policies.wrr_locality",
-                     "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality",
-                     json_pack("{s:{s:[{s:o}]}}", "endpointPickingPolicy", "policies",
-                               "typedExtensionConfig", inner));
+    json_t *cfg = xds_json_path(json_array_get(json_object_get(policy, "policies"), 0),
+                                "typedExtensionConfig", "typedConfig", NULL);
+    if (cfg)
+        json_object_set_new(cfg, "localityWeightedLbConfig", json_object());
+    return policy;
 }
 
 static json_t *load_balancing_policy(xds_ctx *c, const ir_load_balancer *lb)
@@ -247,6 +244,7 @@ static json_t *active_health_check(xds_ctx *c, const ir_active_health_check *h)
     json_t *hc = json_object();
     set_duration(c, hc, "timeout", h->timeout);
     set_duration(c, hc, "interval", h->interval);
+    set_duration(c, hc, "initialJitter", h->initial_jitter);
     set_u32(hc, "unhealthyThreshold", h->unhealthy_threshold);
     set_u32(hc, "healthyThreshold", h->healthy_threshold);
     if (h->kind == IR_HC_HTTP) {

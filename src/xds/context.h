@@ -109,6 +109,8 @@ void xds_route_traffic_match(json_t *match, const ir_http_route *r);
 /* BackendTrafficPolicy settings on a TCP route's TcpProxy: the client
  * address as the hash key of consistent-hash (SourceIP) balancing. */
 void xds_tcp_route_traffic_apply(xds_ctx *c, json_t *tcp_proxy, const ir_tcp_route *r);
+/* The same for a UDP route's UdpProxyConfig (hash policies). */
+void xds_udp_route_traffic_apply(xds_ctx *c, json_t *udp_proxy, const ir_udp_listener *l);
 
 /* --- builders --- */
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);

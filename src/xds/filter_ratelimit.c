@@ -125,16 +125,15 @@ static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 }
 
 /* A rule's route rate limits: its actions, with the request's cost
- * (hitsAddend) and a limit from dynamic metadata; a response cost is one
- * more entry that counts when the response is done. */
+ * (hitsAddend); a response cost is one more entry that counts when the
+ * response is done. */
 static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_limit_rule *rule,
                             const ir_http_route *r)
 {
     json_t *alternatives = xds_rl_global_actions(c, i, rule, r, NULL);
+    /* limit.fromMetadata: Envoy 1.36's rate limit filter refuses the
+     * override (the policy is reported unsupported), so none is set. */
     json_t *limit = NULL;
-    if (rule->limit.metadata_namespace && rule->limit.metadata_key)
-        limit = json_pack("{s:{s:{s:s, s:[{s:s}]}}}", "dynamicMetadata", "metadataKey", "key",
-                          rule->limit.metadata_namespace, "path", "key", rule->limit.metadata_key);
     size_t k;
     json_t *actions;
     json_array_foreach(alternatives, k, actions)

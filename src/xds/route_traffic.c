@@ -67,6 +67,27 @@ static json_t *fractional(const ir_fraction *f)
                      "MILLION");
 }
 
+/* A tag's format string as Envoy 1.36's tags take it (it has no format
+ * tags): "%ENVIRONMENT(X)%", "%REQ(X)%" / "%REQUEST_HEADER(X)%", or a
+ * literal without operators (backendtrafficpolicy.c refuses the rest). */
+static void format_tag(json_t *o, const char *v)
+{
+    static const struct {
+        const char *prefix, *field;
+    } forms[] = {{"%ENVIRONMENT(", "environment"},
+                 {"%REQUEST_HEADER(", "requestHeader"},
+                 {"%REQ(", "requestHeader"}};
+    size_t len = strlen(v);
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        size_t p = strlen(forms[i].prefix);
+        if (len > p + 2 && strncmp(v, forms[i].prefix, p) == 0 && strcmp(v + len - 2, ")%") == 0) {
+            json_object_set_new(o, forms[i].field, json_pack("{s:s%}", "name", v + p, len - p - 2));
+            return;
+        }
+    }
+    json_object_set_new(o, "literal", json_pack("{s:s}", "value", v));
+}
+
 static json_t *tracing_tag(const ir_tracing_tag *t)
 {
     json_t *o = json_pack("{s:s}", "tag", t->tag ? t->tag : "");
@@ -81,7 +102,7 @@ static json_t *tracing_tag(const ir_tracing_tag *t)
             o, "requestHeader",
             json_pack("{s:s, s:s*}", "name", t->request_header, "defaultValue", t->default_value));
     else if (t->value)
-        json_object_set_new(o, "value", json_string(t->value));
+        format_tag(o, t->value);
     return o;
 }
 
@@ -154,4 +175,13 @@ void xds_tcp_route_traffic_apply(xds_ctx *c, json_t *tcp_proxy, const ir_tcp_rou
     /* the reference leaves it out, and Envoy then hashes nothing: any host */
     if (h && h->source_ip)
         json_object_set_new(tcp_proxy, "hashPolicy", json_pack("[{s:{}}]", "sourceIp"));
+}
+
+void xds_udp_route_traffic_apply(xds_ctx *c, json_t *udp_proxy, const ir_udp_listener *l)
+{
+    (void)c;
+    const ir_traffic *t = l->traffic_settings;
+    const ir_consistent_hash *h = t && t->load_balancer ? t->load_balancer->consistent_hash : NULL;
+    if (h && h->source_ip)
+        json_object_set_new(udp_proxy, "hashPolicies", json_pack("[{s:b}]", "sourceIp", 1));
 }
