@@ -446,8 +446,8 @@ static target_names resolve_targets(attach_run *run, const gw_policy *p, const c
                 continue;
             const api_meta *m = &cands[i].obj->metadata;
             size_t order = n_pk; /* ARENA_PUSH increments n_pk */
-            *ARENA_PUSH(c->arena, pk, n_pk, cap_pk) =
-                (picked){m->creation_timestamp, order, {cands[i].kind, m->namespace, m->name, NULL}};
+            *ARENA_PUSH(c->arena, pk, n_pk, cap_pk) = (picked){
+                m->creation_timestamp, order, {cands[i].kind, m->namespace, m->name, NULL}};
         }
     if (n_pk)
         qsort(pk, n_pk, sizeof *pk, picked_cmp);

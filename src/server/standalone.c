@@ -15,6 +15,7 @@
 #include "proto/codec.h"
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
+#include "server/certgen.h"
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/log.h"
@@ -42,6 +43,10 @@ struct srv_standalone {
     int pending; /* components still shutting down */
     void (*done)(void *arg);
     void *done_arg;
+    /* The OAuth2 cookie HMAC key (certgen's hmac-secret), offered to every
+     * translation as the Secret envoy-oidc-hmac when the resources lack one. */
+    unsigned char oidc_hmac[SRV_OIDC_HMAC_LEN];
+    bool has_oidc_hmac;
 };
 
 /* The xDS types of the translator, in the cache's terms. */
@@ -242,6 +247,32 @@ static void ratelimit_sync(srv_standalone *s, const api_resources *r, gw_result 
     json_decref(docs);
 }
 
+/* Adds the Secret envoy-oidc-hmac (EnvoyGateway namespace) from the local
+ * HMAC key unless the resources define it. */
+static void oidc_hmac_add(const srv_standalone *s, api_resources *r, diag_list *diags)
+{
+    const char *ns = api_envoy_gateway_namespace(r->envoy_gateway);
+    if (!s->has_oidc_hmac || api_resources_find(r, "Secret", ns, "envoy-oidc-hmac"))
+        return;
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char b64[((SRV_OIDC_HMAC_LEN + 2) / 3) * 4 + 1], *o = b64;
+    const unsigned char *in = s->oidc_hmac;
+    for (size_t i = 0; i < SRV_OIDC_HMAC_LEN; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < SRV_OIDC_HMAC_LEN ? in[i + 1] << 8 : 0) |
+                     (i + 2 < SRV_OIDC_HMAC_LEN ? in[i + 2] : 0);
+        *o++ = tbl[v >> 18 & 63];
+        *o++ = tbl[v >> 12 & 63];
+        *o++ = i + 1 < SRV_OIDC_HMAC_LEN ? tbl[v >> 6 & 63] : '=';
+        *o++ = i + 2 < SRV_OIDC_HMAC_LEN ? tbl[v & 63] : '=';
+    }
+    *o = '\0';
+    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+                            "Secret", "metadata", "name", "envoy-oidc-hmac", "namespace", ns,
+                            "type", "Opaque", "data", "hmac-secret", b64);
+    api_resources_add(r, doc, "certgen hmac-secret", 0, diags);
+    json_decref(doc);
+}
+
 static void pipeline_run(srv_standalone *s)
 {
     uint64_t t0 = uv_hrtime();
@@ -251,6 +282,9 @@ static void pipeline_run(srv_standalone *s)
         api_resources_load(r, s->eg_config, strlen(s->eg_config), "config", &diags);
     fprov_resources_add(s->files, r, &diags);
     diag_list_clear(&diags); /* already reported per file when it was read */
+    oidc_hmac_add(s, r, &diags);
+    log_diags("oidc", "hmac-secret", &diags);
+    diag_list_clear(&diags);
     uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
     uint64_t t2 = uv_hrtime();
@@ -284,6 +318,44 @@ static void on_files_changed(void *arg, fprov *p, bool changed)
 
 /* ---- admin endpoint ---- */
 
+/* Credentials in a dumped resource are replaced by "[redacted]", as Envoy's
+ * own admin does for the fields it marks sensitive: private keys, generic
+ * secrets (OAuth2 client and HMAC secrets), htpasswd users, API keys. */
+static void redact(json_t *v)
+{
+    static const char *const data_sources[] = {"privateKey", "secret", "users"};
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) redact(e);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *type = json_string_value(json_object_get(v, "@type"));
+    bool api_keys = type && strstr(type, "api_key_auth.v3.ApiKeyAuth");
+    const char *k;
+    json_t *e;
+    json_object_foreach(v, k, e)
+    {
+        bool sensitive = false;
+        for (size_t i = 0; i < sizeof data_sources / sizeof *data_sources; i++)
+            sensitive = sensitive || strcmp(k, data_sources[i]) == 0;
+        if (sensitive && json_is_object(e))
+            json_object_set_new(v, k, json_pack("{s:s}", "inlineString", "[redacted]"));
+        else if (api_keys && strcmp(k, "credentials") == 0 && json_is_array(e)) {
+            size_t i;
+            json_t *c;
+            json_array_foreach(e, i, c)
+            {
+                if (json_object_get(c, "key"))
+                    json_object_set_new(c, "key", json_string("[redacted]"));
+            }
+        } else
+            redact(e);
+    }
+}
+
 static json_t *config_dump(const srv_standalone *s)
 {
     json_t *fleets = json_object();
@@ -299,6 +371,7 @@ static json_t *config_dump(const srv_standalone *s)
                 json_t *res = pb_binary_to_json(s->pool, ads_type_message((ads_type)t), r->bytes,
                                                 r->len, NULL, &errs);
                 diag_list_clear(&errs);
+                redact(res);
                 json_array_append_new(arr, json_pack("{s:s,s:s,s:o?}", "name", r->name, "version",
                                                      r->version, "resource", res));
             }
@@ -441,6 +514,13 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->loop = loop;
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
+    const char *hmac_dir = cfg->certs_dir ? cfg->certs_dir : cfg->state_dir;
+    char *hmac_err = NULL;
+    s->has_oidc_hmac = hmac_dir && srv_oidc_hmac_local(hmac_dir, s->oidc_hmac, &hmac_err) == 0;
+    if (hmac_err) {
+        srv_log(SRV_LOG_WARN, "oidc", "no HMAC key for OAuth2 cookies: %s", hmac_err);
+        free(hmac_err);
+    }
     diag_list diags = {0};
     s->pool = pb_pool_load_envoy(&diags);
     if (!s->pool) {
