@@ -200,6 +200,9 @@ static const char *btp_unsupported(gw_ctx *c, json_t *spec)
                                 "dynamic metadata is not supported by this gateway's Envoy",
                                 i);
     }
+    if (gw_json_path(spec, "telemetry.tracing.spanName"))
+        return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
+               "gateway's (1.36)";
     const char *tag;
     json_t *tv;
     json_object_foreach(gw_json_path(spec, "telemetry.tracing.tags"), tag, tv)

@@ -122,8 +122,7 @@ static void tracing_set(json_t *route, const ir_route_tracing *t)
             json_array_append_new(tags, tracing_tag(&t->tags[i]));
         json_object_set_new(o, "customTags", tags);
     }
-    xds_set_str(o, "operation", t->span_client);
-    xds_set_str(o, "upstreamOperation", t->span_server);
+    /* spanName: Envoy 1.36's routes have no span names (reported unsupported) */
     json_object_set_new(route, "tracing", o);
 }
 

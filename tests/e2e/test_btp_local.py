@@ -385,12 +385,12 @@ def test_route_tracing_settings_reach_envoy(gw):
 
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------
 
-def translate(docs):
+def translate(docs, eg_extra=None):
     egctl = build_dir() / "egctl"
     text = yaml.safe_dump_all([
         {"apiVersion": POLICY_API, "kind": "EnvoyGateway",
          "gateway": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
-         "extensionApis": {"enableBackend": True}},
+         "extensionApis": {"enableBackend": True}, **(eg_extra or {})},
         gateway_class(), gateway("eg", [{"name": "http", "protocol": "HTTP", "port": 8080}]),
         yaml.safe_load(backend_resource("echo", 9)), http_route("r1"), *docs])
     out = subprocess.run([str(egctl), "x", "translate", "--from", "gateway-api", "--to",
@@ -430,3 +430,29 @@ def test_response_override_by_source_is_not_accepted():
     cond = accepted(res, "source")
     assert cond["status"] == "False"
     assert "responseOverride[0].source" in cond["message"]
+
+
+@pytest.mark.parametrize("spec,field", [
+    ({"rateLimit": {"type": "Global", "global": {"rules": [
+        {"limit": {"requests": 2, "unit": "Minute",
+                   "fromMetadata": {"namespace": "ns", "key": "k"}}}]}}},
+     "rateLimit.global.rules[0].limit.fromMetadata"),
+    ({"rateLimit": {"type": "Local", "local": {"rules": [
+        {"clientSelectors": [{"sourceCIDR": {"value": "10.0.0.0/8", "invert": True}}],
+         "limit": {"requests": 2, "unit": "Minute"}}]}}},
+     "rateLimit.local.rules[0].clientSelectors[0].sourceCIDR.invert"),
+    ({"telemetry": {"tracing": {"spanName": {"client": "x"}}}}, "telemetry.tracing.spanName"),
+    ({"telemetry": {"tracing": {"tags": {"t": "%UPSTREAM_HOST%"}}}}, "telemetry.tracing.tags.t"),
+    ({"connection": {"socketBufferLimit": "1Mi"}}, "connection.socketBufferLimit"),
+    ({"rateLimit": {"type": "Local", "local": {"rules": [
+        {"limit": {"requests": 2, "unit": "Minute"}},
+        {"clientSelectors": [{"headers": [{"name": "x", "value": "y"}]}],
+         "limit": {"requests": 2, "unit": "Second"}}]}}},
+     "rateLimit.local.rules[1].limit.unit"),
+])
+def test_what_envoy_cannot_do_is_not_accepted(spec, field):
+    res = translate([policy("p", ["r1"], spec)], eg_extra={"rateLimit": {
+        "backend": {"type": "Redis", "redis": {"url": "127.0.0.1:1"}}}})
+    cond = accepted(res, "p")
+    assert cond["status"] == "False"
+    assert field in cond["message"], cond["message"]
