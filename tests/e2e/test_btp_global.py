@@ -159,3 +159,37 @@ def test_a_rule_with_several_methods_counts_them_together(gws):
 
 def test_request_cost_counts_each_request_several_times(gws):
     assert [call(gws.a, "cost.example") for _ in range(3)] == [200, 200, 429]
+
+
+def ratelimit_pids(server_pid):
+    """The server's children running the rate-limit service."""
+    import os
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{d}/stat").read()
+            exe = os.readlink(f"/proc/{d}/exe")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == server_pid and os.path.basename(exe).startswith("ratelimit"):
+            pids.append(int(d))
+    return pids
+
+
+def test_a_killed_rate_limit_service_is_restarted(gws):
+    import os
+    import signal
+    (pid,) = ratelimit_pids(gws.server.proc.p.pid)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: ratelimit_pids(gws.server.proc.p.pid) not in ([], [pid]), timeout=15,
+             what="a new rate-limit service")
+    fresh = iter(range(10**6))
+
+    def limited():
+        value = f"after-restart-{next(fresh)}"
+        return (call(gws.a, "probe.example", {"x-probe": value}) == 200
+                and call(gws.a, "probe.example", {"x-probe": value}) == 429)
+    wait_for(limited, timeout=20, what="limits enforced again")
