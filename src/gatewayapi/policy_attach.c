@@ -492,7 +492,7 @@ static void accept_unset(attach_run *run, const gw_policy *p, const ancestors *a
     for (size_t i = 0; i < a->n; i++)
         if (!ancestor_has(run->c, p->status, &a->items[i], "Accepted"))
             gw_policy_ancestor_set(run->c, p->status, &a->items[i], "Accepted", true, "Accepted",
-                                   "Policy has been accepted");
+                                   "The policy is valid and in force for this ancestor");
 }
 
 static void warn_deprecated(attach_run *run, const gw_policy *p, const ancestors *a)
