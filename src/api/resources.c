@@ -298,6 +298,57 @@ static void name_generated_slice(json_t *doc, const char *source, int doc_index)
     json_object_set_new(meta, "name", json_string(generated));
 }
 
+bool api_extension_kind_registered(const api_resources *r, const char *group, const char *kind)
+{
+    const json_t *em = r->envoy_gateway ? r->envoy_gateway->extension_manager : NULL;
+    static const char *const lists[] = {"resources", "policyResources", "backendResources"};
+    for (size_t l = 0; em && kind && l < sizeof lists / sizeof *lists; l++) {
+        size_t i;
+        const json_t *gvk;
+        json_array_foreach(json_object_get(em, lists[l]), i, gvk)
+        {
+            const char *g = json_string_value(json_object_get(gvk, "group"));
+            const char *k = json_string_value(json_object_get(gvk, "kind"));
+            if (g && k && strcmp(g, group ? group : "") == 0 && strcmp(k, kind) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* An object of a kind the extension manager registers: its metadata, and the
+ * document for the extension server. */
+static int add_extension_object(resources_private *p, json_t *doc, const char *source,
+                                int doc_index, const char *where, const char *api_version,
+                                const char *kind, diag_list *diags)
+{
+    api_resources *r = &p->pub;
+    json_t *meta = json_object_get(doc, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    if (!name || !*name) {
+        diag_add(diags, DIAG_ERROR, where, "metadata.name", "required");
+        return -1;
+    }
+    api_object *o = ARENA_NEW(r->arena, api_object);
+    o->api_version = arena_strdup(r->arena, api_version);
+    o->kind = arena_strdup(r->arena, kind);
+    o->metadata.name = arena_strdup(r->arena, name);
+    o->metadata.namespace = arena_strdup(r->arena, ns && *ns ? ns : API_DEFAULT_NAMESPACE);
+    o->raw = doc;
+    o->source = arena_strdup(r->arena, source);
+    o->doc_index = doc_index;
+    o->where = arena_printf(r->arena, "%s %s/%s", kind, o->metadata.namespace, name);
+    o->index = SIZE_MAX;
+    const char *key = strmap_key(&p->index, "%s/%s/%s", kind, o->metadata.namespace, name);
+    if (!strmap_get(&p->index, key))
+        strmap_put(&p->index, key, o);
+    *ARENA_PUSH(r->arena, r->extension_resources.items, r->extension_resources.n,
+                r->extension_resources.cap) = o;
+    keep_document(p, doc);
+    return 0;
+}
+
 int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc_index,
                       diag_list *diags)
 {
@@ -317,6 +368,8 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
                      kind);
             return 0;
         }
+        if (api_extension_kind_registered(r, group, kind))
+            return add_extension_object(p, doc, source, doc_index, where, api_version, kind, diags);
         unknown_kind(where, api_version, kind, diags);
         return -1;
     }

@@ -880,6 +880,10 @@ typedef struct ir_http_route {
     ir_traffic *traffic_settings;          /* traffic */
     ir_security *security_settings;        /* security */
     ir_envoy_extensions *envoy_extensions; /* envoyExtensions */
+    /* Objects of extension-server kinds the rule's ExtensionRef filters name,
+     * as their documents (free-form: the extension server reads them). */
+    const json_t **extension_refs;
+    size_t n_extension_refs;
 } ir_http_route;
 
 typedef struct ir_tls_cert {
@@ -975,6 +979,42 @@ typedef struct ir_access_log {
     const char *log_type; /* "Route" or "Listener": only at that level; NULL for both */
 } ir_access_log;
 
+/* EnvoyPatchPolicy: one RFC 6902 operation on one generated Envoy resource.
+ * The value is free-form JSON, as in the API (borrowed, never modified). */
+typedef enum ir_patch_op {
+    IR_PATCH_ADD,
+    IR_PATCH_REMOVE,
+    IR_PATCH_REPLACE,
+    IR_PATCH_MOVE,
+    IR_PATCH_COPY,
+    IR_PATCH_TEST,
+    IR_PATCH_INVALID, /* an op the API does not define; reported when applied */
+} ir_patch_op;
+
+typedef struct ir_json_patch {
+    const char *type_url; /* "type.googleapis.com/envoy.config.listener.v3.Listener" */
+    const char *name;     /* the resource's name (clusterName for endpoints) */
+    ir_patch_op op;
+    const char *op_name;   /* as written ("add"), for messages */
+    const char *path;      /* JSON Pointer; NULL when absent, "" for the whole resource */
+    const char *json_path; /* JSONPath selecting where `path` applies; NULL when absent */
+    const char *from;      /* move/copy source pointer; NULL when absent */
+    const json_t *value;   /* NULL when absent */
+} ir_json_patch;
+
+/* One accepted EnvoyPatchPolicy of a fleet. Policies are kept in the order
+ * they apply: by priority, then as they came. */
+typedef struct ir_envoy_patch_policy {
+    const char *name, *namespace;
+    int32_t priority;
+    /* Where its status goes: the index of the policy among the translated
+     * resources (gw_result status slot), and the ancestor it reports on. */
+    size_t status_index;
+    ir_metadata ancestor; /* kind "Gateway" or "GatewayClass", namespace, name */
+    ir_json_patch *patches;
+    size_t n_patches;
+} ir_envoy_patch_policy;
+
 /* Everything one proxy fleet serves. */
 typedef struct ir_xds {
     const char *name; /* "namespace/gateway" or the GatewayClass name when merged */
@@ -999,6 +1039,9 @@ typedef struct ir_xds {
      * over plaintext gRPC; set by a server that runs one (host mode). NULL:
      * the reference's in-cluster service, over mTLS. */
     const char *rate_limit_service;
+    /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
+    ir_envoy_patch_policy **patch_policies;
+    size_t n_patch_policies, cap_patch_policies;
 } ir_xds;
 
 typedef struct ir_listener_port {

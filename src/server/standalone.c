@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "extension/extension.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
@@ -19,6 +20,8 @@
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/log.h"
+#include "server/pipeline_metrics.h"
+#include "server/post_process.h"
 #include "server/snapshot.h"
 #include "xds/ratelimit.h"
 #include "xds/translator.h"
@@ -36,7 +39,11 @@ struct srv_standalone {
     host_ratelimit *ratelimit; /* the rate-limit service, when global limits are configured */
     char *state_dir;
     fprov *files;
-    json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
+    json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
+    srv_metrics *metrics; /* for the admin endpoint's /metrics */
+    /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
+     * changed in the last translation, to report a proxy's NACK of it. */
+    json_t *patched;
     gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
     bool stopping;
@@ -72,14 +79,33 @@ static void listener_rebind(json_t *listener, const char *address)
         json_object_set_new(sa, "address", json_string(address));
 }
 
+static size_t files_in_error(const srv_standalone *s)
+{
+    size_t bad = 0;
+    for (size_t k = 0; s->files && k < fprov_file_count(s->files); k++) {
+        bool good;
+        const char *err;
+        fprov_file_at(s->files, k, &good, &err);
+        bad += !good || err;
+    }
+    return bad;
+}
+
 /* One fleet's IR -> a snapshot in the cache. */
-static void fleet_publish(srv_standalone *s, const ir_xds *ir)
+static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, const ir_xds *ir)
 {
     xds_resources out = {0};
     diag_list diags = {0};
     uint64_t t0 = uv_hrtime();
     if (xds_translate(ir, &out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    /* Patches and extension hooks (post_process.h). */
+    if (!srv_fleet_post_process(s->pool, res, ext, ir, &out, s->patched)) {
+        log_diags("translate", "", &diags);
+        diag_list_clear(&diags);
+        xds_resources_clear(&out);
+        return;
+    }
     uint64_t t1 = uv_hrtime();
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
@@ -101,7 +127,9 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
     diag_list_clear(&diags);
     size_t n = ads_snapshot_count(snap);
     uint64_t t2 = uv_hrtime();
+    bool created = prev == NULL;
     bool changed = ads_cache_set(s->cache, ir->name, snap);
+    srv_metrics_snapshot(s->metrics, ir->name, n, created, changed);
     /* Freeing the trees takes long at scale: only once the change is out. */
     xds_resources_clear(&out);
     if (changed)
@@ -156,7 +184,8 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
         const ir_infra *inf = res->infra[i];
         fleets[i] = (host_fleet){.name = inf->name,
                                  .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
-                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration")};
+                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
+                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap")};
     }
     host_infra_sync(s->host, fleets, res->n_infra);
     free(fleets);
@@ -289,13 +318,23 @@ static void pipeline_run(srv_standalone *s)
     gw_result *res = gw_translate(r);
     uint64_t t2 = uv_hrtime();
     ratelimit_sync(s, r, res);
+    char *ext_err = NULL;
+    ext_manager *ext = ext_manager_new(r, &ext_err);
+    if (ext_err) {
+        srv_log(SRV_LOG_ERROR, "extension", "the extension manager is not used: %s", ext_err);
+        free(ext_err);
+    }
+    json_decref(s->patched);
+    s->patched = json_array();
     for (size_t i = 0; i < res->n_xds; i++)
-        fleet_publish(s, res->xds[i]);
+        fleet_publish(s, res, ext, res->xds[i]);
+    ext_manager_free(ext);
     fleets_prune(s, res);
     if (s->host)
         proxies_sync(s, res);
     s->generation++;
     uint64_t t3 = uv_hrtime();
+    srv_metrics_translation(s->metrics, (double)(t2 - t1) / 1e9, (double)(t3 - t2) / 1e9, r, res);
     /* Statuses are for the admin endpoint: after the proxies got the change. */
     json_decref(s->statuses);
     s->statuses = statuses_json(r, res);
@@ -312,6 +351,7 @@ static void pipeline_run(srv_standalone *s)
 static void on_files_changed(void *arg, fprov *p, bool changed)
 {
     srv_standalone *s = arg;
+    srv_metrics_files(s->metrics, changed, changed ? 0 : files_in_error(s));
     if (changed && !s->stopping)
         pipeline_run(s);
 }
@@ -448,11 +488,23 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/status") == 0) {
         gws_apply(s->gateways, s->statuses, fleet_serving, s);
+        json_t *streams = ads_server_status_json(s->ads);
+        srv_patched_apply_nacks(s->patched, streams, s->statuses);
+        json_decref(streams);
         return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
                          files_json(s));
     }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
+    if (strcmp(path, "/metrics") == 0) {
+        json_t *streams = ads_server_status_json(s->ads);
+        srv_metrics_scrape(s->metrics, streams, files_in_error(s));
+        json_decref(streams);
+        char *text = srv_metrics_render(s->metrics);
+        json_t *body = json_string(text); /* a string goes out as text/plain */
+        free(text);
+        return body;
+    }
     return NULL;
 }
 
@@ -493,7 +545,8 @@ static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
                       .state_dir = cfg->state_dir,
                       .xds_host = cfg->xds_host,
                       .xds_port = srv_server_port(s->grpc),
-                      .log_level = cfg->proxy_log_level};
+                      .log_level = cfg->proxy_log_level,
+                      .pool = s->pool};
     if (cfg->certs_dir) {
         certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");
         certs_path(key, sizeof key, cfg->certs_dir, "client.key");
@@ -522,7 +575,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         free(hmac_err);
     }
     diag_list diags = {0};
-    s->pool = pb_pool_load_envoy(&diags);
+    s->pool = ext_pool_load(&diags); /* the Envoy API and the extension service */
     if (!s->pool) {
         *err = diags.n ? diag_format(&diags.items[0]) : strdup("cannot load the Envoy schema");
         diag_list_clear(&diags);
@@ -531,6 +584,8 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     }
     s->cache = ads_cache_new();
     s->ads = ads_server_new(s->cache);
+    s->metrics = srv_metrics_new();
+    ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
@@ -540,6 +595,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         host_start(s, cfg);
     s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
                          on_files_changed, s);
+    fprov_set_config(s->files, s->eg_config);
     fprov_start(s->files);
     pipeline_run(s);
     return s;
@@ -556,6 +612,8 @@ static void standalone_release(void *arg)
     ads_cache_free(s->cache);
     pb_pool_free(s->pool);
     json_decref(s->statuses);
+    srv_metrics_free(s->metrics);
+    json_decref(s->patched);
     gws_free(s->gateways);
     free(s->proxy_address);
     free(s->eg_config);
