@@ -57,8 +57,9 @@ cmake --build build
 RATELIMIT_MODULE=github.com/envoyproxy/ratelimit/src/service_cmd
 RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36
 if [ ! -x build/ratelimit ] || [ "$(cat build/.ratelimit-version 2>/dev/null)" != "$RATELIMIT_VERSION" ]; then
-  command -v go >/dev/null || { echo "setup: the Go toolchain is needed to build the rate-limit service" >&2; exit 1; }
-  GOBIN="$PWD/build/go-bin" GOFLAGS=-mod=mod nice -n 10 go install "$RATELIMIT_MODULE@$RATELIMIT_VERSION"
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$GO" ] || { echo "setup: the Go toolchain is needed to build the rate-limit service" >&2; exit 1; }
+  GOBIN="$PWD/build/go-bin" GOFLAGS=-mod=mod nice -n 10 "$GO" install "$RATELIMIT_MODULE@$RATELIMIT_VERSION"
   cp build/go-bin/service_cmd build/ratelimit
   echo "$RATELIMIT_VERSION" > build/.ratelimit-version
 fi
