@@ -16,6 +16,7 @@
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/log.h"
+#include "server/redact.h"
 #include "server/snapshot.h"
 #include "xds/translator.h"
 
@@ -224,8 +225,12 @@ static json_t *config_dump(const srv_standalone *s)
                 json_t *res = pb_binary_to_json(s->pool, ads_type_message((ads_type)t), r->bytes,
                                                 r->len, NULL, &errs);
                 diag_list_clear(&errs);
-                json_array_append_new(arr, json_pack("{s:s,s:s,s:o?}", "name", r->name, "version",
-                                                     r->version, "resource", res));
+                /* Certificates are summarised before their keys are redacted. */
+                json_t *certs = t == ADS_SECRET ? srv_secret_certificate_info(res) : NULL;
+                srv_redact(res);
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:o?,s:o?}", "name", r->name,
+                                                     "version", r->version, "resource", res,
+                                                     "certificates", certs));
             }
             json_object_set_new(types, ads_type_message((ads_type)t), arr);
         }
