@@ -7,10 +7,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/document.h"
 #include "server/log.h"
@@ -22,7 +24,24 @@ typedef struct fprov_file {
     api_document_list docs; /* the last good text, parsed once */
     char *error;            /* the last read's first error, or NULL */
     bool seen;              /* found by the current scan */
+    uint64_t last_write_ms; /* when an fs event last said it was written in place */
+    uint64_t missing_since; /* when a scan first missed it (0: present) */
 } fprov_file;
+
+/* One configured path and the watches that follow it: `dir` (the directory,
+ * or a file's directory) and `parent` (the directory holding it, so that a
+ * directory deleted and made again is noticed and watched anew). */
+typedef struct fprov_watch {
+    struct fprov *p;
+    char *dir;
+    char *parent;
+    char *base; /* dir's name inside parent */
+    uv_fs_event_t dir_ev, parent_ev;
+    bool dir_armed, parent_armed;
+    bool stale; /* the directory itself was deleted, moved or made again */
+    dev_t dev;
+    ino_t ino; /* of `dir` when its watch was armed */
+} fprov_watch;
 
 struct fprov {
     uv_loop_t *loop;
@@ -33,9 +52,14 @@ struct fprov {
     void *cb_arg;
     fprov_file *files; /* sorted by path */
     size_t n_files, cap_files;
-    uv_fs_event_t *watchers;
-    size_t n_watchers;
-    uv_timer_t timer;
+    fprov_watch *watches; /* one per path */
+    bool started;
+    unsigned settle_ms;
+    size_t max_file_size;
+    uv_timer_t timer; /* debounce and settle */
+    uv_timer_t poll;  /* re-arms watches, retries failed reads */
+    bool retry;       /* a read failed: scan again on the next poll */
+    bool settling;    /* a file is being written: scan again once settled */
     int handles;
 };
 
@@ -69,7 +93,9 @@ int fprov_text_check(const char *text, size_t len, const char *source, diag_list
     return rc;
 }
 
-static char *read_file(const char *path, size_t *len)
+/* Reads a whole file of at most `max` bytes (0: no limit). NULL with errno
+ * set when it cannot be read; EFBIG when it is larger. */
+static char *read_file(const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -87,16 +113,28 @@ static char *read_file(const char *path, size_t *len)
         n += r;
         if (r == 0)
             break;
+        if (max && n > max) {
+            free(buf);
+            fclose(f);
+            errno = EFBIG;
+            return NULL;
+        }
     }
-    bool err = ferror(f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (err) {
         free(buf);
+        errno = err;
         return NULL;
     }
     buf[n] = 0;
     *len = n;
     return buf;
+}
+
+static uint64_t now_ms(const fprov *p)
+{
+    return uv_now(p->loop);
 }
 
 /* ---- the file table ---- */
@@ -153,20 +191,53 @@ static void log_diags(const char *path, const diag_list *diags, bool kept)
     }
 }
 
-/* Reads one file; returns true when its good text changed. */
+static void file_set_read_error(fprov_file *f, const char *what, int err)
+{
+    char *msg = NULL;
+    if (asprintf(&msg, "%s: %s%s", what, strerror(err),
+                 f->text ? "; its last good version stays in force" : "") < 0)
+        abort();
+    if (!f->error || strcmp(f->error, msg) != 0)
+        srv_log(SRV_LOG_ERROR, "file", "%s: %s (retrying)", f->path, msg);
+    free(f->error);
+    f->error = msg;
+}
+
+/* Reads one file; returns true when its good text changed. A file written in
+ * place (an fs event said so less than the settle window ago) is left for a
+ * later scan, so a truncate followed by a write is never applied half-way. */
 static bool file_refresh(fprov *p, const char *path)
 {
     fprov_file *f = files_find(p, path, true);
     f->seen = true;
+    f->missing_since = 0;
+    if (p->settle_ms && f->last_write_ms && now_ms(p) - f->last_write_ms < p->settle_ms) {
+        p->settling = true;
+        return false;
+    }
     size_t len = 0;
-    char *text = read_file(path, &len);
+    char *text = read_file(path, p->max_file_size, &len);
     if (!text) {
-        srv_log(SRV_LOG_ERROR, "file", "%s: cannot read: %s", path, strerror(errno));
+        int err = errno;
+        if (err == EFBIG) {
+            char *msg = NULL;
+            if (asprintf(&msg, "larger than the maximum file size of %zu bytes%s", p->max_file_size,
+                         f->text ? "; its last good version stays in force" : "") < 0)
+                abort();
+            if (!f->error || strcmp(f->error, msg) != 0)
+                srv_log(SRV_LOG_ERROR, "file", "%s: %s", path, msg);
+            free(f->error);
+            f->error = msg;
+            return false;
+        }
+        file_set_read_error(f, "cannot read", err);
+        p->retry = true;
         return false;
     }
     if (f->text && f->len == len && memcmp(f->text, text, len) == 0) {
         free(text);
         if (f->error) {
+            srv_log(SRV_LOG_INFO, "file", "%s: readable again, unchanged", path);
             free(f->error);
             f->error = NULL;
         }
@@ -195,6 +266,20 @@ static bool file_refresh(fprov *p, const char *path)
     return true;
 }
 
+/* The directory cannot be listed: every file known under it stays as it is. */
+static void dir_keep_files(fprov *p, const char *dir, int err)
+{
+    size_t dl = strlen(dir);
+    for (size_t i = 0; i < p->n_files; i++) {
+        fprov_file *f = &p->files[i];
+        if (strncmp(f->path, dir, dl) == 0 && f->path[dl] == '/' &&
+            !strchr(f->path + dl + 1, '/')) {
+            f->seen = true;
+            file_set_read_error(f, "cannot list its directory", err);
+        }
+    }
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -204,7 +289,13 @@ static bool scan_dir(fprov *p, const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        srv_log(SRV_LOG_ERROR, "file", "%s: cannot open directory: %s", dir, strerror(errno));
+        int err = errno;
+        srv_log(SRV_LOG_ERROR, "file",
+                "%s: cannot open directory: %s; its files' last good "
+                "versions stay in force (retrying)",
+                dir, strerror(err));
+        dir_keep_files(p, dir, err);
+        p->retry = true;
         return false;
     }
     char **names = NULL;
@@ -227,8 +318,16 @@ static bool scan_dir(fprov *p, const char *dir)
     bool changed = false;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
-        if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
-            changed |= file_refresh(p, names[i]);
+        if (stat(names[i], &st) == 0) {
+            if (S_ISREG(st.st_mode))
+                changed |= file_refresh(p, names[i]);
+        } else if (errno != ENOENT) {
+            /* Unreadable for now (a loop of links, a stale mount): keep it. */
+            fprov_file *f = files_find(p, names[i], true);
+            f->seen = true;
+            file_set_read_error(f, "cannot stat", errno);
+            p->retry = true;
+        }
         free(names[i]);
     }
     free(names);
@@ -248,7 +347,19 @@ static bool files_drop_unseen(fprov *p)
 {
     bool changed = false;
     size_t w = 0;
+    uint64_t now = now_ms(p);
     for (size_t i = 0; i < p->n_files; i++) {
+        fprov_file *f = &p->files[i];
+        if (!f->seen && f->text && p->settle_ms) {
+            /* Gone for less than the settle window: a directory being replaced
+             * (rm -rf; mkdir; cp) must not delete what it held meanwhile. */
+            if (!f->missing_since)
+                f->missing_since = now ? now : 1;
+            if (now - f->missing_since < p->settle_ms) {
+                f->seen = true;
+                p->settling = true;
+            }
+        }
         if (p->files[i].seen) {
             p->files[w++] = p->files[i];
             continue;
@@ -263,15 +374,31 @@ static bool files_drop_unseen(fprov *p)
     return changed;
 }
 
+static void watches_rearm(fprov *p);
+
 static bool fprov_scan(fprov *p)
 {
+    p->retry = p->settling = false;
+    if (p->started)
+        watches_rearm(p);
     for (size_t i = 0; i < p->n_files; i++)
         p->files[i].seen = false;
     bool changed = false;
     for (size_t i = 0; i < p->n_paths; i++) {
         struct stat st;
         if (stat(p->paths[i], &st) < 0) {
-            srv_log(SRV_LOG_WARN, "file", "%s: %s", p->paths[i], strerror(errno));
+            int err = errno;
+            srv_log(SRV_LOG_WARN, "file", "%s: %s", p->paths[i], strerror(err));
+            if (err != ENOENT) {
+                /* Not gone, only unreadable: what it held stays. */
+                fprov_file *f = files_find(p, p->paths[i], false);
+                if (f) {
+                    f->seen = true;
+                    file_set_read_error(f, "cannot stat", err);
+                }
+                dir_keep_files(p, p->paths[i], err);
+                p->retry = true;
+            }
             continue;
         }
         if (S_ISDIR(st.st_mode))
@@ -289,39 +416,128 @@ static void on_debounced(uv_timer_t *t)
 {
     fprov *p = t->data;
     bool changed = fprov_scan(p);
+    if (p->settling)
+        uv_timer_start(&p->timer, on_debounced, p->settle_ms, 0);
     if (p->cb)
         p->cb(p->cb_arg, p, changed);
 }
 
-static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
+static void schedule_scan(fprov *p)
 {
-    fprov *p = h->data;
-    if (filename && filename[0] == '.')
-        return; /* editors' swap files and our own temporaries */
     uv_timer_start(&p->timer, on_debounced, p->debounce_ms, 0);
 }
 
-static void watch_path(fprov *p, const char *path)
+static void on_dir_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    fprov_watch *w = h->data;
+    fprov *p = w->p;
+    if (filename && filename[0] == '.')
+        return; /* editors' swap files and our own temporaries */
+    if (filename && (events & UV_RENAME) && strcmp(filename, w->base) == 0)
+        w->stale = true; /* the watched directory itself went (inotify names it so) */
+    if (filename && (events & UV_CHANGE) && has_resource_ext(filename)) {
+        /* Written in place: wait until the writes settle before reading it. */
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", w->dir, filename) < 0)
+            abort();
+        files_find(p, path, true)->last_write_ms = now_ms(p);
+        free(path);
+    }
+    schedule_scan(p);
+}
+
+static void on_parent_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    fprov_watch *w = h->data;
+    /* Only the watched directory's own entry matters (its parent may hold logs). */
+    if (filename && strcmp(filename, w->base) == 0) {
+        /* Deleted, renamed or made again: the inode number may well be reused,
+         * so the watch is restarted whatever stat says. */
+        w->stale = true;
+        schedule_scan(w->p);
+    }
+}
+
+static char *path_dirname(const char *path)
+{
+    char *dir = strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = 0;
+    else
+        strcpy(dir, slash ? "/" : ".");
+    return dir;
+}
+
+/* (Re)starts the watch of w->dir when it is not armed or the directory at that
+ * path is another one than the watched (deleted and made again, renamed). */
+static void watch_arm(fprov *p, fprov_watch *w)
 {
     struct stat st;
-    char *dir = strdup(path);
-    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        /* Watch a file's directory: editors replace files by renaming. */
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir)
-            *slash = 0;
-        else
-            strcpy(dir, slash ? "/" : ".");
+    bool exists = stat(w->dir, &st) == 0;
+    if (exists && w->dir_armed && !w->stale && st.st_dev == w->dev && st.st_ino == w->ino)
+        return;
+    w->stale = false;
+    if (w->dir_armed) {
+        uv_fs_event_stop(&w->dir_ev);
+        w->dir_armed = false;
+        srv_log(SRV_LOG_INFO, "file", "%s: directory replaced; watching the new one", w->dir);
     }
-    uv_fs_event_t *w = &p->watchers[p->n_watchers];
-    uv_fs_event_init(p->loop, w);
-    w->data = p;
-    p->handles++;
-    p->n_watchers++;
-    int r = uv_fs_event_start(w, on_fs_event, dir, 0);
-    if (r < 0)
-        srv_log(SRV_LOG_ERROR, "file", "%s: cannot watch: %s", dir, uv_strerror(r));
-    free(dir);
+    if (!exists)
+        return;
+    int r = uv_fs_event_start(&w->dir_ev, on_dir_event, w->dir, 0);
+    if (r < 0) {
+        srv_log(SRV_LOG_ERROR, "file", "%s: cannot watch: %s (retrying)", w->dir, uv_strerror(r));
+        p->retry = true;
+        return;
+    }
+    w->dir_armed = true;
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    if (!w->parent_armed && strcmp(w->parent, w->dir) != 0) {
+        w->parent_armed = uv_fs_event_start(&w->parent_ev, on_parent_event, w->parent, 0) == 0;
+    }
+}
+
+static void watches_rearm(fprov *p)
+{
+    for (size_t i = 0; i < p->n_paths; i++)
+        watch_arm(p, &p->watches[i]);
+}
+
+/* Every second: a watch lost to a replaced directory, or a read that failed,
+ * gets another go even when no fs event comes. */
+static void on_poll(uv_timer_t *t)
+{
+    fprov *p = t->data;
+    bool lost = false;
+    for (size_t i = 0; i < p->n_paths; i++) {
+        fprov_watch *w = &p->watches[i];
+        struct stat st;
+        bool exists = stat(w->dir, &st) == 0;
+        if (w->stale || exists != w->dir_armed ||
+            (exists && (st.st_dev != w->dev || st.st_ino != w->ino)))
+            lost = true;
+    }
+    if ((lost || p->retry) && !uv_is_active((uv_handle_t *)&p->timer))
+        schedule_scan(p);
+}
+
+static void watch_init(fprov *p, fprov_watch *w, const char *path)
+{
+    struct stat st;
+    w->p = p;
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+        w->dir = path_dirname(path); /* editors replace files by renaming */
+    else
+        w->dir = strdup(path);
+    w->parent = path_dirname(w->dir);
+    const char *slash = strrchr(w->dir, '/');
+    w->base = strdup(slash ? slash + 1 : w->dir);
+    uv_fs_event_init(p->loop, &w->dir_ev);
+    uv_fs_event_init(p->loop, &w->parent_ev);
+    w->dir_ev.data = w->parent_ev.data = w;
+    p->handles += 2;
 }
 
 fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsigned debounce_ms,
@@ -332,8 +548,8 @@ fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsi
         abort();
     p->loop = loop;
     p->paths = calloc(n_paths ? n_paths : 1, sizeof *p->paths);
-    p->watchers = calloc(n_paths ? n_paths : 1, sizeof *p->watchers);
-    if (!p->paths || !p->watchers)
+    p->watches = calloc(n_paths ? n_paths : 1, sizeof *p->watches);
+    if (!p->paths || !p->watches)
         abort();
     for (size_t i = 0; i < n_paths; i++) {
         p->paths[i] = strdup(paths[i]);
@@ -343,19 +559,34 @@ fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsi
     }
     p->n_paths = n_paths;
     p->debounce_ms = debounce_ms;
+    p->settle_ms = FPROV_DEFAULT_SETTLE_MS;
+    p->max_file_size = FPROV_DEFAULT_MAX_FILE_SIZE;
     p->cb = cb;
     p->cb_arg = arg;
     uv_timer_init(loop, &p->timer);
-    p->timer.data = p;
-    p->handles = 1;
+    uv_timer_init(loop, &p->poll);
+    p->timer.data = p->poll.data = p;
+    p->handles = 2;
     return p;
+}
+
+void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size)
+{
+    p->settle_ms = settle_ms;
+    p->max_file_size = max_file_size;
 }
 
 void fprov_start(fprov *p)
 {
-    fprov_scan(p);
     for (size_t i = 0; i < p->n_paths; i++)
-        watch_path(p, p->paths[i]);
+        watch_init(p, &p->watches[i], p->paths[i]);
+    p->started = true;
+    /* The first load reads what is there, settled or not. */
+    unsigned settle = p->settle_ms;
+    p->settle_ms = 0;
+    fprov_scan(p);
+    p->settle_ms = settle;
+    uv_timer_start(&p->poll, on_poll, 1000, 1000);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -366,18 +597,28 @@ static void on_closed(uv_handle_t *h)
     for (size_t i = 0; i < p->n_files; i++)
         file_free(&p->files[i]);
     free(p->files);
-    for (size_t i = 0; i < p->n_paths; i++)
+    for (size_t i = 0; i < p->n_paths; i++) {
         free(p->paths[i]);
+        if (p->watches[i].p) {
+            free(p->watches[i].dir);
+            free(p->watches[i].parent);
+            free(p->watches[i].base);
+        }
+    }
     free(p->paths);
-    free(p->watchers);
+    free(p->watches);
     free(p);
 }
 
 void fprov_close(fprov *p)
 {
-    for (size_t i = 0; i < p->n_watchers; i++)
-        uv_close((uv_handle_t *)&p->watchers[i], on_closed);
+    for (size_t i = 0; p->started && i < p->n_paths; i++) {
+        p->watches[i].dir_ev.data = p->watches[i].parent_ev.data = p;
+        uv_close((uv_handle_t *)&p->watches[i].dir_ev, on_closed);
+        uv_close((uv_handle_t *)&p->watches[i].parent_ev, on_closed);
+    }
     uv_close((uv_handle_t *)&p->timer, on_closed);
+    uv_close((uv_handle_t *)&p->poll, on_closed);
 }
 
 void fprov_resources_add(const fprov *p, api_resources *r, diag_list *diags)

@@ -6,7 +6,8 @@
  * does not parse, or holds an object that does not decode, is reported (log
  * line with file, document and field path) and its last good version stays in
  * force; a file that never loaded contributes nothing. Deleting a file removes
- * its objects. */
+ * its objects. A read error (permissions, too many open files) is reported
+ * on the file and retried; it never counts as a deletion. */
 #ifndef EG_PROVIDER_FILE_H
 #define EG_PROVIDER_FILE_H
 
@@ -26,7 +27,18 @@ typedef void (*fprov_change_cb)(void *arg, fprov *p, bool changed);
 /* Paths are copied. Nothing is read until fprov_start. */
 fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsigned debounce_ms,
                  fprov_change_cb cb, void *arg);
-/* Loads everything once (synchronously) and starts watching. */
+/* A file written in place is read once no write came for this long, and a
+ * file or directory that vanished is dropped only after it stayed away this
+ * long (so truncate-then-write and rm -rf/mkdir/cp never apply an empty
+ * set). Files larger than the maximum are refused with an error and their
+ * last good version stays. */
+enum { FPROV_DEFAULT_SETTLE_MS = 200 };
+#define FPROV_DEFAULT_MAX_FILE_SIZE ((size_t)256 * 1024 * 1024)
+/* settle_ms 0 applies every change at once; max_file_size 0 is no limit. */
+void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size);
+/* Loads everything once (synchronously) and starts watching. A path that
+ * cannot be read keeps what it last held; the read is retried every second,
+ * and a watched directory replaced by another is watched anew. */
 void fprov_start(fprov *p);
 /* Stops watching and frees the provider once libuv released its handles. */
 void fprov_close(fprov *p);
