@@ -22,6 +22,14 @@ typedef json_t *(*admin_handler)(void *arg, const char *path, int *status);
 admin_server *admin_server_start(uv_loop_t *loop, const char *host, int port, admin_handler handler,
                                  void *arg, char **err);
 int admin_server_port(const admin_server *a);
+/* A request must arrive whole within timeout_ms (default 10 s; a slow or
+ * silent client gets 408 and is closed), be at most 16 KiB (431) and start
+ * with a well-formed request line (400 at once otherwise); at most
+ * max_connections (default 64) are open, more are closed at once. 0 keeps a
+ * default. */
+void admin_server_set_limits(admin_server *a, unsigned timeout_ms, unsigned max_connections);
+/* Runs the request-line parser on arbitrary bytes (for the fuzz target). */
+void admin_request_parse_check(const char *buf, size_t len);
 /* Closes the listener and open connections; frees once libuv released them. */
 void admin_server_close(admin_server *a);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "admin/admin.h"
 #include "gatewayapi/routes.h"
@@ -320,8 +321,27 @@ static void certs_path(char *out, size_t len, const char *dir, const char *file)
     snprintf(out, len, "%s/%s", dir, file);
 }
 
+enum { FD_RESERVE = 128 };
+
+/* Per-port connection caps that keep FD_RESERVE descriptors for everything
+ * else, whatever RLIMIT_NOFILE is. */
+static void limits_resolve(srv_limits *l)
+{
+    struct rlimit rl;
+    size_t fds = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        fds = (size_t)rl.rlim_cur;
+    size_t spare = fds > FD_RESERVE + 16 ? fds - FD_RESERVE : 16;
+    if (!l->max_xds_connections)
+        l->max_xds_connections = (unsigned)(spare * 3 / 4 < 1024 ? spare * 3 / 4 : 1024);
+    if (!l->max_admin_connections)
+        l->max_admin_connections = (unsigned)(spare / 8 < 64 ? (spare / 8 ? spare / 8 : 2) : 64);
+}
+
 static bool servers_start(srv_standalone *s, const srv_standalone_config *cfg, char **err)
 {
+    srv_limits limits = cfg->limits;
+    limits_resolve(&limits);
     char ca[4096], crt[4096], key[4096];
     srv_tls_config tls = {0};
     if (cfg->certs_dir) {
@@ -334,9 +354,11 @@ static bool servers_start(srv_standalone *s, const srv_standalone_config *cfg, c
     s->grpc = srv_server_start(s->loop, cfg->xds_host, cfg->xds_port, &tls, &h, err);
     if (!s->grpc)
         return false;
+    srv_server_set_limits(s->grpc, limits.client_timeout_ms, limits.max_xds_connections);
     s->admin = admin_server_start(s->loop, cfg->admin_host, cfg->admin_port, admin_answer, s, err);
     if (!s->admin)
         return false;
+    admin_server_set_limits(s->admin, limits.client_timeout_ms, limits.max_admin_connections);
     srv_log(SRV_LOG_INFO, "main", "xDS server on %s:%d (%s), admin on http://%s:%d", cfg->xds_host,
             srv_server_port(s->grpc), cfg->certs_dir ? "mTLS" : "h2c", cfg->admin_host,
             admin_server_port(s->admin));
@@ -389,6 +411,9 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         host_start(s, cfg);
     s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
                          on_files_changed, s);
+    fprov_set_limits(
+        s->files, cfg->limits.settle_ms ? cfg->limits.settle_ms : FPROV_DEFAULT_SETTLE_MS,
+        cfg->limits.max_file_size ? cfg->limits.max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE);
     fprov_start(s->files);
     pipeline_run(s);
     return s;

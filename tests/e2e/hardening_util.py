@@ -75,3 +75,24 @@ def simple_gateway(server, module_cleanup, hosts=("a.example",), gw_name="eg",
         server.wait_until(lambda h=h: status_of(port, h)[0] == 200, timeout=30,
                           what=f"{h} served")
     return port, backends
+
+
+def start_server(standalone, name, extra_args):
+    """A StandaloneServer (see conftest) started with extra `envoy-gateway server` flags."""
+    import conftest
+    orig = conftest.Proc
+
+    class ProcWithArgs(orig):
+        def __init__(self, args, log_path, env=None, cwd=None):
+            super().__init__(list(args) + [str(a) for a in extra_args], log_path, env, cwd)
+    conftest.Proc = ProcWithArgs
+    try:
+        return standalone(name)
+    finally:
+        conftest.Proc = orig
+
+
+def xds_port(server):
+    """The xDS port a StandaloneServer was started with."""
+    args = server.proc.args
+    return int(args[args.index("--xds-address") + 1].rsplit(":", 1)[1])
