@@ -47,7 +47,8 @@ static void usage(FILE *out)
                  "  envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]\n"
                  "      [--admin-address HOST:PORT] [--proxy-address ADDR]\n"
                  "      [--envoy-binary PATH] [--insecure-xds] [--no-proxies]\n"
-                 "      [--max-file-size BYTES] [--settle-ms MS] [--client-timeout-ms MS]\n"
+                 "      [--max-file-size BYTES] [--max-document-size BYTES] [--settle-ms MS]\n"
+                 "      [--client-timeout-ms MS]\n"
                  "      [--max-xds-connections N] [--max-admin-connections N]\n"
                  "  envoy-gateway certgen --local [--config-home DIR] [--force]\n"
                  "  envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]\n");
@@ -293,22 +294,25 @@ static void on_server_signal(uv_signal_t *h, int signum)
     }
 }
 
-/* --max-file-size BYTES, --settle-ms MS, --client-timeout-ms MS,
+/* --max-file-size BYTES, --max-document-size BYTES, --settle-ms MS, --client-timeout-ms MS,
  * --max-xds-connections N, --max-admin-connections N: 1 when `a` is one of
  * them with a valid number, 0 when not one of them, -1 when malformed. */
 static int limit_flag(const char *a, const char *value, srv_limits *l)
 {
-    static const char *const names[] = {"--max-file-size", "--settle-ms", "--client-timeout-ms",
-                                        "--max-xds-connections", "--max-admin-connections"};
+    static const char *const names[] = {"--max-file-size",         "--settle-ms",
+                                        "--client-timeout-ms",     "--max-xds-connections",
+                                        "--max-admin-connections", "--max-document-size"};
     int which = -1;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 6; k++)
         if (strcmp(a, names[k]) == 0)
             which = k;
     if (which < 0)
         return 0;
     char *end = NULL;
     unsigned long long v = value ? strtoull(value, &end, 10) : 0;
-    if (!value || end == value || *end || v > UINT32_MAX * (which == 0 ? 4096ull : 1ull))
+    bool bytes = which == 0 || which == 5;
+    if (!value || end == value || *end || value[0] == '-' ||
+        v > UINT32_MAX * (bytes ? 4096ull : 1ull))
         return -1;
     switch (which) {
     case 0:
@@ -322,6 +326,9 @@ static int limit_flag(const char *a, const char *value, srv_limits *l)
         break;
     case 3:
         l->max_xds_connections = (unsigned)v;
+        break;
+    case 5:
+        l->max_document_size = (size_t)v;
         break;
     default:
         l->max_admin_connections = (unsigned)v;

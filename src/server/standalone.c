@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "admin/admin.h"
+#include "api/document.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
@@ -411,9 +412,10 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         host_start(s, cfg);
     s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
                          on_files_changed, s);
-    fprov_set_limits(
-        s->files, cfg->limits.settle_ms ? cfg->limits.settle_ms : FPROV_DEFAULT_SETTLE_MS,
-        cfg->limits.max_file_size ? cfg->limits.max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE);
+    const srv_limits *l = &cfg->limits;
+    fprov_set_limits(s->files, l->settle_ms ? l->settle_ms : FPROV_DEFAULT_SETTLE_MS,
+                     l->max_file_size ? l->max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE,
+                     l->max_document_size ? l->max_document_size : API_MAX_DOCUMENT);
     fprov_start(s->files);
     pipeline_run(s);
     return s;

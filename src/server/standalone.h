@@ -17,6 +17,7 @@
 /* Limits against hostile clients and oversized input; 0 picks the default. */
 typedef struct srv_limits {
     size_t max_file_size;       /* bytes per resource file (256 MiB) */
+    size_t max_document_size;   /* bytes per document in a file (64 MiB) */
     unsigned settle_ms;         /* a file written in place is read once quiet this long (200) */
     unsigned client_timeout_ms; /* TLS handshake + first call (xDS), whole request (admin): 10 s */
     /* Connections open at once per port; the defaults leave a reserve of file

@@ -56,6 +56,7 @@ struct fprov {
     bool started;
     unsigned settle_ms;
     size_t max_file_size;
+    size_t max_document_size;
     uv_timer_t timer; /* debounce and settle */
     uv_timer_t poll;  /* re-arms watches, retries failed reads */
     bool retry;       /* a read failed: scan again on the next poll */
@@ -73,10 +74,10 @@ static bool has_resource_ext(const char *name)
 /* Parses a file's text into `docs` and decodes every document on its own:
  * 0 when all decode. The documents are kept, so a re-translation after
  * another file changed decodes them without parsing the YAML again. */
-static int text_parse(const char *text, size_t len, const char *source, api_document_list *docs,
-                      diag_list *diags)
+static int text_parse(const char *text, size_t len, const char *source, size_t max_document,
+                      api_document_list *docs, diag_list *diags)
 {
-    int failed = api_documents_parse(text, len, source, docs, diags) < 0;
+    int failed = api_documents_parse_limited(text, len, source, 0, max_document, docs, diags) < 0;
     api_resources *r = api_resources_new();
     for (size_t i = 0; i < docs->n; i++)
         if (api_resources_add(r, docs->items[i].root, source, docs->items[i].index, diags) != 0)
@@ -88,7 +89,7 @@ static int text_parse(const char *text, size_t len, const char *source, api_docu
 int fprov_text_check(const char *text, size_t len, const char *source, diag_list *diags)
 {
     api_document_list docs = {0};
-    int rc = text_parse(text, len, source, &docs, diags);
+    int rc = text_parse(text, len, source, API_MAX_DOCUMENT, &docs, diags);
     api_document_list_clear(&docs);
     return rc;
 }
@@ -245,7 +246,7 @@ static bool file_refresh(fprov *p, const char *path)
     }
     diag_list diags = {0};
     api_document_list docs = {0};
-    if (text_parse(text, len, path, &docs, &diags) < 0) {
+    if (text_parse(text, len, path, p->max_document_size, &docs, &diags) < 0) {
         log_diags(path, &diags, f->text != NULL);
         file_set_error(f, &diags, "does not parse");
         diag_list_clear(&diags);
@@ -561,6 +562,7 @@ fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsi
     p->debounce_ms = debounce_ms;
     p->settle_ms = FPROV_DEFAULT_SETTLE_MS;
     p->max_file_size = FPROV_DEFAULT_MAX_FILE_SIZE;
+    p->max_document_size = API_MAX_DOCUMENT;
     p->cb = cb;
     p->cb_arg = arg;
     uv_timer_init(loop, &p->timer);
@@ -570,10 +572,11 @@ fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsi
     return p;
 }
 
-void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size)
+void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size, size_t max_document_size)
 {
     p->settle_ms = settle_ms;
     p->max_file_size = max_file_size;
+    p->max_document_size = max_document_size;
 }
 
 void fprov_start(fprov *p)

@@ -34,8 +34,8 @@ fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsi
  * last good version stays. */
 enum { FPROV_DEFAULT_SETTLE_MS = 200 };
 #define FPROV_DEFAULT_MAX_FILE_SIZE ((size_t)256 * 1024 * 1024)
-/* settle_ms 0 applies every change at once; max_file_size 0 is no limit. */
-void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size);
+/* settle_ms 0 applies every change at once; a size of 0 is no limit. */
+void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size, size_t max_document_size);
 /* Loads everything once (synchronously) and starts watching. A path that
  * cannot be read keeps what it last held; the read is retried every second,
  * and a watched directory replaced by another is watched anew. */
