@@ -85,7 +85,7 @@ static const api_type listener_tls_type = API_TYPE(api_listener_tls, listener_tl
 static const api_field listener_fields[] = {
     API_F_STRING(api_listener, name, "name", .def = ""),
     API_F_STRING(api_listener, hostname, "hostname"),
-    API_F_INT(api_listener, port, "port", .flags = API_REQUIRED),
+    API_F_INT(api_listener, port, "port", .flags = API_REQUIRED, .min = 1, .max = 65535),
     API_F_STRING(api_listener, protocol, "protocol", .flags = API_REQUIRED),
     API_F_OBJECT(api_listener, tls, "tls", listener_tls_type),
     API_F_OBJECT(api_listener, allowed_routes, "allowedRoutes", allowed_routes_type),

@@ -12,7 +12,7 @@ static const api_field parent_ref_fields[] = {
     API_F_STRING(api_parent_ref, namespace, "namespace"),
     API_F_STRING(api_parent_ref, name, "name", .flags = API_REQUIRED),
     API_F_STRING(api_parent_ref, section_name, "sectionName"),
-    API_F_INT(api_parent_ref, port, "port"),
+    API_F_INT(api_parent_ref, port, "port", .min = 1, .max = 65535),
     API_F_END,
 };
 static const api_type parent_ref_type = API_TYPE(api_parent_ref, parent_ref_fields);
@@ -20,8 +20,10 @@ static const api_type parent_ref_type = API_TYPE(api_parent_ref, parent_ref_fiel
 #define BACKEND_REF_FIELDS(T, m)                                                                   \
     API_F_STRING(T, m group, "group"), API_F_STRING(T, m kind, "kind"),                            \
         API_F_STRING(T, m name, "name", .flags = API_REQUIRED),                                    \
-        API_F_STRING(T, m namespace, "namespace"), API_F_INT(T, m port, "port"),                   \
-        API_F_INT(T, m weight, "weight", .has_def_int = true, .def_int = 1)
+        API_F_STRING(T, m namespace, "namespace"),                                                 \
+        API_F_INT(T, m port, "port", .min = 1, .max = 65535),                                      \
+        API_F_INT(T, m weight, "weight", .has_def_int = true, .def_int = 1, .min = 0,              \
+                  .max = 1000000)
 
 static const api_field backend_ref_fields[] = {
     BACKEND_REF_FIELDS(api_backend_ref, ),
@@ -76,7 +78,7 @@ static const api_field request_redirect_fields[] = {
     API_F_STRING(api_request_redirect, scheme, "scheme"),
     API_F_STRING(api_request_redirect, hostname, "hostname"),
     API_F_OBJECT(api_request_redirect, path, "path", path_modifier_type),
-    API_F_INT(api_request_redirect, port, "port"),
+    API_F_INT(api_request_redirect, port, "port", .min = 1, .max = 65535),
     API_F_INT(api_request_redirect, status_code, "statusCode"),
     API_F_END,
 };
@@ -91,8 +93,9 @@ static const api_field url_rewrite_fields[] = {
 static const api_type url_rewrite_type = API_TYPE(api_url_rewrite, url_rewrite_fields);
 
 static const api_field fraction_fields[] = {
-    API_F_INT(api_fraction, numerator, "numerator"),
-    API_F_INT(api_fraction, denominator, "denominator", .has_def_int = true, .def_int = 100),
+    API_F_INT(api_fraction, numerator, "numerator", .min = 0, .max = INT32_MAX),
+    API_F_INT(api_fraction, denominator, "denominator", .has_def_int = true, .def_int = 100,
+              .min = 1, .max = INT32_MAX),
     API_F_END,
 };
 static const api_type fraction_type = API_TYPE(api_fraction, fraction_fields);
@@ -100,7 +103,7 @@ static const api_type fraction_type = API_TYPE(api_fraction, fraction_fields);
 static const api_field request_mirror_fields[] = {
     API_F_OBJECT(api_request_mirror, backend_ref, "backendRef", backend_ref_type,
                  .flags = API_INLINE_OBJECT),
-    API_F_INT(api_request_mirror, percent, "percent"),
+    API_F_INT(api_request_mirror, percent, "percent", .min = 0, .max = 100),
     API_F_OBJECT(api_request_mirror, fraction, "fraction", fraction_type),
     API_F_END,
 };
