@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "admin/admin.h"
 #include "api/document.h"
@@ -36,6 +40,12 @@ struct srv_standalone {
     json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
     gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
+    struct ready_port {
+        char *fleet;
+        char address[64];
+        int port;
+    } * ready; /* the readiness port chosen for each fleet */
+    size_t n_ready;
     bool stopping;
     int pending; /* components still shutting down */
     void (*done)(void *arg);
@@ -65,6 +75,64 @@ static void listener_rebind(json_t *listener, const char *address)
         json_object_set_new(sa, "address", json_string(address));
 }
 
+/* A free TCP port on `address` now (the kernel's choice), or 0. */
+static int free_port_on(const char *address)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
+        return 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    socklen_t len = sizeof sa;
+    int port = 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Every fleet's Envoy runs on this host: each gets its own readiness port
+ * (the translation gives them all 19003), chosen once and kept. */
+static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *listener)
+{
+    const char *name = json_string_value(json_object_get(listener, "name"));
+    json_t *sa = json_object_get(json_object_get(listener, "address"), "socketAddress");
+    if (!name || strncmp(name, "envoy-gateway-proxy-ready-", 26) != 0 || !sa)
+        return;
+    struct ready_port *r = NULL;
+    for (size_t i = 0; i < s->n_ready && !r; i++)
+        if (strcmp(s->ready[i].fleet, fleet) == 0)
+            r = &s->ready[i];
+    if (!r) {
+        const char *address =
+            s->proxy_address ? s->proxy_address : json_string_value(json_object_get(sa, "address"));
+        int port = free_port_on(address ? address : "0.0.0.0");
+        if (!port)
+            return;
+        s->ready = realloc(s->ready, (s->n_ready + 1) * sizeof *s->ready);
+        if (!s->ready)
+            abort();
+        r = &s->ready[s->n_ready++];
+        r->fleet = strdup(fleet);
+        snprintf(r->address, sizeof r->address, "%s", address ? address : "0.0.0.0");
+        r->port = port;
+        srv_log(SRV_LOG_INFO, "translate", "fleet %s: readiness on %s:%d", fleet, r->address, port);
+    }
+    json_object_set_new(sa, "address", json_string(r->address));
+    json_object_set_new(sa, "portValue", json_integer(r->port));
+}
+
+static json_t *ready_ports_json(const srv_standalone *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n_ready; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:i}", "fleet", s->ready[i].fleet, "address",
+                                             s->ready[i].address, "port", s->ready[i].port));
+    return arr;
+}
+
 /* One fleet's IR -> a snapshot in the cache. */
 static void fleet_publish(srv_standalone *s, const ir_xds *ir)
 {
@@ -83,6 +151,8 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
         {
             if (t == XDS_LISTENER && s->proxy_address)
                 listener_rebind(r, s->proxy_address);
+            if (t == XDS_LISTENER && s->host)
+                ready_listener_rebind(s, ir->name, r);
             ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
         }
     }
@@ -238,8 +308,10 @@ static json_t *config_dump(const srv_standalone *s)
         }
         json_object_set_new(fleets, name, types);
     }
-    return json_pack("{s:o,s:o,s:o}", "fleets", fleets, "proxies", ads_server_status_json(s->ads),
-                     "processes", s->host ? host_infra_status_json(s->host) : json_array());
+    return json_pack("{s:o,s:o,s:o,s:o}", "fleets", fleets, "proxies",
+                     ads_server_status_json(s->ads), "processes",
+                     s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
+                     ready_ports_json(s));
 }
 
 static json_t *files_json(const srv_standalone *s)
@@ -433,6 +505,9 @@ static void standalone_release(void *arg)
     pb_pool_free(s->pool);
     json_decref(s->statuses);
     gws_free(s->gateways);
+    for (size_t i = 0; i < s->n_ready; i++)
+        free(s->ready[i].fleet);
+    free(s->ready);
     free(s->proxy_address);
     free(s->eg_config);
     free(s);

@@ -6,8 +6,9 @@
  * <state_dir>/<fleet>/bootstrap.json and starts Envoy with it.
  *
  * Proxies outlive the server: Envoy runs in its own session, writes its
- * output to <fleet dir>/envoy.log (which the server tails into its own log,
- * prefixed with the fleet name) and is recorded in <fleet dir>/envoy.pid
+ * output to <fleet dir>/envoy.log (access logs included; moved to envoy.log.1
+ * beyond 64 MiB; the server copies only Envoy's warnings and errors into its
+ * own log, prefixed with the fleet name) and is recorded in <fleet dir>/envoy.pid
  * (pidfile.h). If the server dies, its proxies keep serving their last
  * configuration; a server started again with the same state directory adopts
  * every live Envoy it had started (same bootstrap bytes: no restart; Envoy
