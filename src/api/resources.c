@@ -240,6 +240,16 @@ static void add_object(resources_private *p, const kind_info *k, api_object *o, 
         strmap_key(&p->index, "%s/%s/%s", k->kind,
                    o->metadata.namespace ? o->metadata.namespace : "", o->metadata.name);
     const api_object *first = strmap_get(&p->index, key);
+    if (first && strcmp(first->source, o->source) != 0) {
+        /* Across files (the server's directories), the object of the file
+         * loaded first stays in force, whole: a second file must not take a
+         * live Gateway's listeners away. */
+        diag_add(diags, DIAG_WARNING, where, "metadata.name",
+                 "%s is also defined in %s (document %d), loaded first; that one is used and "
+                 "this one is ignored",
+                 o->where, first->source, first->doc_index);
+        return;
+    }
     if (first) {
         bool same_file = strcmp(first->source, o->source) == 0;
         diag_add(diags, DIAG_WARNING, where, "metadata.name",

@@ -21,6 +21,7 @@
 #include "provider/file/fprov.h"
 #include "server/ads.h"
 #include "server/gateway_status.h"
+#include "server/host_ports.h"
 #include "server/log.h"
 #include "server/redact.h"
 #include "server/snapshot.h"
@@ -39,6 +40,7 @@ struct srv_standalone {
     fprov *files;
     json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
     gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
+    host_ports *ports;  /* which fleet holds each host port */
     unsigned generation;
     struct ready_port {
         char *fleet;
@@ -252,6 +254,7 @@ static void pipeline_run(srv_standalone *s)
     diag_list_clear(&diags); /* already reported per file when it was read */
     uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
+    host_ports_resolve(s->ports, r, res);
     uint64_t t2 = uv_hrtime();
     for (size_t i = 0; i < res->n_xds; i++)
         fleet_publish(s, res->xds[i]);
@@ -321,8 +324,9 @@ static json_t *files_json(const srv_standalone *s)
         bool good;
         const char *err;
         const char *path = fprov_file_at(s->files, i, &good, &err);
-        json_array_append_new(
-            arr, json_pack("{s:s,s:b,s:s?}", "path", path, "loaded", good, "error", err));
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:b,s:s?,s:s?}", "path", path, "loaded", good,
+                                        "error", err, "warning", fprov_file_warning(s->files, i)));
     }
     return arr;
 }
@@ -475,6 +479,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         return NULL;
     }
     s->cache = ads_cache_new();
+    s->ports = host_ports_new();
     s->ads = ads_server_new(s->cache);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
@@ -505,6 +510,7 @@ static void standalone_release(void *arg)
     pb_pool_free(s->pool);
     json_decref(s->statuses);
     gws_free(s->gateways);
+    host_ports_free(s->ports);
     for (size_t i = 0; i < s->n_ready; i++)
         free(s->ready[i].fleet);
     free(s->ready);

@@ -26,6 +26,8 @@ typedef struct fprov_file {
     bool seen;              /* found by the current scan */
     uint64_t last_write_ms; /* when an fs event last said it was written in place */
     uint64_t missing_since; /* when a scan first missed it (0: present) */
+    uint64_t load_seq;      /* order of first load: duplicates across files go to the first */
+    char *warning;          /* objects ignored as duplicates of another file's, or NULL */
 } fprov_file;
 
 /* One configured path and the watches that follow it: `dir` (the directory,
@@ -61,6 +63,7 @@ struct fprov {
     uv_timer_t poll;  /* re-arms watches, retries failed reads */
     bool retry;       /* a read failed: scan again on the next poll */
     bool settling;    /* a file is being written: scan again once settled */
+    uint64_t loads;   /* files loaded so far (load_seq) */
     int handles;
 };
 
@@ -263,6 +266,8 @@ static bool file_refresh(fprov *p, const char *path)
     f->error = NULL;
     f->text = text;
     f->len = len;
+    if (!f->load_seq)
+        f->load_seq = ++p->loads;
     srv_log(SRV_LOG_INFO, "file", "%s: loaded", path);
     return true;
 }
@@ -337,6 +342,7 @@ static bool scan_dir(fprov *p, const char *dir)
 
 static void file_free(fprov_file *f)
 {
+    free(f->warning);
     free(f->path);
     api_document_list_clear(&f->docs);
     free(f->text);
@@ -624,14 +630,62 @@ void fprov_close(fprov *p)
     uv_close((uv_handle_t *)&p->poll, on_closed);
 }
 
-void fprov_resources_add(const fprov *p, api_resources *r, diag_list *diags)
+static int cmp_load_order(const void *a, const void *b)
 {
-    for (size_t i = 0; i < p->n_files; i++) {
-        const fprov_file *f = &p->files[i];
-        for (size_t j = 0; f->text && j < f->docs.n; j++)
-            api_resources_add(r, f->docs.items[j].root, f->path, f->docs.items[j].index, diags);
+    const fprov_file *x = *(const fprov_file *const *)a, *y = *(const fprov_file *const *)b;
+    return x->load_seq < y->load_seq ? -1 : x->load_seq > y->load_seq;
+}
+
+/* Records (and logs when new) the objects of `f` ignored as duplicates. */
+static void file_set_warning(fprov_file *f, char *warning)
+{
+    if (warning && (!f->warning || strcmp(f->warning, warning) != 0))
+        srv_log(SRV_LOG_WARN, "file", "%s: %s", f->path, warning);
+    free(f->warning);
+    f->warning = warning;
+}
+
+void fprov_resources_add(fprov *p, api_resources *r, diag_list *diags)
+{
+    /* Files in the order they were first loaded: an object defined in two
+     * files is the one of the file that had it first. */
+    fprov_file **order = malloc((p->n_files ? p->n_files : 1) * sizeof *order);
+    if (!order)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_files; i++)
+        if (p->files[i].text)
+            order[n++] = &p->files[i];
+        else
+            file_set_warning(&p->files[i], NULL);
+    qsort(order, n, sizeof *order, cmp_load_order);
+    for (size_t i = 0; i < n; i++) {
+        fprov_file *f = order[i];
+        char *warning = NULL;
+        for (size_t j = 0; j < f->docs.n; j++) {
+            diag_list local = {0};
+            size_t before = r->all.n;
+            int rc = api_resources_add(r, f->docs.items[j].root, f->path, f->docs.items[j].index,
+                                       &local);
+            if (rc == 0 && r->all.n == before && !warning) {
+                for (size_t k = 0; k < local.n && !warning; k++)
+                    if (local.items[k].severity == DIAG_WARNING)
+                        warning = diag_format(&local.items[k]);
+            }
+            for (size_t k = 0; k < local.n; k++)
+                diag_add(diags, local.items[k].severity, local.items[k].where, local.items[k].path,
+                         "%s", local.items[k].message);
+            diag_list_clear(&local);
+        }
+        file_set_warning(f, warning);
     }
+    free(order);
     api_resources_add_missing_namespaces(r, NULL, diags);
+}
+
+const char *fprov_file_warning(const fprov *p, size_t i)
+{
+    return p->files[i].warning;
 }
 
 size_t fprov_file_count(const fprov *p)

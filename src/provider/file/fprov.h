@@ -43,10 +43,14 @@ void fprov_start(fprov *p);
 /* Stops watching and frees the provider once libuv released its handles. */
 void fprov_close(fprov *p);
 
-/* Adds the objects of the last good text of every file to `r`, and a
+/* Adds the objects of the last good text of every file to `r` (in the order
+ * the files were first loaded), and a
  * Namespace for every namespace used but not defined (as the reference's file
  * provider does). Decoding warnings go to `diags`. */
-void fprov_resources_add(const fprov *p, api_resources *r, diag_list *diags);
+void fprov_resources_add(fprov *p, api_resources *r, diag_list *diags);
+/* An object defined in two files is taken from the file loaded first; the
+ * other file's warning (naming both files) is here, or NULL. */
+const char *fprov_file_warning(const fprov *p, size_t i);
 /* Files currently in force, and those whose last read failed. */
 size_t fprov_file_count(const fprov *p);
 /* The i-th file, whether it is in force, and its last error (or NULL). */
