@@ -152,26 +152,32 @@ static bool request_line_ok(const char *buf, char *method, size_t mlen, char *pa
     return true;
 }
 
-void admin_request_parse_check(const char *buf, size_t len)
+admin_request_state admin_request_classify(const char *buf, size_t len, size_t max, char method[16],
+                                           char path[4096])
 {
-    /* For the fuzz target: the parser on any bytes (NUL-terminated copy). */
-    char *copy = malloc(len + 1);
+    if (memchr(buf, 0, len))
+        return ADMIN_REQUEST_MALFORMED;
+    /* The head ends at the first empty line. */
+    bool complete = false;
+    for (size_t i = 0; i + 1 < len && !complete; i++)
+        complete = (buf[i] == '\n' && buf[i + 1] == '\n') ||
+                   (i + 3 < len && memcmp(buf + i, "\r\n\r\n", 4) == 0);
+    if (!complete) {
+        bool has_space = memchr(buf, ' ', len) != NULL;
+        if (len >= 16 && !has_space)
+            return ADMIN_REQUEST_MALFORMED; /* no request line starts like this */
+        return len >= max ? ADMIN_REQUEST_TOO_LARGE : ADMIN_REQUEST_INCOMPLETE;
+    }
+    char *copy = strndup(buf, len);
     if (!copy)
         abort();
-    memcpy(copy, buf, len);
-    copy[len] = 0;
-    char method[16], path[4096];
-    (void)request_line_ok(copy, method, sizeof method, path, sizeof path);
+    bool ok = request_line_ok(copy, method, 16, path, 4096);
     free(copy);
+    return ok ? ADMIN_REQUEST_COMPLETE : ADMIN_REQUEST_MALFORMED;
 }
 
-static void conn_dispatch(admin_conn *c)
+static void conn_dispatch(admin_conn *c, const char *method, const char *path)
 {
-    char method[16], path[4096];
-    if (!request_line_ok(c->buf, method, sizeof method, path, sizeof path)) {
-        conn_respond(c, 400, "text/plain", "malformed request\n");
-        return;
-    }
     if (strcmp(method, "GET") != 0) {
         conn_respond(c, 405, "text/plain", "only GET is served\n");
         return;
@@ -214,19 +220,22 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     c->len += (size_t)n;
     c->buf[c->len] = 0;
-    if (memchr(c->buf, 0, c->len)) {
+    char method[16], path[4096];
+    switch (admin_request_classify(c->buf, c->len, sizeof c->buf - 1, method, path)) {
+    case ADMIN_REQUEST_INCOMPLETE:
+        return;
+    case ADMIN_REQUEST_COMPLETE:
+        uv_read_stop(s);
+        conn_dispatch(c, method, path);
+        return;
+    case ADMIN_REQUEST_MALFORMED:
         uv_read_stop(s);
         conn_respond(c, 400, "text/plain", "malformed request\n");
-    } else if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n")) {
-        uv_read_stop(s);
-        conn_dispatch(c);
-    } else if (c->len >= 16 && !strchr(c->buf, ' ')) {
-        /* No request line starts like this: do not wait for more. */
-        uv_read_stop(s);
-        conn_respond(c, 400, "text/plain", "malformed request\n");
-    } else if (c->len >= sizeof c->buf - 1) {
+        return;
+    case ADMIN_REQUEST_TOO_LARGE:
         uv_read_stop(s);
         conn_respond(c, 431, "text/plain", "request too large\n");
+        return;
     }
 }
 

@@ -28,8 +28,17 @@ int admin_server_port(const admin_server *a);
  * max_connections (default 64) are open, more are closed at once. 0 keeps a
  * default. */
 void admin_server_set_limits(admin_server *a, unsigned timeout_ms, unsigned max_connections);
-/* Runs the request-line parser on arbitrary bytes (for the fuzz target). */
-void admin_request_parse_check(const char *buf, size_t len);
+/* What the bytes received so far on a connection are. */
+typedef enum admin_request_state {
+    ADMIN_REQUEST_INCOMPLETE, /* wait for more */
+    ADMIN_REQUEST_COMPLETE,   /* method and path are set */
+    ADMIN_REQUEST_MALFORMED,  /* answer 400 */
+    ADMIN_REQUEST_TOO_LARGE,  /* `max` bytes and no end of the head: answer 431 */
+} admin_request_state;
+/* The parser of the request head (`len` bytes, any content); exposed for the
+ * fuzz target. */
+admin_request_state admin_request_classify(const char *buf, size_t len, size_t max, char method[16],
+                                           char path[4096]);
 /* Closes the listener and open connections; frees once libuv released them. */
 void admin_server_close(admin_server *a);
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "server/standalone.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,12 @@ struct srv_standalone {
     admin_server *admin;
     host_infra *host; /* NULL when proxies are not run */
     fprov *files;
-    json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
-    gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
-    host_ports *ports;  /* which fleet holds each host port */
+    json_t *statuses;         /* the last translation's statuses, for the admin endpoint */
+    gws_list *gateways;       /* their Gateways' infrastructure-dependent variants */
+    struct pipeline_job *job; /* the translation in flight, or NULL */
+    bool rerun;               /* files changed while it ran */
+    uv_mutex_t ready_lock;    /* `ready` is filled by the worker, read by the admin endpoint */
+    host_ports *ports;        /* which fleet holds each host port */
     unsigned generation;
     struct ready_port {
         char *fleet;
@@ -103,6 +107,7 @@ static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *
     json_t *sa = json_object_get(json_object_get(listener, "address"), "socketAddress");
     if (!name || strncmp(name, "envoy-gateway-proxy-ready-", 26) != 0 || !sa)
         return;
+    uv_mutex_lock(&s->ready_lock);
     struct ready_port *r = NULL;
     for (size_t i = 0; i < s->n_ready && !r; i++)
         if (strcmp(s->ready[i].fleet, fleet) == 0)
@@ -111,8 +116,10 @@ static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *
         const char *address =
             s->proxy_address ? s->proxy_address : json_string_value(json_object_get(sa, "address"));
         int port = free_port_on(address ? address : "0.0.0.0");
-        if (!port)
+        if (!port) {
+            uv_mutex_unlock(&s->ready_lock);
             return;
+        }
         s->ready = realloc(s->ready, (s->n_ready + 1) * sizeof *s->ready);
         if (!s->ready)
             abort();
@@ -124,32 +131,33 @@ static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *
     }
     json_object_set_new(sa, "address", json_string(r->address));
     json_object_set_new(sa, "portValue", json_integer(r->port));
+    uv_mutex_unlock(&s->ready_lock);
 }
 
-static json_t *ready_ports_json(const srv_standalone *s)
+static json_t *ready_ports_json(srv_standalone *s)
 {
+    uv_mutex_lock(&s->ready_lock);
     json_t *arr = json_array();
     for (size_t i = 0; i < s->n_ready; i++)
         json_array_append_new(arr, json_pack("{s:s,s:s,s:i}", "fleet", s->ready[i].fleet, "address",
                                              s->ready[i].address, "port", s->ready[i].port));
+    uv_mutex_unlock(&s->ready_lock);
     return arr;
 }
 
-/* One fleet's IR -> a snapshot in the cache. */
-static void fleet_publish(srv_standalone *s, const ir_xds *ir)
+/* One fleet's IR -> an encoded, sealed snapshot (on the worker thread: the
+ * cache is only read, for the previous snapshot's reusable encodings). */
+static ads_snapshot *fleet_build(srv_standalone *s, const ir_xds *ir, xds_resources *out)
 {
-    xds_resources out = {0};
     diag_list diags = {0};
-    uint64_t t0 = uv_hrtime();
-    if (xds_translate(ir, &out, &diags) < 0)
+    if (xds_translate(ir, out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
-    uint64_t t1 = uv_hrtime();
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
     for (int t = 0; t < XDS_N_TYPES; t++) {
         size_t i;
         json_t *r;
-        json_array_foreach(out.of[t], i, r)
+        json_array_foreach(out->of[t], i, r)
         {
             if (t == XDS_LISTENER && s->proxy_address)
                 listener_rebind(r, s->proxy_address);
@@ -164,17 +172,8 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
     log_diags("translate", context, &diags);
     free(context);
     diag_list_clear(&diags);
-    size_t n = ads_snapshot_count(snap);
-    uint64_t t2 = uv_hrtime();
-    bool changed = ads_cache_set(s->cache, ir->name, snap);
-    /* Freeing the trees takes long at scale: only once the change is out. */
-    xds_resources_clear(&out);
-    if (changed)
-        srv_log(SRV_LOG_INFO, "translate",
-                "fleet %s: new snapshot of %zu resources (translate %.1f ms, encode %.1f ms, "
-                "push %.1f ms)",
-                ir->name, n, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-                (double)(uv_hrtime() - t2) / 1e6);
+    ads_snapshot_seal(snap);
+    return snap;
 }
 
 static bool result_has_fleet(const gw_result *res, const char *name)
@@ -243,49 +242,161 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
     return arr;
 }
 
-static void pipeline_run(srv_standalone *s)
+/* ---- the translation, off the event loop ----
+ *
+ * A translation of a large configuration takes seconds; health, admin and
+ * xDS must answer meanwhile. It runs on a libuv worker thread: resources ->
+ * gateway-api -> IR -> xDS -> encoded snapshots and statuses. The loop then
+ * only swaps the snapshots into the cache (which pushes them), syncs the
+ * proxies and the statuses; the trees are freed on a worker again and the
+ * memory handed back to the system. While a job runs, the file provider
+ * holds its files (the objects borrow their text) and changes wait for the
+ * next job. One job at a time. */
+typedef struct pipeline_job {
+    uv_work_t req;
+    srv_standalone *s;
+    api_resources *r;
+    gw_result *res;
+    ads_snapshot **snaps; /* one per res->xds[i] */
+    xds_resources *outs;
+    json_t *statuses;
+    gws_list *gateways;
+    uint64_t t0, t_load, t_gw, t_xds;
+} pipeline_job;
+
+static void job_work(uv_work_t *req)
 {
-    uint64_t t0 = uv_hrtime();
+    pipeline_job *j = req->data;
+    srv_standalone *s = j->s;
+    j->t0 = uv_hrtime();
     diag_list diags = {0};
-    api_resources *r = api_resources_new();
+    j->r = api_resources_new();
     if (s->eg_config)
-        api_resources_load(r, s->eg_config, strlen(s->eg_config), "config", &diags);
-    fprov_resources_add(s->files, r, &diags);
+        api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
+    fprov_resources_add(s->files, j->r, &diags);
     diag_list_clear(&diags); /* already reported per file when it was read */
-    uint64_t t1 = uv_hrtime();
-    gw_result *res = gw_translate(r);
-    host_ports_resolve(s->ports, r, res);
-    uint64_t t2 = uv_hrtime();
-    for (size_t i = 0; i < res->n_xds; i++)
-        fleet_publish(s, res->xds[i]);
-    fleets_prune(s, res);
-    if (s->host)
-        proxies_sync(s, res);
-    s->generation++;
-    uint64_t t3 = uv_hrtime();
-    /* Statuses are for the admin endpoint: after the proxies got the change. */
-    json_decref(s->statuses);
-    s->statuses = statuses_json(r, res);
-    gws_free(s->gateways);
-    s->gateways = gws_build(r, res, s->proxy_address);
-    srv_log(SRV_LOG_INFO, "translate",
-            "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f)",
-            r->all.n, res->n_xds, (double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
-            (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
-    gw_result_free(res);
-    api_resources_free(r);
+    j->t_load = uv_hrtime();
+    j->res = gw_translate(j->r);
+    host_ports_resolve(s->ports, j->r, j->res);
+    j->t_gw = uv_hrtime();
+    size_t n = j->res->n_xds ? j->res->n_xds : 1;
+    j->snaps = calloc(n, sizeof *j->snaps);
+    j->outs = calloc(n, sizeof *j->outs);
+    if (!j->snaps || !j->outs)
+        abort();
+    for (size_t i = 0; i < j->res->n_xds; i++)
+        j->snaps[i] = fleet_build(s, j->res->xds[i], &j->outs[i]);
+    j->statuses = statuses_json(j->r, j->res);
+    j->gateways = gws_build(j->r, j->res, s->proxy_address);
+    j->t_xds = uv_hrtime();
+}
+
+/* Frees a job's trees (on a worker) and gives the memory back. */
+static void job_free_work(uv_work_t *req)
+{
+    pipeline_job *j = req->data;
+    for (size_t i = 0; j->res && i < j->res->n_xds; i++) {
+        if (j->snaps[i])
+            ads_snapshot_unref(j->snaps[i]);
+        xds_resources_clear(&j->outs[i]);
+    }
+    free(j->snaps);
+    free(j->outs);
+    json_decref(j->statuses);
+    gws_free(j->gateways);
+    gw_result_free(j->res);
+    api_resources_free(j->r);
+    malloc_trim(0);
+}
+
+static void standalone_release(void *arg);
+static void pipeline_start(srv_standalone *s);
+
+static void job_freed(uv_work_t *req, int status)
+{
+    pipeline_job *j = req->data;
+    srv_standalone *s = j->s;
+    free(j);
+    s->job = NULL;
+    if (s->stopping) {
+        fprov_close(s->files); /* held back while the job read its files */
+        standalone_release(s);
+        return;
+    }
+    fprov_hold(s->files, false);
+    if (s->rerun)
+        pipeline_start(s);
+}
+
+static void job_done(uv_work_t *req, int status)
+{
+    pipeline_job *j = req->data;
+    srv_standalone *s = j->s;
+    if (!s->stopping) {
+        uint64_t t0 = uv_hrtime();
+        for (size_t i = 0; i < j->res->n_xds; i++) {
+            const char *name = j->res->xds[i]->name;
+            size_t n = ads_snapshot_count(j->snaps[i]);
+            /* The cache takes the job's reference. */
+            if (ads_cache_set(s->cache, name, j->snaps[i]))
+                srv_log(SRV_LOG_INFO, "translate", "fleet %s: new snapshot of %zu resources", name,
+                        n);
+            j->snaps[i] = NULL;
+        }
+        fleets_prune(s, j->res);
+        if (s->host)
+            proxies_sync(s, j->res);
+        s->generation++;
+        /* Statuses are for the admin endpoint: after the proxies got the change. */
+        json_decref(s->statuses);
+        s->statuses = j->statuses;
+        j->statuses = NULL;
+        gws_free(s->gateways);
+        s->gateways = j->gateways;
+        j->gateways = NULL;
+        srv_log(SRV_LOG_INFO, "translate",
+                "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f "
+                "on a worker thread; push %.1f)",
+                j->r->all.n, j->res->n_xds, (double)(uv_hrtime() - j->t0) / 1e6,
+                (double)(j->t_load - j->t0) / 1e6, (double)(j->t_gw - j->t_load) / 1e6,
+                (double)(j->t_xds - j->t_gw) / 1e6, (double)(uv_hrtime() - t0) / 1e6);
+    }
+    if (uv_queue_work(s->loop, &j->req, job_free_work, job_freed) != 0) {
+        job_free_work(&j->req);
+        job_freed(&j->req, 0);
+    }
+}
+
+static void pipeline_start(srv_standalone *s)
+{
+    if (s->job) {
+        s->rerun = true; /* after the one in flight */
+        return;
+    }
+    s->rerun = false;
+    pipeline_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort();
+    j->s = s;
+    j->req.data = j;
+    s->job = j;
+    fprov_hold(s->files, true);
+    if (uv_queue_work(s->loop, &j->req, job_work, job_done) != 0) {
+        job_work(&j->req);
+        job_done(&j->req, 0);
+    }
 }
 
 static void on_files_changed(void *arg, fprov *p, bool changed)
 {
     srv_standalone *s = arg;
     if (changed && !s->stopping)
-        pipeline_run(s);
+        pipeline_start(s);
 }
 
 /* ---- admin endpoint ---- */
 
-static json_t *config_dump(const srv_standalone *s)
+static json_t *config_dump(srv_standalone *s)
 {
     json_t *fleets = json_object();
     for (size_t i = 0; i < ads_cache_fleet_count(s->cache); i++) {
@@ -478,6 +589,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         free(s);
         return NULL;
     }
+    uv_mutex_init(&s->ready_lock);
     s->cache = ads_cache_new();
     s->ports = host_ports_new();
     s->ads = ads_server_new(s->cache);
@@ -494,7 +606,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
                      l->max_file_size ? l->max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE,
                      l->max_document_size ? l->max_document_size : API_MAX_DOCUMENT);
     fprov_start(s->files);
-    pipeline_run(s);
+    pipeline_start(s);
     return s;
 }
 
@@ -511,6 +623,7 @@ static void standalone_release(void *arg)
     json_decref(s->statuses);
     gws_free(s->gateways);
     host_ports_free(s->ports);
+    uv_mutex_destroy(&s->ready_lock);
     for (size_t i = 0; i < s->n_ready; i++)
         free(s->ready[i].fleet);
     free(s->ready);
@@ -536,7 +649,10 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     s->done = done;
     s->done_arg = arg;
     s->pending = 2;
-    fprov_close(s->files);
+    if (s->job)
+        s->pending++; /* its end closes the files it reads (job_freed) */
+    else
+        fprov_close(s->files);
     admin_server_close(s->admin);
     if (s->host) {
         s->pending++;

@@ -28,7 +28,15 @@ typedef struct fprov_file {
     uint64_t missing_since; /* when a scan first missed it (0: present) */
     uint64_t load_seq;      /* order of first load: duplicates across files go to the first */
     char *warning;          /* objects ignored as duplicates of another file's, or NULL */
+    char *next_warning;     /* the same from a read while held, applied when the hold ends */
+    bool has_next_warning;
 } fprov_file;
+
+/* An in-place write noticed while the files were held. */
+typedef struct held_write {
+    char *path;
+    uint64_t at;
+} held_write;
 
 /* One configured path and the watches that follow it: `dir` (the directory,
  * or a file's directory) and `parent` (the directory holding it, so that a
@@ -64,6 +72,10 @@ struct fprov {
     bool retry;       /* a read failed: scan again on the next poll */
     bool settling;    /* a file is being written: scan again once settled */
     uint64_t loads;   /* files loaded so far (load_seq) */
+    bool held;        /* fprov_hold: a reader borrows the files; scans wait */
+    bool deferred;    /* a scan waited for the hold to end */
+    held_write *held_writes;
+    size_t n_held_writes;
     int handles;
 };
 
@@ -343,6 +355,7 @@ static bool scan_dir(fprov *p, const char *dir)
 static void file_free(fprov_file *f)
 {
     free(f->warning);
+    free(f->next_warning);
     free(f->path);
     api_document_list_clear(&f->docs);
     free(f->text);
@@ -422,6 +435,10 @@ static bool fprov_scan(fprov *p)
 static void on_debounced(uv_timer_t *t)
 {
     fprov *p = t->data;
+    if (p->held) {
+        p->deferred = true;
+        return;
+    }
     bool changed = fprov_scan(p);
     if (p->settling)
         uv_timer_start(&p->timer, on_debounced, p->settle_ms, 0);
@@ -447,7 +464,17 @@ static void on_dir_event(uv_fs_event_t *h, const char *filename, int events, int
         char *path = NULL;
         if (asprintf(&path, "%s/%s", w->dir, filename) < 0)
             abort();
-        files_find(p, path, true)->last_write_ms = now_ms(p);
+        if (p->held) {
+            /* The table is being read on another thread: note it for later. */
+            p->held_writes =
+                realloc(p->held_writes, (p->n_held_writes + 1) * sizeof *p->held_writes);
+            if (!p->held_writes)
+                abort();
+            p->held_writes[p->n_held_writes++] = (held_write){path, now_ms(p)};
+            path = NULL;
+        } else {
+            files_find(p, path, true)->last_write_ms = now_ms(p);
+        }
         free(path);
     }
     schedule_scan(p);
@@ -585,6 +612,44 @@ void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size, size_t
     p->max_document_size = max_document_size;
 }
 
+/* Records (and logs when new) the objects of `f` ignored as duplicates. */
+static void file_set_warning(fprov_file *f, char *warning)
+{
+    if (warning && (!f->warning || strcmp(f->warning, warning) != 0))
+        srv_log(SRV_LOG_WARN, "file", "%s: %s", f->path, warning);
+    free(f->warning);
+    f->warning = warning;
+}
+
+static void warnings_apply(fprov *p)
+{
+    for (size_t i = 0; i < p->n_files; i++) {
+        fprov_file *f = &p->files[i];
+        if (!f->has_next_warning)
+            continue;
+        file_set_warning(f, f->next_warning);
+        f->next_warning = NULL;
+        f->has_next_warning = false;
+    }
+}
+
+void fprov_hold(fprov *p, bool hold)
+{
+    p->held = hold;
+    if (!hold) {
+        for (size_t i = 0; i < p->n_held_writes; i++) {
+            files_find(p, p->held_writes[i].path, true)->last_write_ms = p->held_writes[i].at;
+            free(p->held_writes[i].path);
+        }
+        p->n_held_writes = 0;
+        warnings_apply(p);
+    }
+    if (!hold && p->deferred) {
+        p->deferred = false;
+        schedule_scan(p);
+    }
+}
+
 void fprov_start(fprov *p)
 {
     for (size_t i = 0; i < p->n_paths; i++)
@@ -614,6 +679,9 @@ static void on_closed(uv_handle_t *h)
             free(p->watches[i].base);
         }
     }
+    for (size_t i = 0; i < p->n_held_writes; i++)
+        free(p->held_writes[i].path);
+    free(p->held_writes);
     free(p->paths);
     free(p->watches);
     free(p);
@@ -636,15 +704,6 @@ static int cmp_load_order(const void *a, const void *b)
     return x->load_seq < y->load_seq ? -1 : x->load_seq > y->load_seq;
 }
 
-/* Records (and logs when new) the objects of `f` ignored as duplicates. */
-static void file_set_warning(fprov_file *f, char *warning)
-{
-    if (warning && (!f->warning || strcmp(f->warning, warning) != 0))
-        srv_log(SRV_LOG_WARN, "file", "%s: %s", f->path, warning);
-    free(f->warning);
-    f->warning = warning;
-}
-
 void fprov_resources_add(fprov *p, api_resources *r, diag_list *diags)
 {
     /* Files in the order they were first loaded: an object defined in two
@@ -653,11 +712,15 @@ void fprov_resources_add(fprov *p, api_resources *r, diag_list *diags)
     if (!order)
         abort();
     size_t n = 0;
-    for (size_t i = 0; i < p->n_files; i++)
-        if (p->files[i].text)
+    for (size_t i = 0; i < p->n_files; i++) {
+        if (p->files[i].text) {
             order[n++] = &p->files[i];
-        else
-            file_set_warning(&p->files[i], NULL);
+        } else {
+            free(p->files[i].next_warning);
+            p->files[i].next_warning = NULL;
+            p->files[i].has_next_warning = true;
+        }
+    }
     qsort(order, n, sizeof *order, cmp_load_order);
     for (size_t i = 0; i < n; i++) {
         fprov_file *f = order[i];
@@ -677,9 +740,14 @@ void fprov_resources_add(fprov *p, api_resources *r, diag_list *diags)
                          "%s", local.items[k].message);
             diag_list_clear(&local);
         }
-        file_set_warning(f, warning);
+        /* Applied (and logged) on the loop: the admin endpoint reads `warning`. */
+        free(f->next_warning);
+        f->next_warning = warning;
+        f->has_next_warning = true;
     }
     free(order);
+    if (!p->held)
+        warnings_apply(p);
     api_resources_add_missing_namespaces(r, NULL, diags);
 }
 

@@ -40,6 +40,10 @@ void fprov_set_limits(fprov *p, unsigned settle_ms, size_t max_file_size, size_t
  * cannot be read keeps what it last held; the read is retried every second,
  * and a watched directory replaced by another is watched anew. */
 void fprov_start(fprov *p);
+/* While held, the files' texts and documents (which objects added by
+ * fprov_resources_add borrow) stay as they are: changes are noticed but read
+ * only once the hold ends. For a reader on another thread. */
+void fprov_hold(fprov *p, bool hold);
 /* Stops watching and frees the provider once libuv released its handles. */
 void fprov_close(fprov *p);
 
