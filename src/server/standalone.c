@@ -43,6 +43,7 @@ struct srv_standalone {
     gws_list *gateways;       /* their Gateways' infrastructure-dependent variants */
     struct pipeline_job *job; /* the translation in flight, or NULL */
     bool rerun;               /* files changed while it ran */
+    bool scan;                /* the next job reads the files first */
     uv_mutex_t ready_lock;    /* `ready` is filled by the worker, read by the admin endpoint */
     host_ports *ports;        /* which fleet holds each host port */
     unsigned generation;
@@ -259,6 +260,8 @@ typedef struct pipeline_job {
     gw_result *res;
     ads_snapshot **snaps; /* one per res->xds[i] */
     xds_resources *outs;
+    bool scan; /* read the files first */
+    bool skip; /* they did not change: nothing to translate */
     json_t *statuses;
     gws_list *gateways;
     uint64_t t0, t_load, t_gw, t_xds;
@@ -269,6 +272,12 @@ static void job_work(uv_work_t *req)
     pipeline_job *j = req->data;
     srv_standalone *s = j->s;
     j->t0 = uv_hrtime();
+    /* Reading and parsing the files is part of the job: a 50 MB file takes
+     * seconds to parse. The first job always translates. */
+    if (j->scan && !fprov_scan_held(s->files) && s->generation > 0) {
+        j->skip = true;
+        return;
+    }
     diag_list diags = {0};
     j->r = api_resources_new();
     if (s->eg_config)
@@ -306,7 +315,8 @@ static void job_free_work(uv_work_t *req)
     gws_free(j->gateways);
     gw_result_free(j->res);
     api_resources_free(j->r);
-    malloc_trim(0);
+    if (!j->skip)
+        malloc_trim(0);
 }
 
 static void standalone_release(void *arg);
@@ -332,7 +342,7 @@ static void job_done(uv_work_t *req, int status)
 {
     pipeline_job *j = req->data;
     srv_standalone *s = j->s;
-    if (!s->stopping) {
+    if (!s->stopping && !j->skip) {
         uint64_t t0 = uv_hrtime();
         for (size_t i = 0; i < j->res->n_xds; i++) {
             const char *name = j->res->xds[i]->name;
@@ -348,12 +358,13 @@ static void job_done(uv_work_t *req, int status)
             proxies_sync(s, j->res);
         s->generation++;
         /* Statuses are for the admin endpoint: after the proxies got the change. */
-        json_decref(s->statuses);
+        /* The previous ones are freed with the job, on a worker. */
+        json_t *old_statuses = s->statuses;
         s->statuses = j->statuses;
-        j->statuses = NULL;
-        gws_free(s->gateways);
+        j->statuses = old_statuses;
+        gws_list *old_gateways = s->gateways;
         s->gateways = j->gateways;
-        j->gateways = NULL;
+        j->gateways = old_gateways;
         srv_log(SRV_LOG_INFO, "translate",
                 "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f "
                 "on a worker thread; push %.1f)",
@@ -377,6 +388,8 @@ static void pipeline_start(srv_standalone *s)
     pipeline_job *j = calloc(1, sizeof *j);
     if (!j)
         abort();
+    j->scan = s->scan;
+    s->scan = false;
     j->s = s;
     j->req.data = j;
     s->job = j;
@@ -392,6 +405,16 @@ static void on_files_changed(void *arg, fprov *p, bool changed)
     srv_standalone *s = arg;
     if (changed && !s->stopping)
         pipeline_start(s);
+}
+
+/* Files may have changed: the next job reads them (on its worker). */
+static void on_files_dirty(void *arg)
+{
+    srv_standalone *s = arg;
+    if (s->stopping)
+        return;
+    s->scan = true;
+    pipeline_start(s);
 }
 
 /* ---- admin endpoint ---- */
@@ -605,7 +628,9 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     fprov_set_limits(s->files, l->settle_ms ? l->settle_ms : FPROV_DEFAULT_SETTLE_MS,
                      l->max_file_size ? l->max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE,
                      l->max_document_size ? l->max_document_size : API_MAX_DOCUMENT);
+    fprov_set_offload(s->files, on_files_dirty, s);
     fprov_start(s->files);
+    s->scan = true;
     pipeline_start(s);
     return s;
 }

@@ -67,13 +67,16 @@ struct fprov {
     unsigned settle_ms;
     size_t max_file_size;
     size_t max_document_size;
-    uv_timer_t timer; /* debounce and settle */
-    uv_timer_t poll;  /* re-arms watches, retries failed reads */
-    bool retry;       /* a read failed: scan again on the next poll */
-    bool settling;    /* a file is being written: scan again once settled */
-    uint64_t loads;   /* files loaded so far (load_seq) */
-    bool held;        /* fprov_hold: a reader borrows the files; scans wait */
-    bool deferred;    /* a scan waited for the hold to end */
+    uv_timer_t timer;           /* debounce and settle */
+    uv_timer_t poll;            /* re-arms watches, retries failed reads */
+    bool retry;                 /* a read failed: scan again on the next poll */
+    bool settling;              /* a file is being written: scan again once settled */
+    uint64_t loads;             /* files loaded so far (load_seq) */
+    bool held;                  /* fprov_hold: a reader borrows the files; scans wait */
+    bool deferred;              /* a scan waited for the hold to end */
+    void (*offload)(void *arg); /* fprov_set_offload */
+    void *offload_arg;
+    bool scanned; /* the first scan (which does not wait for files to settle) is done */
     held_write *held_writes;
     size_t n_held_writes;
     int handles;
@@ -148,9 +151,11 @@ static char *read_file(const char *path, size_t max, size_t *len)
     return buf;
 }
 
+/* Milliseconds of a monotonic clock (any thread: scans may run on a worker). */
 static uint64_t now_ms(const fprov *p)
 {
-    return uv_now(p->loop);
+    (void)p;
+    return uv_hrtime() / 1000000;
 }
 
 /* ---- the file table ---- */
@@ -396,10 +401,11 @@ static bool files_drop_unseen(fprov *p)
 
 static void watches_rearm(fprov *p);
 
-static bool fprov_scan(fprov *p)
+/* `rearm` (on the loop only): restart watches lost to a replaced directory. */
+static bool fprov_scan(fprov *p, bool rearm)
 {
     p->retry = p->settling = false;
-    if (p->started)
+    if (p->started && rearm)
         watches_rearm(p);
     for (size_t i = 0; i < p->n_files; i++)
         p->files[i].seen = false;
@@ -439,7 +445,13 @@ static void on_debounced(uv_timer_t *t)
         p->deferred = true;
         return;
     }
-    bool changed = fprov_scan(p);
+    if (p->offload) {
+        /* The owner reads the files on its worker (fprov_scan_held). */
+        watches_rearm(p);
+        p->offload(p->offload_arg);
+        return;
+    }
+    bool changed = fprov_scan(p, true);
     if (p->settling)
         uv_timer_start(&p->timer, on_debounced, p->settle_ms, 0);
     if (p->cb)
@@ -647,7 +659,34 @@ void fprov_hold(fprov *p, bool hold)
     if (!hold && p->deferred) {
         p->deferred = false;
         schedule_scan(p);
+    } else if (!hold && p->settling) {
+        /* A held scan found a file still being written. */
+        uv_timer_start(&p->timer, on_debounced, p->settle_ms, 0);
     }
+}
+
+void fprov_set_offload(fprov *p, void (*cb)(void *arg), void *arg)
+{
+    p->offload = cb;
+    p->offload_arg = arg;
+}
+
+/* The first scan reads what is there, settled or not. */
+static bool scan_first_or_settled(fprov *p, bool rearm)
+{
+    if (p->scanned)
+        return fprov_scan(p, rearm);
+    unsigned settle = p->settle_ms;
+    p->settle_ms = 0;
+    bool changed = fprov_scan(p, rearm);
+    p->settle_ms = settle;
+    p->scanned = true;
+    return changed;
+}
+
+bool fprov_scan_held(fprov *p)
+{
+    return scan_first_or_settled(p, false);
 }
 
 void fprov_start(fprov *p)
@@ -655,11 +694,10 @@ void fprov_start(fprov *p)
     for (size_t i = 0; i < p->n_paths; i++)
         watch_init(p, &p->watches[i], p->paths[i]);
     p->started = true;
-    /* The first load reads what is there, settled or not. */
-    unsigned settle = p->settle_ms;
-    p->settle_ms = 0;
-    fprov_scan(p);
-    p->settle_ms = settle;
+    if (p->offload)
+        watches_rearm(p); /* the owner's first job reads the files */
+    else
+        scan_first_or_settled(p, true);
     uv_timer_start(&p->poll, on_poll, 1000, 1000);
 }
 

@@ -44,6 +44,13 @@ void fprov_start(fprov *p);
  * fprov_resources_add borrow) stay as they are: changes are noticed but read
  * only once the hold ends. For a reader on another thread. */
 void fprov_hold(fprov *p, bool hold);
+/* Reading off the loop: with an offload callback, fprov_start reads nothing
+ * and, when files may have changed, the provider calls cb(arg) (on the loop)
+ * instead of reading them; the owner then holds the provider and calls
+ * fprov_scan_held() on any thread, which returns whether the set of good
+ * texts changed. The change callback of fprov_new is then not called. */
+void fprov_set_offload(fprov *p, void (*cb)(void *arg), void *arg);
+bool fprov_scan_held(fprov *p);
 /* Stops watching and frees the provider once libuv released its handles. */
 void fprov_close(fprov *p);
 
