@@ -48,7 +48,7 @@ static void usage(FILE *out)
                  "      [--admin-address HOST:PORT] [--proxy-address ADDR]\n"
                  "      [--envoy-binary PATH] [--insecure-xds] [--no-proxies]\n"
                  "      [--max-file-size BYTES] [--max-document-size BYTES] [--settle-ms MS]\n"
-                 "      [--client-timeout-ms MS]\n"
+                 "      [--client-timeout-ms MS] [--copy-proxy-logs]\n"
                  "      [--max-xds-connections N] [--max-admin-connections N]\n"
                  "  envoy-gateway certgen --local [--config-home DIR] [--force]\n"
                  "  envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]\n");
@@ -233,7 +233,7 @@ static int cmd_certgen(int argc, char **argv)
 #ifdef EG_HAVE_XDS
 typedef struct server_opts {
     const char *config_path, *xds_address, *admin_address, *proxy_address, *envoy_binary;
-    bool insecure, no_proxies;
+    bool insecure, no_proxies, copy_proxy_logs;
     srv_limits limits;
 } server_opts;
 
@@ -354,6 +354,8 @@ static int server_parse(int argc, char **argv, server_opts *o)
             o->insecure = true;
         else if (strcmp(a, "--no-proxies") == 0)
             o->no_proxies = true;
+        else if (strcmp(a, "--copy-proxy-logs") == 0)
+            o->copy_proxy_logs = true;
         else
             return -1;
     }
@@ -392,7 +394,8 @@ static int server_run(const server_opts *o, srv_config *c)
                                  .proxy_address = o->proxy_address,
                                  .certs_dir = certs,
                                  .eg_config = c->text,
-                                 .limits = o->limits};
+                                 .limits = o->limits,
+                                 .copy_proxy_logs = o->copy_proxy_logs};
     server_ctx ctx = {0};
     uv_loop_t *loop = uv_default_loop();
     ctx.gw = srv_standalone_start(loop, &cfg, &err);

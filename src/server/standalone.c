@@ -293,8 +293,11 @@ static void job_work(uv_work_t *req)
     j->outs = calloc(n, sizeof *j->outs);
     if (!j->snaps || !j->outs)
         abort();
-    for (size_t i = 0; i < j->res->n_xds; i++)
+    for (size_t i = 0; i < j->res->n_xds; i++) {
         j->snaps[i] = fleet_build(s, j->res->xds[i], &j->outs[i]);
+        /* Encoded: the trees can go before the next fleet's are built. */
+        xds_resources_clear(&j->outs[i]);
+    }
     j->statuses = statuses_json(j->r, j->res);
     j->gateways = gws_build(j->r, j->res, s->proxy_address);
     j->t_xds = uv_hrtime();
@@ -583,7 +586,8 @@ static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
                       .state_dir = cfg->state_dir,
                       .xds_host = cfg->xds_host,
                       .xds_port = srv_server_port(s->grpc),
-                      .log_level = cfg->proxy_log_level};
+                      .log_level = cfg->proxy_log_level,
+                      .copy_all_logs = cfg->copy_proxy_logs};
     if (cfg->certs_dir) {
         certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");
         certs_path(key, sizeof key, cfg->certs_dir, "client.key");

@@ -47,6 +47,7 @@ typedef struct srv_standalone_config {
     /* The EnvoyGateway document (YAML text) every translation sees, or NULL. */
     const char *eg_config;
     srv_limits limits;
+    bool copy_proxy_logs; /* all of each Envoy's output (access logs too) into our log */
 } srv_standalone_config;
 
 typedef struct srv_standalone srv_standalone;

@@ -77,14 +77,16 @@ def simple_gateway(server, module_cleanup, hosts=("a.example",), gw_name="eg",
     return port, backends
 
 
-def start_server(standalone, name, extra_args):
-    """A StandaloneServer (see conftest) started with extra `envoy-gateway server` flags."""
+def start_server(standalone, name, extra_args, prefix=()):
+    """A StandaloneServer (see conftest) started with extra `envoy-gateway server` flags
+    (and a command in front, e.g. prlimit)."""
     import conftest
     orig = conftest.Proc
 
     class ProcWithArgs(orig):
         def __init__(self, args, log_path, env=None, cwd=None):
-            super().__init__(list(args) + [str(a) for a in extra_args], log_path, env, cwd)
+            super().__init__([str(a) for a in prefix] + list(args) +
+                             [str(a) for a in extra_args], log_path, env, cwd)
     conftest.Proc = ProcWithArgs
     try:
         return standalone(name)

@@ -143,3 +143,29 @@ def test_tls_session_resumption_with_client_certificate(gw):
     second = connect(session)  # failed with "session id context uninitialized"
     assert second.session_reused
     second.close()
+
+
+def test_low_descriptor_limit_keeps_a_reserve(standalone, module_cleanup):
+    """With `ulimit -n 400`, 1,500 idle connections on each port cannot take the
+    descriptors the file provider and the proxies need: the caps derive from the limit."""
+    server = start_server(standalone, "fdlimit", ["--client-timeout-ms", 3000],
+                          prefix=["prlimit", "--nofile=400:400", "--"])
+    port, _ = simple_gateway(server, module_cleanup, hosts=("a.example",))
+    load = Load(port, "a.example")
+    idle = []
+    try:
+        for p in (xds_port(server), server.admin):
+            for _ in range(1500):
+                try:
+                    idle.append(socket.create_connection(("127.0.0.1", p), timeout=2))
+                except OSError:
+                    pass
+        server.write("route-late.yaml", [http_route("late", "late.example", "a")])
+        server.wait_until(lambda: status_of(port, "late.example")[0] == 200, timeout=15,
+                          what="an edit read while the ports are flooded")
+        assert "Too many open files" not in server.proc.output()
+    finally:
+        for s in idle:
+            s.close()
+    load.stop()
+    assert load.results and load.failures() == [], load.failures()[:5]

@@ -42,3 +42,12 @@ def test_access_log_stays_in_envoys_file(gws):
     time.sleep(0.5)  # the server tails envoy.log every 200 ms
     assert "access-log-probe" not in server.proc.output()
     assert "response_code" not in server.proc.output()
+
+
+def test_copy_proxy_logs_when_asked(standalone, module_cleanup):
+    from hardening_util import start_server
+    server = start_server(standalone, "logs-copied", ["--copy-proxy-logs"])
+    port, _ = simple_gateway(server, module_cleanup, hosts=("copied.example",))
+    assert status_of(port, "copied.example", path="/asked-for-probe")[0] == 200
+    server.wait_until(lambda: "asked-for-probe" in server.proc.output(),
+                      what="the access log copied when asked")

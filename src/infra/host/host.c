@@ -194,8 +194,10 @@ static void line_emit(host_proxy *p)
     size_t len = p->line_len;
     while (len > 0 && (p->line[len - 1] == '\r' || p->line[len - 1] == '\n'))
         len--;
-    if (len > 0 && line_is_proxy_warning(p->line, len))
-        srv_log(SRV_LOG_WARN, "envoy", "[%s] %.*s", p->fleet, (int)len, p->line);
+    bool warning = len > 0 && line_is_proxy_warning(p->line, len);
+    if (warning || (len > 0 && p->h->cfg.copy_all_logs))
+        srv_log(warning ? SRV_LOG_WARN : SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len,
+                p->line);
     p->line_len = 0;
 }
 

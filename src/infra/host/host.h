@@ -36,6 +36,7 @@ typedef struct host_config {
     /* mTLS to the xDS server: all three, or all NULL for plaintext h2c. */
     const char *tls_cert, *tls_key, *tls_ca;
     const char *log_level; /* Envoy's -l, e.g. "warning" */
+    bool copy_all_logs;    /* copy all of envoy.log into our log, not only warnings */
 } host_config;
 
 /* One fleet that should run, with its drain settings (EnvoyProxy
