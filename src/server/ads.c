@@ -27,6 +27,7 @@ typedef struct ads_watch {
     char *nack;         /* Envoy's error for the last rejected response, or NULL */
     bool answered;      /* a response of this type went out on the stream */
     bool awaiting;      /* the last response is neither ACKed nor NACKed yet */
+    uint64_t sent_at;   /* uv_hrtime() of the last response */
     known_entry *known; /* Delta: sorted by name */
     size_t n_known, cap_known;
     /* Delta: names just subscribed that the client neither holds nor was
@@ -145,6 +146,7 @@ static void stream_send_buf(ads_stream *st, ads_watch *w, pb_buf *b)
 {
     w->answered = true;
     w->awaiting = true;
+    w->sent_at = uv_hrtime();
     srv_stream_send(st->s, b->data, b->len);
     pb_buf_free(b);
 }
@@ -385,10 +387,15 @@ static void stage_break(ads_stream *st, const ads_snapshot *snap)
     }
 }
 
+/* A client that never answers must not hold an update back for good: after
+ * this long the next step goes out anyway (on the next request or snapshot). */
+#define ADS_ANSWER_WAIT_NS (5ull * 1000 * 1000 * 1000)
+
 static bool stream_awaiting(const ads_stream *st, ads_type from, ads_type to)
 {
+    uint64_t now = uv_hrtime();
     for (int t = (int)from; t <= (int)to; t++)
-        if (st->w[t].active && st->w[t].awaiting)
+        if (st->w[t].active && st->w[t].awaiting && now - st->w[t].sent_at < ADS_ANSWER_WAIT_NS)
             return true;
     return false;
 }
