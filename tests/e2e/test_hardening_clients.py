@@ -174,3 +174,22 @@ def test_low_descriptor_limit_keeps_a_reserve(standalone, module_cleanup):
             s.close()
     load.stop()
     assert load.results and load.failures() == [], load.failures()[:5]
+
+
+def test_admin_oversized_request_gets_431(gw):
+    server, _ = gw
+    s = socket.create_connection(("127.0.0.1", server.admin))
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"b" * 20000)
+    except OSError:
+        pass
+    s.settimeout(2)
+    data = b""
+    try:
+        data = s.recv(4096)
+    except OSError:
+        pass
+    s.close()
+    assert data.startswith(b"HTTP/1.1 431"), data[:80]
+    # The endpoint still answers.
+    assert http_get(server.admin, "/healthz", host="localhost")[0] == 200
