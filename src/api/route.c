@@ -6,6 +6,14 @@
 
 /* ---- references ---- */
 
+/* The CRDs' enums (gateway.networking.k8s.io v1, standard channel). */
+static const char *const path_modifier_types[] = {"ReplaceFullPath", "ReplacePrefixMatch", NULL};
+static const char *const redirect_schemes[] = {"http", "https", NULL};
+static const char *const path_match_types[] = {"Exact", "PathPrefix", "RegularExpression", NULL};
+static const char *const value_match_types[] = {"Exact", "RegularExpression", NULL};
+static const char *const http_methods[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                           "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL};
+
 static const api_field parent_ref_fields[] = {
     API_F_STRING(api_parent_ref, group, "group"),
     API_F_STRING(api_parent_ref, kind, "kind"),
@@ -67,7 +75,8 @@ static const api_field header_modifier_fields[] = {
 static const api_type header_modifier_type = API_TYPE(api_header_modifier, header_modifier_fields);
 
 static const api_field path_modifier_fields[] = {
-    API_F_STRING(api_path_modifier, type, "type"),
+    API_F_STRING(api_path_modifier, type, "type", .values = path_modifier_types,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_path_modifier, replace_full_path, "replaceFullPath"),
     API_F_STRING(api_path_modifier, replace_prefix_match, "replacePrefixMatch"),
     API_F_END,
@@ -75,7 +84,8 @@ static const api_field path_modifier_fields[] = {
 static const api_type path_modifier_type = API_TYPE(api_path_modifier, path_modifier_fields);
 
 static const api_field request_redirect_fields[] = {
-    API_F_STRING(api_request_redirect, scheme, "scheme"),
+    API_F_STRING(api_request_redirect, scheme, "scheme", .values = redirect_schemes,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_request_redirect, hostname, "hostname"),
     API_F_OBJECT(api_request_redirect, path, "path", path_modifier_type),
     API_F_INT(api_request_redirect, port, "port", .min = 1, .max = 65535),
@@ -139,14 +149,16 @@ static const api_type route_filter_type = API_TYPE(api_route_filter, route_filte
 /* ---- HTTPRoute ---- */
 
 static const api_field http_path_match_fields[] = {
-    API_F_STRING(api_http_path_match, type, "type"),
+    API_F_STRING(api_http_path_match, type, "type", .values = path_match_types,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_http_path_match, value, "value"),
     API_F_END,
 };
 static const api_type http_path_match_type = API_TYPE(api_http_path_match, http_path_match_fields);
 
 static const api_field value_match_fields[] = {
-    API_F_STRING(api_value_match, type, "type"),
+    API_F_STRING(api_value_match, type, "type", .values = value_match_types,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_value_match, name, "name"),
     API_F_INT_OR_STRING(api_value_match, value, "value"),
     API_F_END,
@@ -157,7 +169,8 @@ static const api_field http_route_match_fields[] = {
     API_F_OBJECT(api_http_route_match, path, "path", http_path_match_type),
     API_F_LIST(api_http_route_match, headers, "headers", value_match_type),
     API_F_LIST(api_http_route_match, query_params, "queryParams", value_match_type),
-    API_F_STRING(api_http_route_match, method, "method"),
+    API_F_STRING(api_http_route_match, method, "method", .values = http_methods,
+                 .flags = API_SERVER_ENUM),
     API_F_END,
 };
 static const api_type http_route_match_type =

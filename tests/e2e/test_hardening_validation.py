@@ -67,3 +67,41 @@ def test_egctl_refuses_out_of_range_route_values(tmp_path, route_patch, path, me
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert f"HTTPRoute default/r: {path}: {message}" in r.stderr, r.stderr
+
+
+ENUMS = [
+    ({"matches": [{"path": {"type": "Prefix", "value": "/"}}]},
+     "spec.rules[0].matches[0].path.type",
+     '"Prefix" is not one of "Exact", "PathPrefix", "RegularExpression"'),
+    ({"matches": [{"method": "get"}]}, "spec.rules[0].matches[0].method", '"get" is not one of'),
+    ({"matches": [{"headers": [{"type": "Regex", "name": "x", "value": "y"}]}]},
+     "spec.rules[0].matches[0].headers[0].type", '"Regex" is not one of'),
+]
+
+
+@pytest.mark.parametrize("rule,path,message", ENUMS)
+def test_server_refuses_values_outside_the_crd_enums(gw, rule, path, message):
+    """An API server would refuse these; the server's file keeps its last good version
+    (egctl, like the reference's, reports them in the route's status instead)."""
+    server, port = gw
+    name = "route-a.example.yaml"
+    good = (server.dir / name).read_text()
+    load = Load(port, "a.example")
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+             "metadata": {"name": "a", "namespace": "default"},
+             "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["a.example"],
+                      "rules": [{**rule, "backendRefs": [
+                          {"group": "gateway.envoyproxy.io", "kind": "Backend",
+                           "name": "a"}]}]}}
+    server.write(name, [route])
+
+    def error():
+        for f in server.admin_json("/api/status")["files"]:
+            if f["path"].endswith(name) and f["error"]:
+                return f["error"]
+    err = server.wait_until(error, what="the enum error reported")
+    assert f"HTTPRoute default/a: {path}: {message}" in err, err
+    server.write(name, good)
+    server.wait_until(lambda: not error(), what="fixed")
+    load.stop()
+    assert load.results and load.failures() == [], load.failures()[:5]

@@ -97,6 +97,7 @@ static int text_parse(const char *text, size_t len, const char *source, size_t m
 {
     int failed = api_documents_parse_limited(text, len, source, 0, max_document, docs, diags) < 0;
     api_resources *r = api_resources_new();
+    api_resources_set_api_server_rules(r, true); /* refused as an API server would */
     for (size_t i = 0; i < docs->n; i++)
         if (api_resources_add(r, docs->items[i].root, source, docs->items[i].index, diags) != 0)
             failed++;
@@ -746,6 +747,7 @@ void fprov_resources_add(fprov *p, api_resources *r, diag_list *diags)
 {
     /* Files in the order they were first loaded: an object defined in two
      * files is the one of the file that had it first. */
+    api_resources_set_api_server_rules(r, true);
     fprov_file **order = malloc((p->n_files ? p->n_files : 1) * sizeof *order);
     if (!order)
         abort();
