@@ -225,6 +225,22 @@ static void prefix_where(diag_list *diags, size_t from, const char *where)
     }
 }
 
+/* Kubernetes labels every Namespace with its own name
+ * (kubernetes.io/metadata.name, since 1.22), and selectors rely on it; a
+ * Namespace read from a file gets the label too. */
+static void add_namespace_name_label(arena *a, api_object *o)
+{
+    for (size_t i = 0; i < o->metadata.n_labels; i++)
+        if (strcmp(o->metadata.labels[i].key, "kubernetes.io/metadata.name") == 0)
+            return;
+    api_kv *labels = ARENA_ARRAY(a, api_kv, o->metadata.n_labels + 1);
+    for (size_t i = 0; i < o->metadata.n_labels; i++)
+        labels[i] = o->metadata.labels[i];
+    labels[o->metadata.n_labels] = (api_kv){"kubernetes.io/metadata.name", o->metadata.name};
+    o->metadata.labels = labels;
+    o->metadata.n_labels++;
+}
+
 /* Files the decoded object under its kind. An object whose kind, namespace
  * and name came before is kept too, with a warning: the reference translates
  * both (its own test inputs repeat Services and HTTPRoutes), and its lookups
@@ -260,10 +276,37 @@ static void add_object(resources_private *p, const kind_info *k, api_object *o, 
     } else {
         strmap_put(&p->index, key, o);
     }
+    if (strcmp(k->kind, "Namespace") == 0)
+        add_namespace_name_label(r->arena, o);
     object_list *list = (object_list *)((char *)r + k->list);
     *ARENA_PUSH(r->arena, list->items, list->n, list->cap) = o;
     o->index = r->all.n;
     *ARENA_PUSH(r->arena, r->all.items, r->all.n, r->all.cap) = o;
+}
+
+/* EndpointSlices are usually written by controllers with
+ * metadata.generateName, the API server adding a random suffix; nothing
+ * refers to a slice by name (it joins its Service through the
+ * kubernetes.io/service-name label), so one without a name gets
+ * generateName (or "endpointslice-") followed by where it was read. */
+static void name_generated_slice(json_t *doc, const char *source, int doc_index)
+{
+    json_t *meta = json_object_get(doc, "metadata");
+    if (!json_is_object(meta))
+        return;
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    if (name && *name)
+        return;
+    const char *prefix = json_string_value(json_object_get(meta, "generateName"));
+    if (!prefix || !*prefix)
+        prefix = "endpointslice-";
+    /* a stable suffix from the file and document, so re-reads keep the name */
+    unsigned long h = 5381;
+    for (const char *s = source; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    char generated[320];
+    snprintf(generated, sizeof generated, "%s%05lx%d", prefix, h & 0xfffff, doc_index);
+    json_object_set_new(meta, "name", json_string(generated));
 }
 
 int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc_index,
@@ -295,6 +338,8 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
             r->envoy_gateway->obj.source, r->envoy_gateway->obj.doc_index);
         return -1;
     }
+    if (!config && strcmp(kind, "EndpointSlice") == 0)
+        name_generated_slice(doc, source, doc_index);
     char *label = object_label(r->arena, doc, kind, k);
     size_t before = diags->n;
     api_decoder d = {

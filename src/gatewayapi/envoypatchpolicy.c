@@ -63,7 +63,8 @@ static void epp_translate(gw_ctx *c, const api_envoy_patch_policy *p)
             arena_printf(c->arena, "GatewayClass %s is not a class of this controller", t->name));
         return;
     }
-    gw_policy_ancestor_set(c, s, &anc, "Accepted", true, "Accepted", "Policy has been accepted");
+    gw_policy_ancestor_set(c, s, &anc, "Accepted", true, "Accepted",
+                           "The policy is valid and in force for this ancestor");
 }
 
 void gw_translate_envoy_patch_policies(gw_ctx *c)

@@ -478,6 +478,7 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
     /* TCP routes carry the traffic keys inline (backendConnection, ...). */
     json_t *traffic = json_object_get(o, "traffic");
     r->traffic_settings = ir_load_traffic(a, traffic ? traffic : o);
+    r->authorization = irl_authorization(a, json_object_get(o, "authorization"));
     return r;
 }
 

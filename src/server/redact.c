@@ -21,7 +21,7 @@ static const char *const sensitive_fields[] = {
     "privateKey",   /* TlsCertificate */
     "password",     /* TlsCertificate (PKCS#12 / key password) */
     "pkcs12",       /* TlsCertificate: certificate and key in one blob */
-    "secret",       /* GenericSecret */
+    "secret",       /* GenericSecret (OAuth2 client and HMAC secrets) */
     "keys",         /* TlsSessionTicketKeys */
     "users",        /* basic_auth htpasswd */
     "hmacSecret",   /* HMAC keys */
@@ -39,8 +39,6 @@ static bool field_is_sensitive(const char *key, const char *parent)
             return parent && strcmp(parent, "credentials") == 0;
         if (strcmp(key, "keys") == 0)
             return parent && strcmp(parent, "sessionTicketKeys") == 0;
-        if (strcmp(key, "secret") == 0)
-            return parent && strcmp(parent, "genericSecret") == 0;
         return true;
     }
     return false;

@@ -20,6 +20,7 @@
 #include "proto/codec.h"
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
+#include "server/certgen.h"
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/host_ports.h"
@@ -57,6 +58,10 @@ struct srv_standalone {
     int pending; /* components still shutting down */
     void (*done)(void *arg);
     void *done_arg;
+    /* The OAuth2 cookie HMAC key (certgen's hmac-secret), offered to every
+     * translation as the Secret envoy-oidc-hmac when the resources lack one. */
+    unsigned char oidc_hmac[SRV_OIDC_HMAC_LEN];
+    bool has_oidc_hmac;
 };
 
 /* The xDS types of the translator, in the cache's terms. */
@@ -243,6 +248,32 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
     return arr;
 }
 
+/* Adds the Secret envoy-oidc-hmac (EnvoyGateway namespace) from the local
+ * HMAC key unless the resources define it. */
+static void oidc_hmac_add(const srv_standalone *s, api_resources *r, diag_list *diags)
+{
+    const char *ns = api_envoy_gateway_namespace(r->envoy_gateway);
+    if (!s->has_oidc_hmac || api_resources_find(r, "Secret", ns, "envoy-oidc-hmac"))
+        return;
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char b64[((SRV_OIDC_HMAC_LEN + 2) / 3) * 4 + 1], *o = b64;
+    const unsigned char *in = s->oidc_hmac;
+    for (size_t i = 0; i < SRV_OIDC_HMAC_LEN; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < SRV_OIDC_HMAC_LEN ? in[i + 1] << 8 : 0) |
+                     (i + 2 < SRV_OIDC_HMAC_LEN ? in[i + 2] : 0);
+        *o++ = tbl[v >> 18 & 63];
+        *o++ = tbl[v >> 12 & 63];
+        *o++ = i + 1 < SRV_OIDC_HMAC_LEN ? tbl[v >> 6 & 63] : '=';
+        *o++ = i + 2 < SRV_OIDC_HMAC_LEN ? tbl[v & 63] : '=';
+    }
+    *o = '\0';
+    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+                            "Secret", "metadata", "name", "envoy-oidc-hmac", "namespace", ns,
+                            "type", "Opaque", "data", "hmac-secret", b64);
+    api_resources_add(r, doc, "certgen hmac-secret", 0, diags);
+    json_decref(doc);
+}
+
 /* ---- the translation, off the event loop ----
  *
  * A translation of a large configuration takes seconds; health, admin and
@@ -284,6 +315,9 @@ static void job_work(uv_work_t *req)
         api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
     fprov_resources_add(s->files, j->r, &diags);
     diag_list_clear(&diags); /* already reported per file when it was read */
+    oidc_hmac_add(s, j->r, &diags);
+    log_diags("oidc", "hmac-secret", &diags);
+    diag_list_clear(&diags);
     j->t_load = uv_hrtime();
     j->res = gw_translate(j->r);
     host_ports_resolve(s->ports, j->r, j->res);
@@ -608,6 +642,13 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->loop = loop;
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
+    const char *hmac_dir = cfg->certs_dir ? cfg->certs_dir : cfg->state_dir;
+    char *hmac_err = NULL;
+    s->has_oidc_hmac = hmac_dir && srv_oidc_hmac_local(hmac_dir, s->oidc_hmac, &hmac_err) == 0;
+    if (hmac_err) {
+        srv_log(SRV_LOG_WARN, "oidc", "no HMAC key for OAuth2 cookies: %s", hmac_err);
+        free(hmac_err);
+    }
     diag_list diags = {0};
     s->pool = pb_pool_load_envoy(&diags);
     if (!s->pool) {
