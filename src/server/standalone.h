@@ -14,6 +14,18 @@
 #include <stddef.h>
 #include <uv.h>
 
+/* Limits against hostile clients and oversized input; 0 picks the default. */
+typedef struct srv_limits {
+    size_t max_file_size;       /* bytes per resource file (256 MiB) */
+    size_t max_document_size;   /* bytes per document in a file (64 MiB) */
+    unsigned settle_ms;         /* a file written in place is read once quiet this long (200) */
+    unsigned client_timeout_ms; /* TLS handshake + first call (xDS), whole request (admin): 10 s */
+    /* Connections open at once per port; the defaults leave a reserve of file
+     * descriptors (RLIMIT_NOFILE) for the provider, the proxies and the logs:
+     * xDS min(1024, 3/4 of what is left), admin min(64, 1/8). */
+    unsigned max_xds_connections, max_admin_connections;
+} srv_limits;
+
 typedef struct srv_standalone_config {
     const char *const *paths; /* files and directories of resources */
     size_t n_paths;
@@ -34,6 +46,8 @@ typedef struct srv_standalone_config {
     const char *proxy_log_level;
     /* The EnvoyGateway document (YAML text) every translation sees, or NULL. */
     const char *eg_config;
+    srv_limits limits;
+    bool copy_proxy_logs; /* all of each Envoy's output (access logs too) into our log */
 } srv_standalone_config;
 
 typedef struct srv_standalone srv_standalone;
