@@ -20,6 +20,7 @@ APT_PACKAGES=(
   "clang-format=1:14.0-55.7~deb12u1"
   "python3-venv"
   "curl" "openssl"                 # the quickstart's printed command; test certificates
+  "etcd-server=3.4.23-4+b4"        # the Kubernetes-mode tests' API server storage (tests/k8s)
 )
 
 need_apt=0
@@ -49,3 +50,28 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build build
+
+# Kubernetes test bed (tests/k8s): a real kube-apiserver built from the pinned
+# k8s.io/kubernetes module (tools/kube-apiserver/go.mod, its staging modules
+# replaced by their releases) into build/k8s/, and Debian's etcd linked next to
+# it. Built once (about 10 minutes on 2 cores with a cold module cache), then
+# skipped while the versioned binary is there. EG_SKIP_K8S=1 skips it.
+K8S_VERSION=v1.34.4
+if [ "${EG_SKIP_K8S:-0}" != 1 ]; then
+  mkdir -p build/k8s
+  if [ ! -x "build/k8s/kube-apiserver-$K8S_VERSION" ]; then
+    GO=$(command -v go || echo /usr/local/go/bin/go)
+    if ! "$GO" version >/dev/null 2>&1; then
+      echo "setup: Go (>= 1.24) is needed to build kube-apiserver for tests/k8s" >&2
+      exit 1
+    fi
+    echo "setup: building kube-apiserver $K8S_VERSION (tests/k8s; once)" >&2
+    (cd tools/kube-apiserver &&
+      GOFLAGS=-mod=readonly nice -n 10 "$GO" build -trimpath \
+        -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version.gitTreeState=clean" \
+        -o "../../build/k8s/kube-apiserver-$K8S_VERSION.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
+    mv "build/k8s/kube-apiserver-$K8S_VERSION.tmp" "build/k8s/kube-apiserver-$K8S_VERSION"
+  fi
+  ln -sfn "kube-apiserver-$K8S_VERSION" build/k8s/kube-apiserver
+  ln -sfn "$(command -v etcd || echo /usr/bin/etcd)" build/k8s/etcd
+fi

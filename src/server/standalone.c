@@ -29,7 +29,10 @@ struct srv_standalone {
     srv_server *grpc;
     admin_server *admin;
     host_infra *host; /* NULL when proxies are not run */
-    fprov *files;
+    fprov *files;     /* NULL when another source feeds the pipeline */
+    void (*source_add)(void *arg, api_resources *r);
+    void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
+    void *source_arg;
     json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
     gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
@@ -175,7 +178,10 @@ static void pipeline_run(srv_standalone *s)
     api_resources *r = api_resources_new();
     if (s->eg_config)
         api_resources_load(r, s->eg_config, strlen(s->eg_config), "config", &diags);
-    fprov_resources_add(s->files, r, &diags);
+    if (s->files)
+        fprov_resources_add(s->files, r, &diags);
+    else
+        s->source_add(s->source_arg, r);
     diag_list_clear(&diags); /* already reported per file when it was read */
     uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
@@ -185,6 +191,8 @@ static void pipeline_run(srv_standalone *s)
     fleets_prune(s, res);
     if (s->host)
         proxies_sync(s, res);
+    if (s->source_translated)
+        s->source_translated(s->source_arg, r, res);
     s->generation++;
     uint64_t t3 = uv_hrtime();
     /* Statuses are for the admin endpoint: after the proxies got the change. */
@@ -198,6 +206,13 @@ static void pipeline_run(srv_standalone *s)
             (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
     gw_result_free(res);
     api_resources_free(r);
+}
+
+void srv_standalone_refresh(void *arg)
+{
+    srv_standalone *s = arg;
+    if (!s->stopping)
+        pipeline_run(s);
 }
 
 static void on_files_changed(void *arg, fprov *p, bool changed)
@@ -238,7 +253,7 @@ static json_t *config_dump(const srv_standalone *s)
 static json_t *files_json(const srv_standalone *s)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < fprov_file_count(s->files); i++) {
+    for (size_t i = 0; s->files && i < fprov_file_count(s->files); i++) {
         bool good;
         const char *err;
         const char *path = fprov_file_at(s->files, i, &good, &err);
@@ -382,9 +397,14 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     }
     if (cfg->envoy_binary)
         host_start(s, cfg);
-    s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
-                         on_files_changed, s);
-    fprov_start(s->files);
+    s->source_add = cfg->source_add;
+    s->source_translated = cfg->source_translated;
+    s->source_arg = cfg->source_arg;
+    if (!s->source_add) {
+        s->files = fprov_new(loop, cfg->paths, cfg->n_paths,
+                             cfg->debounce_ms ? cfg->debounce_ms : 10, on_files_changed, s);
+        fprov_start(s->files);
+    }
     pipeline_run(s);
     return s;
 }
@@ -423,7 +443,8 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     s->done = done;
     s->done_arg = arg;
     s->pending = 2;
-    fprov_close(s->files);
+    if (s->files)
+        fprov_close(s->files);
     admin_server_close(s->admin);
     if (s->host) {
         s->pending++;
