@@ -36,6 +36,7 @@ struct kinfra {
     bool tls;
     kc_informer *informers[N_OWNED];
     json_t *applied;  /* "Kind/name" -> the JSON text last applied */
+    json_t *inflight; /* "Kind/name" -> true while its apply is in flight */
     json_t *gateways; /* "ns/name" -> resource name of its fleet */
     void (*changed)(void *arg);
     void *arg;
@@ -88,6 +89,7 @@ kinfra *kinfra_new(kc_client *client, const kinfra_config *cfg, void (*changed)(
     k->tls = cfg->tls;
     k->field_manager = strdup(cfg->field_manager ? cfg->field_manager : "envoy-gateway");
     k->applied = json_object();
+    k->inflight = json_object();
     k->gateways = json_object();
     k->changed = changed;
     k->arg = arg;
@@ -115,6 +117,7 @@ bool kinfra_synced(const kinfra *k)
 void kinfra_close(kinfra *k)
 {
     json_decref(k->applied);
+    json_decref(k->inflight);
     json_decref(k->gateways);
     free(k->namespace);
     free(k->xds_host);
@@ -228,7 +231,7 @@ static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name
                   "19001", "prometheus.io/scrape", "true");
     merge_strings(pod_annotations, json_object_get(pod, "annotations"));
     json_t *args =
-        json_pack("[s,s,s,s,s,o,s,s,s,s,s,s]", "--service-cluster", inf->name, "--service-node",
+        json_pack("[s,s,s,s,s,o,s,s,s,s,s,s,s]", "--service-cluster", inf->name, "--service-node",
                   "$(ENVOY_POD_NAME)", "--config-yaml", bootstrap_text(k), "--log-level", "warn",
                   "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60");
     json_t *env =
@@ -301,12 +304,17 @@ static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, j
 typedef struct apply_ctx {
     kinfra *k;
     char *key;
+    size_t kind_index;
 } apply_ctx;
 
 static void on_applied(void *arg, const kc_response *r)
 {
     apply_ctx *a = arg;
-    if (r->status != 200 && r->status != 201) {
+    json_object_del(a->k->inflight, a->key);
+    if ((r->status == 200 || r->status == 201) && json_is_object(r->body)) {
+        /* Seen at once, before the watch event: no second apply meanwhile. */
+        kc_informer_store_put(a->k->informers[a->kind_index], json_incref(r->body));
+    } else {
         const char *msg = json_string_value(json_object_get(r->body, "message"));
         srv_log(SRV_LOG_WARN, "infra", "apply %s in %s: %s", a->key, a->k->namespace,
                 r->error ? r->error
@@ -327,7 +335,9 @@ static void apply(kinfra *k, size_t kind_index, const char *name, json_t *obj, j
     char store_key[512];
     snprintf(store_key, sizeof store_key, "%s/%s", k->namespace, name);
     bool exists = json_object_get(kc_informer_store(k->informers[kind_index]), store_key) != NULL;
-    if (!last || strcmp(last, text) != 0 || !exists) {
+    bool busy = json_object_get(k->inflight, key) != NULL;
+    if (!last || strcmp(last, text) != 0 || (!exists && !busy)) {
+        json_object_set_new(k->inflight, key, json_true());
         json_object_set_new(k->applied, key, json_string(text));
         char *path = kc_informer_object_path(k->informers[kind_index], k->namespace, name);
         apply_ctx *a = calloc(1, sizeof *a);
@@ -335,6 +345,7 @@ static void apply(kinfra *k, size_t kind_index, const char *name, json_t *obj, j
             abort();
         a->k = k;
         a->key = strdup(key);
+        a->kind_index = kind_index;
         srv_log(SRV_LOG_INFO, "infra", "applying %s %s/%s", OWNED[kind_index].kind, k->namespace,
                 name);
         kc_apply(k->client, path, obj, k->field_manager, on_applied, a);

@@ -266,6 +266,11 @@ struct kc_client {
     kc_informer **informers;
     size_t n_informers, cap_informers;
     unsigned long n_requests;
+    /* Requests made from inside a curl callback (a watch line), added to the
+     * multi handle once curl returned: it refuses recursive calls. */
+    kc_req **deferred;
+    size_t n_deferred, cap_deferred;
+    int in_curl;
     bool closing;
     int open_handles;
 };
@@ -437,6 +442,7 @@ static kc_req *req_new(kc_client *c, const char *method, const char *path, const
         curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
     }
     r->headers = curl_slist_append(r->headers, "Accept: application/json");
+    r->headers = curl_slist_append(r->headers, "Expect:");
     r->headers = curl_slist_append(r->headers, "User-Agent: envoy-gateway-c");
     const char *token = c->token ? c->token : c->cfg.token;
     if (token) {
@@ -456,6 +462,8 @@ static kc_req *req_new(kc_client *c, const char *method, const char *path, const
     return r;
 }
 
+static void check_done(kc_client *c);
+
 static void req_send(kc_req *r)
 {
     kc_client *c = r->c;
@@ -464,7 +472,38 @@ static void req_send(kc_req *r)
         c->reqs->prev = r;
     c->reqs = r;
     c->n_requests++;
-    curl_multi_add_handle(c->multi, r->easy);
+    if (c->in_curl) {
+        if (c->n_deferred == c->cap_deferred) {
+            c->cap_deferred = c->cap_deferred ? 2 * c->cap_deferred : 8;
+            c->deferred = realloc(c->deferred, c->cap_deferred * sizeof *c->deferred);
+            if (!c->deferred)
+                abort();
+        }
+        c->deferred[c->n_deferred++] = r;
+        return;
+    }
+    CURLMcode rc = curl_multi_add_handle(c->multi, r->easy);
+    if (rc != CURLM_OK)
+        srv_log(SRV_LOG_ERROR, "kubernetes", "cannot start a request: %s", curl_multi_strerror(rc));
+}
+
+/* After curl returned: start what its callbacks asked for. */
+static void add_deferred(kc_client *c)
+{
+    while (c->n_deferred > 0 && !c->in_curl) {
+        kc_req *r = c->deferred[--c->n_deferred];
+        curl_multi_add_handle(c->multi, r->easy);
+    }
+}
+
+static void socket_action(kc_client *c, curl_socket_t fd, int flags)
+{
+    int running;
+    c->in_curl++;
+    curl_multi_socket_action(c->multi, fd, flags, &running);
+    c->in_curl--;
+    check_done(c);
+    add_deferred(c);
 }
 
 void kc_request(kc_client *c, const char *method, const char *path, const char *content_type,
@@ -525,9 +564,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
-    int running;
-    curl_multi_socket_action(c->multi, s->fd, flags, &running);
-    check_done(c);
+    socket_action(c, s->fd, flags);
 }
 
 static void on_sock_closed(uv_handle_t *h)
@@ -570,9 +607,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 static void on_timer(uv_timer_t *t)
 {
     kc_client *c = t->data;
-    int running;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(c);
+    socket_action(c, CURL_SOCKET_TIMEOUT, 0);
 }
 
 static int on_timer_set(CURLM *multi, long timeout_ms, void *userp)
@@ -754,6 +789,7 @@ static void informer_list(kc_informer *inf)
 static void on_watch_line(void *arg, const char *line, size_t len)
 {
     kc_informer *inf = arg;
+
     json_error_t jerr;
     json_t *ev = json_loadb(line, len, 0, &jerr);
     const char *type = json_string_value(json_object_get(ev, "type"));
@@ -933,6 +969,7 @@ static void on_client_handle_closed(uv_handle_t *h)
         free(inf);
     }
     free(c->informers);
+    free(c->deferred);
     kc_config_free(&c->cfg);
     free(c->token);
     free(c);

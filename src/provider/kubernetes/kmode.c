@@ -19,6 +19,7 @@ struct kmode {
     void (*refresh)(void *arg);
     void *refresh_arg;
     bool synced_logged;
+    uv_timer_t infra_debounce; /* infrastructure status changes come in bursts */
 };
 
 static int fail(char **err, const char *fmt, const char *a)
@@ -96,6 +97,18 @@ static void on_cluster_changed(void *arg)
     k->refresh(k->refresh_arg);
 }
 
+static void on_infra_debounce(uv_timer_t *t)
+{
+    on_cluster_changed(t->data);
+}
+
+static void on_infra_changed(void *arg)
+{
+    kmode *k = arg;
+    if (!uv_is_active((uv_handle_t *)&k->infra_debounce))
+        uv_timer_start(&k->infra_debounce, on_infra_debounce, 20, 0);
+}
+
 kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
 {
     *err = NULL;
@@ -128,7 +141,9 @@ kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
                         .xds_port = cfg->xds_port,
                         .tls = cfg->xds_tls,
                         .field_manager = "envoy-gateway"};
-    k->infra = kinfra_new(k->client, &ic, on_cluster_changed, k);
+    k->infra = kinfra_new(k->client, &ic, on_infra_changed, k);
+    uv_timer_init(loop, &k->infra_debounce);
+    k->infra_debounce.data = k;
     return k;
 }
 
@@ -140,13 +155,18 @@ void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg)
     kprov_start(k->prov);
 }
 
+static void on_kmode_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 void kmode_close(kmode *k)
 {
     k->refresh = NULL;
     kc_client_close(k->client);
     kprov_close(k->prov);
     kinfra_close(k->infra);
-    free(k);
+    uv_close((uv_handle_t *)&k->infra_debounce, on_kmode_closed);
 }
 
 void kmode_resources_add(void *arg, api_resources *r)

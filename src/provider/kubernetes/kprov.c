@@ -447,6 +447,7 @@ static void gateway_complete(json_t *st, const api_object *o, kprov_gateway_info
                                                "status", "True", "reason", "Accepted", "message",
                                                "The Gateway is accepted", "lastTransitionTime"));
     bool has_addr = addresses && json_array_size(addresses) > 0;
+
     if (!find_condition(conds, "Programmed")) {
         const char *msg = !has_addr ? "No address has been assigned to the Gateway's Service yet"
                           : !ready  ? "The Gateway's Envoy Deployment has no available replica yet"
