@@ -14,7 +14,7 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
+import threading
 import time
 import http.client
 import urllib.parse
@@ -23,7 +23,6 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "reference" / "crds"
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 
 def build_dir():
@@ -247,6 +246,76 @@ def condition(conds, type_):
     return None
 
 
+class TcpProxy:
+    """A TCP relay in front of the API server that the tests can cut (every
+    connection closed, new ones refused) and restore: a broken network."""
+
+    def __init__(self, upstream_port):
+        self.upstream = upstream_port
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.cut_off = False
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.cut_off:
+                c.close()
+                continue
+            try:
+                u = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.conns += [c, u]
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        self.cut_off = True
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                    c.close()
+                except OSError:
+                    pass
+            self.conns = []
+
+    def restore(self):
+        self.cut_off = False
+
+    def close(self):
+        self.cut()
+        self.sock.close()
+
+
 class Cluster:
     """etcd + kube-apiserver, started once per test session."""
 
@@ -280,7 +349,10 @@ class Cluster:
             "--service-account-issuer", "https://kubernetes.default.svc",
             "--service-cluster-ip-range", "10.96.0.0/16",
             "--authorization-mode", "RBAC", "--enable-priority-and-fairness=false",
-            "--profiling=false", "--watch-cache=true", "--v", "1"],
+            # Watches straight from etcd, compacted every second: a watch resumed
+            # from an old resourceVersion gets 410 Gone, as on a busy cluster.
+            "--profiling=false", "--watch-cache=false", "--etcd-compaction-interval", "1s",
+            "--v", "1"],
             self.work / "kube-apiserver.log"))
         self.kube = Kube("127.0.0.1", self.port, pki / "ca.crt", self.token)
 
@@ -293,14 +365,14 @@ class Cluster:
         self.kubeconfig = self.write_kubeconfig(self.work / "kubeconfig", token=self.token)
         self.install_crds()
 
-    def write_kubeconfig(self, path, token=None, cert=None, key=None, insecure=False):
+    def write_kubeconfig(self, path, token=None, cert=None, key=None, insecure=False, port=None):
         user = {}
         if token:
             user["token"] = token
         if cert:
             user["client-certificate"] = str(cert)
             user["client-key"] = str(key)
-        cluster = {"server": f"https://127.0.0.1:{self.port}"}
+        cluster = {"server": f"https://127.0.0.1:{port or self.port}"}
         if insecure:
             cluster["insecure-skip-tls-verify"] = True
         else:
@@ -373,11 +445,17 @@ class Controller:
         self.proc = None
         self.name = name
 
-    def start(self, kubeconfig=None):
+    def start(self, kubeconfig=None, env_extra=None):
+        """`env_extra` overrides the environment; a None value removes a variable."""
         self.runs += 1
         env = dict(os.environ, KUBECONFIG=str(kubeconfig or self.cluster.kubeconfig),
                    ENVOY_GATEWAY_NAMESPACE=self.infra_ns, HOME=str(self.work),
                    XDG_CONFIG_HOME=str(self.work / "config"))
+        for k, v in (env_extra or {}).items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
         self.proc = Proc([self.binary, "server", "--config-path", self.config,
                           "--xds-address", f"127.0.0.1:{self.xds_port}",
                           "--admin-address", f"127.0.0.1:{self.admin_port}",
