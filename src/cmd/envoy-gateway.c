@@ -3,8 +3,9 @@
  *   envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]
  *       [--admin-address HOST:PORT] [--proxy-address ADDR] [--envoy-binary PATH]
  *       [--insecure-xds] [--no-proxies]
- *       the standalone gateway: resources from files, Envoy as child processes.
- *       Without --config-path it watches <configHome>/resources.
+ *       provider.type Custom: resources from files, Envoy as child processes;
+ *       provider.type Kubernetes (also without --config-path): resources from
+ *       the API server, Envoy as Deployments (src/provider/kubernetes).
  *   envoy-gateway certgen --local [--config-home DIR] [--force]
  *   envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]
  *       serves a fixed snapshot ({"fleet": [resources with @type], ...}) over
