@@ -515,6 +515,24 @@ void kc_request(kc_client *c, const char *method, const char *path, const char *
     req_send(r);
 }
 
+long kc_request_blocking(kc_client *c, const char *method, const char *path,
+                         const char *content_type, const char *body, long timeout_ms,
+                         json_t **answer)
+{
+    kc_req *r = req_new(c, method, path, content_type, body, timeout_ms);
+    long status = 0;
+    if (curl_easy_perform(r->easy) == CURLE_OK)
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (answer) {
+        json_error_t jerr;
+        *answer = r->len ? json_loadb(r->buf, r->len, 0, &jerr) : NULL;
+    }
+    curl_easy_cleanup(r->easy);
+    r->easy = NULL;
+    req_free(r);
+    return status;
+}
+
 void kc_apply(kc_client *c, const char *path, const json_t *obj, const char *field_manager,
               kc_response_cb cb, void *arg)
 {

@@ -61,6 +61,12 @@ typedef void (*kc_response_cb)(void *arg, const kc_response *r);
  * `body` (may be NULL) is sent with `content_type`. `cb` may be NULL. */
 void kc_request(kc_client *c, const char *method, const char *path, const char *content_type,
                 const char *body, long timeout_ms, kc_response_cb cb, void *arg);
+/* The same, blocking (for shutdown, when the loop no longer runs requests):
+ * returns the HTTP status (0 on failure); *body (may be NULL) gets the
+ * parsed answer, owned by the caller. */
+long kc_request_blocking(kc_client *c, const char *method, const char *path,
+                         const char *content_type, const char *body, long timeout_ms,
+                         json_t **answer);
 /* Server-side apply of `obj` (apiVersion, kind, metadata.name, ...) at
  * `path` (the object's URL) with the field manager, forcing ownership. */
 void kc_apply(kc_client *c, const char *path, const json_t *obj, const char *field_manager,

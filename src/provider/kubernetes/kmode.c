@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/document.h"
+#include "gatewayapi/routes.h"
 #include "infra/kubernetes/kinfra.h"
 #include "provider/kubernetes/kclient.h"
+#include "provider/kubernetes/klease.h"
 #include "provider/kubernetes/kprov.h"
 #include "server/log.h"
 
@@ -16,6 +19,7 @@ struct kmode {
     kc_client *client;
     kprov *prov;
     kinfra *infra;
+    klease *lease; /* NULL when leader election is disabled */
     void (*refresh)(void *arg);
     void *refresh_arg;
     bool synced_logged;
@@ -109,6 +113,51 @@ static void on_infra_changed(void *arg)
         uv_timer_start(&k->infra_debounce, on_infra_debounce, 20, 0);
 }
 
+static void on_leadership(void *arg, bool leader)
+{
+    if (leader) /* write what a follower left unwritten */
+        on_cluster_changed(arg);
+}
+
+static unsigned duration_field(const json_t *obj, const char *key, unsigned dflt, bool *bad)
+{
+    const char *text = json_string_value(json_object_get(obj, key));
+    int64_t ms = 0;
+    if (!text)
+        return dflt;
+    if (!gw_duration_ms(text, &ms) || ms <= 0 || ms > 3600000) {
+        *bad = true;
+        return dflt;
+    }
+    return (unsigned)ms;
+}
+
+/* provider.kubernetes.leaderElection: on unless disable is true. */
+static int lease_setup(kmode *k, json_t *doc, const char *ns, char **err)
+{
+    json_t *le = json_object_get(json_object_get(json_object_get(doc, "provider"), "kubernetes"),
+                                 "leaderElection");
+    if (json_is_true(json_object_get(le, "disable")))
+        return 0;
+    bool bad = false;
+    char host[256] = "envoy-gateway";
+    gethostname(host, sizeof host - 1);
+    char identity[320];
+    snprintf(identity, sizeof identity, "%s_%ld_%08lx", host, (long)getpid(),
+             (unsigned long)(uv_hrtime() & 0xffffffffu));
+    klease_config lc = {.namespace = ns,
+                        .name = "5b9825d2.gateway.envoyproxy.io",
+                        .identity = identity,
+                        .lease_ms = duration_field(le, "leaseDuration", 15000, &bad),
+                        .renew_ms = duration_field(le, "renewDeadline", 10000, &bad),
+                        .retry_ms = duration_field(le, "retryPeriod", 2000, &bad)};
+    if (bad)
+        return fail(err, "provider.kubernetes.leaderElection: %s",
+                    "durations are like \"15s\" (leaseDuration, renewDeadline, retryPeriod)");
+    k->lease = klease_new(k->client, &lc, on_leadership, k);
+    return 0;
+}
+
 kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
 {
     *err = NULL;
@@ -134,8 +183,12 @@ kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
     kc_config_free(&cc);
     k->prov = kprov_new(k->client, &pc, on_cluster_changed, k);
     free(namespaces);
-    json_decref(doc);
     const char *ns = getenv("ENVOY_GATEWAY_NAMESPACE");
+    if (lease_setup(k, doc, ns && *ns ? ns : "envoy-gateway-system", err) < 0) {
+        json_decref(doc);
+        return NULL; /* start-up failure is fatal: the process exits */
+    }
+    json_decref(doc);
     kinfra_config ic = {.namespace = ns && *ns ? ns : "envoy-gateway-system",
                         .xds_host = cfg->xds_service,
                         .xds_port = cfg->xds_port,
@@ -153,6 +206,8 @@ void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg)
     k->refresh_arg = arg;
     kinfra_start(k->infra);
     kprov_start(k->prov);
+    if (k->lease)
+        klease_start(k->lease);
 }
 
 static void on_kmode_closed(uv_handle_t *h)
@@ -163,9 +218,13 @@ static void on_kmode_closed(uv_handle_t *h)
 void kmode_close(kmode *k)
 {
     k->refresh = NULL;
+    if (k->lease)
+        klease_release(k->lease);
     kc_client_close(k->client);
     kprov_close(k->prov);
     kinfra_close(k->infra);
+    if (k->lease)
+        klease_close(k->lease);
     uv_close((uv_handle_t *)&k->infra_debounce, on_kmode_closed);
 }
 
@@ -180,6 +239,9 @@ void kmode_translated(void *arg, const api_resources *r, const gw_result *res)
     kmode *k = arg;
     /* A partial view would delete live infrastructure and flap statuses. */
     if (!kprov_synced(k->prov) || !kinfra_synced(k->infra))
+        return;
+    /* Followers serve xDS but leave the cluster to the leader. */
+    if (k->lease && !klease_is_leader(k->lease))
         return;
     kinfra_sync(k->infra, r, res);
     kprov_statuses_write(k->prov, r, res, kinfra_gateway_info, k->infra);
