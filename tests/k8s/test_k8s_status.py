@@ -209,3 +209,19 @@ def test_namespace_selector_watch(kube, controllers, env_ids):
     wait_for(lambda: (kube.status("Gateway", "eg", ns).get("listeners")), what="selected Gateway")
     time.sleep(1.0)
     assert_untouched(kube, other)
+
+
+def test_route_leaving_our_control_loses_our_status_entry(kube, controllers, env_ids):
+    ids = env_ids
+    ns = setup_app(kube, ids)
+    kube.create(gateway(ids, ns))
+    kube.create(service(ns, "backend"))
+    kube.create(http_route(ns, "route"))
+    c = controllers(ids).start()
+    wait_for(lambda: route_condition(kube, ns, "route", "Accepted", ids["controller"]),
+             what="route status")
+    kube.delete("Gateway", "eg", ns)
+    wait_for(lambda: not any(p.get("controllerName") == ids["controller"]
+                             for p in kube.status("HTTPRoute", "route", ns).get("parents", [])),
+             timeout=5, what="our parent entry removed")
+    assert "no longer ours" in c.proc.output()

@@ -611,6 +611,59 @@ static bool status_kind_writable(const char *kind)
     return true;
 }
 
+/* An object we no longer say anything about (a route whose Gateway went, a
+ * policy whose target went): our route parents / policy ancestors leave its
+ * status; other controllers' stay. */
+static void status_clear_ours(kprov *p, const api_object *o)
+{
+    const char *ns = o->metadata.namespace;
+    char *key = ns && *ns ? xasprintf("%s/%s", ns, o->metadata.name) : strdup(o->metadata.name);
+    kc_informer *inf = informer_of(p, o->kind, ns);
+    json_t *stored = inf ? json_object_get(kc_informer_store(inf), key) : NULL;
+    json_t *old = json_object_get(stored, "status");
+    bool ours = false;
+    static const char *lists[] = {"parents", "ancestors"};
+    for (size_t l = 0; l < 2; l++) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(old, lists[l]), i, e)
+        {
+            const char *ctrl = json_string_value(json_object_get(e, "controllerName"));
+            if (ctrl && strcmp(ctrl, p->controller_name) == 0)
+                ours = true;
+        }
+    }
+    if (ours) {
+        json_t *fresh = json_deep_copy(old);
+        for (size_t l = 0; l < 2; l++) {
+            json_t *list = json_object_get(fresh, lists[l]);
+            for (size_t i = json_array_size(list); i-- > 0;) {
+                const char *ctrl =
+                    json_string_value(json_object_get(json_array_get(list, i), "controllerName"));
+                if (ctrl && strcmp(ctrl, p->controller_name) == 0)
+                    json_array_remove(list, i);
+            }
+        }
+        char *wkey = xasprintf("%s %s", o->kind, key);
+        json_t *st = json_object_get(p->writes, wkey);
+        if (!st || !json_equal(json_object_get(st, "written"), fresh)) {
+            json_t *obj = json_copy(stored);
+            json_object_set_new(obj, "status", fresh);
+            char *opath = kc_informer_object_path(inf, ns, o->metadata.name);
+            char *path = xasprintf("%s/status", opath);
+            srv_log(SRV_LOG_INFO, "kubernetes",
+                    "%s %s: no longer ours, clearing our status entries", o->kind, key);
+            write_send(p, wkey, o->kind, key, path, obj);
+            free(path);
+            free(opath);
+        } else {
+            json_decref(fresh);
+        }
+        free(wkey);
+    }
+    free(key);
+}
+
 void kprov_statuses_write(kprov *p, const api_resources *r, const gw_result *res,
                           kprov_gateway_info info, void *info_arg)
 {
@@ -621,9 +674,11 @@ void kprov_statuses_write(kprov *p, const api_resources *r, const gw_result *res
         if (!o->raw || !o->kind || !status_kind_writable(o->kind))
             continue;
         gw_status *gs = gw_result_status(res, o);
-        if (!gs)
-            continue;
         const char *ns = o->metadata.namespace;
+        if (!gs) {
+            status_clear_ours(p, o);
+            continue;
+        }
         char *key = ns && *ns ? xasprintf("%s/%s", ns, o->metadata.name) : strdup(o->metadata.name);
         kc_informer *inf = informer_of(p, o->kind, ns);
         json_t *stored = inf ? json_object_get(kc_informer_store(inf), key) : NULL;
