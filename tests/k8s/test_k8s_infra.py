@@ -85,7 +85,8 @@ def infra_name(ns, gw):
 def owned(kube, ids):
     sel = "app.kubernetes.io/managed-by=envoy-gateway"
     return {k: sorted(o["metadata"]["name"] for o in kube.list(k, ids["infra"], sel))
-            for k in ("ServiceAccount", "ConfigMap", "Deployment", "Service")}
+            for k in ("ServiceAccount", "ConfigMap", "Deployment", "Service",
+                      "HorizontalPodAutoscaler", "PodDisruptionBudget")}
 
 
 def test_infrastructure_created_updated_and_deleted_with_the_gateway(kube, controllers, env_ids):
@@ -99,6 +100,7 @@ def test_infrastructure_created_updated_and_deleted_with_the_gateway(kube, contr
     c = controllers(ids).start()
     name = infra_name(ns, "eg")
     want = {k: [name] for k in ("ServiceAccount", "ConfigMap", "Deployment", "Service")}
+    want.update(HorizontalPodAutoscaler=[], PodDisruptionBudget=[])
     wait_for(lambda: owned(kube, ids) == want, timeout=10, what="the fleet's objects")
     dep = kube.get("Deployment", name, ids["infra"])
     labels = dep["metadata"]["labels"]
@@ -140,7 +142,9 @@ def test_infrastructure_created_updated_and_deleted_with_the_gateway(kube, contr
                      "envoyDeployment": {"replicas": 2,
                                          "pod": {"annotations": {"team": "edge"}}},
                      "envoyService": {"type": "ClusterIP",
-                                      "annotations": {"lb.example.com/kind": "internal"}}}}}})
+                                      "annotations": {"lb.example.com/kind": "internal"},
+                                      "patch": {"type": "StrategicMerge",
+                                                "value": {"metadata": {"labels": {"x": "y"}}}}}}}}})
     gw = kube.get("Gateway", "eg", ns)
     gw["spec"]["infrastructure"] = {"parametersRef": {"group": "gateway.envoyproxy.io",
                                                       "kind": "EnvoyProxy", "name": "custom"}}
@@ -152,10 +156,37 @@ def test_infrastructure_created_updated_and_deleted_with_the_gateway(kube, contr
     svc = wait_for(lambda: (lambda s: s if s["spec"]["type"] == "ClusterIP" else None)(
         kube.get("Service", name, ids["infra"])), what="Service type from the EnvoyProxy")
     assert svc["metadata"]["annotations"]["lb.example.com/kind"] == "internal"
+    # Not applied yet, and said so rather than ignored silently.
+    assert "x" not in svc["metadata"]["labels"]
+    c.wait_log("spec.provider.kubernetes.envoyService.patch is not supported")
     # A ClusterIP Service: the Gateway's address is the cluster IP.
     wait_for(lambda: kube.status("Gateway", "eg", ns).get("addresses")
              == [{"type": "IPAddress", "value": svc["spec"]["clusterIP"]}],
              what="Gateway address from the cluster IP")
+
+    # An autoscaler and a disruption budget when the EnvoyProxy asks, gone when it
+    # no longer does; pod settings pass through.
+    ep = kube.get("EnvoyProxy", "custom", ns)
+    k8s = ep["spec"]["provider"]["kubernetes"]
+    k8s["envoyHpa"] = {"minReplicas": 2, "maxReplicas": 5}
+    k8s["envoyPDB"] = {"minAvailable": 1}
+    k8s["envoyDeployment"]["pod"]["tolerations"] = [{"key": "edge", "operator": "Exists"}]
+    kube.request("PUT", kube.path("EnvoyProxy", "custom", ns), ep)
+    wait_for(lambda: owned(kube, ids)["HorizontalPodAutoscaler"] == [name]
+             and owned(kube, ids)["PodDisruptionBudget"] == [name], what="HPA and PDB")
+    hpa = kube.get("HorizontalPodAutoscaler", name, ids["infra"])
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "name": name}
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 5)
+    assert kube.get("PodDisruptionBudget", name, ids["infra"])["spec"]["minAvailable"] == 1
+    wait_for(lambda: kube.get("Deployment", name, ids["infra"])["spec"]["template"]["spec"]
+             .get("tolerations") == [{"key": "edge", "operator": "Exists"}], what="tolerations")
+    ep = kube.get("EnvoyProxy", "custom", ns)
+    del ep["spec"]["provider"]["kubernetes"]["envoyHpa"]
+    del ep["spec"]["provider"]["kubernetes"]["envoyPDB"]
+    kube.request("PUT", kube.path("EnvoyProxy", "custom", ns), ep)
+    wait_for(lambda: owned(kube, ids)["HorizontalPodAutoscaler"] == []
+             and owned(kube, ids)["PodDisruptionBudget"] == [], what="HPA and PDB removed")
 
     kube.delete("Gateway", "eg", ns)
     empty = {k: [] for k in want}

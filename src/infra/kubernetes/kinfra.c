@@ -26,7 +26,11 @@ static const owned_kind OWNED[] = {
     {"/api/v1", "configmaps", "v1", "ConfigMap"},
     {"/apis/apps/v1", "deployments", "apps/v1", "Deployment"},
     {"/api/v1", "services", "v1", "Service"},
+    {"/apis/autoscaling/v2", "horizontalpodautoscalers", "autoscaling/v2",
+     "HorizontalPodAutoscaler"},
+    {"/apis/policy/v1", "poddisruptionbudgets", "policy/v1", "PodDisruptionBudget"},
 };
+enum { OWN_SA, OWN_CM, OWN_DEPLOYMENT, OWN_SERVICE, OWN_HPA, OWN_PDB };
 #define N_OWNED (sizeof OWNED / sizeof OWNED[0])
 
 struct kinfra {
@@ -38,6 +42,7 @@ struct kinfra {
     json_t *applied;  /* "Kind/name" -> the JSON text last applied */
     json_t *inflight; /* "Kind/name" -> true while its apply is in flight */
     json_t *gateways; /* "ns/name" -> resource name of its fleet */
+    json_t *warned;   /* "fleet field" -> true once an unsupported field was logged */
     void (*changed)(void *arg);
     void *arg;
 };
@@ -91,6 +96,7 @@ kinfra *kinfra_new(kc_client *client, const kinfra_config *cfg, void (*changed)(
     k->applied = json_object();
     k->inflight = json_object();
     k->gateways = json_object();
+    k->warned = json_object();
     k->changed = changed;
     k->arg = arg;
     for (size_t i = 0; i < N_OWNED; i++)
@@ -119,6 +125,7 @@ void kinfra_close(kinfra *k)
     json_decref(k->applied);
     json_decref(k->inflight);
     json_decref(k->gateways);
+    json_decref(k->warned);
     free(k->namespace);
     free(k->xds_host);
     free(k->field_manager);
@@ -157,6 +164,16 @@ static void merge_strings(json_t *dst, const json_t *src)
     {
         if (json_is_string(v))
             json_object_set(dst, key, v);
+    }
+}
+
+static void append_all(json_t *dst, const json_t *src)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach((json_t *)src, i, v)
+    {
+        json_array_append(dst, v);
     }
 }
 
@@ -257,11 +274,33 @@ static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name
     json_t *volumes = json_pack("[{s:s,s:{s:s,s:i}},{s:s,s:{s:s,s:i}}]", "name", "certs", "secret",
                                 "secretName", "envoy", "defaultMode", 420, "name", "sds",
                                 "configMap", "name", name, "defaultMode", 420);
-    json_t *spec = json_pack(
-        "{s:I,s:{s:O},s:{s:{s:o,s:o},s:{s:s,s:b,s:i,s:[o],s:o}}}", "replicas", replicas, "selector",
-        "matchLabels", labels, "template", "metadata", "labels", pod_labels, "annotations",
-        pod_annotations, "spec", "serviceAccountName", name, "automountServiceAccountToken", 0,
-        "terminationGracePeriodSeconds", 360, "containers", c, "volumes", volumes);
+    /* Container and pod settings the API defines as Kubernetes types: as given. */
+    static const char *const container_fields[] = {"securityContext"};
+    for (size_t i = 0; i < sizeof container_fields / sizeof container_fields[0]; i++)
+        if (json_object_get(container, container_fields[i]))
+            json_object_set(c, container_fields[i],
+                            json_object_get(container, container_fields[i]));
+    append_all(json_object_get(c, "env"), json_object_get(container, "env"));
+    append_all(json_object_get(c, "volumeMounts"), json_object_get(container, "volumeMounts"));
+    append_all(volumes, json_object_get(pod, "volumes"));
+    json_t *spec = json_pack("{s:{s:O},s:{s:{s:o,s:o},s:{s:s,s:b,s:i,s:[o],s:o}}}", "selector",
+                             "matchLabels", labels, "template", "metadata", "labels", pod_labels,
+                             "annotations", pod_annotations, "spec", "serviceAccountName", name,
+                             "automountServiceAccountToken", 0, "terminationGracePeriodSeconds",
+                             360, "containers", c, "volumes", volumes);
+    /* With an autoscaler, it owns the replica count. */
+    if (!ep_section(inf, "envoyHpa"))
+        json_object_set_new(spec, "replicas", json_integer(replicas));
+    if (json_object_get(dep, "strategy"))
+        json_object_set(spec, "strategy", json_object_get(dep, "strategy"));
+    json_t *pod_spec = json_object_get(json_object_get(spec, "template"), "spec");
+    static const char *const pod_fields[] = {"securityContext", "affinity",
+                                             "tolerations",     "imagePullSecrets",
+                                             "nodeSelector",    "topologySpreadConstraints",
+                                             "hostNetwork"};
+    for (size_t i = 0; i < sizeof pod_fields / sizeof pod_fields[0]; i++)
+        if (json_object_get(pod, pod_fields[i]))
+            json_object_set(pod_spec, pod_fields[i], json_object_get(pod, pod_fields[i]));
     return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "apps/v1", "kind", "Deployment", "metadata",
                      object_meta(name, k->namespace, labels), "spec", spec);
 }
@@ -295,8 +334,92 @@ static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, j
                              "selector", labels, "ports", ports);
     if (strcmp(type, "ClusterIP") != 0)
         json_object_set_new(spec, "externalTrafficPolicy", json_string(etp ? etp : "Local"));
+    static const char *const fields[] = {"loadBalancerClass", "allocateLoadBalancerNodePorts",
+                                         "loadBalancerSourceRanges", "loadBalancerIP"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (json_object_get(svc, fields[i]))
+            json_object_set(spec, fields[i], json_object_get(svc, fields[i]));
     return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind", "Service", "metadata", meta,
                      "spec", spec);
+}
+
+/* envoyHpa: an autoscaling/v2 HorizontalPodAutoscaler of the Deployment
+ * (CPU at 80% when no metrics are given, as the reference). */
+static json_t *hpa(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+{
+    json_t *h = ep_section(inf, "envoyHpa");
+    json_t *metrics = json_object_get(h, "metrics");
+    json_t *spec =
+        json_pack("{s:{s:s,s:s,s:s},s:O}", "scaleTargetRef", "apiVersion", "apps/v1", "kind",
+                  "Deployment", "name", name, "maxReplicas", json_object_get(h, "maxReplicas"));
+    if (json_object_get(h, "minReplicas"))
+        json_object_set(spec, "minReplicas", json_object_get(h, "minReplicas"));
+    json_object_set_new(spec, "metrics",
+                        json_array_size(metrics)
+                            ? json_deep_copy(metrics)
+                            : json_pack("[{s:s,s:{s:s,s:{s:s,s:i}}}]", "type", "Resource",
+                                        "resource", "name", "cpu", "target", "type", "Utilization",
+                                        "averageUtilization", 80));
+    if (json_object_get(h, "behavior"))
+        json_object_set(spec, "behavior", json_object_get(h, "behavior"));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "autoscaling/v2", "kind",
+                     "HorizontalPodAutoscaler", "metadata", object_meta(name, k->namespace, labels),
+                     "spec", spec);
+}
+
+/* envoyPDB: a policy/v1 PodDisruptionBudget over the fleet's pods. */
+static json_t *pdb(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+{
+    json_t *b = ep_section(inf, "envoyPDB");
+    json_t *spec = json_pack("{s:{s:O}}", "selector", "matchLabels", labels);
+    if (json_object_get(b, "minAvailable"))
+        json_object_set(spec, "minAvailable", json_object_get(b, "minAvailable"));
+    if (json_object_get(b, "maxUnavailable"))
+        json_object_set(spec, "maxUnavailable", json_object_get(b, "maxUnavailable"));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "policy/v1", "kind", "PodDisruptionBudget",
+                     "metadata", object_meta(name, k->namespace, labels), "spec", spec);
+}
+
+/* Fields of EnvoyProxy spec.provider.kubernetes this mode does not apply yet:
+ * logged once per fleet, never silently taken for applied. */
+static void warn_unsupported(kinfra *k, const ir_infra *inf)
+{
+    static const char *const paths[][2] = {{"envoyDaemonSet", NULL},
+                                           {"envoyDeployment", "patch"},
+                                           {"envoyDeployment", "name"},
+                                           {"envoyDeployment", "initContainers"},
+                                           {"envoyDeployment", "container"},
+                                           {"envoyService", "patch"},
+                                           {"envoyService", "name"},
+                                           {"envoyHpa", "patch"},
+                                           {"envoyPDB", "patch"},
+                                           {"envoyServiceAccount", NULL},
+                                           {"useListenerPortAsContainerPort", NULL}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        json_t *v = ep_section(inf, paths[i][0]);
+        if (v && paths[i][1])
+            v = json_object_get(v, paths[i][1]);
+        if (!v)
+            continue;
+        if (paths[i][1] && strcmp(paths[i][1], "container") == 0) {
+            /* Only these container fields are unsupported. */
+            if (!json_object_get(v, "imageRepository"))
+                continue;
+        }
+        char *key = xasprintf("%s %s.%s", inf->name, paths[i][0], paths[i][1] ? paths[i][1] : "");
+        if (!json_object_get(k->warned, key)) {
+            json_object_set_new(k->warned, key, json_true());
+            srv_log(SRV_LOG_WARN, "infra",
+                    "fleet %s: EnvoyProxy spec.provider.kubernetes.%s%s%s is not supported in "
+                    "Kubernetes mode yet; ignored",
+                    inf->name, paths[i][0], paths[i][1] ? "." : "",
+                    paths[i][1] && strcmp(paths[i][1], "container") == 0
+                        ? "container.imageRepository"
+                    : paths[i][1] ? paths[i][1]
+                                  : "");
+        }
+        free(key);
+    }
 }
 
 /* ---- apply and delete ---- */
@@ -411,6 +534,11 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
         apply(k, 1, name, sds_configmap(k, name, labels), desired);
         apply(k, 2, name, deployment(k, inf, name, labels), desired);
         apply(k, 3, name, service(k, inf, name, labels), desired);
+        if (ep_section(inf, "envoyHpa"))
+            apply(k, OWN_HPA, name, hpa(k, inf, name, labels), desired);
+        if (ep_section(inf, "envoyPDB"))
+            apply(k, OWN_PDB, name, pdb(k, inf, name, labels), desired);
+        warn_unsupported(k, inf);
         json_decref(labels);
         free(name);
     }
