@@ -14,6 +14,7 @@
 #include "server/log.h"
 
 #define KC_DEFAULT_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define KC_MAX_REQUEST_CONNS 16
 
 static char *xstrdup(const char *s)
 {
@@ -665,6 +666,7 @@ kc_client *kc_client_new(uv_loop_t *loop, const kc_config *cfg)
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)KC_MAX_REQUEST_CONNS);
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     return c;
@@ -930,6 +932,11 @@ kc_informer *kc_informer_new(kc_client *c, const char *prefix, const char *resou
             abort();
     }
     c->informers[c->n_informers++] = inf;
+    /* Each watch holds a connection; other requests share KC_MAX_REQUEST_CONNS
+     * more and wait in curl's queue beyond that (10,000 status writes must not
+     * open 10,000 connections). */
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long)(c->n_informers + KC_MAX_REQUEST_CONNS));
     return inf;
 }
 
