@@ -973,6 +973,17 @@ void kc_informer_store_put(kc_informer *inf, json_t *obj)
     json_decref(obj);
 }
 
+void kc_informer_store_update(kc_informer *inf, json_t *obj)
+{
+    char *key = object_key(obj);
+    if (key && json_object_get(inf->store, key)) {
+        object_prepare(inf, obj);
+        json_object_set(inf->store, key, obj);
+    }
+    free(key);
+    json_decref(obj);
+}
+
 /* ---- shutdown ---- */
 
 static void on_client_handle_closed(uv_handle_t *h)

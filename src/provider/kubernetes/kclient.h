@@ -103,5 +103,8 @@ char *kc_informer_object_path(const kc_informer *inf, const char *namespace, con
 /* Replaces an object in the store (after a successful write), so a later
  * read sees it before the watch event arrives. Takes a reference. */
 void kc_informer_store_put(kc_informer *inf, json_t *obj);
+/* The same, only when the store still holds the object: a write answered
+ * after the object's deletion was seen must not bring it back. */
+void kc_informer_store_update(kc_informer *inf, json_t *obj);
 
 #endif

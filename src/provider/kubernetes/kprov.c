@@ -513,7 +513,7 @@ static void on_refetched(void *arg, const kc_response *r)
     if (r->status == 200 && json_is_object(r->body)) {
         kc_informer *inf = informer_for_key(p, w->kind, w->key);
         if (inf)
-            kc_informer_store_put(inf, json_incref(r->body));
+            kc_informer_store_update(inf, json_incref(r->body));
     }
     json_t *st = json_object_get(p->writes, w->wkey);
     json_object_set_new(st, "inflight", json_false());
@@ -544,7 +544,7 @@ static void on_written(void *arg, const kc_response *r)
     if (r->status == 200 || r->status == 201) {
         kc_informer *inf = informer_for_key(p, w->kind, w->key);
         if (inf && json_is_object(r->body))
-            kc_informer_store_put(inf, json_incref(r->body));
+            kc_informer_store_update(inf, json_incref(r->body));
     } else if (r->status != 404) {
         const char *msg = json_string_value(json_object_get(r->body, "message"));
         srv_log(SRV_LOG_WARN, "kubernetes", "status of %s %s: %s%s%s", w->kind, w->key,
