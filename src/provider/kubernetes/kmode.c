@@ -244,5 +244,10 @@ void kmode_translated(void *arg, const api_resources *r, const gw_result *res)
     if (k->lease && !klease_is_leader(k->lease))
         return;
     kinfra_sync(k->infra, r, res);
+    unsigned long before = kprov_status_writes(k->prov);
     kprov_statuses_write(k->prov, r, res, kinfra_gateway_info, k->infra);
+    unsigned long sent = kprov_status_writes(k->prov) - before;
+    if (sent)
+        srv_log(SRV_LOG_INFO, "kubernetes", "%lu status writes (%lu since start)", sent,
+                kprov_status_writes(k->prov));
 }

@@ -11,6 +11,8 @@
 #include "gatewayapi/status.h"
 #include "server/log.h"
 
+#define KPROV_MAX_WRITES 16
+
 /* Every kind the translator reads, and where the API serves it. */
 typedef struct kind_row {
     const char *prefix, *resource, *api_version, *kind;
@@ -80,6 +82,12 @@ struct kprov {
     json_t *reported; /* "Kind ns/name" -> resourceVersion whose decode error was logged */
     json_t *writes;   /* "Kind ns/name" -> {written, inflight, pending} */
     unsigned long n_writes, n_conflicts;
+    /* At most KPROV_MAX_WRITES writes in flight; the others wait here (keys
+     * of `writes` whose entry holds the status as "pending"), so a burst of
+     * thousands neither floods the API server nor times out in a queue. */
+    json_t *queue;
+    size_t queue_head;
+    unsigned n_inflight;
 };
 
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -143,6 +151,7 @@ kprov *kprov_new(kc_client *client, const kprov_config *cfg, kprov_change_cb cb,
     p->arg = arg;
     p->reported = json_object();
     p->writes = json_object();
+    p->queue = json_array();
     if (cfg->n_namespaces) {
         p->namespaces = calloc(cfg->n_namespaces, sizeof *p->namespaces);
         p->n_namespaces = cfg->n_namespaces;
@@ -190,6 +199,7 @@ static void on_timer_closed(uv_handle_t *h)
     json_decref(p->selector);
     json_decref(p->reported);
     json_decref(p->writes);
+    json_decref(p->queue);
     free(p->controller_name);
     free(p->field_manager);
     free(p);
@@ -491,6 +501,33 @@ static kc_informer *informer_for_key(const kprov *p, const char *kind, const cha
     return inf;
 }
 
+/* Sends queued writes while there is room. */
+static void queue_drain(kprov *p)
+{
+    while (p->n_inflight < KPROV_MAX_WRITES && p->queue_head < json_array_size(p->queue)) {
+        json_t *e = json_array_get(p->queue, p->queue_head++);
+        const char *wkey = json_string_value(json_object_get(e, "wkey"));
+        json_t *st = json_object_get(p->writes, wkey);
+        json_t *pending = json_object_get(st, "pending");
+        json_object_del(st, "queued");
+        if (!pending || json_is_true(json_object_get(st, "inflight")))
+            continue;
+        json_t *obj = json_incref(json_object_get(pending, "object"));
+        char *path = strdup(json_string_value(json_object_get(pending, "path")));
+        json_object_del(st, "pending");
+        write_send(p, wkey, json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "key")), path, obj);
+        free(path);
+    }
+    if (p->queue_head == json_array_size(p->queue)) {
+        if (p->queue_head > 0 || p->n_inflight == 0)
+            srv_log(SRV_LOG_INFO, "kubernetes", "status writes done (%lu since start)",
+                    p->n_writes);
+        json_array_clear(p->queue);
+        p->queue_head = 0;
+    }
+}
+
 /* A write finished: send the pending one, if any. */
 static void write_next(kprov *p, const char *wkey, const char *kind, const char *key)
 {
@@ -519,10 +556,12 @@ static void on_refetched(void *arg, const kc_response *r)
     json_object_set_new(st, "inflight", json_false());
     json_object_del(st, "pending");
     json_object_del(st, "written");
+    p->n_inflight--;
     /* A new translation pass computes the status against the fresh object. */
     if (p->cb)
         schedule(p);
     write_ctx_free(w);
+    queue_drain(p);
 }
 
 static void on_written(void *arg, const kc_response *r)
@@ -552,8 +591,10 @@ static void on_written(void *arg, const kc_response *r)
                 r->error ? "" : "");
         json_object_del(json_object_get(p->writes, w->wkey), "written");
     }
+    p->n_inflight--;
     write_next(p, w->wkey, w->kind, w->key);
     write_ctx_free(w);
+    queue_drain(p);
 }
 
 static void write_send(kprov *p, const char *wkey, const char *kind, const char *key,
@@ -570,8 +611,19 @@ static void write_send(kprov *p, const char *wkey, const char *kind, const char 
         json_decref(obj);
         return;
     }
-    json_object_set_new(st, "inflight", json_true());
     json_object_set(st, "written", json_object_get(obj, "status"));
+    if (p->n_inflight >= KPROV_MAX_WRITES) {
+        json_object_set_new(st, "pending", json_pack("{s:s,s:O}", "path", path, "object", obj));
+        json_decref(obj);
+        if (!json_object_get(st, "queued")) {
+            json_object_set_new(st, "queued", json_true());
+            json_array_append_new(
+                p->queue, json_pack("{s:s,s:s,s:s}", "wkey", wkey, "kind", kind, "key", key));
+        }
+        return;
+    }
+    json_object_set_new(st, "inflight", json_true());
+    p->n_inflight++;
     write_ctx *w = calloc(1, sizeof *w);
     if (!w)
         abort();
@@ -694,9 +746,12 @@ void kprov_statuses_write(kprov *p, const api_resources *r, const gw_result *res
         keep_foreign_entries(p, fresh, old, "ancestors");
         json_int_t gen =
             json_integer_value(json_object_get(json_object_get(stored, "metadata"), "generation"));
-        kprov_status_complete(fresh, old, gen, now);
         char *wkey = xasprintf("%s %s", o->kind, key);
         json_t *st = json_object_get(p->writes, wkey);
+        /* Times come from what we last wrote when the watch has not shown it
+         * yet: otherwise every pass until then would differ by its clock. */
+        json_t *written = json_object_get(st, "written");
+        kprov_status_complete(fresh, written ? written : old, gen, now);
         bool same_as_stored = old && json_equal(old, fresh);
         bool same_as_written = st && json_equal(json_object_get(st, "written"), fresh);
         if (!same_as_stored && !same_as_written) {
