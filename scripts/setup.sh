@@ -72,6 +72,11 @@ if [ "${EG_SKIP_K8S:-0}" != 1 ]; then
         -o "../../build/k8s/kube-apiserver-$K8S_VERSION.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
     mv "build/k8s/kube-apiserver-$K8S_VERSION.tmp" "build/k8s/kube-apiserver-$K8S_VERSION"
   fi
+  # The package starts a system etcd where systemd runs; the tests start their own.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled etcd >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
   ln -sfn "kube-apiserver-$K8S_VERSION" build/k8s/kube-apiserver
   ln -sfn "$(command -v etcd || echo /usr/bin/etcd)" build/k8s/etcd
 fi
