@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--routes", type=int, default=10000)
     args = ap.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="eg-k8s-bench-"))
-    cluster = h.Cluster(work / "cluster")
+    cluster = h.Cluster(work / "cluster", busy_etcd=False)
     kube = cluster.kube
     ids = {"controller": "example.com/bench", "ns": "bench", "infra": "bench-eg",
            "class": "bench"}

@@ -321,7 +321,9 @@ class TcpProxy:
 class Cluster:
     """etcd + kube-apiserver, started once per test session."""
 
-    def __init__(self, work):
+    def __init__(self, work, busy_etcd=True):
+        """busy_etcd: watches straight from etcd compacted every second (tests of
+        410 Gone); False: the API server's defaults (watch cache), for benchmarks."""
         self.work = pathlib.Path(work)
         self.procs = []
         apiserver, etcd = k8s_binaries()
@@ -353,8 +355,8 @@ class Cluster:
             "--authorization-mode", "RBAC", "--enable-priority-and-fairness=false",
             # Watches straight from etcd, compacted every second: a watch resumed
             # from an old resourceVersion gets 410 Gone, as on a busy cluster.
-            "--profiling=false", "--watch-cache=false", "--etcd-compaction-interval", "1s",
-            "--v", "1"],
+            *(["--watch-cache=false", "--etcd-compaction-interval", "1s"] if busy_etcd else []),
+            "--profiling=false", "--v", "1"],
             self.work / "kube-apiserver.log"))
         self.kube = Kube("127.0.0.1", self.port, pki / "ca.crt", self.token)
 
