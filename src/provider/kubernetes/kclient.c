@@ -806,6 +806,26 @@ static void informer_list(kc_informer *inf)
     free(path);
 }
 
+/* Whether `now` differs from `before` only in its status (and version). */
+static bool only_status_changed(const json_t *before, const json_t *now)
+{
+    if (!before)
+        return false;
+    json_t *a = json_copy((json_t *)before), *b = json_copy((json_t *)now);
+    json_object_del(a, "status");
+    json_object_del(b, "status");
+    json_t *ma = json_copy(json_object_get(a, "metadata")),
+           *mb = json_copy(json_object_get(b, "metadata"));
+    json_object_del(ma, "resourceVersion");
+    json_object_del(mb, "resourceVersion");
+    json_object_set_new(a, "metadata", ma);
+    json_object_set_new(b, "metadata", mb);
+    bool same = json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return same;
+}
+
 static void on_watch_line(void *arg, const char *line, size_t len)
 {
     kc_informer *inf = arg;
@@ -844,6 +864,9 @@ static void on_watch_line(void *arg, const char *line, size_t len)
     object_prepare(inf, obj);
     char *key = object_key(obj);
     if (key) {
+        if (strcmp(type, "MODIFIED") == 0 &&
+            only_status_changed(json_object_get(inf->store, key), obj))
+            type = "STATUS";
         if (strcmp(type, "DELETED") == 0)
             json_object_del(inf->store, key);
         else

@@ -79,8 +79,8 @@ unsigned long kc_request_count(const kc_client *c);
 
 typedef struct kc_informer kc_informer;
 /* After the first list (synced turns true) and after every change of the
- * store. `type` is "ADDED", "MODIFIED", "DELETED" or "RELIST"; `obj` is the
- * object (NULL for RELIST). */
+ * store. `type` is "ADDED", "MODIFIED", "STATUS" (modified, but only its
+ * status), "DELETED" or "RELIST"; `obj` is the object (NULL for RELIST). */
 typedef void (*kc_informer_cb)(void *arg, kc_informer *inf, const char *type, json_t *obj);
 
 /* A collection: `prefix` "/api/v1" or "/apis/<group>/<version>", `resource`

@@ -126,13 +126,17 @@ static void schedule(kprov *p)
         uv_timer_start(&p->debounce, on_debounce, p->debounce_ms, 0);
 }
 
-static void writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj);
+static bool writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj);
 
 static void on_informer(void *arg, kc_informer *inf, const char *type, json_t *obj)
 {
     kprov *p = arg;
-    if (obj)
-        writes_forget_if_foreign(p, kc_informer_kind(inf), obj);
+    bool foreign = obj && writes_forget_if_foreign(p, kc_informer_kind(inf), obj);
+    /* The translator does not read statuses: the echo of our own status write
+     * needs no new pass (at 10,000 routes each pass costs most of a second);
+     * someone else's status change does, to write ours back. */
+    if (strcmp(type, "STATUS") == 0 && !foreign)
+        return;
     schedule(p);
 }
 
@@ -636,19 +640,23 @@ static void write_send(kprov *p, const char *wkey, const char *kind, const char 
 }
 
 /* A watch event whose status is not the one we wrote last: someone else
- * changed it; forget ours so the next pass compares against theirs. */
-static void writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj)
+ * changed it; forget ours so the next pass compares against theirs. Returns
+ * whether it was someone else's. */
+static bool writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj)
 {
     json_t *md = json_object_get(obj, "metadata");
     const char *ns = json_string_value(json_object_get(md, "namespace"));
     const char *name = json_string_value(json_object_get(md, "name"));
     if (!name)
-        return;
+        return false;
     char *wkey = ns ? xasprintf("%s %s/%s", kind, ns, name) : xasprintf("%s %s", kind, name);
     json_t *st = json_object_get(p->writes, wkey);
-    if (st && !json_equal(json_object_get(st, "written"), json_object_get(obj, "status")))
+    bool foreign =
+        !st || !json_equal(json_object_get(st, "written"), json_object_get(obj, "status"));
+    if (st && foreign)
         json_object_del(st, "written");
     free(wkey);
+    return foreign;
 }
 
 static bool status_kind_writable(const char *kind)
