@@ -6,7 +6,13 @@ the routes point at, as one multi-document YAML stream.
 The output depends only on the arguments (no randomness, no clock), so two
 runs compare byte for byte.
 
-    bench/gen_routes.py [--routes 10000] [--gateways 100] [--services N] [-o FILE]
+    bench/gen_routes.py [--routes 10000] [--gateways 100] [--services N]
+                        [--policies] [-o FILE]
+
+With --policies every Gateway also gets one BackendTrafficPolicy (timeout,
+retry, circuit breaker, local rate limit) and one ClientTrafficPolicy
+(timeouts, client IP detection, headers, TCP keepalive), the shape a real
+deployment has, to measure what policies cost the translation.
 """
 import argparse
 import sys
@@ -174,7 +180,69 @@ spec:
     return out
 
 
-def documents(routes, gateways, services):
+def backend_traffic_policy(g):
+    return f"""\
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata:
+  name: gw-{g}-traffic
+  namespace: gateways
+spec:
+  targetRefs:
+  - group: gateway.networking.k8s.io
+    kind: Gateway
+    name: gw-{g}
+  timeout:
+    http:
+      requestTimeout: 15s
+  retry:
+    numRetries: 2
+    retryOn:
+      triggers: ["connect-failure", "retriable-status-codes"]
+      httpStatusCodes: [503]
+  circuitBreaker:
+    maxConnections: 2048
+    maxPendingRequests: 512
+  rateLimit:
+    type: Local
+    local:
+      rules:
+      - limit:
+          requests: 1000
+          unit: Second
+"""
+
+
+def client_traffic_policy(g):
+    return f"""\
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata:
+  name: gw-{g}-client
+  namespace: gateways
+spec:
+  targetRefs:
+  - group: gateway.networking.k8s.io
+    kind: Gateway
+    name: gw-{g}
+  timeout:
+    http:
+      requestReceivedTimeout: 10s
+      idleTimeout: 60s
+  clientIPDetection:
+    xForwardedFor:
+      numTrustedHops: 1
+  headers:
+    withUnderscoresAction: DropHeader
+    preserveXRequestID: true
+  tcpKeepalive:
+    probes: 3
+    idleTime: 60s
+    interval: 10s
+"""
+
+
+def documents(routes, gateways, services, policies=False):
     yield gateway_class()
     yield """\
 apiVersion: v1
@@ -186,6 +254,9 @@ metadata:
         yield namespace(i)
     for g in range(gateways):
         yield gateway(g)
+        if policies:
+            yield backend_traffic_policy(g)
+            yield client_traffic_policy(g)
     yield from reference_grants()
     for s in range(services):
         yield service(s)
@@ -200,6 +271,8 @@ def main():
     ap.add_argument("--gateways", type=int, default=100)
     ap.add_argument("--services", type=int, default=None,
                     help="number of Services (default: routes / 10, at least 1)")
+    ap.add_argument("--policies", action="store_true",
+                    help="one BackendTrafficPolicy and one ClientTrafficPolicy per Gateway")
     ap.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
     args = ap.parse_args()
     if args.routes < 0 or args.gateways < 1:
@@ -207,7 +280,8 @@ def main():
     services = args.services if args.services is not None else max(1, args.routes // 10)
     out = sys.stdout if args.output == "-" else open(args.output, "w")
     with out:
-        out.write("---\n".join(documents(args.routes, args.gateways, max(1, services))))
+        out.write("---\n".join(documents(args.routes, args.gateways, max(1, services),
+                                         args.policies)))
 
 
 if __name__ == "__main__":

@@ -39,12 +39,14 @@ def main():
     ap.add_argument("-o", "--output-format", default="yaml", choices=["yaml", "json"])
     ap.add_argument("--max-seconds", type=float, default=None)
     ap.add_argument("--max-mb", type=float, default=None)
+    ap.add_argument("--label", default="", help="said after the sizes in the report line")
     args = ap.parse_args()
 
     best = min(run_once(args.egctl, args.input, args.output_format)
                for _ in range(max(1, args.runs)))
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    print(f"translate {args.routes} routes / {args.gateways} gateways: "
+    label = f" {args.label}" if args.label else ""
+    print(f"translate {args.routes} routes / {args.gateways} gateways{label}: "
           f"{best:.2f} s, peak RSS {peak_mb:.0f} MB")
     missed = []
     if args.max_seconds is not None and best > args.max_seconds:

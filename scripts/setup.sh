@@ -18,6 +18,7 @@ APT_PACKAGES=(
   "libcurl4-openssl-dev"          # HTTP client for the Kubernetes API
   "clang=1:14.0-55.7~deb12u1"     # libFuzzer for the fuzz targets
   "clang-format=1:14.0-55.7~deb12u1"
+  "lld-14=1:14.0.6-12"            # wasm-ld: the Wasm e2e test builds a proxy-wasm module
   "python3-venv"
   "curl" "openssl"                 # the quickstart's printed command; test certificates
   "etcd-server=3.4.23-4+b4"        # the Kubernetes-mode tests' API server storage (tests/k8s)

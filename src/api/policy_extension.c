@@ -1,11 +1,43 @@
 /* Decoder tables of the EnvoyExtensionPolicy spec (see policy_extension.h). */
 #include "api/policy_extension.h"
 
+static const char *const body_modes[] = {"Streamed", "Buffered", "BufferedPartial",
+                                         "FullDuplexStreamed", NULL};
+
+static const api_field ext_proc_direction_fields[] = {
+    API_F_STRING(api_ext_proc_direction, body, "body", .values = body_modes),
+    API_F_STRINGS(api_ext_proc_direction, attributes, "attributes"),
+    API_F_END,
+};
+static const api_type ext_proc_direction_type =
+    API_TYPE(api_ext_proc_direction, ext_proc_direction_fields);
+
+static const api_field ext_proc_mode_fields[] = {
+    API_F_OBJECT(api_ext_proc_mode, request, "request", ext_proc_direction_type),
+    API_F_OBJECT(api_ext_proc_mode, response, "response", ext_proc_direction_type),
+    API_F_BOOL(api_ext_proc_mode, allow_mode_override, "allowModeOverride"),
+    API_F_END,
+};
+static const api_type ext_proc_mode_type = API_TYPE(api_ext_proc_mode, ext_proc_mode_fields);
+
+static const api_field ext_proc_metadata_fields[] = {
+    API_F_STRINGS(api_ext_proc_metadata, accessible_namespaces, "accessibleNamespaces"),
+    API_F_STRINGS(api_ext_proc_metadata, writable_namespaces, "writableNamespaces"),
+    API_F_END,
+};
+static const api_type ext_proc_metadata_type =
+    API_TYPE(api_ext_proc_metadata, ext_proc_metadata_fields);
+
 static const api_field ext_proc_fields[] = {
+    API_F_OBJECT(api_ext_proc, backend_ref, "backendRef", api_policy_backend_ref_type),
     API_F_LIST(api_ext_proc, backend_refs, "backendRefs", api_policy_backend_ref_type),
     API_F_BOOL(api_ext_proc, fail_open, "failOpen"),
     API_F_STRING(api_ext_proc, message_timeout, "messageTimeout"),
     API_F_JSON(api_ext_proc, processing_mode, "processingMode"),
+    API_F_OBJECT(api_ext_proc, mode, "processingMode", ext_proc_mode_type, .flags = API_ALIAS),
+    API_F_OBJECT(api_ext_proc, metadata, "metadata", ext_proc_metadata_type),
+    API_F_BOOL(api_ext_proc, shadow_mode, "shadowMode"),
+    API_F_INT(api_ext_proc, status_on_error, "statusOnError"),
     API_F_JSON(api_ext_proc, backend_settings, "backendSettings"),
     API_F_END,
 };
@@ -15,6 +47,7 @@ static const api_field wasm_source_fields[] = {
     API_F_STRING(api_wasm_source, url, "url"),
     API_F_STRING(api_wasm_source, sha256, "sha256"),
     API_F_OBJECT(api_wasm_source, pull_secret_ref, "pullSecretRef", api_target_ref_type),
+    API_F_JSON(api_wasm_source, tls, "tls"),
     API_F_END,
 };
 static const api_type wasm_source_type = API_TYPE(api_wasm_source, wasm_source_fields);
@@ -28,12 +61,19 @@ static const api_field wasm_code_fields[] = {
 };
 static const api_type wasm_code_type = API_TYPE(api_wasm_code, wasm_code_fields);
 
+static const api_field wasm_env_fields[] = {
+    API_F_STRINGS(struct api_wasm_env, host_keys, "hostKeys"),
+    API_F_END,
+};
+static const api_type wasm_env_type = API_TYPE(struct api_wasm_env, wasm_env_fields);
+
 static const api_field wasm_fields[] = {
     API_F_STRING(api_wasm, name, "name"),
     API_F_STRING(api_wasm, root_id, "rootID"),
     API_F_OBJECT(api_wasm, code, "code", wasm_code_type),
     API_F_BOOL(api_wasm, fail_open, "failOpen"),
     API_F_JSON(api_wasm, config, "config"),
+    API_F_OBJECT(api_wasm, env, "env", wasm_env_type),
     API_F_END,
 };
 static const api_type wasm_type = API_TYPE(api_wasm, wasm_fields);
@@ -42,6 +82,7 @@ static const api_field lua_fields[] = {
     API_F_STRING(api_lua, type, "type"),
     API_F_STRING(api_lua, inline_, "inline"),
     API_F_OBJECT(api_lua, value_ref, "valueRef", api_target_ref_type),
+    API_F_JSON(api_lua, filter_context, "filterContext"),
     API_F_END,
 };
 static const api_type lua_type = API_TYPE(api_lua, lua_fields);

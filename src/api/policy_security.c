@@ -29,6 +29,8 @@ static const api_field ext_auth_service_fields[] = {
     API_F_OBJECT(api_ext_auth_service, backend_ref, "backendRef", api_policy_backend_ref_type),
     API_F_LIST(api_ext_auth_service, backend_refs, "backendRefs", api_policy_backend_ref_type),
     API_F_STRING(api_ext_auth_service, path, "path"),
+    API_F_STRING(api_ext_auth_service, path_override, "pathOverride"),
+    API_F_STRINGS(api_ext_auth_service, headers_to_backend, "headersToBackend"),
     API_F_JSON(api_ext_auth_service, backend_settings, "backendSettings"),
     API_F_END,
 };
@@ -64,6 +66,11 @@ static const api_field ext_auth_fields[] = {
     API_F_BOOL(api_ext_auth, fail_open, "failOpen"),
     API_F_STRING(api_ext_auth, timeout, "timeout"),
     API_F_LIST(api_ext_auth, context_extensions, "contextExtensions", context_extension_type),
+    API_F_STRINGS(api_ext_auth, headers_to_ext_auth, "headersToExtAuth"),
+    API_F_JSON(api_ext_auth, body_to_ext_auth, "bodyToExtAuth"),
+    API_F_BOOL(api_ext_auth, recompute_route, "recomputeRoute"),
+    API_F_BOOL(api_ext_auth, include_route_metadata, "includeRouteMetadata"),
+    API_F_INT(api_ext_auth, status_on_error, "statusOnError"),
     API_F_END,
 };
 static const api_type ext_auth_type = API_TYPE(api_ext_auth, ext_auth_fields);
@@ -92,6 +99,16 @@ static const api_field oidc_fields[] = {
     API_F_STRING(api_oidc, default_refresh_token_ttl, "defaultRefreshTokenTTL"),
     API_F_STRING(api_oidc, csrf_token_ttl, "csrfTokenTTL"),
     API_F_BOOL(api_oidc, pass_through_auth_header, "passThroughAuthHeader"),
+    API_F_STRINGS(api_oidc, scopes, "scopes"),
+    API_F_STRINGS(api_oidc, resources, "resources"),
+    API_F_BOOL(api_oidc, forward_access_token, "forwardAccessToken"),
+    API_F_BOOL(api_oidc, refresh_token, "refreshToken"),
+    API_F_BOOL(api_oidc, disable_token_encryption, "disableTokenEncryption"),
+    API_F_STRING(api_oidc, cookie_domain, "cookieDomain"),
+    API_F_JSON(api_oidc, cookie_names, "cookieNames"),
+    API_F_JSON(api_oidc, cookie_config, "cookieConfig"),
+    API_F_JSON(api_oidc, deny_redirect, "denyRedirect"),
+    API_F_JSON(api_oidc, forward_id_token, "forwardIDToken"),
     API_F_END,
 };
 static const api_type oidc_type = API_TYPE(api_oidc, oidc_fields);
@@ -102,6 +119,7 @@ static const api_field remote_jwks_fields[] = {
     API_F_STRING(api_remote_jwks, uri, "uri"),
     API_F_LIST(api_remote_jwks, backend_refs, "backendRefs", api_policy_backend_ref_type),
     API_F_STRING(api_remote_jwks, cache_duration, "cacheDuration"),
+    API_F_STRING(api_remote_jwks, failed_refetch_duration, "failedRefetchDuration"),
     API_F_JSON(api_remote_jwks, backend_settings, "backendSettings"),
     API_F_END,
 };
@@ -138,6 +156,8 @@ static const api_field jwt_provider_fields[] = {
     API_F_OBJECT(api_jwt_provider, local_jwks, "localJWKS", local_jwks_type),
     API_F_LIST(api_jwt_provider, claim_to_headers, "claimToHeaders", claim_to_header_type),
     API_F_OBJECT(api_jwt_provider, extract_from, "extractFrom", jwt_extract_from_type),
+    API_F_STRINGS(api_jwt_provider, audiences, "audiences"),
+    API_F_BOOL(api_jwt_provider, recompute_route, "recomputeRoute"),
     API_F_END,
 };
 static const api_type jwt_provider_type = API_TYPE(api_jwt_provider, jwt_provider_fields);
@@ -145,6 +165,7 @@ static const api_type jwt_provider_type = API_TYPE(api_jwt_provider, jwt_provide
 static const api_field jwt_fields[] = {
     API_F_LIST(api_jwt, providers, "providers", jwt_provider_type),
     API_F_BOOL(api_jwt, optional, "optional"),
+    API_F_JSON(api_jwt, fail_open, "failOpen"),
     API_F_END,
 };
 static const api_type jwt_type = API_TYPE(api_jwt, jwt_fields);
@@ -153,6 +174,7 @@ static const api_type jwt_type = API_TYPE(api_jwt, jwt_fields);
 
 static const api_field basic_auth_fields[] = {
     API_F_OBJECT(api_basic_auth, users, "users", api_target_ref_type),
+    API_F_STRING(api_basic_auth, forward_username_header, "forwardUsernameHeader"),
     API_F_END,
 };
 static const api_type basic_auth_type = API_TYPE(api_basic_auth, basic_auth_fields);
@@ -168,6 +190,8 @@ static const api_type key_source_type = API_TYPE(api_key_source, key_source_fiel
 static const api_field api_key_auth_fields[] = {
     API_F_LIST(api_api_key_auth, credential_refs, "credentialRefs", api_target_ref_type),
     API_F_LIST(api_api_key_auth, extract_from, "extractFrom", key_source_type),
+    API_F_STRING(api_api_key_auth, forward_client_id_header, "forwardClientIDHeader"),
+    API_F_BOOL(api_api_key_auth, sanitize, "sanitize"),
     API_F_END,
 };
 static const api_type api_key_auth_type = API_TYPE(api_api_key_auth, api_key_auth_fields);
@@ -186,6 +210,7 @@ static const api_type authz_principal_type = API_TYPE(api_authz_principal, authz
 static const api_field authz_rule_fields[] = {
     API_F_STRING(api_authz_rule, name, "name"),
     API_F_STRING(api_authz_rule, action, "action"),
+    API_F_STRING(api_authz_rule, cel, "cel"),
     API_F_OBJECT(api_authz_rule, principal, "principal", authz_principal_type,
                  .flags = API_INLINE_OBJECT),
     API_F_JSON(api_authz_rule, operation, "operation"),
@@ -210,6 +235,7 @@ static const api_field security_policy_spec_fields[] = {
     API_F_OBJECT(api_security_policy_spec, api_key_auth, "apiKeyAuth", api_key_auth_type),
     API_F_OBJECT(api_security_policy_spec, ext_auth, "extAuth", ext_auth_type),
     API_F_OBJECT(api_security_policy_spec, authorization, "authorization", authorization_type),
+    API_F_JSON(api_security_policy_spec, csrf, "csrf"),
     API_F_END,
 };
 const api_type api_security_policy_spec_type =

@@ -27,7 +27,10 @@ typedef struct api_ext_auth_service {
     api_policy_backend_ref *backend_ref; /* deprecated single ref */
     api_policy_backend_ref *backend_refs;
     size_t n_backend_refs;
-    const char *path; /* http only */
+    const char *path;                /* http only */
+    const char *path_override;       /* http only */
+    const char **headers_to_backend; /* http only */
+    size_t n_headers_to_backend;
     json_t *backend_settings;
 } api_ext_auth_service;
 
@@ -50,6 +53,11 @@ typedef struct api_ext_auth {
     const char *timeout;
     api_context_extension *context_extensions;
     size_t n_context_extensions;
+    const char **headers_to_ext_auth;
+    size_t n_headers_to_ext_auth;
+    json_t *body_to_ext_auth; /* {maxRequestBytes} */
+    api_bool recompute_route, include_route_metadata;
+    api_int status_on_error;
 } api_ext_auth;
 
 typedef struct api_oidc_provider {
@@ -69,6 +77,11 @@ typedef struct api_oidc {
     const char *logout_path;
     const char *default_token_ttl, *default_refresh_token_ttl, *csrf_token_ttl;
     api_bool pass_through_auth_header;
+    const char **scopes, **resources;
+    size_t n_scopes, n_resources;
+    api_bool forward_access_token, refresh_token, disable_token_encryption;
+    const char *cookie_domain;
+    json_t *cookie_names, *cookie_config, *deny_redirect, *forward_id_token;
 } api_oidc;
 
 typedef struct api_remote_jwks {
@@ -76,6 +89,7 @@ typedef struct api_remote_jwks {
     api_policy_backend_ref *backend_refs;
     size_t n_backend_refs;
     const char *cache_duration;
+    const char *failed_refetch_duration;
     json_t *backend_settings;
 } api_remote_jwks;
 
@@ -104,16 +118,21 @@ typedef struct api_jwt_provider {
     api_claim_to_header *claim_to_headers;
     size_t n_claim_to_headers;
     api_jwt_extract_from *extract_from;
+    const char **audiences;
+    size_t n_audiences;
+    api_bool recompute_route;
 } api_jwt_provider;
 
 typedef struct api_jwt {
     api_jwt_provider *providers;
     size_t n_providers;
     api_bool optional;
+    json_t *fail_open;
 } api_jwt;
 
 typedef struct api_basic_auth {
     api_target_ref *users; /* Secret with key .htpasswd */
+    const char *forward_username_header;
 } api_basic_auth;
 
 /* apiKeyAuth.extractFrom[]: exactly one kind of source per entry. */
@@ -131,6 +150,8 @@ typedef struct api_api_key_auth {
     size_t n_credential_refs;
     api_key_source *extract_from;
     size_t n_extract_from;
+    const char *forward_client_id_header;
+    api_bool sanitize;
 } api_api_key_auth;
 
 typedef struct api_authz_principal {
@@ -144,6 +165,7 @@ typedef struct api_authz_principal {
 typedef struct api_authz_rule {
     const char *name;
     const char *action; /* "Allow", "Deny" */
+    const char *cel;
     api_authz_principal principal;
     json_t *operation;
 } api_authz_rule;
@@ -162,6 +184,7 @@ typedef struct api_security_policy_spec {
     api_api_key_auth *api_key_auth;
     api_ext_auth *ext_auth;
     api_authorization *authorization;
+    json_t *csrf;
 } api_security_policy_spec;
 extern const api_type api_security_policy_spec_type;
 

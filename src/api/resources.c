@@ -224,6 +224,22 @@ static void prefix_where(diag_list *diags, size_t from, const char *where)
     }
 }
 
+/* Kubernetes labels every Namespace with its own name
+ * (kubernetes.io/metadata.name, since 1.22), and selectors rely on it; a
+ * Namespace read from a file gets the label too. */
+static void add_namespace_name_label(arena *a, api_object *o)
+{
+    for (size_t i = 0; i < o->metadata.n_labels; i++)
+        if (strcmp(o->metadata.labels[i].key, "kubernetes.io/metadata.name") == 0)
+            return;
+    api_kv *labels = ARENA_ARRAY(a, api_kv, o->metadata.n_labels + 1);
+    for (size_t i = 0; i < o->metadata.n_labels; i++)
+        labels[i] = o->metadata.labels[i];
+    labels[o->metadata.n_labels] = (api_kv){"kubernetes.io/metadata.name", o->metadata.name};
+    o->metadata.labels = labels;
+    o->metadata.n_labels++;
+}
+
 /* Files the decoded object under its kind. An object whose kind, namespace
  * and name came before is kept too, with a warning: the reference translates
  * both (its own test inputs repeat Services and HTTPRoutes), and its lookups
@@ -249,10 +265,88 @@ static void add_object(resources_private *p, const kind_info *k, api_object *o, 
     } else {
         strmap_put(&p->index, key, o);
     }
+    if (strcmp(k->kind, "Namespace") == 0)
+        add_namespace_name_label(r->arena, o);
     object_list *list = (object_list *)((char *)r + k->list);
     *ARENA_PUSH(r->arena, list->items, list->n, list->cap) = o;
     o->index = r->all.n;
     *ARENA_PUSH(r->arena, r->all.items, r->all.n, r->all.cap) = o;
+}
+
+/* EndpointSlices are usually written by controllers with
+ * metadata.generateName, the API server adding a random suffix; nothing
+ * refers to a slice by name (it joins its Service through the
+ * kubernetes.io/service-name label), so one without a name gets
+ * generateName (or "endpointslice-") followed by where it was read. */
+static void name_generated_slice(json_t *doc, const char *source, int doc_index)
+{
+    json_t *meta = json_object_get(doc, "metadata");
+    if (!json_is_object(meta))
+        return;
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    if (name && *name)
+        return;
+    const char *prefix = json_string_value(json_object_get(meta, "generateName"));
+    if (!prefix || !*prefix)
+        prefix = "endpointslice-";
+    /* a stable suffix from the file and document, so re-reads keep the name */
+    unsigned long h = 5381;
+    for (const char *s = source; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    char generated[320];
+    snprintf(generated, sizeof generated, "%s%05lx%d", prefix, h & 0xfffff, doc_index);
+    json_object_set_new(meta, "name", json_string(generated));
+}
+
+bool api_extension_kind_registered(const api_resources *r, const char *group, const char *kind)
+{
+    const json_t *em = r->envoy_gateway ? r->envoy_gateway->extension_manager : NULL;
+    static const char *const lists[] = {"resources", "policyResources", "backendResources"};
+    for (size_t l = 0; em && kind && l < sizeof lists / sizeof *lists; l++) {
+        size_t i;
+        const json_t *gvk;
+        json_array_foreach(json_object_get(em, lists[l]), i, gvk)
+        {
+            const char *g = json_string_value(json_object_get(gvk, "group"));
+            const char *k = json_string_value(json_object_get(gvk, "kind"));
+            if (g && k && strcmp(g, group ? group : "") == 0 && strcmp(k, kind) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* An object of a kind the extension manager registers: its metadata, and the
+ * document for the extension server. */
+static int add_extension_object(resources_private *p, json_t *doc, const char *source,
+                                int doc_index, const char *where, const char *api_version,
+                                const char *kind, diag_list *diags)
+{
+    api_resources *r = &p->pub;
+    json_t *meta = json_object_get(doc, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    if (!name || !*name) {
+        diag_add(diags, DIAG_ERROR, where, "metadata.name", "required");
+        return -1;
+    }
+    api_object *o = ARENA_NEW(r->arena, api_object);
+    o->api_version = arena_strdup(r->arena, api_version);
+    o->kind = arena_strdup(r->arena, kind);
+    o->metadata.name = arena_strdup(r->arena, name);
+    o->metadata.namespace = arena_strdup(r->arena, ns && *ns ? ns : API_DEFAULT_NAMESPACE);
+    o->raw = doc;
+    o->source = arena_strdup(r->arena, source);
+    o->doc_index = doc_index;
+    o->where = arena_printf(r->arena, "%s %s/%s", kind, o->metadata.namespace, name);
+    o->index = SIZE_MAX;
+    const char *key = strmap_key(&p->index, "%s/%s/%s", kind, o->metadata.namespace, name);
+    if (!strmap_get(&p->index, key))
+        strmap_put(&p->index, key, o);
+    *ARENA_PUSH(r->arena, r->extension_resources.items, r->extension_resources.n,
+                r->extension_resources.cap) = o;
+    keep_document(p, doc);
+    return 0;
 }
 
 int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc_index,
@@ -274,6 +368,8 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
                      kind);
             return 0;
         }
+        if (api_extension_kind_registered(r, group, kind))
+            return add_extension_object(p, doc, source, doc_index, where, api_version, kind, diags);
         unknown_kind(where, api_version, kind, diags);
         return -1;
     }
@@ -284,6 +380,8 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
             r->envoy_gateway->obj.source, r->envoy_gateway->obj.doc_index);
         return -1;
     }
+    if (!config && strcmp(kind, "EndpointSlice") == 0)
+        name_generated_slice(doc, source, doc_index);
     char *label = object_label(r->arena, doc, kind, k);
     size_t before = diags->n;
     api_decoder d = {.arena = r->arena, .diags = diags, .where = label};

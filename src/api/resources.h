@@ -62,7 +62,18 @@ typedef struct api_resources {
     API_LIST_OF(api_security_policy) security_policies;
     API_LIST_OF(api_envoy_extension_policy) envoy_extension_policies;
     API_LIST_OF(api_envoy_patch_policy) envoy_patch_policies;
+
+    /* Objects of the kinds the EnvoyGateway extensionManager registers
+     * (resources, policyResources, backendResources), kept unstructured: only
+     * their metadata is read; `raw` is passed to the extension server. Not in
+     * `all`; api_resources_find() finds them by kind. */
+    API_LIST_OF(api_object) extension_resources;
 } api_resources;
+
+/* The EnvoyGateway configuration's extensionManager registers this kind
+ * (group "example.io", kind "Foo") among its resources, policyResources or
+ * backendResources. */
+bool api_extension_kind_registered(const api_resources *r, const char *group, const char *kind);
 
 api_resources *api_resources_new(void);
 void api_resources_free(api_resources *r);

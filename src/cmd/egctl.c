@@ -10,6 +10,7 @@
 #include "cmd/output.h"
 #include "cmd/output_translate.h"
 #include "cmd/output_xds.h"
+#include "extension/extension.h"
 #include "gatewayapi/translator.h"
 
 #define EGCTL_VERSION "0.1.0"
@@ -98,12 +99,20 @@ static void ir_output(json_t *out, const gw_result *res)
 /* Adds the "xds" section to `out`. Errors of the xDS translator or of the
  * codec are defects of ours: they are printed and make the exit code 1, the
  * rest of the output still printed. */
-static int xds_output(json_t *out, const gw_result *res, const char *type)
+static int xds_output(json_t **out, const api_resources *r, gw_result *res, const char *type)
 {
     diag_list diags = {0};
-    pb_pool *pool = pb_pool_load_envoy(&diags);
+    /* The Envoy API plus the extension service, for an extensionManager. */
+    pb_pool *pool = ext_pool_load(&diags);
+    char *ext_err = NULL;
+    ext_manager *ext = pool ? ext_manager_new(r, &ext_err) : NULL;
+    if (ext_err) {
+        diag_add(&diags, DIAG_ERROR, "EnvoyGateway", "", "%s", ext_err);
+        free(ext_err);
+    }
     if (pool)
-        json_object_set_new(out, "xds", output_xds(res, pool, type, &diags));
+        *out = output_xds(res, pool, ext, type, &diags);
+    ext_manager_free(ext);
     diag_print(&diags, stderr);
     int rc = !pool || diag_count(&diags, DIAG_ERROR) ? 1 : 0;
     diag_list_clear(&diags);
@@ -169,11 +178,15 @@ static int cmd_translate(const translate_opts *o)
         rc = 1;
     } else {
         gw_result *res = gw_translate(r);
+        /* xDS first: applying EnvoyPatchPolicies adds to their statuses. */
+        json_t *xds = NULL;
+        if (want_xds && xds_output(&xds, r, res, o->type) != 0)
+            rc = 1;
         json_t *out = want_gw ? output_gateway_api(r, res) : json_object();
         if (want_ir)
             ir_output(out, res);
-        if (want_xds && xds_output(out, res, o->type) != 0)
-            rc = 1;
+        if (xds)
+            json_object_set_new(out, "xds", xds);
         int w =
             strcmp(o->output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out);
         if (w != 0 || fflush(stdout) != 0) {

@@ -2,10 +2,13 @@
 #include "cmd/output_xds.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "extension/extension.h"
 #include "xds/bootstrap.h"
 #include "xds/encode.h"
+#include "xds/patch.h"
 #include "xds/translator.h"
 
 #define ADMIN_TYPE(name) "type.googleapis.com/envoy.admin.v3." name
@@ -73,31 +76,51 @@ static json_t *resource_dump(const dump_kind *k, const xds_resources *r)
     return dump;
 }
 
-static json_t *bootstrap_dump(void)
+/* What shapes a fleet's bootstrap: its EnvoyProxy's spec.bootstrap. */
+typedef struct fleet_bootstrap {
+    const pb_pool *pool;
+    const json_t *spec; /* NULL for the default bootstrap */
+    const char *fleet;
+} fleet_bootstrap;
+
+/* The fleet's bootstrap; a customisation that fails is reported and the
+ * default printed. */
+static json_t *bootstrap_dump(const fleet_bootstrap *fb, diag_list *diags)
 {
     xds_bootstrap_opts o;
     xds_bootstrap_opts_default(&o);
-    return json_pack("{s:s, s:o}", "@type", ADMIN_TYPE("BootstrapConfigDump"), "bootstrap",
-                     xds_bootstrap(&o));
+    json_t *b = xds_bootstrap(&o);
+    if (fb->spec) {
+        char *err = NULL;
+        json_t *custom = xds_bootstrap_customize(fb->pool, b, fb->spec, &err);
+        if (custom) {
+            json_decref(b);
+            b = custom;
+        } else {
+            diag_add(diags, DIAG_ERROR, fb->fleet, "", "EnvoyProxy %s", err);
+            free(err);
+        }
+    }
+    return json_pack("{s:s, s:o}", "@type", ADMIN_TYPE("BootstrapConfigDump"), "bootstrap", b);
 }
 
 /* Every dump; secrets only when there are some, as the reference. */
-static json_t *all_dumps(const xds_resources *r)
+static json_t *all_dumps(const fleet_bootstrap *fb, const xds_resources *r, diag_list *diags)
 {
-    json_t *configs = json_pack("[o]", bootstrap_dump());
+    json_t *configs = json_pack("[o]", bootstrap_dump(fb, diags));
     for (size_t i = 0; i < N_DUMP_KINDS; i++)
         if (dump_kinds[i].xds != XDS_SECRET || json_array_size(r->of[XDS_SECRET]))
             json_array_append_new(configs, resource_dump(&dump_kinds[i], r));
     return json_pack("{s:o}", "configs", configs);
 }
 
-static json_t *fleet_output(const char *fleet, const char *type, const xds_resources *r,
-                            diag_list *diags)
+static json_t *fleet_output(const fleet_bootstrap *fb, const char *fleet, const char *type,
+                            const xds_resources *r, diag_list *diags)
 {
     if (strcmp(type, "all") == 0)
-        return all_dumps(r);
+        return all_dumps(fb, r, diags);
     if (strcmp(type, "bootstrap") == 0)
-        return bootstrap_dump();
+        return bootstrap_dump(fb, diags);
     if (strcmp(type, "standalone") == 0) {
         /* Without a control plane nothing passes --service-node: SDS (external
          * servers) needs node id and cluster, so the fleet names both. */
@@ -137,7 +160,8 @@ static void check_encoding(const pb_pool *pool, const char *fleet, const char *t
     }
 }
 
-json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, diag_list *diags)
+json_t *output_xds(gw_result *res, const pb_pool *pool, struct ext_manager *ext, const char *type,
+                   diag_list *diags)
 {
     json_t *out = json_object();
     for (size_t i = 0; i < res->n_xds; i++) {
@@ -145,7 +169,18 @@ json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, 
         const char *fleet = ir->name ? ir->name : "";
         xds_resources r = {0};
         xds_translate(ir, &r, diags);
-        json_t *v = fleet_output(fleet, type, &r, diags);
+        xds_patch_outcome *po = xds_patch_policies_apply(pool, ir, &r);
+        for (size_t k = 0; k < ir->n_patch_policies; k++)
+            gw_envoy_patch_policy_programmed(res, ir->patch_policies[k], po[k].programmed,
+                                             po[k].reason, po[k].message);
+        xds_patch_outcomes_free(po, ir->n_patch_policies);
+        if (ext)
+            ext_manager_post_hooks(ext, pool, ir, &r, diags);
+        fleet_bootstrap fb = {.pool = pool, .fleet = fleet};
+        for (size_t k = 0; k < res->n_infra; k++)
+            if (res->infra[k]->name && strcmp(res->infra[k]->name, fleet) == 0)
+                fb.spec = json_object_get(res->infra[k]->envoy_proxy, "bootstrap");
+        json_t *v = fleet_output(&fb, fleet, type, &r, diags);
         check_encoding(pool, fleet, type, &r, v, diags);
         if (v)
             json_object_set_new(out, fleet, v);

@@ -23,6 +23,11 @@ bool output_xds_type_valid(const char *type);
  * reported in `diags` and left out. Every resource of every fleet (and the
  * bootstrap printed) is encoded with `pool`; what the codec rejects is
  * reported in `diags` as an error naming the resource and the field. */
-json_t *output_xds(const gw_result *res, const pb_pool *pool, const char *type, diag_list *diags);
+struct ext_manager;
+/* `ext` (may be NULL) is the extension server whose post hooks run on each
+ * fleet after its EnvoyPatchPolicies; `pool` must then hold the extension
+ * service's messages (ext_pool_load). A hook that fails closed is an error. */
+json_t *output_xds(gw_result *res, const pb_pool *pool, struct ext_manager *ext, const char *type,
+                   diag_list *diags);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "gatewayapi/backend_tls.h"
 #include "gatewayapi/backends.h"
+#include "gatewayapi/certificate.h"
 
 #include <stdio.h>
 
@@ -154,21 +155,54 @@ static bool is_dynamic_resolver(const api_backend *b)
     return same(b->spec.type, "DynamicResolver");
 }
 
-/* A BackendTLSPolicy in the Backend's namespace names it. */
-static bool backend_has_tls_policy(gw_ctx *c, const api_backend *b)
+/* Whether BackendTLSPolicies give a Backend whose spec.tls names no CA the
+ * trust it lacks: a policy naming the whole Backend must bring CA
+ * certificates of its own; policies naming single ports must, between them,
+ * name the port of every ip and fqdn endpoint. */
+static bool backend_tls_policies_cover(gw_ctx *c, const api_backend *b)
 {
+    size_t n_ports = 0;
+    const char **ports = ARENA_ARRAY(c->arena, const char *, b->spec.n_endpoints + 1);
+    bool *covered = ARENA_ARRAY(c->arena, bool, b->spec.n_endpoints + 1);
+    for (size_t i = 0; i < b->spec.n_endpoints; i++) {
+        const api_backend_endpoint *ep = &b->spec.endpoints[i];
+        const api_backend_socket *sock = ep->fqdn ? ep->fqdn : ep->ip;
+        if (!sock)
+            continue;
+        const char *port = arena_printf(c->arena, "%lld", (long long)sock->port.v);
+        size_t k = 0;
+        while (k < n_ports && strcmp(ports[k], port) != 0)
+            k++;
+        if (k == n_ports)
+            ports[n_ports++] = port;
+    }
     for (size_t i = 0; i < c->res->backend_tls_policies.n; i++) {
         const api_backend_tls_policy *p = c->res->backend_tls_policies.items[i];
         if (!same(p->obj.metadata.namespace, b->obj.metadata.namespace))
             continue;
+        const api_backend_tls_validation *v = &p->spec.validation;
+        bool brings_ca = v->well_known_ca_certificates || v->n_ca_certificate_refs > 0;
         for (size_t t = 0; t < p->spec.n_target_refs; t++) {
             const api_target_ref *r = &p->spec.target_refs[t];
-            if (same(r->group, GROUP_EG) && same(r->kind, "Backend") &&
-                same(r->name, b->obj.metadata.name))
-                return true;
+            if (!same(r->group, GROUP_EG) || !same(r->kind, "Backend") ||
+                !same(r->name, b->obj.metadata.name))
+                continue;
+            if (!r->section_name || !*r->section_name) {
+                if (brings_ca)
+                    return true;
+                continue;
+            }
+            for (size_t k = 0; k < n_ports; k++)
+                if (strcmp(ports[k], r->section_name) == 0)
+                    covered[k] = true;
         }
     }
-    return false;
+    if (n_ports == 0)
+        return false;
+    for (size_t k = 0; k < n_ports; k++)
+        if (!covered[k])
+            return false;
+    return true;
 }
 
 typedef struct backend_problem {
@@ -208,10 +242,12 @@ static backend_problem validate_backend(gw_ctx *c, const api_backend *b)
                                  "a DynamicResolver Backend must not list endpoints"};
     const api_backend_tls *tls = b->spec.tls;
     if (tls && tls->insecure_skip_verify != API_TRUE && !tls->well_known_ca_certificates &&
-        tls->n_ca_certificate_refs == 0 && !backend_has_tls_policy(c, b))
+        tls->n_ca_certificate_refs == 0 && !backend_tls_policies_cover(c, b))
         return (backend_problem){"InvalidBackendRef",
-                                 "spec.tls needs caCertificateRefs or wellKnownCACertificates "
-                                 "(or a BackendTLSPolicy) unless insecureSkipVerify is true"};
+                                 "spec.tls verifies the backend's certificate (insecureSkipVerify "
+                                 "is not true) but names no CA: set caCertificateRefs or "
+                                 "wellKnownCACertificates, or target the Backend (or each of its "
+                                 "endpoint ports) with a BackendTLSPolicy that brings one"};
     if (gw_backends_on_host(c))
         return (backend_problem){NULL, NULL};
     for (size_t i = 0; i < b->spec.n_endpoints; i++) {
@@ -355,6 +391,7 @@ typedef struct resolve_ctx {
     const char *port_protocol; /* "TCP", or "UDP" for UDPRoute */
     json_t *envoy_proxy;       /* EnvoyProxy spec of the parent Gateway, or NULL */
     const api_envoy_proxy *envoy_proxy_object;
+    const api_gateway *gateway; /* the parent Gateway, or NULL */
 } resolve_ctx;
 
 static bool service_routing(const resolve_ctx *rc)
@@ -552,8 +589,9 @@ static const char *tls_section(const resolve_ctx *rc, const void *object)
     return port_text(rc->c, rc->ref->port);
 }
 
-/* Settings a Backend's own spec.tls asks for. */
-static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b)
+/* Settings a Backend's own spec.tls asks for; NULL with *error set when its
+ * CA certificates cannot be used. */
+static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b, const char **error)
 {
     const api_backend_tls *t = b->spec.tls;
     ir_upstream_tls *tls = ARENA_NEW(c->arena, ir_upstream_tls);
@@ -565,10 +603,31 @@ static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b)
     } else if (t->n_ca_certificate_refs > 0) {
         tls->ca_name =
             arena_printf(c->arena, "%s/%s-ca", b->obj.metadata.name, b->obj.metadata.namespace);
+        const char *why = NULL;
         tls->ca_pem = gw_ca_bundle(c, b->obj.metadata.namespace, t->ca_certificate_refs,
-                                   t->n_ca_certificate_refs, NULL);
+                                   t->n_ca_certificate_refs, &why);
+        if (!tls->ca_pem) {
+            *error = arena_printf(c->arena, "spec.tls.%s", why);
+            return NULL;
+        }
     }
     return tls;
+}
+
+/* Presents the certificate and key of Secret `s` to the backend. */
+static void present_client_secret(gw_ctx *c, ir_upstream_tls *tls, const api_secret *s)
+{
+    size_t crt_len = 0, key_len = 0;
+    const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
+    const char *key = api_secret_value(c->arena, s, "tls.key", &key_len);
+    if (gw_key_pair_problem(c->arena, crt, crt_len, key, key_len))
+        return;
+    ir_tls_cert *cert = ARENA_NEW(c->arena, ir_tls_cert);
+    cert->name = arena_printf(c->arena, "%s/%s", s->obj.metadata.namespace, s->obj.metadata.name);
+    cert->certificate = crt[crt_len - 1] == '\n' ? crt : arena_printf(c->arena, "%s\n", crt);
+    cert->private_key = key;
+    tls->client_certs = cert;
+    tls->n_client_certs = 1;
 }
 
 /* The EnvoyProxy client certificate for upstream TLS, checked; NULL message when fine. */
@@ -595,6 +654,42 @@ static const char *apply_client_certificate(const resolve_ctx *rc, ir_upstream_t
                             "exist",
                             ns ? ns : "", name ? name : "");
     tls->client_cert_name = arena_printf(rc->c->arena, "%s/%s", ns, name);
+    present_client_secret(rc->c, tls,
+                          (const api_secret *)api_resources_find(rc->c->res, "Secret", ns, name));
+    return NULL;
+}
+
+/* A Backend's own spec.tls.clientCertificateRef: a Secret of the Backend's
+ * namespace (another one needs a ReferenceGrant) holding a certificate and
+ * its key, presented to the backend. NULL message when it is. */
+static const char *backend_client_certificate(const resolve_ctx *rc, const api_backend *b,
+                                              ir_upstream_tls *tls)
+{
+    gw_ctx *c = rc->c;
+    const api_target_ref *ref = b->spec.tls->client_certificate_ref;
+    const char *bns = b->obj.metadata.namespace;
+    const char *ns = ref->namespace && *ref->namespace ? ref->namespace : bns;
+    const char *name = ref->name ? ref->name : "";
+    const char *kind = ref->kind && *ref->kind ? ref->kind : "Secret";
+    const char *where =
+        arena_printf(c->arena, "spec.tls.clientCertificateRef %s %s/%s", kind, ns, name);
+    if ((ref->group && *ref->group) || !same(kind, "Secret"))
+        return arena_printf(c->arena, "%s: only a core Secret can hold a client certificate",
+                            where);
+    if (!same(ns, bns) &&
+        !gw_reference_granted(c, GROUP_EG, "Backend", bns, "", "Secret", ns, name))
+        return arena_printf(c->arena, "%s: no ReferenceGrant in %s lets Backends of %s refer to it",
+                            where, ns, bns);
+    const api_secret *s = (const api_secret *)api_resources_find(c->res, "Secret", ns, name);
+    if (!s)
+        return arena_printf(c->arena, "%s does not exist", where);
+    size_t crt_len = 0, key_len = 0;
+    const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
+    const char *key = api_secret_value(c->arena, s, "tls.key", &key_len);
+    const char *why = gw_key_pair_problem(c->arena, crt, crt_len, key, key_len);
+    if (why)
+        return arena_printf(c->arena, "%s: %s", where, why);
+    present_client_secret(c, tls, s);
     return NULL;
 }
 
@@ -609,19 +704,33 @@ static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_ups
     ir_upstream_tls *tls = o.tls;
     const api_backend *b = same(rc->kind, "Backend") ? object : NULL;
     if (b && b->spec.tls) {
-        if (!tls)
-            tls = backend_own_tls(c, b);
-        else {
+        if (!tls) {
+            const char *err = NULL;
+            tls = backend_own_tls(c, b, &err);
+            if (!tls)
+                return err;
+        } else {
             if (b->spec.tls->insecure_skip_verify == API_TRUE)
                 tls->insecure_skip_verify = true;
             if (!tls->sni)
                 tls->sni = b->spec.tls->sni;
         }
     }
-    if (tls) {
-        const char *err = apply_client_certificate(rc, tls);
+    if (tls && b && b->spec.tls && b->spec.tls->client_certificate_ref) {
+        const char *err = backend_client_certificate(rc, b, tls);
         if (err)
             return err;
+    }
+    if (tls) {
+        const char *err = tls->n_client_certs ? NULL : apply_client_certificate(rc, tls);
+        if (err)
+            return err;
+        /* Otherwise the Gateway's own (spec.tls.backend.clientCertificateRef). */
+        const api_secret *gs = tls->n_client_certs || !rc->gateway
+                                   ? NULL
+                                   : gw_gateway_backend_client_secret(c, rc->gateway);
+        if (gs)
+            present_client_secret(c, tls, gs);
     }
     *out = tls;
     return NULL;
@@ -696,8 +805,8 @@ static gw_backend_result find_object(const resolve_ctx *rc, const void **object)
     if (backend) {
         backend_problem p = validate_backend(c, *object);
         if (p.reason)
-            return fail(p.reason, arena_printf(c->arena, "Backend %s/%s is not accepted: %s",
-                                               rc->ns, rc->ref->name, p.message));
+            return fail(p.reason,
+                        arena_printf(c->arena, "the Backend is not accepted: %s", p.message));
     }
     return (gw_backend_result){.ok = true};
 }
@@ -728,10 +837,15 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
     };
     if (ref->parent || ref->gateway) {
         gw_gateway *gw = ref->gateway;
-        if (!gw)
-            gw = gw_find_gateway(c, ref->parent->namespace, ref->parent->name);
+        if (!gw) /* a parentRef without namespace names one of the route's */
+            gw = gw_find_gateway(c,
+                                 ref->parent->namespace && *ref->parent->namespace
+                                     ? ref->parent->namespace
+                                     : route->metadata.namespace,
+                                 ref->parent->name);
         rc.envoy_proxy = gw ? gw->envoy_proxy : NULL;
         rc.envoy_proxy_object = envoy_proxy_with_spec(c, rc.envoy_proxy);
+        rc.gateway = gw ? gw->gateway : NULL;
     }
     gw_backend_result r = check_reference(&rc);
     const void *object = NULL;

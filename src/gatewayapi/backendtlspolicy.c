@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gatewayapi/backend_tls.h"
+#include "gatewayapi/certificate.h"
 #include "gatewayapi/backends.h"
 
 #define SDS_SECRET_TYPE "gateway.envoyproxy.io/sds"
@@ -186,6 +187,13 @@ static ca_lookup ca_from_secret(gw_ctx *c, const char *ns, const char *name, siz
             NULL,
             arena_printf(c->arena, "Secret %s/%s has no CA certificate in data.ca.crt", ns, name),
             "InvalidCACertificateRef"};
+    if (!gw_pem_has_certificate(pem, strlen(pem)))
+        return (ca_lookup){NULL,
+                           arena_printf(c->arena,
+                                        "Secret %s/%s: data.ca.crt holds no PEM certificate "
+                                        "that parses",
+                                        ns, name),
+                           "InvalidCACertificateRef"};
     return (ca_lookup){pem, NULL, NULL};
 }
 
@@ -213,10 +221,13 @@ static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *re
                                arena_printf(c->arena, "ConfigMap %s/%s does not exist", ns, name),
                                "InvalidCACertificateRef"};
         const char *pem = config_map_ca(json_object_get(o->raw, "data"));
-        if (!pem)
-            return (ca_lookup){
-                NULL, arena_printf(c->arena, "ConfigMap %s/%s holds no CA certificate", ns, name),
-                "InvalidCACertificateRef"};
+        if (!pem || !gw_pem_has_certificate(pem, strlen(pem)))
+            return (ca_lookup){NULL,
+                               arena_printf(c->arena,
+                                            "ConfigMap %s/%s holds no PEM CA certificate that "
+                                            "parses",
+                                            ns, name),
+                               "InvalidCACertificateRef"};
         return (ca_lookup){pem, NULL, NULL};
     }
     if (same(ref->kind, "Secret") && !*group)
@@ -229,6 +240,13 @@ static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *re
                 NULL,
                 arena_printf(c->arena, "ClusterTrustBundle %s does not exist or is empty", name),
                 "InvalidCACertificateRef"};
+        if (!gw_pem_has_certificate(b->spec.trust_bundle, strlen(b->spec.trust_bundle)))
+            return (ca_lookup){NULL,
+                               arena_printf(c->arena,
+                                            "ClusterTrustBundle %s: spec.trustBundle holds no "
+                                            "PEM certificate that parses",
+                                            name),
+                               "InvalidCACertificateRef"};
         return (ca_lookup){b->spec.trust_bundle, NULL, NULL};
     }
     return (ca_lookup){NULL,
@@ -369,7 +387,7 @@ static void record_ancestor(gw_ctx *c, const btls_entry *e, const gw_parent_ref 
         gw_conditions_set(c->arena, &ps->conditions, "ResolvedRefs", true, "ResolvedRefs",
                           "All CA certificate references resolved");
         gw_conditions_set(c->arena, &ps->conditions, "Accepted", true, "Accepted",
-                          "Policy has been accepted");
+                          "The policy is valid and in force for this ancestor");
     } else {
         gw_conditions_setf(c->arena, &ps->conditions, "Accepted", false, "NoValidCACertificate",
                            "BackendTLSPolicy %s has no usable CA certificate: %s", name, e->error);

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "gatewayapi/certificate.h"
 #include "gatewayapi/gateway_stage.h"
 
 typedef struct cert_problem {
@@ -254,4 +256,40 @@ bool gw_listener_load_certificates(gw_ctx *c, gw_listener_ctx *l)
                                            "Listener %s serves its valid certificates only: %s",
                                            l->pub.name, messages));
     return true;
+}
+
+bool gw_pem_has_certificate(const char *pem, size_t len)
+{
+    if (!pem || len == 0)
+        return false;
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    bool ok = x != NULL;
+    X509_free(x);
+    BIO_free(b);
+    ERR_clear_error();
+    return ok;
+}
+
+const char *gw_key_pair_problem(arena *a, const char *crt, size_t crt_len, const char *key,
+                                size_t key_len)
+{
+    if (!crt || crt_len == 0 || !key || key_len == 0)
+        return "it must hold both tls.crt and tls.key";
+    BIO *cb = BIO_new_mem_buf(crt, (int)crt_len), *kb = BIO_new_mem_buf(key, (int)key_len);
+    X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+    EVP_PKEY *pk = x ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+    const char *why = NULL;
+    if (!x)
+        why = "tls.crt is not a PEM certificate";
+    else if (!pk)
+        why = "tls.key is not a PEM private key (PKCS#1, PKCS#8 or EC)";
+    else if (X509_check_private_key(x, pk) != 1)
+        why = "tls.key does not match the certificate in tls.crt";
+    EVP_PKEY_free(pk);
+    X509_free(x);
+    BIO_free(cb);
+    BIO_free(kb);
+    ERR_clear_error();
+    return why ? arena_strdup(a, why) : NULL;
 }

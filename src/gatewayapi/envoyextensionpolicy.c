@@ -9,15 +9,17 @@
  * a dynamic module the Gateway's EnvoyProxy does not register. All
  * extensions are checked (each backend resolved, so a BackendTLSPolicy on it
  * lists the policy as an ancestor); the first problem is reported. */
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "gatewayapi/backend_tls.h"
+#include "gatewayapi/extension_ir.h"
 #include "gatewayapi/lua_check.h"
+#include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
 
-#define EEP_KIND "EnvoyExtensionPolicy"
+#define EEP_KIND GW_EEP_KIND
 #define EEP_MAX_GATEWAYS 64
 
 static bool same(const char *a, const char *b)
@@ -34,20 +36,41 @@ typedef struct eep_check_ctx {
 
 /* ---- ext_proc ---- */
 
+static const char *ext_proc_problem(const eep_check_ctx *x, size_t i)
+{
+    const api_ext_proc *e = &x->s->ext_proc[i];
+    const char *field = arena_printf(x->c->arena, "extProc[%zu].backendRefs", i);
+    const api_policy_backend_ref *refs = e->backend_refs;
+    size_t n = e->n_backend_refs;
+    if (n == 0 && e->backend_ref) {
+        refs = e->backend_ref;
+        n = 1;
+        field = arena_printf(x->c->arena, "extProc[%zu].backendRef", i);
+    }
+    gw_policy_destination d;
+    const char *err = NULL;
+    gw_policy_backends_resolve(x->c, x->p, EEP_KIND, refs, n, x->gw, IR_PROTO_GRPC, field, &d,
+                               &err);
+    if (!err && e->backend_settings && gw_backends_on_host(x->c))
+        err = arena_printf(x->c->arena,
+                           "extProc[%zu].backendSettings: not supported by this gateway yet", i);
+    if (!err && e->status_on_error.set &&
+        (e->status_on_error.v < 400 || e->status_on_error.v > 599))
+        err = arena_printf(x->c->arena,
+                           "extProc[%zu].statusOnError: %lld is not an HTTP error status (400-599)",
+                           i, (long long)e->status_on_error.v);
+    int64_t ms;
+    if (!err && e->message_timeout && !gw_duration_ms(e->message_timeout, &ms))
+        err = arena_printf(x->c->arena, "extProc[%zu].messageTimeout: \"%s\" is not a duration", i,
+                           e->message_timeout);
+    return err;
+}
+
 static const char *check_ext_proc(const eep_check_ctx *x)
 {
     const char *first = NULL;
     for (size_t i = 0; i < x->s->n_ext_proc; i++) {
-        const api_ext_proc *e = &x->s->ext_proc[i];
-        const char *field = arena_printf(x->c->arena, "extProc[%zu].backendRefs", i);
-        gw_policy_destination d;
-        const char *err = NULL;
-        gw_policy_backends_resolve(x->c, x->p, EEP_KIND, e->backend_refs, e->n_backend_refs, x->gw,
-                                   IR_PROTO_GRPC, field, &d, &err);
-        int64_t ms;
-        if (!err && e->message_timeout && !gw_duration_ms(e->message_timeout, &ms))
-            err = arena_printf(x->c->arena, "extProc[%zu].messageTimeout: \"%s\" is not a duration",
-                               i, e->message_timeout);
+        const char *err = ext_proc_problem(x, i);
         if (!first)
             first = err;
     }
@@ -55,28 +78,6 @@ static const char *check_ext_proc(const eep_check_ctx *x)
 }
 
 /* ---- Wasm ---- */
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* The checksum the module cache serves for `url`. The reference translates
- * (in egctl and its tests) with a deterministic cache that names a module
- * by the SHA-256 of its URL and reports the SHA-256 of "salt" + that name;
- * we model the same cache, so a declared sha256 matches exactly when it
- * matches there. */
-static void wasm_cache_checksum(const char *url, char out[65])
-{
-    char name[65], salted[4 + 64 + 1];
-    sha256_hex(url, strlen(url), name);
-    snprintf(salted, sizeof salted, "salt%s", name);
-    sha256_hex(salted, strlen(salted), out);
-}
 
 static const char *wasm_source_problem(const eep_check_ctx *x, const api_wasm_source *src,
                                        const char *field)
@@ -90,8 +91,19 @@ static const char *wasm_source_problem(const eep_check_ctx *x, const api_wasm_so
                               arena_printf(c->arena, "%s.pullSecretRef", field), &err))
             return err;
     }
-    char sum[65];
-    wasm_cache_checksum(src->url, sum);
+    if (gw_backends_on_host(c)) {
+        /* Standalone: Envoy fetches the module from its URL and checks it. */
+        if (src->tls)
+            return arena_printf(c->arena, "%s.tls: not supported by this gateway yet", field);
+        if (!src->sha256 || !*src->sha256)
+            return arena_printf(c->arena,
+                                "%s.sha256 is required: Envoy checks the module it fetches from "
+                                "%s against it",
+                                field, src->url);
+        return NULL;
+    }
+    char name[65], sum[65];
+    gw_wasm_cache_entry(src->url, name, sum);
     if (src->sha256 && !same(src->sha256, sum))
         return arena_printf(c->arena,
                             "%s: the module at %s has checksum %s, not the declared sha256 %s",
@@ -99,20 +111,27 @@ static const char *wasm_source_problem(const eep_check_ctx *x, const api_wasm_so
     return NULL;
 }
 
+static const char *wasm_problem(const eep_check_ctx *x, size_t i)
+{
+    const api_wasm_code *code = x->s->wasm[i].code;
+    if (!code)
+        return arena_printf(x->c->arena, "wasm[%zu].code is required", i);
+    if (same(code->type, "Image") && gw_backends_on_host(x->c))
+        return arena_printf(x->c->arena,
+                            "wasm[%zu].code.image: OCI image sources are not supported in "
+                            "standalone mode (use an HTTP code source)",
+                            i);
+    if (same(code->type, "Image"))
+        return wasm_source_problem(x, code->image,
+                                   arena_printf(x->c->arena, "wasm[%zu].code.image", i));
+    return wasm_source_problem(x, code->http, arena_printf(x->c->arena, "wasm[%zu].code.http", i));
+}
+
 static const char *check_wasm(const eep_check_ctx *x)
 {
     const char *first = NULL;
     for (size_t i = 0; i < x->s->n_wasm; i++) {
-        const api_wasm_code *code = x->s->wasm[i].code;
-        const char *err = NULL;
-        if (!code)
-            err = arena_printf(x->c->arena, "wasm[%zu].code is required", i);
-        else if (same(code->type, "Image"))
-            err = wasm_source_problem(x, code->image,
-                                      arena_printf(x->c->arena, "wasm[%zu].code.image", i));
-        else
-            err = wasm_source_problem(x, code->http,
-                                      arena_printf(x->c->arena, "wasm[%zu].code.http", i));
+        const char *err = wasm_problem(x, i);
         if (!first)
             first = err;
     }
@@ -147,19 +166,50 @@ static const char *lua_code(const eep_check_ctx *x, const api_lua *l, size_t i, 
     return code;
 }
 
-static const char *check_lua(const eep_check_ctx *x)
+static const char *lua_problem(const eep_check_ctx *x, size_t i)
 {
-    if (x->s->n_lua > 0 && !gw_policy_feature_enabled(x->c, "enableLua"))
+    if (!gw_policy_feature_enabled(x->c, "enableLua"))
         return "lua: Lua extensions are disabled (set extensionApis.enableLua in the EnvoyGateway "
                "configuration)";
     gw_lua_validation level = lua_validation(x->gw);
+    /* Envoy refuses a listener whose script does not parse, whatever the
+     * validation level: the gateway we run (standalone) checks the syntax
+     * even when validation is Disabled, rather than break the listener. */
+    if (level == GW_LUA_DISABLED && gw_backends_on_host(x->c))
+        level = GW_LUA_INSECURE_SYNTAX;
+    const char *err = NULL;
+    const char *code = lua_code(x, &x->s->lua[i], i, &err);
+    if (!err)
+        err = gw_lua_check(x->c->arena, code, level);
+    return err ? arena_printf(x->c->arena, "lua[%zu]: %s", i, err) : NULL;
+}
+
+static const char *check_lua(const eep_check_ctx *x)
+{
     for (size_t i = 0; i < x->s->n_lua; i++) {
-        const char *err = NULL;
-        const char *code = lua_code(x, &x->s->lua[i], i, &err);
-        if (!err)
-            err = gw_lua_check(x->c->arena, code, level);
+        const char *err = lua_problem(x, i);
         if (err)
-            return arena_printf(x->c->arena, "lua[%zu]: %s", i, err);
+            return err;
+    }
+    return NULL;
+}
+
+/* ---- one extension, for the IR (extension_ir.h) ---- */
+
+const char *gw_eep_extension_problem(gw_ctx *c, const gw_policy *p, gw_gateway *gw,
+                                     gw_eep_extension kind, size_t i)
+{
+    const api_envoy_extension_policy *eep = p->typed;
+    eep_check_ctx x = {.c = c, .p = p, .s = eep->extension, .gw = gw};
+    if (!x.s)
+        return NULL;
+    switch (kind) {
+    case GW_EEP_EXT_PROC:
+        return i < x.s->n_ext_proc ? ext_proc_problem(&x, i) : NULL;
+    case GW_EEP_WASM:
+        return i < x.s->n_wasm ? wasm_problem(&x, i) : NULL;
+    case GW_EEP_LUA:
+        return i < x.s->n_lua ? lua_problem(&x, i) : NULL;
     }
     return NULL;
 }
@@ -181,6 +231,8 @@ static bool module_registered(json_t *envoy_proxy, const char *name)
 
 static const char *check_dynamic_modules(const eep_check_ctx *x)
 {
+    if (x->s->n_dynamic_module > 0 && gw_backends_on_host(x->c))
+        return "dynamicModule: dynamic modules are not supported by this gateway yet";
     for (size_t i = 0; i < x->s->n_dynamic_module; i++) {
         const char *name = x->s->dynamic_module[i].name;
         if (!module_registered(x->gw ? x->gw->envoy_proxy : NULL, name))
@@ -238,11 +290,20 @@ static const char *eep_deprecated(gw_ctx *c, const gw_policy *p)
     return p->targets->target_ref ? "spec.targetRef (use spec.targetRefs)" : NULL;
 }
 
+/* Remembers the target for the IR (extension_ir.c), with the check's verdict. */
+static void eep_attached(gw_ctx *c, const gw_policy *p, const gw_policy_target *t)
+{
+    gw_policy_check chk = {0};
+    eep_check(c, p, t, &chk);
+    gw_policy_index_add(c, EEP_KIND, p, t, chk.invalid == NULL);
+}
+
 static const gw_policy_kind eep_kind = {
     .kind = EEP_KIND,
     .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET | GW_PT_ROUTES,
     .check = eep_check,
     .deprecated = eep_deprecated,
+    .attached = eep_attached,
 };
 
 void gw_translate_envoy_extension_policies(gw_ctx *c)
@@ -251,4 +312,5 @@ void gw_translate_envoy_extension_policies(gw_ctx *c)
                        c->res->envoy_extension_policies.n,
                        offsetof(api_envoy_extension_policy, spec),
                        offsetof(api_envoy_extension_policy, targets));
+    gw_extension_ir_apply(c);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/document.h"
 #include "gatewayapi/gateway_stage.h"
 
 const api_envoy_proxy *gw_envoy_proxy_lookup(gw_ctx *c, const api_object_ref *ref,
@@ -131,8 +132,11 @@ static const char *provider_error(gw_ctx *c, json_t *provider)
     return service_error(c, json_object_get(k8s, "envoyService"));
 }
 
-/* A replacement bootstrap must keep the xDS wiring to this control plane. */
-static const char *bootstrap_error(json_t *bootstrap)
+/* The bootstrap's shape: a replacement must keep the xDS wiring to this
+ * control plane; Replace and Merge need a YAML mapping in value; JSONPatch
+ * needs operations. Whether the result fits Envoy's schema is checked where
+ * the bootstrap is made (xds_bootstrap_customize). */
+static const char *bootstrap_error(gw_ctx *c, json_t *bootstrap)
 {
     if (!bootstrap)
         return NULL;
@@ -142,7 +146,45 @@ static const char *bootstrap_error(json_t *bootstrap)
     if (replace && value && !strstr(value, "dynamic_resources"))
         return "spec.bootstrap: a Replace bootstrap must keep dynamic_resources; they cannot be "
                "modified";
-    return NULL;
+    if (type && strcmp(type, "JSONPatch") == 0) {
+        const json_t *patches = json_object_get(bootstrap, "jsonPatches");
+        if (!json_array_size(patches))
+            return "spec.bootstrap.jsonPatches: required with type JSONPatch";
+        size_t i;
+        json_t *p;
+        json_array_foreach(patches, i, p)
+        {
+            const char *op = json_string_value(json_object_get(p, "op"));
+            static const char *const ops[] = {"add", "remove", "replace", "move", "copy", "test"};
+            bool known = false;
+            for (size_t k = 0; op && k < sizeof ops / sizeof *ops; k++)
+                known = known || strcmp(op, ops[k]) == 0;
+            if (!known)
+                return arena_printf(c->arena,
+                                    "spec.bootstrap.jsonPatches[%zu].op: %s is not add, remove, "
+                                    "replace, move, copy or test",
+                                    i, op ? op : "(none)");
+            if (!json_object_get(p, "path") && !json_object_get(p, "jsonPath"))
+                return arena_printf(c->arena,
+                                    "spec.bootstrap.jsonPatches[%zu]: a patch needs a path or a "
+                                    "jsonPath",
+                                    i);
+        }
+        return NULL;
+    }
+    if (type && strcmp(type, "Replace") != 0 && strcmp(type, "Merge") != 0)
+        return arena_printf(c->arena, "spec.bootstrap.type: %s is not Replace, Merge or JSONPatch",
+                            type);
+    if (!value)
+        return arena_printf(c->arena, "spec.bootstrap.value: required with type %s",
+                            type ? type : "Replace");
+    api_document_list docs = {0};
+    diag_list d = {0};
+    bool ok = api_documents_parse(value, strlen(value), "spec.bootstrap.value", &docs, &d) == 0 &&
+              docs.n == 1 && json_is_object(docs.items[0].root);
+    api_document_list_clear(&docs);
+    diag_list_clear(&d);
+    return ok ? NULL : "spec.bootstrap.value: not a YAML mapping (one Bootstrap document)";
 }
 
 const char *gw_envoy_proxy_invalid(gw_ctx *c, const api_envoy_proxy *ep)
@@ -150,7 +192,7 @@ const char *gw_envoy_proxy_invalid(gw_ctx *c, const api_envoy_proxy *ep)
     json_t *spec = ep->spec;
     const char *err = provider_error(c, json_object_get(spec, "provider"));
     if (!err)
-        err = bootstrap_error(json_object_get(spec, "bootstrap"));
+        err = bootstrap_error(c, json_object_get(spec, "bootstrap"));
     if (!err)
         err = telemetry_error(c, json_object_get(spec, "telemetry"));
     if (!err && json_object_get(spec, "luaValidation") && json_object_get(spec, "lua"))

@@ -87,6 +87,8 @@ static const char *filter_unusable(filter_ctx *x, const api_route_filter *flt)
         if (e->group && e->kind && strcmp(e->group, EG_GROUP) == 0 &&
             strcmp(e->kind, "HTTPRouteFilter") == 0)
             return NULL;
+        if (api_extension_kind_registered(x->c->res, e->group, e->kind))
+            return NULL;
         return arena_printf(x->c->arena, "extensionRef must name a %s/HTTPRouteFilter, not %s/%s",
                             EG_GROUP, e->group ? e->group : "", e->kind ? e->kind : "");
     }
@@ -611,8 +613,28 @@ static void hrf_credential_injection(filter_ctx *x, const api_http_route_filter 
     x->f->credential_injection = ci_out;
 }
 
+/* An object of a kind the extension manager registers: handed to the
+ * extension server's route hook. */
+static void extension_server_ref(filter_ctx *x, const api_local_object_ref *e)
+{
+    const char *ns = x->r->obj->metadata.namespace;
+    const char *name = e->name ? e->name : "";
+    const api_object *o = api_resources_find(x->c->res, e->kind, ns, name);
+    if (!o) {
+        unresolved_filter(x, arena_printf(x->c->arena, "ExtensionRef: %s %s/%s does not exist",
+                                          e->kind, ns, name));
+        return;
+    }
+    *ARENA_PUSH(x->c->arena, x->f->extension_refs, x->f->n_extension_refs,
+                x->f->cap_extension_refs) = o->raw;
+}
+
 static void extension_ref(filter_ctx *x, const api_local_object_ref *e)
 {
+    if (api_extension_kind_registered(x->c->res, e->group, e->kind)) {
+        extension_server_ref(x, e);
+        return;
+    }
     const char *ns = x->r->obj->metadata.namespace;
     const char *name = e->name ? e->name : "";
     const api_http_route_filter *hrf =
@@ -718,6 +740,10 @@ void gw_http_filters_apply(const gw_http_filters *f, ir_http_route *rt)
         rt->cors = f->cors;
     if (f->credential_injection)
         rt->credential_injection = f->credential_injection;
+    if (f->n_extension_refs) {
+        rt->extension_refs = f->extension_refs;
+        rt->n_extension_refs = f->n_extension_refs;
+    }
 }
 
 const ir_http_route *gw_http_filters_backend(gw_ctx *c, const gw_http_filters *f)

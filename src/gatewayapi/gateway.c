@@ -58,10 +58,31 @@ static const char *gateway_address_error(gw_ctx *c, const api_gateway *g)
         const char *type = g->spec.addresses[i].type;
         if (strcmp(type, "IPAddress") != 0 && strcmp(type, "Hostname") != 0)
             return arena_printf(c->arena,
-                                "Gateway %s: spec.addresses[%zu]: address type %s is not "
+                                "spec.addresses[%zu]: address type %s is not "
                                 "supported; use IPAddress or Hostname",
-                                g->obj.where, i, type);
+                                i, type);
     }
+    return NULL;
+}
+
+/* Merging is decided by the class's EnvoyProxy for all its Gateways at once:
+ * a Gateway's own EnvoyProxy may not turn it on, nor off when the class has
+ * it on. */
+static const char *merge_setting_conflict(gw_ctx *c, const api_envoy_proxy *own,
+                                          const gw_class *cls)
+{
+    api_bool own_merge = own->settings ? own->settings->merge_gateways : API_UNSET;
+    bool class_merges = gw_envoy_proxy_merges_gateways(cls->envoy_proxy);
+    if (own_merge == API_TRUE)
+        return arena_printf(c->arena,
+                            "EnvoyProxy %s/%s sets mergeGateways, which only the GatewayClass's "
+                            "EnvoyProxy may set (it applies to every Gateway of the class)",
+                            own->obj.metadata.namespace, own->obj.metadata.name);
+    if (own_merge == API_FALSE && class_merges)
+        return arena_printf(c->arena,
+                            "EnvoyProxy %s/%s sets mergeGateways: false, but the GatewayClass's "
+                            "EnvoyProxy merges its Gateways into one proxy fleet",
+                            own->obj.metadata.namespace, own->obj.metadata.name);
     return NULL;
 }
 
@@ -76,6 +97,8 @@ static const api_envoy_proxy *gateway_envoy_proxy(gw_ctx *c, const api_gateway *
         gi ? gw_envoy_proxy_lookup(c, gi->parameters_ref, g->obj.metadata.namespace) : NULL;
     if (own) {
         *error = gw_envoy_proxy_invalid(c, own);
+        if (!*error)
+            *error = merge_setting_conflict(c, own, cls);
         gw_envoy_proxy_set_ancestor(c, own, &g->obj, !*error,
                                     *error ? "InvalidParameters" : "Accepted",
                                     *error ? *error : "EnvoyProxy settings are valid");
@@ -107,7 +130,7 @@ static void accept_gateway(gw_ctx *c, const api_gateway *g, gw_class *cls)
     gw_fleet_assign(c, gw, cls, merges(cls));
     if (err) {
         gw_conditions_setf(c->arena, &gw->status->conditions, "Accepted", false, reason,
-                           "Gateway %s is not accepted: %s", g->obj.where, err);
+                           "%s is not accepted: %s", g->obj.where, err);
         return;
     }
     gw_fleet_add_gateway(c, gw);

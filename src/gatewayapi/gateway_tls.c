@@ -8,6 +8,7 @@
  * the object model (api_gateway_spec.tls). */
 #include <string.h>
 
+#include "gatewayapi/certificate.h"
 #include "gatewayapi/gateway_stage.h"
 
 typedef struct ref_problem {
@@ -100,6 +101,9 @@ static bool insecure_fallback(json_t *validation)
     return mode && strcmp(mode, "AllowInsecureFallback") == 0;
 }
 
+/* spec.tls.backend.clientCertificateRef: a grant is checked first (a
+ * reference the Gateway may not make is RefNotPermitted whatever it names),
+ * then the Secret must exist and hold a certificate with its key. */
 static ref_problem check_client_certificate(gw_ctx *c, const api_gateway *g, json_t *ref)
 {
     const char *kind = str(ref, "kind") ? str(ref, "kind") : "Secret";
@@ -107,19 +111,41 @@ static ref_problem check_client_certificate(gw_ctx *c, const api_gateway *g, jso
     const char *name = str(ref, "name") ? str(ref, "name") : "";
     const char *gns = g->obj.metadata.namespace;
     const char *ns = str(ref, "namespace") && *str(ref, "namespace") ? str(ref, "namespace") : gns;
+    const char *where =
+        arena_printf(c->arena, "spec.tls.backend.clientCertificateRef %s/%s", ns, name);
+    if (strcmp(ns, gns) != 0 &&
+        !gw_reference_granted(c, GW_GROUP, "Gateway", gns, group ? group : "", kind, ns, name))
+        return (ref_problem){"RefNotPermitted",
+                             arena_printf(c->arena,
+                                          "%s: no ReferenceGrant in %s lets Gateways of %s refer "
+                                          "to this %s",
+                                          where, ns, gns, kind)};
     const char *why = NULL;
+    const api_secret *s = NULL;
     if ((group && *group) || strcmp(kind, "Secret") != 0)
         why = arena_printf(c->arena, "kind %s is not supported; use a Secret", kind);
-    else if (strcmp(ns, gns) != 0 &&
-             !gw_reference_granted(c, GW_GROUP, "Gateway", gns, "", "Secret", ns, name))
-        why = arena_printf(c->arena, "no ReferenceGrant in %s allows it", ns);
-    else if (!api_resources_find(c->res, "Secret", ns, name))
+    else if (!(s = (const api_secret *)api_resources_find(c->res, "Secret", ns, name)))
         why = "the Secret does not exist";
+    else {
+        size_t crt_len = 0, key_len = 0;
+        const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
+        const char *key = api_secret_value(c->arena, s, "tls.key", &key_len);
+        why = gw_key_pair_problem(c->arena, crt, crt_len, key, key_len);
+    }
     if (!why)
         return (ref_problem){0};
-    return (ref_problem){
-        "InvalidClientCertificateRef",
-        arena_printf(c->arena, "spec.tls.backend.clientCertificateRef %s/%s: %s", ns, name, why)};
+    return (ref_problem){"InvalidClientCertificateRef",
+                         arena_printf(c->arena, "%s: %s", where, why)};
+}
+
+const api_secret *gw_gateway_backend_client_secret(gw_ctx *c, const api_gateway *g)
+{
+    json_t *ref = json_object_get(json_object_get(g->spec.tls, "backend"), "clientCertificateRef");
+    if (!ref || check_client_certificate(c, g, ref).reason)
+        return NULL;
+    const char *ns = str(ref, "namespace") && *str(ref, "namespace") ? str(ref, "namespace")
+                                                                     : g->obj.metadata.namespace;
+    return (const api_secret *)api_resources_find(c->res, "Secret", ns, str(ref, "name"));
 }
 
 void gw_gateway_tls_check(gw_ctx *c, gw_gateway *gw)

@@ -446,8 +446,8 @@ static target_names resolve_targets(attach_run *run, const gw_policy *p, const c
                 continue;
             const api_meta *m = &cands[i].obj->metadata;
             size_t order = n_pk; /* ARENA_PUSH increments n_pk */
-            *ARENA_PUSH(c->arena, pk, n_pk, cap_pk) =
-                (picked){m->creation_timestamp, order, {cands[i].kind, m->namespace, m->name, NULL}};
+            *ARENA_PUSH(c->arena, pk, n_pk, cap_pk) = (picked){
+                m->creation_timestamp, order, {cands[i].kind, m->namespace, m->name, NULL}};
         }
     if (n_pk)
         qsort(pk, n_pk, sizeof *pk, picked_cmp);
@@ -492,7 +492,7 @@ static void accept_unset(attach_run *run, const gw_policy *p, const ancestors *a
     for (size_t i = 0; i < a->n; i++)
         if (!ancestor_has(run->c, p->status, &a->items[i], "Accepted"))
             gw_policy_ancestor_set(run->c, p->status, &a->items[i], "Accepted", true, "Accepted",
-                                   "Policy has been accepted");
+                                   "The policy is valid and in force for this ancestor");
 }
 
 static void warn_deprecated(attach_run *run, const gw_policy *p, const ancestors *a)

@@ -110,8 +110,8 @@ gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_paren
         /* HTTP keeps a failed ref in the destination (it weighs toward 500s);
          * TCP, UDP and TLS leave it out. */
         if (http && weight > 0)
-            out.setting = empty_setting(c, setting_name, weight,
-                                        out.invalid && protocol != IR_PROTO_GRPC);
+            out.setting =
+                empty_setting(c, setting_name, weight, out.invalid && protocol != IR_PROTO_GRPC);
         return out;
     }
     if (weight == 0)

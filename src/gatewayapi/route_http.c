@@ -125,6 +125,18 @@ static void rule_retry(gw_ctx *c, const api_http_route_rule *rule, ir_http_route
                     (uint32_t)json_integer_value(v);
         }
     }
+    /* Connection errors are retried whatever the codes: a refused or failed
+     * connection, and a backend that resets (or, with backendRequest, times
+     * out) before answering. Without codes, 503 is retried as before. */
+    static const char *const triggers[] = {
+        "connect-failure", "refused-stream",         "unavailable",
+        "cancelled",       "retriable-status-codes", "reset"};
+    out->retry_on = (const char **)triggers;
+    out->n_retry_on = sizeof triggers / sizeof *triggers;
+    if (!out->n_http_status_codes) {
+        out->http_status_codes = ARENA_ARRAY(c->arena, uint32_t, 1);
+        out->http_status_codes[out->n_http_status_codes++] = 503;
+    }
     rt->retry = out;
 }
 

@@ -154,6 +154,9 @@ typedef struct gw_http_filters {
     /* Cookie matches of an HTTPRouteFilter, ANDed with the rule's matches. */
     const api_hrf_match *matches;
     size_t n_matches;
+    /* ExtensionRef filters to kinds of the extension manager: their objects. */
+    const json_t **extension_refs;
+    size_t n_extension_refs, cap_extension_refs;
 } gw_http_filters;
 
 /* Translates a rule's (or backendRef's) filters. `rule_index` names mirror

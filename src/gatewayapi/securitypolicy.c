@@ -19,6 +19,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
+#include "gatewayapi/security_ir.h"
 
 #define SP_KIND "SecurityPolicy"
 #define SP_MAX_GATEWAYS 64
@@ -389,6 +390,16 @@ static const known_issuer *issuer_lookup(const char *issuer)
     return NULL;
 }
 
+bool gw_oidc_known_endpoints(const char *issuer, const char **authorization, const char **token)
+{
+    const known_issuer *k = issuer_lookup(issuer);
+    if (!k)
+        return false;
+    *authorization = k->authorization_endpoint;
+    *token = k->token_endpoint;
+    return true;
+}
+
 static const char *token_endpoint_problem(gw_ctx *c, const char *endpoint)
 {
     char host[256];
@@ -562,6 +573,64 @@ static const char *jwt_provider_problem(gw_ctx *c, const api_jwt_provider *pr, c
     return err;
 }
 
+/* Bytes in a base64url value (no padding), or 0 when it is not one. */
+static size_t base64url_len(gw_ctx *c, const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    size_t n = strlen(v);
+    char *std = arena_alloc(c->arena, n + 4), *o = std;
+    for (const char *p = v; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '=')
+            return 0;
+        *o++ = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+    }
+    while ((o - std) % 4)
+        *o++ = '=';
+    *o = '\0';
+    size_t len = 0;
+    return api_base64_decode(c->arena, std, &len) ? len : 0;
+}
+
+/* A local JWKS Envoy can load: a PEM, or a JSON key set whose keys carry
+ * their parts (an RSA modulus of at least 512 bits); anything else would
+ * make Envoy refuse the whole listener. */
+static const char *jwks_document_problem(gw_ctx *c, const char *doc, const char *field)
+{
+    if (!doc || strncmp(doc, "-----BEGIN", 10) == 0)
+        return NULL;
+    json_t *j = json_loads(doc, 0, NULL);
+    json_t *keys = json_object_get(j, "keys");
+    const char *err = NULL;
+    if (!json_is_array(keys) || json_array_size(keys) == 0)
+        err = arena_printf(c->arena, "%s: not a JSON Web Key Set with keys", field);
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        if (err)
+            break;
+        const char *kty = json_string_value(json_object_get(k, "kty"));
+        const char *n = json_string_value(json_object_get(k, "n"));
+        const char *e = json_string_value(json_object_get(k, "e"));
+        const char *x = json_string_value(json_object_get(k, "x"));
+        bool ok =
+            same(kty, "RSA")  ? base64url_len(c, n) >= 64 && base64url_len(c, e) > 0
+            : same(kty, "EC") ? base64url_len(c, x) > 0 &&
+                                    base64url_len(c, json_string_value(json_object_get(k, "y"))) > 0
+            : same(kty, "OKP") ? base64url_len(c, x) > 0
+            : same(kty, "oct") ? base64url_len(c, json_string_value(json_object_get(k, "k"))) > 0
+                               : false;
+        if (!ok)
+            err = arena_printf(c->arena,
+                               "%s: key %zu (kty %s) is not a usable key (RSA needs n of at least "
+                               "512 bits and e, base64url)",
+                               field, i, kty ? kty : "missing");
+    }
+    json_decref(j);
+    return err;
+}
+
 /* What the provider's keys come from: remote backends or a ConfigMap. */
 static const char *jwks_problem(const sp_check_ctx *x, const api_jwt_provider *pr,
                                 const char *field)
@@ -580,13 +649,20 @@ static const char *jwks_problem(const sp_check_ctx *x, const api_jwt_provider *p
                                 arena_printf(c->arena, "%s.remoteJWKS.cacheDuration", field));
     const api_local_jwks *l = pr->local_jwks;
     if (!l->value_ref || same(l->type, "Inline"))
-        return NULL;
+        return jwks_document_problem(c, l->inline_,
+                                     arena_printf(c->arena, "%s.localJWKS.inline", field));
     const char *err = NULL;
     const api_config_map *cm = gw_policy_config_map(
         c, x->p, l->value_ref->name, arena_printf(c->arena, "%s.localJWKS.valueRef", field), &err);
     if (cm && cm->n_data == 0)
         err = arena_printf(c->arena, "%s.localJWKS.valueRef: ConfigMap %s/%s has no data", field,
                            cm->obj.metadata.namespace, cm->obj.metadata.name);
+    size_t len;
+    if (!err && cm)
+        err = jwks_document_problem(c, api_config_map_value(c->arena, cm, cm->data[0].key, &len),
+                                    arena_printf(c->arena, "%s.localJWKS.valueRef: ConfigMap %s/%s",
+                                                 field, cm->obj.metadata.namespace,
+                                                 cm->obj.metadata.name));
     return err;
 }
 
@@ -652,6 +728,34 @@ static const char *route_problem(const sp_check_ctx *x)
     return pass_through_problem(x->s);
 }
 
+/* ---- what this gateway does not turn into Envoy config yet ---- */
+
+static bool has_json(const json_t *v)
+{
+    return v && !json_is_null(v) && !(json_is_array(v) && json_array_size(v) == 0);
+}
+
+/* The first field set that the filters do not carry out, as a spec path, or
+ * NULL: such a policy is refused rather than Accepted and not enforced. */
+static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *s)
+{
+    for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
+        const api_authz_rule *r = &s->authorization->rules[i];
+        if (has_text(r->cel))
+            return arena_printf(c->arena, "spec.authorization.rules[%zu].cel", i);
+        if (has_json(r->principal.client_ip_geo_locations))
+            return arena_printf(c->arena,
+                                "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
+    }
+    const api_ext_auth *e = s->ext_auth;
+    if (e && e->http && has_text(e->http->path_override))
+        return "spec.extAuth.http.pathOverride";
+    const api_oidc *o = s->oidc;
+    if (o && has_json(o->forward_id_token))
+        return "spec.oidc.forwardIDToken";
+    return NULL;
+}
+
 /* ---- the check hook ---- */
 
 typedef const char *(*sp_feature_check)(const sp_check_ctx *x);
@@ -680,6 +784,9 @@ static void sp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t, g
         return;
     sp_check_ctx x = {.c = c, .p = p, .t = t, .s = sp->security};
     const char *err = t->route ? route_problem(&x) : NULL;
+    const char *field = err ? NULL : unsupported_field(c, sp->security);
+    if (field)
+        err = arena_printf(c->arena, "%s is not supported by this gateway yet", field);
     gw_gateway *gws[SP_MAX_GATEWAYS];
     size_t n = gw_policy_target_gateways(c, t, gws, SP_MAX_GATEWAYS);
     for (size_t i = 0; !err && i < (n ? n : 1); i++) {
@@ -706,11 +813,20 @@ static const char *sp_deprecated(gw_ctx *c, const gw_policy *p)
     return fields;
 }
 
+/* Remembers the target for the IR (security_ir.c), with the check's verdict. */
+static void sp_attached(gw_ctx *c, const gw_policy *p, const gw_policy_target *t)
+{
+    gw_policy_check chk = {0};
+    sp_check(c, p, t, &chk);
+    gw_policy_index_add(c, SP_KIND, p, t, chk.invalid == NULL);
+}
+
 static const gw_policy_kind sp_kind = {
     .kind = SP_KIND,
     .targets = GW_PT_GATEWAY | GW_PT_LISTENER_SET | GW_PT_ROUTES,
     .check = sp_check,
     .deprecated = sp_deprecated,
+    .attached = sp_attached,
 };
 
 void gw_translate_security_policies(gw_ctx *c)
@@ -718,4 +834,5 @@ void gw_translate_security_policies(gw_ctx *c)
     gw_policies_attach(c, &sp_kind, (const void *const *)c->res->security_policies.items,
                        c->res->security_policies.n, offsetof(api_security_policy, spec),
                        offsetof(api_security_policy, targets));
+    gw_security_ir_apply(c);
 }

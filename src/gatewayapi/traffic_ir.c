@@ -339,7 +339,14 @@ static const char *route_rule_name(gw_ctx *c, const ir_metadata *m, int i)
     return NULL;
 }
 
-static void apply_to_route(gw_ctx *c, const gw_listener *l, ir_http_route *r)
+/* What a (route policy, listener policy) pair gives a route: every route
+ * under the same pair shares one traffic object and one typed retry. */
+typedef struct route_traffic {
+    json_t *traffic;
+    ir_retry *retry;
+} route_traffic;
+
+static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
@@ -358,22 +365,31 @@ static void apply_to_route(gw_ctx *c, const gw_listener *l, ir_http_route *r)
         }
         return;
     }
-    json_t *t = traffic_json(c, spec, owner);
-    if (!t)
+    const char *key = strmap_key(done, "%p/%p", (const void *)rp, (const void *)lp);
+    route_traffic *rt = strmap_get(done, key);
+    if (!rt) {
+        rt = ARENA_NEW(c->arena, route_traffic);
+        rt->traffic = traffic_json(c, spec, owner);
+        rt->retry = rt->traffic ? retry_typed(c, json_object_get(rt->traffic, "retry")) : NULL;
+        strmap_put(done, key, rt);
+    }
+    if (!rt->traffic)
         return;
-    r->traffic = t;
+    r->traffic = rt->traffic;
     if (!r->retry)
-        r->retry = retry_typed(c, json_object_get(t, "retry"));
+        r->retry = rt->retry;
 }
 
 void gw_traffic_ir_apply(gw_ctx *c)
 {
+    strmap done;
+    strmap_init(&done, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++) {
         gw_gateway *gw = c->gateways[g];
         for (size_t i = 0; i < gw->n_listeners; i++) {
             const gw_listener *l = gw->listeners[i];
             for (size_t j = 0; l->http && j < l->http->n_routes; j++)
-                apply_to_route(c, l, l->http->routes[j]);
+                apply_to_route(c, &done, l, l->http->routes[j]);
         }
     }
 }

@@ -38,4 +38,10 @@ void gw_result_free(gw_result *res);
 /* The status of an object, or NULL. */
 gw_status *gw_result_status(const gw_result *res, const api_object *o);
 
+/* Adds the Programmed condition of an EnvoyPatchPolicy of the IR once the
+ * xDS translator applied it (reason "Programmed", "Invalid" or
+ * "ResourceNotFound"); the message is copied. */
+void gw_envoy_patch_policy_programmed(gw_result *res, const ir_envoy_patch_policy *p, bool ok,
+                                      const char *reason, const char *message);
+
 #endif

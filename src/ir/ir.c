@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir/ir.h"
+#include "ir/ir_render.h"
 
 /* ---- small helpers ---- */
 
@@ -401,6 +402,102 @@ static json_t *backend_filters_json(const ir_http_route *f)
     return out;
 }
 
+/* ---- envoyExtensions ---- */
+
+static json_t *ext_proc_json(const ir_ext_proc *e)
+{
+    json_t *o = json_object();
+    set_str(o, "name", e->name);
+    set_str(o, "authority", e->service.authority);
+    if (e->service.destination)
+        json_object_set_new(o, "destination", destination_json(e->service.destination));
+    if (e->fail_open != IR_UNSET)
+        json_object_set_new(o, "failOpen", json_boolean(e->fail_open == IR_TRUE));
+    set_str(o, "messageTimeout", e->message_timeout);
+    if (e->request_header_processing)
+        json_object_set_new(o, "requestHeaderProcessing", json_true());
+    if (e->response_header_processing)
+        json_object_set_new(o, "responseHeaderProcessing", json_true());
+    set_str(o, "requestBodyProcessingMode", e->request_body_processing_mode);
+    set_str(o, "responseBodyProcessingMode", e->response_body_processing_mode);
+    if (e->n_request_attributes)
+        json_object_set_new(o, "requestAttributes",
+                            strings_json(e->request_attributes, e->n_request_attributes));
+    if (e->n_response_attributes)
+        json_object_set_new(o, "responseAttributes",
+                            strings_json(e->response_attributes, e->n_response_attributes));
+    if (e->n_forwarding_metadata_namespaces)
+        json_object_set_new(
+            o, "forwardingMetadataNamespaces",
+            strings_json(e->forwarding_metadata_namespaces, e->n_forwarding_metadata_namespaces));
+    if (e->n_receiving_metadata_namespaces)
+        json_object_set_new(
+            o, "receivingMetadataNamespaces",
+            strings_json(e->receiving_metadata_namespaces, e->n_receiving_metadata_namespaces));
+    if (e->allow_mode_override)
+        json_object_set_new(o, "allowModeOverride", json_true());
+    if (e->shadow_mode)
+        json_object_set_new(o, "shadowMode", json_true());
+    if (e->status_on_error.set)
+        set_uint(o, "statusOnError", e->status_on_error.value);
+    return o;
+}
+
+/* Lua entries print with Go's field names, as the reference's IR has no
+ * JSON tags on them. */
+static json_t *lua_json(const ir_lua *l)
+{
+    json_t *o = json_object();
+    set_str(o, "Code", l->code);
+    json_object_set_new(o, "FilterContext",
+                        l->filter_context ? json_deep_copy(l->filter_context) : json_null());
+    set_str(o, "Name", l->name);
+    return o;
+}
+
+static json_t *wasm_json(const ir_wasm *w)
+{
+    json_t *o = json_object(), *code = json_object();
+    json_object_set_new(o, "config", w->config ? json_deep_copy(w->config) : json_null());
+    json_object_set_new(o, "failOpen", json_boolean(w->fail_open));
+    set_str(code, "originalDownloadingURL", w->original_url);
+    set_str(code, "servingURL", w->serving_url);
+    set_str(code, "sha256", w->sha256);
+    json_object_set_new(o, "httpWasmCode", code);
+    if (w->n_host_keys)
+        json_object_set_new(o, "hostKeys", strings_json(w->host_keys, w->n_host_keys));
+    set_str(o, "name", w->name);
+    set_str(o, "rootID", w->root_id);
+    set_str(o, "wasmName", w->wasm_name);
+    return o;
+}
+
+static json_t *envoy_extensions_json(const ir_envoy_extensions *x)
+{
+    json_t *o = json_object();
+    if (x->n_ext_procs) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_ext_procs; i++)
+            json_array_append_new(a, ext_proc_json(&x->ext_procs[i]));
+        json_object_set_new(o, "extProcs", a);
+    }
+    if (x->n_luas) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_luas; i++)
+            json_array_append_new(a, lua_json(&x->luas[i]));
+        json_object_set_new(o, "luas", a);
+    }
+    if (x->n_wasms) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_wasms; i++)
+            json_array_append_new(a, wasm_json(&x->wasms[i]));
+        json_object_set_new(o, "wasms", a);
+    }
+    if (x->dynamic_modules)
+        json_object_set(o, "dynamicModules", x->dynamic_modules);
+    return o;
+}
+
 json_t *ir_http_route_to_json(const ir_http_route *r)
 {
     json_t *o = json_object();
@@ -431,6 +528,8 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
         set_uint(d, "statusCode", r->direct_response->status_code);
         json_object_set_new(o, "directResponse", d);
     }
+    if (r->envoy_extensions)
+        json_object_set_new(o, "envoyExtensions", envoy_extensions_json(r->envoy_extensions));
     if (r->n_header_matches)
         json_object_set_new(o, "headerMatches",
                             string_matches_json(r->header_matches, r->n_header_matches));
@@ -458,6 +557,8 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
         json_object_set_new(o, "retry", retry_json(r->retry));
     if (r->security)
         json_object_set(o, "security", r->security);
+    else if (r->security_settings)
+        set_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));
     else if (r->session_persistence)
@@ -608,6 +709,8 @@ static json_t *tcp_route_json(const ir_tcp_route *r)
         json_object_set_new(o, "destination", destination_json(r->destination));
     set_nonempty(o, "metadata", metadata_json(&r->metadata));
     set_str(o, "name", r->name);
+    if (r->authorization)
+        json_object_set_new(o, "authorization", ir_authorization_to_json(r->authorization));
     if (r->n_sni_hostnames || r->terminate) {
         json_t *tls = json_object();
         if (r->n_sni_hostnames) {
@@ -723,4 +826,31 @@ json_t *ir_infra_to_json(const ir_infra *in)
     json_t *o = json_object();
     json_object_set_new(o, "proxy", proxy);
     return o;
+}
+
+/* ---- pieces other renderers share (ir_render.h) ---- */
+
+json_t *ir_json_bytes(const char *data, size_t n)
+{
+    return base64_bytes(data, n);
+}
+
+json_t *ir_json_strings(const char *const *v, size_t n)
+{
+    return strings_json(v, n);
+}
+
+json_t *ir_json_string_matches(const ir_string_match *m, size_t n)
+{
+    return string_matches_json(m, n);
+}
+
+json_t *ir_json_destination(const ir_destination *d)
+{
+    return destination_json(d);
+}
+
+json_t *ir_json_cors(const ir_cors *c)
+{
+    return cors_json(c);
 }

@@ -49,7 +49,7 @@ typedef struct ir_endpoint {
     uint32_t port;
     const char *zone;
     bool draining;
-    const char *path; /* unix domain socket path, when set (host unused) */
+    const char *path;     /* unix domain socket path, when set (host unused) */
     const char *hostname; /* Backend endpoint hostname override, or NULL */
 } ir_endpoint;
 
@@ -96,7 +96,7 @@ typedef struct ir_destination_setting {
     /* The same as plain data: an IR route carrying only the header
      * modifiers, URL rewrite and credential the backendRef's filters set. */
     const struct ir_http_route *backend_filters;
-    bool has_weight;   /* weight was given (weighted destinations) */
+    bool has_weight;  /* weight was given (weighted destinations) */
     int32_t priority; /* failover priority; 0 = primary */
     /* The setting has no endpoints list of its own kind: address_type means nothing
      * (dynamic resolver, weight 0, invalid). */
@@ -145,7 +145,7 @@ typedef struct ir_url_rewrite {
     bool host_from_backend;
     const char *path_regex, *path_substitution; /* regexMatchReplace */
     const char *host_regex, *host_substitution; /* host.pathRegex */
-    int append_x_forwarded_host;                  /* -1 = unset, 0, 1 */
+    int append_x_forwarded_host;                /* -1 = unset, 0, 1 */
 } ir_url_rewrite;
 
 typedef struct ir_mirror {
@@ -228,8 +228,8 @@ typedef struct ir_timeout {
 
 /* traffic.circuitBreaker */
 typedef struct ir_circuit_breaker {
-    ir_opt_u32 max_connections, max_pending_requests, max_parallel_requests,
-        max_parallel_retries, max_requests_per_connection;
+    ir_opt_u32 max_connections, max_pending_requests, max_parallel_requests, max_parallel_retries,
+        max_requests_per_connection;
     ir_opt_u32 per_endpoint_max_connections; /* perEndpoint.maxConnections */
     bool has_retry_budget;                   /* retryBudget */
     double retry_budget_percent;             /* retryBudget.percent */
@@ -248,16 +248,16 @@ typedef enum ir_lb_kind {
 
 /* traffic.loadBalancer.consistentHash */
 typedef struct ir_consistent_hash {
-    bool source_ip;             /* sourceIP */
-    const char **headers;       /* headers[].name */
+    bool source_ip;       /* sourceIP */
+    const char **headers; /* headers[].name */
     size_t n_headers;
-    const char **query_params;  /* queryParams[].name */
+    const char **query_params; /* queryParams[].name */
     size_t n_query_params;
-    const char *cookie_name;    /* cookie.name, NULL = no cookie */
-    const char *cookie_ttl;     /* cookie.ttl */
-    ir_kv *cookie_attributes;   /* cookie.attributes (sorted by key) */
+    const char *cookie_name;  /* cookie.name, NULL = no cookie */
+    const char *cookie_ttl;   /* cookie.ttl */
+    ir_kv *cookie_attributes; /* cookie.attributes (sorted by key) */
     size_t n_cookie_attributes;
-    ir_opt_u32 table_size;      /* tableSize */
+    ir_opt_u32 table_size; /* tableSize */
 } ir_consistent_hash;
 
 /* traffic.loadBalancer.backendUtilization */
@@ -266,10 +266,10 @@ typedef struct ir_backend_utilization {
     ir_opt_u32 error_utilization_penalty_percent;
     const char **metric_names; /* metricNamesForComputingUtilization */
     size_t n_metric_names;
-    bool has_out_of_band;               /* outOfBand */
-    const char *oob_authority;          /* outOfBand.authority */
-    uint32_t oob_port;                  /* outOfBand.port */
-    const char *oob_reporting_period;   /* outOfBand.reportingPeriod */
+    bool has_out_of_band;             /* outOfBand */
+    const char *oob_authority;        /* outOfBand.authority */
+    uint32_t oob_port;                /* outOfBand.port */
+    const char *oob_reporting_period; /* outOfBand.reportingPeriod */
 } ir_backend_utilization;
 
 typedef struct ir_weighted_zone {
@@ -359,14 +359,14 @@ typedef struct ir_rate_limit_rule {
     size_t n_header_matches;
     ir_string_match *method_matches; /* methodMatches */
     size_t n_method_matches;
-    ir_string_match *path_match; /* pathMatch, or NULL */
+    ir_string_match *path_match;          /* pathMatch, or NULL */
     ir_string_match *query_param_matches; /* queryParamMatches */
     size_t n_query_param_matches;
     ir_cidr_match *cidr_match; /* cidrMatch, or NULL */
     ir_rate_limit_value limit;
     bool has_request_cost;
-    uint64_t request_cost_number;      /* requestCost.number */
-    const char *response_cost_format;  /* responseCost.format */
+    uint64_t request_cost_number;     /* requestCost.number */
+    const char *response_cost_format; /* responseCost.format */
     bool shared, shadow_mode;
     const char *x_rate_limit_option; /* "Off", "DraftVersion03" */
 } ir_rate_limit_rule;
@@ -406,9 +406,9 @@ typedef struct ir_tcp_keepalive {
 
 /* traffic.backendConnection */
 typedef struct ir_backend_connection {
-    ir_opt_u32 buffer_limit;                     /* bufferLimit (bytes) */
-    ir_opt_u32 preconnect_per_endpoint_percent;  /* preconnect.perEndpointPercent */
-    ir_opt_u32 preconnect_predictive_percent;    /* preconnect.predictivePercent */
+    ir_opt_u32 buffer_limit;                    /* bufferLimit (bytes) */
+    ir_opt_u32 preconnect_per_endpoint_percent; /* preconnect.perEndpointPercent */
+    ir_opt_u32 preconnect_predictive_percent;   /* preconnect.predictivePercent */
 } ir_backend_connection;
 
 /* traffic.dns */
@@ -435,7 +435,7 @@ typedef struct ir_compression {
 
 /* traffic.httpUpgrade[] */
 typedef struct ir_http_upgrade {
-    const char *type; /* "websocket", "CONNECT", ... */
+    const char *type;       /* "websocket", "CONNECT", ... */
     bool connect_terminate; /* connect.terminate */
 } ir_http_upgrade;
 
@@ -446,7 +446,7 @@ typedef struct ir_response_override_rule {
     size_t n_status_values;
     struct ir_status_range {
         uint32_t start, end;
-    } *status_ranges; /* match.statusCodes[].range */
+    } * status_ranges; /* match.statusCodes[].range */
     size_t n_status_ranges;
     ir_string_match *response_headers; /* match.responseHeaders */
     size_t n_response_headers;
@@ -471,25 +471,25 @@ typedef struct ir_response_override {
 /* traffic: what a BackendTrafficPolicy sets on a route (and on the
  * clusters of the route's destination). Every member NULL = unset. */
 typedef struct ir_traffic {
-    ir_rate_limit *rate_limit;             /* rateLimit */
-    ir_load_balancer *load_balancer;       /* loadBalancer */
-    const char *proxy_protocol_version;    /* proxyProtocol.version ("V1", "V2"), NULL = off */
-    ir_health_check *health_check;         /* healthCheck */
-    ir_fault_injection *fault_injection;   /* faultInjection */
-    ir_circuit_breaker *circuit_breaker;   /* circuitBreaker */
-    ir_retry *retry;                       /* retry */
+    ir_rate_limit *rate_limit;                  /* rateLimit */
+    ir_load_balancer *load_balancer;            /* loadBalancer */
+    const char *proxy_protocol_version;         /* proxyProtocol.version ("V1", "V2"), NULL = off */
+    ir_health_check *health_check;              /* healthCheck */
+    ir_fault_injection *fault_injection;        /* faultInjection */
+    ir_circuit_breaker *circuit_breaker;        /* circuitBreaker */
+    ir_retry *retry;                            /* retry */
     ir_opt_u32 retry_num_attempts_per_priority; /* retry.numAttemptsPerPriority */
-    ir_tcp_keepalive *tcp_keepalive;       /* tcpKeepalive */
-    ir_timeout *timeout;                   /* timeout */
-    ir_backend_connection *backend_connection; /* backendConnection */
-    ir_dns *dns;                           /* dns */
-    ir_http2_settings *http2;              /* http2 */
-    ir_compression *compression;           /* compression */
+    ir_tcp_keepalive *tcp_keepalive;            /* tcpKeepalive */
+    ir_timeout *timeout;                        /* timeout */
+    ir_backend_connection *backend_connection;  /* backendConnection */
+    ir_dns *dns;                                /* dns */
+    ir_http2_settings *http2;                   /* http2 */
+    ir_compression *compression;                /* compression */
     size_t n_compression;
-    ir_http_upgrade *http_upgrade;         /* httpUpgrade */
+    ir_http_upgrade *http_upgrade; /* httpUpgrade */
     size_t n_http_upgrade;
-    ir_response_override *response_override; /* responseOverride */
-    const char *request_buffer_limit;      /* requestBuffer.limit ("4Mi") */
+    ir_response_override *response_override;                 /* responseOverride */
+    const char *request_buffer_limit;                        /* requestBuffer.limit ("4Mi") */
     json_t *telemetry, *admission_control, *bandwidth_limit; /* not modelled yet: IR shape */
 } ir_traffic;
 
@@ -517,7 +517,7 @@ typedef struct ir_jwt_provider {
     const char *local_jwks;                  /* localJWKS (inline JSON) */
     ir_claim_to_header *claim_to_headers;
     size_t n_claim_to_headers;
-    bool recompute_route; /* recomputeRoute */
+    bool recompute_route;  /* recomputeRoute */
     bool has_extract_from; /* extractFrom */
     ir_jwt_header *extract_headers;
     size_t n_extract_headers;
@@ -527,8 +527,8 @@ typedef struct ir_jwt_provider {
 
 /* security.jwt */
 typedef struct ir_jwt {
-    bool allow_missing;            /* allowMissing */
-    bool allow_missing_or_failed;  /* allowMissingOrFailed */
+    bool allow_missing;           /* allowMissing */
+    bool allow_missing_or_failed; /* allowMissingOrFailed */
     ir_jwt_provider *providers;
     size_t n_providers;
 } ir_jwt;
@@ -544,10 +544,10 @@ typedef struct ir_service_ref {
 /* security.extAuth */
 typedef struct ir_ext_auth {
     const char *name;
-    ir_service_ref *grpc; /* grpc, or NULL */
-    ir_service_ref *http; /* http, or NULL */
-    const char *http_path;          /* http.path */
-    const char *http_path_override; /* http.pathOverride */
+    ir_service_ref *grpc;                 /* grpc, or NULL */
+    ir_service_ref *http;                 /* http, or NULL */
+    const char *http_path;                /* http.path */
+    const char *http_path_override;       /* http.pathOverride */
     const char **http_headers_to_backend; /* http.headersToBackend */
     size_t n_http_headers_to_backend;
     const char **headers_to_ext_auth; /* headersToExtAuth */
@@ -559,6 +559,7 @@ typedef struct ir_ext_auth {
     ir_kv *context_extensions;  /* contextExtensions[] (value decoded) */
     size_t n_context_extensions;
     struct ir_traffic *traffic; /* traffic of the auth service's cluster */
+    const char *timeout;        /* timeout (duration text), NULL = default */
 } ir_ext_auth;
 
 /* security.authorization.rules[].principal.jwt.claims[] */
@@ -571,8 +572,8 @@ typedef struct ir_jwt_claim {
 /* security.authorization.rules[] */
 typedef struct ir_authorization_rule {
     const char *name;
-    const char *action; /* "Allow" / "Deny" */
-    const char *cel;    /* cel expression, or NULL */
+    const char *action;          /* "Allow" / "Deny" */
+    const char *cel;             /* cel expression, or NULL */
     ir_cidr_match *client_cidrs; /* principal.clientCIDRs */
     size_t n_client_cidrs;
     const char *jwt_provider; /* principal.jwt.provider, NULL = no jwt principal */
@@ -584,17 +585,17 @@ typedef struct ir_authorization_rule {
         const char *name;
         const char **values;
         size_t n_values;
-    } *headers; /* principal.headers */
+    } * headers; /* principal.headers */
     size_t n_headers;
     json_t *client_ip_geo_locations; /* principal.clientIPGeoLocations (IR shape) */
-    const char **methods; /* operation.methods */
+    const char **methods;            /* operation.methods */
     size_t n_methods;
     const char *path_type, *path_value; /* operation.path */
     bool path_invert;
     bool has_operation;
 } ir_authorization_rule;
 
-/* security.authorization */
+/* security.authorization (and a TCP route's authorization) */
 typedef struct ir_authorization {
     const char *default_action; /* defaultAction */
     ir_authorization_rule *rules;
@@ -616,7 +617,7 @@ typedef struct ir_api_key_auth {
     struct ir_api_key_source {
         const char **headers, **params, **cookies;
         size_t n_headers, n_params, n_cookies;
-    } *extract_from;
+    } * extract_from;
     size_t n_extract_from;
     const char *forward_client_id_header;
     bool sanitize;
@@ -629,7 +630,7 @@ typedef struct ir_oidc {
     size_t client_secret_len, hmac_secret_len;
     const char *authorization_endpoint, *token_endpoint; /* provider.* */
     ir_destination *provider_destination;                /* provider.destination */
-    struct ir_traffic *provider_traffic;                  /* provider.traffic */
+    struct ir_traffic *provider_traffic;                 /* provider.traffic */
     const char **scopes, **resources;
     size_t n_scopes, n_resources;
     const char *redirect_url, *redirect_path, *logout_path;
@@ -638,7 +639,11 @@ typedef struct ir_oidc {
     bool forward_access_token, refresh_token, disable_token_encryption, pass_through_auth_header;
     const char *forward_id_token_header;
     const char *default_token_ttl, *default_refresh_token_ttl, *csrf_token_ttl;
-    json_t *deny_redirect; /* denyRedirect (IR shape) */
+    json_t *deny_redirect;                  /* denyRedirect (IR shape) */
+    ir_string_match *deny_redirect_headers; /* denyRedirect.headers (name = header) */
+    size_t n_deny_redirect_headers;
+    const char *end_session_endpoint; /* provider.endSessionEndpoint */
+    const char *cookie_same_site;     /* cookieConfig.sameSite ("Strict", "Lax", "None") */
 } ir_oidc;
 
 /* security.csrf */
@@ -659,6 +664,9 @@ typedef struct ir_security {
     ir_ext_auth *ext_auth;           /* extAuth */
     ir_authorization *authorization; /* authorization */
     ir_csrf *csrf;                   /* csrf */
+    /* The policy is Invalid: its routes answer 500 and no filter is
+     * configured from it (what could be built is kept for --to ir). */
+    bool refused;
 } ir_security;
 
 /* envoyExtensions.extProcs[] */
@@ -683,14 +691,31 @@ typedef struct ir_lua {
     json_t *filter_context; /* filterContext, or NULL */
 } ir_lua;
 
-/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Wasm and
- * dynamic modules are kept in IR shape until modelled. */
+/* envoyExtensions.wasms[]: a module Envoy fetches over HTTP and checks. */
+typedef struct ir_wasm {
+    const char *name;      /* "envoyextensionpolicy/ns/name/wasm/0" */
+    const char *wasm_name; /* wasmName (the spec's name, else `name`) */
+    const char *root_id;   /* rootID, or NULL */
+    bool fail_open;        /* failOpen */
+    json_t *config;        /* config: free-form, as written; NULL = none */
+    /* httpWasmCode */
+    const char *serving_url;  /* servingURL: where Envoy fetches the module */
+    const char *original_url; /* originalDownloadingURL: the spec's url */
+    const char *sha256;       /* the module's SHA-256, hex */
+    const char **host_keys;   /* hostKeys (env.hostKeys) */
+    size_t n_host_keys;
+} ir_wasm;
+
+/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Dynamic
+ * modules are kept in IR shape until modelled. */
 typedef struct ir_envoy_extensions {
     ir_ext_proc *ext_procs;
     size_t n_ext_procs;
     ir_lua *luas;
     size_t n_luas;
-    json_t *wasms, *dynamic_modules;
+    ir_wasm *wasms;
+    size_t n_wasms;
+    json_t *dynamic_modules;
 } ir_envoy_extensions;
 
 /* ClientTrafficPolicy settings of a listener: the keys the reference sets
@@ -709,9 +734,9 @@ typedef struct ir_client_settings {
     const char *http_idle_timeout;                     /* idleTimeout */
     const char *http_stream_idle_timeout;              /* streamIdleTimeout */
     /* connection */
-    ir_opt_u32 buffer_limit;                /* connection.bufferLimit */
-    ir_opt_u32 max_accept_per_socket_event; /* connection.maxAcceptPerSocketEvent */
-    ir_opt_u32 connection_limit;            /* connection.limit.value */
+    ir_opt_u32 buffer_limit;                  /* connection.bufferLimit */
+    ir_opt_u32 max_accept_per_socket_event;   /* connection.maxAcceptPerSocketEvent */
+    ir_opt_u32 connection_limit;              /* connection.limit.value */
     const char *connection_limit_close_delay; /* connection.limit.closeDelay */
     ir_opt_u32 max_requests_per_connection;   /* connection.limit.maxRequestsPerConnection */
     const char *max_connection_duration;      /* connection.limit.maxConnectionDuration */
@@ -720,12 +745,12 @@ typedef struct ir_client_settings {
     bool proxy_protocol;          /* proxyProtocol present */
     bool proxy_protocol_optional; /* proxyProtocol.optional */
     /* clientIPDetection */
-    ir_opt_u32 xff_num_trusted_hops;      /* xForwardedFor.numTrustedHops */
-    const char **xff_trusted_cidrs;       /* xForwardedFor.trustedCidrs */
+    ir_opt_u32 xff_num_trusted_hops; /* xForwardedFor.numTrustedHops */
+    const char **xff_trusted_cidrs;  /* xForwardedFor.trustedCidrs */
     size_t n_xff_trusted_cidrs;
-    bool xff_disable_append;              /* xForwardedFor.disableXForwardedForAppend */
-    const char *custom_header_name;       /* customHeader.name */
-    bool custom_header_fail_closed;       /* customHeader.failClosed */
+    bool xff_disable_append;        /* xForwardedFor.disableXForwardedForAppend */
+    const char *custom_header_name; /* customHeader.name */
+    bool custom_header_fail_closed; /* customHeader.failClosed */
     /* headers */
     const char *headers_with_underscores_action; /* "Allow", "RejectRequest", "DropHeader" */
     const char *request_id;                      /* headers.requestID: Generate/Preserve/... */
@@ -735,31 +760,31 @@ typedef struct ir_client_settings {
     const char *xfcc_mode;                       /* headers.xForwardedClientCert.mode */
     const char **xfcc_cert_details;              /* ...certDetailsToAdd */
     size_t n_xfcc_cert_details;
-    ir_header *early_add_request_headers;        /* headers.earlyAddRequestHeaders */
+    ir_header *early_add_request_headers; /* headers.earlyAddRequestHeaders */
     size_t n_early_add_request_headers;
-    const char **early_remove_request_headers;   /* headers.earlyRemoveRequestHeaders */
+    const char **early_remove_request_headers; /* headers.earlyRemoveRequestHeaders */
     size_t n_early_remove_request_headers;
     ir_string_match *early_remove_request_headers_on_match; /* ...OnMatch */
     size_t n_early_remove_request_headers_on_match;
-    ir_header *late_add_response_headers;        /* headers.lateAddResponseHeaders */
+    ir_header *late_add_response_headers; /* headers.lateAddResponseHeaders */
     size_t n_late_add_response_headers;
-    const char **late_remove_response_headers;   /* headers.lateRemoveResponseHeaders */
+    const char **late_remove_response_headers; /* headers.lateRemoveResponseHeaders */
     size_t n_late_remove_response_headers;
     ir_string_match *late_remove_response_headers_on_match;
     size_t n_late_remove_response_headers_on_match;
     /* http1 */
-    bool http1;                            /* http1 present */
-    bool http1_enable_trailers;            /* http1.enableTrailers */
-    bool http1_preserve_header_case;       /* http1.preserveHeaderCase */
-    const char *http10_default_host;       /* http1.http10.defaultHost */
-    bool http10;                           /* http1.http10 present */
+    bool http1;                      /* http1 present */
+    bool http1_enable_trailers;      /* http1.enableTrailers */
+    bool http1_preserve_header_case; /* http1.preserveHeaderCase */
+    const char *http10_default_host; /* http1.http10.defaultHost */
+    bool http10;                     /* http1.http10 present */
     bool http1_disable_safe_max_connection_duration;
     ir_string_match *http1_ignored_upgrade_types; /* http1.ignoredUpgradeTypes */
     size_t n_http1_ignored_upgrade_types;
-    ir_http2_settings *http2; /* http2 */
-    bool http3;               /* http3 present */
-    const char *health_check_path;  /* healthCheck.path */
-    bool grpc_stats, grpc_web;      /* grpc.enableGRPCStats / enableGRPCWeb */
+    ir_http2_settings *http2;        /* http2 */
+    bool http3;                      /* http3 present */
+    const char *health_check_path;   /* healthCheck.path */
+    bool grpc_stats, grpc_web;       /* grpc.enableGRPCStats / enableGRPCWeb */
     const char *listener_request_id; /* requestID (listener level: Disable, Pack, ...) */
     bool strip_trailing_host_dot;    /* host.stripTrailingHostDot */
     bool match_backend_scheme;       /* matchBackendScheme */
@@ -807,9 +832,13 @@ typedef struct ir_http_route {
     size_t n_annotations;
     /* Typed policy settings (the json_t traffic / security above are the
      * same in IR shape, kept until nothing reads them). NULL = none. */
-    ir_traffic *traffic_settings;              /* traffic */
-    ir_security *security_settings;            /* security */
-    ir_envoy_extensions *envoy_extensions;     /* envoyExtensions */
+    ir_traffic *traffic_settings;          /* traffic */
+    ir_security *security_settings;        /* security */
+    ir_envoy_extensions *envoy_extensions; /* envoyExtensions */
+    /* Objects of extension-server kinds the rule's ExtensionRef filters name,
+     * as their documents (free-form: the extension server reads them). */
+    const json_t **extension_refs;
+    size_t n_extension_refs;
 } ir_http_route;
 
 typedef struct ir_tls_cert {
@@ -829,9 +858,9 @@ typedef struct ir_tls_config {
     const char *min_version, *max_version; /* minVersion / maxVersion ("1.2") */
     const char **ciphers, **ecdh_curves, **signature_algorithms;
     size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
-    const char *ca_name;    /* caCertificate.name; NULL = no client validation */
-    const char *ca_pem;     /* caCertificate.certificate */
-    bool require_client_certificate; /* requireClientCertificate */
+    const char *ca_name;               /* caCertificate.name; NULL = no client validation */
+    const char *ca_pem;                /* caCertificate.certificate */
+    bool require_client_certificate;   /* requireClientCertificate */
     ir_string_match *match_typed_sans; /* matchTypedSubjectAltNames (name = SAN type) */
     size_t n_match_typed_sans;
     const char **verify_certificate_hash, **verify_certificate_spki;
@@ -867,7 +896,8 @@ typedef struct ir_tcp_route {
     size_t n_sni_hostnames;
     ir_tls_config *terminate; /* TLS terminated at the listener */
     ir_destination *destination;
-    ir_traffic *traffic_settings; /* traffic (BackendTrafficPolicy), NULL = none */
+    ir_traffic *traffic_settings;           /* traffic (BackendTrafficPolicy), NULL = none */
+    struct ir_authorization *authorization; /* authorization (SecurityPolicy), NULL = none */
 } ir_tcp_route;
 
 typedef struct ir_tcp_listener {
@@ -877,8 +907,8 @@ typedef struct ir_tcp_listener {
     uint32_t port, external_port;
     ir_tcp_route **routes;
     size_t n_routes, cap_routes;
-    json_t *extra; /* IR-shaped listener settings not modelled yet */
-    ir_tls_config *tls; /* TLS listener in Terminate mode: its certificates, else NULL */
+    json_t *extra;              /* IR-shaped listener settings not modelled yet */
+    ir_tls_config *tls;         /* TLS listener in Terminate mode: its certificates, else NULL */
     ir_client_settings *client; /* ClientTrafficPolicy settings, NULL = none */
 } ir_tcp_listener;
 
@@ -893,8 +923,8 @@ typedef struct ir_udp_listener {
 
 /* One file access log of a fleet. */
 typedef struct ir_access_log {
-    const char *path; /* "/dev/stdout" */
-    bool json;        /* JSON lines; else text */
+    const char *path;        /* "/dev/stdout" */
+    bool json;               /* JSON lines; else text */
     const char *text_format; /* text: the format, NULL for Envoy's default */
     ir_kv *json_fields;      /* json: key -> command; none for the reference's default */
     size_t n_json_fields;
@@ -902,6 +932,42 @@ typedef struct ir_access_log {
     size_t n_cel_matches;
     const char *log_type; /* "Route" or "Listener": only at that level; NULL for both */
 } ir_access_log;
+
+/* EnvoyPatchPolicy: one RFC 6902 operation on one generated Envoy resource.
+ * The value is free-form JSON, as in the API (borrowed, never modified). */
+typedef enum ir_patch_op {
+    IR_PATCH_ADD,
+    IR_PATCH_REMOVE,
+    IR_PATCH_REPLACE,
+    IR_PATCH_MOVE,
+    IR_PATCH_COPY,
+    IR_PATCH_TEST,
+    IR_PATCH_INVALID, /* an op the API does not define; reported when applied */
+} ir_patch_op;
+
+typedef struct ir_json_patch {
+    const char *type_url; /* "type.googleapis.com/envoy.config.listener.v3.Listener" */
+    const char *name;     /* the resource's name (clusterName for endpoints) */
+    ir_patch_op op;
+    const char *op_name;   /* as written ("add"), for messages */
+    const char *path;      /* JSON Pointer; NULL when absent, "" for the whole resource */
+    const char *json_path; /* JSONPath selecting where `path` applies; NULL when absent */
+    const char *from;      /* move/copy source pointer; NULL when absent */
+    const json_t *value;   /* NULL when absent */
+} ir_json_patch;
+
+/* One accepted EnvoyPatchPolicy of a fleet. Policies are kept in the order
+ * they apply: by priority, then as they came. */
+typedef struct ir_envoy_patch_policy {
+    const char *name, *namespace;
+    int32_t priority;
+    /* Where its status goes: the index of the policy among the translated
+     * resources (gw_result status slot), and the ancestor it reports on. */
+    size_t status_index;
+    ir_metadata ancestor; /* kind "Gateway" or "GatewayClass", namespace, name */
+    ir_json_patch *patches;
+    size_t n_patches;
+} ir_envoy_patch_policy;
 
 /* Everything one proxy fleet serves. */
 typedef struct ir_xds {
@@ -918,11 +984,14 @@ typedef struct ir_xds {
     struct ir_ready_listener {
         const char *address, *path, *ip_family;
         uint32_t port;
-    } *ready_listener;
+    } * ready_listener;
     /* File access logs (EnvoyProxy telemetry.accessLog, or the reference's
      * default of JSON lines on /dev/stdout); none when disabled. */
     struct ir_access_log *access_logs;
     size_t n_access_logs, cap_access_logs;
+    /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
+    ir_envoy_patch_policy **patch_policies;
+    size_t n_patch_policies, cap_patch_policies;
 } ir_xds;
 
 typedef struct ir_listener_port {

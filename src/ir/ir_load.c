@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "ir/ir_load_internal.h"
+#include "ir/ir_patch.h"
 
 static const char *str(arena *a, const json_t *o, const char *key)
 {
@@ -478,6 +479,7 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
     /* TCP routes carry the traffic keys inline (backendConnection, ...). */
     json_t *traffic = json_object_get(o, "traffic");
     r->traffic_settings = ir_load_traffic(a, traffic ? traffic : o);
+    r->authorization = irl_authorization(a, json_object_get(o, "authorization"));
     return r;
 }
 
@@ -578,6 +580,10 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
     x->extra = root;
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     access_logs_load(a, x, get_nocase(root, "accessLog"));
+    const json_t *epp = json_object_get(root, "envoyPatchPolicies");
+    for (size_t i = 0; i < json_array_size(epp); i++)
+        *ARENA_PUSH(a, x->patch_policies, x->n_patch_policies, x->cap_patch_policies) =
+            ir_load_patch_policy(a, json_array_get(epp, i), diags);
     return x;
 }
 

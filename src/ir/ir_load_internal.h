@@ -21,6 +21,7 @@ ir_string_match *irl_string_match(arena *a, const json_t *o); /* NULL when absen
 ir_header *irl_headers(arena *a, const json_t *list, size_t *n);
 ir_destination *irl_destination(arena *a, json_t *o);
 ir_retry *irl_retry(arena *a, const json_t *o);
+struct ir_authorization *irl_authorization(arena *a, json_t *o);
 ir_redirect *irl_redirect(arena *a, const json_t *o);
 
 /* --- ir_load_policy.c (the public part is in ir_load.h) --- */

@@ -574,7 +574,7 @@ static void authz_principal_load(arena *a, ir_authorization_rule *r, const json_
     r->client_ip_geo_locations = GET(p, "clientIPGeoLocations");
 }
 
-static ir_authorization *authorization_load(arena *a, json_t *o)
+ir_authorization *irl_authorization(arena *a, json_t *o)
 {
     if (!json_is_object(o))
         return NULL;
@@ -711,7 +711,7 @@ ir_security *ir_load_security(arena *a, json_t *o)
     s->api_key_auth = api_key_auth_load(a, GET(o, "apiKeyAuth"));
     s->basic_auth = basic_auth_load(a, GET(o, "basicAuth"));
     s->ext_auth = ext_auth_load(a, GET(o, "extAuth"));
-    s->authorization = authorization_load(a, GET(o, "authorization"));
+    s->authorization = irl_authorization(a, GET(o, "authorization"));
     s->csrf = csrf_load(a, GET(o, "csrf"));
     return s;
 }
@@ -741,6 +741,21 @@ static void ext_proc_load(arena *a, ir_ext_proc *e, json_t *o)
     e->status_on_error = opt_u32(o, "statusOnError");
 }
 
+static void wasm_load(arena *a, ir_wasm *w, json_t *o)
+{
+    w->name = STR(o, "name");
+    w->wasm_name = STR(o, "wasmName");
+    w->root_id = STR(o, "rootID");
+    w->fail_open = FLAG(o, "failOpen");
+    json_t *config = GET(o, "config");
+    w->config = json_is_null(config) ? NULL : config;
+    json_t *code = GET(o, "httpWasmCode");
+    w->serving_url = STR(code, "servingURL");
+    w->original_url = STR(code, "originalDownloadingURL");
+    w->sha256 = STR(code, "sha256");
+    w->host_keys = STRINGS(o, "hostKeys", &w->n_host_keys);
+}
+
 ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
 {
     if (!json_is_object(o))
@@ -753,12 +768,21 @@ ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
         ext_proc_load(a, &x->ext_procs[i], json_array_get(eps, i));
     x->n_luas = json_array_size(luas);
     x->luas = arena_alloc_array(a, sizeof *x->luas, x->n_luas + 1);
+    /* The reference prints luas with Go's field names (Name, Code,
+     * FilterContext) from the Gateway API translator, lower case in its xDS
+     * fixtures: either is read. */
     for (size_t i = 0; i < x->n_luas; i++) {
-        x->luas[i].name = STR(json_array_get(luas, i), "name");
-        x->luas[i].code = STR(json_array_get(luas, i), "code");
-        x->luas[i].filter_context = GET(json_array_get(luas, i), "filterContext");
+        json_t *l = json_array_get(luas, i);
+        x->luas[i].name = GET(l, "name") ? STR(l, "name") : STR(l, "Name");
+        x->luas[i].code = GET(l, "code") ? STR(l, "code") : STR(l, "Code");
+        json_t *fc = GET(l, "filterContext") ? GET(l, "filterContext") : GET(l, "FilterContext");
+        x->luas[i].filter_context = json_is_null(fc) ? NULL : fc;
     }
-    x->wasms = GET(o, "wasms");
+    json_t *wasms = GET(o, "wasms");
+    x->n_wasms = json_array_size(wasms);
+    x->wasms = arena_alloc_array(a, sizeof *x->wasms, x->n_wasms + 1);
+    for (size_t i = 0; i < x->n_wasms; i++)
+        wasm_load(a, &x->wasms[i], json_array_get(wasms, i));
     x->dynamic_modules = GET(o, "dynamicModules");
     return x;
 }

@@ -50,7 +50,15 @@ typedef struct ads_stream {
 struct ads_server {
     ads_cache *cache;
     ads_stream *streams;
+    ads_reply_observer observe_reply;
+    void *observe_arg;
 };
+
+void ads_server_observe_replies(ads_server *a, ads_reply_observer cb, void *arg)
+{
+    a->observe_reply = cb;
+    a->observe_arg = arg;
+}
 
 static const char *const type_short[ADS_TYPE_COUNT] = {
     [ADS_SECRET] = "SDS",   [ADS_CLUSTER] = "CDS", [ADS_ENDPOINT] = "EDS",
@@ -359,6 +367,9 @@ static bool watch_record_reply(ads_stream *st, ads_type t, const ads_request *re
         return true;
     if (strcmp(req->response_nonce, w->sent_nonce) != 0)
         return false;
+    if (st->srv->observe_reply)
+        st->srv->observe_reply(st->srv->observe_arg, st->node_id ? st->node_id : "", type_short[t],
+                               req->has_error);
     if (req->has_error) {
         free(w->nack);
         w->nack = strdup(req->error_message);

@@ -13,6 +13,7 @@
 #define EG_SERVER_ADS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "server/cache.h"
 #include "server/grpc.h"
@@ -34,6 +35,11 @@ srv_handler ads_server_handler(ads_server *a);
 /* Connected proxies: [{node, fleet, peer, delta, types: {LDS: {sent, acked,
  * nack}}}], a new reference. */
 json_t *ads_server_status_json(const ads_server *a);
+
+/* Called on every ACK and NACK a proxy sends (`type` is "LDS", "RDS", ...;
+ * strings valid during the call only), for metrics. */
+typedef void (*ads_reply_observer)(void *arg, const char *node_id, const char *type, bool nack);
+void ads_server_observe_replies(ads_server *a, ads_reply_observer cb, void *arg);
 /* Number of connected streams bound to `fleet` (all fleets when NULL). */
 size_t ads_server_stream_count(const ads_server *a, const char *fleet);
 

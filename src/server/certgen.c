@@ -3,9 +3,11 @@
 #include "server/certgen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,9 +111,37 @@ bool srv_certs_present(const char *dir)
     return true;
 }
 
+int srv_oidc_hmac_local(const char *dir, unsigned char out[SRV_OIDC_HMAC_LEN], char **err)
+{
+    *err = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hmac-secret", dir);
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        size_t n = fread(out, 1, SRV_OIDC_HMAC_LEN, f);
+        fclose(f);
+        if (n == SRV_OIDC_HMAC_LEN)
+            return 0;
+        return set_err(err, path, "shorter than 32 bytes");
+    }
+    if (mkdir_p(dir) < 0)
+        return set_err(err, dir, strerror(errno));
+    if (RAND_bytes(out, SRV_OIDC_HMAC_LEN) != 1)
+        return set_err(err, "hmac-secret", "no random bytes");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return set_err(err, path, strerror(errno));
+    ssize_t w = write(fd, out, SRV_OIDC_HMAC_LEN);
+    close(fd);
+    return w == SRV_OIDC_HMAC_LEN ? 0 : set_err(err, path, "short write");
+}
+
 int srv_certgen_local(const char *dir, bool force, char **err)
 {
     *err = NULL;
+    unsigned char hmac[SRV_OIDC_HMAC_LEN];
+    if (srv_oidc_hmac_local(dir, hmac, err) < 0)
+        return -1;
     if (!force && srv_certs_present(dir))
         return 0;
     if (mkdir_p(dir) < 0)

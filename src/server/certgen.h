@@ -14,4 +14,11 @@ int srv_certgen_local(const char *dir, bool force, char **err);
 /* True when every file srv_certgen_local writes exists in `dir`. */
 bool srv_certs_present(const char *dir);
 
+/* The HMAC key that signs the OAuth2 cookies of SecurityPolicy oidc
+ * (Secret envoy-oidc-hmac, key hmac-secret, in the reference): the file
+ * `dir`/hmac-secret, created with 32 random bytes (mode 0600) when missing,
+ * read into out. certgen makes it too. Returns 0, or -1 with *err. */
+#define SRV_OIDC_HMAC_LEN 32
+int srv_oidc_hmac_local(const char *dir, unsigned char out[SRV_OIDC_HMAC_LEN], char **err);
+
 #endif

@@ -7,15 +7,19 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "extension/extension.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
 #include "proto/codec.h"
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
+#include "server/certgen.h"
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/log.h"
+#include "server/pipeline_metrics.h"
+#include "server/post_process.h"
 #include "server/snapshot.h"
 #include "xds/translator.h"
 
@@ -33,13 +37,21 @@ struct srv_standalone {
     void (*source_add)(void *arg, api_resources *r);
     void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
     void *source_arg;
-    json_t *statuses;   /* the last translation's statuses, for the admin endpoint */
+    json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
+    srv_metrics *metrics; /* for the admin endpoint's /metrics */
+    /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
+     * changed in the last translation, to report a proxy's NACK of it. */
+    json_t *patched;
     gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
     unsigned generation;
     bool stopping;
     int pending; /* components still shutting down */
     void (*done)(void *arg);
     void *done_arg;
+    /* The OAuth2 cookie HMAC key (certgen's hmac-secret), offered to every
+     * translation as the Secret envoy-oidc-hmac when the resources lack one. */
+    unsigned char oidc_hmac[SRV_OIDC_HMAC_LEN];
+    bool has_oidc_hmac;
 };
 
 /* The xDS types of the translator, in the cache's terms. */
@@ -65,14 +77,33 @@ static void listener_rebind(json_t *listener, const char *address)
         json_object_set_new(sa, "address", json_string(address));
 }
 
+static size_t files_in_error(const srv_standalone *s)
+{
+    size_t bad = 0;
+    for (size_t k = 0; s->files && k < fprov_file_count(s->files); k++) {
+        bool good;
+        const char *err;
+        fprov_file_at(s->files, k, &good, &err);
+        bad += !good || err;
+    }
+    return bad;
+}
+
 /* One fleet's IR -> a snapshot in the cache. */
-static void fleet_publish(srv_standalone *s, const ir_xds *ir)
+static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, const ir_xds *ir)
 {
     xds_resources out = {0};
     diag_list diags = {0};
     uint64_t t0 = uv_hrtime();
     if (xds_translate(ir, &out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    /* Patches and extension hooks (post_process.h). */
+    if (!srv_fleet_post_process(s->pool, res, ext, ir, &out, s->patched)) {
+        log_diags("translate", "", &diags);
+        diag_list_clear(&diags);
+        xds_resources_clear(&out);
+        return;
+    }
     uint64_t t1 = uv_hrtime();
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
@@ -94,7 +125,9 @@ static void fleet_publish(srv_standalone *s, const ir_xds *ir)
     diag_list_clear(&diags);
     size_t n = ads_snapshot_count(snap);
     uint64_t t2 = uv_hrtime();
+    bool created = prev == NULL;
     bool changed = ads_cache_set(s->cache, ir->name, snap);
+    srv_metrics_snapshot(s->metrics, ir->name, n, created, changed);
     /* Freeing the trees takes long at scale: only once the change is out. */
     xds_resources_clear(&out);
     if (changed)
@@ -149,7 +182,8 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
         const ir_infra *inf = res->infra[i];
         fleets[i] = (host_fleet){.name = inf->name,
                                  .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
-                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration")};
+                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
+                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap")};
     }
     host_infra_sync(s->host, fleets, res->n_infra);
     free(fleets);
@@ -171,6 +205,32 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
     return arr;
 }
 
+/* Adds the Secret envoy-oidc-hmac (EnvoyGateway namespace) from the local
+ * HMAC key unless the resources define it. */
+static void oidc_hmac_add(const srv_standalone *s, api_resources *r, diag_list *diags)
+{
+    const char *ns = api_envoy_gateway_namespace(r->envoy_gateway);
+    if (!s->has_oidc_hmac || api_resources_find(r, "Secret", ns, "envoy-oidc-hmac"))
+        return;
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char b64[((SRV_OIDC_HMAC_LEN + 2) / 3) * 4 + 1], *o = b64;
+    const unsigned char *in = s->oidc_hmac;
+    for (size_t i = 0; i < SRV_OIDC_HMAC_LEN; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < SRV_OIDC_HMAC_LEN ? in[i + 1] << 8 : 0) |
+                     (i + 2 < SRV_OIDC_HMAC_LEN ? in[i + 2] : 0);
+        *o++ = tbl[v >> 18 & 63];
+        *o++ = tbl[v >> 12 & 63];
+        *o++ = i + 1 < SRV_OIDC_HMAC_LEN ? tbl[v >> 6 & 63] : '=';
+        *o++ = i + 2 < SRV_OIDC_HMAC_LEN ? tbl[v & 63] : '=';
+    }
+    *o = '\0';
+    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+                            "Secret", "metadata", "name", "envoy-oidc-hmac", "namespace", ns,
+                            "type", "Opaque", "data", "hmac-secret", b64);
+    api_resources_add(r, doc, "certgen hmac-secret", 0, diags);
+    json_decref(doc);
+}
+
 static void pipeline_run(srv_standalone *s)
 {
     uint64_t t0 = uv_hrtime();
@@ -183,11 +243,23 @@ static void pipeline_run(srv_standalone *s)
     else
         s->source_add(s->source_arg, r);
     diag_list_clear(&diags); /* already reported per file when it was read */
+    oidc_hmac_add(s, r, &diags);
+    log_diags("oidc", "hmac-secret", &diags);
+    diag_list_clear(&diags);
     uint64_t t1 = uv_hrtime();
     gw_result *res = gw_translate(r);
     uint64_t t2 = uv_hrtime();
+    char *ext_err = NULL;
+    ext_manager *ext = ext_manager_new(r, &ext_err);
+    if (ext_err) {
+        srv_log(SRV_LOG_ERROR, "extension", "the extension manager is not used: %s", ext_err);
+        free(ext_err);
+    }
+    json_decref(s->patched);
+    s->patched = json_array();
     for (size_t i = 0; i < res->n_xds; i++)
-        fleet_publish(s, res->xds[i]);
+        fleet_publish(s, res, ext, res->xds[i]);
+    ext_manager_free(ext);
     fleets_prune(s, res);
     if (s->host)
         proxies_sync(s, res);
@@ -195,6 +267,7 @@ static void pipeline_run(srv_standalone *s)
         s->source_translated(s->source_arg, r, res);
     s->generation++;
     uint64_t t3 = uv_hrtime();
+    srv_metrics_translation(s->metrics, (double)(t2 - t1) / 1e9, (double)(t3 - t2) / 1e9, r, res);
     /* Statuses are for the admin endpoint: after the proxies got the change. */
     json_decref(s->statuses);
     s->statuses = statuses_json(r, res);
@@ -218,11 +291,50 @@ void srv_standalone_refresh(void *arg)
 static void on_files_changed(void *arg, fprov *p, bool changed)
 {
     srv_standalone *s = arg;
+    srv_metrics_files(s->metrics, changed, changed ? 0 : files_in_error(s));
     if (changed && !s->stopping)
         pipeline_run(s);
 }
 
 /* ---- admin endpoint ---- */
+
+/* Credentials in a dumped resource are replaced by "[redacted]", as Envoy's
+ * own admin does for the fields it marks sensitive: private keys, generic
+ * secrets (OAuth2 client and HMAC secrets), htpasswd users, API keys. */
+static void redact(json_t *v)
+{
+    static const char *const data_sources[] = {"privateKey", "secret", "users"};
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) redact(e);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *type = json_string_value(json_object_get(v, "@type"));
+    bool api_keys = type && strstr(type, "api_key_auth.v3.ApiKeyAuth");
+    const char *k;
+    json_t *e;
+    json_object_foreach(v, k, e)
+    {
+        bool sensitive = false;
+        for (size_t i = 0; i < sizeof data_sources / sizeof *data_sources; i++)
+            sensitive = sensitive || strcmp(k, data_sources[i]) == 0;
+        if (sensitive && json_is_object(e))
+            json_object_set_new(v, k, json_pack("{s:s}", "inlineString", "[redacted]"));
+        else if (api_keys && strcmp(k, "credentials") == 0 && json_is_array(e)) {
+            size_t i;
+            json_t *c;
+            json_array_foreach(e, i, c)
+            {
+                if (json_object_get(c, "key"))
+                    json_object_set_new(c, "key", json_string("[redacted]"));
+            }
+        } else
+            redact(e);
+    }
+}
 
 static json_t *config_dump(const srv_standalone *s)
 {
@@ -239,6 +351,7 @@ static json_t *config_dump(const srv_standalone *s)
                 json_t *res = pb_binary_to_json(s->pool, ads_type_message((ads_type)t), r->bytes,
                                                 r->len, NULL, &errs);
                 diag_list_clear(&errs);
+                redact(res);
                 json_array_append_new(arr, json_pack("{s:s,s:s,s:o?}", "name", r->name, "version",
                                                      r->version, "resource", res));
             }
@@ -315,11 +428,23 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/status") == 0) {
         gws_apply(s->gateways, s->statuses, fleet_serving, s);
+        json_t *streams = ads_server_status_json(s->ads);
+        srv_patched_apply_nacks(s->patched, streams, s->statuses);
+        json_decref(streams);
         return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
                          files_json(s));
     }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
+    if (strcmp(path, "/metrics") == 0) {
+        json_t *streams = ads_server_status_json(s->ads);
+        srv_metrics_scrape(s->metrics, streams, files_in_error(s));
+        json_decref(streams);
+        char *text = srv_metrics_render(s->metrics);
+        json_t *body = json_string(text); /* a string goes out as text/plain */
+        free(text);
+        return body;
+    }
     return NULL;
 }
 
@@ -360,7 +485,8 @@ static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
                       .state_dir = cfg->state_dir,
                       .xds_host = cfg->xds_host,
                       .xds_port = srv_server_port(s->grpc),
-                      .log_level = cfg->proxy_log_level};
+                      .log_level = cfg->proxy_log_level,
+                      .pool = s->pool};
     if (cfg->certs_dir) {
         certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");
         certs_path(key, sizeof key, cfg->certs_dir, "client.key");
@@ -381,8 +507,15 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->loop = loop;
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
+    const char *hmac_dir = cfg->certs_dir ? cfg->certs_dir : cfg->state_dir;
+    char *hmac_err = NULL;
+    s->has_oidc_hmac = hmac_dir && srv_oidc_hmac_local(hmac_dir, s->oidc_hmac, &hmac_err) == 0;
+    if (hmac_err) {
+        srv_log(SRV_LOG_WARN, "oidc", "no HMAC key for OAuth2 cookies: %s", hmac_err);
+        free(hmac_err);
+    }
     diag_list diags = {0};
-    s->pool = pb_pool_load_envoy(&diags);
+    s->pool = ext_pool_load(&diags); /* the Envoy API and the extension service */
     if (!s->pool) {
         *err = diags.n ? diag_format(&diags.items[0]) : strdup("cannot load the Envoy schema");
         diag_list_clear(&diags);
@@ -391,6 +524,8 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     }
     s->cache = ads_cache_new();
     s->ads = ads_server_new(s->cache);
+    s->metrics = srv_metrics_new();
+    ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
@@ -403,6 +538,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     if (!s->source_add) {
         s->files = fprov_new(loop, cfg->paths, cfg->n_paths,
                              cfg->debounce_ms ? cfg->debounce_ms : 10, on_files_changed, s);
+        fprov_set_config(s->files, s->eg_config);
         fprov_start(s->files);
     }
     pipeline_run(s);
@@ -420,6 +556,8 @@ static void standalone_release(void *arg)
     ads_cache_free(s->cache);
     pb_pool_free(s->pool);
     json_decref(s->statuses);
+    srv_metrics_free(s->metrics);
+    json_decref(s->patched);
     gws_free(s->gateways);
     free(s->proxy_address);
     free(s->eg_config);

@@ -1,10 +1,17 @@
 /* The Envoy bootstrap: the ADS shape the reference renders for a fleet, and
  * the standalone shape with every translated resource inlined. */
+#define _GNU_SOURCE
 #include "xds/bootstrap.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "api/document.h"
+#include "ir/ir_patch.h"
+#include "proto/codec.h"
 #include "xds/context.h"
+#include "xds/patch.h"
 
 #define BOOTSTRAP_ACCESS_LOG "envoy.extensions.access_loggers.file.v3.FileAccessLog"
 #define BOOTSTRAP_HCM                                                                              \
@@ -427,4 +434,164 @@ json_t *xds_bootstrap_standalone(const xds_bootstrap_opts *o, const xds_resource
     json_t *b = bootstrap_common(o);
     json_object_set_new(b, "staticResources", statics);
     return b;
+}
+
+/* ---- EnvoyProxy spec.bootstrap ---- */
+
+#define BOOTSTRAP_TYPE "envoy.config.bootstrap.v3.Bootstrap"
+
+/* Protobuf merge on the .proto-names JSON of two messages: `from` wins for
+ * scalars, lists are appended, messages merged; an Any of another type
+ * replaces the old one. */
+static void proto_json_merge(json_t *into, const json_t *from)
+{
+    const char *key;
+    json_t *v;
+    const json_t *ta = json_object_get(into, "@type"), *tb = json_object_get(from, "@type");
+    if (ta && tb && !json_equal(ta, tb)) {
+        json_object_clear(into);
+        json_object_update(into, (json_t *)from);
+        return;
+    }
+    json_object_foreach((json_t *)from, key, v)
+    {
+        json_t *old = json_object_get(into, key);
+        if (json_is_object(old) && json_is_object(v))
+            proto_json_merge(old, v);
+        else if (json_is_array(old) && json_is_array(v))
+            json_array_extend(old, v);
+        else
+            json_object_set_new(into, key, json_deep_copy(v));
+    }
+}
+
+/* The YAML (or JSON) text of spec.bootstrap.value, as a Bootstrap in
+ * .proto-names form (the codec normalises either field spelling). */
+static json_t *bootstrap_value(const pb_pool *pool, const char *text, char **err)
+{
+    api_document_list docs = {0};
+    diag_list d = {0};
+    json_t *out = NULL;
+    if (api_documents_parse(text, strlen(text), "spec.bootstrap.value", &docs, &d) != 0 ||
+        docs.n != 1 || !json_is_object(docs.items[0].root)) {
+        char *why = d.n ? diag_format(&d.items[0]) : strdup("expected one YAML mapping");
+        if (asprintf(err, "spec.bootstrap.value: %s", why) < 0)
+            abort();
+        free(why);
+    } else {
+        char *why = NULL;
+        out = xds_resource_to_proto_names(pool, BOOTSTRAP_TYPE, docs.items[0].root, &why);
+        if (!out && asprintf(err, "spec.bootstrap.value: not a valid Bootstrap: %s", why) < 0)
+            abort();
+        free(why);
+    }
+    diag_list_clear(&d);
+    api_document_list_clear(&docs);
+    return out;
+}
+
+static char *bootstrap_patches(json_t **doc, const json_t *patches)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(patches, i, item)
+    {
+        ir_patch_op op = ir_patch_op_of(json_string_value(json_object_get(item, "op")));
+        const char *path = json_string_value(json_object_get(item, "path"));
+        const char *json_path = json_string_value(json_object_get(item, "jsonPath"));
+        const char *from = json_string_value(json_object_get(item, "from"));
+        const json_t *value = json_object_get(item, "value");
+        char *err = NULL;
+        if (op == IR_PATCH_INVALID)
+            err = strdup("op: expected add, remove, replace, move, copy or test");
+        else if (!path && !json_path)
+            err = strdup("a patch needs a path or a jsonPath");
+        else if ((op == IR_PATCH_ADD || op == IR_PATCH_REPLACE || op == IR_PATCH_TEST) && !value)
+            err = strdup("value: required by this op");
+        else if ((op == IR_PATCH_MOVE || op == IR_PATCH_COPY) && !from)
+            err = strdup("from: required by this op");
+        json_t *pointers = NULL;
+        if (!err && json_path) {
+            pointers = xds_json_path_pointers(*doc, json_path, &err);
+            if (pointers && !json_array_size(pointers))
+                err = strdup("jsonPath selects nothing");
+        } else if (!err) {
+            pointers = json_pack("[s]", path);
+        }
+        size_t k;
+        json_t *ptr;
+        if (!err)
+            json_array_foreach(pointers, k, ptr)
+            {
+                char *full = NULL;
+                if (asprintf(&full, "%s%s%s", json_string_value(ptr),
+                             json_path && path && *path && *path != '/' ? "/" : "",
+                             json_path && path ? path : "") < 0)
+                    abort();
+                err = xds_json_patch_op(doc, op, full, from, value);
+                free(full);
+                if (err)
+                    break;
+            }
+        json_decref(pointers);
+        if (err) {
+            char *m = NULL;
+            if (asprintf(&m, "spec.bootstrap.jsonPatches[%zu]: %s", i, err) < 0)
+                abort();
+            free(err);
+            return m;
+        }
+    }
+    return NULL;
+}
+
+json_t *xds_bootstrap_customize(const struct pb_pool *pool, const json_t *bootstrap,
+                                const json_t *spec, char **err)
+{
+    *err = NULL;
+    if (!spec || json_is_null(spec))
+        return json_deep_copy(bootstrap);
+    const char *type = json_string_value(json_object_get(spec, "type"));
+    const char *value = json_string_value(json_object_get(spec, "value"));
+    bool replace = !type || strcmp(type, "Replace") == 0, merge = type && !strcmp(type, "Merge"),
+         patch = type && strcmp(type, "JSONPatch") == 0;
+    if (!replace && !merge && !patch) {
+        if (asprintf(err, "spec.bootstrap.type: %s is not Replace, Merge or JSONPatch", type) < 0)
+            abort();
+        return NULL;
+    }
+    if ((replace || merge) && !value) {
+        if (asprintf(err, "spec.bootstrap.value: required with type %s",
+                     replace ? "Replace" : type) < 0)
+            abort();
+        return NULL;
+    }
+    json_t *doc = replace ? bootstrap_value(pool, value, err)
+                          : xds_resource_to_proto_names(pool, BOOTSTRAP_TYPE, bootstrap, err);
+    if (!doc)
+        return NULL;
+    if (merge) {
+        json_t *v = bootstrap_value(pool, value, err);
+        if (!v) {
+            json_decref(doc);
+            return NULL;
+        }
+        proto_json_merge(doc, v);
+        json_decref(v);
+    } else if (patch) {
+        *err = bootstrap_patches(&doc, json_object_get(spec, "jsonPatches"));
+        if (*err) {
+            json_decref(doc);
+            return NULL;
+        }
+    }
+    char *why = NULL;
+    json_t *out = xds_resource_from_any_names(pool, BOOTSTRAP_TYPE, doc, &why);
+    json_decref(doc);
+    if (!out) {
+        if (asprintf(err, "spec.bootstrap: the resulting bootstrap is not valid: %s", why) < 0)
+            abort();
+        free(why);
+    }
+    return out;
 }

@@ -58,6 +58,19 @@ json_t *xds_bootstrap(const xds_bootstrap_opts *o);
 json_t *xds_bootstrap_standalone(const xds_bootstrap_opts *o, const xds_resources *r,
                                  diag_list *diags);
 
+/* Applies an EnvoyProxy `spec.bootstrap` ({type: Replace|Merge|JSONPatch,
+ * value: YAML text, jsonPatches: [{op, path, jsonPath, from, value}]}) to
+ * `bootstrap` (not changed): Replace takes `value` as the whole bootstrap,
+ * Merge merges it in as protobuf merges messages (fields set in `value` win,
+ * repeated fields are appended, maps merged), JSONPatch applies RFC 6902
+ * operations addressing fields by their .proto names. The result is checked
+ * by the codec against Envoy's Bootstrap schema. Returns a new tree, or NULL
+ * with a malloc'd *err naming the field ("spec.bootstrap.jsonPatches[1]: ...").
+ * A NULL `spec` returns a copy. */
+struct pb_pool;
+json_t *xds_bootstrap_customize(const struct pb_pool *pool, const json_t *bootstrap,
+                                const json_t *spec, char **err);
+
 /* The readiness listener "envoy-gateway-proxy-ready-ADDRESS-PORT": a health
  * check filter answering `path` (200 while live), everything else 500. */
 json_t *xds_ready_listener(const char *address, uint32_t port, const char *path);

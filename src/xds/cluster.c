@@ -182,6 +182,12 @@ int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
         }
         return 0;
     }
+    return xds_destination_one_cluster_add(c, d, http, t);
+}
+
+int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool http,
+                                    const ir_traffic *t)
+{
     const ir_destination_setting **s =
         arena_alloc_array(c->arena, sizeof *s, d->n_settings ? d->n_settings : 1);
     for (size_t i = 0; i < d->n_settings; i++)

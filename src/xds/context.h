@@ -113,6 +113,10 @@ int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r);
  * needs it (see xds_destination_per_setting). */
 int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
                                  const ir_traffic *t);
+/* One cluster named after the destination for all its settings: for
+ * services the proxy calls by cluster name (ext_proc, ...). */
+int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool http,
+                                    const ir_traffic *t);
 /* The STATIC cluster without endpoints that listeners without routes use. */
 #define XDS_EMPTY_CLUSTER "EmptyCluster"
 void xds_empty_cluster_add(xds_ctx *c);

@@ -53,9 +53,43 @@ void xds_route_filter_enable(json_t *route, const char *filter_name);
 /* Whether any route of the listener satisfies pred. */
 bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_http_route *r));
 
+/* Appends the values of by_name (filter name -> HCM entry) to chain in
+ * the order of their names; releases by_name. For features with one
+ * instance per policy. */
+void xds_append_instances_sorted(xds_ctx *c, json_t *chain, json_t *by_name);
+
+/* The destination of a service known only by its URL: one endpoint, the
+ * URL's host and port (IP or DNS name), TLS with the system's CAs when
+ * https, named "<host>_<port>" with dots as underscores. NULL when the URL
+ * has no host. */
+const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri);
+
+/* A core RetryPolicy (numRetries, back-off, retryOn) for the calls a
+ * filter makes to its service (JWKS, ext_authz, OAuth2 token); NULL when
+ * r is NULL. */
+json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r);
+
+/* The SecurityPolicy settings the filters enforce on a route: NULL when
+ * none, or when the policy is refused (the route answers 500). */
+const ir_security *xds_route_security(const ir_http_route *r);
+
+/* An envoy.filters.network.rbac filter enforcing a TCP route's
+ * authorization on client addresses (filter_rbac.c). */
+json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat_prefix);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_cors;
+extern const xds_http_filter xds_filter_csrf;
+extern const xds_http_filter xds_filter_ext_authz;
+extern const xds_http_filter xds_filter_api_key_auth;
+extern const xds_http_filter xds_filter_basic_auth;
+extern const xds_http_filter xds_filter_oauth2;
+extern const xds_http_filter xds_filter_jwt;
+extern const xds_http_filter xds_filter_rbac;
 extern const xds_http_filter xds_filter_local_ratelimit;
+extern const xds_http_filter xds_filter_lua;
+extern const xds_http_filter xds_filter_ext_proc;
+extern const xds_http_filter xds_filter_wasm;
 extern const xds_http_filter xds_filter_router;
 
 #endif

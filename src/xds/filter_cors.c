@@ -16,7 +16,7 @@ static const ir_cors *route_cors(const ir_http_route *r)
 {
     if (r->cors)
         return r->cors;
-    return r->security_settings ? r->security_settings->cors : NULL;
+    return xds_route_security(r) ? xds_route_security(r)->cors : NULL;
 }
 
 static bool has_cors(const ir_http_route *r)

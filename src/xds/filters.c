@@ -2,10 +2,25 @@
  * feature, in the order Envoy runs them. */
 #include "xds/filter.h"
 
+/* One row per filter. */
+// clang-format off
 static const xds_http_filter *const filter_table[] = {
     /* policy filters (cors, ext_authz, jwt, rate limit, ...) go here, in order */
-    &xds_filter_cors, &xds_filter_local_ratelimit, &xds_filter_router, /* always last */
+    &xds_filter_cors,
+    &xds_filter_csrf,
+    &xds_filter_ext_authz,
+    &xds_filter_api_key_auth,
+    &xds_filter_basic_auth,
+    &xds_filter_oauth2,
+    &xds_filter_jwt,
+    &xds_filter_lua,
+    &xds_filter_ext_proc,
+    &xds_filter_wasm,
+    &xds_filter_rbac,
+    &xds_filter_local_ratelimit,
+    &xds_filter_router, /* always last */
 };
+// clang-format on
 
 const xds_http_filter *const *xds_http_filters(size_t *n)
 {

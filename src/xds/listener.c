@@ -268,7 +268,12 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         json_t *match = server_names_match(r->sni_hostnames, r->n_sni_hostnames);
         if (match)
             json_object_set_new(chain, "filterChainMatch", match);
-        json_object_set_new(chain, "filters", json_pack("[o]", tcp_proxy(c, l, r)));
+        json_t *filters = json_array();
+        if (r->authorization)
+            json_array_append_new(filters,
+                                  xds_network_rbac(c, r->authorization, tcp_stat_prefix(c, l, r)));
+        json_array_append_new(filters, tcp_proxy(c, l, r));
+        json_object_set_new(chain, "filters", filters);
         json_object_set_new(chain, "name", json_string(r->name));
         if (r->terminate)
             json_object_set_new(chain, "transportSocket",

@@ -11,6 +11,8 @@
 
 #include "api/document.h"
 #include "ir/ir_load.h"
+#include "proto/pool.h"
+#include "xds/patch.h"
 #include "xds/translator.h"
 
 static char *read_file(const char *path, size_t *len)
@@ -31,7 +33,7 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static json_t *translate_file(const char *path, diag_list *diags)
+static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *diags)
 {
     size_t len;
     char *text = read_file(path, &len);
@@ -51,6 +53,10 @@ static json_t *translate_file(const char *path, diag_list *diags)
         xds_resources res = {0};
         if (ir) {
             xds_translate(ir, &res, diags);
+            /* EnvoyPatchPolicies of the IR, as the reference applies them. */
+            if (pool)
+                xds_patch_outcomes_free(xds_patch_policies_apply(pool, ir, &res),
+                                        ir->n_patch_policies);
             out = json_object();
             for (int t = 0; t < XDS_N_TYPES; t++)
                 json_object_set(out, xds_type_name((xds_type)t), res.of[t]);
@@ -70,9 +76,13 @@ int main(int argc, char **argv)
         return 2;
     }
     int status = 0;
+    diag_list pool_diags = {0};
+    pb_pool *pool = pb_pool_load_envoy(&pool_diags);
+    diag_print(&pool_diags, stderr);
+    diag_list_clear(&pool_diags);
     for (int i = 1; i < argc; i++) {
         diag_list diags = {0};
-        json_t *out = translate_file(argv[i], &diags);
+        json_t *out = translate_file(pool, argv[i], &diags);
         diag_print(&diags, stderr);
         if (diag_count(&diags, DIAG_ERROR))
             status = 1;
@@ -90,5 +100,6 @@ int main(int argc, char **argv)
         fputc('\n', stdout);
         json_decref(out);
     }
+    pb_pool_free(pool);
     return status;
 }

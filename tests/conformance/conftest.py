@@ -60,6 +60,87 @@ def runner(tmp_path_factory):
         world.close()
 
 
+# The profiles of a Gateway API conformance report: a test belongs to a profile
+# when it uses the profile's route kind; its core features are the ones every
+# implementation of the profile must have, the rest are extended.
+PROFILES = [
+    ("GATEWAY-HTTP", "HTTPRoute", {"Gateway", "HTTPRoute", "ReferenceGrant"}),
+    ("GATEWAY-GRPC", "GRPCRoute", {"Gateway", "GRPCRoute", "ReferenceGrant"}),
+    ("GATEWAY-TLS", "TLSRoute", {"Gateway", "TLSRoute", "ReferenceGrant"}),
+]
+
+
+def _git_version():
+    import subprocess
+    try:
+        return subprocess.run(["git", "-C", str(e2e.ROOT), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True, timeout=10).stdout.strip() or "dev"
+    except OSError:
+        return "dev"
+
+
+def _section(results, features):
+    passed = [r.name for r in results if r.ok() and not r.skipped]
+    failed = [r.name for r in results if not r.ok()]
+    skipped = [r.name for r in results if r.skipped]
+    section = {"result": "success" if not failed else ("partial" if passed else "failure"),
+               "statistics": {"Failed": len(failed), "Passed": len(passed),
+                              "Skipped": len(skipped)}}
+    if failed:
+        section["failedTests"] = sorted(failed)
+    if skipped:
+        section["skippedTests"] = sorted(skipped)
+    section["passedTests"] = sorted(passed)
+    if features is not None:
+        section["supportedFeatures"] = sorted(f for f in features if f in suite.CLAIMED_FEATURES)
+        section["unsupportedFeatures"] = sorted(f for f in features
+                                                if f not in suite.CLAIMED_FEATURES)
+    return section
+
+
+def conformance_report(results):
+    """A ConformanceReport as implementations submit it upstream (gateway-api
+    conformance/reports), from this run's results."""
+    import datetime
+    import yaml
+    source = suite.load_expectations().get("source", "")
+    commit = source.rsplit("commit", 1)[-1].strip() if "commit" in source else "main"
+    profiles = []
+    for name, kind, core_features in PROFILES:
+        tests = [r for r in results.values() if kind in r.features]
+        if not tests:
+            continue
+        core = [r for r in tests if set(r.features) <= core_features]
+        extended = [r for r in tests if not set(r.features) <= core_features]
+        every = [t for t in suite.load_expectations()["tests"] if kind in (t.get("features") or [])]
+        ext_features = sorted({f for t in every for f in t["features"]} - core_features - {"Mesh"})
+        c, x = _section(core, None), _section(extended, ext_features)
+        summary = (f"Core tests {'succeeded' if c['result'] == 'success' else c['result']} "
+                   f"({c['statistics']['Passed']} passed, {c['statistics']['Failed']} failed). "
+                   f"Extended tests {'succeeded' if x['result'] == 'success' else x['result']} "
+                   f"({x['statistics']['Passed']} passed, {x['statistics']['Failed']} failed, "
+                   f"{x['statistics']['Skipped']} skipped).")
+        profiles.append({"name": name, "core": c, "extended": x, "summary": summary})
+    report = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "ConformanceReport",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "gatewayAPIVersion": f"main@{commit[:12]}",
+        "gatewayAPIChannel": "experimental",
+        "implementation": {
+            "organization": "envoy-gateway-in-c",
+            "project": "envoy-gateway-in-c",
+            "url": "",
+            "version": _git_version(),
+            "contact": [],
+        },
+        "mode": "standalone",
+        "profiles": profiles,
+        "succeededProvisionalTests": [],
+    }
+    return yaml.safe_dump(report, sort_keys=False, default_flow_style=False)
+
+
 def pytest_terminal_summary(terminalreporter):
     if not RESULTS:
         return
@@ -73,13 +154,20 @@ def pytest_terminal_summary(terminalreporter):
     for name, r in sorted(RESULTS.items()):
         s_ok, s_n = r.count("status")
         q_ok, q_n = r.count("request")
-        verdict = "pass" if r.ok() else "FAIL"
+        verdict = "skip" if r.skipped else "pass" if r.ok() else "FAIL"
         line = f"{verdict} {name} (statuses {s_ok}/{s_n}, requests {q_ok}/{q_n})"
         if not r.ok():
             line += f"\n     {r.first_failure()}"
         tw.write_line(line)
     tw.write_line(f"gateway-api conformance: {passed}/{tests} tests pass "
                   f"(statuses {st_ok}/{tests}, requests {rq_ok}/{len(with_req)})")
+    report = os.environ.get("CONFORMANCE_GATEWAY_REPORT",
+                            str(e2e.ROOT / "build" / "conformance-report.yaml"))
+    if report:
+        path = pathlib.Path(report)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(conformance_report(RESULTS))
+        tw.write_line(f"conformance report (Gateway API format): {path}")
     out = os.environ.get("CONFORMANCE_REPORT")
     if out:
         import json

@@ -3,7 +3,8 @@
 One `EchoPod` plays one Deployment of the manifests. What it serves follows the
 Deployment's environment, as echo-basic does:
 - HTTP mode (default): HTTP/1.1 echo on the pod's port 3000 (also WebSocket on /ws),
-  the same on 3001 (the h2c port: we speak HTTP/1.1 there, see NOTE below), and
+  the same on 3001, which also speaks HTTP/2 cleartext with prior knowledge (h2c, with
+  the `h2` package) as echo-basic's h2c port does, and
   HTTPS on 8443 when a certificate is mounted (TLS_SERVER_CERT);
 - gRPC mode (GRPC_ECHO_SERVER): the GrpcEcho service on 3000 (h2c), and over TLS on
   8443 when a certificate is mounted;
@@ -15,8 +16,7 @@ Every server listens on a free loopback port; `ports` maps the pod's port (the
 Service's targetPort) to it. Every HTTP echo is recorded in `seen` so a test can
 tell that a mirrored request arrived.
 
-NOTE: without an HTTP/2 library we do not speak h2c on 3001; a gateway that honours
-appProtocol kubernetes.io/h2c fails the one test using it (reported as such)."""
+"""
 import base64
 import hashlib
 import http.server
@@ -81,6 +81,9 @@ def server_tls_context(cert, key, client_ca=None, alpn=None):
     return ctx
 
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
 class _Threaded(socketserver.ThreadingMixIn):
     daemon_threads = True
     allow_reuse_address = True
@@ -89,11 +92,21 @@ class _Threaded(socketserver.ThreadingMixIn):
 class _TLSHTTPServer(_Threaded, http.server.HTTPServer):
     """An HTTP server whose accepted sockets are wrapped in TLS, in the handler thread."""
 
-    def __init__(self, addr, handler, tls):
+    def __init__(self, addr, handler, tls, h2c=None):
         self.tls = tls
+        self.h2c = h2c  # a callable serving an HTTP/2 prior-knowledge connection
         super().__init__(addr, handler)
 
     def finish_request(self, request, client_address):
+        if self.h2c is not None:
+            request.settimeout(5)
+            try:
+                head = request.recv(len(H2_PREFACE), socket.MSG_PEEK | socket.MSG_WAITALL)
+            except OSError:
+                head = b""
+            request.settimeout(None)
+            if head == H2_PREFACE:
+                return self.h2c(request)
         if self.tls is not None:
             request.settimeout(5)
             try:
@@ -135,13 +148,13 @@ class EchoPod:
                 self.ports[8443] = self._grpc(tls)
         else:
             self.ports[3000] = self._http(None)
-            self.ports[3001] = self._http(None)
+            self.ports[3001] = self._http(None, h2c=True)
             if tls:
                 self.ports[8443] = self._http(server_tls_context(*tls, alpn=["http/1.1"]))
 
     # ---- HTTP ----
 
-    def _http(self, tls):
+    def _http(self, tls, h2c=False):
         pod = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -211,11 +224,59 @@ class EchoPod:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = handle_one
             do_CONNECT = do_TRACE = handle_one
 
-        srv = _TLSHTTPServer(("127.0.0.1", 0), Handler, tls)
+        srv = _TLSHTTPServer(("127.0.0.1", 0), Handler, tls, self._h2c if h2c else None)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         self._closers.append(lambda: (srv.shutdown(), srv.server_close()))
         self.tcp_ports.add(srv.server_address[1])
         return srv.server_address[1]
+
+    def _h2c(self, sock):
+        """One HTTP/2 cleartext connection (prior knowledge), as echo-basic's h2c
+        port: every request is echoed as JSON with proto HTTP/2.0."""
+        import h2.config
+        import h2.connection
+        import h2.events
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
+            client_side=False, header_encoding="utf-8"))
+        conn.initiate_connection()
+        requests = {}
+        try:
+            sock.sendall(conn.data_to_send())
+            while True:
+                data = sock.recv(65535)
+                if not data:
+                    return
+                for ev in conn.receive_data(data):
+                    if isinstance(ev, h2.events.RequestReceived):
+                        requests[ev.stream_id] = ev.headers
+                    elif isinstance(ev, h2.events.DataReceived):
+                        conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    elif isinstance(ev, h2.events.StreamEnded):
+                        self._h2c_answer(conn, ev.stream_id, requests.pop(ev.stream_id, []))
+                    elif isinstance(ev, h2.events.ConnectionTerminated):
+                        return
+                sock.sendall(conn.data_to_send())
+        except (OSError, ValueError):
+            return
+        finally:
+            sock.close()
+
+    def _h2c_answer(self, conn, stream_id, pairs):
+        pseudo = {k: v for k, v in pairs if k.startswith(":")}
+        headers = {}
+        for k, v in pairs:
+            if not k.startswith(":"):
+                headers.setdefault(k.title(), []).append(v)
+        path = pseudo.get(":path", "/")
+        with self.lock:
+            self.seen.append((path, pseudo.get(":method", "GET"), headers))
+        body = json.dumps({"path": path, "host": pseudo.get(":authority", ""),
+                           "method": pseudo.get(":method", "GET"), "proto": "HTTP/2.0",
+                           "headers": headers, "namespace": self.namespace, "ingress": "",
+                           "service": self.service, "pod": self.pod}).encode()
+        conn.send_headers(stream_id, [(":status", "200"), ("content-type", "application/json"),
+                                      ("content-length", str(len(body)))])
+        conn.send_data(stream_id, body, end_stream=True)
 
     def _websocket(self, h):
         key = h.headers.get("sec-websocket-key", "")

@@ -264,6 +264,11 @@ def adapt(world, docs):
             ns = meta.get("namespace", "default")
             for li in d["spec"].get("listeners", []):
                 li["port"] = world.gateway_port(ns, meta["name"], li["port"])
+            # per-port client validation names listener ports: move them alike
+            frontend = ((d["spec"].get("tls") or {}).get("frontend") or {})
+            for pp in frontend.get("perPort", []) or []:
+                if "port" in pp:
+                    pp["port"] = world.gateway_port(ns, meta["name"], pp["port"])
             for a in d["spec"].get("addresses", []) or []:
                 if a.get("value") == "PLACEHOLDER_USABLE_ADDRS":
                     a.update({"type": "IPAddress", "value": "127.0.0.1"})
@@ -450,7 +455,8 @@ STEPS = {
     ("GatewayStaticAddresses", "also remove the unusable address"):
         _step_patch("Gateway", f"{INFRA}/gateway-static-addresses",
                     lambda d, docs, w: d["spec"].update(addresses=[
-                        a for a in d["spec"]["addresses"] if a.get("value") != "203.0.113.7"])),
+                        a for a in d["spec"]["addresses"]
+                        if a.get("value") not in ("203.0.113.7", "PLACEHOLDER_UNUSABLE_ADDRS")])),
     ("HTTPRouteObservedGenerationBump", "change rules[0].backendRefs[0].name to infra-backend-v2"):
         _step_patch("HTTPRoute", f"{INFRA}/observed-generation-bump",
                     lambda d, docs, w: d["spec"]["rules"][0]["backendRefs"][0].update(
@@ -473,8 +479,40 @@ STEPS = {
                    "udp", "udp-attach-backend-2", 8080),
 }
 # Where a failure may be ours rather than the gateway's.
-HARNESS_LIMITS = {
-    "HTTPRouteBackendProtocolH2C": "echo.py speaks HTTP/1.1 only on the h2c port 3001",
+HARNESS_LIMITS = {}
+
+# The Gateway API features this gateway claims in its conformance report (the
+# GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles; Mesh is not claimed).
+# A claimed feature is one whose conformance tests must pass. Not claimed:
+# backend-side RequestRedirect/URLRewrite filters (the reference v1.9 refuses
+# them, UnsupportedRefValue, and the status corpus holds us to it), HTTP/2
+# misdirected-request detection (421), and frontend client-certificate
+# validation until Envoy enforces it (ClientTrafficPolicy work).
+CLAIMED_FEATURES = {
+    "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "ReferenceGrant", "BackendTLSPolicy",
+    "BackendTLSPolicySANValidation", "GRPCRouteNamedRouteRule",
+    "GRPCRouteRequestHeaderModifier", "GatewayAddressEmpty", "GatewayBackendClientCertificate",
+    "GatewayFrontendClientCertificateValidationInsecureFallback",
+    "GatewayHTTPListenerIsolation", "GatewayInfrastructurePropagation", "GatewayPort8080",
+    "GatewayStaticAddresses", "HTTPRoute303RedirectStatusCode",
+    "HTTPRoute307RedirectStatusCode", "HTTPRoute308RedirectStatusCode",
+    "HTTPRouteBackendProtocolH2C", "HTTPRouteBackendProtocolWebSocket",
+    "HTTPRouteBackendRequestHeaderModification", "HTTPRouteBackendTimeout", "HTTPRouteCORS",
+    "HTTPRouteDestinationPortMatching", "HTTPRouteHostRewrite", "HTTPRouteMethodMatching",
+    "HTTPRouteNamedRouteRule", "HTTPRouteParentRefPort", "HTTPRoutePathRedirect",
+    "HTTPRoutePathRewrite", "HTTPRoutePortRedirect", "HTTPRouteQueryParamMatching",
+    "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
+    "HTTPRouteRequestPercentageMirror", "HTTPRouteRequestTimeout",
+    "HTTPRouteResponseHeaderModification", "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout",
+    "HTTPRouteRetryConnectionError", "HTTPRouteSchemeRedirect", "ListenerSet", "TCPRoute",
+    "TLSRouteModeMixed", "TLSRouteModeTerminate", "UDPRoute",
+}
+
+# Tests the upstream suite skips (they pass trivially) when a feature is claimed:
+# they check how an implementation without the feature reports it.
+SKIPPED_WHEN_CLAIMED = {
+    "TLSRouteListenerTerminateNotSupported": "TLSRouteModeTerminate",
+    "TLSRouteListenerMixedTerminationNotSupported": "TLSRouteModeMixed",
 }
 
 # Steps whose requests are meant to run once the change is made.
@@ -953,7 +991,7 @@ def _norm(v, ignore_ws):
     return v.replace(" ", "") if ignore_ws and v is not None else v
 
 
-def judge_http(expect, reply, req, path, host):
+def judge_http(expect, reply, req, path, host, world=None):
     """None when `reply` is what `expect` asks for, else the mismatch."""
     failure = expect.get("failure")
     if failure == "request_error":
@@ -980,7 +1018,7 @@ def judge_http(expect, reply, req, path, host):
         if reply.header(k) is not None:
             return f"response header {k} must be absent, got {reply.header(k)!r}"
     if "redirect" in expect:
-        return _judge_redirect(expect["redirect"], reply, req, path)
+        return _judge_redirect(expect["redirect"], reply, req, path, world)
     if expect.get("answered_by_gateway"):
         if isinstance(reply.echo, dict) and (reply.echo.get("path") or reply.echo.get("namespace")):
             return f"want an answer from the gateway itself, got an echo from {_pod_of(reply)}"
@@ -1028,11 +1066,24 @@ def judge_http(expect, reply, req, path, host):
     return None
 
 
-def _judge_redirect(want, reply, req, path):
+def _manifest_port(world, port):
+    """The listener port a manifest gave, for a loopback port the harness chose
+    in its place (World.gateway_port), so that a Location naming the port the
+    client used reads as the Gateway's own listener port."""
+    if world is None or port is None:
+        return port
+    for (_ns, _name, manifest_port), local in world.ports.items():
+        if local == port:
+            return manifest_port
+    return port
+
+
+def _judge_redirect(want, reply, req, path, world=None):
     loc = reply.header("location")
     if not loc:
         return f"want a redirect, got {reply!r} without Location"
     u = urllib_parse(loc)
+    got_port = _manifest_port(world, u.port)
     scheme = want.get("scheme") or ("https" if req.get("protocol") in ("HTTPS", "H2") else "http")
     if u.scheme != scheme:
         return f"Location {loc}: want scheme {scheme}"
@@ -1045,9 +1096,9 @@ def _judge_redirect(want, reply, req, path):
     if "port" in want:
         default = {"http": 80, "https": 443}[scheme]
         wp = int(want["port"])
-        if (u.port or default) != wp:
+        if (got_port or default) != wp:
             return f"Location {loc}: want port {wp}"
-    elif u.port not in (None, {"http": 80, "https": 443}[scheme]):
+    elif got_port not in (None, {"http": 80, "https": 443}[scheme]):
         return f"Location {loc}: want no port or the scheme's default"
     return None
 
@@ -1109,6 +1160,8 @@ class Result:
     def __init__(self, name):
         self.name = name
         self.outcomes = []
+        self.features = []
+        self.skipped = None  # why the test did not run although it counts as passed
 
     def add(self, kind, what, problem):
         self.outcomes.append((kind, what, problem))
@@ -1254,7 +1307,9 @@ class Runner:
             problem = self._attempt(req, expect, proto, port, host, test_name)
             if problem is None:
                 streak += 1
-                if streak >= 3:
+                # a weights check is already 500 samples (and each UDP sample is a new
+                # proxy session, of which a cluster allows 1024 at once): once is enough
+                if streak >= 3 or "weights" in expect:
                     return None
             else:
                 streak, last = 0, problem
@@ -1278,10 +1333,10 @@ class Runner:
         for _ in range(n):
             if proto in ("HTTP", "HTTPS"):
                 reply = http_request(self.world, port, req, host, path)
-                problem = judge_http(expect, reply, req, path, host)
+                problem = judge_http(expect, reply, req, path, host, self.world)
             elif proto in ("H2", "H2C_PRIOR_KNOWLEDGE"):
                 reply = curl_request(self.world, port, req, host, path)
-                problem = judge_http(expect, reply, req, path, host)
+                problem = judge_http(expect, reply, req, path, host, self.world)
             elif proto == "gRPC":
                 reply = grpc_request(self.world, port, req)
                 problem = judge_grpc(expect, reply, req)

@@ -40,9 +40,18 @@ def test_conformance(runner, test):
     if missing:
         result = suite.Result(test["name"])
         result.add("status", "manifests", f"not shipped with the expectations: {missing}")
+        result.features = test.get("features") or []
         RESULTS[test["name"]] = result
         pytest.skip(f"manifests not shipped with the expectations: {missing}")
+    claimed = suite.SKIPPED_WHEN_CLAIMED.get(test["name"])
+    if claimed in suite.CLAIMED_FEATURES:
+        result = suite.Result(test["name"])
+        result.features = test.get("features") or []
+        result.skipped = f"skipped: {claimed} is claimed"
+        RESULTS[test["name"]] = result
+        return
     result = runner.run(test)
+    result.features = test.get("features") or []
     RESULTS[test["name"]] = result
     if result.ok():
         return

@@ -11,6 +11,7 @@ import pathlib
 import socket
 import socketserver
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -34,7 +35,8 @@ class HttpEcho:
     What it does is steered two ways:
     - per request, by headers: `x-echo-delay: <seconds>` before answering,
       `x-echo-status: <code>` as the status;
-    - per server, by `fail_next(n, status)`: the next n requests get `status`.
+    - per server, by `fail_next(n, status)`: the next n requests get `status`
+      (or, with status "reset", a TCP reset instead of an answer).
     Every request is recorded in `requests` (dicts, as in the JSON answer)."""
 
     def __init__(self, name, tls_context=None):
@@ -59,6 +61,12 @@ class HttpEcho:
                 with echo._lock:
                     echo.requests.append(seen)
                     status = echo._failures.pop(0) if echo._failures else 200
+                if status == "reset":  # fail_next(n, "reset"): a TCP RST, no answer
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 delay = float(self.headers.get("x-echo-delay") or 0)
                 if delay:
                     time.sleep(delay)

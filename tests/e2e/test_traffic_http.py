@@ -523,6 +523,17 @@ def test_retry_on_route_rule(gw):
     assert len(flaky.seen()) - n0 == 3, "two failures then a success"
 
 
+def test_retry_on_connection_reset(gw):
+    # A rule's retry also covers connection errors: a backend that resets the
+    # connection instead of answering is tried again, whatever the codes.
+    flaky = gw.backends["flaky"]
+    flaky.fail_next(2, "reset")
+    n0 = len(flaky.seen())
+    r = gw.get("retry.example", "/reset")
+    assert r.status == 200 and r.backend == "flaky", r
+    assert len(flaky.seen()) - n0 == 3, "two resets then a success"
+
+
 def test_no_retry_without_policy(gw):
     flaky = gw.backends["flaky"]
     flaky.fail_next(1, 503)

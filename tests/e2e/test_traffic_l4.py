@@ -41,27 +41,33 @@ def l4_route(kind, name, section, *refs):
 def gw(standalone, module_cleanup):
     tcp, udp = TcpEcho("tcp-echo"), UdpEcho("udp-echo")
     heavy, light = TcpEcho("heavy"), TcpEcho("light")
-    for b in (tcp, udp, heavy, light):
+    udp_heavy, udp_light, udp_never = UdpEcho("udp-heavy"), UdpEcho("udp-light"), UdpEcho("udp-never")
+    udps = (udp_heavy, udp_light, udp_never)
+    for b in (tcp, udp, heavy, light) + udps:
         module_cleanup.callback(b.close)
     server = standalone("l4")
     tcp_port, udp_port, weighted_port = free_port(), free_udp_port(), free_port()
+    udp_weighted_port = free_udp_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "tcp", "protocol": "TCP", "port": tcp_port},
         {"name": "udp", "protocol": "UDP", "port": udp_port},
-        {"name": "tcp-weighted", "protocol": "TCP", "port": weighted_port}])])
+        {"name": "tcp-weighted", "protocol": "TCP", "port": weighted_port},
+        {"name": "udp-weighted", "protocol": "UDP", "port": udp_weighted_port}])])
     server.write("backends.yaml", "".join(backend_resource(b.name, b.port)
-                                          for b in (tcp, udp, heavy, light)))
+                                          for b in (tcp, udp, heavy, light) + udps))
     server.write("routes.yaml", [
         l4_route("TCPRoute", "tcp", "tcp", "tcp-echo"),
         l4_route("UDPRoute", "udp", "udp", "udp-echo"),
         l4_route("TCPRoute", "weighted", "tcp-weighted", backend_ref("heavy", weight=3),
-                 backend_ref("light", weight=1))])
+                 backend_ref("light", weight=1)),
+        l4_route("UDPRoute", "udp-weighted", "udp-weighted", backend_ref("udp-heavy", weight=3),
+                 backend_ref("udp-light", weight=1), backend_ref("udp-never", weight=0))])
 
     class Gw:
         pass
     g = Gw()
     g.server, g.tcp, g.udp, g.tcp_port, g.udp_port = server, tcp, udp, tcp_port, udp_port
-    g.weighted_port = weighted_port
+    g.weighted_port, g.udp_weighted_port, g.udps = weighted_port, udp_weighted_port, udps
     try:
         server.wait_until(lambda: tcp_session(tcp_port, [b"ping"])[0] == "tcp-echo",
                           timeout=30, what="the TCP listener")
@@ -114,3 +120,19 @@ def test_tcp_route_weighted_backends(gw):
         counts[tcp_session(gw.weighted_port, [])[0]] += 1
     # 3:1 → 60/20 expected; ±12 is three standard deviations.
     assert abs(counts["heavy"] - 60) <= 12, counts
+
+
+def test_udp_route_weights(gw):
+    # Each datagram from a new source port is a new UDP session, placed by weight:
+    # 3:1 between heavy and light, never on the weight-0 backend.
+    wait_for(lambda: udp_exchange(gw.udp_weighted_port, b"ping", timeout=0.5), timeout=10,
+             what="the weighted UDP listener")
+    counts = {}
+    for i in range(200):
+        answer = wait_for(lambda: udp_exchange(gw.udp_weighted_port, b"w%d" % i, timeout=0.5),
+                          timeout=5, what="a weighted UDP answer")
+        name = answer.split(b":")[0].decode()
+        counts[name] = counts.get(name, 0) + 1
+    assert counts.get("udp-never", 0) == 0, counts
+    share = counts.get("udp-heavy", 0) / 200
+    assert 0.62 <= share <= 0.88, counts

@@ -12,6 +12,11 @@ compare, per fleet, the subtrees the policy stages fill:
             clientIPDetection, proxyProtocol, ...), keyed by (fleet, listener)
   tls       the tls of each HTTP/TCP listener (certificates, and the
             ClientTrafficPolicy's versions, ciphers, ALPN, client validation)
+  extensions routes[].envoyExtensions (EnvoyExtensionPolicy), keyed by
+            (fleet, listener, route name)
+  security  routes[].security (SecurityPolicy), keyed like traffic; the
+            settings of called services' clusters (`traffic` inside) are
+            left out
 
 An item counts when the reference or we have something there; it matches when
 both sides are equal. The test prints "IR traffic: N/M routes match" and
@@ -84,6 +89,14 @@ def listeners(xds):
     return out
 
 
+def without_traffic(v):
+    if isinstance(v, dict):
+        return {k: without_traffic(x) for k, x in v.items() if k != "traffic"}
+    if isinstance(v, list):
+        return [without_traffic(x) for x in v]
+    return v
+
+
 def items(xds):
     """{("traffic"|"client", key...): subtree or None} of one fleet map."""
     out = {}
@@ -93,6 +106,8 @@ def items(xds):
         out[("tls",) + key] = l.get("tls")
         for r in l.get("routes") or []:
             out[("traffic",) + key + (r.get("name"),)] = r.get("traffic") or None
+            out[("extensions",) + key + (r.get("name"),)] = r.get("envoyExtensions") or None
+            out[("security",) + key + (r.get("name"),)] = without_traffic(r.get("security")) or None
     return out
 
 
@@ -120,15 +135,19 @@ def run_all(exe):
 
 
 def summary(results):
-    counts = {"traffic": [0, 0], "client": [0, 0], "tls": [0, 0]}
+    counts = {"traffic": [0, 0], "client": [0, 0], "tls": [0, 0], "extensions": [0, 0],
+              "security": [0, 0]}
     for _, rows in results:
         for k, a, b in rows:
             counts[k[0]][1] += 1
             counts[k[0]][0] += a == b
-    t, c, s = counts["traffic"], counts["client"], counts["tls"]
+    t, c, s, e = counts["traffic"], counts["client"], counts["tls"], counts["extensions"]
+    sec = counts["security"]
     return (f"IR traffic: {t[0]}/{t[1]} routes match\n"
+            f"IR security: {sec[0]}/{sec[1]} routes match\n"
             f"IR client: {c[0]}/{c[1]} listeners match\n"
-            f"IR tls: {s[0]}/{s[1]} listeners match")
+            f"IR tls: {s[0]}/{s[1]} listeners match\n"
+            f"IR extensions: {e[0]}/{e[1]} routes match")
 
 
 def matching(results):

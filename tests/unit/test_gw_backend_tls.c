@@ -5,7 +5,18 @@
 #include "check.h"
 #include "gw_backend_fixture.h"
 
-#define CA_PEM "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
+/* a real (self-signed EC) certificate: CA text that does not parse is refused */
+#define CA_PEM                                                                                     \
+    "-----BEGIN CERTIFICATE-----\\n"                                                               \
+    "MIIBfDCCASGgAwIBAgIUInqrCnmaCVqdp7oUWJpnnIAXMlgwCgYIKoZIzj0EAwIw\\n"                          \
+    "EjEQMA4GA1UEAwwHdGVzdC1jYTAgFw0yNjEyMDQxNTU2MTZaGA8yMTI2MTExMDE1\\n"                          \
+    "NTYxNlowEjEQMA4GA1UEAwwHdGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH\\n"                          \
+    "A0IABLcBJWRXov4eJb4qw0NUFfpvKVmqRSHtEuVjlt3U9ZaaXZS2nRjfyn8yld/M\\n"                          \
+    "9TiKsRp0+yEzNuyKuIxDrZ9Yk0ejUzBRMB0GA1UdDgQWBBSJ+eWK9ZGUBni6N4+j\\n"                          \
+    "u3H7ydS2aTAfBgNVHSMEGDAWgBSJ+eWK9ZGUBni6N4+ju3H7ydS2aTAPBgNVHRMB\\n"                          \
+    "Af8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQD3Yus6s51a11N83gOrONc5DNbv\\n"                          \
+    "rwF5ia9K3anNJa3W9gIhANJe5EUYo8+GZjE+jjZwWxsoAoUuXyuNemzIceQ0Rpao\\n"                          \
+    "-----END CERTIFICATE-----\\n"
 
 static const char *tls_yaml = TEST_NAMESPACES
     "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: default}\n"

@@ -56,10 +56,12 @@ typedef struct host_proxy {
     uv_timer_t tick;
     int handles;
     proxy_state state;
-    bool adopted; /* started by an earlier server: not our child */
-    bool removed; /* drain, stop and free; never restart */
-    bool replace; /* restart at once when it exits (bootstrap changed) */
-    bool waiting; /* start once the removed Envoy of the same fleet exited */
+    bool adopted;         /* started by an earlier server: not our child */
+    bool removed;         /* drain, stop and free; never restart */
+    bool replace;         /* restart at once when it exits (bootstrap changed) */
+    bool waiting;         /* start once the removed Envoy of the same fleet exited */
+    char *bootstrap_spec; /* EnvoyProxy spec.bootstrap as JSON text, or NULL */
+    char running_sha[65]; /* sha256 of the bootstrap the running Envoy has */
     int pid;
     unsigned long long start_time;
     int restarts;
@@ -159,9 +161,25 @@ json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
     return b;
 }
 
-static char *bootstrap_text(const host_config *cfg, const char *fleet)
+/* The fleet's bootstrap with its EnvoyProxy's customisation, if any. */
+static char *bootstrap_text(const host_proxy *p)
 {
-    json_t *bs = host_bootstrap_json(cfg, fleet);
+    const host_config *cfg = &p->h->cfg;
+    json_t *bs = host_bootstrap_json(cfg, p->fleet);
+    json_t *spec = p->bootstrap_spec ? json_loads(p->bootstrap_spec, 0, NULL) : NULL;
+    if (spec && cfg->pool) {
+        char *err = NULL;
+        json_t *custom = xds_bootstrap_customize(cfg->pool, bs, spec, &err);
+        if (custom) {
+            json_decref(bs);
+            bs = custom;
+        } else {
+            srv_log(SRV_LOG_ERROR, "host", "fleet %s: EnvoyProxy %s; using the default bootstrap",
+                    p->fleet, err);
+            free(err);
+        }
+    }
+    json_decref(spec);
     char *text = json_dumps(bs, JSON_INDENT(2));
     json_decref(bs);
     if (!text)
@@ -276,6 +294,7 @@ static void proxy_release(host_proxy *p)
     proxy_unlink(p);
     free(p->fleet);
     free(p->dir);
+    free(p->bootstrap_spec);
     free(p);
     infra_maybe_done(h);
 }
@@ -505,9 +524,10 @@ static void proxy_record(host_proxy *p, const char *bootstrap, const char *sha)
 static void proxy_start(host_proxy *p)
 {
     char *bootstrap = path_in(p, "bootstrap.json");
-    char *text = bootstrap_text(&p->h->cfg, p->fleet);
+    char *text = bootstrap_text(p);
     char sha[65];
     host_sha256_hex(text, strlen(text), sha);
+    memcpy(p->running_sha, sha, sizeof sha);
     int log_fd = -1, r = 0;
     if (mkdir_p(p->dir) < 0 || write_file(bootstrap, text) < 0) {
         proxy_retry_later(p, "write the bootstrap", strerror(errno));
@@ -702,20 +722,11 @@ static void proxy_adopt(host_infra *h, const host_pidfile *r)
     char *log = path_in(p, "envoy.log");
     p->log_offset = file_size(log);
     free(log);
-    char *text = bootstrap_text(&h->cfg, p->fleet);
-    char sha[65];
-    host_sha256_hex(text, strlen(text), sha);
-    free(text);
-    if (strcmp(sha, r->bootstrap_sha256) == 0) {
-        srv_log(SRV_LOG_INFO, "host", "fleet %s: took over Envoy (pid %d) of a previous run",
-                p->fleet, p->pid);
-        return;
-    }
-    srv_log(SRV_LOG_INFO, "host",
-            "fleet %s: Envoy (pid %d) of a previous run has another bootstrap; replacing it",
-            p->fleet, p->pid);
-    p->replace = true;
-    proxy_terminate(p);
+    /* Whether it runs the bootstrap we would write is decided when its
+     * fleet is configured (proxy_configure): that depends on its EnvoyProxy. */
+    memcpy(p->running_sha, r->bootstrap_sha256, sizeof p->running_sha);
+    srv_log(SRV_LOG_INFO, "host", "fleet %s: took over Envoy (pid %d) of a previous run", p->fleet,
+            p->pid);
 }
 
 /* Every <state_dir>/<fleet>/envoy.pid naming a live Envoy of ours. */
@@ -772,6 +783,24 @@ static void proxy_configure(host_proxy *p, const host_fleet *f)
 {
     p->drain_timeout_ms = f->drain_timeout_ms ? f->drain_timeout_ms : DRAIN_TIMEOUT_MS;
     p->min_drain_ms = f->min_drain_ms;
+    free(p->bootstrap_spec);
+    p->bootstrap_spec =
+        f->bootstrap ? json_dumps(f->bootstrap, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (p->state != PROXY_RUNNING || p->replace)
+        return;
+    /* A running Envoy with another bootstrap than ours now (another xDS
+     * address or certificates after a server restart, an EnvoyProxy
+     * bootstrap changed) is restarted with the new one. */
+    char *text = bootstrap_text(p);
+    char sha[65];
+    host_sha256_hex(text, strlen(text), sha);
+    free(text);
+    if (strcmp(sha, p->running_sha) == 0)
+        return;
+    srv_log(SRV_LOG_INFO, "host", "fleet %s: Envoy (pid %d) runs another bootstrap; replacing it",
+            p->fleet, p->pid);
+    p->replace = true;
+    proxy_terminate(p);
 }
 
 static bool fleets_have(const host_fleet *fleets, size_t n, const char *name)

@@ -35,6 +35,9 @@ typedef struct host_config {
     /* mTLS to the xDS server: all three, or all NULL for plaintext h2c. */
     const char *tls_cert, *tls_key, *tls_ca;
     const char *log_level; /* Envoy's -l, e.g. "warning" */
+    /* The Envoy schema, borrowed: checks EnvoyProxy bootstrap customisations
+     * (host_fleet.bootstrap); NULL ignores them. */
+    const struct pb_pool *pool;
 } host_config;
 
 /* One fleet that should run, with its drain settings (EnvoyProxy
@@ -45,6 +48,10 @@ typedef struct host_fleet {
     const char *name;
     unsigned drain_timeout_ms;
     unsigned min_drain_ms;
+    /* EnvoyProxy spec.bootstrap (Replace, Merge, JSONPatch), copied; NULL for
+     * the default. A fleet whose bootstrap changes gets its Envoy restarted;
+     * one that does not apply is logged and the default used. */
+    const json_t *bootstrap;
 } host_fleet;
 
 typedef struct host_infra host_infra;

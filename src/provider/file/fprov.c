@@ -37,6 +37,7 @@ struct fprov {
     size_t n_watchers;
     uv_timer_t timer;
     int handles;
+    char *config; /* EnvoyGateway document: which extension kinds files may hold */
 };
 
 static bool has_resource_ext(const char *name)
@@ -49,11 +50,16 @@ static bool has_resource_ext(const char *name)
 /* Parses a file's text into `docs` and decodes every document on its own:
  * 0 when all decode. The documents are kept, so a re-translation after
  * another file changed decodes them without parsing the YAML again. */
-static int text_parse(const char *text, size_t len, const char *source, api_document_list *docs,
-                      diag_list *diags)
+static int text_parse(const char *config, const char *text, size_t len, const char *source,
+                      api_document_list *docs, diag_list *diags)
 {
     int failed = api_documents_parse(text, len, source, docs, diags) < 0;
     api_resources *r = api_resources_new();
+    if (config) {
+        diag_list ignored = {0};
+        api_resources_load(r, config, strlen(config), "config", &ignored);
+        diag_list_clear(&ignored);
+    }
     for (size_t i = 0; i < docs->n; i++)
         if (api_resources_add(r, docs->items[i].root, source, docs->items[i].index, diags) != 0)
             failed++;
@@ -64,7 +70,7 @@ static int text_parse(const char *text, size_t len, const char *source, api_docu
 int fprov_text_check(const char *text, size_t len, const char *source, diag_list *diags)
 {
     api_document_list docs = {0};
-    int rc = text_parse(text, len, source, &docs, diags);
+    int rc = text_parse(NULL, text, len, source, &docs, diags);
     api_document_list_clear(&docs);
     return rc;
 }
@@ -174,7 +180,7 @@ static bool file_refresh(fprov *p, const char *path)
     }
     diag_list diags = {0};
     api_document_list docs = {0};
-    if (text_parse(text, len, path, &docs, &diags) < 0) {
+    if (text_parse(p->config, text, len, path, &docs, &diags) < 0) {
         log_diags(path, &diags, f->text != NULL);
         file_set_error(f, &diags, "does not parse");
         diag_list_clear(&diags);
@@ -369,8 +375,15 @@ static void on_closed(uv_handle_t *h)
     for (size_t i = 0; i < p->n_paths; i++)
         free(p->paths[i]);
     free(p->paths);
+    free(p->config);
     free(p->watchers);
     free(p);
+}
+
+void fprov_set_config(fprov *p, const char *eg_config)
+{
+    free(p->config);
+    p->config = eg_config ? strdup(eg_config) : NULL;
 }
 
 void fprov_close(fprov *p)

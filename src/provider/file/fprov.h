@@ -26,6 +26,9 @@ typedef void (*fprov_change_cb)(void *arg, fprov *p, bool changed);
 /* Paths are copied. Nothing is read until fprov_start. */
 fprov *fprov_new(uv_loop_t *loop, const char *const *paths, size_t n_paths, unsigned debounce_ms,
                  fprov_change_cb cb, void *arg);
+/* The EnvoyGateway document (copied; NULL for none): files may then hold
+ * objects of the kinds its extensionManager registers. Call before start. */
+void fprov_set_config(fprov *p, const char *eg_config);
 /* Loads everything once (synchronously) and starts watching. */
 void fprov_start(fprov *p);
 /* Stops watching and frees the provider once libuv released its handles. */
