@@ -3,8 +3,9 @@
  *   envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]
  *       [--admin-address HOST:PORT] [--proxy-address ADDR] [--envoy-binary PATH]
  *       [--insecure-xds] [--no-proxies]
- *       the standalone gateway: resources from files, Envoy as child processes.
- *       Without --config-path it watches <configHome>/resources.
+ *       provider.type Custom: resources from files, Envoy as child processes;
+ *       provider.type Kubernetes (also without --config-path): resources from
+ *       the API server, Envoy as Deployments (src/provider/kubernetes).
  *   envoy-gateway certgen --local [--config-home DIR] [--force]
  *   envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]
  *       serves a fixed snapshot ({"fleet": [resources with @type], ...}) over
@@ -28,6 +29,7 @@
 #include "server/log.h"
 #include "server/snapshot.h"
 #ifdef EG_HAVE_XDS
+#include "provider/kubernetes/kmode.h"
 #include "server/standalone.h"
 #endif
 
@@ -239,6 +241,7 @@ typedef struct server_opts {
 
 typedef struct server_ctx {
     srv_standalone *gw;
+    kmode *kube; /* Kubernetes mode, or NULL */
     uv_signal_t sigterm, sigint;
     int signals;
 } server_ctx;
@@ -275,6 +278,8 @@ static char *find_envoy(const char *flag, const srv_config *c)
 static void on_server_stopped(void *arg)
 {
     server_ctx *c = arg;
+    if (c->kube)
+        kmode_close(c->kube);
     uv_close((uv_handle_t *)&c->sigterm, on_closed);
     uv_close((uv_handle_t *)&c->sigint, on_closed);
 }
@@ -382,7 +387,20 @@ static int server_run(const server_opts *o, srv_config *c)
             return 1;
         }
     }
-    char *envoy = o->no_proxies ? NULL : find_envoy(o->envoy_binary, c);
+    server_ctx ctx = {0};
+    uv_loop_t *loop = uv_default_loop();
+    if (c->kubernetes) {
+        /* Proxies run as Deployments: none on this host. */
+        kmode_config kc = {.eg_config = c->text, .xds_port = 18000, .xds_tls = !o->insecure};
+        ctx.kube = kmode_new(loop, &kc, &err);
+        if (!ctx.kube) {
+            fprintf(stderr, "envoy-gateway: %s\n", err ? err : "no Kubernetes configuration");
+            free(err);
+            free(certs);
+            return 1;
+        }
+    }
+    char *envoy = o->no_proxies || ctx.kube ? NULL : find_envoy(o->envoy_binary, c);
     srv_standalone_config cfg = {.paths = (const char *const *)c->paths,
                                  .n_paths = c->n_paths,
                                  .envoy_binary = envoy,
@@ -396,9 +414,14 @@ static int server_run(const server_opts *o, srv_config *c)
                                  .eg_config = c->text,
                                  .limits = o->limits,
                                  .copy_proxy_logs = o->copy_proxy_logs};
-    server_ctx ctx = {0};
-    uv_loop_t *loop = uv_default_loop();
+    if (ctx.kube) {
+        cfg.source_add = kmode_resources_add;
+        cfg.source_translated = kmode_translated;
+        cfg.source_arg = ctx.kube;
+    }
     ctx.gw = srv_standalone_start(loop, &cfg, &err);
+    if (ctx.gw && ctx.kube)
+        kmode_start(ctx.kube, srv_standalone_refresh, ctx.gw);
     int rc = 0;
     if (!ctx.gw) {
         srv_log(SRV_LOG_ERROR, "main", "%s", err ? err : "cannot start");

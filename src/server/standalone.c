@@ -46,7 +46,10 @@ struct srv_standalone {
     host_infra *host;          /* NULL when proxies are not run */
     host_ratelimit *ratelimit; /* the rate-limit service, when global limits are configured */
     char *state_dir;
-    fprov *files;
+    fprov *files; /* NULL when another source feeds the pipeline */
+    void (*source_add)(void *arg, api_resources *r);
+    void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
+    void *source_arg;
     json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
     srv_metrics *metrics; /* for the admin endpoint's /metrics */
     /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
@@ -408,16 +411,18 @@ static void job_work(uv_work_t *req)
     j->t0 = uv_hrtime();
     /* Reading and parsing the files is part of the job: a 50 MB file takes
      * seconds to parse. The first job always translates. */
-    if (j->scan && !fprov_scan_held(s->files) && s->generation > 0) {
-        j->skip = true;
-        return;
-    }
     diag_list diags = {0};
-    j->r = api_resources_new();
-    if (s->eg_config)
-        api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
-    fprov_resources_add(s->files, j->r, &diags);
-    diag_list_clear(&diags); /* already reported per file when it was read */
+    if (s->files) {
+        if (j->scan && !fprov_scan_held(s->files) && s->generation > 0) {
+            j->skip = true;
+            return;
+        }
+        j->r = api_resources_new();
+        if (s->eg_config)
+            api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
+        fprov_resources_add(s->files, j->r, &diags);
+        diag_list_clear(&diags); /* already reported per file when it was read */
+    }                            /* else the source filled j->r on the loop (pipeline_start) */
     oidc_hmac_add(s, j->r, &diags);
     log_diags("oidc", "hmac-secret", &diags);
     diag_list_clear(&diags);
@@ -482,11 +487,13 @@ static void job_freed(uv_work_t *req, int status)
     free(j);
     s->job = NULL;
     if (s->stopping) {
-        fprov_close(s->files); /* held back while the job read its files */
+        if (s->files)
+            fprov_close(s->files); /* held back while the job read its files */
         standalone_release(s);
         return;
     }
-    fprov_hold(s->files, false);
+    if (s->files)
+        fprov_hold(s->files, false);
     if (s->rerun)
         pipeline_start(s);
 }
@@ -520,6 +527,8 @@ static void job_done(uv_work_t *req, int status)
         fleets_prune(s, j->res);
         if (s->host)
             proxies_sync(s, j->res);
+        if (s->source_translated)
+            s->source_translated(s->source_arg, j->r, j->res);
         s->generation++;
         /* Statuses are for the admin endpoint: after the proxies got the change. */
         /* The previous ones are freed with the job, on a worker. */
@@ -562,11 +571,28 @@ static void pipeline_start(srv_standalone *s)
     j->s = s;
     j->req.data = j;
     s->job = j;
-    fprov_hold(s->files, true);
+    if (s->files) {
+        fprov_hold(s->files, true);
+    } else {
+        /* Another source's objects live on the loop: copied into the job here. */
+        diag_list diags = {0};
+        j->r = api_resources_new();
+        if (s->eg_config)
+            api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
+        diag_list_clear(&diags);
+        s->source_add(s->source_arg, j->r);
+    }
     if (uv_queue_work(s->loop, &j->req, job_work, job_done) != 0) {
         job_work(&j->req);
         job_done(&j->req, 0);
     }
+}
+
+void srv_standalone_refresh(void *arg)
+{
+    srv_standalone *s = arg;
+    if (!s->stopping)
+        pipeline_start(s);
 }
 
 static void on_files_changed(void *arg, fprov *p, bool changed)
@@ -623,7 +649,7 @@ static json_t *config_dump(srv_standalone *s)
 static json_t *files_json(const srv_standalone *s)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < fprov_file_count(s->files); i++) {
+    for (size_t i = 0; s->files && i < fprov_file_count(s->files); i++) {
         bool good;
         const char *err;
         const char *path = fprov_file_at(s->files, i, &good, &err);
@@ -815,16 +841,21 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : NULL;
     if (cfg->envoy_binary)
         host_start(s, cfg);
-    s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
-                         on_files_changed, s);
-    fprov_set_config(s->files, s->eg_config);
-    const srv_limits *l = &cfg->limits;
-    fprov_set_limits(s->files, l->settle_ms ? l->settle_ms : FPROV_DEFAULT_SETTLE_MS,
-                     l->max_file_size ? l->max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE,
-                     l->max_document_size ? l->max_document_size : API_MAX_DOCUMENT);
-    fprov_set_offload(s->files, on_files_dirty, s);
-    fprov_start(s->files);
-    s->scan = true;
+    s->source_add = cfg->source_add;
+    s->source_translated = cfg->source_translated;
+    s->source_arg = cfg->source_arg;
+    if (!s->source_add) {
+        s->files = fprov_new(loop, cfg->paths, cfg->n_paths,
+                             cfg->debounce_ms ? cfg->debounce_ms : 10, on_files_changed, s);
+        fprov_set_config(s->files, s->eg_config);
+        const srv_limits *l = &cfg->limits;
+        fprov_set_limits(s->files, l->settle_ms ? l->settle_ms : FPROV_DEFAULT_SETTLE_MS,
+                         l->max_file_size ? l->max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE,
+                         l->max_document_size ? l->max_document_size : API_MAX_DOCUMENT);
+        fprov_set_offload(s->files, on_files_dirty, s);
+        fprov_start(s->files);
+        s->scan = true;
+    }
     pipeline_start(s);
     return s;
 }
@@ -873,7 +904,7 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     s->pending = 2;
     if (s->job)
         s->pending++; /* its end closes the files it reads (job_freed) */
-    else
+    else if (s->files)
         fprov_close(s->files);
     admin_server_close(s->admin);
     host_ratelimit_stop(s->ratelimit);

@@ -25,6 +25,8 @@ typedef struct srv_limits {
      * xDS min(1024, 3/4 of what is left), admin min(64, 1/8). */
     unsigned max_xds_connections, max_admin_connections;
 } srv_limits;
+#include "api/resources.h"
+#include "gatewayapi/translator.h"
 
 typedef struct srv_standalone_config {
     const char *const *paths; /* files and directories of resources */
@@ -48,6 +50,12 @@ typedef struct srv_standalone_config {
     const char *eg_config;
     srv_limits limits;
     bool copy_proxy_logs; /* all of each Envoy's output (access logs too) into our log */
+    /* Another resource source instead of the files (Kubernetes mode), or
+     * NULL: source_add fills each translation's input; source_translated
+     * gets each result before the admin statuses are derived from it. */
+    void (*source_add)(void *arg, api_resources *r);
+    void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
+    void *source_arg;
 } srv_standalone_config;
 
 typedef struct srv_standalone srv_standalone;
@@ -55,6 +63,8 @@ typedef struct srv_standalone srv_standalone;
 /* Starts everything and runs the first translation. Returns NULL with a
  * malloc'd message in *err when a listener or the schema cannot be set up. */
 srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_config *cfg, char **err);
+/* Translates again (the resource source changed). */
+void srv_standalone_refresh(void *s);
 /* Stops the proxies (they drain), the watchers and the servers; frees
  * everything once libuv released it and calls done(arg). */
 void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg);
