@@ -21,6 +21,8 @@ APT_PACKAGES=(
   "lld-14=1:14.0.6-12"            # wasm-ld: the Wasm e2e test builds a proxy-wasm module
   "python3-venv"
   "curl" "openssl"                 # the quickstart's printed command; test certificates
+  "redis-server"                  # counter store of the rate-limit service (global rate limit tests)
+  "etcd-server=3.4.23-4+b4"        # the Kubernetes-mode tests' API server storage (tests/k8s)
 )
 
 need_apt=0
@@ -50,3 +52,45 @@ fi
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build build
+
+# The rate-limit service that global rate limits need (envoyproxy/ratelimit, a Go
+# module, pinned), built into build/ratelimit where envoy-gateway looks for it.
+RATELIMIT_MODULE=github.com/envoyproxy/ratelimit/src/service_cmd
+RATELIMIT_VERSION=v1.4.1-0.20260122083618-3fb702589d36
+if [ ! -x build/ratelimit ] || [ "$(cat build/.ratelimit-version 2>/dev/null)" != "$RATELIMIT_VERSION" ]; then
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$GO" ] || { echo "setup: the Go toolchain is needed to build the rate-limit service" >&2; exit 1; }
+  GOBIN="$PWD/build/go-bin" GOFLAGS=-mod=mod nice -n 10 "$GO" install "$RATELIMIT_MODULE@$RATELIMIT_VERSION"
+  cp build/go-bin/service_cmd build/ratelimit
+  echo "$RATELIMIT_VERSION" > build/.ratelimit-version
+fi
+
+# Kubernetes test bed (tests/k8s): a real kube-apiserver built from the pinned
+# k8s.io/kubernetes module (tools/kube-apiserver/go.mod, its staging modules
+# replaced by their releases) into build/k8s/, and Debian's etcd linked next to
+# it. Built once (about 10 minutes on 2 cores with a cold module cache), then
+# skipped while the versioned binary is there. EG_SKIP_K8S=1 skips it.
+K8S_VERSION=v1.34.4
+if [ "${EG_SKIP_K8S:-0}" != 1 ]; then
+  mkdir -p build/k8s
+  if [ ! -x "build/k8s/kube-apiserver-$K8S_VERSION" ]; then
+    GO=$(command -v go || echo /usr/local/go/bin/go)
+    if ! "$GO" version >/dev/null 2>&1; then
+      echo "setup: Go (>= 1.24) is needed to build kube-apiserver for tests/k8s" >&2
+      exit 1
+    fi
+    echo "setup: building kube-apiserver $K8S_VERSION (tests/k8s; once)" >&2
+    (cd tools/kube-apiserver &&
+      GOFLAGS=-mod=readonly nice -n 10 "$GO" build -trimpath \
+        -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/component-base/version.gitTreeState=clean" \
+        -o "../../build/k8s/kube-apiserver-$K8S_VERSION.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
+    mv "build/k8s/kube-apiserver-$K8S_VERSION.tmp" "build/k8s/kube-apiserver-$K8S_VERSION"
+  fi
+  # The package starts a system etcd where systemd runs; the tests start their own.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled etcd >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
+  ln -sfn "kube-apiserver-$K8S_VERSION" build/k8s/kube-apiserver
+  ln -sfn "$(command -v etcd || echo /usr/bin/etcd)" build/k8s/etcd
+fi

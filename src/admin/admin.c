@@ -7,14 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ADMIN_MAX_REQUEST = 16384 };
+enum {
+    ADMIN_MAX_REQUEST = 16384,
+    ADMIN_DEFAULT_TIMEOUT_MS = 10000,
+    ADMIN_DEFAULT_MAX_CONNECTIONS = 64,
+};
 
 typedef struct admin_conn {
     uv_tcp_t tcp;
+    uv_timer_t timer; /* the whole request must arrive before it fires */
+    int handles;      /* tcp + timer not yet released */
     admin_server *srv;
     char buf[ADMIN_MAX_REQUEST];
     size_t len;
     bool answered;
+    bool closing;
     struct admin_conn *next;
 } admin_conn;
 
@@ -25,6 +32,9 @@ struct admin_server {
     int port;
     int handles;
     admin_conn *conns;
+    size_t n_conns;
+    unsigned timeout_ms;
+    unsigned max_connections;
 };
 
 typedef struct admin_write {
@@ -42,20 +52,27 @@ static void on_conn_closed(uv_handle_t *h)
 {
     admin_conn *c = h->data;
     admin_server *a = c->srv;
-    for (admin_conn **pp = &a->conns; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
+    if (--c->handles > 0)
+        return;
     free(c);
     server_release(a);
 }
 
 static void conn_close(admin_conn *c)
 {
-    if (!uv_is_closing((uv_handle_t *)&c->tcp))
-        uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    if (c->closing)
+        return;
+    c->closing = true;
+    admin_server *a = c->srv;
+    for (admin_conn **pp = &a->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            a->n_conns--;
+            break;
+        }
+    }
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -78,6 +95,10 @@ static const char *status_text(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
     case 503:
         return "Service Unavailable";
     default:
@@ -97,6 +118,7 @@ static void conn_respond(admin_conn *c, int status, const char *type, const char
     if (n < 0)
         abort();
     c->answered = true;
+    uv_timer_stop(&c->timer);
     uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0) {
         free(w->data);
@@ -105,13 +127,57 @@ static void conn_respond(admin_conn *c, int status, const char *type, const char
     }
 }
 
-static void conn_dispatch(admin_conn *c)
+/* "METHOD SP TARGET SP HTTP/1.x" with a target starting with '/'. */
+static bool request_line_ok(const char *buf, char *method, size_t mlen, char *path, size_t plen)
 {
-    char method[16], path[4096];
-    if (sscanf(c->buf, "%15s %4095s", method, path) != 2) {
-        conn_respond(c, 400, "text/plain", "malformed request\n");
-        return;
+    const char *sp = strchr(buf, ' ');
+    if (!sp || sp == buf || (size_t)(sp - buf) >= mlen)
+        return false;
+    for (const char *p = buf; p < sp; p++)
+        if (*p < 'A' || *p > 'Z')
+            return false;
+    const char *target = sp + 1;
+    const char *sp2 = strchr(target, ' ');
+    if (!sp2 || target[0] != '/' || (size_t)(sp2 - target) >= plen)
+        return false;
+    if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
+        return false;
+    for (const char *p = target; p < sp2; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return false;
+    memcpy(method, buf, (size_t)(sp - buf));
+    method[sp - buf] = 0;
+    memcpy(path, target, (size_t)(sp2 - target));
+    path[sp2 - target] = 0;
+    return true;
+}
+
+admin_request_state admin_request_classify(const char *buf, size_t len, size_t max, char method[16],
+                                           char path[4096])
+{
+    if (memchr(buf, 0, len))
+        return ADMIN_REQUEST_MALFORMED;
+    /* The head ends at the first empty line. */
+    bool complete = false;
+    for (size_t i = 0; i + 1 < len && !complete; i++)
+        complete = (buf[i] == '\n' && buf[i + 1] == '\n') ||
+                   (i + 3 < len && memcmp(buf + i, "\r\n\r\n", 4) == 0);
+    if (!complete) {
+        bool has_space = memchr(buf, ' ', len) != NULL;
+        if (len >= 16 && !has_space)
+            return ADMIN_REQUEST_MALFORMED; /* no request line starts like this */
+        return len >= max ? ADMIN_REQUEST_TOO_LARGE : ADMIN_REQUEST_INCOMPLETE;
     }
+    char *copy = strndup(buf, len);
+    if (!copy)
+        abort();
+    bool ok = request_line_ok(copy, method, 16, path, 4096);
+    free(copy);
+    return ok ? ADMIN_REQUEST_COMPLETE : ADMIN_REQUEST_MALFORMED;
+}
+
+static void conn_dispatch(admin_conn *c, const char *method, const char *path)
+{
     if (strcmp(method, "GET") != 0) {
         conn_respond(c, 405, "text/plain", "only GET is served\n");
         return;
@@ -146,7 +212,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     admin_conn *c = s->data;
-    if (c->answered)
+    if (c->answered || c->closing)
         return;
     if (n < 0) {
         conn_close(c);
@@ -154,13 +220,40 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     c->len += (size_t)n;
     c->buf[c->len] = 0;
-    if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n")) {
+    char method[16], path[4096];
+    switch (admin_request_classify(c->buf, c->len, sizeof c->buf - 1, method, path)) {
+    case ADMIN_REQUEST_INCOMPLETE:
+        return;
+    case ADMIN_REQUEST_COMPLETE:
         uv_read_stop(s);
-        conn_dispatch(c);
-    } else if (c->len >= sizeof c->buf - 1) {
+        conn_dispatch(c, method, path);
+        return;
+    case ADMIN_REQUEST_MALFORMED:
         uv_read_stop(s);
-        conn_respond(c, 400, "text/plain", "request too large\n");
+        conn_respond(c, 400, "text/plain", "malformed request\n");
+        return;
+    case ADMIN_REQUEST_TOO_LARGE:
+        uv_read_stop(s);
+        conn_respond(c, 431, "text/plain", "request too large\n");
+        return;
     }
+}
+
+/* Slow (slowloris) or silent clients: the request did not arrive in time. */
+static void on_request_timeout(uv_timer_t *t)
+{
+    admin_conn *c = t->data;
+    if (c->answered || c->closing)
+        return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    conn_respond(c, 408, "text/plain", "request not received in time\n");
+}
+
+static void on_refused_closed(uv_handle_t *h)
+{
+    admin_server *a = h->data;
+    free(h);
+    server_release(a);
 }
 
 static void on_connection(uv_stream_t *l, int status)
@@ -168,19 +261,35 @@ static void on_connection(uv_stream_t *l, int status)
     admin_server *a = l->data;
     if (status < 0)
         return;
+    if (a->n_conns >= a->max_connections) {
+        /* Over the cap: off the backlog and closed, keeping descriptors free. */
+        uv_tcp_t *t = malloc(sizeof *t);
+        if (!t)
+            abort();
+        uv_tcp_init(l->loop, t);
+        t->data = a;
+        a->handles++;
+        uv_accept(l, (uv_stream_t *)t);
+        uv_close((uv_handle_t *)t, on_refused_closed);
+        return;
+    }
     admin_conn *c = calloc(1, sizeof *c);
     if (!c)
         abort();
     c->srv = a;
     uv_tcp_init(l->loop, &c->tcp);
-    c->tcp.data = c;
+    uv_timer_init(l->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles = 2;
     a->handles++;
     c->next = a->conns;
     a->conns = c;
+    a->n_conns++;
     if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
         conn_close(c);
         return;
     }
+    uv_timer_start(&c->timer, on_request_timeout, a->timeout_ms, 0);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -199,6 +308,8 @@ admin_server *admin_server_start(uv_loop_t *loop, const char *host, int port, ad
     a->handler = handler;
     a->arg = arg;
     a->handles = 1;
+    a->timeout_ms = ADMIN_DEFAULT_TIMEOUT_MS;
+    a->max_connections = ADMIN_DEFAULT_MAX_CONNECTIONS;
     uv_tcp_init(loop, &a->listener);
     a->listener.data = a;
     struct sockaddr_storage addr;
@@ -227,9 +338,17 @@ int admin_server_port(const admin_server *a)
     return a->port;
 }
 
+void admin_server_set_limits(admin_server *a, unsigned timeout_ms, unsigned max_connections)
+{
+    if (timeout_ms)
+        a->timeout_ms = timeout_ms;
+    if (max_connections)
+        a->max_connections = max_connections;
+}
+
 void admin_server_close(admin_server *a)
 {
-    for (admin_conn *c = a->conns; c; c = c->next)
-        conn_close(c);
+    while (a->conns)
+        conn_close(a->conns);
     uv_close((uv_handle_t *)&a->listener, on_listener_closed);
 }

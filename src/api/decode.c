@@ -142,7 +142,8 @@ static int decode_string(api_decoder *d, const api_field *f, json_t *v, const pa
         report(d, DIAG_ERROR, p, "must not be empty");
         return 1;
     }
-    if (f->values && !allowed(f->values, s)) {
+    if (f->values && (!(f->flags & API_SERVER_ENUM) || d->api_server_rules) &&
+        !allowed(f->values, s)) {
         report(d, DIAG_ERROR, p, "\"%s\" is not one of %s", s, values_text(d, f->values));
         return 1;
     }

@@ -66,6 +66,10 @@ enum {
     API_NONEMPTY = 1 << 1,      /* strings: "" is an error; lists: [] is an error */
     API_INLINE_OBJECT = 1 << 2, /* API_OBJECT: the member is the struct itself, not a pointer */
     API_ALIAS = 1 << 3,         /* a second key for a member: when absent, the member is left */
+    /* API_STRING: `values` is the CRD's enum, enforced only with
+     * api_decoder.api_server_rules (the server refuses what an API server
+     * would; egctl reports such values in statuses, as the reference). */
+    API_SERVER_ENUM = 1 << 4,
 };
 
 typedef struct api_type api_type;
@@ -148,8 +152,9 @@ struct api_type {
 typedef struct api_decoder {
     arena *arena;
     diag_list *diags;
-    const char *where; /* "HTTPRoute default/foo" */
-    bool warn_unknown; /* report fields the table does not know as warnings */
+    const char *where;     /* "HTTPRoute default/foo" */
+    bool warn_unknown;     /* report fields the table does not know as warnings */
+    bool api_server_rules; /* enforce API_SERVER_ENUM values too */
 } api_decoder;
 
 /* Decodes `json` (an object) as type `t` into `out` (t->size bytes, zeroed by

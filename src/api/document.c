@@ -538,8 +538,8 @@ static int read_document(yaml_reader *r, json_t **root)
     return 1;
 }
 
-static int parse_yaml(const char *text, size_t len, const char *source, api_document_list *out,
-                      diag_list *diags)
+static int parse_yaml(const char *text, size_t len, const char *source, size_t max_document,
+                      api_document_list *out, diag_list *diags)
 {
     yaml_reader r = {.source = source, .diags = diags, .arena = arena_new()};
     strmap_init(&r.plain_scalars, r.arena);
@@ -563,6 +563,14 @@ static int parse_yaml(const char *text, size_t len, const char *source, api_docu
             break;
         r.in_document = false;
         forget_anchors(&r);
+        size_t doc_bytes = r.parser.mark.index - start.index;
+        if (max_document && doc_bytes > max_document) {
+            r.in_document = true;
+            reader_error(&r, &start, "the document is %zu bytes, more than the %zu allowed",
+                         doc_bytes, max_document);
+            json_decref(root);
+            break;
+        }
         if (!root || json_is_null(root)) {
             json_decref(root);
             continue;
@@ -623,16 +631,30 @@ static int parse_json(json_t *root, const char *source, api_document_list *out, 
 int api_documents_parse(const char *text, size_t len, const char *source, api_document_list *out,
                         diag_list *diags)
 {
-    if (len > API_MAX_INPUT) {
-        diag_add(diags, DIAG_ERROR, source, NULL, "input is %zu bytes, more than the %d allowed",
-                 len, API_MAX_INPUT);
+    return api_documents_parse_limited(text, len, source, API_MAX_INPUT, API_MAX_DOCUMENT, out,
+                                       diags);
+}
+
+int api_documents_parse_limited(const char *text, size_t len, const char *source, size_t max_input,
+                                size_t max_document, api_document_list *out, diag_list *diags)
+{
+    if (max_input && len > max_input) {
+        diag_add(diags, DIAG_ERROR, source, NULL, "input is %zu bytes, more than the %zu allowed",
+                 len, max_input);
         return -1;
     }
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
         i++;
     if (i == len || (text[i] != '{' && text[i] != '['))
-        return parse_yaml(text, len, source, out, diags);
+        return parse_yaml(text, len, source, max_document, out, diags);
+    if (text[i] == '{' && max_document && len > max_document) {
+        char where[512];
+        snprintf(where, sizeof where, "%s: document 1", source);
+        diag_add(diags, DIAG_ERROR, where, NULL,
+                 "the document is %zu bytes, more than the %zu allowed", len, max_document);
+        return -1;
+    }
     /* Looks like JSON; YAML flow style ("{kind: Service}") looks the same, so
      * when JSON fails, YAML gets a turn, and the JSON error is reported only
      * if YAML fails too. */
@@ -642,7 +664,7 @@ int api_documents_parse(const char *text, size_t len, const char *source, api_do
         return parse_json(root, source, out, diags);
     api_document_list yaml_docs = {0};
     diag_list yaml_diags = {0};
-    int rc = parse_yaml(text, len, source, &yaml_docs, &yaml_diags);
+    int rc = parse_yaml(text, len, source, max_document, &yaml_docs, &yaml_diags);
     diag_list_clear(&yaml_diags);
     if (rc == 0) {
         for (size_t d = 0; d < yaml_docs.n; d++)

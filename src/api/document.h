@@ -28,7 +28,8 @@ enum {
     API_MAX_DEPTH = 100,           /* nesting of mappings and sequences */
     API_MAX_ALIASES = 10000,       /* alias references per stream */
     API_MAX_ALIAS_NODES = 1000000, /* nodes copied by aliases per stream */
-    API_MAX_INPUT = 256 << 20      /* bytes */
+    API_MAX_INPUT = 256 << 20,     /* bytes */
+    API_MAX_DOCUMENT = 64 << 20    /* bytes of one document */
 };
 
 /* Parses `text` (len bytes). `source` names it in diagnostics ("file.yaml").
@@ -36,6 +37,10 @@ enum {
  * `diags` (documents parsed before the error stay in `out`). */
 int api_documents_parse(const char *text, size_t len, const char *source, api_document_list *out,
                         diag_list *diags);
+/* The same with other limits (bytes; 0: none): the whole input, and each
+ * document of it; a larger one is an error naming the document. */
+int api_documents_parse_limited(const char *text, size_t len, const char *source, size_t max_input,
+                                size_t max_document, api_document_list *out, diag_list *diags);
 void api_document_list_clear(api_document_list *l);
 
 #endif

@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+/* The CRDs' enums (gateway.networking.k8s.io v1); "None" is allowedListeners' only. */
+static const char *const namespaces_from_values[] = {"All", "Selector", "Same", "None", NULL};
+static const char *const tls_modes[] = {"Terminate", "Passthrough", NULL};
+
 static const api_field object_ref_fields[] = {
     API_F_STRING(api_object_ref, group, "group"),
     API_F_STRING(api_object_ref, kind, "kind"),
@@ -31,7 +35,8 @@ static const api_type label_selector_type = API_TYPE(api_label_selector, label_s
 const api_type api_label_selector_type = API_TYPE(api_label_selector, label_selector_fields);
 
 static const api_field namespaces_from_fields[] = {
-    API_F_STRING(api_namespaces_from, from, "from"),
+    API_F_STRING(api_namespaces_from, from, "from", .values = namespaces_from_values,
+                 .flags = API_SERVER_ENUM),
     API_F_OBJECT(api_namespaces_from, selector, "selector", label_selector_type),
     API_F_END,
 };
@@ -74,7 +79,7 @@ static const api_field allowed_routes_fields[] = {
 static const api_type allowed_routes_type = API_TYPE(api_allowed_routes, allowed_routes_fields);
 
 static const api_field listener_tls_fields[] = {
-    API_F_STRING(api_listener_tls, mode, "mode"),
+    API_F_STRING(api_listener_tls, mode, "mode", .values = tls_modes, .flags = API_SERVER_ENUM),
     API_F_LIST(api_listener_tls, certificate_refs, "certificateRefs", object_ref_type),
     API_F_MAP(api_listener_tls, options, "options"),
     API_F_JSON(api_listener_tls, frontend_validation, "frontendValidation"),
@@ -85,7 +90,7 @@ static const api_type listener_tls_type = API_TYPE(api_listener_tls, listener_tl
 static const api_field listener_fields[] = {
     API_F_STRING(api_listener, name, "name", .def = ""),
     API_F_STRING(api_listener, hostname, "hostname"),
-    API_F_INT(api_listener, port, "port", .flags = API_REQUIRED),
+    API_F_INT(api_listener, port, "port", .flags = API_REQUIRED, .min = 1, .max = 65535),
     API_F_STRING(api_listener, protocol, "protocol", .flags = API_REQUIRED),
     API_F_OBJECT(api_listener, tls, "tls", listener_tls_type),
     API_F_OBJECT(api_listener, allowed_routes, "allowedRoutes", allowed_routes_type),

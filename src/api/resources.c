@@ -92,6 +92,7 @@ typedef struct resources_private {
     strmap index; /* "Kind/namespace/name" -> api_object */
     json_t **docs;
     size_t n_docs, cap_docs;
+    bool api_server_rules;
 } resources_private;
 
 api_resources *api_resources_new(void)
@@ -256,6 +257,16 @@ static void add_object(resources_private *p, const kind_info *k, api_object *o, 
         strmap_key(&p->index, "%s/%s/%s", k->kind,
                    o->metadata.namespace ? o->metadata.namespace : "", o->metadata.name);
     const api_object *first = strmap_get(&p->index, key);
+    if (first && strcmp(first->source, o->source) != 0) {
+        /* Across files (the server's directories), the object of the file
+         * loaded first stays in force, whole: a second file must not take a
+         * live Gateway's listeners away. */
+        diag_add(diags, DIAG_WARNING, where, "metadata.name",
+                 "%s is also defined in %s (document %d), loaded first; that one is used and "
+                 "this one is ignored",
+                 o->where, first->source, first->doc_index);
+        return;
+    }
     if (first) {
         bool same_file = strcmp(first->source, o->source) == 0;
         diag_add(diags, DIAG_WARNING, where, "metadata.name",
@@ -384,7 +395,8 @@ int api_resources_add(api_resources *r, json_t *doc, const char *source, int doc
         name_generated_slice(doc, source, doc_index);
     char *label = object_label(r->arena, doc, kind, k);
     size_t before = diags->n;
-    api_decoder d = {.arena = r->arena, .diags = diags, .where = label};
+    api_decoder d = {
+        .arena = r->arena, .diags = diags, .where = label, .api_server_rules = p->api_server_rules};
     api_object *o = api_decode_new(&d, config ? &api_envoy_gateway_type : k->type, doc, "");
     prefix_where(diags, before, where);
     for (size_t i = before; i < diags->n; i++)
@@ -416,6 +428,11 @@ int api_resources_load(api_resources *r, const char *text, size_t len, const cha
             failed++;
     api_document_list_clear(&docs);
     return rc != 0 ? -1 : failed;
+}
+
+void api_resources_set_api_server_rules(api_resources *r, bool on)
+{
+    ((resources_private *)r)->api_server_rules = on;
 }
 
 const api_object *api_resources_find(const api_resources *r, const char *kind,

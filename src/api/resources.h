@@ -104,6 +104,10 @@ void api_resources_add_missing_namespaces(api_resources *r, const char *name, di
 void api_resources_add_missing_endpoints(api_resources *r, diag_list *diags);
 
 /* Lookups by namespace and name (NULL when absent). */
+/* Objects added from now on must also pass the rules an API server enforces
+ * that the translator otherwise reports in statuses (the CRDs' enums): the
+ * server's file provider turns them on, egctl does not. */
+void api_resources_set_api_server_rules(api_resources *r, bool on);
 const api_object *api_resources_find(const api_resources *r, const char *kind,
                                      const char *namespace, const char *name);
 

@@ -6,13 +6,21 @@
 
 /* ---- references ---- */
 
+/* The CRDs' enums (gateway.networking.k8s.io v1, standard channel). */
+static const char *const path_modifier_types[] = {"ReplaceFullPath", "ReplacePrefixMatch", NULL};
+static const char *const redirect_schemes[] = {"http", "https", NULL};
+static const char *const path_match_types[] = {"Exact", "PathPrefix", "RegularExpression", NULL};
+static const char *const value_match_types[] = {"Exact", "RegularExpression", NULL};
+static const char *const http_methods[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                           "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL};
+
 static const api_field parent_ref_fields[] = {
     API_F_STRING(api_parent_ref, group, "group"),
     API_F_STRING(api_parent_ref, kind, "kind"),
     API_F_STRING(api_parent_ref, namespace, "namespace"),
     API_F_STRING(api_parent_ref, name, "name", .flags = API_REQUIRED),
     API_F_STRING(api_parent_ref, section_name, "sectionName"),
-    API_F_INT(api_parent_ref, port, "port"),
+    API_F_INT(api_parent_ref, port, "port", .min = 1, .max = 65535),
     API_F_END,
 };
 static const api_type parent_ref_type = API_TYPE(api_parent_ref, parent_ref_fields);
@@ -20,8 +28,10 @@ static const api_type parent_ref_type = API_TYPE(api_parent_ref, parent_ref_fiel
 #define BACKEND_REF_FIELDS(T, m)                                                                   \
     API_F_STRING(T, m group, "group"), API_F_STRING(T, m kind, "kind"),                            \
         API_F_STRING(T, m name, "name", .flags = API_REQUIRED),                                    \
-        API_F_STRING(T, m namespace, "namespace"), API_F_INT(T, m port, "port"),                   \
-        API_F_INT(T, m weight, "weight", .has_def_int = true, .def_int = 1)
+        API_F_STRING(T, m namespace, "namespace"),                                                 \
+        API_F_INT(T, m port, "port", .min = 1, .max = 65535),                                      \
+        API_F_INT(T, m weight, "weight", .has_def_int = true, .def_int = 1, .min = 0,              \
+                  .max = 1000000)
 
 static const api_field backend_ref_fields[] = {
     BACKEND_REF_FIELDS(api_backend_ref, ),
@@ -65,7 +75,8 @@ static const api_field header_modifier_fields[] = {
 static const api_type header_modifier_type = API_TYPE(api_header_modifier, header_modifier_fields);
 
 static const api_field path_modifier_fields[] = {
-    API_F_STRING(api_path_modifier, type, "type"),
+    API_F_STRING(api_path_modifier, type, "type", .values = path_modifier_types,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_path_modifier, replace_full_path, "replaceFullPath"),
     API_F_STRING(api_path_modifier, replace_prefix_match, "replacePrefixMatch"),
     API_F_END,
@@ -73,10 +84,11 @@ static const api_field path_modifier_fields[] = {
 static const api_type path_modifier_type = API_TYPE(api_path_modifier, path_modifier_fields);
 
 static const api_field request_redirect_fields[] = {
-    API_F_STRING(api_request_redirect, scheme, "scheme"),
+    API_F_STRING(api_request_redirect, scheme, "scheme", .values = redirect_schemes,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_request_redirect, hostname, "hostname"),
     API_F_OBJECT(api_request_redirect, path, "path", path_modifier_type),
-    API_F_INT(api_request_redirect, port, "port"),
+    API_F_INT(api_request_redirect, port, "port", .min = 1, .max = 65535),
     API_F_INT(api_request_redirect, status_code, "statusCode"),
     API_F_END,
 };
@@ -91,8 +103,9 @@ static const api_field url_rewrite_fields[] = {
 static const api_type url_rewrite_type = API_TYPE(api_url_rewrite, url_rewrite_fields);
 
 static const api_field fraction_fields[] = {
-    API_F_INT(api_fraction, numerator, "numerator"),
-    API_F_INT(api_fraction, denominator, "denominator", .has_def_int = true, .def_int = 100),
+    API_F_INT(api_fraction, numerator, "numerator", .min = 0, .max = INT32_MAX),
+    API_F_INT(api_fraction, denominator, "denominator", .has_def_int = true, .def_int = 100,
+              .min = 1, .max = INT32_MAX),
     API_F_END,
 };
 static const api_type fraction_type = API_TYPE(api_fraction, fraction_fields);
@@ -100,7 +113,7 @@ static const api_type fraction_type = API_TYPE(api_fraction, fraction_fields);
 static const api_field request_mirror_fields[] = {
     API_F_OBJECT(api_request_mirror, backend_ref, "backendRef", backend_ref_type,
                  .flags = API_INLINE_OBJECT),
-    API_F_INT(api_request_mirror, percent, "percent"),
+    API_F_INT(api_request_mirror, percent, "percent", .min = 0, .max = 100),
     API_F_OBJECT(api_request_mirror, fraction, "fraction", fraction_type),
     API_F_END,
 };
@@ -136,14 +149,16 @@ static const api_type route_filter_type = API_TYPE(api_route_filter, route_filte
 /* ---- HTTPRoute ---- */
 
 static const api_field http_path_match_fields[] = {
-    API_F_STRING(api_http_path_match, type, "type"),
+    API_F_STRING(api_http_path_match, type, "type", .values = path_match_types,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_http_path_match, value, "value"),
     API_F_END,
 };
 static const api_type http_path_match_type = API_TYPE(api_http_path_match, http_path_match_fields);
 
 static const api_field value_match_fields[] = {
-    API_F_STRING(api_value_match, type, "type"),
+    API_F_STRING(api_value_match, type, "type", .values = value_match_types,
+                 .flags = API_SERVER_ENUM),
     API_F_STRING(api_value_match, name, "name"),
     API_F_INT_OR_STRING(api_value_match, value, "value"),
     API_F_END,
@@ -154,7 +169,8 @@ static const api_field http_route_match_fields[] = {
     API_F_OBJECT(api_http_route_match, path, "path", http_path_match_type),
     API_F_LIST(api_http_route_match, headers, "headers", value_match_type),
     API_F_LIST(api_http_route_match, query_params, "queryParams", value_match_type),
-    API_F_STRING(api_http_route_match, method, "method"),
+    API_F_STRING(api_http_route_match, method, "method", .values = http_methods,
+                 .flags = API_SERVER_ENUM),
     API_F_END,
 };
 static const api_type http_route_match_type =

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/document.h"
 #include "api/resources.h"
 #include "cmd/egctl_admin.h"
 #include "cmd/output.h"
@@ -33,18 +34,23 @@ static void usage(FILE *out)
           "  -o, --output yaml (default) or json\n"
           "  -f, --file  the input, a multi-document YAML or JSON file; - reads stdin.\n"
           "              An EnvoyGateway document in it sets the static configuration.\n"
+          "  --max-file-size BYTES, --max-document-size BYTES  refuse larger input\n"
+          "              (default 268435456 and 67108864; 0: no limit)\n"
           "  --add-missing-resources  make up what a cluster would have: a Namespace for\n"
           "              every namespace used, an EndpointSlice for every Service with a\n"
           "              cluster IP and none of its own\n",
           out);
 }
 
-static char *read_all(FILE *f, size_t *len)
+/* Reads all of `f`, at most `max` bytes (0: no limit): NULL with *too_big
+ * set when there is more (/dev/zero never ends), or on a read error. */
+static char *read_all(FILE *f, size_t max, size_t *len, bool *too_big)
 {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     if (!buf)
         abort();
+    *too_big = false;
     for (;;) {
         if (n == cap) {
             cap *= 2;
@@ -52,8 +58,16 @@ static char *read_all(FILE *f, size_t *len)
             if (!buf)
                 abort();
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
+        size_t want = cap - n;
+        if (max && want > max + 1 - n)
+            want = max + 1 - n;
+        size_t got = fread(buf + n, 1, want, f);
         n += got;
+        if (max && n > max) {
+            *too_big = true;
+            free(buf);
+            return NULL;
+        }
         if (got == 0)
             break;
     }
@@ -67,7 +81,9 @@ static char *read_all(FILE *f, size_t *len)
 
 typedef struct translate_opts {
     const char *from, *to, *type, *output, *file;
-    bool add_missing; /* --add-missing-resources */
+    bool add_missing;    /* --add-missing-resources */
+    size_t max_file;     /* --max-file-size */
+    size_t max_document; /* --max-document-size */
 } translate_opts;
 
 static bool list_has(const char *list, const char *word)
@@ -154,17 +170,32 @@ static int cmd_translate(const translate_opts *o)
         return 1;
     }
     size_t len = 0;
-    char *text = read_all(f, &len);
+    bool too_big = false;
+    char *text = read_all(f, o->max_file, &len, &too_big);
+    int read_errno = errno;
     if (f != stdin)
         fclose(f);
+    if (too_big) {
+        fprintf(stderr,
+                "egctl: %s: larger than %zu bytes, the maximum input (raise it with "
+                "--max-file-size BYTES); nothing translated\n",
+                o->file, o->max_file);
+        return 1;
+    }
     if (!text) {
-        fprintf(stderr, "egctl: cannot read %s\n", o->file);
+        fprintf(stderr, "egctl: cannot read %s: %s\n", o->file, strerror(read_errno));
         return 1;
     }
     const char *source = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
     api_resources *r = api_resources_new();
     diag_list diags = {0};
-    int failed = api_resources_load(r, text, len, source, &diags);
+    api_document_list docs = {0};
+    int failed = api_documents_parse_limited(text, len, source, o->max_file, o->max_document, &docs,
+                                             &diags) != 0;
+    for (size_t d = 0; d < docs.n; d++)
+        if (api_resources_add(r, docs.items[d].root, source, docs.items[d].index, &diags) != 0)
+            failed++;
+    api_document_list_clear(&docs);
     /* Objects that name no namespace live in the default one, which exists
      * whether or not the input defines it (as with the reference egctl). */
     api_resources_add_missing_namespaces(r, o->add_missing ? NULL : API_DEFAULT_NAMESPACE, &diags);
@@ -202,6 +233,19 @@ static int cmd_translate(const translate_opts *o)
 }
 
 /* Takes the value of an option given as "--name value" or "--name=value". */
+static bool parse_bytes(const char *flag, const char *v, size_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end || errno || v[0] == '-') {
+        fprintf(stderr, "egctl: %s %s: expected a number of bytes\n", flag, v);
+        return false;
+    }
+    *out = (size_t)n;
+    return true;
+}
+
 static const char *option_value(int argc, char **argv, int *i, const char *shortname,
                                 const char *longname)
 {
@@ -232,8 +276,12 @@ int main(int argc, char **argv)
                                                                                           : stderr);
         return argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? 0 : 2;
     }
-    translate_opts o = {
-        .from = "gateway-api", .to = "gateway-api", .type = "all", .output = "yaml"};
+    translate_opts o = {.from = "gateway-api",
+                        .to = "gateway-api",
+                        .type = "all",
+                        .output = "yaml",
+                        .max_file = API_MAX_INPUT,
+                        .max_document = API_MAX_DOCUMENT};
     for (int i = 3; i < argc; i++) {
         const char *v;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -251,7 +299,13 @@ int main(int argc, char **argv)
             o.file = v;
         else if (strcmp(argv[i], "--add-missing-resources") == 0)
             o.add_missing = true;
-        else {
+        else if ((v = option_value(argc, argv, &i, NULL, "--max-file-size"))) {
+            if (!parse_bytes("--max-file-size", v, &o.max_file))
+                return 2;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--max-document-size"))) {
+            if (!parse_bytes("--max-document-size", v, &o.max_document))
+                return 2;
+        } else {
             fprintf(stderr, "egctl: unknown option %s\n", argv[i]);
             usage(stderr);
             return 2;

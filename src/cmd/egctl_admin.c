@@ -382,7 +382,18 @@ static json_t *proxy_dump(const json_t *dump, const char *type, const char *only
             size_t j;
             json_t *e;
             json_array_foreach(json_object_get(types, dump_types[i].message), j, e)
-                json_array_append(list, json_object_get(e, "resource"));
+            {
+                /* The server redacts keys; a secret shows which certificate it holds. */
+                json_t *certs = json_object_get(e, "certificates");
+                json_t *res = json_object_get(e, "resource");
+                if (certs && json_is_object(res)) {
+                    res = json_copy(res);
+                    json_object_set(res, "certificates", certs);
+                    json_array_append_new(list, res);
+                } else {
+                    json_array_append(list, res);
+                }
+            }
             json_object_set_new(f, dump_types[i].key, list);
         }
         if (strcmp(type, "all") == 0) {

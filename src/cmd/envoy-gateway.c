@@ -3,8 +3,9 @@
  *   envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]
  *       [--admin-address HOST:PORT] [--proxy-address ADDR] [--envoy-binary PATH]
  *       [--insecure-xds] [--no-proxies]
- *       the standalone gateway: resources from files, Envoy as child processes.
- *       Without --config-path it watches <configHome>/resources.
+ *       provider.type Custom: resources from files, Envoy as child processes;
+ *       provider.type Kubernetes (also without --config-path): resources from
+ *       the API server, Envoy as Deployments (src/provider/kubernetes).
  *   envoy-gateway certgen --local [--config-home DIR] [--force]
  *   envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]
  *       serves a fixed snapshot ({"fleet": [resources with @type], ...}) over
@@ -28,6 +29,7 @@
 #include "server/log.h"
 #include "server/snapshot.h"
 #ifdef EG_HAVE_XDS
+#include "provider/kubernetes/kmode.h"
 #include "server/standalone.h"
 #endif
 
@@ -47,6 +49,9 @@ static void usage(FILE *out)
                  "  envoy-gateway server [--config-path FILE] [--xds-address HOST:PORT]\n"
                  "      [--admin-address HOST:PORT] [--proxy-address ADDR]\n"
                  "      [--envoy-binary PATH] [--insecure-xds] [--no-proxies]\n"
+                 "      [--max-file-size BYTES] [--max-document-size BYTES] [--settle-ms MS]\n"
+                 "      [--client-timeout-ms MS] [--copy-proxy-logs]\n"
+                 "      [--max-xds-connections N] [--max-admin-connections N]\n"
                  "  envoy-gateway certgen --local [--config-home DIR] [--force]\n"
                  "  envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]\n");
 }
@@ -230,11 +235,13 @@ static int cmd_certgen(int argc, char **argv)
 #ifdef EG_HAVE_XDS
 typedef struct server_opts {
     const char *config_path, *xds_address, *admin_address, *proxy_address, *envoy_binary;
-    bool insecure, no_proxies;
+    bool insecure, no_proxies, copy_proxy_logs;
+    srv_limits limits;
 } server_opts;
 
 typedef struct server_ctx {
     srv_standalone *gw;
+    kmode *kube; /* Kubernetes mode, or NULL */
     uv_signal_t sigterm, sigint;
     int signals;
 } server_ctx;
@@ -271,6 +278,8 @@ static char *find_envoy(const char *flag, const srv_config *c)
 static void on_server_stopped(void *arg)
 {
     server_ctx *c = arg;
+    if (c->kube)
+        kmode_close(c->kube);
     uv_close((uv_handle_t *)&c->sigterm, on_closed);
     uv_close((uv_handle_t *)&c->sigint, on_closed);
 }
@@ -290,6 +299,48 @@ static void on_server_signal(uv_signal_t *h, int signum)
     }
 }
 
+/* --max-file-size BYTES, --max-document-size BYTES, --settle-ms MS, --client-timeout-ms MS,
+ * --max-xds-connections N, --max-admin-connections N: 1 when `a` is one of
+ * them with a valid number, 0 when not one of them, -1 when malformed. */
+static int limit_flag(const char *a, const char *value, srv_limits *l)
+{
+    static const char *const names[] = {"--max-file-size",         "--settle-ms",
+                                        "--client-timeout-ms",     "--max-xds-connections",
+                                        "--max-admin-connections", "--max-document-size"};
+    int which = -1;
+    for (int k = 0; k < 6; k++)
+        if (strcmp(a, names[k]) == 0)
+            which = k;
+    if (which < 0)
+        return 0;
+    char *end = NULL;
+    unsigned long long v = value ? strtoull(value, &end, 10) : 0;
+    bool bytes = which == 0 || which == 5;
+    if (!value || end == value || *end || value[0] == '-' ||
+        v > UINT32_MAX * (bytes ? 4096ull : 1ull))
+        return -1;
+    switch (which) {
+    case 0:
+        l->max_file_size = (size_t)v;
+        break;
+    case 1:
+        l->settle_ms = (unsigned)v;
+        break;
+    case 2:
+        l->client_timeout_ms = (unsigned)v;
+        break;
+    case 3:
+        l->max_xds_connections = (unsigned)v;
+        break;
+    case 5:
+        l->max_document_size = (size_t)v;
+        break;
+    default:
+        l->max_admin_connections = (unsigned)v;
+    }
+    return 1;
+}
+
 static int server_parse(int argc, char **argv, server_opts *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -302,10 +353,14 @@ static int server_parse(int argc, char **argv, server_opts *o)
                                                                : NULL;
         if (dst && i + 1 < argc)
             *dst = argv[++i];
+        else if (limit_flag(a, i + 1 < argc ? argv[i + 1] : NULL, &o->limits) == 1)
+            i++;
         else if (strcmp(a, "--insecure-xds") == 0)
             o->insecure = true;
         else if (strcmp(a, "--no-proxies") == 0)
             o->no_proxies = true;
+        else if (strcmp(a, "--copy-proxy-logs") == 0)
+            o->copy_proxy_logs = true;
         else
             return -1;
     }
@@ -332,7 +387,20 @@ static int server_run(const server_opts *o, srv_config *c)
             return 1;
         }
     }
-    char *envoy = o->no_proxies ? NULL : find_envoy(o->envoy_binary, c);
+    server_ctx ctx = {0};
+    uv_loop_t *loop = uv_default_loop();
+    if (c->kubernetes) {
+        /* Proxies run as Deployments: none on this host. */
+        kmode_config kc = {.eg_config = c->text, .xds_port = 18000, .xds_tls = !o->insecure};
+        ctx.kube = kmode_new(loop, &kc, &err);
+        if (!ctx.kube) {
+            fprintf(stderr, "envoy-gateway: %s\n", err ? err : "no Kubernetes configuration");
+            free(err);
+            free(certs);
+            return 1;
+        }
+    }
+    char *envoy = o->no_proxies || ctx.kube ? NULL : find_envoy(o->envoy_binary, c);
     srv_standalone_config cfg = {.paths = (const char *const *)c->paths,
                                  .n_paths = c->n_paths,
                                  .envoy_binary = envoy,
@@ -343,10 +411,17 @@ static int server_run(const server_opts *o, srv_config *c)
                                  .admin_port = admin_port,
                                  .proxy_address = o->proxy_address,
                                  .certs_dir = certs,
-                                 .eg_config = c->text};
-    server_ctx ctx = {0};
-    uv_loop_t *loop = uv_default_loop();
+                                 .eg_config = c->text,
+                                 .limits = o->limits,
+                                 .copy_proxy_logs = o->copy_proxy_logs};
+    if (ctx.kube) {
+        cfg.source_add = kmode_resources_add;
+        cfg.source_translated = kmode_translated;
+        cfg.source_arg = ctx.kube;
+    }
     ctx.gw = srv_standalone_start(loop, &cfg, &err);
+    if (ctx.gw && ctx.kube)
+        kmode_start(ctx.kube, srv_standalone_refresh, ctx.gw);
     int rc = 0;
     if (!ctx.gw) {
         srv_log(SRV_LOG_ERROR, "main", "%s", err ? err : "cannot start");

@@ -299,6 +299,7 @@ typedef enum ir_active_hc_kind {
 
 typedef struct ir_active_health_check {
     const char *timeout, *interval;
+    const char *initial_jitter; /* initialJitter */
     ir_opt_u32 unhealthy_threshold, healthy_threshold;
     ir_active_hc_kind kind;
     /* http */
@@ -468,6 +469,48 @@ typedef struct ir_response_override {
     size_t n_rules;
 } ir_response_override;
 
+/* traffic.admissionControl */
+typedef struct ir_admission_control {
+    const char *sampling_window;   /* samplingWindow (Go duration) */
+    ir_opt_u32 min_success_rate;   /* minSuccessRate (percent) */
+    ir_opt_u32 rejection_aggression; /* rejectionAggression */
+    ir_opt_u32 min_request_rate;   /* minRequestRate (requests per second) */
+    ir_opt_u32 max_rejection_percent; /* maxRejectionPercent */
+    uint32_t *http_statuses;       /* successCriteria.http.statusCodes */
+    size_t n_http_statuses;
+    const char **grpc_statuses;    /* successCriteria.grpc.statusCodes ("Ok", ...) */
+    size_t n_grpc_statuses;
+} ir_admission_control;
+
+/* traffic.bandwidthLimit: KiB per second each way */
+typedef struct ir_bandwidth_limit {
+    ir_opt_u32 request_kibps, response_kibps; /* request/response.limitKibps */
+    const char *response_trailer_prefix;      /* response.responseTrailers.prefix */
+    bool response_trailers;                   /* response.responseTrailers */
+} ir_bandwidth_limit;
+
+/* A share: numerator / denominator (denominator 0 means 100). */
+typedef struct ir_fraction {
+    bool set;
+    uint32_t numerator, denominator;
+} ir_fraction;
+
+/* traffic.telemetry.tracing.customTags (one of literal, environment,
+ * request_header) and tags (value: a format string) */
+typedef struct ir_tracing_tag {
+    const char *tag;
+    const char *literal, *environment, *request_header, *value;
+    const char *default_value;
+} ir_tracing_tag;
+
+/* traffic.telemetry.tracing: per-route tracing settings */
+typedef struct ir_route_tracing {
+    ir_fraction sampling, client_sampling, overall_sampling; /* *SamplingFraction */
+    ir_tracing_tag *tags; /* customTags, then tags */
+    size_t n_tags;
+    const char *span_client, *span_server; /* spanName.client / .server */
+} ir_route_tracing;
+
 /* traffic: what a BackendTrafficPolicy sets on a route (and on the
  * clusters of the route's destination). Every member NULL = unset. */
 typedef struct ir_traffic {
@@ -488,9 +531,11 @@ typedef struct ir_traffic {
     size_t n_compression;
     ir_http_upgrade *http_upgrade; /* httpUpgrade */
     size_t n_http_upgrade;
-    ir_response_override *response_override;                 /* responseOverride */
-    const char *request_buffer_limit;                        /* requestBuffer.limit ("4Mi") */
-    json_t *telemetry, *admission_control, *bandwidth_limit; /* not modelled yet: IR shape */
+    ir_response_override *response_override; /* responseOverride */
+    const char *request_buffer_limit;        /* requestBuffer.limit ("4Mi") */
+    ir_admission_control *admission_control; /* admissionControl */
+    ir_bandwidth_limit *bandwidth_limit;     /* bandwidthLimit */
+    ir_route_tracing *tracing;               /* telemetry.tracing */
 } ir_traffic;
 
 /* security.jwt.providers[].claimToHeaders[] */
@@ -921,6 +966,7 @@ typedef struct ir_udp_listener {
     uint32_t port, external_port;
     const char *route_name;
     ir_destination *destination;
+    ir_traffic *traffic_settings; /* the route's BackendTrafficPolicy, NULL = none */
 } ir_udp_listener;
 
 /* One file access log of a fleet. */
@@ -991,6 +1037,10 @@ typedef struct ir_xds {
      * default of JSON lines on /dev/stdout); none when disabled. */
     struct ir_access_log *access_logs;
     size_t n_access_logs, cap_access_logs;
+    /* The rate-limit service Envoy asks about global limits, "host:port"
+     * over plaintext gRPC; set by a server that runs one (host mode). NULL:
+     * the reference's in-cluster service, over mTLS. */
+    const char *rate_limit_service;
     /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
     ir_envoy_patch_policy **patch_policies;
     size_t n_patch_policies, cap_patch_policies;

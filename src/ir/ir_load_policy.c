@@ -182,6 +182,7 @@ static ir_active_health_check *active_hc_load(arena *a, const json_t *o)
     ir_active_health_check *h = ARENA_NEW(a, ir_active_health_check);
     h->timeout = STR(o, "timeout");
     h->interval = STR(o, "interval");
+    h->initial_jitter = STR(o, "initialJitter");
     h->unhealthy_threshold = opt_u32(o, "unhealthyThreshold");
     h->healthy_threshold = opt_u32(o, "healthyThreshold");
     json_t *http = GET(o, "http"), *tcp = GET(o, "tcp"), *grpc = GET(o, "grpc");
@@ -414,6 +415,81 @@ static ir_response_override *response_override_load(arena *a, const json_t *o)
     return ro;
 }
 
+static ir_admission_control *admission_control_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_admission_control *ac = ARENA_NEW(a, ir_admission_control);
+    ac->sampling_window = STR(o, "samplingWindow");
+    ac->min_success_rate = opt_u32(o, "minSuccessRate");
+    ac->rejection_aggression = opt_u32(o, "rejectionAggression");
+    ac->min_request_rate = opt_u32(o, "minRequestRate");
+    ac->max_rejection_percent = opt_u32(o, "maxRejectionPercent");
+    json_t *sc = GET(o, "successCriteria");
+    ac->http_statuses = u32_list(a, GET(GET(sc, "http"), "statusCodes"), &ac->n_http_statuses);
+    ac->grpc_statuses = STRINGS(GET(sc, "grpc"), "statusCodes", &ac->n_grpc_statuses);
+    return ac;
+}
+
+static ir_bandwidth_limit *bandwidth_limit_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_bandwidth_limit *b = ARENA_NEW(a, ir_bandwidth_limit);
+    b->request_kibps = opt_u32(GET(o, "request"), "limitKibps");
+    b->response_kibps = opt_u32(GET(o, "response"), "limitKibps");
+    json_t *tr = GET(GET(o, "response"), "responseTrailers");
+    b->response_trailers = json_is_object(tr);
+    b->response_trailer_prefix = STR(tr, "prefix");
+    return b;
+}
+
+static ir_fraction fraction_load(const json_t *o)
+{
+    ir_fraction f = {0};
+    if (!json_is_object(o))
+        return f;
+    f.set = true;
+    f.numerator = (uint32_t)json_integer_value(GET(o, "numerator"));
+    f.denominator = (uint32_t)json_integer_value(GET(o, "denominator"));
+    return f;
+}
+
+static ir_route_tracing *tracing_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_route_tracing *t = ARENA_NEW(a, ir_route_tracing);
+    t->sampling = fraction_load(GET(o, "samplingFraction"));
+    t->client_sampling = fraction_load(GET(o, "clientSamplingFraction"));
+    t->overall_sampling = fraction_load(GET(o, "overallSamplingFraction"));
+    json_t *custom = GET(o, "customTags"), *tags = GET(o, "tags");
+    t->tags = ARENA_ARRAY(a, ir_tracing_tag, json_array_size(custom) + json_array_size(tags) + 1);
+    size_t i;
+    json_t *e;
+    json_array_foreach(custom, i, e)
+    {
+        ir_tracing_tag *g = &t->tags[t->n_tags++];
+        json_t *v = GET(e, "value");
+        g->tag = STR(e, "key");
+        g->literal = STR(GET(v, "literal"), "value");
+        json_t *env = GET(v, "environment"), *hdr = GET(v, "requestHeader");
+        g->environment = STR(env, "name");
+        g->request_header = STR(hdr, "name");
+        g->default_value = env ? STR(env, "defaultValue") : STR(hdr, "defaultValue");
+    }
+    json_array_foreach(tags, i, e)
+    {
+        ir_tracing_tag *g = &t->tags[t->n_tags++];
+        g->tag = STR(e, "key");
+        g->value = STR(e, "value");
+    }
+    json_t *span = GET(o, "spanName");
+    t->span_client = STR(span, "client");
+    t->span_server = STR(span, "server");
+    return t;
+}
+
 ir_traffic *ir_load_traffic(arena *a, json_t *o)
 {
     if (!json_is_object(o))
@@ -449,9 +525,9 @@ ir_traffic *ir_load_traffic(arena *a, json_t *o)
     }
     t->response_override = response_override_load(a, GET(o, "responseOverride"));
     t->request_buffer_limit = STR(GET(o, "requestBuffer"), "limit");
-    t->telemetry = GET(o, "telemetry");
-    t->admission_control = GET(o, "admissionControl");
-    t->bandwidth_limit = GET(o, "bandwidthLimit");
+    t->tracing = tracing_load(a, GET(GET(o, "telemetry"), "tracing"));
+    t->admission_control = admission_control_load(a, GET(o, "admissionControl"));
+    t->bandwidth_limit = bandwidth_limit_load(a, GET(o, "bandwidthLimit"));
     return t;
 }
 

@@ -26,6 +26,8 @@ typedef struct ads_watch {
     char nacked_version[17];
     char *nack;         /* Envoy's error for the last rejected response, or NULL */
     bool answered;      /* a response of this type went out on the stream */
+    bool awaiting;      /* the last response is neither ACKed nor NACKed yet */
+    uint64_t sent_at;   /* uv_hrtime() of the last response */
     known_entry *known; /* Delta: sorted by name */
     size_t n_known, cap_known;
     /* Delta: names just subscribed that the client neither holds nor was
@@ -36,6 +38,13 @@ typedef struct ads_watch {
     ads_str_list fresh;
 } ads_watch;
 
+/* Make before break: a new snapshot goes out in three steps, each after the
+ * client answered the previous one. MAKE sends new and changed secrets,
+ * clusters and endpoints (nothing removed); ROUTES then sends listeners and
+ * routes, which may now use them and no longer use what goes; BREAK finally
+ * removes the secrets, clusters and endpoints nothing uses any more. */
+typedef enum ads_stage { STAGE_IDLE, STAGE_MAKE, STAGE_ROUTES, STAGE_BREAK } ads_stage;
+
 typedef struct ads_stream {
     ads_server *srv;
     srv_stream *s;
@@ -44,6 +53,10 @@ typedef struct ads_stream {
     char *fleet; /* NULL until the first request */
     uint64_t nonce;
     ads_watch w[ADS_TYPE_COUNT];
+    ads_stage stage;
+    /* SotW: the snapshot whose clusters the client last got in full; until
+     * BREAK, its clusters that are gone are still sent (CDS is all or nothing). */
+    ads_snapshot *applied;
     struct ads_stream *next;
 } ads_stream;
 
@@ -140,6 +153,8 @@ static void stream_next_nonce(ads_stream *st, ads_watch *w)
 static void stream_send_buf(ads_stream *st, ads_watch *w, pb_buf *b)
 {
     w->answered = true;
+    w->awaiting = true;
+    w->sent_at = uv_hrtime();
     srv_stream_send(st->s, b->data, b->len);
     pb_buf_free(b);
 }
@@ -164,11 +179,19 @@ static void resources_version(const ads_resource *const *rs, size_t n, char out[
 /* ---- State of the World ---- */
 
 /* The resources a SotW watch covers, borrowed from the snapshot (malloc'd array). */
+static int resource_ptr_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const ads_resource *const *)a)->name, (*(const ads_resource *const *)b)->name);
+}
+
+/* `keep`: also the resources of that older snapshot that `snap` lacks. */
 static const ads_resource **sotw_collect(const ads_watch *w, const ads_snapshot *snap, ads_type t,
-                                         size_t *n)
+                                         const ads_snapshot *keep, size_t *n)
 {
     const ads_resource_set *set = &snap->types[t];
     size_t cap = w->wildcard ? set->n : w->names.n;
+    if (keep && w->wildcard)
+        cap += keep->types[t].n;
     const ads_resource **rs = malloc((cap ? cap : 1) * sizeof *rs);
     if (!rs)
         abort();
@@ -176,6 +199,12 @@ static const ads_resource **sotw_collect(const ads_watch *w, const ads_snapshot 
     if (w->wildcard) {
         for (size_t i = 0; i < set->n; i++)
             rs[(*n)++] = &set->items[i];
+        if (keep && keep != snap) {
+            for (size_t i = 0; i < keep->types[t].n; i++)
+                if (!ads_snapshot_find(snap, t, keep->types[t].items[i].name))
+                    rs[(*n)++] = &keep->types[t].items[i];
+            qsort(rs, *n, sizeof *rs, resource_ptr_cmp);
+        }
         return rs;
     }
     for (size_t i = 0; i < w->names.n; i++) {
@@ -187,21 +216,23 @@ static const ads_resource **sotw_collect(const ads_watch *w, const ads_snapshot 
 }
 
 /* Sends type t when what the watch covers differs from what was sent last
- * (or always, with `force`), except a version the client already rejected. */
-static void sotw_push(ads_stream *st, ads_type t, const ads_snapshot *snap, bool force)
+ * (or always, with `force`), except a version the client already rejected.
+ * Returns true when something was sent. */
+static bool sotw_push(ads_stream *st, ads_type t, const ads_snapshot *snap, bool force,
+                      const ads_snapshot *keep)
 {
     ads_watch *w = &st->w[t];
     if (!w->active || !snap)
-        return;
+        return false;
     size_t n;
-    const ads_resource **rs = sotw_collect(w, snap, t, &n);
+    const ads_resource **rs = sotw_collect(w, snap, t, keep, &n);
     char version[17];
     resources_version(rs, n, version);
     bool same = strcmp(version, w->sent_version) == 0;
     bool rejected = w->nack && strcmp(version, w->nacked_version) == 0;
     if ((same && !force) || (rejected && !force)) {
         free(rs);
-        return;
+        return false;
     }
     stream_next_nonce(st, w);
     memcpy(w->sent_version, version, sizeof version);
@@ -209,6 +240,13 @@ static void sotw_push(ads_stream *st, ads_type t, const ads_snapshot *snap, bool
     ads_response_encode(&b, t, version, w->sent_nonce, rs, n);
     free(rs);
     stream_send_buf(st, w, &b);
+    if (t == ADS_CLUSTER && !keep) {
+        /* The client now holds exactly these clusters. */
+        if (st->applied)
+            ads_snapshot_unref(st->applied);
+        st->applied = ads_snapshot_ref((ads_snapshot *)snap);
+    }
+    return true;
 }
 
 /* ---- Delta ---- */
@@ -240,15 +278,16 @@ static bool delta_wants(const ads_watch *w, const ads_resource *r, const ads_str
     return force && ads_str_list_has(force, r->name);
 }
 
+/* `make_only`: what the client holds and the snapshot lacks is not removed yet. */
 static void delta_collect(const ads_watch *w, const ads_snapshot *snap, ads_type t,
-                          const ads_str_list *force, delta_batch *b)
+                          const ads_str_list *force, bool make_only, delta_batch *b)
 {
     const ads_resource_set *set = &snap->types[t];
     if (w->wildcard) {
         for (size_t i = 0; i < set->n; i++)
             if (delta_wants(w, &set->items[i], force))
                 batch_push(&b->send, &b->n_send, &b->cap_send, &set->items[i]);
-        for (size_t i = 0; i < w->n_known; i++)
+        for (size_t i = 0; i < w->n_known && !make_only; i++)
             if (!ads_snapshot_find(snap, t, w->known[i].name))
                 batch_push(&b->removed, &b->n_removed, &b->cap_removed, w->known[i].name);
         return;
@@ -257,24 +296,26 @@ static void delta_collect(const ads_watch *w, const ads_snapshot *snap, ads_type
         const ads_resource *r = ads_snapshot_find(snap, t, w->names.items[i]);
         if (r && delta_wants(w, r, force))
             batch_push(&b->send, &b->n_send, &b->cap_send, r);
-        else if (!r && (known_find(w, w->names.items[i], NULL) ||
+        else if (!r && ((!make_only && known_find(w, w->names.items[i], NULL)) ||
                         ads_str_list_has(&w->fresh, w->names.items[i])))
             batch_push(&b->removed, &b->n_removed, &b->cap_removed, w->names.items[i]);
     }
 }
 
-/* Sends the resources of type t whose version the client lacks, and removals.
- * `first` answers even when nothing is to be sent (the client waits for it). */
-static void delta_push(ads_stream *st, ads_type t, const ads_snapshot *snap, bool first,
-                       const ads_str_list *force)
+/* Sends the resources of type t whose version the client lacks, and removals
+ * (unless `make_only`). `first` answers even when nothing is to be sent (the
+ * client waits for it). Returns true when something was sent. */
+static bool delta_push(ads_stream *st, ads_type t, const ads_snapshot *snap, bool first,
+                       const ads_str_list *force, bool make_only)
 {
     ads_watch *w = &st->w[t];
     if (!w->active || !snap)
-        return;
+        return false;
     first = first || !w->answered;
     delta_batch b = {0};
-    delta_collect(w, snap, t, force, &b);
-    if (b.n_send > 0 || b.n_removed > 0 || first) {
+    delta_collect(w, snap, t, force, make_only, &b);
+    bool sent = b.n_send > 0 || b.n_removed > 0 || first;
+    if (sent) {
         stream_next_nonce(st, w);
         pb_buf buf = {0};
         ads_delta_response_encode(&buf, t, snap->types[t].version, w->sent_nonce, b.send, b.n_send,
@@ -292,6 +333,7 @@ static void delta_push(ads_stream *st, ads_type t, const ads_snapshot *snap, boo
     ads_str_list_free(&w->fresh);
     free(b.send);
     free(b.removed);
+    return sent;
 }
 
 /* ---- pushing a snapshot ---- */
@@ -311,25 +353,101 @@ static void clusters_changed(const ads_stream *st, const ads_snapshot *snap, ads
     }
 }
 
+/* Secrets, clusters and endpoints that are new or changed; nothing removed. */
+static bool stage_make(ads_stream *st, const ads_snapshot *snap)
+{
+    bool sent = false;
+    if (!st->delta) {
+        char cds_before[17];
+        memcpy(cds_before, st->w[ADS_CLUSTER].sent_version, sizeof cds_before);
+        sent |= sotw_push(st, ADS_SECRET, snap, false, NULL);
+        sent |= sotw_push(st, ADS_CLUSTER, snap, false, st->applied);
+        /* Envoy warms an updated cluster until it gets its endpoints again. */
+        bool force = strcmp(cds_before, st->w[ADS_CLUSTER].sent_version) != 0 && cds_before[0];
+        sent |= sotw_push(st, ADS_ENDPOINT, snap, force, NULL);
+        return sent;
+    }
+    ads_str_list changed = {0};
+    clusters_changed(st, snap, &changed);
+    sent |= delta_push(st, ADS_SECRET, snap, false, NULL, true);
+    sent |= delta_push(st, ADS_CLUSTER, snap, false, NULL, true);
+    sent |= delta_push(st, ADS_ENDPOINT, snap, false, &changed, true);
+    ads_str_list_free(&changed);
+    return sent;
+}
+
+static bool stage_routes(ads_stream *st, const ads_snapshot *snap)
+{
+    bool sent = false;
+    for (int t = ADS_LISTENER; t <= ADS_ROUTE; t++)
+        sent |= st->delta ? delta_push(st, (ads_type)t, snap, false, NULL, false)
+                          : sotw_push(st, (ads_type)t, snap, false, NULL);
+    return sent;
+}
+
+static void stage_break(ads_stream *st, const ads_snapshot *snap)
+{
+    for (int t = ADS_ENDPOINT; t >= ADS_SECRET; t--) {
+        if (st->delta)
+            delta_push(st, (ads_type)t, snap, false, NULL, false);
+        else
+            sotw_push(st, (ads_type)t, snap, false, NULL);
+    }
+}
+
+/* A client that never answers must not hold an update back for good: after
+ * this long the next step goes out anyway (on the next request or snapshot). */
+#define ADS_ANSWER_WAIT_NS (5ull * 1000 * 1000 * 1000)
+
+static bool stream_awaiting(const ads_stream *st, ads_type from, ads_type to)
+{
+    uint64_t now = uv_hrtime();
+    for (int t = (int)from; t <= (int)to; t++)
+        if (st->w[t].active && st->w[t].awaiting && now - st->w[t].sent_at < ADS_ANSWER_WAIT_NS)
+            return true;
+    return false;
+}
+
+/* Runs the steps of the current update as far as the client's answers allow. */
+static void stream_advance(ads_stream *st)
+{
+    ads_snapshot *snap = st->fleet ? ads_cache_get(st->srv->cache, st->fleet) : NULL;
+    if (!snap) {
+        st->stage = STAGE_IDLE;
+        return;
+    }
+    for (;;) {
+        switch (st->stage) {
+        case STAGE_IDLE:
+            return;
+        case STAGE_MAKE:
+            st->stage = STAGE_ROUTES;
+            if (stage_make(st, snap))
+                return;
+            break;
+        case STAGE_ROUTES:
+            if (stream_awaiting(st, ADS_SECRET, ADS_ENDPOINT))
+                return;
+            st->stage = STAGE_BREAK;
+            if (stage_routes(st, snap))
+                return;
+            break;
+        case STAGE_BREAK:
+            if (stream_awaiting(st, ADS_LISTENER, ADS_ROUTE))
+                return;
+            st->stage = STAGE_IDLE;
+            stage_break(st, snap);
+            return;
+        }
+    }
+}
+
 static void stream_push_all(ads_stream *st, const ads_snapshot *snap)
 {
     if (!snap)
         return;
-    if (!st->delta) {
-        char cds_before[17];
-        memcpy(cds_before, st->w[ADS_CLUSTER].sent_version, sizeof cds_before);
-        for (int t = 0; t < ADS_TYPE_COUNT; t++) {
-            bool force = t == ADS_ENDPOINT &&
-                         strcmp(cds_before, st->w[ADS_CLUSTER].sent_version) != 0 && cds_before[0];
-            sotw_push(st, (ads_type)t, snap, force);
-        }
-        return;
-    }
-    ads_str_list changed = {0};
-    clusters_changed(st, snap, &changed);
-    for (int t = 0; t < ADS_TYPE_COUNT; t++)
-        delta_push(st, (ads_type)t, snap, false, t == ADS_ENDPOINT ? &changed : NULL);
-    ads_str_list_free(&changed);
+    st->stage = STAGE_MAKE;
+    stream_advance(st);
 }
 
 static void on_cache_change(void *arg, const char *fleet, ads_snapshot *snap)
@@ -370,6 +488,7 @@ static bool watch_record_reply(ads_stream *st, ads_type t, const ads_request *re
     if (st->srv->observe_reply)
         st->srv->observe_reply(st->srv->observe_arg, st->node_id ? st->node_id : "", type_short[t],
                                req->has_error);
+    w->awaiting = false;
     if (req->has_error) {
         free(w->nack);
         w->nack = strdup(req->error_message);
@@ -392,21 +511,48 @@ static bool watch_record_reply(ads_stream *st, ads_type t, const ads_request *re
     return true;
 }
 
+static bool str_lists_equal(const ads_str_list *a, const ads_str_list *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (!ads_str_list_has(b, a->items[i]))
+            return false;
+    return true;
+}
+
+/* Whether a resource of type t may be pushed now with the cache's snapshot:
+ * not while an update is staged before it (routes wait for their clusters). */
+static bool stage_allows(const ads_stream *st, ads_type t)
+{
+    if (st->stage == STAGE_IDLE)
+        return true;
+    if (t >= ADS_LISTENER)
+        return st->stage == STAGE_BREAK;
+    return true;
+}
+
 static void sotw_request(ads_stream *st, ads_type t, ads_request *req)
 {
     ads_watch *w = &st->w[t];
     bool first = !w->active;
     if (!watch_record_reply(st, t, req))
         return;
+    bool wildcard = ads_type_is_wildcard(t) &&
+                    (req->resource_names.n == 0 || ads_str_list_has(&req->resource_names, "*"));
+    bool subscription = first || !req->response_nonce[0] || wildcard != w->wildcard ||
+                        !str_lists_equal(&w->names, &req->resource_names);
     w->active = true;
-    w->wildcard = ads_type_is_wildcard(t) &&
-                  (req->resource_names.n == 0 || ads_str_list_has(&req->resource_names, "*"));
+    w->wildcard = wildcard;
     ads_str_list_free(&w->names);
     w->names = req->resource_names;
     memset(&req->resource_names, 0, sizeof req->resource_names);
-    if (req->has_error)
-        return;
-    sotw_push(st, t, ads_cache_get(st->srv->cache, st->fleet), first);
+    /* An ACK or NACK only moves a staged update on; what a client newly asks
+     * for is answered at once. */
+    if (subscription && !req->has_error && stage_allows(st, t))
+        sotw_push(st, t, ads_cache_get(st->srv->cache, st->fleet), first,
+                  t == ADS_CLUSTER && st->stage != STAGE_IDLE ? st->applied : NULL);
+    stream_advance(st);
 }
 
 static void delta_subscribe(ads_watch *w, ads_type t, ads_request *req, bool first)
@@ -448,11 +594,15 @@ static void delta_request(ads_stream *st, ads_type t, ads_request *req)
     ads_watch *w = &st->w[t];
     bool first = !w->active;
     watch_record_reply(st, t, req);
+    bool subscription = first || req->resource_names.n > 0 || req->unsubscribe.n > 0;
     w->active = true;
     delta_subscribe(w, t, req, first);
-    if (req->has_error)
-        return;
-    delta_push(st, t, ads_cache_get(st->srv->cache, st->fleet), first, NULL);
+    /* An ACK or NACK only moves a staged update on; what a client newly asks
+     * for is answered at once (without removals while an update is staged). */
+    if (subscription && !req->has_error && stage_allows(st, t))
+        delta_push(st, t, ads_cache_get(st->srv->cache, st->fleet), first, NULL,
+                   st->stage != STAGE_IDLE && t <= ADS_ENDPOINT);
+    stream_advance(st);
 }
 
 static void ads_on_message(void *ctx, void *state, srv_stream *s, const uint8_t *data, size_t len)
@@ -509,6 +659,8 @@ static void ads_on_close(void *ctx, void *state, srv_stream *s)
         srv_log(SRV_LOG_INFO, "xds", "proxy %s of fleet %s disconnected", st->node_id, st->fleet);
     for (int t = 0; t < ADS_TYPE_COUNT; t++)
         watch_free(&st->w[t]);
+    if (st->applied)
+        ads_snapshot_unref(st->applied);
     free(st->fleet);
     free(st->node_id);
     free(st);

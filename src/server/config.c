@@ -52,9 +52,13 @@ static void set_string(char **dst, json_t *v)
 static int config_provider(srv_config *c, json_t *provider, const char *path, char **err)
 {
     const char *type = json_string_value(json_object_get(provider, "type"));
-    if (!type || strcmp(type, "Custom") != 0)
-        return fail(err, "%s: provider.type: standalone mode needs \"Custom\", got %s", path,
-                    type ? type : "nothing");
+    if (!type || strcmp(type, "Kubernetes") == 0) { /* the reference's default */
+        c->kubernetes = 1;
+        return 0;
+    }
+    if (strcmp(type, "Custom") != 0)
+        return fail(err, "%s: provider.type: expected \"Kubernetes\" or \"Custom\", got %s", path,
+                    type);
     json_t *custom = json_object_get(provider, "custom");
     json_t *res = json_object_get(custom, "resource");
     const char *rtype = json_string_value(json_object_get(res, "type"));
@@ -141,6 +145,7 @@ int srv_config_load(srv_config *c, const char *path, char **err)
     *err = NULL;
     config_defaults(c);
     if (!path) {
+        c->kubernetes = 1;
         c->n_paths = 1;
         c->paths = calloc(1, sizeof *c->paths);
         if (asprintf(&c->paths[0], "%s/resources", c->config_home) < 0)

@@ -18,9 +18,13 @@ typedef struct srv_config {
     char *runtime_dir; /* host.runtimeDir: bootstraps of running proxies */
     char *admin_host;
     int admin_port;
+    /* provider.type Kubernetes, the default without a configuration file:
+     * resources from the API server (src/provider/kubernetes). */
+    int kubernetes;
 } srv_config;
 
-/* Reads `path` (NULL: the standalone default, watching <configHome>/resources).
+/* Reads `path` (NULL: the reference's default, Kubernetes; the file paths are
+ * then <configHome>/resources).
  * Returns 0, or -1 with a malloc'd message naming the field in *err. */
 int srv_config_load(srv_config *c, const char *path, char **err);
 void srv_config_free(srv_config *c);

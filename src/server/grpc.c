@@ -23,6 +23,10 @@
 enum {
     GRPC_MAX_MESSAGE = 64 * 1024 * 1024,
     CONN_WRITE_HIGH_WATER = 4 * 1024 * 1024,
+    GRPC_MAX_HEADER_LIST = 64 * 1024,
+    GRPC_MAX_STREAMS = 16, /* an Envoy opens one ADS stream */
+    DEFAULT_CLIENT_TIMEOUT_MS = 10000,
+    DEFAULT_MAX_CONNECTIONS = 1024,
 };
 
 typedef struct srv_conn srv_conn;
@@ -37,6 +41,7 @@ struct srv_stream {
     int status;
     char *status_message;
     srv_frame_buf in;
+    size_t header_bytes;
     uint8_t *out; /* queued response bytes, framed */
     size_t out_len, out_off, out_cap;
     srv_stream *next;
@@ -52,6 +57,9 @@ struct srv_conn {
     srv_stream *streams;
     int in_recv; /* >0 while nghttp2 callbacks may run */
     bool closing;
+    bool called;      /* a call (stream) was opened: the client is past its handshake */
+    uv_timer_t timer; /* TLS handshake and first call must come before it fires */
+    int handles;      /* tcp + timer not yet released by libuv */
     srv_conn *next;
 };
 
@@ -62,6 +70,10 @@ struct srv_server {
     SSL_CTX *ssl_ctx;
     int port;
     srv_conn *conns;
+    size_t n_conns;
+    unsigned client_timeout_ms;
+    unsigned max_connections;
+    uint64_t refused, last_refusal_log;
     int open_handles; /* listener + connections not yet closed by libuv */
     bool closing;
     void (*done)(void *arg);
@@ -278,6 +290,14 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     if (frame->hd.type != NGHTTP2_HEADERS)
         return 0;
     srv_stream *s = conn_stream(c, frame->hd.stream_id);
+    if (s) {
+        s->header_bytes += namelen + valuelen + 32;
+        if (s->header_bytes > GRPC_MAX_HEADER_LIST) {
+            srv_log(SRV_LOG_WARN, "grpc", "%s: stream %d: headers larger than %d bytes; reset",
+                    c->peer, s->id, GRPC_MAX_HEADER_LIST);
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
+    }
     if (s && !s->path && namelen == 5 && memcmp(name, ":path", 5) == 0)
         s->path = strndup((const char *)value, valuelen);
     return 0;
@@ -301,6 +321,10 @@ static void stream_open(srv_conn *c, srv_stream *s)
         return;
     }
     s->opened = true;
+    if (!c->called) {
+        c->called = true;
+        uv_timer_stop(&c->timer);
+    }
     nghttp2_nv hdrs[] = {NV(":status", "200"), NV("content-type", "application/grpc")};
     nghttp2_data_provider prd = {.source.ptr = s, .read_callback = stream_data_read};
     nghttp2_submit_response(c->ng, s->id, hdrs, 2, &prd);
@@ -368,10 +392,11 @@ static nghttp2_session *session_new(srv_conn *c)
     nghttp2_session_server_new(&ng, cbs, c);
     nghttp2_session_callbacks_del(cbs);
     nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 128},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, GRPC_MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, GRPC_MAX_HEADER_LIST},
     };
-    nghttp2_submit_settings(ng, NGHTTP2_FLAG_NONE, iv, 2);
+    nghttp2_submit_settings(ng, NGHTTP2_FLAG_NONE, iv, 3);
     nghttp2_session_set_local_window_size(ng, NGHTTP2_FLAG_NONE, 0, 1 << 24);
     return ng;
 }
@@ -396,6 +421,8 @@ static void on_conn_closed(uv_handle_t *h)
 {
     srv_conn *c = h->data;
     srv_server *srv = c->srv;
+    if (--c->handles > 0)
+        return;
     free(c);
     server_handle_released(srv);
 }
@@ -410,6 +437,7 @@ static void conn_close(srv_conn *c)
     for (srv_conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
+            c->srv->n_conns--;
             break;
         }
     }
@@ -419,6 +447,7 @@ static void conn_close(srv_conn *c)
         SSL_free(c->ssl);
     c->ssl = NULL;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
 
 static void on_write_done(uv_write_t *req, int status)
@@ -594,27 +623,78 @@ static void conn_set_peer(srv_conn *c)
     snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
 }
 
+/* A client that neither finished its TLS handshake nor opened a call in time
+ * (a bare TCP connection, a partial hello) holds a descriptor for nothing. */
+static void on_client_timeout(uv_timer_t *t)
+{
+    srv_conn *c = t->data;
+    if (c->closing || c->called)
+        return;
+    srv_log(SRV_LOG_WARN, "grpc", "%s: closed: no %s within %u ms", c->peer,
+            c->ssl && !SSL_is_init_finished(c->ssl) ? "TLS handshake" : "gRPC call",
+            c->srv->client_timeout_ms);
+    conn_close(c);
+}
+
+static void on_refused_closed(uv_handle_t *h)
+{
+    srv_server *srv = h->data;
+    free(h);
+    server_handle_released(srv);
+}
+
+/* Over the connection cap: take the connection off the backlog and close it,
+ * so the descriptors left stay for the provider, the proxies and the log. */
+static void connection_refuse(srv_server *srv, uv_stream_t *listener)
+{
+    uv_tcp_t *t = malloc(sizeof *t);
+    if (!t)
+        abort();
+    uv_tcp_init(srv->loop, t);
+    t->data = srv;
+    srv->open_handles++;
+    uv_accept(listener, (uv_stream_t *)t);
+    uv_close((uv_handle_t *)t, on_refused_closed);
+    srv->refused++;
+    uint64_t now = uv_now(srv->loop);
+    if (now - srv->last_refusal_log >= 10000 || srv->last_refusal_log == 0) {
+        srv->last_refusal_log = now ? now : 1;
+        srv_log(SRV_LOG_WARN, "grpc",
+                "connection refused: %zu connections open, the maximum (%llu refused so far)",
+                srv->n_conns, (unsigned long long)srv->refused);
+    }
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     srv_server *srv = listener->data;
     if (status < 0 || srv->closing)
         return;
+    if (srv->n_conns >= srv->max_connections) {
+        connection_refuse(srv, listener);
+        return;
+    }
     srv_conn *c = calloc(1, sizeof *c);
     if (!c)
         abort();
     c->srv = srv;
     uv_tcp_init(srv->loop, &c->tcp);
-    c->tcp.data = c;
+    uv_timer_init(srv->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles = 2;
     srv->open_handles++;
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+        uv_close((uv_handle_t *)&c->timer, on_conn_closed);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
     conn_set_peer(c);
     c->next = srv->conns;
     srv->conns = c;
+    srv->n_conns++;
+    uv_timer_start(&c->timer, on_client_timeout, srv->client_timeout_ms, 0);
     c->ng = session_new(c);
     if (srv->ssl_ctx) {
         c->ssl = SSL_new(srv->ssl_ctx);
@@ -666,6 +746,11 @@ static SSL_CTX *tls_context_new(const srv_tls_config *tls, char **err)
     }
     if (tls->ca_file)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    /* With client certificates verified, OpenSSL refuses to resume a session
+     * without a session id context ("session id context uninitialized"),
+     * which failed Envoy's first reconnect. */
+    static const unsigned char sid_ctx[] = "envoy-gateway-xds";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     return ctx;
 }
@@ -708,6 +793,8 @@ srv_server *srv_server_start(uv_loop_t *loop, const char *host, int port, const 
         abort();
     srv->loop = loop;
     srv->handler = *handler;
+    srv->client_timeout_ms = DEFAULT_CLIENT_TIMEOUT_MS;
+    srv->max_connections = DEFAULT_MAX_CONNECTIONS;
     if (tls && tls->cert_file && tls->key_file) {
         srv->ssl_ctx = tls_context_new(tls, err);
         if (!srv->ssl_ctx) {
@@ -729,6 +816,14 @@ srv_server *srv_server_start(uv_loop_t *loop, const char *host, int port, const 
 int srv_server_port(const srv_server *s)
 {
     return s->port;
+}
+
+void srv_server_set_limits(srv_server *s, unsigned client_timeout_ms, unsigned max_connections)
+{
+    if (client_timeout_ms)
+        s->client_timeout_ms = client_timeout_ms;
+    if (max_connections)
+        s->max_connections = max_connections;
 }
 
 void srv_server_close(srv_server *s, void (*done)(void *arg), void *arg)

@@ -55,6 +55,12 @@ typedef struct srv_tls_config {
 srv_server *srv_server_start(uv_loop_t *loop, const char *host, int port, const srv_tls_config *tls,
                              const srv_handler *handler, char **err);
 int srv_server_port(const srv_server *s);
+/* Hostile or broken clients: a connection must finish its TLS handshake and
+ * open a call within client_timeout_ms (default 10 s), and at most
+ * max_connections (default 1024) are open at once; more are accepted and
+ * closed at once. 0 keeps a default. Header lists are limited to 64 KiB,
+ * messages to 64 MiB, calls per connection to 16. */
+void srv_server_set_limits(srv_server *s, unsigned client_timeout_ms, unsigned max_connections);
 /* Closes the listener and every connection (stream_close is called for every
  * open stream), then frees the server once libuv has released its handles and
  * calls `done(arg)` (may be NULL). */

@@ -2,25 +2,36 @@
 #define _GNU_SOURCE
 #include "server/standalone.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "admin/admin.h"
+#include "api/document.h"
 #include "extension/extension.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/translator.h"
 #include "infra/host/host.h"
+#include "infra/host/ratelimit.h"
 #include "proto/codec.h"
 #include "proto/pool.h"
 #include "provider/file/fprov.h"
 #include "server/certgen.h"
 #include "server/ads.h"
 #include "server/gateway_status.h"
+#include "server/host_ports.h"
 #include "server/log.h"
 #include "server/pipeline_metrics.h"
 #include "server/post_process.h"
+#include "server/redact.h"
 #include "server/snapshot.h"
+#include "xds/ratelimit.h"
 #include "xds/translator.h"
 
 struct srv_standalone {
@@ -32,15 +43,31 @@ struct srv_standalone {
     ads_server *ads;
     srv_server *grpc;
     admin_server *admin;
-    host_infra *host; /* NULL when proxies are not run */
-    fprov *files;
+    host_infra *host;          /* NULL when proxies are not run */
+    host_ratelimit *ratelimit; /* the rate-limit service, when global limits are configured */
+    char *state_dir;
+    fprov *files; /* NULL when another source feeds the pipeline */
+    void (*source_add)(void *arg, api_resources *r);
+    void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
+    void *source_arg;
     json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
     srv_metrics *metrics; /* for the admin endpoint's /metrics */
     /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
      * changed in the last translation, to report a proxy's NACK of it. */
     json_t *patched;
-    gws_list *gateways; /* their Gateways' infrastructure-dependent variants */
+    gws_list *gateways;       /* their Gateways' infrastructure-dependent variants */
+    struct pipeline_job *job; /* the translation in flight, or NULL */
+    bool rerun;               /* files changed while it ran */
+    bool scan;                /* the next job reads the files first */
+    uv_mutex_t ready_lock;    /* `ready` is filled by the worker, read by the admin endpoint */
+    host_ports *ports;        /* which fleet holds each host port */
     unsigned generation;
+    struct ready_port {
+        char *fleet;
+        char address[64];
+        int port;
+    } * ready; /* the readiness port chosen for each fleet */
+    size_t n_ready;
     bool stopping;
     int pending; /* components still shutting down */
     void (*done)(void *arg);
@@ -86,31 +113,97 @@ static size_t files_in_error(const srv_standalone *s)
     return bad;
 }
 
-/* One fleet's IR -> a snapshot in the cache. */
-static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, const ir_xds *ir)
+/* A free TCP port on `address` now (the kernel's choice), or 0. */
+static int free_port_on(const char *address)
 {
-    xds_resources out = {0};
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
+        return 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    socklen_t len = sizeof sa;
+    int port = 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Every fleet's Envoy runs on this host: each gets its own readiness port
+ * (the translation gives them all 19003), chosen once and kept. */
+static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *listener)
+{
+    const char *name = json_string_value(json_object_get(listener, "name"));
+    json_t *sa = json_object_get(json_object_get(listener, "address"), "socketAddress");
+    if (!name || strncmp(name, "envoy-gateway-proxy-ready-", 26) != 0 || !sa)
+        return;
+    uv_mutex_lock(&s->ready_lock);
+    struct ready_port *r = NULL;
+    for (size_t i = 0; i < s->n_ready && !r; i++)
+        if (strcmp(s->ready[i].fleet, fleet) == 0)
+            r = &s->ready[i];
+    if (!r) {
+        const char *address =
+            s->proxy_address ? s->proxy_address : json_string_value(json_object_get(sa, "address"));
+        int port = free_port_on(address ? address : "0.0.0.0");
+        if (!port) {
+            uv_mutex_unlock(&s->ready_lock);
+            return;
+        }
+        s->ready = realloc(s->ready, (s->n_ready + 1) * sizeof *s->ready);
+        if (!s->ready)
+            abort();
+        r = &s->ready[s->n_ready++];
+        r->fleet = strdup(fleet);
+        snprintf(r->address, sizeof r->address, "%s", address ? address : "0.0.0.0");
+        r->port = port;
+        srv_log(SRV_LOG_INFO, "translate", "fleet %s: readiness on %s:%d", fleet, r->address, port);
+    }
+    json_object_set_new(sa, "address", json_string(r->address));
+    json_object_set_new(sa, "portValue", json_integer(r->port));
+    uv_mutex_unlock(&s->ready_lock);
+}
+
+static json_t *ready_ports_json(srv_standalone *s)
+{
+    uv_mutex_lock(&s->ready_lock);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n_ready; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:i}", "fleet", s->ready[i].fleet, "address",
+                                             s->ready[i].address, "port", s->ready[i].port));
+    uv_mutex_unlock(&s->ready_lock);
+    return arr;
+}
+
+/* One fleet's IR -> an encoded, sealed snapshot, or NULL when the extension
+ * server failed closed (on the worker thread: the cache is only read, for
+ * the previous snapshot's reusable encodings). */
+static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager *ext,
+                                 const ir_xds *ir, xds_resources *out, json_t *patched)
+{
     diag_list diags = {0};
-    uint64_t t0 = uv_hrtime();
-    if (xds_translate(ir, &out, &diags) < 0)
+    if (xds_translate(ir, out, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
-    /* Patches and extension hooks (post_process.h). */
-    if (!srv_fleet_post_process(s->pool, res, ext, ir, &out, s->patched)) {
+    /* Patches and extension hooks (post_process.h); on failure the fleet
+     * keeps the snapshot it has. */
+    if (!srv_fleet_post_process(s->pool, res, ext, ir, out, patched)) {
         log_diags("translate", "", &diags);
         diag_list_clear(&diags);
-        xds_resources_clear(&out);
-        return;
+        return NULL;
     }
-    uint64_t t1 = uv_hrtime();
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
     for (int t = 0; t < XDS_N_TYPES; t++) {
         size_t i;
         json_t *r;
-        json_array_foreach(out.of[t], i, r)
+        json_array_foreach(out->of[t], i, r)
         {
             if (t == XDS_LISTENER && s->proxy_address)
                 listener_rebind(r, s->proxy_address);
+            if (t == XDS_LISTENER && s->host)
+                ready_listener_rebind(s, ir->name, r);
             ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
         }
     }
@@ -120,19 +213,8 @@ static void fleet_publish(srv_standalone *s, gw_result *res, ext_manager *ext, c
     log_diags("translate", context, &diags);
     free(context);
     diag_list_clear(&diags);
-    size_t n = ads_snapshot_count(snap);
-    uint64_t t2 = uv_hrtime();
-    bool created = prev == NULL;
-    bool changed = ads_cache_set(s->cache, ir->name, snap);
-    srv_metrics_snapshot(s->metrics, ir->name, n, created, changed);
-    /* Freeing the trees takes long at scale: only once the change is out. */
-    xds_resources_clear(&out);
-    if (changed)
-        srv_log(SRV_LOG_INFO, "translate",
-                "fleet %s: new snapshot of %zu resources (translate %.1f ms, encode %.1f ms, "
-                "push %.1f ms)",
-                ir->name, n, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-                (double)(uv_hrtime() - t2) / 1e6);
+    ads_snapshot_seal(snap);
+    return snap;
 }
 
 static bool result_has_fleet(const gw_result *res, const char *name)
@@ -202,6 +284,75 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
     return arr;
 }
 
+/* The rate-limit service's executable: $EG_RATELIMIT_BINARY, else
+ * "ratelimit" next to our own executable (where scripts/setup.sh builds it). */
+static char *ratelimit_binary(void)
+{
+    const char *env = getenv("EG_RATELIMIT_BINARY");
+    if (env && *env)
+        return strdup(env);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    char *path = NULL;
+    if (asprintf(&path, "%s/ratelimit", self) < 0)
+        abort();
+    if (access(path, X_OK) == 0)
+        return path;
+    free(path);
+    return NULL;
+}
+
+/* On a host, the EnvoyGateway's rateLimit (a Redis backend) makes us run
+ * the rate-limit service that global limits need; every fleet's proxies
+ * then use it, and it gets the limits of the whole translation. */
+static void ratelimit_sync(srv_standalone *s, const api_resources *r, gw_result *res)
+{
+    const api_envoy_gateway *eg = r->envoy_gateway;
+    json_t *backend = json_object_get(eg ? eg->rate_limit : NULL, "backend");
+    const char *url = json_string_value(json_object_get(json_object_get(backend, "redis"), "url"));
+    if (!s->host || !url) {
+        if (s->ratelimit) {
+            host_ratelimit_stop(s->ratelimit);
+            s->ratelimit = NULL;
+        }
+        return;
+    }
+    if (!s->ratelimit) {
+        char *bin = ratelimit_binary();
+        if (!bin) {
+            static bool told;
+            if (!told)
+                srv_log(SRV_LOG_ERROR, "ratelimit",
+                        "rateLimit is configured but the rate-limit service is not installed "
+                        "(set EG_RATELIMIT_BINARY or run scripts/setup.sh): global rate limits "
+                        "are not enforced");
+            told = true;
+            return;
+        }
+        char *dir = NULL;
+        if (asprintf(&dir, "%s/ratelimit-service", s->state_dir) < 0)
+            abort();
+        host_ratelimit_config rc = {.binary = bin, .runtime_dir = dir, .redis_url = url};
+        s->ratelimit = host_ratelimit_new(s->loop, &rc);
+        free(dir);
+        free(bin);
+        if (!s->ratelimit)
+            return;
+    }
+    for (size_t i = 0; i < res->n_xds; i++)
+        res->xds[i]->rate_limit_service = host_ratelimit_address(s->ratelimit);
+    json_t *docs = xds_ratelimit_service_config((const ir_xds *const *)res->xds, res->n_xds);
+    host_ratelimit_configure(s->ratelimit, docs);
+    json_decref(docs);
+}
+
 /* Adds the Secret envoy-oidc-hmac (EnvoyGateway namespace) from the local
  * HMAC key unless the resources define it. */
 static void oidc_hmac_add(const srv_standalone *s, api_resources *r, diag_list *diags)
@@ -228,100 +379,242 @@ static void oidc_hmac_add(const srv_standalone *s, api_resources *r, diag_list *
     json_decref(doc);
 }
 
-static void pipeline_run(srv_standalone *s)
+/* ---- the translation, off the event loop ----
+ *
+ * A translation of a large configuration takes seconds; health, admin and
+ * xDS must answer meanwhile. It runs on a libuv worker thread: resources ->
+ * gateway-api -> IR -> xDS -> encoded snapshots and statuses. The loop then
+ * only swaps the snapshots into the cache (which pushes them), syncs the
+ * proxies and the statuses; the trees are freed on a worker again and the
+ * memory handed back to the system. While a job runs, the file provider
+ * holds its files (the objects borrow their text) and changes wait for the
+ * next job. One job at a time. */
+typedef struct pipeline_job {
+    uv_work_t req;
+    srv_standalone *s;
+    api_resources *r;
+    gw_result *res;
+    ads_snapshot **snaps; /* one per res->xds[i] */
+    xds_resources *outs;
+    bool scan; /* read the files first */
+    bool skip; /* they did not change: nothing to translate */
+    json_t *statuses;
+    gws_list *gateways;
+    json_t *patched; /* what the EnvoyPatchPolicies changed (srv_standalone.patched) */
+    uint64_t t0, t_load, t_gw, t_xds;
+} pipeline_job;
+
+static void job_work(uv_work_t *req)
 {
-    uint64_t t0 = uv_hrtime();
+    pipeline_job *j = req->data;
+    srv_standalone *s = j->s;
+    j->t0 = uv_hrtime();
+    /* Reading and parsing the files is part of the job: a 50 MB file takes
+     * seconds to parse. The first job always translates. */
     diag_list diags = {0};
-    api_resources *r = api_resources_new();
-    if (s->eg_config)
-        api_resources_load(r, s->eg_config, strlen(s->eg_config), "config", &diags);
-    fprov_resources_add(s->files, r, &diags);
-    diag_list_clear(&diags); /* already reported per file when it was read */
-    oidc_hmac_add(s, r, &diags);
+    if (s->files) {
+        if (j->scan && !fprov_scan_held(s->files) && s->generation > 0) {
+            j->skip = true;
+            return;
+        }
+        j->r = api_resources_new();
+        if (s->eg_config)
+            api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
+        fprov_resources_add(s->files, j->r, &diags);
+        diag_list_clear(&diags); /* already reported per file when it was read */
+    }                            /* else the source filled j->r on the loop (pipeline_start) */
+    oidc_hmac_add(s, j->r, &diags);
     log_diags("oidc", "hmac-secret", &diags);
     diag_list_clear(&diags);
-    uint64_t t1 = uv_hrtime();
-    gw_result *res = gw_translate(r);
-    uint64_t t2 = uv_hrtime();
+    j->t_load = uv_hrtime();
+    j->res = gw_translate(j->r);
+    host_ports_resolve(s->ports, j->r, j->res);
+    j->t_gw = uv_hrtime();
+    /* The rate-limit service's address (its process is managed on the loop,
+     * in job_done, while no job runs). */
+    for (size_t i = 0; s->ratelimit && i < j->res->n_xds; i++)
+        j->res->xds[i]->rate_limit_service = host_ratelimit_address(s->ratelimit);
     char *ext_err = NULL;
-    ext_manager *ext = ext_manager_new(r, &ext_err);
+    ext_manager *ext = ext_manager_new(j->r, &ext_err);
     if (ext_err) {
         srv_log(SRV_LOG_ERROR, "extension", "the extension manager is not used: %s", ext_err);
         free(ext_err);
     }
-    json_decref(s->patched);
-    s->patched = json_array();
-    for (size_t i = 0; i < res->n_xds; i++)
-        fleet_publish(s, res, ext, res->xds[i]);
+    j->patched = json_array();
+    size_t n = j->res->n_xds ? j->res->n_xds : 1;
+    j->snaps = calloc(n, sizeof *j->snaps);
+    j->outs = calloc(n, sizeof *j->outs);
+    if (!j->snaps || !j->outs)
+        abort();
+    for (size_t i = 0; i < j->res->n_xds; i++) {
+        j->snaps[i] = fleet_build(s, j->res, ext, j->res->xds[i], &j->outs[i], j->patched);
+        /* Encoded: the trees can go before the next fleet's are built. */
+        xds_resources_clear(&j->outs[i]);
+    }
     ext_manager_free(ext);
-    fleets_prune(s, res);
-    if (s->host)
-        proxies_sync(s, res);
-    s->generation++;
-    uint64_t t3 = uv_hrtime();
-    srv_metrics_translation(s->metrics, (double)(t2 - t1) / 1e9, (double)(t3 - t2) / 1e9, r, res);
-    /* Statuses are for the admin endpoint: after the proxies got the change. */
-    json_decref(s->statuses);
-    s->statuses = statuses_json(r, res);
-    gws_free(s->gateways);
-    s->gateways = gws_build(r, res, s->proxy_address);
-    srv_log(SRV_LOG_INFO, "translate",
-            "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f)",
-            r->all.n, res->n_xds, (double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
-            (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
-    gw_result_free(res);
-    api_resources_free(r);
+    j->statuses = statuses_json(j->r, j->res);
+    j->gateways = gws_build(j->r, j->res, s->proxy_address);
+    j->t_xds = uv_hrtime();
+}
+
+/* Frees a job's trees (on a worker) and gives the memory back. */
+static void job_free_work(uv_work_t *req)
+{
+    pipeline_job *j = req->data;
+    for (size_t i = 0; j->res && i < j->res->n_xds; i++) {
+        if (j->snaps[i])
+            ads_snapshot_unref(j->snaps[i]);
+        xds_resources_clear(&j->outs[i]);
+    }
+    free(j->snaps);
+    free(j->outs);
+    json_decref(j->statuses);
+    json_decref(j->patched);
+    gws_free(j->gateways);
+    gw_result_free(j->res);
+    api_resources_free(j->r);
+    if (!j->skip)
+        malloc_trim(0);
+}
+
+static void standalone_release(void *arg);
+static void pipeline_start(srv_standalone *s);
+
+static void job_freed(uv_work_t *req, int status)
+{
+    pipeline_job *j = req->data;
+    srv_standalone *s = j->s;
+    free(j);
+    s->job = NULL;
+    if (s->stopping) {
+        if (s->files)
+            fprov_close(s->files); /* held back while the job read its files */
+        standalone_release(s);
+        return;
+    }
+    if (s->files)
+        fprov_hold(s->files, false);
+    if (s->rerun)
+        pipeline_start(s);
+}
+
+static void job_done(uv_work_t *req, int status)
+{
+    pipeline_job *j = req->data;
+    srv_standalone *s = j->s;
+    if (j->scan)
+        srv_metrics_files(s->metrics, !j->skip, j->skip ? files_in_error(s) : 0);
+    if (!s->stopping && !j->skip) {
+        uint64_t t0 = uv_hrtime();
+        bool had_ratelimit = s->ratelimit != NULL;
+        ratelimit_sync(s, j->r, j->res);
+        if (!had_ratelimit && s->ratelimit)
+            s->rerun = true; /* the proxies need its address, known only now */
+        for (size_t i = 0; i < j->res->n_xds; i++) {
+            const char *name = j->res->xds[i]->name;
+            if (!j->snaps[i])
+                continue; /* the extension server failed closed: keep what it has */
+            size_t n = ads_snapshot_count(j->snaps[i]);
+            bool created = ads_cache_get(s->cache, name) == NULL;
+            /* The cache takes the job's reference. */
+            bool changed = ads_cache_set(s->cache, name, j->snaps[i]);
+            srv_metrics_snapshot(s->metrics, name, n, created, changed);
+            if (changed)
+                srv_log(SRV_LOG_INFO, "translate", "fleet %s: new snapshot of %zu resources", name,
+                        n);
+            j->snaps[i] = NULL;
+        }
+        fleets_prune(s, j->res);
+        if (s->host)
+            proxies_sync(s, j->res);
+        if (s->source_translated)
+            s->source_translated(s->source_arg, j->r, j->res);
+        s->generation++;
+        /* Statuses are for the admin endpoint: after the proxies got the change. */
+        /* The previous ones are freed with the job, on a worker. */
+        json_t *old_statuses = s->statuses;
+        s->statuses = j->statuses;
+        j->statuses = old_statuses;
+        gws_list *old_gateways = s->gateways;
+        s->gateways = j->gateways;
+        j->gateways = old_gateways;
+        json_t *old_patched = s->patched;
+        s->patched = j->patched;
+        j->patched = old_patched;
+        srv_metrics_translation(s->metrics, (double)(j->t_gw - j->t_load) / 1e9,
+                                (double)(j->t_xds - j->t_gw) / 1e9, j->r, j->res);
+        srv_log(SRV_LOG_INFO, "translate",
+                "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f "
+                "on a worker thread; push %.1f)",
+                j->r->all.n, j->res->n_xds, (double)(uv_hrtime() - j->t0) / 1e6,
+                (double)(j->t_load - j->t0) / 1e6, (double)(j->t_gw - j->t_load) / 1e6,
+                (double)(j->t_xds - j->t_gw) / 1e6, (double)(uv_hrtime() - t0) / 1e6);
+    }
+    if (uv_queue_work(s->loop, &j->req, job_free_work, job_freed) != 0) {
+        job_free_work(&j->req);
+        job_freed(&j->req, 0);
+    }
+}
+
+static void pipeline_start(srv_standalone *s)
+{
+    if (s->job) {
+        s->rerun = true; /* after the one in flight */
+        return;
+    }
+    s->rerun = false;
+    pipeline_job *j = calloc(1, sizeof *j);
+    if (!j)
+        abort();
+    j->scan = s->scan;
+    s->scan = false;
+    j->s = s;
+    j->req.data = j;
+    s->job = j;
+    if (s->files) {
+        fprov_hold(s->files, true);
+    } else {
+        /* Another source's objects live on the loop: copied into the job here. */
+        diag_list diags = {0};
+        j->r = api_resources_new();
+        if (s->eg_config)
+            api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
+        diag_list_clear(&diags);
+        s->source_add(s->source_arg, j->r);
+    }
+    if (uv_queue_work(s->loop, &j->req, job_work, job_done) != 0) {
+        job_work(&j->req);
+        job_done(&j->req, 0);
+    }
+}
+
+void srv_standalone_refresh(void *arg)
+{
+    srv_standalone *s = arg;
+    if (!s->stopping)
+        pipeline_start(s);
 }
 
 static void on_files_changed(void *arg, fprov *p, bool changed)
 {
     srv_standalone *s = arg;
-    srv_metrics_files(s->metrics, changed, changed ? 0 : files_in_error(s));
     if (changed && !s->stopping)
-        pipeline_run(s);
+        pipeline_start(s);
+}
+
+/* Files may have changed: the next job reads them (on its worker). */
+static void on_files_dirty(void *arg)
+{
+    srv_standalone *s = arg;
+    if (s->stopping)
+        return;
+    s->scan = true;
+    pipeline_start(s);
 }
 
 /* ---- admin endpoint ---- */
 
-/* Credentials in a dumped resource are replaced by "[redacted]", as Envoy's
- * own admin does for the fields it marks sensitive: private keys, generic
- * secrets (OAuth2 client and HMAC secrets), htpasswd users, API keys. */
-static void redact(json_t *v)
-{
-    static const char *const data_sources[] = {"privateKey", "secret", "users"};
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) redact(e);
-        return;
-    }
-    if (!json_is_object(v))
-        return;
-    const char *type = json_string_value(json_object_get(v, "@type"));
-    bool api_keys = type && strstr(type, "api_key_auth.v3.ApiKeyAuth");
-    const char *k;
-    json_t *e;
-    json_object_foreach(v, k, e)
-    {
-        bool sensitive = false;
-        for (size_t i = 0; i < sizeof data_sources / sizeof *data_sources; i++)
-            sensitive = sensitive || strcmp(k, data_sources[i]) == 0;
-        if (sensitive && json_is_object(e))
-            json_object_set_new(v, k, json_pack("{s:s}", "inlineString", "[redacted]"));
-        else if (api_keys && strcmp(k, "credentials") == 0 && json_is_array(e)) {
-            size_t i;
-            json_t *c;
-            json_array_foreach(e, i, c)
-            {
-                if (json_object_get(c, "key"))
-                    json_object_set_new(c, "key", json_string("[redacted]"));
-            }
-        } else
-            redact(e);
-    }
-}
-
-static json_t *config_dump(const srv_standalone *s)
+static json_t *config_dump(srv_standalone *s)
 {
     json_t *fleets = json_object();
     for (size_t i = 0; i < ads_cache_fleet_count(s->cache); i++) {
@@ -336,27 +629,33 @@ static json_t *config_dump(const srv_standalone *s)
                 json_t *res = pb_binary_to_json(s->pool, ads_type_message((ads_type)t), r->bytes,
                                                 r->len, NULL, &errs);
                 diag_list_clear(&errs);
-                redact(res);
-                json_array_append_new(arr, json_pack("{s:s,s:s,s:o?}", "name", r->name, "version",
-                                                     r->version, "resource", res));
+                /* Certificates are summarised before their keys are redacted. */
+                json_t *certs = t == ADS_SECRET ? srv_secret_certificate_info(res) : NULL;
+                srv_redact(res);
+                json_array_append_new(arr, json_pack("{s:s,s:s,s:o?,s:o?}", "name", r->name,
+                                                     "version", r->version, "resource", res,
+                                                     "certificates", certs));
             }
             json_object_set_new(types, ads_type_message((ads_type)t), arr);
         }
         json_object_set_new(fleets, name, types);
     }
-    return json_pack("{s:o,s:o,s:o}", "fleets", fleets, "proxies", ads_server_status_json(s->ads),
-                     "processes", s->host ? host_infra_status_json(s->host) : json_array());
+    return json_pack("{s:o,s:o,s:o,s:o}", "fleets", fleets, "proxies",
+                     ads_server_status_json(s->ads), "processes",
+                     s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
+                     ready_ports_json(s));
 }
 
 static json_t *files_json(const srv_standalone *s)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < fprov_file_count(s->files); i++) {
+    for (size_t i = 0; s->files && i < fprov_file_count(s->files); i++) {
         bool good;
         const char *err;
         const char *path = fprov_file_at(s->files, i, &good, &err);
-        json_array_append_new(
-            arr, json_pack("{s:s,s:b,s:s?}", "path", path, "loaded", good, "error", err));
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:b,s:s?,s:s?}", "path", path, "loaded", good,
+                                        "error", err, "warning", fprov_file_warning(s->files, i)));
     }
     return arr;
 }
@@ -440,8 +739,27 @@ static void certs_path(char *out, size_t len, const char *dir, const char *file)
     snprintf(out, len, "%s/%s", dir, file);
 }
 
+enum { FD_RESERVE = 128 };
+
+/* Per-port connection caps that keep FD_RESERVE descriptors for everything
+ * else, whatever RLIMIT_NOFILE is. */
+static void limits_resolve(srv_limits *l)
+{
+    struct rlimit rl;
+    size_t fds = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        fds = (size_t)rl.rlim_cur;
+    size_t spare = fds > FD_RESERVE + 16 ? fds - FD_RESERVE : 16;
+    if (!l->max_xds_connections)
+        l->max_xds_connections = (unsigned)(spare * 3 / 4 < 1024 ? spare * 3 / 4 : 1024);
+    if (!l->max_admin_connections)
+        l->max_admin_connections = (unsigned)(spare / 8 < 64 ? (spare / 8 ? spare / 8 : 2) : 64);
+}
+
 static bool servers_start(srv_standalone *s, const srv_standalone_config *cfg, char **err)
 {
+    srv_limits limits = cfg->limits;
+    limits_resolve(&limits);
     char ca[4096], crt[4096], key[4096];
     srv_tls_config tls = {0};
     if (cfg->certs_dir) {
@@ -454,9 +772,11 @@ static bool servers_start(srv_standalone *s, const srv_standalone_config *cfg, c
     s->grpc = srv_server_start(s->loop, cfg->xds_host, cfg->xds_port, &tls, &h, err);
     if (!s->grpc)
         return false;
+    srv_server_set_limits(s->grpc, limits.client_timeout_ms, limits.max_xds_connections);
     s->admin = admin_server_start(s->loop, cfg->admin_host, cfg->admin_port, admin_answer, s, err);
     if (!s->admin)
         return false;
+    admin_server_set_limits(s->admin, limits.client_timeout_ms, limits.max_admin_connections);
     srv_log(SRV_LOG_INFO, "main", "xDS server on %s:%d (%s), admin on http://%s:%d", cfg->xds_host,
             srv_server_port(s->grpc), cfg->certs_dir ? "mTLS" : "h2c", cfg->admin_host,
             admin_server_port(s->admin));
@@ -471,6 +791,7 @@ static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
                       .xds_host = cfg->xds_host,
                       .xds_port = srv_server_port(s->grpc),
                       .log_level = cfg->proxy_log_level,
+                      .copy_all_logs = cfg->copy_proxy_logs,
                       .pool = s->pool};
     if (cfg->certs_dir) {
         certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");
@@ -507,7 +828,9 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         free(s);
         return NULL;
     }
+    uv_mutex_init(&s->ready_lock);
     s->cache = ads_cache_new();
+    s->ports = host_ports_new();
     s->ads = ads_server_new(s->cache);
     s->metrics = srv_metrics_new();
     ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
@@ -515,13 +838,25 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
     }
+    s->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : NULL;
     if (cfg->envoy_binary)
         host_start(s, cfg);
-    s->files = fprov_new(loop, cfg->paths, cfg->n_paths, cfg->debounce_ms ? cfg->debounce_ms : 10,
-                         on_files_changed, s);
-    fprov_set_config(s->files, s->eg_config);
-    fprov_start(s->files);
-    pipeline_run(s);
+    s->source_add = cfg->source_add;
+    s->source_translated = cfg->source_translated;
+    s->source_arg = cfg->source_arg;
+    if (!s->source_add) {
+        s->files = fprov_new(loop, cfg->paths, cfg->n_paths,
+                             cfg->debounce_ms ? cfg->debounce_ms : 10, on_files_changed, s);
+        fprov_set_config(s->files, s->eg_config);
+        const srv_limits *l = &cfg->limits;
+        fprov_set_limits(s->files, l->settle_ms ? l->settle_ms : FPROV_DEFAULT_SETTLE_MS,
+                         l->max_file_size ? l->max_file_size : FPROV_DEFAULT_MAX_FILE_SIZE,
+                         l->max_document_size ? l->max_document_size : API_MAX_DOCUMENT);
+        fprov_set_offload(s->files, on_files_dirty, s);
+        fprov_start(s->files);
+        s->scan = true;
+    }
+    pipeline_start(s);
     return s;
 }
 
@@ -539,8 +874,14 @@ static void standalone_release(void *arg)
     srv_metrics_free(s->metrics);
     json_decref(s->patched);
     gws_free(s->gateways);
+    host_ports_free(s->ports);
+    uv_mutex_destroy(&s->ready_lock);
+    for (size_t i = 0; i < s->n_ready; i++)
+        free(s->ready[i].fleet);
+    free(s->ready);
     free(s->proxy_address);
     free(s->eg_config);
+    free(s->state_dir);
     free(s);
     if (done)
         done(done_arg);
@@ -561,8 +902,13 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     s->done = done;
     s->done_arg = arg;
     s->pending = 2;
-    fprov_close(s->files);
+    if (s->job)
+        s->pending++; /* its end closes the files it reads (job_freed) */
+    else if (s->files)
+        fprov_close(s->files);
     admin_server_close(s->admin);
+    host_ratelimit_stop(s->ratelimit);
+    s->ratelimit = NULL;
     if (s->host) {
         s->pending++;
         host_infra_shutdown(s->host, host_stopped, s);

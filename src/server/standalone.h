@@ -14,6 +14,20 @@
 #include <stddef.h>
 #include <uv.h>
 
+/* Limits against hostile clients and oversized input; 0 picks the default. */
+typedef struct srv_limits {
+    size_t max_file_size;       /* bytes per resource file (256 MiB) */
+    size_t max_document_size;   /* bytes per document in a file (64 MiB) */
+    unsigned settle_ms;         /* a file written in place is read once quiet this long (200) */
+    unsigned client_timeout_ms; /* TLS handshake + first call (xDS), whole request (admin): 10 s */
+    /* Connections open at once per port; the defaults leave a reserve of file
+     * descriptors (RLIMIT_NOFILE) for the provider, the proxies and the logs:
+     * xDS min(1024, 3/4 of what is left), admin min(64, 1/8). */
+    unsigned max_xds_connections, max_admin_connections;
+} srv_limits;
+#include "api/resources.h"
+#include "gatewayapi/translator.h"
+
 typedef struct srv_standalone_config {
     const char *const *paths; /* files and directories of resources */
     size_t n_paths;
@@ -34,6 +48,14 @@ typedef struct srv_standalone_config {
     const char *proxy_log_level;
     /* The EnvoyGateway document (YAML text) every translation sees, or NULL. */
     const char *eg_config;
+    srv_limits limits;
+    bool copy_proxy_logs; /* all of each Envoy's output (access logs too) into our log */
+    /* Another resource source instead of the files (Kubernetes mode), or
+     * NULL: source_add fills each translation's input; source_translated
+     * gets each result before the admin statuses are derived from it. */
+    void (*source_add)(void *arg, api_resources *r);
+    void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
+    void *source_arg;
 } srv_standalone_config;
 
 typedef struct srv_standalone srv_standalone;
@@ -41,6 +63,8 @@ typedef struct srv_standalone srv_standalone;
 /* Starts everything and runs the first translation. Returns NULL with a
  * malloc'd message in *err when a listener or the schema cannot be set up. */
 srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_config *cfg, char **err);
+/* Translates again (the resource source changed). */
+void srv_standalone_refresh(void *s);
 /* Stops the proxies (they drain), the watchers and the servers; frees
  * everything once libuv released it and calls done(arg). */
 void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg);

@@ -147,7 +147,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         json_object_set_new(
             cl, "clusterType",
             json_pack("{s:s, s:o}", "name", "envoy.cluster.dns", "typedConfig", dc));
-        json_object_set_new(cl, "loadAssignment", xds_load_assignment(c, name, s, n));
+        json_object_set_new(cl, "loadAssignment", xds_cluster_load_assignment(c, name, s, n, t));
     } else {
         json_object_set_new(cl, "edsClusterConfig",
                             json_pack("{s:o, s:s}", "edsConfig", xds_ads_config_source(false),
@@ -169,7 +169,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)
-        xds_add(c, XDS_ENDPOINT, name, xds_load_assignment(c, name, s, n));
+        xds_add(c, XDS_ENDPOINT, name, xds_cluster_load_assignment(c, name, s, n, t));
 }
 
 int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
@@ -196,11 +196,37 @@ int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool ht
     return 0;
 }
 
+/* useClientProtocol: the upstream speaks the client's HTTP version. */
+static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_traffic *t)
+{
+    for (size_t i = 0; i < (xds_destination_per_setting(d) ? d->n_settings : 1); i++) {
+        json_t *cl = xds_find(c, XDS_CLUSTER,
+                              xds_destination_per_setting(d) ? d->settings[i].name : d->name);
+        json_t *opts =
+            xds_json_path(cl, "typedExtensionProtocolOptions",
+                          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
+        if (!cl || (opts && json_object_get(opts, "autoConfig")))
+            continue; /* TLS upstreams already follow ALPN */
+        json_t *h2 = xds_upstream_http2_options(c, t ? t->http2 : NULL);
+        json_t *down = json_pack("{s:o, s:{}}", "http2ProtocolOptions", h2, "httpProtocolOptions");
+        if (opts) {
+            json_object_del(opts, "explicitHttpConfig");
+            json_object_set_new(opts, "useDownstreamProtocolConfig", down);
+        } else {
+            json_object_set_new(
+                cl, "typedExtensionProtocolOptions",
+                protocol_options(c, json_pack("{s:o}", "useDownstreamProtocolConfig", down), t));
+        }
+    }
+}
+
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
 {
     if (r->destination &&
         xds_destination_clusters_add(c, r->destination, true, r->traffic_settings) < 0)
         return -1;
+    if (r->destination && r->use_client_protocol)
+        use_client_protocol(c, r->destination, r->traffic_settings);
     for (size_t i = 0; i < r->n_mirrors; i++)
         if (r->mirrors[i].destination &&
             xds_destination_clusters_add(c, r->mirrors[i].destination, true, NULL) < 0)

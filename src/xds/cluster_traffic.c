@@ -145,16 +145,31 @@ static json_t *lb_kind_policy(xds_ctx *c, const ir_load_balancer *lb, bool fallb
     return lb_policy(kinds[k].name, kinds[k].type, body);
 }
 
+/* Zone weights with Maglev: its own locality-weighted setting. (Client-side
+ * weighted round robin has none, and the wrr_locality policy that would
+ * wrap it is not built into our Envoy: there the zone weights go unused.) */
+static json_t *zone_weighted(json_t *policy, const ir_load_balancer *lb)
+{
+    if (!lb || !lb->n_weighted_zones || lb->kind != IR_LB_CONSISTENT_HASH)
+        return policy;
+    json_t *cfg = xds_json_path(json_array_get(json_object_get(policy, "policies"), 0),
+                                "typedExtensionConfig", "typedConfig", NULL);
+    if (cfg)
+        json_object_set_new(cfg, "localityWeightedLbConfig", json_object());
+    return policy;
+}
+
 static json_t *load_balancing_policy(xds_ctx *c, const ir_load_balancer *lb)
 {
     if (!lb->n_endpoint_override_headers)
-        return lb_kind_policy(c, lb, false);
+        return zone_weighted(lb_kind_policy(c, lb, false), lb);
     json_t *sources = json_array();
     for (size_t i = 0; i < lb->n_endpoint_override_headers; i++)
         json_array_append_new(sources,
                               json_pack("{s:s}", "header", lb->endpoint_override_headers[i]));
-    json_t *body = json_pack("{s:o, s:o}", "fallbackPolicy", lb_kind_policy(c, lb, true),
-                             "overrideHostSources", sources);
+    json_t *body =
+        json_pack("{s:o, s:o}", "fallbackPolicy", zone_weighted(lb_kind_policy(c, lb, true), lb),
+                  "overrideHostSources", sources);
     return lb_policy("envoy.load_balancing_policies.override_host",
                      "envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost",
                      body);
@@ -229,6 +244,7 @@ static json_t *active_health_check(xds_ctx *c, const ir_active_health_check *h)
     json_t *hc = json_object();
     set_duration(c, hc, "timeout", h->timeout);
     set_duration(c, hc, "interval", h->interval);
+    set_duration(c, hc, "initialJitter", h->initial_jitter);
     set_u32(hc, "unhealthyThreshold", h->unhealthy_threshold);
     set_u32(hc, "healthyThreshold", h->healthy_threshold);
     if (h->kind == IR_HC_HTTP) {
@@ -466,4 +482,54 @@ json_t *xds_upstream_http2_options(xds_ctx *c, const ir_http2_settings *h)
         json_object_set_new(o, "connectionKeepalive", k);
     }
     return o;
+}
+
+/* loadBalancer.zoneAware.weightedZones: each setting's endpoints grouped
+ * by zone, each group a locality weighted by the setting's weight times
+ * its zone's (a zone not listed weighs 1); the clusters' locality-weighted
+ * balancing then shares the traffic between zones as asked. */
+static uint32_t zone_weight(const ir_load_balancer *lb, const char *zone)
+{
+    for (size_t i = 0; zone && i < lb->n_weighted_zones; i++)
+        if (lb->weighted_zones[i].zone && strcmp(lb->weighted_zones[i].zone, zone) == 0)
+            return lb->weighted_zones[i].weight;
+    return 1;
+}
+
+json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
+                                    const ir_destination_setting *const *s, size_t n,
+                                    const ir_traffic *t)
+{
+    json_t *cla = xds_load_assignment(c, name, s, n);
+    const ir_load_balancer *lb = t ? t->load_balancer : NULL;
+    json_t *old = json_object_get(cla, "endpoints");
+    if (!lb || !lb->n_weighted_zones || json_array_size(old) != n)
+        return cla;
+    json_t *eps = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *loc = json_array_get(old, i), *lbs = json_object_get(loc, "lbEndpoints");
+        json_int_t weight = json_integer_value(json_object_get(loc, "loadBalancingWeight"));
+        json_t *priority = json_object_get(loc, "priority");
+        json_t *by_zone = json_object(); /* zone -> locality */
+        for (size_t j = 0; j < json_array_size(lbs) && j < s[i]->n_endpoints; j++) {
+            const char *zone = s[i]->endpoints[j].zone ? s[i]->endpoints[j].zone : "";
+            json_t *z = json_object_get(by_zone, zone);
+            if (!z) {
+                z = json_pack("{s:I, s:{s:s}, s:[]}", "loadBalancingWeight",
+                              (json_int_t)(weight * zone_weight(lb, zone)), "locality", "zone",
+                              zone, "lbEndpoints");
+                if (n > 1) /* settings' localities stay apart */
+                    json_object_set_new(json_object_get(z, "locality"), "region",
+                                        json_string(s[i]->name ? s[i]->name : ""));
+                if (priority)
+                    json_object_set(z, "priority", priority);
+                json_object_set_new(by_zone, zone, z);
+                json_array_append(eps, z);
+            }
+            json_array_append(json_object_get(z, "lbEndpoints"), json_array_get(lbs, j));
+        }
+        json_decref(by_zone);
+    }
+    json_object_set_new(cla, "endpoints", eps);
+    return cla;
 }

@@ -101,6 +101,16 @@ const char *xds_dns_lookup_family(const ir_dns *d);
 
 /* Route-level traffic settings on a RouteAction (route_traffic.c). */
 void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r);
+/* Policy settings on the route itself: its tracing (telemetry.tracing);
+ * and a route that allows CONNECT matches CONNECT requests (which have no
+ * path) instead of its catch-all path prefix "/". */
+void xds_route_traffic_route(json_t *route, const ir_http_route *r);
+void xds_route_traffic_match(json_t *match, const ir_http_route *r);
+/* BackendTrafficPolicy settings on a TCP route's TcpProxy: the client
+ * address as the hash key of consistent-hash (SourceIP) balancing. */
+void xds_tcp_route_traffic_apply(xds_ctx *c, json_t *tcp_proxy, const ir_tcp_route *r);
+/* The same for a UDP route's UdpProxyConfig (hash policies). */
+void xds_udp_route_traffic_apply(xds_ctx *c, json_t *udp_proxy, const ir_udp_listener *l);
 
 /* --- builders --- */
 int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l);
@@ -125,6 +135,11 @@ bool xds_destination_per_setting(const ir_destination *d);
 /* A ClusterLoadAssignment for the settings of a cluster. */
 json_t *xds_load_assignment(xds_ctx *c, const char *cluster_name,
                             const ir_destination_setting *const *settings, size_t n);
+/* The same, with the BackendTrafficPolicy's zone weights applied
+ * (cluster_traffic.c). */
+json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
+                                    const ir_destination_setting *const *s, size_t n,
+                                    const ir_traffic *t);
 /* SDS secrets for certificates; returns the tlsCertificateSdsSecretConfigs list. */
 json_t *xds_tls_certificate_sds(xds_ctx *c, const ir_tls_cert *certs, size_t n);
 /* A DownstreamTlsContext transport socket for a listener's TLS settings. */

@@ -78,6 +78,11 @@ const ir_security *xds_route_security(const ir_http_route *r);
 json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat_prefix);
 
 /* The filters, one per file. */
+extern const xds_http_filter xds_filter_fault;
+extern const xds_http_filter xds_filter_custom_response;
+extern const xds_http_filter xds_filter_compressor;
+extern const xds_http_filter xds_filter_admission_control;
+extern const xds_http_filter xds_filter_bandwidth_limit;
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_csrf;
 extern const xds_http_filter xds_filter_ext_authz;
@@ -85,8 +90,10 @@ extern const xds_http_filter xds_filter_api_key_auth;
 extern const xds_http_filter xds_filter_basic_auth;
 extern const xds_http_filter xds_filter_oauth2;
 extern const xds_http_filter xds_filter_jwt;
+extern const xds_http_filter xds_filter_buffer;
 extern const xds_http_filter xds_filter_rbac;
 extern const xds_http_filter xds_filter_local_ratelimit;
+extern const xds_http_filter xds_filter_ratelimit;
 extern const xds_http_filter xds_filter_lua;
 extern const xds_http_filter xds_filter_ext_proc;
 extern const xds_http_filter xds_filter_wasm;

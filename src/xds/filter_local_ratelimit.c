@@ -1,14 +1,13 @@
 /* Local rate limiting (BackendTrafficPolicy rateLimit.local): an empty
  * local_ratelimit filter in the HCM, and per route a LocalRateLimit config
  * with the default token bucket, one descriptor per rule (matches ANDed
- * into its entries) and the route rate limit actions that produce them.
- * Descriptor keys follow the reference: "rule-R-match-M" for header and
- * query matches, "rule-R-method", "rule-R-path"; client address matches
- * use Envoy 1.36's own actions (see cidr_rule). */
+ * into its entries) and the route rate limit actions that produce them
+ * (ratelimit_rules.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "xds/filter.h"
+#include "xds/ratelimit_rules.h"
 
 #define LRL_NAME "envoy.filters.http.local_ratelimit"
 #define LRL_TYPE "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
@@ -61,86 +60,6 @@ static json_t *token_bucket(const ir_rate_limit_value *v)
                      (json_int_t)v->requests, "tokensPerFill", (json_int_t)v->requests);
 }
 
-typedef struct rule_out {
-    json_t *actions, *entries;
-} rule_out;
-
-/* A match that must (or must not) hold: a headerValueMatch action and an
- * entry whose key and value are the descriptor key. */
-static void add_value_match(rule_out *o, const char *key, const char *action, const char *list,
-                            json_t *matcher, bool expect)
-{
-    json_t *m = json_pack("{s:s, s:s, s:b, s:[o]}", "descriptorKey", key, "descriptorValue", key,
-                          "expectMatch", expect, list, matcher);
-    json_array_append_new(o->actions, json_pack("{s:o}", action, m));
-    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", key));
-}
-
-static json_t *header_matcher(const char *name, const ir_string_match *m)
-{
-    return json_pack("{s:s, s:o}", "name", name, "stringMatch", xds_string_matcher(m));
-}
-
-static void header_rules(xds_ctx *c, rule_out *o, size_t ri, const ir_rate_limit_rule *r,
-                         size_t *mi)
-{
-    for (size_t i = 0; i < r->n_header_matches; i++, (*mi)++) {
-        const ir_string_match *m = &r->header_matches[i];
-        const char *key = arena_printf(c->arena, "rule-%zu-match-%zu", ri, *mi);
-        if (m->distinct) {
-            json_array_append_new(o->actions,
-                                  json_pack("{s:{s:s, s:s}}", "requestHeaders", "descriptorKey",
-                                            key, "headerName", m->name));
-            json_array_append_new(o->entries, json_pack("{s:s}", "key", key));
-            continue;
-        }
-        add_value_match(o, key, "headerValueMatch", "headers", header_matcher(m->name, m),
-                        !m->invert);
-    }
-}
-
-/* A client address match. The reference emits remoteAddressMatch
- * actions, which Envoy 1.36 (our pinned data plane) does not have; the
- * client address masked to the CIDR's length matches the same clients:
- * its descriptor is "masked_remote_address" = the CIDR. Per-client limits
- * (distinct) add the client address ("remote_address", any value). */
-static void cidr_rule(rule_out *o, const ir_cidr_match *m)
-{
-    json_t *mask = json_pack("{s:i}", m->is_ipv6 ? "v6PrefixMaskLen" : "v4PrefixMaskLen",
-                             (json_int_t)m->mask_len);
-    json_array_append_new(o->actions, json_pack("{s:o}", "maskedRemoteAddress", mask));
-    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", "masked_remote_address",
-                                                "value", m->cidr ? m->cidr : ""));
-    if (m->distinct) {
-        json_array_append_new(o->actions, json_pack("{s:{}}", "remoteAddress"));
-        json_array_append_new(o->entries, json_pack("{s:s}", "key", "remote_address"));
-    }
-}
-
-static rule_out rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
-{
-    rule_out o = {json_array(), json_array()};
-    size_t mi = 0;
-    header_rules(c, &o, ri, r, &mi);
-    for (size_t i = 0; i < r->n_method_matches; i++)
-        add_value_match(&o, arena_printf(c->arena, "rule-%zu-method", ri), "headerValueMatch",
-                        "headers", header_matcher(":method", &r->method_matches[i]), true);
-    if (r->path_match)
-        add_value_match(&o, arena_printf(c->arena, "rule-%zu-path", ri), "headerValueMatch",
-                        "headers", header_matcher(":path", r->path_match), true);
-    for (size_t i = 0; i < r->n_query_param_matches; i++, mi++) {
-        const ir_string_match *m = &r->query_param_matches[i];
-        add_value_match(
-            &o, arena_printf(c->arena, "rule-%zu-match-%zu", ri, mi), "queryParameterValueMatch",
-            "queryParameters",
-            json_pack("{s:s, s:o}", "name", m->name, "stringMatch", xds_string_matcher(m)),
-            !m->invert);
-    }
-    if (r->cidr_match)
-        cidr_rule(&o, r->cidr_match);
-    return o;
-}
-
 static bool headers_disabled(const ir_http_listener *l)
 {
     return l->client && l->client->disable_rate_limit_headers;
@@ -160,13 +79,20 @@ static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir
     json_t *descriptors = json_array(), *limits = json_array();
     for (size_t i = 0; i < lrl->n_rules; i++) {
         const ir_rate_limit_rule *r = &lrl->rules[i];
-        rule_out o = rule_build(c, i, r);
+        /* Shadow mode counts without limiting; Envoy 1.36's local limiter
+         * cannot count without limiting, so such a rule limits nothing. */
+        if (r->shadow_mode)
+            continue;
+        xds_rl_rule o = xds_rl_rule_build(c, i, r);
         json_t *d =
             json_pack("{s:o, s:o}", "entries", o.entries, "tokenBucket", token_bucket(&r->limit));
-        /* The reference marks shadow-mode rules on their descriptor, a
-         * field Envoy 1.36 does not have; such rules are enforced. */
         json_array_append_new(descriptors, d);
-        json_array_append_new(limits, json_pack("{s:o}", "actions", o.actions));
+        size_t k;
+        json_t *alt;
+        json_array_foreach(o.alternatives, k, alt)
+            json_array_append_new(limits, json_pack("{s:O}", "actions", alt));
+        json_decref(o.alternatives);
+        json_decref(o.actions);
     }
     json_object_set_new(cfg, "descriptors", descriptors);
     json_object_set_new(cfg, "rateLimits", limits);

@@ -6,24 +6,31 @@
 // clang-format off
 static const xds_http_filter *const filter_table[] = {
     /* policy filters (cors, ext_authz, jwt, rate limit, ...) go here, in order */
-    &xds_filter_health_check,
-    &xds_filter_late_headers,
-    &xds_filter_cors,
+    &xds_filter_health_check,      /* ClientTrafficPolicy healthCheck */
+    &xds_filter_late_headers,      /* ClientTrafficPolicy headers.lateResponseHeaders */
+    &xds_filter_fault,             /* BackendTrafficPolicy faultInjection */
+    &xds_filter_custom_response,   /* BackendTrafficPolicy responseOverride */
+    &xds_filter_cors,              /* HTTPRoute CORS filter, SecurityPolicy cors */
     &xds_filter_csrf,
     &xds_filter_ext_authz,
     &xds_filter_api_key_auth,
     &xds_filter_basic_auth,
     &xds_filter_oauth2,
     &xds_filter_jwt,
+    &xds_filter_buffer,            /* BackendTrafficPolicy requestBuffer */
     &xds_filter_lua,
     &xds_filter_ext_proc,
     &xds_filter_wasm,
     &xds_filter_rbac,
-    &xds_filter_local_ratelimit,
-    &xds_filter_grpc_web,
-    &xds_filter_grpc_stats,
-    &xds_filter_http3_alt_svc, /* a route hook only */
-    &xds_filter_router, /* always last */
+    &xds_filter_local_ratelimit,   /* BackendTrafficPolicy rateLimit.local */
+    &xds_filter_ratelimit,         /* BackendTrafficPolicy rateLimit.global */
+    &xds_filter_admission_control, /* BackendTrafficPolicy admissionControl */
+    &xds_filter_bandwidth_limit,   /* BackendTrafficPolicy bandwidthLimit */
+    &xds_filter_grpc_web,          /* ClientTrafficPolicy grpc.enableWeb */
+    &xds_filter_grpc_stats,        /* ClientTrafficPolicy grpc (stats) */
+    &xds_filter_compressor,        /* BackendTrafficPolicy compressor */
+    &xds_filter_http3_alt_svc,     /* ClientTrafficPolicy http3: a route hook only */
+    &xds_filter_router,            /* always last */
 };
 // clang-format on
 

@@ -342,6 +342,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
     }
     if (l->client)
         xds_set_str(tp, "idleTimeout", xds_duration(c, l->client->tcp_idle_timeout));
+    xds_tcp_route_traffic_apply(c, tp, r);
     xds_set_access_logs(c, tp, false);
     return xds_typed_extension("envoy.filters.network.tcp_proxy",
                                "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", tp);
@@ -397,6 +398,7 @@ int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
                             json_pack("{s:s}", "cluster", cluster));
     json_t *proxy = json_pack("{s:{s:{s:{s:s, s:o}}}, s:s}", "matcher", "onNoMatch", "action",
                               "name", "route", "typedConfig", route, "statPrefix", "service");
+    xds_udp_route_traffic_apply(c, proxy, l);
     xds_set_access_logs(c, proxy, false);
     json_array_append_new(object_member(listener, "listenerFilters", json_array),
                           xds_typed_extension("envoy.filters.udp_listener.udp_proxy",
@@ -407,5 +409,5 @@ int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
         xds_empty_cluster_add(c);
         return 0;
     }
-    return xds_destination_clusters_add(c, l->destination, false, NULL);
+    return xds_destination_clusters_add(c, l->destination, false, l->traffic_settings);
 }

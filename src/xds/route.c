@@ -443,19 +443,20 @@ static json_t *route_action_build(xds_ctx *c, const ir_http_route *r, const ir_h
     if (r->url_rewrite)
         url_rewrite_set(c, a, r);
     timeouts_set(c, a, r, l);
-    xds_route_traffic_apply(c, a, r);
     if (r->retry)
         json_object_set_new(a, "retryPolicy", retry_policy(c, r));
     if (r->n_mirrors)
         json_object_set_new(a, "requestMirrorPolicies", mirror_policies(r));
     if (!r->is_http2)
         json_object_set_new(a, "upgradeConfigs", json_pack("[{s:s}]", "upgradeType", "websocket"));
+    xds_route_traffic_apply(c, a, r); /* last: it may replace the upgrades */
     return a;
 }
 
 static json_t *route_build(xds_ctx *c, const ir_http_route *r, const ir_http_listener *l)
 {
     json_t *route = json_pack("{s:s, s:o}", "name", r->name, "match", match_build(c, r));
+    xds_route_traffic_route(route, r);
     json_t *md = xds_metadata(&r->metadata);
     if (md)
         json_object_set_new(route, "metadata", md);

@@ -1,6 +1,8 @@
 /* BackendTrafficPolicy settings on a route's action: the hash policy of
  * consistent-hash load balancing (headers, cookie, query parameters or the
- * client address). */
+ * client address), and the protocol upgrades the route allows. */
+#include <string.h>
+
 #include "xds/context.h"
 
 static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
@@ -33,9 +35,124 @@ static json_t *hash_policy(xds_ctx *c, const ir_consistent_hash *h)
     return list;
 }
 
+/* httpUpgrade replaces the default upgrades (websocket); a buffered
+ * request cannot be upgraded, so request buffering drops them. */
+static void upgrades_set(json_t *action, const ir_traffic *t)
+{
+    if (t->request_buffer_limit) {
+        json_object_del(action, "upgradeConfigs");
+        return;
+    }
+    if (!t->n_http_upgrade)
+        return;
+    json_t *list = json_array();
+    for (size_t i = 0; i < t->n_http_upgrade; i++) {
+        const ir_http_upgrade *u = &t->http_upgrade[i];
+        json_t *o = json_pack("{s:s}", "upgradeType", u->type ? u->type : "");
+        if (u->connect_terminate)
+            json_object_set_new(o, "connectConfig", json_object());
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(action, "upgradeConfigs", list);
+}
+
+/* A share as a FractionalPercent: of a hundred, or of a million when the
+ * denominator is not 100. */
+static json_t *fractional(const ir_fraction *f)
+{
+    if (!f->denominator || f->denominator == 100)
+        return json_pack("{s:i}", "numerator", (json_int_t)f->numerator);
+    return json_pack("{s:I, s:s}", "numerator",
+                     (json_int_t)((uint64_t)f->numerator * 1000000 / f->denominator), "denominator",
+                     "MILLION");
+}
+
+/* A tag's format string as Envoy 1.36's tags take it (it has no format
+ * tags): "%ENVIRONMENT(X)%", "%REQ(X)%" / "%REQUEST_HEADER(X)%", or a
+ * literal without operators (backendtrafficpolicy.c refuses the rest). */
+static void format_tag(json_t *o, const char *v)
+{
+    static const struct {
+        const char *prefix, *field;
+    } forms[] = {{"%ENVIRONMENT(", "environment"},
+                 {"%REQUEST_HEADER(", "requestHeader"},
+                 {"%REQ(", "requestHeader"}};
+    size_t len = strlen(v);
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        size_t p = strlen(forms[i].prefix);
+        if (len > p + 2 && strncmp(v, forms[i].prefix, p) == 0 && strcmp(v + len - 2, ")%") == 0) {
+            json_object_set_new(o, forms[i].field, json_pack("{s:s%}", "name", v + p, len - p - 2));
+            return;
+        }
+    }
+    json_object_set_new(o, "literal", json_pack("{s:s}", "value", v));
+}
+
+static json_t *tracing_tag(const ir_tracing_tag *t)
+{
+    json_t *o = json_pack("{s:s}", "tag", t->tag ? t->tag : "");
+    if (t->literal)
+        json_object_set_new(o, "literal", json_pack("{s:s}", "value", t->literal));
+    else if (t->environment)
+        json_object_set_new(
+            o, "environment",
+            json_pack("{s:s, s:s*}", "name", t->environment, "defaultValue", t->default_value));
+    else if (t->request_header)
+        json_object_set_new(
+            o, "requestHeader",
+            json_pack("{s:s, s:s*}", "name", t->request_header, "defaultValue", t->default_value));
+    else if (t->value)
+        format_tag(o, t->value);
+    return o;
+}
+
+/* telemetry.tracing: the route's sampling, tags and span names. */
+static void tracing_set(json_t *route, const ir_route_tracing *t)
+{
+    json_t *o = json_object();
+    if (t->client_sampling.set)
+        json_object_set_new(o, "clientSampling", fractional(&t->client_sampling));
+    if (t->sampling.set)
+        json_object_set_new(o, "randomSampling", fractional(&t->sampling));
+    if (t->overall_sampling.set)
+        json_object_set_new(o, "overallSampling", fractional(&t->overall_sampling));
+    if (t->n_tags) {
+        json_t *tags = json_array();
+        for (size_t i = 0; i < t->n_tags; i++)
+            json_array_append_new(tags, tracing_tag(&t->tags[i]));
+        json_object_set_new(o, "customTags", tags);
+    }
+    /* spanName: Envoy 1.36's routes have no span names (reported unsupported) */
+    json_object_set_new(route, "tracing", o);
+}
+
+void xds_route_traffic_route(json_t *route, const ir_http_route *r)
+{
+    const ir_traffic *t = r->traffic_settings;
+    if (t && t->tracing)
+        tracing_set(route, t->tracing);
+    xds_route_traffic_match(json_object_get(route, "match"), r);
+}
+
+void xds_route_traffic_match(json_t *match, const ir_http_route *r)
+{
+    const ir_traffic *t = r->traffic_settings;
+    const char *prefix = json_string_value(json_object_get(match, "prefix"));
+    if (!t || !prefix || strcmp(prefix, "/") != 0)
+        return;
+    for (size_t i = 0; i < t->n_http_upgrade; i++)
+        if (t->http_upgrade[i].type && strcmp(t->http_upgrade[i].type, "CONNECT") == 0) {
+            json_object_del(match, "prefix");
+            json_object_set_new(match, "connectMatcher", json_object());
+            return;
+        }
+}
+
 void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
 {
     const ir_traffic *t = r->traffic_settings;
+    if (t)
+        upgrades_set(action, t);
     if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
         return;
     json_t *hp = hash_policy(c, t->load_balancer->consistent_hash);
@@ -47,4 +164,23 @@ void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
     json_t *wc = json_object_get(action, "weightedClusters");
     if (wc)
         json_object_set_new(wc, "useHashPolicy", json_true());
+}
+
+void xds_tcp_route_traffic_apply(xds_ctx *c, json_t *tcp_proxy, const ir_tcp_route *r)
+{
+    (void)c;
+    const ir_traffic *t = r->traffic_settings;
+    const ir_consistent_hash *h = t && t->load_balancer ? t->load_balancer->consistent_hash : NULL;
+    /* the reference leaves it out, and Envoy then hashes nothing: any host */
+    if (h && h->source_ip)
+        json_object_set_new(tcp_proxy, "hashPolicy", json_pack("[{s:{}}]", "sourceIp"));
+}
+
+void xds_udp_route_traffic_apply(xds_ctx *c, json_t *udp_proxy, const ir_udp_listener *l)
+{
+    (void)c;
+    const ir_traffic *t = l->traffic_settings;
+    const ir_consistent_hash *h = t && t->load_balancer ? t->load_balancer->consistent_hash : NULL;
+    if (h && h->source_ip)
+        json_object_set_new(udp_proxy, "hashPolicies", json_pack("[{s:b}]", "sourceIp", 1));
 }

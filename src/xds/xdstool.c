@@ -5,19 +5,24 @@
  * with the reference's own output for the same IR.
  *
  *     xdstool IR.yaml [IR2.yaml ...]   (several files: one JSON line each,
- *                                       {"file": ..., "resources": {...}}) */
+ *                                       {"file": ..., "resources": {...}})
+ *     xdstool --ratelimit-config IR.yaml  the rate-limit service's documents
+ *                                       for the IR (xds/ratelimit.h) */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/document.h"
 #include "ir/ir_load.h"
 #include "proto/pool.h"
 #include "xds/patch.h"
+#include "xds/ratelimit.h"
 #include "xds/translator.h"
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb"); /* "-": standard input */
     if (!f)
         return NULL;
     size_t cap = 1 << 16, n = 0;
@@ -28,10 +33,13 @@ static char *read_file(const char *path, size_t *len)
         if (n == cap)
             buf = realloc(buf, cap *= 2);
     }
-    fclose(f);
+    if (f != stdin)
+        fclose(f);
     *len = n;
     return buf;
 }
+
+static bool ratelimit_mode;
 
 static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *diags)
 {
@@ -51,7 +59,9 @@ static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *
         arena *a = arena_new();
         ir_xds *ir = ir_load_xds(a, root ? root : empty, diags);
         xds_resources res = {0};
-        if (ir) {
+        if (ir && ratelimit_mode) {
+            out = xds_ratelimit_service_config((const ir_xds *const *)&ir, 1);
+        } else if (ir) {
             xds_translate(ir, &res, diags);
             /* EnvoyPatchPolicies of the IR, as the reference applies them. */
             if (pool)
@@ -75,12 +85,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: xdstool IR.yaml [IR.yaml ...]\n");
         return 2;
     }
-    int status = 0;
+    int status = 0, first = 1;
+    if (strcmp(argv[1], "--ratelimit-config") == 0) {
+        ratelimit_mode = true;
+        first = 2;
+    }
     diag_list pool_diags = {0};
     pb_pool *pool = pb_pool_load_envoy(&pool_diags);
     diag_print(&pool_diags, stderr);
     diag_list_clear(&pool_diags);
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         diag_list diags = {0};
         json_t *out = translate_file(pool, argv[i], &diags);
         diag_print(&diags, stderr);
@@ -90,7 +104,7 @@ int main(int argc, char **argv)
         if (!out)
             continue;
         size_t flags = JSON_SORT_KEYS | JSON_COMPACT;
-        if (argc > 2) {
+        if (argc - first > 1) {
             json_t *line = json_pack("{s:s, s:O}", "file", argv[i], "resources", out);
             json_dumpf(line, stdout, flags);
             json_decref(line);

@@ -171,11 +171,14 @@ static void test_duplicates_kept_first_found(void)
     CHECK(kept != NULL && kept->doc_index == 1);
     loaded_clear(&l);
 
-    /* across two files, the first file is named */
+    /* across two files, the first file's object is used and the second is ignored */
     l = load(docs, 1);
     CHECK_INT(api_resources_load(l.r, again, strlen(again), "more.yaml", &l.diags), 0);
     CHECK_WARNING(&l.diags, "more.yaml: document 1: metadata.name: Service default/svc is "
-                            "defined twice (first in in.yaml document 1)");
+                            "also defined in in.yaml (document 1), loaded first; that one is "
+                            "used and this one is ignored");
+    CHECK_INT(l.r->services.n, 1);
+    CHECK_INT(l.r->all.n, 1);
     loaded_clear(&l);
 
     /* a namespaced object without namespace and one in the default namespace collide */

@@ -35,7 +35,8 @@ enum {
     KILL_GRACE_MS = 3000,     /* SIGTERM to SIGKILL */
     ADMIN_TIMEOUT_MS = 1000,
     LINE_MAX_BYTES = 8000,
-    LOG_KEEP_BYTES = 16 << 20, /* envoy.log is truncated at start beyond this */
+    LOG_KEEP_BYTES = 16 << 20,   /* envoy.log is truncated at start beyond this */
+    LOG_ROTATE_BYTES = 64 << 20, /* envoy.log moves to envoy.log.1 beyond this */
 };
 
 typedef enum proxy_state {
@@ -189,13 +190,32 @@ static char *bootstrap_text(const host_proxy *p)
 
 /* ---- Envoy's output, tailed from envoy.log ---- */
 
+/* Envoy's own diagnostics ("[time][thread][level][logger] ...") at warning
+ * or above; access-log lines and Envoy's info chatter stay in envoy.log. */
+static bool line_is_proxy_warning(const char *line, size_t len)
+{
+    if (len < 2 || line[0] != '[')
+        return false;
+    static const char *const levels[] = {"][warning][", "][error][", "][critical]["};
+    size_t scan = len < 80 ? len : 80;
+    for (size_t k = 0; k < 3; k++) {
+        size_t ll = strlen(levels[k]);
+        for (size_t i = 0; i + ll <= scan; i++)
+            if (memcmp(line + i, levels[k], ll) == 0)
+                return true;
+    }
+    return false;
+}
+
 static void line_emit(host_proxy *p)
 {
     size_t len = p->line_len;
     while (len > 0 && (p->line[len - 1] == '\r' || p->line[len - 1] == '\n'))
         len--;
-    if (len > 0)
-        srv_log(SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len, p->line);
+    bool warning = len > 0 && line_is_proxy_warning(p->line, len);
+    if (warning || (len > 0 && p->h->cfg.copy_all_logs))
+        srv_log(warning ? SRV_LOG_WARN : SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len,
+                p->line);
     p->line_len = 0;
 }
 
@@ -217,7 +237,35 @@ static off_t file_size(const char *path)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-/* Copies what Envoy wrote since the last tick into our log. */
+/* Size-based rotation: Envoy keeps writing to its stdout (opened O_APPEND),
+ * so the file is copied to envoy.log.1 and truncated in place. */
+static void log_rotate(host_proxy *p, int fd, off_t size)
+{
+    char *old = path_in(p, "envoy.log.1");
+    int out = open(old, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    free(old);
+    if (out < 0)
+        return;
+    char buf[65536];
+    off_t off = 0;
+    ssize_t n;
+    while (off < size && (n = pread(fd, buf, sizeof buf, off)) > 0) {
+        if (write(out, buf, (size_t)n) != n)
+            break;
+        off += n;
+    }
+    close(out);
+    char *path = path_in(p, "envoy.log");
+    int w = open(path, O_WRONLY | O_CLOEXEC);
+    free(path);
+    if (w >= 0) {
+        if (ftruncate(w, 0) == 0)
+            p->log_offset = 0;
+        close(w);
+    }
+}
+
+/* Copies Envoy's warnings and errors written since the last tick into our log. */
 static void log_tail(host_proxy *p)
 {
     char *path = path_in(p, "envoy.log");
@@ -228,6 +276,8 @@ static void log_tail(host_proxy *p)
     struct stat st;
     if (fstat(fd, &st) == 0 && st.st_size < p->log_offset)
         p->log_offset = 0; /* truncated by a new run */
+    if (st.st_size > LOG_ROTATE_BYTES && p->log_offset >= st.st_size)
+        log_rotate(p, fd, st.st_size);
     char buf[65536];
     ssize_t n;
     for (int rounds = 0; rounds < 16 && (n = pread(fd, buf, sizeof buf, p->log_offset)) > 0;

@@ -6,8 +6,9 @@
  * <state_dir>/<fleet>/bootstrap.json and starts Envoy with it.
  *
  * Proxies outlive the server: Envoy runs in its own session, writes its
- * output to <fleet dir>/envoy.log (which the server tails into its own log,
- * prefixed with the fleet name) and is recorded in <fleet dir>/envoy.pid
+ * output to <fleet dir>/envoy.log (access logs included; moved to envoy.log.1
+ * beyond 64 MiB; the server copies only Envoy's warnings and errors into its
+ * own log, prefixed with the fleet name) and is recorded in <fleet dir>/envoy.pid
  * (pidfile.h). If the server dies, its proxies keep serving their last
  * configuration; a server started again with the same state directory adopts
  * every live Envoy it had started (same bootstrap bytes: no restart; Envoy
@@ -38,6 +39,7 @@ typedef struct host_config {
     /* The Envoy schema, borrowed: checks EnvoyProxy bootstrap customisations
      * (host_fleet.bootstrap); NULL ignores them. */
     const struct pb_pool *pool;
+    bool copy_all_logs; /* copy all of envoy.log into our log, not only warnings */
 } host_config;
 
 /* One fleet that should run, with its drain settings (EnvoyProxy

@@ -1,0 +1,622 @@
+/* Kubernetes infrastructure: Envoy fleets as Deployments (see kinfra.h). */
+#define _GNU_SOURCE
+#include "infra/kubernetes/kinfra.h"
+
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+#include "xds/bootstrap.h"
+
+#define MANAGED_SELECTOR                                                                           \
+    "app.kubernetes.io%2Fmanaged-by%3Denvoy-gateway,app.kubernetes.io%2Fcomponent%3Dproxy"
+/* The Envoy image the Deployments run: the release our xDS output targets. */
+#define ENVOY_IMAGE "docker.io/envoyproxy/envoy:distroless-v1.36.2"
+
+/* What we own, by kind. */
+typedef struct owned_kind {
+    const char *prefix, *resource, *api_version, *kind;
+} owned_kind;
+
+static const owned_kind OWNED[] = {
+    {"/api/v1", "serviceaccounts", "v1", "ServiceAccount"},
+    {"/api/v1", "configmaps", "v1", "ConfigMap"},
+    {"/apis/apps/v1", "deployments", "apps/v1", "Deployment"},
+    {"/api/v1", "services", "v1", "Service"},
+    {"/apis/autoscaling/v2", "horizontalpodautoscalers", "autoscaling/v2",
+     "HorizontalPodAutoscaler"},
+    {"/apis/policy/v1", "poddisruptionbudgets", "policy/v1", "PodDisruptionBudget"},
+};
+enum { OWN_SA, OWN_CM, OWN_DEPLOYMENT, OWN_SERVICE, OWN_HPA, OWN_PDB };
+#define N_OWNED (sizeof OWNED / sizeof OWNED[0])
+
+struct kinfra {
+    kc_client *client;
+    char *namespace, *xds_host, *field_manager;
+    int xds_port;
+    bool tls;
+    kc_informer *informers[N_OWNED];
+    json_t *applied;  /* "Kind/name" -> the JSON text last applied */
+    json_t *inflight; /* "Kind/name" -> true while its apply is in flight */
+    json_t *gateways; /* "ns/name" -> resource name of its fleet */
+    json_t *warned;   /* "fleet field" -> true once an unsupported field was logged */
+    void (*changed)(void *arg);
+    void *arg;
+};
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return out;
+}
+
+char *kinfra_resource_name(const char *fleet)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)fleet, strlen(fleet), md);
+    char hex[9];
+    for (int i = 0; i < 4; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    char trimmed[49];
+    size_t n = 0;
+    for (const char *c = fleet; *c && n < 48; c++)
+        trimmed[n++] = *c == '/' ? '-' : (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+    trimmed[n] = 0;
+    return xasprintf("envoy-%s-%s", trimmed, hex);
+}
+
+static void on_owned_event(void *arg, kc_informer *inf, const char *type, json_t *obj)
+{
+    kinfra *k = arg;
+    if (kinfra_synced(k) && k->changed)
+        k->changed(k->arg);
+}
+
+kinfra *kinfra_new(kc_client *client, const kinfra_config *cfg, void (*changed)(void *arg),
+                   void *arg)
+{
+    kinfra *k = calloc(1, sizeof *k);
+    if (!k)
+        abort();
+    k->client = client;
+    k->namespace = strdup(cfg->namespace ? cfg->namespace : "envoy-gateway-system");
+    k->xds_host = strdup(cfg->xds_host ? cfg->xds_host : "envoy-gateway");
+    k->xds_port = cfg->xds_port ? cfg->xds_port : 18000;
+    k->tls = cfg->tls;
+    k->field_manager = strdup(cfg->field_manager ? cfg->field_manager : "envoy-gateway");
+    k->applied = json_object();
+    k->inflight = json_object();
+    k->gateways = json_object();
+    k->warned = json_object();
+    k->changed = changed;
+    k->arg = arg;
+    for (size_t i = 0; i < N_OWNED; i++)
+        k->informers[i] = kc_informer_new(client, OWNED[i].prefix, OWNED[i].resource, k->namespace,
+                                          MANAGED_SELECTOR, OWNED[i].api_version, OWNED[i].kind,
+                                          on_owned_event, k);
+    return k;
+}
+
+void kinfra_start(kinfra *k)
+{
+    for (size_t i = 0; i < N_OWNED; i++)
+        kc_informer_start(k->informers[i]);
+}
+
+bool kinfra_synced(const kinfra *k)
+{
+    for (size_t i = 0; i < N_OWNED; i++)
+        if (!kc_informer_synced(k->informers[i]))
+            return false;
+    return true;
+}
+
+void kinfra_close(kinfra *k)
+{
+    json_decref(k->applied);
+    json_decref(k->inflight);
+    json_decref(k->gateways);
+    json_decref(k->warned);
+    free(k->namespace);
+    free(k->xds_host);
+    free(k->field_manager);
+    free(k);
+}
+
+/* ---- the objects of one fleet ---- */
+
+static json_t *fleet_labels(const ir_infra *inf)
+{
+    json_t *l =
+        json_pack("{s:s,s:s,s:s}", "app.kubernetes.io/name", "envoy", "app.kubernetes.io/component",
+                  "proxy", "app.kubernetes.io/managed-by", "envoy-gateway");
+    for (size_t i = 0; i < inf->n_labels; i++)
+        json_object_set_new(l, inf->labels[i].key, json_string(inf->labels[i].value));
+    return l;
+}
+
+static json_t *object_meta(const char *name, const char *ns, json_t *labels)
+{
+    return json_pack("{s:s,s:s,s:O}", "name", name, "namespace", ns, "labels", labels);
+}
+
+/* provider.kubernetes.<section> of the fleet's EnvoyProxy, or NULL. */
+static json_t *ep_section(const ir_infra *inf, const char *section)
+{
+    return json_object_get(
+        json_object_get(json_object_get(inf->envoy_proxy, "provider"), "kubernetes"), section);
+}
+
+static void merge_strings(json_t *dst, const json_t *src)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)src, key, v)
+    {
+        if (json_is_string(v))
+            json_object_set(dst, key, v);
+    }
+}
+
+static void append_all(json_t *dst, const json_t *src)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach((json_t *)src, i, v)
+    {
+        json_array_append(dst, v);
+    }
+}
+
+static json_t *bootstrap_text(const kinfra *k)
+{
+    xds_bootstrap_opts o;
+    xds_bootstrap_opts_default(&o);
+    o.xds_address = k->xds_host;
+    o.xds_port = (uint32_t)k->xds_port;
+    o.tls = k->tls;
+    json_t *b = xds_bootstrap(&o);
+    json_t *listeners = json_object_get(json_object_get(b, "staticResources"), "listeners");
+    if (json_is_array(listeners))
+        json_array_append_new(listeners, xds_ready_listener("0.0.0.0", o.ready_port, "/ready"));
+    char *text = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    json_t *s = json_string(text);
+    free(text);
+    return s;
+}
+
+static json_t *sds_configmap(const kinfra *k, const char *name, json_t *labels)
+{
+    const char *secret = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
+    json_t *cert =
+        json_pack("{s:[{s:s,s:s,s:{s:{s:s},s:{s:s}}}]}", "resources", "@type", secret, "name",
+                  "xds_certificate", "tls_certificate", "certificate_chain", "filename",
+                  "/certs/tls.crt", "private_key", "filename", "/certs/tls.key");
+    json_t *ca = json_pack("{s:[{s:s,s:s,s:{s:{s:s}}}]}", "resources", "@type", secret, "name",
+                           "xds_trusted_ca", "validation_context", "trusted_ca", "filename",
+                           "/certs/ca.crt");
+    char *cert_text = json_dumps(cert, JSON_COMPACT), *ca_text = json_dumps(ca, JSON_COMPACT);
+    json_t *cm = json_pack("{s:s,s:s,s:o,s:{s:s,s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
+                           "metadata", object_meta(name, k->namespace, labels), "data",
+                           "xds-certificate.json", cert_text, "xds-trusted-ca.json", ca_text);
+    free(cert_text);
+    free(ca_text);
+    json_decref(cert);
+    json_decref(ca);
+    return cm;
+}
+
+static json_t *container_ports(const ir_infra *inf)
+{
+    json_t *ports = json_array();
+    for (size_t i = 0; i < inf->n_listeners; i++)
+        for (size_t j = 0; j < inf->listeners[i].n_ports; j++) {
+            const ir_listener_port *p = &inf->listeners[i].ports[j];
+            json_array_append_new(ports,
+                                  json_pack("{s:s,s:i,s:s}", "name", p->name, "containerPort",
+                                            (int)p->container_port, "protocol",
+                                            strcmp(p->protocol, "UDP") == 0 ? "UDP" : "TCP"));
+        }
+    json_array_append_new(ports, json_pack("{s:s,s:i,s:s}", "name", "metrics", "containerPort",
+                                           19001, "protocol", "TCP"));
+    return ports;
+}
+
+static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+{
+    json_t *dep = ep_section(inf, "envoyDeployment");
+    json_t *pod = json_object_get(dep, "pod");
+    json_t *container = json_object_get(dep, "container");
+    json_int_t replicas = json_is_integer(json_object_get(dep, "replicas"))
+                              ? json_integer_value(json_object_get(dep, "replicas"))
+                              : 1;
+    const char *image = json_string_value(json_object_get(container, "image"));
+    json_t *pod_labels = json_deep_copy(labels);
+    merge_strings(pod_labels, json_object_get(pod, "labels"));
+    json_t *pod_annotations =
+        json_pack("{s:s,s:s,s:s}", "prometheus.io/path", "/stats/prometheus", "prometheus.io/port",
+                  "19001", "prometheus.io/scrape", "true");
+    merge_strings(pod_annotations, json_object_get(pod, "annotations"));
+    json_t *args =
+        json_pack("[s,s,s,s,s,o,s,s,s,s,s,s,s]", "--service-cluster", inf->name, "--service-node",
+                  "$(ENVOY_POD_NAME)", "--config-yaml", bootstrap_text(k), "--log-level", "warn",
+                  "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60");
+    json_t *env =
+        json_pack("[{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}}]", "name",
+                  "ENVOY_GATEWAY_NAMESPACE", "valueFrom", "fieldRef", "apiVersion", "v1",
+                  "fieldPath", "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom",
+                  "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.name");
+    json_t *c =
+        json_pack("{s:s,s:s,s:s,s:[s],s:o,s:o,s:o,s:{s:{s:s,s:i,s:s},s:i,s:i},s:o}", "name",
+                  "envoy", "image", image ? image : ENVOY_IMAGE, "imagePullPolicy", "IfNotPresent",
+                  "command", "envoy", "args", args, "env", env, "ports", container_ports(inf),
+                  "readinessProbe", "httpGet", "path", "/ready", "port", 19003, "scheme", "HTTP",
+                  "periodSeconds", 5, "failureThreshold", 1, "volumeMounts",
+                  json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "certs", "mountPath", "/certs",
+                            "readOnly", 1, "name", "sds", "mountPath", "/sds", "readOnly", 1));
+    json_t *resources = json_object_get(container, "resources");
+    json_object_set(c, "resources",
+                    resources
+                        ? resources
+                        : json_pack("{s:{s:s,s:s}}", "requests", "cpu", "100m", "memory", "512Mi"));
+    if (!resources)
+        json_decref(json_object_get(c, "resources"));
+    json_t *volumes = json_pack("[{s:s,s:{s:s,s:i}},{s:s,s:{s:s,s:i}}]", "name", "certs", "secret",
+                                "secretName", "envoy", "defaultMode", 420, "name", "sds",
+                                "configMap", "name", name, "defaultMode", 420);
+    /* Container and pod settings the API defines as Kubernetes types: as given. */
+    static const char *const container_fields[] = {"securityContext"};
+    for (size_t i = 0; i < sizeof container_fields / sizeof container_fields[0]; i++)
+        if (json_object_get(container, container_fields[i]))
+            json_object_set(c, container_fields[i],
+                            json_object_get(container, container_fields[i]));
+    append_all(json_object_get(c, "env"), json_object_get(container, "env"));
+    append_all(json_object_get(c, "volumeMounts"), json_object_get(container, "volumeMounts"));
+    append_all(volumes, json_object_get(pod, "volumes"));
+    json_t *spec = json_pack("{s:{s:O},s:{s:{s:o,s:o},s:{s:s,s:b,s:i,s:[o],s:o}}}", "selector",
+                             "matchLabels", labels, "template", "metadata", "labels", pod_labels,
+                             "annotations", pod_annotations, "spec", "serviceAccountName", name,
+                             "automountServiceAccountToken", 0, "terminationGracePeriodSeconds",
+                             360, "containers", c, "volumes", volumes);
+    /* With an autoscaler, it owns the replica count. */
+    if (!ep_section(inf, "envoyHpa"))
+        json_object_set_new(spec, "replicas", json_integer(replicas));
+    if (json_object_get(dep, "strategy"))
+        json_object_set(spec, "strategy", json_object_get(dep, "strategy"));
+    json_t *pod_spec = json_object_get(json_object_get(spec, "template"), "spec");
+    static const char *const pod_fields[] = {"securityContext", "affinity",
+                                             "tolerations",     "imagePullSecrets",
+                                             "nodeSelector",    "topologySpreadConstraints",
+                                             "hostNetwork"};
+    for (size_t i = 0; i < sizeof pod_fields / sizeof pod_fields[0]; i++)
+        if (json_object_get(pod, pod_fields[i]))
+            json_object_set(pod_spec, pod_fields[i], json_object_get(pod, pod_fields[i]));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "apps/v1", "kind", "Deployment", "metadata",
+                     object_meta(name, k->namespace, labels), "spec", spec);
+}
+
+static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+{
+    json_t *svc = ep_section(inf, "envoyService");
+    const char *type = json_string_value(json_object_get(svc, "type"));
+    const char *etp = json_string_value(json_object_get(svc, "externalTrafficPolicy"));
+    if (!type)
+        type = "LoadBalancer";
+    json_t *ports = json_array();
+    for (size_t i = 0; i < inf->n_listeners; i++)
+        for (size_t j = 0; j < inf->listeners[i].n_ports; j++) {
+            const ir_listener_port *p = &inf->listeners[i].ports[j];
+            json_array_append_new(
+                ports, json_pack("{s:s,s:i,s:i,s:s}", "name", p->name, "port", (int)p->service_port,
+                                 "targetPort", (int)p->container_port, "protocol",
+                                 strcmp(p->protocol, "UDP") == 0 ? "UDP" : "TCP"));
+        }
+    json_t *meta = object_meta(name, k->namespace, labels);
+    json_t *svc_labels = json_object_get(meta, "labels");
+    json_object_set_new(meta, "labels", json_deep_copy(svc_labels));
+    merge_strings(json_object_get(meta, "labels"), json_object_get(svc, "labels"));
+    if (json_object_get(svc, "annotations")) {
+        json_t *ann = json_object();
+        merge_strings(ann, json_object_get(svc, "annotations"));
+        json_object_set_new(meta, "annotations", ann);
+    }
+    json_t *spec = json_pack("{s:s,s:s,s:O,s:o}", "type", type, "sessionAffinity", "None",
+                             "selector", labels, "ports", ports);
+    if (strcmp(type, "ClusterIP") != 0)
+        json_object_set_new(spec, "externalTrafficPolicy", json_string(etp ? etp : "Local"));
+    static const char *const fields[] = {"loadBalancerClass", "allocateLoadBalancerNodePorts",
+                                         "loadBalancerSourceRanges", "loadBalancerIP"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (json_object_get(svc, fields[i]))
+            json_object_set(spec, fields[i], json_object_get(svc, fields[i]));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind", "Service", "metadata", meta,
+                     "spec", spec);
+}
+
+/* envoyHpa: an autoscaling/v2 HorizontalPodAutoscaler of the Deployment
+ * (CPU at 80% when no metrics are given, as the reference). */
+static json_t *hpa(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+{
+    json_t *h = ep_section(inf, "envoyHpa");
+    json_t *metrics = json_object_get(h, "metrics");
+    json_t *spec =
+        json_pack("{s:{s:s,s:s,s:s},s:O}", "scaleTargetRef", "apiVersion", "apps/v1", "kind",
+                  "Deployment", "name", name, "maxReplicas", json_object_get(h, "maxReplicas"));
+    if (json_object_get(h, "minReplicas"))
+        json_object_set(spec, "minReplicas", json_object_get(h, "minReplicas"));
+    json_object_set_new(spec, "metrics",
+                        json_array_size(metrics)
+                            ? json_deep_copy(metrics)
+                            : json_pack("[{s:s,s:{s:s,s:{s:s,s:i}}}]", "type", "Resource",
+                                        "resource", "name", "cpu", "target", "type", "Utilization",
+                                        "averageUtilization", 80));
+    if (json_object_get(h, "behavior"))
+        json_object_set(spec, "behavior", json_object_get(h, "behavior"));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "autoscaling/v2", "kind",
+                     "HorizontalPodAutoscaler", "metadata", object_meta(name, k->namespace, labels),
+                     "spec", spec);
+}
+
+/* envoyPDB: a policy/v1 PodDisruptionBudget over the fleet's pods. */
+static json_t *pdb(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+{
+    json_t *b = ep_section(inf, "envoyPDB");
+    json_t *spec = json_pack("{s:{s:O}}", "selector", "matchLabels", labels);
+    if (json_object_get(b, "minAvailable"))
+        json_object_set(spec, "minAvailable", json_object_get(b, "minAvailable"));
+    if (json_object_get(b, "maxUnavailable"))
+        json_object_set(spec, "maxUnavailable", json_object_get(b, "maxUnavailable"));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "policy/v1", "kind", "PodDisruptionBudget",
+                     "metadata", object_meta(name, k->namespace, labels), "spec", spec);
+}
+
+/* Fields of EnvoyProxy spec.provider.kubernetes this mode does not apply yet:
+ * logged once per fleet, never silently taken for applied. */
+static void warn_unsupported(kinfra *k, const ir_infra *inf)
+{
+    static const char *const paths[][2] = {{"envoyDaemonSet", NULL},
+                                           {"envoyDeployment", "patch"},
+                                           {"envoyDeployment", "name"},
+                                           {"envoyDeployment", "initContainers"},
+                                           {"envoyDeployment", "container"},
+                                           {"envoyService", "patch"},
+                                           {"envoyService", "name"},
+                                           {"envoyHpa", "patch"},
+                                           {"envoyPDB", "patch"},
+                                           {"envoyServiceAccount", NULL},
+                                           {"useListenerPortAsContainerPort", NULL}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        json_t *v = ep_section(inf, paths[i][0]);
+        if (v && paths[i][1])
+            v = json_object_get(v, paths[i][1]);
+        if (!v)
+            continue;
+        if (paths[i][1] && strcmp(paths[i][1], "container") == 0) {
+            /* Only these container fields are unsupported. */
+            if (!json_object_get(v, "imageRepository"))
+                continue;
+        }
+        char *key = xasprintf("%s %s.%s", inf->name, paths[i][0], paths[i][1] ? paths[i][1] : "");
+        if (!json_object_get(k->warned, key)) {
+            json_object_set_new(k->warned, key, json_true());
+            srv_log(SRV_LOG_WARN, "infra",
+                    "fleet %s: EnvoyProxy spec.provider.kubernetes.%s%s%s is not supported in "
+                    "Kubernetes mode yet; ignored",
+                    inf->name, paths[i][0], paths[i][1] ? "." : "",
+                    paths[i][1] && strcmp(paths[i][1], "container") == 0
+                        ? "container.imageRepository"
+                    : paths[i][1] ? paths[i][1]
+                                  : "");
+        }
+        free(key);
+    }
+}
+
+/* ---- apply and delete ---- */
+
+typedef struct apply_ctx {
+    kinfra *k;
+    char *key;
+    size_t kind_index;
+} apply_ctx;
+
+static void on_applied(void *arg, const kc_response *r)
+{
+    apply_ctx *a = arg;
+    json_object_del(a->k->inflight, a->key);
+    if ((r->status == 200 || r->status == 201) && json_is_object(r->body)) {
+        /* Seen at once, before the watch event: no second apply meanwhile. */
+        kc_informer_store_put(a->k->informers[a->kind_index], json_incref(r->body));
+    } else {
+        const char *msg = json_string_value(json_object_get(r->body, "message"));
+        srv_log(SRV_LOG_WARN, "infra", "apply %s in %s: %s", a->key, a->k->namespace,
+                r->error ? r->error
+                : msg    ? msg
+                         : "refused");
+        json_object_del(a->k->applied, a->key); /* try again on the next sync */
+    }
+    free(a->key);
+    free(a);
+}
+
+static void apply(kinfra *k, size_t kind_index, const char *name, json_t *obj, json_t *desired)
+{
+    char *key = xasprintf("%s/%s", OWNED[kind_index].kind, name);
+    json_object_set_new(desired, key, json_true());
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *last = json_string_value(json_object_get(k->applied, key));
+    char store_key[512];
+    snprintf(store_key, sizeof store_key, "%s/%s", k->namespace, name);
+    bool exists = json_object_get(kc_informer_store(k->informers[kind_index]), store_key) != NULL;
+    bool busy = json_object_get(k->inflight, key) != NULL;
+    if (!last || strcmp(last, text) != 0 || (!exists && !busy)) {
+        json_object_set_new(k->inflight, key, json_true());
+        json_object_set_new(k->applied, key, json_string(text));
+        char *path = kc_informer_object_path(k->informers[kind_index], k->namespace, name);
+        apply_ctx *a = calloc(1, sizeof *a);
+        if (!a)
+            abort();
+        a->k = k;
+        a->key = strdup(key);
+        a->kind_index = kind_index;
+        srv_log(SRV_LOG_INFO, "infra", "applying %s %s/%s", OWNED[kind_index].kind, k->namespace,
+                name);
+        kc_apply(k->client, path, obj, k->field_manager, on_applied, a);
+        free(path);
+    }
+    free(text);
+    free(key);
+    json_decref(obj);
+}
+
+static void on_deleted(void *arg, const kc_response *r)
+{
+    char *what = arg;
+    if (r->status != 200 && r->status != 202 && r->status != 404)
+        srv_log(SRV_LOG_WARN, "infra", "delete %s: %s", what,
+                r->error ? r->error : "refused by the API server");
+    free(what);
+}
+
+static void gateways_of_fleet(kinfra *k, const api_resources *r, const ir_infra *inf,
+                              const char *name)
+{
+    const char *gw_name = NULL, *gw_ns = NULL, *gw_class = NULL;
+    for (size_t i = 0; i < inf->n_labels; i++) {
+        if (strcmp(inf->labels[i].key, "gateway.envoyproxy.io/owning-gateway-name") == 0)
+            gw_name = inf->labels[i].value;
+        else if (strcmp(inf->labels[i].key, "gateway.envoyproxy.io/owning-gateway-namespace") == 0)
+            gw_ns = inf->labels[i].value;
+        else if (strcmp(inf->labels[i].key, "gateway.envoyproxy.io/owning-gatewayclass") == 0)
+            gw_class = inf->labels[i].value;
+    }
+    if (gw_name && gw_ns) {
+        char *key = xasprintf("%s/%s", gw_ns, gw_name);
+        json_object_set_new(k->gateways, key, json_string(name));
+        free(key);
+        return;
+    }
+    for (size_t i = 0; gw_class && i < r->gateways.n; i++) {
+        const api_gateway *g = r->gateways.items[i];
+        const char *cls = json_string_value(
+            json_object_get(json_object_get(g->obj.raw, "spec"), "gatewayClassName"));
+        if (cls && strcmp(cls, gw_class) == 0) {
+            char *key = xasprintf("%s/%s", g->obj.metadata.namespace, g->obj.metadata.name);
+            json_object_set_new(k->gateways, key, json_string(name));
+            free(key);
+        }
+    }
+}
+
+void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
+{
+    json_t *desired = json_object();
+    json_object_clear(k->gateways);
+    for (size_t i = 0; i < res->n_infra; i++) {
+        const ir_infra *inf = res->infra[i];
+        char *name = kinfra_resource_name(inf->name);
+        json_t *labels = fleet_labels(inf);
+        gateways_of_fleet(k, r, inf, name);
+        apply(k, 0, name,
+              json_pack("{s:s,s:s,s:o}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
+                        object_meta(name, k->namespace, labels)),
+              desired);
+        apply(k, 1, name, sds_configmap(k, name, labels), desired);
+        apply(k, 2, name, deployment(k, inf, name, labels), desired);
+        apply(k, 3, name, service(k, inf, name, labels), desired);
+        if (ep_section(inf, "envoyHpa"))
+            apply(k, OWN_HPA, name, hpa(k, inf, name, labels), desired);
+        if (ep_section(inf, "envoyPDB"))
+            apply(k, OWN_PDB, name, pdb(k, inf, name, labels), desired);
+        warn_unsupported(k, inf);
+        json_decref(labels);
+        free(name);
+    }
+    /* What we own and no fleet wants any more. */
+    for (size_t i = 0; i < N_OWNED; i++) {
+        const char *key;
+        json_t *obj;
+        json_object_foreach(kc_informer_store(k->informers[i]), key, obj)
+        {
+            const char *name =
+                json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+            if (!name || json_object_get(obj, "deleting"))
+                continue;
+            char *dkey = xasprintf("%s/%s", OWNED[i].kind, name);
+            if (!json_object_get(desired, dkey)) {
+                srv_log(SRV_LOG_INFO, "infra", "deleting %s %s/%s: its fleet is gone",
+                        OWNED[i].kind, k->namespace, name);
+                char *path = kc_informer_object_path(k->informers[i], k->namespace, name);
+                char *body = NULL;
+                if (strcmp(OWNED[i].kind, "Deployment") == 0)
+                    body = strdup("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+                                  "\"propagationPolicy\":\"Background\"}");
+                kc_request(k->client, "DELETE", path, "application/json", body, 10000, on_deleted,
+                           strdup(dkey));
+                json_object_set_new(obj, "deleting", json_true());
+                json_object_del(k->applied, dkey);
+                free(body);
+                free(path);
+            }
+            free(dkey);
+        }
+    }
+    json_decref(desired);
+}
+
+bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, json_t **addresses,
+                         bool *ready)
+{
+    kinfra *k = arg;
+    char *gkey = xasprintf("%s/%s", namespace, name);
+    const char *res_name = json_string_value(json_object_get(k->gateways, gkey));
+    free(gkey);
+    *addresses = NULL;
+    *ready = false;
+    if (!res_name)
+        return false;
+    char *key = xasprintf("%s/%s", k->namespace, res_name);
+    json_t *dep = json_object_get(kc_informer_store(k->informers[2]), key);
+    json_t *svc = json_object_get(kc_informer_store(k->informers[3]), key);
+    free(key);
+    json_int_t available =
+        json_integer_value(json_object_get(json_object_get(dep, "status"), "availableReplicas"));
+    *ready = available > 0;
+    json_t *out = json_array();
+    json_t *spec = json_object_get(svc, "spec");
+    const char *type = json_string_value(json_object_get(spec, "type"));
+    if (type && strcmp(type, "LoadBalancer") == 0) {
+        size_t i;
+        json_t *ing;
+        json_array_foreach(
+            json_object_get(json_object_get(json_object_get(svc, "status"), "loadBalancer"),
+                            "ingress"),
+            i, ing)
+        {
+            const char *ip = json_string_value(json_object_get(ing, "ip"));
+            const char *host = json_string_value(json_object_get(ing, "hostname"));
+            if (ip)
+                json_array_append_new(out,
+                                      json_pack("{s:s,s:s}", "type", "IPAddress", "value", ip));
+            else if (host)
+                json_array_append_new(out,
+                                      json_pack("{s:s,s:s}", "type", "Hostname", "value", host));
+        }
+    } else if (svc) {
+        const char *ip = json_string_value(json_object_get(spec, "clusterIP"));
+        if (ip && strcmp(ip, "None") != 0)
+            json_array_append_new(out, json_pack("{s:s,s:s}", "type", "IPAddress", "value", ip));
+    }
+    *addresses = out;
+    return true;
+}

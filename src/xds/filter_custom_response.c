@@ -1,0 +1,194 @@
+/* Response override (BackendTrafficPolicy responseOverride): one disabled
+ * custom_response filter per policy in the HCM, named after the policy
+ * ("envoy.filters.http.custom_response/<ir name>"), switched on by the
+ * routes the policy applies to. Each rule is a matcher on the response
+ * (status codes or ranges, response headers) whose action answers with a
+ * local response (status, body, content type, headers) or a redirect.
+ *
+ * A status range becomes a regular expression over the status code text
+ * (the reference uses a CEL expression; both select the same responses). */
+#include <stdio.h>
+#include <string.h>
+
+#include "xds/filter.h"
+
+#define CR_NAME "envoy.filters.http.custom_response"
+#define CR_TYPE "envoy.extensions.filters.http.custom_response.v3.CustomResponse"
+#define CR_LOCAL_TYPE                                                                              \
+    "envoy.extensions.http.custom_response.local_response_policy.v3.LocalResponsePolicy"
+#define CR_REDIRECT_TYPE "envoy.extensions.http.custom_response.redirect_policy.v3.RedirectPolicy"
+#define STATUS_INPUT_TYPE "envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput"
+#define HEADER_INPUT_TYPE "envoy.type.matcher.v3.HttpResponseHeaderMatchInput"
+
+static const ir_response_override *route_override(const ir_http_route *r)
+{
+    return r->traffic_settings ? r->traffic_settings->response_override : NULL;
+}
+
+static const char *filter_name(xds_ctx *c, const ir_response_override *ro)
+{
+    return arena_printf(c->arena, "%s/%s", CR_NAME, ro->name ? ro->name : "");
+}
+
+static json_t *single(const char *input_name, json_t *input, json_t *value_match)
+{
+    return json_pack("{s:{s:{s:s, s:o}, s:o}}", "singlePredicate", "input", "name", input_name,
+                     "typedConfig", input, "valueMatch", value_match);
+}
+
+static json_t *status_predicate(json_t *value_match)
+{
+    return single("http-response-status-code-match-input",
+                  xds_any(STATUS_INPUT_TYPE, json_object()), value_match);
+}
+
+/* "^(501|502|...)$" for a range of status codes. */
+static json_t *range_regex(xds_ctx *c, uint32_t start, uint32_t end)
+{
+    if (end < start || end - start > 1000)
+        end = start;
+    size_t cap = (size_t)(end - start + 1) * 12 + 8, len = 0;
+    char *re = arena_alloc(c->arena, cap);
+    len += (size_t)snprintf(re + len, cap - len, "^(");
+    for (uint32_t s = start; s <= end; s++)
+        len += (size_t)snprintf(re + len, cap - len, "%s%u", s == start ? "" : "|", s);
+    snprintf(re + len, cap - len, ")$");
+    return json_pack("{s:{s:{}, s:s}}", "safeRegex", "googleRe2", "regex", re);
+}
+
+/* All the conditions of a rule: any of its status codes, and every
+ * response header match. */
+static json_t *rule_predicate(xds_ctx *c, const ir_response_override_rule *r)
+{
+    json_t *codes = json_array();
+    for (size_t i = 0; i < r->n_status_values; i++)
+        json_array_append_new(
+            codes, status_predicate(json_pack("{s:s}", "exact",
+                                              arena_printf(c->arena, "%u", r->status_values[i]))));
+    for (size_t i = 0; i < r->n_status_ranges; i++)
+        json_array_append_new(codes, status_predicate(range_regex(c, r->status_ranges[i].start,
+                                                                  r->status_ranges[i].end)));
+    json_t *all = json_array();
+    if (json_array_size(codes) == 1)
+        json_array_append(all, json_array_get(codes, 0));
+    else if (json_array_size(codes) > 1)
+        json_array_append_new(all, json_pack("{s:{s:O}}", "orMatcher", "predicate", codes));
+    json_decref(codes);
+    for (size_t i = 0; i < r->n_response_headers; i++) {
+        const ir_string_match *m = &r->response_headers[i];
+        json_t *vm = xds_string_matcher(m);
+        json_t *re = json_object_get(vm, "safeRegex");
+        if (re && !json_object_get(re, "googleRe2")) /* xds.type.matcher needs the engine */
+            json_object_set_new(re, "googleRe2", json_object());
+        json_array_append_new(
+            all, single("http-response-header-match-input",
+                        xds_any(HEADER_INPUT_TYPE, json_pack("{s:s}", "headerName", m->name)), vm));
+    }
+    if (json_array_size(all) == 0) /* no condition: every response */
+        json_array_append_new(all, status_predicate(json_pack("{s:{s:{}, s:s}}", "safeRegex",
+                                                              "googleRe2", "regex", "^[0-9]+$")));
+    if (json_array_size(all) == 1) {
+        json_t *p = json_incref(json_array_get(all, 0));
+        json_decref(all);
+        return p;
+    }
+    return json_pack("{s:{s:o}}", "andMatcher", "predicate", all);
+}
+
+static json_t *header_option(const char *name, const char *value, bool append)
+{
+    json_t *h = json_pack("{s:{s:s, s:s}}", "header", "key", name, "value", value ? value : "");
+    if (!append)
+        json_object_set_new(h, "appendAction", json_string("OVERWRITE_IF_EXISTS_OR_ADD"));
+    return h;
+}
+
+static json_t *local_policy(xds_ctx *c, const ir_response_override_rule *r)
+{
+    json_t *p = json_object();
+    if (r->body) {
+        /* textFormat would read "%...%" as a substitution: raw bytes then */
+        if (memchr(r->body, '%', r->body_len) || memchr(r->body, 0, r->body_len))
+            json_object_set_new(
+                p, "body", json_pack("{s:s}", "inlineBytes", xds_base64(c, r->body, r->body_len)));
+        else
+            json_object_set_new(p, "bodyFormat",
+                                json_pack("{s:s%}", "textFormat", r->body, r->body_len));
+    }
+    if (r->status_code.set)
+        json_object_set_new(p, "statusCode", json_integer(r->status_code.value));
+    json_t *headers = json_array();
+    if (r->content_type)
+        json_array_append_new(headers, header_option("Content-Type", r->content_type, false));
+    for (size_t i = 0; i < r->n_add_response_headers; i++) {
+        const ir_header *h = &r->add_response_headers[i];
+        json_array_append_new(headers, header_option(h->name, h->value, h->append));
+    }
+    if (json_array_size(headers))
+        json_object_set_new(p, "responseHeadersToAdd", headers);
+    else
+        json_decref(headers);
+    return xds_any(CR_LOCAL_TYPE, p);
+}
+
+static json_t *redirect_policy(const ir_redirect *rd)
+{
+    json_t *a = json_object();
+    xds_set_str(a, "schemeRedirect", rd->scheme);
+    xds_set_str(a, "hostRedirect", rd->hostname);
+    if (rd->port)
+        json_object_set_new(a, "portRedirect", json_integer(rd->port));
+    xds_set_str(a, "pathRedirect", rd->path_full);
+    xds_set_str(a, "prefixRewrite", rd->path_prefix);
+    json_t *p = json_pack("{s:o}", "redirectAction", a);
+    if (rd->status_code)
+        json_object_set_new(p, "statusCode", json_integer(rd->status_code));
+    return xds_any(CR_REDIRECT_TYPE, p);
+}
+
+static json_t *custom_response(xds_ctx *c, const ir_response_override *ro)
+{
+    json_t *matchers = json_array();
+    for (size_t i = 0; i < ro->n_rules; i++) {
+        const ir_response_override_rule *r = &ro->rules[i];
+        json_t *action = r->redirect ? redirect_policy(r->redirect) : local_policy(c, r);
+        json_array_append_new(matchers, json_pack("{s:{s:{s:s, s:o}}, s:o}", "onMatch", "action",
+                                                  "name", r->name ? r->name : "", "typedConfig",
+                                                  action, "predicate", rule_predicate(c, r)));
+    }
+    return json_pack("{s:{s:{s:o}}}", "customResponseMatcher", "matcherList", "matchers", matchers);
+}
+
+static int cr_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
+{
+    strmap seen;
+    strmap_init(&seen, c->arena);
+    for (size_t i = 0; i < l->n_routes; i++) {
+        const ir_response_override *ro = route_override(l->routes[i]);
+        if (!ro)
+            continue;
+        const char *name = filter_name(c, ro);
+        if (strmap_get(&seen, name))
+            continue;
+        strmap_put(&seen, name, (void *)ro);
+        json_array_append_new(chain,
+                              xds_hcm_filter_disabled(name, CR_TYPE, custom_response(c, ro)));
+    }
+    return 0;
+}
+
+static int cr_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
+                          const ir_http_listener *l)
+{
+    (void)l;
+    const ir_response_override *ro = route_override(r);
+    if (ro)
+        xds_route_filter_enable(route, filter_name(c, ro));
+    return 0;
+}
+
+const xds_http_filter xds_filter_custom_response = {
+    .name = CR_NAME,
+    .hcm_filters = cr_hcm_filters,
+    .patch_route = cr_patch_route,
+};

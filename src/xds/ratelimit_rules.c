@@ -1,0 +1,108 @@
+/* Rate limit rules as Envoy actions and descriptor entries (see
+ * ratelimit_rules.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "xds/ratelimit_rules.h"
+
+/* A match that must (or must not) hold: a headerValueMatch action and an
+ * entry whose key and value are the descriptor key. */
+static void add_value_match(xds_rl_rule *o, const char *key, const char *action, const char *list,
+                            json_t *matcher, bool expect)
+{
+    json_t *m = json_pack("{s:s, s:s, s:b, s:[o]}", "descriptorKey", key, "descriptorValue", key,
+                          "expectMatch", expect, list, matcher);
+    json_array_append_new(o->actions, json_pack("{s:o}", action, m));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", key));
+}
+
+static json_t *header_matcher(const char *name, const ir_string_match *m)
+{
+    return json_pack("{s:s, s:o}", "name", name, "stringMatch", xds_string_matcher(m));
+}
+
+static void header_rules(xds_ctx *c, xds_rl_rule *o, size_t ri, const ir_rate_limit_rule *r,
+                         size_t *mi)
+{
+    for (size_t i = 0; i < r->n_header_matches; i++, (*mi)++) {
+        const ir_string_match *m = &r->header_matches[i];
+        const char *key = arena_printf(c->arena, "rule-%zu-match-%zu", ri, *mi);
+        if (m->distinct) {
+            json_array_append_new(o->actions,
+                                  json_pack("{s:{s:s, s:s}}", "requestHeaders", "descriptorKey",
+                                            key, "headerName", m->name));
+            json_array_append_new(o->entries, json_pack("{s:s}", "key", key));
+            continue;
+        }
+        add_value_match(o, key, "headerValueMatch", "headers", header_matcher(m->name, m),
+                        !m->invert);
+    }
+}
+
+/* A client address match. The reference emits remoteAddressMatch
+ * actions, which Envoy 1.36 (our pinned data plane) does not have; the
+ * client address masked to the CIDR's length matches the same clients:
+ * its descriptor is "masked_remote_address" = the CIDR. Per-client limits
+ * (distinct) add the client address ("remote_address", any value). */
+static void cidr_rule(xds_ctx *c, xds_rl_rule *o, size_t ri, const ir_cidr_match *m)
+{
+    /* The masked address's descriptor key is fixed: a generic key naming
+     * the rule comes first, so two rules whose masks give the same value
+     * (127.0.0.0/8 from a /8 rule for 10.0.0.0/8 and for 127.0.0.0/8) do
+     * not meet in one descriptor. */
+    const char *key = arena_printf(c->arena, "rule-%zu-masked-remote-address", ri);
+    json_array_append_new(o->actions, json_pack("{s:{s:s, s:s}}", "genericKey", "descriptorKey",
+                                                key, "descriptorValue", key));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", key));
+    json_t *mask = json_pack("{s:i}", m->is_ipv6 ? "v6PrefixMaskLen" : "v4PrefixMaskLen",
+                             (json_int_t)m->mask_len);
+    json_array_append_new(o->actions, json_pack("{s:o}", "maskedRemoteAddress", mask));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", "masked_remote_address",
+                                                "value", m->cidr ? m->cidr : ""));
+    if (m->distinct) {
+        json_array_append_new(o->actions, json_pack("{s:{}}", "remoteAddress"));
+        json_array_append_new(o->entries, json_pack("{s:s}", "key", "remote_address"));
+    }
+}
+
+xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
+{
+    xds_rl_rule o = {json_array(), json_array(), NULL};
+    size_t mi = 0, method_at = 0;
+    header_rules(c, &o, ri, r, &mi);
+    const char *method_key = arena_printf(c->arena, "rule-%zu-method", ri);
+    if (r->n_method_matches) {
+        method_at = json_array_size(o.actions);
+        add_value_match(&o, method_key, "headerValueMatch", "headers",
+                        header_matcher(":method", &r->method_matches[0]),
+                        !r->method_matches[0].invert);
+    }
+    if (r->path_match)
+        add_value_match(&o, arena_printf(c->arena, "rule-%zu-path", ri), "headerValueMatch",
+                        "headers", header_matcher(":path", r->path_match), !r->path_match->invert);
+    for (size_t i = 0; i < r->n_query_param_matches; i++, mi++) {
+        const ir_string_match *m = &r->query_param_matches[i];
+        add_value_match(
+            &o, arena_printf(c->arena, "rule-%zu-match-%zu", ri, mi), "queryParameterValueMatch",
+            "queryParameters",
+            json_pack("{s:s, s:o}", "name", m->name, "stringMatch", xds_string_matcher(m)),
+            !m->invert);
+    }
+    if (r->cidr_match)
+        cidr_rule(c, &o, ri, r->cidr_match);
+    /* One list of actions per method: a request has one method, so it
+     * matches at most one of them, and they all give the same descriptor. */
+    o.alternatives = json_pack("[O]", o.actions);
+    for (size_t i = 1; i < r->n_method_matches; i++) {
+        json_t *alt = json_deep_copy(o.actions);
+        xds_rl_rule scratch = {json_array(), json_array(), NULL};
+        add_value_match(&scratch, method_key, "headerValueMatch", "headers",
+                        header_matcher(":method", &r->method_matches[i]),
+                        !r->method_matches[i].invert);
+        json_array_set(alt, method_at, json_array_get(scratch.actions, 0));
+        json_decref(scratch.actions);
+        json_decref(scratch.entries);
+        json_array_append_new(o.alternatives, alt);
+    }
+    return o;
+}

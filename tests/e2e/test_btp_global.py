@@ -1,0 +1,195 @@
+"""Global rate limits through the real rate-limit service (envoyproxy/ratelimit, which
+our server runs on the host) counting in a real Redis: a limit shared by two Gateways
+(two Envoys) counts their requests together, an unshared rule counts per route, and a
+distinct header gives each value its own count. redis-server runs on a free port."""
+import http.client
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import conftest
+from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
+from conftest import build_dir, free_port, wait_for
+
+POLICY_API = "gateway.envoyproxy.io/v1alpha1"
+
+RATE_LIMIT_CONFIG = """\
+rateLimit:
+  backend:
+    type: Redis
+    redis:
+      url: 127.0.0.1:{redis_port}
+"""
+
+
+def route(name, gw, host):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"parentRefs": [{"name": gw}], "hostnames": [host],
+                     "rules": [{"backendRefs": [backend_ref("echo")]}]}}
+
+
+def policy(name, targets, rules):
+    return {"apiVersion": POLICY_API, "kind": "BackendTrafficPolicy",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": kind,
+                                     "name": n} for kind, n in targets],
+                     "rateLimit": {"type": "Global", "global": {"rules": rules}}}}
+
+
+def call(port, host, headers=None, method="GET"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, "/", headers={"Host": host, **(headers or {})})
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory):
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server is not installed (scripts/setup.sh installs it)"
+    port = free_port()
+    d = tmp_path_factory.mktemp("redis")
+    p = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", str(d)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def up():
+        import socket
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    wait_for(up, timeout=10, what="redis-server")
+    yield port
+    p.terminate()
+    p.wait(10)
+
+
+@pytest.fixture(scope="module")
+def gws(redis, tmp_path_factory, module_cleanup):
+    assert (build_dir() / "ratelimit").exists(), \
+        "the rate-limit service is not built (scripts/setup.sh builds build/ratelimit)"
+    echo = HttpEcho("echo")
+    module_cleanup.callback(echo.close)
+    saved = conftest.STANDALONE_CONFIG
+    conftest.STANDALONE_CONFIG = saved + RATE_LIMIT_CONFIG.format(redis_port=redis)
+    try:
+        server = conftest.StandaloneServer(tmp_path_factory.mktemp("btp-global"), build_dir()
+                                           / "envoy-gateway", conftest.envoy_binary())
+    finally:
+        conftest.STANDALONE_CONFIG = saved
+    module_cleanup.callback(server.stop)
+    port_a, port_b = free_port(), free_port()
+    server.write("gateways.yaml", [
+        gateway_class(),
+        gateway("eg-a", [{"name": "http", "protocol": "HTTP", "port": port_a}]),
+        gateway("eg-b", [{"name": "http", "protocol": "HTTP", "port": port_b}])])
+    server.write("backends.yaml", backend_resource("echo", echo.port))
+    server.write("routes.yaml", [route("shared-a", "eg-a", "shared.example"),
+                                 route("shared-b", "eg-b", "shared.example"),
+                                 route("own-a", "eg-a", "own.example"),
+                                 route("own-b", "eg-b", "own.example"),
+                                 route("probe", "eg-a", "probe.example"),
+                                 route("methods", "eg-a", "methods.example"),
+                                 route("cost", "eg-a", "cost.example")])
+    server.write("policies.yaml", [
+        policy("shared", [("Gateway", "eg-a"), ("Gateway", "eg-b")],
+               [{"limit": {"requests": 4, "unit": "Minute"}, "shared": True}]),
+        policy("own", [("HTTPRoute", "own-a"), ("HTTPRoute", "own-b")],
+               [{"clientSelectors": [{"headers": [{"name": "x-user-id", "value": "alice"}]}],
+                 "limit": {"requests": 2, "unit": "Minute"}}]),
+        policy("methods", [("HTTPRoute", "methods")],
+               [{"clientSelectors": [{"methods": [{"value": "GET"}, {"value": "PUT"}]}],
+                 "limit": {"requests": 2, "unit": "Minute"}}]),
+        policy("cost", [("HTTPRoute", "cost")],
+               [{"cost": {"request": {"from": "Number", "number": 2}},
+                 "limit": {"requests": 4, "unit": "Minute"}}]),
+        policy("probe", [("HTTPRoute", "probe")],
+               [{"clientSelectors": [{"headers": [{"name": "x-probe", "type": "Distinct"}]}],
+                 "limit": {"requests": 1, "unit": "Minute"}}]),
+    ])
+    tries = iter(range(10**6))
+
+    def limited():
+        """A fresh probe value twice: the second is refused once the service counts."""
+        value = f"p{next(tries)}-{time.monotonic()}"
+        return (call(port_a, "probe.example", {"x-probe": value}) == 200
+                and call(port_a, "probe.example", {"x-probe": value}) == 429)
+    server.wait_until(lambda: call(port_b, "own.example") == 200, timeout=30,
+                      what="both Gateways serving")
+    server.wait_until(limited, timeout=30, what="the rate-limit service enforcing")
+
+    class G:
+        pass
+    g = G()
+    g.a, g.b, g.server, g.echo = port_a, port_b, server, echo
+    return g
+
+
+def test_shared_global_limit_counts_both_gateways_together(gws):
+    gws.echo.clear()
+    got = [call(port, "shared.example") for port in (gws.a, gws.b) * 3]
+    assert got == [200, 200, 200, 200, 429, 429]
+    assert len(gws.echo.seen()) == 4  # refused requests never reached the backend
+
+
+def test_unshared_rule_counts_per_route(gws):
+    alice = {"x-user-id": "alice"}
+    assert [call(gws.a, "own.example", alice) for _ in range(3)] == [200, 200, 429]
+    assert [call(gws.b, "own.example", alice) for _ in range(3)] == [200, 200, 429]
+    assert [call(gws.a, "own.example", {"x-user-id": "bob"}) for _ in range(3)] == [200] * 3
+
+
+def test_distinct_header_counts_each_value(gws):
+    assert [call(gws.a, "probe.example", {"x-probe": "carol"}) for _ in range(2)] == [200, 429]
+    assert call(gws.a, "probe.example", {"x-probe": "dave"}) == 200
+
+
+def test_a_rule_with_several_methods_counts_them_together(gws):
+    got = [call(gws.a, "methods.example", method=m) for m in ("GET", "PUT", "GET", "PUT")]
+    assert got == [200, 200, 429, 429]
+    assert [call(gws.a, "methods.example", method="POST") for _ in range(3)] == [200] * 3
+
+
+def test_request_cost_counts_each_request_several_times(gws):
+    assert [call(gws.a, "cost.example") for _ in range(3)] == [200, 200, 429]
+
+
+def ratelimit_pids(server_pid):
+    """The server's children running the rate-limit service."""
+    import os
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{d}/stat").read()
+            exe = os.readlink(f"/proc/{d}/exe")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == server_pid and os.path.basename(exe).startswith("ratelimit"):
+            pids.append(int(d))
+    return pids
+
+
+def test_a_killed_rate_limit_service_is_restarted(gws):
+    import os
+    import signal
+    (pid,) = ratelimit_pids(gws.server.proc.p.pid)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: ratelimit_pids(gws.server.proc.p.pid) not in ([], [pid]), timeout=15,
+             what="a new rate-limit service")
+    fresh = iter(range(10**6))
+
+    def limited():
+        value = f"after-restart-{next(fresh)}"
+        return (call(gws.a, "probe.example", {"x-probe": value}) == 200
+                and call(gws.a, "probe.example", {"x-probe": value}) == 429)
+    wait_for(limited, timeout=20, what="limits enforced again")

@@ -1,0 +1,92 @@
+"""Health checking through a real Envoy: a Backend with a live endpoint and a dead one
+(nothing listens on its port). Without a policy, requests that Envoy sends to the dead
+endpoint fail; with an active HTTP health check the dead endpoint is taken out and every
+request succeeds; with passive checks (outlier detection) it is ejected after errors."""
+import socket
+
+import pytest
+
+from backends import HttpEcho, gateway, gateway_class
+from conftest import free_port, http_get, wait_for
+
+POLICY_API = "gateway.envoyproxy.io/v1alpha1"
+
+
+def dead_port():
+    """A loopback port with nothing listening (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def backend(name, *ports):
+    return {"apiVersion": POLICY_API, "kind": "Backend",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"endpoints": [{"ip": {"address": "127.0.0.1", "port": p}} for p in ports]}}
+
+
+def route(name):
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"parentRefs": [{"name": "eg"}], "hostnames": [f"{name}.example"],
+                     "rules": [{"backendRefs": [{"group": "gateway.envoyproxy.io",
+                                                 "kind": "Backend", "name": name}]}]}}
+
+
+def policy(name, spec):
+    return {"apiVersion": POLICY_API, "kind": "BackendTrafficPolicy",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                     "name": name}], **spec}}
+
+
+@pytest.fixture(scope="module")
+def gw(standalone, module_cleanup):
+    live = HttpEcho("live")
+    module_cleanup.callback(live.close)
+    server = standalone("btp-health")
+    port = free_port()
+    names = ["unchecked", "active", "passive"]
+    server.write("all.yaml", [
+        gateway_class(), gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
+        *[backend(n, live.port, dead_port()) for n in names], *[route(n) for n in names],
+        policy("active", {"healthCheck": {"active": {
+            "type": "HTTP", "interval": "1s", "timeout": "500ms", "unhealthyThreshold": 1,
+            "healthyThreshold": 1, "http": {"path": "/healthz"}}}}),
+        policy("passive", {"healthCheck": {"passive": {
+            "consecutiveLocalOriginFailures": 1, "splitExternalLocalOriginErrors": True,
+            "interval": "1s", "baseEjectionTime": "60s", "maxEjectionPercent": 100}}}),
+    ])
+    server.wait_until(lambda: http_get(port, host="unchecked.example")[0] in (200, 503),
+                      timeout=30, what="routes served")
+    LIVE[port] = live
+    return port
+
+
+LIVE = {}
+
+
+def gw_live(port):
+    return LIVE[port]
+
+
+def statuses(port, host, n=20):
+    return [http_get(port, host=host)[0] for _ in range(n)]
+
+
+def test_without_health_checks_the_dead_endpoint_fails_requests(gw):
+    assert 503 in statuses(gw, "unchecked.example")
+
+
+def test_active_health_check_takes_the_dead_endpoint_out(gw):
+    wait_for(lambda: statuses(gw, "active.example", 10) == [200] * 10, timeout=15,
+             what="the dead endpoint marked unhealthy")
+    assert statuses(gw, "active.example") == [200] * 20
+    # the checks hit the live backend's /healthz
+    assert any(r["path"] == "/healthz" for r in gw_live(gw).seen())
+
+
+def test_passive_health_check_ejects_the_dead_endpoint(gw):
+    for _ in range(10):  # some fail until the dead endpoint is ejected
+        http_get(gw, host="passive.example")
+    assert statuses(gw, "passive.example") == [200] * 20

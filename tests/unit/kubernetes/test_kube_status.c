@@ -1,0 +1,105 @@
+/* Unit tests for Kubernetes mode's pure parts: status completion
+ * (lastTransitionTime, observedGeneration), kubeconfig reading and the
+ * reference's infrastructure names. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "infra/kubernetes/kinfra.h"
+#include "provider/kubernetes/kclient.h"
+#include "provider/kubernetes/kprov.h"
+
+static json_t *cond(const char *type, const char *status, const char *ltt)
+{
+    json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "type", type, "status", status, "reason", type,
+                          "message", "m");
+    json_object_set_new(c, "lastTransitionTime", ltt ? json_string(ltt) : json_null());
+    return c;
+}
+
+static void test_unchanged_condition_keeps_its_time(void)
+{
+    json_t *old =
+        json_pack("{s:[o,o]}", "conditions", cond("Accepted", "True", "2020-01-01T00:00:00Z"),
+                  cond("Programmed", "False", "2020-01-01T00:00:00Z"));
+    json_t *fresh = json_pack("{s:[o,o]}", "conditions", cond("Accepted", "True", NULL),
+                              cond("Programmed", "True", NULL));
+    kprov_status_complete(fresh, old, 3, "2026-12-04T00:00:00Z");
+    json_t *c0 = json_array_get(json_object_get(fresh, "conditions"), 0);
+    json_t *c1 = json_array_get(json_object_get(fresh, "conditions"), 1);
+    CHECK_STR(json_string_value(json_object_get(c0, "lastTransitionTime")), "2020-01-01T00:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(c1, "lastTransitionTime")), "2026-12-04T00:00:00Z");
+    CHECK_INT(json_integer_value(json_object_get(c0, "observedGeneration")), 3);
+    json_decref(old);
+    json_decref(fresh);
+}
+
+static void test_route_parents_match_by_parent_ref(void)
+{
+    const char *ctrl = "gateway.envoyproxy.io/gatewayclass-controller";
+    json_t *old = json_pack("{s:[{s:{s:s},s:s,s:[o]}]}", "parents", "parentRef", "name", "eg",
+                            "controllerName", ctrl, "conditions",
+                            cond("Accepted", "True", "2020-01-01T00:00:00Z"));
+    json_t *fresh = json_pack("{s:[{s:{s:s},s:s,s:[o]},{s:{s:s},s:s,s:[o]}]}", "parents",
+                              "parentRef", "name", "eg", "controllerName", ctrl, "conditions",
+                              cond("Accepted", "True", NULL), "parentRef", "name", "other",
+                              "controllerName", ctrl, "conditions", cond("Accepted", "True", NULL));
+    kprov_status_complete(fresh, old, 1, "NOW");
+    json_t *p0 = json_array_get(json_object_get(fresh, "parents"), 0);
+    json_t *p1 = json_array_get(json_object_get(fresh, "parents"), 1);
+    CHECK_STR(json_string_value(json_object_get(
+                  json_array_get(json_object_get(p0, "conditions"), 0), "lastTransitionTime")),
+              "2020-01-01T00:00:00Z");
+    CHECK_STR(json_string_value(json_object_get(
+                  json_array_get(json_object_get(p1, "conditions"), 0), "lastTransitionTime")),
+              "NOW");
+    json_decref(old);
+    json_decref(fresh);
+}
+
+static void test_kubeconfig(void)
+{
+    char path[] = "/tmp/eg-kubeconfig-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "apiVersion: v1\nkind: Config\ncurrent-context: b\n"
+               "clusters:\n- name: one\n  cluster: {server: 'https://a:1/'}\n"
+               "- name: two\n  cluster: {server: 'https://127.0.0.1:6443', "
+               "certificate-authority: ca.pem, insecure-skip-tls-verify: true}\n"
+               "users:\n- name: u\n  user: {token: secret, client-key-data: aGVsbG8=}\n"
+               "contexts:\n- name: a\n  context: {cluster: one, user: u}\n"
+               "- name: b\n  context: {cluster: two, user: u}\n");
+    fclose(f);
+    kc_config c;
+    char *err = NULL;
+    CHECK_INT(kc_config_from_kubeconfig(&c, path, &err), 0);
+    CHECK_STR(c.server, "https://127.0.0.1:6443");
+    CHECK_STR(c.token, "secret");
+    CHECK_STR(c.key_pem, "hello");
+    CHECK_STR(c.ca_file, "/tmp/ca.pem");
+    CHECK(c.insecure);
+    kc_config_free(&c);
+    f = fopen(path, "w");
+    fprintf(f, "apiVersion: v1\nkind: Config\nclusters: []\n");
+    fclose(f);
+    CHECK_INT(kc_config_from_kubeconfig(&c, path, &err), -1);
+    CHECK(err && strstr(err, "server: required"));
+    free(err);
+    remove(path);
+}
+
+static void test_infra_names(void)
+{
+    char *n = kinfra_resource_name("default/eg");
+    CHECK_STR(n, "envoy-default-eg-e41e7b31");
+    free(n);
+}
+
+int main(void)
+{
+    test_unchanged_condition_keeps_its_time();
+    test_route_parents_match_by_parent_ref();
+    test_kubeconfig();
+    test_infra_names();
+    return check_summary("test_kube_status");
+}
