@@ -453,7 +453,10 @@ static void job_work(uv_work_t *req)
     }
     ext_manager_free(ext);
     j->statuses = statuses_json(j->r, j->res);
-    j->gateways = gws_build(j->r, j->res, s->proxy_address);
+    /* Gateway conditions that depend on the local proxies (gateway_status.h);
+     * in Kubernetes mode the source derives them from the Deployment. */
+    if (s->files)
+        j->gateways = gws_build(j->r, j->res, s->proxy_address);
     j->t_xds = uv_hrtime();
 }
 
