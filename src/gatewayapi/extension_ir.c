@@ -243,25 +243,6 @@ static policy_extensions *extensions_for(gw_ctx *c, strmap *cache, const gw_poli
 
 /* ---- routes ---- */
 
-/* The name of rule `i` of the route an IR route comes from, or NULL. */
-static const char *route_rule_name(gw_ctx *c, const ir_metadata *m, int i)
-{
-    if (i < 0 || !m->kind)
-        return NULL;
-    const api_object *o = api_resources_find(c->res, m->kind, m->namespace, m->name);
-    if (!o)
-        return NULL;
-    if (strcmp(m->kind, "HTTPRoute") == 0) {
-        const api_http_route *r = (const api_http_route *)o;
-        return (size_t)i < r->n_rules ? r->rules[i].name : NULL;
-    }
-    if (strcmp(m->kind, "GRPCRoute") == 0) {
-        const api_grpc_route *r = (const api_grpc_route *)o;
-        return (size_t)i < r->n_rules ? r->rules[i].name : NULL;
-    }
-    return NULL;
-}
-
 /* A policy whose extensions cannot all be used and may not fail open (or
  * an Invalid one with no unusable extension: a dynamic module, ...). */
 static bool fails_closed(gw_ctx *c, const gw_policy *p, const policy_extensions *pe)
@@ -269,20 +250,12 @@ static bool fails_closed(gw_ctx *c, const gw_policy *p, const policy_extensions 
     return pe->fail_closed || (!pe->problem && !gw_policy_valid(c, GW_EEP_KIND, p));
 }
 
-static void answer_500(gw_ctx *c, ir_http_route *r)
-{
-    if (!r->direct_response) {
-        r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
-        r->direct_response->status_code = 500;
-    }
-}
-
 static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = route_rule_name(c, m, gw_ir_route_rule_index(r->name));
+    const char *rule = gw_ir_route_rule_name(c, r);
     const gw_policy *rp = gw_policy_for_route(c, GW_EEP_KIND, m->kind, m->namespace, m->name, rule);
     const gw_policy *lp = gw_policy_for_listener(c, GW_EEP_KIND, l);
     if (rp) {
@@ -293,7 +266,7 @@ static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_rou
         }
         /* The route answers 500; the listener's policy still lists its
          * extensions there, as the reference does. */
-        answer_500(c, r);
+        gw_ir_route_answer_500(c, r);
         if (lp) {
             pe = extensions_for(c, cache, lp, l->gateway);
             if (!fails_closed(c, lp, pe))
@@ -305,7 +278,7 @@ static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_rou
         return;
     policy_extensions *pe = extensions_for(c, cache, lp, l->gateway);
     if (fails_closed(c, lp, pe))
-        answer_500(c, r);
+        gw_ir_route_answer_500(c, r);
     else
         r->envoy_extensions = pe->x;
 }

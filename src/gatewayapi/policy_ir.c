@@ -304,3 +304,31 @@ json_t *gw_ir_http2_json(json_t *v)
                             json_boolean(strcmp(inv, "TerminateStream") == 0));
     return out;
 }
+
+const char *gw_ir_route_rule_name(gw_ctx *c, const ir_http_route *r)
+{
+    const ir_metadata *m = &r->metadata;
+    int i = gw_ir_route_rule_index(r->name);
+    if (i < 0 || !m->kind)
+        return NULL;
+    const api_object *o = api_resources_find(c->res, m->kind, m->namespace, m->name);
+    if (!o)
+        return NULL;
+    if (strcmp(m->kind, "HTTPRoute") == 0) {
+        const api_http_route *hr = (const api_http_route *)o;
+        return (size_t)i < hr->n_rules ? hr->rules[i].name : NULL;
+    }
+    if (strcmp(m->kind, "GRPCRoute") == 0) {
+        const api_grpc_route *gr = (const api_grpc_route *)o;
+        return (size_t)i < gr->n_rules ? gr->rules[i].name : NULL;
+    }
+    return NULL;
+}
+
+void gw_ir_route_answer_500(gw_ctx *c, ir_http_route *r)
+{
+    if (!r->direct_response) {
+        r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
+        r->direct_response->status_code = 500;
+    }
+}

@@ -51,6 +51,12 @@ json_t *gw_ctx_own_json(gw_ctx *c, json_t *j);
 /* The index of the rule an IR route name ("httproute/ns/n/rule/2/match/0/h")
  * comes from, or -1. */
 int gw_ir_route_rule_index(const char *ir_route_name);
+/* The name of the route rule an IR route comes from (the sectionName a
+ * policy may target), or NULL for an unnamed rule. */
+const char *gw_ir_route_rule_name(gw_ctx *c, const ir_http_route *r);
+/* Makes a route answer 500 (unless it already answers directly): what a
+ * route whose policy is Invalid does, as in the reference. */
+void gw_ir_route_answer_500(gw_ctx *c, ir_http_route *r);
 
 /* Spec values as the reference IR prints them (new references, or NULL when
  * malformed): a deep copy with every duration-valued key reformatted ("300s"

@@ -642,33 +642,6 @@ static ir_security *security_ir(gw_ctx *c, const gw_policy *p, gw_gateway *gw, b
     return o;
 }
 
-/* The name of rule `i` of a route, or NULL. */
-static const char *rule_name(gw_ctx *c, const ir_metadata *m, int i)
-{
-    if (i < 0 || !m->kind)
-        return NULL;
-    const api_object *o = api_resources_find(c->res, m->kind, m->namespace, m->name);
-    if (!o)
-        return NULL;
-    if (is(m->kind, "HTTPRoute")) {
-        const api_http_route *r = (const api_http_route *)o;
-        return (size_t)i < r->n_rules ? r->rules[i].name : NULL;
-    }
-    if (is(m->kind, "GRPCRoute")) {
-        const api_grpc_route *r = (const api_grpc_route *)o;
-        return (size_t)i < r->n_rules ? r->rules[i].name : NULL;
-    }
-    return NULL;
-}
-
-static void answer_500(gw_ctx *c, ir_http_route *r)
-{
-    if (!r->direct_response) {
-        r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
-        r->direct_response->status_code = 500;
-    }
-}
-
 /* The policy's settings for routes of Gateway gw, built once. */
 static ir_security *policy_security(gw_ctx *c, strmap *built, const gw_policy *p, gw_gateway *gw,
                                     bool valid)
@@ -712,7 +685,7 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = rule_name(c, m, gw_ir_route_rule_index(r->name));
+    const char *rule = gw_ir_route_rule_name(c, r);
     const gw_policy *rp = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, rule);
     const gw_policy *lp = gw_policy_for_listener(c, SP_KIND, l);
     if (rp && !rp->targets->merge_type)
@@ -735,7 +708,7 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
     }
     r->security_settings = s;
     if (!valid || !s)
-        answer_500(c, r);
+        gw_ir_route_answer_500(c, r);
 }
 
 /* TCP routes take a route policy's authorization (client CIDRs only, as

@@ -776,25 +776,6 @@ static ir_retry *retry_typed(gw_ctx *c, json_t *rj)
 
 /* ---- routes ---- */
 
-/* The name of rule `i` of a route, or NULL. */
-static const char *route_rule_name(gw_ctx *c, const ir_metadata *m, int i)
-{
-    if (i < 0 || !m->kind)
-        return NULL;
-    const api_object *o = api_resources_find(c->res, m->kind, m->namespace, m->name);
-    if (!o)
-        return NULL;
-    if (strcmp(m->kind, "HTTPRoute") == 0) {
-        const api_http_route *r = (const api_http_route *)o;
-        return (size_t)i < r->n_rules ? r->rules[i].name : NULL;
-    }
-    if (strcmp(m->kind, "GRPCRoute") == 0) {
-        const api_grpc_route *r = (const api_grpc_route *)o;
-        return (size_t)i < r->n_rules ? r->rules[i].name : NULL;
-    }
-    return NULL;
-}
-
 /* telemetry.metrics.routeStatName with its operators replaced: the
  * route's name, namespace, kind (lower case, as the API's example shows),
  * rule name and number. */
@@ -846,7 +827,7 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = route_rule_name(c, m, gw_ir_route_rule_index(r->name));
+    const char *rule = gw_ir_route_rule_name(c, r);
     const gw_policy *rp, *lp;
     json_t *spec =
         gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, rule, &rp, &lp);
@@ -854,10 +835,7 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
         return;
     const gw_policy *owner = rp ? rp : lp;
     if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp))) {
-        if (!r->direct_response) {
-            r->direct_response = ARENA_NEW(c->arena, ir_direct_response);
-            r->direct_response->status_code = 500;
-        }
+        gw_ir_route_answer_500(c, r);
         return;
     }
     if (json_is_true(json_object_get(spec, "useClientProtocol")))

@@ -1,5 +1,6 @@
 /* EnvoyGateway static configuration for standalone mode (see config.h). */
 #define _GNU_SOURCE
+#include "core/text.h"
 #include "server/config.h"
 
 #include <jansson.h>
@@ -100,23 +101,6 @@ static void config_admin(srv_config *c, json_t *doc)
         c->admin_port = (int)json_integer_value(json_object_get(addr, "port"));
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
-}
-
 /* The EnvoyGateway document of `text` as JSON, with the metadata the typed
  * decoder wants (a static configuration names none), or NULL. */
 static json_t *config_document(const char *text, const char *path, char **err)
@@ -152,7 +136,7 @@ int srv_config_load(srv_config *c, const char *path, char **err)
             abort();
         return 0;
     }
-    char *raw = read_text(path);
+    char *raw = core_read_file(path, NULL);
     if (!raw)
         return fail(err, "%s: cannot read the configuration%s", path, "");
     json_t *doc = config_document(raw, path, err);

@@ -1,5 +1,6 @@
 /* The rate-limit service as a supervised child (see ratelimit.h). */
 #define _GNU_SOURCE
+#include "core/text.h"
 #include "infra/host/ratelimit.h"
 
 #include <arpa/inet.h>
@@ -88,18 +89,6 @@ static int mkdir_p(const char *path)
     return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
-}
-
 static uint64_t backoff_ms(int restarts)
 {
     uint64_t ms = RL_BACKOFF_FIRST_MS;
@@ -137,23 +126,23 @@ static void on_service_exit(uv_process_t *proc, int64_t status, int signo)
 static void rl_start(host_ratelimit *r)
 {
     char *env[] = {
-        xasprintf("RUNTIME_ROOT=%s", r->runtime_dir),
-        xasprintf("RUNTIME_SUBDIRECTORY=ratelimit"),
-        xasprintf("RUNTIME_APPDIRECTORY=config"),
-        xasprintf("RUNTIME_WATCH_ROOT=false"),
-        xasprintf("RUNTIME_IGNOREDOTFILES=true"),
-        xasprintf("CONFIG_TYPE=FILE"),
-        xasprintf("BACKEND_TYPE=redis"),
-        xasprintf("REDIS_SOCKET_TYPE=tcp"),
-        xasprintf("REDIS_URL=%s", r->redis_url),
-        xasprintf("USE_STATSD=false"),
-        xasprintf("LOG_LEVEL=%s", r->log_level),
-        xasprintf("HOST=127.0.0.1"),
-        xasprintf("PORT=%d", r->http_port),
-        xasprintf("GRPC_HOST=127.0.0.1"),
-        xasprintf("GRPC_PORT=%d", r->grpc_port),
-        xasprintf("DEBUG_HOST=127.0.0.1"),
-        xasprintf("DEBUG_PORT=%d", r->debug_port),
+        core_asprintf("RUNTIME_ROOT=%s", r->runtime_dir),
+        core_asprintf("RUNTIME_SUBDIRECTORY=ratelimit"),
+        core_asprintf("RUNTIME_APPDIRECTORY=config"),
+        core_asprintf("RUNTIME_WATCH_ROOT=false"),
+        core_asprintf("RUNTIME_IGNOREDOTFILES=true"),
+        core_asprintf("CONFIG_TYPE=FILE"),
+        core_asprintf("BACKEND_TYPE=redis"),
+        core_asprintf("REDIS_SOCKET_TYPE=tcp"),
+        core_asprintf("REDIS_URL=%s", r->redis_url),
+        core_asprintf("USE_STATSD=false"),
+        core_asprintf("LOG_LEVEL=%s", r->log_level),
+        core_asprintf("HOST=127.0.0.1"),
+        core_asprintf("PORT=%d", r->http_port),
+        core_asprintf("GRPC_HOST=127.0.0.1"),
+        core_asprintf("GRPC_PORT=%d", r->grpc_port),
+        core_asprintf("DEBUG_HOST=127.0.0.1"),
+        core_asprintf("DEBUG_PORT=%d", r->debug_port),
         NULL,
     };
     int log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -203,8 +192,8 @@ host_ratelimit *host_ratelimit_new(uv_loop_t *loop, const host_ratelimit_config 
     r->loop = loop;
     r->binary = strdup(cfg->binary);
     r->runtime_dir = strdup(cfg->runtime_dir);
-    r->config_dir = xasprintf("%s/ratelimit/config", cfg->runtime_dir);
-    r->log_path = xasprintf("%s/ratelimit.log", cfg->runtime_dir);
+    r->config_dir = core_asprintf("%s/ratelimit/config", cfg->runtime_dir);
+    r->log_path = core_asprintf("%s/ratelimit.log", cfg->runtime_dir);
     r->redis_url = strdup(cfg->redis_url);
     r->log_level = strdup(cfg->log_level ? cfg->log_level : "warn");
     r->grpc_port = free_port();
@@ -232,43 +221,26 @@ const char *host_ratelimit_address(const host_ratelimit *r)
 /* "ns/policy" -> "ns_policy.yaml": one file per domain. */
 static char *domain_file(const host_ratelimit *r, const char *domain)
 {
-    char *name = xasprintf("%s.yaml", domain);
+    char *name = core_asprintf("%s.yaml", domain);
     for (char *s = name; *s; s++)
         if (*s == '/')
             *s = '_';
-    char *path = xasprintf("%s/%s", r->config_dir, name);
+    char *path = core_asprintf("%s/%s", r->config_dir, name);
     free(name);
     return path;
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
 }
 
 /* Writes the file unless it holds these bytes: a dot-file first (the
  * service ignores those), renamed into place. */
 static void write_if_changed(const host_ratelimit *r, const char *path, const char *text)
 {
-    char *old = read_all(path);
+    char *old = core_read_file(path, NULL);
     bool same = old && strcmp(old, text) == 0;
     free(old);
     if (same)
         return;
     const char *base = strrchr(path, '/') + 1;
-    char *tmp = xasprintf("%s/.%s.tmp", r->config_dir, base);
+    char *tmp = core_asprintf("%s/.%s.tmp", r->config_dir, base);
     FILE *f = fopen(tmp, "w");
     bool ok = f && fputs(text, f) >= 0;
     ok = f && fclose(f) == 0 && ok;
@@ -297,7 +269,7 @@ void host_ratelimit_configure(host_ratelimit *r, const json_t *documents)
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.' || json_object_get(keep, e->d_name))
             continue;
-        char *path = xasprintf("%s/%s", r->config_dir, e->d_name);
+        char *path = core_asprintf("%s/%s", r->config_dir, e->d_name);
         unlink(path);
         free(path);
     }

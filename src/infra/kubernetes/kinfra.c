@@ -1,5 +1,6 @@
 /* Kubernetes infrastructure: Envoy fleets as Deployments (see kinfra.h). */
 #define _GNU_SOURCE
+#include "core/text.h"
 #include "infra/kubernetes/kinfra.h"
 
 #include <openssl/sha.h>
@@ -47,18 +48,6 @@ struct kinfra {
     void *arg;
 };
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *out = NULL;
-    if (vasprintf(&out, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return out;
-}
-
 char *kinfra_resource_name(const char *fleet)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
@@ -71,7 +60,7 @@ char *kinfra_resource_name(const char *fleet)
     for (const char *c = fleet; *c && n < 48; c++)
         trimmed[n++] = *c == '/' ? '-' : (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
     trimmed[n] = 0;
-    return xasprintf("envoy-%s-%s", trimmed, hex);
+    return core_asprintf("envoy-%s-%s", trimmed, hex);
 }
 
 static void on_owned_event(void *arg, kc_informer *inf, const char *type, json_t *obj)
@@ -406,7 +395,8 @@ static void warn_unsupported(kinfra *k, const ir_infra *inf)
             if (!json_object_get(v, "imageRepository"))
                 continue;
         }
-        char *key = xasprintf("%s %s.%s", inf->name, paths[i][0], paths[i][1] ? paths[i][1] : "");
+        char *key =
+            core_asprintf("%s %s.%s", inf->name, paths[i][0], paths[i][1] ? paths[i][1] : "");
         if (!json_object_get(k->warned, key)) {
             json_object_set_new(k->warned, key, json_true());
             srv_log(SRV_LOG_WARN, "infra",
@@ -451,7 +441,7 @@ static void on_applied(void *arg, const kc_response *r)
 
 static void apply(kinfra *k, size_t kind_index, const char *name, json_t *obj, json_t *desired)
 {
-    char *key = xasprintf("%s/%s", OWNED[kind_index].kind, name);
+    char *key = core_asprintf("%s/%s", OWNED[kind_index].kind, name);
     json_object_set_new(desired, key, json_true());
     char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
     const char *last = json_string_value(json_object_get(k->applied, key));
@@ -501,7 +491,7 @@ static void gateways_of_fleet(kinfra *k, const api_resources *r, const ir_infra 
             gw_class = inf->labels[i].value;
     }
     if (gw_name && gw_ns) {
-        char *key = xasprintf("%s/%s", gw_ns, gw_name);
+        char *key = core_asprintf("%s/%s", gw_ns, gw_name);
         json_object_set_new(k->gateways, key, json_string(name));
         free(key);
         return;
@@ -511,7 +501,7 @@ static void gateways_of_fleet(kinfra *k, const api_resources *r, const ir_infra 
         const char *cls = json_string_value(
             json_object_get(json_object_get(g->obj.raw, "spec"), "gatewayClassName"));
         if (cls && strcmp(cls, gw_class) == 0) {
-            char *key = xasprintf("%s/%s", g->obj.metadata.namespace, g->obj.metadata.name);
+            char *key = core_asprintf("%s/%s", g->obj.metadata.namespace, g->obj.metadata.name);
             json_object_set_new(k->gateways, key, json_string(name));
             free(key);
         }
@@ -552,7 +542,7 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
                 json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
             if (!name || json_object_get(obj, "deleting"))
                 continue;
-            char *dkey = xasprintf("%s/%s", OWNED[i].kind, name);
+            char *dkey = core_asprintf("%s/%s", OWNED[i].kind, name);
             if (!json_object_get(desired, dkey)) {
                 srv_log(SRV_LOG_INFO, "infra", "deleting %s %s/%s: its fleet is gone",
                         OWNED[i].kind, k->namespace, name);
@@ -578,14 +568,14 @@ bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, jso
                          bool *ready)
 {
     kinfra *k = arg;
-    char *gkey = xasprintf("%s/%s", namespace, name);
+    char *gkey = core_asprintf("%s/%s", namespace, name);
     const char *res_name = json_string_value(json_object_get(k->gateways, gkey));
     free(gkey);
     *addresses = NULL;
     *ready = false;
     if (!res_name)
         return false;
-    char *key = xasprintf("%s/%s", k->namespace, res_name);
+    char *key = core_asprintf("%s/%s", k->namespace, res_name);
     json_t *dep = json_object_get(kc_informer_store(k->informers[2]), key);
     json_t *svc = json_object_get(kc_informer_store(k->informers[3]), key);
     free(key);

@@ -1,5 +1,6 @@
 /* Kubernetes API client: curl multi on the libuv loop (see kclient.h). */
 #define _GNU_SOURCE
+#include "core/text.h"
 #include "provider/kubernetes/kclient.h"
 
 #include <curl/curl.h>
@@ -24,37 +25,6 @@ static char *xstrdup(const char *s)
     if (!d)
         abort();
     return d;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *out = NULL;
-    if (vasprintf(&out, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return out;
-}
-
-static char *read_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[16384];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    if (len_out)
-        *len_out = len;
-    return buf;
 }
 
 static int fail(char **err, char *msg)
@@ -104,7 +74,7 @@ static char *kubeconfig_path(const char *kubeconfig, const char *p)
     const char *slash = strrchr(kubeconfig, '/');
     if (!slash)
         return xstrdup(p);
-    return xasprintf("%.*s/%s", (int)(slash - kubeconfig), kubeconfig, p);
+    return core_asprintf("%.*s/%s", (int)(slash - kubeconfig), kubeconfig, p);
 }
 
 static json_t *named_entry(json_t *list, const char *name, const char *field)
@@ -129,7 +99,7 @@ static int kubeconfig_pem(const char *kubeconfig, json_t *obj, const char *file_
     if (d) {
         *pem = base64_text_decode(d);
         if (!*pem)
-            return fail(err, xasprintf("%s: %s: not base64", kubeconfig, data_key));
+            return fail(err, core_asprintf("%s: %s: not base64", kubeconfig, data_key));
     } else if (f) {
         *file = kubeconfig_path(kubeconfig, f);
     }
@@ -141,9 +111,9 @@ int kc_config_from_kubeconfig(kc_config *c, const char *path, char **err)
     memset(c, 0, sizeof *c);
     *err = NULL;
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = core_read_file(path, &len);
     if (!text)
-        return fail(err, xasprintf("%s: cannot read the kubeconfig", path));
+        return fail(err, core_asprintf("%s: cannot read the kubeconfig", path));
     api_document_list docs = {0};
     diag_list diags = {0};
     int rc = api_documents_parse(text, len, path, &docs, &diags);
@@ -152,7 +122,7 @@ int kc_config_from_kubeconfig(kc_config *c, const char *path, char **err)
         char *first = diags.n ? diag_format(&diags.items[0]) : xstrdup("expected one document");
         diag_list_clear(&diags);
         api_document_list_clear(&docs);
-        *err = xasprintf("%s: %s", path, first);
+        *err = core_asprintf("%s: %s", path, first);
         free(first);
         return -1;
     }
@@ -173,8 +143,8 @@ int kc_config_from_kubeconfig(kc_config *c, const char *path, char **err)
     const char *server = json_string_value(json_object_get(cluster, "server"));
     rc = 0;
     if (!server) {
-        rc = fail(err, xasprintf("%s: clusters[].cluster.server: required (context %s)", path,
-                                 current ? current : "(first)"));
+        rc = fail(err, core_asprintf("%s: clusters[].cluster.server: required (context %s)", path,
+                                     current ? current : "(first)"));
     } else {
         c->server = xstrdup(server);
         size_t n = strlen(c->server);
@@ -192,7 +162,7 @@ int kc_config_from_kubeconfig(kc_config *c, const char *path, char **err)
             kubeconfig_pem(path, user, "client-key", "client-key-data", &c->key_file, &c->key_pem,
                            err) < 0)
             rc = -1;
-        c->source = xasprintf("kubeconfig %s", path);
+        c->source = core_asprintf("kubeconfig %s", path);
     }
     api_document_list_clear(&docs);
     if (rc < 0)
@@ -210,17 +180,18 @@ int kc_config_in_cluster(kc_config *c, const char *sa_dir, char **err)
         return fail(err, xstrdup("in-cluster configuration: KUBERNETES_SERVICE_HOST is not set"));
     if (!sa_dir)
         sa_dir = KC_DEFAULT_SA_DIR;
-    c->token_file = xasprintf("%s/token", sa_dir);
+    c->token_file = core_asprintf("%s/token", sa_dir);
     struct stat st;
     if (stat(c->token_file, &st) < 0) {
-        *err = xasprintf("in-cluster configuration: %s: no service-account token", c->token_file);
+        *err =
+            core_asprintf("in-cluster configuration: %s: no service-account token", c->token_file);
         kc_config_free(c);
         return -1;
     }
-    c->ca_file = xasprintf("%s/ca.crt", sa_dir);
-    c->server = strchr(host, ':') ? xasprintf("https://[%s]:%s", host, port ? port : "443")
-                                  : xasprintf("https://%s:%s", host, port ? port : "443");
-    c->source = xasprintf("in-cluster (%s)", sa_dir);
+    c->ca_file = core_asprintf("%s/ca.crt", sa_dir);
+    c->server = strchr(host, ':') ? core_asprintf("https://[%s]:%s", host, port ? port : "443")
+                                  : core_asprintf("https://%s:%s", host, port ? port : "443");
+    c->source = core_asprintf("in-cluster (%s)", sa_dir);
     return 0;
 }
 
@@ -239,13 +210,13 @@ int kc_config_load(kc_config *c, char **err)
     if (getenv("KUBERNETES_SERVICE_HOST"))
         return kc_config_in_cluster(c, getenv("EG_SERVICEACCOUNT_DIR"), err);
     const char *home = getenv("HOME");
-    char *path = xasprintf("%s/.kube/config", home ? home : "/root");
+    char *path = core_asprintf("%s/.kube/config", home ? home : "/root");
     int rc = kc_config_from_kubeconfig(c, path, err);
     if (rc < 0) {
         free(*err);
-        *err = xasprintf("no Kubernetes configuration: set KUBECONFIG, run in a cluster "
-                         "(KUBERNETES_SERVICE_HOST), or provide %s",
-                         path);
+        *err = core_asprintf("no Kubernetes configuration: set KUBECONFIG, run in a cluster "
+                             "(KUBERNETES_SERVICE_HOST), or provide %s",
+                             path);
     }
     free(path);
     return rc;
@@ -319,7 +290,7 @@ static void token_refresh(kc_client *c)
     if (c->token && st.st_mtim.tv_sec == c->token_mtime.tv_sec &&
         st.st_mtim.tv_nsec == c->token_mtime.tv_nsec && st.st_size == c->token_size)
         return;
-    char *t = read_file(c->cfg.token_file, NULL);
+    char *t = core_read_file(c->cfg.token_file, NULL);
     if (!t)
         return;
     size_t n = strlen(t);
@@ -403,7 +374,7 @@ static kc_req *req_new(kc_client *c, const char *method, const char *path, const
     if (!r->easy)
         abort();
     token_refresh(c);
-    char *url = xasprintf("%s%s", c->cfg.server, path);
+    char *url = core_asprintf("%s%s", c->cfg.server, path);
     CURL *e = r->easy;
     curl_easy_setopt(e, CURLOPT_URL, url);
     free(url);
@@ -447,12 +418,13 @@ static kc_req *req_new(kc_client *c, const char *method, const char *path, const
     r->headers = curl_slist_append(r->headers, "User-Agent: envoy-gateway-c");
     const char *token = c->token ? c->token : c->cfg.token;
     if (token) {
-        char *h = xasprintf("Authorization: Bearer %s", token);
+        char *h = core_asprintf("Authorization: Bearer %s", token);
         r->headers = curl_slist_append(r->headers, h);
         free(h);
     }
     if (body) {
-        char *h = xasprintf("Content-Type: %s", content_type ? content_type : "application/json");
+        char *h =
+            core_asprintf("Content-Type: %s", content_type ? content_type : "application/json");
         r->headers = curl_slist_append(r->headers, h);
         free(h);
         r->body = xstrdup(body);
@@ -538,7 +510,7 @@ void kc_apply(kc_client *c, const char *path, const json_t *obj, const char *fie
               kc_response_cb cb, void *arg)
 {
     char *body = json_dumps(obj, JSON_COMPACT);
-    char *p = xasprintf("%s?fieldManager=%s&force=true", path, field_manager);
+    char *p = core_asprintf("%s?fieldManager=%s&force=true", path, field_manager);
     kc_request(c, "PATCH", p, "application/apply-patch+yaml", body, 30000, cb, arg);
     free(p);
     free(body);
@@ -695,15 +667,15 @@ static void informer_on_retry(uv_timer_t *t);
 static char *collection_path(const kc_informer *inf)
 {
     if (inf->namespace)
-        return xasprintf("%s/namespaces/%s/%s", inf->prefix, inf->namespace, inf->resource);
-    return xasprintf("%s/%s", inf->prefix, inf->resource);
+        return core_asprintf("%s/namespaces/%s/%s", inf->prefix, inf->namespace, inf->resource);
+    return core_asprintf("%s/%s", inf->prefix, inf->resource);
 }
 
 char *kc_informer_object_path(const kc_informer *inf, const char *namespace, const char *name)
 {
     if (namespace && *namespace)
-        return xasprintf("%s/namespaces/%s/%s/%s", inf->prefix, namespace, inf->resource, name);
-    return xasprintf("%s/%s/%s", inf->prefix, inf->resource, name);
+        return core_asprintf("%s/namespaces/%s/%s/%s", inf->prefix, namespace, inf->resource, name);
+    return core_asprintf("%s/%s/%s", inf->prefix, inf->resource, name);
 }
 
 static char *object_key(const json_t *obj)
@@ -713,7 +685,7 @@ static char *object_key(const json_t *obj)
     const char *name = json_string_value(json_object_get(md, "name"));
     if (!name)
         return NULL;
-    return ns && *ns ? xasprintf("%s/%s", ns, name) : xstrdup(name);
+    return ns && *ns ? core_asprintf("%s/%s", ns, name) : xstrdup(name);
 }
 
 static void object_prepare(const kc_informer *inf, json_t *obj)
@@ -799,8 +771,9 @@ static void informer_list(kc_informer *inf)
     if (inf->c->closing)
         return;
     char *path = collection_path(inf);
-    char *full = inf->label_selector ? xasprintf("%s?labelSelector=%s", path, inf->label_selector)
-                                     : xstrdup(path);
+    char *full = inf->label_selector
+                     ? core_asprintf("%s?labelSelector=%s", path, inf->label_selector)
+                     : xstrdup(path);
     kc_request(inf->c, "GET", full, NULL, NULL, 60000, on_list, inf);
     free(full);
     free(path);
@@ -911,11 +884,11 @@ static void informer_watch(kc_informer *inf)
     if (inf->c->closing)
         return;
     char *path = collection_path(inf);
-    char *full = xasprintf("%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=240&"
-                           "resourceVersion=%s%s%s",
-                           path, inf->resource_version ? inf->resource_version : "",
-                           inf->label_selector ? "&labelSelector=" : "",
-                           inf->label_selector ? inf->label_selector : "");
+    char *full = core_asprintf("%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=240&"
+                               "resourceVersion=%s%s%s",
+                               path, inf->resource_version ? inf->resource_version : "",
+                               inf->label_selector ? "&labelSelector=" : "",
+                               inf->label_selector ? inf->label_selector : "");
     kc_req *r = req_new(inf->c, "GET", full, NULL, NULL, 300000);
     /* Watches are quiet for long: only a dead connection should end them. */
     curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPIDLE, 30L);

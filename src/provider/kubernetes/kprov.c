@@ -1,5 +1,6 @@
 /* The Kubernetes provider: watches, resource set, status write-back (see kprov.h). */
 #define _GNU_SOURCE
+#include "core/text.h"
 #include "provider/kubernetes/kprov.h"
 
 #include <stdarg.h>
@@ -89,18 +90,6 @@ struct kprov {
     size_t queue_head;
     unsigned n_inflight;
 };
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *out = NULL;
-    if (vasprintf(&out, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return out;
-}
 
 bool kprov_synced(const kprov *p)
 {
@@ -307,7 +296,7 @@ void kprov_resources_add(kprov *p, api_resources *r)
                 continue;
             size_t before = diags.n;
             if (api_resources_add(r, obj, "kubernetes", 0, &diags) < 0) {
-                char *rkey = xasprintf("%s %s", row->kind, key);
+                char *rkey = core_asprintf("%s %s", row->kind, key);
                 const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
                 json_t *seen = json_object_get(p->reported, rkey);
                 if (!seen || !rv || strcmp(json_string_value(seen), rv) != 0) {
@@ -649,7 +638,8 @@ static bool writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj)
     const char *name = json_string_value(json_object_get(md, "name"));
     if (!name)
         return false;
-    char *wkey = ns ? xasprintf("%s %s/%s", kind, ns, name) : xasprintf("%s %s", kind, name);
+    char *wkey =
+        ns ? core_asprintf("%s %s/%s", kind, ns, name) : core_asprintf("%s %s", kind, name);
     json_t *st = json_object_get(p->writes, wkey);
     bool foreign =
         !st || !json_equal(json_object_get(st, "written"), json_object_get(obj, "status"));
@@ -677,7 +667,7 @@ static bool status_kind_writable(const char *kind)
 static void status_clear_ours(kprov *p, const api_object *o)
 {
     const char *ns = o->metadata.namespace;
-    char *key = ns && *ns ? xasprintf("%s/%s", ns, o->metadata.name) : strdup(o->metadata.name);
+    char *key = ns && *ns ? core_asprintf("%s/%s", ns, o->metadata.name) : strdup(o->metadata.name);
     kc_informer *inf = informer_of(p, o->kind, ns);
     json_t *stored = inf ? json_object_get(kc_informer_store(inf), key) : NULL;
     json_t *old = json_object_get(stored, "status");
@@ -704,13 +694,13 @@ static void status_clear_ours(kprov *p, const api_object *o)
                     json_array_remove(list, i);
             }
         }
-        char *wkey = xasprintf("%s %s", o->kind, key);
+        char *wkey = core_asprintf("%s %s", o->kind, key);
         json_t *st = json_object_get(p->writes, wkey);
         if (!st || !json_equal(json_object_get(st, "written"), fresh)) {
             json_t *obj = json_copy(stored);
             json_object_set_new(obj, "status", fresh);
             char *opath = kc_informer_object_path(inf, ns, o->metadata.name);
-            char *path = xasprintf("%s/status", opath);
+            char *path = core_asprintf("%s/status", opath);
             srv_log(SRV_LOG_INFO, "kubernetes",
                     "%s %s: no longer ours, clearing our status entries", o->kind, key);
             write_send(p, wkey, o->kind, key, path, obj);
@@ -739,7 +729,8 @@ void kprov_statuses_write(kprov *p, const api_resources *r, const gw_result *res
             status_clear_ours(p, o);
             continue;
         }
-        char *key = ns && *ns ? xasprintf("%s/%s", ns, o->metadata.name) : strdup(o->metadata.name);
+        char *key =
+            ns && *ns ? core_asprintf("%s/%s", ns, o->metadata.name) : strdup(o->metadata.name);
         kc_informer *inf = informer_of(p, o->kind, ns);
         json_t *stored = inf ? json_object_get(kc_informer_store(inf), key) : NULL;
         if (!stored) {
@@ -754,7 +745,7 @@ void kprov_statuses_write(kprov *p, const api_resources *r, const gw_result *res
         keep_foreign_entries(p, fresh, old, "ancestors");
         json_int_t gen =
             json_integer_value(json_object_get(json_object_get(stored, "metadata"), "generation"));
-        char *wkey = xasprintf("%s %s", o->kind, key);
+        char *wkey = core_asprintf("%s %s", o->kind, key);
         json_t *st = json_object_get(p->writes, wkey);
         /* Times come from what we last wrote when the watch has not shown it
          * yet: otherwise every pass until then would differ by its clock. */
@@ -767,7 +758,7 @@ void kprov_statuses_write(kprov *p, const api_resources *r, const gw_result *res
             json_object_set_new(obj, "status", fresh);
             fresh = NULL;
             char *opath = kc_informer_object_path(inf, ns, o->metadata.name);
-            char *path = xasprintf("%s/status", opath);
+            char *path = core_asprintf("%s/status", opath);
             write_send(p, wkey, o->kind, key, path, obj);
             free(path);
             free(opath);
