@@ -115,6 +115,13 @@ static void ir_output(json_t *out, const gw_result *res)
 /* Adds the "xds" section to `out`. Errors of the xDS translator or of the
  * codec are defects of ours: they are printed and make the exit code 1, the
  * rest of the output still printed. */
+/* The static configuration of a run whose input has none. */
+static const char EGCTL_DEFAULT_CONFIG[] = "apiVersion: gateway.envoyproxy.io/v1alpha1\n"
+                                           "kind: EnvoyGateway\n"
+                                           "extensionApis:\n"
+                                           "  enableBackend: true\n"
+                                           "  enableEnvoyPatchPolicy: true\n";
+
 static int xds_output(json_t **out, const api_resources *r, gw_result *res, const char *type)
 {
     diag_list diags = {0};
@@ -196,6 +203,11 @@ static int cmd_translate(const translate_opts *o)
         if (api_resources_add(r, docs.items[d].root, source, docs.items[d].index, &diags) != 0)
             failed++;
     api_document_list_clear(&docs);
+    /* Without an EnvoyGateway document, the reference egctl translates with
+     * Backends and EnvoyPatchPolicies enabled: so do we. */
+    if (!r->envoy_gateway)
+        api_resources_load(r, EGCTL_DEFAULT_CONFIG, strlen(EGCTL_DEFAULT_CONFIG), "egctl defaults",
+                           &diags);
     /* Objects that name no namespace live in the default one, which exists
      * whether or not the input defines it (as with the reference egctl). */
     api_resources_add_missing_namespaces(r, o->add_missing ? NULL : API_DEFAULT_NAMESPACE, &diags);
