@@ -200,7 +200,7 @@ static json_t *rbac_matcher(xds_ctx *c, const ir_authorization *a)
         const ir_authorization_rule *r = &a->rules[i];
         json_t *pred = rule_predicate(c, r);
         if (!pred) /* a rule without conditions matches every request */
-            pred = json_pack("{s:{s:{s:s, s:o}, s:{s:s}}}", "singlePredicate", "input", "name",
+            pred = json_pack("{s:{s:{s:s, s:o}, s:{s:{s:s}}}}", "singlePredicate", "input", "name",
                              "http_header", "typedConfig",
                              xds_any("envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
                                      json_pack("{s:s}", "headerName", ":method")),
