@@ -31,6 +31,7 @@
 #include "server/post_process.h"
 #include "server/redact.h"
 #include "server/snapshot.h"
+#include "xds/context.h"
 #include "xds/ratelimit.h"
 #include "xds/translator.h"
 
@@ -251,6 +252,14 @@ static unsigned shutdown_ms(const json_t *envoy_proxy, const char *field)
     return (unsigned)ms;
 }
 
+/* EnvoyProxy spec.telemetry.metrics.prometheus.disable: the fleet's Envoy
+ * gets no stats listener. */
+static bool prometheus_disabled(const json_t *envoy_proxy)
+{
+    return json_is_true(
+        xds_json_path(envoy_proxy, "telemetry", "metrics", "prometheus", "disable", NULL));
+}
+
 /* One Envoy per proxy fleet of the infra IR, drained as its EnvoyProxy says. */
 static void proxies_sync(srv_standalone *s, const gw_result *res)
 {
@@ -262,7 +271,8 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
         fleets[i] = (host_fleet){.name = inf->name,
                                  .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
                                  .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
-                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap")};
+                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
+                                 .no_prometheus = prometheus_disabled(inf->envoy_proxy)};
     }
     host_infra_sync(s->host, fleets, res->n_infra);
     free(fleets);
@@ -643,10 +653,10 @@ static json_t *config_dump(srv_standalone *s)
         }
         json_object_set_new(fleets, name, types);
     }
-    return json_pack("{s:o,s:o,s:o,s:o}", "fleets", fleets, "proxies",
-                     ads_server_status_json(s->ads), "processes",
-                     s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
-                     ready_ports_json(s));
+    return json_pack(
+        "{s:o,s:o,s:o,s:o,s:o}", "fleets", fleets, "proxies", ads_server_status_json(s->ads),
+        "processes", s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
+        ready_ports_json(s), "stats", s->host ? host_infra_stats_json(s->host) : json_array());
 }
 
 static json_t *files_json(const srv_standalone *s)

@@ -255,9 +255,13 @@ json_t *xds_bootstrap(const xds_bootstrap_opts *o)
     json_object_set_new(b, "clusterManager",
                         json_pack("{s:s}", "localClusterName", "local_cluster"));
     json_object_set_new(b, "dynamicResources", dynamic_resources());
-    json_object_set_new(b, "staticResources",
-                        json_pack("{s:[o, o, o], s:[o]}", "clusters", prometheus_cluster(o),
-                                  local_cluster(), xds_cluster(o), "listeners", stats_listener(o)));
+    json_t *statics =
+        json_pack("{s:[o, o], s:[]}", "clusters", local_cluster(), xds_cluster(o), "listeners");
+    if (!o->no_prometheus) {
+        json_array_insert_new(json_object_get(statics, "clusters"), 0, prometheus_cluster(o));
+        json_array_append_new(json_object_get(statics, "listeners"), stats_listener(o));
+    }
+    json_object_set_new(b, "staticResources", statics);
     return b;
 }
 
@@ -371,7 +375,7 @@ static bool has_ready_listener(const json_t *listeners)
 static json_t *standalone_listeners(const xds_bootstrap_opts *o, const xds_resources *r,
                                     diag_list *diags)
 {
-    json_t *list = json_pack("[o]", stats_listener(o));
+    json_t *list = o->no_prometheus ? json_array() : json_pack("[o]", stats_listener(o));
     if (!has_ready_listener(r->of[XDS_LISTENER]))
         json_array_append_new(list, xds_ready_listener("0.0.0.0", o->ready_port, "/ready"));
     size_t i;
@@ -392,7 +396,7 @@ static json_t *standalone_listeners(const xds_bootstrap_opts *o, const xds_resou
 
 static json_t *standalone_clusters(const xds_bootstrap_opts *o, const xds_resources *r)
 {
-    json_t *list = json_pack("[o]", prometheus_cluster(o));
+    json_t *list = o->no_prometheus ? json_array() : json_pack("[o]", prometheus_cluster(o));
     size_t i;
     json_t *cl;
     json_array_foreach(r->of[XDS_CLUSTER], i, cl)

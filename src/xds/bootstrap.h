@@ -37,6 +37,9 @@ typedef struct xds_bootstrap_opts {
     const char *admin_address;
     uint32_t admin_port; /* 19000 */
     uint32_t stats_port; /* 19001, the Prometheus stats listener */
+    /* EnvoyProxy telemetry.metrics.prometheus.disable: no stats listener
+     * and no prometheus_stats cluster. */
+    bool no_prometheus;
     uint32_t ready_port; /* 19003, the readiness listener (standalone only) */
     uint64_t max_downstream_connections;
 } xds_bootstrap_opts;

@@ -1,0 +1,151 @@
+"""The proxies' Prometheus stats endpoint in Host mode, scraped from a real Envoy
+started by our standalone server.
+
+Each fleet's Envoy gets its own loopback stats port (not the reference's 19001,
+which every Envoy on the host would want), reported in /api/config_dump under
+`stats`; GET /stats/prometheus there answers 200 with Envoy's own metrics (the
+prometheus_stats cluster points at that Envoy's admin endpoint), parsed here with
+prometheus_client's text parser. Requests through a route move the request
+counter; nothing else of the admin endpoint is reachable through that port; an
+EnvoyProxy with telemetry.metrics.prometheus.disable gives an Envoy without the
+stats listener and its cluster."""
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from backends import HttpEcho, backend_ref, backend_resource, gateway
+from conftest import free_port, http_get
+from hardening_util import simple_gateway, status_of
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+INTERNAL_PREFIXES = {"eg-stats-http", "eg-ready-http", "admin"}
+
+
+@pytest.fixture(scope="module")
+def gws(standalone, module_cleanup):
+    server = standalone("stats")
+    p1, _ = simple_gateway(server, module_cleanup, hosts=("one.example",), gw_name="one",
+                           namespace="default")
+    p2, _ = simple_gateway(server, module_cleanup, hosts=("two.example",), gw_name="two",
+                           namespace="other", route_file=lambda h: "route-two.yaml")
+    return server, p1, p2
+
+
+def stats_ports(server):
+    return {r["fleet"]: r for r in server.admin_json("/api/config_dump")["stats"]}
+
+
+def scrape(port):
+    status, _, body = http_get(port, "/stats/prometheus", host="scraper")
+    assert status == 200, body
+    text = body.decode() if isinstance(body, bytes) else body
+    return list(text_string_to_metric_families(text))
+
+
+def downstream_requests(families):
+    """Requests seen by the gateway's own HTTP connection managers (not the stats or
+    readiness listeners)."""
+    total = 0
+    found = False
+    for fam in families:
+        for s in fam.samples:
+            if s.name == "envoy_http_downstream_rq_total" and \
+                    s.labels.get("envoy_http_conn_manager_prefix") not in INTERNAL_PREFIXES:
+                total += s.value
+                found = True
+    assert found, "no envoy_http_downstream_rq_total for the gateway's listener"
+    return total
+
+
+def test_each_fleet_has_its_own_stats_port(gws):
+    server, _, _ = gws
+    stats = stats_ports(server)
+    assert set(stats) == {"default/one", "other/two"}, stats
+    ports = {r["port"] for r in stats.values()}
+    assert len(ports) == 2 and 19001 not in ports and 0 not in ports, stats
+    ready = {r["port"] for r in server.admin_json("/api/config_dump")["readiness"]}
+    assert not ports & ready
+    for r in stats.values():
+        assert r["path"] == "/stats/prometheus"
+        server.wait_until(lambda r=r: http_get(r["port"], "/stats/prometheus",
+                                               host="x")[0] == 200,
+                          what=f"stats of {r['fleet']} on {r['port']}")
+        names = {s.name for fam in scrape(r["port"]) for s in fam.samples}
+        assert "envoy_server_live" in names
+        assert "envoy_cluster_upstream_rq_total" in names or \
+            "envoy_http_downstream_rq_total" in names
+
+
+def test_request_counter_moves_with_traffic(gws):
+    server, p1, p2 = gws
+    stats = stats_ports(server)
+    port1, port2 = stats["default/one"]["port"], stats["other/two"]["port"]
+    before1 = downstream_requests(scrape(port1))
+    before2 = downstream_requests(scrape(port2))
+    for i in range(7):
+        assert status_of(p1, "one.example", path=f"/counted-{i}")[0] == 200
+    server.wait_until(lambda: downstream_requests(scrape(port1)) >= before1 + 7,
+                      what="the request counter of default/one to move by 7")
+    # The other fleet's Envoy did not see them.
+    assert downstream_requests(scrape(port2)) == before2
+    assert status_of(p2, "two.example")[0] == 200
+    server.wait_until(lambda: downstream_requests(scrape(port2)) >= before2 + 1,
+                      what="the request counter of other/two to move")
+
+
+def test_only_prometheus_is_exposed(gws):
+    server, _, _ = gws
+    port = stats_ports(server)["default/one"]["port"]
+    assert http_get(port, "/config_dump", host="x")[0] == 404
+    assert http_get(port, "/stats", host="x")[0] == 404
+    assert http_get(port, "/stats/prometheus", host="x", method="POST")[0] == 404
+
+
+def test_envoy_holds_the_stats_listener_on_that_port(gws):
+    server, _, _ = gws
+    port = stats_ports(server)["default/one"]["port"]
+    dump = server.envoy_config_dump("default/one")
+    listeners = [sl["listener"] for c in dump["configs"]
+                 for sl in c.get("static_listeners", [])]
+    stats = [l for l in listeners if l["name"].startswith("envoy-gateway-proxy-stats-")]
+    assert len(stats) == 1, [l["name"] for l in listeners]
+    sa = stats[0]["address"]["socket_address"]
+    assert (sa["address"], sa["port_value"]) == ("127.0.0.1", port)
+    admin_port = int(server.envoy_admins()["default/one"].rsplit(":", 1)[1])
+    clusters = [sc["cluster"] for c in dump["configs"] for sc in c.get("static_clusters", [])]
+    prom = [cl for cl in clusters if cl["name"] == "prometheus_stats"]
+    assert len(prom) == 1
+    ep = prom[0]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    assert ep["address"]["socket_address"]["port_value"] == admin_port
+
+
+def test_prometheus_disabled_in_envoy_proxy(standalone, module_cleanup):
+    server = standalone("stats-off")
+    echo = HttpEcho("quiet")
+    module_cleanup.callback(echo.close)
+    port = free_port()
+    server.write("all.yaml", [
+        {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "eg"},
+         "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                  "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
+                                    "name": "no-metrics", "namespace": "default"}}},
+        {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
+         "metadata": {"name": "no-metrics", "namespace": "default"},
+         "spec": {"telemetry": {"metrics": {"prometheus": {"disable": True}}}}},
+        gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
+        {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
+         "metadata": {"name": "r", "namespace": "default"},
+         "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["quiet.example"],
+                  "rules": [{"backendRefs": [backend_ref("quiet")]}]}},
+    ])
+    server.write("backend.yaml", backend_resource("quiet", echo.port))
+    server.wait_until(lambda: status_of(port, "quiet.example")[0] == 200, timeout=30,
+                      what="the route served")
+    assert server.admin_json("/api/config_dump")["stats"] == []
+    dump = server.envoy_config_dump("default/eg")
+    listeners = [sl["listener"]["name"] for c in dump["configs"]
+                 for sl in c.get("static_listeners", [])]
+    clusters = [sc["cluster"]["name"] for c in dump["configs"]
+                for sc in c.get("static_clusters", [])]
+    assert not [n for n in listeners if n.startswith("envoy-gateway-proxy-stats-")], listeners
+    assert "prometheus_stats" not in clusters
+    assert "xds_cluster" in clusters  # the dump is the bootstrap's, not empty
