@@ -149,3 +149,39 @@ def test_prometheus_disabled_in_envoy_proxy(standalone, module_cleanup):
     assert not [n for n in listeners if n.startswith("envoy-gateway-proxy-stats-")], listeners
     assert "prometheus_stats" not in clusters
     assert "xds_cluster" in clusters  # the dump is the bootstrap's, not empty
+
+
+def test_stats_port_is_kept_across_envoy_and_server_restarts(tmp_path, envoy_reaper, procs,
+                                                             backend, eg_binary, envoy_bin):
+    import os
+    import signal
+
+    from conftest import wait_for
+    from test_standalone import Gateway
+
+    gw = Gateway(tmp_path, procs, eg_binary, envoy_bin, [backend("alpha")])
+    wait_for(lambda: gw.served_backend() == "alpha", timeout=20, what="first response")
+    (stats,) = gw.admin_json("/api/config_dump")["stats"]
+    port = stats["port"]
+    before = downstream_requests(scrape(port))
+    assert gw.served_backend() == "alpha"
+    wait_for(lambda: downstream_requests(scrape(port)) > before, what="the counter to move")
+
+    # A crashed Envoy comes back on the same stats port.
+    (pid,) = gw.envoy_pids()
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: gw.envoy_pids() and gw.envoy_pids() != [pid], timeout=10,
+             what="a new Envoy")
+    (pid,) = gw.envoy_pids()
+    wait_for(lambda: http_get(port, "/stats/prometheus", host="x")[0] == 200, timeout=10,
+             what="the stats port of the restarted Envoy")
+    assert gw.admin_json("/api/config_dump")["stats"][0]["port"] == port
+
+    # A server killed and started again adopts that Envoy and reports the same port.
+    gw.server.p.send_signal(signal.SIGKILL)
+    gw.server.p.wait(5)
+    assert http_get(port, "/stats/prometheus", host="x")[0] == 200  # Envoy alone
+    gw.server = gw.start_server()
+    gw.server.wait_log(f"took over Envoy (pid {pid})", timeout=10)
+    assert gw.admin_json("/api/config_dump")["stats"] == [stats]
+    assert gw.envoy_pids() == [pid]
