@@ -31,7 +31,6 @@
 #include "server/post_process.h"
 #include "server/redact.h"
 #include "server/snapshot.h"
-#include "xds/context.h"
 #include "xds/ratelimit.h"
 #include "xds/translator.h"
 
@@ -252,14 +251,6 @@ static unsigned shutdown_ms(const json_t *envoy_proxy, const char *field)
     return (unsigned)ms;
 }
 
-/* EnvoyProxy spec.telemetry.metrics.prometheus.disable: the fleet's Envoy
- * gets no stats listener. */
-static bool prometheus_disabled(const json_t *envoy_proxy)
-{
-    return json_is_true(
-        xds_json_path(envoy_proxy, "telemetry", "metrics", "prometheus", "disable", NULL));
-}
-
 /* One Envoy per proxy fleet of the infra IR, drained as its EnvoyProxy says. */
 static void proxies_sync(srv_standalone *s, const gw_result *res)
 {
@@ -272,7 +263,7 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
                                  .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
                                  .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
                                  .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
-                                 .no_prometheus = prometheus_disabled(inf->envoy_proxy)};
+                                 .telemetry = json_object_get(inf->envoy_proxy, "telemetry")};
     }
     host_infra_sync(s->host, fleets, res->n_infra);
     free(fleets);

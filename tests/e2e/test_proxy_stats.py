@@ -118,28 +118,62 @@ def test_envoy_holds_the_stats_listener_on_that_port(gws):
     assert ep["address"]["socket_address"]["port_value"] == admin_port
 
 
-def test_prometheus_disabled_in_envoy_proxy(standalone, module_cleanup):
-    server = standalone("stats-off")
-    echo = HttpEcho("quiet")
-    module_cleanup.callback(echo.close)
+def with_prometheus(prometheus, name="metrics"):
+    """A GatewayClass whose EnvoyProxy has telemetry.metrics.prometheus = `prometheus`,
+    a Gateway on a free port and a route to `quiet.example`; returns the documents and
+    the port."""
     port = free_port()
-    server.write("all.yaml", [
+    return [
         {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "eg"},
          "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
                   "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
-                                    "name": "no-metrics", "namespace": "default"}}},
+                                    "name": name, "namespace": "default"}}},
         {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
-         "metadata": {"name": "no-metrics", "namespace": "default"},
-         "spec": {"telemetry": {"metrics": {"prometheus": {"disable": True}}}}},
+         "metadata": {"name": name, "namespace": "default"},
+         "spec": {"telemetry": {"metrics": {"prometheus": prometheus}}}},
         gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
         {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
          "metadata": {"name": "r", "namespace": "default"},
          "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["quiet.example"],
                   "rules": [{"backendRefs": [backend_ref("quiet")]}]}},
-    ])
+    ], port
+
+
+def serve(server, module_cleanup, prometheus, name):
+    echo = HttpEcho("quiet")
+    module_cleanup.callback(echo.close)
+    docs, port = with_prometheus(prometheus, name)
+    server.write("all.yaml", docs)
     server.write("backend.yaml", backend_resource("quiet", echo.port))
     server.wait_until(lambda: status_of(port, "quiet.example")[0] == 200, timeout=30,
                       what="the route served")
+    return port
+
+
+@pytest.mark.parametrize("kind,encoding", [("Gzip", "gzip"), ("Brotli", "br"), ("Zstd", "zstd")])
+def test_prometheus_compression_in_envoy_proxy(standalone, module_cleanup, kind, encoding):
+    import gzip
+
+    server = standalone("stats-" + encoding)
+    port = serve(server, module_cleanup, {"compression": {"type": kind}}, encoding + "-metrics")
+    (stats,) = server.admin_json("/api/config_dump")["stats"]
+    status, headers, body = http_get(stats["port"], "/stats/prometheus", host="x",
+                                     headers={"Accept-Encoding": encoding})
+    assert status == 200 and headers.get("content-encoding") == encoding, headers
+    assert b"envoy_server_live" not in body  # compressed
+    if kind == "Gzip":
+        fams = list(text_string_to_metric_families(gzip.decompress(body).decode()))
+        assert any(s.name == "envoy_server_live" for f in fams for s in f.samples)
+    # A scraper that does not ask for gzip gets plain text.
+    status, headers, body = http_get(stats["port"], "/stats/prometheus", host="x")
+    assert status == 200 and "content-encoding" not in headers
+    assert b"envoy_server_live" in body
+    assert status_of(port, "quiet.example")[0] == 200
+
+
+def test_prometheus_disabled_in_envoy_proxy(standalone, module_cleanup):
+    server = standalone("stats-off")
+    serve(server, module_cleanup, {"disable": True}, "no-metrics")
     assert server.admin_json("/api/config_dump")["stats"] == []
     dump = server.envoy_config_dump("default/eg")
     listeners = [sl["listener"]["name"] for c in dump["configs"]
@@ -185,3 +219,32 @@ def test_stats_port_is_kept_across_envoy_and_server_restarts(tmp_path, envoy_rea
     gw.server.wait_log(f"took over Envoy (pid {pid})", timeout=10)
     assert gw.admin_json("/api/config_dump")["stats"] == [stats]
     assert gw.envoy_pids() == [pid]
+
+
+def egctl_bootstrap(tmp_path, docs):
+    import os
+    import pathlib
+    import subprocess
+
+    import yaml
+
+    egctl = os.environ.get("EGCTL") or str(pathlib.Path(os.environ["EG_BUILD_DIR"]) / "egctl")
+    path = tmp_path / "in.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    proc = subprocess.run([egctl, "x", "translate", "--from", "gateway-api", "--to", "xds",
+                           "-t", "bootstrap", "-o", "json", "-f", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_egctl_bootstrap_follows_the_envoy_proxy(tmp_path):
+    docs, _ = with_prometheus({"disable": True})
+    out = egctl_bootstrap(tmp_path, docs)
+    assert "xds_cluster" in out
+    assert "envoy-gateway-proxy-stats-" not in out and "prometheus_stats" not in out
+    docs, _ = with_prometheus({"compression": {"type": "Brotli", "minContentLength": "1Ki"}})
+    out = egctl_bootstrap(tmp_path, docs)
+    assert "envoy-gateway-proxy-stats-0.0.0.0-19001" in out
+    assert "envoy.extensions.compression.brotli.compressor.v3.Brotli" in out
+    assert '"minContentLength": 1024' in out

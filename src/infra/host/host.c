@@ -69,7 +69,8 @@ typedef struct host_proxy {
      * (whose prometheus_stats cluster points at the admin one): chosen once,
      * or taken from the bootstrap of an adopted Envoy; 0 until chosen. */
     int admin_port, stats_port;
-    bool no_prometheus;
+    char *telemetry_spec; /* EnvoyProxy spec.telemetry as JSON text, or NULL */
+    bool no_prometheus;   /* its metrics.prometheus.disable */
     char running_sha[65]; /* sha256 of the bootstrap the running Envoy has */
     int pid;
     unsigned long long start_time;
@@ -147,7 +148,7 @@ static void ads_fast_reconnect(json_t *bootstrap)
 }
 
 static json_t *bootstrap_json(const host_config *cfg, const char *fleet, int admin_port,
-                              int stats_port, bool no_prometheus)
+                              int stats_port, const char *telemetry_spec)
 {
     xds_bootstrap_opts o;
     xds_bootstrap_opts_default(&o);
@@ -166,8 +167,10 @@ static json_t *bootstrap_json(const host_config *cfg, const char *fleet, int adm
     o.admin_address = "127.0.0.1";
     o.admin_port = (uint32_t)admin_port;
     o.stats_port = (uint32_t)stats_port;
-    o.no_prometheus = no_prometheus;
+    json_t *telemetry = telemetry_spec ? json_loads(telemetry_spec, 0, NULL) : NULL;
+    xds_bootstrap_opts_telemetry(&o, telemetry);
     json_t *b = xds_bootstrap(&o);
+    json_decref(telemetry);
     stats_listener_to_loopback(b);
     ads_fast_reconnect(b);
     return b;
@@ -175,7 +178,7 @@ static json_t *bootstrap_json(const host_config *cfg, const char *fleet, int adm
 
 json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
 {
-    return bootstrap_json(cfg, fleet, 0, 0, false);
+    return bootstrap_json(cfg, fleet, 0, 0, NULL);
 }
 
 /* A free TCP port on loopback now (the kernel's choice), or 0. */
@@ -232,7 +235,7 @@ static void proxy_choose_ports(host_proxy *p)
 static char *bootstrap_text(const host_proxy *p)
 {
     const host_config *cfg = &p->h->cfg;
-    json_t *bs = bootstrap_json(cfg, p->fleet, p->admin_port, p->stats_port, p->no_prometheus);
+    json_t *bs = bootstrap_json(cfg, p->fleet, p->admin_port, p->stats_port, p->telemetry_spec);
     json_t *spec = p->bootstrap_spec ? json_loads(p->bootstrap_spec, 0, NULL) : NULL;
     if (spec && cfg->pool) {
         char *err = NULL;
@@ -411,6 +414,7 @@ static void proxy_release(host_proxy *p)
     free(p->fleet);
     free(p->dir);
     free(p->bootstrap_spec);
+    free(p->telemetry_spec);
     free(p);
     infra_maybe_done(h);
 }
@@ -905,7 +909,11 @@ static void proxy_configure(host_proxy *p, const host_fleet *f)
     free(p->bootstrap_spec);
     p->bootstrap_spec =
         f->bootstrap ? json_dumps(f->bootstrap, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    p->no_prometheus = f->no_prometheus;
+    free(p->telemetry_spec);
+    p->telemetry_spec =
+        f->telemetry ? json_dumps(f->telemetry, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    p->no_prometheus = json_is_true(json_object_get(
+        json_object_get(json_object_get(f->telemetry, "metrics"), "prometheus"), "disable"));
     proxy_choose_ports(p);
     if (p->state != PROXY_RUNNING || p->replace)
         return;

@@ -55,8 +55,10 @@ typedef struct host_fleet {
      * the default. A fleet whose bootstrap changes gets its Envoy restarted;
      * one that does not apply is logged and the default used. */
     const json_t *bootstrap;
-    /* EnvoyProxy telemetry.metrics.prometheus.disable: no stats listener. */
-    bool no_prometheus;
+    /* EnvoyProxy spec.telemetry, copied; NULL for none. Its
+     * metrics.prometheus (disable, compression) shapes the stats listener;
+     * a change restarts the fleet's Envoy. */
+    const json_t *telemetry;
 } host_fleet;
 
 typedef struct host_infra host_infra;
