@@ -79,7 +79,8 @@ static json_t *resource_dump(const dump_kind *k, const xds_resources *r)
 /* What shapes a fleet's bootstrap: its EnvoyProxy's spec.bootstrap. */
 typedef struct fleet_bootstrap {
     const pb_pool *pool;
-    const json_t *spec; /* NULL for the default bootstrap */
+    const json_t *spec;      /* NULL for the default bootstrap */
+    const json_t *telemetry; /* EnvoyProxy spec.telemetry, or NULL */
     const char *fleet;
 } fleet_bootstrap;
 
@@ -89,6 +90,7 @@ static json_t *bootstrap_dump(const fleet_bootstrap *fb, diag_list *diags)
 {
     xds_bootstrap_opts o;
     xds_bootstrap_opts_default(&o);
+    xds_bootstrap_opts_telemetry(&o, fb->telemetry);
     json_t *b = xds_bootstrap(&o);
     if (fb->spec) {
         char *err = NULL;
@@ -178,8 +180,10 @@ json_t *output_xds(gw_result *res, const pb_pool *pool, struct ext_manager *ext,
             ext_manager_post_hooks(ext, pool, ir, &r, diags);
         fleet_bootstrap fb = {.pool = pool, .fleet = fleet};
         for (size_t k = 0; k < res->n_infra; k++)
-            if (res->infra[k]->name && strcmp(res->infra[k]->name, fleet) == 0)
+            if (res->infra[k]->name && strcmp(res->infra[k]->name, fleet) == 0) {
                 fb.spec = json_object_get(res->infra[k]->envoy_proxy, "bootstrap");
+                fb.telemetry = json_object_get(res->infra[k]->envoy_proxy, "telemetry");
+            }
         json_t *v = fleet_output(&fb, fleet, type, &r, diags);
         check_encoding(pool, fleet, type, &r, v, diags);
         if (v)

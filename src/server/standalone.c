@@ -262,7 +262,8 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
         fleets[i] = (host_fleet){.name = inf->name,
                                  .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
                                  .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
-                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap")};
+                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
+                                 .telemetry = json_object_get(inf->envoy_proxy, "telemetry")};
     }
     host_infra_sync(s->host, fleets, res->n_infra);
     free(fleets);
@@ -643,10 +644,10 @@ static json_t *config_dump(srv_standalone *s)
         }
         json_object_set_new(fleets, name, types);
     }
-    return json_pack("{s:o,s:o,s:o,s:o}", "fleets", fleets, "proxies",
-                     ads_server_status_json(s->ads), "processes",
-                     s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
-                     ready_ports_json(s));
+    return json_pack(
+        "{s:o,s:o,s:o,s:o,s:o}", "fleets", fleets, "proxies", ads_server_status_json(s->ads),
+        "processes", s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
+        ready_ports_json(s), "stats", s->host ? host_infra_stats_json(s->host) : json_array());
 }
 
 static json_t *files_json(const srv_standalone *s)

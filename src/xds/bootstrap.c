@@ -139,6 +139,65 @@ json_t *xds_ready_listener(const char *address, uint32_t port, const char *path)
     return local_http_listener(name, address, port, filters, routes, "eg-ready-http", true);
 }
 
+/* Whole bytes of a Kubernetes quantity ("512", "2Ki", "1M") or an integer;
+ * 0 when it is neither. */
+static uint32_t quantity_bytes(const json_t *v)
+{
+    if (json_is_integer(v))
+        return json_integer_value(v) > 0 && json_integer_value(v) <= UINT32_MAX
+                   ? (uint32_t)json_integer_value(v)
+                   : 0;
+    const char *s = json_string_value(v);
+    if (!s)
+        return 0;
+    char *end = NULL;
+    double n = strtod(s, &end);
+    static const struct {
+        const char *suffix;
+        double factor;
+    } units[] = {{"", 1},    {"k", 1e3},     {"K", 1e3},        {"M", 1e6},
+                 {"G", 1e9}, {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}};
+    for (size_t i = 0; end != s && i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].suffix) == 0) {
+            double bytes = n * units[i].factor;
+            return bytes > 0 && bytes <= UINT32_MAX ? (uint32_t)bytes : 0;
+        }
+    return 0;
+}
+
+void xds_bootstrap_opts_telemetry(xds_bootstrap_opts *o, const json_t *telemetry)
+{
+    const json_t *prom = xds_json_path(telemetry, "metrics", "prometheus", NULL);
+    o->no_prometheus = json_is_true(json_object_get(prom, "disable"));
+    const json_t *comp = json_object_get(prom, "compression");
+    const char *type = json_string_value(json_object_get(comp, "type"));
+    o->prometheus_compression = NULL;
+    if (type &&
+        (strcmp(type, "Gzip") == 0 || strcmp(type, "Brotli") == 0 || strcmp(type, "Zstd") == 0))
+        o->prometheus_compression = type;
+    o->prometheus_min_content_length = quantity_bytes(json_object_get(comp, "minContentLength"));
+}
+
+/* The compressor of the stats listener (EnvoyProxy
+ * telemetry.metrics.prometheus.compression). */
+static json_t *stats_compressor(const xds_bootstrap_opts *o)
+{
+    const char *t = o->prometheus_compression;
+    const char *lib = strcmp(t, "Gzip") == 0     ? "gzip"
+                      : strcmp(t, "Brotli") == 0 ? "brotli"
+                                                 : "zstd";
+    char type[128];
+    snprintf(type, sizeof type, "envoy.extensions.compression.%s.compressor.v3.%s", lib, t);
+    json_t *cfg = json_pack("{s:o}", "compressorLibrary",
+                            xds_typed_extension("text_optimized", type, json_object()));
+    if (o->prometheus_min_content_length)
+        json_object_set_new(cfg, "responseDirectionConfig",
+                            json_pack("{s:{s:I}}", "commonConfig", "minContentLength",
+                                      (json_int_t)o->prometheus_min_content_length));
+    return xds_typed_extension("envoy.filters.http.compressor",
+                               "envoy.extensions.filters.http.compressor.v3.Compressor", cfg);
+}
+
 static json_t *stats_listener(const xds_bootstrap_opts *o)
 {
     json_t *route = json_pack("{s:{s:[{s:s, s:{s:s}}], s:s}, s:{s:s}}", "match", "headers", "name",
@@ -149,8 +208,11 @@ static json_t *stats_listener(const xds_bootstrap_opts *o)
                   "domains", "*", "name", "prometheus_stats", "routes", route);
     char name[128];
     snprintf(name, sizeof name, "envoy-gateway-proxy-stats-0.0.0.0-%u", o->stats_port);
-    return local_http_listener(name, "0.0.0.0", o->stats_port, json_array(), routes,
-                               "eg-stats-http", false);
+    json_t *filters = json_array();
+    if (o->prometheus_compression)
+        json_array_append_new(filters, stats_compressor(o));
+    return local_http_listener(name, "0.0.0.0", o->stats_port, filters, routes, "eg-stats-http",
+                               false);
 }
 
 static json_t *static_load_assignment(const char *cluster, const char *address, uint32_t port,
@@ -255,9 +317,13 @@ json_t *xds_bootstrap(const xds_bootstrap_opts *o)
     json_object_set_new(b, "clusterManager",
                         json_pack("{s:s}", "localClusterName", "local_cluster"));
     json_object_set_new(b, "dynamicResources", dynamic_resources());
-    json_object_set_new(b, "staticResources",
-                        json_pack("{s:[o, o, o], s:[o]}", "clusters", prometheus_cluster(o),
-                                  local_cluster(), xds_cluster(o), "listeners", stats_listener(o)));
+    json_t *statics =
+        json_pack("{s:[o, o], s:[]}", "clusters", local_cluster(), xds_cluster(o), "listeners");
+    if (!o->no_prometheus) {
+        json_array_insert_new(json_object_get(statics, "clusters"), 0, prometheus_cluster(o));
+        json_array_append_new(json_object_get(statics, "listeners"), stats_listener(o));
+    }
+    json_object_set_new(b, "staticResources", statics);
     return b;
 }
 
@@ -371,7 +437,7 @@ static bool has_ready_listener(const json_t *listeners)
 static json_t *standalone_listeners(const xds_bootstrap_opts *o, const xds_resources *r,
                                     diag_list *diags)
 {
-    json_t *list = json_pack("[o]", stats_listener(o));
+    json_t *list = o->no_prometheus ? json_array() : json_pack("[o]", stats_listener(o));
     if (!has_ready_listener(r->of[XDS_LISTENER]))
         json_array_append_new(list, xds_ready_listener("0.0.0.0", o->ready_port, "/ready"));
     size_t i;
@@ -392,7 +458,7 @@ static json_t *standalone_listeners(const xds_bootstrap_opts *o, const xds_resou
 
 static json_t *standalone_clusters(const xds_bootstrap_opts *o, const xds_resources *r)
 {
-    json_t *list = json_pack("[o]", prometheus_cluster(o));
+    json_t *list = o->no_prometheus ? json_array() : json_pack("[o]", prometheus_cluster(o));
     size_t i;
     json_t *cl;
     json_array_foreach(r->of[XDS_CLUSTER], i, cl)

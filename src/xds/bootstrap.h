@@ -37,6 +37,13 @@ typedef struct xds_bootstrap_opts {
     const char *admin_address;
     uint32_t admin_port; /* 19000 */
     uint32_t stats_port; /* 19001, the Prometheus stats listener */
+    /* EnvoyProxy telemetry.metrics.prometheus (xds_bootstrap_opts_telemetry):
+     * `disable` drops the stats listener and the prometheus_stats cluster;
+     * `compression` compresses /stats/prometheus with "Gzip", "Brotli" or
+     * "Zstd" (NULL: none), from min_content_length bytes (0: Envoy's 30). */
+    bool no_prometheus;
+    const char *prometheus_compression;
+    uint32_t prometheus_min_content_length;
     uint32_t ready_port; /* 19003, the readiness listener (standalone only) */
     uint64_t max_downstream_connections;
 } xds_bootstrap_opts;
@@ -45,6 +52,10 @@ typedef struct xds_bootstrap_opts {
  * under /sds/, zone "$(ENVOY_SERVICE_ZONE)", admin 127.0.0.1:19000, stats
  * 19001, ready 19003, 50000 downstream connections. */
 void xds_bootstrap_opts_default(xds_bootstrap_opts *o);
+
+/* Applies an EnvoyProxy's spec.telemetry (NULL: nothing) to `o`; strings
+ * stay borrowed from `telemetry`. */
+void xds_bootstrap_opts_telemetry(xds_bootstrap_opts *o, const json_t *telemetry);
 
 /* The ADS bootstrap. */
 json_t *xds_bootstrap(const xds_bootstrap_opts *o);

@@ -18,6 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "infra/host/envoy_admin.h"
 #include "infra/host/pidfile.h"
@@ -62,6 +65,12 @@ typedef struct host_proxy {
     bool replace;         /* restart at once when it exits (bootstrap changed) */
     bool waiting;         /* start once the removed Envoy of the same fleet exited */
     char *bootstrap_spec; /* EnvoyProxy spec.bootstrap as JSON text, or NULL */
+    /* Loopback ports of the admin endpoint and the Prometheus stats listener
+     * (whose prometheus_stats cluster points at the admin one): chosen once,
+     * or taken from the bootstrap of an adopted Envoy; 0 until chosen. */
+    int admin_port, stats_port;
+    char *telemetry_spec; /* EnvoyProxy spec.telemetry as JSON text, or NULL */
+    bool no_prometheus;   /* its metrics.prometheus.disable */
     char running_sha[65]; /* sha256 of the bootstrap the running Envoy has */
     int pid;
     unsigned long long start_time;
@@ -138,7 +147,8 @@ static void ads_fast_reconnect(json_t *bootstrap)
                                       "maxInterval", "2s"));
 }
 
-json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
+static json_t *bootstrap_json(const host_config *cfg, const char *fleet, int admin_port,
+                              int stats_port, const char *telemetry_spec)
 {
     xds_bootstrap_opts o;
     xds_bootstrap_opts_default(&o);
@@ -151,22 +161,81 @@ json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
     o.node_id = fleet;
     o.node_cluster = fleet;
     o.zone = NULL;
-    /* Several fleets share the host: Envoy picks free loopback ports and
-     * reports the admin one through --admin-address-path. */
+    /* Several fleets share the host: each has its own loopback ports (0:
+     * Envoy's choice); the admin one is also reported through
+     * --admin-address-path. */
     o.admin_address = "127.0.0.1";
-    o.admin_port = 0;
-    o.stats_port = 0;
+    o.admin_port = (uint32_t)admin_port;
+    o.stats_port = (uint32_t)stats_port;
+    json_t *telemetry = telemetry_spec ? json_loads(telemetry_spec, 0, NULL) : NULL;
+    xds_bootstrap_opts_telemetry(&o, telemetry);
     json_t *b = xds_bootstrap(&o);
+    json_decref(telemetry);
     stats_listener_to_loopback(b);
     ads_fast_reconnect(b);
     return b;
+}
+
+json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
+{
+    return bootstrap_json(cfg, fleet, 0, 0, NULL);
+}
+
+/* A free TCP port on loopback now (the kernel's choice), or 0. */
+static int free_loopback_port(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    socklen_t len = sizeof sa;
+    int port = 0;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* The admin and stats ports of the bootstrap an adopted Envoy runs. */
+static void ports_from_bootstrap(host_proxy *p, const char *path)
+{
+    json_t *b = json_load_file(path, 0, NULL);
+    json_t *admin =
+        json_object_get(json_object_get(json_object_get(b, "admin"), "address"), "socketAddress");
+    p->admin_port = (int)json_integer_value(json_object_get(admin, "portValue"));
+    json_t *listeners = json_object_get(json_object_get(b, "staticResources"), "listeners");
+    size_t i;
+    json_t *l;
+    json_array_foreach(listeners, i, l)
+    {
+        const char *name = json_string_value(json_object_get(l, "name"));
+        if (name && strncmp(name, "envoy-gateway-proxy-stats-", 26) == 0)
+            p->stats_port = (int)json_integer_value(json_object_get(
+                json_object_get(json_object_get(l, "address"), "socketAddress"), "portValue"));
+    }
+    json_decref(b);
+}
+
+/* Chosen once per fleet: a restarted Envoy keeps its ports. */
+static void proxy_choose_ports(host_proxy *p)
+{
+    if (!p->admin_port)
+        p->admin_port = free_loopback_port();
+    for (int tries = 0; !p->stats_port || p->stats_port == p->admin_port; tries++) {
+        if (tries == 8) {
+            p->stats_port = 0; /* Envoy's choice: unusable, but Envoy starts */
+            break;
+        }
+        p->stats_port = free_loopback_port();
+    }
 }
 
 /* The fleet's bootstrap with its EnvoyProxy's customisation, if any. */
 static char *bootstrap_text(const host_proxy *p)
 {
     const host_config *cfg = &p->h->cfg;
-    json_t *bs = host_bootstrap_json(cfg, p->fleet);
+    json_t *bs = bootstrap_json(cfg, p->fleet, p->admin_port, p->stats_port, p->telemetry_spec);
     json_t *spec = p->bootstrap_spec ? json_loads(p->bootstrap_spec, 0, NULL) : NULL;
     if (spec && cfg->pool) {
         char *err = NULL;
@@ -345,6 +414,7 @@ static void proxy_release(host_proxy *p)
     free(p->fleet);
     free(p->dir);
     free(p->bootstrap_spec);
+    free(p->telemetry_spec);
     free(p);
     infra_maybe_done(h);
 }
@@ -775,6 +845,9 @@ static void proxy_adopt(host_infra *h, const host_pidfile *r)
     /* Whether it runs the bootstrap we would write is decided when its
      * fleet is configured (proxy_configure): that depends on its EnvoyProxy. */
     memcpy(p->running_sha, r->bootstrap_sha256, sizeof p->running_sha);
+    char *bootstrap = path_in(p, "bootstrap.json");
+    ports_from_bootstrap(p, bootstrap);
+    free(bootstrap);
     srv_log(SRV_LOG_INFO, "host", "fleet %s: took over Envoy (pid %d) of a previous run", p->fleet,
             p->pid);
 }
@@ -836,6 +909,12 @@ static void proxy_configure(host_proxy *p, const host_fleet *f)
     free(p->bootstrap_spec);
     p->bootstrap_spec =
         f->bootstrap ? json_dumps(f->bootstrap, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    free(p->telemetry_spec);
+    p->telemetry_spec =
+        f->telemetry ? json_dumps(f->telemetry, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    p->no_prometheus = json_is_true(json_object_get(
+        json_object_get(json_object_get(f->telemetry, "metrics"), "prometheus"), "disable"));
+    proxy_choose_ports(p);
     if (p->state != PROXY_RUNNING || p->replace)
         return;
     /* A running Envoy with another bootstrap than ours now (another xDS
@@ -907,6 +986,17 @@ void host_infra_stop_now(host_infra *h)
             proxy_terminate(p);
         }
     }
+}
+
+json_t *host_infra_stats_json(const host_infra *h)
+{
+    json_t *arr = json_array();
+    for (const host_proxy *p = h->proxies; p; p = p->next)
+        if (!p->removed && !p->no_prometheus && p->stats_port)
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:s}", "fleet", p->fleet, "address",
+                                                 "127.0.0.1", "port", p->stats_port, "path",
+                                                 "/stats/prometheus"));
+    return arr;
 }
 
 json_t *host_infra_status_json(const host_infra *h)

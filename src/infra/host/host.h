@@ -2,7 +2,8 @@
  *
  * For each fleet the module writes the reference bootstrap (xds/bootstrap.h:
  * node id and cluster = the fleet name, Delta ADS to our xDS server, admin and
- * stats on loopback ports of Envoy's choosing) into
+ * Prometheus stats on loopback ports chosen once per fleet and kept while its
+ * Envoy runs, also across a server restart) into
  * <state_dir>/<fleet>/bootstrap.json and starts Envoy with it.
  *
  * Proxies outlive the server: Envoy runs in its own session, writes its
@@ -54,6 +55,10 @@ typedef struct host_fleet {
      * the default. A fleet whose bootstrap changes gets its Envoy restarted;
      * one that does not apply is logged and the default used. */
     const json_t *bootstrap;
+    /* EnvoyProxy spec.telemetry, copied; NULL for none. Its
+     * metrics.prometheus (disable, compression) shapes the stats listener;
+     * a change restarts the fleet's Envoy. */
+    const json_t *telemetry;
 } host_fleet;
 
 typedef struct host_infra host_infra;
@@ -73,6 +78,11 @@ void host_infra_stop_now(host_infra *h);
 /* [{fleet, pid, running, adopted, restarts, state, admin, dir}], a new
  * reference. */
 json_t *host_infra_status_json(const host_infra *h);
+
+/* [{fleet, address, port}]: where each fleet's Envoy serves
+ * /stats/prometheus (fleets with Prometheus disabled are not listed), a new
+ * reference. */
+json_t *host_infra_stats_json(const host_infra *h);
 
 /* The bootstrap for a fleet's Envoy (a new reference). Exposed for tests and
  * config dumps. */
