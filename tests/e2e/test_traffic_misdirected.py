@@ -1,8 +1,9 @@
 """Misdirected requests (RFC 9113 section 9.1.2) through a real Envoy programmed by our
 standalone server.
 
-One port carries four HTTPS listeners, each with its own certificate: `a.example`,
-`b.example`, `*.w.example` and one without hostname (its route serves `c.example`).
+One port carries five HTTPS listeners: `a.example`, `b.example` and `*.w.example` with
+their own certificates, one without hostname (its route serves `c.example`) and
+`d.example` without any route.
 An HTTP/2 client may coalesce connections: it reuses the TLS connection SNI opened
 for one listener to send requests whose :authority another listener of the port
 serves. That listener's filter chain never sees them, so the gateway must answer
@@ -75,7 +76,7 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     certs = {"a": ca.issue("a.example", ["a.example"]),
              "b": ca.issue("b.example", ["b.example"]),
              "w": ca.issue("w.example", ["*.w.example"]),
-             "any": ca.issue("c.example", ["c.example", "unknown.example"])}
+             "any": ca.issue("c.example", ["c.example", "unknown.example", "d.example"])}
     backends = {n: HttpEcho(n) for n in ("be-a", "be-b", "be-w", "be-c", "be-plain")}
     for b in backends.values():
         module_cleanup.callback(b.close)
@@ -83,15 +84,15 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     https_port, http_port = free_port(), free_port()
     server = standalone("misdirected")
 
-    def https(name, hostname=None):
+    def https(name, hostname=None, cert=None):
         listener = {"name": name, "protocol": "HTTPS", "port": https_port,
                     "tls": {"mode": "Terminate",
-                            "certificateRefs": [{"name": f"cert-{name}"}]}}
+                            "certificateRefs": [{"name": f"cert-{cert or name}"}]}}
         if hostname:
             listener["hostname"] = hostname
         return listener
     listeners = [https("a", "a.example"), https("b", "b.example"), https("w", "*.w.example"),
-                 https("any"),
+                 https("any"), https("d", "d.example", cert="any"),
                  {"name": "plain-a", "protocol": "HTTP", "port": http_port,
                   "hostname": "a.example"},
                  {"name": "plain-b", "protocol": "HTTP", "port": http_port,
@@ -162,6 +163,11 @@ def backend_of(headers):
     ("x.w.example", "unknown.example", (None, 421)),
     # ...and 404 on that listener itself, which owns it but has no route for it
     ("c.example", "unknown.example", (None, 404)),
+    # listener d has no route: its own host is 404, not the catch-all's 421
+    ("d.example", "d.example", (None, 404)),
+    ("d.example", "a.example", (None, 421)),
+    ("a.example", "d.example", (None, 421)),
+    ("c.example", "d.example", (None, 421)),
 ])
 def test_http2_authority_decides_between_route_421_and_404(gw, sni, authority, expected):
     for b in gw.backends.values():
