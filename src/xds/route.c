@@ -502,6 +502,88 @@ static size_t direct_body_len(const ir_http_route *r)
     return !d || !d->body ? 0 : d->body_len ? d->body_len : strlen(d->body);
 }
 
+/* True when listener o shares l's socket: the same address and port, both HTTPS. */
+static bool same_https_socket(const ir_http_listener *l, const ir_http_listener *o)
+{
+    return o != l && o->tls && o->port == l->port &&
+           strcmp(o->address ? o->address : "", l->address ? l->address : "") == 0;
+}
+
+/* True when some virtual host of the route config already claims `domain`. */
+static bool domain_taken(json_t *vhosts, const char *domain)
+{
+    size_t i, j;
+    json_t *vh, *d;
+    json_array_foreach(vhosts, i, vh)
+    {
+        json_array_foreach(json_object_get(vh, "domains"), j, d)
+        {
+            if (strcmp(json_string_value(d) ? json_string_value(d) : "", domain) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Connection coalescing (RFC 9113 section 9.1.2): an HTTP/2 client may reuse
+ * the TLS connection SNI opened for one HTTPS listener to send requests for a
+ * hostname another listener of the same port serves. Such a request belongs
+ * to the other listener's filter chain, so this one answers 421 Misdirected
+ * Request for every hostname of the other HTTPS listeners of its socket that
+ * none of its own virtual hosts claims ("*" for a listener without hostname).
+ * Envoy prefers exact domains to wildcards and longer wildcards to shorter
+ * ones, so the most specific listener keeps its hosts; a host that no listener
+ * of the port serves still gets 404 on a catch-all listener. Plain-HTTP
+ * listeners are left alone. */
+static void misdirected_hosts_add(xds_ctx *c, json_t *rc, const ir_http_listener *l)
+{
+    if (!l->tls || !c->ir)
+        return;
+    /* An IR listener with its own hostnames that still routes "*" asks to
+     * serve every host on its chain (the Gateway translation never emits
+     * that: route hostnames are intersected with the listener's). */
+    if (l->n_hostnames && strcmp(l->hostnames[0], "*") != 0 &&
+        domain_taken(json_object_get(rc, "virtualHosts"), "*"))
+        return;
+    bool added = false;
+    for (size_t i = 0; i < c->ir->n_http; i++) {
+        const ir_http_listener *o = c->ir->http[i];
+        if (!same_https_socket(l, o))
+            continue;
+        static const char *const any[] = {"*"};
+        const char *const *hosts = o->n_hostnames ? o->hostnames : any;
+        size_t n = o->n_hostnames ? o->n_hostnames : 1;
+        for (size_t h = 0; h < n; h++) {
+            json_t *vhosts = json_object_get(rc, "virtualHosts");
+            if (!vhosts) {
+                vhosts = json_array();
+                json_object_set_new(rc, "virtualHosts", vhosts);
+            }
+            if (domain_taken(vhosts, hosts[h]))
+                continue;
+            const char *vname =
+                arena_printf(c->arena, "%s/misdirected/%s", l->name, underscored(c, hosts[h]));
+            json_array_append_new(vhosts, json_pack("{s:[s], s:s, s:[{s:s, s:{s:s}, s:{s:i}}]}",
+                                                    "domains", hosts[h], "name", vname, "routes",
+                                                    "name", vname, "match", "prefix", "/",
+                                                    "directResponse", "status", 421));
+            added = true;
+        }
+    }
+    /* A hostname of this listener without a route still answers 404, not
+     * the 421 of a catch-all added above: an empty virtual host claims it. */
+    for (size_t h = 0; added && h < l->n_hostnames; h++) {
+        json_t *vhosts = json_object_get(rc, "virtualHosts");
+        if (domain_taken(vhosts, l->hostnames[h]))
+            continue;
+        json_array_append_new(
+            vhosts,
+            json_pack("{s:[s], s:s, s:[]}", "domains", l->hostnames[h], "name",
+                      arena_printf(c->arena, "%s/%s", l->name, underscored(c, l->hostnames[h])),
+                      "routes"));
+    }
+}
+
 int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name)
 {
     json_t *rc = xds_find(c, XDS_ROUTE, name);
@@ -530,5 +612,6 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
             json_object_set_new(rc, "maxDirectResponseBodySizeBytes",
                                 json_integer(DIRECT_BODY_MAX));
     }
+    misdirected_hosts_add(c, rc, l);
     return 0;
 }

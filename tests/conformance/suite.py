@@ -485,15 +485,15 @@ HARNESS_LIMITS = {}
 # GATEWAY-HTTP, GATEWAY-GRPC and GATEWAY-TLS profiles; Mesh is not claimed).
 # A claimed feature is one whose conformance tests must pass. Not claimed:
 # backend-side RequestRedirect/URLRewrite filters (the reference v1.9 refuses
-# them, UnsupportedRefValue, and the status corpus holds us to it), HTTP/2
-# misdirected-request detection (421).
+# them, UnsupportedRefValue, and the status corpus holds us to it).
 CLAIMED_FEATURES = {
     "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "ReferenceGrant", "BackendTLSPolicy",
     "BackendTLSPolicySANValidation", "GRPCRouteNamedRouteRule",
     "GRPCRouteRequestHeaderModifier", "GatewayAddressEmpty", "GatewayBackendClientCertificate",
     "GatewayFrontendClientCertificateValidation",
     "GatewayFrontendClientCertificateValidationInsecureFallback",
-    "GatewayHTTPListenerIsolation", "GatewayInfrastructurePropagation", "GatewayPort8080",
+    "GatewayHTTPListenerIsolation", "GatewayHTTPSListenerDetectMisdirectedRequests",
+    "GatewayInfrastructurePropagation", "GatewayPort8080",
     "GatewayStaticAddresses", "HTTPRoute303RedirectStatusCode",
     "HTTPRoute307RedirectStatusCode", "HTTPRoute308RedirectStatusCode",
     "HTTPRouteBackendProtocolH2C", "HTTPRouteBackendProtocolWebSocket",
