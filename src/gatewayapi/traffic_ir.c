@@ -858,46 +858,39 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
         r->retry = rt->retry;
 }
 
+/* The settings the BackendTrafficPolicy of a TCP or UDP route gives its
+ * cluster, typed at once, or NULL (none, or an Invalid policy). */
+static ir_traffic *l4_traffic(gw_ctx *c, const gw_listener *l, const ir_metadata *m)
+{
+    if (!m || !m->kind || !m->name)
+        return NULL;
+    const gw_policy *rp, *lp;
+    json_t *spec =
+        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, NULL, &rp, &lp);
+    if (!spec)
+        return NULL;
+    const gw_policy *owner = rp ? rp : lp;
+    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp)))
+        return NULL;
+    json_t *t = traffic_json(c, spec, owner);
+    return t ? ir_load_traffic(c->arena, t) : NULL;
+}
+
 /* TCP routes (TCPRoute, TLSRoute): the cluster settings of the policy in
  * force (timeouts, load balancing, circuit breakers, health checks,
  * keepalive, proxy protocol, ...), typed at once (the IR renders none of
  * them for TCP routes yet). An Invalid policy leaves the route as it is. */
 static void apply_to_tcp_route(gw_ctx *c, const gw_listener *l, ir_tcp_route *r)
 {
-    const ir_metadata *m = &r->metadata;
-    if (!m->kind || !m->name)
-        return;
-    const gw_policy *rp, *lp;
-    json_t *spec =
-        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, NULL, &rp, &lp);
-    if (!spec)
-        return;
-    const gw_policy *owner = rp ? rp : lp;
-    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp)))
-        return;
-    json_t *t = traffic_json(c, spec, owner);
-    if (t && !r->traffic_settings)
-        r->traffic_settings = ir_load_traffic(c->arena, t);
+    if (!r->traffic_settings)
+        r->traffic_settings = l4_traffic(c, l, &r->metadata);
 }
 
-/* A UDP route: the settings of its cluster (load balancing, ...), typed at
- * once as for TCP routes. */
+/* A UDP route: the settings of its cluster (load balancing, ...). */
 static void apply_to_udp_listener(gw_ctx *c, const gw_listener *l, ir_udp_listener *u)
 {
-    const ir_metadata *m = u->destination ? &u->destination->metadata : NULL;
-    if (!m || !m->kind || !m->name)
-        return;
-    const gw_policy *rp, *lp;
-    json_t *spec =
-        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, NULL, &rp, &lp);
-    if (!spec)
-        return;
-    const gw_policy *owner = rp ? rp : lp;
-    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp)))
-        return;
-    json_t *t = traffic_json(c, spec, owner);
-    if (t && !u->traffic_settings)
-        u->traffic_settings = ir_load_traffic(c->arena, t);
+    if (!u->traffic_settings)
+        u->traffic_settings = l4_traffic(c, l, u->destination ? &u->destination->metadata : NULL);
 }
 
 void gw_traffic_ir_apply(gw_ctx *c)

@@ -1,5 +1,6 @@
 /* Local certificate generation with OpenSSL 3 (see certgen.h). */
 #define _GNU_SOURCE
+#include "core/os.h"
 #include "server/certgen.h"
 
 #include <errno.h>
@@ -23,21 +24,6 @@ static int set_err(char **err, const char *what, const char *detail)
     if (asprintf(err, "certgen: %s: %s", what, detail) < 0)
         *err = NULL;
     return -1;
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
@@ -124,7 +110,7 @@ int srv_oidc_hmac_local(const char *dir, unsigned char out[SRV_OIDC_HMAC_LEN], c
             return 0;
         return set_err(err, path, "shorter than 32 bytes");
     }
-    if (mkdir_p(dir) < 0)
+    if (core_mkdir_p(dir, 0700) < 0)
         return set_err(err, dir, strerror(errno));
     if (RAND_bytes(out, SRV_OIDC_HMAC_LEN) != 1)
         return set_err(err, "hmac-secret", "no random bytes");
@@ -144,7 +130,7 @@ int srv_certgen_local(const char *dir, bool force, char **err)
         return -1;
     if (!force && srv_certs_present(dir))
         return 0;
-    if (mkdir_p(dir) < 0)
+    if (core_mkdir_p(dir, 0700) < 0)
         return set_err(err, dir, strerror(errno));
     EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *srv_key = EVP_EC_gen("P-256"),
              *cli_key = EVP_EC_gen("P-256");

@@ -1,15 +1,13 @@
 /* The standalone gateway pipeline (see standalone.h). */
 #define _GNU_SOURCE
+#include "core/os.h"
 #include "server/standalone.h"
 
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "admin/admin.h"
@@ -113,24 +111,6 @@ static size_t files_in_error(const srv_standalone *s)
     return bad;
 }
 
-/* A free TCP port on `address` now (the kernel's choice), or 0. */
-static int free_port_on(const char *address)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
-        return 0;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    socklen_t len = sizeof sa;
-    int port = 0;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 /* Every fleet's Envoy runs on this host: each gets its own readiness port
  * (the translation gives them all 19003), chosen once and kept. */
 static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *listener)
@@ -147,7 +127,7 @@ static void ready_listener_rebind(srv_standalone *s, const char *fleet, json_t *
     if (!r) {
         const char *address =
             s->proxy_address ? s->proxy_address : json_string_value(json_object_get(sa, "address"));
-        int port = free_port_on(address ? address : "0.0.0.0");
+        int port = core_free_port(address ? address : "0.0.0.0");
         if (!port) {
             uv_mutex_unlock(&s->ready_lock);
             return;

@@ -204,9 +204,11 @@ def test_stats_port_is_kept_across_envoy_and_server_restarts(tmp_path, envoy_rea
     # A crashed Envoy comes back on the same stats port.
     (pid,) = gw.envoy_pids()
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: gw.envoy_pids() and gw.envoy_pids() != [pid], timeout=10,
-             what="a new Envoy")
-    (pid,) = gw.envoy_pids()
+    def new_envoy():
+        # one read of the pid files: between two, a restarting Envoy may have none
+        pids = gw.envoy_pids()
+        return pids if pids and pids != [pid] else None
+    (pid,) = wait_for(new_envoy, timeout=10, what="a new Envoy")
     wait_for(lambda: http_get(port, "/stats/prometheus", host="x")[0] == 200, timeout=10,
              what="the stats port of the restarted Envoy")
     assert gw.admin_json("/api/config_dump")["stats"][0]["port"] == port

@@ -7,6 +7,7 @@
  * count of in-flight admin requests. `handles` counts all of them; a removed
  * proxy is freed when the last one is released. */
 #define _GNU_SOURCE
+#include "core/os.h"
 #include "infra/host/host.h"
 
 #include <dirent.h>
@@ -18,9 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "infra/host/envoy_admin.h"
 #include "infra/host/pidfile.h"
@@ -181,22 +179,6 @@ json_t *host_bootstrap_json(const host_config *cfg, const char *fleet)
     return bootstrap_json(cfg, fleet, 0, 0, NULL);
 }
 
-/* A free TCP port on loopback now (the kernel's choice), or 0. */
-static int free_loopback_port(void)
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    socklen_t len = sizeof sa;
-    int port = 0;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
 /* The admin and stats ports of the bootstrap an adopted Envoy runs. */
 static void ports_from_bootstrap(host_proxy *p, const char *path)
 {
@@ -221,13 +203,13 @@ static void ports_from_bootstrap(host_proxy *p, const char *path)
 static void proxy_choose_ports(host_proxy *p)
 {
     if (!p->admin_port)
-        p->admin_port = free_loopback_port();
+        p->admin_port = core_free_port(NULL);
     for (int tries = 0; !p->stats_port || p->stats_port == p->admin_port; tries++) {
         if (tries == 8) {
             p->stats_port = 0; /* Envoy's choice: unusable, but Envoy starts */
             break;
         }
-        p->stats_port = free_loopback_port();
+        p->stats_port = core_free_port(NULL);
     }
 }
 
@@ -546,21 +528,6 @@ static int write_file(const char *path, const char *text)
     return r;
 }
 
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* "envoy-gateway-system/eg" -> <state_dir>/envoy-gateway-system_eg. */
 static char *fleet_dir(const host_infra *h, const char *fleet)
 {
@@ -649,7 +616,7 @@ static void proxy_start(host_proxy *p)
     host_sha256_hex(text, strlen(text), sha);
     memcpy(p->running_sha, sha, sizeof sha);
     int log_fd = -1, r = 0;
-    if (mkdir_p(p->dir) < 0 || write_file(bootstrap, text) < 0) {
+    if (core_mkdir_p(p->dir, 0755) < 0 || write_file(bootstrap, text) < 0) {
         proxy_retry_later(p, "write the bootstrap", strerror(errno));
     } else if ((log_fd = log_open(p)) < 0) {
         proxy_retry_later(p, "open envoy.log", strerror(errno));
@@ -897,7 +864,7 @@ host_infra *host_infra_new(uv_loop_t *loop, const host_config *cfg)
     h->cfg.tls_key = xstrdup(cfg->tls_key);
     h->cfg.tls_ca = xstrdup(cfg->tls_ca);
     h->cfg.log_level = xstrdup(cfg->log_level);
-    mkdir_p(h->cfg.state_dir);
+    core_mkdir_p(h->cfg.state_dir, 0755);
     infra_adopt_all(h);
     return h;
 }

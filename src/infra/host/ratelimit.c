@@ -1,20 +1,18 @@
 /* The rate-limit service as a supervised child (see ratelimit.h). */
 #define _GNU_SOURCE
+#include "core/os.h"
 #include "core/text.h"
 #include "infra/host/ratelimit.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,36 +55,6 @@ static void on_handle_closed(uv_handle_t *h)
         free(h);
     if (--r->handles == 0 && r->stopping)
         rl_free(r);
-}
-
-/* A loopback port nobody listens on now. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static uint64_t backoff_ms(int restarts)
@@ -196,10 +164,10 @@ host_ratelimit *host_ratelimit_new(uv_loop_t *loop, const host_ratelimit_config 
     r->log_path = core_asprintf("%s/ratelimit.log", cfg->runtime_dir);
     r->redis_url = strdup(cfg->redis_url);
     r->log_level = strdup(cfg->log_level ? cfg->log_level : "warn");
-    r->grpc_port = free_port();
-    r->http_port = free_port();
-    r->debug_port = free_port();
-    if (r->grpc_port < 0 || r->http_port < 0 || r->debug_port < 0 || mkdir_p(r->config_dir) < 0) {
+    r->grpc_port = core_free_port(NULL);
+    r->http_port = core_free_port(NULL);
+    r->debug_port = core_free_port(NULL);
+    if (!r->grpc_port || !r->http_port || !r->debug_port || core_mkdir_p(r->config_dir, 0755) < 0) {
         srv_log(SRV_LOG_ERROR, "ratelimit", "cannot prepare the rate-limit service (%s): %s",
                 r->config_dir, strerror(errno));
         rl_free(r);
