@@ -112,6 +112,7 @@ static ir_backend_utilization *backend_utilization_load(arena *a, const json_t *
     b->error_utilization_penalty_percent = opt_u32(o, "errorUtilizationPenaltyPercent");
     b->metric_names = STRINGS(o, "metricNamesForComputingUtilization", &b->n_metric_names);
     json_t *oob = GET(o, "outOfBand");
+    b->keep_response_headers = FLAG(o, "keepResponseHeaders");
     b->has_out_of_band = json_is_object(oob);
     b->oob_authority = STR(oob, "authority");
     b->oob_port = (uint32_t)json_integer_value(GET(oob, "port"));
@@ -266,10 +267,15 @@ static void rate_limit_rule_load(arena *a, ir_rate_limit_rule *r, const json_t *
     r->limit.metadata_namespace = STR(GET(limit, "fromMetadata"), "namespace");
     r->limit.metadata_key = STR(GET(limit, "fromMetadata"), "key");
     json_t *rc = GET(o, "requestCost");
+    json_t *sc = GET(o, "responseCost");
     r->has_request_cost = json_is_object(rc);
     r->request_cost_number = (uint64_t)json_integer_value(GET(rc, "number"));
-    r->response_cost_format = STR(GET(o, "responseCost"), "format");
+    r->request_cost_format = STR(rc, "format");
+    r->has_response_cost = json_is_object(sc);
+    r->response_cost_number = (uint64_t)json_integer_value(GET(sc, "number"));
+    r->response_cost_format = STR(sc, "format");
     r->shared = FLAG(o, "shared");
+    r->has_shared = json_is_boolean(GET(o, "shared"));
     r->shadow_mode = FLAG(o, "shadowMode");
     r->x_rate_limit_option = STR(o, "xRateLimitOption");
 }
@@ -350,6 +356,7 @@ static ir_dns *dns_load(arena *a, const json_t *o)
     d->dns_refresh_rate = STR(o, "dnsRefreshRate");
     d->respect_dns_ttl = tristate(o, "respectDnsTtl");
     d->lookup_family = STR(o, "lookupFamily");
+    d->name = STR(o, "name");
     return d;
 }
 
@@ -404,6 +411,7 @@ static ir_response_override *response_override_load(arena *a, const json_t *o)
         }
         r->response_headers =
             irl_string_matches(a, GET(match, "responseHeaders"), &r->n_response_headers);
+        r->has_response = json_is_object(resp);
         r->content_type = STR(resp, "contentType");
         if (GET(resp, "body"))
             r->body = irl_bytes(a, GET(resp, "body"), &r->body_len);
@@ -514,6 +522,7 @@ ir_traffic *ir_load_traffic(arena *a, json_t *o)
     for (size_t i = 0; i < t->n_compression; i++) {
         t->compression[i].type = STR(json_array_get(comp, i), "type");
         t->compression[i].min_content_length = opt_u32(json_array_get(comp, i), "minContentLength");
+        t->compression[i].choose_first = FLAG(json_array_get(comp, i), "chooseFirst");
     }
     json_t *up = GET(o, "httpUpgrade");
     t->n_http_upgrade = json_array_size(up);

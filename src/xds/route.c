@@ -339,12 +339,12 @@ static void url_rewrite_set(xds_ctx *c, json_t *a, const ir_http_route *r)
  * timeout follows it (at least an hour) unless set or the listener sets one. */
 static void timeouts_set(xds_ctx *c, json_t *a, const ir_http_route *r, const ir_http_listener *l)
 {
-    json_t *http = xds_json_path(r->traffic, "timeout", "http", NULL);
+    const ir_timeout *t = r->traffic_settings ? r->traffic_settings->timeout : NULL;
     const char *request = r->timeout;
-    if (!request)
-        request = json_string_value(json_object_get(http, "requestTimeout"));
-    const char *idle = json_string_value(json_object_get(http, "streamIdleTimeout"));
-    const char *msd = json_string_value(json_object_get(http, "maxStreamDuration"));
+    if (!request && t)
+        request = t->http_request_timeout;
+    const char *idle = t ? t->http_stream_idle_timeout : NULL;
+    const char *msd = t ? t->http_max_stream_duration : NULL;
     bool listener_idle = l->client && l->client->http_stream_idle_timeout;
     int64_t ns;
     if (idle)
@@ -406,15 +406,15 @@ static json_t *retry_policy(xds_ctx *c, const ir_http_route *r)
                              "envoy.retry_host_predicates.previous_hosts",
                              "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
                              json_object())));
-    json_t *per_prio = xds_json_path(r->traffic, "retry", "numAttemptsPerPriority", NULL);
-    if (json_integer_value(per_prio) > 0)
+    ir_opt_u32 per_prio = r->traffic_settings ? r->traffic_settings->retry_num_attempts_per_priority
+                                              : (ir_opt_u32){0};
+    if (per_prio.set && per_prio.value > 0)
         json_object_set_new(
             p, "retryPriority",
-            xds_typed_extension(
-                "envoy.retry_priorities.previous_priorities",
-                "envoy.extensions.retry.priority.previous_priorities.v3."
-                "PreviousPrioritiesConfig",
-                json_pack("{s:I}", "updateFrequency", json_integer_value(per_prio))));
+            xds_typed_extension("envoy.retry_priorities.previous_priorities",
+                                "envoy.extensions.retry.priority.previous_priorities.v3."
+                                "PreviousPrioritiesConfig",
+                                json_pack("{s:I}", "updateFrequency", (json_int_t)per_prio.value)));
     return p;
 }
 
