@@ -475,7 +475,8 @@ static void rate_limit_rule(gw_ctx *c, ir_rate_limit_rule *r, const api_rl_rule 
 
 /* rateLimit: the kind `type` names. A local limit needs a default bucket:
  * the rule without selectors, else an unreachable one (MaxUint32/Second). */
-static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s, const gw_policy *p)
+static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s,
+                                    const api_object *owner)
 {
     bool local = s->type ? strcmp(s->type, "Local") == 0 : s->local != NULL;
     const api_rl_rules *spec = local ? s->local : s->global;
@@ -496,8 +497,8 @@ static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s, con
             continue;
         }
         rate_limit_rule(c, &rules[n++], rule,
-                        arena_printf(c->arena, "%s/%s/rule/%zu", p->obj->metadata.namespace,
-                                     p->obj->metadata.name, i));
+                        arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace,
+                                     owner->metadata.name, i));
     }
     if (local) {
         rl->local = ARENA_NEW(c->arena, ir_local_rate_limit);
@@ -548,7 +549,7 @@ static const char *header_match_key_value(ir_string_match *m, const char *type, 
 /* The body of an override: inline text or the ConfigMap's "response.body"
  * (its existence is checked by backendtrafficpolicy.c). */
 static void override_body(gw_ctx *c, ir_response_override_rule *r,
-                          const struct api_override_response *s, const gw_policy *p)
+                          const struct api_override_response *s, const api_object *owner)
 {
     if (s->body_inline) {
         r->body = s->body_inline;
@@ -557,7 +558,7 @@ static void override_body(gw_ctx *c, ir_response_override_rule *r,
     }
     const api_object *cm =
         s->body_ref_name
-            ? api_resources_find(c->res, "ConfigMap", p->obj->metadata.namespace, s->body_ref_name)
+            ? api_resources_find(c->res, "ConfigMap", owner->metadata.namespace, s->body_ref_name)
             : NULL;
     if (cm)
         r->body = api_config_map_value(c->arena, (const api_config_map *)cm, "response.body",
@@ -578,10 +579,10 @@ static void override_headers(gw_ctx *c, ir_response_override_rule *r,
 }
 
 static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_spec *spec,
-                                                  const gw_policy *p)
+                                                  const api_object *owner)
 {
     const char *base = arena_printf(c->arena, "backendtrafficpolicy/%s/%s",
-                                    p->obj->metadata.namespace, p->obj->metadata.name);
+                                    owner->metadata.namespace, owner->metadata.name);
     ir_response_override *ro = ARENA_NEW(c->arena, ir_response_override);
     ro->name = base;
     ro->n_rules = spec->n_response_override;
@@ -611,7 +612,7 @@ static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_s
         if (s->response) {
             r->has_response = true;
             override_headers(c, r, s->response);
-            override_body(c, r, s->response, p);
+            override_body(c, r, s->response, owner);
             r->content_type = s->response->content_type;
             r->status_code = opt(s->response->status_code);
         }
@@ -728,7 +729,7 @@ static ir_route_tracing *tracing_ir(gw_ctx *c, const api_route_tracing_spec *s)
 }
 
 /* The traffic settings of a spec, or NULL when it sets none of them. */
-static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const gw_policy *p)
+static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_object *owner)
 {
     if (!s)
         return NULL;
@@ -757,8 +758,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const gw_pol
         d->dns_refresh_rate = dur(c, s->dns->dns_refresh_rate);
         d->respect_dns_ttl = tri(s->dns->respect_dns_ttl);
         d->lookup_family = s->dns->lookup_family;
-        d->name =
-            arena_printf(c->arena, "%s/%s", p->obj->metadata.namespace, p->obj->metadata.name);
+        d->name = arena_printf(c->arena, "%s/%s", owner->metadata.namespace, owner->metadata.name);
         t->dns = d, any = true;
     }
     if (s->http2) {
@@ -813,12 +813,12 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const gw_pol
         t->request_buffer_limit = s->request_buffer_limit, any = true;
     if (s->health_check)
         t->health_check = health_check_ir(c, s->health_check), any = true;
-    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, p)))
+    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, owner)))
         any = true;
     if (s->fault_injection)
         t->fault_injection = fault_ir(c, s->fault_injection), any = true;
     if (s->response_override)
-        t->response_override = response_override_ir(c, s, p), any = true;
+        t->response_override = response_override_ir(c, s, owner), any = true;
     if (s->admission_control)
         t->admission_control = admission_control_ir(c, s->admission_control), any = true;
     if (s->bandwidth_limit)
@@ -911,7 +911,7 @@ static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listene
     } else {
         pt->spec = typed_spec(owner);
     }
-    pt->traffic = traffic_ir(c, pt->spec, owner);
+    pt->traffic = traffic_ir(c, pt->spec, owner->obj);
     return pt;
 }
 
@@ -950,6 +950,13 @@ static ir_traffic *l4_traffic(gw_ctx *c, strmap *done, const gw_listener *l, con
         return NULL;
     const pair_traffic *pt = traffic_for(c, done, l, m, NULL);
     return pt && !pt->invalid ? pt->traffic : NULL;
+}
+
+ir_traffic *gw_traffic_cluster_settings(gw_ctx *c, json_t *settings, const api_object *owner)
+{
+    if (!json_is_object(settings))
+        return NULL;
+    return traffic_ir(c, api_traffic_spec_decode(c->arena, settings, owner->where, NULL), owner);
 }
 
 void gw_traffic_ir_apply(gw_ctx *c)

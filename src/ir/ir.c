@@ -561,8 +561,6 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
         set_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));
-    else if (r->session_persistence)
-        json_object_set(o, "sessionPersistence", r->session_persistence);
     set_str(o, "timeout", r->timeout);
     if (r->traffic_settings)
         set_nonempty(o, "traffic", ir_traffic_to_json(r->traffic_settings));

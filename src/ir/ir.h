@@ -559,8 +559,6 @@ typedef struct ir_http_route {
     const char *timeout; /* request timeout, duration text */
     ir_retry *retry;
     ir_cors *cors;
-    json_t *session_persistence; /* IR shape */
-    json_t *traffic;             /* policy-provided settings (later issues) */
     json_t *security;
     bool use_client_protocol;
     const char *stat_name;
@@ -569,8 +567,9 @@ typedef struct ir_http_route {
     /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
     const ir_kv *annotations;
     size_t n_annotations;
-    /* Typed policy settings (the json_t traffic / security above are the
-     * same in IR shape, kept until nothing reads them). NULL = none. */
+    /* Typed policy settings (the json_t security above is the same in IR
+     * shape, kept until nothing reads it). NULL = none. traffic_settings is
+     * shared by every route under the same BackendTrafficPolicy. */
     ir_traffic *traffic_settings;          /* traffic */
     ir_security *security_settings;        /* security */
     ir_envoy_extensions *envoy_extensions; /* envoyExtensions */
