@@ -1,5 +1,6 @@
 /* Reference-shaped policy settings → typed IR: a route's `traffic`
- * (BackendTrafficPolicy), `security` (SecurityPolicy) and `envoyExtensions`
+ * (BackendTrafficPolicy; from the reference's IR fixtures only, see
+ * ir_load.h), `security` (SecurityPolicy) and `envoyExtensions`
  * (EnvoyExtensionPolicy), and a listener's ClientTrafficPolicy keys
  * (tcpKeepalive, timeout, connection, headers, http1, http2, tls, ...).
  * Keys not modelled yet stay reachable as JSON where ir.h says so. */
