@@ -763,9 +763,10 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
     }
     if (s->http2) {
         ir_http2_settings *h = ARENA_NEW(c->arena, ir_http2_settings);
-        /* the reference IR swaps the two windows (Envoy gets them from there) */
-        h->initial_connection_window_size = http2_window(s->http2->initial_stream_window_size);
-        h->initial_stream_window_size = http2_window(s->http2->initial_connection_window_size);
+        /* each window where the user put it (the reference swaps them on the
+         * way to Envoy; its IR print is kept by ir_render_traffic.c) */
+        h->initial_stream_window_size = http2_window(s->http2->initial_stream_window_size);
+        h->initial_connection_window_size = http2_window(s->http2->initial_connection_window_size);
         h->max_concurrent_streams = opt(s->http2->max_concurrent_streams);
         if (s->http2->on_invalid_message)
             h->reset_stream_on_error =

@@ -402,8 +402,11 @@ static json_t *dns_json(const ir_dns *d)
 static json_t *http2_json(const ir_http2_settings *h)
 {
     json_t *o = json_object();
-    put_u32(o, "initialStreamWindowSize", h->initial_stream_window_size);
-    put_u32(o, "initialConnectionWindowSize", h->initial_connection_window_size);
+    /* The reference's IR has the two windows under each other's names (and
+     * its xDS translator hands them on that way, so Envoy gets them swapped);
+     * we print its shape, and give Envoy each window as the policy wrote it. */
+    put_u32(o, "initialStreamWindowSize", h->initial_connection_window_size);
+    put_u32(o, "initialConnectionWindowSize", h->initial_stream_window_size);
     put_u32(o, "maxConcurrentStreams", h->max_concurrent_streams);
     put_tristate(o, "resetStreamOnError", h->reset_stream_on_error);
     if (h->has_keepalive) {
