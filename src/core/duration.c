@@ -82,30 +82,37 @@ static void fraction(char *out, size_t cap, int64_t v, int digits)
         out[--n] = '\0';
 }
 
-const char *duration_go_text(arena *a, int64_t ns)
+size_t duration_go_format(char *buf, size_t cap, int64_t ns)
 {
     if (ns == 0)
-        return "0s";
+        return (size_t)snprintf(buf, cap, "0s");
     const char *sign = ns < 0 ? "-" : "";
     uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
     char num[48];
     if (u < 1000)
-        return arena_printf(a, "%s%" PRIu64 "ns", sign, u);
+        return (size_t)snprintf(buf, cap, "%s%" PRIu64 "ns", sign, u);
     if (u < 1000000) {
         fraction(num, sizeof num, (int64_t)u, 3);
-        return arena_printf(a, "%s%s\xc2\xb5s", sign, num);
+        return (size_t)snprintf(buf, cap, "%s%s\xc2\xb5s", sign, num);
     }
     if (u < 1000000000ULL) {
         fraction(num, sizeof num, (int64_t)u, 6);
-        return arena_printf(a, "%s%sms", sign, num);
+        return (size_t)snprintf(buf, cap, "%s%sms", sign, num);
     }
     uint64_t h = u / 3600000000000ULL, m = u / 60000000000ULL % 60;
     fraction(num, sizeof num, (int64_t)(u % 60000000000ULL), 9);
     if (h)
-        return arena_printf(a, "%s%" PRIu64 "h%" PRIu64 "m%ss", sign, h, m, num);
+        return (size_t)snprintf(buf, cap, "%s%" PRIu64 "h%" PRIu64 "m%ss", sign, h, m, num);
     if (m)
-        return arena_printf(a, "%s%" PRIu64 "m%ss", sign, m, num);
-    return arena_printf(a, "%s%ss", sign, num);
+        return (size_t)snprintf(buf, cap, "%s%" PRIu64 "m%ss", sign, m, num);
+    return (size_t)snprintf(buf, cap, "%s%ss", sign, num);
+}
+
+const char *duration_go_text(arena *a, int64_t ns)
+{
+    char buf[DURATION_TEXT_MAX];
+    duration_go_format(buf, sizeof buf, ns);
+    return arena_strdup(a, buf);
 }
 
 const char *duration_proto_text(arena *a, int64_t ns)

@@ -7,6 +7,7 @@
 #define EG_CORE_DURATION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -17,7 +18,10 @@
 bool duration_parse(const char *text, int64_t *ns);
 
 /* Go's time.Duration.String(): "0s", "1.5ms", "500ms", "15s", "1m30s",
- * "1h0m0s". */
+ * "1h0m0s"; into buf (DURATION_TEXT_MAX bytes are always enough), or into
+ * the arena. */
+#define DURATION_TEXT_MAX 48
+size_t duration_go_format(char *buf, size_t cap, int64_t ns);
 const char *duration_go_text(arena *a, int64_t ns);
 
 /* A proto3 JSON Duration: whole seconds with 0, 3, 6 or 9 fraction digits

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/duration.h"
 #include "ir/ir.h"
 #include "ir/ir_render.h"
 
@@ -871,4 +872,11 @@ json_t *ir_json_redirect(const ir_redirect *r)
 json_t *ir_json_retry(const ir_retry *r)
 {
     return retry_json(r);
+}
+
+ir_duration ir_duration_parse(const char *text)
+{
+    ir_duration d = {0};
+    d.set = text && duration_parse(text, &d.ns);
+    return d;
 }

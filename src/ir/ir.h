@@ -199,7 +199,8 @@ typedef struct ir_direct_response {
 /* --- Policy settings (BackendTrafficPolicy, ClientTrafficPolicy,
  * SecurityPolicy, EnvoyExtensionPolicy). Each struct mirrors one key of the
  * reference IR; the comment names it. Durations are Go duration text
- * ("5s", "1m30s"); NULL means unset. ir_opt_u32 and ir_tristate tell an
+ * ("5s", "1m30s"), NULL meaning unset, except in the BackendTrafficPolicy
+ * structs (ir_traffic.h: ir_duration). ir_opt_u32 and ir_tristate tell an
  * unset value from zero / false. --- */
 
 typedef struct ir_opt_u32 {

@@ -4,6 +4,7 @@
  * key (a rate limit rule's headerMatches, a health check's host). */
 #include <string.h>
 
+#include "core/duration.h"
 #include "ir/ir_render.h"
 
 static void put(json_t *o, const char *k, json_t *v)
@@ -18,6 +19,16 @@ static void put_str(json_t *o, const char *k, const char *v)
 {
     if (v)
         json_object_set_new(o, k, json_string(v));
+}
+
+/* A duration as Go prints it ("1m30s"). */
+static void put_dur(json_t *o, const char *k, ir_duration d)
+{
+    char text[DURATION_TEXT_MAX];
+    if (!d.set)
+        return;
+    duration_go_format(text, sizeof text, d.ns);
+    json_object_set_new(o, k, json_string(text));
 }
 
 static void put_u32(json_t *o, const char *k, ir_opt_u32 v)
@@ -69,12 +80,12 @@ static json_t *named_list(const char *const *names, size_t n, const char *key)
 static json_t *timeout_json(const ir_timeout *t)
 {
     json_t *o = json_object(), *tcp = json_object(), *http = json_object();
-    put_str(tcp, "connectTimeout", t->tcp_connect_timeout);
-    put_str(http, "requestTimeout", t->http_request_timeout);
-    put_str(http, "connectionIdleTimeout", t->http_connection_idle_timeout);
-    put_str(http, "maxConnectionDuration", t->http_max_connection_duration);
-    put_str(http, "streamIdleTimeout", t->http_stream_idle_timeout);
-    put_str(http, "maxStreamDuration", t->http_max_stream_duration);
+    put_dur(tcp, "connectTimeout", t->tcp_connect_timeout);
+    put_dur(http, "requestTimeout", t->http_request_timeout);
+    put_dur(http, "connectionIdleTimeout", t->http_connection_idle_timeout);
+    put_dur(http, "maxConnectionDuration", t->http_max_connection_duration);
+    put_dur(http, "streamIdleTimeout", t->http_stream_idle_timeout);
+    put_dur(http, "maxStreamDuration", t->http_max_stream_duration);
     put(o, "tcp", tcp);
     put(o, "http", http);
     return o;
@@ -117,7 +128,7 @@ static void consistent_hash_json(json_t *o, const ir_consistent_hash *h)
     put(o, "queryParams", named_list(h->query_params, h->n_query_params, "name"));
     if (h->cookie_name) {
         json_t *c = json_pack("{s:s}", "name", h->cookie_name);
-        put_str(c, "ttl", h->cookie_ttl);
+        put_dur(c, "ttl", h->cookie_ttl);
         if (h->n_cookie_attributes) {
             json_t *attrs = json_object();
             for (size_t i = 0; i < h->n_cookie_attributes; i++)
@@ -132,9 +143,9 @@ static void consistent_hash_json(json_t *o, const ir_consistent_hash *h)
 
 static void backend_utilization_json(json_t *o, const ir_backend_utilization *b)
 {
-    put_str(o, "blackoutPeriod", b->blackout_period);
-    put_str(o, "weightExpirationPeriod", b->weight_expiration_period);
-    put_str(o, "weightUpdatePeriod", b->weight_update_period);
+    put_dur(o, "blackoutPeriod", b->blackout_period);
+    put_dur(o, "weightExpirationPeriod", b->weight_expiration_period);
+    put_dur(o, "weightUpdatePeriod", b->weight_update_period);
     put_u32(o, "errorUtilizationPenaltyPercent", b->error_utilization_penalty_percent);
     put(o, "metricNamesForComputingUtilization",
         ir_json_strings(b->metric_names, b->n_metric_names));
@@ -144,7 +155,7 @@ static void backend_utilization_json(json_t *o, const ir_backend_utilization *b)
         put_str(oob, "authority", b->oob_authority);
         if (b->oob_port)
             put_uint(oob, "port", b->oob_port);
-        put_str(oob, "reportingPeriod", b->oob_reporting_period);
+        put_dur(oob, "reportingPeriod", b->oob_reporting_period);
         json_object_set_new(o, "outOfBand", oob);
     }
 }
@@ -154,9 +165,11 @@ static json_t *load_balancer_json(const ir_load_balancer *lb)
     json_t *o = json_object();
     if (lb->kind != IR_LB_UNSET) {
         json_t *inner = json_object();
-        if (lb->slow_start_window)
-            json_object_set_new(inner, "slowStart",
-                                json_pack("{s:s}", "window", lb->slow_start_window));
+        if (lb->slow_start_window.set) {
+            json_t *ss = json_object();
+            put_dur(ss, "window", lb->slow_start_window);
+            json_object_set_new(inner, "slowStart", ss);
+        }
         if (lb->consistent_hash)
             consistent_hash_json(inner, lb->consistent_hash);
         if (lb->backend_utilization)
@@ -201,9 +214,9 @@ static void put_payload(json_t *o, const char *k, const ir_payload *p)
 static json_t *active_hc_json(const ir_active_health_check *h)
 {
     json_t *o = json_object();
-    put_str(o, "timeout", h->timeout);
-    put_str(o, "interval", h->interval);
-    put_str(o, "initialJitter", h->initial_jitter);
+    put_dur(o, "timeout", h->timeout);
+    put_dur(o, "interval", h->interval);
+    put_dur(o, "initialJitter", h->initial_jitter);
     put_u32(o, "unhealthyThreshold", h->unhealthy_threshold);
     put_u32(o, "healthyThreshold", h->healthy_threshold);
     if (h->kind == IR_HC_HTTP) {
@@ -247,8 +260,8 @@ static json_t *passive_hc_json(const ir_passive_health_check *p)
 {
     json_t *o = json_object();
     put_tristate(o, "splitExternalLocalOriginErrors", p->split_external_local_origin_errors);
-    put_str(o, "interval", p->interval);
-    put_str(o, "baseEjectionTime", p->base_ejection_time);
+    put_dur(o, "interval", p->interval);
+    put_dur(o, "baseEjectionTime", p->base_ejection_time);
     put_u32(o, "consecutiveLocalOriginFailures", p->consecutive_local_origin_failures);
     put_u32(o, "consecutiveGatewayErrors", p->consecutive_gateway_errors);
     put_u32(o, "consecutive5XxErrors", p->consecutive_5xx_errors);
@@ -350,9 +363,9 @@ static json_t *rate_limit_json(const ir_rate_limit *rl)
 static json_t *fault_json(const ir_fault_injection *f)
 {
     json_t *o = json_object();
-    if (f->delay_fixed || f->delay_has_percentage) {
+    if (f->delay_fixed.set || f->delay_has_percentage) {
         json_t *d = json_object();
-        put_str(d, "fixedDelay", f->delay_fixed);
+        put_dur(d, "fixedDelay", f->delay_fixed);
         if (f->delay_has_percentage)
             json_object_set_new(d, "percentage", number(f->delay_percentage));
         json_object_set_new(o, "delay", d);
@@ -392,7 +405,7 @@ static json_t *backend_connection_json(const ir_backend_connection *b)
 static json_t *dns_json(const ir_dns *d)
 {
     json_t *o = json_object();
-    put_str(o, "dnsRefreshRate", d->dns_refresh_rate);
+    put_dur(o, "dnsRefreshRate", d->dns_refresh_rate);
     put_tristate(o, "respectDnsTtl", d->respect_dns_ttl);
     put_str(o, "lookupFamily", d->lookup_family);
     put_str(o, "name", d->name);
@@ -489,7 +502,7 @@ static json_t *response_override_json(const ir_response_override *ro)
 static json_t *admission_control_json(const ir_admission_control *ac)
 {
     json_t *o = json_object(), *sc = json_object();
-    put_str(o, "samplingWindow", ac->sampling_window);
+    put_dur(o, "samplingWindow", ac->sampling_window);
     put_u32(o, "minSuccessRate", ac->min_success_rate);
     put_u32(o, "rejectionAggression", ac->rejection_aggression);
     put_u32(o, "minRequestRate", ac->min_request_rate);

@@ -64,6 +64,11 @@ const char *xds_duration(xds_ctx *c, const char *text)
     return duration_parse(text, &ns) ? duration_proto_text(c->arena, ns) : NULL;
 }
 
+const char *xds_ir_duration(xds_ctx *c, ir_duration d)
+{
+    return d.set ? duration_proto_text(c->arena, d.ns) : NULL;
+}
+
 json_t *xds_string_matcher(const ir_string_match *m)
 {
     if (m->exact)
