@@ -372,7 +372,7 @@ typedef struct api_traffic_spec {
     api_dns_spec *dns;
     api_http2_spec *http2;
     api_connection_spec *connection;
-    api_compression_spec *compression, *compressor; /* compressor: the older name */
+    api_compression_spec *compression, *compressor; /* compression: deprecated name of compressor */
     size_t n_compression, n_compressor;
     api_http_upgrade_spec *http_upgrade;
     size_t n_http_upgrade;

@@ -798,7 +798,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
                 .connect_terminate = s->http_upgrade[i].connect_terminate == API_TRUE};
         any = true;
     }
-    /* compressor is the older name of compression; it wins when both are set */
+    /* compression is the deprecated name of compressor, which wins when both are set */
     const api_compression_spec *comp = s->compressor ? s->compressor : s->compression;
     size_t n_comp = s->compressor ? s->n_compressor : s->n_compression;
     if (comp) {
