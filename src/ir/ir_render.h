@@ -10,8 +10,15 @@
 json_t *ir_json_bytes(const char *data, size_t n);
 json_t *ir_json_strings(const char *const *v, size_t n);
 json_t *ir_json_string_matches(const ir_string_match *m, size_t n);
+json_t *ir_json_string_match(const ir_string_match *m);
+json_t *ir_json_headers(const ir_header *h, size_t n);
+json_t *ir_json_redirect(const ir_redirect *r);
+json_t *ir_json_retry(const ir_retry *r);
 json_t *ir_json_destination(const ir_destination *d);
 json_t *ir_json_cors(const ir_cors *c);
+
+/* routes[].traffic (and the settings of a called service's cluster). */
+json_t *ir_traffic_to_json(const ir_traffic *t);
 
 /* routes[].security; credentials print as "[redacted]". */
 json_t *ir_security_to_json(const ir_security *s);
