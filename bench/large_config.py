@@ -119,8 +119,15 @@ def main():
         rss_loaded = status_kb(server.pid, "VmRSS")
         (res / "routes.yaml").unlink()
         _, ms_removed, pos = wait_translation(log_path, pos, objects_at_most=100)
-        time.sleep(2.0)  # the trees are freed on a worker after the swap
-        rss_after = status_kb(server.pid, "VmRSS")
+        # The trees are freed on a worker after the swap (seconds at 200,000
+        # routes on a loaded machine): wait until the RSS stops falling.
+        rss_after, t_free = status_kb(server.pid, "VmRSS"), time.monotonic()
+        while time.monotonic() - t_free < 30:
+            time.sleep(1.0)
+            now = status_kb(server.pid, "VmRSS")
+            if now >= rss_after and now <= rss_start * 1.2:
+                break
+            rss_after = min(rss_after, now)
         probe.stop()
         print(f"routes: {args.routes} in one file of {size_mb:.1f} MB ({n} objects)")
         print(f"translation: {ms / 1000:.1f} s in the server; applied {applied:.1f} s after "

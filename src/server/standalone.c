@@ -157,24 +157,73 @@ static json_t *ready_ports_json(srv_standalone *s)
     return arr;
 }
 
+/* Resident memory now, in MB (for the stage trace of EG_TRACE_MEMORY). */
+static long rss_mb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+static void trace_memory(const char *stage)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("EG_TRACE_MEMORY") != NULL;
+    if (on) {
+        struct mallinfo2 mi = mallinfo2();
+        srv_log(SRV_LOG_INFO, "memory", "%s: RSS %ld MB, %zu MB allocated", stage, rss_mb(),
+                (mi.uordblks + mi.hblkhd) >> 20);
+    }
+}
+
+/* Encodes each resource the streaming xDS translation hands over. */
+typedef struct fleet_sink {
+    srv_standalone *s;
+    ads_snapshot *snap;
+    const ads_snapshot *prev;
+    diag_list *diags;
+} fleet_sink;
+
+static void fleet_sink_take(void *arg, xds_type t, json_t *resource)
+{
+    fleet_sink *fs = arg;
+    ads_snapshot_add_json_reusing(fs->snap, fs->s->pool, xds_to_ads[t], resource, fs->prev,
+                                  fs->diags);
+    json_decref(resource);
+}
+
 /* One fleet's IR -> an encoded, sealed snapshot, or NULL when the extension
  * server failed closed (on the worker thread: the cache is only read, for
- * the previous snapshot's reusable encodings). */
+ * the previous snapshot's reusable encodings). Without patches or extension
+ * hooks, which need every tree at once, clusters and endpoints are encoded
+ * as the translator finishes each (their trees are most of the memory of a
+ * large configuration). */
 static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager *ext,
                                  const ir_xds *ir, xds_resources *out, json_t *patched)
 {
     diag_list diags = {0};
-    if (xds_translate(ir, out, &diags) < 0)
+    const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
+    ads_snapshot *snap = ads_snapshot_new();
+    fleet_sink fs = {s, snap, prev, &diags};
+    xds_sink sink = {fleet_sink_take, &fs};
+    bool whole = ext || ir->n_patch_policies;
+    if (xds_translate_streaming(ir, out, whole ? NULL : &sink, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    trace_memory("xDS JSON built");
     /* Patches and extension hooks (post_process.h); on failure the fleet
      * keeps the snapshot it has. */
     if (!srv_fleet_post_process(s->pool, res, ext, ir, out, patched)) {
         log_diags("translate", "", &diags);
         diag_list_clear(&diags);
+        ads_snapshot_unref(snap);
         return NULL;
     }
-    const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
-    ads_snapshot *snap = ads_snapshot_new();
     for (int t = 0; t < XDS_N_TYPES; t++) {
         size_t i;
         json_t *r;
@@ -186,6 +235,8 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
                 ready_listener_rebind(s, ir->name, r);
             ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
         }
+        /* Encoded: this type's trees can go before the next type's are encoded. */
+        json_array_clear(out->of[t]);
     }
     char *context = NULL;
     if (asprintf(&context, "fleet %s: ", ir->name) < 0)
@@ -205,8 +256,11 @@ static bool result_has_fleet(const gw_result *res, const char *name)
     return false;
 }
 
-/* Fleets that are gone: drop their snapshot (host_infra_sync stops their Envoy). */
-static void fleets_prune(srv_standalone *s, const gw_result *res)
+static void job_retire(struct pipeline_job *j, ads_snapshot *old);
+
+/* Fleets that are gone: drop their snapshot (host_infra_sync stops their
+ * Envoy); the job frees it. */
+static void fleets_prune(srv_standalone *s, const gw_result *res, struct pipeline_job *j)
 {
     for (size_t i = ads_cache_fleet_count(s->cache); i-- > 0;) {
         const char *name = ads_cache_fleet_at(s->cache, i, NULL);
@@ -214,6 +268,7 @@ static void fleets_prune(srv_standalone *s, const gw_result *res)
             continue;
         char *copy = strdup(name);
         srv_log(SRV_LOG_INFO, "translate", "fleet %s: gone", copy);
+        job_retire(j, ads_snapshot_ref((ads_snapshot *)ads_cache_get(s->cache, copy)));
         ads_cache_remove(s->cache, copy);
         free(copy);
     }
@@ -382,6 +437,10 @@ typedef struct pipeline_job {
     json_t *statuses;
     gws_list *gateways;
     json_t *patched; /* what the EnvoyPatchPolicies changed (srv_standalone.patched) */
+    /* Snapshots the cache let go that nothing else holds: freeing 200,000
+     * resources takes longer than /healthz may wait, so a worker does it. */
+    ads_snapshot **retired;
+    size_t n_retired;
     uint64_t t0, t_load, t_gw, t_xds;
 } pipeline_job;
 
@@ -403,13 +462,15 @@ static void job_work(uv_work_t *req)
             api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
         fprov_resources_add(s->files, j->r, &diags);
         diag_list_clear(&diags); /* already reported per file when it was read */
-    }                            /* else the source filled j->r on the loop (pipeline_start) */
+        trace_memory("resources decoded");
+    } /* else the source filled j->r on the loop (pipeline_start) */
     oidc_hmac_add(s, j->r, &diags);
     log_diags("oidc", "hmac-secret", &diags);
     diag_list_clear(&diags);
     j->t_load = uv_hrtime();
     j->res = gw_translate(j->r);
     host_ports_resolve(s->ports, j->r, j->res);
+    trace_memory("gateway-api translated (IR)");
     j->t_gw = uv_hrtime();
     /* The rate-limit service's address (its process is managed on the loop,
      * in job_done, while no job runs). */
@@ -430,6 +491,7 @@ static void job_work(uv_work_t *req)
     for (size_t i = 0; i < j->res->n_xds; i++) {
         j->snaps[i] = fleet_build(s, j->res, ext, j->res->xds[i], &j->outs[i], j->patched);
         /* Encoded: the trees can go before the next fleet's are built. */
+        trace_memory("fleet encoded");
         xds_resources_clear(&j->outs[i]);
     }
     ext_manager_free(ext);
@@ -450,6 +512,9 @@ static void job_free_work(uv_work_t *req)
             ads_snapshot_unref(j->snaps[i]);
         xds_resources_clear(&j->outs[i]);
     }
+    for (size_t i = 0; i < j->n_retired; i++)
+        ads_snapshot_unref(j->retired[i]);
+    free(j->retired);
     free(j->snaps);
     free(j->outs);
     json_decref(j->statuses);
@@ -482,6 +547,23 @@ static void job_freed(uv_work_t *req, int status)
         pipeline_start(s);
 }
 
+/* Takes the loop's reference to a snapshot that left the cache: when it is
+ * the last one (no stream holds the snapshot; only the loop takes
+ * references, so none can appear), the job frees it on its worker. */
+static void job_retire(struct pipeline_job *j, ads_snapshot *old)
+{
+    if (!old)
+        return;
+    if (old->refs > 1) {
+        ads_snapshot_unref(old);
+        return;
+    }
+    j->retired = realloc(j->retired, (j->n_retired + 1) * sizeof *j->retired);
+    if (!j->retired)
+        abort();
+    j->retired[j->n_retired++] = old;
+}
+
 static void job_done(uv_work_t *req, int status)
 {
     pipeline_job *j = req->data;
@@ -499,16 +581,19 @@ static void job_done(uv_work_t *req, int status)
             if (!j->snaps[i])
                 continue; /* the extension server failed closed: keep what it has */
             size_t n = ads_snapshot_count(j->snaps[i]);
-            bool created = ads_cache_get(s->cache, name) == NULL;
+            const ads_snapshot *current = ads_cache_get(s->cache, name);
+            bool created = current == NULL;
+            ads_snapshot *old = current ? ads_snapshot_ref((ads_snapshot *)current) : NULL;
             /* The cache takes the job's reference. */
             bool changed = ads_cache_set(s->cache, name, j->snaps[i]);
+            job_retire(j, old);
             srv_metrics_snapshot(s->metrics, name, n, created, changed);
             if (changed)
                 srv_log(SRV_LOG_INFO, "translate", "fleet %s: new snapshot of %zu resources", name,
                         n);
             j->snaps[i] = NULL;
         }
-        fleets_prune(s, j->res);
+        fleets_prune(s, j->res, j);
         if (s->host)
             proxies_sync(s, j->res);
         if (s->source_translated)

@@ -608,6 +608,7 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
         json_array_append_new(json_object_get(vh, "routes"), route);
         if (xds_http_route_clusters_add(c, r) < 0)
             return -1;
+        xds_hand_over(c); /* nothing changes this route's clusters any more */
         if (direct_body_len(r) > ENVOY_DIRECT_BODY_MAX)
             json_object_set_new(rc, "maxDirectResponseBodySizeBytes",
                                 json_integer(DIRECT_BODY_MAX));
