@@ -16,6 +16,7 @@
 
 #include "api/document.h"
 #include "server/log.h"
+#include "validate/crd_validate.h"
 
 typedef struct fprov_file {
     char *path;
@@ -90,6 +91,25 @@ static bool has_resource_ext(const char *name)
            (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 || strcmp(dot, ".json") == 0);
 }
 
+/* The CRD's OpenAPI and CEL rules (validate/crd_validate.h), as the API
+ * server checks them before storing an object; true when the document breaks
+ * one (each reported as "<source>: document N: Kind ns/name: path: ..."). */
+static bool crd_validate_document(const json_t *doc, const char *source, int index,
+                                  diag_list *diags)
+{
+    const json_t *meta = json_object_get(doc, "metadata");
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    char *where = NULL;
+    if (asprintf(&where, "%s: document %d: %s %s%s%s", source, index, kind ? kind : "?",
+                 ns ? ns : "", ns ? "/" : "", name ? name : "?") < 0)
+        abort();
+    size_t errors = crd_validate(doc, where, diags);
+    free(where);
+    return errors > 0;
+}
+
 /* Parses a file's text into `docs` and decodes every document on its own:
  * 0 when all decode. The documents are kept, so a re-translation after
  * another file changed decodes them without parsing the YAML again. */
@@ -104,9 +124,13 @@ static int text_parse(const char *config, const char *text, size_t len, const ch
         diag_list_clear(&ignored);
     }
     api_resources_set_api_server_rules(r, true); /* refused as an API server would */
-    for (size_t i = 0; i < docs->n; i++)
-        if (api_resources_add(r, docs->items[i].root, source, docs->items[i].index, diags) != 0)
+    for (size_t i = 0; i < docs->n; i++) {
+        const json_t *doc = docs->items[i].root;
+        if (api_resources_add(r, (json_t *)doc, source, docs->items[i].index, diags) != 0)
             failed++;
+        else if (crd_validate_document(doc, source, docs->items[i].index, diags))
+            failed++;
+    }
     api_resources_free(r);
     return failed == 0 ? 0 : -1;
 }
