@@ -86,6 +86,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--routes", type=int, default=200000)
     ap.add_argument("--build-dir", default=str(ROOT / "build"))
+    ap.add_argument("--wrap", default="",
+                    help="a command to run the server under, e.g. 'heaptrack -o /tmp/eg'")
     args = ap.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="eg-large-"))
     res = work / "resources"
@@ -97,7 +99,7 @@ def main():
     log_path = work / "server.log"
     log = open(log_path, "wb")
     server = subprocess.Popen(
-        [str(pathlib.Path(args.build_dir) / "envoy-gateway"), "server", "--config-path",
+        args.wrap.split() + [str(pathlib.Path(args.build_dir) / "envoy-gateway"), "server", "--config-path",
          str(work / "eg.yaml"), "--xds-address", f"127.0.0.1:{free_port()}",
          "--admin-address", f"127.0.0.1:{admin}", "--no-proxies", "--insecure-xds"],
         stdout=log, stderr=subprocess.STDOUT)

@@ -182,12 +182,18 @@ static void trace_memory(const char *stage)
     }
 }
 
-/* Encodes each resource the streaming xDS translation hands over. */
+/* Encodes each resource the streaming xDS translation hands over, and the
+ * parts of the route configurations it hands over before them. */
 typedef struct fleet_sink {
     srv_standalone *s;
     ads_snapshot *snap;
     const ads_snapshot *prev;
     diag_list *diags;
+    struct encoded_parts {
+        char *name; /* a RouteConfiguration's */
+        pb_buf bytes;
+    } * parts;
+    size_t n_parts;
 } fleet_sink;
 
 static void fleet_sink_take(void *arg, xds_type t, json_t *resource)
@@ -196,6 +202,50 @@ static void fleet_sink_take(void *arg, xds_type t, json_t *resource)
     ads_snapshot_add_json_reusing(fs->snap, fs->s->pool, xds_to_ads[t], resource, fs->prev,
                                   fs->diags);
     json_decref(resource);
+}
+
+static struct encoded_parts *fleet_sink_parts(fleet_sink *fs, const char *name)
+{
+    for (size_t i = 0; i < fs->n_parts; i++)
+        if (strcmp(fs->parts[i].name, name) == 0)
+            return &fs->parts[i];
+    return NULL;
+}
+
+static void fleet_sink_take_part(void *arg, xds_type t, const char *name, json_t *part)
+{
+    fleet_sink *fs = arg;
+    struct encoded_parts *p = fleet_sink_parts(fs, name);
+    if (!p) {
+        fs->parts = realloc(fs->parts, (fs->n_parts + 1) * sizeof *fs->parts);
+        if (!fs->parts)
+            abort();
+        p = &fs->parts[fs->n_parts++];
+        *p = (struct encoded_parts){.name = strdup(name)};
+    }
+    pb_codec_options opt = {0};
+    pb_json_to_binary(fs->s->pool, ads_type_message(xds_to_ads[t]), part, &opt, &p->bytes,
+                      fs->diags);
+    json_decref(part);
+}
+
+/* A resource some of whose parts were encoded already: those bytes, then its own. */
+static void fleet_sink_finish(fleet_sink *fs, xds_type t, struct encoded_parts *p,
+                              const json_t *resource)
+{
+    pb_codec_options opt = {0};
+    if (pb_json_to_binary(fs->s->pool, ads_type_message(xds_to_ads[t]), resource, &opt, &p->bytes,
+                          fs->diags))
+        ads_snapshot_add(fs->snap, xds_to_ads[t], p->name, p->bytes.data, p->bytes.len, NULL);
+}
+
+static void fleet_sink_clear(fleet_sink *fs)
+{
+    for (size_t i = 0; i < fs->n_parts; i++) {
+        free(fs->parts[i].name);
+        pb_buf_free(&fs->parts[i].bytes);
+    }
+    free(fs->parts);
 }
 
 /* One fleet's IR -> an encoded, sealed snapshot, or NULL when the extension
@@ -210,8 +260,8 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
     diag_list diags = {0};
     const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
     ads_snapshot *snap = ads_snapshot_new();
-    fleet_sink fs = {s, snap, prev, &diags};
-    xds_sink sink = {fleet_sink_take, &fs};
+    fleet_sink fs = {s, snap, prev, &diags, NULL, 0};
+    xds_sink sink = {fleet_sink_take, fleet_sink_take_part, &fs};
     bool whole = ext || ir->n_patch_policies;
     if (xds_translate_streaming(ir, out, whole ? NULL : &sink, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
@@ -221,6 +271,7 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
     if (!srv_fleet_post_process(s->pool, res, ext, ir, out, patched)) {
         log_diags("translate", "", &diags);
         diag_list_clear(&diags);
+        fleet_sink_clear(&fs);
         ads_snapshot_unref(snap);
         return NULL;
     }
@@ -233,7 +284,12 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
                 listener_rebind(r, s->proxy_address);
             if (t == XDS_LISTENER && s->host)
                 ready_listener_rebind(s, ir->name, r);
-            ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
+            const char *name = xds_resource_name((xds_type)t, r);
+            struct encoded_parts *parts = name ? fleet_sink_parts(&fs, name) : NULL;
+            if (parts && t == XDS_ROUTE)
+                fleet_sink_finish(&fs, (xds_type)t, parts, r);
+            else
+                ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
         }
         /* Encoded: this type's trees can go before the next type's are encoded. */
         json_array_clear(out->of[t]);
@@ -244,6 +300,7 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
     log_diags("translate", context, &diags);
     free(context);
     diag_list_clear(&diags);
+    fleet_sink_clear(&fs);
     ads_snapshot_seal(snap);
     return snap;
 }
@@ -304,6 +361,11 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
     free(fleets);
 }
 
+/* The statuses for the admin endpoint, one item per object in input order.
+ * Gateways and EnvoyPatchPolicies stay trees (the endpoint completes their
+ * conditions from the proxies' state); every other item is kept as its
+ * compact JSON text, a tenth of the tree's memory (200,000 routes' trees
+ * take gigabytes), and parsed again only when /api/status is asked for. */
 static json_t *statuses_json(const api_resources *r, const gw_result *res)
 {
     json_t *arr = json_array();
@@ -315,9 +377,31 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
                       o->metadata.name, "namespace", o->metadata.namespace);
         if (st)
             json_object_set_new(item, "status", gw_status_to_json(st));
-        json_array_append_new(arr, item);
+        bool live = strcmp(o->kind, "Gateway") == 0 || strcmp(o->kind, "EnvoyPatchPolicy") == 0;
+        char *text = live ? NULL : json_dumps(item, JSON_COMPACT);
+        if (text) {
+            json_decref(item);
+            item = json_string(text);
+            free(text);
+        }
+        json_array_append_new(arr, item ? item : json_null());
     }
     return arr;
+}
+
+/* The statuses as trees (see statuses_json). */
+static json_t *statuses_expand(const json_t *statuses)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(statuses, i, item)
+    {
+        json_t *tree =
+            json_is_string(item) ? json_loads(json_string_value(item), 0, NULL) : json_incref(item);
+        json_array_append_new(out, tree ? tree : json_null());
+    }
+    return out;
 }
 
 /* The rate-limit service's executable: $EG_RATELIMIT_BINARY, else
@@ -784,7 +868,8 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
         json_t *streams = ads_server_status_json(s->ads);
         srv_patched_apply_nacks(s->patched, streams, s->statuses);
         json_decref(streams);
-        return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
+        return json_pack("{s:o,s:o}", "resources",
+                         s->statuses ? statuses_expand(s->statuses) : json_null(), "files",
                          files_json(s));
     }
     if (strcmp(path, "/api/config_dump") == 0)

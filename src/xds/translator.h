@@ -38,6 +38,12 @@ int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags);
  * steals the resource (a tree in the proto3 JSON mapping, as in `out`). */
 typedef struct xds_sink {
     void (*take)(void *arg, xds_type t, json_t *resource);
+    /* Optional: a finished part of resource `name` that comes later in `out`
+     * (or in a later part), as a resource of the same type holding only that
+     * part: {"virtualHosts": [...]} of a RouteConfiguration. Encoded parts
+     * followed by the encoded resource are the resource's encoding (protobuf
+     * concatenation appends repeated fields in order). Steals `part`. */
+    void (*take_part)(void *arg, xds_type t, const char *name, json_t *part);
     void *arg;
 } xds_sink;
 
@@ -49,7 +55,9 @@ typedef struct xds_sink {
  * caller that encodes each one as it arrives holds only its bytes. Callers
  * that must see every resource (patches, extension hooks) use xds_translate.
  * When a listener's HTTP/1 settings are copied onto its clusters once its
- * routes are done, nothing streams (the result is the same). */
+ * routes are done, nothing streams (the result is the same). Virtual hosts
+ * of a plain-HTTP listener's route configuration go to take_part (when set)
+ * once the listener's last route for their hostname is built, in order. */
 int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink *sink,
                             diag_list *diags);
 void xds_resources_clear(xds_resources *r);
