@@ -3,8 +3,29 @@
 
 #include <string.h>
 
+void srv_status_counts_build(srv_status_counts *out, const api_resources *r, const gw_result *res)
+{
+    *out = (srv_status_counts){0};
+    for (size_t i = 0; i < r->all.n; i++) {
+        const char *kind = r->all.items[i]->kind;
+        if (!kind || !gw_result_status(res, r->all.items[i]))
+            continue;
+        size_t k = 0;
+        while (k < out->n && strcmp(out->items[k].kind, kind) != 0)
+            k++;
+        if (k == out->n) {
+            if (out->n == sizeof out->items / sizeof *out->items) {
+                out->others++;
+                continue;
+            }
+            out->items[out->n++].kind = kind;
+        }
+        out->items[k].n++;
+    }
+}
+
 void srv_metrics_translation(srv_metrics *m, double gateway_api_s, double xds_s,
-                             const api_resources *r, const gw_result *res)
+                             const srv_status_counts *counts)
 {
     static const char *const help = "How long in seconds a subscribed watchable queue is handled.";
     srv_metrics_count(m, "watchable_subscribe_total", "Total number of subscribed watchable queue.",
@@ -13,34 +34,13 @@ void srv_metrics_translation(srv_metrics *m, double gateway_api_s, double xds_s,
                         "gateway-api", NULL);
     srv_metrics_observe(m, "watchable_subscribe_duration_seconds", help, xds_s, "runner",
                         "xds-translator", NULL);
-    /* Counted per kind first: one metrics update per object costs the event
-     * loop hundreds of milliseconds at 200,000 objects. */
-    struct {
-        const char *kind;
-        double n;
-    } kinds[64];
-    size_t n_kinds = 0;
-    for (size_t i = 0; i < r->all.n; i++) {
-        const char *kind = r->all.items[i]->kind;
-        if (!kind || !gw_result_status(res, r->all.items[i]))
-            continue;
-        size_t k = 0;
-        while (k < n_kinds && strcmp(kinds[k].kind, kind) != 0)
-            k++;
-        if (k == n_kinds) {
-            if (n_kinds == sizeof kinds / sizeof *kinds) {
-                srv_metrics_count(m, "status_update_total",
-                                  "Total number of status update by object kind.", 1, "kind", kind,
-                                  NULL);
-                continue;
-            }
-            kinds[n_kinds++] = (typeof(kinds[0])){kind, 0};
-        }
-        kinds[k].n++;
-    }
-    for (size_t k = 0; k < n_kinds; k++)
-        srv_metrics_count(m, "status_update_total", "Total number of status update by object kind.",
-                          kinds[k].n, "kind", kinds[k].kind, NULL);
+    static const char *const status_help = "Total number of status update by object kind.";
+    for (size_t k = 0; k < counts->n; k++)
+        srv_metrics_count(m, "status_update_total", status_help, counts->items[k].n, "kind",
+                          counts->items[k].kind, NULL);
+    if (counts->others)
+        srv_metrics_count(m, "status_update_total", status_help, counts->others, "kind", "other",
+                          NULL);
 }
 
 void srv_metrics_snapshot(srv_metrics *m, const char *fleet, size_t resources, bool created,

@@ -525,6 +525,7 @@ typedef struct pipeline_job {
      * resources takes longer than /healthz may wait, so a worker does it. */
     ads_snapshot **retired;
     size_t n_retired;
+    srv_status_counts status_counts; /* for the metrics, counted on the worker */
     uint64_t t0, t_load, t_gw, t_xds;
 } pipeline_job;
 
@@ -580,6 +581,7 @@ static void job_work(uv_work_t *req)
     }
     ext_manager_free(ext);
     j->statuses = statuses_json(j->r, j->res);
+    srv_status_counts_build(&j->status_counts, j->r, j->res);
     /* Gateway conditions that depend on the local proxies (gateway_status.h);
      * in Kubernetes mode the source derives them from the Deployment. */
     if (s->files)
@@ -695,7 +697,7 @@ static void job_done(uv_work_t *req, int status)
         s->patched = j->patched;
         j->patched = old_patched;
         srv_metrics_translation(s->metrics, (double)(j->t_gw - j->t_load) / 1e9,
-                                (double)(j->t_xds - j->t_gw) / 1e9, j->r, j->res);
+                                (double)(j->t_xds - j->t_gw) / 1e9, &j->status_counts);
         srv_log(SRV_LOG_INFO, "translate",
                 "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f "
                 "on a worker thread; push %.1f)",
