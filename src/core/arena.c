@@ -218,7 +218,11 @@ void *arena_grow(arena *a, void *items, size_t elem, size_t n, size_t *cap)
 {
     if (n < *cap)
         return items;
-    size_t ncap = *cap ? *cap * 2 : 4;
+    /* Most arrays of large elements (a route's parents, a rule's backends)
+     * hold one: start those at one, as the arena never frees the room an
+     * array grows out of (at 200,000 routes, three unused elements each
+     * were hundreds of megabytes). */
+    size_t ncap = *cap ? *cap * 2 : elem >= 64 ? 1 : 4;
     if (elem && ncap > SIZE_MAX / 2 / elem) {
         fprintf(stderr, "arena: array of %zu elements of %zu bytes is too large\n", ncap, elem);
         abort();

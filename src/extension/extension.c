@@ -331,6 +331,12 @@ ext_manager *ext_manager_new(const api_resources *r, char **err)
     const json_t *em = r->envoy_gateway ? r->envoy_gateway->extension_manager : NULL;
     if (!em || json_is_null(em))
         return NULL;
+    if (!pb_extension_descriptor_set_len) {
+        *err = strdup("extensionManager: this build has no extension server support (the "
+                      "service definition, ../shared/reference/extension-proto, was missing when "
+                      "it was configured; configure again with -DEG_EXTENSION_PROTO_DIR=...)");
+        return NULL;
+    }
     ext_manager *m = calloc(1, sizeof *m);
     if (!m)
         abort();

@@ -157,6 +157,15 @@ static void resource_set_seal(ads_resource_set *set)
     if (set->n > 1)
         qsort(set->items, set->n, sizeof *set->items, resource_cmp_added);
     resource_set_dedupe(set);
+    /* Sealed sets never grow: give back the room doubling left (a quarter of
+     * the array at 200,000 routes). */
+    if (set->n && set->n < set->cap) {
+        ads_resource *items = realloc(set->items, set->n * sizeof *set->items);
+        if (items) {
+            set->items = items;
+            set->cap = set->n;
+        }
+    }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     for (size_t i = 0; i < set->n; i++) {

@@ -1,8 +1,31 @@
 /* The standalone pipeline's metrics (see pipeline_metrics.h). */
 #include "server/pipeline_metrics.h"
 
+#include <string.h>
+
+void srv_status_counts_build(srv_status_counts *out, const api_resources *r, const gw_result *res)
+{
+    *out = (srv_status_counts){0};
+    for (size_t i = 0; i < r->all.n; i++) {
+        const char *kind = r->all.items[i]->kind;
+        if (!kind || !gw_result_status(res, r->all.items[i]))
+            continue;
+        size_t k = 0;
+        while (k < out->n && strcmp(out->items[k].kind, kind) != 0)
+            k++;
+        if (k == out->n) {
+            if (out->n == sizeof out->items / sizeof *out->items) {
+                out->others++;
+                continue;
+            }
+            out->items[out->n++].kind = kind;
+        }
+        out->items[k].n++;
+    }
+}
+
 void srv_metrics_translation(srv_metrics *m, double gateway_api_s, double xds_s,
-                             const api_resources *r, const gw_result *res)
+                             const srv_status_counts *counts)
 {
     static const char *const help = "How long in seconds a subscribed watchable queue is handled.";
     srv_metrics_count(m, "watchable_subscribe_total", "Total number of subscribed watchable queue.",
@@ -11,11 +34,13 @@ void srv_metrics_translation(srv_metrics *m, double gateway_api_s, double xds_s,
                         "gateway-api", NULL);
     srv_metrics_observe(m, "watchable_subscribe_duration_seconds", help, xds_s, "runner",
                         "xds-translator", NULL);
-    for (size_t i = 0; i < r->all.n; i++)
-        if (gw_result_status(res, r->all.items[i]))
-            srv_metrics_count(m, "status_update_total",
-                              "Total number of status update by object kind.", 1, "kind",
-                              r->all.items[i]->kind, NULL);
+    static const char *const status_help = "Total number of status update by object kind.";
+    for (size_t k = 0; k < counts->n; k++)
+        srv_metrics_count(m, "status_update_total", status_help, counts->items[k].n, "kind",
+                          counts->items[k].kind, NULL);
+    if (counts->others)
+        srv_metrics_count(m, "status_update_total", status_help, counts->others, "kind", "other",
+                          NULL);
 }
 
 void srv_metrics_snapshot(srv_metrics *m, const char *fleet, size_t resources, bool created,

@@ -11,10 +11,23 @@
 #include "gatewayapi/translator.h"
 #include "server/metrics.h"
 
+/* How many objects of each kind got a status: counted on the translation's
+ * worker (200,000 lookups cost the event loop too long), recorded on the loop. */
+typedef struct srv_status_counts {
+    struct {
+        const char *kind; /* borrowed from the objects' kind registry text */
+        double n;
+    } items[64];
+    size_t n;
+    double others; /* kinds past the 64th, counted under "other" */
+} srv_status_counts;
+
+void srv_status_counts_build(srv_status_counts *out, const api_resources *r, const gw_result *res);
+
 /* One pipeline run: the gateway-api and xds translation times (seconds), and
  * a status write per object that got a status. */
 void srv_metrics_translation(srv_metrics *m, double gateway_api_s, double xds_s,
-                             const api_resources *r, const gw_result *res);
+                             const srv_status_counts *counts);
 /* A fleet's snapshot: created (first one), changed (pushed), its size. */
 void srv_metrics_snapshot(srv_metrics *m, const char *fleet, size_t resources, bool created,
                           bool changed);

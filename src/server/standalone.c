@@ -157,24 +157,124 @@ static json_t *ready_ports_json(srv_standalone *s)
     return arr;
 }
 
+/* Resident memory now, in MB (for the stage trace of EG_TRACE_MEMORY). */
+static long rss_mb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+static void trace_memory(const char *stage)
+{
+    static int on = -1;
+    if (on < 0)
+        on = getenv("EG_TRACE_MEMORY") != NULL;
+    if (on) {
+        struct mallinfo2 mi = mallinfo2();
+        srv_log(SRV_LOG_INFO, "memory", "%s: RSS %ld MB, %zu MB allocated", stage, rss_mb(),
+                (mi.uordblks + mi.hblkhd) >> 20);
+    }
+}
+
+/* Encodes each resource the streaming xDS translation hands over, and the
+ * parts of the route configurations it hands over before them. */
+typedef struct fleet_sink {
+    srv_standalone *s;
+    ads_snapshot *snap;
+    const ads_snapshot *prev;
+    diag_list *diags;
+    struct encoded_parts {
+        char *name; /* a RouteConfiguration's */
+        pb_buf bytes;
+    } * parts;
+    size_t n_parts;
+} fleet_sink;
+
+static void fleet_sink_take(void *arg, xds_type t, json_t *resource)
+{
+    fleet_sink *fs = arg;
+    ads_snapshot_add_json_reusing(fs->snap, fs->s->pool, xds_to_ads[t], resource, fs->prev,
+                                  fs->diags);
+    json_decref(resource);
+}
+
+static struct encoded_parts *fleet_sink_parts(fleet_sink *fs, const char *name)
+{
+    for (size_t i = 0; i < fs->n_parts; i++)
+        if (strcmp(fs->parts[i].name, name) == 0)
+            return &fs->parts[i];
+    return NULL;
+}
+
+static void fleet_sink_take_part(void *arg, xds_type t, const char *name, json_t *part)
+{
+    fleet_sink *fs = arg;
+    struct encoded_parts *p = fleet_sink_parts(fs, name);
+    if (!p) {
+        fs->parts = realloc(fs->parts, (fs->n_parts + 1) * sizeof *fs->parts);
+        if (!fs->parts)
+            abort();
+        p = &fs->parts[fs->n_parts++];
+        *p = (struct encoded_parts){.name = strdup(name)};
+    }
+    pb_codec_options opt = {0};
+    pb_json_to_binary(fs->s->pool, ads_type_message(xds_to_ads[t]), part, &opt, &p->bytes,
+                      fs->diags);
+    json_decref(part);
+}
+
+/* A resource some of whose parts were encoded already: those bytes, then its own. */
+static void fleet_sink_finish(fleet_sink *fs, xds_type t, struct encoded_parts *p,
+                              const json_t *resource)
+{
+    pb_codec_options opt = {0};
+    if (pb_json_to_binary(fs->s->pool, ads_type_message(xds_to_ads[t]), resource, &opt, &p->bytes,
+                          fs->diags))
+        ads_snapshot_add(fs->snap, xds_to_ads[t], p->name, p->bytes.data, p->bytes.len, NULL);
+}
+
+static void fleet_sink_clear(fleet_sink *fs)
+{
+    for (size_t i = 0; i < fs->n_parts; i++) {
+        free(fs->parts[i].name);
+        pb_buf_free(&fs->parts[i].bytes);
+    }
+    free(fs->parts);
+}
+
 /* One fleet's IR -> an encoded, sealed snapshot, or NULL when the extension
  * server failed closed (on the worker thread: the cache is only read, for
- * the previous snapshot's reusable encodings). */
+ * the previous snapshot's reusable encodings). Without patches or extension
+ * hooks, which need every tree at once, clusters and endpoints are encoded
+ * as the translator finishes each (their trees are most of the memory of a
+ * large configuration). */
 static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager *ext,
                                  const ir_xds *ir, xds_resources *out, json_t *patched)
 {
     diag_list diags = {0};
-    if (xds_translate(ir, out, &diags) < 0)
+    const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
+    ads_snapshot *snap = ads_snapshot_new();
+    fleet_sink fs = {s, snap, prev, &diags, NULL, 0};
+    xds_sink sink = {fleet_sink_take, fleet_sink_take_part, &fs};
+    bool whole = ext || ir->n_patch_policies;
+    if (xds_translate_streaming(ir, out, whole ? NULL : &sink, &diags) < 0)
         srv_log(SRV_LOG_ERROR, "translate", "fleet %s: xDS translation incomplete", ir->name);
+    trace_memory("xDS JSON built");
     /* Patches and extension hooks (post_process.h); on failure the fleet
      * keeps the snapshot it has. */
     if (!srv_fleet_post_process(s->pool, res, ext, ir, out, patched)) {
         log_diags("translate", "", &diags);
         diag_list_clear(&diags);
+        fleet_sink_clear(&fs);
+        ads_snapshot_unref(snap);
         return NULL;
     }
-    const ads_snapshot *prev = ads_cache_get(s->cache, ir->name);
-    ads_snapshot *snap = ads_snapshot_new();
     for (int t = 0; t < XDS_N_TYPES; t++) {
         size_t i;
         json_t *r;
@@ -184,8 +284,15 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
                 listener_rebind(r, s->proxy_address);
             if (t == XDS_LISTENER && s->host)
                 ready_listener_rebind(s, ir->name, r);
-            ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
+            const char *name = xds_resource_name((xds_type)t, r);
+            struct encoded_parts *parts = name ? fleet_sink_parts(&fs, name) : NULL;
+            if (parts && t == XDS_ROUTE)
+                fleet_sink_finish(&fs, (xds_type)t, parts, r);
+            else
+                ads_snapshot_add_json_reusing(snap, s->pool, xds_to_ads[t], r, prev, &diags);
         }
+        /* Encoded: this type's trees can go before the next type's are encoded. */
+        json_array_clear(out->of[t]);
     }
     char *context = NULL;
     if (asprintf(&context, "fleet %s: ", ir->name) < 0)
@@ -193,6 +300,7 @@ static ads_snapshot *fleet_build(srv_standalone *s, gw_result *res, ext_manager 
     log_diags("translate", context, &diags);
     free(context);
     diag_list_clear(&diags);
+    fleet_sink_clear(&fs);
     ads_snapshot_seal(snap);
     return snap;
 }
@@ -205,8 +313,11 @@ static bool result_has_fleet(const gw_result *res, const char *name)
     return false;
 }
 
-/* Fleets that are gone: drop their snapshot (host_infra_sync stops their Envoy). */
-static void fleets_prune(srv_standalone *s, const gw_result *res)
+static void job_retire(struct pipeline_job *j, ads_snapshot *old);
+
+/* Fleets that are gone: drop their snapshot (host_infra_sync stops their
+ * Envoy); the job frees it. */
+static void fleets_prune(srv_standalone *s, const gw_result *res, struct pipeline_job *j)
 {
     for (size_t i = ads_cache_fleet_count(s->cache); i-- > 0;) {
         const char *name = ads_cache_fleet_at(s->cache, i, NULL);
@@ -214,6 +325,7 @@ static void fleets_prune(srv_standalone *s, const gw_result *res)
             continue;
         char *copy = strdup(name);
         srv_log(SRV_LOG_INFO, "translate", "fleet %s: gone", copy);
+        job_retire(j, ads_snapshot_ref((ads_snapshot *)ads_cache_get(s->cache, copy)));
         ads_cache_remove(s->cache, copy);
         free(copy);
     }
@@ -249,6 +361,11 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
     free(fleets);
 }
 
+/* The statuses for the admin endpoint, one item per object in input order.
+ * Gateways and EnvoyPatchPolicies stay trees (the endpoint completes their
+ * conditions from the proxies' state); every other item is kept as its
+ * compact JSON text, a tenth of the tree's memory (200,000 routes' trees
+ * take gigabytes), and parsed again only when /api/status is asked for. */
 static json_t *statuses_json(const api_resources *r, const gw_result *res)
 {
     json_t *arr = json_array();
@@ -260,9 +377,31 @@ static json_t *statuses_json(const api_resources *r, const gw_result *res)
                       o->metadata.name, "namespace", o->metadata.namespace);
         if (st)
             json_object_set_new(item, "status", gw_status_to_json(st));
-        json_array_append_new(arr, item);
+        bool live = strcmp(o->kind, "Gateway") == 0 || strcmp(o->kind, "EnvoyPatchPolicy") == 0;
+        char *text = live ? NULL : json_dumps(item, JSON_COMPACT);
+        if (text) {
+            json_decref(item);
+            item = json_string(text);
+            free(text);
+        }
+        json_array_append_new(arr, item ? item : json_null());
     }
     return arr;
+}
+
+/* The statuses as trees (see statuses_json). */
+static json_t *statuses_expand(const json_t *statuses)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(statuses, i, item)
+    {
+        json_t *tree =
+            json_is_string(item) ? json_loads(json_string_value(item), 0, NULL) : json_incref(item);
+        json_array_append_new(out, tree ? tree : json_null());
+    }
+    return out;
 }
 
 /* The rate-limit service's executable: $EG_RATELIMIT_BINARY, else
@@ -382,6 +521,11 @@ typedef struct pipeline_job {
     json_t *statuses;
     gws_list *gateways;
     json_t *patched; /* what the EnvoyPatchPolicies changed (srv_standalone.patched) */
+    /* Snapshots the cache let go that nothing else holds: freeing 200,000
+     * resources takes longer than /healthz may wait, so a worker does it. */
+    ads_snapshot **retired;
+    size_t n_retired;
+    srv_status_counts status_counts; /* for the metrics, counted on the worker */
     uint64_t t0, t_load, t_gw, t_xds;
 } pipeline_job;
 
@@ -403,13 +547,15 @@ static void job_work(uv_work_t *req)
             api_resources_load(j->r, s->eg_config, strlen(s->eg_config), "config", &diags);
         fprov_resources_add(s->files, j->r, &diags);
         diag_list_clear(&diags); /* already reported per file when it was read */
-    }                            /* else the source filled j->r on the loop (pipeline_start) */
+        trace_memory("resources decoded");
+    } /* else the source filled j->r on the loop (pipeline_start) */
     oidc_hmac_add(s, j->r, &diags);
     log_diags("oidc", "hmac-secret", &diags);
     diag_list_clear(&diags);
     j->t_load = uv_hrtime();
     j->res = gw_translate(j->r);
     host_ports_resolve(s->ports, j->r, j->res);
+    trace_memory("gateway-api translated (IR)");
     j->t_gw = uv_hrtime();
     /* The rate-limit service's address (its process is managed on the loop,
      * in job_done, while no job runs). */
@@ -430,10 +576,12 @@ static void job_work(uv_work_t *req)
     for (size_t i = 0; i < j->res->n_xds; i++) {
         j->snaps[i] = fleet_build(s, j->res, ext, j->res->xds[i], &j->outs[i], j->patched);
         /* Encoded: the trees can go before the next fleet's are built. */
+        trace_memory("fleet encoded");
         xds_resources_clear(&j->outs[i]);
     }
     ext_manager_free(ext);
     j->statuses = statuses_json(j->r, j->res);
+    srv_status_counts_build(&j->status_counts, j->r, j->res);
     /* Gateway conditions that depend on the local proxies (gateway_status.h);
      * in Kubernetes mode the source derives them from the Deployment. */
     if (s->files)
@@ -450,6 +598,9 @@ static void job_free_work(uv_work_t *req)
             ads_snapshot_unref(j->snaps[i]);
         xds_resources_clear(&j->outs[i]);
     }
+    for (size_t i = 0; i < j->n_retired; i++)
+        ads_snapshot_unref(j->retired[i]);
+    free(j->retired);
     free(j->snaps);
     free(j->outs);
     json_decref(j->statuses);
@@ -482,6 +633,23 @@ static void job_freed(uv_work_t *req, int status)
         pipeline_start(s);
 }
 
+/* Takes the loop's reference to a snapshot that left the cache: when it is
+ * the last one (no stream holds the snapshot; only the loop takes
+ * references, so none can appear), the job frees it on its worker. */
+static void job_retire(struct pipeline_job *j, ads_snapshot *old)
+{
+    if (!old)
+        return;
+    if (old->refs > 1) {
+        ads_snapshot_unref(old);
+        return;
+    }
+    j->retired = realloc(j->retired, (j->n_retired + 1) * sizeof *j->retired);
+    if (!j->retired)
+        abort();
+    j->retired[j->n_retired++] = old;
+}
+
 static void job_done(uv_work_t *req, int status)
 {
     pipeline_job *j = req->data;
@@ -499,16 +667,19 @@ static void job_done(uv_work_t *req, int status)
             if (!j->snaps[i])
                 continue; /* the extension server failed closed: keep what it has */
             size_t n = ads_snapshot_count(j->snaps[i]);
-            bool created = ads_cache_get(s->cache, name) == NULL;
+            const ads_snapshot *current = ads_cache_get(s->cache, name);
+            bool created = current == NULL;
+            ads_snapshot *old = current ? ads_snapshot_ref((ads_snapshot *)current) : NULL;
             /* The cache takes the job's reference. */
             bool changed = ads_cache_set(s->cache, name, j->snaps[i]);
+            job_retire(j, old);
             srv_metrics_snapshot(s->metrics, name, n, created, changed);
             if (changed)
                 srv_log(SRV_LOG_INFO, "translate", "fleet %s: new snapshot of %zu resources", name,
                         n);
             j->snaps[i] = NULL;
         }
-        fleets_prune(s, j->res);
+        fleets_prune(s, j->res, j);
         if (s->host)
             proxies_sync(s, j->res);
         if (s->source_translated)
@@ -526,7 +697,7 @@ static void job_done(uv_work_t *req, int status)
         s->patched = j->patched;
         j->patched = old_patched;
         srv_metrics_translation(s->metrics, (double)(j->t_gw - j->t_load) / 1e9,
-                                (double)(j->t_xds - j->t_gw) / 1e9, j->r, j->res);
+                                (double)(j->t_xds - j->t_gw) / 1e9, &j->status_counts);
         srv_log(SRV_LOG_INFO, "translate",
                 "%zu objects -> %zu fleets in %.1f ms (load %.1f, gateway-api %.1f, xds %.1f "
                 "on a worker thread; push %.1f)",
@@ -699,7 +870,8 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
         json_t *streams = ads_server_status_json(s->ads);
         srv_patched_apply_nacks(s->patched, streams, s->statuses);
         json_decref(streams);
-        return json_pack("{s:O,s:o}", "resources", s->statuses ? s->statuses : json_null(), "files",
+        return json_pack("{s:o,s:o}", "resources",
+                         s->statuses ? statuses_expand(s->statuses) : json_null(), "files",
                          files_json(s));
     }
     if (strcmp(path, "/api/config_dump") == 0)

@@ -26,13 +26,19 @@ typedef struct xds_ctx {
     strmap names[XDS_N_TYPES]; /* resource name -> json_t* already added */
     strmap sockets;            /* "address:port/proto" -> json_t* Envoy listener */
     strmap sds_clusters;       /* SDS server cluster name -> socket path (sds.c) */
+    const xds_sink *sink;      /* streaming: where final clusters and endpoints go, or NULL */
+    json_t *handed_over;       /* what names[t] maps resources given to the sink to */
 } xds_ctx;
 
 /* Adds a resource of type t under `name` unless one of that name exists;
  * steals `res` either way. Returns the resource now stored under the name. */
 json_t *xds_add(xds_ctx *c, xds_type t, const char *name, json_t *res);
-/* The resource stored under name, or NULL. */
+/* The resource stored under name, or NULL. Once handed to a streaming sink
+ * (xds_hand_over) a resource is still found, as an empty placeholder object. */
 json_t *xds_find(xds_ctx *c, xds_type t, const char *name);
+/* Streaming translations: gives the sink every cluster and endpoint added so
+ * far. Call only where no later step changes them. No-op without a sink. */
+void xds_hand_over(xds_ctx *c);
 
 /* --- JSON helpers (json.c) --- */
 

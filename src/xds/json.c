@@ -25,6 +25,27 @@ json_t *xds_find(xds_ctx *c, xds_type t, const char *name)
     return strmap_get(&c->names[t], name);
 }
 
+void xds_hand_over(xds_ctx *c)
+{
+    static const xds_type final_types[] = {XDS_CLUSTER, XDS_ENDPOINT};
+    if (!c->sink)
+        return;
+    for (size_t k = 0; k < sizeof final_types / sizeof *final_types; k++) {
+        xds_type t = final_types[k];
+        json_t *arr = c->out->of[t];
+        size_t n = json_array_size(arr);
+        for (size_t i = 0; i < n; i++) {
+            json_t *res = json_incref(json_array_get(arr, i));
+            const char *name = xds_resource_name(t, res);
+            /* The name stays known (later duplicates are still dropped). */
+            if (name)
+                strmap_put(&c->names[t], arena_strdup(c->arena, name), c->handed_over);
+            c->sink->take(c->sink->arg, t, res);
+        }
+        json_array_clear(arr);
+    }
+}
+
 json_t *xds_any(const char *type, json_t *body)
 {
     char url[256];

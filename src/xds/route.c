@@ -2,6 +2,7 @@
  * port share the first one's), a virtual host per route hostname, and a
  * route per IR route with its match, header changes and action (forward,
  * redirect, direct response). */
+#include <stdint.h>
 #include <string.h>
 
 #include "xds/filter.h"
@@ -583,8 +584,42 @@ static void misdirected_hosts_add(xds_ctx *c, json_t *rc, const ir_http_listener
     }
 }
 
+/* Streaming (xds_translate_streaming): for each hostname, the index of the
+ * listener's last route on it; a virtual host is final after that route. */
+static strmap *last_route_of_host(xds_ctx *c, const ir_http_listener *l)
+{
+    /* HTTPS listeners add virtual hosts for their socket's other hostnames
+     * after the routes, looking at every domain: those keep the whole tree. */
+    if (!c->sink || !c->sink->take_part || l->tls)
+        return NULL;
+    strmap *last = arena_alloc(c->arena, sizeof *last);
+    strmap_init(last, c->arena);
+    for (size_t i = 0; i < l->n_routes; i++) {
+        const char *h = l->routes[i]->hostname ? l->routes[i]->hostname : "*";
+        strmap_put(last, h, (void *)(uintptr_t)(i + 1));
+    }
+    return last;
+}
+
+/* Hands the leading virtual hosts over while their last route is built. */
+static void final_vhosts_hand_over(xds_ctx *c, const char *name, json_t *vhosts, const strmap *last,
+                                   size_t built)
+{
+    while (json_array_size(vhosts) > 0) {
+        json_t *vh = json_array_get(vhosts, 0);
+        const char *host = json_string_value(json_array_get(json_object_get(vh, "domains"), 0));
+        uintptr_t end = host ? (uintptr_t)strmap_get(last, host) : 0;
+        if (!end || end > built)
+            return;
+        json_t *part = json_pack("{s:[O]}", "virtualHosts", vh);
+        json_array_remove(vhosts, 0);
+        c->sink->take_part(c->sink->arg, XDS_ROUTE, name, part);
+    }
+}
+
 int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name)
 {
+    strmap *last = last_route_of_host(c, l);
     json_t *rc = xds_find(c, XDS_ROUTE, name);
     if (!rc)
         rc = xds_add(c, XDS_ROUTE, name,
@@ -607,6 +642,9 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
         json_array_append_new(json_object_get(vh, "routes"), route);
         if (xds_http_route_clusters_add(c, r) < 0)
             return -1;
+        xds_hand_over(c); /* nothing changes this route's clusters any more */
+        if (last)
+            final_vhosts_hand_over(c, name, vhosts, last, i + 1);
         if (direct_body_len(r) > ENVOY_DIRECT_BODY_MAX)
             json_object_set_new(rc, "maxDirectResponseBodySizeBytes",
                                 json_integer(DIRECT_BODY_MAX));

@@ -5,6 +5,7 @@
 
 #include "xds/bootstrap.h"
 #include "xds/context.h"
+#include "xds/listener.h"
 
 static const struct {
     const char *name, *url, *name_key;
@@ -73,6 +74,7 @@ static void translate_listeners(xds_ctx *c)
         const ir_http_listener *l = ir->http[i];
         if (listener_valid(c, l->name, l->address, l->port))
             xds_http_listener_add(c, l);
+        xds_hand_over(c);
     }
     for (size_t i = 0; i < ir->n_tcp; i++) {
         const ir_tcp_listener *l = ir->tcp[i];
@@ -86,9 +88,33 @@ static void translate_listeners(xds_ctx *c)
     }
 }
 
+/* Whether a listener's HTTP/1 settings are copied onto its clusters after
+ * its routes (listener.c), which rules out handing clusters over early. */
+static bool clusters_change_late(const ir_xds *ir)
+{
+    for (size_t i = 0; i < ir->n_http; i++) {
+        json_t *opts = ir->http[i]->client ? xds_http1_options(ir->http[i]->client, false) : NULL;
+        if (opts) {
+            json_decref(opts);
+            return true;
+        }
+    }
+    return false;
+}
+
 int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags)
 {
+    return xds_translate_streaming(ir, out, NULL, diags);
+}
+
+int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink *sink,
+                            diag_list *diags)
+{
     xds_ctx c = {.arena = arena_new(), .ir = ir, .out = out, .diags = diags};
+    if (sink && !clusters_change_late(ir)) {
+        c.sink = sink;
+        c.handed_over = json_object();
+    }
     for (int t = 0; t < XDS_N_TYPES; t++) {
         if (!out->of[t])
             out->of[t] = json_array();
@@ -99,6 +125,8 @@ int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags)
     size_t errors_before = diag_count(diags, DIAG_ERROR);
     translate_listeners(&c);
     xds_sds_clusters_add(&c);
+    xds_hand_over(&c);
+    json_decref(c.handed_over);
     arena_free(c.arena);
     return diag_count(diags, DIAG_ERROR) > errors_before ? -1 : 0;
 }

@@ -33,6 +33,33 @@ typedef struct xds_resources {
  * translated (a listener without an address, a cluster with an endpoint
  * without one); those are left out and everything else is still in `out`. */
 int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags);
+
+/* Where a streaming translation hands over resources that are final. `take`
+ * steals the resource (a tree in the proto3 JSON mapping, as in `out`). */
+typedef struct xds_sink {
+    void (*take)(void *arg, xds_type t, json_t *resource);
+    /* Optional: a finished part of resource `name` that comes later in `out`
+     * (or in a later part), as a resource of the same type holding only that
+     * part: {"virtualHosts": [...]} of a RouteConfiguration. Encoded parts
+     * followed by the encoded resource are the resource's encoding (protobuf
+     * concatenation appends repeated fields in order). Steals `part`. */
+    void (*take_part)(void *arg, xds_type t, const char *name, json_t *part);
+    void *arg;
+} xds_sink;
+
+/* As xds_translate, but clusters and endpoints go to `sink` as soon as no
+ * later step can change them (after each route's, and after each listener),
+ * in the order they would have in `out`, which keeps everything else: what
+ * reaches the sink of each type comes before what stays in `out`. At 200,000
+ * routes the trees of every cluster and endpoint at once take gigabytes; a
+ * caller that encodes each one as it arrives holds only its bytes. Callers
+ * that must see every resource (patches, extension hooks) use xds_translate.
+ * When a listener's HTTP/1 settings are copied onto its clusters once its
+ * routes are done, nothing streams (the result is the same). Virtual hosts
+ * of a plain-HTTP listener's route configuration go to take_part (when set)
+ * once the listener's last route for their hostname is built, in order. */
+int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink *sink,
+                            diag_list *diags);
 void xds_resources_clear(xds_resources *r);
 
 /* "listeners", "routes", "clusters", "endpoints", "secrets". */
