@@ -121,7 +121,8 @@ def handshake(port, ca=None, cert=None):
 
 def run_envoy_as_deployed(kube, ids, name, xds_port, certs_dir, workdir):
     """Envoy with the Deployment's arguments; /certs is the `envoy` Secret as its
-    volume shows it, /sds the fleet's ConfigMap; addresses moved to loopback."""
+    volume shows it (certs_dir; None for a controller run with --insecure-xds), /sds
+    the fleet's ConfigMap; addresses moved to loopback."""
     dep = kube.get("Deployment", name, ids["infra"])
     pod = dep["spec"]["template"]["spec"]
     vols = {v["name"]: v for v in pod["volumes"]}
@@ -138,7 +139,7 @@ def run_envoy_as_deployed(kube, ids, name, xds_port, certs_dir, workdir):
     bootstrap = json.loads(args[i + 1].replace("/sds/", f"{sds}/"))
     for cl in bootstrap["staticResources"]["clusters"]:
         if cl["name"] == "xds_cluster":
-            assert "transportSocket" in cl, "the xDS cluster does not speak TLS"
+            assert ("transportSocket" in cl) == bool(certs_dir), "xDS TLS as the server's"
             sa = cl["loadAssignment"]["endpoints"][0]["lbEndpoints"][0]["endpoint"]["address"][
                 "socketAddress"]
             sa["address"], sa["portValue"] = "127.0.0.1", xds_port

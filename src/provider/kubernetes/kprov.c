@@ -44,6 +44,8 @@ static const kind_row KINDS[] = {
      "ListenerSet", false},
     {"/api/v1", "services", "v1", "Service", false},
     {"/apis/discovery.k8s.io/v1", "endpointslices", "discovery.k8s.io/v1", "EndpointSlice", false},
+    {"/apis/multicluster.x-k8s.io/v1alpha1", "serviceimports", "multicluster.x-k8s.io/v1alpha1",
+     "ServiceImport", false},
     {"/api/v1", "secrets", "v1", "Secret", false},
     {"/api/v1", "configmaps", "v1", "ConfigMap", false},
     {"/apis/gateway.envoyproxy.io/v1alpha1", "envoyproxies", "gateway.envoyproxy.io/v1alpha1",
@@ -653,8 +655,9 @@ static bool status_kind_writable(const char *kind)
 {
     /* ReferenceGrant and HTTPRouteFilter have no status subresource; the
      * core kinds get no status from us. */
-    static const char *const none[] = {"ReferenceGrant", "HTTPRouteFilter", "Namespace", "Service",
-                                       "EndpointSlice",  "Secret",          "ConfigMap"};
+    static const char *const none[] = {"ReferenceGrant", "HTTPRouteFilter", "Namespace",
+                                       "Service",        "ServiceImport",   "EndpointSlice",
+                                       "Secret",         "ConfigMap"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         if (strcmp(kind, none[i]) == 0)
             return false;
