@@ -647,6 +647,11 @@ static bool writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj)
         !st || !json_equal(json_object_get(st, "written"), json_object_get(obj, "status"));
     if (st && foreign)
         json_object_del(st, "written");
+    else if (st && !json_is_true(json_object_get(st, "inflight")) &&
+             !json_object_get(st, "pending"))
+        /* The echo of our last write: the store holds that status now, so
+         * the entry (a second copy of every status) is no longer needed. */
+        json_object_del(p->writes, wkey);
     free(wkey);
     return foreign;
 }
