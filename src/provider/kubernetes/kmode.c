@@ -172,7 +172,8 @@ kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
     json_t *doc = eg_document(cfg->eg_config);
     kprov_config pc = {.controller_name = json_string_value(
                            json_object_get(json_object_get(doc, "gateway"), "controllerName")),
-                       .field_manager = "envoy-gateway"};
+                       .field_manager = "envoy-gateway",
+                       .own_namespace = kcerts_namespace()};
     const char **namespaces = NULL;
     if (watch_config(doc, &pc, &namespaces, err) < 0) {
         free(namespaces);
