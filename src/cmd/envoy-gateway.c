@@ -7,6 +7,9 @@
  *       provider.type Kubernetes (also without --config-path): resources from
  *       the API server, Envoy as Deployments (src/provider/kubernetes).
  *   envoy-gateway certgen --local [--config-home DIR] [--force]
+ *   envoy-gateway certgen [--overwrite]
+ *       without --local: the Secrets of the certgen Job in the cluster
+ *       (src/provider/kubernetes/kcerts.h).
  *   envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]
  *       serves a fixed snapshot ({"fleet": [resources with @type], ...}) over
  *       ADS; SIGHUP reloads the file. For testing the xDS server on its own.
@@ -29,6 +32,7 @@
 #include "server/log.h"
 #include "server/snapshot.h"
 #ifdef EG_HAVE_XDS
+#include "provider/kubernetes/kcerts.h"
 #include "provider/kubernetes/kmode.h"
 #include "server/standalone.h"
 #endif
@@ -53,6 +57,7 @@ static void usage(FILE *out)
                  "      [--client-timeout-ms MS] [--copy-proxy-logs]\n"
                  "      [--max-xds-connections N] [--max-admin-connections N]\n"
                  "  envoy-gateway certgen --local [--config-home DIR] [--force]\n"
+                 "  envoy-gateway certgen [--overwrite]   (Secrets in the cluster)\n"
                  "  envoy-gateway xds-serve --snapshot FILE [--listen HOST:PORT]\n");
 }
 
@@ -197,6 +202,33 @@ static char *default_config_home(void)
     return home;
 }
 
+/* certgen without --local: the Secrets of the reference's certgen Job, in
+ * ENVOY_GATEWAY_NAMESPACE of the cluster of KUBECONFIG or in-cluster. */
+static int certgen_cluster(bool overwrite)
+{
+#ifdef EG_HAVE_XDS
+    kc_config cc;
+    char *err = NULL;
+    if (kc_config_load(&cc, &err) < 0) {
+        fprintf(stderr, "envoy-gateway certgen: %s\n", err ? err : "no Kubernetes configuration");
+        free(err);
+        return 1;
+    }
+    const char *domain = getenv("KUBERNETES_CLUSTER_DOMAIN");
+    int rc = kcerts_generate(&cc, kcerts_namespace(), domain && *domain ? domain : "cluster.local",
+                             overwrite, &err);
+    kc_config_free(&cc);
+    if (rc < 0)
+        fprintf(stderr, "envoy-gateway certgen: %s\n", err ? err : "failed");
+    free(err);
+    return rc < 0 ? 1 : 0;
+#else
+    (void)overwrite;
+    fprintf(stderr, "envoy-gateway certgen: this build has no Kubernetes client: use --local\n");
+    return 2;
+#endif
+}
+
 static int cmd_certgen(int argc, char **argv)
 {
     bool local = false, force = false;
@@ -204,7 +236,7 @@ static int cmd_certgen(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--local") == 0)
             local = true;
-        else if (strcmp(argv[i], "--force") == 0)
+        else if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "--overwrite") == 0)
             force = true;
         else if (strcmp(argv[i], "--config-home") == 0 && i + 1 < argc)
             config_home = argv[++i];
@@ -213,10 +245,8 @@ static int cmd_certgen(int argc, char **argv)
             return 2;
         }
     }
-    if (!local) {
-        fprintf(stderr, "envoy-gateway certgen: only --local is supported (no Kubernetes)\n");
-        return 2;
-    }
+    if (!local)
+        return certgen_cluster(force);
     char *home = config_home ? strdup(config_home) : default_config_home();
     char *dir = NULL, *err = NULL;
     if (asprintf(&dir, "%s/certs", home) < 0)
@@ -380,13 +410,6 @@ static int server_run(const server_opts *o, srv_config *c)
         return 2;
     }
     char *certs = NULL, *err = NULL;
-    if (!o->insecure) {
-        if (asprintf(&certs, "%s/certs", c->config_home) < 0 ||
-            srv_certgen_local(certs, false, &err) < 0) {
-            fprintf(stderr, "envoy-gateway: %s\n", err ? err : "cannot create certificates");
-            return 1;
-        }
-    }
     server_ctx ctx = {0};
     uv_loop_t *loop = uv_default_loop();
     if (c->kubernetes) {
@@ -396,7 +419,20 @@ static int server_run(const server_opts *o, srv_config *c)
         if (!ctx.kube) {
             fprintf(stderr, "envoy-gateway: %s\n", err ? err : "no Kubernetes configuration");
             free(err);
-            free(certs);
+            return 1;
+        }
+    }
+    if (!o->insecure && ctx.kube) {
+        /* The certgen Job's Secret, copied where the TLS server reads it. */
+        if (asprintf(&certs, "%s/xds-certs", c->runtime_dir) < 0 ||
+            kmode_xds_certs_load(ctx.kube, certs, &err) < 0) {
+            fprintf(stderr, "envoy-gateway: %s\n", err ? err : "no xDS certificates");
+            return 1;
+        }
+    } else if (!o->insecure) {
+        if (asprintf(&certs, "%s/certs", c->config_home) < 0 ||
+            srv_certgen_local(certs, false, &err) < 0) {
+            fprintf(stderr, "envoy-gateway: %s\n", err ? err : "cannot create certificates");
             return 1;
         }
     }
@@ -420,8 +456,10 @@ static int server_run(const server_opts *o, srv_config *c)
         cfg.source_arg = ctx.kube;
     }
     ctx.gw = srv_standalone_start(loop, &cfg, &err);
-    if (ctx.gw && ctx.kube)
+    if (ctx.gw && ctx.kube) {
+        kmode_xds_certs_follow(ctx.kube, srv_standalone_reload_tls, ctx.gw);
         kmode_start(ctx.kube, srv_standalone_refresh, ctx.gw);
+    }
     int rc = 0;
     if (!ctx.gw) {
         srv_log(SRV_LOG_ERROR, "main", "%s", err ? err : "cannot start");

@@ -122,6 +122,80 @@ int srv_oidc_hmac_local(const char *dir, unsigned char out[SRV_OIDC_HMAC_LEN], c
     return w == SRV_OIDC_HMAC_LEN ? 0 : set_err(err, path, "short write");
 }
 
+/* PEM text of a certificate or a private key, malloc'd. */
+static char *pem_text(X509 *cert, EVP_PKEY *key)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int ok = cert ? PEM_write_bio_X509(b, cert)
+                  : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL);
+    char *data = NULL, *out = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    if (ok && n > 0 && (out = malloc((size_t)n + 1))) {
+        memcpy(out, data, (size_t)n);
+        out[n] = 0;
+    }
+    BIO_free(b);
+    return out;
+}
+
+/* A leaf certificate for both TLS ends, signed by ca/ca_key, into *pair. */
+static int issue_pair(X509 *ca, EVP_PKEY *ca_key, const char *cn, const char *san, long serial,
+                      srv_pem_pair *pair)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert =
+        key ? cert_new(key, cn, ca, ca_key, serial, false, san, "serverAuth,clientAuth") : NULL;
+    if (cert) {
+        pair->cert = pem_text(cert, NULL);
+        pair->key = pem_text(NULL, key);
+    }
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return pair->cert && pair->key ? 0 : -1;
+}
+
+void srv_cluster_certs_free(srv_cluster_certs *c)
+{
+    srv_pem_pair *pairs[] = {&c->gateway, &c->envoy, &c->ratelimit};
+    for (size_t i = 0; i < 3; i++) {
+        free(pairs[i]->cert);
+        free(pairs[i]->key);
+    }
+    free(c->ca);
+    memset(c, 0, sizeof *c);
+}
+
+int srv_certgen_cluster(const char *ns, const char *domain, srv_cluster_certs *out, char **err)
+{
+    *err = NULL;
+    memset(out, 0, sizeof *out);
+    EVP_PKEY *ca_key = EVP_EC_gen("P-256");
+    X509 *ca =
+        ca_key ? cert_new(ca_key, "envoy-gateway CA", NULL, NULL, 1, true, NULL, NULL) : NULL;
+    char *gw_san = NULL, *proxy_san = NULL;
+    if (asprintf(&gw_san,
+                 "DNS:envoy-gateway,DNS:envoy-gateway.%s,DNS:envoy-gateway.%s.svc,"
+                 "DNS:envoy-gateway.%s.svc.%s",
+                 ns, ns, ns, domain) < 0 ||
+        asprintf(&proxy_san, "DNS:*.%s,DNS:*.%s.svc,DNS:*.%s.svc.%s", ns, ns, ns, domain) < 0)
+        abort();
+    int rc = -1;
+    if (ca && (out->ca = pem_text(ca, NULL)) &&
+        issue_pair(ca, ca_key, "envoy-gateway", gw_san, 2, &out->gateway) == 0 &&
+        issue_pair(ca, ca_key, "*", proxy_san, 3, &out->envoy) == 0 &&
+        issue_pair(ca, ca_key, "*", proxy_san, 4, &out->ratelimit) == 0)
+        rc = 0;
+    else {
+        set_err(err, "signing", ERR_reason_error_string(ERR_get_error()));
+        srv_cluster_certs_free(out);
+    }
+    free(gw_san);
+    free(proxy_san);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    return rc;
+}
+
 int srv_certgen_local(const char *dir, bool force, char **err)
 {
     *err = NULL;

@@ -14,6 +14,23 @@ int srv_certgen_local(const char *dir, bool force, char **err);
 /* True when every file srv_certgen_local writes exists in `dir`. */
 bool srv_certs_present(const char *dir);
 
+/* The certificates of `envoy-gateway certgen` in a cluster (one CA signs
+ * them all; each Secret carries ca.crt, tls.crt, tls.key): the xDS server's
+ * (Secret envoy-gateway; DNS envoy-gateway[.ns[.svc[.domain]]]), the
+ * proxies' (Secret envoy) and the rate-limit service's (Secret
+ * envoy-rate-limit), both for *.ns[.svc[.domain]]. PEM text, malloc'd. */
+typedef struct srv_pem_pair {
+    char *cert, *key;
+} srv_pem_pair;
+typedef struct srv_cluster_certs {
+    char *ca;
+    srv_pem_pair gateway, envoy, ratelimit;
+} srv_cluster_certs;
+/* `ns` is the controller's namespace, `domain` the cluster domain
+ * (cluster.local). 0, or -1 with *err. */
+int srv_certgen_cluster(const char *ns, const char *domain, srv_cluster_certs *out, char **err);
+void srv_cluster_certs_free(srv_cluster_certs *c);
+
 /* The HMAC key that signs the OAuth2 cookies of SecurityPolicy oidc
  * (Secret envoy-oidc-hmac, key hmac-secret, in the reference): the file
  * `dir`/hmac-secret, created with 32 random bytes (mode 0600) when missing,

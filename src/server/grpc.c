@@ -813,6 +813,22 @@ srv_server *srv_server_start(uv_loop_t *loop, const char *host, int port, const 
     return srv;
 }
 
+int srv_server_reload_tls(srv_server *s, const srv_tls_config *tls, char **err)
+{
+    *err = NULL;
+    if (!s->ssl_ctx) {
+        *err = strdup("the server was started without TLS");
+        return -1;
+    }
+    SSL_CTX *ctx = tls_context_new(tls, err);
+    if (!ctx)
+        return -1;
+    /* Open connections hold a reference to the context they began with. */
+    SSL_CTX_free(s->ssl_ctx);
+    s->ssl_ctx = ctx;
+    return 0;
+}
+
 int srv_server_port(const srv_server *s)
 {
     return s->port;

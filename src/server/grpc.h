@@ -55,6 +55,10 @@ typedef struct srv_tls_config {
 srv_server *srv_server_start(uv_loop_t *loop, const char *host, int port, const srv_tls_config *tls,
                              const srv_handler *handler, char **err);
 int srv_server_port(const srv_server *s);
+/* Loads new certificate files for the connections accepted from now on (a
+ * rotated certificate); open connections keep theirs. 0, or -1 with a
+ * malloc'd message in *err and the old certificate kept. */
+int srv_server_reload_tls(srv_server *s, const srv_tls_config *tls, char **err);
 /* Hostile or broken clients: a connection must finish its TLS handshake and
  * open a call within client_timeout_ms (default 10 s), and at most
  * max_connections (default 1024) are open at once; more are accepted and

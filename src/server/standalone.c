@@ -44,7 +44,8 @@ struct srv_standalone {
     host_infra *host;          /* NULL when proxies are not run */
     host_ratelimit *ratelimit; /* the rate-limit service, when global limits are configured */
     char *state_dir;
-    fprov *files; /* NULL when another source feeds the pipeline */
+    char *certs_dir; /* the xDS server's certificate files, or NULL (h2c) */
+    fprov *files;    /* NULL when another source feeds the pipeline */
     void (*source_add)(void *arg, api_resources *r);
     void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
     void *source_arg;
@@ -895,6 +896,30 @@ static void certs_path(char *out, size_t len, const char *dir, const char *file)
     snprintf(out, len, "%s/%s", dir, file);
 }
 
+void srv_standalone_reload_tls(void *arg)
+{
+    srv_standalone *s = arg;
+    if (!s->certs_dir || !s->grpc)
+        return;
+    char ca[4096], crt[4096], key[4096], *err = NULL;
+    certs_path(ca, sizeof ca, s->certs_dir, "ca.crt");
+    certs_path(crt, sizeof crt, s->certs_dir, "tls.crt");
+    certs_path(key, sizeof key, s->certs_dir, "tls.key");
+    srv_tls_config tls = {crt, key, ca};
+    if (srv_server_reload_tls(s->grpc, &tls, &err) < 0) {
+        srv_log(SRV_LOG_ERROR, "main",
+                "xDS certificates in %s not reloaded (the old ones serve on): %s", s->certs_dir,
+                err ? err : "?");
+        free(err);
+        return;
+    }
+    srv_log(SRV_LOG_INFO, "main", "xDS certificates reloaded from %s", s->certs_dir);
+    char *hmac_err = NULL;
+    if (srv_oidc_hmac_local(s->certs_dir, s->oidc_hmac, &hmac_err) == 0)
+        s->has_oidc_hmac = true;
+    free(hmac_err);
+}
+
 enum { FD_RESERVE = 128 };
 
 /* Per-port connection caps that keep FD_RESERVE descriptors for everything
@@ -995,6 +1020,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         return NULL;
     }
     s->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : NULL;
+    s->certs_dir = cfg->certs_dir ? strdup(cfg->certs_dir) : NULL;
     if (cfg->envoy_binary)
         host_start(s, cfg);
     s->source_add = cfg->source_add;
@@ -1038,6 +1064,7 @@ static void standalone_release(void *arg)
     free(s->proxy_address);
     free(s->eg_config);
     free(s->state_dir);
+    free(s->certs_dir);
     free(s);
     if (done)
         done(done_arg);

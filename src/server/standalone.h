@@ -65,6 +65,9 @@ typedef struct srv_standalone srv_standalone;
 srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_config *cfg, char **err);
 /* Translates again (the resource source changed). */
 void srv_standalone_refresh(void *s);
+/* Reads the xDS server's certificate files (certs_dir) again, for the
+ * connections accepted from now on: a rotated certificate. */
+void srv_standalone_reload_tls(void *s);
 /* Stops the proxies (they drain), the watchers and the servers; frees
  * everything once libuv released it and calls done(arg). */
 void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg);

@@ -449,9 +449,8 @@ class Controller:
         self.proc = None
         self.name = name
 
-    def start(self, kubeconfig=None, env_extra=None):
-        """`env_extra` overrides the environment; a None value removes a variable."""
-        self.runs += 1
+    def env(self, kubeconfig=None, env_extra=None):
+        """The controller's environment; `env_extra` overrides it (None removes)."""
         env = dict(os.environ, KUBECONFIG=str(kubeconfig or self.cluster.kubeconfig),
                    ENVOY_GATEWAY_NAMESPACE=self.infra_ns, HOME=str(self.work),
                    XDG_CONFIG_HOME=str(self.work / "config"))
@@ -460,10 +459,23 @@ class Controller:
                 env.pop(k, None)
             else:
                 env[k] = v
+        return env
+
+    def certgen(self, *args):
+        """`envoy-gateway certgen` against the cluster, in the controller's namespace."""
+        return subprocess.run([str(self.binary), "certgen", *args], env=self.env(),
+                              capture_output=True, text=True, timeout=60)
+
+    def start(self, kubeconfig=None, env_extra=None, insecure=True):
+        """`env_extra` overrides the environment; a None value removes a variable.
+        insecure=False: mTLS on the xDS port with the envoy-gateway Secret's certificate."""
+        self.runs += 1
+        env = self.env(kubeconfig, env_extra)
         self.proc = Proc([self.binary, "server", "--config-path", self.config,
                           "--xds-address", f"127.0.0.1:{self.xds_port}",
                           "--admin-address", f"127.0.0.1:{self.admin_port}",
-                          "--insecure-xds", "--proxy-address", "127.0.0.1"],
+                          *(["--insecure-xds"] if insecure else []),
+                          "--proxy-address", "127.0.0.1"],
                          self.work / f"{self.name}-{self.runs}.log", env=env)
         return self
 

@@ -122,7 +122,7 @@ def test_infrastructure_created_updated_and_deleted_with_the_gateway(kube, contr
     prog = condition(kube.status("Gateway", "eg", ns)["conditions"], "Programmed")
     assert prog["status"] == "False"
     svc["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}
-    kube.update_status(svc); time.sleep(2); print(c.proc.output()[-1500:]); print(kube.get("Service", name, ids["infra"])["status"], kube.status("Gateway", "eg", ns))
+    kube.update_status(svc)
     wait_for(lambda: condition(kube.status("Gateway", "eg", ns)["conditions"],
                                "Programmed")["reason"] == "NoResources",
              what="Programmed False: no replica")

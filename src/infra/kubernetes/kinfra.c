@@ -328,6 +328,19 @@ static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, j
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (json_object_get(svc, fields[i]))
             json_object_set(spec, fields[i], json_object_get(svc, fields[i]));
+    /* Gateway spec.addresses (IPAddress), as the reference: a ClusterIP
+     * Service takes the first as its cluster IP (one per family, and only when
+     * the Service is created: the API server keeps it immutable); other types
+     * get them all as external IPs. */
+    if (inf->n_addresses && strcmp(type, "ClusterIP") == 0) {
+        json_object_set_new(spec, "clusterIP", json_string(inf->addresses[0]));
+        json_object_set_new(spec, "clusterIPs", json_pack("[s]", inf->addresses[0]));
+    } else if (inf->n_addresses) {
+        json_t *ips = json_array();
+        for (size_t i = 0; i < inf->n_addresses; i++)
+            json_array_append_new(ips, json_string(inf->addresses[i]));
+        json_object_set_new(spec, "externalIPs", ips);
+    }
     return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind", "Service", "metadata", meta,
                      "spec", spec);
 }
@@ -606,6 +619,14 @@ bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, jso
         const char *ip = json_string_value(json_object_get(spec, "clusterIP"));
         if (ip && strcmp(ip, "None") != 0)
             json_array_append_new(out, json_pack("{s:s,s:s}", "type", "IPAddress", "value", ip));
+    }
+    /* External IPs (from Gateway spec.addresses) reach the Service too. */
+    size_t i;
+    json_t *ip;
+    json_array_foreach(json_object_get(spec, "externalIPs"), i, ip)
+    {
+        if (json_is_string(ip))
+            json_array_append_new(out, json_pack("{s:s,s:O}", "type", "IPAddress", "value", ip));
     }
     *addresses = out;
     return true;

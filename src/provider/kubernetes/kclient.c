@@ -717,13 +717,18 @@ static void informer_on_retry(uv_timer_t *t)
 static void on_list(void *arg, const kc_response *r)
 {
     kc_informer *inf = arg;
-    if (r->status == 404 && !inf->synced) {
-        /* The resource is not served (its CRD is not installed): empty. */
-        srv_log(SRV_LOG_WARN, "kubernetes", "%s/%s is not served by the API server: none watched",
-                inf->prefix, inf->resource);
-        inf->synced = true;
-        if (inf->cb)
-            inf->cb(inf->arg, inf, "RELIST", NULL);
+    if (r->status == 404 && (!inf->synced || json_object_size(inf->store) == 0)) {
+        /* The resource is not served (its CRD is not installed): empty, and
+         * looked for again now and then (a CRD installed later is watched).
+         * Said once; an empty store that stays empty changes nothing. */
+        if (!inf->synced) {
+            srv_log(SRV_LOG_WARN, "kubernetes",
+                    "%s/%s is not served by the API server: none watched until it is", inf->prefix,
+                    inf->resource);
+            inf->synced = true;
+            if (inf->cb)
+                inf->cb(inf->arg, inf, "RELIST", NULL);
+        }
         inf->relist_needed = true;
         inf->backoff_ms = 8000;
         informer_retry_later(inf, true);

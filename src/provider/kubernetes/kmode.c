@@ -10,6 +10,7 @@
 #include "api/document.h"
 #include "gatewayapi/routes.h"
 #include "infra/kubernetes/kinfra.h"
+#include "provider/kubernetes/kcerts.h"
 #include "provider/kubernetes/kclient.h"
 #include "provider/kubernetes/klease.h"
 #include "provider/kubernetes/kprov.h"
@@ -24,6 +25,10 @@ struct kmode {
     void *refresh_arg;
     bool synced_logged;
     uv_timer_t infra_debounce; /* infrastructure status changes come in bursts */
+    kcerts_watch *certs;       /* the envoy-gateway Secret followed, or NULL */
+    char *certs_dir;
+    void (*certs_changed)(void *arg);
+    void *certs_arg;
 };
 
 static int fail(char **err, const char *fmt, const char *a)
@@ -167,7 +172,8 @@ kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
     json_t *doc = eg_document(cfg->eg_config);
     kprov_config pc = {.controller_name = json_string_value(
                            json_object_get(json_object_get(doc, "gateway"), "controllerName")),
-                       .field_manager = "envoy-gateway"};
+                       .field_manager = "envoy-gateway",
+                       .own_namespace = kcerts_namespace()};
     const char **namespaces = NULL;
     if (watch_config(doc, &pc, &namespaces, err) < 0) {
         free(namespaces);
@@ -200,10 +206,51 @@ kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
     return k;
 }
 
+int kmode_xds_certs_load(kmode *k, const char *dir, char **err)
+{
+    *err = NULL;
+    const char *ns = kcerts_namespace();
+    for (unsigned attempt = 0;; attempt++) {
+        char *why = NULL;
+        int rc = kcerts_fetch(k->client, ns, dir, &why);
+        if (rc == 0) {
+            srv_log(SRV_LOG_INFO, "certs", "xDS certificates from Secret %s/envoy-gateway", ns);
+            free(k->certs_dir);
+            k->certs_dir = strdup(dir);
+            return 0;
+        }
+        /* The certgen Job may not have run yet, or RBAC is being set up:
+         * wait for it as a pod would, saying why every 10 s. */
+        if (attempt % 10 == 0)
+            srv_log(SRV_LOG_WARN, "certs", "%s; retrying (envoy-gateway certgen creates it)",
+                    rc == 1 ? "waiting for Secret envoy-gateway" : why);
+        free(why);
+        sleep(1);
+    }
+}
+
+void kmode_xds_certs_follow(kmode *k, void (*changed)(void *arg), void *arg)
+{
+    k->certs_changed = changed;
+    k->certs_arg = arg;
+}
+
+static void on_certs_changed(void *arg)
+{
+    kmode *k = arg;
+    if (k->certs_changed)
+        k->certs_changed(k->certs_arg);
+}
+
 void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg)
 {
     k->refresh = refresh;
     k->refresh_arg = arg;
+    if (k->certs_dir && k->certs_changed) {
+        k->certs =
+            kcerts_watch_new(k->client, kcerts_namespace(), k->certs_dir, on_certs_changed, k);
+        kcerts_watch_start(k->certs);
+    }
     kinfra_start(k->infra);
     kprov_start(k->prov);
     if (k->lease)
@@ -212,12 +259,16 @@ void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg)
 
 static void on_kmode_closed(uv_handle_t *h)
 {
-    free(h->data);
+    kmode *k = h->data;
+    kcerts_watch_free(k->certs);
+    free(k->certs_dir);
+    free(k);
 }
 
 void kmode_close(kmode *k)
 {
     k->refresh = NULL;
+    k->certs_changed = NULL;
     if (k->lease)
         klease_release(k->lease);
     kc_client_close(k->client);

@@ -35,6 +35,14 @@ typedef struct kmode_config {
  * NULL with a malloc'd message in *err when there is no usable configuration
  * or the watch settings are malformed. */
 kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err);
+/* Blocking, before the xDS server starts: copies the Secret envoy-gateway
+ * (ca.crt, tls.crt, tls.key; and envoy-oidc-hmac's hmac-secret) of
+ * ENVOY_GATEWAY_NAMESPACE into `dir`, waiting (retrying every second) until
+ * it exists. */
+int kmode_xds_certs_load(kmode *k, const char *dir, char **err);
+/* After kmode_xds_certs_load: once started, rewrites the files when the
+ * Secret changes and calls changed(arg) (srv_standalone_reload_tls). */
+void kmode_xds_certs_follow(kmode *k, void (*changed)(void *arg), void *arg);
 /* Starts the watches; `refresh(arg)` reruns the pipeline. */
 void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg);
 /* Cancels everything and frees k once the loop released it. */

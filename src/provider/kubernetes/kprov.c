@@ -44,6 +44,8 @@ static const kind_row KINDS[] = {
      "ListenerSet", false},
     {"/api/v1", "services", "v1", "Service", false},
     {"/apis/discovery.k8s.io/v1", "endpointslices", "discovery.k8s.io/v1", "EndpointSlice", false},
+    {"/apis/multicluster.x-k8s.io/v1alpha1", "serviceimports", "multicluster.x-k8s.io/v1alpha1",
+     "ServiceImport", false},
     {"/api/v1", "secrets", "v1", "Secret", false},
     {"/api/v1", "configmaps", "v1", "ConfigMap", false},
     {"/apis/gateway.envoyproxy.io/v1alpha1", "envoyproxies", "gateway.envoyproxy.io/v1alpha1",
@@ -68,6 +70,8 @@ static const kind_row KINDS[] = {
 struct kprov {
     kc_client *client;
     char *controller_name, *field_manager;
+    char *own_namespace; /* the controller's: its Secrets and ConfigMaps are always kept */
+    size_t last_skipped; /* objects left out of the last translation (logged on change) */
     char **namespaces;
     size_t n_namespaces;
     json_t *selector; /* owned copy, or NULL */
@@ -139,6 +143,7 @@ kprov *kprov_new(kc_client *client, const kprov_config *cfg, kprov_change_cb cb,
         strdup(cfg->controller_name ? cfg->controller_name
                                     : "gateway.envoyproxy.io/gatewayclass-controller");
     p->field_manager = strdup(cfg->field_manager ? cfg->field_manager : "envoy-gateway");
+    p->own_namespace = cfg->own_namespace ? strdup(cfg->own_namespace) : NULL;
     p->debounce_ms = cfg->debounce_ms ? cfg->debounce_ms : 20;
     p->cb = cb;
     p->arg = arg;
@@ -195,6 +200,7 @@ static void on_timer_closed(uv_handle_t *h)
     json_decref(p->queue);
     free(p->controller_name);
     free(p->field_manager);
+    free(p->own_namespace);
     free(p);
 }
 
@@ -278,9 +284,106 @@ static json_t *selected_namespaces(const kprov *p)
     return out;
 }
 
+/* ---- what the translation needs of the core kinds ---- */
+
+/* Secrets, ConfigMaps, Services and EndpointSlices reach the translation only
+ * when something names them, as the reference's indexes do: a cluster has
+ * many more of them than gateways use. */
+static bool kind_by_reference(const char *kind)
+{
+    return strcmp(kind, "Secret") == 0 || strcmp(kind, "ConfigMap") == 0 ||
+           strcmp(kind, "Service") == 0 || strcmp(kind, "EndpointSlice") == 0;
+}
+
+/* Every object reference under `node` (an object with a string `name`,
+ * `namespace` defaulting to `ns`) into refs as "namespace/name", whatever
+ * its kind: naming a Service "x" keeps a Secret "x" too, which costs a
+ * little memory and never a wrong status. */
+static void refs_collect(const json_t *node, const char *ns, json_t *refs)
+{
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(node, i, v)
+        {
+            refs_collect(v, ns, refs);
+        }
+        return;
+    }
+    if (!json_is_object(node))
+        return;
+    const char *name = json_string_value(json_object_get(node, "name"));
+    const char *ref_ns = json_string_value(json_object_get(node, "namespace"));
+    if (name && (ref_ns || ns)) {
+        char *key = core_asprintf("%s/%s", ref_ns ? ref_ns : ns, name);
+        json_object_set_new(refs, key, json_true());
+        free(key);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)node, k, v)
+    {
+        if (json_is_object(v) || json_is_array(v))
+            refs_collect(v, ns, refs);
+    }
+}
+
+/* The "namespace/name" of everything the other kinds' specs name. */
+static json_t *referenced_names(const kprov *p)
+{
+    json_t *refs = json_object();
+    for (size_t i = 0; i < p->n_informers; i++) {
+        const kind_row *row = p->informer_kind[i];
+        if (kind_by_reference(row->kind) || strcmp(row->kind, "Namespace") == 0)
+            continue;
+        const char *key;
+        json_t *obj;
+        json_object_foreach(kc_informer_store(p->informers[i]), key, obj)
+        {
+            const char *ns =
+                json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+            refs_collect(json_object_get(obj, "spec"), ns, refs);
+        }
+    }
+    return refs;
+}
+
+static bool object_needed(const kprov *p, const char *kind, const json_t *md, const char *ns,
+                          const json_t *refs)
+{
+    const char *name = json_string_value(json_object_get(md, "name"));
+    if (!kind_by_reference(kind) || !ns || !name)
+        return true;
+    /* The controller's own (the OIDC HMAC Secret, ...). */
+    if (p->own_namespace && strcmp(ns, p->own_namespace) == 0 && strcmp(kind, "Service") != 0 &&
+        strcmp(kind, "EndpointSlice") != 0)
+        return true;
+    if (strcmp(kind, "EndpointSlice") == 0) {
+        /* By the Service (or ServiceImport) it serves. */
+        json_t *labels = json_object_get(md, "labels");
+        static const char *const owners[] = {"kubernetes.io/service-name",
+                                             "multicluster.kubernetes.io/service-name"};
+        for (size_t i = 0; i < 2; i++) {
+            const char *svc = json_string_value(json_object_get(labels, owners[i]));
+            char *key = svc ? core_asprintf("%s/%s", ns, svc) : NULL;
+            bool hit = key && json_object_get(refs, key);
+            free(key);
+            if (hit)
+                return true;
+        }
+        return false;
+    }
+    char *key = core_asprintf("%s/%s", ns, name);
+    bool hit = json_object_get(refs, key) != NULL;
+    free(key);
+    return hit;
+}
+
 void kprov_resources_add(kprov *p, api_resources *r)
 {
     json_t *selected = selected_namespaces(p);
+    json_t *refs = referenced_names(p);
+    size_t skipped = 0;
     diag_list diags = {0};
     for (size_t i = 0; i < p->n_informers; i++) {
         const kind_row *row = p->informer_kind[i];
@@ -294,6 +397,10 @@ void kprov_resources_add(kprov *p, api_resources *r)
                 continue;
             if (selected && strcmp(row->kind, "Namespace") == 0 && !json_object_get(selected, key))
                 continue;
+            if (!object_needed(p, row->kind, md, ns, refs)) {
+                skipped++;
+                continue;
+            }
             size_t before = diags.n;
             if (api_resources_add(r, obj, "kubernetes", 0, &diags) < 0) {
                 char *rkey = core_asprintf("%s %s", row->kind, key);
@@ -318,6 +425,13 @@ void kprov_resources_add(kprov *p, api_resources *r)
     }
     diag_list_clear(&diags);
     json_decref(selected);
+    json_decref(refs);
+    if (skipped != p->last_skipped)
+        srv_log(SRV_LOG_INFO, "kubernetes",
+                "%zu Secrets, ConfigMaps, Services and EndpointSlices named by no gateway "
+                "resource left out of the translation",
+                skipped);
+    p->last_skipped = skipped;
 }
 
 /* ---- status completion ---- */
@@ -645,6 +759,11 @@ static bool writes_forget_if_foreign(kprov *p, const char *kind, json_t *obj)
         !st || !json_equal(json_object_get(st, "written"), json_object_get(obj, "status"));
     if (st && foreign)
         json_object_del(st, "written");
+    else if (st && !json_is_true(json_object_get(st, "inflight")) &&
+             !json_object_get(st, "pending"))
+        /* The echo of our last write: the store holds that status now, so
+         * the entry (a second copy of every status) is no longer needed. */
+        json_object_del(p->writes, wkey);
     free(wkey);
     return foreign;
 }
@@ -653,8 +772,9 @@ static bool status_kind_writable(const char *kind)
 {
     /* ReferenceGrant and HTTPRouteFilter have no status subresource; the
      * core kinds get no status from us. */
-    static const char *const none[] = {"ReferenceGrant", "HTTPRouteFilter", "Namespace", "Service",
-                                       "EndpointSlice",  "Secret",          "ConfigMap"};
+    static const char *const none[] = {"ReferenceGrant", "HTTPRouteFilter", "Namespace",
+                                       "Service",        "ServiceImport",   "EndpointSlice",
+                                       "Secret",         "ConfigMap"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
         if (strcmp(kind, none[i]) == 0)
             return false;

@@ -37,6 +37,7 @@ typedef struct kprov_config {
     size_t n_namespaces;
     json_t *namespace_selector; /* a LabelSelector ({matchLabels, matchExpressions}), borrowed */
     const char *field_manager;  /* "envoy-gateway" */
+    const char *own_namespace;  /* ENVOY_GATEWAY_NAMESPACE: its Secrets/ConfigMaps always kept */
     unsigned debounce_ms;
 } kprov_config;
 
@@ -51,7 +52,10 @@ void kprov_close(kprov *p);
 bool kprov_synced(const kprov *p);
 
 /* Adds every object in force to `r` (objects that do not decode are
- * reported once per version). */
+ * reported once per version). Secrets, ConfigMaps, Services and
+ * EndpointSlices only when a gateway resource's spec names them (any
+ * {name, namespace} reference; EndpointSlices through their Service label),
+ * or, for Secrets and ConfigMaps, when they live in own_namespace. */
 void kprov_resources_add(kprov *p, api_resources *r);
 
 /* The Gateway-level conditions and addresses that depend on the
