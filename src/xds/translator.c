@@ -98,7 +98,9 @@ int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags)
     strmap_init(&c.sds_clusters, c.arena);
     size_t errors_before = diag_count(diags, DIAG_ERROR);
     translate_listeners(&c);
+    xds_telemetry_clusters_add(&c);
     xds_sds_clusters_add(&c);
+    xds_cluster_stats_apply(&c);
     arena_free(c.arena);
     return diag_count(diags, DIAG_ERROR) > errors_before ? -1 : 0;
 }

@@ -1,0 +1,169 @@
+/* The fleet's tracer (ir_telemetry tracing) on every HTTP connection
+ * manager: OpenTelemetry over gRPC (with its sampler and resource
+ * attributes), Zipkin over HTTP JSON, or Datadog; the sampling rates and
+ * custom tags; and the collector's cluster. */
+#include <string.h>
+
+#include "ir/ir_telemetry.h"
+#include "xds/context.h"
+
+#define TRACE_OTEL "envoy.config.trace.v3.OpenTelemetryConfig"
+#define TRACE_ZIPKIN "envoy.config.trace.v3.ZipkinConfig"
+#define TRACE_DATADOG "envoy.config.trace.v3.DatadogConfig"
+#define SAMPLERS "envoy.extensions.tracers.opentelemetry.samplers.v3."
+
+static const ir_tracing *fleet_tracing(const xds_ctx *c)
+{
+    const ir_telemetry *t = c->ir->telemetry;
+    return t ? t->tracing : NULL;
+}
+
+/* A Percent: {} for 0 (proto3 JSON leaves the default out). */
+static json_t *percent(double v)
+{
+    if (v == 0)
+        return json_object();
+    if (v == (double)(json_int_t)v)
+        return json_pack("{s:I}", "value", (json_int_t)v);
+    return json_pack("{s:f}", "value", v);
+}
+
+/* A FractionalPercent from the sampler's fraction (denominator 0 = 100). */
+static json_t *fractional(const ir_fraction *f)
+{
+    json_t *o = json_object();
+    uint32_t den = f->denominator ? f->denominator : 100;
+    double v = (double)f->numerator * 100.0 / den;
+    if (v != 0 && v == (double)(json_int_t)v)
+        json_object_set_new(o, "value", json_integer((json_int_t)v));
+    else if (v != 0)
+        json_object_set_new(o, "value", json_real(v));
+    return o;
+}
+
+static json_t *otel_sampler(const ir_tracing *t)
+{
+    if (!t->sampler)
+        return NULL;
+    if (strcmp(t->sampler, "AlwaysOn") == 0)
+        return xds_typed_extension("envoy.tracers.opentelemetry.samplers.always_on",
+                                   SAMPLERS "AlwaysOnSamplerConfig", json_object());
+    json_t *ratio = xds_typed_extension(
+        "envoy.tracers.opentelemetry.samplers.trace_id_ratio_based",
+        SAMPLERS "TraceIdRatioBasedSamplerConfig",
+        json_pack("{s:o}", "samplingPercentage", fractional(&t->sampler_fraction)));
+    if (strcmp(t->sampler, "TraceIdRatio") == 0)
+        return ratio;
+    return xds_typed_extension("envoy.tracers.opentelemetry.samplers.parent_based",
+                               SAMPLERS "ParentBasedSamplerConfig",
+                               json_pack("{s:o}", "wrappedSampler", ratio));
+}
+
+static json_t *otel_provider(const ir_tracing *t)
+{
+    json_t *envoy_grpc =
+        json_pack("{s:s}", "clusterName", t->destination->name ? t->destination->name : "");
+    xds_set_str(envoy_grpc, "authority", t->authority);
+    json_t *svc = json_pack("{s:o}", "envoyGrpc", envoy_grpc);
+    if (t->n_headers) {
+        json_t *md = json_array();
+        for (size_t i = 0; i < t->n_headers; i++)
+            json_array_append_new(md, json_pack("{s:s, s:s}", "key",
+                                                t->headers[i].key ? t->headers[i].key : "", "value",
+                                                t->headers[i].value ? t->headers[i].value : ""));
+        json_object_set_new(svc, "initialMetadata", md);
+    }
+    json_t *cfg = json_pack("{s:o}", "grpcService", svc);
+    if (t->n_resource_attributes) {
+        json_t *attrs = json_object();
+        for (size_t i = 0; i < t->n_resource_attributes; i++)
+            if (t->resource_attributes[i].key)
+                json_object_set_new(attrs, t->resource_attributes[i].key,
+                                    json_string(t->resource_attributes[i].value
+                                                    ? t->resource_attributes[i].value
+                                                    : ""));
+        json_object_set_new(
+            cfg, "resourceDetectors",
+            json_pack("[o]", xds_typed_extension(
+                                 "envoy.tracers.opentelemetry.resource_detectors.static_config",
+                                 "envoy.extensions.tracers.opentelemetry.resource_detectors.v3."
+                                 "StaticConfigResourceDetectorConfig",
+                                 json_pack("{s:o}", "attributes", attrs))));
+    }
+    json_t *sampler = otel_sampler(t);
+    if (sampler)
+        json_object_set_new(cfg, "sampler", sampler);
+    xds_set_str(cfg, "serviceName", t->service_name);
+    return xds_typed_extension("envoy.tracers.opentelemetry", TRACE_OTEL, cfg);
+}
+
+static json_t *provider(const ir_tracing *t)
+{
+    const char *cluster = t->destination->name ? t->destination->name : "";
+    switch (t->provider) {
+    case IR_TRACING_OPENTELEMETRY:
+        return otel_provider(t);
+    case IR_TRACING_ZIPKIN:
+        return xds_typed_extension(
+            "envoy.traces.zipkin", TRACE_ZIPKIN,
+            json_pack("{s:s, s:s, s:s, s:b, s:b}", "collectorCluster", cluster, "collectorEndpoint",
+                      "/api/v2/spans", "collectorEndpointVersion", "HTTP_JSON", "sharedSpanContext",
+                      !t->zipkin_disable_shared_span_context, "traceId128bit",
+                      t->zipkin_128bit_trace_id));
+    case IR_TRACING_DATADOG: {
+        json_t *cfg = json_pack("{s:s}", "collectorCluster", cluster);
+        xds_set_str(cfg, "serviceName", t->service_name);
+        return xds_typed_extension("envoy.tracers.datadog", TRACE_DATADOG, cfg);
+    }
+    case IR_TRACING_UNKNOWN:
+        break;
+    }
+    return NULL;
+}
+
+/* Whether the tracer can be built; the reference refuses the whole IR when
+ * it cannot, and so do we (an error). */
+static bool tracing_valid(xds_ctx *c, const ir_tracing *t)
+{
+    const char *why = NULL;
+    if (t->provider == IR_TRACING_UNKNOWN)
+        why = "has a provider type this gateway does not know";
+    else if (!t->destination || !t->destination->name || !t->destination->n_settings)
+        why = "has no destination";
+    if (why)
+        diag_add(c->diags, DIAG_ERROR, "tracing", "provider", "the tracing provider %s", why);
+    return !why;
+}
+
+json_t *xds_hcm_tracing(xds_ctx *c)
+{
+    const ir_tracing *t = fleet_tracing(c);
+    if (!t || t->provider == IR_TRACING_UNKNOWN || !t->destination)
+        return NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "clientSampling",
+                        percent(t->client_sampling.set ? t->client_sampling.value : 0));
+    if (t->n_tags) {
+        json_t *tags = json_array();
+        for (size_t i = 0; i < t->n_tags; i++)
+            json_array_append_new(tags, xds_tracing_tag(&t->tags[i]));
+        json_object_set_new(o, "customTags", tags);
+    }
+    xds_set_str(o, "operation", t->span_client);
+    json_object_set_new(o, "overallSampling",
+                        percent(t->overall_sampling.set ? t->overall_sampling.value : 100));
+    json_object_set_new(o, "provider", provider(t));
+    json_object_set_new(o, "randomSampling", percent(t->sampling.set ? t->sampling.value : 100));
+    json_object_set_new(o, "spawnUpstreamSpan", json_true());
+    xds_set_str(o, "upstreamOperation", t->span_server);
+    return o;
+}
+
+void xds_tracing_cluster_add(xds_ctx *c)
+{
+    const ir_tracing *t = fleet_tracing(c);
+    if (!t || !tracing_valid(c, t))
+        return;
+    xds_destination_one_cluster_add(c, t->destination, t->provider == IR_TRACING_OPENTELEMETRY,
+                                    t->traffic);
+}
