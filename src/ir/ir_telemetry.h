@@ -99,9 +99,4 @@ typedef struct ir_telemetry {
 /* The fleet's telemetry settings, created empty on first use. */
 ir_telemetry *ir_xds_telemetry(arena *a, ir_xds *x);
 
-/* The reference-IR shape of the fleet's telemetry (accessLog's als and
- * openTelemetry lists, tracing, metrics, healthCheckLog) merged into `o`
- * (ir.c's rendering of the fleet). */
-void ir_telemetry_to_json(json_t *o, const ir_xds *x);
-
 #endif
