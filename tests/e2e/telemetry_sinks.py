@@ -1,7 +1,7 @@
 """Telemetry receivers for the end-to-end tests, each on a free loopback port:
 
-- OtlpCollector: an OpenTelemetry collector stand-in (gRPC): the OTLP logs and
-  trace services, recording every export request;
+- OtlpCollector: an OpenTelemetry collector stand-in (gRPC): the OTLP logs,
+  trace and metrics services, recording every export request;
 - AlsReceiver: Envoy's gRPC access-log service (StreamAccessLogs), recording
   every message;
 - ZipkinReceiver: a Zipkin collector's HTTP endpoint (POST /api/v2/spans, JSON,
@@ -23,6 +23,7 @@ from concurrent import futures
 import grpc
 from envoy.service.accesslog.v3 import als_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from conftest import free_port
@@ -42,11 +43,12 @@ class _GrpcServer:
 
 
 class OtlpCollector(_GrpcServer):
-    """Records `logs` (LogRecords with the resource attributes of their batch) and
-    `spans` (Spans with theirs), and the gRPC metadata of each export."""
+    """Records `logs` (LogRecords with the resource attributes of their batch),
+    `spans` (Spans with theirs), `metrics` (metric names), and the gRPC metadata of
+    each export."""
 
     def __init__(self):
-        self.logs, self.spans, self.metadata = [], [], []
+        self.logs, self.spans, self.metrics, self.metadata = [], [], [], []
         logs = grpc.method_handlers_generic_handler(
             "opentelemetry.proto.collector.logs.v1.LogsService",
             {"Export": grpc.unary_unary_rpc_method_handler(
@@ -60,7 +62,22 @@ class OtlpCollector(_GrpcServer):
                 request_deserializer=trace_service_pb2.ExportTraceServiceRequest.FromString,
                 response_serializer=trace_service_pb2.ExportTraceServiceResponse
                 .SerializeToString)})
-        super().__init__((logs, traces))
+        metrics = grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.metrics.v1.MetricsService",
+            {"Export": grpc.unary_unary_rpc_method_handler(
+                self._export_metrics,
+                request_deserializer=metrics_service_pb2.ExportMetricsServiceRequest.FromString,
+                response_serializer=metrics_service_pb2.ExportMetricsServiceResponse
+                .SerializeToString)})
+        super().__init__((logs, traces, metrics))
+
+    def _export_metrics(self, request, context):
+        self._remember_metadata(context)
+        with self.lock:
+            for rm in request.resource_metrics:
+                for ilm in rm.instrumentation_library_metrics:
+                    self.metrics.extend(m.name for m in ilm.metrics)
+        return metrics_service_pb2.ExportMetricsServiceResponse()
 
     def _remember_metadata(self, context):
         with self.lock:

@@ -1,8 +1,9 @@
 """EnvoyProxy `spec.telemetry` through a real Envoy started by our standalone
 server: access logs to files (custom text and JSON formats, a CEL match), to an
 OpenTelemetry collector (OTLP logs) and to Envoy's gRPC access-log service;
-tracing to the same collector (OTLP spans) and to Zipkin over HTTP; and the
-metrics options visible in the fleet's /stats/prometheus.
+tracing to the same collector (OTLP spans) and to Zipkin over HTTP; the
+metrics options visible in the fleet's /stats/prometheus; metrics exported to
+the collector (OTLP metrics) and limited by `matches`.
 
 Each receiver is a real server in this process (tests/e2e/telemetry_sinks.py); every assertion is on what the receiver or the log file
 got for requests this test sent, keyed by a per-request `x-test-id` header and
@@ -92,10 +93,14 @@ def tel(standalone, module_cleanup, tmp_path_factory):
         "metrics": {"enableVirtualHostStats": True, "enablePerEndpointStats": True,
                     "enableRequestResponseSizesStats": True},
     }
-    zipkin_telemetry = {"tracing": {
-        "samplingRate": 100,
-        "provider": {"type": "Zipkin", "backendRefs": [backend_ref("zipkin")],
-                     "zipkin": {"enable128BitTraceId": True}}}}
+    zipkin_telemetry = {
+        "tracing": {"samplingRate": 100,
+                    "provider": {"type": "Zipkin", "backendRefs": [backend_ref("zipkin")],
+                                 "zipkin": {"enable128BitTraceId": True}}},
+        # Metrics of this fleet go to the collector too, only the cluster ones.
+        "metrics": {"sinks": [{"type": "OpenTelemetry",
+                               "openTelemetry": {"host": "127.0.0.1", "port": s.otel.port}}],
+                    "matches": [{"type": "Prefix", "value": "cluster."}]}}
     s.port, s.zport = free_port(), free_port()
     docs = [gateway_class(), envoy_proxy("telemetry", telemetry),
             envoy_proxy("zipkin", zipkin_telemetry),
@@ -275,3 +280,23 @@ def test_metrics_options_in_prometheus(tel):
     other = {s.name for f in stats_of(tel.server, "default/zip") for s in f.samples}
     assert not [n for n in other if n.startswith("envoy_vhost_vcluster")]
     assert not [n for n in other if n.startswith("envoy_cluster_endpoint_")]
+
+
+def test_metrics_sink_and_matches(tel):
+    assert get(tel.zport, "zip.example")[0] == 200
+
+    def exported():
+        with tel.otel.lock:
+            return list(tel.otel.metrics)
+
+    # Envoy flushes its stats to the sink every 5 s.
+    tel.server.wait_until(lambda: any("upstream_rq" in n for n in exported()), timeout=30,
+                          what="cluster metrics exported over OTLP")
+    # Only stats under "cluster." exist in that fleet (the other fleet has no sink).
+    names = set(exported())
+    assert all(n.startswith("cluster.") for n in names), sorted(names)[:20]
+    prom = {s.name for f in stats_of(tel.server, "default/zip") for s in f.samples}
+    assert any(n.startswith("envoy_cluster_") for n in prom)
+    assert "envoy_http_downstream_rq_total" not in prom
+    assert "envoy_http_downstream_rq_total" in \
+        {s.name for f in stats_of(tel.server, "default/tel") for s in f.samples}
