@@ -1,8 +1,14 @@
 /* The telemetry settings of the EnvoyProxy in force for a Gateway, checked
  * when the Gateway is translated: access log filters must be CEL
- * expressions that parse, and the backendRefs of access log, metrics and
- * tracing sinks must name objects that exist. A failure marks the Gateway
- * Accepted=False InvalidParameters; its listeners are still translated. */
+ * expressions that parse, the backendRefs of access log, metrics and
+ * tracing sinks must name objects that exist, and no field may ask for what
+ * this gateway cannot translate. A failure marks the Gateway Accepted=False
+ * InvalidParameters; its listeners are still translated.
+ *
+ * Then the fleet's IR: file access logs (ir.h), and the sinks of access
+ * logs (ALS, OpenTelemetry), tracing, metrics options, the health-check log
+ * and the request ID settings (ir_telemetry.h). Metrics sinks and matches
+ * go to the bootstrap (src/xds/bootstrap.c) straight from the spec. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
@@ -211,6 +217,7 @@ static const char *sinks_error(gw_ctx *c, json_t *telemetry, const char *ns)
 }
 
 static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep);
+static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry);
 
 void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep)
 {
@@ -220,6 +227,8 @@ void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy
     const char *err = access_log_filter_error(c, json_object_get(telemetry, "accessLog"));
     if (!err)
         err = sinks_error(c, telemetry, ep->obj.metadata.namespace);
+    if (!err)
+        err = telemetry_unsupported(c, telemetry);
     if (err)
         gw_conditions_setf(c->arena, &gw->status->conditions, "Accepted", false,
                            "InvalidParameters", "EnvoyProxy %s/%s: spec.%s",
@@ -499,7 +508,9 @@ static void access_log_sinks(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *e
             e->log_type = log_type;
             e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
             e->attributes = sorted_pairs(c, json_object_get(format, "json"), &e->n_attributes);
-            e->resource_attributes = sorted_pairs(c, json_object_get(otel, "resourceAttributes"),
+            /* resources: the older name of resourceAttributes */
+            json_t *ra = json_object_get(otel, "resourceAttributes");
+            e->resource_attributes = sorted_pairs(c, ra ? ra : json_object_get(otel, "resources"),
                                                   &e->n_resource_attributes);
             e->authority = sink_authority(c, ep, otel);
             e->headers = header_pairs(c, json_object_get(otel, "headers"), &e->n_headers);
@@ -584,6 +595,19 @@ static ir_tracing *tracing_ir(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *
         }
         t->n_tags++;
     }
+    /* tags: name -> literal or single-operator format (checked by
+     * gw_telemetry_unsupported), after the custom tags */
+    json_t *fmt_tags = json_object_get(tr, "tags");
+    if (json_object_size(fmt_tags)) {
+        ir_tracing_tag *all =
+            ARENA_ARRAY(c->arena, ir_tracing_tag, t->n_tags + json_object_size(fmt_tags) + 1);
+        memcpy(all, t->tags, t->n_tags * sizeof *all);
+        size_t n_fmt;
+        ir_kv *pairs = sorted_pairs(c, fmt_tags, &n_fmt);
+        for (size_t i = 0; i < n_fmt; i++)
+            all[t->n_tags++] = (ir_tracing_tag){.tag = pairs[i].key, .value = pairs[i].value};
+        t->tags = all;
+    }
     t->authority = t->provider == IR_TRACING_OPENTELEMETRY ? sink_authority(c, ep, p) : NULL;
     json_t *otel = json_object_get(p, "openTelemetry");
     t->headers = header_pairs(c, json_object_get(otel, "headers"), &t->n_headers);
@@ -606,6 +630,38 @@ static ir_tracing *tracing_ir(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *
     json_t *bs = json_object_get(p, "backendSettings");
     t->traffic = json_is_object(bs) ? ir_load_traffic(c->arena, bs) : NULL;
     return t;
+}
+
+/* healthCheckLog: its file sinks (/dev/stdout when none); `matches` picks the
+ * events beyond Envoy's own (ejections and transitions, always logged): every
+ * failure (Failure) and every success (Success). Without matches, both. */
+static ir_health_check_log *health_check_log(gw_ctx *c, json_t *hc)
+{
+    ir_health_check_log *l = ARENA_NEW(c->arena, ir_health_check_log);
+    json_t *sinks = json_object_get(hc, "sinks");
+    l->paths = ARENA_ARRAY(c->arena, const char *, json_array_size(sinks) + 1);
+    size_t i;
+    json_t *s;
+    json_array_foreach(sinks, i, s)
+    {
+        const char *path = json_string_value(json_object_get(json_object_get(s, "file"), "path"));
+        if (path)
+            l->paths[l->n_paths++] = path;
+    }
+    if (!l->n_paths)
+        l->paths[l->n_paths++] = "/dev/stdout";
+    json_t *matches = json_object_get(hc, "matches");
+    if (!json_is_array(matches)) {
+        l->log_failures = l->log_success = true;
+        return l;
+    }
+    json_t *m;
+    json_array_foreach(matches, i, m)
+    {
+        l->log_failures = l->log_failures || same_text(json_string_value(m), "Failure");
+        l->log_success = l->log_success || same_text(json_string_value(m), "Success");
+    }
+    return l;
 }
 
 /* The fleet's telemetry from the Gateway's EnvoyProxy: sinks of access
@@ -637,22 +693,58 @@ static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep
         t->metrics->per_endpoint_stats = json_is_true(json_object_get(m, "enablePerEndpointStats"));
         t->metrics->request_response_sizes =
             json_is_true(json_object_get(m, "enableRequestResponseSizesStats"));
+        t->metrics->grpc_stats = json_is_true(json_object_get(m, "enableGRPCStats"));
     }
     json_t *hc = json_object_get(telemetry, "healthCheckLog");
-    if (json_is_object(hc)) {
-        ir_health_check_log *l = ARENA_NEW(c->arena, ir_health_check_log);
-        json_t *sinks = json_object_get(hc, "sinks");
-        l->paths = ARENA_ARRAY(c->arena, const char *, json_array_size(sinks) + 1);
-        size_t i;
-        json_t *s;
-        json_array_foreach(sinks, i, s)
-        {
-            const char *path =
-                json_string_value(json_object_get(json_object_get(s, "file"), "path"));
-            if (path)
-                l->paths[l->n_paths++] = path;
-        }
-        l->log_failures = l->log_success = true;
-        t->health_check_log = l;
+    if (json_is_object(hc))
+        t->health_check_log = health_check_log(c, hc);
+    t->request_id_tracing =
+        json_string_value(json_object_get(json_object_get(telemetry, "requestID"), "tracing"));
+}
+
+/* ---- fields this gateway does not turn into Envoy configuration ----
+ * (reported like the checks above: the Gateway is not Accepted, its
+ * listeners are still translated, the fleet gets none of the telemetry) */
+
+/* A tracing tag's value Envoy 1.36 can take: a literal, or exactly one
+ * %ENVIRONMENT(...)%, %REQUEST_HEADER(...)% or %REQ(...)%. */
+static bool tag_value_supported(const char *v)
+{
+    if (!v)
+        return false;
+    if (!strchr(v, '%'))
+        return true;
+    static const char *const ops[] = {"%ENVIRONMENT(", "%REQUEST_HEADER(", "%REQ("};
+    size_t n = strlen(v);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t k = strlen(ops[i]);
+        if (n > k + 2 && strncmp(v, ops[i], k) == 0 && strcmp(v + n - 2, ")%") == 0 &&
+            !memchr(v + k, '%', n - 2 - k))
+            return true;
     }
+    return false;
+}
+
+static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
+{
+    json_t *metrics = json_object_get(telemetry, "metrics");
+    if (json_object_get(metrics, "clusterStatName"))
+        return "telemetry.metrics.clusterStatName: custom cluster stat names are not "
+               "supported by this gateway yet";
+    json_t *tracing = json_object_get(telemetry, "tracing");
+    if (json_object_get(tracing, "spanName"))
+        return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
+               "gateway's (1.36)";
+    const char *tag;
+    json_t *v;
+    json_object_foreach(json_object_get(tracing, "tags"), tag, v)
+    {
+        if (!tag_value_supported(json_string_value(v)))
+            return arena_printf(c->arena,
+                                "telemetry.tracing.tags.%s: only a literal, "
+                                "%%ENVIRONMENT(...)%%, %%REQUEST_HEADER(...)%% or %%REQ(...)%% is "
+                                "supported by this gateway",
+                                tag);
+    }
+    return NULL;
 }

@@ -134,6 +134,7 @@ static ir_metrics *metrics_load(arena *a, const json_t *o)
     m->virtual_host_stats = irl_flag(o, "enableVirtualHostStats");
     m->per_endpoint_stats = irl_flag(o, "enablePerEndpointStats");
     m->request_response_sizes = irl_flag(o, "enableRequestResponseSizesStats");
+    m->grpc_stats = irl_flag(o, "enableGRPCStats");
     return m;
 }
 

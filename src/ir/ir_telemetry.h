@@ -62,11 +62,14 @@ typedef struct ir_tracing {
     size_t n_headers;
     ir_kv *resource_attributes; /* OpenTelemetry: resource attributes */
     size_t n_resource_attributes;
-    /* OpenTelemetry sampler: its type ("AlwaysOn", "ParentBasedTraceIdRatio", ...) and ratio */
+    /* OpenTelemetry sampler: its type ("AlwaysOn", "AlwaysOff", "TraceIdRatio",
+     * "ParentBased..." of those) and ratio */
     const char *sampler;
     ir_fraction sampler_fraction;
     bool zipkin_128bit_trace_id, zipkin_disable_shared_span_context;
-    const char *span_client, *span_server; /* spanName.client / .server */
+    /* spanName.client / .server: kept for the IR, not translated (Envoy 1.36
+     * has no span name formats) */
+    const char *span_client, *span_server;
     ir_destination *destination;
     ir_traffic *traffic;
 } ir_tracing;
@@ -76,6 +79,7 @@ typedef struct ir_metrics {
     bool virtual_host_stats;     /* enableVirtualHostStats: a virtual cluster per host */
     bool per_endpoint_stats;     /* enablePerEndpointStats */
     bool request_response_sizes; /* enableRequestResponseSizesStats */
+    bool grpc_stats;             /* enableGRPCStats: per-method gRPC stats on every HCM */
 } ir_metrics;
 
 /* healthCheckLog: where active health checks log their events, for those
@@ -94,6 +98,9 @@ typedef struct ir_telemetry {
     ir_tracing *tracing;                   /* NULL = no tracing */
     ir_metrics *metrics;                   /* NULL = defaults */
     ir_health_check_log *health_check_log; /* NULL = none */
+    /* requestID.tracing: "PackAndSample", "Sample", "Pack", "Disable"; NULL =
+     * Envoy's default (pack and sample) */
+    const char *request_id_tracing;
 } ir_telemetry;
 
 /* The fleet's telemetry settings, created empty on first use. */

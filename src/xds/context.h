@@ -77,8 +77,9 @@ void xds_cluster_stats_apply(xds_ctx *c);
 
 /* --- tracing (tracing.c) --- */
 
-/* The HCM's `tracing` for the fleet's tracer, or NULL when it has none. */
-json_t *xds_hcm_tracing(xds_ctx *c);
+/* The fleet's tracer (`tracing`) and request ID settings
+ * (`requestIdExtension`) on an HttpConnectionManager. */
+void xds_hcm_telemetry_apply(xds_ctx *c, json_t *hcm);
 /* The tracer's collector cluster (part of xds_telemetry_clusters_add). */
 void xds_tracing_cluster_add(xds_ctx *c);
 /* A CustomTag of a tracing tag (route_traffic.c). */

@@ -1,7 +1,8 @@
 /* The fleet's tracer (ir_telemetry tracing) on every HTTP connection
  * manager: OpenTelemetry over gRPC (with its sampler and resource
  * attributes), Zipkin over HTTP JSON, or Datadog; the sampling rates and
- * custom tags; and the collector's cluster. */
+ * custom tags; the collector's cluster; and the request ID's part in
+ * tracing (requestID.tracing). */
 #include <string.h>
 
 #include "ir/ir_telemetry.h"
@@ -41,22 +42,38 @@ static json_t *fractional(const ir_fraction *f)
     return o;
 }
 
+static json_t *always_on(void)
+{
+    return xds_typed_extension("envoy.tracers.opentelemetry.samplers.always_on",
+                               SAMPLERS "AlwaysOnSamplerConfig", json_object());
+}
+
+static json_t *ratio_sampler(const ir_fraction *f)
+{
+    return xds_typed_extension("envoy.tracers.opentelemetry.samplers.trace_id_ratio_based",
+                               SAMPLERS "TraceIdRatioBasedSamplerConfig",
+                               json_pack("{s:o}", "samplingPercentage", fractional(f)));
+}
+
+/* The sampler of its type: AlwaysOn, AlwaysOff (a ratio of 0), TraceIdRatio,
+ * and ParentBased<one of those> (the parent's decision first). */
 static json_t *otel_sampler(const ir_tracing *t)
 {
+    static const ir_fraction none = {true, 0, 100};
     if (!t->sampler)
         return NULL;
-    if (strcmp(t->sampler, "AlwaysOn") == 0)
-        return xds_typed_extension("envoy.tracers.opentelemetry.samplers.always_on",
-                                   SAMPLERS "AlwaysOnSamplerConfig", json_object());
-    json_t *ratio = xds_typed_extension(
-        "envoy.tracers.opentelemetry.samplers.trace_id_ratio_based",
-        SAMPLERS "TraceIdRatioBasedSamplerConfig",
-        json_pack("{s:o}", "samplingPercentage", fractional(&t->sampler_fraction)));
-    if (strcmp(t->sampler, "TraceIdRatio") == 0)
-        return ratio;
+    const char *type = t->sampler;
+    bool parent = strncmp(type, "ParentBased", 11) == 0;
+    if (parent)
+        type += 11;
+    json_t *s = strcmp(type, "AlwaysOn") == 0    ? always_on()
+                : strcmp(type, "AlwaysOff") == 0 ? ratio_sampler(&none)
+                                                 : ratio_sampler(&t->sampler_fraction);
+    if (!parent)
+        return s;
     return xds_typed_extension("envoy.tracers.opentelemetry.samplers.parent_based",
                                SAMPLERS "ParentBasedSamplerConfig",
-                               json_pack("{s:o}", "wrappedSampler", ratio));
+                               json_pack("{s:o}", "wrappedSampler", s));
 }
 
 static json_t *otel_provider(const ir_tracing *t)
@@ -135,7 +152,7 @@ static bool tracing_valid(xds_ctx *c, const ir_tracing *t)
     return !why;
 }
 
-json_t *xds_hcm_tracing(xds_ctx *c)
+static json_t *hcm_tracing(xds_ctx *c)
 {
     const ir_tracing *t = fleet_tracing(c);
     if (!t || t->provider == IR_TRACING_UNKNOWN || !t->destination)
@@ -149,14 +166,43 @@ json_t *xds_hcm_tracing(xds_ctx *c)
             json_array_append_new(tags, xds_tracing_tag(&t->tags[i]));
         json_object_set_new(o, "customTags", tags);
     }
-    xds_set_str(o, "operation", t->span_client);
     json_object_set_new(o, "overallSampling",
                         percent(t->overall_sampling.set ? t->overall_sampling.value : 100));
     json_object_set_new(o, "provider", provider(t));
     json_object_set_new(o, "randomSampling", percent(t->sampling.set ? t->sampling.value : 100));
     json_object_set_new(o, "spawnUpstreamSpan", json_true());
-    xds_set_str(o, "upstreamOperation", t->span_server);
+    /* spanName (operation / upstreamOperation) needs a newer Envoy than 1.36 */
     return o;
+}
+
+/* requestID.tracing: what the x-request-id UUID carries and decides. */
+static json_t *request_id_extension(const char *mode)
+{
+    static const struct {
+        const char *mode;
+        bool pack, sample;
+    } modes[] = {{"PackAndSample", true, true},
+                 {"Sample", false, true},
+                 {"Pack", true, false},
+                 {"Disable", false, false}};
+    for (size_t i = 0; mode && i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(mode, modes[i].mode) == 0)
+            return json_pack("{s:o}", "typedConfig",
+                             xds_any("envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig",
+                                     json_pack("{s:b, s:b}", "packTraceReason", modes[i].pack,
+                                               "useRequestIdForTraceSampling", modes[i].sample)));
+    return NULL;
+}
+
+void xds_hcm_telemetry_apply(xds_ctx *c, json_t *hcm)
+{
+    json_t *tracing = hcm_tracing(c);
+    if (tracing)
+        json_object_set_new(hcm, "tracing", tracing);
+    const ir_telemetry *t = c->ir->telemetry;
+    json_t *rid = t ? request_id_extension(t->request_id_tracing) : NULL;
+    if (rid)
+        json_object_set_new(hcm, "requestIdExtension", rid);
 }
 
 void xds_tracing_cluster_add(xds_ctx *c)

@@ -3,7 +3,8 @@ server: access logs to files (custom text and JSON formats, a CEL match), to an
 OpenTelemetry collector (OTLP logs) and to Envoy's gRPC access-log service;
 tracing to the same collector (OTLP spans) and to Zipkin over HTTP; the
 metrics options visible in the fleet's /stats/prometheus; metrics exported to
-the collector (OTLP metrics) and limited by `matches`.
+the collector (OTLP metrics) and limited by `matches`; and a field this gateway
+cannot translate refused by path in the Gateway's status.
 
 Each receiver is a real server in this process (tests/e2e/telemetry_sinks.py); every assertion is on what the receiver or the log file
 got for requests this test sent, keyed by a per-request `x-test-id` header and
@@ -101,17 +102,25 @@ def tel(standalone, module_cleanup, tmp_path_factory):
         "metrics": {"sinks": [{"type": "OpenTelemetry",
                                "openTelemetry": {"host": "127.0.0.1", "port": s.otel.port}}],
                     "matches": [{"type": "Prefix", "value": "cluster."}]}}
-    s.port, s.zport = free_port(), free_port()
+    # Custom span names need a newer Envoy: refused by path, nothing traced.
+    refused_telemetry = {"tracing": {"samplingRate": 100,
+                                     "provider": {"type": "OpenTelemetry", **otel_ref},
+                                     "spanName": {"client": "%REQ(:PATH)%",
+                                                  "server": "%UPSTREAM_HOST%"}}}
+    s.port, s.zport, s.rport = free_port(), free_port(), free_port()
     docs = [gateway_class(), envoy_proxy("telemetry", telemetry),
-            envoy_proxy("zipkin", zipkin_telemetry),
+            envoy_proxy("zipkin", zipkin_telemetry), envoy_proxy("refused", refused_telemetry),
             gateway_with("tel", s.port, "telemetry"), gateway_with("zip", s.zport, "zipkin"),
-            route("tel", "tel", "tel.example", "app"), route("zip", "zip", "zip.example", "app")]
+            gateway_with("refused", s.rport, "refused"),
+            route("tel", "tel", "tel.example", "app"), route("zip", "zip", "zip.example", "app"),
+            route("refused", "refused", "refused.example", "app")]
     s.server.write("telemetry.yaml", docs)
     backends = "".join(backend_resource(n, b.port) for n, b in
                        (("app", s.app), ("zipkin", s.zipkin), ("otel", s.otel),
                         ("als", s.als)))
     s.server.write("backends.yaml", backends)
-    for port, host in ((s.port, "tel.example"), (s.zport, "zip.example")):
+    for port, host in ((s.port, "tel.example"), (s.zport, "zip.example"),
+                       (s.rport, "refused.example")):
         s.server.wait_until(lambda port=port, host=host: get(port, host)[0] == 200,
                             timeout=40, what=f"{host} served")
     return s
@@ -129,10 +138,38 @@ def lines(path):
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_gateway_accepted(tel):
-    status = tel.server.admin_json("/api/status")
-    text = json.dumps(status)
-    assert "spec.telemetry" not in text, text[:2000]
+def gateway_accepted(server, name):
+    for item in server.admin_json("/api/status")["resources"]:
+        if item["kind"] == "Gateway" and item["name"] == name:
+            conds = {c["type"]: c for c in (item.get("status") or {}).get("conditions") or []}
+            return conds.get("Accepted")
+    return None
+
+
+def test_gateways_accepted(tel):
+    for name in ("tel", "zip"):
+        cond = tel.server.wait_until(lambda name=name: gateway_accepted(tel.server, name),
+                                     what=f"Gateway {name} status")
+        assert cond["status"] == "True", cond
+
+
+def test_unsupported_field_is_refused_by_path(tel):
+    cond = tel.server.wait_until(lambda: gateway_accepted(tel.server, "refused"),
+                                 what="Gateway refused status")
+    assert (cond["status"], cond["reason"]) == ("False", "InvalidParameters"), cond
+    assert "spec.telemetry.tracing.spanName" in cond["message"], cond
+    # Its listener still serves, and nothing of that EnvoyProxy's telemetry runs.
+    trace_id = secrets.token_hex(16)
+    status, _ = get(tel.rport, "refused.example", "refused",
+                    headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert status == 200
+    assert get(tel.port, "tel.example", "after-refused")[0] == 200
+    # The tel fleet's spans arrive (flushed every 5 s); none is of that trace.
+    tel.server.wait_until(lambda: any(s["attributes"].get("test-id") == "after-refused"
+                                      for s in list(tel.otel.spans)), timeout=30,
+                          what="a span of the accepted fleet")
+    with tel.otel.lock:
+        assert not [sp for sp in tel.otel.spans if sp["trace_id"] == trace_id]
 
 
 def test_file_logs_in_text_and_json(tel):
