@@ -217,6 +217,7 @@ static const char *sinks_error(gw_ctx *c, json_t *telemetry, const char *ns)
 }
 
 static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep);
+static ir_kv *sorted_pairs(gw_ctx *c, json_t *map, size_t *n);
 static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry);
 
 void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep)
@@ -261,21 +262,6 @@ static const char **cel_matches(gw_ctx *c, const json_t *setting, size_t *n)
     return out;
 }
 
-/* The JSON format's fields (a map of name -> command) as key/value pairs. */
-static ir_kv *json_fields(gw_ctx *c, const json_t *fields, size_t *n)
-{
-    ir_kv *out = ARENA_ARRAY(c->arena, ir_kv, json_object_size(fields) + 1);
-    *n = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)fields, k, v)
-    {
-        if (json_string_value(v))
-            out[(*n)++] = (ir_kv){k, json_string_value(v)};
-    }
-    return out;
-}
-
 /* One setting: a file logger per File sink, in the setting's format (text,
  * Envoy's default text format, when it names none). ALS and OpenTelemetry
  * sinks are not translated to the IR yet. */
@@ -296,7 +282,7 @@ static void access_log_setting(gw_ctx *c, ir_xds *x, const json_t *setting)
         e->json = json;
         e->text_format = json ? NULL : json_string_value(json_object_get(format, "text"));
         if (json)
-            e->json_fields = json_fields(c, json_object_get(format, "json"), &e->n_json_fields);
+            e->json_fields = sorted_pairs(c, json_object_get(format, "json"), &e->n_json_fields);
         e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
         e->log_type = json_string_value(json_object_get(setting, "type"));
     }
@@ -366,8 +352,11 @@ static ir_destination *sink_destination(gw_ctx *c, gw_gateway *gw, const api_env
         from.metadata.namespace = ref.namespace;
         gw_backend_result res = gw_backend_resolve(c, &from, "EnvoyProxy", &ref, proto,
                                                    arena_printf(c->arena, "%s/backend/-1", name));
-        if (res.setting && res.ok)
-            d->settings[d->n_settings++] = *res.setting;
+        if (res.setting && res.ok) {
+            d->settings[d->n_settings] = *res.setting;
+            d->settings[d->n_settings].weight = 0; /* as the reference: unweighted */
+            d->settings[d->n_settings++].has_weight = false;
+        }
     }
     const char *host = json_string_value(json_object_get(sink, "host"));
     if (!n && host && *host) {
@@ -488,6 +477,8 @@ static void access_log_sinks(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *e
             e->tcp = same_text(json_string_value(json_object_get(als, "type")), "TCP");
             e->log_type = log_type;
             e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
+            e->text = text;
+            e->attributes = sorted_pairs(c, json_object_get(format, "json"), &e->n_attributes);
             json_t *http = json_object_get(als, "http");
             e->request_headers =
                 json_string_list(c, json_object_get(http, "requestHeaders"), &e->n_request_headers);
@@ -629,6 +620,7 @@ static ir_tracing *tracing_ir(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *
     t->span_server = json_string_value(json_object_get(span, "server"));
     json_t *bs = json_object_get(p, "backendSettings");
     t->traffic = json_is_object(bs) ? ir_load_traffic(c->arena, bs) : NULL;
+    t->api_provider = p;
     return t;
 }
 

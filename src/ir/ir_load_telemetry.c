@@ -35,6 +35,8 @@ static void als_load(arena *a, ir_telemetry *t, json_t *o)
     e->tcp = type && strcmp(type, "TCP") == 0;
     e->log_type = STR(o, "logType");
     e->cel_matches = irl_strings(a, GET(o, "celMatches"), &e->n_cel_matches);
+    e->text = STR(o, "text");
+    e->attributes = pairs(a, GET(o, "attributes"), "key", &e->n_attributes);
     json_t *http = GET(o, "http");
     e->request_headers = irl_strings(a, GET(http, "requestHeaders"), &e->n_request_headers);
     e->response_headers = irl_strings(a, GET(http, "responseHeaders"), &e->n_response_headers);
@@ -123,6 +125,7 @@ static ir_tracing *tracing_load(arena *a, json_t *o)
     t->span_server = STR(span, "server");
     t->destination = irl_destination(a, GET(o, "destination"));
     t->traffic = ir_load_traffic(a, GET(o, "traffic"));
+    t->api_provider = provider;
     return t;
 }
 

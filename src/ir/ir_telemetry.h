@@ -16,6 +16,9 @@ typedef struct ir_als_access_log {
     const char *log_type; /* "Route", "Listener", NULL for both */
     const char **cel_matches;
     size_t n_cel_matches;
+    const char *text;  /* format.text (kept in the IR; the ALS entry has no body) */
+    ir_kv *attributes; /* format.json (likewise) */
+    size_t n_attributes;
     const char **request_headers, **response_headers, **response_trailers; /* http.* */
     size_t n_request_headers, n_response_headers, n_response_trailers;
     ir_destination *destination;
@@ -72,6 +75,7 @@ typedef struct ir_tracing {
     const char *span_client, *span_server;
     ir_destination *destination;
     ir_traffic *traffic;
+    const json_t *api_provider; /* the API's provider as written, for the IR rendering */
 } ir_tracing;
 
 /* metrics: what the proxies count beyond Envoy's defaults. */
@@ -105,5 +109,10 @@ typedef struct ir_telemetry {
 
 /* The fleet's telemetry settings, created empty on first use. */
 ir_telemetry *ir_xds_telemetry(arena *a, ir_xds *x);
+
+/* The fleet's telemetry in the reference IR's shape (accessLog, tracing,
+ * metrics, healthCheckLog), set into the fleet's JSON `o`
+ * (ir_render_telemetry.c). */
+void ir_telemetry_to_json(json_t *o, const ir_xds *x);
 
 #endif

@@ -29,16 +29,20 @@ static json_t *percent(double v)
     return json_pack("{s:f}", "value", v);
 }
 
-/* A FractionalPercent from the sampler's fraction (denominator 0 = 100). */
+/* A FractionalPercent from the sampler's fraction (denominator 0 = 100):
+ * the numerator of a hundred, else in millionths. */
 static json_t *fractional(const ir_fraction *f)
 {
     json_t *o = json_object();
-    uint32_t den = f->denominator ? f->denominator : 100;
-    double v = (double)f->numerator * 100.0 / den;
-    if (v != 0 && v == (double)(json_int_t)v)
-        json_object_set_new(o, "value", json_integer((json_int_t)v));
-    else if (v != 0)
-        json_object_set_new(o, "value", json_real(v));
+    if (!f->denominator || f->denominator == 100) {
+        if (f->numerator)
+            json_object_set_new(o, "numerator", json_integer(f->numerator));
+        return o;
+    }
+    uint64_t millionths = (uint64_t)f->numerator * 1000000 / f->denominator;
+    if (millionths)
+        json_object_set_new(o, "numerator", json_integer((json_int_t)millionths));
+    json_object_set_new(o, "denominator", json_string("MILLION"));
     return o;
 }
 
