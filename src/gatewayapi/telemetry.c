@@ -1,13 +1,23 @@
 /* The telemetry settings of the EnvoyProxy in force for a Gateway, checked
  * when the Gateway is translated: access log filters must be CEL
- * expressions that parse, and the backendRefs of access log, metrics and
- * tracing sinks must name objects that exist. A failure marks the Gateway
- * Accepted=False InvalidParameters; its listeners are still translated. */
+ * expressions that parse, the backendRefs of access log, metrics and
+ * tracing sinks must name objects that exist, and no field may ask for what
+ * this gateway cannot translate. A failure marks the Gateway Accepted=False
+ * InvalidParameters; its listeners are still translated.
+ *
+ * Then the fleet's IR: file access logs (ir.h), and the sinks of access
+ * logs (ALS, OpenTelemetry), tracing, metrics options, the health-check log
+ * and the request ID settings (ir_telemetry.h). Metrics sinks and matches
+ * go to the bootstrap (src/xds/bootstrap.c) straight from the spec. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include "gatewayapi/backends.h"
 #include "gatewayapi/gateway_stage.h"
+#include "ir/ir_load.h"
+#include "ir/ir_telemetry.h"
 
 /* ---- a CEL syntax check: tokens and bracket balance ---- */
 
@@ -206,6 +216,10 @@ static const char *sinks_error(gw_ctx *c, json_t *telemetry, const char *ns)
                               ns, "telemetry.tracing.provider");
 }
 
+static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep);
+static ir_kv *sorted_pairs(gw_ctx *c, json_t *map, size_t *n);
+static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry);
+
 void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep)
 {
     if (!ep)
@@ -214,10 +228,14 @@ void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy
     const char *err = access_log_filter_error(c, json_object_get(telemetry, "accessLog"));
     if (!err)
         err = sinks_error(c, telemetry, ep->obj.metadata.namespace);
+    if (!err)
+        err = telemetry_unsupported(c, telemetry);
     if (err)
         gw_conditions_setf(c->arena, &gw->status->conditions, "Accepted", false,
                            "InvalidParameters", "EnvoyProxy %s/%s: spec.%s",
                            ep->obj.metadata.namespace, ep->obj.metadata.name, err);
+    else
+        fleet_telemetry(c, gw, ep);
 }
 
 /* ---- access logs of a fleet ---- */
@@ -244,21 +262,6 @@ static const char **cel_matches(gw_ctx *c, const json_t *setting, size_t *n)
     return out;
 }
 
-/* The JSON format's fields (a map of name -> command) as key/value pairs. */
-static ir_kv *json_fields(gw_ctx *c, const json_t *fields, size_t *n)
-{
-    ir_kv *out = ARENA_ARRAY(c->arena, ir_kv, json_object_size(fields) + 1);
-    *n = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)fields, k, v)
-    {
-        if (json_string_value(v))
-            out[(*n)++] = (ir_kv){k, json_string_value(v)};
-    }
-    return out;
-}
-
 /* One setting: a file logger per File sink, in the setting's format (text,
  * Envoy's default text format, when it names none). ALS and OpenTelemetry
  * sinks are not translated to the IR yet. */
@@ -279,7 +282,7 @@ static void access_log_setting(gw_ctx *c, ir_xds *x, const json_t *setting)
         e->json = json;
         e->text_format = json ? NULL : json_string_value(json_object_get(format, "text"));
         if (json)
-            e->json_fields = json_fields(c, json_object_get(format, "json"), &e->n_json_fields);
+            e->json_fields = sorted_pairs(c, json_object_get(format, "json"), &e->n_json_fields);
         e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
         e->log_type = json_string_value(json_object_get(setting, "type"));
     }
@@ -305,4 +308,435 @@ void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec)
     {
         access_log_setting(c, x, setting);
     }
+}
+
+/* ---- sinks, tracing and metrics of a fleet (ir_telemetry) ---- */
+
+static bool is_ip_literal(const char *host)
+{
+    unsigned char buf[16];
+    return host && (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1);
+}
+
+/* A sink's destination named `name`: its backendRefs (or backendRef), else
+ * its host and port; NULL when it names nothing usable. */
+static ir_destination *sink_destination(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep,
+                                        json_t *sink, const char *name, ir_app_protocol proto)
+{
+    ir_destination *d = ARENA_NEW(c->arena, ir_destination);
+    d->name = name;
+    d->metadata = (ir_metadata){.kind = "EnvoyProxy",
+                                .name = ep->obj.metadata.name,
+                                .namespace = ep->obj.metadata.namespace};
+    json_t *refs = json_object_get(sink, "backendRefs");
+    json_t *single = json_object_get(sink, "backendRef");
+    size_t n = json_array_size(refs) + (single ? 1 : 0);
+    d->settings = ARENA_ARRAY(c->arena, ir_destination_setting, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = i < json_array_size(refs) ? json_array_get(refs, i) : single;
+        json_t *port = field(r, "port");
+        gw_backend_ref ref = {.group = json_string_value(field(r, "group")),
+                              .kind = json_string_value(field(r, "kind")),
+                              .name = json_string_value(field(r, "name")),
+                              .namespace = json_string_value(field(r, "namespace")),
+                              .port = port ? (int32_t)json_integer_value(port) : 0,
+                              .weight = 1,
+                              .from_group = GW_EG_GROUP,
+                              .gateway = gw};
+        if (!ref.namespace || !*ref.namespace)
+            ref.namespace = ep->obj.metadata.namespace;
+        /* The EnvoyProxy's sinks are the operator's: like the reference, no
+         * ReferenceGrant is asked for (resolved as if from the target's
+         * namespace). */
+        api_object from = ep->obj;
+        from.metadata.namespace = ref.namespace;
+        gw_backend_result res = gw_backend_resolve(c, &from, "EnvoyProxy", &ref, proto,
+                                                   arena_printf(c->arena, "%s/backend/-1", name));
+        if (res.setting && res.ok) {
+            d->settings[d->n_settings] = *res.setting;
+            d->settings[d->n_settings].weight = 0; /* as the reference: unweighted */
+            d->settings[d->n_settings++].has_weight = false;
+        }
+    }
+    const char *host = json_string_value(json_object_get(sink, "host"));
+    if (!n && host && *host) {
+        ir_destination_setting *s = &d->settings[d->n_settings++];
+        *s = (ir_destination_setting){0};
+        s->name = arena_printf(c->arena, "%s/backend/-1", name);
+        s->protocol = proto;
+        s->weight = 1;
+        s->address_type = is_ip_literal(host) ? IR_ADDR_IP : IR_ADDR_FQDN;
+        s->endpoints = ARENA_NEW(c->arena, ir_endpoint);
+        s->endpoints->host = host;
+        json_t *port = json_object_get(sink, "port");
+        s->endpoints->port = port ? (uint32_t)json_integer_value(port) : 4317;
+        s->n_endpoints = s->cap_endpoints = 1;
+    }
+    d->cap_settings = d->n_settings;
+    return d->n_settings ? d : NULL;
+}
+
+/* The :authority of a sink's gRPC calls: its host, or its first backendRef
+ * as "name.namespace.svc.cluster.local"... as the reference names it. */
+static const char *sink_authority(gw_ctx *c, const api_envoy_proxy *ep, json_t *sink)
+{
+    const char *host = json_string_value(json_object_get(sink, "host"));
+    if (host && *host)
+        return host;
+    json_t *r = json_array_get(json_object_get(sink, "backendRefs"), 0);
+    if (!r)
+        r = json_object_get(sink, "backendRef");
+    const char *name = json_string_value(field(r, "name"));
+    const char *ns = json_string_value(field(r, "namespace"));
+    if (!name)
+        return NULL;
+    return arena_printf(c->arena, "%s.%s.svc", name, ns && *ns ? ns : ep->obj.metadata.namespace);
+}
+
+/* A map of string values as key/value pairs, sorted by key. */
+static ir_kv *sorted_pairs(gw_ctx *c, json_t *map, size_t *n)
+{
+    size_t count = json_object_size(map);
+    ir_kv *out = ARENA_ARRAY(c->arena, ir_kv, count + 1);
+    *n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(map, k, v)
+    {
+        if (!json_string_value(v))
+            continue;
+        size_t at = *n;
+        while (at > 0 && strcmp(out[at - 1].key, k) > 0) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = (ir_kv){k, json_string_value(v)};
+        (*n)++;
+    }
+    return out;
+}
+
+/* headers: [{name, value}] as pairs. */
+static ir_kv *header_pairs(gw_ctx *c, json_t *list, size_t *n)
+{
+    *n = 0;
+    ir_kv *out = ARENA_ARRAY(c->arena, ir_kv, json_array_size(list) + 1);
+    size_t i;
+    json_t *h;
+    json_array_foreach(list, i, h)
+    {
+        out[(*n)++] = (ir_kv){json_string_value(json_object_get(h, "name")),
+                              json_string_value(json_object_get(h, "value"))};
+    }
+    return out;
+}
+
+static const char **json_string_list(gw_ctx *c, json_t *list, size_t *n)
+{
+    *n = 0;
+    const char **out = ARENA_ARRAY(c->arena, const char *, json_array_size(list) + 1);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (json_string_value(v))
+            out[(*n)++] = json_string_value(v);
+    }
+    return out;
+}
+
+/* Envoy's default text format, which sinks without a format use. */
+#define DEFAULT_TEXT_FORMAT                                                                        \
+    "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%\" "             \
+    "%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% "                   \
+    "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" "      \
+    "\"%REQ(X-REQUEST-ID)%\" \"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n"
+
+static void access_log_sinks(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep, ir_telemetry *t,
+                             json_t *setting, size_t si)
+{
+    json_t *format = json_object_get(setting, "format");
+    const char *text = json_string_value(json_object_get(format, "text"));
+    const char *log_type = json_string_value(json_object_get(setting, "type"));
+    size_t j;
+    json_t *sink;
+    json_array_foreach(json_object_get(setting, "sinks"), j, sink)
+    {
+        const char *type = json_string_value(json_object_get(sink, "type"));
+        json_t *als = json_object_get(sink, "als"), *otel = json_object_get(sink, "openTelemetry");
+        if (same_text(type, "ALS") && als) {
+            const char *name = arena_printf(c->arena, "accesslog_als_%zu_%zu", si, j);
+            ir_destination *d = sink_destination(c, gw, ep, als, name, IR_PROTO_GRPC);
+            if (!d)
+                continue;
+            ir_als_access_log *e = ARENA_PUSH(c->arena, t->als, t->n_als, t->cap_als);
+            const char *log_name = json_string_value(json_object_get(als, "logName"));
+            e->name = log_name ? log_name
+                               : arena_printf(c->arena, "%s/%s", ep->obj.metadata.namespace,
+                                              ep->obj.metadata.name);
+            e->tcp = same_text(json_string_value(json_object_get(als, "type")), "TCP");
+            e->log_type = log_type;
+            e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
+            e->text = text;
+            e->attributes = sorted_pairs(c, json_object_get(format, "json"), &e->n_attributes);
+            json_t *http = json_object_get(als, "http");
+            e->request_headers =
+                json_string_list(c, json_object_get(http, "requestHeaders"), &e->n_request_headers);
+            e->response_headers = json_string_list(c, json_object_get(http, "responseHeaders"),
+                                                   &e->n_response_headers);
+            e->response_trailers = json_string_list(c, json_object_get(http, "responseTrailers"),
+                                                    &e->n_response_trailers);
+            e->destination = d;
+            json_t *bs = json_object_get(als, "backendSettings");
+            e->traffic = json_is_object(bs) ? ir_load_traffic(c->arena, bs) : NULL;
+        } else if (same_text(type, "OpenTelemetry") && otel) {
+            const char *name = arena_printf(c->arena, "accesslog_otel_%zu_%zu", si, j);
+            ir_destination *d = sink_destination(c, gw, ep, otel, name, IR_PROTO_GRPC);
+            if (!d)
+                continue;
+            ir_otel_access_log *e = ARENA_PUSH(c->arena, t->otel, t->n_otel, t->cap_otel);
+            e->text = text ? text : DEFAULT_TEXT_FORMAT;
+            e->log_type = log_type;
+            e->cel_matches = cel_matches(c, setting, &e->n_cel_matches);
+            e->attributes = sorted_pairs(c, json_object_get(format, "json"), &e->n_attributes);
+            /* resources: the older name of resourceAttributes */
+            json_t *ra = json_object_get(otel, "resourceAttributes");
+            e->resource_attributes = sorted_pairs(c, ra ? ra : json_object_get(otel, "resources"),
+                                                  &e->n_resource_attributes);
+            e->authority = sink_authority(c, ep, otel);
+            e->headers = header_pairs(c, json_object_get(otel, "headers"), &e->n_headers);
+            e->destination = d;
+            json_t *bs = json_object_get(otel, "backendSettings");
+            e->traffic = json_is_object(bs) ? ir_load_traffic(c->arena, bs) : NULL;
+        }
+    }
+}
+
+static ir_opt_percent fraction_percent(json_t *f)
+{
+    if (!json_is_object(f))
+        return (ir_opt_percent){0};
+    json_int_t num = json_integer_value(json_object_get(f, "numerator"));
+    json_t *den = json_object_get(f, "denominator");
+    json_int_t d = den ? json_integer_value(den) : 100;
+    return (ir_opt_percent){true, d > 0 ? (double)num * 100.0 / (double)d : 0};
+}
+
+static const struct {
+    const char *name;
+    ir_tracing_provider provider;
+    ir_app_protocol protocol;
+} tracing_providers[] = {
+    {"OpenTelemetry", IR_TRACING_OPENTELEMETRY, IR_PROTO_GRPC},
+    {"Zipkin", IR_TRACING_ZIPKIN, IR_PROTO_TCP},
+    {"Datadog", IR_TRACING_DATADOG, IR_PROTO_TCP},
+};
+
+static ir_tracing *tracing_ir(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep, json_t *tr)
+{
+    json_t *p = json_object_get(tr, "provider");
+    const char *type = json_string_value(json_object_get(p, "type"));
+    size_t k = 0;
+    while (k < sizeof tracing_providers / sizeof tracing_providers[0] &&
+           !same_text(type, tracing_providers[k].name))
+        k++;
+    if (k == sizeof tracing_providers / sizeof tracing_providers[0])
+        return NULL;
+    ir_destination *d = sink_destination(c, gw, ep, p, "tracing", tracing_providers[k].protocol);
+    if (!d)
+        return NULL;
+    ir_tracing *t = ARENA_NEW(c->arena, ir_tracing);
+    t->provider = tracing_providers[k].provider;
+    t->destination = d;
+    const char *svc = json_string_value(json_object_get(p, "serviceName"));
+    const api_gateway *g = gw->gateway;
+    t->service_name = svc                 ? svc
+                      : c->merge_gateways ? g->spec.gateway_class_name
+                                          : arena_printf(c->arena, "%s.%s", g->obj.metadata.name,
+                                                         g->obj.metadata.namespace);
+    json_t *rate = json_object_get(tr, "samplingRate");
+    t->sampling = json_object_get(tr, "samplingFraction")
+                      ? fraction_percent(json_object_get(tr, "samplingFraction"))
+                      : (ir_opt_percent){true, rate ? (double)json_integer_value(rate) : 100};
+    t->client_sampling = fraction_percent(json_object_get(tr, "clientSamplingFraction"));
+    t->overall_sampling = fraction_percent(json_object_get(tr, "overallSamplingFraction"));
+    json_t *tags = json_object_get(tr, "customTags");
+    t->tags = ARENA_ARRAY(c->arena, ir_tracing_tag, json_object_size(tags) + 1);
+    const char *key;
+    json_t *v;
+    json_object_foreach(tags, key, v)
+    {
+        size_t at = t->n_tags;
+        while (at > 0 && strcmp(t->tags[at - 1].tag, key) > 0) {
+            t->tags[at] = t->tags[at - 1];
+            at--;
+        }
+        ir_tracing_tag *g2 = &t->tags[at];
+        *g2 = (ir_tracing_tag){.tag = key};
+        json_t *lit = json_object_get(v, "literal"), *env = json_object_get(v, "environment"),
+               *hdr = json_object_get(v, "requestHeader");
+        if (lit)
+            g2->literal = json_string_value(json_object_get(lit, "value"));
+        else if (env) {
+            g2->environment = json_string_value(json_object_get(env, "name"));
+            g2->default_value = json_string_value(json_object_get(env, "defaultValue"));
+        } else if (hdr) {
+            g2->request_header = json_string_value(json_object_get(hdr, "name"));
+            g2->default_value = json_string_value(json_object_get(hdr, "defaultValue"));
+        }
+        t->n_tags++;
+    }
+    /* tags: name -> literal or single-operator format (checked by
+     * gw_telemetry_unsupported), after the custom tags */
+    json_t *fmt_tags = json_object_get(tr, "tags");
+    if (json_object_size(fmt_tags)) {
+        ir_tracing_tag *all =
+            ARENA_ARRAY(c->arena, ir_tracing_tag, t->n_tags + json_object_size(fmt_tags) + 1);
+        memcpy(all, t->tags, t->n_tags * sizeof *all);
+        size_t n_fmt;
+        ir_kv *pairs = sorted_pairs(c, fmt_tags, &n_fmt);
+        for (size_t i = 0; i < n_fmt; i++)
+            all[t->n_tags++] = (ir_tracing_tag){.tag = pairs[i].key, .value = pairs[i].value};
+        t->tags = all;
+    }
+    t->authority = t->provider == IR_TRACING_OPENTELEMETRY ? sink_authority(c, ep, p) : NULL;
+    json_t *otel = json_object_get(p, "openTelemetry");
+    t->headers = header_pairs(c, json_object_get(otel, "headers"), &t->n_headers);
+    t->resource_attributes =
+        sorted_pairs(c, json_object_get(otel, "resourceAttributes"), &t->n_resource_attributes);
+    json_t *sampler = json_object_get(otel, "sampler");
+    t->sampler = json_string_value(json_object_get(sampler, "type"));
+    json_t *pct = json_object_get(sampler, "samplingPercentage");
+    if (json_is_object(pct))
+        t->sampler_fraction =
+            (ir_fraction){true, (uint32_t)json_integer_value(json_object_get(pct, "numerator")),
+                          (uint32_t)json_integer_value(json_object_get(pct, "denominator"))};
+    json_t *zipkin = json_object_get(p, "zipkin");
+    t->zipkin_128bit_trace_id = json_is_true(json_object_get(zipkin, "enable128BitTraceId"));
+    t->zipkin_disable_shared_span_context =
+        json_is_true(json_object_get(zipkin, "disableSharedSpanContext"));
+    json_t *span = json_object_get(tr, "spanName");
+    t->span_client = json_string_value(json_object_get(span, "client"));
+    t->span_server = json_string_value(json_object_get(span, "server"));
+    json_t *bs = json_object_get(p, "backendSettings");
+    t->traffic = json_is_object(bs) ? ir_load_traffic(c->arena, bs) : NULL;
+    t->api_provider = p;
+    return t;
+}
+
+/* healthCheckLog: its file sinks (/dev/stdout when none); `matches` picks the
+ * events beyond Envoy's own (ejections and transitions, always logged): every
+ * failure (Failure) and every success (Success). Without matches, both. */
+static ir_health_check_log *health_check_log(gw_ctx *c, json_t *hc)
+{
+    ir_health_check_log *l = ARENA_NEW(c->arena, ir_health_check_log);
+    json_t *sinks = json_object_get(hc, "sinks");
+    l->paths = ARENA_ARRAY(c->arena, const char *, json_array_size(sinks) + 1);
+    size_t i;
+    json_t *s;
+    json_array_foreach(sinks, i, s)
+    {
+        const char *path = json_string_value(json_object_get(json_object_get(s, "file"), "path"));
+        if (path)
+            l->paths[l->n_paths++] = path;
+    }
+    if (!l->n_paths)
+        l->paths[l->n_paths++] = "/dev/stdout";
+    json_t *matches = json_object_get(hc, "matches");
+    if (!json_is_array(matches)) {
+        l->log_failures = l->log_success = true;
+        return l;
+    }
+    json_t *m;
+    json_array_foreach(matches, i, m)
+    {
+        l->log_failures = l->log_failures || same_text(json_string_value(m), "Failure");
+        l->log_success = l->log_success || same_text(json_string_value(m), "Success");
+    }
+    return l;
+}
+
+/* The fleet's telemetry from the Gateway's EnvoyProxy: sinks of access
+ * logs, tracing, metrics options and the health-check log. Merged fleets
+ * take the first Gateway's. */
+static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep)
+{
+    ir_xds *x = gw->xds;
+    json_t *telemetry = json_object_get(ep->spec, "telemetry");
+    if (!x || x->telemetry || !json_is_object(telemetry))
+        return;
+    ir_telemetry *t = ir_xds_telemetry(c->arena, x);
+    json_t *al = json_object_get(telemetry, "accessLog");
+    if (!json_is_true(json_object_get(al, "disable"))) {
+        size_t i;
+        json_t *setting;
+        json_array_foreach(json_object_get(al, "settings"), i, setting)
+        {
+            access_log_sinks(c, gw, ep, t, setting, i);
+        }
+    }
+    json_t *tr = json_object_get(telemetry, "tracing");
+    if (json_is_object(tr))
+        t->tracing = tracing_ir(c, gw, ep, tr);
+    json_t *m = json_object_get(telemetry, "metrics");
+    if (json_is_object(m)) {
+        t->metrics = ARENA_NEW(c->arena, ir_metrics);
+        t->metrics->virtual_host_stats = json_is_true(json_object_get(m, "enableVirtualHostStats"));
+        t->metrics->per_endpoint_stats = json_is_true(json_object_get(m, "enablePerEndpointStats"));
+        t->metrics->request_response_sizes =
+            json_is_true(json_object_get(m, "enableRequestResponseSizesStats"));
+        t->metrics->grpc_stats = json_is_true(json_object_get(m, "enableGRPCStats"));
+    }
+    json_t *hc = json_object_get(telemetry, "healthCheckLog");
+    if (json_is_object(hc))
+        t->health_check_log = health_check_log(c, hc);
+    t->request_id_tracing =
+        json_string_value(json_object_get(json_object_get(telemetry, "requestID"), "tracing"));
+}
+
+/* ---- fields this gateway does not turn into Envoy configuration ----
+ * (reported like the checks above: the Gateway is not Accepted, its
+ * listeners are still translated, the fleet gets none of the telemetry) */
+
+/* A tracing tag's value Envoy 1.36 can take: a literal, or exactly one
+ * %ENVIRONMENT(...)%, %REQUEST_HEADER(...)% or %REQ(...)%. */
+static bool tag_value_supported(const char *v)
+{
+    if (!v)
+        return false;
+    if (!strchr(v, '%'))
+        return true;
+    static const char *const ops[] = {"%ENVIRONMENT(", "%REQUEST_HEADER(", "%REQ("};
+    size_t n = strlen(v);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t k = strlen(ops[i]);
+        if (n > k + 2 && strncmp(v, ops[i], k) == 0 && strcmp(v + n - 2, ")%") == 0 &&
+            !memchr(v + k, '%', n - 2 - k))
+            return true;
+    }
+    return false;
+}
+
+static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
+{
+    json_t *metrics = json_object_get(telemetry, "metrics");
+    if (json_object_get(metrics, "clusterStatName"))
+        return "telemetry.metrics.clusterStatName: custom cluster stat names are not "
+               "supported by this gateway yet";
+    json_t *tracing = json_object_get(telemetry, "tracing");
+    if (json_object_get(tracing, "spanName"))
+        return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
+               "gateway's (1.36)";
+    const char *tag;
+    json_t *v;
+    json_object_foreach(json_object_get(tracing, "tags"), tag, v)
+    {
+        if (!tag_value_supported(json_string_value(v)))
+            return arena_printf(c->arena,
+                                "telemetry.tracing.tags.%s: only a literal, "
+                                "%%ENVIRONMENT(...)%%, %%REQUEST_HEADER(...)%% or %%REQ(...)%% is "
+                                "supported by this gateway",
+                                tag);
+    }
+    return NULL;
 }

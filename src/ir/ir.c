@@ -8,6 +8,7 @@
 #include "core/duration.h"
 #include "ir/ir.h"
 #include "ir/ir_render.h"
+#include "ir/ir_telemetry.h"
 
 /* ---- small helpers ---- */
 
@@ -775,6 +776,7 @@ json_t *ir_xds_to_json(const ir_xds *x)
             json_array_append_new(a, udp_listener_json(x->udp[i]));
         json_object_set_new(o, "udp", a);
     }
+    ir_telemetry_to_json(o, x);
     merge_extra(o, x->extra);
     return o;
 }

@@ -720,7 +720,10 @@ typedef struct ir_xds {
     size_t n_tcp, cap_tcp;
     ir_udp_listener **udp;
     size_t n_udp, cap_udp;
-    json_t *extra; /* IR-shaped settings not modelled yet (accessLog, tracing, ...) */
+    json_t *extra; /* IR-shaped settings not modelled yet (globalResources, ...) */
+    /* Access-log sinks other than files, tracing, metrics options
+     * (ir/ir_telemetry.h); NULL when none is set. */
+    struct ir_telemetry *telemetry;
     /* The readiness listener the proxy serves (the reference sets 0.0.0.0,
      * 19003, "/ready", IPv4 on every fleet), or NULL for none. */
     struct ir_ready_listener {

@@ -595,6 +595,7 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
     x->extra = root;
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     access_logs_load(a, x, get_nocase(root, "accessLog"));
+    irl_telemetry_load(a, x, root);
     const json_t *epp = json_object_get(root, "envoyPatchPolicies");
     for (size_t i = 0; i < json_array_size(epp); i++)
         *ARENA_PUSH(a, x->patch_policies, x->n_patch_policies, x->cap_patch_policies) =

@@ -24,6 +24,11 @@ ir_retry *irl_retry(arena *a, const json_t *o);
 struct ir_authorization *irl_authorization(arena *a, json_t *o);
 ir_redirect *irl_redirect(arena *a, const json_t *o);
 
+/* --- ir_load_telemetry.c --- */
+
+/* The fleet's telemetry keys of the IR root into x->telemetry. */
+void irl_telemetry_load(arena *a, ir_xds *x, const json_t *root);
+
 /* --- ir_load_policy.c (the public part is in ir_load.h) --- */
 /* The ClientTrafficPolicy keys of a listener's `tls`. */
 void irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o);

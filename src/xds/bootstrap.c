@@ -176,6 +176,126 @@ void xds_bootstrap_opts_telemetry(xds_bootstrap_opts *o, const json_t *telemetry
         (strcmp(type, "Gzip") == 0 || strcmp(type, "Brotli") == 0 || strcmp(type, "Zstd") == 0))
         o->prometheus_compression = type;
     o->prometheus_min_content_length = quantity_bytes(json_object_get(comp, "minContentLength"));
+    const json_t *sinks = xds_json_path(telemetry, "metrics", "sinks", NULL);
+    const json_t *matches = xds_json_path(telemetry, "metrics", "matches", NULL);
+    o->metric_sinks = json_array_size(sinks) ? sinks : NULL;
+    o->stats_matches = json_array_size(matches) ? matches : NULL;
+}
+
+/* --- telemetry.metrics: OpenTelemetry sinks and stats matches --- */
+
+#define BOOTSTRAP_OTEL_SINK "envoy.extensions.stat_sinks.open_telemetry.v3.SinkConfig"
+
+static json_t *static_load_assignment(const char *cluster, const char *address, uint32_t port,
+                                      bool weighted);
+
+/* The collector a metrics sink names: host and port, else its first
+ * backendRef as a cluster-local Service name ("name.namespace.svc...").
+ * False when it names neither. */
+static bool metric_sink_address(const json_t *otel, char *buf, size_t size, const char **host,
+                                uint32_t *port)
+{
+    *host = json_string_value(json_object_get(otel, "host"));
+    json_t *p = json_object_get(otel, "port");
+    *port = p ? (uint32_t)json_integer_value(p) : 4317;
+    if (*host && **host)
+        return true;
+    const json_t *ref = json_array_get(json_object_get(otel, "backendRefs"), 0);
+    if (!ref)
+        ref = json_object_get(otel, "backendRef");
+    const char *name = json_string_value(json_object_get(ref, "name"));
+    const char *ns = json_string_value(json_object_get(ref, "namespace"));
+    json_t *rp = json_object_get(ref, "port");
+    if (!name)
+        return false;
+    snprintf(buf, size, "%s.%s.svc.cluster.local", name, ns && *ns ? ns : "default");
+    *host = buf;
+    if (rp)
+        *port = (uint32_t)json_integer_value(rp);
+    return true;
+}
+
+static void metric_sinks_apply(const xds_bootstrap_opts *o, json_t *b)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *sink;
+    json_array_foreach(o->metric_sinks, i, sink)
+    {
+        const json_t *otel = json_object_get(sink, "openTelemetry");
+        const char *host;
+        uint32_t port;
+        char buf[512];
+        if (!otel || !metric_sink_address(otel, buf, sizeof buf, &host, &port))
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "otel_metric_sink_%zu", i);
+        json_t *cfg = json_pack("{s:{s:{s:s}}}", "grpcService", "envoyGrpc", "clusterName", name);
+        if (json_is_true(json_object_get(otel, "reportCountersAsDeltas")))
+            json_object_set_new(cfg, "reportCountersAsDeltas", json_true());
+        if (json_is_true(json_object_get(otel, "reportHistogramsAsDeltas")))
+            json_object_set_new(cfg, "reportHistogramsAsDeltas", json_true());
+        json_array_append_new(
+            list, xds_typed_extension("envoy.stat_sinks.open_telemetry", BOOTSTRAP_OTEL_SINK, cfg));
+    }
+    if (json_array_size(list))
+        json_object_set_new(b, "statsSinks", list);
+    else
+        json_decref(list);
+}
+
+/* The sinks' clusters: HTTP/2 to the collector, resolved by DNS. */
+static void metric_sink_clusters_add(const xds_bootstrap_opts *o, json_t *clusters)
+{
+    size_t i;
+    json_t *sink;
+    json_array_foreach(o->metric_sinks, i, sink)
+    {
+        const json_t *otel = json_object_get(sink, "openTelemetry");
+        const char *host;
+        uint32_t port;
+        char buf[512];
+        if (!otel || !metric_sink_address(otel, buf, sizeof buf, &host, &port))
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "otel_metric_sink_%zu", i);
+        json_t *h2 = json_pack("{s:{s:{}}}", "explicitHttpConfig", "http2ProtocolOptions");
+        json_array_append_new(
+            clusters, json_pack("{s:s, s:o, s:s, s:s, s:{s:o}}", "connectTimeout", "0.250s",
+                                "loadAssignment", static_load_assignment(name, host, port, false),
+                                "name", name, "type", "STRICT_DNS", "typedExtensionProtocolOptions",
+                                BOOTSTRAP_HTTP_OPTIONS, xds_any(BOOTSTRAP_HTTP_OPTIONS, h2)));
+    }
+}
+
+/* telemetry.metrics.matches: Envoy keeps only the stats they name. */
+static void stats_matcher_apply(const xds_bootstrap_opts *o, json_t *stats_config)
+{
+    static const struct {
+        const char *type, *field;
+    } kinds[] = {{"Exact", "exact"}, {"Prefix", "prefix"}, {"Suffix", "suffix"}};
+    json_t *patterns = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(o->stats_matches, i, m)
+    {
+        const char *type = json_string_value(json_object_get(m, "type"));
+        const char *value = json_string_value(json_object_get(m, "value"));
+        if (!value)
+            continue;
+        if (type && strcmp(type, "RegularExpression") == 0) {
+            json_array_append_new(patterns, json_pack("{s:{s:s}}", "safeRegex", "regex", value));
+            continue;
+        }
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            if (strcmp(type ? type : "Exact", kinds[k].type) == 0)
+                json_array_append_new(patterns, json_pack("{s:s}", kinds[k].field, value));
+    }
+    if (json_array_size(patterns))
+        json_object_set_new(stats_config, "statsMatcher",
+                            json_pack("{s:{s:o}}", "inclusionList", "patterns", patterns));
+    else
+        json_decref(patterns);
 }
 
 /* The compressor of the stats listener (EnvoyProxy
@@ -308,6 +428,10 @@ static json_t *bootstrap_common(const xds_bootstrap_opts *o)
     if (json_object_size(n))
         json_object_set(b, "node", n);
     json_decref(n);
+    if (o->metric_sinks)
+        metric_sinks_apply(o, b);
+    if (o->stats_matches)
+        stats_matcher_apply(o, json_object_get(b, "statsConfig"));
     return b;
 }
 
@@ -323,6 +447,7 @@ json_t *xds_bootstrap(const xds_bootstrap_opts *o)
         json_array_insert_new(json_object_get(statics, "clusters"), 0, prometheus_cluster(o));
         json_array_append_new(json_object_get(statics, "listeners"), stats_listener(o));
     }
+    metric_sink_clusters_add(o, json_object_get(statics, "clusters"));
     json_object_set_new(b, "staticResources", statics);
     return b;
 }
@@ -467,6 +592,7 @@ static json_t *standalone_clusters(const xds_bootstrap_opts *o, const xds_resour
         inline_references(copy, r);
         json_array_append_new(list, copy);
     }
+    metric_sink_clusters_add(o, list);
     return list;
 }
 

@@ -44,6 +44,10 @@ typedef struct xds_bootstrap_opts {
     bool no_prometheus;
     const char *prometheus_compression;
     uint32_t prometheus_min_content_length;
+    /* telemetry.metrics.sinks (OpenTelemetry stats sinks, each with a
+     * cluster otel_metric_sink_<i>) and telemetry.metrics.matches (the
+     * stats Envoy keeps); borrowed, NULL for none. */
+    const json_t *metric_sinks, *stats_matches;
     uint32_t ready_port; /* 19003, the readiness listener (standalone only) */
     uint64_t max_downstream_connections;
 } xds_bootstrap_opts;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/ir_telemetry.h"
 #include "xds/context.h"
 
 enum {
@@ -265,6 +266,18 @@ static json_t *active_health_check(xds_ctx *c, const ir_active_health_check *h)
         json_t *g = json_object();
         xds_set_str(g, "serviceName", h->grpc_service);
         json_object_set_new(hc, "grpcHealthCheck", g);
+    }
+    /* The fleet's healthCheckLog stands in for a check without its own. */
+    const ir_health_check_log *fleet = c->ir->telemetry ? c->ir->telemetry->health_check_log : NULL;
+    ir_active_health_check with_fleet_log;
+    if (!h->has_log && fleet) {
+        with_fleet_log = *h;
+        with_fleet_log.has_log = true;
+        with_fleet_log.log_failures = fleet->log_failures;
+        with_fleet_log.log_success = fleet->log_success;
+        with_fleet_log.log_paths = fleet->paths;
+        with_fleet_log.n_log_paths = fleet->n_paths;
+        h = &with_fleet_log;
     }
     if (h->has_log) {
         if (h->log_failures)

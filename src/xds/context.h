@@ -72,8 +72,26 @@ json_t *xds_json_path(const json_t *root, ...);
 /* The fleet's access loggers for a listener (`listener`: logging only what
  * no route took) or for an HCM/TCP/UDP proxy; NULL when there are none. */
 json_t *xds_access_logs(xds_ctx *c, bool listener);
+/* The router's upstream loggers (log type "Upstream"), or NULL. */
+json_t *xds_upstream_access_logs(xds_ctx *c);
 /* Sets o["accessLog"] to xds_access_logs() unless o has one or there are none. */
 void xds_set_access_logs(xds_ctx *c, json_t *o, bool listener);
+
+/* Clusters of the fleet's access-log (ALS, OpenTelemetry) and tracing
+ * sinks, after the routes' clusters; a sink without an address is an error. */
+void xds_telemetry_clusters_add(xds_ctx *c);
+/* metrics: trackClusterStats on every cluster of the translation so far. */
+void xds_cluster_stats_apply(xds_ctx *c);
+
+/* --- tracing (tracing.c) --- */
+
+/* The fleet's tracer (`tracing`) and request ID settings
+ * (`requestIdExtension`) on an HttpConnectionManager. */
+void xds_hcm_telemetry_apply(xds_ctx *c, json_t *hcm);
+/* The tracer's collector cluster (part of xds_telemetry_clusters_add). */
+void xds_tracing_cluster_add(xds_ctx *c);
+/* A CustomTag of a tracing tag (route_traffic.c). */
+json_t *xds_tracing_tag(const ir_tracing_tag *t);
 
 /* --- external SDS servers (sds.c) --- */
 

@@ -307,6 +307,7 @@ json_t *xds_hcm_build(xds_ctx *c, const ir_http_listener *l, const char *route_c
         json_object_set_new(hcm, "mergeSlashes", json_true());
     json_object_set_new(hcm, "normalizePath", json_true());
     xds_set_access_logs(c, hcm, false);
+    xds_hcm_telemetry_apply(c, hcm);
     xds_set_str(hcm, "pathWithEscapedSlashesAction",
                 MAP(escaped_slashes_actions, l->escaped_slashes_action));
     if (s)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ir/ir_telemetry.h"
 #include "xds/filter.h"
 
 enum { DEFAULT_IDLE_TIMEOUT_NS_HOUR = 3600 };
@@ -487,6 +488,13 @@ static json_t *virtual_host(xds_ctx *c, json_t *vhosts, strmap *by_host, const i
     json_t *md = xds_metadata(&l->metadata);
     if (md)
         json_object_set_new(vh, "metadata", md);
+    /* metrics.enableVirtualHostStats: one virtual cluster counting the host */
+    const ir_telemetry *t = c->ir->telemetry;
+    if (t && t->metrics && t->metrics->virtual_host_stats)
+        json_object_set_new(vh, "virtualClusters",
+                            json_pack("[{s:[{s:s, s:{s:s}}], s:s}]", "headers", "name",
+                                      ":authority", "stringMatch", "prefix", hostname, "name",
+                                      hostname));
     json_array_append_new(vhosts, vh);
     strmap_put(by_host, hostname, vh);
     return vh;

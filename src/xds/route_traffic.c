@@ -88,7 +88,7 @@ static void format_tag(json_t *o, const char *v)
     json_object_set_new(o, "literal", json_pack("{s:s}", "value", v));
 }
 
-static json_t *tracing_tag(const ir_tracing_tag *t)
+json_t *xds_tracing_tag(const ir_tracing_tag *t)
 {
     json_t *o = json_pack("{s:s}", "tag", t->tag ? t->tag : "");
     if (t->literal)
@@ -119,7 +119,7 @@ static void tracing_set(json_t *route, const ir_route_tracing *t)
     if (t->n_tags) {
         json_t *tags = json_array();
         for (size_t i = 0; i < t->n_tags; i++)
-            json_array_append_new(tags, tracing_tag(&t->tags[i]));
+            json_array_append_new(tags, xds_tracing_tag(&t->tags[i]));
         json_object_set_new(o, "customTags", tags);
     }
     /* spanName: Envoy 1.36's routes have no span names (reported unsupported) */

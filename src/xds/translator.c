@@ -88,10 +88,14 @@ static void translate_listeners(xds_ctx *c)
     }
 }
 
-/* Whether a listener's HTTP/1 settings are copied onto its clusters after
- * its routes (listener.c), which rules out handing clusters over early. */
+/* Whether clusters change after their routes are built: a listener's HTTP/1
+ * settings copied onto them (listener.c), or cluster stats switched on for the
+ * whole fleet (accesslog.c). Either rules out handing clusters over early. */
 static bool clusters_change_late(const ir_xds *ir)
 {
+    const ir_metrics *m = ir->telemetry ? ir->telemetry->metrics : NULL;
+    if (m && (m->per_endpoint_stats || m->request_response_sizes))
+        return true;
     for (size_t i = 0; i < ir->n_http; i++) {
         json_t *opts = ir->http[i]->client ? xds_http1_options(ir->http[i]->client, false) : NULL;
         if (opts) {
@@ -124,7 +128,9 @@ int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink
     strmap_init(&c.sds_clusters, c.arena);
     size_t errors_before = diag_count(diags, DIAG_ERROR);
     translate_listeners(&c);
+    xds_telemetry_clusters_add(&c);
     xds_sds_clusters_add(&c);
+    xds_cluster_stats_apply(&c);
     xds_hand_over(&c);
     json_decref(c.handed_over);
     arena_free(c.arena);

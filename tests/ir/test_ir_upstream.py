@@ -17,6 +17,9 @@ compare, per fleet, the subtrees the policy stages fill:
   security  routes[].security (SecurityPolicy), keyed like traffic; the
             settings of called services' clusters (`traffic` inside) are
             left out
+  telemetry each fleet's accessLog, tracing, metrics and healthCheckLog
+            (EnvoyProxy telemetry), keyed by (fleet, key); the sinks'
+            cluster settings (`traffic`) are left out
 
 An item counts when the reference or we have something there; it matches when
 both sides are equal. The test prints "IR traffic: N/M routes match" and
@@ -42,6 +45,9 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "conformance" / "gatewayapi"
 PASSING = pathlib.Path(__file__).with_name("passing.txt")
+
+# Fleet keys EnvoyProxy telemetry sets.
+TELEMETRY_KEYS = ("accessLog", "tracing", "metrics", "healthCheckLog")
 
 # Listener keys a ClientTrafficPolicy sets (the reference IR's names).
 CLIENT_KEYS = ("timeout", "tcpKeepalive", "connection", "headers", "http1", "http2", "http3",
@@ -100,6 +106,9 @@ def without_traffic(v):
 def items(xds):
     """{("traffic"|"client", key...): subtree or None} of one fleet map."""
     out = {}
+    for fleet, x in (xds or {}).items():
+        for k in TELEMETRY_KEYS:
+            out[("telemetry", fleet, "", k)] = without_traffic((x or {}).get(k)) or None
     for key, l in listeners(xds).items():
         client = {k: l[k] for k in CLIENT_KEYS if k in l}
         out[("client",) + key] = client or None
@@ -136,18 +145,19 @@ def run_all(exe):
 
 def summary(results):
     counts = {"traffic": [0, 0], "client": [0, 0], "tls": [0, 0], "extensions": [0, 0],
-              "security": [0, 0]}
+              "security": [0, 0], "telemetry": [0, 0]}
     for _, rows in results:
         for k, a, b in rows:
             counts[k[0]][1] += 1
             counts[k[0]][0] += a == b
     t, c, s, e = counts["traffic"], counts["client"], counts["tls"], counts["extensions"]
-    sec = counts["security"]
+    sec, tel = counts["security"], counts["telemetry"]
     return (f"IR traffic: {t[0]}/{t[1]} routes match\n"
             f"IR security: {sec[0]}/{sec[1]} routes match\n"
             f"IR client: {c[0]}/{c[1]} listeners match\n"
             f"IR tls: {s[0]}/{s[1]} listeners match\n"
-            f"IR extensions: {e[0]}/{e[1]} routes match")
+            f"IR extensions: {e[0]}/{e[1]} routes match\n"
+            f"IR telemetry: {tel[0]}/{tel[1]} fleet settings match")
 
 
 def matching(results):
