@@ -3,6 +3,7 @@
  * add its resources. */
 #include <string.h>
 
+#include "ir/ir_telemetry.h"
 #include "xds/bootstrap.h"
 #include "xds/context.h"
 #include "xds/listener.h"
