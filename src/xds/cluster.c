@@ -136,7 +136,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         return;
     json_t *cl = cluster_base(name);
     xds_set_str(cl, "altStatName", d->stat_name);
-    json_t *md = xds_metadata(n == 1 && s[0]->metadata.kind ? &s[0]->metadata : &d->metadata);
+    json_t *md = xds_metadata(d->metadata.kind || n != 1 ? &d->metadata : &s[0]->metadata);
     if (md)
         json_object_set_new(cl, "metadata", md);
     bool dns = n && s[0]->address_type == IR_ADDR_FQDN;
@@ -154,9 +154,10 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
                                       "serviceName", name));
         json_object_set_new(cl, "type", json_string("EDS"));
     }
-    bool tls = xds_settings_tls(s, n);
-    if (tls)
-        xds_upstream_tls_apply(c, cl, name, s, n);
+    /* A mix of TLS and plain settings keeps plain HTTP/1.1 options. */
+    bool tls = xds_settings_all_tls(s, n);
+    if (xds_settings_tls(s, n))
+        xds_upstream_tls_apply(c, cl, name, s, n, tls && (http || dns));
     json_t *opts = NULL;
     if (settings_http2(s, n))
         opts = http2_protocol_options(c, t);
@@ -222,8 +223,12 @@ static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_tr
 
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
 {
-    if (r->destination &&
-        xds_destination_clusters_add(c, r->destination, true, r->traffic_settings) < 0)
+    c->route_backend = true;
+    int rc = r->destination
+                 ? xds_destination_clusters_add(c, r->destination, true, r->traffic_settings)
+                 : 0;
+    c->route_backend = false;
+    if (rc < 0)
         return -1;
     if (r->destination && r->use_client_protocol)
         use_client_protocol(c, r->destination, r->traffic_settings);

@@ -26,6 +26,7 @@ typedef struct xds_ctx {
     strmap names[XDS_N_TYPES]; /* resource name -> json_t* already added */
     strmap sockets;            /* "address:port/proto" -> json_t* Envoy listener */
     strmap sds_clusters;       /* SDS server cluster name -> socket path (sds.c) */
+    bool route_backend;        /* building an HTTP route's clusters (upstream_tls.c) */
 } xds_ctx;
 
 /* Adds a resource of type t under `name` unless one of that name exists;
@@ -79,10 +80,13 @@ void xds_sds_clusters_add(xds_ctx *c);
 
 /* Whether any of the settings needs TLS to its backend. */
 bool xds_settings_tls(const ir_destination_setting *const *s, size_t n);
+/* Whether every one of the settings needs TLS to its backend. */
+bool xds_settings_all_tls(const ir_destination_setting *const *s, size_t n);
 /* Adds the transport socket matches (and their secrets) of the settings
- * with TLS to a cluster named `name`. */
+ * with TLS to a cluster named `name`, and the placeholder default socket
+ * when `all_tls`. */
 void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
-                            const ir_destination_setting *const *s, size_t n);
+                            const ir_destination_setting *const *s, size_t n, bool all_tls);
 /* "<cluster>/tls/<index>": the match the endpoints of setting `index` carry. */
 const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index);
 

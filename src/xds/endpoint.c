@@ -13,9 +13,11 @@ static json_t *endpoint_address(const ir_endpoint *e)
 
 static json_t *locality_endpoints(const ir_destination_setting *s, const char *tls_match)
 {
-    json_t *loc = json_pack("{s:i, s:{s:s}}", "loadBalancingWeight",
-                            (json_int_t)(s->has_weight && s->weight ? s->weight : 1), "locality",
-                            "region", s->name ? s->name : "");
+    /* A setting without a name has an empty locality, as the reference's. */
+    json_t *loc =
+        json_pack("{s:i, s:o}", "loadBalancingWeight",
+                  (json_int_t)(s->has_weight && s->weight ? s->weight : 1), "locality",
+                  s->name && *s->name ? json_pack("{s:s}", "region", s->name) : json_object());
     if (s->n_endpoints) {
         json_t *lbs = json_array();
         for (size_t i = 0; i < s->n_endpoints; i++) {
@@ -38,6 +40,9 @@ static json_t *locality_endpoints(const ir_destination_setting *s, const char *t
         }
         json_object_set_new(loc, "lbEndpoints", lbs);
     }
+    json_t *md = xds_metadata(&s->metadata);
+    if (md)
+        json_object_set_new(loc, "metadata", md);
     if (s->priority)
         json_object_set_new(loc, "priority", json_integer(s->priority));
     return loc;
