@@ -105,11 +105,21 @@ typedef struct ir_destination_setting {
     bool force_http1_upstream;
 } ir_destination_setting;
 
+/* A destination's share of a backend cluster several routes use (the
+ * reference's merged backends): the cluster by name, and its weight. */
+typedef struct ir_cluster_ref {
+    const char *name;
+    uint32_t weight;
+} ir_cluster_ref;
+
 typedef struct ir_destination {
     const char *name; /* "httproute/default/route-1/rule/0" */
     ir_metadata metadata;
     ir_destination_setting *settings;
     size_t n_settings, cap_settings;
+    /* Shared backend clusters (ir_xds.backend_clusters) besides the settings. */
+    ir_cluster_ref *cluster_refs;
+    size_t n_cluster_refs;
     const char *stat_name; /* alt_stat_name of the cluster, or NULL */
     /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
     const ir_kv *annotations;
@@ -471,14 +481,14 @@ typedef struct ir_response_override {
 
 /* traffic.admissionControl */
 typedef struct ir_admission_control {
-    const char *sampling_window;   /* samplingWindow (Go duration) */
-    ir_opt_u32 min_success_rate;   /* minSuccessRate (percent) */
-    ir_opt_u32 rejection_aggression; /* rejectionAggression */
-    ir_opt_u32 min_request_rate;   /* minRequestRate (requests per second) */
+    const char *sampling_window;      /* samplingWindow (Go duration) */
+    ir_opt_u32 min_success_rate;      /* minSuccessRate (percent) */
+    ir_opt_u32 rejection_aggression;  /* rejectionAggression */
+    ir_opt_u32 min_request_rate;      /* minRequestRate (requests per second) */
     ir_opt_u32 max_rejection_percent; /* maxRejectionPercent */
-    uint32_t *http_statuses;       /* successCriteria.http.statusCodes */
+    uint32_t *http_statuses;          /* successCriteria.http.statusCodes */
     size_t n_http_statuses;
-    const char **grpc_statuses;    /* successCriteria.grpc.statusCodes ("Ok", ...) */
+    const char **grpc_statuses; /* successCriteria.grpc.statusCodes ("Ok", ...) */
     size_t n_grpc_statuses;
 } ir_admission_control;
 
@@ -506,7 +516,7 @@ typedef struct ir_tracing_tag {
 /* traffic.telemetry.tracing: per-route tracing settings */
 typedef struct ir_route_tracing {
     ir_fraction sampling, client_sampling, overall_sampling; /* *SamplingFraction */
-    ir_tracing_tag *tags; /* customTags, then tags */
+    ir_tracing_tag *tags;                                    /* customTags, then tags */
     size_t n_tags;
     const char *span_client, *span_server; /* spanName.client / .server */
 } ir_route_tracing;
@@ -1044,6 +1054,14 @@ typedef struct ir_xds {
     /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
     ir_envoy_patch_policy **patch_policies;
     size_t n_patch_policies, cap_patch_policies;
+    /* Clusters shared by routes (destination cluster_refs name them): each
+     * a destination of one setting, with its own traffic settings. */
+    struct ir_backend_cluster {
+        ir_destination destination;
+        const struct ir_traffic *traffic; /* or NULL */
+        bool use_client_protocol;
+    } * backend_clusters;
+    size_t n_backend_clusters;
 } ir_xds;
 
 typedef struct ir_listener_port {

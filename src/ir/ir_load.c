@@ -263,7 +263,38 @@ static ir_destination *destination_load(arena *a, json_t *o)
     d->settings = arena_alloc_array(a, sizeof *d->settings, d->n_settings + 1);
     for (size_t i = 0; i < d->n_settings; i++)
         setting_load(a, &d->settings[i], json_array_get(ss, i));
+    json_t *refs = json_object_get(o, "backendClusterRefs");
+    d->n_cluster_refs = json_array_size(refs);
+    d->cluster_refs = arena_alloc_array(a, sizeof *d->cluster_refs, d->n_cluster_refs + 1);
+    for (size_t i = 0; i < d->n_cluster_refs; i++) {
+        json_t *r = json_array_get(refs, i), *w = json_object_get(r, "weight");
+        d->cluster_refs[i] =
+            (ir_cluster_ref){.name = str(a, r, "name"),
+                             .weight = json_is_integer(w) ? (uint32_t)json_integer_value(w) : 1};
+    }
     return d;
+}
+
+static void backend_clusters_load(arena *a, ir_xds *x, const json_t *list)
+{
+    x->n_backend_clusters = json_array_size(list);
+    x->backend_clusters =
+        arena_alloc_array(a, sizeof *x->backend_clusters, x->n_backend_clusters + 1);
+    for (size_t i = 0; i < x->n_backend_clusters; i++) {
+        json_t *o = json_array_get(list, i);
+        struct ir_backend_cluster *bc = &x->backend_clusters[i];
+        ir_destination *d = &bc->destination;
+        d->name = str(a, o, "name");
+        metadata_load(a, &d->metadata, json_object_get(o, "metadata"));
+        json_t *setting = json_object_get(o, "setting");
+        d->n_settings = d->cap_settings = json_is_object(setting) ? 1 : 0;
+        d->settings = arena_alloc_array(a, sizeof *d->settings, 1);
+        if (d->n_settings)
+            setting_load(a, &d->settings[0], setting);
+        json_t *traffic = json_object_get(o, "traffic");
+        bc->traffic = traffic ? ir_load_traffic(a, traffic) : NULL;
+        bc->use_client_protocol = flag(o, "useClientProtocol");
+    }
 }
 
 static ir_string_match *string_match_load(arena *a, ir_string_match *m, const json_t *o)
@@ -586,6 +617,7 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
     x->udp = arena_alloc_array(a, sizeof *x->udp, x->n_udp + 1);
     for (size_t i = 0; i < x->n_udp; i++)
         x->udp[i] = udp_listener_load(a, json_array_get(udp, i));
+    backend_clusters_load(a, x, json_object_get(root, "backendClusters"));
     x->extra = root;
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     access_logs_load(a, x, get_nocase(root, "accessLog"));

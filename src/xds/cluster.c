@@ -8,8 +8,15 @@
 
 enum { CLUSTER_BUFFER_LIMIT = 32768, CLUSTER_MAX_RETRIES = 1024 };
 
+const char *xds_destination_cluster(const ir_destination *d)
+{
+    return d->n_cluster_refs == 1 && !d->n_settings ? d->cluster_refs[0].name : d->name;
+}
+
 bool xds_destination_per_setting(const ir_destination *d)
 {
+    if (d->n_cluster_refs && d->n_settings)
+        return true; /* weighted with the shared clusters */
     bool mixed = false, filters = false, incomplete = false;
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
@@ -176,6 +183,8 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
 int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
                                  const ir_traffic *t)
 {
+    if (d->n_cluster_refs && !d->n_settings)
+        return 0; /* only shared clusters: xds_backend_clusters_add() */
     if (xds_destination_per_setting(d)) {
         for (size_t i = 0; i < d->n_settings; i++) {
             const ir_destination_setting *s = &d->settings[i];
@@ -243,4 +252,17 @@ void xds_empty_cluster_add(xds_ctx *c)
 {
     xds_add(c, XDS_CLUSTER, XDS_EMPTY_CLUSTER,
             json_pack("{s:s, s:s}", "name", XDS_EMPTY_CLUSTER, "type", "STATIC"));
+}
+
+void xds_backend_clusters_add(xds_ctx *c)
+{
+    for (size_t i = 0; i < c->ir->n_backend_clusters; i++) {
+        const struct ir_backend_cluster *bc = &c->ir->backend_clusters[i];
+        const ir_destination *d = &bc->destination;
+        bool http = d->n_settings && d->settings[0].protocol != IR_PROTO_TCP &&
+                    d->settings[0].protocol != IR_PROTO_UDP;
+        xds_destination_one_cluster_add(c, d, http, bc->traffic);
+        if (bc->use_client_protocol)
+            use_client_protocol(c, d, bc->traffic);
+    }
 }

@@ -134,6 +134,11 @@ int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool ht
 /* The STATIC cluster without endpoints that listeners without routes use. */
 #define XDS_EMPTY_CLUSTER "EmptyCluster"
 void xds_empty_cluster_add(xds_ctx *c);
+/* The clusters routes share (ir_xds.backend_clusters), after the listeners'. */
+void xds_backend_clusters_add(xds_ctx *c);
+/* The one cluster a destination forwards to when it is not weighted: its
+ * own, or the shared cluster it names alone. */
+const char *xds_destination_cluster(const ir_destination *d);
 /* Whether a destination gets one cluster per setting (and weighted clusters). */
 bool xds_destination_per_setting(const ir_destination *d);
 /* A ClusterLoadAssignment for the settings of a cluster. */

@@ -282,6 +282,9 @@ static json_t *weighted_clusters(const ir_destination *d, backend_weights w)
         }
         json_array_append_new(clusters, cw);
     }
+    for (size_t i = 0; i < d->n_cluster_refs; i++)
+        json_array_append_new(clusters, json_pack("{s:s, s:i}", "name", d->cluster_refs[i].name,
+                                                  "weight", (json_int_t)d->cluster_refs[i].weight));
     return json_pack("{s:o}", "clusters", clusters);
 }
 
@@ -292,13 +295,13 @@ static json_t *forward_action(const ir_http_route *r)
     if (!d)
         return a;
     backend_weights w = destination_weights(d);
-    if (xds_destination_per_setting(d) || w.invalid || w.empty) {
+    if (xds_destination_per_setting(d) || w.invalid || w.empty || d->n_cluster_refs > 1) {
         json_object_set_new(a, "weightedClusters", weighted_clusters(d, w));
         if (!w.empty)
             json_object_set_new(a, "clusterNotFoundResponseCode",
                                 json_string("INTERNAL_SERVER_ERROR"));
     } else {
-        json_object_set_new(a, "cluster", json_string(d->name));
+        json_object_set_new(a, "cluster", json_string(xds_destination_cluster(d)));
     }
     return a;
 }
@@ -423,7 +426,7 @@ static json_t *mirror_policies(const ir_http_route *r)
     json_t *list = json_array();
     for (size_t i = 0; i < r->n_mirrors; i++) {
         const ir_mirror *m = &r->mirrors[i];
-        json_t *p = json_pack("{s:s, s:b}", "cluster", m->destination->name,
+        json_t *p = json_pack("{s:s, s:b}", "cluster", xds_destination_cluster(m->destination),
                               "disableShadowHostSuffixAppend", 1);
         json_t *dv;
         if (m->has_percentage)

@@ -119,6 +119,7 @@ int xds_translate(const ir_xds *ir, xds_resources *out, diag_list *diags)
     strmap_init(&c.sds_clusters, c.arena);
     size_t errors_before = diag_count(diags, DIAG_ERROR);
     translate_listeners(&c);
+    xds_backend_clusters_add(&c);
     xds_sds_clusters_add(&c);
     arena_free(c.arena);
     return diag_count(diags, DIAG_ERROR) > errors_before ? -1 : 0;
