@@ -69,7 +69,9 @@ typedef struct ir_upstream_tls {
     bool use_system_trust;
     const char **subject_alt_names; /* DNS or URI SANs */
     size_t n_subject_alt_names;
-    const char *alpn; /* comma separated, optional */
+    const char *alpn;            /* comma separated, optional */
+    const char **alpn_protocols; /* ALPN offered upstream, in order */
+    size_t n_alpn_protocols;
     bool insecure_skip_verify;
     const char **subject_alt_name_types; /* "Hostname" or "URI", parallel to the SANs */
     const char *client_cert_name;        /* "namespace/secret" from EnvoyProxy backendTLS */

@@ -181,6 +181,7 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     t->sni = arena_strdup(a, json_string_value(get_nocase(o, "SNI")));
     t->use_system_trust = flag(o, "useSystemTrustStore");
     t->insecure_skip_verify = flag(o, "insecureSkipVerify");
+    t->alpn_protocols = strings(a, get_nocase(o, "alpnProtocols"), &t->n_alpn_protocols);
     json_t *sans = get_nocase(o, "subjectAltNames");
     t->n_subject_alt_names = json_array_size(sans);
     t->subject_alt_names = arena_alloc_array(a, sizeof(char *), t->n_subject_alt_names + 1);
@@ -476,6 +477,11 @@ static ir_tls_config *tls_load(arena *a, const json_t *o)
     }
     t->alpn_protocols = strings(a, json_object_get(o, "alpnProtocols"), &t->n_alpn_protocols);
     irl_tls_settings(a, t, o);
+    json_t *crl = json_object_get(o, "crl");
+    if (json_is_object(crl)) {
+        t->crl_pem = bytes(a, json_object_get(crl, "data"));
+        t->crl_only_verify_leaf = flag(crl, "onlyVerifyLeafCertificate");
+    }
     return t;
 }
 

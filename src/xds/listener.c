@@ -329,8 +329,10 @@ static const char *tcp_stat_prefix(xds_ctx *c, const ir_tcp_listener *l, const i
 
 static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_route *r)
 {
-    json_t *tp = json_pack("{s:s}", "statPrefix", tcp_stat_prefix(c, l, r));
     const ir_destination *d = r->destination;
+    /* A route's stat name (EnvoyProxy routeStatName) names its proxy's stats. */
+    json_t *tp = json_pack("{s:s}", "statPrefix",
+                           d && d->stat_name ? d->stat_name : tcp_stat_prefix(c, l, r));
     if (d && xds_destination_per_setting(d)) {
         json_t *clusters = json_array();
         for (size_t i = 0; i < d->n_settings; i++)

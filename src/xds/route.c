@@ -193,6 +193,11 @@ static void prefix_rewrite_set(xds_ctx *c, json_t *action, const ir_http_route *
             json_pack("{s:{s:s}, s:s}", "pattern", "regex", pattern, "substitution", "/"));
         return;
     }
+    /* The match is path-separated ("/origin" also takes "/origin/x"), so a
+     * replacement's own trailing slash would double the separator. */
+    size_t n = strlen(replace);
+    if (prefix && strcmp(prefix, "/") != 0 && n > 1 && replace[n - 1] == '/')
+        replace = arena_printf(c->arena, "%.*s", (int)(n - 1), replace);
     json_object_set_new(action, "prefixRewrite", json_string(replace));
 }
 
@@ -602,7 +607,7 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
             vhosts = json_array();
             json_object_set_new(rc, "virtualHosts", vhosts);
         }
-        json_t *vh = virtual_host(c, vhosts, &by_host, l, r->hostname ? r->hostname : "*");
+        json_t *vh = virtual_host(c, vhosts, &by_host, l, r->hostname ? r->hostname : "");
         json_t *route = route_build(c, r, l);
         if (!route) {
             diag_add(c->diags, DIAG_ERROR, r->name, "", "cannot build the route");

@@ -100,6 +100,12 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
 static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t)
 {
     json_t *common = json_object();
+    if (t->n_alpn_protocols) {
+        json_t *alpn = json_array();
+        for (size_t i = 0; i < t->n_alpn_protocols; i++)
+            json_array_append_new(alpn, json_string(t->alpn_protocols[i]));
+        json_object_set_new(common, "alpnProtocols", alpn);
+    }
     /* The reference lists a route backend's client certificate before its
      * CA, and the CA first for the other services (TCP, ext_authz, JWKS). */
     json_t *certs = c->route_backend ? client_certificates(c, t) : NULL;
