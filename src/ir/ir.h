@@ -911,6 +911,10 @@ typedef struct ir_tls_config {
     size_t n_certificates, cap_certificates;
     const char **alpn_protocols;
     size_t n_alpn_protocols;
+    /* HTTPS listeners whose certificates overlap another's on the port
+     * (IR tlsOverlaps): offer only HTTP/1.1, so no HTTP/2 connection is
+     * reused across them. */
+    bool overlaps;
     /* ClientTrafficPolicy tls (IR http[].tls / tcp[].tls) */
     const char *min_version, *max_version; /* minVersion / maxVersion ("1.2") */
     const char **ciphers, **ecdh_curves, **signature_algorithms;
@@ -940,6 +944,10 @@ typedef struct ir_http_listener {
     size_t n_hostnames, cap_hostnames;
     ir_tls_config *tls;
     bool is_http2; /* GRPCRoute attached */
+    /* Answer 421 for the hostnames of the other HTTPS listeners of its port
+     * (HTTP/2 connection coalescing), as the Gateway translation asks; the
+     * reference's IR has no such flag (it offers HTTP/1.1 only instead). */
+    bool misdirected_421;
     ir_http_route **routes;
     size_t n_routes, cap_routes;
     bool merge_slashes;                 /* path.mergeSlashes */

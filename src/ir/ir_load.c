@@ -496,6 +496,8 @@ static ir_http_listener *http_listener_load(arena *a, json_t *o)
     l->hostnames = strings(a, json_object_get(o, "hostnames"), &l->n_hostnames);
     l->cap_hostnames = l->n_hostnames;
     l->tls = tls_load(a, json_object_get(o, "tls"));
+    if (l->tls)
+        l->tls->overlaps = flag(o, "tlsOverlaps");
     json_t *path = json_object_get(o, "path");
     l->merge_slashes = flag(path, "mergeSlashes");
     l->escaped_slashes_action = str(a, path, "escapedSlashesAction");

@@ -143,7 +143,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         return;
     json_t *cl = cluster_base(name);
     xds_set_str(cl, "altStatName", d->stat_name);
-    json_t *md = xds_metadata(d->metadata.kind || n != 1 ? &d->metadata : &s[0]->metadata);
+    json_t *md = xds_metadata(&d->metadata);
     if (md)
         json_object_set_new(cl, "metadata", md);
     bool dns = n && s[0]->address_type == IR_ADDR_FQDN;

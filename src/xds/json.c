@@ -166,10 +166,10 @@ json_t *xds_json_path(const json_t *root, ...)
 
 json_t *xds_metadata(const ir_metadata *m)
 {
-    if (!m->kind)
+    if (!m->kind && !m->name)
         return NULL;
     json_t *res = json_object();
-    xds_set_str(res, "kind", m->kind);
+    xds_set_str(res, "kind", m->kind ? m->kind : "");
     xds_set_str(res, "name", m->name);
     xds_set_str(res, "namespace", m->namespace);
     if (m->section_name && *m->section_name)

@@ -545,7 +545,7 @@ static bool domain_taken(json_t *vhosts, const char *domain)
  * listeners are left alone. */
 static void misdirected_hosts_add(xds_ctx *c, json_t *rc, const ir_http_listener *l)
 {
-    if (!l->tls || !c->ir)
+    if (!l->tls || !c->ir || !l->misdirected_421)
         return;
     /* An IR listener with its own hostnames that still routes "*" asks to
      * serve every host on its chain (the Gateway translation never emits
