@@ -962,6 +962,7 @@ typedef struct ir_tcp_route {
     const char **sni_hostnames; /* TLS passthrough / terminate by SNI */
     size_t n_sni_hostnames;
     ir_tls_config *terminate; /* TLS terminated at the listener */
+    const char *stat_name;    /* statName: the TCP proxy's stat prefix, or NULL */
     ir_destination *destination;
     ir_traffic *traffic_settings;           /* traffic (BackendTrafficPolicy), NULL = none */
     struct ir_authorization *authorization; /* authorization (SecurityPolicy), NULL = none */

@@ -234,6 +234,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->address_type = address_type_of(json_string_value(json_object_get(o, "addressType")));
     s->is_dynamic_resolver = flag(o, "isDynamicResolver");
     s->invalid = flag(o, "invalid");
+    s->force_http1_upstream = flag(o, "forceHTTP1Upstream");
     s->filters = json_object_get(o, "filters");
     s->backend_filters = backend_filters_load(a, s->filters);
     s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
@@ -524,6 +525,7 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
         strings(a, json_object_get(json_object_get(tls, "inspector"), "snis"), &r->n_sni_hostnames);
     r->terminate = tls_load(a, json_object_get(tls, "terminate"));
     r->destination = destination_load(a, json_object_get(o, "destination"));
+    r->stat_name = str(a, o, "statName");
     /* TCP routes carry the traffic keys inline (backendConnection, ...). */
     json_t *traffic = json_object_get(o, "traffic");
     r->traffic_settings = ir_load_traffic(a, traffic ? traffic : o);

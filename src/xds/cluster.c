@@ -79,6 +79,14 @@ static json_t *http1_protocol_options(xds_ctx *c, const ir_traffic *t)
                             t);
 }
 
+static bool settings_force_http1(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->force_http1_upstream)
+            return true;
+    return false;
+}
+
 static bool settings_http1(const ir_destination_setting *const *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -168,6 +176,10 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     json_t *opts = NULL;
     if (settings_http2(s, n))
         opts = http2_protocol_options(c, t);
+    else if (tls && settings_http1(s, n) && settings_force_http1(s, n))
+        opts = protocol_options(
+            c, json_pack("{s:{s:{}}}", "explicitHttpConfig", "httpProtocolOptions"),
+            t); /* WebSocket over TLS: no ALPN to HTTP/2 */
     else if (tls && settings_http1(s, n))
         opts = auto_protocol_options(c, s, n, t);
     else if (http)

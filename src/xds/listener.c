@@ -331,8 +331,8 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
 {
     const ir_destination *d = r->destination;
     /* A route's stat name (EnvoyProxy routeStatName) names its proxy's stats. */
-    json_t *tp = json_pack("{s:s}", "statPrefix",
-                           d && d->stat_name ? d->stat_name : tcp_stat_prefix(c, l, r));
+    json_t *tp =
+        json_pack("{s:s}", "statPrefix", r->stat_name ? r->stat_name : tcp_stat_prefix(c, l, r));
     if (d && xds_destination_per_setting(d)) {
         json_t *clusters = json_array();
         for (size_t i = 0; i < d->n_settings; i++)
