@@ -25,6 +25,8 @@ typedef struct ir_kv {
 
 typedef struct ir_metadata {
     const char *kind, *name, *namespace, *section_name;
+    const ir_kv *annotations; /* the resource's annotations the IR carries */
+    size_t n_annotations;
 } ir_metadata;
 
 typedef enum ir_address_type {

@@ -116,6 +116,13 @@ static void metadata_load(arena *a, ir_metadata *m, const json_t *o)
     m->name = str(a, o, "name");
     m->namespace = str(a, o, "namespace");
     m->section_name = str(a, o, "sectionName");
+    const json_t *ann = json_object_get(o, "annotations");
+    m->n_annotations = json_array_size(ann);
+    ir_kv *kv = arena_alloc_array(a, sizeof *kv, m->n_annotations + 1);
+    for (size_t i = 0; i < m->n_annotations; i++)
+        kv[i] =
+            (ir_kv){str(a, json_array_get(ann, i), "key"), str(a, json_array_get(ann, i), "value")};
+    m->annotations = kv;
 }
 
 static const struct {

@@ -79,6 +79,15 @@ static json_t *http1_protocol_options(xds_ctx *c, const ir_traffic *t)
                             t);
 }
 
+/* Every setting speaks TCP or UDP (or names no protocol). */
+static bool settings_l4(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->protocol != IR_PROTO_TCP && s[i]->protocol != IR_PROTO_UDP)
+            return false;
+    return true;
+}
+
 static bool settings_force_http1(const ir_destination_setting *const *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -172,7 +181,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     /* A mix of TLS and plain settings keeps plain HTTP/1.1 options. */
     bool tls = xds_settings_all_tls(s, n);
     if (xds_settings_tls(s, n))
-        xds_upstream_tls_apply(c, cl, name, s, n, tls && (http || dns));
+        xds_upstream_tls_apply(c, cl, name, s, n, tls && (http || dns || !settings_l4(s, n)));
     json_t *opts = NULL;
     if (settings_http2(s, n))
         opts = http2_protocol_options(c, t);
