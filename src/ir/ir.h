@@ -75,6 +75,7 @@ typedef struct ir_upstream_tls {
     const char **alpn_protocols; /* ALPN offered upstream, in order */
     size_t n_alpn_protocols;
     bool insecure_skip_verify;
+    bool auto_host_sni;                  /* SNI (and SAN check) from each endpoint's hostname */
     const char **subject_alt_name_types; /* "Hostname" or "URI", parallel to the SANs */
     const char *client_cert_name;        /* "namespace/secret" from EnvoyProxy backendTLS */
     /* Client certificates presented upstream, with their data (xds secrets). */

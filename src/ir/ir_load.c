@@ -188,6 +188,7 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     t->sni = arena_strdup(a, json_string_value(get_nocase(o, "SNI")));
     t->use_system_trust = flag(o, "useSystemTrustStore");
     t->insecure_skip_verify = flag(o, "insecureSkipVerify");
+    t->auto_host_sni = flag(o, "autoSNIFromEndpointHostname");
     t->alpn_protocols = strings(a, get_nocase(o, "alpnProtocols"), &t->n_alpn_protocols);
     json_t *sans = get_nocase(o, "subjectAltNames");
     t->n_subject_alt_names = json_array_size(sans);

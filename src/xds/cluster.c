@@ -112,18 +112,10 @@ static json_t *auto_protocol_options(xds_ctx *c, const ir_destination_setting *c
     json_t *h2 = xds_upstream_http2_options(c, t ? t->http2 : NULL);
     json_t *opts = json_pack("{s:{s:o, s:{}}}", "autoConfig", "http2ProtocolOptions", h2,
                              "httpProtocolOptions");
-    bool sni = false, verify = false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i]->tls) {
-            sni = sni || s[i]->tls->sni;
-            verify = verify || !s[i]->tls->insecure_skip_verify;
-        }
-    if (!sni) {
-        json_t *up = json_pack("{s:b}", "autoSni", 1);
-        if (verify)
-            json_object_set_new(up, "autoSanValidation", json_true());
-        json_object_set_new(opts, "upstreamHttpProtocolOptions", up);
-    }
+    /* The certificate check against that SNI is the TLS context's
+     * (autoSniSanValidation, upstream_tls.c). */
+    if (xds_settings_auto_sni(s, n))
+        json_object_set_new(opts, "upstreamHttpProtocolOptions", json_pack("{s:b}", "autoSni", 1));
     return protocol_options(c, opts, t);
 }
 
@@ -181,7 +173,9 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     /* A mix of TLS and plain settings keeps plain HTTP/1.1 options. */
     bool tls = xds_settings_all_tls(s, n);
     if (xds_settings_tls(s, n))
-        xds_upstream_tls_apply(c, cl, name, s, n, tls && (http || dns || !settings_l4(s, n)));
+        xds_upstream_tls_apply(c, cl, name, s, n, tls && (http || dns || !settings_l4(s, n)),
+                               tls && settings_http1(s, n) && !settings_http2(s, n) &&
+                                   !settings_force_http1(s, n) && xds_settings_auto_sni(s, n));
     json_t *opts = NULL;
     if (settings_http2(s, n))
         opts = http2_protocol_options(c, t);

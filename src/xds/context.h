@@ -86,7 +86,11 @@ bool xds_settings_all_tls(const ir_destination_setting *const *s, size_t n);
  * with TLS to a cluster named `name`, and the placeholder default socket
  * when `all_tls`. */
 void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
-                            const ir_destination_setting *const *s, size_t n, bool all_tls);
+                            const ir_destination_setting *const *s, size_t n, bool all_tls,
+                            bool auto_sni);
+/* Whether the cluster's requests set the SNI from their host (autoSni):
+ * every setting speaks TLS without an SNI of its own. */
+bool xds_settings_auto_sni(const ir_destination_setting *const *s, size_t n);
 /* "<cluster>/tls/<index>": the match the endpoints of setting `index` carry. */
 const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index);
 

@@ -97,7 +97,7 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
     return refs;
 }
 
-static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t)
+static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
 {
     json_t *common = json_object();
     if (t->n_alpn_protocols) {
@@ -118,6 +118,13 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t)
     json_decref(certs);
     json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
     xds_set_str(ctx, "sni", t->sni);
+    /* An SNI taken from the endpoint's hostname or the request's host (the
+     * cluster's autoSni) is what the certificate must name, unless SANs are
+     * given. */
+    if (t->auto_host_sni)
+        json_object_set_new(ctx, "autoHostSni", json_true());
+    if (t->auto_host_sni || (auto_sni && !t->insecure_skip_verify && !t->n_subject_alt_names))
+        json_object_set_new(ctx, "autoSniSanValidation", json_true());
     return xds_typed_extension("envoy.transport_sockets.tls", UPSTREAM_TLS, ctx);
 }
 
@@ -129,6 +136,14 @@ bool xds_settings_tls(const ir_destination_setting *const *s, size_t n)
     return false;
 }
 
+bool xds_settings_auto_sni(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s[i]->tls || s[i]->tls->sni || s[i]->tls->auto_host_sni)
+            return false;
+    return n > 0;
+}
+
 bool xds_settings_all_tls(const ir_destination_setting *const *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -138,16 +153,17 @@ bool xds_settings_all_tls(const ir_destination_setting *const *s, size_t n)
 }
 
 void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
-                            const ir_destination_setting *const *s, size_t n, bool all_tls)
+                            const ir_destination_setting *const *s, size_t n, bool all_tls,
+                            bool auto_sni)
 {
     json_t *matches = json_array();
     for (size_t i = 0; i < n; i++) {
         if (!s[i]->tls)
             continue;
         const char *match = xds_upstream_tls_match(c, name, i);
-        json_array_append_new(matches,
-                              json_pack("{s:{s:s}, s:s, s:o}", "match", "name", match, "name",
-                                        match, "transportSocket", tls_socket(c, s[i]->tls)));
+        json_array_append_new(matches, json_pack("{s:{s:s}, s:s, s:o}", "match", "name", match,
+                                                 "name", match, "transportSocket",
+                                                 tls_socket(c, s[i]->tls, auto_sni)));
     }
     /* The placeholder socket only when every setting speaks TLS (where
      * patches expect it): endpoints of a plain setting keep plain TCP. */
