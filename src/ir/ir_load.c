@@ -103,8 +103,13 @@ static const char **strings(arena *a, const json_t *list, size_t *n)
     if (!json_is_array(list))
         return NULL;
     const char **out = arena_alloc_array(a, sizeof *out, *n ? *n : 1);
-    for (size_t i = 0; i < *n; i++)
-        out[i] = arena_strdup(a, json_string_value(json_array_get(list, i)));
+    for (size_t i = 0; i < *n; i++) {
+        const json_t *v = json_array_get(list, i);
+        /* A YAML number in a list of strings (header values 123) is its text. */
+        out[i] = json_is_integer(v)
+                     ? arena_printf(a, "%" JSON_INTEGER_FORMAT, json_integer_value(v))
+                     : arena_strdup(a, json_string_value(v));
+    }
     return out;
 }
 
