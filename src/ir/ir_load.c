@@ -471,6 +471,14 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->retry = retry_load(a, json_object_get(r->traffic, "retry"));
     r->cors = irl_cors(a, json_object_get(o, "cors"));
     r->session_persistence = json_object_get(o, "sessionPersistence");
+    json_t *sp = r->session_persistence;
+    if (json_is_object(sp)) {
+        ir_session_persistence *s = ARENA_NEW(a, ir_session_persistence);
+        s->header_name = str(a, json_object_get(sp, "header"), "name");
+        s->cookie_name = str(a, json_object_get(sp, "cookie"), "name");
+        s->cookie_ttl = str(a, json_object_get(sp, "cookie"), "ttl");
+        r->session = s;
+    }
     r->security = json_object_get(o, "security");
     r->traffic_settings = ir_load_traffic(a, r->traffic);
     r->security_settings = ir_load_security(a, r->security);
