@@ -13,6 +13,11 @@ const char *xds_destination_cluster(const ir_destination *d)
     return d->n_cluster_refs == 1 && !d->n_settings ? d->cluster_refs[0].name : d->name;
 }
 
+static bool setting_http2(const ir_destination_setting *s)
+{
+    return s->protocol == IR_PROTO_GRPC || s->protocol == IR_PROTO_HTTP2;
+}
+
 bool xds_destination_per_setting(const ir_destination *d)
 {
     if (d->n_cluster_refs && d->n_settings)
@@ -26,6 +31,9 @@ bool xds_destination_per_setting(const ir_destination *d)
             mixed = true;
         if (i && (s->n_endpoints && s->endpoints[0].path) !=
                      (d->settings[0].n_endpoints && d->settings[0].endpoints[0].path))
+            mixed = true;
+        /* HTTP/2 and HTTP/1.1 backends need protocol options of their own. */
+        if (i && setting_http2(s) != setting_http2(&d->settings[0]))
             mixed = true;
         if (s->invalid || (!s->n_endpoints && !s->is_dynamic_resolver))
             incomplete = true;
@@ -185,6 +193,10 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
             t); /* WebSocket over TLS: no ALPN to HTTP/2 */
     else if (tls && settings_http1(s, n))
         opts = auto_protocol_options(c, s, n, t);
+    else if (http && settings_force_http1(s, n))
+        opts = protocol_options(
+            c, json_pack("{s:{s:{}}}", "explicitHttpConfig", "httpProtocolOptions"),
+            t); /* WebSocket: HTTP/1.1 even when the client speaks h2 */
     else if (http)
         opts = http1_protocol_options(c, t);
     if (opts)
