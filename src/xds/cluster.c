@@ -29,9 +29,6 @@ bool xds_destination_per_setting(const ir_destination *d)
             filters = true;
         if (i && s->address_type != d->settings[0].address_type)
             mixed = true;
-        if (i && (s->n_endpoints && s->endpoints[0].path) !=
-                     (d->settings[0].n_endpoints && d->settings[0].endpoints[0].path))
-            mixed = true;
         /* HTTP/2 and HTTP/1.1 backends need protocol options of their own. */
         if (i && setting_http2(s) != setting_http2(&d->settings[0]))
             mixed = true;
