@@ -178,6 +178,7 @@ json_t *output_xds(gw_result *res, const pb_pool *pool, struct ext_manager *ext,
         xds_patch_outcomes_free(po, ir->n_patch_policies);
         if (ext)
             ext_manager_post_hooks(ext, pool, ir, &r, diags);
+        xds_resources_unique(&r);
         fleet_bootstrap fb = {.pool = pool, .fleet = fleet};
         for (size_t k = 0; k < res->n_infra; k++)
             if (res->infra[k]->name && strcmp(res->infra[k]->name, fleet) == 0) {

@@ -413,7 +413,8 @@ static ir_destination_setting *new_setting(const resolve_ctx *rc, const char *na
     s->weight = rc->ref->weight;
     s->has_weight = true;
     s->protocol = protocol;
-    s->metadata = (ir_metadata){kind, rc->ref->name, rc->ns, section};
+    s->metadata = (ir_metadata){
+        .kind = kind, .name = rc->ref->name, .namespace = rc->ns, .section_name = section};
     return s;
 }
 

@@ -231,6 +231,10 @@ bool gw_listener_load_certificates(gw_ctx *c, gw_listener_ctx *l)
     const api_listener_tls *tls = l->spec->tls;
     domain_algorithms seen = {0};
     l->tls = ARENA_NEW(c->arena, ir_tls_config);
+    /* A TLS listener terminates for TCP backends: no ALPN unless a
+     * ClientTrafficPolicy sets one (an HTTPS one offers h2 and HTTP/1.1). */
+    if (l->spec->protocol && strcmp(l->spec->protocol, "TLS") == 0)
+        l->tls->alpn_protocols = ARENA_ARRAY(c->arena, const char *, 1);
     cert_problem first = {0};
     const char *messages = NULL;
     size_t bad = 0;

@@ -167,6 +167,7 @@ void gw_fleet_add_listener(gw_ctx *c, gw_listener_ctx *l, bool merged)
                                 .port = port,
                                 .external_port = ext,
                                 .tls = l->tls,
+                                .misdirected_421 = true,
                                 .merge_slashes = true,
                                 .escaped_slashes_action = "UnescapeAndRedirect"};
         *ARENA_PUSH(c->arena, h->hostnames, h->n_hostnames, h->cap_hostnames) =

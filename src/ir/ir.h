@@ -25,6 +25,8 @@ typedef struct ir_kv {
 
 typedef struct ir_metadata {
     const char *kind, *name, *namespace, *section_name;
+    const ir_kv *annotations; /* the resource's annotations the IR carries */
+    size_t n_annotations;
 } ir_metadata;
 
 typedef enum ir_address_type {
@@ -69,8 +71,11 @@ typedef struct ir_upstream_tls {
     bool use_system_trust;
     const char **subject_alt_names; /* DNS or URI SANs */
     size_t n_subject_alt_names;
-    const char *alpn; /* comma separated, optional */
+    const char *alpn;            /* comma separated, optional */
+    const char **alpn_protocols; /* ALPN offered upstream, in order */
+    size_t n_alpn_protocols;
     bool insecure_skip_verify;
+    bool auto_host_sni;                  /* SNI (and SAN check) from each endpoint's hostname */
     const char **subject_alt_name_types; /* "Hostname" or "URI", parallel to the SANs */
     const char *client_cert_name;        /* "namespace/secret" from EnvoyProxy backendTLS */
     /* Client certificates presented upstream, with their data (xds secrets). */
@@ -105,11 +110,21 @@ typedef struct ir_destination_setting {
     bool force_http1_upstream;
 } ir_destination_setting;
 
+/* A destination's share of a backend cluster several routes use (the
+ * reference's merged backends): the cluster by name, and its weight. */
+typedef struct ir_cluster_ref {
+    const char *name;
+    uint32_t weight;
+} ir_cluster_ref;
+
 typedef struct ir_destination {
     const char *name; /* "httproute/default/route-1/rule/0" */
     ir_metadata metadata;
     ir_destination_setting *settings;
     size_t n_settings, cap_settings;
+    /* Shared backend clusters (ir_xds.backend_clusters) besides the settings. */
+    ir_cluster_ref *cluster_refs;
+    size_t n_cluster_refs;
     const char *stat_name; /* alt_stat_name of the cluster, or NULL */
     /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
     const ir_kv *annotations;
@@ -200,7 +215,7 @@ typedef struct ir_direct_response {
  * SecurityPolicy, EnvoyExtensionPolicy). Each struct mirrors one key of the
  * reference IR; the comment names it. Durations are Go duration text
  * ("5s", "1m30s"), NULL meaning unset, except in the BackendTrafficPolicy
- * structs (ir_traffic.h: ir_duration). ir_opt_u32 and ir_tristate tell an
+ * structs (ir_traffic.h: duration). ir_opt_u32 and ir_tristate tell an
  * unset value from zero / false. --- */
 
 typedef struct ir_opt_u32 {
@@ -593,6 +608,10 @@ typedef struct ir_tls_config {
     size_t n_certificates, cap_certificates;
     const char **alpn_protocols;
     size_t n_alpn_protocols;
+    /* HTTPS listeners whose certificates overlap another's on the port
+     * (IR tlsOverlaps): offer only HTTP/1.1, so no HTTP/2 connection is
+     * reused across them. */
+    bool overlaps;
     /* ClientTrafficPolicy tls (IR http[].tls / tcp[].tls) */
     const char *min_version, *max_version; /* minVersion / maxVersion ("1.2") */
     const char **ciphers, **ecdh_curves, **signature_algorithms;
@@ -622,6 +641,10 @@ typedef struct ir_http_listener {
     size_t n_hostnames, cap_hostnames;
     ir_tls_config *tls;
     bool is_http2; /* GRPCRoute attached */
+    /* Answer 421 for the hostnames of the other HTTPS listeners of its port
+     * (HTTP/2 connection coalescing), as the Gateway translation asks; the
+     * reference's IR has no such flag (it offers HTTP/1.1 only instead). */
+    bool misdirected_421;
     ir_http_route **routes;
     size_t n_routes, cap_routes;
     bool merge_slashes;                 /* path.mergeSlashes */
@@ -636,6 +659,7 @@ typedef struct ir_tcp_route {
     const char **sni_hostnames; /* TLS passthrough / terminate by SNI */
     size_t n_sni_hostnames;
     ir_tls_config *terminate; /* TLS terminated at the listener */
+    const char *stat_name;    /* statName: the TCP proxy's stat prefix, or NULL */
     ir_destination *destination;
     ir_traffic *traffic_settings;           /* traffic (BackendTrafficPolicy), NULL = none */
     struct ir_authorization *authorization; /* authorization (SecurityPolicy), NULL = none */
@@ -741,6 +765,14 @@ typedef struct ir_xds {
     /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
     ir_envoy_patch_policy **patch_policies;
     size_t n_patch_policies, cap_patch_policies;
+    /* Clusters shared by routes (destination cluster_refs name them): each
+     * a destination of one setting, with its own traffic settings. */
+    struct ir_backend_cluster {
+        ir_destination destination;
+        const struct ir_traffic *traffic; /* or NULL */
+        bool use_client_protocol;
+    } * backend_clusters;
+    size_t n_backend_clusters;
 } ir_xds;
 
 typedef struct ir_listener_port {

@@ -69,8 +69,17 @@ static const char *b64_decode(arena *a, const char *s, size_t *len)
  * list of byte values, or base64. */
 static const char *bytes_n(arena *a, const json_t *v, size_t *len)
 {
-    if (json_is_string(v))
-        return b64_decode(a, json_string_value(v), len);
+    if (json_is_string(v)) {
+        /* Text that is not base64 (a dump's "[redacted]") stands for itself,
+         * as the reference reads it. */
+        const char *t = json_string_value(v);
+        if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \n") !=
+            strlen(t)) {
+            *len = strlen(t);
+            return arena_strdup(a, t);
+        }
+        return b64_decode(a, t, len);
+    }
     *len = 0;
     if (!json_is_array(v))
         return NULL;
@@ -94,8 +103,13 @@ static const char **strings(arena *a, const json_t *list, size_t *n)
     if (!json_is_array(list))
         return NULL;
     const char **out = arena_alloc_array(a, sizeof *out, *n ? *n : 1);
-    for (size_t i = 0; i < *n; i++)
-        out[i] = arena_strdup(a, json_string_value(json_array_get(list, i)));
+    for (size_t i = 0; i < *n; i++) {
+        const json_t *v = json_array_get(list, i);
+        /* A YAML number in a list of strings (header values 123) is its text. */
+        out[i] = json_is_integer(v)
+                     ? arena_printf(a, "%" JSON_INTEGER_FORMAT, json_integer_value(v))
+                     : arena_strdup(a, json_string_value(v));
+    }
     return out;
 }
 
@@ -107,6 +121,13 @@ static void metadata_load(arena *a, ir_metadata *m, const json_t *o)
     m->name = str(a, o, "name");
     m->namespace = str(a, o, "namespace");
     m->section_name = str(a, o, "sectionName");
+    const json_t *ann = json_object_get(o, "annotations");
+    m->n_annotations = json_array_size(ann);
+    ir_kv *kv = arena_alloc_array(a, sizeof *kv, m->n_annotations + 1);
+    for (size_t i = 0; i < m->n_annotations; i++)
+        kv[i] =
+            (ir_kv){str(a, json_array_get(ann, i), "key"), str(a, json_array_get(ann, i), "value")};
+    m->annotations = kv;
 }
 
 static const struct {
@@ -172,6 +193,8 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     t->sni = arena_strdup(a, json_string_value(get_nocase(o, "SNI")));
     t->use_system_trust = flag(o, "useSystemTrustStore");
     t->insecure_skip_verify = flag(o, "insecureSkipVerify");
+    t->auto_host_sni = flag(o, "autoSNIFromEndpointHostname");
+    t->alpn_protocols = strings(a, get_nocase(o, "alpnProtocols"), &t->n_alpn_protocols);
     json_t *sans = get_nocase(o, "subjectAltNames");
     t->n_subject_alt_names = json_array_size(sans);
     t->subject_alt_names = arena_alloc_array(a, sizeof(char *), t->n_subject_alt_names + 1);
@@ -224,6 +247,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->address_type = address_type_of(json_string_value(json_object_get(o, "addressType")));
     s->is_dynamic_resolver = flag(o, "isDynamicResolver");
     s->invalid = flag(o, "invalid");
+    s->force_http1_upstream = flag(o, "forceHTTP1Upstream");
     s->filters = json_object_get(o, "filters");
     s->backend_filters = backend_filters_load(a, s->filters);
     s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
@@ -254,7 +278,38 @@ static ir_destination *destination_load(arena *a, json_t *o)
     d->settings = arena_alloc_array(a, sizeof *d->settings, d->n_settings + 1);
     for (size_t i = 0; i < d->n_settings; i++)
         setting_load(a, &d->settings[i], json_array_get(ss, i));
+    json_t *refs = json_object_get(o, "backendClusterRefs");
+    d->n_cluster_refs = json_array_size(refs);
+    d->cluster_refs = arena_alloc_array(a, sizeof *d->cluster_refs, d->n_cluster_refs + 1);
+    for (size_t i = 0; i < d->n_cluster_refs; i++) {
+        json_t *r = json_array_get(refs, i), *w = json_object_get(r, "weight");
+        d->cluster_refs[i] =
+            (ir_cluster_ref){.name = str(a, r, "name"),
+                             .weight = json_is_integer(w) ? (uint32_t)json_integer_value(w) : 1};
+    }
     return d;
+}
+
+static void backend_clusters_load(arena *a, ir_xds *x, const json_t *list)
+{
+    x->n_backend_clusters = json_array_size(list);
+    x->backend_clusters =
+        arena_alloc_array(a, sizeof *x->backend_clusters, x->n_backend_clusters + 1);
+    for (size_t i = 0; i < x->n_backend_clusters; i++) {
+        json_t *o = json_array_get(list, i);
+        struct ir_backend_cluster *bc = &x->backend_clusters[i];
+        ir_destination *d = &bc->destination;
+        d->name = str(a, o, "name");
+        metadata_load(a, &d->metadata, json_object_get(o, "metadata"));
+        json_t *setting = json_object_get(o, "setting");
+        d->n_settings = d->cap_settings = json_is_object(setting) ? 1 : 0;
+        d->settings = arena_alloc_array(a, sizeof *d->settings, 1);
+        if (d->n_settings)
+            setting_load(a, &d->settings[0], setting);
+        json_t *traffic = json_object_get(o, "traffic");
+        bc->traffic = traffic ? ir_load_traffic(a, traffic) : NULL;
+        bc->use_client_protocol = flag(o, "useClientProtocol");
+    }
 }
 
 static ir_string_match *string_match_load(arena *a, ir_string_match *m, const json_t *o)
@@ -451,6 +506,11 @@ static ir_tls_config *tls_load(arena *a, const json_t *o)
     }
     t->alpn_protocols = strings(a, json_object_get(o, "alpnProtocols"), &t->n_alpn_protocols);
     irl_tls_settings(a, t, o);
+    json_t *crl = json_object_get(o, "crl");
+    if (json_is_object(crl)) {
+        t->crl_pem = bytes(a, json_object_get(crl, "data"));
+        t->crl_only_verify_leaf = flag(crl, "onlyVerifyLeafCertificate");
+    }
     return t;
 }
 
@@ -465,6 +525,8 @@ static ir_http_listener *http_listener_load(arena *a, json_t *o)
     l->hostnames = strings(a, json_object_get(o, "hostnames"), &l->n_hostnames);
     l->cap_hostnames = l->n_hostnames;
     l->tls = tls_load(a, json_object_get(o, "tls"));
+    if (l->tls)
+        l->tls->overlaps = flag(o, "tlsOverlaps");
     json_t *path = json_object_get(o, "path");
     l->merge_slashes = flag(path, "mergeSlashes");
     l->escaped_slashes_action = str(a, path, "escapedSlashesAction");
@@ -491,6 +553,7 @@ static ir_tcp_route *tcp_route_load(arena *a, json_t *o)
         strings(a, json_object_get(json_object_get(tls, "inspector"), "snis"), &r->n_sni_hostnames);
     r->terminate = tls_load(a, json_object_get(tls, "terminate"));
     r->destination = destination_load(a, json_object_get(o, "destination"));
+    r->stat_name = str(a, o, "statName");
     /* TCP routes carry the traffic keys inline (backendConnection, ...). */
     json_t *traffic = json_object_get(o, "traffic");
     r->traffic_settings = ir_load_traffic(a, traffic ? traffic : o);
@@ -592,6 +655,7 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
     x->udp = arena_alloc_array(a, sizeof *x->udp, x->n_udp + 1);
     for (size_t i = 0; i < x->n_udp; i++)
         x->udp[i] = udp_listener_load(a, json_array_get(udp, i));
+    backend_clusters_load(a, x, json_object_get(root, "backendClusters"));
     x->extra = root;
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     access_logs_load(a, x, get_nocase(root, "accessLog"));

@@ -8,8 +8,20 @@
 
 enum { CLUSTER_BUFFER_LIMIT = 32768, CLUSTER_MAX_RETRIES = 1024 };
 
+const char *xds_destination_cluster(const ir_destination *d)
+{
+    return d->n_cluster_refs == 1 && !d->n_settings ? d->cluster_refs[0].name : d->name;
+}
+
+static bool setting_http2(const ir_destination_setting *s)
+{
+    return s->protocol == IR_PROTO_GRPC || s->protocol == IR_PROTO_HTTP2;
+}
+
 bool xds_destination_per_setting(const ir_destination *d)
 {
+    if (d->n_cluster_refs && d->n_settings)
+        return true; /* weighted with the shared clusters */
     bool mixed = false, filters = false, incomplete = false;
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
@@ -17,8 +29,8 @@ bool xds_destination_per_setting(const ir_destination *d)
             filters = true;
         if (i && s->address_type != d->settings[0].address_type)
             mixed = true;
-        if (i && (s->n_endpoints && s->endpoints[0].path) !=
-                     (d->settings[0].n_endpoints && d->settings[0].endpoints[0].path))
+        /* HTTP/2 and HTTP/1.1 backends need protocol options of their own. */
+        if (i && setting_http2(s) != setting_http2(&d->settings[0]))
             mixed = true;
         if (s->invalid || (!s->n_endpoints && !s->is_dynamic_resolver))
             incomplete = true;
@@ -72,6 +84,23 @@ static json_t *http1_protocol_options(xds_ctx *c, const ir_traffic *t)
                             t);
 }
 
+/* Every setting speaks TCP or UDP (or names no protocol). */
+static bool settings_l4(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->protocol != IR_PROTO_TCP && s[i]->protocol != IR_PROTO_UDP)
+            return false;
+    return true;
+}
+
+static bool settings_force_http1(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i]->force_http1_upstream)
+            return true;
+    return false;
+}
+
 static bool settings_http1(const ir_destination_setting *const *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -88,18 +117,10 @@ static json_t *auto_protocol_options(xds_ctx *c, const ir_destination_setting *c
     json_t *h2 = xds_upstream_http2_options(c, t ? t->http2 : NULL);
     json_t *opts = json_pack("{s:{s:o, s:{}}}", "autoConfig", "http2ProtocolOptions", h2,
                              "httpProtocolOptions");
-    bool sni = false, verify = false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i]->tls) {
-            sni = sni || s[i]->tls->sni;
-            verify = verify || !s[i]->tls->insecure_skip_verify;
-        }
-    if (!sni) {
-        json_t *up = json_pack("{s:b}", "autoSni", 1);
-        if (verify)
-            json_object_set_new(up, "autoSanValidation", json_true());
-        json_object_set_new(opts, "upstreamHttpProtocolOptions", up);
-    }
+    /* The certificate check against that SNI is the TLS context's
+     * (autoSniSanValidation, upstream_tls.c). */
+    if (xds_settings_auto_sni(s, n))
+        json_object_set_new(opts, "upstreamHttpProtocolOptions", json_pack("{s:b}", "autoSni", 1));
     return protocol_options(c, opts, t);
 }
 
@@ -136,7 +157,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         return;
     json_t *cl = cluster_base(name);
     xds_set_str(cl, "altStatName", d->stat_name);
-    json_t *md = xds_metadata(n == 1 && s[0]->metadata.kind ? &s[0]->metadata : &d->metadata);
+    json_t *md = xds_metadata(&d->metadata);
     if (md)
         json_object_set_new(cl, "metadata", md);
     bool dns = n && s[0]->address_type == IR_ADDR_FQDN;
@@ -154,14 +175,25 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
                                       "serviceName", name));
         json_object_set_new(cl, "type", json_string("EDS"));
     }
-    bool tls = xds_settings_tls(s, n);
-    if (tls)
-        xds_upstream_tls_apply(c, cl, name, s, n);
+    /* A mix of TLS and plain settings keeps plain HTTP/1.1 options. */
+    bool tls = xds_settings_all_tls(s, n);
+    if (xds_settings_tls(s, n))
+        xds_upstream_tls_apply(c, cl, name, s, n, tls && (http || dns || !settings_l4(s, n)),
+                               tls && settings_http1(s, n) && !settings_http2(s, n) &&
+                                   !settings_force_http1(s, n) && xds_settings_auto_sni(s, n));
     json_t *opts = NULL;
     if (settings_http2(s, n))
         opts = http2_protocol_options(c, t);
+    else if (tls && settings_http1(s, n) && settings_force_http1(s, n))
+        opts = protocol_options(
+            c, json_pack("{s:{s:{}}}", "explicitHttpConfig", "httpProtocolOptions"),
+            t); /* WebSocket over TLS: no ALPN to HTTP/2 */
     else if (tls && settings_http1(s, n))
         opts = auto_protocol_options(c, s, n, t);
+    else if (http && settings_force_http1(s, n))
+        opts = protocol_options(
+            c, json_pack("{s:{s:{}}}", "explicitHttpConfig", "httpProtocolOptions"),
+            t); /* WebSocket: HTTP/1.1 even when the client speaks h2 */
     else if (http)
         opts = http1_protocol_options(c, t);
     if (opts)
@@ -175,6 +207,8 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
 int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
                                  const ir_traffic *t)
 {
+    if (d->n_cluster_refs && !d->n_settings)
+        return 0; /* only shared clusters: xds_backend_clusters_add() */
     if (xds_destination_per_setting(d)) {
         for (size_t i = 0; i < d->n_settings; i++) {
             const ir_destination_setting *s = &d->settings[i];
@@ -222,8 +256,12 @@ static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_tr
 
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
 {
-    if (r->destination &&
-        xds_destination_clusters_add(c, r->destination, true, r->traffic_settings) < 0)
+    c->route_backend = true;
+    int rc = r->destination
+                 ? xds_destination_clusters_add(c, r->destination, true, r->traffic_settings)
+                 : 0;
+    c->route_backend = false;
+    if (rc < 0)
         return -1;
     if (r->destination && r->use_client_protocol)
         use_client_protocol(c, r->destination, r->traffic_settings);
@@ -238,4 +276,17 @@ void xds_empty_cluster_add(xds_ctx *c)
 {
     xds_add(c, XDS_CLUSTER, XDS_EMPTY_CLUSTER,
             json_pack("{s:s, s:s}", "name", XDS_EMPTY_CLUSTER, "type", "STATIC"));
+}
+
+void xds_backend_clusters_add(xds_ctx *c)
+{
+    for (size_t i = 0; i < c->ir->n_backend_clusters; i++) {
+        const struct ir_backend_cluster *bc = &c->ir->backend_clusters[i];
+        const ir_destination *d = &bc->destination;
+        bool http = d->n_settings && d->settings[0].protocol != IR_PROTO_TCP &&
+                    d->settings[0].protocol != IR_PROTO_UDP;
+        xds_destination_one_cluster_add(c, d, http, bc->traffic);
+        if (bc->use_client_protocol)
+            use_client_protocol(c, d, bc->traffic);
+    }
 }

@@ -514,11 +514,36 @@ static uint32_t zone_weight(const ir_load_balancer *lb, const char *zone)
     return 1;
 }
 
+/* Active health checks sent to another port of each endpoint
+ * (healthCheck.active.overrides.port). */
+static void health_check_port_apply(json_t *cla, const ir_traffic *t)
+{
+    const ir_active_health_check *a = t && t->health_check ? t->health_check->active : NULL;
+    if (!a || !a->override_port.set)
+        return;
+    size_t i, j;
+    json_t *loc, *lb;
+    json_array_foreach(json_object_get(cla, "endpoints"), i, loc)
+    {
+        json_array_foreach(json_object_get(loc, "lbEndpoints"), j, lb)
+        {
+            json_t *ep = json_object_get(lb, "endpoint");
+            json_t *hc = json_object_get(ep, "healthCheckConfig");
+            if (!hc) {
+                hc = json_object();
+                json_object_set_new(ep, "healthCheckConfig", hc);
+            }
+            json_object_set_new(hc, "portValue", json_integer(a->override_port.value));
+        }
+    }
+}
+
 json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
                                     const ir_destination_setting *const *s, size_t n,
                                     const ir_traffic *t)
 {
     json_t *cla = xds_load_assignment(c, name, s, n);
+    health_check_port_apply(cla, t);
     const ir_load_balancer *lb = t ? t->load_balancer : NULL;
     json_t *old = json_object_get(cla, "endpoints");
     if (!lb || !lb->n_weighted_zones || json_array_size(old) != n)

@@ -28,6 +28,7 @@ typedef struct xds_ctx {
     strmap sds_clusters;       /* SDS server cluster name -> socket path (sds.c) */
     const xds_sink *sink;      /* streaming: where final clusters and endpoints go, or NULL */
     json_t *handed_over;       /* what names[t] maps resources given to the sink to */
+    bool route_backend;        /* building an HTTP route's clusters (upstream_tls.c) */
 } xds_ctx;
 
 /* Adds a resource of type t under `name` unless one of that name exists;
@@ -105,10 +106,17 @@ void xds_sds_clusters_add(xds_ctx *c);
 
 /* Whether any of the settings needs TLS to its backend. */
 bool xds_settings_tls(const ir_destination_setting *const *s, size_t n);
+/* Whether every one of the settings needs TLS to its backend. */
+bool xds_settings_all_tls(const ir_destination_setting *const *s, size_t n);
 /* Adds the transport socket matches (and their secrets) of the settings
- * with TLS to a cluster named `name`. */
+ * with TLS to a cluster named `name`, and the placeholder default socket
+ * when `all_tls`. */
 void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
-                            const ir_destination_setting *const *s, size_t n);
+                            const ir_destination_setting *const *s, size_t n, bool all_tls,
+                            bool auto_sni);
+/* Whether the cluster's requests set the SNI from their host (autoSni):
+ * every setting speaks TLS without an SNI of its own. */
+bool xds_settings_auto_sni(const ir_destination_setting *const *s, size_t n);
 /* "<cluster>/tls/<index>": the match the endpoints of setting `index` carry. */
 const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index);
 
@@ -156,6 +164,11 @@ int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool ht
 /* The STATIC cluster without endpoints that listeners without routes use. */
 #define XDS_EMPTY_CLUSTER "EmptyCluster"
 void xds_empty_cluster_add(xds_ctx *c);
+/* The clusters routes share (ir_xds.backend_clusters), after the listeners'. */
+void xds_backend_clusters_add(xds_ctx *c);
+/* The one cluster a destination forwards to when it is not weighted: its
+ * own, or the shared cluster it names alone. */
+const char *xds_destination_cluster(const ir_destination *d);
 /* Whether a destination gets one cluster per setting (and weighted clusters). */
 bool xds_destination_per_setting(const ir_destination *d);
 /* A ClusterLoadAssignment for the settings of a cluster. */

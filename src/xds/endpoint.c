@@ -40,6 +40,9 @@ static json_t *locality_endpoints(const ir_destination_setting *s, const char *t
         }
         json_object_set_new(loc, "lbEndpoints", lbs);
     }
+    json_t *md = xds_metadata(&s->metadata);
+    if (md)
+        json_object_set_new(loc, "metadata", md);
     if (s->priority)
         json_object_set_new(loc, "priority", json_integer(s->priority));
     return loc;

@@ -90,6 +90,7 @@ extern const xds_http_filter xds_filter_api_key_auth;
 extern const xds_http_filter xds_filter_basic_auth;
 extern const xds_http_filter xds_filter_oauth2;
 extern const xds_http_filter xds_filter_jwt;
+extern const xds_http_filter xds_filter_stateful_session;
 extern const xds_http_filter xds_filter_buffer;
 extern const xds_http_filter xds_filter_rbac;
 extern const xds_http_filter xds_filter_local_ratelimit;

@@ -150,7 +150,8 @@ static int ext_authz_add_resources(xds_ctx *c, const ir_http_listener *l)
         const ir_ext_auth *e = route_ext_auth(l->routes[i]);
         const ir_service_ref *s = e ? (e->grpc ? e->grpc : e->http) : NULL;
         if (s && s->destination && !xds_find(c, XDS_CLUSTER, s->destination->name) &&
-            xds_destination_clusters_add(c, s->destination, e->grpc != NULL, s->traffic) < 0)
+            xds_destination_clusters_add(c, s->destination, e->grpc != NULL,
+                                         s->traffic ? s->traffic : e->traffic) < 0)
             return -1;
     }
     return 0;

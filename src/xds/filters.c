@@ -17,6 +17,7 @@ static const xds_http_filter *const filter_table[] = {
     &xds_filter_basic_auth,
     &xds_filter_oauth2,
     &xds_filter_jwt,
+    &xds_filter_stateful_session,  /* HTTPRoute sessionPersistence */
     &xds_filter_buffer,            /* BackendTrafficPolicy requestBuffer */
     &xds_filter_lua,
     &xds_filter_ext_proc,

@@ -139,13 +139,22 @@ json_t *xds_json_path(const json_t *root, ...)
 
 json_t *xds_metadata(const ir_metadata *m)
 {
-    if (!m->kind)
+    if (!m->kind && !m->name)
         return NULL;
     json_t *res = json_object();
-    xds_set_str(res, "kind", m->kind);
+    xds_set_str(res, "kind", m->kind ? m->kind : "");
     xds_set_str(res, "name", m->name);
     xds_set_str(res, "namespace", m->namespace);
     if (m->section_name && *m->section_name)
         xds_set_str(res, "sectionName", m->section_name);
+    if (m->n_annotations) {
+        json_t *ann = json_object();
+        for (size_t i = 0; i < m->n_annotations; i++)
+            if (m->annotations[i].key)
+                json_object_set_new(
+                    ann, m->annotations[i].key,
+                    json_string(m->annotations[i].value ? m->annotations[i].value : ""));
+        json_object_set_new(res, "annotations", ann);
+    }
     return json_pack("{s:{s:{s:[o]}}}", "filterMetadata", "envoy-gateway", "resources", res);
 }

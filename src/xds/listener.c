@@ -329,8 +329,10 @@ static const char *tcp_stat_prefix(xds_ctx *c, const ir_tcp_listener *l, const i
 
 static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_route *r)
 {
-    json_t *tp = json_pack("{s:s}", "statPrefix", tcp_stat_prefix(c, l, r));
     const ir_destination *d = r->destination;
+    /* A route's stat name (EnvoyProxy routeStatName) names its proxy's stats. */
+    json_t *tp =
+        json_pack("{s:s}", "statPrefix", r->stat_name ? r->stat_name : tcp_stat_prefix(c, l, r));
     if (d && xds_destination_per_setting(d)) {
         json_t *clusters = json_array();
         for (size_t i = 0; i < d->n_settings; i++)
@@ -338,7 +340,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
                                                       "weight", (json_int_t)d->settings[i].weight));
         json_object_set_new(tp, "weightedClusters", json_pack("{s:o}", "clusters", clusters));
     } else if (d) {
-        json_object_set_new(tp, "cluster", json_string(d->name));
+        json_object_set_new(tp, "cluster", json_string(xds_destination_cluster(d)));
     }
     if (l->client)
         xds_set_str(tp, "idleTimeout", xds_duration(c, l->client->tcp_idle_timeout));
@@ -393,7 +395,8 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
 {
     json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, true);
-    const char *cluster = l->destination ? l->destination->name : XDS_EMPTY_CLUSTER;
+    const char *cluster =
+        l->destination ? xds_destination_cluster(l->destination) : XDS_EMPTY_CLUSTER;
     json_t *route = xds_any("envoy.extensions.filters.udp.udp_proxy.v3.Route",
                             json_pack("{s:s}", "cluster", cluster));
     json_t *proxy = json_pack("{s:{s:{s:{s:s, s:o}}}, s:s}", "matcher", "onNoMatch", "action",

@@ -242,10 +242,13 @@ json_t *xds_downstream_tls_context(xds_ctx *c, const ir_tls_config *tls,
 
 json_t *xds_downstream_tls_socket(xds_ctx *c, const ir_tls_config *tls, bool http)
 {
-    /* No ALPN setting at all (as opposed to an empty list): an HTTPS
-     * listener offers HTTP/2 and HTTP/1.1, so gRPC works over TLS. */
-    static const char *const http_alpn[] = {"h2", "http/1.1"};
-    return xds_typed_extension("envoy.transport_sockets.tls",
-                               "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
-                               xds_downstream_tls_context(c, tls, http_alpn, http ? 2 : 0));
+    /* No ALPN setting at all (as opposed to an empty list): the listener
+     * offers HTTP/2 and HTTP/1.1, so gRPC works over TLS; only HTTP/1.1 on
+     * an HTTPS listener overlapping another's certificates. */
+    static const char *const alpn[] = {"h2", "http/1.1"};
+    bool http1 = http && tls->overlaps;
+    return xds_typed_extension(
+        "envoy.transport_sockets.tls",
+        "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        xds_downstream_tls_context(c, tls, http1 ? alpn + 1 : alpn, http1 ? 1 : 2));
 }

@@ -1046,6 +1046,26 @@ static const char *patch_where(const ir_json_patch *p)
     return p->json_path ? p->json_path : p->path ? p->path : "";
 }
 
+#define SYSTEM_TRUST_SECRET "system_ca_certificates"
+
+/* The secrets named SYSTEM_TRUST_SECRET, as text (malloc'd), to tell
+ * whether a patch touched them. */
+static char *system_trust_secrets(const json_t *secrets)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *sec;
+    json_array_foreach(secrets, i, sec)
+    {
+        const char *name = json_string_value(json_object_get(sec, "name"));
+        if (name && strcmp(name, SYSTEM_TRUST_SECRET) == 0)
+            json_array_append(list, sec);
+    }
+    char *text = json_dumps(list, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(list);
+    return text ? text : strdup("");
+}
+
 xds_patch_outcome *xds_patch_policies_apply(const pb_pool *pool, const ir_xds *ir, xds_resources *r)
 {
     if (!ir->n_patch_policies)
@@ -1061,7 +1081,21 @@ xds_patch_outcome *xds_patch_policies_apply(const pb_pool *pool, const ir_xds *i
         for (size_t i = 0; i < pol->n_patches; i++) {
             const ir_json_patch *p = &pol->patches[i];
             bool not_found = false;
+            json_t *before = json_deep_copy(r->of[XDS_SECRET]);
+            char *trust_before = system_trust_secrets(before);
             char *err = apply_patch(pool, r, p, &not_found);
+            char *trust_after = system_trust_secrets(r->of[XDS_SECRET]);
+            if (!err && strcmp(trust_before, trust_after) != 0) {
+                /* The system trust store stays what the translator made it:
+                 * a patch may not change, add or rename a secret to it. */
+                json_decref(r->of[XDS_SECRET]);
+                r->of[XDS_SECRET] = json_incref(before);
+                err = fmt("the secret %s (the system trust store) cannot be patched",
+                          SYSTEM_TRUST_SECRET);
+            }
+            json_decref(before);
+            free(trust_before);
+            free(trust_after);
             int t = type_of_url(p->type_url);
             if (!err) {
                 out[k].touched |= t >= 0 ? 1u << t : 0;

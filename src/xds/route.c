@@ -195,6 +195,11 @@ static void prefix_rewrite_set(xds_ctx *c, json_t *action, const ir_http_route *
             json_pack("{s:{s:s}, s:s}", "pattern", "regex", pattern, "substitution", "/"));
         return;
     }
+    /* The match is path-separated ("/origin" also takes "/origin/x"), so a
+     * replacement's own trailing slash would double the separator. */
+    size_t n = strlen(replace);
+    if (prefix && strcmp(prefix, "/") != 0 && n > 1 && replace[n - 1] == '/')
+        replace = arena_printf(c->arena, "%.*s", (int)(n - 1), replace);
     json_object_set_new(action, "prefixRewrite", json_string(replace));
 }
 
@@ -284,6 +289,9 @@ static json_t *weighted_clusters(const ir_destination *d, backend_weights w)
         }
         json_array_append_new(clusters, cw);
     }
+    for (size_t i = 0; i < d->n_cluster_refs; i++)
+        json_array_append_new(clusters, json_pack("{s:s, s:i}", "name", d->cluster_refs[i].name,
+                                                  "weight", (json_int_t)d->cluster_refs[i].weight));
     return json_pack("{s:o}", "clusters", clusters);
 }
 
@@ -294,13 +302,13 @@ static json_t *forward_action(const ir_http_route *r)
     if (!d)
         return a;
     backend_weights w = destination_weights(d);
-    if (xds_destination_per_setting(d) || w.invalid || w.empty) {
+    if (xds_destination_per_setting(d) || w.invalid || w.empty || d->n_cluster_refs > 1) {
         json_object_set_new(a, "weightedClusters", weighted_clusters(d, w));
         if (!w.empty)
             json_object_set_new(a, "clusterNotFoundResponseCode",
                                 json_string("INTERNAL_SERVER_ERROR"));
     } else {
-        json_object_set_new(a, "cluster", json_string(d->name));
+        json_object_set_new(a, "cluster", json_string(xds_destination_cluster(d)));
     }
     return a;
 }
@@ -424,7 +432,7 @@ static json_t *mirror_policies(const ir_http_route *r)
     json_t *list = json_array();
     for (size_t i = 0; i < r->n_mirrors; i++) {
         const ir_mirror *m = &r->mirrors[i];
-        json_t *p = json_pack("{s:s, s:b}", "cluster", m->destination->name,
+        json_t *p = json_pack("{s:s, s:b}", "cluster", xds_destination_cluster(m->destination),
                               "disableShadowHostSuffixAppend", 1);
         json_t *dv;
         if (m->has_percentage)
@@ -545,7 +553,7 @@ static bool domain_taken(json_t *vhosts, const char *domain)
  * listeners are left alone. */
 static void misdirected_hosts_add(xds_ctx *c, json_t *rc, const ir_http_listener *l)
 {
-    if (!l->tls || !c->ir)
+    if (!l->tls || !c->ir || !l->misdirected_421)
         return;
     /* An IR listener with its own hostnames that still routes "*" asks to
      * serve every host on its chain (the Gateway translation never emits
@@ -641,7 +649,7 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
             vhosts = json_array();
             json_object_set_new(rc, "virtualHosts", vhosts);
         }
-        json_t *vh = virtual_host(c, vhosts, &by_host, l, r->hostname ? r->hostname : "*");
+        json_t *vh = virtual_host(c, vhosts, &by_host, l, r->hostname ? r->hostname : "");
         json_t *route = route_build(c, r, l);
         if (!route) {
             diag_add(c->diags, DIAG_ERROR, r->name, "", "cannot build the route");

@@ -47,6 +47,27 @@ void xds_resources_clear(xds_resources *r)
     }
 }
 
+void xds_resources_unique(xds_resources *r)
+{
+    for (int t = 0; t < XDS_N_TYPES; t++) {
+        json_t *seen = json_object(), *kept = json_array();
+        size_t i;
+        json_t *res;
+        json_array_foreach(r->of[t], i, res)
+        {
+            const char *name = xds_resource_name((xds_type)t, res);
+            if (name && json_object_get(seen, name))
+                continue;
+            if (name)
+                json_object_set_new(seen, name, json_true());
+            json_array_append(kept, res);
+        }
+        json_decref(seen);
+        json_decref(r->of[t]);
+        r->of[t] = kept;
+    }
+}
+
 /* A listener needs a name, an address and a port; one that lacks them is
  * reported and left out, the others still translate. */
 static bool listener_valid(xds_ctx *c, const char *name, const char *address, uint32_t port)
@@ -129,6 +150,7 @@ int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink
     strmap_init(&c.sds_clusters, c.arena);
     size_t errors_before = diag_count(diags, DIAG_ERROR);
     translate_listeners(&c);
+    xds_backend_clusters_add(&c);
     xds_telemetry_clusters_add(&c);
     xds_sds_clusters_add(&c);
     xds_cluster_stats_apply(&c);

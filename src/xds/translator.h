@@ -61,6 +61,10 @@ typedef struct xds_sink {
 int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink *sink,
                             diag_list *diags);
 void xds_resources_clear(xds_resources *r);
+/* Keeps the first resource of each name per type and drops the others, as a
+ * config dump lists them (Envoy refuses a static config naming a secret
+ * twice); the translator's own output lists a shared secret once per user. */
+void xds_resources_unique(xds_resources *r);
 
 /* "listeners", "routes", "clusters", "endpoints", "secrets". */
 const char *xds_type_name(xds_type t);

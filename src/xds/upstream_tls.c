@@ -26,8 +26,14 @@ static void ca_secret_add(xds_ctx *c, const ir_upstream_tls *t)
         t->use_system_trust || !t->ca_pem
             ? json_pack("{s:s}", "filename", SYSTEM_CA_FILE)
             : json_pack("{s:s}", "inlineBytes", xds_base64(c, t->ca_pem, strlen(t->ca_pem)));
-    json_array_append_new(c->out->of[XDS_SECRET], json_pack("{s:s, s:{s:o}}", "name", t->ca_name,
-                                                            "validationContext", "trustedCa", ca));
+    json_t *secret =
+        json_pack("{s:s, s:{s:o}}", "name", t->ca_name, "validationContext", "trustedCa", ca);
+    /* The system trust store is one secret for all; a CA bundle is listed
+     * once per setting using it, as the reference lists it. */
+    if (t->use_system_trust)
+        xds_add(c, XDS_SECRET, t->ca_name, secret);
+    else
+        json_array_append_new(c->out->of[XDS_SECRET], secret);
 }
 
 static json_t *san_matchers(const ir_upstream_tls *t)
@@ -84,25 +90,41 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
                 tc, "privateKey",
                 json_pack("{s:s}", "inlineBytes",
                           xds_base64(c, cert->private_key, strlen(cert->private_key))));
-        json_array_append_new(c->out->of[XDS_SECRET],
-                              json_pack("{s:s, s:o}", "name", cert->name, "tlsCertificate", tc));
+        xds_add(c, XDS_SECRET, cert->name,
+                json_pack("{s:s, s:o}", "name", cert->name, "tlsCertificate", tc));
         json_array_append_new(refs, sds_ref(cert->name));
     }
     return refs;
 }
 
-static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t)
+static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
 {
     json_t *common = json_object();
-    /* Client certificate secrets first, then the CA's, as the reference. */
-    json_t *certs = client_certificates(c, t);
+    if (t->n_alpn_protocols) {
+        json_t *alpn = json_array();
+        for (size_t i = 0; i < t->n_alpn_protocols; i++)
+            json_array_append_new(alpn, json_string(t->alpn_protocols[i]));
+        json_object_set_new(common, "alpnProtocols", alpn);
+    }
+    /* The reference lists a route backend's client certificate before its
+     * CA, and the CA first for the other services (TCP, ext_authz, JWKS). */
+    json_t *certs = c->route_backend ? client_certificates(c, t) : NULL;
     if (!t->insecure_skip_verify && (t->ca_name || t->ca_sds))
         json_object_set_new(common, "combinedValidationContext", validation_context(c, t));
+    if (!certs)
+        certs = client_certificates(c, t);
     if (json_array_size(certs))
         json_object_set(common, "tlsCertificateSdsSecretConfigs", certs);
     json_decref(certs);
     json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
     xds_set_str(ctx, "sni", t->sni);
+    /* An SNI taken from the endpoint's hostname or the request's host (the
+     * cluster's autoSni) is what the certificate must name, unless SANs are
+     * given. */
+    if (t->auto_host_sni)
+        json_object_set_new(ctx, "autoHostSni", json_true());
+    if (t->auto_host_sni || (auto_sni && !t->insecure_skip_verify && !t->n_subject_alt_names))
+        json_object_set_new(ctx, "autoSniSanValidation", json_true());
     return xds_typed_extension("envoy.transport_sockets.tls", UPSTREAM_TLS, ctx);
 }
 
@@ -114,20 +136,40 @@ bool xds_settings_tls(const ir_destination_setting *const *s, size_t n)
     return false;
 }
 
+bool xds_settings_auto_sni(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s[i]->tls || s[i]->tls->sni || s[i]->tls->auto_host_sni)
+            return false;
+    return n > 0;
+}
+
+bool xds_settings_all_tls(const ir_destination_setting *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s[i]->tls)
+            return false;
+    return n > 0;
+}
+
 void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
-                            const ir_destination_setting *const *s, size_t n)
+                            const ir_destination_setting *const *s, size_t n, bool all_tls,
+                            bool auto_sni)
 {
     json_t *matches = json_array();
     for (size_t i = 0; i < n; i++) {
         if (!s[i]->tls)
             continue;
         const char *match = xds_upstream_tls_match(c, name, i);
-        json_array_append_new(matches,
-                              json_pack("{s:{s:s}, s:s, s:o}", "match", "name", match, "name",
-                                        match, "transportSocket", tls_socket(c, s[i]->tls)));
+        json_array_append_new(matches, json_pack("{s:{s:s}, s:s, s:o}", "match", "name", match,
+                                                 "name", match, "transportSocket",
+                                                 tls_socket(c, s[i]->tls, auto_sni)));
     }
-    json_object_set_new(cluster, "transportSocket",
-                        xds_typed_extension("dummy.transport_socket", UPSTREAM_TLS,
-                                            json_pack("{s:{}}", "commonTlsContext")));
+    /* The placeholder socket only when every setting speaks TLS (where
+     * patches expect it): endpoints of a plain setting keep plain TCP. */
+    if (all_tls)
+        json_object_set_new(cluster, "transportSocket",
+                            xds_typed_extension("dummy.transport_socket", UPSTREAM_TLS,
+                                                json_pack("{s:{}}", "commonTlsContext")));
     json_object_set_new(cluster, "transportSocketMatches", matches);
 }

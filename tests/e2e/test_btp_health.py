@@ -1,7 +1,8 @@
 """Health checking through a real Envoy: a Backend with a live endpoint and a dead one
 (nothing listens on its port). Without a policy, requests that Envoy sends to the dead
 endpoint fail; with an active HTTP health check the dead endpoint is taken out and every
-request succeeds; with passive checks (outlier detection) it is ejected after errors."""
+request succeeds; with passive checks (outlier detection) it is ejected after errors; with
+`overrides.port` the checks go to that port instead of each endpoint's own."""
 import socket
 
 import pytest
@@ -44,12 +45,19 @@ def policy(name, spec):
 def gw(standalone, module_cleanup):
     live = HttpEcho("live")
     module_cleanup.callback(live.close)
+    checker = HttpEcho("checker")  # answers the health checks of the "override" route
+    module_cleanup.callback(checker.close)
     server = standalone("btp-health")
     port = free_port()
     names = ["unchecked", "active", "passive"]
     server.write("all.yaml", [
         gateway_class(), gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
-        *[backend(n, live.port, dead_port()) for n in names], *[route(n) for n in names],
+        *[backend(n, live.port, dead_port()) for n in names + ["override"]],
+        *[route(n) for n in names + ["override"]],
+        policy("override", {"healthCheck": {"active": {
+            "type": "HTTP", "interval": "1s", "timeout": "500ms", "unhealthyThreshold": 1,
+            "healthyThreshold": 1, "http": {"path": "/healthz"},
+            "overrides": {"port": checker.port}}}}),
         policy("active", {"healthCheck": {"active": {
             "type": "HTTP", "interval": "1s", "timeout": "500ms", "unhealthyThreshold": 1,
             "healthyThreshold": 1, "http": {"path": "/healthz"}}}}),
@@ -60,10 +68,12 @@ def gw(standalone, module_cleanup):
     server.wait_until(lambda: http_get(port, host="unchecked.example")[0] in (200, 503),
                       timeout=30, what="routes served")
     LIVE[port] = live
+    CHECKER[port] = checker
     return port
 
 
 LIVE = {}
+CHECKER = {}
 
 
 def gw_live(port):
@@ -90,3 +100,13 @@ def test_passive_health_check_ejects_the_dead_endpoint(gw):
     for _ in range(10):  # some fail until the dead endpoint is ejected
         http_get(gw, host="passive.example")
     assert statuses(gw, "passive.example") == [200] * 20
+
+
+def test_health_check_port_override(gw):
+    # Both endpoints are checked on the checker's port, which answers: the dead
+    # endpoint is never marked unhealthy, so some requests still fail.
+    checker = CHECKER[gw]
+    wait_for(lambda: any(r["path"] == "/healthz" for r in checker.seen()), timeout=15,
+             what="health checks on the override port")
+    assert 503 in statuses(gw, "override.example", 30)
+    assert 200 in statuses(gw, "override.example", 10)
