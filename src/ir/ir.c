@@ -698,7 +698,7 @@ static json_t *http_listener_json(const ir_http_listener *l)
     }
     if (l->tls)
         json_object_set_new(o, "tls", tls_config_json(l->tls, false));
-    merge_extra(o, l->extra);
+    ir_client_settings_render(o, l->client);
     return o;
 }
 
@@ -737,7 +737,7 @@ static json_t *tcp_listener_json(const ir_tcp_listener *l)
     }
     if (l->tls)
         json_object_set_new(o, "tls", tls_config_json(l->tls, true));
-    merge_extra(o, l->extra);
+    ir_client_settings_render(o, l->client);
     return o;
 }
 
@@ -853,4 +853,9 @@ json_t *ir_json_destination(const ir_destination *d)
 json_t *ir_json_cors(const ir_cors *c)
 {
     return cors_json(c);
+}
+
+json_t *ir_json_headers(const ir_header *h, size_t n)
+{
+    return headers_json(h, n);
 }

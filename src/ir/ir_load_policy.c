@@ -963,7 +963,8 @@ ir_client_settings *ir_load_client_settings(arena *a, json_t *o)
     s->xff_trusted_cidrs = STRINGS(xff, "trustedCidrs", &s->n_xff_trusted_cidrs);
     s->xff_disable_append = FLAG(xff, "disableXForwardedForAppend");
     s->custom_header_name = STR(ch, "name");
-    s->custom_header_fail_closed = FLAG(ch, "failClosed");
+    s->custom_header_fail_closed = tristate(ch, "failClosed");
+    s->direct_source_ip = GET(GET(o, "clientIPDetection"), "directSourceIP") != NULL;
     client_headers_load(a, s, GET(o, "headers"));
     client_http1_load(a, s, GET(o, "http1"));
     s->http2 = http2_load(a, GET(o, "http2"));

@@ -12,6 +12,11 @@ json_t *ir_json_strings(const char *const *v, size_t n);
 json_t *ir_json_string_matches(const ir_string_match *m, size_t n);
 json_t *ir_json_destination(const ir_destination *d);
 json_t *ir_json_cors(const ir_cors *c);
+json_t *ir_json_headers(const ir_header *h, size_t n);
+
+/* Adds the keys of a listener's ClientTrafficPolicy settings (NULL: none)
+ * to its JSON, leaving keys it already has (ir_render_client.c). */
+void ir_client_settings_render(json_t *listener, const ir_client_settings *s);
 
 /* routes[].security; credentials print as "[redacted]". */
 json_t *ir_security_to_json(const ir_security *s);

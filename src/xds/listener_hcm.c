@@ -158,7 +158,7 @@ static json_t *ip_detection(const ir_client_settings *s)
     if (s->custom_header_name) {
         json_t *ch = json_pack("{s:b, s:s}", "allowExtensionToSetAddressAsTrusted", 1, "headerName",
                                s->custom_header_name);
-        if (s->custom_header_fail_closed)
+        if (s->custom_header_fail_closed == IR_TRUE)
             json_object_set_new(ch, "rejectWithStatus", json_pack("{s:s}", "code", "Forbidden"));
         return xds_typed_extension("envoy.extensions.http.original_ip_detection.custom_header",
                                    "envoy.extensions.http.original_ip_detection.custom_header.v3."
