@@ -78,6 +78,7 @@ static const api_field tls_fields[] = {
     API_F_STRINGS(api_ctp_tls, ecdh_curves, "ecdhCurves"),
     API_F_STRINGS(api_ctp_tls, signature_algorithms, "signatureAlgorithms"),
     API_F_STRINGS(api_ctp_tls, alpn_protocols, "alpnProtocols"),
+    API_F_JSON(api_ctp_tls, alpn_given, "alpnProtocols"),
     API_F_STRINGS(api_ctp_tls, fingerprints, "fingerprints"),
     API_F_OBJECT(api_ctp_tls, client_validation, "clientValidation",
                  api_ctp_client_validation_type),

@@ -68,6 +68,7 @@ typedef struct api_ctp_tls {
     const char *min_version, *max_version; /* "Auto", "1.0" .. "1.3" */
     const char **ciphers, **ecdh_curves, **signature_algorithms, **alpn_protocols, **fingerprints;
     size_t n_ciphers, n_ecdh_curves, n_signature_algorithms, n_alpn_protocols, n_fingerprints;
+    json_t *alpn_given; /* alpnProtocols as written: an empty list means no ALPN at all */
     api_ctp_client_validation *client_validation;
     api_ctp_session *session;
 } api_ctp_tls;
