@@ -62,17 +62,16 @@ static void timeouts(gw_ctx *c, ir_client_settings *s, const api_ctp_timeout *t)
     if (!t)
         return;
     if (t->tcp) {
-        s->tcp_idle_timeout = ir_duration(c, t->tcp->idle_timeout);
-        s->tcp_connection_inspection_timeout =
-            ir_duration(c, t->tcp->connection_inspection_timeout);
-        s->tls_handshake_timeout = ir_duration(c, t->tcp->tls_handshake_timeout);
+        s->tcp_idle_timeout = duration_of(t->tcp->idle_timeout);
+        s->tcp_connection_inspection_timeout = duration_of(t->tcp->connection_inspection_timeout);
+        s->tls_handshake_timeout = duration_of(t->tcp->tls_handshake_timeout);
     }
     if (t->http) {
-        s->http_request_received_timeout = ir_duration(c, t->http->request_received_timeout);
+        s->http_request_received_timeout = duration_of(t->http->request_received_timeout);
         s->http_request_headers_received_timeout =
-            ir_duration(c, t->http->request_headers_received_timeout);
-        s->http_idle_timeout = ir_duration(c, t->http->idle_timeout);
-        s->http_stream_idle_timeout = ir_duration(c, t->http->stream_idle_timeout);
+            duration_of(t->http->request_headers_received_timeout);
+        s->http_idle_timeout = duration_of(t->http->idle_timeout);
+        s->http_stream_idle_timeout = duration_of(t->http->stream_idle_timeout);
     }
 }
 
@@ -98,10 +97,10 @@ static void connection(gw_ctx *c, ir_client_settings *s, const api_ctp_connectio
         return;
     s->connection_limit_block = true;
     s->connection_limit = opt_u32(l->value);
-    s->connection_limit_close_delay = ir_duration(c, l->close_delay);
+    s->connection_limit_close_delay = duration_of(l->close_delay);
     s->max_requests_per_connection = opt_u32(l->max_requests_per_connection);
-    s->max_connection_duration = ir_duration(c, l->max_connection_duration);
-    s->max_stream_duration = ir_duration(c, l->max_stream_duration);
+    s->max_connection_duration = duration_of(l->max_connection_duration);
+    s->max_stream_duration = duration_of(l->max_stream_duration);
 }
 
 static void client_ip_detection(ir_client_settings *s, const api_ctp_client_ip_detection *d)

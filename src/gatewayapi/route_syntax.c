@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/duration.h"
 #include "gatewayapi/routes.h"
 
 /* ---- RE2 ---- */
@@ -330,42 +331,11 @@ bool gw_header_value_valid(const char *v)
  * wider Go syntax ("1.5s", "100us") in milliseconds. */
 bool gw_duration_ms(const char *s, int64_t *out)
 {
-    static const struct {
-        const char *unit;
-        double ms;
-    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3},  {"ms", 1},
-                 {"s", 1000},  {"m", 60000}, {"h", 3600000}};
-    if (!s || !*s)
+    int64_t ns;
+    /* a sign is not for the API's durations */
+    if (!s || (!isdigit((unsigned char)*s) && *s != '.') || !duration_parse(s, &ns))
         return false;
-    double total = 0;
-    const char *p = s;
-    if (strcmp(p, "0") == 0) {
-        *out = 0;
-        return true;
-    }
-    while (*p) {
-        char *end;
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return false;
-        double v = strtod(p, &end);
-        if (end == p)
-            return false;
-        p = end;
-        size_t best = 0;
-        double ms = 0;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t len = strlen(units[i].unit);
-            if (strncmp(p, units[i].unit, len) == 0 && len > best) {
-                best = len;
-                ms = units[i].ms;
-            }
-        }
-        if (!best)
-            return false;
-        p += best;
-        total += v * ms;
-    }
-    *out = (int64_t)(total + 0.5);
+    *out = (ns + 500000) / 1000000;
     return true;
 }
 
@@ -373,23 +343,6 @@ bool gw_duration_ms(const char *s, int64_t *out)
  * "0s", "500ms", "15s", "1m30s", "1h0m0s", "1.5s". */
 const char *gw_duration_text(gw_ctx *c, int64_t ms)
 {
-    if (ms == 0)
-        return "0s";
-    if (ms < 1000)
-        return arena_printf(c->arena, "%lldms", (long long)ms);
-    int64_t h = ms / 3600000, m = (ms / 60000) % 60, sec = (ms / 1000) % 60, frac = ms % 1000;
-    char secs[32];
-    if (frac) {
-        snprintf(secs, sizeof secs, "%lld.%03lld", (long long)sec, (long long)frac);
-        size_t n = strlen(secs);
-        while (secs[n - 1] == '0')
-            secs[--n] = '\0';
-    } else {
-        snprintf(secs, sizeof secs, "%lld", (long long)sec);
-    }
-    if (h)
-        return arena_printf(c->arena, "%lldh%lldm%ss", (long long)h, (long long)m, secs);
-    if (m)
-        return arena_printf(c->arena, "%lldm%ss", (long long)m, secs);
-    return arena_printf(c->arena, "%ss", secs);
+    char buf[DURATION_TEXT_MAX];
+    return arena_strdup(c->arena, duration_go(buf, ms * 1000000));
 }

@@ -10,35 +10,37 @@
  * listeners it applies to share it. The xDS translator reads it;
  * ir_client_settings_render() prints it in the reference's shape for
  * `egctl --to ir` (ir_render_client.c); ir_load_client_settings() reads
- * the reference's IR fixtures into it (xdstool). Durations are Go duration
- * text ("1m0s"), as the reference prints them.
+ * the reference's IR fixtures into it (xdstool). Durations are numbers
+ * (core/duration.h), printed as Go does by the renderer.
  *
  * Part of ir.h, which includes it where the types it uses are defined:
  * include ir/ir.h, not this file. */
 #ifndef EG_IR_IR_CLIENT_H
 #define EG_IR_IR_CLIENT_H
 
+#include "core/duration.h"
+
 typedef struct ir_client_settings {
     ir_tcp_keepalive *tcp_keepalive; /* tcpKeepalive */
     /* timeout.tcp.* */
-    const char *tcp_idle_timeout;                  /* idleTimeout */
-    const char *tcp_connection_inspection_timeout; /* connectionInspectionTimeout */
-    const char *tls_handshake_timeout;             /* tlsHandshakeTimeout */
+    duration tcp_idle_timeout;                  /* idleTimeout */
+    duration tcp_connection_inspection_timeout; /* connectionInspectionTimeout */
+    duration tls_handshake_timeout;             /* tlsHandshakeTimeout */
     /* timeout.http.* */
-    const char *http_request_received_timeout;         /* requestReceivedTimeout */
-    const char *http_request_headers_received_timeout; /* requestHeadersReceivedTimeout */
-    const char *http_idle_timeout;                     /* idleTimeout */
-    const char *http_stream_idle_timeout;              /* streamIdleTimeout */
+    duration http_request_received_timeout;         /* requestReceivedTimeout */
+    duration http_request_headers_received_timeout; /* requestHeadersReceivedTimeout */
+    duration http_idle_timeout;                     /* idleTimeout */
+    duration http_stream_idle_timeout;              /* streamIdleTimeout */
     /* connection */
-    bool connection;                          /* connection present */
-    bool connection_limit_block;              /* connection.limit present */
-    ir_opt_u32 buffer_limit;                  /* connection.bufferLimit */
-    ir_opt_u32 max_accept_per_socket_event;   /* connection.maxAcceptPerSocketEvent */
-    ir_opt_u32 connection_limit;              /* connection.limit.value */
-    const char *connection_limit_close_delay; /* connection.limit.closeDelay */
-    ir_opt_u32 max_requests_per_connection;   /* connection.limit.maxRequestsPerConnection */
-    const char *max_connection_duration;      /* connection.limit.maxConnectionDuration */
-    const char *max_stream_duration;          /* connection.limit.maxStreamDuration */
+    bool connection;                        /* connection present */
+    bool connection_limit_block;            /* connection.limit present */
+    ir_opt_u32 buffer_limit;                /* connection.bufferLimit */
+    ir_opt_u32 max_accept_per_socket_event; /* connection.maxAcceptPerSocketEvent */
+    ir_opt_u32 connection_limit;            /* connection.limit.value */
+    duration connection_limit_close_delay;  /* connection.limit.closeDelay */
+    ir_opt_u32 max_requests_per_connection; /* connection.limit.maxRequestsPerConnection */
+    duration max_connection_duration;       /* connection.limit.maxConnectionDuration */
+    duration max_stream_duration;           /* connection.limit.maxStreamDuration */
     /* proxyProtocol */
     bool proxy_protocol;          /* proxyProtocol present */
     bool proxy_protocol_optional; /* proxyProtocol.optional */

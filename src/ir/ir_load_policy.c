@@ -895,10 +895,10 @@ static void client_connection_load(ir_client_settings *s, arena *a, const json_t
     s->buffer_limit = opt_u32(c, "bufferLimit");
     s->max_accept_per_socket_event = opt_u32(c, "maxAcceptPerSocketEvent");
     s->connection_limit = opt_u32(limit, "value");
-    s->connection_limit_close_delay = STR(limit, "closeDelay");
+    s->connection_limit_close_delay = duration_of(STR(limit, "closeDelay"));
     s->max_requests_per_connection = opt_u32(limit, "maxRequestsPerConnection");
-    s->max_connection_duration = STR(limit, "maxConnectionDuration");
-    s->max_stream_duration = STR(limit, "maxStreamDuration");
+    s->max_connection_duration = duration_of(STR(limit, "maxConnectionDuration"));
+    s->max_stream_duration = duration_of(STR(limit, "maxStreamDuration"));
 }
 
 static void client_http1_load(arena *a, ir_client_settings *s, const json_t *h)
@@ -946,13 +946,14 @@ ir_client_settings *ir_load_client_settings(arena *a, json_t *o)
     ir_client_settings *s = ARENA_NEW(a, ir_client_settings);
     s->tcp_keepalive = tcp_keepalive_load(a, GET(o, "tcpKeepalive"));
     json_t *tcp = GET(GET(o, "timeout"), "tcp"), *http = GET(GET(o, "timeout"), "http");
-    s->tcp_idle_timeout = STR(tcp, "idleTimeout");
-    s->tcp_connection_inspection_timeout = STR(tcp, "connectionInspectionTimeout");
-    s->tls_handshake_timeout = STR(tcp, "tlsHandshakeTimeout");
-    s->http_request_received_timeout = STR(http, "requestReceivedTimeout");
-    s->http_request_headers_received_timeout = STR(http, "requestHeadersReceivedTimeout");
-    s->http_idle_timeout = STR(http, "idleTimeout");
-    s->http_stream_idle_timeout = STR(http, "streamIdleTimeout");
+    s->tcp_idle_timeout = duration_of(STR(tcp, "idleTimeout"));
+    s->tcp_connection_inspection_timeout = duration_of(STR(tcp, "connectionInspectionTimeout"));
+    s->tls_handshake_timeout = duration_of(STR(tcp, "tlsHandshakeTimeout"));
+    s->http_request_received_timeout = duration_of(STR(http, "requestReceivedTimeout"));
+    s->http_request_headers_received_timeout =
+        duration_of(STR(http, "requestHeadersReceivedTimeout"));
+    s->http_idle_timeout = duration_of(STR(http, "idleTimeout"));
+    s->http_stream_idle_timeout = duration_of(STR(http, "streamIdleTimeout"));
     client_connection_load(s, a, GET(o, "connection"));
     json_t *pp = GET(o, "proxyProtocol");
     s->proxy_protocol = json_is_object(pp);

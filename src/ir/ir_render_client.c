@@ -16,6 +16,15 @@ static void put_str(json_t *o, const char *key, const char *v)
         json_object_set_new(o, key, json_string(v));
 }
 
+/* Go's form, as the reference prints durations ("1m30s"). */
+static void put_duration(json_t *o, const char *key, duration d)
+{
+    if (!d.set)
+        return;
+    char buf[DURATION_TEXT_MAX];
+    json_object_set_new(o, key, json_string(duration_go(buf, d.ns)));
+}
+
 static void put_u32(json_t *o, const char *key, ir_opt_u32 v)
 {
     if (v.set)
@@ -40,13 +49,13 @@ static json_t *nonempty(json_t *o)
 static json_t *timeout_json(const ir_client_settings *s)
 {
     json_t *tcp = json_object(), *http = json_object();
-    put_str(tcp, "idleTimeout", s->tcp_idle_timeout);
-    put_str(tcp, "connectionInspectionTimeout", s->tcp_connection_inspection_timeout);
-    put_str(tcp, "tlsHandshakeTimeout", s->tls_handshake_timeout);
-    put_str(http, "requestReceivedTimeout", s->http_request_received_timeout);
-    put_str(http, "requestHeadersReceivedTimeout", s->http_request_headers_received_timeout);
-    put_str(http, "idleTimeout", s->http_idle_timeout);
-    put_str(http, "streamIdleTimeout", s->http_stream_idle_timeout);
+    put_duration(tcp, "idleTimeout", s->tcp_idle_timeout);
+    put_duration(tcp, "connectionInspectionTimeout", s->tcp_connection_inspection_timeout);
+    put_duration(tcp, "tlsHandshakeTimeout", s->tls_handshake_timeout);
+    put_duration(http, "requestReceivedTimeout", s->http_request_received_timeout);
+    put_duration(http, "requestHeadersReceivedTimeout", s->http_request_headers_received_timeout);
+    put_duration(http, "idleTimeout", s->http_idle_timeout);
+    put_duration(http, "streamIdleTimeout", s->http_stream_idle_timeout);
     json_t *o = json_object();
     put(o, "tcp", nonempty(tcp));
     put(o, "http", nonempty(http));
@@ -70,10 +79,10 @@ static json_t *connection_json(const ir_client_settings *s)
     if (s->connection_limit_block) {
         json_t *l = json_object();
         put_u32(l, "value", s->connection_limit);
-        put_str(l, "closeDelay", s->connection_limit_close_delay);
+        put_duration(l, "closeDelay", s->connection_limit_close_delay);
         put_u32(l, "maxRequestsPerConnection", s->max_requests_per_connection);
-        put_str(l, "maxConnectionDuration", s->max_connection_duration);
-        put_str(l, "maxStreamDuration", s->max_stream_duration);
+        put_duration(l, "maxConnectionDuration", s->max_connection_duration);
+        put_duration(l, "maxStreamDuration", s->max_stream_duration);
         json_object_set_new(o, "limit", l);
     }
     return o;

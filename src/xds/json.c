@@ -51,70 +51,22 @@ void xds_set_str(json_t *o, const char *key, const char *value)
         json_object_set_new(o, key, json_string(value));
 }
 
-/* Go duration units, longest names first so "ms" wins over "m". */
-static const struct {
-    const char *unit;
-    int64_t ns;
-} duration_units[] = {
-    {"ns", 1},           {"us", 1000},         {"\xc2\xb5s", 1000},    {"ms", 1000000},
-    {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL},
-};
-
-static int64_t duration_unit_ns(const char **p)
-{
-    for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
-        size_t n = strlen(duration_units[i].unit);
-        if (strncmp(*p, duration_units[i].unit, n) == 0) {
-            *p += n;
-            return duration_units[i].ns;
-        }
-    }
-    return 0;
-}
-
 bool xds_duration_ns(const char *text, int64_t *ns)
 {
-    if (!text || !*text)
-        return false;
-    const char *p = text;
-    bool neg = *p == '-';
-    if (*p == '-' || *p == '+')
-        p++;
-    if (strcmp(p, "0") == 0) {
-        *ns = 0;
-        return true;
-    }
-    double total = 0;
-    while (*p) {
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return false;
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p)
-            return false;
-        p = end;
-        int64_t unit = duration_unit_ns(&p);
-        if (!unit)
-            return false;
-        total += v * (double)unit;
-    }
-    *ns = (int64_t)(neg ? -total : total);
-    return true;
+    return duration_parse(text, ns);
 }
 
 const char *xds_duration(xds_ctx *c, const char *text)
 {
     int64_t ns;
-    if (!xds_duration_ns(text, &ns))
-        return NULL;
-    int64_t secs = ns / 1000000000LL, frac = ns % 1000000000LL;
-    if (frac == 0)
-        return arena_printf(c->arena, "%" PRId64 "s", secs);
-    if (frac % 1000000 == 0)
-        return arena_printf(c->arena, "%" PRId64 ".%03" PRId64 "s", secs, frac / 1000000);
-    if (frac % 1000 == 0)
-        return arena_printf(c->arena, "%" PRId64 ".%06" PRId64 "s", secs, frac / 1000);
-    return arena_printf(c->arena, "%" PRId64 ".%09" PRId64 "s", secs, frac);
+    char buf[DURATION_TEXT_MAX];
+    return duration_parse(text, &ns) ? arena_strdup(c->arena, duration_proto(buf, ns)) : NULL;
+}
+
+const char *xds_duration_of(xds_ctx *c, duration d)
+{
+    char buf[DURATION_TEXT_MAX];
+    return d.set ? arena_strdup(c->arena, duration_proto(buf, d.ns)) : NULL;
 }
 
 json_t *xds_string_matcher(const ir_string_match *m)

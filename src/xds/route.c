@@ -345,7 +345,7 @@ static void timeouts_set(xds_ctx *c, json_t *a, const ir_http_route *r, const ir
         request = json_string_value(json_object_get(http, "requestTimeout"));
     const char *idle = json_string_value(json_object_get(http, "streamIdleTimeout"));
     const char *msd = json_string_value(json_object_get(http, "maxStreamDuration"));
-    bool listener_idle = l->client && l->client->http_stream_idle_timeout;
+    bool listener_idle = l->client && l->client->http_stream_idle_timeout.set;
     int64_t ns;
     if (idle)
         json_object_set_new(a, "idleTimeout", json_string(xds_duration(c, idle)));
