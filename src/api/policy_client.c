@@ -3,6 +3,22 @@
 
 #define T_(T, f) static const api_type T##_type = API_TYPE(T, f)
 
+/* The CRD's enumerations: the server refuses other values as an API server
+ * would; egctl leaves them to the policy's status (API_SERVER_ENUM). */
+#define ENUM(v) .values = (v), .flags = API_SERVER_ENUM
+static const char *const match_types[] = {"Exact", "Prefix", "Suffix", "RegularExpression", NULL};
+static const char *const tls_versions[] = {"Auto", "1.0", "1.1", "1.2", "1.3", NULL};
+static const char *const validation_modes[] = {"Request", "RequireAny", "VerifyIfGiven",
+                                               "RequireAndVerify", NULL};
+static const char *const request_ids[] = {"PreserveOrGenerate", "Preserve", "Generate", "Disable",
+                                          NULL};
+static const char *const underscores_actions[] = {"Allow", "RejectRequest", "DropHeader", NULL};
+static const char *const xfcc_modes[] = {"Sanitize",    "ForwardOnly",       "AppendForward",
+                                         "SanitizeSet", "AlwaysForwardOnly", NULL};
+static const char *const escaped_slashes_actions[] = {
+    "KeepUnchanged", "RejectRequest", "UnescapeAndForward", "UnescapeAndRedirect", NULL};
+static const char *const schemes[] = {"Preserve", "MatchBackend", NULL};
+
 static const api_field present_fields[] = {API_F_END};
 T_(api_ctp_present, present_fields);
 
@@ -16,7 +32,7 @@ static const api_field object_ref_fields[] = {
 T_(api_ctp_object_ref, object_ref_fields);
 
 static const api_field string_match_fields[] = {
-    API_F_STRING(api_ctp_string_match, type, "type"),
+    API_F_STRING(api_ctp_string_match, type, "type", ENUM(match_types)),
     API_F_STRING(api_ctp_string_match, value, "value"),
     API_F_STRING(api_ctp_string_match, oid, "oid"),
     API_F_END,
@@ -45,7 +61,7 @@ T_(api_ctp_crl, crl_fields);
 
 static const api_field client_validation_fields[] = {
     API_F_BOOL(api_ctp_client_validation, optional, "optional"),
-    API_F_STRING(api_ctp_client_validation, mode, "mode"),
+    API_F_STRING(api_ctp_client_validation, mode, "mode", ENUM(validation_modes)),
     API_F_LIST(api_ctp_client_validation, ca_certificate_refs, "caCertificateRefs",
                api_ctp_object_ref_type),
     API_F_STRINGS(api_ctp_client_validation, certificate_hashes, "certificateHashes"),
@@ -72,8 +88,8 @@ static const api_field session_fields[] = {
 T_(api_ctp_session, session_fields);
 
 static const api_field tls_fields[] = {
-    API_F_STRING(api_ctp_tls, min_version, "minVersion"),
-    API_F_STRING(api_ctp_tls, max_version, "maxVersion"),
+    API_F_STRING(api_ctp_tls, min_version, "minVersion", ENUM(tls_versions)),
+    API_F_STRING(api_ctp_tls, max_version, "maxVersion", ENUM(tls_versions)),
     API_F_STRINGS(api_ctp_tls, ciphers, "ciphers"),
     API_F_STRINGS(api_ctp_tls, ecdh_curves, "ecdhCurves"),
     API_F_STRINGS(api_ctp_tls, signature_algorithms, "signatureAlgorithms"),
@@ -196,7 +212,7 @@ static const api_field header_modifier_fields[] = {
 T_(api_ctp_header_modifier, header_modifier_fields);
 
 static const api_field xfcc_fields[] = {
-    API_F_STRING(api_ctp_xfcc, mode, "mode"),
+    API_F_STRING(api_ctp_xfcc, mode, "mode", ENUM(xfcc_modes)),
     API_F_STRINGS(api_ctp_xfcc, cert_details_to_add, "certDetailsToAdd"),
     API_F_END,
 };
@@ -212,8 +228,9 @@ static const api_field headers_fields[] = {
     API_F_BOOL(api_ctp_headers, enable_envoy_headers, "enableEnvoyHeaders"),
     API_F_BOOL(api_ctp_headers, disable_rate_limit_headers, "disableRateLimitHeaders"),
     API_F_BOOL(api_ctp_headers, preserve_x_request_id, "preserveXRequestID"),
-    API_F_STRING(api_ctp_headers, with_underscores_action, "withUnderscoresAction"),
-    API_F_STRING(api_ctp_headers, request_id, "requestID"),
+    API_F_STRING(api_ctp_headers, with_underscores_action, "withUnderscoresAction",
+                 ENUM(underscores_actions)),
+    API_F_STRING(api_ctp_headers, request_id, "requestID", ENUM(request_ids)),
     API_F_INT_OR_STRING(api_ctp_headers, max_request_header_limit, "maxRequestHeaderLimit"),
     API_F_OBJECT(api_ctp_headers, x_forwarded_client_cert, "xForwardedClientCert",
                  api_ctp_xfcc_type),
@@ -269,7 +286,8 @@ T_(api_ctp_http2, http2_fields);
 
 static const api_field path_fields[] = {
     API_F_BOOL(api_ctp_path, disable_merge_slashes, "disableMergeSlashes"),
-    API_F_STRING(api_ctp_path, escaped_slashes_action, "escapedSlashesAction"),
+    API_F_STRING(api_ctp_path, escaped_slashes_action, "escapedSlashesAction",
+                 ENUM(escaped_slashes_actions)),
     API_F_END,
 };
 T_(api_ctp_path, path_fields);
@@ -309,7 +327,7 @@ static const api_field spec_fields[] = {
     API_F_OBJECT(api_client_traffic_policy_spec, health_check, "healthCheck",
                  api_ctp_health_check_type),
     API_F_OBJECT(api_client_traffic_policy_spec, grpc, "grpc", api_ctp_grpc_type),
-    API_F_STRING(api_client_traffic_policy_spec, scheme, "scheme"),
+    API_F_STRING(api_client_traffic_policy_spec, scheme, "scheme", ENUM(schemes)),
     API_F_END,
 };
 const api_type api_client_traffic_policy_spec_type =
