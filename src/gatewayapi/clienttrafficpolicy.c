@@ -193,24 +193,64 @@ static void ctp_same_port_conflicts(gw_ctx *c)
         }
 }
 
-/* Settings of the socket itself: every listener on one port gets them. */
-static const char *const ctp_socket_settings[] = {
-    "proxyProtocol",          "enableProxyProtocol",
-    "connection.bufferLimit", "connection.maxAcceptPerSocketEvent",
-    "tcpKeepalive",           "timeout.tcp.connectionInspectionTimeout",
-};
+/* Settings of the socket itself, which every listener on one port gets:
+ * proxyProtocol (and the deprecated enableProxyProtocol), connection
+ * bufferLimit and maxAcceptPerSocketEvent, tcpKeepalive and
+ * timeout.tcp.connectionInspectionTimeout, as written. */
+typedef struct socket_settings {
+    const api_ctp_proxy_protocol *proxy_protocol;
+    api_bool enable_proxy_protocol;
+    const char *buffer_limit;
+    api_int max_accept;
+    const api_ctp_tcp_keepalive *keepalive;
+    const char *inspection_timeout;
+} socket_settings;
+
+static socket_settings socket_settings_of(const gw_policy *p)
+{
+    socket_settings out = {.enable_proxy_protocol = API_UNSET};
+    const api_client_traffic_policy_spec *s = p ? spec_of(p) : NULL;
+    if (!s)
+        return out;
+    out.proxy_protocol = s->proxy_protocol;
+    out.enable_proxy_protocol = s->enable_proxy_protocol;
+    if (s->connection) {
+        out.buffer_limit = s->connection->buffer_limit;
+        out.max_accept = s->connection->max_accept_per_socket_event;
+    }
+    out.keepalive = s->tcp_keepalive;
+    if (s->timeout && s->timeout->tcp)
+        out.inspection_timeout = s->timeout->tcp->connection_inspection_timeout;
+    return out;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_int(api_int a, api_int b)
+{
+    return a.set == b.set && (!a.set || a.v == b.v);
+}
 
 /* `a` sets a socket setting that `b` (the policy of another listener on
  * the port, or NULL) does not set the same way. */
 static bool socket_settings_differ(const gw_policy *a, const gw_policy *b)
 {
-    for (size_t i = 0; i < sizeof ctp_socket_settings / sizeof *ctp_socket_settings; i++) {
-        json_t *x = gw_json_path(a->spec, ctp_socket_settings[i]);
-        json_t *y = b ? gw_json_path(b->spec, ctp_socket_settings[i]) : NULL;
-        if (x && !(y && json_equal(x, y)))
-            return true;
-    }
-    return false;
+    socket_settings x = socket_settings_of(a), y = socket_settings_of(b);
+    if (x.proxy_protocol && !(y.proxy_protocol && (x.proxy_protocol->optional == API_TRUE) ==
+                                                      (y.proxy_protocol->optional == API_TRUE)))
+        return true;
+    if (x.enable_proxy_protocol != API_UNSET && x.enable_proxy_protocol != y.enable_proxy_protocol)
+        return true;
+    if ((x.buffer_limit && !same_text(x.buffer_limit, y.buffer_limit)) ||
+        (x.max_accept.set && !same_int(x.max_accept, y.max_accept)) ||
+        (x.inspection_timeout && !same_text(x.inspection_timeout, y.inspection_timeout)))
+        return true;
+    const api_ctp_tcp_keepalive *k = x.keepalive, *l = y.keepalive;
+    return k && !(l && same_int(k->probes, l->probes) && same_text(k->idle_time, l->idle_time) &&
+                  same_text(k->interval, l->interval));
 }
 
 /* The address and port a listener's IR listener binds, false when none. */
