@@ -229,6 +229,25 @@ typedef struct client_variant {
     const char *default_host;
 } client_variant;
 
+static bool settings_empty(const ir_client_settings *s)
+{
+    const duration *timeouts[] = {
+        &s->tcp_idle_timeout,
+        &s->tcp_connection_inspection_timeout,
+        &s->tls_handshake_timeout,
+        &s->http_request_received_timeout,
+        &s->http_request_headers_received_timeout,
+        &s->http_idle_timeout,
+        &s->http_stream_idle_timeout,
+    };
+    for (size_t i = 0; i < sizeof timeouts / sizeof *timeouts; i++)
+        if (timeouts[i]->set)
+            return false;
+    return !(s->tcp_keepalive || s->connection || s->proxy_protocol || s->client_ip_detection ||
+             s->headers || s->http1 || s->http2 || s->health_check_path || s->http3 ||
+             s->grpc_web || s->strip_trailing_host_dot || s->match_backend_scheme);
+}
+
 /* The settings of a spec for one variant, or NULL when it sets none. */
 static ir_client_settings *client_settings(gw_ctx *c, const api_client_traffic_policy_spec *spec,
                                            const client_variant *v)
@@ -258,8 +277,7 @@ static ir_client_settings *client_settings(gw_ctx *c, const api_client_traffic_p
                                      is_true(spec->headers->host->strip_trailing_host_dot);
         s->match_backend_scheme = spec->scheme && strcmp(spec->scheme, "MatchBackend") == 0;
     }
-    static const ir_client_settings none;
-    return memcmp(s, &none, sizeof none) == 0 ? NULL : s;
+    return settings_empty(s) ? NULL : s;
 }
 
 /* The settings a listener takes from policy `p`: built once per policy and
