@@ -52,6 +52,7 @@ const api_type api_client_traffic_policy_type =
 static const api_field backend_traffic_policy_fields[] = {
     API_OBJECT_FIELDS(api_backend_traffic_policy),
     POLICY_SPEC_FIELDS(api_backend_traffic_policy),
+    API_F_OBJECT(api_backend_traffic_policy, traffic, "spec", api_traffic_spec_type),
     API_F_END,
 };
 const api_type api_backend_traffic_policy_type =

@@ -15,6 +15,7 @@
 #include "api/policy_client.h"
 #include "api/policy_extension.h"
 #include "api/policy_security.h"
+#include "api/policy_traffic.h"
 
 /* targetSelectors[].namespaces: where selected targets may live. */
 typedef struct api_target_namespaces {
@@ -52,6 +53,7 @@ typedef struct api_backend_traffic_policy {
     api_object obj;
     json_t *spec;
     api_policy_targets targets;
+    api_traffic_spec *traffic; /* typed view of spec; NULL without spec */
 } api_backend_traffic_policy;
 extern const api_type api_backend_traffic_policy_type;
 

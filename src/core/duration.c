@@ -143,3 +143,15 @@ char *duration_proto(char buf[DURATION_TEXT_MAX], int64_t ns)
         return out(buf, "%s%" PRId64 ".%06" PRId64 "s", sign, secs, frac / 1000);
     return out(buf, "%s%" PRId64 ".%09" PRId64 "s", sign, secs, frac);
 }
+
+const char *duration_go_text(arena *a, int64_t ns)
+{
+    char buf[DURATION_TEXT_MAX];
+    return arena_strdup(a, duration_go(buf, ns));
+}
+
+const char *duration_proto_text(arena *a, int64_t ns)
+{
+    char buf[DURATION_TEXT_MAX];
+    return arena_strdup(a, duration_proto(buf, ns));
+}

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
+
 /* A duration in the IR: unset, or a number of nanoseconds. */
 typedef struct duration {
     bool set;
@@ -31,5 +33,9 @@ char *duration_go(char buf[DURATION_TEXT_MAX], int64_t ns);
 /* proto3 JSON Duration: "90s", "0.500s", "-1.000001s". Written into buf;
  * returns buf. */
 char *duration_proto(char buf[DURATION_TEXT_MAX], int64_t ns);
+
+/* The same two forms, allocated in the arena. */
+const char *duration_go_text(arena *a, int64_t ns);
+const char *duration_proto_text(arena *a, int64_t ns);
 
 #endif

@@ -328,7 +328,8 @@ bool gw_header_value_valid(const char *v)
 /* ---- durations ---- */
 
 /* Gateway API durations ("1h", "10s", "500ms", "1h30m", GEP-2257) and the
- * wider Go syntax ("1.5s", "100us") in milliseconds. */
+ * wider Go syntax ("1.5s", "100us") in milliseconds (rounded); a sign is
+ * not part of the API's syntax. */
 bool gw_duration_ms(const char *s, int64_t *out)
 {
     int64_t ns;
@@ -339,10 +340,7 @@ bool gw_duration_ms(const char *s, int64_t *out)
     return true;
 }
 
-/* Go's time.Duration.String() for a whole number of milliseconds:
- * "0s", "500ms", "15s", "1m30s", "1h0m0s", "1.5s". */
 const char *gw_duration_text(gw_ctx *c, int64_t ms)
 {
-    char buf[DURATION_TEXT_MAX];
-    return arena_strdup(c->arena, duration_go(buf, ms * 1000000));
+    return duration_go_text(c->arena, ms * 1000000);
 }

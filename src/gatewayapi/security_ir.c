@@ -13,7 +13,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
-#include "ir/ir_load.h"
+#include "gatewayapi/traffic_ir.h"
 
 #define SP_KIND "SecurityPolicy"
 
@@ -77,9 +77,9 @@ static const char *ref_namespace(const sec_ctx *x, const api_policy_backend_ref 
 
 /* backendSettings of a called service: the settings of its cluster
  * (circuit breaker, health check, timeouts, ...) and its retries. */
-static struct ir_traffic *backend_traffic(gw_ctx *c, json_t *settings)
+static struct ir_traffic *backend_traffic(const sec_ctx *x, json_t *settings)
 {
-    return json_is_object(settings) ? ir_load_traffic(c->arena, settings) : NULL;
+    return gw_traffic_cluster_settings(x->c, settings, x->p->obj);
 }
 
 /* A duration as the reference IR prints it ("1h0m0s"); the text as
@@ -305,7 +305,7 @@ static ir_jwt *jwt_ir(const sec_ctx *x)
             d->remote_jwks_uri = r->uri;
             d->remote_jwks_cache_duration = r->cache_duration;
             d->remote_jwks_failed_refetch = r->failed_refetch_duration;
-            d->remote_jwks_traffic = backend_traffic(c, r->backend_settings);
+            d->remote_jwks_traffic = backend_traffic(x, r->backend_settings);
             if (r->n_backend_refs)
                 d->remote_jwks_destination =
                     policy_destination(x, r->backend_refs, r->n_backend_refs, uri_protocol(r->uri),
@@ -343,7 +343,7 @@ static ir_service_ref *ext_auth_service(const sec_ctx *x, const api_ext_auth_ser
     o->destination = policy_destination(x, refs, n, protocol, dest);
     if (!o->destination)
         return NULL;
-    o->traffic = backend_traffic(x->c, svc->backend_settings);
+    o->traffic = backend_traffic(x, svc->backend_settings);
     /* A Service is asked for by its cluster name, a Backend by its own
      * address. */
     const ir_destination_setting *s0 =
@@ -549,7 +549,7 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
             policy_destination(x, pr->backend_refs, pr->n_backend_refs,
                                uri_protocol(pr->token_endpoint ? pr->token_endpoint : pr->issuer),
                                arena_printf(c->arena, "%s/oidc/0", x->name));
-    o->provider_traffic = backend_traffic(c, pr->backend_settings);
+    o->provider_traffic = backend_traffic(x, pr->backend_settings);
     static const char *const default_scopes[] = {"openid"};
     o->scopes = d->n_scopes ? d->scopes : (const char **)default_scopes;
     o->n_scopes = d->n_scopes ? d->n_scopes : 1;

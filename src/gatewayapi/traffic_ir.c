@@ -2,13 +2,13 @@
  *
  * For every HTTP route of every programmed listener, the BackendTrafficPolicy
  * in force (policy_ir.h: rule > route > listener > Gateway, route policies
- * with a mergeType merged onto the listener's) is turned into the reference
- * IR's `traffic` object, one converter per spec field. A route whose policy is
- * Invalid answers 500, as the reference does. The retry also fills the typed
- * ir_retry the xDS translator reads. */
+ * with a mergeType merged onto the listener's) fills a typed ir_traffic from
+ * the decoded spec (api/policy_traffic.h), once per policy or per merged
+ * pair; every route under it shares that one struct. Values are put in the
+ * form the reference IR gives them (durations as Go prints them, quantities
+ * in bytes, rate limit selectors as matches). A route whose policy is
+ * Invalid answers 500, as the reference does. */
 #include <arpa/inet.h>
-#include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,245 +17,308 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/traffic_ir.h"
-#include "ir/ir_load.h"
 
 #define BTP_KIND "BackendTrafficPolicy"
 
 /* ---- value helpers ---- */
 
-static void set_new(json_t *o, const char *k, json_t *v)
+/* A duration as Go prints it ("300s" -> "5m0s"), for the IR structs shared
+ * with routes (ir_retry) that keep durations as text; text that is not a
+ * duration stays as written (the policy check refused it). */
+static const char *go_text(gw_ctx *c, const char *s)
 {
-    if (v)
-        json_object_set_new(o, k, v);
+    int64_t ms;
+    return s && gw_duration_ms(s, &ms) ? gw_duration_text(c, ms) : s;
 }
 
-/* Drops the "type" discriminator of a payload ({type: Text, text: ...}). */
-static json_t *payload(json_t *v)
+static ir_opt_u32 opt(api_int v)
 {
-    json_t *out = json_deep_copy(v);
-    json_object_del(out, "type");
-    return out;
+    return (ir_opt_u32){.set = v.set, .value = (uint32_t)v.v};
 }
 
-/* ---- one converter per spec field ---- */
-
-typedef json_t *(*feature_fn)(gw_ctx *c, json_t *spec_value, const gw_policy *p);
-
-static json_t *f_copy_durations(gw_ctx *c, json_t *v, const gw_policy *p)
+static ir_tristate tri(api_bool v)
 {
-    return gw_ir_json_durations(c, v);
+    return v == API_UNSET ? IR_UNSET : v == API_TRUE ? IR_TRUE : IR_FALSE;
 }
 
-static json_t *f_retry(gw_ctx *c, json_t *v, const gw_policy *p)
+/* A quantity ("4Mi", "1024") in bytes. */
+static ir_opt_u32 bytes(const char *q)
 {
-    json_t *out = gw_ir_json_durations(c, v);
-    json_t *per = json_object_get(out, "perRetry");
-    json_t *bo = json_object_get(per, "backoff");
-    if (bo) {
-        json_object_set(per, "backOff", bo);
-        json_object_del(per, "backoff");
-    }
-    return out;
+    double b;
+    if (!q || !gw_quantity_bytes(q, &b))
+        return (ir_opt_u32){0};
+    return (ir_opt_u32){.set = true, .value = (uint32_t)b};
 }
 
-static json_t *f_circuit_breaker(gw_ctx *c, json_t *v, const gw_policy *p)
+/* Whole seconds of a duration. */
+static ir_opt_u32 seconds(const char *s)
 {
-    json_t *out = json_deep_copy(v);
-    json_t *budget = json_object_get(out, "retryBudget");
-    json_t *pct = json_object_get(budget, "percent");
-    if (json_is_object(pct)) {
-        double num = json_number_value(json_object_get(pct, "numerator"));
-        json_t *den = json_object_get(pct, "denominator");
-        double d = json_is_number(den) ? json_number_value(den) : 100.0;
-        double value = d > 0 ? num * 100.0 / d : 0;
-        json_object_set_new(budget, "percent",
-                            value == floor(value) ? json_integer((json_int_t)value)
-                                                  : json_real(value));
-    }
-    return out;
+    int64_t ms;
+    if (!s || !gw_duration_ms(s, &ms))
+        return (ir_opt_u32){0};
+    return (ir_opt_u32){.set = true, .value = (uint32_t)(ms / 1000)};
 }
 
-static json_t *f_tcp_keepalive(gw_ctx *c, json_t *v, const gw_policy *p)
+/* A JSON list of integers. */
+static uint32_t *u32_list(gw_ctx *c, json_t *list, size_t *n)
 {
-    json_t *out = json_object();
-    set_new(out, "idleTime", gw_ir_json_seconds(json_object_get(v, "idleTime")));
-    set_new(out, "interval", gw_ir_json_seconds(json_object_get(v, "interval")));
-    json_t *probes = json_object_get(v, "probes");
-    if (probes)
-        json_object_set(out, "probes", probes);
-    return out;
-}
-
-static json_t *f_dns(gw_ctx *c, json_t *v, const gw_policy *p)
-{
-    json_t *out = gw_ir_json_durations(c, v);
-    json_object_set_new(out, "name",
-                        json_sprintf("%s/%s", p->obj->metadata.namespace, p->obj->metadata.name));
-    return out;
-}
-
-static json_t *f_http2(gw_ctx *c, json_t *v, const gw_policy *p)
-{
-    return gw_ir_http2_json(v);
-}
-
-static json_t *f_connection(gw_ctx *c, json_t *v, const gw_policy *p)
-{
-    json_t *out = json_object();
-    set_new(out, "bufferLimit", gw_ir_json_bytes(json_object_get(v, "bufferLimit")));
-    json_t *pre = json_object_get(v, "preconnect");
-    if (pre)
-        json_object_set_new(out, "preconnect", json_deep_copy(pre));
-    if (json_object_size(out) == 0) {
-        json_decref(out);
-        return NULL;
-    }
-    return out;
-}
-
-static json_t *f_copy(gw_ctx *c, json_t *v, const gw_policy *p)
-{
-    return json_deep_copy(v);
-}
-
-static json_t *f_compression(gw_ctx *c, json_t *v, const gw_policy *p)
-{
-    json_t *out = json_array();
+    uint32_t *out = ARENA_ARRAY(c->arena, uint32_t, json_array_size(list) + 1);
     size_t i;
     json_t *e;
-    json_array_foreach(v, i, e)
+    *n = 0;
+    json_array_foreach(list, i, e)
     {
-        json_t *item = json_pack("{s:O*, s:O*}", "type", json_object_get(e, "type"),
-                                 "minContentLength", json_object_get(e, "minContentLength"));
-        if (i == 0)
-            json_object_set_new(item, "chooseFirst", json_true());
-        json_array_append_new(out, item);
+        if (json_is_integer(e))
+            out[(*n)++] = (uint32_t)json_integer_value(e);
     }
     return out;
 }
 
-/* loadBalancer.type "RoundRobin" -> IR key "roundRobin", and the settings
- * that type takes. */
-static json_t *f_load_balancer(gw_ctx *c, json_t *v, const gw_policy *p)
+static int u32_cmp(const void *a, const void *b)
 {
-    const char *type = json_string_value(json_object_get(v, "type"));
-    if (!type || !*type)
-        return NULL;
-    char *key = arena_strdup(c->arena, type);
-    key[0] = (char)(key[0] - 'A' + 'a');
-    json_t *inner = json_object();
-    json_t *slow = json_object_get(v, "slowStart");
-    if (slow)
-        json_object_set_new(inner, "slowStart", gw_ir_json_durations(c, slow));
-    if (strcmp(type, "ConsistentHash") == 0) {
-        json_t *ch = json_object_get(v, "consistentHash");
-        const char *chtype = json_string_value(json_object_get(ch, "type"));
-        if (chtype && strcmp(chtype, "SourceIP") == 0)
-            json_object_set_new(inner, "sourceIP", json_true());
-        const char *fields[] = {"headers", "cookie", "queryParams"};
-        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-            json_t *f = json_object_get(ch, fields[i]);
-            if (f)
-                json_object_set_new(inner, fields[i], gw_ir_json_durations(c, f));
-        }
-        /* type Header's single `header` is one more hashed header */
-        json_t *one = json_object_get(ch, "header");
-        if (json_is_object(one)) {
-            json_t *list = json_object_get(inner, "headers");
-            if (!list) {
-                list = json_array();
-                json_object_set_new(inner, "headers", list);
-            }
-            json_array_insert(list, 0, one);
-        }
-        json_t *ts = json_object_get(ch, "tableSize");
-        if (ts && json_integer_value(ts) != 65537)
-            json_object_set(inner, "tableSize", ts);
-    }
-    json_t *bu = json_object_get(v, "backendUtilization");
-    if (bu && strcmp(type, "BackendUtilization") == 0) {
-        json_t *cp = gw_ir_json_durations(c, bu);
-        if (!json_object_get(cp, "keepResponseHeaders"))
-            json_object_set_new(cp, "keepResponseHeaders", json_false());
-        json_object_update(inner, cp);
-        json_decref(cp);
-    }
-    json_t *out = json_object();
-    json_object_set_new(out, key, inner);
-    /* zoneAware.preferLocal goes to the destinations, not here */
-    json_t *wz = json_object_get(json_object_get(v, "zoneAware"), "weightedZones");
-    if (wz)
-        json_object_set_new(out, "weightedZones", json_deep_copy(wz));
-    return out;
-}
-
-static int int_cmp(const void *a, const void *b)
-{
-    json_int_t x = *(const json_int_t *)a, y = *(const json_int_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
-/* A list of integers in ascending order (the reference sorts status lists). */
-static json_t *sorted_ints(json_t *list)
+static int kv_cmp(const void *a, const void *b)
 {
-    size_t n = json_array_size(list);
-    json_int_t v[64];
-    if (n > 64)
-        return json_deep_copy(list);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_integer_value(json_array_get(list, i));
-    qsort(v, n, sizeof *v, int_cmp);
-    json_t *out = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(out, json_integer(v[i]));
-    return out;
+    return strcmp(((const ir_kv *)a)->key, ((const ir_kv *)b)->key);
 }
 
-static json_t *health_active(gw_ctx *c, json_t *a)
+/* ---- one builder per spec field ---- */
+
+static ir_timeout *timeout_ir(gw_ctx *c, const api_timeout_spec *s)
 {
-    json_t *out = gw_ir_json_durations(c, a);
-    const char *type = json_string_value(json_object_get(a, "type"));
-    json_object_del(out, "type");
-    json_t *http = json_object_get(out, "http");
-    if (http) {
-        json_t *host = json_object_get(http, "hostname");
-        json_object_set_new(http, "host",
-                            json_string(json_string_value(host) ? json_string_value(host) : ""));
-        json_object_del(http, "hostname");
-        json_t *retriable = json_object_get(http, "retriableStatuses");
-        if (retriable)
-            json_object_set_new(http, "retriableStatuses", sorted_ints(retriable));
-        if (!json_object_get(http, "expectedStatuses"))
-            json_object_set_new(http, "expectedStatuses", json_pack("[i]", 200));
-        const char *payloads[] = {"expectedResponse", "requestBody"};
-        for (size_t i = 0; i < 2; i++) {
-            json_t *pl = json_object_get(http, payloads[i]);
-            if (pl)
-                json_object_set_new(http, payloads[i], payload(pl));
+    ir_timeout *t = ARENA_NEW(c->arena, ir_timeout);
+    if (s->tcp)
+        t->tcp_connect_timeout = duration_of(s->tcp->connect_timeout);
+    if (s->http) {
+        t->http_request_timeout = duration_of(s->http->request_timeout);
+        t->http_connection_idle_timeout = duration_of(s->http->connection_idle_timeout);
+        t->http_max_connection_duration = duration_of(s->http->max_connection_duration);
+        t->http_stream_idle_timeout = duration_of(s->http->stream_idle_timeout);
+        t->http_max_stream_duration = duration_of(s->http->max_stream_duration);
+    }
+    return t;
+}
+
+static ir_retry *retry_ir(gw_ctx *c, const api_retry_spec *s)
+{
+    ir_retry *r = ARENA_NEW(c->arena, ir_retry);
+    r->num_retries = s->num_retries.set ? (int32_t)s->num_retries.v : -1;
+    if (s->retry_on) {
+        r->retry_on = s->retry_on->triggers;
+        r->n_retry_on = s->retry_on->n_triggers;
+        r->http_status_codes = u32_list(c, s->retry_on->http_status_codes, &r->n_http_status_codes);
+    }
+    if (s->per_retry) {
+        r->per_retry_timeout = go_text(c, s->per_retry->timeout);
+        r->backoff_base = go_text(c, s->per_retry->base_interval);
+        r->backoff_max = go_text(c, s->per_retry->max_interval);
+    }
+    return r;
+}
+
+static ir_circuit_breaker *circuit_breaker_ir(gw_ctx *c, const api_circuit_breaker_spec *s)
+{
+    ir_circuit_breaker *cb = ARENA_NEW(c->arena, ir_circuit_breaker);
+    cb->max_connections = opt(s->max_connections);
+    cb->max_pending_requests = opt(s->max_pending_requests);
+    cb->max_parallel_requests = opt(s->max_parallel_requests);
+    cb->max_parallel_retries = opt(s->max_parallel_retries);
+    cb->max_requests_per_connection = opt(s->max_requests_per_connection);
+    cb->per_endpoint_max_connections = opt(s->per_endpoint_max_connections);
+    if (s->retry_budget) {
+        cb->has_retry_budget = true;
+        const api_fraction_spec *p = s->retry_budget->percent;
+        if (p) {
+            double d = p->denominator.set ? (double)p->denominator.v : 100.0;
+            cb->retry_budget_percent = d > 0 ? (double)p->numerator.v * 100.0 / d : 0;
         }
+        cb->retry_budget_min_concurrency = opt(s->retry_budget->min_retry_concurrency);
     }
-    json_t *tcp = json_object_get(out, "tcp");
-    const char *tcp_payloads[] = {"send", "receive"};
-    for (size_t i = 0; tcp && i < 2; i++) {
-        json_t *pl = json_object_get(tcp, tcp_payloads[i]);
-        if (pl)
-            json_object_set_new(tcp, tcp_payloads[i], payload(pl));
-    }
-    if (type && strcmp(type, "GRPC") == 0 && !json_object_get(out, "grpc"))
-        json_object_set_new(out, "grpc", json_object());
-    return out;
+    return cb;
 }
 
-static json_t *f_health_check(gw_ctx *c, json_t *v, const gw_policy *p)
+static const struct {
+    const char *type;
+    ir_lb_kind kind;
+} lb_types[] = {
+    {"RoundRobin", IR_LB_ROUND_ROBIN},
+    {"LeastRequest", IR_LB_LEAST_REQUEST},
+    {"Random", IR_LB_RANDOM},
+    {"ConsistentHash", IR_LB_CONSISTENT_HASH},
+    {"BackendUtilization", IR_LB_BACKEND_UTILIZATION},
+};
+
+static ir_consistent_hash *consistent_hash_ir(gw_ctx *c, const api_consistent_hash_spec *s)
 {
-    json_t *out = json_object();
-    json_t *active = json_object_get(v, "active");
-    if (active)
-        json_object_set_new(out, "active", health_active(c, active));
-    json_t *passive = json_object_get(v, "passive");
-    if (passive)
-        json_object_set_new(out, "passive", gw_ir_json_durations(c, passive));
-    return out;
+    ir_consistent_hash *h = ARENA_NEW(c->arena, ir_consistent_hash);
+    if (!s)
+        return h;
+    h->source_ip = s->type && strcmp(s->type, "SourceIP") == 0;
+    /* type Header's single `header` is one more hashed header, the first */
+    h->headers = ARENA_ARRAY(c->arena, const char *, s->n_headers + 2);
+    if (s->header)
+        h->headers[h->n_headers++] = s->header->name ? s->header->name : "";
+    for (size_t i = 0; i < s->n_headers; i++)
+        h->headers[h->n_headers++] = s->headers[i].name ? s->headers[i].name : "";
+    h->query_params = ARENA_ARRAY(c->arena, const char *, s->n_query_params + 1);
+    for (size_t i = 0; i < s->n_query_params; i++)
+        h->query_params[h->n_query_params++] =
+            s->query_params[i].name ? s->query_params[i].name : "";
+    if (s->cookie) {
+        h->cookie_name = s->cookie->name ? s->cookie->name : "";
+        h->cookie_ttl = duration_of(s->cookie->ttl);
+        h->n_cookie_attributes = s->cookie->n_attributes;
+        h->cookie_attributes = ARENA_ARRAY(c->arena, ir_kv, h->n_cookie_attributes + 1);
+        for (size_t i = 0; i < h->n_cookie_attributes; i++)
+            h->cookie_attributes[i] =
+                (ir_kv){s->cookie->attributes[i].key, s->cookie->attributes[i].value};
+        qsort(h->cookie_attributes, h->n_cookie_attributes, sizeof(ir_kv), kv_cmp);
+    }
+    if (s->table_size.set && s->table_size.v != 65537)
+        h->table_size = opt(s->table_size);
+    return h;
+}
+
+static ir_backend_utilization *backend_utilization_ir(gw_ctx *c,
+                                                      const api_backend_utilization_spec *s)
+{
+    ir_backend_utilization *b = ARENA_NEW(c->arena, ir_backend_utilization);
+    if (!s)
+        return b;
+    b->blackout_period = duration_of(s->blackout_period);
+    b->weight_expiration_period = duration_of(s->weight_expiration_period);
+    b->weight_update_period = duration_of(s->weight_update_period);
+    b->error_utilization_penalty_percent = opt(s->error_utilization_penalty_percent);
+    b->metric_names = s->metric_names_for_computing_utilization;
+    b->n_metric_names = s->n_metric_names_for_computing_utilization;
+    b->keep_response_headers = s->keep_response_headers == API_TRUE;
+    if (s->out_of_band) {
+        b->has_out_of_band = true;
+        b->oob_authority = s->out_of_band->authority;
+        b->oob_port = (uint32_t)s->out_of_band->port.v;
+        b->oob_reporting_period = duration_of(s->out_of_band->reporting_period);
+    }
+    return b;
+}
+
+static ir_load_balancer *load_balancer_ir(gw_ctx *c, const api_load_balancer_spec *s)
+{
+    if (!s->type || !*s->type)
+        return NULL;
+    ir_load_balancer *lb = ARENA_NEW(c->arena, ir_load_balancer);
+    for (size_t i = 0; i < sizeof lb_types / sizeof *lb_types; i++)
+        if (strcmp(s->type, lb_types[i].type) == 0)
+            lb->kind = lb_types[i].kind;
+    if (lb->kind != IR_LB_UNSET)
+        lb->slow_start_window = duration_of(s->slow_start_window);
+    if (lb->kind == IR_LB_CONSISTENT_HASH)
+        lb->consistent_hash = consistent_hash_ir(c, s->consistent_hash);
+    if (lb->kind == IR_LB_BACKEND_UTILIZATION)
+        lb->backend_utilization = backend_utilization_ir(c, s->backend_utilization);
+    /* zoneAware.preferLocal goes to the destinations, not here */
+    const api_zone_aware *z = s->zone_aware;
+    if (z && z->n_weighted_zones) {
+        lb->n_weighted_zones = z->n_weighted_zones;
+        lb->weighted_zones = ARENA_ARRAY(c->arena, ir_weighted_zone, z->n_weighted_zones);
+        for (size_t i = 0; i < z->n_weighted_zones; i++)
+            lb->weighted_zones[i] = (ir_weighted_zone){z->weighted_zones[i].zone,
+                                                       (uint32_t)z->weighted_zones[i].weight.v};
+    }
+    return lb;
+}
+
+static ir_payload *payload_ir(gw_ctx *c, const api_hc_payload *s)
+{
+    if (!s)
+        return NULL;
+    ir_payload *p = ARENA_NEW(c->arena, ir_payload);
+    p->text = s->text;
+    if (s->binary)
+        p->binary = api_base64_decode(c->arena, s->binary, &p->binary_len);
+    return p;
+}
+
+static ir_active_health_check *active_hc_ir(gw_ctx *c, const api_active_hc_spec *s)
+{
+    ir_active_health_check *h = ARENA_NEW(c->arena, ir_active_health_check);
+    h->timeout = duration_of(s->timeout);
+    h->interval = duration_of(s->interval);
+    h->initial_jitter = duration_of(s->initial_jitter);
+    h->unhealthy_threshold = opt(s->unhealthy_threshold);
+    h->healthy_threshold = opt(s->healthy_threshold);
+    h->kind = s->http ? IR_HC_HTTP : s->tcp ? IR_HC_TCP : IR_HC_GRPC;
+    if (s->http) {
+        h->http_host = s->http->hostname ? s->http->hostname : "";
+        h->http_path = s->http->path;
+        h->http_method = s->http->method;
+        if (s->http->expected_statuses) {
+            h->http_expected_statuses =
+                u32_list(c, s->http->expected_statuses, &h->n_http_expected_statuses);
+        } else {
+            h->http_expected_statuses = ARENA_ARRAY(c->arena, uint32_t, 1);
+            h->http_expected_statuses[h->n_http_expected_statuses++] = 200;
+        }
+        h->http_retriable_statuses =
+            u32_list(c, s->http->retriable_statuses, &h->n_http_retriable_statuses);
+        qsort(h->http_retriable_statuses, h->n_http_retriable_statuses, sizeof(uint32_t), u32_cmp);
+        h->http_expected_response = payload_ir(c, s->http->expected_response);
+        h->http_request_body = payload_ir(c, s->http->request_body);
+    }
+    if (s->tcp) {
+        h->tcp_send = payload_ir(c, s->tcp->send);
+        h->tcp_receive = payload_ir(c, s->tcp->receive);
+    }
+    if (s->grpc)
+        h->grpc_service = s->grpc->service;
+    h->override_port = opt(s->override_port);
+    return h;
+}
+
+static ir_passive_health_check *passive_hc_ir(gw_ctx *c, const api_passive_hc_spec *s)
+{
+    ir_passive_health_check *p = ARENA_NEW(c->arena, ir_passive_health_check);
+    p->split_external_local_origin_errors = tri(s->split_external_local_origin_errors);
+    p->interval = duration_of(s->interval);
+    p->base_ejection_time = duration_of(s->base_ejection_time);
+    p->consecutive_local_origin_failures = opt(s->consecutive_local_origin_failures);
+    p->consecutive_gateway_errors = opt(s->consecutive_gateway_errors);
+    p->consecutive_5xx_errors = opt(s->consecutive_5xx_errors);
+    p->max_ejection_percent = opt(s->max_ejection_percent);
+    p->failure_percentage_threshold = opt(s->failure_percentage_threshold);
+    p->always_eject_one_endpoint = tri(s->always_eject_one_endpoint);
+    return p;
+}
+
+static ir_health_check *health_check_ir(gw_ctx *c, const api_health_check_spec *s)
+{
+    ir_health_check *h = ARENA_NEW(c->arena, ir_health_check);
+    if (s->active)
+        h->active = active_hc_ir(c, s->active);
+    if (s->passive)
+        h->passive = passive_hc_ir(c, s->passive);
+    return h;
+}
+
+/* An http2 window in bytes within Envoy's bounds; unset otherwise. */
+static ir_opt_u32 http2_window(const char *q)
+{
+    ir_opt_u32 b = bytes(q);
+    if (b.set && (b.value < 65535 || b.value > 2147483647))
+        return (ir_opt_u32){0};
+    return b;
+}
+
+/* A quantity written as a plain number (minContentLength: 100). */
+static ir_opt_u32 plain_u32(const char *q)
+{
+    char *end;
+    if (!q || !*q)
+        return (ir_opt_u32){0};
+    unsigned long v = strtoul(q, &end, 10);
+    return *end ? (ir_opt_u32){0} : (ir_opt_u32){.set = true, .value = (uint32_t)v};
 }
 
 /* ---- rate limits ---- */
@@ -273,54 +336,50 @@ static const char *quote_meta(gw_ctx *c, const char *s)
     return out;
 }
 
-/* A client selector's header or query parameter match in IR shape. */
-static json_t *selector_match(json_t *sel)
+/* A client selector's header or query parameter match. */
+static void value_match(ir_string_match *m, const api_rl_value_match *s)
 {
-    const char *type = json_string_value(json_object_get(sel, "type"));
-    json_t *name = json_object_get(sel, "name"), *value = json_object_get(sel, "value");
-    json_t *m = json_pack("{s:O}", "name", name ? name : json_string(""));
-    if (type && strcmp(type, "Distinct") == 0) {
-        json_object_set_new(m, "distinct", json_true());
-        return m;
+    m->name = s->name ? s->name : "";
+    if (s->type && strcmp(s->type, "Distinct") == 0) {
+        m->distinct = true;
+        return;
     }
-    json_object_set_new(m, "distinct", json_false());
-    json_object_set(m, type && strcmp(type, "RegularExpression") == 0 ? "safeRegex" : "exact",
-                    value ? value : json_string(""));
-    if (json_is_true(json_object_get(sel, "invert")))
-        json_object_set_new(m, "invert", json_true());
-    return m;
+    const char *v = s->value ? s->value : "";
+    if (s->type && strcmp(s->type, "RegularExpression") == 0)
+        m->safe_regex = v;
+    else
+        m->exact = v;
+    m->invert = s->invert == API_TRUE;
 }
 
-static json_t *selector_path(gw_ctx *c, json_t *path)
+/* A path selector: exact, a regular expression, or a prefix as the regex
+ * of its whole segments. */
+static ir_string_match *path_match(gw_ctx *c, const api_rl_path_match *s)
 {
-    const char *type = json_string_value(json_object_get(path, "type"));
-    const char *value = json_string_value(json_object_get(path, "value"));
-    if (!value)
-        value = "/";
-    json_t *m = json_pack("{s:b, s:s}", "distinct", 0, "name", "");
-    if (type && strcmp(type, "Exact") == 0)
-        json_object_set_new(m, "exact", json_string(value));
-    else if (type && strcmp(type, "RegularExpression") == 0)
-        json_object_set_new(m, "safeRegex", json_string(value));
+    ir_string_match *m = ARENA_NEW(c->arena, ir_string_match);
+    const char *value = s->value ? s->value : "/";
+    m->name = "";
+    if (s->type && strcmp(s->type, "Exact") == 0)
+        m->exact = value;
+    else if (s->type && strcmp(s->type, "RegularExpression") == 0)
+        m->safe_regex = value;
     else if (strcmp(value, "/") == 0)
-        json_object_set_new(m, "prefix", json_string("/"));
+        m->prefix = "/";
     else {
         size_t n = strlen(value);
         const char *v =
             n > 1 && value[n - 1] == '/' ? arena_strndup(c->arena, value, n - 1) : value;
-        json_object_set_new(m, "safeRegex",
-                            json_sprintf("^%s(/.*|\\?.*|#.*|;.*|$)", quote_meta(c, v)));
+        m->safe_regex = arena_printf(c->arena, "^%s(/.*|\\?.*|#.*|;.*|$)", quote_meta(c, v));
     }
-    if (json_is_true(json_object_get(path, "invert")))
-        json_object_set_new(m, "invert", json_true());
+    m->invert = s->invert == API_TRUE;
     return m;
 }
 
-/* sourceCIDR in IR shape, the address masked to its prefix (the form
- * Envoy's masked remote address takes); NULL when not a CIDR. */
-static json_t *selector_cidr(json_t *sel)
+/* sourceCIDR with the address masked to its prefix (the form Envoy's
+ * masked remote address takes); NULL when not a CIDR. */
+static ir_cidr_match *cidr_match(gw_ctx *c, const api_rl_cidr_match *s)
 {
-    const char *v = json_string_value(json_object_get(sel, "value"));
+    const char *v = s->value;
     const char *slash = v ? strchr(v, '/') : NULL;
     if (!slash || (size_t)(slash - v) >= INET6_ADDRSTRLEN)
         return NULL;
@@ -337,441 +396,438 @@ static json_t *selector_cidr(json_t *sel)
     for (int b = (int)len; b < (v6 ? 128 : 32); b++)
         addr[b / 8] &= (unsigned char)~(0x80u >> (b % 8));
     inet_ntop(v6 ? AF_INET6 : AF_INET, addr, text, sizeof text);
-    const char *type = json_string_value(json_object_get(sel, "type"));
-    return json_pack("{s:s++, s:b, s:b, s:b, s:i}", "cidr", text, "/", slash + 1, "distinct",
-                     type && strcmp(type, "Distinct") == 0, "invert",
-                     json_is_true(json_object_get(sel, "invert")), "isIPv6", v6, "maskLen",
-                     (json_int_t)len);
+    ir_cidr_match *m = ARENA_NEW(c->arena, ir_cidr_match);
+    m->ip = arena_strdup(c->arena, text);
+    m->cidr = arena_printf(c->arena, "%s/%s", text, slash + 1);
+    m->mask_len = (uint32_t)len;
+    m->is_ipv6 = v6;
+    m->distinct = s->type && strcmp(s->type, "Distinct") == 0;
+    m->invert = s->invert == API_TRUE;
+    return m;
 }
 
-static json_t *cost_json(json_t *cost)
+/* A cost: a number, or a dynamic metadata value. */
+static void cost(gw_ctx *c, const api_rl_cost_spec *s, uint64_t *number, const char **format)
 {
-    const char *from = json_string_value(json_object_get(cost, "from"));
-    if (from && strcmp(from, "Metadata") == 0) {
-        json_t *md = json_object_get(cost, "metadata");
-        return json_pack("{s:s++++}", "format", "%DYNAMIC_METADATA(",
-                         json_string_value(json_object_get(md, "namespace")) ?: "", ":",
-                         json_string_value(json_object_get(md, "key")) ?: "", ")%");
+    if (s->from && strcmp(s->from, "Metadata") == 0) {
+        const api_rl_metadata *md = s->metadata;
+        *format =
+            arena_printf(c->arena, "%%DYNAMIC_METADATA(%s:%s)%%",
+                         md && md->namespace ? md->namespace : "", md && md->key ? md->key : "");
+    } else {
+        *number = (uint64_t)s->number.v;
     }
-    json_t *n = json_object_get(cost, "number");
-    return json_pack("{s:I}", "number", (json_int_t)json_integer_value(n));
 }
 
-/* One rate limit rule with client selectors, in IR shape: the matches of
- * every selector together. */
-static json_t *rate_limit_rule(gw_ctx *c, json_t *rule, const char *name)
+/* One rule with client selectors: the matches of every selector together. */
+static void rate_limit_rule(gw_ctx *c, ir_rate_limit_rule *r, const api_rl_rule *s,
+                            const char *name)
 {
-    json_t *out = json_pack("{s:[], s:s}", "headerMatches", "name", name);
-    json_t *hm = json_object_get(out, "headerMatches"), *methods = NULL, *query = NULL;
-    size_t i, j;
-    json_t *sel, *e;
-    json_array_foreach(json_object_get(rule, "clientSelectors"), i, sel)
-    {
-        json_array_foreach(json_object_get(sel, "headers"), j, e)
-            json_array_append_new(hm, selector_match(e));
-        json_array_foreach(json_object_get(sel, "methods"), j, e)
-        {
-            if (!methods)
-                methods = json_array();
-            json_t *m = json_pack("{s:b, s:O, s:s}", "distinct", 0, "exact",
-                                  json_object_get(e, "value"), "name", "");
-            if (json_is_true(json_object_get(e, "invert")))
-                json_object_set_new(m, "invert", json_true());
-            json_array_append_new(methods, m);
-        }
-        json_array_foreach(json_object_get(sel, "queryParams"), j, e)
-        {
-            if (!query)
-                query = json_array();
-            json_array_append_new(query, selector_match(e));
-        }
-        json_t *path = json_object_get(sel, "path");
-        if (path)
-            json_object_set_new(out, "pathMatch", selector_path(c, path));
-        json_t *cidr = json_object_get(sel, "sourceCIDR");
-        if (cidr)
-            set_new(out, "cidrMatch", selector_cidr(cidr));
+    size_t nh = 0, nm = 0, nq = 0;
+    for (size_t i = 0; i < s->n_client_selectors; i++) {
+        nh += s->client_selectors[i].n_headers;
+        nm += s->client_selectors[i].n_methods;
+        nq += s->client_selectors[i].n_query_params;
     }
-    set_new(out, "methodMatches", methods);
-    set_new(out, "queryParamMatches", query);
-    json_t *limit = json_object_get(rule, "limit");
-    json_t *lo = json_pack("{s:I, s:O}", "requests",
-                           (json_int_t)json_integer_value(json_object_get(limit, "requests")),
-                           "unit", json_object_get(limit, "unit") ?: json_string(""));
-    json_t *fm = json_object_get(limit, "fromMetadata");
-    if (fm)
-        json_object_set_new(lo, "fromMetadata", json_deep_copy(fm));
-    json_object_set_new(out, "limit", lo);
-    json_t *cost = json_object_get(rule, "cost");
-    if (json_object_get(cost, "request"))
-        json_object_set_new(out, "requestCost", cost_json(json_object_get(cost, "request")));
-    if (json_object_get(cost, "response"))
-        json_object_set_new(out, "responseCost", cost_json(json_object_get(cost, "response")));
-    if (json_is_true(json_object_get(rule, "shadowMode")))
-        json_object_set_new(out, "shadowMode", json_true());
-    json_t *shared = json_object_get(rule, "shared");
-    if (json_is_boolean(shared))
-        json_object_set(out, "shared", shared);
-    json_t *xrl = json_object_get(rule, "xRateLimitHeaders");
-    if (xrl)
-        json_object_set(out, "xRateLimitOption", xrl);
-    return out;
+    r->name = name;
+    r->header_matches = ARENA_ARRAY(c->arena, ir_string_match, nh + 1);
+    r->method_matches = ARENA_ARRAY(c->arena, ir_string_match, nm + 1);
+    r->query_param_matches = ARENA_ARRAY(c->arena, ir_string_match, nq + 1);
+    for (size_t i = 0; i < s->n_client_selectors; i++) {
+        const api_rl_selector *sel = &s->client_selectors[i];
+        for (size_t j = 0; j < sel->n_headers; j++)
+            value_match(&r->header_matches[r->n_header_matches++], &sel->headers[j]);
+        for (size_t j = 0; j < sel->n_methods; j++) {
+            ir_string_match *m = &r->method_matches[r->n_method_matches++];
+            m->name = "";
+            m->exact = sel->methods[j].value ? sel->methods[j].value : "";
+            m->invert = sel->methods[j].invert == API_TRUE;
+        }
+        for (size_t j = 0; j < sel->n_query_params; j++)
+            value_match(&r->query_param_matches[r->n_query_param_matches++], &sel->query_params[j]);
+        if (sel->path)
+            r->path_match = path_match(c, sel->path);
+        if (sel->source_cidr)
+            r->cidr_match = cidr_match(c, sel->source_cidr);
+    }
+    if (s->limit) {
+        r->limit.requests = (uint64_t)s->limit->requests.v;
+        r->limit.unit = s->limit->unit ? s->limit->unit : "";
+        if (s->limit->from_metadata) {
+            r->limit.metadata_namespace = s->limit->from_metadata->namespace;
+            r->limit.metadata_key = s->limit->from_metadata->key;
+        }
+    } else {
+        r->limit.unit = "";
+    }
+    if (s->cost && s->cost->request) {
+        r->has_request_cost = true;
+        cost(c, s->cost->request, &r->request_cost_number, &r->request_cost_format);
+    }
+    if (s->cost && s->cost->response) {
+        r->has_response_cost = true;
+        cost(c, s->cost->response, &r->response_cost_number, &r->response_cost_format);
+    }
+    r->shadow_mode = s->shadow_mode == API_TRUE;
+    r->has_shared = s->shared != API_UNSET;
+    r->shared = s->shared == API_TRUE;
+    r->x_rate_limit_option = s->x_rate_limit_headers;
 }
 
 /* rateLimit: the kind `type` names. A local limit needs a default bucket:
  * the rule without selectors, else an unreachable one (MaxUint32/Second). */
-static json_t *f_rate_limit(gw_ctx *c, json_t *v, const gw_policy *p)
+static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s,
+                                    const api_object *owner)
 {
-    const char *type = json_string_value(json_object_get(v, "type"));
-    bool local = type ? strcmp(type, "Local") == 0 : json_object_get(v, "local") != NULL;
-    json_t *spec = json_object_get(v, local ? "local" : "global");
+    bool local = s->type ? strcmp(s->type, "Local") == 0 : s->local != NULL;
+    const api_rl_rules *spec = local ? s->local : s->global;
     if (!spec)
         return NULL;
-    json_t *rules = json_array(), *def = NULL;
-    size_t i;
-    json_t *rule;
-    json_array_foreach(json_object_get(spec, "rules"), i, rule)
-    {
-        if (local && json_array_size(json_object_get(rule, "clientSelectors")) == 0) {
-            json_t *limit = json_object_get(rule, "limit");
-            if (!def)
-                def = json_pack("{s:O, s:O}", "requests", json_object_get(limit, "requests"),
-                                "unit", json_object_get(limit, "unit"));
+    ir_rate_limit *rl = ARENA_NEW(c->arena, ir_rate_limit);
+    ir_rate_limit_rule *rules = ARENA_ARRAY(c->arena, ir_rate_limit_rule, spec->n_rules + 1);
+    size_t n = 0;
+    bool has_default = false;
+    ir_rate_limit_value def = {.requests = 4294967295ULL, .unit = "Second"};
+    for (size_t i = 0; i < spec->n_rules; i++) {
+        const api_rl_rule *rule = &spec->rules[i];
+        if (local && rule->n_client_selectors == 0) {
+            if (!has_default && rule->limit)
+                def = (ir_rate_limit_value){.requests = (uint64_t)rule->limit->requests.v,
+                                            .unit = rule->limit->unit ? rule->limit->unit : ""};
+            has_default = true;
             continue;
         }
-        json_array_append_new(rules, rate_limit_rule(c, rule,
-                                                     arena_printf(c->arena, "%s/%s/rule/%zu",
-                                                                  p->obj->metadata.namespace,
-                                                                  p->obj->metadata.name, i)));
+        rate_limit_rule(c, &rules[n++], rule,
+                        arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace,
+                                     owner->metadata.name, i));
     }
-    json_t *out = json_object();
     if (local) {
-        if (!def)
-            def = json_pack("{s:I, s:s}", "requests", (json_int_t)4294967295LL, "unit", "Second");
-        json_object_set_new(out, "local", json_pack("{s:o, s:o}", "default", def, "rules", rules));
+        rl->local = ARENA_NEW(c->arena, ir_local_rate_limit);
+        rl->local->default_limit = def;
+        rl->local->rules = rules;
+        rl->local->n_rules = n;
     } else {
-        json_object_set_new(out, "global", json_pack("{s:o}", "rules", rules));
+        rl->global = ARENA_NEW(c->arena, ir_global_rate_limit);
+        rl->global->rules = rules;
+        rl->global->n_rules = n;
     }
-    return out;
+    return rl;
 }
 
 /* ---- fault injection, response override ---- */
 
-static json_t *f_fault(gw_ctx *c, json_t *v, const gw_policy *p)
+static ir_fault_injection *fault_ir(const gw_ctx *c, const api_fault_spec *s)
 {
-    return gw_ir_json_durations(c, v);
+    ir_fault_injection *f = ARENA_NEW(c->arena, ir_fault_injection);
+    if (s->delay) {
+        f->delay_fixed = duration_of(s->delay->fixed_delay);
+        f->delay_has_percentage = s->delay->percentage.set;
+        f->delay_percentage = s->delay->percentage.v;
+    }
+    if (s->abort) {
+        f->has_abort = true;
+        f->abort_http_status = (uint32_t)s->abort->http_status.v;
+        f->abort_grpc_status = (uint32_t)s->abort->grpc_status.v;
+        f->abort_has_percentage = s->abort->percentage.set;
+        f->abort_percentage = s->abort->percentage.v;
+    }
+    return f;
 }
 
-static const char *base64_encode(gw_ctx *c, const char *data, size_t n)
+static const char *header_match_key_value(ir_string_match *m, const char *type, const char *v)
 {
-    char *out = arena_alloc(c->arena, 4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)n);
-    return out;
+    if (type && strcmp(type, "RegularExpression") == 0)
+        m->safe_regex = v;
+    else if (type && strcmp(type, "Prefix") == 0)
+        m->prefix = v;
+    else if (type && strcmp(type, "Suffix") == 0)
+        m->suffix = v;
+    else
+        m->exact = v;
+    return v;
 }
 
 /* The body of an override: inline text or the ConfigMap's "response.body"
- * (its existence is checked by backendtrafficpolicy.c), base64 as the IR
- * prints bytes. */
-static json_t *override_body(gw_ctx *c, json_t *body, const gw_policy *p)
+ * (its existence is checked by backendtrafficpolicy.c). */
+static void override_body(gw_ctx *c, ir_response_override_rule *r,
+                          const struct api_override_response *s, const api_object *owner)
 {
-    const char *inl = json_string_value(json_object_get(body, "inline"));
-    if (inl)
-        return json_string(base64_encode(c, inl, strlen(inl)));
-    json_t *ref = json_object_get(body, "valueRef");
-    const char *name = json_string_value(json_object_get(ref, "name"));
-    const api_object *cm =
-        name ? api_resources_find(c->res, "ConfigMap", p->obj->metadata.namespace, name) : NULL;
-    size_t len;
-    const char *data =
-        cm ? api_config_map_value(c->arena, (const api_config_map *)cm, "response.body", &len)
-           : NULL;
-    return data ? json_string(base64_encode(c, data, len)) : NULL;
-}
-
-static json_t *override_headers(json_t *hdr)
-{
-    json_t *out = json_array();
-    static const char *const ops[] = {"add", "set"};
-    for (size_t k = 0; k < 2; k++) {
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(hdr, ops[k]), i, h) json_array_append_new(
-            out, json_pack("{s:b, s:b, s:O, s:[O]}", "addIfAbsent", 0, "append", k == 0, "name",
-                           json_object_get(h, "name"), "value", json_object_get(h, "value")));
+    if (s->body_inline) {
+        r->body = s->body_inline;
+        r->body_len = strlen(s->body_inline);
+        return;
     }
-    return out;
+    const api_object *cm =
+        s->body_ref_name
+            ? api_resources_find(c->res, "ConfigMap", owner->metadata.namespace, s->body_ref_name)
+            : NULL;
+    if (cm)
+        r->body = api_config_map_value(c->arena, (const api_config_map *)cm, "response.body",
+                                       &r->body_len);
 }
 
-static json_t *f_response_override(gw_ctx *c, json_t *v, const gw_policy *p)
+static void override_headers(gw_ctx *c, ir_response_override_rule *r,
+                             const struct api_override_response *s)
+{
+    r->add_response_headers = ARENA_ARRAY(c->arena, ir_header, s->n_add + s->n_set + 1);
+    for (size_t k = 0; k < 2; k++) {
+        const api_header_value *h = k == 0 ? s->add : s->set;
+        size_t n = k == 0 ? s->n_add : s->n_set;
+        for (size_t i = 0; i < n; i++)
+            r->add_response_headers[r->n_add_response_headers++] = (ir_header){
+                .name = h[i].name, .value = h[i].value ? h[i].value : "", .append = k == 0};
+    }
+}
+
+static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_spec *spec,
+                                                  const api_object *owner)
 {
     const char *base = arena_printf(c->arena, "backendtrafficpolicy/%s/%s",
-                                    p->obj->metadata.namespace, p->obj->metadata.name);
-    json_t *rules = json_array();
-    size_t i;
-    json_t *ov;
-    json_array_foreach(v, i, ov)
-    {
-        json_t *r = json_pack("{s:s}", "name",
-                              arena_printf(c->arena, "%s/responseoverride/rule/%zu", base, i));
-        json_t *match = json_object(), *codes = json_array();
-        size_t j;
-        json_t *sc;
-        json_array_foreach(json_object_get(json_object_get(ov, "match"), "statusCodes"), j, sc)
-        {
-            json_t *range = json_object_get(sc, "range");
-            json_array_append_new(
-                codes, range ? json_pack("{s:O}", "range", range)
-                             : json_pack("{s:O}", "value", json_object_get(sc, "value")));
+                                    owner->metadata.namespace, owner->metadata.name);
+    ir_response_override *ro = ARENA_NEW(c->arena, ir_response_override);
+    ro->name = base;
+    ro->n_rules = spec->n_response_override;
+    ro->rules = ARENA_ARRAY(c->arena, ir_response_override_rule, ro->n_rules + 1);
+    for (size_t i = 0; i < ro->n_rules; i++) {
+        const api_response_override_spec *s = &spec->response_override[i];
+        ir_response_override_rule *r = &ro->rules[i];
+        r->name = arena_printf(c->arena, "%s/responseoverride/rule/%zu", base, i);
+        r->status_values = ARENA_ARRAY(c->arena, uint32_t, s->n_status_codes + 1);
+        r->status_ranges = ARENA_ARRAY(c->arena, struct ir_status_range, s->n_status_codes + 1);
+        for (size_t j = 0; j < s->n_status_codes; j++) {
+            const api_status_code_match *sc = &s->status_codes[j];
+            if (sc->range)
+                r->status_ranges[r->n_status_ranges++] = (struct ir_status_range){
+                    (uint32_t)sc->range->start.v, (uint32_t)sc->range->end.v};
+            else
+                r->status_values[r->n_status_values++] = (uint32_t)sc->value.v;
         }
-        if (json_array_size(codes))
-            json_object_set_new(match, "statusCodes", codes);
-        else
-            json_decref(codes);
-        json_t *rh = json_object_get(json_object_get(ov, "match"), "responseHeaders");
-        if (json_array_size(rh)) {
-            json_t *list = json_array();
-            json_t *h;
-            json_array_foreach(rh, j, h)
-            {
-                json_t *m =
-                    json_pack("{s:b, s:O}", "distinct", 0, "name", json_object_get(h, "name"));
-                const char *type = json_string_value(json_object_get(h, "type"));
-                json_t *val = json_object_get(h, "value");
-                const char *key = !type || strcmp(type, "Exact") == 0      ? "exact"
-                                  : strcmp(type, "RegularExpression") == 0 ? "safeRegex"
-                                  : strcmp(type, "PathPrefix") == 0 || strcmp(type, "Prefix") == 0
-                                      ? "prefix"
-                                  : strcmp(type, "Suffix") == 0 ? "suffix"
-                                                                : "exact";
-                if (json_is_object(val)) { /* {type, value} form */
-                    type = json_string_value(json_object_get(val, "type"));
-                    key = !type || strcmp(type, "Exact") == 0      ? "exact"
-                          : strcmp(type, "RegularExpression") == 0 ? "safeRegex"
-                          : strcmp(type, "Prefix") == 0            ? "prefix"
-                          : strcmp(type, "Suffix") == 0            ? "suffix"
-                                                                   : "exact";
-                    val = json_object_get(val, "value");
-                }
-                json_object_set(m, key, val ? val : json_string(""));
-                json_array_append_new(list, m);
-            }
-            json_object_set_new(match, "responseHeaders", list);
+        r->n_response_headers = s->n_response_headers;
+        r->response_headers = ARENA_ARRAY(c->arena, ir_string_match, s->n_response_headers + 1);
+        for (size_t j = 0; j < s->n_response_headers; j++) {
+            const api_override_header_match *h = &s->response_headers[j];
+            r->response_headers[j].name = h->name;
+            header_match_key_value(&r->response_headers[j], h->type, h->value ? h->value : "");
         }
-        json_object_set_new(r, "match", match);
-        json_t *src = json_object_get(ov, "source");
-        if (src)
-            json_object_set(r, "source", src);
-        json_t *resp = json_object_get(ov, "response");
-        if (resp) {
-            json_t *ro = json_object();
-            json_t *hdr = json_object_get(resp, "header");
-            if (hdr) {
-                json_t *hl = override_headers(hdr);
-                if (json_array_size(hl))
-                    json_object_set_new(ro, "addResponseHeaders", hl);
-                else
-                    json_decref(hl);
-            }
-            json_t *body = json_object_get(resp, "body");
-            if (body)
-                set_new(ro, "body", override_body(c, body, p));
-            json_t *ct = json_object_get(resp, "contentType");
-            if (ct)
-                json_object_set(ro, "contentType", ct);
-            json_t *status = json_object_get(resp, "statusCode");
-            if (status)
-                json_object_set(ro, "statusCode", status);
-            json_object_set_new(r, "response", ro);
+        r->source = s->source;
+        if (s->response) {
+            r->has_response = true;
+            override_headers(c, r, s->response);
+            override_body(c, r, s->response, owner);
+            r->content_type = s->response->content_type;
+            r->status_code = opt(s->response->status_code);
         }
-        json_t *rd = json_object_get(ov, "redirect");
-        if (rd) {
-            json_t *ro = json_object();
-            const char *keys[] = {"scheme", "hostname", "port", "statusCode"};
-            for (size_t k = 0; k < 4; k++)
-                if (json_object_get(rd, keys[k]))
-                    json_object_set(ro, keys[k], json_object_get(rd, keys[k]));
-            json_t *path = json_object_get(rd, "path");
-            if (path)
-                json_object_set_new(ro, "path",
-                                    json_pack("{s:O?, s:O?}", "fullReplace",
-                                              json_object_get(path, "replaceFullPath"),
-                                              "prefixMatchReplace",
-                                              json_object_get(path, "replacePrefixMatch")));
-            json_object_set_new(r, "redirect", ro);
+        if (s->redirect) {
+            const struct api_override_redirect *rd = s->redirect;
+            ir_redirect *o = ARENA_NEW(c->arena, ir_redirect);
+            o->scheme = rd->scheme;
+            o->hostname = rd->hostname;
+            o->port = (uint32_t)rd->port.v;
+            o->status_code = (uint32_t)rd->status_code.v;
+            o->path_full = rd->replace_full_path;
+            o->path_prefix = rd->replace_prefix_match;
+            r->redirect = o;
         }
-        json_array_append_new(rules, r);
     }
-    return json_pack("{s:s, s:o}", "name", base, "rules", rules);
+    return ro;
 }
 
-/* ---- admission control, bandwidth limit ---- */
+/* ---- admission control, bandwidth limit, telemetry ---- */
 
-static json_t *f_admission_control(gw_ctx *c, json_t *v, const gw_policy *p)
+static ir_admission_control *admission_control_ir(gw_ctx *c, const api_admission_control_spec *s)
 {
-    return gw_ir_json_durations(c, v);
+    ir_admission_control *ac = ARENA_NEW(c->arena, ir_admission_control);
+    ac->sampling_window = duration_of(s->sampling_window);
+    ac->min_success_rate = opt(s->min_success_rate);
+    ac->rejection_aggression = opt(s->rejection_aggression);
+    ac->min_request_rate = opt(s->min_request_rate);
+    ac->max_rejection_percent = opt(s->max_rejection_percent);
+    ac->http_statuses = u32_list(c, s->http_status_codes, &ac->n_http_statuses);
+    ac->grpc_statuses = s->grpc_status_codes;
+    ac->n_grpc_statuses = s->n_grpc_status_codes;
+    return ac;
 }
 
 /* A bandwidth limit {value: "10Mi", unit: Second} in KiB per second
- * (rounded down, at least 1), or NULL when malformed. */
-static json_t *kibps(json_t *limit)
+ * (rounded down, at least 1); unset when malformed. */
+static ir_opt_u32 kibps(const api_bandwidth_direction *d)
 {
-    json_t *bytes = gw_ir_json_bytes(json_object_get(limit, "value"));
-    if (!json_is_integer(bytes)) {
-        json_decref(bytes);
-        return NULL;
-    }
-    int64_t b = json_integer_value(bytes);
-    json_decref(bytes);
-    const char *unit = json_string_value(json_object_get(limit, "unit"));
-    int64_t secs = unit && strcmp(unit, "Minute") == 0 ? 60
-                   : unit && strcmp(unit, "Hour") == 0 ? 3600
-                                                       : 1;
-    int64_t k = b / 1024 / secs;
-    return json_integer(k > 0 ? k : 1);
+    ir_opt_u32 b = bytes(d->limit_value);
+    if (!b.set)
+        return b;
+    const char *unit = d->limit_unit;
+    uint32_t secs = unit && strcmp(unit, "Minute") == 0 ? 60
+                    : unit && strcmp(unit, "Hour") == 0 ? 3600
+                                                        : 1;
+    uint32_t k = b.value / 1024 / secs;
+    return (ir_opt_u32){.set = true, .value = k > 0 ? k : 1};
 }
 
-static json_t *f_bandwidth_limit(gw_ctx *c, json_t *v, const gw_policy *p)
+static ir_bandwidth_limit *bandwidth_limit_ir(gw_ctx *c, const api_bandwidth_limit_spec *s)
 {
-    json_t *out = json_object();
-    static const char *const dirs[] = {"request", "response"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *d = json_object_get(v, dirs[i]);
-        json_t *k = d ? kibps(json_object_get(d, "limit")) : NULL;
-        if (!k)
-            continue;
-        json_t *o = json_pack("{s:o}", "limitKibps", k);
-        json_t *tr = json_object_get(d, "responseTrailers");
-        if (tr)
-            json_object_set_new(o, "responseTrailers", json_deep_copy(tr));
-        json_object_set_new(out, dirs[i], o);
-    }
-    return out;
-}
-
-/* ---- telemetry ---- */
-
-/* A map {key: value} as the IR's sorted list [{key, value}]. */
-static json_t *sorted_pairs(json_t *map)
-{
-    const char *keys[256];
-    size_t n = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(map, k, v)
-    {
-        if (n < 256)
-            keys[n++] = k;
-    }
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            const char *t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
+    ir_bandwidth_limit *b = ARENA_NEW(c->arena, ir_bandwidth_limit);
+    if (s->request)
+        b->request_kibps = kibps(s->request);
+    if (s->response) {
+        b->response_kibps = kibps(s->response);
+        if (b->response_kibps.set && s->response->response_trailers) {
+            b->response_trailers = true;
+            b->response_trailer_prefix = s->response->response_trailers->prefix;
         }
-    json_t *out = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            out, json_pack("{s:s, s:O}", "key", keys[i], "value", json_object_get(map, keys[i])));
-    return out;
-}
-
-/* telemetry: tracing (its tag maps as sorted lists); the route stat name
- * goes to the route itself (apply_to_route). */
-static json_t *f_telemetry(gw_ctx *c, json_t *v, const gw_policy *p)
-{
-    json_t *tr = json_object_get(v, "tracing");
-    if (!tr)
-        return NULL;
-    json_t *out = json_deep_copy(tr);
-    json_t *custom = json_object_get(tr, "customTags");
-    if (json_is_object(custom))
-        json_object_set_new(out, "customTags", sorted_pairs(custom));
-    json_t *tags = json_object_get(tr, "tags");
-    if (json_is_object(tags))
-        json_object_set_new(out, "tags", sorted_pairs(tags));
-    return json_pack("{s:o}", "tracing", out);
-}
-
-typedef struct traffic_feature {
-    const char *spec_key, *ir_key;
-    feature_fn fn;
-} traffic_feature;
-
-/* IR keys of the reference's TrafficFeatures. */
-static const traffic_feature traffic_features[] = {
-    {"timeout", "timeout", f_copy_durations},
-    {"retry", "retry", f_retry},
-    {"circuitBreaker", "circuitBreaker", f_circuit_breaker},
-    {"loadBalancer", "loadBalancer", f_load_balancer},
-    {"tcpKeepalive", "tcpKeepalive", f_tcp_keepalive},
-    {"dns", "dns", f_dns},
-    {"http2", "http2", f_http2},
-    {"proxyProtocol", "proxyProtocol", f_copy},
-    {"connection", "backendConnection", f_connection},
-    {"httpUpgrade", "httpUpgrade", f_copy},
-    {"compression", "compression", f_compression},
-    {"requestBuffer", "requestBuffer", f_copy},
-    {"healthCheck", "healthCheck", f_health_check},
-    {"rateLimit", "rateLimit", f_rate_limit},
-    {"faultInjection", "faultInjection", f_fault},
-    {"responseOverride", "responseOverride", f_response_override},
-    {"compressor", "compression", f_compression},
-    {"admissionControl", "admissionControl", f_admission_control},
-    {"bandwidthLimit", "bandwidthLimit", f_bandwidth_limit},
-    {"telemetry", "telemetry", f_telemetry},
-};
-
-/* The traffic object for a spec, or NULL when it sets none of the features. */
-static json_t *traffic_json(gw_ctx *c, json_t *spec, const gw_policy *p)
-{
-    json_t *out = json_object();
-    for (size_t i = 0; i < sizeof traffic_features / sizeof *traffic_features; i++) {
-        const traffic_feature *f = &traffic_features[i];
-        json_t *v = json_object_get(spec, f->spec_key);
-        if (v && !json_is_null(v))
-            set_new(out, f->ir_key, f->fn(c, v, p));
     }
-    if (json_object_size(out) == 0) {
-        json_decref(out);
-        return NULL;
-    }
-    return gw_ctx_own_json(c, out);
+    return b;
 }
 
-/* ---- the typed retry the xDS translator reads ---- */
-
-static ir_retry *retry_typed(gw_ctx *c, json_t *rj)
+static ir_fraction fraction(const api_fraction_spec *f)
 {
-    if (!rj)
-        return NULL;
-    ir_retry *r = ARENA_NEW(c->arena, ir_retry);
-    json_t *n = json_object_get(rj, "numRetries");
-    r->num_retries = json_is_integer(n) ? (int32_t)json_integer_value(n) : -1;
-    json_t *on = json_object_get(rj, "retryOn");
-    json_t *triggers = json_object_get(on, "triggers");
-    json_t *codes = json_object_get(on, "httpStatusCodes");
-    r->retry_on = ARENA_ARRAY(c->arena, const char *, json_array_size(triggers) + 1);
-    r->http_status_codes = ARENA_ARRAY(c->arena, uint32_t, json_array_size(codes) + 1);
-    size_t i;
-    json_t *e;
-    json_array_foreach(triggers, i, e)
+    if (!f)
+        return (ir_fraction){0};
+    return (ir_fraction){.set = true,
+                         .numerator = (uint32_t)f->numerator.v,
+                         .denominator = f->denominator.set ? (uint32_t)f->denominator.v : 0};
+}
+
+static int tag_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ir_tracing_tag *)a)->tag, ((const ir_tracing_tag *)b)->tag);
+}
+
+/* telemetry.tracing: its tag maps as lists sorted by key. */
+static ir_route_tracing *tracing_ir(gw_ctx *c, const api_route_tracing_spec *s)
+{
+    ir_route_tracing *t = ARENA_NEW(c->arena, ir_route_tracing);
+    t->sampling = fraction(s->sampling_fraction);
+    t->client_sampling = fraction(s->client_sampling_fraction);
+    t->overall_sampling = fraction(s->overall_sampling_fraction);
+    size_t n_custom = json_object_size(s->custom_tags);
+    t->tags = ARENA_ARRAY(c->arena, ir_tracing_tag, n_custom + s->n_tags + 1);
+    const char *key;
+    json_t *v;
+    diag_list scratch = {0};
+    api_decoder d = {.arena = c->arena, .diags = &scratch, .where = "customTags"};
+    json_object_foreach(s->custom_tags, key, v)
     {
-        if (json_is_string(e))
-            r->retry_on[r->n_retry_on++] = arena_strdup(c->arena, json_string_value(e));
+        const api_custom_tag *ct = api_decode_new(&d, &api_custom_tag_type, v, key);
+        if (!ct)
+            continue;
+        ir_tracing_tag *g = &t->tags[t->n_tags++];
+        g->tag = key;
+        g->literal = ct->literal_value;
+        g->environment = ct->env_name;
+        g->request_header = ct->header_name;
+        g->default_value = ct->env_name ? ct->env_default : ct->header_default;
     }
-    json_array_foreach(codes, i, e)
-    {
-        if (json_is_integer(e))
-            r->http_status_codes[r->n_http_status_codes++] = (uint32_t)json_integer_value(e);
+    diag_list_clear(&scratch);
+    qsort(t->tags, t->n_tags, sizeof *t->tags, tag_cmp);
+    ir_tracing_tag *plain = t->tags + t->n_tags;
+    for (size_t i = 0; i < s->n_tags; i++)
+        plain[i] = (ir_tracing_tag){.tag = s->tags[i].key, .value = s->tags[i].value};
+    qsort(plain, s->n_tags, sizeof *plain, tag_cmp);
+    t->n_tags += s->n_tags;
+    t->span_client = s->span_client;
+    t->span_server = s->span_server;
+    return t;
+}
+
+/* The traffic settings of a spec, or NULL when it sets none of them. */
+static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_object *owner)
+{
+    if (!s)
+        return NULL;
+    ir_traffic *t = ARENA_NEW(c->arena, ir_traffic);
+    bool any = false;
+    if (s->timeout)
+        t->timeout = timeout_ir(c, s->timeout), any = true;
+    if (s->retry) {
+        t->retry = retry_ir(c, s->retry);
+        t->retry_num_attempts_per_priority = opt(s->retry->num_attempts_per_priority);
+        any = true;
     }
-    json_t *per = json_object_get(rj, "perRetry");
-    r->per_retry_timeout =
-        arena_strdup(c->arena, json_string_value(json_object_get(per, "timeout")));
-    json_t *bo = json_object_get(per, "backOff");
-    r->backoff_base =
-        arena_strdup(c->arena, json_string_value(json_object_get(bo, "baseInterval")));
-    r->backoff_max = arena_strdup(c->arena, json_string_value(json_object_get(bo, "maxInterval")));
-    return r;
+    if (s->circuit_breaker)
+        t->circuit_breaker = circuit_breaker_ir(c, s->circuit_breaker), any = true;
+    if (s->load_balancer && (t->load_balancer = load_balancer_ir(c, s->load_balancer)))
+        any = true;
+    if (s->tcp_keepalive) {
+        ir_tcp_keepalive *k = ARENA_NEW(c->arena, ir_tcp_keepalive);
+        k->probes = opt(s->tcp_keepalive->probes);
+        k->idle_time = seconds(s->tcp_keepalive->idle_time);
+        k->interval = seconds(s->tcp_keepalive->interval);
+        t->tcp_keepalive = k, any = true;
+    }
+    if (s->dns) {
+        ir_dns *d = ARENA_NEW(c->arena, ir_dns);
+        d->dns_refresh_rate = duration_of(s->dns->dns_refresh_rate);
+        d->respect_dns_ttl = tri(s->dns->respect_dns_ttl);
+        d->lookup_family = s->dns->lookup_family;
+        d->name = arena_printf(c->arena, "%s/%s", owner->metadata.namespace, owner->metadata.name);
+        t->dns = d, any = true;
+    }
+    if (s->http2) {
+        ir_http2_settings *h = ARENA_NEW(c->arena, ir_http2_settings);
+        /* each window where the user put it (the reference swaps them on the
+         * way to Envoy; its IR print is kept by ir_render_traffic.c) */
+        h->initial_stream_window_size = http2_window(s->http2->initial_stream_window_size);
+        h->initial_connection_window_size = http2_window(s->http2->initial_connection_window_size);
+        h->max_concurrent_streams = opt(s->http2->max_concurrent_streams);
+        if (s->http2->on_invalid_message)
+            h->reset_stream_on_error =
+                strcmp(s->http2->on_invalid_message, "TerminateStream") == 0 ? IR_TRUE : IR_FALSE;
+        t->http2 = h, any = true;
+    }
+    if (s->proxy_protocol_version)
+        t->proxy_protocol_version = s->proxy_protocol_version, any = true;
+    if (s->connection) {
+        ir_backend_connection b = {
+            .buffer_limit = bytes(s->connection->buffer_limit),
+            .preconnect_per_endpoint_percent = opt(s->connection->preconnect_per_endpoint_percent),
+            .preconnect_predictive_percent = opt(s->connection->preconnect_predictive_percent),
+        };
+        if (b.buffer_limit.set || b.preconnect_per_endpoint_percent.set ||
+            b.preconnect_predictive_percent.set) {
+            t->backend_connection = ARENA_NEW(c->arena, ir_backend_connection);
+            *t->backend_connection = b;
+            any = true;
+        }
+    }
+    if (s->n_http_upgrade) {
+        t->n_http_upgrade = s->n_http_upgrade;
+        t->http_upgrade = ARENA_ARRAY(c->arena, ir_http_upgrade, s->n_http_upgrade);
+        for (size_t i = 0; i < s->n_http_upgrade; i++)
+            t->http_upgrade[i] = (ir_http_upgrade){
+                .type = s->http_upgrade[i].type,
+                .connect_terminate = s->http_upgrade[i].connect_terminate == API_TRUE};
+        any = true;
+    }
+    /* compression is the deprecated name of compressor, which wins when both are set */
+    const api_compression_spec *comp = s->compressor ? s->compressor : s->compression;
+    size_t n_comp = s->compressor ? s->n_compressor : s->n_compression;
+    if (comp) {
+        t->n_compression = n_comp;
+        t->compression = ARENA_ARRAY(c->arena, ir_compression, n_comp + 1);
+        for (size_t i = 0; i < n_comp; i++)
+            t->compression[i] =
+                (ir_compression){.type = comp[i].type,
+                                 .min_content_length = plain_u32(comp[i].min_content_length),
+                                 .choose_first = i == 0};
+        any = true;
+    }
+    if (s->request_buffer_limit)
+        t->request_buffer_limit = s->request_buffer_limit, any = true;
+    if (s->health_check)
+        t->health_check = health_check_ir(c, s->health_check), any = true;
+    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, owner)))
+        any = true;
+    if (s->fault_injection)
+        t->fault_injection = fault_ir(c, s->fault_injection), any = true;
+    if (s->response_override)
+        t->response_override = response_override_ir(c, s, owner), any = true;
+    if (s->admission_control)
+        t->admission_control = admission_control_ir(c, s->admission_control), any = true;
+    if (s->bandwidth_limit)
+        t->bandwidth_limit = bandwidth_limit_ir(c, s->bandwidth_limit), any = true;
+    if (s->telemetry && s->telemetry->tracing)
+        t->tracing = tracing_ir(c, s->telemetry->tracing), any = true;
+    return any ? t : NULL;
 }
 
 /* ---- routes ---- */
@@ -815,12 +871,51 @@ static const char *route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_ro
     return out;
 }
 
-/* What a (route policy, listener policy) pair gives a route: every route
- * under the same pair shares one traffic object and one typed retry. */
-typedef struct route_traffic {
-    json_t *traffic;
-    ir_retry *retry;
-} route_traffic;
+/* What a (route policy, listener policy) pair gives its routes: the spec
+ * in force (the route policy's merged onto the listener's when it has a
+ * mergeType) and its settings, built once and shared. */
+typedef struct pair_traffic {
+    const api_traffic_spec *spec;
+    ir_traffic *traffic;
+    bool invalid; /* a policy of the pair is Invalid */
+} pair_traffic;
+
+static const api_traffic_spec *typed_spec(const gw_policy *p)
+{
+    return ((const api_backend_traffic_policy *)p->typed)->traffic;
+}
+
+/* The settings in force on a route of listener `l`, or NULL when no policy
+ * applies. `rule` is the route rule's name (NULL for none). */
+static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listener *l,
+                                       const ir_metadata *m, const char *rule)
+{
+    const gw_policy *rp = gw_policy_for_route(c, BTP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *lp = gw_policy_for_listener(c, BTP_KIND, l);
+    if (rp && !rp->targets->merge_type)
+        lp = NULL;
+    if (!rp && !lp)
+        return NULL;
+    const char *key = strmap_key(done, "%p/%p", (const void *)rp, (const void *)lp);
+    pair_traffic *pt = strmap_get(done, key);
+    if (pt)
+        return pt;
+    pt = ARENA_NEW(c->arena, pair_traffic);
+    strmap_put(done, key, pt);
+    const gw_policy *owner = rp ? rp : lp;
+    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp))) {
+        pt->invalid = true;
+        return pt;
+    }
+    if (rp && lp) {
+        json_t *merged = gw_policy_merge(c, lp->spec, rp->spec, rp->targets->merge_type);
+        pt->spec = api_traffic_spec_decode(c->arena, merged, rp->obj->where, NULL);
+    } else {
+        pt->spec = typed_spec(owner);
+    }
+    pt->traffic = traffic_ir(c, pt->spec, owner->obj);
+    return pt;
+}
 
 static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_http_route *r)
 {
@@ -828,69 +923,42 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
     if (!m->kind || !m->name)
         return;
     const char *rule = gw_ir_route_rule_name(c, r);
-    const gw_policy *rp, *lp;
-    json_t *spec =
-        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, rule, &rp, &lp);
-    if (!spec)
+    const pair_traffic *pt = traffic_for(c, done, l, m, rule);
+    if (!pt)
         return;
-    const gw_policy *owner = rp ? rp : lp;
-    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp))) {
+    if (pt->invalid) {
         gw_ir_route_answer_500(c, r);
         return;
     }
-    if (json_is_true(json_object_get(spec, "useClientProtocol")))
-        r->use_client_protocol = true;
-    const char *stat = json_string_value(gw_json_path(spec, "telemetry.metrics.routeStatName"));
-    if (stat && !r->stat_name)
-        r->stat_name = route_stat_name(c, stat, r, rule);
-    const char *key = strmap_key(done, "%p/%p", (const void *)rp, (const void *)lp);
-    route_traffic *rt = strmap_get(done, key);
-    if (!rt) {
-        rt = ARENA_NEW(c->arena, route_traffic);
-        rt->traffic = traffic_json(c, spec, owner);
-        rt->retry = rt->traffic ? retry_typed(c, json_object_get(rt->traffic, "retry")) : NULL;
-        strmap_put(done, key, rt);
-    }
-    if (!rt->traffic)
+    if (!pt->spec)
         return;
-    r->traffic = rt->traffic;
+    if (pt->spec->use_client_protocol == API_TRUE)
+        r->use_client_protocol = true;
+    const api_traffic_telemetry *tm = pt->spec->telemetry;
+    if (tm && tm->route_stat_name && !r->stat_name)
+        r->stat_name = route_stat_name(c, tm->route_stat_name, r, rule);
+    if (!pt->traffic)
+        return;
+    r->traffic_settings = pt->traffic;
     if (!r->retry)
-        r->retry = rt->retry;
+        r->retry = pt->traffic->retry;
 }
 
 /* The settings the BackendTrafficPolicy of a TCP or UDP route gives its
- * cluster, typed at once, or NULL (none, or an Invalid policy). */
-static ir_traffic *l4_traffic(gw_ctx *c, const gw_listener *l, const ir_metadata *m)
+ * cluster, or NULL (none, or an Invalid policy). */
+static ir_traffic *l4_traffic(gw_ctx *c, strmap *done, const gw_listener *l, const ir_metadata *m)
 {
     if (!m || !m->kind || !m->name)
         return NULL;
-    const gw_policy *rp, *lp;
-    json_t *spec =
-        gw_policy_spec_for_route(c, BTP_KIND, l, m->kind, m->namespace, m->name, NULL, &rp, &lp);
-    if (!spec)
-        return NULL;
-    const gw_policy *owner = rp ? rp : lp;
-    if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp)))
-        return NULL;
-    json_t *t = traffic_json(c, spec, owner);
-    return t ? ir_load_traffic(c->arena, t) : NULL;
+    const pair_traffic *pt = traffic_for(c, done, l, m, NULL);
+    return pt && !pt->invalid ? pt->traffic : NULL;
 }
 
-/* TCP routes (TCPRoute, TLSRoute): the cluster settings of the policy in
- * force (timeouts, load balancing, circuit breakers, health checks,
- * keepalive, proxy protocol, ...), typed at once (the IR renders none of
- * them for TCP routes yet). An Invalid policy leaves the route as it is. */
-static void apply_to_tcp_route(gw_ctx *c, const gw_listener *l, ir_tcp_route *r)
+ir_traffic *gw_traffic_cluster_settings(gw_ctx *c, json_t *settings, const api_object *owner)
 {
-    if (!r->traffic_settings)
-        r->traffic_settings = l4_traffic(c, l, &r->metadata);
-}
-
-/* A UDP route: the settings of its cluster (load balancing, ...). */
-static void apply_to_udp_listener(gw_ctx *c, const gw_listener *l, ir_udp_listener *u)
-{
-    if (!u->traffic_settings)
-        u->traffic_settings = l4_traffic(c, l, u->destination ? &u->destination->metadata : NULL);
+    if (!json_is_object(settings))
+        return NULL;
+    return traffic_ir(c, api_traffic_spec_decode(c->arena, settings, owner->where, NULL), owner);
 }
 
 void gw_traffic_ir_apply(gw_ctx *c)
@@ -903,10 +971,17 @@ void gw_traffic_ir_apply(gw_ctx *c)
             const gw_listener *l = gw->listeners[i];
             for (size_t j = 0; l->http && j < l->http->n_routes; j++)
                 apply_to_route(c, &done, l, l->http->routes[j]);
-            for (size_t j = 0; l->tcp && j < l->tcp->n_routes; j++)
-                apply_to_tcp_route(c, l, l->tcp->routes[j]);
-            if (l->udp)
-                apply_to_udp_listener(c, l, l->udp);
+            /* TCP routes (TCPRoute, TLSRoute) and UDP routes: the cluster
+             * settings of the policy in force */
+            for (size_t j = 0; l->tcp && j < l->tcp->n_routes; j++) {
+                ir_tcp_route *r = l->tcp->routes[j];
+                if (!r->traffic_settings)
+                    r->traffic_settings = l4_traffic(c, &done, l, &r->metadata);
+            }
+            ir_udp_listener *u = l->udp;
+            if (u && !u->traffic_settings)
+                u->traffic_settings =
+                    l4_traffic(c, &done, l, u->destination ? &u->destination->metadata : NULL);
         }
     }
 }

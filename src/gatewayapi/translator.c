@@ -18,27 +18,16 @@ gw_status *gw_ctx_status(gw_ctx *c, const api_object *o)
 }
 
 /* Policy stages build some settings in the reference IR's JSON shape
- * (route `traffic`); the typed form next to them is what the xDS translator
- * reads. Routes under the same policies share one JSON object, and so one
- * typed copy. */
+ * (route `security`); the typed form next to them is what the xDS
+ * translator reads. */
 static void type_policy_settings(gw_result *res)
 {
-    strmap typed;
-    strmap_init(&typed, res->arena);
     for (size_t f = 0; f < res->n_xds; f++) {
         ir_xds *x = res->xds[f];
         for (size_t i = 0; i < x->n_http; i++) {
             ir_http_listener *l = x->http[i];
             for (size_t r = 0; r < l->n_routes; r++) {
                 ir_http_route *rt = l->routes[r];
-                if (rt->traffic && !rt->traffic_settings) {
-                    const char *key = strmap_key(&typed, "%p", (void *)rt->traffic);
-                    rt->traffic_settings = strmap_get(&typed, key);
-                    if (!rt->traffic_settings) {
-                        rt->traffic_settings = ir_load_traffic(res->arena, rt->traffic);
-                        strmap_put(&typed, key, rt->traffic_settings);
-                    }
-                }
                 if (rt->security && !rt->security_settings)
                     rt->security_settings = ir_load_security(res->arena, rt->security);
             }

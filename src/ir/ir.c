@@ -561,11 +561,9 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
         set_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));
-    else if (r->session_persistence)
-        json_object_set(o, "sessionPersistence", r->session_persistence);
     set_str(o, "timeout", r->timeout);
-    if (r->traffic)
-        json_object_set(o, "traffic", r->traffic);
+    if (r->traffic_settings)
+        set_nonempty(o, "traffic", ir_traffic_to_json(r->traffic_settings));
     if (r->url_rewrite)
         json_object_set_new(o, "urlRewrite", url_rewrite_json(r->url_rewrite));
     if (r->use_client_protocol)
@@ -855,7 +853,22 @@ json_t *ir_json_cors(const ir_cors *c)
     return cors_json(c);
 }
 
+json_t *ir_json_string_match(const ir_string_match *m)
+{
+    return string_match_json(m);
+}
+
 json_t *ir_json_headers(const ir_header *h, size_t n)
 {
     return headers_json(h, n);
+}
+
+json_t *ir_json_redirect(const ir_redirect *r)
+{
+    return redirect_json(r);
+}
+
+json_t *ir_json_retry(const ir_retry *r)
+{
+    return retry_json(r);
 }

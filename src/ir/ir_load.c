@@ -336,6 +336,22 @@ static ir_url_rewrite *url_rewrite_load(arena *a, const json_t *o)
     return u;
 }
 
+/* sessionPersistence: {cookie: {name, ttl}} or {header: {name}} */
+static ir_session_persistence *session_load(arena *a, const json_t *o)
+{
+    json_t *cookie = json_object_get(o, "cookie"), *header = json_object_get(o, "header");
+    if (!cookie && !header)
+        return NULL;
+    ir_session_persistence *s = ARENA_NEW(a, ir_session_persistence);
+    if (cookie) {
+        s->cookie_name = str(a, cookie, "name");
+        s->cookie_ttl = str(a, cookie, "ttl");
+    } else {
+        s->header_name = str(a, header, "name");
+    }
+    return s;
+}
+
 static ir_retry *retry_load(arena *a, const json_t *o)
 {
     if (!o)
@@ -410,14 +426,13 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
     }
     r->destination = destination_load(a, json_object_get(o, "destination"));
     r->timeout = str(a, o, "timeout");
-    r->traffic = json_object_get(o, "traffic");
+    r->traffic_settings = ir_load_traffic(a, json_object_get(o, "traffic"));
     r->retry = retry_load(a, json_object_get(o, "retry"));
-    if (!r->retry)
-        r->retry = retry_load(a, json_object_get(r->traffic, "retry"));
+    if (!r->retry && r->traffic_settings)
+        r->retry = r->traffic_settings->retry;
     r->cors = irl_cors(a, json_object_get(o, "cors"));
-    r->session_persistence = json_object_get(o, "sessionPersistence");
+    r->session = session_load(a, json_object_get(o, "sessionPersistence"));
     r->security = json_object_get(o, "security");
-    r->traffic_settings = ir_load_traffic(a, r->traffic);
     r->security_settings = ir_load_security(a, r->security);
     r->envoy_extensions = ir_load_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
     return r;

@@ -1,5 +1,6 @@
 /* Reference-shaped policy settings → typed IR: a route's `traffic`
- * (BackendTrafficPolicy), `security` (SecurityPolicy) and `envoyExtensions`
+ * (BackendTrafficPolicy; from the reference's IR fixtures only, see
+ * ir_load.h), `security` (SecurityPolicy) and `envoyExtensions`
  * (EnvoyExtensionPolicy), and a listener's ClientTrafficPolicy keys
  * (tcpKeepalive, timeout, connection, headers, http1, http2, tls, ...).
  * Keys not modelled yet stay reachable as JSON where ir.h says so. */
@@ -41,6 +42,7 @@ static const char **member_strings(arena *a, const json_t *list, const char *key
 }
 
 #define STR(o, k) irl_str(a, o, k)
+#define DUR(o, k) duration_of(json_string_value(GET(o, k)))
 #define FLAG(o, k) irl_flag(o, k)
 #define STRINGS(o, k, n) irl_strings(a, GET(o, k), n)
 
@@ -52,12 +54,12 @@ static ir_timeout *timeout_load(arena *a, const json_t *o)
         return NULL;
     ir_timeout *t = ARENA_NEW(a, ir_timeout);
     json_t *tcp = GET(o, "tcp"), *http = GET(o, "http");
-    t->tcp_connect_timeout = STR(tcp, "connectTimeout");
-    t->http_request_timeout = STR(http, "requestTimeout");
-    t->http_connection_idle_timeout = STR(http, "connectionIdleTimeout");
-    t->http_max_connection_duration = STR(http, "maxConnectionDuration");
-    t->http_stream_idle_timeout = STR(http, "streamIdleTimeout");
-    t->http_max_stream_duration = STR(http, "maxStreamDuration");
+    t->tcp_connect_timeout = DUR(tcp, "connectTimeout");
+    t->http_request_timeout = DUR(http, "requestTimeout");
+    t->http_connection_idle_timeout = DUR(http, "connectionIdleTimeout");
+    t->http_max_connection_duration = DUR(http, "maxConnectionDuration");
+    t->http_stream_idle_timeout = DUR(http, "streamIdleTimeout");
+    t->http_max_stream_duration = DUR(http, "maxStreamDuration");
     return t;
 }
 
@@ -87,7 +89,7 @@ static ir_consistent_hash *consistent_hash_load(arena *a, const json_t *o)
     h->query_params = member_strings(a, GET(o, "queryParams"), "name", &h->n_query_params);
     json_t *cookie = GET(o, "cookie");
     h->cookie_name = STR(cookie, "name");
-    h->cookie_ttl = STR(cookie, "ttl");
+    h->cookie_ttl = DUR(cookie, "ttl");
     json_t *attrs = GET(cookie, "attributes");
     h->n_cookie_attributes = json_object_size(attrs);
     h->cookie_attributes = arena_alloc_array(a, sizeof(ir_kv), h->n_cookie_attributes + 1);
@@ -106,16 +108,17 @@ static ir_consistent_hash *consistent_hash_load(arena *a, const json_t *o)
 static ir_backend_utilization *backend_utilization_load(arena *a, const json_t *o)
 {
     ir_backend_utilization *b = ARENA_NEW(a, ir_backend_utilization);
-    b->blackout_period = STR(o, "blackoutPeriod");
-    b->weight_expiration_period = STR(o, "weightExpirationPeriod");
-    b->weight_update_period = STR(o, "weightUpdatePeriod");
+    b->blackout_period = DUR(o, "blackoutPeriod");
+    b->weight_expiration_period = DUR(o, "weightExpirationPeriod");
+    b->weight_update_period = DUR(o, "weightUpdatePeriod");
     b->error_utilization_penalty_percent = opt_u32(o, "errorUtilizationPenaltyPercent");
     b->metric_names = STRINGS(o, "metricNamesForComputingUtilization", &b->n_metric_names);
     json_t *oob = GET(o, "outOfBand");
+    b->keep_response_headers = FLAG(o, "keepResponseHeaders");
     b->has_out_of_band = json_is_object(oob);
     b->oob_authority = STR(oob, "authority");
     b->oob_port = (uint32_t)json_integer_value(GET(oob, "port"));
-    b->oob_reporting_period = STR(oob, "reportingPeriod");
+    b->oob_reporting_period = DUR(oob, "reportingPeriod");
     return b;
 }
 
@@ -140,7 +143,7 @@ static ir_load_balancer *load_balancer_load(arena *a, const json_t *o)
         if (!k)
             continue;
         lb->kind = lb_kinds[i].kind;
-        lb->slow_start_window = STR(GET(k, "slowStart"), "window");
+        lb->slow_start_window = DUR(GET(k, "slowStart"), "window");
         if (lb->kind == IR_LB_CONSISTENT_HASH)
             lb->consistent_hash = consistent_hash_load(a, k);
         if (lb->kind == IR_LB_BACKEND_UTILIZATION)
@@ -180,9 +183,9 @@ static ir_active_health_check *active_hc_load(arena *a, const json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_active_health_check *h = ARENA_NEW(a, ir_active_health_check);
-    h->timeout = STR(o, "timeout");
-    h->interval = STR(o, "interval");
-    h->initial_jitter = STR(o, "initialJitter");
+    h->timeout = DUR(o, "timeout");
+    h->interval = DUR(o, "interval");
+    h->initial_jitter = DUR(o, "initialJitter");
     h->unhealthy_threshold = opt_u32(o, "unhealthyThreshold");
     h->healthy_threshold = opt_u32(o, "healthyThreshold");
     json_t *http = GET(o, "http"), *tcp = GET(o, "tcp"), *grpc = GET(o, "grpc");
@@ -214,8 +217,8 @@ static ir_passive_health_check *passive_hc_load(arena *a, const json_t *o)
         return NULL;
     ir_passive_health_check *p = ARENA_NEW(a, ir_passive_health_check);
     p->split_external_local_origin_errors = tristate(o, "splitExternalLocalOriginErrors");
-    p->interval = STR(o, "interval");
-    p->base_ejection_time = STR(o, "baseEjectionTime");
+    p->interval = DUR(o, "interval");
+    p->base_ejection_time = DUR(o, "baseEjectionTime");
     p->consecutive_local_origin_failures = opt_u32(o, "consecutiveLocalOriginFailures");
     p->consecutive_gateway_errors = opt_u32(o, "consecutiveGatewayErrors");
     p->consecutive_5xx_errors = opt_u32(o, "consecutive5XxErrors");
@@ -266,10 +269,15 @@ static void rate_limit_rule_load(arena *a, ir_rate_limit_rule *r, const json_t *
     r->limit.metadata_namespace = STR(GET(limit, "fromMetadata"), "namespace");
     r->limit.metadata_key = STR(GET(limit, "fromMetadata"), "key");
     json_t *rc = GET(o, "requestCost");
+    json_t *sc = GET(o, "responseCost");
     r->has_request_cost = json_is_object(rc);
     r->request_cost_number = (uint64_t)json_integer_value(GET(rc, "number"));
-    r->response_cost_format = STR(GET(o, "responseCost"), "format");
+    r->request_cost_format = STR(rc, "format");
+    r->has_response_cost = json_is_object(sc);
+    r->response_cost_number = (uint64_t)json_integer_value(GET(sc, "number"));
+    r->response_cost_format = STR(sc, "format");
     r->shared = FLAG(o, "shared");
+    r->has_shared = json_is_boolean(GET(o, "shared"));
     r->shadow_mode = FLAG(o, "shadowMode");
     r->x_rate_limit_option = STR(o, "xRateLimitOption");
 }
@@ -309,7 +317,7 @@ static ir_fault_injection *fault_load(arena *a, const json_t *o)
         return NULL;
     ir_fault_injection *f = ARENA_NEW(a, ir_fault_injection);
     json_t *d = GET(o, "delay"), *ab = GET(o, "abort");
-    f->delay_fixed = STR(d, "fixedDelay");
+    f->delay_fixed = DUR(d, "fixedDelay");
     f->delay_has_percentage = json_is_number(GET(d, "percentage"));
     f->delay_percentage = json_number_value(GET(d, "percentage"));
     f->has_abort = json_is_object(ab);
@@ -347,9 +355,10 @@ static ir_dns *dns_load(arena *a, const json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_dns *d = ARENA_NEW(a, ir_dns);
-    d->dns_refresh_rate = STR(o, "dnsRefreshRate");
+    d->dns_refresh_rate = DUR(o, "dnsRefreshRate");
     d->respect_dns_ttl = tristate(o, "respectDnsTtl");
     d->lookup_family = STR(o, "lookupFamily");
+    d->name = STR(o, "name");
     return d;
 }
 
@@ -404,6 +413,7 @@ static ir_response_override *response_override_load(arena *a, const json_t *o)
         }
         r->response_headers =
             irl_string_matches(a, GET(match, "responseHeaders"), &r->n_response_headers);
+        r->has_response = json_is_object(resp);
         r->content_type = STR(resp, "contentType");
         if (GET(resp, "body"))
             r->body = irl_bytes(a, GET(resp, "body"), &r->body_len);
@@ -420,7 +430,7 @@ static ir_admission_control *admission_control_load(arena *a, const json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_admission_control *ac = ARENA_NEW(a, ir_admission_control);
-    ac->sampling_window = STR(o, "samplingWindow");
+    ac->sampling_window = DUR(o, "samplingWindow");
     ac->min_success_rate = opt_u32(o, "minSuccessRate");
     ac->rejection_aggression = opt_u32(o, "rejectionAggression");
     ac->min_request_rate = opt_u32(o, "minRequestRate");
@@ -514,6 +524,7 @@ ir_traffic *ir_load_traffic(arena *a, json_t *o)
     for (size_t i = 0; i < t->n_compression; i++) {
         t->compression[i].type = STR(json_array_get(comp, i), "type");
         t->compression[i].min_content_length = opt_u32(json_array_get(comp, i), "minContentLength");
+        t->compression[i].choose_first = FLAG(json_array_get(comp, i), "chooseFirst");
     }
     json_t *up = GET(o, "httpUpgrade");
     t->n_http_upgrade = json_array_size(up);

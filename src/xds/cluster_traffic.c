@@ -27,6 +27,11 @@ static void set_duration(xds_ctx *c, json_t *o, const char *key, const char *go)
     xds_set_str(o, key, xds_duration(c, go));
 }
 
+static void set_ir_duration(xds_ctx *c, json_t *o, const char *key, duration d)
+{
+    xds_set_str(o, key, xds_duration_of(c, d));
+}
+
 /* --- circuit breakers --- */
 
 static json_t *circuit_breakers(const ir_circuit_breaker *cb)
@@ -61,11 +66,11 @@ static json_t *lb_policy(const char *name, const char *type, json_t *body)
                      "typedConfig", xds_any(type, body));
 }
 
-static void slow_start_set(xds_ctx *c, json_t *body, const char *window)
+static void slow_start_set(xds_ctx *c, json_t *body, duration window)
 {
-    if (window)
+    if (window.set)
         json_object_set_new(body, "slowStartConfig",
-                            json_pack("{s:s}", "slowStartWindow", xds_duration(c, window)));
+                            json_pack("{s:s}", "slowStartWindow", xds_duration_of(c, window)));
 }
 
 static json_t *locality_config(const ir_load_balancer *lb)
@@ -86,7 +91,7 @@ static json_t *backend_utilization_policy(xds_ctx *c, const ir_load_balancer *lb
 {
     const ir_backend_utilization *b = lb->backend_utilization;
     json_t *body = json_object();
-    set_duration(c, body, "blackoutPeriod", b->blackout_period);
+    set_ir_duration(c, body, "blackoutPeriod", b->blackout_period);
     if (b->error_utilization_penalty_percent.set)
         json_object_set_new(body, "errorUtilizationPenalty",
                             json_real(b->error_utilization_penalty_percent.value / 100.0));
@@ -97,8 +102,8 @@ static json_t *backend_utilization_policy(xds_ctx *c, const ir_load_balancer *lb
         json_object_set_new(body, "metricNamesForComputingUtilization", names);
     }
     slow_start_set(c, body, lb->slow_start_window);
-    set_duration(c, body, "weightExpirationPeriod", b->weight_expiration_period);
-    set_duration(c, body, "weightUpdatePeriod", b->weight_update_period);
+    set_ir_duration(c, body, "weightExpirationPeriod", b->weight_expiration_period);
+    set_ir_duration(c, body, "weightUpdatePeriod", b->weight_update_period);
     return lb_policy("envoy.load_balancing_policies.client_side_weighted_round_robin",
                      "envoy.extensions.load_balancing_policies.client_side_weighted_round_robin."
                      "v3.ClientSideWeightedRoundRobin",
@@ -242,9 +247,9 @@ static json_t *http_health_check(xds_ctx *c, const ir_active_health_check *h)
 static json_t *active_health_check(xds_ctx *c, const ir_active_health_check *h)
 {
     json_t *hc = json_object();
-    set_duration(c, hc, "timeout", h->timeout);
-    set_duration(c, hc, "interval", h->interval);
-    set_duration(c, hc, "initialJitter", h->initial_jitter);
+    set_ir_duration(c, hc, "timeout", h->timeout);
+    set_ir_duration(c, hc, "interval", h->interval);
+    set_ir_duration(c, hc, "initialJitter", h->initial_jitter);
     set_u32(hc, "unhealthyThreshold", h->unhealthy_threshold);
     set_u32(hc, "healthyThreshold", h->healthy_threshold);
     if (h->kind == IR_HC_HTTP) {
@@ -286,7 +291,7 @@ static json_t *outlier_detection(xds_ctx *c, const ir_passive_health_check *p)
     json_t *o = json_object();
     if (p->always_eject_one_endpoint == IR_TRUE)
         json_object_set_new(o, "alwaysEjectOneHost", json_true());
-    set_duration(c, o, "baseEjectionTime", p->base_ejection_time);
+    set_ir_duration(c, o, "baseEjectionTime", p->base_ejection_time);
     set_u32(o, "consecutive5xx", p->consecutive_5xx_errors);
     if (p->consecutive_gateway_errors.set) {
         set_u32(o, "consecutiveGatewayFailure", p->consecutive_gateway_errors);
@@ -297,7 +302,7 @@ static json_t *outlier_detection(xds_ctx *c, const ir_passive_health_check *p)
         set_u32(o, "failurePercentageThreshold", p->failure_percentage_threshold);
         json_object_set_new(o, "enforcingFailurePercentage", json_integer(100));
     }
-    set_duration(c, o, "interval", p->interval);
+    set_ir_duration(c, o, "interval", p->interval);
     if (p->max_ejection_percent.set && p->max_ejection_percent.value)
         set_u32(o, "maxEjectionPercent", p->max_ejection_percent);
     if (p->split_external_local_origin_errors == IR_TRUE)
@@ -370,7 +375,7 @@ static void dns_apply(xds_ctx *c, json_t *cl, const ir_dns *d)
         return;
     if (family)
         json_object_set_new(dc, "dnsLookupFamily", json_string(family));
-    set_duration(c, dc, "dnsRefreshRate", d->dns_refresh_rate);
+    set_ir_duration(c, dc, "dnsRefreshRate", d->dns_refresh_rate);
     if (d->respect_dns_ttl != IR_UNSET)
         json_object_set_new(dc, "respectDnsTtl", json_boolean(d->respect_dns_ttl == IR_TRUE));
 }
@@ -410,8 +415,8 @@ void xds_cluster_traffic_apply(xds_ctx *c, json_t *cl, const ir_traffic *t)
 {
     if (!t)
         return;
-    if (t->timeout && t->timeout->tcp_connect_timeout)
-        set_duration(c, cl, "connectTimeout", t->timeout->tcp_connect_timeout);
+    if (t->timeout && t->timeout->tcp_connect_timeout.set)
+        set_ir_duration(c, cl, "connectTimeout", t->timeout->tcp_connect_timeout);
     if (t->circuit_breaker)
         json_object_set_new(cl, "circuitBreakers", circuit_breakers(t->circuit_breaker));
     if (t->load_balancer)
@@ -442,8 +447,8 @@ json_t *xds_cluster_common_http_options(xds_ctx *c, const ir_traffic *t)
         return NULL;
     json_t *o = json_object();
     if (t->timeout) {
-        set_duration(c, o, "idleTimeout", t->timeout->http_connection_idle_timeout);
-        set_duration(c, o, "maxConnectionDuration", t->timeout->http_max_connection_duration);
+        set_ir_duration(c, o, "idleTimeout", t->timeout->http_connection_idle_timeout);
+        set_ir_duration(c, o, "maxConnectionDuration", t->timeout->http_max_connection_duration);
     }
     if (t->circuit_breaker)
         set_u32(o, "maxRequestsPerConnection", t->circuit_breaker->max_requests_per_connection);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "core/duration.h"
 #include "xds/context.h"
 
 json_t *xds_add(xds_ctx *c, xds_type t, const char *name, json_t *res)
@@ -59,14 +60,12 @@ bool xds_duration_ns(const char *text, int64_t *ns)
 const char *xds_duration(xds_ctx *c, const char *text)
 {
     int64_t ns;
-    char buf[DURATION_TEXT_MAX];
-    return duration_parse(text, &ns) ? arena_strdup(c->arena, duration_proto(buf, ns)) : NULL;
+    return duration_parse(text, &ns) ? duration_proto_text(c->arena, ns) : NULL;
 }
 
 const char *xds_duration_of(xds_ctx *c, duration d)
 {
-    char buf[DURATION_TEXT_MAX];
-    return d.set ? arena_strdup(c->arena, duration_proto(buf, d.ns)) : NULL;
+    return d.set ? duration_proto_text(c->arena, d.ns) : NULL;
 }
 
 json_t *xds_string_matcher(const ir_string_match *m)

@@ -339,28 +339,27 @@ static void url_rewrite_set(xds_ctx *c, json_t *a, const ir_http_route *r)
  * timeout follows it (at least an hour) unless set or the listener sets one. */
 static void timeouts_set(xds_ctx *c, json_t *a, const ir_http_route *r, const ir_http_listener *l)
 {
-    json_t *http = xds_json_path(r->traffic, "timeout", "http", NULL);
-    const char *request = r->timeout;
-    if (!request)
-        request = json_string_value(json_object_get(http, "requestTimeout"));
-    const char *idle = json_string_value(json_object_get(http, "streamIdleTimeout"));
-    const char *msd = json_string_value(json_object_get(http, "maxStreamDuration"));
+    const ir_timeout *t = r->traffic_settings ? r->traffic_settings->timeout : NULL;
+    duration request = duration_of(r->timeout), none = {0};
+    if (!r->timeout && t)
+        request = t->http_request_timeout;
+    duration idle = t ? t->http_stream_idle_timeout : none;
+    duration msd = t ? t->http_max_stream_duration : none;
     bool listener_idle = l->client && l->client->http_stream_idle_timeout.set;
-    int64_t ns;
-    if (idle)
-        json_object_set_new(a, "idleTimeout", json_string(xds_duration(c, idle)));
-    else if (request && !listener_idle && xds_duration_ns(request, &ns)) {
-        const char *v = ns == 0 ? "0s"
-                        : ns > DEFAULT_IDLE_TIMEOUT_NS_HOUR * 1000000000LL
-                            ? xds_duration(c, request)
+    if (idle.set)
+        json_object_set_new(a, "idleTimeout", json_string(xds_duration_of(c, idle)));
+    else if (request.set && !listener_idle) {
+        const char *v = request.ns == 0 ? "0s"
+                        : request.ns > DEFAULT_IDLE_TIMEOUT_NS_HOUR * 1000000000LL
+                            ? xds_duration_of(c, request)
                             : "3600s";
         json_object_set_new(a, "idleTimeout", json_string(v));
     }
-    if (msd)
+    if (msd.set)
         json_object_set_new(a, "maxStreamDuration",
-                            json_pack("{s:s}", "maxStreamDuration", xds_duration(c, msd)));
-    if (request)
-        json_object_set_new(a, "timeout", json_string(xds_duration(c, request)));
+                            json_pack("{s:s}", "maxStreamDuration", xds_duration_of(c, msd)));
+    if (request.set)
+        json_object_set_new(a, "timeout", json_string(xds_duration_of(c, request)));
 }
 
 static const char default_retry_on[] =
@@ -406,15 +405,15 @@ static json_t *retry_policy(xds_ctx *c, const ir_http_route *r)
                              "envoy.retry_host_predicates.previous_hosts",
                              "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
                              json_object())));
-    json_t *per_prio = xds_json_path(r->traffic, "retry", "numAttemptsPerPriority", NULL);
-    if (json_integer_value(per_prio) > 0)
+    ir_opt_u32 per_prio = r->traffic_settings ? r->traffic_settings->retry_num_attempts_per_priority
+                                              : (ir_opt_u32){0};
+    if (per_prio.set && per_prio.value > 0)
         json_object_set_new(
             p, "retryPriority",
-            xds_typed_extension(
-                "envoy.retry_priorities.previous_priorities",
-                "envoy.extensions.retry.priority.previous_priorities.v3."
-                "PreviousPrioritiesConfig",
-                json_pack("{s:I}", "updateFrequency", json_integer_value(per_prio))));
+            xds_typed_extension("envoy.retry_priorities.previous_priorities",
+                                "envoy.extensions.retry.priority.previous_priorities.v3."
+                                "PreviousPrioritiesConfig",
+                                json_pack("{s:I}", "updateFrequency", (json_int_t)per_prio.value)));
     return p;
 }
 

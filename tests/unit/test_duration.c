@@ -1,5 +1,5 @@
 /* Unit tests for durations (src/core/duration.c): Go text parsed, printed
- * back as Go and as proto3 JSON. */
+ * back as Go and as proto3 JSON, into a buffer or an arena. */
 #include "check.h"
 #include "core/duration.h"
 
@@ -21,8 +21,13 @@ static void test_parse(void)
     CHECK_INT(parsed("2\xc2\xb5s"), 2000);
     CHECK_INT(parsed("-1m"), -60000000000LL);
     CHECK_INT(parsed(".5s"), 500000000LL);
+    CHECK_INT(parsed("100us"), 100000LL);
+    CHECK_INT(parsed("7ns"), 7);
+    CHECK_INT(parsed("1m1ms"), 60001000000LL); /* "ms" is not "m" then "s" */
+    CHECK_INT(parsed("-2s"), -2000000000LL);
     int64_t ns = 7;
-    static const char *const bad[] = {"", "10", "s", "1x", "1h30", "-", "abc", "1.2.3s", "1e3s"};
+    static const char *const bad[] = {"",    "10",     "s",    "1x", "1h30", "-",
+                                      "abc", "1.2.3s", "1e3s", "5",  "5x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK(!duration_parse(bad[i], &ns));
         CHECK_INT(ns, 7);
@@ -61,10 +66,23 @@ static void test_proto_form(void)
     CHECK_STR(duration_proto(buf, -1500000000LL), "-1.500s");
 }
 
+static void test_arena_forms(void)
+{
+    arena *a = arena_new();
+    CHECK_STR(duration_go_text(a, 7), "7ns");
+    CHECK_STR(duration_go_text(a, 90000000000LL), "1m30s");
+    CHECK_STR(duration_go_text(a, -90000000000LL), "-1m30s");
+    CHECK_STR(duration_proto_text(a, 90000000000LL), "90s");
+    CHECK_STR(duration_proto_text(a, 1000100000LL), "1.000100s");
+    CHECK_STR(duration_proto_text(a, 7), "0.000000007s");
+    arena_free(a);
+}
+
 int main(void)
 {
     test_parse();
     test_go_form();
     test_proto_form();
+    test_arena_forms();
     return check_summary("test_duration");
 }
