@@ -43,6 +43,7 @@ static const api_type policy_targets_type = API_TYPE(api_policy_targets, policy_
 static const api_field client_traffic_policy_fields[] = {
     API_OBJECT_FIELDS(api_client_traffic_policy),
     POLICY_SPEC_FIELDS(api_client_traffic_policy),
+    API_F_OBJECT(api_client_traffic_policy, client, "spec", api_client_traffic_policy_spec_type),
     API_F_END,
 };
 const api_type api_client_traffic_policy_type =

@@ -12,6 +12,7 @@
 #include "api/backend.h"
 #include "api/gateway.h"
 #include "api/object.h"
+#include "api/policy_client.h"
 #include "api/policy_extension.h"
 #include "api/policy_security.h"
 #include "api/policy_traffic.h"
@@ -44,6 +45,7 @@ typedef struct api_client_traffic_policy {
     api_object obj;
     json_t *spec;
     api_policy_targets targets;
+    api_client_traffic_policy_spec *client; /* typed view of spec; NULL without spec */
 } api_client_traffic_policy;
 extern const api_type api_client_traffic_policy_type;
 

@@ -1,212 +1,157 @@
-/* ClientTrafficPolicy `headers` in the reference IR's shape.
+/* ClientTrafficPolicy `headers` on a listener's IR settings.
  *
- * The listener's IR `headers` takes the flags (enableEnvoyHeaders,
- * disableRateLimitHeaders, withUnderscoresAction with its RejectRequest
- * default), the request ID action, the header size limit in KiB, the
- * X-Forwarded-Client-Cert mode, and the early request / late response header
- * modifiers flattened into add and remove lists. Repeated header names keep
- * their first entry, as the reference does. */
-#include <stdio.h>
+ * The listener takes the flags (enableEnvoyHeaders, disableRateLimitHeaders,
+ * withUnderscoresAction with its RejectRequest default), the request ID
+ * action, the header size limit in KiB, the X-Forwarded-Client-Cert mode,
+ * and the early request / late response header modifiers flattened into add
+ * and remove lists. Repeated header names keep their first entry, as the
+ * reference does. */
 #include <string.h>
 #include <strings.h>
 
 #include "gatewayapi/client_ir.h"
-#include "gatewayapi/policy_ir.h"
+#include "gatewayapi/policy_checks.h"
 #include "gatewayapi/routes.h"
 
-static bool is_true(json_t *o, const char *key)
-{
-    return json_is_true(json_object_get(o, key));
-}
+/* How each modifier list becomes IR header entries, in this order. */
+typedef struct header_op {
+    size_t list_offset, count_offset;
+    bool append, add_if_absent;
+} header_op;
 
-static const char *str(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-/* `list` already has an entry whose `key` (or the string itself) is `name`. */
-static bool has_name(json_t *list, const char *key, const char *name)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e)
-    {
-        const char *n = key ? str(e, key) : json_string_value(e);
-        if (n && strcasecmp(n, name) == 0)
-            return true;
+#define OP(m, append, absent)                                                                      \
+    {                                                                                              \
+        offsetof(api_ctp_header_modifier, m), offsetof(api_ctp_header_modifier, n_##m), append,    \
+            absent                                                                                 \
     }
+static const header_op header_ops[] = {
+    OP(add, true, false),
+    OP(set, false, false),
+    OP(add_if_absent, false, true),
+};
+
+static const api_ctp_header *op_list(const api_ctp_header_modifier *m, const header_op *op,
+                                     size_t *n)
+{
+    *n = *(const size_t *)((const char *)m + op->count_offset);
+    return *(api_ctp_header *const *)((const char *)m + op->list_offset);
+}
+
+static bool has_header(const ir_header *h, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(h[i].name, name) == 0)
+            return true;
     return false;
 }
 
-/* How each modifier list becomes IR header entries. */
-static const struct header_op {
-    const char *op;
-    bool append, add_if_absent;
-} header_ops[] = {
-    {"add", true, false},
-    {"set", false, false},
-    {"addIfAbsent", false, true},
-};
-
-static json_t *add_list(json_t *mods)
+static bool has_string(const char *const *v, size_t n, const char *name)
 {
-    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(v[i], name) == 0)
+            return true;
+    return false;
+}
+
+static ir_header *add_list(gw_ctx *c, const api_ctp_header_modifier *m, size_t *n_out)
+{
+    size_t total = m->n_add + m->n_set + m->n_add_if_absent;
+    ir_header *out = ARENA_ARRAY(c->arena, ir_header, total + 1);
+    *n_out = 0;
     for (size_t o = 0; o < sizeof header_ops / sizeof *header_ops; o++) {
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(mods, header_ops[o].op), i, h)
-        {
-            const char *name = str(h, "name");
-            if (!name || has_name(out, "name", name))
+        size_t n;
+        const api_ctp_header *h = op_list(m, &header_ops[o], &n);
+        for (size_t i = 0; i < n; i++) {
+            if (!h[i].name || has_header(out, *n_out, h[i].name))
                 continue;
-            const char *value = str(h, "value");
-            json_array_append_new(out, json_pack("{s:b, s:b, s:s, s:[s]}", "addIfAbsent",
-                                                 header_ops[o].add_if_absent, "append",
-                                                 header_ops[o].append, "name", name, "value",
-                                                 value ? value : ""));
+            out[(*n_out)++] = (ir_header){
+                .name = h[i].name,
+                .value = h[i].value ? h[i].value : "",
+                .append = header_ops[o].append,
+                .add_if_absent = header_ops[o].add_if_absent,
+            };
         }
     }
     return out;
 }
 
-static json_t *remove_list(json_t *mods)
+static const char **remove_list(gw_ctx *c, const api_ctp_header_modifier *m, size_t *n_out)
 {
-    json_t *out = json_array();
-    size_t i;
-    json_t *h;
-    json_array_foreach(json_object_get(mods, "remove"), i, h)
-    {
-        const char *name = json_string_value(h);
-        if (name && !has_name(out, NULL, name))
-            json_array_append_new(out, json_string(name));
-    }
+    const char **out = ARENA_ARRAY(c->arena, const char *, m->n_remove + 1);
+    *n_out = 0;
+    for (size_t i = 0; i < m->n_remove; i++)
+        if (!has_string(out, *n_out, m->remove[i]))
+            out[(*n_out)++] = m->remove[i];
     return out;
-}
-
-/* removeOnMatch[] {type, value} -> IR string matches {distinct, name, <type>}. */
-static json_t *remove_on_match_list(json_t *mods)
-{
-    static const char *const types[][2] = {
-        {"Exact", "exact"},
-        {"Prefix", "prefix"},
-        {"Suffix", "suffix"},
-        {"RegularExpression", "safeRegex"},
-    };
-    json_t *out = json_array();
-    size_t i;
-    json_t *m;
-    json_array_foreach(json_object_get(mods, "removeOnMatch"), i, m)
-    {
-        const char *type = str(m, "type"), *value = str(m, "value");
-        const char *key = "exact";
-        for (size_t t = 0; type && t < sizeof types / sizeof *types; t++)
-            if (strcmp(type, types[t][0]) == 0)
-                key = types[t][1];
-        json_array_append_new(
-            out, json_pack("{s:b, s:s, s:s}", "distinct", 0, "name", "", key, value ? value : ""));
-    }
-    return out;
-}
-
-static void set_list(json_t *out, const char *key, json_t *list)
-{
-    if (json_array_size(list))
-        json_object_set_new(out, key, list);
-    else
-        json_decref(list);
 }
 
 /* Every name and value of a modifier group may be used; the reference
  * drops the group (and, for the early one, the late one too) otherwise. */
-static bool modifiers_valid(json_t *mods)
+static bool modifiers_valid(const api_ctp_header_modifier *m)
 {
     for (size_t o = 0; o < sizeof header_ops / sizeof *header_ops; o++) {
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(mods, header_ops[o].op), i, h)
-        {
-            const char *name = str(h, "name"), *value = str(h, "value");
-            if (!name || !gw_header_name_modifiable(name) ||
-                (value && !gw_header_value_valid(value)))
+        size_t n;
+        const api_ctp_header *h = op_list(m, &header_ops[o], &n);
+        for (size_t i = 0; i < n; i++)
+            if (!h[i].name || !gw_header_name_modifiable(h[i].name) ||
+                (h[i].value && !gw_header_value_valid(h[i].value)))
                 return false;
-        }
     }
-    size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(mods, "remove"), i, r)
-    {
-        const char *name = json_string_value(r);
-        if (!name || !gw_header_name_modifiable(name))
+    for (size_t i = 0; i < m->n_remove; i++)
+        if (!gw_header_name_modifiable(m->remove[i]))
             return false;
-    }
     return true;
 }
 
-/* headers.earlyRequestHeaders / lateResponseHeaders into the IR's keys. */
-static void add_modifiers(json_t *out, json_t *mods, const char *prefix, const char *what)
-{
-    if (!json_is_object(mods))
-        return;
-    char key[64];
-    snprintf(key, sizeof key, "%sAdd%sHeaders", prefix, what);
-    set_list(out, key, add_list(mods));
-    snprintf(key, sizeof key, "%sRemove%sHeaders", prefix, what);
-    set_list(out, key, remove_list(mods));
-    snprintf(key, sizeof key, "%sRemove%sHeadersOnMatch", prefix, what);
-    set_list(out, key, remove_on_match_list(mods));
-}
-
-static json_t *xfcc_json(json_t *x)
-{
-    const char *mode = str(x, "mode");
-    if (!mode)
-        mode = "Sanitize";
-    json_t *out = json_pack("{s:s}", "mode", mode);
-    json_t *details = json_object_get(x, "certDetailsToAdd");
-    bool with_details = strcmp(mode, "AppendForward") == 0 || strcmp(mode, "SanitizeSet") == 0;
-    if (with_details && json_array_size(details))
-        json_object_set(out, "certDetailsToAdd", details);
-    return out;
-}
-
 /* maxRequestHeaderLimit in whole KiB, when Envoy's 1..8192 KiB bounds hold. */
-static json_t *header_limit_kb(json_t *v)
+static ir_opt_u32 header_limit_kb(const char *quantity)
 {
-    json_t *bytes = gw_ir_json_bytes(v);
-    json_int_t b = bytes ? json_integer_value(bytes) : 0;
-    json_decref(bytes);
-    if (b < 1024 || b > 8192 * 1024)
-        return NULL;
-    return json_integer(b / 1024);
+    double b;
+    if (!quantity || !gw_quantity_bytes(quantity, &b) || b < 1024 || b > 8192.0 * 1024)
+        return (ir_opt_u32){0};
+    return (ir_opt_u32){.set = true, .value = (uint32_t)(b / 1024)};
 }
 
-json_t *gw_client_headers_ir(gw_ctx *c, json_t *h)
+static void xfcc(ir_client_settings *s, const api_ctp_xfcc *x)
 {
-    json_t *out = json_object();
-    if (is_true(h, "enableEnvoyHeaders"))
-        json_object_set_new(out, "enableEnvoyHeaders", json_true());
-    if (is_true(h, "disableRateLimitHeaders"))
-        json_object_set_new(out, "disableRateLimitHeaders", json_true());
-    const char *underscores = str(h, "withUnderscoresAction");
-    json_object_set_new(out, "withUnderscoresAction",
-                        json_string(underscores ? underscores : "RejectRequest"));
-    const char *request_id = str(h, "requestID");
-    if (!request_id && is_true(h, "preserveXRequestID"))
-        request_id = "PreserveOrGenerate";
-    if (request_id)
-        json_object_set_new(out, "requestID", json_string(request_id));
-    json_t *kb = header_limit_kb(json_object_get(h, "maxRequestHeaderLimit"));
-    if (kb)
-        json_object_set_new(out, "maxRequestHeadersKB", kb);
-    json_t *xfcc = json_object_get(h, "xForwardedClientCert");
-    if (json_is_object(xfcc))
-        json_object_set_new(out, "xForwardedClientCert", xfcc_json(xfcc));
-    json_t *early = json_object_get(h, "earlyRequestHeaders");
-    json_t *late = json_object_get(h, "lateResponseHeaders");
+    s->xfcc_mode = x->mode ? x->mode : "Sanitize";
+    bool with_details =
+        strcmp(s->xfcc_mode, "AppendForward") == 0 || strcmp(s->xfcc_mode, "SanitizeSet") == 0;
+    if (with_details && x->n_cert_details_to_add) {
+        s->xfcc_cert_details = x->cert_details_to_add;
+        s->n_xfcc_cert_details = x->n_cert_details_to_add;
+    }
+}
+
+void gw_client_headers_ir(gw_ctx *c, const api_ctp_headers *h, ir_client_settings *s)
+{
+    s->headers = true;
+    s->enable_envoy_headers = h->enable_envoy_headers == API_TRUE;
+    s->disable_rate_limit_headers = h->disable_rate_limit_headers == API_TRUE;
+    s->headers_with_underscores_action =
+        h->with_underscores_action ? h->with_underscores_action : "RejectRequest";
+    s->request_id = h->request_id;
+    if (!s->request_id && h->preserve_x_request_id == API_TRUE)
+        s->request_id = "PreserveOrGenerate";
+    s->max_request_headers_kb = header_limit_kb(h->max_request_header_limit);
+    if (h->x_forwarded_client_cert)
+        xfcc(s, h->x_forwarded_client_cert);
+    const api_ctp_header_modifier *early = h->early_request_headers;
+    const api_ctp_header_modifier *late = h->late_response_headers;
     if (early && !modifiers_valid(early))
-        return out;
-    add_modifiers(out, early, "early", "Request");
-    if (late && modifiers_valid(late))
-        add_modifiers(out, late, "late", "Response");
-    return out;
+        return;
+    if (early) {
+        s->early_add_request_headers = add_list(c, early, &s->n_early_add_request_headers);
+        s->early_remove_request_headers = remove_list(c, early, &s->n_early_remove_request_headers);
+        s->early_remove_request_headers_on_match =
+            gw_client_string_matches(c, early->remove_on_match, early->n_remove_on_match, "exact");
+        s->n_early_remove_request_headers_on_match = early->n_remove_on_match;
+    }
+    if (late && modifiers_valid(late)) {
+        s->late_add_response_headers = add_list(c, late, &s->n_late_add_response_headers);
+        s->late_remove_response_headers = remove_list(c, late, &s->n_late_remove_response_headers);
+        s->late_remove_response_headers_on_match =
+            gw_client_string_matches(c, late->remove_on_match, late->n_remove_on_match, "exact");
+        s->n_late_remove_response_headers_on_match = late->n_remove_on_match;
+    }
 }

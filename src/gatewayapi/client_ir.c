@@ -2,10 +2,11 @@
  *
  * Each programmed HTTP or TCP listener takes the settings of the
  * ClientTrafficPolicy in force on it (policy_ir.h: its own listener target,
- * else its ListenerSet's or Gateway's), converted to the reference IR's
- * listener keys, one converter per spec field. They go into the listener's
- * IR-shaped settings (`extra`), which ir.c renders and the xDS translator
- * reads; path settings and TLS go into the typed listener fields.
+ * else its ListenerSet's or Gateway's). They are built from the decoded spec
+ * (api/policy_client.h) into one ir_client_settings per policy and listener
+ * variant (HTTP or TCP, HTTP/1.0's default host, whether HTTP/3 applies),
+ * which every listener of that variant shares; path settings and TLS go
+ * into the typed listener fields.
  *
  * As in the reference, a policy whose check failed still sets the HTTP
  * options it translates in place (client IP detection, headers, path, HTTP/1,
@@ -16,240 +17,295 @@
 #include "gatewayapi/client_ir.h"
 #include "gatewayapi/policy_checks.h"
 #include "gatewayapi/policy_ir.h"
+#include "gatewayapi/routes.h"
 
 #define CTP_KIND "ClientTrafficPolicy"
 
-/* Which listeners a setting applies to, and whether it needs a valid policy. */
-enum { CF_HTTP = 1, CF_TCP = 2, CF_ANY_POLICY = 4 };
-
-typedef json_t *(*client_fn)(gw_ctx *c, json_t *spec_value, const gw_listener *l);
-
-static bool is_true(json_t *o, const char *key)
+static bool is_true(api_bool b)
 {
-    return json_is_true(json_object_get(o, key));
+    return b == API_TRUE;
 }
 
-static json_t *c_durations(gw_ctx *c, json_t *v, const gw_listener *l)
+static ir_opt_u32 opt_u32(api_int v)
 {
-    return gw_ir_json_durations(c, v);
+    return (ir_opt_u32){.set = v.set && v.v >= 0 && v.v <= UINT32_MAX, .value = (uint32_t)v.v};
 }
 
-static json_t *c_tcp_keepalive(gw_ctx *c, json_t *v, const gw_listener *l)
+/* A duration as the reference IR prints it ("300s" -> "5m0s"); text that is
+ * not a duration is kept as written (the policy's check reports it). */
+static const char *ir_duration(gw_ctx *c, const char *text)
 {
-    json_t *out = json_object();
-    const char *keys[] = {"idleTime", "interval"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *s = gw_ir_json_seconds(json_object_get(v, keys[i]));
-        if (s)
-            json_object_set_new(out, keys[i], s);
+    int64_t ms;
+    return text && gw_duration_ms(text, &ms) ? gw_duration_text(c, ms) : text;
+}
+
+/* A duration in whole seconds; unset when it is not a duration. */
+static ir_opt_u32 seconds(const char *text)
+{
+    int64_t ms;
+    if (!text || !gw_duration_ms(text, &ms) || ms < 0 || ms / 1000 > UINT32_MAX)
+        return (ir_opt_u32){0};
+    return (ir_opt_u32){.set = true, .value = (uint32_t)(ms / 1000)};
+}
+
+/* A quantity ("1Mi", "1024") in bytes within [min, max]; unset otherwise. */
+static ir_opt_u32 bytes_within(const char *text, double min, double max)
+{
+    double b;
+    if (!text || !gw_quantity_bytes(text, &b) || b < min || b > max)
+        return (ir_opt_u32){0};
+    return (ir_opt_u32){.set = true, .value = (uint32_t)b};
+}
+
+static void timeouts(gw_ctx *c, ir_client_settings *s, const api_ctp_timeout *t)
+{
+    if (!t)
+        return;
+    if (t->tcp) {
+        s->tcp_idle_timeout = duration_of(t->tcp->idle_timeout);
+        s->tcp_connection_inspection_timeout = duration_of(t->tcp->connection_inspection_timeout);
+        s->tls_handshake_timeout = duration_of(t->tcp->tls_handshake_timeout);
     }
-    json_t *probes = json_object_get(v, "probes");
-    if (probes)
-        json_object_set(out, "probes", probes);
-    return out;
-}
-
-/* connectionLimit is `limit` in the IR; bufferLimit in bytes. */
-static json_t *c_connection(gw_ctx *c, json_t *v, const gw_listener *l)
-{
-    json_t *out = gw_ir_json_durations(c, v);
-    json_t *limit = json_object_get(out, "connectionLimit");
-    if (limit) {
-        json_object_set(out, "limit", limit);
-        json_object_del(out, "connectionLimit");
+    if (t->http) {
+        s->http_request_received_timeout = duration_of(t->http->request_received_timeout);
+        s->http_request_headers_received_timeout =
+            duration_of(t->http->request_headers_received_timeout);
+        s->http_idle_timeout = duration_of(t->http->idle_timeout);
+        s->http_stream_idle_timeout = duration_of(t->http->stream_idle_timeout);
     }
-    json_t *bytes = gw_ir_json_bytes(json_object_get(v, "bufferLimit"));
-    if (bytes)
-        json_object_set_new(out, "bufferLimit", bytes);
+}
+
+static void tcp_keepalive(gw_ctx *c, ir_client_settings *s, const api_ctp_tcp_keepalive *k)
+{
+    if (!k)
+        return;
+    s->tcp_keepalive = ARENA_NEW(c->arena, ir_tcp_keepalive);
+    s->tcp_keepalive->probes = opt_u32(k->probes);
+    s->tcp_keepalive->idle_time = seconds(k->idle_time);
+    s->tcp_keepalive->interval = seconds(k->interval);
+}
+
+static void connection(gw_ctx *c, ir_client_settings *s, const api_ctp_connection *k)
+{
+    if (!k)
+        return;
+    s->connection = true;
+    s->buffer_limit = bytes_within(k->buffer_limit, 0, UINT32_MAX);
+    s->max_accept_per_socket_event = opt_u32(k->max_accept_per_socket_event);
+    const api_ctp_connection_limit *l = k->connection_limit;
+    if (!l)
+        return;
+    s->connection_limit_block = true;
+    s->connection_limit = opt_u32(l->value);
+    s->connection_limit_close_delay = duration_of(l->close_delay);
+    s->max_requests_per_connection = opt_u32(l->max_requests_per_connection);
+    s->max_connection_duration = duration_of(l->max_connection_duration);
+    s->max_stream_duration = duration_of(l->max_stream_duration);
+}
+
+static void client_ip_detection(ir_client_settings *s, const api_ctp_client_ip_detection *d)
+{
+    if (!d)
+        return;
+    s->client_ip_detection = true;
+    s->direct_source_ip = d->direct_source_ip != NULL;
+    if (d->x_forwarded_for) {
+        const api_ctp_xff *x = d->x_forwarded_for;
+        s->xff = true;
+        s->xff_num_trusted_hops = opt_u32(x->num_trusted_hops);
+        s->xff_trusted_cidrs = x->trusted_cidrs;
+        s->n_xff_trusted_cidrs = x->n_trusted_cidrs;
+        s->xff_disable_append = is_true(x->disable_append);
+    }
+    if (d->custom_header) {
+        s->custom_header_name = d->custom_header->name ? d->custom_header->name : "";
+        s->custom_header_fail_closed = d->custom_header->fail_closed == API_UNSET ? IR_UNSET
+                                       : is_true(d->custom_header->fail_closed)   ? IR_TRUE
+                                                                                  : IR_FALSE;
+    }
+}
+
+/* The IR's match key for an API match type; `otherwise` for unknown ones. */
+static ir_string_match string_match(const api_ctp_string_match *m, const char *otherwise)
+{
+    ir_string_match out = {.name = ""};
+    const char *type = m->type ? m->type : "Exact";
+    const char *value = m->value ? m->value : "";
+    if (strcmp(type, "Exact") == 0)
+        out.exact = value;
+    else if (strcmp(type, "Prefix") == 0)
+        out.prefix = value;
+    else if (strcmp(type, "Suffix") == 0)
+        out.suffix = value;
+    else if (strcmp(type, "RegularExpression") == 0 || strcmp(otherwise, "safeRegex") == 0)
+        out.safe_regex = value;
+    else
+        out.exact = value;
     return out;
 }
 
-/* proxyProtocol {optional}; set means "expect it". */
-static json_t *c_proxy_protocol(gw_ctx *c, json_t *v, const gw_listener *l)
+ir_string_match *gw_client_string_matches(gw_ctx *c, const api_ctp_string_match *m, size_t n,
+                                          const char *otherwise)
 {
-    json_t *out = json_object();
-    if (is_true(v, "optional"))
-        json_object_set_new(out, "optional", json_true());
+    ir_string_match *out = ARENA_ARRAY(c->arena, ir_string_match, n + 1);
+    for (size_t i = 0; i < n; i++)
+        out[i] = string_match(&m[i], otherwise);
     return out;
 }
 
-static json_t *c_headers(gw_ctx *c, json_t *v, const gw_listener *l)
+/* http1.http10.useDefaultHost: the listener's first exact hostname. */
+static const char *default_host(const gw_listener *l)
 {
-    return gw_client_headers_ir(c, v);
-}
-
-/* healthCheck.path (the CRD spells it "Path"). */
-static json_t *c_health_check(gw_ctx *c, json_t *v, const gw_listener *l)
-{
-    json_t *path = json_object_get(v, "path");
-    if (!path)
-        path = json_object_get(v, "Path");
-    return json_is_string(path) ? json_pack("{s:O}", "path", path) : NULL;
-}
-
-/* http10.useDefaultHost: the listener's first exact hostname. */
-static json_t *http10_json(json_t *v, const gw_listener *l)
-{
-    json_t *out = json_object();
-    if (!is_true(v, "useDefaultHost"))
-        return out;
     const ir_http_listener *h = l->http;
     for (size_t i = 0; h && i < h->n_hostnames; i++)
-        if (!strchr(h->hostnames[i], '*')) {
-            json_object_set_new(out, "defaultHost", json_string(h->hostnames[i]));
-            break;
-        }
-    return out;
+        if (!strchr(h->hostnames[i], '*'))
+            return h->hostnames[i];
+    return NULL;
 }
 
-static json_t *c_http1(gw_ctx *c, json_t *v, const gw_listener *l)
+static void http1(gw_ctx *c, ir_client_settings *s, const api_ctp_http1 *h, const char *host)
 {
-    json_t *out = json_object();
-    static const char *const flags[] = {"enableTrailers", "preserveHeaderCase",
-                                        "disableSafeMaxConnectionDuration"};
-    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
-        if (is_true(v, flags[i]))
-            json_object_set_new(out, flags[i], json_true());
-    json_t *http10 = json_object_get(v, "http10");
-    if (json_is_object(http10))
-        json_object_set_new(out, "http10", http10_json(http10, l));
-    json_t *upgrades = json_array();
-    size_t i;
-    json_t *u;
-    json_array_foreach(json_object_get(v, "ignoredUpgradeTypes"), i, u)
-    {
-        const char *type = json_string_value(json_object_get(u, "type"));
-        const char *value = json_string_value(json_object_get(u, "value"));
-        const char *key = !type || strcmp(type, "Exact") == 0 ? "exact"
-                          : strcmp(type, "Prefix") == 0       ? "prefix"
-                          : strcmp(type, "Suffix") == 0       ? "suffix"
-                                                              : "safeRegex";
-        json_array_append_new(upgrades, json_pack("{s:b, s:s, s:s}", "distinct", 0, "name", "", key,
-                                                  value ? value : ""));
+    if (!h)
+        return;
+    s->http1 = true;
+    s->http1_enable_trailers = is_true(h->enable_trailers);
+    s->http1_preserve_header_case = is_true(h->preserve_header_case);
+    s->http1_disable_safe_max_connection_duration =
+        is_true(h->disable_safe_max_connection_duration);
+    if (h->http10) {
+        s->http10 = true;
+        s->http10_default_host = is_true(h->http10->use_default_host) ? host : NULL;
     }
-    if (json_array_size(upgrades))
-        json_object_set_new(out, "ignoredUpgradeTypes", upgrades);
-    else
-        json_decref(upgrades);
-    return out;
+    s->http1_ignored_upgrade_types = gw_client_string_matches(
+        c, h->ignored_upgrade_types, h->n_ignored_upgrade_types, "safeRegex");
+    s->n_http1_ignored_upgrade_types = h->n_ignored_upgrade_types;
 }
+
+/* Envoy's bounds of an HTTP/2 flow-control window. */
+#define WINDOW_MIN 65535.0
+#define WINDOW_MAX 2147483647.0
 
 /* Nothing when a window is out of Envoy's bounds: the reference then sets
- * no HTTP/2 options at all. */
-static json_t *c_http2(gw_ctx *c, json_t *v, const gw_listener *l)
+ * no HTTP/2 options at all. The reference IR swaps the two windows (Envoy
+ * gets them from there; src/xds swaps them back). */
+static void http2(gw_ctx *c, ir_client_settings *s, const api_ctp_http2 *h)
 {
-    json_t *out = gw_ir_http2_json(v);
-    size_t windows = !!json_object_get(v, "initialStreamWindowSize") +
-                     !!json_object_get(v, "initialConnectionWindowSize");
-    size_t kept = !!json_object_get(out, "initialStreamWindowSize") +
-                  !!json_object_get(out, "initialConnectionWindowSize");
-    if (kept < windows) {
-        json_decref(out);
-        return NULL;
+    if (!h)
+        return;
+    ir_opt_u32 stream = bytes_within(h->initial_stream_window_size, WINDOW_MIN, WINDOW_MAX);
+    ir_opt_u32 conn = bytes_within(h->initial_connection_window_size, WINDOW_MIN, WINDOW_MAX);
+    if ((h->initial_stream_window_size && !stream.set) ||
+        (h->initial_connection_window_size && !conn.set))
+        return;
+    ir_http2_settings *o = ARENA_NEW(c->arena, ir_http2_settings);
+    o->initial_connection_window_size = stream;
+    o->initial_stream_window_size = conn;
+    o->max_concurrent_streams = opt_u32(h->max_concurrent_streams);
+    if (h->on_invalid_message)
+        o->reset_stream_on_error =
+            strcmp(h->on_invalid_message, "TerminateStream") == 0 ? IR_TRUE : IR_FALSE;
+    const api_ctp_http2_keepalive *k = h->connection_keepalive;
+    if (k) {
+        o->has_keepalive = true;
+        o->keepalive_interval = ir_duration(c, k->interval);
+        o->keepalive_timeout = ir_duration(c, k->timeout);
+        o->keepalive_idle_interval = ir_duration(c, k->idle_interval);
+        o->keepalive_interval_jitter = opt_u32(k->interval_jitter);
     }
-    return out;
-}
-
-/* clientIPDetection; the API's xForwardedFor.trustedCIDRs is the IR's
- * trustedCidrs. */
-static json_t *c_client_ip(gw_ctx *c, json_t *v, const gw_listener *l)
-{
-    json_t *out = json_deep_copy(v);
-    json_t *xff = json_object_get(out, "xForwardedFor");
-    json_t *cidrs = json_object_get(xff, "trustedCIDRs");
-    if (cidrs) {
-        json_object_set(xff, "trustedCidrs", cidrs);
-        json_object_del(xff, "trustedCIDRs");
-    }
-    return out;
+    s->http2 = o;
 }
 
 /* http3: a QUIC listener next to an HTTPS one. Not with client
  * certificate validation, which the QUIC listener cannot enforce: HTTP/3
  * would be a way around it (the policy carries a warning condition). */
-static json_t *c_http3(gw_ctx *c, json_t *v, const gw_listener *l)
+static bool http3_applies(const api_client_traffic_policy_spec *s, const gw_listener *l)
 {
-    if (!l->http || !l->http->tls || l->http->tls->client_validation_enabled)
-        return NULL;
-    return json_object();
+    return s->http3 && l->http && l->http->tls && !l->http->tls->client_validation_enabled;
 }
 
-/* grpc.enableWeb: the gRPC-Web filter. */
-static json_t *c_grpc(gw_ctx *c, json_t *v, const gw_listener *l)
+/* What a listener's settings depend on besides the policy. */
+typedef struct client_variant {
+    bool http, valid, http3;
+    const char *default_host;
+} client_variant;
+
+static bool settings_empty(const ir_client_settings *s)
 {
-    return is_true(v, "enableWeb") ? json_pack("{s:b}", "enableGRPCWeb", 1) : NULL;
+    const duration *timeouts[] = {
+        &s->tcp_idle_timeout,
+        &s->tcp_connection_inspection_timeout,
+        &s->tls_handshake_timeout,
+        &s->http_request_received_timeout,
+        &s->http_request_headers_received_timeout,
+        &s->http_idle_timeout,
+        &s->http_stream_idle_timeout,
+    };
+    for (size_t i = 0; i < sizeof timeouts / sizeof *timeouts; i++)
+        if (timeouts[i]->set)
+            return false;
+    return !(s->tcp_keepalive || s->connection || s->proxy_protocol || s->client_ip_detection ||
+             s->headers || s->http1 || s->http2 || s->health_check_path || s->http3 ||
+             s->grpc_web || s->strip_trailing_host_dot || s->match_backend_scheme);
 }
 
-typedef struct client_feature {
-    const char *spec_key, *ir_key;
-    client_fn fn;
-    unsigned flags;
-} client_feature;
-
-/* IR keys of the reference's listener client settings. */
-static const client_feature client_features[] = {
-    {"timeout", "timeout", c_durations, CF_HTTP | CF_TCP},
-    {"tcpKeepalive", "tcpKeepalive", c_tcp_keepalive, CF_HTTP | CF_TCP},
-    {"connection", "connection", c_connection, CF_HTTP | CF_TCP},
-    {"proxyProtocol", "proxyProtocol", c_proxy_protocol, CF_HTTP | CF_TCP},
-    {"clientIPDetection", "clientIPDetection", c_client_ip, CF_HTTP | CF_ANY_POLICY},
-    {"headers", "headers", c_headers, CF_HTTP | CF_ANY_POLICY},
-    {"http1", "http1", c_http1, CF_HTTP | CF_ANY_POLICY},
-    {"http2", "http2", c_http2, CF_HTTP | CF_ANY_POLICY},
-    {"healthCheck", "healthCheck", c_health_check, CF_HTTP | CF_ANY_POLICY},
-    {"http3", "http3", c_http3, CF_HTTP},
-    {"grpc", "grpc", c_grpc, CF_HTTP | CF_ANY_POLICY},
-};
-
-/* The listener settings of a spec, or NULL when it sets none. `valid`: the
- * policy passed its check. */
-static json_t *client_json(gw_ctx *c, json_t *spec, const gw_listener *l, bool valid)
+/* The settings of a spec for one variant, or NULL when it sets none. */
+static ir_client_settings *client_settings(gw_ctx *c, const api_client_traffic_policy_spec *spec,
+                                           const client_variant *v)
 {
-    unsigned where = l->http ? CF_HTTP : CF_TCP;
-    json_t *out = json_object();
-    for (size_t i = 0; i < sizeof client_features / sizeof *client_features; i++) {
-        const client_feature *f = &client_features[i];
-        if (!(f->flags & where) || (!valid && !(f->flags & CF_ANY_POLICY)))
-            continue;
-        json_t *v = json_object_get(spec, f->spec_key);
-        json_t *ir = v && !json_is_null(v) ? f->fn(c, v, l) : NULL;
-        if (ir)
-            json_object_set_new(out, f->ir_key, ir);
+    ir_client_settings *s = ARENA_NEW(c->arena, ir_client_settings);
+    if (v->valid) {
+        timeouts(c, s, spec->timeout);
+        tcp_keepalive(c, s, spec->tcp_keepalive);
+        connection(c, s, spec->connection);
+        if (spec->proxy_protocol) {
+            s->proxy_protocol = true;
+            s->proxy_protocol_optional = is_true(spec->proxy_protocol->optional);
+        } else if (is_true(spec->enable_proxy_protocol)) {
+            s->proxy_protocol = true; /* the deprecated flag */
+        }
     }
-    if (l->http && is_true(gw_json_path(spec, "headers.host"), "stripTrailingHostDot"))
-        json_object_set_new(out, "host", json_pack("{s:b}", "stripTrailingHostDot", 1));
-    const char *scheme = json_string_value(json_object_get(spec, "scheme"));
-    if (l->http && scheme && strcmp(scheme, "MatchBackend") == 0)
-        json_object_set_new(out, "matchBackendScheme", json_true());
-    /* the legacy flag, when the proxyProtocol block is absent */
-    if (valid && !json_object_get(spec, "proxyProtocol") && is_true(spec, "enableProxyProtocol"))
-        json_object_set_new(out, "proxyProtocol", json_object());
-    if (json_object_size(out) == 0) {
-        json_decref(out);
-        return NULL;
+    if (v->http) {
+        client_ip_detection(s, spec->client_ip_detection);
+        if (spec->headers)
+            gw_client_headers_ir(c, spec->headers, s);
+        http1(c, s, spec->http1, v->default_host);
+        http2(c, s, spec->http2);
+        s->health_check_path = spec->health_check ? spec->health_check->path : NULL;
+        s->http3 = v->valid && v->http3;
+        s->grpc_web = spec->grpc && is_true(spec->grpc->enable_web);
+        s->strip_trailing_host_dot = spec->headers && spec->headers->host &&
+                                     is_true(spec->headers->host->strip_trailing_host_dot);
+        s->match_backend_scheme = spec->scheme && strcmp(spec->scheme, "MatchBackend") == 0;
     }
-    return gw_ctx_own_json(c, out);
+    return settings_empty(s) ? NULL : s;
 }
 
-/* Adds the keys of `settings` to a listener's IR-shaped settings. */
-static json_t *extra_with(gw_ctx *c, json_t *extra, json_t *settings)
+/* The settings a listener takes from policy `p`: built once per policy and
+ * variant, shared by the listeners of that variant. */
+static const ir_client_settings *shared_settings(gw_ctx *c, strmap *built, const gw_policy *p,
+                                                 const client_variant *v)
 {
-    if (!extra)
-        return settings;
-    json_t *out = gw_ctx_own_json(c, json_deep_copy(extra));
-    json_object_update(out, settings);
-    return out;
+    const api_client_traffic_policy *ctp = p->typed;
+    if (!ctp->client)
+        return NULL;
+    const char *key = strmap_key(built, "%p|%d%d%d|%s", (const void *)p, v->http, v->valid,
+                                 v->http3, v->default_host ? v->default_host : "");
+    if (strmap_has(built, key))
+        return strmap_get(built, key);
+    ir_client_settings *s = client_settings(c, ctp->client, v);
+    strmap_put(built, key, s);
+    return s;
 }
 
 /* path.disableMergeSlashes / escapedSlashesAction on the typed fields. */
-static void apply_path(ir_http_listener *h, json_t *path)
+static void apply_path(ir_http_listener *h, const api_ctp_path *path)
 {
-    json_t *merge = json_object_get(path, "disableMergeSlashes");
-    if (json_is_boolean(merge))
-        h->merge_slashes = !json_is_true(merge);
-    const char *action = json_string_value(json_object_get(path, "escapedSlashesAction"));
-    if (action)
-        h->escaped_slashes_action = action;
+    if (!path)
+        return;
+    if (path->disable_merge_slashes != API_UNSET)
+        h->merge_slashes = !is_true(path->disable_merge_slashes);
+    if (path->escaped_slashes_action)
+        h->escaped_slashes_action = path->escaped_slashes_action;
 }
 
 /* TLS settings on the listener's TLS config (a copy, as listeners may share
@@ -266,16 +322,18 @@ static bool apply_tls(gw_ctx *c, const gw_policy *p, ir_tls_config **tls)
     return true;
 }
 
-static void apply_to_listener(gw_ctx *c, const gw_listener *l)
+static void apply_to_listener(gw_ctx *c, strmap *built, const gw_listener *l)
 {
     if (!l->http && !l->tcp)
         return;
     const gw_policy *p = gw_policy_for_listener(c, CTP_KIND, l);
     if (!p)
         return;
+    const api_client_traffic_policy_spec *spec =
+        ((const api_client_traffic_policy *)p->typed)->client;
     bool valid = gw_policy_valid(c, CTP_KIND, p);
-    if (l->http)
-        apply_path(l->http, json_object_get(p->spec, "path"));
+    if (l->http && spec)
+        apply_path(l->http, spec->path);
     const ir_tls_config *tcp_tls = l->tcp ? l->tcp->tls : NULL;
     if (valid)
         valid = apply_tls(c, p, l->http ? &l->http->tls : &l->tcp->tls);
@@ -284,18 +342,24 @@ static void apply_to_listener(gw_ctx *c, const gw_listener *l)
     for (size_t i = 0; l->tcp && tcp_tls && i < l->tcp->n_routes; i++)
         if (l->tcp->routes[i]->terminate == tcp_tls)
             l->tcp->routes[i]->terminate = l->tcp->tls;
-    json_t *settings = client_json(c, p->spec, l, valid);
-    if (!settings)
+    if (!spec)
         return;
-    if (l->http)
-        l->http->extra = extra_with(c, l->http->extra, settings);
-    else
-        l->tcp->extra = extra_with(c, l->tcp->extra, settings);
+    client_variant v = {.http = l->http != NULL, .valid = valid};
+    if (l->http) {
+        v.http3 = http3_applies(spec, l);
+        if (spec->http1 && spec->http1->http10 && is_true(spec->http1->http10->use_default_host))
+            v.default_host = default_host(l);
+        l->http->client = shared_settings(c, built, p, &v);
+    } else {
+        l->tcp->client = shared_settings(c, built, p, &v);
+    }
 }
 
 void gw_client_ir_apply(gw_ctx *c)
 {
+    strmap built;
+    strmap_init(&built, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++)
         for (size_t i = 0; i < c->gateways[g]->n_listeners; i++)
-            apply_to_listener(c, c->gateways[g]->listeners[i]);
+            apply_to_listener(c, &built, c->gateways[g]->listeners[i]);
 }

@@ -10,9 +10,13 @@
  * HTTP and TCP listener into its IR listener. */
 void gw_client_ir_apply(gw_ctx *c);
 
-/* The reference IR's listener `headers` for a spec's headers block (new
- * reference; client_headers_ir.c). */
-json_t *gw_client_headers_ir(gw_ctx *c, json_t *headers);
+/* A spec's headers block on listener settings `s` (client_headers_ir.c). */
+void gw_client_headers_ir(gw_ctx *c, const api_ctp_headers *headers, ir_client_settings *s);
+
+/* API {type, value} matches as IR string matches (name ""); a type the API
+ * does not define becomes an `otherwise` match ("exact" or "safeRegex"). */
+ir_string_match *gw_client_string_matches(gw_ctx *c, const api_ctp_string_match *m, size_t n,
+                                          const char *otherwise);
 
 /* Puts the policy's tls settings (and the 1.2..1.3 version default) into
  * `tls`; false, leaving it unchanged, when a clientValidation CA certificate

@@ -22,41 +22,38 @@
 #define CTP_GROUP "gateway.envoyproxy.io"
 #define CTP_KIND "ClientTrafficPolicy"
 
-static const char *str(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 static bool same(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) == 0;
 }
 
-/* The strings of a JSON list, or NULL (n = 0) when it is empty. */
-static const char **strings(gw_ctx *c, json_t *list, size_t *n)
+/* The typed spec of a ClientTrafficPolicy (NULL without one). */
+static const api_client_traffic_policy_spec *spec_of(const gw_policy *p)
 {
-    *n = 0;
-    if (!json_array_size(list))
-        return NULL;
-    const char **out = ARENA_ARRAY(c->arena, const char *, json_array_size(list));
-    size_t i;
-    json_t *e;
-    json_array_foreach(list, i, e) if (json_is_string(e)) out[(*n)++] = json_string_value(e);
-    return out;
+    return ((const api_client_traffic_policy *)p->typed)->client;
+}
+
+static const api_ctp_client_validation *validation_of(const gw_policy *p)
+{
+    const api_client_traffic_policy_spec *s = spec_of(p);
+    return s && s->tls ? s->tls->client_validation : NULL;
 }
 
 /* The text under `key` of the Secret or ConfigMap one reference names (a
  * ClusterTrustBundle's bundle), or NULL. */
-static const char *ref_text(gw_ctx *c, const gw_policy *p, json_t *ref, const char *key)
+static const char *ref_text(gw_ctx *c, const gw_policy *p, const api_ctp_object_ref *ref,
+                            const char *key)
 {
     const char *pns = p->obj->metadata.namespace;
-    const char *kind = str(ref, "kind") ? str(ref, "kind") : "Secret";
-    const char *name = str(ref, "name") ? str(ref, "name") : "";
-    const char *ns = str(ref, "namespace") ? str(ref, "namespace") : pns;
-    const char *group = str(ref, "group") ? str(ref, "group") : "";
+    const char *kind = ref->kind ? ref->kind : "Secret";
+    const char *name = ref->name ? ref->name : "";
+    const char *ns = ref->namespace ? ref->namespace : pns;
+    const char *group = ref->group ? ref->group : "";
     if (same(kind, "ClusterTrustBundle")) {
         const api_object *o = api_resources_find(c->res, "ClusterTrustBundle", NULL, name);
-        return o ? str(json_object_get(o->raw, "spec"), "trustBundle") : NULL;
+        return o ? json_string_value(
+                       json_object_get(json_object_get(o->raw, "spec"), "trustBundle"))
+                 : NULL;
     }
     if (*group || (!same(kind, "Secret") && !same(kind, "ConfigMap")))
         return NULL;
@@ -64,7 +61,7 @@ static const char *ref_text(gw_ctx *c, const gw_policy *p, json_t *ref, const ch
         return NULL;
     const api_object *o = api_resources_find(c->res, kind, ns, name);
     json_t *data = o ? json_object_get(o->raw, "data") : NULL;
-    const char *v = str(data, key);
+    const char *v = json_string_value(json_object_get(data, key));
     if (!v)
         return NULL;
     return same(kind, "Secret") ? gw_base64_decode(c->arena, v) : v;
@@ -107,14 +104,12 @@ const char *gw_usable_ca_bundle(gw_ctx *c, const char *pem)
 
 /* caCertificateRefs joined, NULL when there are none; *ok = false when one
  * cannot be used. */
-static const char *ca_bundle(gw_ctx *c, const gw_policy *p, json_t *refs, bool *ok)
+static const char *ca_bundle(gw_ctx *c, const gw_policy *p, const api_ctp_client_validation *v,
+                             bool *ok)
 {
     const char *bundle = NULL;
-    size_t i;
-    json_t *ref;
-    json_array_foreach(refs, i, ref)
-    {
-        const char *pem = ref_text(c, p, ref, "ca.crt");
+    for (size_t i = 0; i < v->n_ca_certificate_refs; i++) {
+        const char *pem = ref_text(c, p, &v->ca_certificate_refs[i], "ca.crt");
         if (!pem || !*pem) {
             *ok = false;
             return NULL;
@@ -124,56 +119,47 @@ static const char *ca_bundle(gw_ctx *c, const gw_policy *p, json_t *refs, bool *
     return bundle;
 }
 
-/* subjectAltNames.<list> entries ({type, value}) as IR string matches named
- * by `san_type` (or the entry's oid). */
-static void add_sans(gw_ctx *c, ir_tls_config *t, json_t *list, const char *san_type)
+/* subjectAltNames as IR string matches named by SAN type (an other name
+ * by its oid). */
+static void subject_alt_names(gw_ctx *c, ir_tls_config *t, const api_ctp_subject_alt_names *sans)
 {
-    size_t i;
-    json_t *m;
-    json_array_foreach(list, i, m)
-    {
-        ir_string_match *s = &t->match_typed_sans[t->n_match_typed_sans++];
-        *s = (ir_string_match){.name = san_type ? san_type : str(m, "oid")};
-        const char *type = str(m, "type"), *value = str(m, "value");
-        if (!value)
-            value = "";
-        if (same(type, "Prefix"))
-            s->prefix = value;
-        else if (same(type, "Suffix"))
-            s->suffix = value;
-        else if (same(type, "RegularExpression"))
-            s->safe_regex = value;
-        else
-            s->exact = value;
-    }
-}
-
-static void subject_alt_names(gw_ctx *c, ir_tls_config *t, json_t *sans)
-{
-    static const char *const lists[][2] = {
-        {"dnsNames", "DNS"}, {"emailAddresses", "EMAIL"}, {"ipAddresses", "IP_ADDRESS"},
-        {"uris", "URI"},     {"otherNames", NULL},
+    if (!sans)
+        return;
+    const struct {
+        const api_ctp_string_match *list;
+        size_t n;
+        const char *san_type;
+    } lists[] = {
+        {sans->dns_names, sans->n_dns_names, "DNS"},
+        {sans->email_addresses, sans->n_email_addresses, "EMAIL"},
+        {sans->ip_addresses, sans->n_ip_addresses, "IP_ADDRESS"},
+        {sans->uris, sans->n_uris, "URI"},
+        {sans->other_names, sans->n_other_names, NULL},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
-        n += json_array_size(json_object_get(sans, lists[i][0]));
+        n += lists[i].n;
     if (!n)
         return;
     t->match_typed_sans = ARENA_ARRAY(c->arena, ir_string_match, n);
-    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
-        add_sans(c, t, json_object_get(sans, lists[i][0]), lists[i][1]);
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        ir_string_match *m = gw_client_string_matches(c, lists[i].list, lists[i].n, "exact");
+        for (size_t k = 0; k < lists[i].n; k++) {
+            m[k].name = lists[i].san_type ? lists[i].san_type : lists[i].list[k].oid;
+            t->match_typed_sans[t->n_match_typed_sans++] = m[k];
+        }
+    }
 }
 
 /* The PEM revocation lists of crl.refs (key ca.crl) joined; NULL with
  * *problem set when one is missing, unreadable or out of date. */
-static const char *crl_bundle(gw_ctx *c, const gw_policy *p, json_t *crl, const char **problem)
+static const char *crl_bundle(gw_ctx *c, const gw_policy *p, const api_ctp_crl *crl,
+                              const char **problem)
 {
     const char *bundle = NULL;
-    size_t i;
-    json_t *ref;
-    json_array_foreach(json_object_get(crl, "refs"), i, ref)
-    {
-        const char *name = str(ref, "name") ? str(ref, "name") : "";
+    for (size_t i = 0; i < crl->n_refs; i++) {
+        const api_ctp_object_ref *ref = &crl->refs[i];
+        const char *name = ref->name ? ref->name : "";
         const char *pem = ref_text(c, p, ref, "ca.crl");
         if (!pem || !*pem) {
             *problem = arena_printf(c->arena,
@@ -206,75 +192,79 @@ static const char *crl_bundle(gw_ctx *c, const gw_policy *p, json_t *crl, const 
 
 const char *gw_client_tls_problem(gw_ctx *c, const gw_policy *p)
 {
-    json_t *v = gw_json_path(p->spec, "tls.clientValidation");
-    json_t *refs = json_object_get(v, "caCertificateRefs");
+    const api_ctp_client_validation *v = validation_of(p);
+    if (!v)
+        return NULL;
     bool ok = true;
-    if (json_array_size(refs) && !ca_bundle(c, p, refs, &ok) && ok)
+    if (v->n_ca_certificate_refs && !ca_bundle(c, p, v, &ok) && ok)
         return "spec.tls.clientValidation.caCertificateRefs: no reference holds a usable CA "
                "certificate (PEM, not expired) under ca.crt";
-    json_t *crl = json_object_get(v, "crl");
     const char *problem = NULL;
-    if (crl)
-        crl_bundle(c, p, crl, &problem);
+    if (v->crl)
+        crl_bundle(c, p, v->crl, &problem);
     return problem;
 }
 
-static bool client_validation(gw_ctx *c, const gw_policy *p, ir_tls_config *t, json_t *v)
+static bool client_validation(gw_ctx *c, const gw_policy *p, ir_tls_config *t,
+                              const api_ctp_client_validation *v)
 {
     bool ok = true;
-    const char *ca = ca_bundle(c, p, json_object_get(v, "caCertificateRefs"), &ok);
+    const char *ca = ca_bundle(c, p, v, &ok);
     if (!ok)
         return false;
-    const char *mode = str(v, "mode");
     t->client_validation_enabled = true;
-    t->accept_untrusted = same(mode, "Request") || same(mode, "RequireAny");
-    t->allow_expired_certificate = json_is_true(json_object_get(v, "allowExpiredCertificate"));
+    t->accept_untrusted = same(v->mode, "Request") || same(v->mode, "RequireAny");
+    t->allow_expired_certificate = v->allow_expired_certificate == API_TRUE;
     if (ca) {
         t->ca_name = arena_printf(c->arena, "%s/%s/ca.crt", p->obj->metadata.namespace,
                                   p->obj->metadata.name);
         t->ca_pem = ca;
     }
-    if (json_array_size(json_object_get(v, "caCertificateRefs")))
-        t->require_client_certificate = !json_is_true(json_object_get(v, "optional"));
+    if (v->n_ca_certificate_refs)
+        t->require_client_certificate = v->optional != API_TRUE;
     else
-        t->require_client_certificate = same(mode, "RequireAny");
-    t->verify_certificate_spki =
-        strings(c, json_object_get(v, "spkiHashes"), &t->n_verify_certificate_spki);
-    t->verify_certificate_hash =
-        strings(c, json_object_get(v, "certificateHashes"), &t->n_verify_certificate_hash);
-    subject_alt_names(c, t, json_object_get(v, "subjectAltNames"));
+        t->require_client_certificate = same(v->mode, "RequireAny");
+    t->verify_certificate_spki = v->n_spki_hashes ? v->spki_hashes : NULL;
+    t->n_verify_certificate_spki = v->n_spki_hashes;
+    t->verify_certificate_hash = v->n_certificate_hashes ? v->certificate_hashes : NULL;
+    t->n_verify_certificate_hash = v->n_certificate_hashes;
+    subject_alt_names(c, t, v->subject_alt_names);
     /* An unusable CRL is reported (the policy is not Accepted) and left
      * out; the rest of the validation still applies, as in the reference. */
-    json_t *crl = json_object_get(v, "crl");
     const char *problem = NULL;
-    t->crl_pem = crl ? crl_bundle(c, p, crl, &problem) : NULL;
-    t->crl_only_verify_leaf = json_is_true(json_object_get(crl, "onlyVerifyLeafCertificate"));
+    t->crl_pem = v->crl ? crl_bundle(c, p, v->crl, &problem) : NULL;
+    t->crl_only_verify_leaf = v->crl && v->crl->only_verify_leaf_certificate == API_TRUE;
     return true;
 }
 
+/* A list of the spec, NULL (n = 0) when empty. */
+#define LIST_OR_NULL(list, n) ((n) ? (list) : NULL)
+
 bool gw_client_tls_ir(gw_ctx *c, const gw_policy *p, ir_tls_config *tls)
 {
+    static const api_ctp_tls none;
+    const api_client_traffic_policy_spec *s = spec_of(p);
+    const api_ctp_tls *spec = s && s->tls ? s->tls : &none;
     ir_tls_config t = *tls;
-    json_t *spec = json_object_get(p->spec, "tls");
-    t.min_version = str(spec, "minVersion") ? str(spec, "minVersion") : "1.2";
-    t.max_version = str(spec, "maxVersion") ? str(spec, "maxVersion") : "1.3";
-    json_t *alpn = json_object_get(spec, "alpnProtocols");
-    if (json_is_array(alpn)) {
-        size_t n;
-        const char **list = strings(c, alpn, &n);
-        t.alpn_protocols = list ? list : ARENA_ARRAY(c->arena, const char *, 1);
-        t.n_alpn_protocols = n;
+    t.min_version = spec->min_version ? spec->min_version : "1.2";
+    t.max_version = spec->max_version ? spec->max_version : "1.3";
+    if (spec->alpn_given) { /* an empty list too: no ALPN at all */
+        t.alpn_protocols =
+            spec->n_alpn_protocols ? spec->alpn_protocols : ARENA_ARRAY(c->arena, const char *, 1);
+        t.n_alpn_protocols = spec->n_alpn_protocols;
     }
-    t.ciphers = strings(c, json_object_get(spec, "ciphers"), &t.n_ciphers);
-    t.ecdh_curves = strings(c, json_object_get(spec, "ecdhCurves"), &t.n_ecdh_curves);
-    t.signature_algorithms =
-        strings(c, json_object_get(spec, "signatureAlgorithms"), &t.n_signature_algorithms);
-    json_t *resumption = gw_json_path(spec, "session.resumption");
-    t.stateless_session_resumption = json_object_get(resumption, "stateless") != NULL;
-    t.stateful_session_resumption = json_object_get(resumption, "stateful") != NULL;
-    t.fingerprints = strings(c, json_object_get(spec, "fingerprints"), &t.n_fingerprints);
-    json_t *validation = json_object_get(spec, "clientValidation");
-    if (json_is_object(validation) && !client_validation(c, p, &t, validation))
+    t.ciphers = LIST_OR_NULL(spec->ciphers, spec->n_ciphers);
+    t.n_ciphers = spec->n_ciphers;
+    t.ecdh_curves = LIST_OR_NULL(spec->ecdh_curves, spec->n_ecdh_curves);
+    t.n_ecdh_curves = spec->n_ecdh_curves;
+    t.signature_algorithms = LIST_OR_NULL(spec->signature_algorithms, spec->n_signature_algorithms);
+    t.n_signature_algorithms = spec->n_signature_algorithms;
+    const api_ctp_session_resumption *r = spec->session ? spec->session->resumption : NULL;
+    t.stateless_session_resumption = r && r->stateless;
+    t.stateful_session_resumption = r && r->stateful;
+    t.fingerprints = LIST_OR_NULL(spec->fingerprints, spec->n_fingerprints);
+    t.n_fingerprints = spec->n_fingerprints;
+    if (spec->client_validation && !client_validation(c, p, &t, spec->client_validation))
         return false;
     *tls = t;
     return true;

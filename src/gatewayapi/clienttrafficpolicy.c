@@ -13,10 +13,18 @@
 
 static const gw_value_check ctp_values[] = {
     {"timeout.http.requestReceivedTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.http.requestHeadersReceivedTimeout", GW_RULE_DURATION, 0, 0},
     {"timeout.http.idleTimeout", GW_RULE_DURATION, 0, 0},
     {"timeout.http.streamIdleTimeout", GW_RULE_DURATION, 0, 0},
     {"timeout.tcp.idleTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.tcp.connectionInspectionTimeout", GW_RULE_DURATION, 0, 0},
+    {"timeout.tcp.tlsHandshakeTimeout", GW_RULE_DURATION, 0, 0},
     {"connection.connectionLimit.closeDelay", GW_RULE_DURATION, 0, 0},
+    {"connection.connectionLimit.maxConnectionDuration", GW_RULE_DURATION, 0, 0},
+    {"connection.connectionLimit.maxStreamDuration", GW_RULE_DURATION, 0, 0},
+    {"http2.connectionKeepalive.interval", GW_RULE_DURATION, 0, 0},
+    {"http2.connectionKeepalive.timeout", GW_RULE_DURATION, 0, 0},
+    {"http2.connectionKeepalive.idleInterval", GW_RULE_DURATION, 0, 0},
     {"tcpKeepalive.idleTime", GW_RULE_DURATION, 0, 0},
     {"tcpKeepalive.interval", GW_RULE_DURATION, 0, 0},
     {"connection.bufferLimit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
@@ -27,68 +35,69 @@ static const gw_value_check ctp_values[] = {
     {"headers.maxRequestHeaderLimit", GW_RULE_QUANTITY, 1024, 8192.0 * 1024},
 };
 
-/* Header names and values of the early request header modifiers. */
-static const char *ctp_early_headers(gw_ctx *c, json_t *spec)
+/* The typed spec of a ClientTrafficPolicy (NULL without one). */
+static const api_client_traffic_policy_spec *spec_of(const gw_policy *p)
 {
-    static const char *const ops[] = {"add", "set"};
-    json_t *early = gw_json_path(spec, "headers.earlyRequestHeaders");
-    for (size_t o = 0; o < 2; o++) {
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(early, ops[o]), i, h)
-        {
-            const char *name = json_string_value(json_object_get(h, "name"));
-            const char *value = json_string_value(json_object_get(h, "value"));
+    return ((const api_client_traffic_policy *)p->typed)->client;
+}
+
+/* Header names and values of the early request header modifiers. */
+static const char *ctp_early_headers(gw_ctx *c, const api_client_traffic_policy_spec *s)
+{
+    const api_ctp_header_modifier *early = s->headers ? s->headers->early_request_headers : NULL;
+    if (!early)
+        return NULL;
+    const struct {
+        const char *op;
+        const api_ctp_header *list;
+        size_t n;
+    } ops[] = {{"add", early->add, early->n_add}, {"set", early->set, early->n_set}};
+    for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
+        for (size_t i = 0; i < ops[o].n; i++) {
+            const char *name = ops[o].list[i].name, *value = ops[o].list[i].value;
             if (!name || !*name || !gw_header_name_modifiable(name))
                 return arena_printf(c->arena,
                                     "headers.earlyRequestHeaders.%s[%zu].name: \"%s\" is not a "
                                     "header name that may be modified",
-                                    ops[o], i, name ? name : "");
+                                    ops[o].op, i, name ? name : "");
             if (value && !gw_header_value_valid(value))
                 return arena_printf(c->arena,
                                     "headers.earlyRequestHeaders.%s[%zu].value: not a valid "
                                     "header value",
-                                    ops[o], i);
+                                    ops[o].op, i);
         }
-    }
-    size_t i;
-    json_t *h;
-    json_array_foreach(json_object_get(early, "remove"), i, h)
-    {
-        const char *name = json_string_value(h);
-        if (!name || !*name || !gw_header_name_modifiable(name))
+    for (size_t i = 0; i < early->n_remove; i++) {
+        const char *name = early->remove[i];
+        if (!*name || !gw_header_name_modifiable(name))
             return arena_printf(c->arena,
                                 "headers.earlyRequestHeaders.remove[%zu]: \"%s\" is not a header "
                                 "name that may be modified",
-                                i, name ? name : "");
+                                i, name);
     }
     return NULL;
 }
 
 /* Fields the gateway does not turn into Envoy configuration yet: a policy
  * setting one is not Accepted, so it never claims what the proxies do not do. */
-static const char *const ctp_unsupported[] = {
-    "connection.socketBufferLimit",
-};
-
-static const char *ctp_unsupported_field(gw_ctx *c, json_t *spec)
+static const char *ctp_unsupported_field(gw_ctx *c, const api_client_traffic_policy_spec *s)
 {
-    for (size_t i = 0; i < sizeof ctp_unsupported / sizeof *ctp_unsupported; i++)
-        if (gw_json_path(spec, ctp_unsupported[i]))
-            return arena_printf(c->arena, "spec.%s: is not supported by this gateway yet",
-                                ctp_unsupported[i]);
+    if (s->connection && s->connection->socket_buffer_limit)
+        return "spec.connection.socketBufferLimit: is not supported by this gateway yet";
     return NULL;
 }
 
 /* What makes the spec unusable (its settings stay out of the IR), or NULL. */
 static const char *ctp_spec_problem(gw_ctx *c, const gw_policy *p)
 {
+    const api_client_traffic_policy_spec *s = spec_of(p);
+    if (!s)
+        return NULL;
     const char *problem =
         gw_value_checks_run(c->arena, p->spec, ctp_values, sizeof ctp_values / sizeof *ctp_values);
     if (!problem)
-        problem = ctp_early_headers(c, p->spec);
+        problem = ctp_early_headers(c, s);
     if (!problem)
-        problem = ctp_unsupported_field(c, p->spec);
+        problem = ctp_unsupported_field(c, s);
     return problem;
 }
 
@@ -102,8 +111,8 @@ static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
     out->invalid = ctp_spec_problem(c, p);
     if (!out->invalid)
         out->invalid = gw_client_tls_problem(c, p);
-    if (!out->invalid && json_object_get(p->spec, "http3") &&
-        gw_json_path(p->spec, "tls.clientValidation")) {
+    const api_client_traffic_policy_spec *s = spec_of(p);
+    if (!out->invalid && s && s->http3 && s->tls && s->tls->client_validation) {
         out->extra_type = "Warning";
         out->extra_status = true;
         out->extra_reason = "UnsupportedHTTP3ClientValidation";
@@ -184,24 +193,64 @@ static void ctp_same_port_conflicts(gw_ctx *c)
         }
 }
 
-/* Settings of the socket itself: every listener on one port gets them. */
-static const char *const ctp_socket_settings[] = {
-    "proxyProtocol",          "enableProxyProtocol",
-    "connection.bufferLimit", "connection.maxAcceptPerSocketEvent",
-    "tcpKeepalive",           "timeout.tcp.connectionInspectionTimeout",
-};
+/* Settings of the socket itself, which every listener on one port gets:
+ * proxyProtocol (and the deprecated enableProxyProtocol), connection
+ * bufferLimit and maxAcceptPerSocketEvent, tcpKeepalive and
+ * timeout.tcp.connectionInspectionTimeout, as written. */
+typedef struct socket_settings {
+    const api_ctp_proxy_protocol *proxy_protocol;
+    api_bool enable_proxy_protocol;
+    const char *buffer_limit;
+    api_int max_accept;
+    const api_ctp_tcp_keepalive *keepalive;
+    const char *inspection_timeout;
+} socket_settings;
+
+static socket_settings socket_settings_of(const gw_policy *p)
+{
+    socket_settings out = {.enable_proxy_protocol = API_UNSET};
+    const api_client_traffic_policy_spec *s = p ? spec_of(p) : NULL;
+    if (!s)
+        return out;
+    out.proxy_protocol = s->proxy_protocol;
+    out.enable_proxy_protocol = s->enable_proxy_protocol;
+    if (s->connection) {
+        out.buffer_limit = s->connection->buffer_limit;
+        out.max_accept = s->connection->max_accept_per_socket_event;
+    }
+    out.keepalive = s->tcp_keepalive;
+    if (s->timeout && s->timeout->tcp)
+        out.inspection_timeout = s->timeout->tcp->connection_inspection_timeout;
+    return out;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_int(api_int a, api_int b)
+{
+    return a.set == b.set && (!a.set || a.v == b.v);
+}
 
 /* `a` sets a socket setting that `b` (the policy of another listener on
  * the port, or NULL) does not set the same way. */
 static bool socket_settings_differ(const gw_policy *a, const gw_policy *b)
 {
-    for (size_t i = 0; i < sizeof ctp_socket_settings / sizeof *ctp_socket_settings; i++) {
-        json_t *x = gw_json_path(a->spec, ctp_socket_settings[i]);
-        json_t *y = b ? gw_json_path(b->spec, ctp_socket_settings[i]) : NULL;
-        if (x && !(y && json_equal(x, y)))
-            return true;
-    }
-    return false;
+    socket_settings x = socket_settings_of(a), y = socket_settings_of(b);
+    if (x.proxy_protocol && !(y.proxy_protocol && (x.proxy_protocol->optional == API_TRUE) ==
+                                                      (y.proxy_protocol->optional == API_TRUE)))
+        return true;
+    if (x.enable_proxy_protocol != API_UNSET && x.enable_proxy_protocol != y.enable_proxy_protocol)
+        return true;
+    if ((x.buffer_limit && !same_text(x.buffer_limit, y.buffer_limit)) ||
+        (x.max_accept.set && !same_int(x.max_accept, y.max_accept)) ||
+        (x.inspection_timeout && !same_text(x.inspection_timeout, y.inspection_timeout)))
+        return true;
+    const api_ctp_tcp_keepalive *k = x.keepalive, *l = y.keepalive;
+    return k && !(l && same_int(k->probes, l->probes) && same_text(k->idle_time, l->idle_time) &&
+                  same_text(k->interval, l->interval));
 }
 
 /* The address and port a listener's IR listener binds, false when none. */

@@ -58,17 +58,4 @@ const char *gw_ir_route_rule_name(gw_ctx *c, const ir_http_route *r);
  * route whose policy is Invalid does, as in the reference. */
 void gw_ir_route_answer_500(gw_ctx *c, ir_http_route *r);
 
-/* Spec values as the reference IR prints them (new references, or NULL when
- * malformed): a deep copy with every duration-valued key reformatted ("300s"
- * -> "5m0s"); a quantity ("50M", 1024) in bytes; a duration in whole seconds. */
-json_t *gw_ir_json_durations(gw_ctx *c, json_t *v);
-json_t *gw_ir_json_bytes(json_t *v);
-json_t *gw_ir_json_seconds(json_t *v);
-
-/* An http2 block (BackendTrafficPolicy or ClientTrafficPolicy) in IR shape:
- * windows in bytes (under each other's names, as the reference prints them),
- * maxConcurrentStreams, onInvalidMessage as resetStreamOnError. New
- * reference. */
-json_t *gw_ir_http2_json(json_t *v);
-
 #endif

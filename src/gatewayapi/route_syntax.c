@@ -333,7 +333,8 @@ bool gw_header_value_valid(const char *v)
 bool gw_duration_ms(const char *s, int64_t *out)
 {
     int64_t ns;
-    if (!s || *s == '-' || *s == '+' || !duration_parse(s, &ns))
+    /* a sign is not for the API's durations */
+    if (!s || (!isdigit((unsigned char)*s) && *s != '.') || !duration_parse(s, &ns))
         return false;
     *out = (ns + 500000) / 1000000;
     return true;

@@ -91,13 +91,13 @@ static ir_timeout *timeout_ir(gw_ctx *c, const api_timeout_spec *s)
 {
     ir_timeout *t = ARENA_NEW(c->arena, ir_timeout);
     if (s->tcp)
-        t->tcp_connect_timeout = ir_duration_parse(s->tcp->connect_timeout);
+        t->tcp_connect_timeout = duration_of(s->tcp->connect_timeout);
     if (s->http) {
-        t->http_request_timeout = ir_duration_parse(s->http->request_timeout);
-        t->http_connection_idle_timeout = ir_duration_parse(s->http->connection_idle_timeout);
-        t->http_max_connection_duration = ir_duration_parse(s->http->max_connection_duration);
-        t->http_stream_idle_timeout = ir_duration_parse(s->http->stream_idle_timeout);
-        t->http_max_stream_duration = ir_duration_parse(s->http->max_stream_duration);
+        t->http_request_timeout = duration_of(s->http->request_timeout);
+        t->http_connection_idle_timeout = duration_of(s->http->connection_idle_timeout);
+        t->http_max_connection_duration = duration_of(s->http->max_connection_duration);
+        t->http_stream_idle_timeout = duration_of(s->http->stream_idle_timeout);
+        t->http_max_stream_duration = duration_of(s->http->max_stream_duration);
     }
     return t;
 }
@@ -169,7 +169,7 @@ static ir_consistent_hash *consistent_hash_ir(gw_ctx *c, const api_consistent_ha
             s->query_params[i].name ? s->query_params[i].name : "";
     if (s->cookie) {
         h->cookie_name = s->cookie->name ? s->cookie->name : "";
-        h->cookie_ttl = ir_duration_parse(s->cookie->ttl);
+        h->cookie_ttl = duration_of(s->cookie->ttl);
         h->n_cookie_attributes = s->cookie->n_attributes;
         h->cookie_attributes = ARENA_ARRAY(c->arena, ir_kv, h->n_cookie_attributes + 1);
         for (size_t i = 0; i < h->n_cookie_attributes; i++)
@@ -188,9 +188,9 @@ static ir_backend_utilization *backend_utilization_ir(gw_ctx *c,
     ir_backend_utilization *b = ARENA_NEW(c->arena, ir_backend_utilization);
     if (!s)
         return b;
-    b->blackout_period = ir_duration_parse(s->blackout_period);
-    b->weight_expiration_period = ir_duration_parse(s->weight_expiration_period);
-    b->weight_update_period = ir_duration_parse(s->weight_update_period);
+    b->blackout_period = duration_of(s->blackout_period);
+    b->weight_expiration_period = duration_of(s->weight_expiration_period);
+    b->weight_update_period = duration_of(s->weight_update_period);
     b->error_utilization_penalty_percent = opt(s->error_utilization_penalty_percent);
     b->metric_names = s->metric_names_for_computing_utilization;
     b->n_metric_names = s->n_metric_names_for_computing_utilization;
@@ -199,7 +199,7 @@ static ir_backend_utilization *backend_utilization_ir(gw_ctx *c,
         b->has_out_of_band = true;
         b->oob_authority = s->out_of_band->authority;
         b->oob_port = (uint32_t)s->out_of_band->port.v;
-        b->oob_reporting_period = ir_duration_parse(s->out_of_band->reporting_period);
+        b->oob_reporting_period = duration_of(s->out_of_band->reporting_period);
     }
     return b;
 }
@@ -213,7 +213,7 @@ static ir_load_balancer *load_balancer_ir(gw_ctx *c, const api_load_balancer_spe
         if (strcmp(s->type, lb_types[i].type) == 0)
             lb->kind = lb_types[i].kind;
     if (lb->kind != IR_LB_UNSET)
-        lb->slow_start_window = ir_duration_parse(s->slow_start_window);
+        lb->slow_start_window = duration_of(s->slow_start_window);
     if (lb->kind == IR_LB_CONSISTENT_HASH)
         lb->consistent_hash = consistent_hash_ir(c, s->consistent_hash);
     if (lb->kind == IR_LB_BACKEND_UTILIZATION)
@@ -244,9 +244,9 @@ static ir_payload *payload_ir(gw_ctx *c, const api_hc_payload *s)
 static ir_active_health_check *active_hc_ir(gw_ctx *c, const api_active_hc_spec *s)
 {
     ir_active_health_check *h = ARENA_NEW(c->arena, ir_active_health_check);
-    h->timeout = ir_duration_parse(s->timeout);
-    h->interval = ir_duration_parse(s->interval);
-    h->initial_jitter = ir_duration_parse(s->initial_jitter);
+    h->timeout = duration_of(s->timeout);
+    h->interval = duration_of(s->interval);
+    h->initial_jitter = duration_of(s->initial_jitter);
     h->unhealthy_threshold = opt(s->unhealthy_threshold);
     h->healthy_threshold = opt(s->healthy_threshold);
     h->kind = s->http ? IR_HC_HTTP : s->tcp ? IR_HC_TCP : IR_HC_GRPC;
@@ -281,8 +281,8 @@ static ir_passive_health_check *passive_hc_ir(gw_ctx *c, const api_passive_hc_sp
 {
     ir_passive_health_check *p = ARENA_NEW(c->arena, ir_passive_health_check);
     p->split_external_local_origin_errors = tri(s->split_external_local_origin_errors);
-    p->interval = ir_duration_parse(s->interval);
-    p->base_ejection_time = ir_duration_parse(s->base_ejection_time);
+    p->interval = duration_of(s->interval);
+    p->base_ejection_time = duration_of(s->base_ejection_time);
     p->consecutive_local_origin_failures = opt(s->consecutive_local_origin_failures);
     p->consecutive_gateway_errors = opt(s->consecutive_gateway_errors);
     p->consecutive_5xx_errors = opt(s->consecutive_5xx_errors);
@@ -520,7 +520,7 @@ static ir_fault_injection *fault_ir(const gw_ctx *c, const api_fault_spec *s)
 {
     ir_fault_injection *f = ARENA_NEW(c->arena, ir_fault_injection);
     if (s->delay) {
-        f->delay_fixed = ir_duration_parse(s->delay->fixed_delay);
+        f->delay_fixed = duration_of(s->delay->fixed_delay);
         f->delay_has_percentage = s->delay->percentage.set;
         f->delay_percentage = s->delay->percentage.v;
     }
@@ -637,7 +637,7 @@ static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_s
 static ir_admission_control *admission_control_ir(gw_ctx *c, const api_admission_control_spec *s)
 {
     ir_admission_control *ac = ARENA_NEW(c->arena, ir_admission_control);
-    ac->sampling_window = ir_duration_parse(s->sampling_window);
+    ac->sampling_window = duration_of(s->sampling_window);
     ac->min_success_rate = opt(s->min_success_rate);
     ac->rejection_aggression = opt(s->rejection_aggression);
     ac->min_request_rate = opt(s->min_request_rate);
@@ -756,7 +756,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
     }
     if (s->dns) {
         ir_dns *d = ARENA_NEW(c->arena, ir_dns);
-        d->dns_refresh_rate = ir_duration_parse(s->dns->dns_refresh_rate);
+        d->dns_refresh_rate = duration_of(s->dns->dns_refresh_rate);
         d->respect_dns_ttl = tri(s->dns->respect_dns_ttl);
         d->lookup_family = s->dns->lookup_family;
         d->name = arena_printf(c->arena, "%s/%s", owner->metadata.namespace, owner->metadata.name);

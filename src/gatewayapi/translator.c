@@ -18,25 +18,20 @@ gw_status *gw_ctx_status(gw_ctx *c, const api_object *o)
 }
 
 /* Policy stages build some settings in the reference IR's JSON shape
- * (route `security`, listener keys in `extra`); the typed form next to them
- * is what the xDS translator reads. */
+ * (route `security`); the typed form next to them is what the xDS
+ * translator reads. */
 static void type_policy_settings(gw_result *res)
 {
     for (size_t f = 0; f < res->n_xds; f++) {
         ir_xds *x = res->xds[f];
         for (size_t i = 0; i < x->n_http; i++) {
             ir_http_listener *l = x->http[i];
-            if (l->extra && !l->client)
-                l->client = ir_load_client_settings(res->arena, l->extra);
             for (size_t r = 0; r < l->n_routes; r++) {
                 ir_http_route *rt = l->routes[r];
                 if (rt->security && !rt->security_settings)
                     rt->security_settings = ir_load_security(res->arena, rt->security);
             }
         }
-        for (size_t i = 0; i < x->n_tcp; i++)
-            if (x->tcp[i]->extra && !x->tcp[i]->client)
-                x->tcp[i]->client = ir_load_client_settings(res->arena, x->tcp[i]->extra);
     }
 }
 

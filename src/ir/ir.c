@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/duration.h"
 #include "ir/ir.h"
 #include "ir/ir_render.h"
 #include "ir/ir_telemetry.h"
@@ -698,7 +697,7 @@ static json_t *http_listener_json(const ir_http_listener *l)
     }
     if (l->tls)
         json_object_set_new(o, "tls", tls_config_json(l->tls, false));
-    merge_extra(o, l->extra);
+    ir_client_settings_render(o, l->client);
     return o;
 }
 
@@ -737,7 +736,7 @@ static json_t *tcp_listener_json(const ir_tcp_listener *l)
     }
     if (l->tls)
         json_object_set_new(o, "tls", tls_config_json(l->tls, true));
-    merge_extra(o, l->extra);
+    ir_client_settings_render(o, l->client);
     return o;
 }
 
@@ -874,11 +873,4 @@ json_t *ir_json_redirect(const ir_redirect *r)
 json_t *ir_json_retry(const ir_retry *r)
 {
     return retry_json(r);
-}
-
-ir_duration ir_duration_parse(const char *text)
-{
-    ir_duration d = {0};
-    d.set = text && duration_parse(text, &d.ns);
-    return d;
 }

@@ -473,78 +473,8 @@ typedef struct ir_envoy_extensions {
     json_t *dynamic_modules;
 } ir_envoy_extensions;
 
-/* ClientTrafficPolicy settings of a listener: the keys the reference sets
- * directly on its HTTP and TCP listeners (tcpKeepalive, timeout,
- * connection, proxyProtocol, clientIPDetection, headers, http1, http2,
- * http3, healthCheck, grpc, ...). NULL / unset = Envoy Gateway's default. */
-typedef struct ir_client_settings {
-    ir_tcp_keepalive *tcp_keepalive; /* tcpKeepalive */
-    /* timeout.tcp.* */
-    const char *tcp_idle_timeout;                  /* idleTimeout */
-    const char *tcp_connection_inspection_timeout; /* connectionInspectionTimeout */
-    const char *tls_handshake_timeout;             /* tlsHandshakeTimeout */
-    /* timeout.http.* */
-    const char *http_request_received_timeout;         /* requestReceivedTimeout */
-    const char *http_request_headers_received_timeout; /* requestHeadersReceivedTimeout */
-    const char *http_idle_timeout;                     /* idleTimeout */
-    const char *http_stream_idle_timeout;              /* streamIdleTimeout */
-    /* connection */
-    ir_opt_u32 buffer_limit;                  /* connection.bufferLimit */
-    ir_opt_u32 max_accept_per_socket_event;   /* connection.maxAcceptPerSocketEvent */
-    ir_opt_u32 connection_limit;              /* connection.limit.value */
-    const char *connection_limit_close_delay; /* connection.limit.closeDelay */
-    ir_opt_u32 max_requests_per_connection;   /* connection.limit.maxRequestsPerConnection */
-    const char *max_connection_duration;      /* connection.limit.maxConnectionDuration */
-    const char *max_stream_duration;          /* connection.limit.maxStreamDuration */
-    /* proxyProtocol */
-    bool proxy_protocol;          /* proxyProtocol present */
-    bool proxy_protocol_optional; /* proxyProtocol.optional */
-    /* clientIPDetection */
-    ir_opt_u32 xff_num_trusted_hops; /* xForwardedFor.numTrustedHops */
-    const char **xff_trusted_cidrs;  /* xForwardedFor.trustedCidrs */
-    size_t n_xff_trusted_cidrs;
-    bool xff_disable_append;        /* xForwardedFor.disableXForwardedForAppend */
-    const char *custom_header_name; /* customHeader.name */
-    bool custom_header_fail_closed; /* customHeader.failClosed */
-    /* headers */
-    const char *headers_with_underscores_action; /* "Allow", "RejectRequest", "DropHeader" */
-    const char *request_id;                      /* headers.requestID: Generate/Preserve/... */
-    bool enable_envoy_headers;                   /* headers.enableEnvoyHeaders */
-    bool disable_rate_limit_headers;             /* headers.disableRateLimitHeaders */
-    ir_opt_u32 max_request_headers_kb;           /* headers.maxRequestHeadersKB */
-    const char *xfcc_mode;                       /* headers.xForwardedClientCert.mode */
-    const char **xfcc_cert_details;              /* ...certDetailsToAdd */
-    size_t n_xfcc_cert_details;
-    ir_header *early_add_request_headers; /* headers.earlyAddRequestHeaders */
-    size_t n_early_add_request_headers;
-    const char **early_remove_request_headers; /* headers.earlyRemoveRequestHeaders */
-    size_t n_early_remove_request_headers;
-    ir_string_match *early_remove_request_headers_on_match; /* ...OnMatch */
-    size_t n_early_remove_request_headers_on_match;
-    ir_header *late_add_response_headers; /* headers.lateAddResponseHeaders */
-    size_t n_late_add_response_headers;
-    const char **late_remove_response_headers; /* headers.lateRemoveResponseHeaders */
-    size_t n_late_remove_response_headers;
-    ir_string_match *late_remove_response_headers_on_match;
-    size_t n_late_remove_response_headers_on_match;
-    /* http1 */
-    bool http1;                      /* http1 present */
-    bool http1_enable_trailers;      /* http1.enableTrailers */
-    bool http1_preserve_header_case; /* http1.preserveHeaderCase */
-    const char *http10_default_host; /* http1.http10.defaultHost */
-    bool http10;                     /* http1.http10 present */
-    bool http1_disable_safe_max_connection_duration;
-    ir_string_match *http1_ignored_upgrade_types; /* http1.ignoredUpgradeTypes */
-    size_t n_http1_ignored_upgrade_types;
-    ir_http2_settings *http2;        /* http2 */
-    bool http3;                      /* http3 present */
-    const char *health_check_path;   /* healthCheck.path */
-    bool grpc_stats, grpc_web;       /* grpc.enableGRPCStats / enableGRPCWeb */
-    const char *listener_request_id; /* requestID (listener level: Disable, Pack, ...) */
-    bool strip_trailing_host_dot;    /* host.stripTrailingHostDot */
-    bool match_backend_scheme;       /* matchBackendScheme */
-    const char *ip_family;           /* ipFamily ("IPv4", "IPv6", "DualStack") */
-} ir_client_settings;
+/* ClientTrafficPolicy settings of a listener (ir_client_settings). */
+#include "ir/ir_client.h"
 
 typedef struct ir_http_route {
     const char *name; /* "httproute/ns/name/rule/R/match/M/host" */
@@ -649,8 +579,9 @@ typedef struct ir_http_listener {
     size_t n_routes, cap_routes;
     bool merge_slashes;                 /* path.mergeSlashes */
     const char *escaped_slashes_action; /* path.escapedSlashesAction, NULL = unset */
-    json_t *extra; /* IR-shaped listener settings not modelled yet (timeout, headers, ...) */
-    ir_client_settings *client; /* ClientTrafficPolicy settings, NULL = none */
+    /* ClientTrafficPolicy settings, NULL = none; shared by the listeners of
+     * one policy (read-only) */
+    const ir_client_settings *client;
 } ir_http_listener;
 
 typedef struct ir_tcp_route {
@@ -672,9 +603,8 @@ typedef struct ir_tcp_listener {
     uint32_t port, external_port;
     ir_tcp_route **routes;
     size_t n_routes, cap_routes;
-    json_t *extra;              /* IR-shaped listener settings not modelled yet */
-    ir_tls_config *tls;         /* TLS listener in Terminate mode: its certificates, else NULL */
-    ir_client_settings *client; /* ClientTrafficPolicy settings, NULL = none */
+    ir_tls_config *tls; /* TLS listener in Terminate mode: its certificates, else NULL */
+    const ir_client_settings *client; /* ClientTrafficPolicy settings, NULL = none (shared) */
 } ir_tcp_listener;
 
 typedef struct ir_udp_listener {

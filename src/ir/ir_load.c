@@ -530,7 +530,6 @@ static ir_http_listener *http_listener_load(arena *a, json_t *o)
     json_t *path = json_object_get(o, "path");
     l->merge_slashes = flag(path, "mergeSlashes");
     l->escaped_slashes_action = str(a, path, "escapedSlashesAction");
-    l->extra = o;
     l->client = ir_load_client_settings(a, o);
     json_t *routes = json_object_get(o, "routes");
     l->n_routes = l->cap_routes = json_array_size(routes);
@@ -569,7 +568,6 @@ static ir_tcp_listener *tcp_listener_load(arena *a, json_t *o)
     l->address = str(a, o, "address");
     l->port = u32(o, "port");
     l->external_port = u32(o, "externalPort");
-    l->extra = o;
     l->client = ir_load_client_settings(a, o);
     l->tls = tls_load(a, json_object_get(o, "tls"));
     json_t *routes = json_object_get(o, "routes");

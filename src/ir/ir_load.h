@@ -17,15 +17,13 @@
 ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags);
 
 /* The policy settings of one IR element, from their reference JSON shape:
- * a route's `traffic`, `security` and `envoyExtensions`, and the
- * listener-level keys of an HTTP or TCP listener object. NULL when absent.
+ * a route's `traffic`, `security` and `envoyExtensions`. NULL when absent.
  * `traffic` is read only from the reference's IR (the gateway-api
  * translator types BackendTrafficPolicy settings directly); the
- * gateway-api translator still builds `security` and listener settings in
- * this JSON shape and types them with these. */
+ * gateway-api translator still builds `security` in this JSON shape and
+ * types it with these, so the xDS translator only reads typed IR. */
 ir_traffic *ir_load_traffic(arena *a, json_t *o);
 ir_security *ir_load_security(arena *a, json_t *o);
 ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o);
-ir_client_settings *ir_load_client_settings(arena *a, json_t *listener);
 
 #endif

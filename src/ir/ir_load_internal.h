@@ -30,6 +30,9 @@ ir_redirect *irl_redirect(arena *a, const json_t *o);
 void irl_telemetry_load(arena *a, ir_xds *x, const json_t *root);
 
 /* --- ir_load_policy.c (the public part is in ir_load.h) --- */
+/* The ClientTrafficPolicy keys of an HTTP or TCP listener object; NULL when
+ * it has none. (The translator builds these settings typed, from the spec.) */
+ir_client_settings *ir_load_client_settings(arena *a, json_t *listener);
 /* The ClientTrafficPolicy keys of a listener's `tls`. */
 void irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o);
 /* CORS settings (a route's `cors`, security.cors); NULL when absent. */

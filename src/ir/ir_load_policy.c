@@ -42,7 +42,7 @@ static const char **member_strings(arena *a, const json_t *list, const char *key
 }
 
 #define STR(o, k) irl_str(a, o, k)
-#define DUR(o, k) ir_duration_parse(json_string_value(GET(o, k)))
+#define DUR(o, k) duration_of(json_string_value(GET(o, k)))
 #define FLAG(o, k) irl_flag(o, k)
 #define STRINGS(o, k, n) irl_strings(a, GET(o, k), n)
 
@@ -906,10 +906,10 @@ static void client_connection_load(ir_client_settings *s, arena *a, const json_t
     s->buffer_limit = opt_u32(c, "bufferLimit");
     s->max_accept_per_socket_event = opt_u32(c, "maxAcceptPerSocketEvent");
     s->connection_limit = opt_u32(limit, "value");
-    s->connection_limit_close_delay = STR(limit, "closeDelay");
+    s->connection_limit_close_delay = duration_of(STR(limit, "closeDelay"));
     s->max_requests_per_connection = opt_u32(limit, "maxRequestsPerConnection");
-    s->max_connection_duration = STR(limit, "maxConnectionDuration");
-    s->max_stream_duration = STR(limit, "maxStreamDuration");
+    s->max_connection_duration = duration_of(STR(limit, "maxConnectionDuration"));
+    s->max_stream_duration = duration_of(STR(limit, "maxStreamDuration"));
 }
 
 static void client_http1_load(arena *a, ir_client_settings *s, const json_t *h)
@@ -957,13 +957,14 @@ ir_client_settings *ir_load_client_settings(arena *a, json_t *o)
     ir_client_settings *s = ARENA_NEW(a, ir_client_settings);
     s->tcp_keepalive = tcp_keepalive_load(a, GET(o, "tcpKeepalive"));
     json_t *tcp = GET(GET(o, "timeout"), "tcp"), *http = GET(GET(o, "timeout"), "http");
-    s->tcp_idle_timeout = STR(tcp, "idleTimeout");
-    s->tcp_connection_inspection_timeout = STR(tcp, "connectionInspectionTimeout");
-    s->tls_handshake_timeout = STR(tcp, "tlsHandshakeTimeout");
-    s->http_request_received_timeout = STR(http, "requestReceivedTimeout");
-    s->http_request_headers_received_timeout = STR(http, "requestHeadersReceivedTimeout");
-    s->http_idle_timeout = STR(http, "idleTimeout");
-    s->http_stream_idle_timeout = STR(http, "streamIdleTimeout");
+    s->tcp_idle_timeout = duration_of(STR(tcp, "idleTimeout"));
+    s->tcp_connection_inspection_timeout = duration_of(STR(tcp, "connectionInspectionTimeout"));
+    s->tls_handshake_timeout = duration_of(STR(tcp, "tlsHandshakeTimeout"));
+    s->http_request_received_timeout = duration_of(STR(http, "requestReceivedTimeout"));
+    s->http_request_headers_received_timeout =
+        duration_of(STR(http, "requestHeadersReceivedTimeout"));
+    s->http_idle_timeout = duration_of(STR(http, "idleTimeout"));
+    s->http_stream_idle_timeout = duration_of(STR(http, "streamIdleTimeout"));
     client_connection_load(s, a, GET(o, "connection"));
     json_t *pp = GET(o, "proxyProtocol");
     s->proxy_protocol = json_is_object(pp);
@@ -974,7 +975,8 @@ ir_client_settings *ir_load_client_settings(arena *a, json_t *o)
     s->xff_trusted_cidrs = STRINGS(xff, "trustedCidrs", &s->n_xff_trusted_cidrs);
     s->xff_disable_append = FLAG(xff, "disableXForwardedForAppend");
     s->custom_header_name = STR(ch, "name");
-    s->custom_header_fail_closed = FLAG(ch, "failClosed");
+    s->custom_header_fail_closed = tristate(ch, "failClosed");
+    s->direct_source_ip = GET(GET(o, "clientIPDetection"), "directSourceIP") != NULL;
     client_headers_load(a, s, GET(o, "headers"));
     client_http1_load(a, s, GET(o, "http1"));
     s->http2 = http2_load(a, GET(o, "http2"));

@@ -22,13 +22,12 @@ static void put_str(json_t *o, const char *k, const char *v)
 }
 
 /* A duration as Go prints it ("1m30s"). */
-static void put_dur(json_t *o, const char *k, ir_duration d)
+static void put_dur(json_t *o, const char *k, duration d)
 {
     char text[DURATION_TEXT_MAX];
     if (!d.set)
         return;
-    duration_go_format(text, sizeof text, d.ns);
-    json_object_set_new(o, k, json_string(text));
+    json_object_set_new(o, k, json_string(duration_go(text, d.ns)));
 }
 
 static void put_u32(json_t *o, const char *k, ir_opt_u32 v)

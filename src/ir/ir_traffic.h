@@ -11,25 +11,19 @@
 #ifndef EG_IR_IR_TRAFFIC_H
 #define EG_IR_IR_TRAFFIC_H
 
-/* A duration (timeouts, intervals, windows): nanoseconds, `set` false when
- * unset. The IR renderer prints it as Go does ("1m30s"), the xDS translator
- * as a proto3 Duration ("90s"). */
-typedef struct ir_duration {
-    bool set;
-    int64_t ns;
-} ir_duration;
-
-/* The duration `text` (Go syntax) gives; unset when NULL or not one. */
-ir_duration ir_duration_parse(const char *text);
+/* Durations (timeouts, intervals, windows) are `duration`s
+ * (core/duration.h): the IR renderer prints them as Go does ("1m30s"), the
+ * xDS translator as a proto3 Duration ("90s"). */
+#include "core/duration.h"
 
 /* traffic.timeout */
 typedef struct ir_timeout {
-    ir_duration tcp_connect_timeout;          /* tcp.connectTimeout */
-    ir_duration http_request_timeout;         /* http.requestTimeout */
-    ir_duration http_connection_idle_timeout; /* http.connectionIdleTimeout */
-    ir_duration http_max_connection_duration; /* http.maxConnectionDuration */
-    ir_duration http_stream_idle_timeout;     /* http.streamIdleTimeout */
-    ir_duration http_max_stream_duration;     /* http.maxStreamDuration */
+    duration tcp_connect_timeout;          /* tcp.connectTimeout */
+    duration http_request_timeout;         /* http.requestTimeout */
+    duration http_connection_idle_timeout; /* http.connectionIdleTimeout */
+    duration http_max_connection_duration; /* http.maxConnectionDuration */
+    duration http_stream_idle_timeout;     /* http.streamIdleTimeout */
+    duration http_max_stream_duration;     /* http.maxStreamDuration */
 } ir_timeout;
 
 /* traffic.circuitBreaker */
@@ -60,7 +54,7 @@ typedef struct ir_consistent_hash {
     const char **query_params; /* queryParams[].name */
     size_t n_query_params;
     const char *cookie_name;  /* cookie.name, NULL = no cookie */
-    ir_duration cookie_ttl;   /* cookie.ttl */
+    duration cookie_ttl;      /* cookie.ttl */
     ir_kv *cookie_attributes; /* cookie.attributes (sorted by key) */
     size_t n_cookie_attributes;
     ir_opt_u32 table_size; /* tableSize */
@@ -68,15 +62,15 @@ typedef struct ir_consistent_hash {
 
 /* traffic.loadBalancer.backendUtilization */
 typedef struct ir_backend_utilization {
-    ir_duration blackout_period, weight_expiration_period, weight_update_period;
+    duration blackout_period, weight_expiration_period, weight_update_period;
     ir_opt_u32 error_utilization_penalty_percent;
     const char **metric_names; /* metricNamesForComputingUtilization */
     size_t n_metric_names;
-    bool keep_response_headers;       /* keepResponseHeaders */
-    bool has_out_of_band;             /* outOfBand */
-    const char *oob_authority;        /* outOfBand.authority */
-    uint32_t oob_port;                /* outOfBand.port */
-    ir_duration oob_reporting_period; /* outOfBand.reportingPeriod */
+    bool keep_response_headers;    /* keepResponseHeaders */
+    bool has_out_of_band;          /* outOfBand */
+    const char *oob_authority;     /* outOfBand.authority */
+    uint32_t oob_port;             /* outOfBand.port */
+    duration oob_reporting_period; /* outOfBand.reportingPeriod */
 } ir_backend_utilization;
 
 typedef struct ir_weighted_zone {
@@ -86,7 +80,7 @@ typedef struct ir_weighted_zone {
 
 typedef struct ir_load_balancer {
     ir_lb_kind kind;
-    ir_duration slow_start_window; /* <kind>.slowStart.window */
+    duration slow_start_window; /* <kind>.slowStart.window */
     ir_consistent_hash *consistent_hash;
     ir_backend_utilization *backend_utilization;
     ir_opt_u32 prefer_local_min_endpoints; /* preferLocal.minEndpointsThreshold */
@@ -105,8 +99,8 @@ typedef enum ir_active_hc_kind {
 } ir_active_hc_kind;
 
 typedef struct ir_active_health_check {
-    ir_duration timeout, interval;
-    ir_duration initial_jitter; /* initialJitter */
+    duration timeout, interval;
+    duration initial_jitter; /* initialJitter */
     ir_opt_u32 unhealthy_threshold, healthy_threshold;
     ir_active_hc_kind kind;
     /* http */
@@ -132,7 +126,7 @@ typedef struct ir_active_health_check {
 /* traffic.healthCheck.passive (outlier detection) */
 typedef struct ir_passive_health_check {
     ir_tristate split_external_local_origin_errors;
-    ir_duration interval, base_ejection_time;
+    duration interval, base_ejection_time;
     ir_opt_u32 consecutive_local_origin_failures, consecutive_gateway_errors,
         consecutive_5xx_errors, max_ejection_percent, failure_percentage_threshold;
     ir_tristate always_eject_one_endpoint;
@@ -201,7 +195,7 @@ typedef struct ir_rate_limit {
 
 /* traffic.faultInjection */
 typedef struct ir_fault_injection {
-    ir_duration delay_fixed;   /* delay.fixedDelay, unset = no delay */
+    duration delay_fixed;      /* delay.fixedDelay, unset = no delay */
     bool delay_has_percentage; /* delay.percentage */
     double delay_percentage;
     bool has_abort;
@@ -219,10 +213,10 @@ typedef struct ir_backend_connection {
 
 /* traffic.dns */
 typedef struct ir_dns {
-    ir_duration dns_refresh_rate; /* dnsRefreshRate */
-    ir_tristate respect_dns_ttl;  /* respectDnsTtl */
-    const char *lookup_family;    /* "IPv4", "IPv6", "IPv4AndIPv6", ... */
-    const char *name;             /* the policy, "namespace/name" */
+    duration dns_refresh_rate;   /* dnsRefreshRate */
+    ir_tristate respect_dns_ttl; /* respectDnsTtl */
+    const char *lookup_family;   /* "IPv4", "IPv6", "IPv4AndIPv6", ... */
+    const char *name;            /* the policy, "namespace/name" */
 } ir_dns;
 
 /* traffic.compression[] */
@@ -270,7 +264,7 @@ typedef struct ir_response_override {
 
 /* traffic.admissionControl */
 typedef struct ir_admission_control {
-    ir_duration sampling_window;      /* samplingWindow (Go duration) */
+    duration sampling_window;         /* samplingWindow (Go duration) */
     ir_opt_u32 min_success_rate;      /* minSuccessRate (percent) */
     ir_opt_u32 rejection_aggression;  /* rejectionAggression */
     ir_opt_u32 min_request_rate;      /* minRequestRate (requests per second) */

@@ -28,9 +28,9 @@ static void set_duration(xds_ctx *c, json_t *o, const char *key, const char *go)
     xds_set_str(o, key, xds_duration(c, go));
 }
 
-static void set_ir_duration(xds_ctx *c, json_t *o, const char *key, ir_duration d)
+static void set_ir_duration(xds_ctx *c, json_t *o, const char *key, duration d)
 {
-    xds_set_str(o, key, xds_ir_duration(c, d));
+    xds_set_str(o, key, xds_duration_of(c, d));
 }
 
 /* --- circuit breakers --- */
@@ -67,11 +67,11 @@ static json_t *lb_policy(const char *name, const char *type, json_t *body)
                      "typedConfig", xds_any(type, body));
 }
 
-static void slow_start_set(xds_ctx *c, json_t *body, ir_duration window)
+static void slow_start_set(xds_ctx *c, json_t *body, duration window)
 {
     if (window.set)
         json_object_set_new(body, "slowStartConfig",
-                            json_pack("{s:s}", "slowStartWindow", xds_ir_duration(c, window)));
+                            json_pack("{s:s}", "slowStartWindow", xds_duration_of(c, window)));
 }
 
 static json_t *locality_config(const ir_load_balancer *lb)

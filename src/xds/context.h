@@ -55,10 +55,10 @@ void xds_set_str(json_t *o, const char *key, const char *value);
 /* A Go duration ("1m30s", "500ms") as a proto3 JSON Duration ("90s",
  * "0.500s"), in the arena; NULL when the text is not a duration. */
 const char *xds_duration(xds_ctx *c, const char *go_duration);
-/* An IR duration as a proto3 JSON Duration; NULL when unset. */
-const char *xds_ir_duration(xds_ctx *c, ir_duration d);
 /* Nanoseconds of a Go duration; false when the text is not one. */
 bool xds_duration_ns(const char *go_duration, int64_t *ns);
+/* An IR duration as a proto3 JSON Duration, NULL when unset. */
+const char *xds_duration_of(xds_ctx *c, duration d);
 /* A StringMatcher for an IR string match ({"exact": ...}, {"safeRegex": ...}). */
 json_t *xds_string_matcher(const ir_string_match *m);
 /* Standard base64 of n bytes, in the arena. */

@@ -45,7 +45,7 @@ static json_t *runtime(const char *key, json_t *value)
 static json_t *ac_config(xds_ctx *c, const ir_admission_control *a)
 {
     json_t *cfg = json_pack("{s:o}", "enabled", runtime("admission_control.enabled", json_true()));
-    const char *window = xds_ir_duration(c, a->sampling_window);
+    const char *window = xds_duration_of(c, a->sampling_window);
     xds_set_str(cfg, "samplingWindow", window);
     if (a->rejection_aggression.set)
         json_object_set_new(cfg, "aggression",

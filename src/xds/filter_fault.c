@@ -56,7 +56,7 @@ static int fault_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
                             fraction(f->abort_has_percentage, f->abort_percentage));
         json_object_set_new(cfg, "abort", abort);
     }
-    const char *delay = xds_ir_duration(c, f->delay_fixed);
+    const char *delay = xds_duration_of(c, f->delay_fixed);
     if (delay)
         json_object_set_new(cfg, "delay",
                             json_pack("{s:s, s:o}", "fixedDelay", delay, "percentage",

@@ -73,7 +73,6 @@ void xds_set_str(json_t *o, const char *key, const char *value)
         json_object_set_new(o, key, json_string(value));
 }
 
-/* Go duration units, longest names first so "ms" wins over "m". */
 bool xds_duration_ns(const char *text, int64_t *ns)
 {
     return duration_parse(text, ns);
@@ -85,7 +84,7 @@ const char *xds_duration(xds_ctx *c, const char *text)
     return duration_parse(text, &ns) ? duration_proto_text(c->arena, ns) : NULL;
 }
 
-const char *xds_ir_duration(xds_ctx *c, ir_duration d)
+const char *xds_duration_of(xds_ctx *c, duration d)
 {
     return d.set ? duration_proto_text(c->arena, d.ns) : NULL;
 }

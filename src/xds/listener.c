@@ -171,7 +171,7 @@ static void socket_settings_apply(xds_ctx *c, json_t *listener, const ir_client_
         json_object_set_new(listener, "socketOptions", keepalive_socket_options(s->tcp_keepalive));
     if (!json_object_get(listener, "listenerFiltersTimeout"))
         xds_set_str(listener, "listenerFiltersTimeout",
-                    xds_duration(c, s->tcp_connection_inspection_timeout));
+                    xds_duration_of(c, s->tcp_connection_inspection_timeout));
     if (s->ip_family && strcmp(s->ip_family, "DualStack") == 0)
         json_object_set_new(json_object_get(json_object_get(listener, "address"), "socketAddress"),
                             "ipv4Compat", json_true());
@@ -190,7 +190,7 @@ static void set_handshake_timeout(xds_ctx *c, json_t *chain, const ir_client_set
 {
     if (s)
         xds_set_str(chain, "transportSocketConnectTimeout",
-                    xds_duration(c, s->tls_handshake_timeout));
+                    xds_duration_of(c, s->tls_handshake_timeout));
 }
 
 static json_t *server_names_match(const char *const *names, size_t n)
@@ -298,7 +298,7 @@ static json_t *empty_tcp_proxy(xds_ctx *c, const ir_tcp_listener *l)
     json_t *tp = json_pack("{s:s, s:s}", "cluster", XDS_EMPTY_CLUSTER, "statPrefix",
                            arena_printf(c->arena, "tcp-%u", l->port));
     if (l->client)
-        xds_set_str(tp, "idleTimeout", xds_duration(c, l->client->tcp_idle_timeout));
+        xds_set_str(tp, "idleTimeout", xds_duration_of(c, l->client->tcp_idle_timeout));
     xds_set_access_logs(c, tp, false);
     return tp;
 }
@@ -343,7 +343,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
         json_object_set_new(tp, "cluster", json_string(xds_destination_cluster(d)));
     }
     if (l->client)
-        xds_set_str(tp, "idleTimeout", xds_duration(c, l->client->tcp_idle_timeout));
+        xds_set_str(tp, "idleTimeout", xds_duration_of(c, l->client->tcp_idle_timeout));
     xds_tcp_route_traffic_apply(c, tp, r);
     xds_set_access_logs(c, tp, false);
     return xds_typed_extension("envoy.filters.network.tcp_proxy",

@@ -54,6 +54,11 @@ static void set_duration(xds_ctx *c, json_t *o, const char *key, const char *go)
     xds_set_str(o, key, xds_duration(c, go));
 }
 
+static void set_ir_duration(xds_ctx *c, json_t *o, const char *key, duration d)
+{
+    xds_set_str(o, key, xds_duration_of(c, d));
+}
+
 static void set_u32(json_t *o, const char *key, ir_opt_u32 v)
 {
     if (v.set)
@@ -98,10 +103,10 @@ static json_t *common_http_options(xds_ctx *c, const ir_client_settings *s)
                 underscores ? MAP(underscores_actions, underscores) : "REJECT_REQUEST");
     if (!s)
         return o;
-    set_duration(c, o, "idleTimeout", s->http_idle_timeout);
-    set_duration(c, o, "maxConnectionDuration", s->max_connection_duration);
+    set_ir_duration(c, o, "idleTimeout", s->http_idle_timeout);
+    set_ir_duration(c, o, "maxConnectionDuration", s->max_connection_duration);
     set_u32(o, "maxRequestsPerConnection", s->max_requests_per_connection);
-    set_duration(c, o, "maxStreamDuration", s->max_stream_duration);
+    set_ir_duration(c, o, "maxStreamDuration", s->max_stream_duration);
     return o;
 }
 
@@ -158,7 +163,7 @@ static json_t *ip_detection(const ir_client_settings *s)
     if (s->custom_header_name) {
         json_t *ch = json_pack("{s:b, s:s}", "allowExtensionToSetAddressAsTrusted", 1, "headerName",
                                s->custom_header_name);
-        if (s->custom_header_fail_closed)
+        if (s->custom_header_fail_closed == IR_TRUE)
             json_object_set_new(ch, "rejectWithStatus", json_pack("{s:s}", "code", "Forbidden"));
         return xds_typed_extension("envoy.extensions.http.original_ip_detection.custom_header",
                                    "envoy.extensions.http.original_ip_detection.custom_header.v3."
@@ -263,10 +268,10 @@ static void set_xfcc(json_t *hcm, const ir_client_settings *s)
 /* The settings of a ClientTrafficPolicy that live in the HCM. */
 static void client_settings_apply(xds_ctx *c, json_t *hcm, const ir_client_settings *s)
 {
-    set_duration(c, hcm, "requestTimeout", s->http_request_received_timeout);
-    set_duration(c, hcm, "requestHeadersTimeout", s->http_request_headers_received_timeout);
-    set_duration(c, hcm, "streamIdleTimeout", s->http_stream_idle_timeout);
-    if (s->max_connection_duration && !s->http1_disable_safe_max_connection_duration)
+    set_ir_duration(c, hcm, "requestTimeout", s->http_request_received_timeout);
+    set_ir_duration(c, hcm, "requestHeadersTimeout", s->http_request_headers_received_timeout);
+    set_ir_duration(c, hcm, "streamIdleTimeout", s->http_stream_idle_timeout);
+    if (s->max_connection_duration.set && !s->http1_disable_safe_max_connection_duration)
         json_object_set_new(hcm, "http1SafeMaxConnectionDuration", json_true());
     json_t *h1 = xds_http1_options(s, true);
     if (h1)
@@ -325,7 +330,7 @@ json_t *xds_connection_limit_filter(xds_ctx *c, const ir_client_settings *s,
     json_t *cl = json_pack("{s:s, s:s}", "maxConnections",
                            arena_printf(c->arena, "%u", s->connection_limit.value), "statPrefix",
                            stat_prefix);
-    set_duration(c, cl, "delay", s->connection_limit_close_delay);
+    set_ir_duration(c, cl, "delay", s->connection_limit_close_delay);
     return xds_typed_extension(
         "envoy.filters.network.connection_limit",
         "envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit", cl);

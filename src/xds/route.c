@@ -350,26 +350,26 @@ static void url_rewrite_set(xds_ctx *c, json_t *a, const ir_http_route *r)
 static void timeouts_set(xds_ctx *c, json_t *a, const ir_http_route *r, const ir_http_listener *l)
 {
     const ir_timeout *t = r->traffic_settings ? r->traffic_settings->timeout : NULL;
-    ir_duration request = ir_duration_parse(r->timeout), none = {0};
+    duration request = duration_of(r->timeout), none = {0};
     if (!r->timeout && t)
         request = t->http_request_timeout;
-    ir_duration idle = t ? t->http_stream_idle_timeout : none;
-    ir_duration msd = t ? t->http_max_stream_duration : none;
-    bool listener_idle = l->client && l->client->http_stream_idle_timeout;
+    duration idle = t ? t->http_stream_idle_timeout : none;
+    duration msd = t ? t->http_max_stream_duration : none;
+    bool listener_idle = l->client && l->client->http_stream_idle_timeout.set;
     if (idle.set)
-        json_object_set_new(a, "idleTimeout", json_string(xds_ir_duration(c, idle)));
+        json_object_set_new(a, "idleTimeout", json_string(xds_duration_of(c, idle)));
     else if (request.set && !listener_idle) {
         const char *v = request.ns == 0 ? "0s"
                         : request.ns > DEFAULT_IDLE_TIMEOUT_NS_HOUR * 1000000000LL
-                            ? xds_ir_duration(c, request)
+                            ? xds_duration_of(c, request)
                             : "3600s";
         json_object_set_new(a, "idleTimeout", json_string(v));
     }
     if (msd.set)
         json_object_set_new(a, "maxStreamDuration",
-                            json_pack("{s:s}", "maxStreamDuration", xds_ir_duration(c, msd)));
+                            json_pack("{s:s}", "maxStreamDuration", xds_duration_of(c, msd)));
     if (request.set)
-        json_object_set_new(a, "timeout", json_string(xds_ir_duration(c, request)));
+        json_object_set_new(a, "timeout", json_string(xds_duration_of(c, request)));
 }
 
 static const char default_retry_on[] =

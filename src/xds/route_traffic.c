@@ -16,7 +16,7 @@ static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
                                             "value", h->cookie_attributes[i].value));
         json_object_set_new(o, "attributes", attrs);
     }
-    xds_set_str(o, "ttl", xds_ir_duration(c, h->cookie_ttl));
+    xds_set_str(o, "ttl", xds_duration_of(c, h->cookie_ttl));
     return json_pack("{s:o}", "cookie", o);
 }
 
