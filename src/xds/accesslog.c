@@ -314,7 +314,7 @@ static void sink_cluster_add(xds_ctx *c, const ir_destination *d, const ir_traff
         return;
     xds_destination_one_cluster_add(c, d, true, t);
     const char *max =
-        t && t->timeout ? xds_ir_duration(c, t->timeout->http_max_stream_duration) : NULL;
+        t && t->timeout ? xds_duration_of(c, t->timeout->http_max_stream_duration) : NULL;
     json_t *opts = xds_json_path(xds_find(c, XDS_CLUSTER, d->name), "typedExtensionProtocolOptions",
                                  "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
     if (!max || !opts)
