@@ -433,9 +433,12 @@ static void job_work(uv_work_t *req)
         xds_resources_clear(&j->outs[i]);
     }
     ext_manager_free(ext);
-    j->statuses = statuses_json(j->r, j->res);
     /* Gateway conditions that depend on the local proxies (gateway_status.h);
-     * in Kubernetes mode the source derives them from the Deployment. */
+     * in Kubernetes mode the source derives Programmed and the addresses from
+     * the Deployment and the Service, and only Accepted is completed here. */
+    if (!s->files)
+        gws_accept(j->r, j->res);
+    j->statuses = statuses_json(j->r, j->res);
     if (s->files)
         j->gateways = gws_build(j->r, j->res, s->proxy_address);
     j->t_xds = uv_hrtime();
