@@ -16,6 +16,7 @@ same arguments, bootstrap pointed at the controller's xDS port, and it writes th
 Deployment's and the Service's status). Results go to OUT.json."""
 import hashlib
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -31,6 +32,9 @@ import k8s_harness as h  # noqa: E402
 import suite  # noqa: E402
 
 INFRA_NS = "envoy-gateway-system"
+# The address the simulated load balancer can give a Service that asks for one
+# (an external IP may not be a loopback address); the replay puts it on lo.
+USABLE = "10.250.0.1"
 POD_NET = "10.244"
 
 # Kinds whose status the suite checks (listed cluster-wide from the API server).
@@ -214,14 +218,23 @@ class Kubelet:
                     pass  # changed meanwhile: the next sync writes it
             svc = self.api.get({"apiVersion": "v1", "kind": "Service",
                                 "metadata": {"name": name, "namespace": INFRA_NS}})
-            if svc and svc["spec"].get("type") == "LoadBalancer" and not (
+            ingress = [{"ip": ip} for ip in self.lb_addresses(svc)] if svc else []
+            if svc and svc["spec"].get("type") == "LoadBalancer" and ingress != (
                     (svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
-                svc["status"] = {"loadBalancer": {"ingress": [{"ip": "127.0.0.1"}]}}
+                svc["status"] = {"loadBalancer": {"ingress": ingress}}
                 try:
                     self.api.update_status(svc)
                 except h.ApiError:
                     pass
         return fleets
+
+    @staticmethod
+    def lb_addresses(svc):
+        """What a load balancer gives the Service: the external IPs it asks for
+        that this "network" has (USABLE), or 127.0.0.1 (where the Envoys listen)
+        when it asks for none."""
+        asked = svc["spec"].get("externalIPs") or []
+        return [a for a in asked if a == USABLE] if asked else ["127.0.0.1"]
 
     def close(self):
         for _, p in self.procs.values():
@@ -301,6 +314,17 @@ class K8sRunner(suite.Runner):
             time.sleep(0.2)
         self.wait_proxies(timeout=max(1.0, deadline - time.monotonic()))
 
+    def poll_status(self, docs, fn, budget=None):
+        """As Runner's, with the kubelet's work redone between tries: the
+        controller may change a Deployment or a Service after the fence."""
+        deadline = time.monotonic() + (self.status_budget if budget is None else budget)
+        while True:
+            problem = fn(self.statuses(docs))
+            if problem is None or time.monotonic() > deadline:
+                return problem
+            self.kubelet.sync()
+            time.sleep(0.1)
+
     def statuses(self, docs):
         resources, objs = [], []
         for kind in STATUS_KINDS:
@@ -329,7 +353,6 @@ def pod_addresses():
 
 
 def envoy_binary():
-    import os
     import shutil
     env = os.environ.get("ENVOY_BINARY")
     if env:
@@ -352,6 +375,8 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    subprocess.run(["ip", "addr", "add", f"{USABLE}/32", "dev", "lo"], check=True)
+    suite.USABLE_ADDRESS = USABLE
     t0 = time.monotonic()
     cluster = h.Cluster(work / "cluster", busy_etcd=False)
     print(f"cluster up in {time.monotonic() - t0:.1f}s", flush=True)
@@ -385,6 +410,13 @@ def main():
             results[test["name"]] = {
                 "outcomes": result.outcomes, "features": result.features,
                 "skipped": result.skipped, "skip": skip}
+            if os.environ.get("CONFORMANCE_K8S_DEBUG") and not result.ok() and not skip:
+                for svc in api.list("Service", INFRA_NS):
+                    print("debug Service", svc["metadata"]["name"], json.dumps(svc["spec"].get(
+                        "externalIPs")), json.dumps(svc.get("status")), flush=True)
+                for gw in api.list("Gateway"):
+                    print("debug Gateway", gw["metadata"]["name"], json.dumps(gw.get("spec", {}).get(
+                        "addresses")), json.dumps(gw.get("status"))[:1500], flush=True)
             verdict = "skip" if skip else "pass" if result.ok() else "FAIL"
             print(f"{verdict} {test['name']} ({time.monotonic() - t:.1f}s)"
                   + ("" if result.ok() or skip else f": {result.first_failure()}"), flush=True)

@@ -41,6 +41,9 @@ INFRA = "gateway-conformance-infra"
 # Statuses are final once the server read the files (translation is synchronous), and
 # requests start once every Envoy acknowledged its configuration: the budgets only cover
 # what is left (listener warm-up, a new Envoy's first connection).
+# The address a Gateway may ask for and get (PLACEHOLDER_USABLE_ADDRS). The
+# Kubernetes replay uses another (an API server refuses loopback external IPs).
+USABLE_ADDRESS = "127.0.0.1"
 STATUS_BUDGET = float(os.environ.get("CONFORMANCE_STATUS_BUDGET", "0.5"))
 REQUEST_BUDGET = float(os.environ.get("CONFORMANCE_REQUEST_BUDGET", "2"))
 
@@ -274,7 +277,7 @@ def adapt(world, docs):
                     pp["port"] = world.gateway_port(ns, meta["name"], pp["port"])
             for a in d["spec"].get("addresses", []) or []:
                 if a.get("value") == "PLACEHOLDER_USABLE_ADDRS":
-                    a.update({"type": "IPAddress", "value": "127.0.0.1"})
+                    a.update({"type": "IPAddress", "value": USABLE_ADDRESS})
                 elif a.get("value") == "PLACEHOLDER_UNUSABLE_ADDRS":
                     a.update({"type": "IPAddress", "value": "203.0.113.7"})
         if kind == "ListenerSet":
@@ -683,9 +686,9 @@ class Statuses:
             return None if st.get("addresses") else f"{label}: status.addresses is empty"
         if check == "status_addresses":
             a = st.get("addresses") or []
-            if len(a) == 1 and a[0].get("value") == "127.0.0.1":
+            if len(a) == 1 and a[0].get("value") == USABLE_ADDRESS:
                 return None
-            return f"{label}: status.addresses {a}, want exactly the usable 127.0.0.1"
+            return f"{label}: status.addresses {a}, want exactly the usable {USABLE_ADDRESS}"
         if check in ("latest_observed_generation", "generation_changed"):
             gen = self.generation(kind, name)
             conds = _all_conditions(st)
