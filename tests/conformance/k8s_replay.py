@@ -22,8 +22,6 @@ import subprocess
 import sys
 import time
 
-import yaml
-
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "k8s"))
@@ -111,7 +109,7 @@ class Api:
 
     def apply(self, obj):
         return self.request("PATCH", self.path(obj) + "?fieldManager=conformance&force=true",
-                                 obj, "application/apply-patch+yaml")
+                            obj, "application/apply-patch+yaml")
 
     def delete(self, obj):
         try:
@@ -144,8 +142,7 @@ def clean(obj):
     md = obj["metadata"]
     for k in ("generation", "creationTimestamp", "resourceVersion", "uid"):
         md.pop(k, None)
-    if obj["kind"] != "Namespace" and obj["kind"] not in ("GatewayClass",) and \
-            not md.get("namespace"):
+    if obj["kind"] not in ("Namespace", "GatewayClass") and not md.get("namespace"):
         md["namespace"] = "default"
     return obj
 
