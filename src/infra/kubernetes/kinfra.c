@@ -3,7 +3,6 @@
 #include "core/text.h"
 #include "infra/kubernetes/kinfra.h"
 
-#include <arpa/inet.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -329,20 +328,6 @@ static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, j
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (json_object_get(svc, fields[i]))
             json_object_set(spec, fields[i], json_object_get(svc, fields[i]));
-    /* The Gateway's requested IP addresses become the Service's external IPs
-     * (LoadBalancer, NodePort); the Gateway reports the ones it was given. */
-    if (strcmp(type, "ClusterIP") != 0) {
-        json_t *ips = json_array();
-        for (size_t i = 0; i < inf->n_addresses; i++) {
-            unsigned char buf[16];
-            const char *a = inf->addresses[i];
-            if (a && (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1))
-                json_array_append_new(ips, json_string(a));
-        }
-        if (json_array_size(ips))
-            json_object_set(spec, "externalIPs", ips);
-        json_decref(ips);
-    }
     return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind", "Service", "metadata", meta,
                      "spec", spec);
 }
@@ -621,12 +606,6 @@ bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, jso
         const char *ip = json_string_value(json_object_get(spec, "clusterIP"));
         if (ip && strcmp(ip, "None") != 0)
             json_array_append_new(out, json_pack("{s:s,s:s}", "type", "IPAddress", "value", ip));
-        /* NodePort: the external IPs route to it as they are */
-        size_t i;
-        json_t *ext;
-        if (type && strcmp(type, "NodePort") == 0)
-            json_array_foreach(json_object_get(spec, "externalIPs"), i, ext) json_array_append_new(
-                out, json_pack("{s:s,s:O}", "type", "IPAddress", "value", ext));
     }
     *addresses = out;
     return true;

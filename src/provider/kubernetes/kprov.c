@@ -434,72 +434,12 @@ static void keep_foreign_entries(kprov *p, json_t *fresh, const json_t *old, con
     }
 }
 
-static bool addresses_have(const json_t *addresses, const char *value)
-{
-    size_t i;
-    json_t *a;
-    json_array_foreach(addresses, i, a)
-    {
-        const char *v = json_string_value(json_object_get(a, "value"));
-        if (v && strcmp(v, value) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* With spec.addresses, the Gateway's addresses are the requested IP addresses
- * its Service was given (load balancer ingress, NodePort external IPs); the
- * first one it was not makes the Gateway Programmed=False AddressNotUsable
- * (returned, or NULL). `addresses` becomes that list. */
-static char *requested_addresses(const api_object *o, json_t **addresses)
-{
-    json_t *req = json_object_get(json_object_get(o->raw, "spec"), "addresses");
-    if (!json_array_size(req))
-        return NULL;
-    json_t *given = json_array();
-    char *unusable = NULL;
-    size_t i;
-    json_t *a;
-    json_array_foreach(req, i, a)
-    {
-        const char *type = json_string_value(json_object_get(a, "type"));
-        const char *value = json_string_value(json_object_get(a, "value"));
-        if (type && strcmp(type, "IPAddress") != 0)
-            continue;
-        if (!value || !*value) { /* any address: the ones the Service has */
-            size_t k;
-            json_t *have;
-            json_array_foreach(*addresses, k, have)
-            {
-                const char *v = json_string_value(json_object_get(have, "value"));
-                if (v && !addresses_have(given, v))
-                    json_array_append(given, have);
-            }
-            continue;
-        }
-        if (addresses_have(given, value))
-            continue;
-        if (addresses_have(*addresses, value))
-            json_array_append_new(given,
-                                  json_pack("{s:s,s:s}", "type", "IPAddress", "value", value));
-        else if (!unusable)
-            unusable = core_asprintf(
-                "spec.addresses[%zu]: IPAddress %s was not given to the Gateway's Service; the "
-                "Gateway cannot be served on the addresses it asks for",
-                i, value);
-    }
-    json_decref(*addresses);
-    *addresses = given;
-    return unusable;
-}
-
 static void gateway_complete(json_t *st, const api_object *o, kprov_gateway_info info, void *arg)
 {
     json_t *addresses = NULL;
     bool ready = false;
     if (!info || !info(arg, o->metadata.namespace, o->metadata.name, &addresses, &ready))
         return;
-    char *unusable = requested_addresses(o, &addresses);
     json_t *conds = json_object_get(st, "conditions");
     if (!conds) {
         conds = json_array();
@@ -511,11 +451,6 @@ static void gateway_complete(json_t *st, const api_object *o, kprov_gateway_info
                                                "The Gateway is accepted", "lastTransitionTime"));
     bool has_addr = addresses && json_array_size(addresses) > 0;
 
-    if (unusable && !find_condition(conds, "Programmed"))
-        json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:n}", "type", "Programmed",
-                                               "status", "False", "reason", "AddressNotUsable",
-                                               "message", unusable, "lastTransitionTime"));
-    free(unusable);
     if (!find_condition(conds, "Programmed")) {
         const char *msg = !has_addr ? "No address has been assigned to the Gateway's Service yet"
                           : !ready  ? "The Gateway's Envoy Deployment has no available replica yet"
