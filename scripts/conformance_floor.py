@@ -12,7 +12,11 @@ import re
 import subprocess
 import sys
 
-FLOOR = {"--no-policies": 299, "": 565}
+# Lowered by one each (from 299 and 565) on purpose: a RequestRedirect on a
+# rule's only backendRef now works as the Gateway API asks, where the reference
+# v1.9 (and corpus case httproute-with-invalid-backend-ref-unsupported-filter)
+# refuses it. See NOTES.md, "Choices where the reference is odd or silent".
+FLOOR = {"--no-policies": 298, "": 564}
 
 def passing(egctl, flag):
     root = pathlib.Path(__file__).resolve().parents[1]

@@ -23,6 +23,7 @@ APT_PACKAGES=(
   "curl" "openssl"                 # the quickstart's printed command; test certificates
   "redis-server"                  # counter store of the rate-limit service (global rate limit tests)
   "etcd-server=3.4.23-4+b4"        # the Kubernetes-mode tests' API server storage (tests/k8s)
+  "iproute2"                      # `ip`: the Kubernetes-mode conformance replay gives echo pods addresses on lo in a network namespace of its own
 )
 
 need_apt=0

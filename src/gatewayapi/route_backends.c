@@ -43,8 +43,9 @@ static const char *ref_text(gw_ctx *c, const gw_route *r, const api_backend_ref 
 }
 
 /* Filters a backendRef may carry: header modifiers, an HTTPRouteFilter, and
- * (HTTPRoute only) a URLRewrite of the host; Envoy cannot rewrite the path per
- * weighted backend. NULL when they are all usable; else why not. */
+ * (HTTPRoute only) a URLRewrite of the host; Envoy cannot redirect or rewrite
+ * the path per weighted backend (a rule's only backendRef has those moved to
+ * the rule before this, route_http.c). NULL when they are all usable; else why not. */
 static const char *backend_filters_problem(gw_ctx *c, const api_route_filter *f, size_t n,
                                            bool grpc)
 {
@@ -55,9 +56,13 @@ static const char *backend_filters_problem(gw_ctx *c, const api_route_filter *f,
             continue;
         if (!grpc && strcmp(t, "URLRewrite") == 0) {
             if (f[i].url_rewrite && f[i].url_rewrite->path)
-                return "a URLRewrite on a backendRef can only rewrite the host, not the path";
+                return "a URLRewrite of the path is supported on a backendRef only when it is the "
+                       "only backendRef of its rule";
             continue;
         }
+        if (!grpc && strcmp(t, "RequestRedirect") == 0)
+            return "a RequestRedirect is supported on a backendRef only when it is the only "
+                   "backendRef of its rule";
         return arena_printf(c->arena, "filter type %s is not supported on a backendRef",
                             *t ? t : "(none)");
     }

@@ -475,9 +475,64 @@ void gw_no_hostname_in_common(gw_ctx *c, const gw_route *r, gw_route_parent *p)
                                      r->kind, r->obj->metadata.namespace, r->obj->metadata.name));
 }
 
+/* A RequestRedirect, or a URLRewrite of the path, on a backendRef changes the
+ * whole request, which Envoy can only do per route, not per weighted cluster.
+ * When that backendRef is the rule's only one, the two are the same thing: the
+ * filter moves to the rule (unless the rule has one of its own type). With
+ * several backendRefs it stays, and gw_route_backend refuses it. */
+static bool moves_to_rule(const api_route_filter *f)
+{
+    const char *t = f->type ? f->type : "";
+    if (strcmp(t, "RequestRedirect") == 0)
+        return true;
+    return strcmp(t, "URLRewrite") == 0 && f->url_rewrite && f->url_rewrite->path;
+}
+
+static bool rule_has_filter(const api_http_route_rule *rule, const char *type)
+{
+    for (size_t i = 0; i < rule->n_filters; i++)
+        if (rule->filters[i].type && strcmp(rule->filters[i].type, type) == 0)
+            return true;
+    return false;
+}
+
+static const api_http_route_rule *lone_backend_filters_on_rule(gw_ctx *c,
+                                                               const api_http_route_rule *rule)
+{
+    if (rule->n_backend_refs != 1)
+        return rule;
+    const api_http_backend_ref *ref = &rule->backend_refs[0];
+    size_t moving = 0;
+    for (size_t i = 0; i < ref->n_filters; i++)
+        if (moves_to_rule(&ref->filters[i])) {
+            if (rule_has_filter(rule, ref->filters[i].type))
+                return rule;
+            moving++;
+        }
+    if (!moving)
+        return rule;
+    api_http_route_rule *out = ARENA_NEW(c->arena, api_http_route_rule);
+    *out = *rule;
+    api_http_backend_ref *nref = ARENA_NEW(c->arena, api_http_backend_ref);
+    *nref = *ref;
+    out->backend_refs = nref;
+    out->filters = ARENA_ARRAY(c->arena, api_route_filter, rule->n_filters + moving);
+    memcpy(out->filters, rule->filters, rule->n_filters * sizeof *rule->filters);
+    nref->filters = ARENA_ARRAY(c->arena, api_route_filter, ref->n_filters);
+    nref->n_filters = 0;
+    for (size_t i = 0; i < ref->n_filters; i++) {
+        if (moves_to_rule(&ref->filters[i]))
+            out->filters[out->n_filters++] = ref->filters[i];
+        else
+            nref->filters[nref->n_filters++] = ref->filters[i];
+    }
+    return out;
+}
+
 static void http_rule(gw_ctx *c, const gw_route *r, gw_route_parent *p,
                       const api_http_route_rule *rule, int index, gw_parent_rules *pr)
 {
+    rule = lone_backend_filters_on_rule(c, rule);
     gw_http_filters f = {0};
     size_t before = pr->errs.n;
     gw_http_filters_process(c, r, p, rule->filters, rule->n_filters, index, false, &f, &pr->errs);

@@ -174,6 +174,30 @@ static void list_addresses(const api_gateway *g, gw_status *st, arena *a, const 
                            unusable);
 }
 
+/* Accepted, and Programmed=False (Invalid) when not accepted, and the count of
+ * attached ListenerSets, for a Gateway with a fleet; true when it has one. */
+static bool accept_gateway(const api_resources *r, const api_gateway *g, gw_result *res)
+{
+    gw_status *st = gw_result_status(res, &g->obj);
+    if (!st || !gateway_fleet(res, g) || g->obj.index == SIZE_MAX)
+        return false;
+    set_accepted(r, g, st, res->arena);
+    /* the count is part of a served Gateway's status even when none attached */
+    st->has_attached_listener_sets = true;
+    const gw_condition *acc = gw_conditions_get(&st->conditions, "Accepted");
+    if (acc && strcmp(acc->status, "True") != 0 &&
+        !gw_conditions_get(&st->conditions, "Programmed"))
+        gw_conditions_set(res->arena, &st->conditions, "Programmed", false, "Invalid",
+                          "The Gateway is not accepted, so nothing of it is served");
+    return true;
+}
+
+void gws_accept(const api_resources *r, gw_result *res)
+{
+    for (size_t i = 0; i < r->gateways.n; i++)
+        accept_gateway(r, r->gateways.items[i], res);
+}
+
 gws_list *gws_build(const api_resources *r, gw_result *res, const char *proxy_address)
 {
     gws_list *l = calloc(1, sizeof *l);
@@ -185,18 +209,10 @@ gws_list *gws_build(const api_resources *r, gw_result *res, const char *proxy_ad
     arena *a = res->arena;
     for (size_t i = 0; i < r->gateways.n; i++) {
         const api_gateway *g = r->gateways.items[i];
-        gw_status *st = gw_result_status(res, &g->obj);
-        const ir_infra *inf = st ? gateway_fleet(res, g) : NULL;
-        if (!inf || g->obj.index == SIZE_MAX)
+        if (!accept_gateway(r, g, res))
             continue;
-        set_accepted(r, g, st, a);
-        /* the count is part of a served Gateway's status even when none attached */
-        st->has_attached_listener_sets = true;
-        const gw_condition *acc = gw_conditions_get(&st->conditions, "Accepted");
-        if (acc && strcmp(acc->status, "True") != 0 &&
-            !gw_conditions_get(&st->conditions, "Programmed"))
-            gw_conditions_set(a, &st->conditions, "Programmed", false, "Invalid",
-                              "The Gateway is not accepted, so nothing of it is served");
+        gw_status *st = gw_result_status(res, &g->obj);
+        const ir_infra *inf = gateway_fleet(res, g);
         list_addresses(g, st, a, proxy_address);
         gws_gateway *e = &l->items[l->n++];
         e->index = g->obj.index;

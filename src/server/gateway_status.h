@@ -34,6 +34,10 @@ typedef struct gws_list gws_list;
  * fleet and renders both variants of each. `proxy_address` may be NULL.
  * Returns a new list (never NULL); it does not borrow from `r` or `res`. */
 gws_list *gws_build(const api_resources *r, gw_result *res, const char *proxy_address);
+/* Only the Accepted part (and Programmed=False when not accepted), in `res`:
+ * what Kubernetes mode needs before the source completes the rest from the
+ * Deployment and the Service. */
+void gws_accept(const api_resources *r, gw_result *res);
 /* `statuses` is the array of served statuses, item i for r->all.items[i] of
  * the translation gws_build() saw. Sets the `status` of each Gateway item to
  * its variant for whether serving(arg, fleet) says its fleet serves. */

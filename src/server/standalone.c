@@ -581,10 +581,13 @@ static void job_work(uv_work_t *req)
         xds_resources_clear(&j->outs[i]);
     }
     ext_manager_free(ext);
+    /* Gateway conditions that depend on the local proxies (gateway_status.h);
+     * in Kubernetes mode the source derives Programmed and the addresses from
+     * the Deployment and the Service, and only Accepted is completed here. */
+    if (!s->files)
+        gws_accept(j->r, j->res);
     j->statuses = statuses_json(j->r, j->res);
     srv_status_counts_build(&j->status_counts, j->r, j->res);
-    /* Gateway conditions that depend on the local proxies (gateway_status.h);
-     * in Kubernetes mode the source derives them from the Deployment. */
     if (s->files)
         j->gateways = gws_build(j->r, j->res, s->proxy_address);
     j->t_xds = uv_hrtime();

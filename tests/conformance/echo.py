@@ -119,9 +119,12 @@ class _TLSHTTPServer(_Threaded, http.server.HTTPServer):
 
 
 class EchoPod:
-    """One Deployment of the conformance manifests, served from loopback."""
+    """One Deployment of the conformance manifests, served from loopback (or from
+    `address`, the pod IP the Kubernetes-mode replay gives it)."""
 
-    def __init__(self, namespace, deployment, env, certs=None, service_names=()):
+    def __init__(self, namespace, deployment, env, certs=None, service_names=(),
+                 address="127.0.0.1"):
+        self.address = address
         self.namespace = namespace
         self.deployment = deployment
         self.pod = pod_name(deployment)
@@ -224,7 +227,7 @@ class EchoPod:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = handle_one
             do_CONNECT = do_TRACE = handle_one
 
-        srv = _TLSHTTPServer(("127.0.0.1", 0), Handler, tls, self._h2c if h2c else None)
+        srv = _TLSHTTPServer((self.address, 0), Handler, tls, self._h2c if h2c else None)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         self._closers.append(lambda: (srv.shutdown(), srv.server_close()))
         self.tcp_ports.add(srv.server_address[1])
@@ -343,7 +346,7 @@ class EchoPod:
         class Server(_Threaded, socketserver.TCPServer):
             pass
 
-        srv = Server(("127.0.0.1", 0), Handler)
+        srv = Server((self.address, 0), Handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         self._closers.append(lambda: (srv.shutdown(), srv.server_close()))
         self.tcp_ports.add(srv.server_address[1])
@@ -362,7 +365,7 @@ class EchoPod:
         class Server(_Threaded, socketserver.UDPServer):
             pass
 
-        srv = Server(("127.0.0.1", 0), Handler)
+        srv = Server((self.address, 0), Handler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         self._closers.append(lambda: (srv.shutdown(), srv.server_close()))
         return srv.server_address[1]
@@ -410,12 +413,12 @@ class EchoPod:
                              options=[("grpc.so_reuseport", 0)])
         server.add_generic_rpc_handlers((handler,))
         if tls is None:
-            port = server.add_insecure_port("127.0.0.1:0")
+            port = server.add_insecure_port(f"{self.address}:0")
         else:
             cert, key, _ca = tls
             creds = grpc.ssl_server_credentials(
                 [(open(key, "rb").read(), open(cert, "rb").read())])
-            port = server.add_secure_port("127.0.0.1:0", creds)
+            port = server.add_secure_port(f"{self.address}:0", creds)
         server.start()
         self._closers.append(lambda: server.stop(0))
         self.tcp_ports.add(port)

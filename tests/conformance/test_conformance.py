@@ -36,23 +36,10 @@ PASSING = _passing()
 @pytest.mark.skipif(not TESTS, reason=f"no conformance expectations at {suite.REFERENCE}")
 @pytest.mark.parametrize("test", TESTS, ids=[t["name"] for t in TESTS])
 def test_conformance(runner, test):
-    missing = [m for m in test.get("manifests") or [] if not (suite.REFERENCE / m).exists()]
-    if missing:
-        result = suite.Result(test["name"])
-        result.add("status", "manifests", f"not shipped with the expectations: {missing}")
-        result.features = test.get("features") or []
-        RESULTS[test["name"]] = result
-        pytest.skip(f"manifests not shipped with the expectations: {missing}")
-    claimed = suite.SKIPPED_WHEN_CLAIMED.get(test["name"])
-    if claimed in suite.CLAIMED_FEATURES:
-        result = suite.Result(test["name"])
-        result.features = test.get("features") or []
-        result.skipped = f"skipped: {claimed} is claimed"
-        RESULTS[test["name"]] = result
-        return
-    result = runner.run(test)
-    result.features = test.get("features") or []
+    result, skip = suite.run_test(runner, test)
     RESULTS[test["name"]] = result
+    if skip:
+        pytest.skip(skip)
     if result.ok():
         return
     msg = result.first_failure()

@@ -201,6 +201,31 @@ ROUTES = [
     http_route("retry-per-try", "retrypertry.example", [
         rule("alpha", retry={"attempts": 1}, timeouts={"backendRequest": "300ms"}),
     ]),
+    # RequestRedirect / URLRewrite of the path on a rule's only backendRef act as
+    # the rule's own (Gateway API; the reference v1.9 refuses them).
+    http_route("backend-redirect", "bredirect.example", [
+        rule([ref("gamma", filters=[
+            {"type": "RequestRedirect", "requestRedirect": {
+                "hostname": "elsewhere.example", "statusCode": 301,
+                "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/moved"}}}])],
+             [path("PathPrefix", "/go")]),
+        rule("beta", [path("PathPrefix", "/stay")]),
+    ]),
+    http_route("backend-rewrite", "brewrite.example", [
+        rule([ref("gamma", filters=[
+            {"type": "URLRewrite", "urlRewrite": {
+                "path": {"type": "ReplaceFullPath", "replaceFullPath": "/rewritten"}}},
+            {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+                "set": [{"name": "x-picked", "value": "gamma"}]}}])]),
+    ]),
+    # With two backendRefs Envoy cannot rewrite per backend: refused, 500.
+    http_route("backend-rewrite-two", "brewrite2.example", [
+        rule([ref("alpha", filters=[
+            {"type": "URLRewrite", "urlRewrite": {
+                "path": {"type": "ReplaceFullPath", "replaceFullPath": "/a"}}}]),
+              ref("beta", filters=[{"type": "URLRewrite", "urlRewrite": {
+                  "path": {"type": "ReplaceFullPath", "replaceFullPath": "/b"}}}])]),
+    ]),
 ]
 
 # One request per route that answers only once that route is served.
@@ -211,7 +236,8 @@ PROBES = [("paths.example", "/exact"), ("headers.example", "/"), ("query.example
           ("missing.example", "/ok"), ("prec.example", "/p/longer"),
           ("a.wild.example", "/"), ("or.example", "/"), ("svc.example", "/"),
           ("backendtimeout.example", "/"), ("cors.example", "/"), ("bfilters.example", "/"),
-          ("bfilter1.example", "/"), ("retrypertry.example", "/")]
+          ("bfilter1.example", "/"), ("retrypertry.example", "/"), ("bredirect.example", "/stay"),
+          ("brewrite.example", "/")]
 
 
 def service_with_endpoints(name, port, target_port):
@@ -500,6 +526,35 @@ def test_backend_ref_header_modifier_with_one_backend(gw):
     r = gw.get("bfilter1.example", headers={"x-added": "from-client"})
     assert r.status == 200 and r.backend == "gamma", r
     assert r.json["headers"]["x-added"] == "from-client, for-gamma"
+
+
+def test_backend_ref_redirect_on_the_only_backend(gw):
+    r = gw.get("bredirect.example", "/go/page?x=1")
+    assert r.status == 301, r
+    # no port given: the listener's, as it is not the scheme's default
+    assert r.headers.get("location") == f"http://elsewhere.example:{gw.port}/moved/page?x=1", r
+    assert not gw.backends["gamma"].seen(lambda q: q["headers"].get("host") ==
+                                         "bredirect.example")
+    assert gw.get("bredirect.example", "/stay").backend == "beta"
+
+
+def test_backend_ref_path_rewrite_on_the_only_backend(gw):
+    r = gw.get("brewrite.example", "/some/where?q=2")
+    assert r.status == 200 and r.backend == "gamma", r
+    assert r.json["path"] == "/rewritten?q=2"
+    assert r.json["headers"].get("x-picked") == "gamma"  # the other backendRef filter stays
+
+
+def test_backend_ref_path_rewrite_with_two_backends_is_refused(gw):
+    hits = len(gw.backends["alpha"].requests) + len(gw.backends["beta"].requests)
+    for _ in range(4):
+        assert gw.get("brewrite2.example", "/x").status == 500
+    assert len(gw.backends["alpha"].requests) + len(gw.backends["beta"].requests) == hits
+    (route,) = [o for o in gw.server.admin_json("/api/status")["resources"]
+                if o["kind"] == "HTTPRoute" and o["name"] == "backend-rewrite-two"]
+    cond = {c["type"]: c for c in route["status"]["parents"][0]["conditions"]}["ResolvedRefs"]
+    assert (cond["status"], cond["reason"]) == ("False", "UnsupportedRefValue"), cond
+    assert "only backendRef of its rule" in cond["message"], cond
 
 
 # --- retries ---------------------------------------------------------------------------------

@@ -974,10 +974,37 @@ void kc_informer_store_put(kc_informer *inf, json_t *obj)
     json_decref(obj);
 }
 
+static const char *meta_string(const json_t *obj, const char *field)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+/* Whether `incoming` (a write's answer) is not older than `stored` (what the
+ * watch showed): the same object (uid) and a resourceVersion no lower. The
+ * answer to a status write can arrive after the watch has shown the object
+ * deleted and created again, or changed again; storing it then would hide the
+ * newer object until its next event. */
+static bool object_not_older(const json_t *stored, const json_t *incoming)
+{
+    const char *su = meta_string(stored, "uid"), *iu = meta_string(incoming, "uid");
+    if (su && iu && strcmp(su, iu) != 0)
+        return false;
+    const char *sv = meta_string(stored, "resourceVersion");
+    const char *iv = meta_string(incoming, "resourceVersion");
+    if (!sv || !iv)
+        return true;
+    char *se, *ie;
+    unsigned long long sn = strtoull(sv, &se, 10), in = strtoull(iv, &ie, 10);
+    if (*se || *ie) /* not numbers: opaque, nothing to compare */
+        return true;
+    return in >= sn;
+}
+
 void kc_informer_store_update(kc_informer *inf, json_t *obj)
 {
     char *key = object_key(obj);
-    if (key && json_object_get(inf->store, key)) {
+    json_t *stored = key ? json_object_get(inf->store, key) : NULL;
+    if (stored && object_not_older(stored, obj)) {
         object_prepare(inf, obj);
         json_object_set(inf->store, key, obj);
     }

@@ -103,8 +103,10 @@ char *kc_informer_object_path(const kc_informer *inf, const char *namespace, con
 /* Replaces an object in the store (after a successful write), so a later
  * read sees it before the watch event arrives. Takes a reference. */
 void kc_informer_store_put(kc_informer *inf, json_t *obj);
-/* The same, only when the store still holds the object: a write answered
- * after the object's deletion was seen must not bring it back. */
+/* The same, only when the store still holds the object and `obj` is not older
+ * than it (same uid, resourceVersion no lower): a write answered after the
+ * object's deletion, re-creation or next change was seen must not bring the
+ * old one back. */
 void kc_informer_store_update(kc_informer *inf, json_t *obj);
 
 #endif
