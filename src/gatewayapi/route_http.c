@@ -517,7 +517,8 @@ static const api_http_route_rule *lone_backend_filters_on_rule(gw_ctx *c,
     *nref = *ref;
     out->backend_refs = nref;
     out->filters = ARENA_ARRAY(c->arena, api_route_filter, rule->n_filters + moving);
-    memcpy(out->filters, rule->filters, rule->n_filters * sizeof *rule->filters);
+    if (rule->n_filters)
+        memcpy(out->filters, rule->filters, rule->n_filters * sizeof *rule->filters);
     nref->filters = ARENA_ARRAY(c->arena, api_route_filter, ref->n_filters);
     nref->n_filters = 0;
     for (size_t i = 0; i < ref->n_filters; i++) {
