@@ -1,4 +1,5 @@
 #include "api/core_kinds.h"
+#include "core/base64.h"
 
 #include <string.h>
 
@@ -25,47 +26,11 @@ static const api_field config_map_fields[] = {
 };
 const api_type api_config_map_type = API_TYPE(api_config_map, config_map_fields);
 
-/* 0..63 for base64 digits, -1 for anything else. */
-static int base64_digit(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
-
 char *api_base64_decode(arena *a, const char *text, size_t *len)
 {
-    size_t n = strlen(text);
-    char *out = arena_alloc(a, n / 4 * 3 + 4);
-    size_t o = 0, pad = 0;
-    unsigned acc = 0, bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
-            continue;
-        if (ch == '=') {
-            pad++;
-            continue;
-        }
-        int d = base64_digit(ch);
-        if (d < 0 || pad)
-            return NULL;
-        acc = (acc << 6) | (unsigned)d;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    if (pad > 2 || bits >= 6)
+    size_t n = strlen(text), o = 0;
+    char *out = arena_alloc(a, BASE64_DECODED_MAX(n) + 1);
+    if (!base64_decode(text, n, (unsigned char *)out, &o))
         return NULL;
     out[o] = '\0';
     if (len)

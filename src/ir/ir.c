@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir/ir.h"
+#include "core/base64.h"
 #include "ir/ir_render.h"
 #include "ir/ir_telemetry.h"
 
@@ -33,24 +34,10 @@ static void set_nonempty(json_t *o, const char *k, json_t *v)
 /* []byte fields print as base64, as Go's JSON encoding does. */
 static json_t *base64_bytes(const char *data, size_t n)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    char *out = malloc((n + 2) / 3 * 4 + 1);
+    char *out = malloc(BASE64_ENCODED_LEN(n) + 1);
     if (!out)
         abort();
-    const unsigned char *in = (const unsigned char *)data;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    out[o] = '\0';
+    base64_encode(out, data, n);
     json_t *s = json_string(out);
     free(out);
     return s;

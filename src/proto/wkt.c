@@ -1,4 +1,5 @@
 #include "proto/wkt.h"
+#include "core/base64.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,73 +246,23 @@ bool pb_field_mask_path_from_json(const char *path, size_t len, pb_buf *out)
     return true;
 }
 
-static const char base64_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 void pb_base64_encode(const uint8_t *data, size_t len, pb_buf *out)
 {
-    uint8_t *o = pb_buf_reserve(out, (len + 2) / 3 * 4), *start = o;
-    size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-        *o++ = (uint8_t)base64_chars[v >> 18];
-        *o++ = (uint8_t)base64_chars[(v >> 12) & 63];
-        *o++ = (uint8_t)base64_chars[(v >> 6) & 63];
-        *o++ = (uint8_t)base64_chars[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        *o++ = (uint8_t)base64_chars[v >> 18];
-        *o++ = (uint8_t)base64_chars[(v >> 12) & 63];
-        *o++ = '=';
-        *o++ = '=';
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
-        *o++ = (uint8_t)base64_chars[v >> 18];
-        *o++ = (uint8_t)base64_chars[(v >> 12) & 63];
-        *o++ = (uint8_t)base64_chars[(v >> 6) & 63];
-        *o++ = '=';
-    }
-    out->len += (size_t)(o - start);
-}
-
-static int base64_value(char c)
-{
-    if (is_upper(c))
-        return c - 'A';
-    if (is_lower(c))
-        return c - 'a' + 26;
-    if (is_digit(c))
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
+    /* room for the NUL base64_encode ends with, not counted in len */
+    char *o = (char *)pb_buf_reserve(out, BASE64_ENCODED_LEN(len) + 1);
+    out->len += base64_encode(o, data, len);
 }
 
 bool pb_base64_decode(const char *s, size_t len, pb_buf *out)
 {
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    if (len % 4 == 1)
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+            return false; /* proto3 JSON has no whitespace inside bytes */
+    uint8_t *o = pb_buf_reserve(out, BASE64_DECODED_MAX(len));
+    size_t n = 0;
+    if (!base64_decode(s, len, o, &n))
         return false;
-    uint8_t *o = pb_buf_reserve(out, len / 4 * 3 + 3), *start = o;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = base64_value(s[i]);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            *o++ = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    out->len += (size_t)(o - start);
+    out->len += n;
     return true;
 }
 

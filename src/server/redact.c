@@ -4,10 +4,10 @@
  * HMAC and OAuth2 filters nested in listeners and routes). */
 #define _GNU_SOURCE
 #include "server/redact.h"
+#include "core/base64.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -188,22 +188,16 @@ static json_t *cert_summary(X509 *x)
     return o;
 }
 
-static unsigned char *base64_decode(const char *in, size_t *out_len)
+static unsigned char *bytes_decode(const char *in, size_t *out_len)
 {
     size_t n = strlen(in);
-    unsigned char *out = malloc(n / 4 * 3 + 4);
+    unsigned char *out = malloc(BASE64_DECODED_MAX(n));
     if (!out)
         abort();
-    int r = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
-    if (r < 0) {
+    if (!base64_decode(in, n, out, out_len)) {
         free(out);
         return NULL;
     }
-    while (n > 0 && in[n - 1] == '=') {
-        n--;
-        r--;
-    }
-    *out_len = (size_t)r;
     return out;
 }
 
@@ -220,7 +214,7 @@ json_t *srv_secret_certificate_info(const json_t *secret)
         b = BIO_new_mem_buf(s, -1);
     } else if ((s = json_string_value(json_object_get(chain, "inlineBytes")))) {
         size_t len = 0;
-        decoded = base64_decode(s, &len);
+        decoded = bytes_decode(s, &len);
         if (decoded)
             b = BIO_new_mem_buf(decoded, (int)len);
     } else if ((s = json_string_value(json_object_get(chain, "filename")))) {

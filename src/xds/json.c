@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/duration.h"
+#include "core/base64.h"
 #include "xds/context.h"
 
 json_t *xds_add(xds_ctx *c, xds_type t, const char *name, json_t *res)
@@ -106,22 +107,8 @@ json_t *xds_string_matcher(const ir_string_match *m)
 
 const char *xds_base64(xds_ctx *c, const void *data, size_t n)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *in = data;
-    char *out = arena_alloc(c->arena, (n + 2) / 3 * 4 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    out[o] = '\0';
+    char *out = arena_alloc(c->arena, BASE64_ENCODED_LEN(n) + 1);
+    base64_encode(out, data, n);
     return out;
 }
 

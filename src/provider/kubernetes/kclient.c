@@ -1,10 +1,10 @@
 /* Kubernetes API client: curl multi on the libuv loop (see kclient.h). */
 #define _GNU_SOURCE
 #include "core/text.h"
+#include "core/base64.h"
 #include "provider/kubernetes/kclient.h"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,21 +48,15 @@ void kc_config_free(kc_config *c)
 
 static char *base64_text_decode(const char *text)
 {
-    size_t n = strlen(text);
-    unsigned char *out = malloc(n / 4 * 3 + 4);
+    size_t n = strlen(text), len = 0;
+    unsigned char *out = malloc(BASE64_DECODED_MAX(n) + 1);
     if (!out)
         abort();
-    EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-    int len = 0, fin = 0;
-    EVP_DecodeInit(ctx);
-    if (EVP_DecodeUpdate(ctx, out, &len, (const unsigned char *)text, (int)n) < 0 ||
-        EVP_DecodeFinal(ctx, out + len, &fin) < 0) {
-        EVP_ENCODE_CTX_free(ctx);
+    if (!base64_decode(text, n, out, &len)) {
         free(out);
         return NULL;
     }
-    EVP_ENCODE_CTX_free(ctx);
-    out[len + fin] = 0;
+    out[len] = 0;
     return (char *)out;
 }
 
