@@ -556,9 +556,7 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
                             strings_json(r->remove_response_headers, r->n_remove_response_headers));
     if (r->retry)
         json_object_set_new(o, "retry", retry_json(r->retry));
-    if (r->security)
-        json_object_set(o, "security", r->security);
-    else if (r->security_settings)
+    if (r->security_settings)
         set_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));

@@ -505,7 +505,6 @@ typedef struct ir_http_route {
     const char *timeout; /* request timeout, duration text */
     ir_retry *retry;
     ir_cors *cors;
-    json_t *security;
     bool use_client_protocol;
     const char *stat_name;
     ir_session_persistence *session;
@@ -513,8 +512,7 @@ typedef struct ir_http_route {
     /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
     const ir_kv *annotations;
     size_t n_annotations;
-    /* Typed policy settings (the json_t security above is the same in IR
-     * shape, kept until nothing reads it). NULL = none. traffic_settings is
+    /* Typed policy settings. NULL = none. traffic_settings is
      * shared by every route under the same BackendTrafficPolicy. */
     ir_traffic *traffic_settings;          /* traffic */
     ir_security *security_settings;        /* security */

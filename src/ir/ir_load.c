@@ -487,8 +487,7 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->retry = r->traffic_settings->retry;
     r->cors = irl_cors(a, json_object_get(o, "cors"));
     r->session = session_load(a, json_object_get(o, "sessionPersistence"));
-    r->security = json_object_get(o, "security");
-    r->security_settings = ir_load_security(a, r->security);
+    r->security_settings = ir_load_security(a, json_object_get(o, "security"));
     r->envoy_extensions = ir_load_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
     return r;
 }
