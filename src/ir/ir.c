@@ -341,8 +341,6 @@ static json_t *retry_json(const ir_retry *r)
 
 static json_t *cors_json(const ir_cors *c)
 {
-    if (c->json)
-        return json_incref(c->json);
     json_t *o = json_object();
     if (c->allow_credentials)
         json_object_set_new(o, "allowCredentials", json_true());

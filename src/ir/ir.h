@@ -182,7 +182,6 @@ typedef struct ir_retry {
 } ir_retry;
 
 typedef struct ir_cors {
-    json_t *json; /* CORS settings in IR shape */
     ir_string_match *allow_origins;
     size_t n_allow_origins;
     const char **allow_methods, **allow_headers, **expose_headers;

@@ -777,7 +777,6 @@ ir_cors *irl_cors(arena *a, json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_cors *c = ARENA_NEW(a, ir_cors);
-    c->json = o;
     c->allow_origins = irl_string_matches(a, GET(o, "allowOrigins"), &c->n_allow_origins);
     c->allow_methods = STRINGS(o, "allowMethods", &c->n_allow_methods);
     c->allow_headers = STRINGS(o, "allowHeaders", &c->n_allow_headers);
