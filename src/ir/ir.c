@@ -492,8 +492,6 @@ static json_t *envoy_extensions_json(const ir_envoy_extensions *x)
             json_array_append_new(a, wasm_json(&x->wasms[i]));
         json_object_set_new(o, "wasms", a);
     }
-    if (x->dynamic_modules)
-        json_object_set(o, "dynamicModules", x->dynamic_modules);
     return o;
 }
 

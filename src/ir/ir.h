@@ -461,7 +461,7 @@ typedef struct ir_wasm {
 } ir_wasm;
 
 /* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Dynamic
- * modules are kept in IR shape until modelled. */
+ * modules are not modelled: neither the translator nor the xDS side has them. */
 typedef struct ir_envoy_extensions {
     ir_ext_proc *ext_procs;
     size_t n_ext_procs;
@@ -469,7 +469,6 @@ typedef struct ir_envoy_extensions {
     size_t n_luas;
     ir_wasm *wasms;
     size_t n_wasms;
-    json_t *dynamic_modules;
 } ir_envoy_extensions;
 
 /* ClientTrafficPolicy settings of a listener (ir_client_settings). */

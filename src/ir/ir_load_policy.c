@@ -869,7 +869,6 @@ ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
     x->wasms = arena_alloc_array(a, sizeof *x->wasms, x->n_wasms + 1);
     for (size_t i = 0; i < x->n_wasms; i++)
         wasm_load(a, &x->wasms[i], json_array_get(wasms, i));
-    x->dynamic_modules = GET(o, "dynamicModules");
     return x;
 }
 
