@@ -215,8 +215,6 @@ static json_t *setting_json(const ir_destination_setting *s)
     }
     if (s->backend_filters)
         json_object_set_new(o, "filters", backend_filters_json(s->backend_filters));
-    else if (s->filters)
-        json_object_set(o, "filters", s->filters);
     if (s->invalid)
         json_object_set_new(o, "invalid", json_true());
     if (s->is_dynamic_resolver)

@@ -96,9 +96,7 @@ typedef struct ir_destination_setting {
     ir_upstream_tls *tls;
     bool is_dynamic_resolver;
     bool invalid; /* a backend that cannot be reached: counts toward 500 responses */
-    /* Filters on the backendRef (header modifiers), as JSON in IR shape. */
-    json_t *filters;
-    /* The same as plain data: an IR route carrying only the header
+    /* Filters on the backendRef: an IR route carrying only the header
      * modifiers, URL rewrite and credential the backendRef's filters set. */
     const struct ir_http_route *backend_filters;
     bool has_weight;  /* weight was given (weighted destinations) */

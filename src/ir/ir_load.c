@@ -248,8 +248,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->is_dynamic_resolver = flag(o, "isDynamicResolver");
     s->invalid = flag(o, "invalid");
     s->force_http1_upstream = flag(o, "forceHTTP1Upstream");
-    s->filters = json_object_get(o, "filters");
-    s->backend_filters = backend_filters_load(a, s->filters);
+    s->backend_filters = backend_filters_load(a, json_object_get(o, "filters"));
     s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
     json_t *eps = json_object_get(o, "endpoints");
     s->n_endpoints = s->cap_endpoints = json_array_size(eps);
