@@ -3,7 +3,6 @@
 #include <stdlib.h>
 
 #include "gatewayapi/context.h"
-#include "ir/ir_load.h"
 
 gw_status *gw_ctx_status(gw_ctx *c, const api_object *o)
 {
@@ -15,24 +14,6 @@ gw_status *gw_ctx_status(gw_ctx *c, const api_object *o)
         c->out->status[o->index] = s;
     }
     return c->out->status[o->index];
-}
-
-/* Policy stages build some settings in the reference IR's JSON shape
- * (route `security`); the typed form next to them is what the xDS
- * translator reads. */
-static void type_policy_settings(gw_result *res)
-{
-    for (size_t f = 0; f < res->n_xds; f++) {
-        ir_xds *x = res->xds[f];
-        for (size_t i = 0; i < x->n_http; i++) {
-            ir_http_listener *l = x->http[i];
-            for (size_t r = 0; r < l->n_routes; r++) {
-                ir_http_route *rt = l->routes[r];
-                if (rt->security && !rt->security_settings)
-                    rt->security_settings = ir_load_security(res->arena, rt->security);
-            }
-        }
-    }
 }
 
 static const char *controller_name(const api_resources *r)
@@ -68,7 +49,6 @@ gw_result *gw_translate(const api_resources *r)
     gw_translate_envoy_patch_policies(&c);
     gw_translate_backend_tls_policies(&c);
     gw_finish_gateways(&c);
-    type_policy_settings(res);
     return res;
 }
 

@@ -202,8 +202,6 @@ static json_t *setting_json(const ir_destination_setting *s)
     }
     if (s->backend_filters)
         json_object_set_new(o, "filters", backend_filters_json(s->backend_filters));
-    else if (s->filters)
-        json_object_set(o, "filters", s->filters);
     if (s->invalid)
         json_object_set_new(o, "invalid", json_true());
     if (s->is_dynamic_resolver)
@@ -328,8 +326,6 @@ static json_t *retry_json(const ir_retry *r)
 
 static json_t *cors_json(const ir_cors *c)
 {
-    if (c->json)
-        return json_incref(c->json);
     json_t *o = json_object();
     if (c->allow_credentials)
         json_object_set_new(o, "allowCredentials", json_true());
@@ -481,8 +477,6 @@ static json_t *envoy_extensions_json(const ir_envoy_extensions *x)
             json_array_append_new(a, wasm_json(&x->wasms[i]));
         json_object_set_new(o, "wasms", a);
     }
-    if (x->dynamic_modules)
-        json_object_set(o, "dynamicModules", x->dynamic_modules);
     return o;
 }
 
@@ -543,9 +537,7 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
                             strings_json(r->remove_response_headers, r->n_remove_response_headers));
     if (r->retry)
         json_object_set_new(o, "retry", retry_json(r->retry));
-    if (r->security)
-        json_object_set(o, "security", r->security);
-    else if (r->security_settings)
+    if (r->security_settings)
         set_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));

@@ -96,9 +96,7 @@ typedef struct ir_destination_setting {
     ir_upstream_tls *tls;
     bool is_dynamic_resolver;
     bool invalid; /* a backend that cannot be reached: counts toward 500 responses */
-    /* Filters on the backendRef (header modifiers), as JSON in IR shape. */
-    json_t *filters;
-    /* The same as plain data: an IR route carrying only the header
+    /* Filters on the backendRef: an IR route carrying only the header
      * modifiers, URL rewrite and credential the backendRef's filters set. */
     const struct ir_http_route *backend_filters;
     bool has_weight;  /* weight was given (weighted destinations) */
@@ -182,7 +180,6 @@ typedef struct ir_retry {
 } ir_retry;
 
 typedef struct ir_cors {
-    json_t *json; /* CORS settings in IR shape */
     ir_string_match *allow_origins;
     size_t n_allow_origins;
     const char **allow_methods, **allow_headers, **expose_headers;
@@ -462,7 +459,7 @@ typedef struct ir_wasm {
 } ir_wasm;
 
 /* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Dynamic
- * modules are kept in IR shape until modelled. */
+ * modules are not modelled: neither the translator nor the xDS side has them. */
 typedef struct ir_envoy_extensions {
     ir_ext_proc *ext_procs;
     size_t n_ext_procs;
@@ -470,7 +467,6 @@ typedef struct ir_envoy_extensions {
     size_t n_luas;
     ir_wasm *wasms;
     size_t n_wasms;
-    json_t *dynamic_modules;
 } ir_envoy_extensions;
 
 /* ClientTrafficPolicy settings of a listener (ir_client_settings). */
@@ -505,7 +501,6 @@ typedef struct ir_http_route {
     const char *timeout; /* request timeout, duration text */
     ir_retry *retry;
     ir_cors *cors;
-    json_t *security;
     bool use_client_protocol;
     const char *stat_name;
     ir_session_persistence *session;
@@ -513,8 +508,7 @@ typedef struct ir_http_route {
     /* metadata annotations: the route's gateway.envoyproxy.io/ ones, prefix removed */
     const ir_kv *annotations;
     size_t n_annotations;
-    /* Typed policy settings (the json_t security above is the same in IR
-     * shape, kept until nothing reads it). NULL = none. traffic_settings is
+    /* Typed policy settings. NULL = none. traffic_settings is
      * shared by every route under the same BackendTrafficPolicy. */
     ir_traffic *traffic_settings;          /* traffic */
     ir_security *security_settings;        /* security */

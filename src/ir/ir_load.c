@@ -248,8 +248,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->is_dynamic_resolver = flag(o, "isDynamicResolver");
     s->invalid = flag(o, "invalid");
     s->force_http1_upstream = flag(o, "forceHTTP1Upstream");
-    s->filters = json_object_get(o, "filters");
-    s->backend_filters = backend_filters_load(a, s->filters);
+    s->backend_filters = backend_filters_load(a, json_object_get(o, "filters"));
     s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
     json_t *eps = json_object_get(o, "endpoints");
     s->n_endpoints = s->cap_endpoints = json_array_size(eps);
@@ -487,8 +486,7 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->retry = r->traffic_settings->retry;
     r->cors = irl_cors(a, json_object_get(o, "cors"));
     r->session = session_load(a, json_object_get(o, "sessionPersistence"));
-    r->security = json_object_get(o, "security");
-    r->security_settings = ir_load_security(a, r->security);
+    r->security_settings = ir_load_security(a, json_object_get(o, "security"));
     r->envoy_extensions = ir_load_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
     return r;
 }

@@ -777,7 +777,6 @@ ir_cors *irl_cors(arena *a, json_t *o)
     if (!json_is_object(o))
         return NULL;
     ir_cors *c = ARENA_NEW(a, ir_cors);
-    c->json = o;
     c->allow_origins = irl_string_matches(a, GET(o, "allowOrigins"), &c->n_allow_origins);
     c->allow_methods = STRINGS(o, "allowMethods", &c->n_allow_methods);
     c->allow_headers = STRINGS(o, "allowHeaders", &c->n_allow_headers);
@@ -870,7 +869,6 @@ ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
     x->wasms = arena_alloc_array(a, sizeof *x->wasms, x->n_wasms + 1);
     for (size_t i = 0; i < x->n_wasms; i++)
         wasm_load(a, &x->wasms[i], json_array_get(wasms, i));
-    x->dynamic_modules = GET(o, "dynamicModules");
     return x;
 }
 
