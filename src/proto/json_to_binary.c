@@ -175,8 +175,11 @@ static bool float_from_json(enc *e, pb_field_type type, const json_t *v, uint64_
         return fail(e, "expected a number (%s), got %s", pb_field_type_name(type), json_kind(v));
     }
     if (type == PB_TYPE_FLOAT) {
-        if (isfinite(d) && (d > FLT_MAX || d < -FLT_MAX))
-            return fail(e, "%g out of range for float", d);
+        /* In range when it rounds to a finite float: the shortest text of
+         * FLT_MAX (3.4028235e38) reads back a little above FLT_MAX itself.
+         * Half a float ulp above FLT_MAX rounds to infinity (ties to even). */
+        if (isfinite(d) && fabs(d) >= (double)FLT_MAX + 0x1p103)
+            return fail(e, "%.9g out of range for float", d);
         float f = (float)d;
         uint32_t bits;
         memcpy(&bits, &f, 4);

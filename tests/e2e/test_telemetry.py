@@ -74,7 +74,9 @@ def tel(standalone, module_cleanup, tmp_path_factory):
             {"format": {"type": "Text", "text": "ERR %RESPONSE_CODE% id=%REQ(X-TEST-ID)%\n"},
              "matches": ["response.code >= 400"],
              "sinks": [{"type": "File", "file": {"path": str(s.error_log)}}]},
-            {"format": {"type": "Text", "text": "otel %REQ(:PATH)% %RESPONSE_CODE%",
+            # No type: the CRD lets text (the body) and json (the attributes) go
+            # together only when the format names no type.
+            {"format": {"text": "otel %REQ(:PATH)% %RESPONSE_CODE%",
                         "json": {"test_id": "%REQ(X-TEST-ID)%", "status": "%RESPONSE_CODE%"}},
              "sinks": [{"type": "OpenTelemetry",
                         "openTelemetry": {**otel_ref,

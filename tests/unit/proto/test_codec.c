@@ -481,6 +481,25 @@ static void test_fuzz_regressions(void)
     json_decref(j);
     diag_list_clear(&errs);
     free(bin);
+    /* -FLT_MAX prints as its shortest text, which reads back a hair beyond
+     * FLT_MAX and was refused as out of range */
+    bin = unhex("0dffff7fff", &n);
+    j = pb_binary_to_json(pool, "google.protobuf.FloatValue", bin, n, NULL, &errs);
+    pb_buf back = {0};
+    CHECK(j && pb_json_to_binary(pool, "google.protobuf.FloatValue", j, NULL, &back, &errs) &&
+              back.len == n && memcmp(back.data, bin, n) == 0,
+          "-FLT_MAX FloatValue encodes back");
+    pb_buf_free(&back);
+    json_decref(j);
+    diag_list_clear(&errs);
+    free(bin);
+    /* twice FLT_MAX is still refused */
+    json_t *big = json_real(6.8e38);
+    CHECK(!pb_json_to_binary(pool, "google.protobuf.FloatValue", big, NULL, &back, &errs),
+          "6.8e38 is out of range for a float");
+    pb_buf_free(&back);
+    json_decref(big);
+    diag_list_clear(&errs);
 }
 
 int main(void)
