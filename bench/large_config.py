@@ -136,6 +136,10 @@ def main():
               f"the write; removal translated in {ms_removed:.0f} ms")
         print(f"/healthz: {probe.count} probes, {probe.failures} failed, longest "
               f"{probe.worst * 1000:.0f} ms (target 100 ms)")
+        busy = [float(m) for m in re.findall(r"event loop was busy for ([0-9.]+) ms",
+                                              log_path.read_text(errors="replace"))]
+        print(f"event loop (the server's own account): {len(busy)} iterations over 50 ms"
+              + (f", longest {max(busy):.0f} ms" if busy else ""))
         print(f"RSS: start {rss_start / 1024:.0f} MB, loaded {rss_loaded / 1024:.0f} MB, "
               f"peak {peak / 1024:.0f} MB (target 2048 MB), after removal "
               f"{rss_after / 1024:.0f} MB (target within 20% of start: "

@@ -25,12 +25,18 @@
 #include "server/gateway_status.h"
 #include "server/host_ports.h"
 #include "server/log.h"
+#include "server/loop_watch.h"
 #include "server/pipeline_metrics.h"
 #include "server/post_process.h"
 #include "server/redact.h"
 #include "server/snapshot.h"
 #include "xds/ratelimit.h"
 #include "xds/translator.h"
+
+/* A loop iteration busier than this is logged: health checks wait that long. */
+#define SLOW_LOOP_MS 50.0
+/* How much lower than the loop thread the translation workers run. */
+#define WORKER_NICENESS 5
 
 struct srv_standalone {
     uv_loop_t *loop;
@@ -51,6 +57,7 @@ struct srv_standalone {
     void *source_arg;
     json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
     srv_metrics *metrics; /* for the admin endpoint's /metrics */
+    loop_watch *watch;    /* reports callbacks that hold the loop too long */
     /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
      * changed in the last translation, to report a proxy's NACK of it. */
     json_t *patched;
@@ -530,10 +537,25 @@ typedef struct pipeline_job {
     uint64_t t0, t_load, t_gw, t_xds;
 } pipeline_job;
 
+/* The worker threads yield to the loop thread: when the machine is short of
+ * CPU, a long translation must not delay health checks and xDS answers. The
+ * niceness is per thread on Linux, and every job of libuv's pool is
+ * background work. */
+static void lower_worker_priority(void)
+{
+    static _Thread_local bool lowered;
+    if (lowered)
+        return;
+    lowered = true;
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICENESS) != 0)
+        srv_log(SRV_LOG_DEBUG, "translate", "cannot lower the worker's priority");
+}
+
 static void job_work(uv_work_t *req)
 {
     pipeline_job *j = req->data;
     srv_standalone *s = j->s;
+    lower_worker_priority();
     j->t0 = uv_hrtime();
     /* Reading and parsing the files is part of the job: a 50 MB file takes
      * seconds to parse. The first job always translates. */
@@ -597,6 +619,7 @@ static void job_work(uv_work_t *req)
 static void job_free_work(uv_work_t *req)
 {
     pipeline_job *j = req->data;
+    lower_worker_priority();
     for (size_t i = 0; j->res && i < j->res->n_xds; i++) {
         if (j->snaps[i])
             ads_snapshot_unref(j->snaps[i]);
@@ -1018,6 +1041,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->ads = ads_server_new(s->cache);
     s->metrics = srv_metrics_new();
     ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
+    s->watch = loop_watch_start(loop, s->metrics, SLOW_LOOP_MS);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
         return NULL;
@@ -1093,6 +1117,8 @@ void srv_standalone_stop(srv_standalone *s, void (*done)(void *arg), void *arg)
     else if (s->files)
         fprov_close(s->files);
     admin_server_close(s->admin);
+    loop_watch_stop(s->watch);
+    s->watch = NULL;
     host_ratelimit_stop(s->ratelimit);
     s->ratelimit = NULL;
     if (s->host) {
