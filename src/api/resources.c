@@ -309,22 +309,36 @@ static void name_generated_slice(json_t *doc, const char *source, int doc_index)
     json_object_set_new(meta, "name", json_string(generated));
 }
 
+/* `list` of the extensionManager names group/kind. */
+static bool extension_list_names(const json_t *em, const char *list, const char *group,
+                                 const char *kind)
+{
+    size_t i;
+    const json_t *gvk;
+    json_array_foreach(json_object_get(em, list), i, gvk)
+    {
+        const char *g = json_string_value(json_object_get(gvk, "group"));
+        const char *k = json_string_value(json_object_get(gvk, "kind"));
+        if (g && k && strcmp(g, group ? group : "") == 0 && strcmp(k, kind) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool api_extension_kind_registered(const api_resources *r, const char *group, const char *kind)
 {
     const json_t *em = r->envoy_gateway ? r->envoy_gateway->extension_manager : NULL;
     static const char *const lists[] = {"resources", "policyResources", "backendResources"};
-    for (size_t l = 0; em && kind && l < sizeof lists / sizeof *lists; l++) {
-        size_t i;
-        const json_t *gvk;
-        json_array_foreach(json_object_get(em, lists[l]), i, gvk)
-        {
-            const char *g = json_string_value(json_object_get(gvk, "group"));
-            const char *k = json_string_value(json_object_get(gvk, "kind"));
-            if (g && k && strcmp(g, group ? group : "") == 0 && strcmp(k, kind) == 0)
-                return true;
-        }
-    }
+    for (size_t l = 0; em && kind && l < sizeof lists / sizeof *lists; l++)
+        if (extension_list_names(em, lists[l], group, kind))
+            return true;
     return false;
+}
+
+bool api_extension_backend_kind(const api_resources *r, const char *group, const char *kind)
+{
+    const json_t *em = r->envoy_gateway ? r->envoy_gateway->extension_manager : NULL;
+    return em && kind && extension_list_names(em, "backendResources", group, kind);
 }
 
 /* An object of a kind the extension manager registers: its metadata, and the

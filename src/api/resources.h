@@ -74,6 +74,10 @@ typedef struct api_resources {
  * (group "example.io", kind "Foo") among its resources, policyResources or
  * backendResources. */
 bool api_extension_kind_registered(const api_resources *r, const char *group, const char *kind);
+/* The extensionManager lists group/kind among its backendResources: a kind
+ * routes may name in backendRefs (custom backends, whose clusters the
+ * extension server's Cluster hook completes). */
+bool api_extension_backend_kind(const api_resources *r, const char *group, const char *kind);
 
 api_resources *api_resources_new(void);
 void api_resources_free(api_resources *r);

@@ -20,9 +20,9 @@ extern const size_t pb_extension_descriptor_set_len;
 #define SERVICE "envoygateway.extension.EnvoyGatewayExtension"
 #define PKG "envoygateway.extension."
 
-enum hook { HOOK_ROUTE, HOOK_VHOST, HOOK_LISTENER, HOOK_TRANSLATION, N_HOOKS };
+enum hook { HOOK_ROUTE, HOOK_VHOST, HOOK_LISTENER, HOOK_CLUSTER, HOOK_TRANSLATION, N_HOOKS };
 
-static const char *const hook_names[N_HOOKS] = {"Route", "VirtualHost", "HTTPListener",
+static const char *const hook_names[N_HOOKS] = {"Route", "VirtualHost", "HTTPListener", "Cluster",
                                                 "Translation"};
 
 struct ext_manager {
@@ -276,7 +276,8 @@ static char *hooks_config(ext_manager *m, const json_t *em)
                 m->hooks[k] = found = true;
         if (!found)
             return fmt("extensionManager.hooks.xdsTranslator.post[%zu]: %s is not supported by "
-                       "this gateway yet (Route, VirtualHost, HTTPListener and Translation are)",
+                       "this gateway yet (Route, VirtualHost, HTTPListener, Cluster and "
+                       "Translation are)",
                        i, name ? name : "(not a string)");
     }
     const json_t *tr = json_object_get(xt, "translation");
@@ -584,15 +585,11 @@ static bool route_hooks(hook_run *h, const ir_xds *ir, json_t *vhost)
     return true;
 }
 
-static bool vhost_hooks(hook_run *h, const ir_xds *ir, json_t *rc)
+static bool vhost_hooks(hook_run *h, json_t *rc)
 {
     json_t *vhosts = json_object_get(rc, "virtualHosts");
     for (size_t i = 0; i < json_array_size(vhosts); i++) {
         json_t *vh = json_array_get(vhosts, i);
-        if (h->m->hooks[HOOK_ROUTE] && !route_hooks(h, ir, vh))
-            return false;
-        if (!h->m->hooks[HOOK_VHOST])
-            continue;
         json_t *req = json_pack("{s:O,s:{}}", "virtualHost", vh, "postVirtualHostContext");
         char *err;
         json_t *resp = call_hook(h->m, h->pool, "PostVirtualHostModify", req, &err);
@@ -718,6 +715,102 @@ static bool listener_hooks(hook_run *h, const ir_xds *ir, xds_resources *res)
     return true;
 }
 
+/* A cluster custom backends send traffic to, and their documents. */
+typedef struct custom_cluster {
+    const char *name;
+    const json_t **objs;
+    size_t n, cap;
+} custom_cluster;
+
+typedef struct custom_clusters {
+    custom_cluster *items;
+    size_t n, cap;
+} custom_clusters;
+
+static void *grow(void *items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 4;
+    void *p = realloc(items, *cap * size);
+    if (!p)
+        abort();
+    return p;
+}
+
+static void custom_cluster_add(custom_clusters *cc, const char *name, const json_t *obj)
+{
+    custom_cluster *c = NULL;
+    for (size_t i = 0; !c && i < cc->n; i++)
+        if (strcmp(cc->items[i].name, name) == 0)
+            c = &cc->items[i];
+    if (!c) {
+        cc->items = grow(cc->items, &cc->cap, cc->n + 1, sizeof *cc->items);
+        c = &cc->items[cc->n++];
+        *c = (custom_cluster){.name = name};
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (c->objs[i] == obj)
+            return;
+    c->objs = grow(c->objs, &c->cap, c->n + 1, sizeof *c->objs);
+    c->objs[c->n++] = obj;
+}
+
+/* The clusters of the fleet's route destinations with custom backends. */
+static custom_clusters custom_clusters_of(const ir_xds *ir)
+{
+    custom_clusters cc = {0};
+    for (size_t i = 0; i < ir->n_http; i++)
+        for (size_t k = 0; k < ir->http[i]->n_routes; k++) {
+            const ir_destination *d = ir->http[i]->routes[k]->destination;
+            for (size_t s = 0; d && s < d->n_settings; s++)
+                if (d->settings[s].custom_backend)
+                    custom_cluster_add(&cc, xds_setting_cluster(d, s),
+                                       d->settings[s].custom_backend);
+        }
+    return cc;
+}
+
+static void custom_clusters_free(custom_clusters *cc)
+{
+    for (size_t i = 0; i < cc->n; i++)
+        free(cc->items[i].objs);
+    free(cc->items);
+}
+
+/* Each cluster made for custom backends goes to PostClusterModify with their
+ * objects; the cluster answered replaces it (none: kept as it is). */
+static bool cluster_hooks(hook_run *h, const ir_xds *ir, xds_resources *res)
+{
+    custom_clusters cc = custom_clusters_of(ir);
+    json_t *clusters = res->of[XDS_CLUSTER];
+    bool ok = true;
+    for (size_t i = 0; ok && cc.n && i < json_array_size(clusters); i++) {
+        json_t *cl = json_array_get(clusters, i);
+        const char *name = json_string_value(json_object_get(cl, "name"));
+        const custom_cluster *c = NULL;
+        for (size_t k = 0; name && !c && k < cc.n; k++)
+            if (strcmp(cc.items[k].name, name) == 0)
+                c = &cc.items[k];
+        if (!c)
+            continue;
+        json_t *req = json_pack("{s:O,s:{s:o}}", "cluster", cl, "postClusterContext",
+                                "backendExtensionResources", extension_resources(c->objs, c->n));
+        char *err;
+        json_t *resp = call_hook(h->m, h->pool, "PostClusterModify", req, &err);
+        if (!resp) {
+            ok = hook_failed(h, "Cluster", name, err);
+            continue;
+        }
+        json_t *modified = json_object_get(resp, "cluster");
+        if (modified)
+            json_array_set(clusters, i, modified);
+        json_decref(resp);
+    }
+    custom_clusters_free(&cc);
+    return ok;
+}
+
 /* Policies on the Gateways of the fleet (whole Gateway or one listener). */
 static size_t fleet_policies(const hook_run *h, const ir_xds *ir, const json_t **out)
 {
@@ -781,15 +874,27 @@ bool ext_manager_post_hooks(ext_manager *m, const pb_pool *pool, const ir_xds *i
     for (int t = 0; t < XDS_N_TYPES; t++)
         work.of[t] = res->of[t] ? json_deep_copy(res->of[t]) : json_array();
     bool ok = true;
-    if (m->hooks[HOOK_ROUTE] || m->hooks[HOOK_VHOST]) {
-        size_t i;
-        json_t *rc;
+    size_t i, k;
+    json_t *rc, *vh;
+    /* The reference's order: each route, then the clusters it builds for the
+     * routes (Cluster), then the virtual hosts. */
+    if (m->hooks[HOOK_ROUTE])
         json_array_foreach(work.of[XDS_ROUTE], i, rc)
         {
-            if (!(ok = vhost_hooks(&h, ir, rc)))
-                break;
+            json_array_foreach(json_object_get(rc, "virtualHosts"), k, vh)
+            {
+                if (ok)
+                    ok = route_hooks(&h, ir, vh);
+            }
         }
-    }
+    if (ok && m->hooks[HOOK_CLUSTER])
+        ok = cluster_hooks(&h, ir, &work);
+    if (ok && m->hooks[HOOK_VHOST])
+        json_array_foreach(work.of[XDS_ROUTE], i, rc)
+        {
+            if (ok)
+                ok = vhost_hooks(&h, rc);
+        }
     if (ok && m->hooks[HOOK_LISTENER])
         ok = listener_hooks(&h, ir, &work);
     if (ok && m->hooks[HOOK_TRANSLATION])

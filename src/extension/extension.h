@@ -5,16 +5,19 @@
  * time) over gRPC (grpc_client.h).
  *
  * Hooks, in the reference's order: Route (each route made from a rule with
- * ExtensionRef filters to the manager's resources, with those objects),
- * VirtualHost (each), HTTPListener (each listener with an HTTP connection
+ * ExtensionRef filters to the manager's resources or with custom backends,
+ * with those objects), Cluster (each cluster made for custom backends:
+ * backendRefs to a kind of `backendResources`, which the Gateway API
+ * translator turns into settings without endpoints; sent with those
+ * objects), VirtualHost (each), HTTPListener (each listener with an HTTP connection
  * manager), Translation (once per fleet: clusters and secrets, listeners and
  * routes when `translation.*.includeAll`). A hook's answer replaces what it
- * was sent (an empty Route/VirtualHost/Listener keeps the original; the
- * Translation lists are the final lists of the types sent). When a hook
+ * was sent (an empty Cluster/Route/VirtualHost/Listener keeps the original;
+ * the Translation lists are the final lists of the types sent). When a hook
  * fails, failOpen keeps the resources it was given; otherwise the fleet's
  * update is refused and its proxies keep their previous configuration.
- * Cluster hooks (custom backends) are not supported: a config asking for
- * them is refused. */
+ * Pre hooks and the Endpoints post hook are not supported: a config asking
+ * for them is refused, naming the field. */
 #ifndef EG_EXTENSION_EXTENSION_H
 #define EG_EXTENSION_EXTENSION_H
 

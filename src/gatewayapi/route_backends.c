@@ -69,6 +69,63 @@ static const char *backend_filters_problem(gw_ctx *c, const api_route_filter *f,
     return NULL;
 }
 
+/* The object a backendRef to a custom backend kind names, when its
+ * apiVersion is of the ref's group; NULL when there is none. */
+static const api_object *custom_backend_object(gw_ctx *c, const char *group, const char *kind,
+                                               const char *ns, const char *name)
+{
+    const api_object *o = api_resources_find(c->res, kind, ns, name);
+    if (!o)
+        return NULL;
+    size_t glen = strlen(group);
+    const char *v = o->api_version ? o->api_version : "";
+    return strncmp(v, group, glen) == 0 && v[glen] == '/' ? o : NULL;
+}
+
+/* A backendRef to a kind of the extensionManager's backendResources: no
+ * endpoints of ours, the object handed to the extension server's Cluster hook
+ * with the cluster made for it (HTTPRoute and GRPCRoute only, as the
+ * reference). Cross-namespace references need a ReferenceGrant as for any
+ * backend. */
+static gw_backend_result custom_backend_resolve(gw_ctx *c, const gw_route *r,
+                                                const gw_backend_ref *b, bool http,
+                                                ir_app_protocol protocol, const char *setting_name)
+{
+    const char *route_ns = r->obj->metadata.namespace;
+    const char *ns = b->namespace && *b->namespace ? b->namespace : route_ns;
+    const char *name = b->name ? b->name : "";
+    if (!http)
+        return (gw_backend_result){
+            .reason = "InvalidKind",
+            .message = arena_printf(c->arena,
+                                    "%s is a custom backend kind (extensionManager."
+                                    "backendResources), which only HTTPRoute and GRPCRoute "
+                                    "backendRefs may name",
+                                    b->kind)};
+    if (strcmp(ns, route_ns) != 0 && !gw_reference_granted(c, "gateway.networking.k8s.io", r->kind,
+                                                           route_ns, b->group, b->kind, ns, name))
+        return (gw_backend_result){
+            .reason = "RefNotPermitted",
+            .message = arena_printf(c->arena,
+                                    "%s in namespace %s may not refer to %s %s/%s: no "
+                                    "ReferenceGrant in %s allows it",
+                                    r->kind, route_ns, b->kind, ns, name, ns)};
+    const api_object *o = custom_backend_object(c, b->group, b->kind, ns, name);
+    if (!o)
+        return (gw_backend_result){
+            .reason = "BackendNotFound",
+            .message = arena_printf(c->arena,
+                                    "no such object of this custom backend kind (extensionManager."
+                                    "backendResources, group %s)",
+                                    b->group)};
+    ir_destination_setting *s = ARENA_NEW(c->arena, ir_destination_setting);
+    s->name = setting_name;
+    s->protocol = protocol;
+    s->no_address_type = true;
+    s->custom_backend = o->raw;
+    return (gw_backend_result){.ok = true, .setting = s};
+}
+
 gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_parent *p,
                                     const api_backend_ref *ref, const api_route_filter *filters,
                                     size_t n_filters, const char *setting_name,
@@ -97,7 +154,12 @@ gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_paren
             out.setting = empty_setting(c, setting_name, weight, protocol != IR_PROTO_GRPC);
         return out;
     }
-    gw_backend_result res = gw_backend_resolve(c, r->obj, r->kind, &b, protocol, setting_name);
+    bool custom = api_extension_backend_kind(c->res, b.group, b.kind);
+    if (custom && weight == 0)
+        return out; /* unused: not even looked up, as the reference */
+    gw_backend_result res =
+        custom ? custom_backend_resolve(c, r, &b, http, protocol, setting_name)
+               : gw_backend_resolve(c, r->obj, r->kind, &b, protocol, setting_name);
     if (!res.ok) {
         if (weight == 0 && is_late_reason(res.reason))
             return out;

@@ -365,7 +365,7 @@ static bool build_rule_routes(rule_build *b)
 
 static bool setting_serves(const ir_destination_setting *s)
 {
-    return !s->invalid && s->weight > 0 && (s->n_endpoints > 0 || s->is_dynamic_resolver);
+    return s->weight > 0 && ir_setting_has_upstream(s);
 }
 
 gw_rule_dest gw_rule_backends(gw_ctx *c, const gw_route *r, gw_route_parent *p, int rule,
@@ -389,6 +389,9 @@ gw_rule_dest gw_rule_backends(gw_ctx *c, const gw_route *r, gw_route_parent *p, 
         rb.dynamic = rb.dynamic || o.setting->is_dynamic_resolver;
         if (setting_serves(o.setting))
             rb.valid_weight += o.setting->weight;
+        if (o.setting->custom_backend)
+            *ARENA_PUSH(c->arena, rb.custom_backends, rb.n_custom_backends,
+                        rb.cap_custom_backends) = o.setting->custom_backend;
         *ARENA_PUSH(c->arena, rb.dest->settings, rb.dest->n_settings, rb.dest->cap_settings) =
             *o.setting;
     }
@@ -408,6 +411,20 @@ void gw_rule_finish(gw_ctx *c, const gw_route *r, int rule, ir_http_route **rout
 {
     uint32_t code = 0;
     bool dynamic_conflict = false;
+    /* The extension server's Route hook sees the rule's custom backends with
+     * its ExtensionRef objects (the reference adds them whatever the route
+     * ends up doing). */
+    for (size_t i = 0; rb->n_custom_backends && i < n; i++) {
+        ir_http_route *rt = routes[i];
+        size_t total = rt->n_extension_refs + rb->n_custom_backends;
+        const json_t **refs = arena_alloc_array(c->arena, sizeof *refs, total);
+        if (rt->n_extension_refs)
+            memcpy(refs, rt->extension_refs, rt->n_extension_refs * sizeof *refs);
+        memcpy(refs + rt->n_extension_refs, rb->custom_backends,
+               rb->n_custom_backends * sizeof *refs);
+        rt->extension_refs = refs;
+        rt->n_extension_refs = total;
+    }
     if (filter_error) {
         /* HTTPRoute answers 500 on every route of the rule; GRPCRoute keeps a
          * response a filter chose itself. */

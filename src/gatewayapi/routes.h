@@ -193,6 +193,10 @@ typedef struct gw_rule_dest {
     bool no_endpoints; /* some backendRef has no ready endpoints */
     bool dynamic;      /* a dynamic-resolver Backend is among them */
     uint64_t valid_weight;
+    /* The documents of the custom backends among them (extensionManager
+     * backendResources), added to each route's extension_refs. */
+    const json_t **custom_backends;
+    size_t n_custom_backends, cap_custom_backends;
 } gw_rule_dest;
 
 gw_rule_dest gw_rule_backends(gw_ctx *c, const gw_route *r, gw_route_parent *p, int rule,

@@ -191,7 +191,8 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
 static json_t *setting_json(const ir_destination_setting *s)
 {
     json_t *o = json_object();
-    bool empty = s->invalid || (!s->n_endpoints && !s->is_dynamic_resolver && !s->metadata.kind);
+    bool empty = s->invalid || s->custom_backend ||
+                 (!s->n_endpoints && !s->is_dynamic_resolver && !s->metadata.kind);
     if (!empty && !s->no_address_type && !s->is_dynamic_resolver)
         set_str(o, "addressType", address_type_names[s->address_type]);
     if (s->n_endpoints) {
@@ -204,6 +205,8 @@ static json_t *setting_json(const ir_destination_setting *s)
         json_object_set_new(o, "filters", backend_filters_json(s->backend_filters));
     if (s->invalid)
         json_object_set_new(o, "invalid", json_true());
+    if (s->custom_backend)
+        json_object_set_new(o, "isCustomBackend", json_true());
     if (s->is_dynamic_resolver)
         json_object_set_new(o, "isDynamicResolver", json_true());
     set_nonempty(o, "metadata", metadata_json(&s->metadata));

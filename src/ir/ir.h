@@ -106,7 +106,18 @@ typedef struct ir_destination_setting {
     bool no_address_type;
     /* WebSocket upstreams (appProtocol ws/wss): keep HTTP/1.1 to the backend. */
     bool force_http1_upstream;
+    /* A custom backend (a kind of the extensionManager's backendResources): no
+     * endpoints of ours; its cluster gets them from the extension server's
+     * Cluster hook, which is sent this document (free-form). NULL otherwise. */
+    const json_t *custom_backend;
 } ir_destination_setting;
+
+/* The setting can carry traffic: valid, and with endpoints, a dynamic
+ * resolver or a custom backend. */
+static inline bool ir_setting_has_upstream(const ir_destination_setting *s)
+{
+    return !s->invalid && (s->n_endpoints > 0 || s->is_dynamic_resolver || s->custom_backend);
+}
 
 /* A destination's share of a backend cluster several routes use (the
  * reference's merged backends): the cluster by name, and its weight. */
@@ -514,7 +525,8 @@ typedef struct ir_http_route {
     ir_security *security_settings;        /* security */
     ir_envoy_extensions *envoy_extensions; /* envoyExtensions */
     /* Objects of extension-server kinds the rule's ExtensionRef filters name,
-     * as their documents (free-form: the extension server reads them). */
+     * then its custom backends, as their documents (free-form: the extension
+     * server reads them). */
     const json_t **extension_refs;
     size_t n_extension_refs;
 } ir_http_route;

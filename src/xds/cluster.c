@@ -13,6 +13,11 @@ const char *xds_destination_cluster(const ir_destination *d)
     return d->n_cluster_refs == 1 && !d->n_settings ? d->cluster_refs[0].name : d->name;
 }
 
+const char *xds_setting_cluster(const ir_destination *d, size_t i)
+{
+    return xds_destination_per_setting(d) ? d->settings[i].name : d->name;
+}
+
 static bool setting_http2(const ir_destination_setting *s)
 {
     return s->protocol == IR_PROTO_GRPC || s->protocol == IR_PROTO_HTTP2;
@@ -22,20 +27,24 @@ bool xds_destination_per_setting(const ir_destination *d)
 {
     if (d->n_cluster_refs && d->n_settings)
         return true; /* weighted with the shared clusters */
-    bool mixed = false, filters = false, incomplete = false;
+    bool mixed = false, filters = false, incomplete = false, custom = false;
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
         if (s->backend_filters)
             filters = true;
+        /* A custom backend's cluster is the extension server's to complete:
+         * it holds that backend alone. */
+        if (s->custom_backend)
+            custom = true;
         if (i && s->address_type != d->settings[0].address_type)
             mixed = true;
         /* HTTP/2 and HTTP/1.1 backends need protocol options of their own. */
         if (i && setting_http2(s) != setting_http2(&d->settings[0]))
             mixed = true;
-        if (s->invalid || (!s->n_endpoints && !s->is_dynamic_resolver))
+        if (!ir_setting_has_upstream(s))
             incomplete = true;
     }
-    return filters || mixed || (incomplete && d->n_settings > 1);
+    return filters || mixed || ((incomplete || custom) && d->n_settings > 1);
 }
 
 static json_t *least_request_policy(void)

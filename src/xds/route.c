@@ -260,7 +260,7 @@ static backend_weights destination_weights(const ir_destination *d)
         uint32_t weight = s->has_weight ? s->weight : 1;
         if (s->invalid)
             w.invalid += weight;
-        else if (s->n_endpoints == 0 && !s->is_dynamic_resolver)
+        else if (!ir_setting_has_upstream(s))
             w.empty += weight;
         else
             w.valid += weight;
@@ -276,7 +276,7 @@ static json_t *weighted_clusters(const ir_destination *d, backend_weights w)
                                                   "weight", (json_int_t)(w.invalid + w.empty)));
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
-        if (s->invalid || (s->n_endpoints == 0 && !s->is_dynamic_resolver))
+        if (!ir_setting_has_upstream(s))
             continue;
         json_t *cw = json_pack("{s:s, s:i}", "name", s->name, "weight",
                                (json_int_t)(s->has_weight ? s->weight : 1));

@@ -66,6 +66,11 @@ void xds_resources_clear(xds_resources *r);
  * twice); the translator's own output lists a shared secret once per user. */
 void xds_resources_unique(xds_resources *r);
 
+/* The name of the cluster that carries the traffic of setting `i` of a
+ * route destination: the destination's own, or the setting's when the
+ * destination has one cluster per setting. */
+const char *xds_setting_cluster(const ir_destination *d, size_t i);
+
 /* "listeners", "routes", "clusters", "endpoints", "secrets". */
 const char *xds_type_name(xds_type t);
 /* "type.googleapis.com/envoy.config.listener.v3.Listener", ... */

@@ -11,7 +11,10 @@ Envoy:
   mark's spec.value, read from the unstructured object the hook received;
 - VirtualHost: every virtual host gets a header, and a route /ext-cluster added
   to a cluster the Translation hook adds (so that path reaches another backend);
-- HTTPListener: the HTTP connection manager's server name is overwritten.
+- HTTPListener: the HTTP connection manager's server name is overwritten;
+- Cluster: a cluster made for an `EchoBackend` (a custom backend kind, in
+  backendResources) becomes a STATIC cluster with the object's address and
+  port (test_extension_server_cluster.py).
 
 Fail-open: with the extension server down, a new route is still served (without
 the hooks' changes). Fail-closed: with it down, a fleet keeps its previous
@@ -66,7 +69,8 @@ class ExtensionServer:
         import json
 
         pb, pb_grpc = stubs(tmp)
-        self.calls = {"route": [], "vhost": [], "listener": [], "translation": []}
+        self.calls = {"route": [], "vhost": [], "listener": [], "translation": [],
+                      "cluster": []}
         self.port = free_port()
         calls = self.calls
 
@@ -81,7 +85,9 @@ class ExtensionServer:
                 calls["route"].append((request.route.name, objs, list(ctx.hostnames), policies))
                 route = request.route
                 for o in objs:
-                    route.response_headers_to_add.append(header("x-ext-route", o["spec"]["value"]))
+                    if o["kind"] == "RouteMark":
+                        route.response_headers_to_add.append(
+                            header("x-ext-route", o["spec"]["value"]))
                 for p in policies:
                     route.response_headers_to_add.append(header("x-ext-policy", p["spec"]["value"]))
                 return pb.PostRouteModifyResponse(route=route)
@@ -113,6 +119,25 @@ class ExtensionServer:
                             hcm.server_header_transformation = hcm.OVERWRITE
                             f.typed_config.Pack(hcm)
                 return pb.PostHTTPListenerModifyResponse(listener=listener)
+
+            def PostClusterModify(self, request, context):
+                objs = [json.loads(r.unstructured_bytes)
+                        for r in request.post_cluster_context.backend_extension_resources]
+                cluster = request.cluster
+                calls["cluster"].append((cluster.name, objs,
+                                         cluster_pb2.Cluster.DiscoveryType.Name(cluster.type)))
+                # An EchoBackend names the address and port its traffic goes to.
+                echo = [o for o in objs if o["kind"] == "EchoBackend"]
+                if echo:
+                    cluster.ClearField("eds_cluster_config")
+                    cluster.type = cluster_pb2.Cluster.STATIC
+                    lb = cluster.load_assignment
+                    lb.cluster_name = cluster.name
+                    for o in echo:
+                        ep = lb.endpoints.add().lb_endpoints.add().endpoint.address
+                        ep.socket_address.address = o["spec"]["address"]
+                        ep.socket_address.port_value = o["spec"]["port"]
+                return pb.PostClusterModifyResponse(cluster=cluster)
 
             def PostTranslateModify(self, request, context):
                 ctx = request.post_translate_context
