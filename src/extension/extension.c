@@ -330,6 +330,11 @@ ext_manager *ext_manager_new(const api_resources *r, char **err)
 {
     *err = NULL;
     const json_t *em = r->envoy_gateway ? r->envoy_gateway->extension_manager : NULL;
+    if (r->envoy_gateway && json_object_get(r->envoy_gateway->obj.raw, "extensionManagers")) {
+        *err = strdup("extensionManagers: a chain of several extension servers is not supported "
+                      "by this gateway yet; configure one with extensionManager");
+        return NULL;
+    }
     if (!em || json_is_null(em))
         return NULL;
     if (!pb_extension_descriptor_set_len) {

@@ -214,9 +214,9 @@ def test_egctl_sends_custom_backends_to_the_route_and_cluster_hooks(ext, tmp_pat
     assert routes and [o["kind"] for o in routes[-1][1]] == ["EchoBackend"]
 
 
-def test_hooks_we_lack_are_refused_by_name(ext, tmp_path):
-    """The Endpoints post hook and pre hooks are not implemented: asking for them is an
-    error naming the field, not a silently ignored hook."""
+def test_what_we_lack_is_refused_by_name(ext, tmp_path):
+    """The Endpoints post hook, pre hooks and extensionManagers are not implemented: asking
+    for them is an error naming the field, not silently ignored."""
     config = yaml.safe_load("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
                             + manager_config(ext.port, ["Cluster", "Endpoints"]))
     src = tmp_path / "in.yaml"
@@ -231,3 +231,11 @@ def test_hooks_we_lack_are_refused_by_name(ext, tmp_path):
     out = subprocess.run([str(conftest.build_dir() / "egctl"), "x", "translate", "--to", "xds",
                           "-f", str(src)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "xdsTranslator.pre: pre hooks are not supported" in out.stderr
+    # Several chained servers (extensionManagers) are refused too, not ignored.
+    config = {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyGateway",
+              "extensionManagers": [{"name": "a", **yaml.safe_load(
+                  manager_config(ext.port, ["Cluster"]))["extensionManager"]}]}
+    src.write_text(yaml.safe_dump_all([config, gateway_class()]))
+    out = subprocess.run([str(conftest.build_dir() / "egctl"), "x", "translate", "--to", "xds",
+                          "-f", str(src)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and "extensionManagers: a chain of several" in out.stderr
