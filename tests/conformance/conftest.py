@@ -107,7 +107,7 @@ def conformance_report(results, mode="standalone"):
     source = suite.load_expectations().get("source", "")
     commit = source.rsplit("commit", 1)[-1].strip() if "commit" in source else "main"
     # A feature is claimed only where its tests pass: one whose extended test
-    # fails in this mode (e.g. GatewayStaticAddresses on Kubernetes) is not.
+    # fails in this mode is not.
     core_all = set().union(*(f for _, _, f in PROFILES))
     failing = {f for r in results.values()
                if not r.ok() and not r.skipped and "Mesh" not in r.features

@@ -1,7 +1,10 @@
 """Kubernetes mode against a real kube-apiserver: multicluster ServiceImports watched
 and routed to (their EndpointSlices, traffic through an Envoy run as the Deployment
 says), and Gateway spec.addresses put on the Envoy Service (externalIPs, or the cluster
-IP of a ClusterIP Service, as the reference) and reported in the Gateway's status."""
+IP of a ClusterIP Service, as the reference) and reported in the Gateway's status only
+once in use: a LoadBalancer Service's when its load balancer reports them, a ClusterIP
+or NodePort Service's as kube-proxy serves them; one asked for and not in use makes the
+Gateway Programmed False AddressNotUsable."""
 import http.client
 import random
 
@@ -124,6 +127,32 @@ def make_available(kube, ids, name):
     kube.update_status(dep)
 
 
+def programmed_condition(kube, ns, gw):
+    return condition(kube.status("Gateway", gw, ns).get("conditions"), "Programmed") or {}
+
+
+def status_values(kube, ns, gw):
+    return [a["value"] for a in kube.status("Gateway", gw, ns).get("addresses") or []]
+
+
+def envoy_proxy_service(kube, ns, name, type_):
+    kube.create({"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
+                 "metadata": {"name": name, "namespace": ns},
+                 "spec": {"provider": {"type": "Kubernetes", "kubernetes": {
+                     "envoyService": {"type": type_}}}}})
+
+
+def with_parameters(gw, name):
+    gw["spec"]["infrastructure"] = {"parametersRef": {
+        "group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": name}}
+    return gw
+
+
+def set_addresses(kube, ns, gw, *ips):
+    obj = with_addresses(kube.get("Gateway", gw, ns), *ips)
+    kube.request("PUT", kube.path("Gateway", gw, ns), obj)
+
+
 def test_gateway_spec_addresses_on_the_service_and_in_status(kube, controllers, env_ids):
     ids = env_ids
     ns = ids["ns"]
@@ -134,35 +163,66 @@ def test_gateway_spec_addresses_on_the_service_and_in_status(kube, controllers, 
     kube.create(with_addresses(gateway(ids, ns, "lb"), "203.0.113.21", "203.0.113.22"))
     # A ClusterIP Service: the first address is its cluster IP.
     cluster_ip = f"10.96.{random.randint(180, 250)}.{random.randint(2, 250)}"
-    kube.create({"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
-                 "metadata": {"name": "internal", "namespace": ns},
-                 "spec": {"provider": {"type": "Kubernetes", "kubernetes": {
-                     "envoyService": {"type": "ClusterIP"}}}}})
-    gw = with_addresses(gateway(ids, ns, "internal"), cluster_ip)
-    gw["spec"]["infrastructure"] = {"parametersRef": {
-        "group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "internal"}}
-    kube.create(gw)
+    envoy_proxy_service(kube, ns, "internal", "ClusterIP")
+    kube.create(with_addresses(with_parameters(gateway(ids, ns, "internal"), "internal"),
+                               cluster_ip))
+    # A NodePort Service: external IPs, served by kube-proxy on every node.
+    envoy_proxy_service(kube, ns, "nodeport", "NodePort")
+    kube.create(with_addresses(with_parameters(gateway(ids, ns, "np"), "nodeport"),
+                               "203.0.113.31"))
     controllers(ids).start()
 
-    lb, internal = infra_name(ns, "lb"), infra_name(ns, "internal")
+    lb, internal, np = infra_name(ns, "lb"), infra_name(ns, "internal"), infra_name(ns, "np")
     svc = wait_for(lambda: kube.get("Service", lb, ids["infra"]), what="the lb Service")
     assert svc["spec"]["type"] == "LoadBalancer"
     assert svc["spec"]["externalIPs"] == ["203.0.113.21", "203.0.113.22"]
     svc = wait_for(lambda: kube.get("Service", internal, ids["infra"]), what="the internal Service")
     assert svc["spec"]["type"] == "ClusterIP"
     assert svc["spec"]["clusterIP"] == cluster_ip
+    svc = wait_for(lambda: kube.get("Service", np, ids["infra"]), what="the np Service")
+    assert svc["spec"]["type"] == "NodePort"
+    assert svc["spec"]["externalIPs"] == ["203.0.113.31"]
 
-    # Once a replica is available both are Programmed, with those addresses.
-    make_available(kube, ids, lb)
-    make_available(kube, ids, internal)
-    st = wait_for(lambda: programmed(kube, ns, "lb"), what="lb Programmed")
-    assert st["addresses"] == [{"type": "IPAddress", "value": "203.0.113.21"},
-                               {"type": "IPAddress", "value": "203.0.113.22"}]
+    # With a replica available, the ClusterIP and NodePort Gateways are
+    # Programmed with exactly the addresses they asked for (not the NodePort
+    # Service's own cluster IP).
+    for name in (lb, internal, np):
+        make_available(kube, ids, name)
     st = wait_for(lambda: programmed(kube, ns, "internal"), what="internal Programmed")
     assert st["addresses"] == [{"type": "IPAddress", "value": cluster_ip}]
-    # A load balancer's address comes first, the requested ones follow.
+    st = wait_for(lambda: programmed(kube, ns, "np"), what="np Programmed")
+    assert st["addresses"] == [{"type": "IPAddress", "value": "203.0.113.31"}]
+
+    # The load balancer has reported nothing: no address yet, whatever was asked.
+    wait_for(lambda: programmed_condition(kube, ns, "lb").get("reason") == "AddressNotAssigned",
+             what="lb AddressNotAssigned")
+    assert programmed_condition(kube, ns, "lb")["status"] == "False"
+    assert "addresses" not in kube.status("Gateway", "lb", ns)
+
+    # It grants one of the two (and an address of its own): the other is not
+    # usable; the status lists the requested address in use.
     svc = kube.get("Service", lb, ids["infra"])
-    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.9"}]}}
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.9"},
+                                                  {"ip": "203.0.113.21"}]}}
     kube.update_status(svc)
-    wait_for(lambda: [a["value"] for a in kube.status("Gateway", "lb", ns)["addresses"]]
-             == ["198.51.100.9", "203.0.113.21", "203.0.113.22"], what="LB address added")
+    wait_for(lambda: programmed_condition(kube, ns, "lb").get("reason") == "AddressNotUsable",
+             what="lb AddressNotUsable")
+    cond = programmed_condition(kube, ns, "lb")
+    assert cond["status"] == "False"
+    assert "spec.addresses[1] (IPAddress 203.0.113.22)" in cond["message"], cond
+    assert status_values(kube, ns, "lb") == ["203.0.113.21"]
+
+    # Only the granted address asked for: Programmed, with it.
+    set_addresses(kube, ns, "lb", "203.0.113.21")
+    st = wait_for(lambda: programmed(kube, ns, "lb"), what="lb Programmed")
+    assert st["addresses"] == [{"type": "IPAddress", "value": "203.0.113.21"}]
+    assert kube.get("Service", lb, ids["infra"])["spec"]["externalIPs"] == ["203.0.113.21"]
+
+    # A second address on the ClusterIP Gateway: its Service has one cluster IP
+    # (immutable), so the new one is not usable.
+    set_addresses(kube, ns, "internal", cluster_ip, "10.96.0.250")
+    wait_for(lambda: programmed_condition(kube, ns, "internal").get("reason")
+             == "AddressNotUsable", what="internal AddressNotUsable")
+    assert "spec.addresses[1] (IPAddress 10.96.0.250)" in \
+        programmed_condition(kube, ns, "internal")["message"]
+    assert status_values(kube, ns, "internal") == [cluster_ip]

@@ -577,15 +577,29 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
     json_decref(desired);
 }
 
-bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, json_t **addresses,
-                         bool *ready)
+/* A Service's addresses as Gateway addresses: {type: IPAddress, value} each. */
+static void append_ips(json_t *out, const json_t *ips)
+{
+    size_t i;
+    json_t *ip;
+    json_array_foreach(ips, i, ip)
+    {
+        const char *v = json_string_value(ip);
+        if (v && *v && strcmp(v, "None") != 0)
+            json_array_append_new(out, json_pack("{s:s,s:s}", "type", "IPAddress", "value", v));
+    }
+}
+
+bool kinfra_gateway_info(void *arg, const char *namespace, const char *name,
+                         kprov_gateway_infra *infra)
 {
     kinfra *k = arg;
     char *gkey = core_asprintf("%s/%s", namespace, name);
     const char *res_name = json_string_value(json_object_get(k->gateways, gkey));
     free(gkey);
-    *addresses = NULL;
-    *ready = false;
+    infra->addresses = NULL;
+    infra->ready = false;
+    infra->where = "";
     if (!res_name)
         return false;
     char *key = core_asprintf("%s/%s", k->namespace, res_name);
@@ -594,11 +608,14 @@ bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, jso
     free(key);
     json_int_t available =
         json_integer_value(json_object_get(json_object_get(dep, "status"), "availableReplicas"));
-    *ready = available > 0;
+    infra->ready = available > 0;
     json_t *out = json_array();
     json_t *spec = json_object_get(svc, "spec");
     const char *type = json_string_value(json_object_get(spec, "type"));
     if (type && strcmp(type, "LoadBalancer") == 0) {
+        /* Only what the load balancer reports is reachable: the external IPs
+         * a Gateway asks for are a request it may not grant. */
+        infra->where = "the load balancer of the Gateway's Service reports";
         size_t i;
         json_t *ing;
         json_array_foreach(
@@ -616,18 +633,15 @@ bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, jso
                                       json_pack("{s:s,s:s}", "type", "Hostname", "value", host));
         }
     } else if (svc) {
-        const char *ip = json_string_value(json_object_get(spec, "clusterIP"));
-        if (ip && strcmp(ip, "None") != 0)
-            json_array_append_new(out, json_pack("{s:s,s:s}", "type", "IPAddress", "value", ip));
+        /* kube-proxy serves a ClusterIP or NodePort Service's cluster IPs and
+         * its external IPs. */
+        infra->where = "the Gateway's Service has (cluster and external IPs)";
+        json_t *cluster_ips = json_object_get(spec, "clusterIPs");
+        json_t *one = json_pack("[O]", json_object_get(spec, "clusterIP"));
+        append_ips(out, json_array_size(cluster_ips) ? cluster_ips : one);
+        json_decref(one);
+        append_ips(out, json_object_get(spec, "externalIPs"));
     }
-    /* External IPs (from Gateway spec.addresses) reach the Service too. */
-    size_t i;
-    json_t *ip;
-    json_array_foreach(json_object_get(spec, "externalIPs"), i, ip)
-    {
-        if (json_is_string(ip))
-            json_array_append_new(out, json_pack("{s:s,s:O}", "type", "IPAddress", "value", ip));
-    }
-    *addresses = out;
+    infra->addresses = out;
     return true;
 }

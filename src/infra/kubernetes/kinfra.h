@@ -22,6 +22,7 @@
 #include "api/resources.h"
 #include "gatewayapi/translator.h"
 #include "provider/kubernetes/kclient.h"
+#include "provider/kubernetes/kprov.h"
 
 typedef struct kinfra kinfra;
 
@@ -44,10 +45,12 @@ void kinfra_close(kinfra *k);
 /* Applies the fleets of `res` and deletes the ones gone. */
 void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res);
 
-/* kprov_gateway_info: the addresses of the Gateway's Service and whether its
- * Deployment has an available replica; false when it has no fleet. */
-bool kinfra_gateway_info(void *arg, const char *namespace, const char *name, json_t **addresses,
-                         bool *ready);
+/* kprov_gateway_info: where the Gateway's Service is reachable (a
+ * LoadBalancer's: what its load balancer reports; others': their cluster and
+ * external IPs) and whether its Deployment has an available replica; false
+ * when it has no fleet. */
+bool kinfra_gateway_info(void *arg, const char *namespace, const char *name,
+                         kprov_gateway_infra *infra);
 
 /* The object name of a fleet ("default/eg" -> "envoy-default-eg-e41e7b31"),
  * malloc'd. */

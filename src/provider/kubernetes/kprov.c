@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <arpa/inet.h>
 
 #include "gatewayapi/status.h"
 #include "server/log.h"
@@ -548,12 +551,109 @@ static void keep_foreign_entries(kprov *p, json_t *fresh, const json_t *old, con
     }
 }
 
+/* Whether two Gateway addresses are the same: same type, and the same IP
+ * however it is written, or the same hostname. */
+static bool same_address(const char *type, const char *value, const json_t *served)
+{
+    const char *stype = json_string_value(json_object_get(served, "type"));
+    const char *svalue = json_string_value(json_object_get(served, "value"));
+    if (!stype || !svalue || strcmp(type, stype) != 0)
+        return false;
+    if (strcmp(type, "IPAddress") == 0) {
+        unsigned char a[16], b[16];
+        int family = strchr(value, ':') ? AF_INET6 : AF_INET;
+        if (inet_pton(family, value, a) == 1 && inet_pton(family, svalue, b) == 1)
+            return memcmp(a, b, family == AF_INET6 ? 16 : 4) == 0;
+        return strcmp(value, svalue) == 0;
+    }
+    return strcasecmp(value, svalue) == 0;
+}
+
+static bool listed(const json_t *list, const char *type, const char *value)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (same_address(type, value, e))
+            return true;
+    }
+    return false;
+}
+
+/* "a, b" of the served addresses' values, for a message. */
+static char *served_values(const json_t *served)
+{
+    char *out = strdup("");
+    size_t i;
+    json_t *e;
+    json_array_foreach(served, i, e)
+    {
+        const char *v = json_string_value(json_object_get(e, "value"));
+        char *next = core_asprintf("%s%s%s", out, i ? ", " : "", v ? v : "");
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+json_t *kprov_gateway_addresses(const api_gateway_address *requested, size_t n_requested,
+                                const json_t *served, const char *where, char **unusable)
+{
+    json_t *out = json_array();
+    char *missing = NULL;
+    bool has_value = false, picks_one = false; /* an address left to the implementation */
+    for (size_t i = 0; i < n_requested; i++) {
+        const char *type =
+            requested[i].type && *requested[i].type ? requested[i].type : "IPAddress";
+        const char *value = requested[i].value ? requested[i].value : "";
+        if (!*value) {
+            picks_one = true; /* served ones are added below */
+            continue;
+        }
+        has_value = true;
+        if (listed(served, type, value)) {
+            if (!listed(out, type, value))
+                json_array_append_new(out, json_pack("{s:s,s:s}", "type", type, "value", value));
+            continue;
+        }
+        char *prev = missing;
+        missing = core_asprintf("%s%sspec.addresses[%zu] (%s %s)", prev ? prev : "",
+                                prev ? ", " : "", i, type, value);
+        free(prev);
+    }
+    if (!has_value || picks_one) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(served, i, e)
+        {
+            const char *type = json_string_value(json_object_get(e, "type"));
+            const char *value = json_string_value(json_object_get(e, "value"));
+            if (type && value && !listed(out, type, value))
+                json_array_append(out, e);
+        }
+    }
+    *unusable = NULL;
+    if (missing) {
+        char *values = served_values(served);
+        *unusable = core_asprintf("%s %s not among the addresses %s (%s)", missing,
+                                  strchr(missing, ',') ? "are" : "is", where,
+                                  *values ? values : "none yet");
+        free(values);
+        free(missing);
+    }
+    return out;
+}
+
 static void gateway_complete(json_t *st, const api_object *o, kprov_gateway_info info, void *arg)
 {
-    json_t *addresses = NULL;
-    bool ready = false;
-    if (!info || !info(arg, o->metadata.namespace, o->metadata.name, &addresses, &ready))
+    kprov_gateway_infra infra = {NULL, false, ""};
+    if (!info || !info(arg, o->metadata.namespace, o->metadata.name, &infra))
         return;
+    const api_gateway *g = (const api_gateway *)o;
+    char *unusable = NULL;
+    json_t *addresses = kprov_gateway_addresses(g->spec.addresses, g->spec.n_addresses,
+                                                infra.addresses, infra.where, &unusable);
     json_t *conds = json_object_get(st, "conditions");
     if (!conds) {
         conds = json_array();
@@ -563,23 +663,36 @@ static void gateway_complete(json_t *st, const api_object *o, kprov_gateway_info
         json_array_append_new(conds, json_pack("{s:s,s:s,s:s,s:s,s:n}", "type", "Accepted",
                                                "status", "True", "reason", "Accepted", "message",
                                                "The Gateway is accepted", "lastTransitionTime"));
-    bool has_addr = addresses && json_array_size(addresses) > 0;
-
+    /* Nothing assigned yet (a load balancer that has not reported) is the
+     * reference's AddressNotAssigned; an address asked for and not among those
+     * assigned is AddressNotUsable. */
+    bool assigned = json_array_size(infra.addresses) > 0;
     if (!find_condition(conds, "Programmed")) {
-        const char *msg = !has_addr ? "No address has been assigned to the Gateway's Service yet"
-                          : !ready  ? "The Gateway's Envoy Deployment has no available replica yet"
-                                    : "The Gateway's proxies are deployed and addressable";
+        const char *reason = "Programmed";
+        char *msg = NULL;
+        if (!assigned) {
+            reason = "AddressNotAssigned";
+            msg = strdup("No address has been assigned to the Gateway's Service yet");
+        } else if (unusable) {
+            reason = "AddressNotUsable";
+            msg = core_asprintf("%s, so the Gateway is not served there", unusable);
+        } else if (!infra.ready) {
+            reason = "NoResources";
+            msg = strdup("The Gateway's Envoy Deployment has no available replica yet");
+        } else {
+            msg = strdup("The Gateway's proxies are deployed and addressable");
+        }
         json_array_append_new(conds,
                               json_pack("{s:s,s:s,s:s,s:s,s:n}", "type", "Programmed", "status",
-                                        has_addr && ready ? "True" : "False", "reason",
-                                        !has_addr ? "AddressNotAssigned"
-                                        : !ready  ? "NoResources"
-                                                  : "Programmed",
-                                        "message", msg, "lastTransitionTime"));
+                                        strcmp(reason, "Programmed") == 0 ? "True" : "False",
+                                        "reason", reason, "message", msg, "lastTransitionTime"));
+        free(msg);
     }
-    if (has_addr)
+    if (json_array_size(addresses) > 0)
         json_object_set(st, "addresses", addresses);
     json_decref(addresses);
+    json_decref(infra.addresses);
+    free(unusable);
 }
 
 typedef struct write_ctx {

@@ -58,13 +58,29 @@ bool kprov_synced(const kprov *p);
  * or, for Secrets and ConfigMaps, when they live in own_namespace. */
 void kprov_resources_add(kprov *p, api_resources *r);
 
+/* Where a Gateway's infrastructure is reachable, as kprov_gateway_info reports it. */
+typedef struct kprov_gateway_infra {
+    json_t *addresses; /* owned: [{type, value}] the Gateway's Service is reachable at; empty
+                        * while nothing is assigned (a load balancer that reported nothing) */
+    bool ready;        /* its Deployment has an available replica */
+    const char *where; /* static: where the addresses come from, for status messages */
+} kprov_gateway_infra;
+
 /* The Gateway-level conditions and addresses that depend on the
- * infrastructure: `gw_info(arg, namespace, name, &addresses, &ready)` says
- * where the Gateway's Service is reachable (a new JSON array of
- * {type, value}, or NULL) and whether its Deployment has available replicas;
- * NULL when the Gateway has no infrastructure (then no conditions added). */
+ * infrastructure: `gw_info(arg, namespace, name, &infra)` fills `infra`;
+ * false when the Gateway has no infrastructure (then no conditions added). */
 typedef bool (*kprov_gateway_info)(void *arg, const char *namespace, const char *name,
-                                   json_t **addresses, bool *ready);
+                                   kprov_gateway_infra *infra);
+
+/* status.addresses of a Gateway that asks for `requested` (spec.addresses) and
+ * whose Service is reachable at `served` ([{type, value}]): the requested
+ * addresses among those served, in the order asked, plus every served address
+ * when the Gateway asks for none with a value or for one without (an address
+ * the implementation picks). A requested address that is not served makes
+ * *unusable a new message naming it and `where` the served ones come from;
+ * else it is NULL. Returns a new array. */
+json_t *kprov_gateway_addresses(const api_gateway_address *requested, size_t n_requested,
+                                const json_t *served, const char *where, char **unusable);
 
 /* Writes the statuses of `res` (a translation of a set built by
  * kprov_resources_add) back to the API server, as described above. */

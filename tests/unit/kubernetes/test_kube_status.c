@@ -1,8 +1,9 @@
 /* Unit tests for Kubernetes mode's pure parts: status completion
- * (lastTransitionTime, observedGeneration), kubeconfig reading and the
- * reference's infrastructure names. */
+ * (lastTransitionTime, observedGeneration), a Gateway's addresses from its
+ * Service's, kubeconfig reading and the reference's infrastructure names. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "infra/kubernetes/kinfra.h"
@@ -57,6 +58,77 @@ static void test_route_parents_match_by_parent_ref(void)
     json_decref(fresh);
 }
 
+/* The values of a [{type, value}] array, "a,b". */
+static char *values(const json_t *list)
+{
+    static char buf[256];
+    buf[0] = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, json_string_value(json_object_get(e, "value")));
+    }
+    return buf;
+}
+
+static void test_gateway_addresses_in_use(void)
+{
+    const char *where = "the load balancer reports";
+    json_t *served = json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "IPAddress", "value", "10.250.0.1",
+                               "type", "IPAddress", "value", "2001:db8::1");
+    char *why = NULL;
+
+    /* Nothing asked for: everything served. */
+    json_t *a = kprov_gateway_addresses(NULL, 0, served, where, &why);
+    CHECK_STR(values(a), "10.250.0.1,2001:db8::1");
+    CHECK(why == NULL);
+    json_decref(a);
+
+    /* Asked for and served (an IPv6 address however written): only those. */
+    api_gateway_address ok[] = {{NULL, "2001:db8:0::1"}, {"IPAddress", "10.250.0.1"}};
+    a = kprov_gateway_addresses(ok, 2, served, where, &why);
+    CHECK_STR(values(a), "2001:db8:0::1,10.250.0.1");
+    CHECK(why == NULL);
+    json_decref(a);
+
+    /* One asked for is not served: the others listed, the missing one named. */
+    api_gateway_address mixed[] = {{"IPAddress", "10.250.0.1"}, {"IPAddress", "203.0.113.7"}};
+    a = kprov_gateway_addresses(mixed, 2, served, where, &why);
+    CHECK_STR(values(a), "10.250.0.1");
+    CHECK_STR(why, "spec.addresses[1] (IPAddress 203.0.113.7) is not among the addresses the "
+                   "load balancer reports (10.250.0.1, 2001:db8::1)");
+    free(why);
+    json_decref(a);
+
+    /* A Hostname is served only when reported as one. */
+    api_gateway_address host[] = {{"Hostname", "gw.example.com"}};
+    a = kprov_gateway_addresses(host, 1, served, where, &why);
+    CHECK_INT((long long)json_array_size(a), 0);
+    CHECK_CONTAINS(why, "spec.addresses[0] (Hostname gw.example.com) is not among");
+    free(why);
+    json_decref(a);
+
+    /* An address without a value leaves the choice to us: served ones follow. */
+    api_gateway_address any[] = {{"IPAddress", "2001:db8::1"}, {"IPAddress", NULL}};
+    a = kprov_gateway_addresses(any, 2, served, where, &why);
+    CHECK_STR(values(a), "2001:db8::1,10.250.0.1");
+    CHECK(why == NULL);
+    json_decref(a);
+
+    /* Nothing served yet: nothing listed (the caller says AddressNotAssigned). */
+    json_t *none = json_array();
+    a = kprov_gateway_addresses(mixed, 2, none, where, &why);
+    CHECK_INT((long long)json_array_size(a), 0);
+    CHECK_CONTAINS(why, "are not among the addresses the load balancer reports (none yet)");
+    free(why);
+    json_decref(a);
+    json_decref(none);
+    json_decref(served);
+}
+
 static void test_kubeconfig(void)
 {
     char path[] = "/tmp/eg-kubeconfig-XXXXXX";
@@ -99,6 +171,7 @@ int main(void)
 {
     test_unchanged_condition_keeps_its_time();
     test_route_parents_match_by_parent_ref();
+    test_gateway_addresses_in_use();
     test_kubeconfig();
     test_infra_names();
     return check_summary("test_kube_status");
