@@ -15,6 +15,7 @@ within 20% of start-up).
 """
 import argparse
 import http.client
+import os
 import pathlib
 import re
 import subprocess
@@ -140,6 +141,10 @@ def main():
                                               log_path.read_text(errors="replace"))]
         print(f"event loop (the server's own account): {len(busy)} iterations over 50 ms"
               + (f", longest {max(busy):.0f} ms" if busy else ""))
+        if os.environ.get("EG_TRACE_MEMORY"):
+            for line in log_path.read_text(errors="replace").splitlines():
+                if " memory: " in line:
+                    print("  " + line.split(" memory: ", 1)[1])
         print(f"RSS: start {rss_start / 1024:.0f} MB, loaded {rss_loaded / 1024:.0f} MB, "
               f"peak {peak / 1024:.0f} MB (target 2048 MB), after removal "
               f"{rss_after / 1024:.0f} MB (target within 20% of start: "

@@ -508,6 +508,11 @@ int main(int argc, char **argv)
      * make each later large allocation consolidate them all, which cost a
      * third of a reconfiguration at 10,000 routes (bench/reconfig.py). */
     mallopt(M_MXFAST, 0);
+    /* Fixed thresholds: glibc raises them after each large free (up to a
+     * 64 MB trim threshold per arena), and a worker thread's arena then keeps
+     * that much after a large configuration is removed. */
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -49,10 +49,18 @@ static ir_redirect *redirect_for_listener(gw_ctx *c, const ir_redirect *rd, cons
     return out;
 }
 
+/* Where a parent's routes go: one listener and one of its hostnames. */
+typedef struct attach_target {
+    gw_listener *listener;
+    const char *host;
+} attach_target;
+
 bool gw_http_attach(gw_ctx *c, const gw_route *r, gw_route_parent *p, ir_http_route **routes,
                     size_t n_routes, bool grpc)
 {
     bool intersects = p->n_listeners == 0;
+    attach_target *targets = NULL;
+    size_t n_targets = 0, cap_targets = 0;
     for (size_t i = 0; i < p->n_listeners; i++) {
         gw_listener *l = p->listeners[i];
         const char **hosts;
@@ -66,16 +74,25 @@ bool gw_http_attach(gw_ctx *c, const gw_route *r, gw_route_parent *p, ir_http_ro
             continue;
         if (grpc)
             l->http->is_http2 = true;
-        for (size_t h = 0; h < n_hosts; h++) {
-            for (size_t k = 0; k < n_routes; k++) {
-                ir_http_route *rt = ARENA_NEW(c->arena, ir_http_route);
+        for (size_t h = 0; h < n_hosts; h++)
+            *ARENA_PUSH(c->arena, targets, n_targets, cap_targets) = (attach_target){l, hosts[h]};
+    }
+    /* Each target gets its own copy of every route, named after its host; the
+     * last one takes the parent's route itself (built for this call only), so
+     * the common case of one listener and one hostname copies nothing. */
+    for (size_t t = 0; t < n_targets; t++) {
+        gw_listener *l = targets[t].listener;
+        const char *host = targets[t].host;
+        for (size_t k = 0; k < n_routes; k++) {
+            ir_http_route *rt = routes[k];
+            if (t + 1 < n_targets) {
+                rt = ARENA_NEW(c->arena, ir_http_route);
                 *rt = *routes[k];
-                rt->redirect = redirect_for_listener(c, routes[k]->redirect, l);
-                rt->name =
-                    arena_printf(c->arena, "%s/%s", routes[k]->name, underscored(c, hosts[h]));
-                rt->hostname = hosts[h];
-                *ARENA_PUSH(c->arena, l->http->routes, l->http->n_routes, l->http->cap_routes) = rt;
             }
+            rt->redirect = redirect_for_listener(c, rt->redirect, l);
+            rt->name = arena_printf(c->arena, "%s/%s", rt->name, underscored(c, host));
+            rt->hostname = host;
+            *ARENA_PUSH(c->arena, l->http->routes, l->http->n_routes, l->http->cap_routes) = rt;
         }
     }
     return intersects;

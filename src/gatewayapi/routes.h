@@ -172,9 +172,11 @@ const ir_http_route *gw_http_filters_backend(gw_ctx *c, const gw_http_filters *f
 
 /* ---- HTTP-like routes (route_http.c) ---- */
 
-/* Appends a rule's IR routes to every listener of the parent, one copy per
+/* Appends a rule's IR routes to every listener of the parent, one per
  * hostname the route serves there, counts the attachment, and returns whether
- * any listener had a hostname in common with the route. */
+ * any listener had a hostname in common with the route. `routes` are the
+ * parent's own and are consumed: the last attachment takes them as they are
+ * (renamed), the others get copies. */
 bool gw_http_attach(gw_ctx *c, const gw_route *r, gw_route_parent *p, ir_http_route **routes,
                     size_t n_routes, bool grpc);
 /* An IR StringMatch. */

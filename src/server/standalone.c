@@ -635,8 +635,10 @@ static void job_free_work(uv_work_t *req)
     gws_free(j->gateways);
     gw_result_free(j->res);
     api_resources_free(j->r);
-    if (!j->skip)
+    if (!j->skip) {
         malloc_trim(0);
+        trace_memory("previous generation freed");
+    }
 }
 
 static void standalone_release(void *arg);
