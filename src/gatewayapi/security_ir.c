@@ -453,6 +453,36 @@ static void authz_jwt_ir(gw_ctx *c, ir_authorization_rule *r, const json_t *jwt)
     }
 }
 
+static ir_tristate tristate(api_bool v)
+{
+    return v == API_UNSET ? IR_UNSET : v == API_TRUE ? IR_TRUE : IR_FALSE;
+}
+
+static void geo_locations_ir(gw_ctx *c, ir_authorization_rule *r, const api_authz_principal *pr)
+{
+    r->n_geo_locations = pr->n_client_ip_geo_locations;
+    r->geo_locations = ARENA_ARRAY(c->arena, ir_geo_location, r->n_geo_locations + 1);
+    for (size_t i = 0; i < r->n_geo_locations; i++) {
+        const api_geo_location *g = &pr->client_ip_geo_locations[i];
+        ir_geo_location *o = &r->geo_locations[i];
+        *o = (ir_geo_location){
+            .country = g->country,
+            .region = g->region,
+            .city = g->city,
+            .isp = g->isp,
+            .asn = {.set = g->asn.set, .value = (uint32_t)g->asn.v},
+        };
+        if (g->anonymous) {
+            o->has_anonymous = true;
+            o->is_anonymous = tristate(g->anonymous->is_anonymous);
+            o->is_vpn = tristate(g->anonymous->is_vpn);
+            o->is_hosting = tristate(g->anonymous->is_hosting);
+            o->is_tor = tristate(g->anonymous->is_tor);
+            o->is_proxy = tristate(g->anonymous->is_proxy);
+        }
+    }
+}
+
 static ir_authorization *authorization_ir(const sec_ctx *x)
 {
     const api_authorization *a = x->s->authorization;
@@ -490,7 +520,7 @@ static ir_authorization *authorization_ir(const sec_ctx *x)
             d->name = name;
             d->values = json_strings(c, json_object_get(h, "values"), &d->n_values);
         }
-        r->client_ip_geo_locations = pr->client_ip_geo_locations;
+        geo_locations_ir(c, r, pr);
         if (json_is_object(s->operation)) {
             r->has_operation = true;
             r->methods = json_strings(c, json_object_get(s->operation, "methods"), &r->n_methods);
@@ -511,6 +541,32 @@ static const char *secret_key(const sec_ctx *x, const api_target_ref *ref, const
     const char *err = NULL;
     const api_secret *sec = gw_policy_secret(x->c, x->p, ref, "oidc", &err);
     return sec ? api_secret_value(x->c->arena, sec, key, len) : NULL;
+}
+
+/* denyRedirect.headers: each a header match (Exact unless the type says) */
+static void deny_redirect_ir(gw_ctx *c, ir_oidc *o, const api_oidc_deny_redirect *d)
+{
+    if (!d)
+        return;
+    o->deny_redirect = true;
+    o->deny_redirect_headers =
+        ARENA_ARRAY(c->arena, struct ir_deny_redirect_header, d->n_headers + 1);
+    for (size_t i = 0; i < d->n_headers; i++) {
+        const api_oidc_deny_header *h = &d->headers[i];
+        struct ir_deny_redirect_header *out =
+            &o->deny_redirect_headers[o->n_deny_redirect_headers++];
+        ir_string_match *m = &out->match;
+        out->type_written = h->type != NULL;
+        m->name = h->name;
+        if (is(h->type, "Prefix"))
+            m->prefix = h->value;
+        else if (is(h->type, "Suffix"))
+            m->suffix = h->value;
+        else if (is(h->type, "RegularExpression"))
+            m->safe_regex = h->value;
+        else
+            m->exact = h->value;
+    }
 }
 
 static ir_oidc *oidc_ir(const sec_ctx *x)
@@ -582,26 +638,7 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     o->default_token_ttl = go_duration(c, d->default_token_ttl);
     o->default_refresh_token_ttl = go_duration(c, d->default_refresh_token_ttl);
     o->csrf_token_ttl = go_duration(c, d->csrf_token_ttl);
-    o->deny_redirect = d->deny_redirect;
-    json_t *deny = json_object_get(d->deny_redirect, "headers");
-    o->deny_redirect_headers = ARENA_ARRAY(c->arena, ir_string_match, json_array_size(deny) + 1);
-    size_t i;
-    json_t *dh;
-    json_array_foreach(deny, i, dh)
-    {
-        const char *type = json_string_value(json_object_get(dh, "type"));
-        const char *value = json_string_value(json_object_get(dh, "value"));
-        ir_string_match *m = &o->deny_redirect_headers[o->n_deny_redirect_headers++];
-        m->name = json_string_value(json_object_get(dh, "name"));
-        if (is(type, "Prefix"))
-            m->prefix = value;
-        else if (is(type, "Suffix"))
-            m->suffix = value;
-        else if (is(type, "RegularExpression"))
-            m->safe_regex = value;
-        else
-            m->exact = value;
-    }
+    deny_redirect_ir(c, o, d->deny_redirect);
     o->end_session_endpoint = pr->end_session_endpoint;
     o->cookie_same_site = json_string_value(json_object_get(d->cookie_config, "sameSite"));
     return o;

@@ -596,6 +596,22 @@ static void tls_client_settings_json(json_t *o, const ir_tls_config *t)
     set_true(o, "clientValidationEnabled", t->client_validation_enabled);
 }
 
+/* A certificate and its key; the key prints redacted. */
+static json_t *tls_cert_json(const ir_tls_cert *c)
+{
+    json_t *co = json_object();
+    if (c->certificate)
+        json_object_set_new(co, "certificate", base64_json(c->certificate));
+    set_str(co, "name", c->name);
+    if (c->sds)
+        json_object_set_new(co, "sds",
+                            json_pack("{s:s, s:s, s:s}", "address", c->sds->address, "scheme",
+                                      c->sds->scheme, "secretName", c->sds->secret_name));
+    else
+        json_object_set_new(co, "privateKey", json_string("[redacted]"));
+    return co;
+}
+
 /* alpnProtocols: the list when one is set (an empty one included); else an
  * empty list (TCP) or null (HTTP), as the reference prints them. */
 static json_t *tls_config_json(const ir_tls_config *t, bool alpn_empty_list)
@@ -608,36 +624,10 @@ static json_t *tls_config_json(const ir_tls_config *t, bool alpn_empty_list)
         json_object_set_new(o, "alpnProtocols", alpn_empty_list ? json_array() : json_null());
     tls_client_settings_json(o, t);
     json_t *certs = json_array();
-    for (size_t i = 0; i < t->n_certificates; i++) {
-        const ir_tls_cert *c = &t->certificates[i];
-        json_t *co = json_object();
-        if (c->certificate)
-            json_object_set_new(co, "certificate", base64_json(c->certificate));
-        set_str(co, "name", c->name);
-        if (c->sds)
-            json_object_set_new(co, "sds",
-                                json_pack("{s:s, s:s, s:s}", "address", c->sds->address, "scheme",
-                                          c->sds->scheme, "secretName", c->sds->secret_name));
-        else
-            json_object_set_new(co, "privateKey", json_string("[redacted]"));
-        json_array_append_new(certs, co);
-    }
+    for (size_t i = 0; i < t->n_certificates; i++)
+        json_array_append_new(certs, tls_cert_json(&t->certificates[i]));
     json_object_set_new(o, "certificates", certs);
     return o;
-}
-
-/* Copies the keys of `extra` that `o` does not have yet. */
-static void merge_extra(json_t *o, const json_t *extra)
-{
-    const char *k;
-    json_t *v;
-    if (!extra)
-        return;
-    json_object_foreach((json_t *)extra, k, v)
-    {
-        if (!json_object_get(o, k))
-            json_object_set(o, k, v);
-    }
 }
 
 static void listener_common(json_t *o, const char *name, const ir_metadata *m, const char *address,
@@ -755,7 +745,10 @@ json_t *ir_xds_to_json(const ir_xds *x)
         json_object_set_new(o, "udp", a);
     }
     ir_telemetry_to_json(o, x);
-    merge_extra(o, x->extra);
+    if (x->envoy_client_certificate)
+        json_object_set_new(o, "globalResources",
+                            json_pack("{s:o}", "envoyClientCertificate",
+                                      tls_cert_json(x->envoy_client_certificate)));
     return o;
 }
 

@@ -132,6 +132,37 @@ static json_t *cidrs_json(const ir_cidr_match *c, size_t n)
     return a;
 }
 
+static void put_tristate(json_t *o, const char *k, ir_tristate v)
+{
+    if (v != IR_UNSET)
+        json_object_set_new(o, k, json_boolean(v == IR_TRUE));
+}
+
+static json_t *geo_locations_json(const ir_geo_location *g, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        put_str(o, "country", g[i].country);
+        put_str(o, "region", g[i].region);
+        put_str(o, "city", g[i].city);
+        put_str(o, "isp", g[i].isp);
+        if (g[i].asn.set)
+            json_object_set_new(o, "asn", json_integer(g[i].asn.value));
+        if (g[i].has_anonymous) {
+            json_t *an = json_object();
+            put_tristate(an, "isAnonymous", g[i].is_anonymous);
+            put_tristate(an, "isVPN", g[i].is_vpn);
+            put_tristate(an, "isHosting", g[i].is_hosting);
+            put_tristate(an, "isTor", g[i].is_tor);
+            put_tristate(an, "isProxy", g[i].is_proxy);
+            json_object_set_new(o, "anonymous", an);
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *principal_json(const ir_authorization_rule *r)
 {
     json_t *p = json_object();
@@ -156,8 +187,7 @@ static json_t *principal_json(const ir_authorization_rule *r)
         put(j, "scopes", ir_json_strings(r->jwt_scopes, r->n_jwt_scopes));
         json_object_set_new(p, "jwt", j);
     }
-    if (r->client_ip_geo_locations)
-        json_object_set(p, "clientIPGeoLocations", r->client_ip_geo_locations);
+    put(p, "clientIPGeoLocations", geo_locations_json(r->geo_locations, r->n_geo_locations));
     return p;
 }
 
@@ -210,6 +240,32 @@ static json_t *api_key_auth_json(const ir_api_key_auth *k)
     return o;
 }
 
+/* denyRedirect: {headers: [{name, type, value}]} */
+static json_t *deny_redirect_json(const ir_oidc *d)
+{
+    json_t *o = json_object(), *hs = json_array();
+    for (size_t i = 0; i < d->n_deny_redirect_headers; i++) {
+        const struct ir_deny_redirect_header *h = &d->deny_redirect_headers[i];
+        const ir_string_match *m = &h->match;
+        const char *type = m->prefix       ? "Prefix"
+                           : m->suffix     ? "Suffix"
+                           : m->safe_regex ? "RegularExpression"
+                                           : "Exact";
+        const char *value = m->prefix       ? m->prefix
+                            : m->suffix     ? m->suffix
+                            : m->safe_regex ? m->safe_regex
+                                            : m->exact;
+        json_t *e = json_object();
+        put_str(e, "name", m->name);
+        if (h->type_written)
+            json_object_set_new(e, "type", json_string(type));
+        put_str(e, "value", value);
+        json_array_append_new(hs, e);
+    }
+    put(o, "headers", hs);
+    return o;
+}
+
 static json_t *oidc_json(const ir_oidc *d)
 {
     json_t *o = json_object(), *prov = json_object();
@@ -244,7 +300,7 @@ static json_t *oidc_json(const ir_oidc *d)
     put_str(o, "defaultRefreshTokenTTL", d->default_refresh_token_ttl);
     put_str(o, "csrfTokenTTL", d->csrf_token_ttl);
     if (d->deny_redirect)
-        json_object_set(o, "denyRedirect", d->deny_redirect);
+        json_object_set_new(o, "denyRedirect", deny_redirect_json(d));
     return o;
 }
 
