@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatewayapi/ir_values.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
@@ -82,14 +83,6 @@ static struct ir_traffic *backend_traffic(const sec_ctx *x, json_t *settings)
     return gw_traffic_cluster_settings(x->c, settings, x->p->obj);
 }
 
-/* A duration as the reference IR prints it ("1h0m0s"); the text as
- * written when it is not one. */
-static const char *go_duration(gw_ctx *c, const char *d)
-{
-    int64_t ms;
-    return d && gw_duration_ms(d, &ms) ? gw_duration_text(c, ms) : d;
-}
-
 /* ---- CORS ---- */
 
 /* "*.example.com" as a regex: '*' anything, '.' a dot. */
@@ -126,7 +119,7 @@ static ir_cors *cors_ir(const sec_ctx *x)
     o->allow_methods = json_strings(c, json_object_get(j, "allowMethods"), &o->n_allow_methods);
     o->allow_headers = json_strings(c, json_object_get(j, "allowHeaders"), &o->n_allow_headers);
     o->expose_headers = json_strings(c, json_object_get(j, "exposeHeaders"), &o->n_expose_headers);
-    o->max_age = go_duration(c, json_string_value(json_object_get(j, "maxAge")));
+    o->max_age = gw_ir_go_duration(c, json_string_value(json_object_get(j, "maxAge")));
     o->allow_credentials = json_is_true(json_object_get(j, "allowCredentials"));
     return o;
 }
@@ -453,11 +446,6 @@ static void authz_jwt_ir(gw_ctx *c, ir_authorization_rule *r, const json_t *jwt)
     }
 }
 
-static ir_tristate tristate(api_bool v)
-{
-    return v == API_UNSET ? IR_UNSET : v == API_TRUE ? IR_TRUE : IR_FALSE;
-}
-
 static void geo_locations_ir(gw_ctx *c, ir_authorization_rule *r, const api_authz_principal *pr)
 {
     r->n_geo_locations = pr->n_client_ip_geo_locations;
@@ -474,11 +462,11 @@ static void geo_locations_ir(gw_ctx *c, ir_authorization_rule *r, const api_auth
         };
         if (g->anonymous) {
             o->has_anonymous = true;
-            o->is_anonymous = tristate(g->anonymous->is_anonymous);
-            o->is_vpn = tristate(g->anonymous->is_vpn);
-            o->is_hosting = tristate(g->anonymous->is_hosting);
-            o->is_tor = tristate(g->anonymous->is_tor);
-            o->is_proxy = tristate(g->anonymous->is_proxy);
+            o->is_anonymous = gw_ir_tristate(g->anonymous->is_anonymous);
+            o->is_vpn = gw_ir_tristate(g->anonymous->is_vpn);
+            o->is_hosting = gw_ir_tristate(g->anonymous->is_hosting);
+            o->is_tor = gw_ir_tristate(g->anonymous->is_tor);
+            o->is_proxy = gw_ir_tristate(g->anonymous->is_proxy);
         }
     }
 }
@@ -635,9 +623,9 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     o->disable_token_encryption = d->disable_token_encryption == API_TRUE;
     o->pass_through_auth_header = d->pass_through_auth_header == API_TRUE;
     o->forward_id_token_header = json_string_value(json_object_get(d->forward_id_token, "header"));
-    o->default_token_ttl = go_duration(c, d->default_token_ttl);
-    o->default_refresh_token_ttl = go_duration(c, d->default_refresh_token_ttl);
-    o->csrf_token_ttl = go_duration(c, d->csrf_token_ttl);
+    o->default_token_ttl = gw_ir_go_duration(c, d->default_token_ttl);
+    o->default_refresh_token_ttl = gw_ir_go_duration(c, d->default_refresh_token_ttl);
+    o->csrf_token_ttl = gw_ir_go_duration(c, d->csrf_token_ttl);
     deny_redirect_ir(c, o, d->deny_redirect);
     o->end_session_endpoint = pr->end_session_endpoint;
     o->cookie_same_site = json_string_value(json_object_get(d->cookie_config, "sameSite"));
