@@ -465,6 +465,34 @@ static ir_fraction fraction_load(const json_t *o)
     return f;
 }
 
+ir_tracing_tag *irl_tracing_tags(arena *a, const json_t *o, size_t *n)
+{
+    json_t *custom = GET(o, "customTags"), *tags = GET(o, "tags");
+    ir_tracing_tag *out =
+        ARENA_ARRAY(a, ir_tracing_tag, json_array_size(custom) + json_array_size(tags) + 1);
+    size_t i;
+    json_t *e;
+    *n = 0;
+    json_array_foreach(custom, i, e)
+    {
+        ir_tracing_tag *g = &out[(*n)++];
+        json_t *v = GET(e, "value");
+        json_t *env = GET(v, "environment"), *hdr = GET(v, "requestHeader");
+        g->tag = STR(e, "key");
+        g->literal = STR(GET(v, "literal"), "value");
+        g->environment = STR(env, "name");
+        g->request_header = STR(hdr, "name");
+        g->default_value = env ? STR(env, "defaultValue") : STR(hdr, "defaultValue");
+    }
+    json_array_foreach(tags, i, e)
+    {
+        ir_tracing_tag *g = &out[(*n)++];
+        g->tag = STR(e, "key");
+        g->value = STR(e, "value");
+    }
+    return out;
+}
+
 static ir_route_tracing *tracing_load(arena *a, const json_t *o)
 {
     if (!json_is_object(o))
@@ -473,27 +501,7 @@ static ir_route_tracing *tracing_load(arena *a, const json_t *o)
     t->sampling = fraction_load(GET(o, "samplingFraction"));
     t->client_sampling = fraction_load(GET(o, "clientSamplingFraction"));
     t->overall_sampling = fraction_load(GET(o, "overallSamplingFraction"));
-    json_t *custom = GET(o, "customTags"), *tags = GET(o, "tags");
-    t->tags = ARENA_ARRAY(a, ir_tracing_tag, json_array_size(custom) + json_array_size(tags) + 1);
-    size_t i;
-    json_t *e;
-    json_array_foreach(custom, i, e)
-    {
-        ir_tracing_tag *g = &t->tags[t->n_tags++];
-        json_t *v = GET(e, "value");
-        g->tag = STR(e, "key");
-        g->literal = STR(GET(v, "literal"), "value");
-        json_t *env = GET(v, "environment"), *hdr = GET(v, "requestHeader");
-        g->environment = STR(env, "name");
-        g->request_header = STR(hdr, "name");
-        g->default_value = env ? STR(env, "defaultValue") : STR(hdr, "defaultValue");
-    }
-    json_array_foreach(tags, i, e)
-    {
-        ir_tracing_tag *g = &t->tags[t->n_tags++];
-        g->tag = STR(e, "key");
-        g->value = STR(e, "value");
-    }
+    t->tags = irl_tracing_tags(a, o, &t->n_tags);
     json_t *span = GET(o, "spanName");
     t->span_client = STR(span, "client");
     t->span_server = STR(span, "server");

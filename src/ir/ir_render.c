@@ -87,6 +87,15 @@ json_t *ir_json_nonempty(json_t *o)
     return NULL;
 }
 
+json_t *ir_json_tcp_keepalive(const ir_tcp_keepalive *k)
+{
+    json_t *o = json_object();
+    ir_put_u32(o, "probes", k->probes);
+    ir_put_u32(o, "idleTime", k->idle_time);
+    ir_put_u32(o, "interval", k->interval);
+    return o;
+}
+
 json_t *ir_json_http2(const ir_http2_settings *h, bool swap_windows)
 {
     json_t *o = json_object();
@@ -105,4 +114,41 @@ json_t *ir_json_http2(const ir_http2_settings *h, bool swap_windows)
         json_object_set_new(o, "connectionKeepalive", k);
     }
     return o;
+}
+
+/* A custom tag's value: {type, literal | environment | requestHeader}. */
+static json_t *custom_tag_json(const ir_tracing_tag *g)
+{
+    json_t *v = json_object();
+    if (g->literal) {
+        ir_put_str(v, "type", "Literal");
+        json_object_set_new(v, "literal", json_pack("{s:s}", "value", g->literal));
+    } else if (g->environment) {
+        ir_put_str(v, "type", "Environment");
+        json_t *e = json_pack("{s:s}", "name", g->environment);
+        ir_put_str(e, "defaultValue", g->default_value);
+        json_object_set_new(v, "environment", e);
+    } else if (g->request_header) {
+        ir_put_str(v, "type", "RequestHeader");
+        json_t *h = json_pack("{s:s}", "name", g->request_header);
+        ir_put_str(h, "defaultValue", g->default_value);
+        json_object_set_new(v, "requestHeader", h);
+    }
+    return v;
+}
+
+void ir_put_tracing_tags(json_t *o, const ir_tracing_tag *tags, size_t n)
+{
+    json_t *custom = json_array(), *formats = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const ir_tracing_tag *g = &tags[i];
+        const char *key = g->tag ? g->tag : "";
+        if (g->value)
+            json_array_append_new(formats, json_pack("{s:s, s:s}", "key", key, "value", g->value));
+        else
+            json_array_append_new(custom,
+                                  json_pack("{s:s, s:o}", "key", key, "value", custom_tag_json(g)));
+    }
+    ir_put_nonempty(o, "customTags", custom);
+    ir_put_nonempty(o, "tags", formats);
 }

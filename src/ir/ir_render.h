@@ -24,6 +24,9 @@ void ir_put_u32(json_t *o, const char *key, ir_opt_u32 v);
 void ir_put_tristate(json_t *o, const char *key, ir_tristate v);
 /* A duration as Go prints it ("1m30s"). */
 void ir_put_duration(json_t *o, const char *key, duration d);
+/* Tracing tags: customTags (literal, environment, request header) and
+ * tags (format strings), each list unless empty. */
+void ir_put_tracing_tags(json_t *o, const ir_tracing_tag *tags, size_t n);
 /* A list of strings unless it is empty. */
 void ir_put_strings(json_t *o, const char *key, const char *const *v, size_t n);
 
@@ -43,6 +46,8 @@ json_t *ir_json_redirect(const ir_redirect *r);
 json_t *ir_json_retry(const ir_retry *r);
 json_t *ir_json_destination(const ir_destination *d);
 json_t *ir_json_cors(const ir_cors *c);
+/* tcpKeepalive of a route's traffic or a listener. */
+json_t *ir_json_tcp_keepalive(const ir_tcp_keepalive *k);
 /* http2 of a route's traffic or a listener. The reference's BTP IR has the
  * two windows under each other's names (and its xDS translator hands them on
  * that way, so Envoy gets them swapped): `swap_windows` prints that shape;

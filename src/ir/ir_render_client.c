@@ -21,15 +21,6 @@ static json_t *timeout_json(const ir_client_settings *s)
     return ir_json_nonempty(o);
 }
 
-static json_t *tcp_keepalive_json(const ir_tcp_keepalive *k)
-{
-    json_t *o = json_object();
-    ir_put_u32(o, "idleTime", k->idle_time);
-    ir_put_u32(o, "interval", k->interval);
-    ir_put_u32(o, "probes", k->probes);
-    return o;
-}
-
 static json_t *connection_json(const ir_client_settings *s)
 {
     json_t *o = json_object();
@@ -145,7 +136,7 @@ void ir_client_settings_render(json_t *l, const ir_client_settings *s)
         return;
     add(l, "timeout", timeout_json(s));
     if (s->tcp_keepalive)
-        add(l, "tcpKeepalive", tcp_keepalive_json(s->tcp_keepalive));
+        add(l, "tcpKeepalive", ir_json_tcp_keepalive(s->tcp_keepalive));
     if (s->connection)
         add(l, "connection", connection_json(s));
     if (s->proxy_protocol) {

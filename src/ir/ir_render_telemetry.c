@@ -94,26 +94,6 @@ static void put_percent(json_t *o, const char *key, ir_opt_percent p)
         json_object_set_new(o, key, ir_json_number(p.value));
 }
 
-static json_t *custom_tag(const ir_tracing_tag *g)
-{
-    json_t *v = json_object();
-    if (g->literal) {
-        ir_put_str(v, "type", "Literal");
-        json_object_set_new(v, "literal", json_pack("{s:s}", "value", g->literal));
-    } else if (g->environment) {
-        ir_put_str(v, "type", "Environment");
-        json_t *e = json_pack("{s:s}", "name", g->environment);
-        ir_put_str(e, "defaultValue", g->default_value);
-        json_object_set_new(v, "environment", e);
-    } else if (g->request_header) {
-        ir_put_str(v, "type", "RequestHeader");
-        json_t *h = json_pack("{s:s}", "name", g->request_header);
-        ir_put_str(h, "defaultValue", g->default_value);
-        json_object_set_new(v, "requestHeader", h);
-    }
-    return json_pack("{s:s, s:o}", "key", g->tag ? g->tag : "", "value", v);
-}
-
 static json_t *tracing(const ir_tracing *t)
 {
     json_t *o = json_object();
@@ -121,17 +101,7 @@ static json_t *tracing(const ir_tracing *t)
     put_percent(o, "samplingRate", t->sampling);
     put_percent(o, "clientSamplingRate", t->client_sampling);
     put_percent(o, "overallSamplingRate", t->overall_sampling);
-    json_t *tags = json_array(), *fmt = json_array();
-    for (size_t i = 0; i < t->n_tags; i++) {
-        const ir_tracing_tag *g = &t->tags[i];
-        if (g->value)
-            json_array_append_new(
-                fmt, json_pack("{s:s, s:s}", "key", g->tag ? g->tag : "", "value", g->value));
-        else
-            json_array_append_new(tags, custom_tag(g));
-    }
-    ir_put_nonempty(o, "customTags", tags);
-    ir_put_nonempty(o, "tags", fmt);
+    ir_put_tracing_tags(o, t->tags, t->n_tags);
     ir_put_str(o, "authority", t->authority);
     ir_put_nonempty(o, "headers", pairs(t->headers, t->n_headers, "name"));
     ir_put_nonempty(o, "resourceAttributes",

@@ -328,15 +328,6 @@ static json_t *fault_json(const ir_fault_injection *f)
     return o;
 }
 
-static json_t *tcp_keepalive_json(const ir_tcp_keepalive *k)
-{
-    json_t *o = json_object();
-    ir_put_u32(o, "probes", k->probes);
-    ir_put_u32(o, "idleTime", k->idle_time);
-    ir_put_u32(o, "interval", k->interval);
-    return o;
-}
-
 static json_t *backend_connection_json(const ir_backend_connection *b)
 {
     json_t *o = json_object(), *pre = json_object();
@@ -471,34 +462,13 @@ static void put_fraction(json_t *o, const char *k, ir_fraction f)
     json_object_set_new(o, k, v);
 }
 
-/* A custom tag's value: {type, literal|environment|requestHeader}. */
-static json_t *custom_tag_json(const ir_tracing_tag *g)
-{
-    if (g->literal)
-        return json_pack("{s:s, s:{s:s}}", "type", "Literal", "literal", "value", g->literal);
-    const char *type = g->environment ? "Environment" : "RequestHeader";
-    json_t *inner = json_pack("{s:s}", "name", g->environment ? g->environment : g->request_header);
-    ir_put_str(inner, "defaultValue", g->default_value);
-    return json_pack("{s:s, s:o}", "type", type, g->environment ? "environment" : "requestHeader",
-                     inner);
-}
-
 static json_t *tracing_json(const ir_route_tracing *t)
 {
-    json_t *o = json_object(), *custom = json_array(), *tags = json_array();
+    json_t *o = json_object();
     put_fraction(o, "samplingFraction", t->sampling);
     put_fraction(o, "clientSamplingFraction", t->client_sampling);
     put_fraction(o, "overallSamplingFraction", t->overall_sampling);
-    for (size_t i = 0; i < t->n_tags; i++) {
-        const ir_tracing_tag *g = &t->tags[i];
-        if (g->value)
-            json_array_append_new(tags, json_pack("{s:s, s:s}", "key", g->tag, "value", g->value));
-        else
-            json_array_append_new(
-                custom, json_pack("{s:s, s:o}", "key", g->tag, "value", custom_tag_json(g)));
-    }
-    ir_put_nonempty(o, "customTags", custom);
-    ir_put_nonempty(o, "tags", tags);
+    ir_put_tracing_tags(o, t->tags, t->n_tags);
     if (t->span_client || t->span_server) {
         json_t *span = json_object();
         ir_put_str(span, "client", t->span_client);
@@ -523,7 +493,7 @@ json_t *ir_traffic_to_json(const ir_traffic *t)
     if (t->load_balancer)
         json_object_set_new(o, "loadBalancer", load_balancer_json(t->load_balancer));
     if (t->tcp_keepalive)
-        json_object_set_new(o, "tcpKeepalive", tcp_keepalive_json(t->tcp_keepalive));
+        json_object_set_new(o, "tcpKeepalive", ir_json_tcp_keepalive(t->tcp_keepalive));
     if (t->dns)
         json_object_set_new(o, "dns", dns_json(t->dns));
     if (t->http2)
