@@ -327,6 +327,8 @@ static void apply_to_listener(gw_ctx *c, strmap *built, const gw_listener *l)
 
 void gw_client_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, CTP_KIND))
+        return;
     strmap built;
     strmap_init(&built, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++)

@@ -710,8 +710,7 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = gw_ir_route_rule_name(c, r);
-    const gw_policy *rp = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *rp = gw_policy_for_route(c, SP_KIND, m, r);
     const gw_policy *lp = gw_policy_for_listener(c, SP_KIND, l);
     if (rp && !rp->targets->merge_type)
         lp = NULL;
@@ -743,7 +742,7 @@ static void apply_to_tcp_route(gw_ctx *c, strmap *built, gw_listener *l, ir_tcp_
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const gw_policy *p = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, NULL);
+    const gw_policy *p = gw_policy_for_route(c, SP_KIND, m, NULL);
     if (!p)
         return;
     bool valid = gw_policy_valid(c, SP_KIND, p);
@@ -761,6 +760,8 @@ static void apply_to_tcp_route(gw_ctx *c, strmap *built, gw_listener *l, ir_tcp_
 
 void gw_security_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, SP_KIND))
+        return;
     strmap built;
     strmap_init(&built, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++) {

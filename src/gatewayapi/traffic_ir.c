@@ -852,12 +852,12 @@ static const api_traffic_spec *typed_spec(const gw_policy *p)
     return ((const api_backend_traffic_policy *)p->typed)->traffic;
 }
 
-/* The settings in force on a route of listener `l`, or NULL when no policy
- * applies. `rule` is the route rule's name (NULL for none). */
+/* The settings in force on a route `m` names on listener `l`, or NULL when
+ * no policy applies. `r` is its IR route (NULL for TCP and UDP routes). */
 static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listener *l,
-                                       const ir_metadata *m, const char *rule)
+                                       const ir_metadata *m, const ir_http_route *r)
 {
-    const gw_policy *rp = gw_policy_for_route(c, BTP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *rp = gw_policy_for_route(c, BTP_KIND, m, r);
     const gw_policy *lp = gw_policy_for_listener(c, BTP_KIND, l);
     if (rp && !rp->targets->merge_type)
         lp = NULL;
@@ -889,8 +889,7 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = gw_ir_route_rule_name(c, r);
-    const pair_traffic *pt = traffic_for(c, done, l, m, rule);
+    const pair_traffic *pt = traffic_for(c, done, l, m, r);
     if (!pt)
         return;
     if (pt->invalid) {
@@ -903,7 +902,7 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
         r->use_client_protocol = true;
     const api_traffic_telemetry *tm = pt->spec->telemetry;
     if (tm && tm->route_stat_name && !r->stat_name)
-        r->stat_name = route_stat_name(c, tm->route_stat_name, r, rule);
+        r->stat_name = route_stat_name(c, tm->route_stat_name, r, gw_ir_route_rule_name(c, r));
     if (!pt->traffic)
         return;
     r->traffic_settings = pt->traffic;
@@ -930,6 +929,8 @@ ir_traffic *gw_traffic_cluster_settings(gw_ctx *c, json_t *settings, const api_o
 
 void gw_traffic_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, BTP_KIND))
+        return;
     strmap done;
     strmap_init(&done, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++) {
