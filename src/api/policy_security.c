@@ -88,6 +88,22 @@ static const api_field oidc_provider_fields[] = {
 };
 static const api_type oidc_provider_type = API_TYPE(api_oidc_provider, oidc_provider_fields);
 
+static const api_field oidc_deny_header_fields[] = {
+    API_F_STRING(api_oidc_deny_header, name, "name"),
+    API_F_STRING(api_oidc_deny_header, type, "type"),
+    API_F_STRING(api_oidc_deny_header, value, "value"),
+    API_F_END,
+};
+static const api_type oidc_deny_header_type =
+    API_TYPE(api_oidc_deny_header, oidc_deny_header_fields);
+
+static const api_field oidc_deny_redirect_fields[] = {
+    API_F_LIST(api_oidc_deny_redirect, headers, "headers", oidc_deny_header_type),
+    API_F_END,
+};
+static const api_type oidc_deny_redirect_type =
+    API_TYPE(api_oidc_deny_redirect, oidc_deny_redirect_fields);
+
 static const api_field oidc_fields[] = {
     API_F_OBJECT(api_oidc, provider, "provider", oidc_provider_type),
     API_F_STRING(api_oidc, client_id, "clientID"),
@@ -107,7 +123,7 @@ static const api_field oidc_fields[] = {
     API_F_STRING(api_oidc, cookie_domain, "cookieDomain"),
     API_F_JSON(api_oidc, cookie_names, "cookieNames"),
     API_F_JSON(api_oidc, cookie_config, "cookieConfig"),
-    API_F_JSON(api_oidc, deny_redirect, "denyRedirect"),
+    API_F_OBJECT(api_oidc, deny_redirect, "denyRedirect", oidc_deny_redirect_type),
     API_F_JSON(api_oidc, forward_id_token, "forwardIDToken"),
     API_F_END,
 };
@@ -198,11 +214,33 @@ static const api_type api_key_auth_type = API_TYPE(api_api_key_auth, api_key_aut
 
 /* ---- authorization ---- */
 
+static const api_field geo_anonymous_fields[] = {
+    API_F_BOOL(struct api_geo_anonymous, is_anonymous, "isAnonymous"),
+    API_F_BOOL(struct api_geo_anonymous, is_vpn, "isVPN"),
+    API_F_BOOL(struct api_geo_anonymous, is_hosting, "isHosting"),
+    API_F_BOOL(struct api_geo_anonymous, is_tor, "isTor"),
+    API_F_BOOL(struct api_geo_anonymous, is_proxy, "isProxy"),
+    API_F_END,
+};
+static const api_type geo_anonymous_type = API_TYPE(struct api_geo_anonymous, geo_anonymous_fields);
+
+static const api_field geo_location_fields[] = {
+    API_F_STRING(api_geo_location, country, "country"),
+    API_F_STRING(api_geo_location, region, "region"),
+    API_F_STRING(api_geo_location, city, "city"),
+    API_F_STRING(api_geo_location, isp, "isp"),
+    API_F_INT(api_geo_location, asn, "asn"),
+    API_F_OBJECT(api_geo_location, anonymous, "anonymous", geo_anonymous_type),
+    API_F_END,
+};
+static const api_type geo_location_type = API_TYPE(api_geo_location, geo_location_fields);
+
 static const api_field authz_principal_fields[] = {
     API_F_STRINGS(api_authz_principal, client_cidrs, "clientCIDRs"),
     API_F_JSON(api_authz_principal, jwt, "jwt"),
     API_F_JSON(api_authz_principal, headers, "headers"),
-    API_F_JSON(api_authz_principal, client_ip_geo_locations, "clientIPGeoLocations"),
+    API_F_LIST(api_authz_principal, client_ip_geo_locations, "clientIPGeoLocations",
+               geo_location_type),
     API_F_END,
 };
 static const api_type authz_principal_type = API_TYPE(api_authz_principal, authz_principal_fields);

@@ -68,6 +68,18 @@ typedef struct api_oidc_provider {
     json_t *backend_settings;
 } api_oidc_provider;
 
+/* oidc.denyRedirect.headers[] */
+typedef struct api_oidc_deny_header {
+    const char *name;
+    const char *type; /* "Exact" (the default), "Prefix", "Suffix", "RegularExpression" */
+    const char *value;
+} api_oidc_deny_header;
+
+typedef struct api_oidc_deny_redirect {
+    api_oidc_deny_header *headers;
+    size_t n_headers;
+} api_oidc_deny_redirect;
+
 typedef struct api_oidc {
     api_oidc_provider *provider;
     const char *client_id;
@@ -81,7 +93,8 @@ typedef struct api_oidc {
     size_t n_scopes, n_resources;
     api_bool forward_access_token, refresh_token, disable_token_encryption;
     const char *cookie_domain;
-    json_t *cookie_names, *cookie_config, *deny_redirect, *forward_id_token;
+    json_t *cookie_names, *cookie_config, *forward_id_token;
+    api_oidc_deny_redirect *deny_redirect;
 } api_oidc;
 
 typedef struct api_remote_jwks {
@@ -154,12 +167,22 @@ typedef struct api_api_key_auth {
     api_bool sanitize;
 } api_api_key_auth;
 
+/* authorization.rules[].principal.clientIPGeoLocations[] */
+typedef struct api_geo_location {
+    const char *country, *region, *city, *isp;
+    api_int asn;
+    struct api_geo_anonymous {
+        api_bool is_anonymous, is_vpn, is_hosting, is_tor, is_proxy;
+    } * anonymous;
+} api_geo_location;
+
 typedef struct api_authz_principal {
     const char **client_cidrs;
     size_t n_client_cidrs;
     json_t *jwt;
     json_t *headers;
-    json_t *client_ip_geo_locations;
+    api_geo_location *client_ip_geo_locations;
+    size_t n_client_ip_geo_locations;
 } api_authz_principal;
 
 typedef struct api_authz_rule {

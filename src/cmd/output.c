@@ -713,10 +713,50 @@ int output_yaml(FILE *out, const json_t *v)
     return rc;
 }
 
+/* jansson hands its dump over a few bytes at a time; a call to fwrite for
+ * each was a tenth of translating 10,000 routes. Gather them first. */
+typedef struct json_sink {
+    FILE *out;
+    size_t len;
+    bool failed;
+    char buf[1 << 16];
+} json_sink;
+
+static void json_sink_flush(json_sink *k)
+{
+    if (k->len && fwrite(k->buf, 1, k->len, k->out) != k->len)
+        k->failed = true;
+    k->len = 0;
+}
+
+static int json_sink_write(const char *data, size_t size, void *ctx)
+{
+    json_sink *k = ctx;
+    if (size > sizeof k->buf - k->len) {
+        json_sink_flush(k);
+        if (size > sizeof k->buf) {
+            if (fwrite(data, 1, size, k->out) != size)
+                k->failed = true;
+            return k->failed ? -1 : 0;
+        }
+    }
+    memcpy(k->buf + k->len, data, size);
+    k->len += size;
+    return 0;
+}
+
 int output_json(FILE *out, const json_t *v)
 {
-    if (json_dumpf(v, out, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+    json_sink *k = malloc(sizeof *k);
+    if (!k)
         return -1;
-    fputc('\n', out);
-    return 0;
+    k->out = out;
+    k->len = 0;
+    k->failed = false;
+    int rc = json_dump_callback(v, json_sink_write, k, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_sink_write("\n", 1, k);
+    json_sink_flush(k);
+    rc = rc != 0 || k->failed ? -1 : 0;
+    free(k);
+    return rc;
 }

@@ -14,22 +14,50 @@
 /* Envoy's Maglev table size must be a prime no larger than this. */
 #define MAX_CONSISTENT_HASH_TABLE 5000011
 
-static const gw_value_check btp_values[] = {
-    {"timeout.tcp.connectTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.http.connectionIdleTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.http.maxConnectionDuration", GW_RULE_DURATION, 0, 0},
-    {"timeout.http.requestTimeout", GW_RULE_DURATION, 0, 0},
-    {"retry.perRetry.timeout", GW_RULE_DURATION, 0, 0},
-    {"retry.perRetry.backoff.baseInterval", GW_RULE_DURATION, 0, 0},
-    {"retry.perRetry.backoff.maxInterval", GW_RULE_DURATION, 0, 0},
-    {"connection.bufferLimit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
-    {"requestBuffer.limit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
-    {"circuitBreaker.maxConnections", GW_RULE_NON_NEGATIVE, 0, 0},
-    {"circuitBreaker.maxPendingRequests", GW_RULE_NON_NEGATIVE, 0, 0},
-    {"circuitBreaker.maxParallelRequests", GW_RULE_NON_NEGATIVE, 0, 0},
-    {"circuitBreaker.maxParallelRetries", GW_RULE_NON_NEGATIVE, 0, 0},
-    {"circuitBreaker.maxRequestsPerConnection", GW_RULE_NON_NEGATIVE, 0, 0},
-};
+static bool is(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* The typed spec of a BackendTrafficPolicy (NULL without one). */
+static const api_traffic_spec *spec_of(const gw_policy *p)
+{
+    return ((const api_backend_traffic_policy *)p->typed)->traffic;
+}
+
+/* Durations, quantities and counts, each as the spec wrote it. */
+static const char *btp_values(gw_ctx *c, const api_traffic_spec *s)
+{
+    const struct api_tcp_timeout *tt = s->timeout ? s->timeout->tcp : NULL;
+    const struct api_http_timeout *ht = s->timeout ? s->timeout->http : NULL;
+    const struct api_per_retry *pr = s->retry ? s->retry->per_retry : NULL;
+    const api_circuit_breaker_spec *cb = s->circuit_breaker;
+    const api_int unset = {0};
+    const gw_value_check checks[] = {
+        GW_CHECK_DURATION("timeout.tcp.connectTimeout", tt ? tt->connect_timeout : NULL),
+        GW_CHECK_DURATION("timeout.http.connectionIdleTimeout",
+                          ht ? ht->connection_idle_timeout : NULL),
+        GW_CHECK_DURATION("timeout.http.maxConnectionDuration",
+                          ht ? ht->max_connection_duration : NULL),
+        GW_CHECK_DURATION("timeout.http.requestTimeout", ht ? ht->request_timeout : NULL),
+        GW_CHECK_DURATION("retry.perRetry.timeout", pr ? pr->timeout : NULL),
+        GW_CHECK_DURATION("retry.perRetry.backoff.baseInterval", pr ? pr->base_interval : NULL),
+        GW_CHECK_DURATION("retry.perRetry.backoff.maxInterval", pr ? pr->max_interval : NULL),
+        GW_CHECK_QUANTITY("connection.bufferLimit",
+                          s->connection ? s->connection->buffer_limit : NULL, 0, UINT32_LIMIT),
+        GW_CHECK_QUANTITY("requestBuffer.limit", s->request_buffer_limit, 0, UINT32_LIMIT),
+        GW_CHECK_NON_NEGATIVE("circuitBreaker.maxConnections", cb ? cb->max_connections : unset),
+        GW_CHECK_NON_NEGATIVE("circuitBreaker.maxPendingRequests",
+                              cb ? cb->max_pending_requests : unset),
+        GW_CHECK_NON_NEGATIVE("circuitBreaker.maxParallelRequests",
+                              cb ? cb->max_parallel_requests : unset),
+        GW_CHECK_NON_NEGATIVE("circuitBreaker.maxParallelRetries",
+                              cb ? cb->max_parallel_retries : unset),
+        GW_CHECK_NON_NEGATIVE("circuitBreaker.maxRequestsPerConnection",
+                              cb ? cb->max_requests_per_connection : unset),
+    };
+    return gw_value_checks_run(c->arena, checks, sizeof checks / sizeof *checks);
+}
 
 static bool is_prime(int64_t n)
 {
@@ -41,12 +69,12 @@ static bool is_prime(int64_t n)
     return true;
 }
 
-static const char *btp_table_size(gw_ctx *c, json_t *spec)
+static const char *btp_table_size(gw_ctx *c, const api_traffic_spec *s)
 {
-    json_t *v = gw_json_path(spec, "loadBalancer.consistentHash.tableSize");
-    if (!json_is_integer(v))
+    const api_consistent_hash_spec *h = s->load_balancer ? s->load_balancer->consistent_hash : NULL;
+    if (!h || !h->table_size.set)
         return NULL;
-    int64_t n = json_integer_value(v);
+    int64_t n = h->table_size.v;
     if (n > MAX_CONSISTENT_HASH_TABLE || !is_prime(n))
         return arena_printf(c->arena,
                             "loadBalancer.consistentHash.tableSize: %lld must be a prime number "
@@ -55,11 +83,10 @@ static const char *btp_table_size(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
-static const char *btp_backoff(gw_ctx *c, json_t *spec)
+static const char *btp_backoff(gw_ctx *c, const api_traffic_spec *s)
 {
-    json_t *b = gw_json_path(spec, "retry.perRetry.backoff");
-    const char *base = json_string_value(json_object_get(b, "baseInterval"));
-    const char *max = json_string_value(json_object_get(b, "maxInterval"));
+    const struct api_per_retry *pr = s->retry ? s->retry->per_retry : NULL;
+    const char *base = pr ? pr->base_interval : NULL, *max = pr ? pr->max_interval : NULL;
     int64_t base_ms = 0, max_ms = 0;
     if (base && gw_duration_ms(base, &base_ms) && base_ms <= 0)
         return "retry.perRetry.backoff.baseInterval: must be greater than zero";
@@ -71,33 +98,38 @@ static const char *btp_backoff(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
-/* A Distinct header selector matches each value on its own: it cannot be inverted. */
-static const char *btp_rate_limit_selectors(gw_ctx *c, json_t *spec)
+/* rateLimit.local and rateLimit.global, with their names for messages. */
+typedef struct rl_kind {
+    const char *name;
+    const api_rl_rules *rules; /* NULL when not set */
+} rl_kind;
+
+static void rl_kinds(const api_traffic_spec *s, rl_kind out[2])
 {
-    static const char *const kinds[] = {"global", "local"};
-    for (size_t k = 0; k < 2; k++) {
-        json_t *rules = json_object_get(gw_json_path(spec, "rateLimit"), kinds[k]);
-        rules = json_object_get(rules, "rules");
-        size_t i, j, h;
-        json_t *rule, *sel, *hdr;
-        json_array_foreach(rules, i, rule)
-        {
-            json_array_foreach(json_object_get(rule, "clientSelectors"), j, sel)
-            {
-                json_array_foreach(json_object_get(sel, "headers"), h, hdr)
-                {
-                    const char *type = json_string_value(json_object_get(hdr, "type"));
-                    if (type && strcmp(type, "Distinct") == 0 &&
-                        json_is_true(json_object_get(hdr, "invert")))
+    const api_rate_limit_spec *rl = s->rate_limit;
+    out[0] = (rl_kind){"global", rl ? rl->global : NULL};
+    out[1] = (rl_kind){"local", rl ? rl->local : NULL};
+}
+
+/* A Distinct header selector matches each value on its own: it cannot be inverted. */
+static const char *btp_rate_limit_selectors(gw_ctx *c, const api_traffic_spec *s)
+{
+    rl_kind kinds[2];
+    rl_kinds(s, kinds);
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; kinds[k].rules && i < kinds[k].rules->n_rules; i++) {
+            const api_rl_rule *rule = &kinds[k].rules->rules[i];
+            for (size_t j = 0; j < rule->n_client_selectors; j++) {
+                const api_rl_selector *sel = &rule->client_selectors[j];
+                for (size_t h = 0; h < sel->n_headers; h++)
+                    if (is(sel->headers[h].type, "Distinct") && sel->headers[h].invert == API_TRUE)
                         return arena_printf(c->arena,
                                             "rateLimit.%s.rules[%zu].clientSelectors[%zu]."
                                             "headers[%zu]: a Distinct header match cannot be "
                                             "inverted",
-                                            kinds[k], i, j, h);
-                }
+                                            kinds[k].name, i, j, h);
             }
         }
-    }
     return NULL;
 }
 
@@ -114,20 +146,24 @@ static int64_t rate_limit_unit_seconds(const char *unit)
     return 0;
 }
 
+static const char *rule_unit(const api_rl_rule *r)
+{
+    return r->limit ? r->limit->unit : NULL;
+}
+
 /* A local limit takes its default bucket from the one rule without client
  * selectors; every other rule's unit must be a whole number of the
  * default's (Envoy refills descriptor buckets on the default's clock). */
-static const char *btp_local_rate_limit(gw_ctx *c, json_t *spec)
+static const char *btp_local_rate_limit(gw_ctx *c, const api_traffic_spec *s)
 {
-    json_t *rules = gw_json_path(spec, "rateLimit.local.rules");
-    size_t i;
-    json_t *rule;
+    const api_rl_rules *local = s->rate_limit ? s->rate_limit->local : NULL;
+    size_t n = local ? local->n_rules : 0;
     int64_t def = 1;
     const char *def_unit = "Second";
     bool has_default = false;
-    json_array_foreach(rules, i, rule)
-    {
-        if (json_array_size(json_object_get(rule, "clientSelectors")))
+    for (size_t i = 0; i < n; i++) {
+        const api_rl_rule *rule = &local->rules[i];
+        if (rule->n_client_selectors)
             continue;
         if (has_default)
             return arena_printf(c->arena,
@@ -135,19 +171,19 @@ static const char *btp_local_rate_limit(gw_ctx *c, json_t *spec)
                                 "clientSelectors (it sets the route's default limit)",
                                 i);
         has_default = true;
-        def_unit = json_string_value(gw_json_path(rule, "limit.unit"));
+        def_unit = rule_unit(rule);
         def = rate_limit_unit_seconds(def_unit);
     }
-    json_array_foreach(rules, i, rule)
-    {
-        const char *unit = json_string_value(gw_json_path(rule, "limit.unit"));
+    for (size_t i = 0; i < n; i++) {
+        const api_rl_rule *rule = &local->rules[i];
+        const char *unit = rule_unit(rule);
         int64_t secs = rate_limit_unit_seconds(unit);
         if (def > 0 && secs > 0 && secs % def != 0)
             return arena_printf(c->arena,
                                 "rateLimit.local.rules[%zu].limit.unit: %s is not a whole number "
                                 "of the default limit's unit %s",
                                 i, unit, def_unit ? def_unit : "");
-        if (json_is_true(json_object_get(rule, "shared")))
+        if (rule->shared == API_TRUE)
             return arena_printf(c->arena,
                                 "rateLimit.local.rules[%zu].shared: a shared local limit is not "
                                 "supported by this gateway yet (use a global limit)",
@@ -158,11 +194,10 @@ static const char *btp_local_rate_limit(gw_ctx *c, json_t *spec)
 
 /* Global limits need the rate-limit service, configured in the
  * EnvoyGateway (rateLimit); on a host the server runs it. */
-static const char *btp_global_rate_limit(gw_ctx *c, json_t *spec)
+static const char *btp_global_rate_limit(gw_ctx *c, const api_traffic_spec *s)
 {
-    json_t *rl = json_object_get(spec, "rateLimit");
-    const char *type = json_string_value(json_object_get(rl, "type"));
-    if (!json_object_get(rl, "global") || (type && strcmp(type, "Global") != 0))
+    const api_rate_limit_spec *rl = s->rate_limit;
+    if (!rl || !rl->global || (rl->type && strcmp(rl->type, "Global") != 0))
         return NULL;
     const api_envoy_gateway *eg = c->res->envoy_gateway;
     if (!eg || !eg->rate_limit)
@@ -171,109 +206,100 @@ static const char *btp_global_rate_limit(gw_ctx *c, json_t *spec)
     return NULL;
 }
 
-/* Settings the translator does not turn into Envoy configuration yet. */
-static const char *btp_unsupported(gw_ctx *c, json_t *spec)
+/* A tracing tag value Envoy 1.36 can carry: a literal, or one
+ * %ENVIRONMENT(...)%, %REQ(...)% or %REQUEST_HEADER(...)% operator. */
+static bool tracing_tag_supported(const char *v)
 {
-    if (gw_json_path(spec, "connection.socketBufferLimit"))
+    size_t n = strlen(v);
+    bool env = n > 15 && strncmp(v, "%ENVIRONMENT(", 13) == 0;
+    bool hdr = (n > 18 && strncmp(v, "%REQUEST_HEADER(", 16) == 0) ||
+               (n > 7 && strncmp(v, "%REQ(", 5) == 0);
+    const char *open = (env || hdr) ? strchr(v, '(') + 1 : NULL;
+    bool op =
+        open && strcmp(v + n - 2, ")%") == 0 && !memchr(open, '%', (size_t)(v + n - 2 - open));
+    return !strchr(v, '%') || op;
+}
+
+/* Settings the translator does not turn into Envoy configuration yet. */
+static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
+{
+    if (s->connection && s->connection->socket_buffer_limit)
         return "connection.socketBufferLimit: is not supported by this gateway yet";
-    const char *lb = json_string_value(gw_json_path(spec, "loadBalancer.type"));
-    if ((lb && strcmp(lb, "DynamicModule") == 0) ||
-        gw_json_path(spec, "loadBalancer.dynamicModule"))
+    const api_load_balancer_spec *lb = s->load_balancer;
+    if (lb && (is(lb->type, "DynamicModule") || lb->dynamic_module))
         return "loadBalancer.dynamicModule: dynamic module load balancers are not supported by "
                "this gateway yet";
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(spec, "responseOverride"), i, e)
-    {
-        const char *src = json_string_value(json_object_get(e, "source"));
+    for (size_t i = 0; i < s->n_response_override; i++) {
+        const char *src = s->response_override[i].source;
         if (src && strcmp(src, "All") != 0)
             return arena_printf(c->arena,
                                 "responseOverride[%zu].source: %s is not supported by this "
                                 "gateway yet (Envoy 1.36 cannot tell local replies apart)",
                                 i, src);
     }
-    json_array_foreach(gw_json_path(spec, "rateLimit.global.rules"), i, e)
-    {
-        if (gw_json_path(e, "limit.fromMetadata"))
+    const api_rl_rules *global = s->rate_limit ? s->rate_limit->global : NULL;
+    for (size_t i = 0; global && i < global->n_rules; i++)
+        if (global->rules[i].limit && global->rules[i].limit->from_metadata)
             return arena_printf(c->arena,
                                 "rateLimit.global.rules[%zu].limit.fromMetadata: a limit from "
                                 "dynamic metadata is not supported by this gateway's Envoy",
                                 i);
-    }
-    if (gw_json_path(spec, "telemetry.tracing.spanName"))
+    const api_route_tracing_spec *tr = s->telemetry ? s->telemetry->tracing : NULL;
+    if (tr && (tr->span_client || tr->span_server))
         return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
                "gateway's (1.36)";
-    const char *tag;
-    json_t *tv;
-    json_object_foreach(gw_json_path(spec, "telemetry.tracing.tags"), tag, tv)
-    {
-        const char *v = json_string_value(tv);
-        size_t n = v ? strlen(v) : 0;
-        bool env = n > 15 && strncmp(v, "%ENVIRONMENT(", 13) == 0;
-        bool hdr = (n > 18 && strncmp(v, "%REQUEST_HEADER(", 16) == 0) ||
-                   (n > 7 && strncmp(v, "%REQ(", 5) == 0);
-        const char *open = (env || hdr) ? strchr(v, '(') + 1 : NULL;
-        bool op =
-            open && strcmp(v + n - 2, ")%") == 0 && !memchr(open, '%', (size_t)(v + n - 2 - open));
-        if (!v || (strchr(v, '%') && !op))
+    for (size_t i = 0; tr && i < tr->n_tags; i++)
+        if (!tracing_tag_supported(tr->tags[i].value))
             return arena_printf(c->arena,
                                 "telemetry.tracing.tags.%s: only a literal, %%ENVIRONMENT(...)%% "
                                 "or %%REQUEST_HEADER(...)%% is supported by this gateway",
-                                tag);
-    }
-    static const char *const kinds[] = {"local", "global"};
-    for (size_t k = 0; k < 2; k++) {
-        json_t *rules = json_object_get(gw_json_path(spec, "rateLimit"), kinds[k]);
-        json_array_foreach(json_object_get(rules, "rules"), i, e)
-        {
-            size_t j;
-            json_t *sel;
-            json_array_foreach(json_object_get(e, "clientSelectors"), j, sel)
-            {
-                if (json_is_true(gw_json_path(sel, "sourceCIDR.invert")))
+                                tr->tags[i].key);
+    rl_kind kinds[2];
+    rl_kinds(s, kinds);
+    for (size_t k = 2; k-- > 0;)
+        for (size_t i = 0; kinds[k].rules && i < kinds[k].rules->n_rules; i++) {
+            const api_rl_rule *rule = &kinds[k].rules->rules[i];
+            for (size_t j = 0; j < rule->n_client_selectors; j++) {
+                const api_rl_cidr_match *cidr = rule->client_selectors[j].source_cidr;
+                if (cidr && cidr->invert == API_TRUE)
                     return arena_printf(c->arena,
                                         "rateLimit.%s.rules[%zu].clientSelectors[%zu].sourceCIDR."
                                         "invert: an inverted client CIDR is not supported by "
                                         "this gateway yet",
-                                        kinds[k], i, j);
+                                        kinds[k].name, i, j);
             }
         }
-    }
-    json_array_foreach(gw_json_path(spec, "rateLimit.local.rules"), i, e)
-    {
-        if (json_object_get(e, "cost"))
+    const api_rl_rules *local = s->rate_limit ? s->rate_limit->local : NULL;
+    for (size_t i = 0; local && i < local->n_rules; i++)
+        if (local->rules[i].cost)
             return arena_printf(c->arena,
                                 "rateLimit.local.rules[%zu].cost: request and response costs of "
                                 "local limits are not supported by this gateway yet",
                                 i);
-    }
     return NULL;
 }
 
 /* responseOverride bodies from a ConfigMap need it to exist with a
  * "response.body" key. */
-static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p)
+static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p, const api_traffic_spec *s)
 {
-    size_t i;
-    json_t *ov;
-    json_array_foreach(json_object_get(p->spec, "responseOverride"), i, ov)
-    {
-        json_t *ref = gw_json_path(ov, "response.body.valueRef");
-        if (!ref)
+    const char *ns = p->obj->metadata.namespace;
+    for (size_t i = 0; i < s->n_response_override; i++) {
+        const struct api_override_response *r = s->response_override[i].response;
+        if (!r || (!r->body_ref_name && !is(r->body_type, "ValueRef")))
             continue;
-        const char *name = json_string_value(json_object_get(ref, "name"));
-        const api_object *cm =
-            api_resources_find(c->res, "ConfigMap", p->obj->metadata.namespace, name ? name : "");
+        const char *name = r->body_ref_name ? r->body_ref_name : "";
+        const api_object *cm = api_resources_find(c->res, "ConfigMap", ns, name);
         if (!cm)
             return arena_printf(c->arena,
                                 "responseOverride[%zu].response.body.valueRef: ConfigMap %s/%s "
                                 "does not exist",
-                                i, p->obj->metadata.namespace, name ? name : "");
+                                i, ns, name);
         if (!json_object_get(json_object_get(cm->raw, "data"), "response.body"))
             return arena_printf(c->arena,
                                 "responseOverride[%zu].response.body.valueRef: ConfigMap %s/%s "
                                 "has no \"response.body\" key",
-                                i, p->obj->metadata.namespace, name);
+                                i, ns, name);
     }
     return NULL;
 }
@@ -281,22 +307,23 @@ static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p)
 static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
-    const char *(*const checks[])(gw_ctx *, json_t *) = {
-        btp_table_size,       btp_backoff,           btp_rate_limit_selectors,
+    const char *(*const checks[])(gw_ctx *, const api_traffic_spec *) = {
+        btp_values,           btp_table_size,        btp_backoff,    btp_rate_limit_selectors,
         btp_local_rate_limit, btp_global_rate_limit, btp_unsupported};
-    out->invalid =
-        gw_value_checks_run(c->arena, p->spec, btp_values, sizeof btp_values / sizeof *btp_values);
+    const api_traffic_spec *s = spec_of(p);
+    if (!s)
+        return;
     for (size_t i = 0; !out->invalid && i < sizeof checks / sizeof *checks; i++)
-        out->invalid = checks[i](c, p->spec);
+        out->invalid = checks[i](c, s);
     if (!out->invalid)
-        out->invalid = btp_response_bodies(c, p);
+        out->invalid = btp_response_bodies(c, p, s);
 }
 
 static const char *btp_deprecated(gw_ctx *c, const gw_policy *p)
 {
     const char *fields = p->targets->target_ref ? "spec.targetRef (use spec.targetRefs)" : NULL;
-    json_t *comp = json_object_get(p->spec, "compression");
-    if (json_array_size(comp) > 0)
+    const api_traffic_spec *s = spec_of(p);
+    if (s && s->n_compression > 0)
         fields = fields
                      ? arena_printf(c->arena, "%s, spec.compression (use spec.compressor)", fields)
                      : "spec.compression (use spec.compressor)";

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gatewayapi/client_ir.h"
+#include "gatewayapi/ir_values.h"
 #include "gatewayapi/policy_checks.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/routes.h"
@@ -24,37 +25,6 @@
 static bool is_true(api_bool b)
 {
     return b == API_TRUE;
-}
-
-static ir_opt_u32 opt_u32(api_int v)
-{
-    return (ir_opt_u32){.set = v.set && v.v >= 0 && v.v <= UINT32_MAX, .value = (uint32_t)v.v};
-}
-
-/* A duration as the reference IR prints it ("300s" -> "5m0s"); text that is
- * not a duration is kept as written (the policy's check reports it). */
-static const char *ir_duration(gw_ctx *c, const char *text)
-{
-    int64_t ms;
-    return text && gw_duration_ms(text, &ms) ? gw_duration_text(c, ms) : text;
-}
-
-/* A duration in whole seconds; unset when it is not a duration. */
-static ir_opt_u32 seconds(const char *text)
-{
-    int64_t ms;
-    if (!text || !gw_duration_ms(text, &ms) || ms < 0 || ms / 1000 > UINT32_MAX)
-        return (ir_opt_u32){0};
-    return (ir_opt_u32){.set = true, .value = (uint32_t)(ms / 1000)};
-}
-
-/* A quantity ("1Mi", "1024") in bytes within [min, max]; unset otherwise. */
-static ir_opt_u32 bytes_within(const char *text, double min, double max)
-{
-    double b;
-    if (!text || !gw_quantity_bytes(text, &b) || b < min || b > max)
-        return (ir_opt_u32){0};
-    return (ir_opt_u32){.set = true, .value = (uint32_t)b};
 }
 
 static void timeouts(gw_ctx *c, ir_client_settings *s, const api_ctp_timeout *t)
@@ -80,9 +50,9 @@ static void tcp_keepalive(gw_ctx *c, ir_client_settings *s, const api_ctp_tcp_ke
     if (!k)
         return;
     s->tcp_keepalive = ARENA_NEW(c->arena, ir_tcp_keepalive);
-    s->tcp_keepalive->probes = opt_u32(k->probes);
-    s->tcp_keepalive->idle_time = seconds(k->idle_time);
-    s->tcp_keepalive->interval = seconds(k->interval);
+    s->tcp_keepalive->probes = gw_ir_u32(k->probes);
+    s->tcp_keepalive->idle_time = gw_ir_seconds(k->idle_time);
+    s->tcp_keepalive->interval = gw_ir_seconds(k->interval);
 }
 
 static void connection(gw_ctx *c, ir_client_settings *s, const api_ctp_connection *k)
@@ -90,15 +60,15 @@ static void connection(gw_ctx *c, ir_client_settings *s, const api_ctp_connectio
     if (!k)
         return;
     s->connection = true;
-    s->buffer_limit = bytes_within(k->buffer_limit, 0, UINT32_MAX);
-    s->max_accept_per_socket_event = opt_u32(k->max_accept_per_socket_event);
+    s->buffer_limit = gw_ir_bytes(k->buffer_limit, 0, UINT32_MAX);
+    s->max_accept_per_socket_event = gw_ir_u32(k->max_accept_per_socket_event);
     const api_ctp_connection_limit *l = k->connection_limit;
     if (!l)
         return;
     s->connection_limit_block = true;
-    s->connection_limit = opt_u32(l->value);
+    s->connection_limit = gw_ir_u32(l->value);
     s->connection_limit_close_delay = duration_of(l->close_delay);
-    s->max_requests_per_connection = opt_u32(l->max_requests_per_connection);
+    s->max_requests_per_connection = gw_ir_u32(l->max_requests_per_connection);
     s->max_connection_duration = duration_of(l->max_connection_duration);
     s->max_stream_duration = duration_of(l->max_stream_duration);
 }
@@ -112,7 +82,7 @@ static void client_ip_detection(ir_client_settings *s, const api_ctp_client_ip_d
     if (d->x_forwarded_for) {
         const api_ctp_xff *x = d->x_forwarded_for;
         s->xff = true;
-        s->xff_num_trusted_hops = opt_u32(x->num_trusted_hops);
+        s->xff_num_trusted_hops = gw_ir_u32(x->num_trusted_hops);
         s->xff_trusted_cidrs = x->trusted_cidrs;
         s->n_xff_trusted_cidrs = x->n_trusted_cidrs;
         s->xff_disable_append = is_true(x->disable_append);
@@ -192,25 +162,25 @@ static void http2(gw_ctx *c, ir_client_settings *s, const api_ctp_http2 *h)
 {
     if (!h)
         return;
-    ir_opt_u32 stream = bytes_within(h->initial_stream_window_size, WINDOW_MIN, WINDOW_MAX);
-    ir_opt_u32 conn = bytes_within(h->initial_connection_window_size, WINDOW_MIN, WINDOW_MAX);
+    ir_opt_u32 stream = gw_ir_bytes(h->initial_stream_window_size, WINDOW_MIN, WINDOW_MAX);
+    ir_opt_u32 conn = gw_ir_bytes(h->initial_connection_window_size, WINDOW_MIN, WINDOW_MAX);
     if ((h->initial_stream_window_size && !stream.set) ||
         (h->initial_connection_window_size && !conn.set))
         return;
     ir_http2_settings *o = ARENA_NEW(c->arena, ir_http2_settings);
     o->initial_connection_window_size = stream;
     o->initial_stream_window_size = conn;
-    o->max_concurrent_streams = opt_u32(h->max_concurrent_streams);
+    o->max_concurrent_streams = gw_ir_u32(h->max_concurrent_streams);
     if (h->on_invalid_message)
         o->reset_stream_on_error =
             strcmp(h->on_invalid_message, "TerminateStream") == 0 ? IR_TRUE : IR_FALSE;
     const api_ctp_http2_keepalive *k = h->connection_keepalive;
     if (k) {
         o->has_keepalive = true;
-        o->keepalive_interval = ir_duration(c, k->interval);
-        o->keepalive_timeout = ir_duration(c, k->timeout);
-        o->keepalive_idle_interval = ir_duration(c, k->idle_interval);
-        o->keepalive_interval_jitter = opt_u32(k->interval_jitter);
+        o->keepalive_interval = gw_ir_go_duration(c, k->interval);
+        o->keepalive_timeout = gw_ir_go_duration(c, k->timeout);
+        o->keepalive_idle_interval = gw_ir_go_duration(c, k->idle_interval);
+        o->keepalive_interval_jitter = gw_ir_u32(k->interval_jitter);
     }
     s->http2 = o;
 }
@@ -357,6 +327,8 @@ static void apply_to_listener(gw_ctx *c, strmap *built, const gw_listener *l)
 
 void gw_client_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, CTP_KIND))
+        return;
     strmap built;
     strmap_init(&built, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++)

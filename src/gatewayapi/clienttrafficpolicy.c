@@ -11,34 +11,55 @@
 
 #define UINT32_LIMIT 4294967295.0
 
-static const gw_value_check ctp_values[] = {
-    {"timeout.http.requestReceivedTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.http.requestHeadersReceivedTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.http.idleTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.http.streamIdleTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.tcp.idleTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.tcp.connectionInspectionTimeout", GW_RULE_DURATION, 0, 0},
-    {"timeout.tcp.tlsHandshakeTimeout", GW_RULE_DURATION, 0, 0},
-    {"connection.connectionLimit.closeDelay", GW_RULE_DURATION, 0, 0},
-    {"connection.connectionLimit.maxConnectionDuration", GW_RULE_DURATION, 0, 0},
-    {"connection.connectionLimit.maxStreamDuration", GW_RULE_DURATION, 0, 0},
-    {"http2.connectionKeepalive.interval", GW_RULE_DURATION, 0, 0},
-    {"http2.connectionKeepalive.timeout", GW_RULE_DURATION, 0, 0},
-    {"http2.connectionKeepalive.idleInterval", GW_RULE_DURATION, 0, 0},
-    {"tcpKeepalive.idleTime", GW_RULE_DURATION, 0, 0},
-    {"tcpKeepalive.interval", GW_RULE_DURATION, 0, 0},
-    {"connection.bufferLimit", GW_RULE_QUANTITY, 0, UINT32_LIMIT},
-    /* HTTP/2 flow-control windows: Envoy's bounds */
-    {"http2.initialStreamWindowSize", GW_RULE_QUANTITY, 65535, 2147483647},
-    {"http2.initialConnectionWindowSize", GW_RULE_QUANTITY, 65535, 2147483647},
-    /* Envoy's max_request_headers_kb: 1 to 8192 KiB */
-    {"headers.maxRequestHeaderLimit", GW_RULE_QUANTITY, 1024, 8192.0 * 1024},
-};
-
 /* The typed spec of a ClientTrafficPolicy (NULL without one). */
 static const api_client_traffic_policy_spec *spec_of(const gw_policy *p)
 {
     return ((const api_client_traffic_policy *)p->typed)->client;
+}
+
+/* Durations and quantities, each as the spec wrote it. */
+static const char *ctp_values(gw_ctx *c, const api_client_traffic_policy_spec *s)
+{
+    const api_ctp_http_timeout *ht = s->timeout ? s->timeout->http : NULL;
+    const api_ctp_tcp_timeout *tt = s->timeout ? s->timeout->tcp : NULL;
+    const api_ctp_connection_limit *cl = s->connection ? s->connection->connection_limit : NULL;
+    const api_ctp_http2_keepalive *ka = s->http2 ? s->http2->connection_keepalive : NULL;
+    const api_ctp_tcp_keepalive *tk = s->tcp_keepalive;
+    const api_ctp_http2 *h2 = s->http2;
+    const gw_value_check checks[] = {
+        GW_CHECK_DURATION("timeout.http.requestReceivedTimeout",
+                          ht ? ht->request_received_timeout : NULL),
+        GW_CHECK_DURATION("timeout.http.requestHeadersReceivedTimeout",
+                          ht ? ht->request_headers_received_timeout : NULL),
+        GW_CHECK_DURATION("timeout.http.idleTimeout", ht ? ht->idle_timeout : NULL),
+        GW_CHECK_DURATION("timeout.http.streamIdleTimeout", ht ? ht->stream_idle_timeout : NULL),
+        GW_CHECK_DURATION("timeout.tcp.idleTimeout", tt ? tt->idle_timeout : NULL),
+        GW_CHECK_DURATION("timeout.tcp.connectionInspectionTimeout",
+                          tt ? tt->connection_inspection_timeout : NULL),
+        GW_CHECK_DURATION("timeout.tcp.tlsHandshakeTimeout", tt ? tt->tls_handshake_timeout : NULL),
+        GW_CHECK_DURATION("connection.connectionLimit.closeDelay", cl ? cl->close_delay : NULL),
+        GW_CHECK_DURATION("connection.connectionLimit.maxConnectionDuration",
+                          cl ? cl->max_connection_duration : NULL),
+        GW_CHECK_DURATION("connection.connectionLimit.maxStreamDuration",
+                          cl ? cl->max_stream_duration : NULL),
+        GW_CHECK_DURATION("http2.connectionKeepalive.interval", ka ? ka->interval : NULL),
+        GW_CHECK_DURATION("http2.connectionKeepalive.timeout", ka ? ka->timeout : NULL),
+        GW_CHECK_DURATION("http2.connectionKeepalive.idleInterval", ka ? ka->idle_interval : NULL),
+        GW_CHECK_DURATION("tcpKeepalive.idleTime", tk ? tk->idle_time : NULL),
+        GW_CHECK_DURATION("tcpKeepalive.interval", tk ? tk->interval : NULL),
+        GW_CHECK_QUANTITY("connection.bufferLimit",
+                          s->connection ? s->connection->buffer_limit : NULL, 0, UINT32_LIMIT),
+        /* HTTP/2 flow-control windows: Envoy's bounds */
+        GW_CHECK_QUANTITY("http2.initialStreamWindowSize",
+                          h2 ? h2->initial_stream_window_size : NULL, 65535, 2147483647),
+        GW_CHECK_QUANTITY("http2.initialConnectionWindowSize",
+                          h2 ? h2->initial_connection_window_size : NULL, 65535, 2147483647),
+        /* Envoy's max_request_headers_kb: 1 to 8192 KiB */
+        GW_CHECK_QUANTITY("headers.maxRequestHeaderLimit",
+                          s->headers ? s->headers->max_request_header_limit : NULL, 1024,
+                          8192.0 * 1024),
+    };
+    return gw_value_checks_run(c->arena, checks, sizeof checks / sizeof *checks);
 }
 
 /* Header names and values of the early request header modifiers. */
@@ -92,8 +113,7 @@ static const char *ctp_spec_problem(gw_ctx *c, const gw_policy *p)
     const api_client_traffic_policy_spec *s = spec_of(p);
     if (!s)
         return NULL;
-    const char *problem =
-        gw_value_checks_run(c->arena, p->spec, ctp_values, sizeof ctp_values / sizeof *ctp_values);
+    const char *problem = ctp_values(c, s);
     if (!problem)
         problem = ctp_early_headers(c, s);
     if (!problem)

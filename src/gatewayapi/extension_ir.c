@@ -255,8 +255,7 @@ static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_rou
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = gw_ir_route_rule_name(c, r);
-    const gw_policy *rp = gw_policy_for_route(c, GW_EEP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *rp = gw_policy_for_route(c, GW_EEP_KIND, m, r);
     const gw_policy *lp = gw_policy_for_listener(c, GW_EEP_KIND, l);
     if (rp) {
         policy_extensions *pe = extensions_for(c, cache, rp, l->gateway);
@@ -285,6 +284,8 @@ static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_rou
 
 void gw_extension_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, GW_EEP_KIND))
+        return;
     strmap cache;
     strmap_init(&cache, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++) {

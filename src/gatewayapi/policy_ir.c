@@ -4,6 +4,8 @@
 #include "gatewayapi/policy_checks.h"
 #include "gatewayapi/routes.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,8 @@ struct gw_policy_index {
     strmap held;  /* "Kind|R|RouteKind/ns/name|rule", "Kind|G|ns/name|listener",
                      "Kind|S|ns/name|listener" -> gw_policy (first holder) */
     strmap valid; /* "Kind|ns/name" -> non-NULL when valid */
+    strmap kinds; /* "Kind" -> non-NULL when a policy of the kind holds a target */
+    strmap rules; /* "Kind|RouteKind/ns/name" -> non-NULL when one holds a rule of it */
 };
 
 static struct gw_policy_index *index_of(gw_ctx *c)
@@ -19,6 +23,8 @@ static struct gw_policy_index *index_of(gw_ctx *c)
         c->policy_index = ARENA_NEW(c->arena, struct gw_policy_index);
         strmap_init(&c->policy_index->held, c->arena);
         strmap_init(&c->policy_index->valid, c->arena);
+        strmap_init(&c->policy_index->kinds, c->arena);
+        strmap_init(&c->policy_index->rules, c->arena);
     }
     return c->policy_index;
 }
@@ -33,6 +39,25 @@ json_t *gw_ctx_own_json(gw_ctx *c, json_t *j)
 static const char *or_empty(const char *s)
 {
     return s ? s : "";
+}
+
+/* The value of the key printed from fmt in `m`: looked up (every IR route
+ * asks several times) with the key on the stack, not in the arena. */
+static void *lookup(gw_ctx *c, strmap *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void *lookup(gw_ctx *c, strmap *m, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof buf)
+        return strmap_get(m, buf);
+    va_start(ap, fmt);
+    char *key = arena_vprintf(c->arena, fmt, ap);
+    va_end(ap);
+    return strmap_get(m, key);
 }
 
 static const char *target_key(strmap *m, const char *kind, const gw_policy_target *t)
@@ -57,6 +82,12 @@ void gw_policy_index_add(gw_ctx *c, const char *kind, const gw_policy *p, const 
     const char *key = target_key(&x->held, kind, t);
     if (!strmap_get(&x->held, key))
         strmap_put(&x->held, key, (void *)p);
+    strmap_put(&x->kinds, kind, (void *)p);
+    if (t->scope == GW_SCOPE_ROUTE_RULE || (t->scope == GW_SCOPE_ROUTE && t->section))
+        strmap_put(
+            &x->rules,
+            strmap_key(&x->rules, "%s|%s/%s/%s", kind, t->route->kind, t->namespace, t->name),
+            (void *)p);
     if (valid)
         strmap_put(&x->valid,
                    strmap_key(&x->valid, "%s|%s/%s", kind, p->obj->metadata.namespace,
@@ -64,16 +95,15 @@ void gw_policy_index_add(gw_ctx *c, const char *kind, const gw_policy *p, const 
                    (void *)p);
 }
 
-bool gw_policy_valid(gw_ctx *c, const char *kind, const gw_policy *p)
+bool gw_policy_kind_held(gw_ctx *c, const char *kind)
 {
-    struct gw_policy_index *x = index_of(c);
-    return strmap_get(&x->valid, strmap_key(&x->valid, "%s|%s/%s", kind, p->obj->metadata.namespace,
-                                            p->obj->metadata.name)) != NULL;
+    return strmap_get(&index_of(c)->kinds, kind) != NULL;
 }
 
-static const gw_policy *held(gw_ctx *c, const char *key)
+bool gw_policy_valid(gw_ctx *c, const char *kind, const gw_policy *p)
 {
-    return strmap_get(&index_of(c)->held, key);
+    return lookup(c, &index_of(c)->valid, "%s|%s/%s", kind, p->obj->metadata.namespace,
+                  p->obj->metadata.name) != NULL;
 }
 
 const gw_policy *gw_policy_for_listener(gw_ctx *c, const char *kind, const gw_listener *l)
@@ -83,43 +113,31 @@ const gw_policy *gw_policy_for_listener(gw_ctx *c, const char *kind, const gw_li
     const gw_policy *p = NULL;
     if (l->listener_set) {
         const api_meta *s = &l->listener_set->obj.metadata;
-        p = held(c, strmap_key(m, "%s|S|%s/%s|%s", kind, s->namespace, s->name, l->name));
+        p = lookup(c, m, "%s|S|%s/%s|%s", kind, s->namespace, s->name, l->name);
         if (!p)
-            p = held(c, strmap_key(m, "%s|S|%s/%s|", kind, s->namespace, s->name));
+            p = lookup(c, m, "%s|S|%s/%s|", kind, s->namespace, s->name);
     } else {
-        p = held(c, strmap_key(m, "%s|G|%s/%s|%s", kind, g->namespace, g->name, l->name));
+        p = lookup(c, m, "%s|G|%s/%s|%s", kind, g->namespace, g->name, l->name);
     }
     if (!p)
-        p = held(c, strmap_key(m, "%s|G|%s/%s|", kind, g->namespace, g->name));
+        p = lookup(c, m, "%s|G|%s/%s|", kind, g->namespace, g->name);
     return p;
 }
 
-const gw_policy *gw_policy_for_route(gw_ctx *c, const char *kind, const char *route_kind,
-                                     const char *namespace, const char *name, const char *rule)
+const gw_policy *gw_policy_for_route(gw_ctx *c, const char *kind, const ir_metadata *m,
+                                     const ir_http_route *r)
 {
-    strmap *m = &index_of(c)->held;
+    struct gw_policy_index *x = index_of(c);
+    const char *ns = or_empty(m->namespace);
     const gw_policy *p = NULL;
-    if (rule)
-        p = held(c, strmap_key(m, "%s|R|%s/%s/%s|%s", kind, route_kind, namespace, name, rule));
+    if (r && lookup(c, &x->rules, "%s|%s/%s/%s", kind, m->kind, ns, m->name)) {
+        const char *rule = gw_ir_route_rule_name(c, r);
+        if (rule)
+            p = lookup(c, &x->held, "%s|R|%s/%s/%s|%s", kind, m->kind, ns, m->name, rule);
+    }
     if (!p)
-        p = held(c, strmap_key(m, "%s|R|%s/%s/%s|", kind, route_kind, namespace, name));
+        p = lookup(c, &x->held, "%s|R|%s/%s/%s|", kind, m->kind, ns, m->name);
     return p;
-}
-
-json_t *gw_policy_spec_for_route(gw_ctx *c, const char *kind, const gw_listener *l,
-                                 const char *route_kind, const char *namespace, const char *name,
-                                 const char *rule, const gw_policy **route_policy,
-                                 const gw_policy **listener_policy)
-{
-    const gw_policy *rp = gw_policy_for_route(c, kind, route_kind, namespace, name, rule);
-    const gw_policy *lp = gw_policy_for_listener(c, kind, l);
-    if (rp && !rp->targets->merge_type)
-        lp = NULL;
-    *route_policy = rp;
-    *listener_policy = lp;
-    if (rp && lp)
-        return gw_policy_merge(c, lp->spec, rp->spec, rp->targets->merge_type);
-    return rp ? rp->spec : lp ? lp->spec : NULL;
 }
 
 /* ---- merging ---- */

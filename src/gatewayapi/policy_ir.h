@@ -6,7 +6,7 @@
  * which policy applies: the most specific one (route rule > route >
  * ListenerSet listener > ListenerSet > Gateway listener > Gateway). A route
  * policy with a mergeType is merged onto the policy above it
- * (gw_policy_spec_for_route). JSON made here is owned by the translation
+ * (gw_policy_merge). JSON made here is owned by the translation
  * result (gw_ctx_own_json). */
 #ifndef EG_GATEWAYAPI_POLICY_IR_H
 #define EG_GATEWAYAPI_POLICY_IR_H
@@ -25,19 +25,15 @@ bool gw_policy_valid(gw_ctx *c, const char *kind, const gw_policy *p);
  * its ListenerSet's or Gateway's), or NULL. */
 const gw_policy *gw_policy_for_listener(gw_ctx *c, const char *kind, const gw_listener *l);
 
-/* The policy of `kind` on a route rule itself (sectionName) or on the whole
- * route, or NULL. `rule` is the rule's name, NULL for unnamed rules. */
-const gw_policy *gw_policy_for_route(gw_ctx *c, const char *kind, const char *route_kind,
-                                     const char *namespace, const char *name, const char *rule);
+/* A policy of `kind` holds some target: the IR stage of the kind has work. */
+bool gw_policy_kind_held(gw_ctx *c, const char *kind);
 
-/* The spec in force on a route of listener `l`: the route policy's, merged
- * onto the listener's when it has a mergeType, else whichever is more
- * specific. *route_policy / *listener_policy say which took part (may be
- * NULL). NULL when no policy applies. */
-json_t *gw_policy_spec_for_route(gw_ctx *c, const char *kind, const gw_listener *l,
-                                 const char *route_kind, const char *namespace, const char *name,
-                                 const char *rule, const gw_policy **route_policy,
-                                 const gw_policy **listener_policy);
+/* The policy of `kind` on a route rule itself (sectionName) or on the whole
+ * route `m` names, or NULL. `r` is the IR route of an HTTP or gRPC rule (its
+ * rule's name is looked up only when a policy of `kind` targets a rule of
+ * that route); NULL for TCP and UDP routes. */
+const gw_policy *gw_policy_for_route(gw_ctx *c, const char *kind, const ir_metadata *m,
+                                     const ir_http_route *r);
 
 /* `patch` merged onto `base` (RFC 7386 for JSONMerge; StrategicMerge also
  * joins lists: the patch's items first, then the base's it lacks). New

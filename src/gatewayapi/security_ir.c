@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatewayapi/ir_values.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
@@ -82,14 +83,6 @@ static struct ir_traffic *backend_traffic(const sec_ctx *x, json_t *settings)
     return gw_traffic_cluster_settings(x->c, settings, x->p->obj);
 }
 
-/* A duration as the reference IR prints it ("1h0m0s"); the text as
- * written when it is not one. */
-static const char *go_duration(gw_ctx *c, const char *d)
-{
-    int64_t ms;
-    return d && gw_duration_ms(d, &ms) ? gw_duration_text(c, ms) : d;
-}
-
 /* ---- CORS ---- */
 
 /* "*.example.com" as a regex: '*' anything, '.' a dot. */
@@ -126,7 +119,7 @@ static ir_cors *cors_ir(const sec_ctx *x)
     o->allow_methods = json_strings(c, json_object_get(j, "allowMethods"), &o->n_allow_methods);
     o->allow_headers = json_strings(c, json_object_get(j, "allowHeaders"), &o->n_allow_headers);
     o->expose_headers = json_strings(c, json_object_get(j, "exposeHeaders"), &o->n_expose_headers);
-    o->max_age = go_duration(c, json_string_value(json_object_get(j, "maxAge")));
+    o->max_age = gw_ir_go_duration(c, json_string_value(json_object_get(j, "maxAge")));
     o->allow_credentials = json_is_true(json_object_get(j, "allowCredentials"));
     return o;
 }
@@ -453,6 +446,31 @@ static void authz_jwt_ir(gw_ctx *c, ir_authorization_rule *r, const json_t *jwt)
     }
 }
 
+static void geo_locations_ir(gw_ctx *c, ir_authorization_rule *r, const api_authz_principal *pr)
+{
+    r->n_geo_locations = pr->n_client_ip_geo_locations;
+    r->geo_locations = ARENA_ARRAY(c->arena, ir_geo_location, r->n_geo_locations + 1);
+    for (size_t i = 0; i < r->n_geo_locations; i++) {
+        const api_geo_location *g = &pr->client_ip_geo_locations[i];
+        ir_geo_location *o = &r->geo_locations[i];
+        *o = (ir_geo_location){
+            .country = g->country,
+            .region = g->region,
+            .city = g->city,
+            .isp = g->isp,
+            .asn = {.set = g->asn.set, .value = (uint32_t)g->asn.v},
+        };
+        if (g->anonymous) {
+            o->has_anonymous = true;
+            o->is_anonymous = gw_ir_tristate(g->anonymous->is_anonymous);
+            o->is_vpn = gw_ir_tristate(g->anonymous->is_vpn);
+            o->is_hosting = gw_ir_tristate(g->anonymous->is_hosting);
+            o->is_tor = gw_ir_tristate(g->anonymous->is_tor);
+            o->is_proxy = gw_ir_tristate(g->anonymous->is_proxy);
+        }
+    }
+}
+
 static ir_authorization *authorization_ir(const sec_ctx *x)
 {
     const api_authorization *a = x->s->authorization;
@@ -490,7 +508,7 @@ static ir_authorization *authorization_ir(const sec_ctx *x)
             d->name = name;
             d->values = json_strings(c, json_object_get(h, "values"), &d->n_values);
         }
-        r->client_ip_geo_locations = pr->client_ip_geo_locations;
+        geo_locations_ir(c, r, pr);
         if (json_is_object(s->operation)) {
             r->has_operation = true;
             r->methods = json_strings(c, json_object_get(s->operation, "methods"), &r->n_methods);
@@ -511,6 +529,32 @@ static const char *secret_key(const sec_ctx *x, const api_target_ref *ref, const
     const char *err = NULL;
     const api_secret *sec = gw_policy_secret(x->c, x->p, ref, "oidc", &err);
     return sec ? api_secret_value(x->c->arena, sec, key, len) : NULL;
+}
+
+/* denyRedirect.headers: each a header match (Exact unless the type says) */
+static void deny_redirect_ir(gw_ctx *c, ir_oidc *o, const api_oidc_deny_redirect *d)
+{
+    if (!d)
+        return;
+    o->deny_redirect = true;
+    o->deny_redirect_headers =
+        ARENA_ARRAY(c->arena, struct ir_deny_redirect_header, d->n_headers + 1);
+    for (size_t i = 0; i < d->n_headers; i++) {
+        const api_oidc_deny_header *h = &d->headers[i];
+        struct ir_deny_redirect_header *out =
+            &o->deny_redirect_headers[o->n_deny_redirect_headers++];
+        ir_string_match *m = &out->match;
+        out->type_written = h->type != NULL;
+        m->name = h->name;
+        if (is(h->type, "Prefix"))
+            m->prefix = h->value;
+        else if (is(h->type, "Suffix"))
+            m->suffix = h->value;
+        else if (is(h->type, "RegularExpression"))
+            m->safe_regex = h->value;
+        else
+            m->exact = h->value;
+    }
 }
 
 static ir_oidc *oidc_ir(const sec_ctx *x)
@@ -579,29 +623,10 @@ static ir_oidc *oidc_ir(const sec_ctx *x)
     o->disable_token_encryption = d->disable_token_encryption == API_TRUE;
     o->pass_through_auth_header = d->pass_through_auth_header == API_TRUE;
     o->forward_id_token_header = json_string_value(json_object_get(d->forward_id_token, "header"));
-    o->default_token_ttl = go_duration(c, d->default_token_ttl);
-    o->default_refresh_token_ttl = go_duration(c, d->default_refresh_token_ttl);
-    o->csrf_token_ttl = go_duration(c, d->csrf_token_ttl);
-    o->deny_redirect = d->deny_redirect;
-    json_t *deny = json_object_get(d->deny_redirect, "headers");
-    o->deny_redirect_headers = ARENA_ARRAY(c->arena, ir_string_match, json_array_size(deny) + 1);
-    size_t i;
-    json_t *dh;
-    json_array_foreach(deny, i, dh)
-    {
-        const char *type = json_string_value(json_object_get(dh, "type"));
-        const char *value = json_string_value(json_object_get(dh, "value"));
-        ir_string_match *m = &o->deny_redirect_headers[o->n_deny_redirect_headers++];
-        m->name = json_string_value(json_object_get(dh, "name"));
-        if (is(type, "Prefix"))
-            m->prefix = value;
-        else if (is(type, "Suffix"))
-            m->suffix = value;
-        else if (is(type, "RegularExpression"))
-            m->safe_regex = value;
-        else
-            m->exact = value;
-    }
+    o->default_token_ttl = gw_ir_go_duration(c, d->default_token_ttl);
+    o->default_refresh_token_ttl = gw_ir_go_duration(c, d->default_refresh_token_ttl);
+    o->csrf_token_ttl = gw_ir_go_duration(c, d->csrf_token_ttl);
+    deny_redirect_ir(c, o, d->deny_redirect);
     o->end_session_endpoint = pr->end_session_endpoint;
     o->cookie_same_site = json_string_value(json_object_get(d->cookie_config, "sameSite"));
     return o;
@@ -685,8 +710,7 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = gw_ir_route_rule_name(c, r);
-    const gw_policy *rp = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *rp = gw_policy_for_route(c, SP_KIND, m, r);
     const gw_policy *lp = gw_policy_for_listener(c, SP_KIND, l);
     if (rp && !rp->targets->merge_type)
         lp = NULL;
@@ -718,7 +742,7 @@ static void apply_to_tcp_route(gw_ctx *c, strmap *built, gw_listener *l, ir_tcp_
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const gw_policy *p = gw_policy_for_route(c, SP_KIND, m->kind, m->namespace, m->name, NULL);
+    const gw_policy *p = gw_policy_for_route(c, SP_KIND, m, NULL);
     if (!p)
         return;
     bool valid = gw_policy_valid(c, SP_KIND, p);
@@ -736,6 +760,8 @@ static void apply_to_tcp_route(gw_ctx *c, strmap *built, gw_listener *l, ir_tcp_
 
 void gw_security_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, SP_KIND))
+        return;
     strmap built;
     strmap_init(&built, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++) {

@@ -316,7 +316,7 @@ static const char *check_authorization(const sp_check_ctx *x)
                                     "authorization.rules[%zu].principal.clientCIDRs[%zu]: \"%s\" "
                                     "is not a CIDR",
                                     i, j, pr->client_cidrs[j]);
-        geo = geo || json_array_size(pr->client_ip_geo_locations) > 0;
+        geo = geo || pr->n_client_ip_geo_locations > 0;
     }
     return geo ? geoip_problem(x) : NULL;
 }
@@ -743,7 +743,7 @@ static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *
         const api_authz_rule *r = &s->authorization->rules[i];
         if (has_text(r->cel))
             return arena_printf(c->arena, "spec.authorization.rules[%zu].cel", i);
-        if (has_json(r->principal.client_ip_geo_locations))
+        if (r->principal.n_client_ip_geo_locations)
             return arena_printf(c->arena,
                                 "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
     }

@@ -9,10 +9,12 @@
  * in bytes, rate limit selectors as matches). A route whose policy is
  * Invalid answers 500, as the reference does. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatewayapi/ir_values.h"
 #include "gatewayapi/policy_checks.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/routes.h"
@@ -21,43 +23,6 @@
 #define BTP_KIND "BackendTrafficPolicy"
 
 /* ---- value helpers ---- */
-
-/* A duration as Go prints it ("300s" -> "5m0s"), for the IR structs shared
- * with routes (ir_retry) that keep durations as text; text that is not a
- * duration stays as written (the policy check refused it). */
-static const char *go_text(gw_ctx *c, const char *s)
-{
-    int64_t ms;
-    return s && gw_duration_ms(s, &ms) ? gw_duration_text(c, ms) : s;
-}
-
-static ir_opt_u32 opt(api_int v)
-{
-    return (ir_opt_u32){.set = v.set, .value = (uint32_t)v.v};
-}
-
-static ir_tristate tri(api_bool v)
-{
-    return v == API_UNSET ? IR_UNSET : v == API_TRUE ? IR_TRUE : IR_FALSE;
-}
-
-/* A quantity ("4Mi", "1024") in bytes. */
-static ir_opt_u32 bytes(const char *q)
-{
-    double b;
-    if (!q || !gw_quantity_bytes(q, &b))
-        return (ir_opt_u32){0};
-    return (ir_opt_u32){.set = true, .value = (uint32_t)b};
-}
-
-/* Whole seconds of a duration. */
-static ir_opt_u32 seconds(const char *s)
-{
-    int64_t ms;
-    if (!s || !gw_duration_ms(s, &ms))
-        return (ir_opt_u32){0};
-    return (ir_opt_u32){.set = true, .value = (uint32_t)(ms / 1000)};
-}
 
 /* A JSON list of integers. */
 static uint32_t *u32_list(gw_ctx *c, json_t *list, size_t *n)
@@ -112,9 +77,9 @@ static ir_retry *retry_ir(gw_ctx *c, const api_retry_spec *s)
         r->http_status_codes = u32_list(c, s->retry_on->http_status_codes, &r->n_http_status_codes);
     }
     if (s->per_retry) {
-        r->per_retry_timeout = go_text(c, s->per_retry->timeout);
-        r->backoff_base = go_text(c, s->per_retry->base_interval);
-        r->backoff_max = go_text(c, s->per_retry->max_interval);
+        r->per_retry_timeout = gw_ir_go_duration(c, s->per_retry->timeout);
+        r->backoff_base = gw_ir_go_duration(c, s->per_retry->base_interval);
+        r->backoff_max = gw_ir_go_duration(c, s->per_retry->max_interval);
     }
     return r;
 }
@@ -122,12 +87,12 @@ static ir_retry *retry_ir(gw_ctx *c, const api_retry_spec *s)
 static ir_circuit_breaker *circuit_breaker_ir(gw_ctx *c, const api_circuit_breaker_spec *s)
 {
     ir_circuit_breaker *cb = ARENA_NEW(c->arena, ir_circuit_breaker);
-    cb->max_connections = opt(s->max_connections);
-    cb->max_pending_requests = opt(s->max_pending_requests);
-    cb->max_parallel_requests = opt(s->max_parallel_requests);
-    cb->max_parallel_retries = opt(s->max_parallel_retries);
-    cb->max_requests_per_connection = opt(s->max_requests_per_connection);
-    cb->per_endpoint_max_connections = opt(s->per_endpoint_max_connections);
+    cb->max_connections = gw_ir_u32(s->max_connections);
+    cb->max_pending_requests = gw_ir_u32(s->max_pending_requests);
+    cb->max_parallel_requests = gw_ir_u32(s->max_parallel_requests);
+    cb->max_parallel_retries = gw_ir_u32(s->max_parallel_retries);
+    cb->max_requests_per_connection = gw_ir_u32(s->max_requests_per_connection);
+    cb->per_endpoint_max_connections = gw_ir_u32(s->per_endpoint_max_connections);
     if (s->retry_budget) {
         cb->has_retry_budget = true;
         const api_fraction_spec *p = s->retry_budget->percent;
@@ -135,7 +100,7 @@ static ir_circuit_breaker *circuit_breaker_ir(gw_ctx *c, const api_circuit_break
             double d = p->denominator.set ? (double)p->denominator.v : 100.0;
             cb->retry_budget_percent = d > 0 ? (double)p->numerator.v * 100.0 / d : 0;
         }
-        cb->retry_budget_min_concurrency = opt(s->retry_budget->min_retry_concurrency);
+        cb->retry_budget_min_concurrency = gw_ir_u32(s->retry_budget->min_retry_concurrency);
     }
     return cb;
 }
@@ -178,7 +143,7 @@ static ir_consistent_hash *consistent_hash_ir(gw_ctx *c, const api_consistent_ha
         qsort(h->cookie_attributes, h->n_cookie_attributes, sizeof(ir_kv), kv_cmp);
     }
     if (s->table_size.set && s->table_size.v != 65537)
-        h->table_size = opt(s->table_size);
+        h->table_size = gw_ir_u32(s->table_size);
     return h;
 }
 
@@ -191,7 +156,7 @@ static ir_backend_utilization *backend_utilization_ir(gw_ctx *c,
     b->blackout_period = duration_of(s->blackout_period);
     b->weight_expiration_period = duration_of(s->weight_expiration_period);
     b->weight_update_period = duration_of(s->weight_update_period);
-    b->error_utilization_penalty_percent = opt(s->error_utilization_penalty_percent);
+    b->error_utilization_penalty_percent = gw_ir_u32(s->error_utilization_penalty_percent);
     b->metric_names = s->metric_names_for_computing_utilization;
     b->n_metric_names = s->n_metric_names_for_computing_utilization;
     b->keep_response_headers = s->keep_response_headers == API_TRUE;
@@ -247,8 +212,8 @@ static ir_active_health_check *active_hc_ir(gw_ctx *c, const api_active_hc_spec 
     h->timeout = duration_of(s->timeout);
     h->interval = duration_of(s->interval);
     h->initial_jitter = duration_of(s->initial_jitter);
-    h->unhealthy_threshold = opt(s->unhealthy_threshold);
-    h->healthy_threshold = opt(s->healthy_threshold);
+    h->unhealthy_threshold = gw_ir_u32(s->unhealthy_threshold);
+    h->healthy_threshold = gw_ir_u32(s->healthy_threshold);
     h->kind = s->http ? IR_HC_HTTP : s->tcp ? IR_HC_TCP : IR_HC_GRPC;
     if (s->http) {
         h->http_host = s->http->hostname ? s->http->hostname : "";
@@ -273,22 +238,22 @@ static ir_active_health_check *active_hc_ir(gw_ctx *c, const api_active_hc_spec 
     }
     if (s->grpc)
         h->grpc_service = s->grpc->service;
-    h->override_port = opt(s->override_port);
+    h->override_port = gw_ir_u32(s->override_port);
     return h;
 }
 
 static ir_passive_health_check *passive_hc_ir(gw_ctx *c, const api_passive_hc_spec *s)
 {
     ir_passive_health_check *p = ARENA_NEW(c->arena, ir_passive_health_check);
-    p->split_external_local_origin_errors = tri(s->split_external_local_origin_errors);
+    p->split_external_local_origin_errors = gw_ir_tristate(s->split_external_local_origin_errors);
     p->interval = duration_of(s->interval);
     p->base_ejection_time = duration_of(s->base_ejection_time);
-    p->consecutive_local_origin_failures = opt(s->consecutive_local_origin_failures);
-    p->consecutive_gateway_errors = opt(s->consecutive_gateway_errors);
-    p->consecutive_5xx_errors = opt(s->consecutive_5xx_errors);
-    p->max_ejection_percent = opt(s->max_ejection_percent);
-    p->failure_percentage_threshold = opt(s->failure_percentage_threshold);
-    p->always_eject_one_endpoint = tri(s->always_eject_one_endpoint);
+    p->consecutive_local_origin_failures = gw_ir_u32(s->consecutive_local_origin_failures);
+    p->consecutive_gateway_errors = gw_ir_u32(s->consecutive_gateway_errors);
+    p->consecutive_5xx_errors = gw_ir_u32(s->consecutive_5xx_errors);
+    p->max_ejection_percent = gw_ir_u32(s->max_ejection_percent);
+    p->failure_percentage_threshold = gw_ir_u32(s->failure_percentage_threshold);
+    p->always_eject_one_endpoint = gw_ir_tristate(s->always_eject_one_endpoint);
     return p;
 }
 
@@ -305,10 +270,7 @@ static ir_health_check *health_check_ir(gw_ctx *c, const api_health_check_spec *
 /* An http2 window in bytes within Envoy's bounds; unset otherwise. */
 static ir_opt_u32 http2_window(const char *q)
 {
-    ir_opt_u32 b = bytes(q);
-    if (b.set && (b.value < 65535 || b.value > 2147483647))
-        return (ir_opt_u32){0};
-    return b;
+    return gw_ir_bytes(q, 65535, 2147483647);
 }
 
 /* A quantity written as a plain number (minContentLength: 100). */
@@ -615,7 +577,7 @@ static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_s
             override_headers(c, r, s->response);
             override_body(c, r, s->response, owner);
             r->content_type = s->response->content_type;
-            r->status_code = opt(s->response->status_code);
+            r->status_code = gw_ir_u32(s->response->status_code);
         }
         if (s->redirect) {
             const struct api_override_redirect *rd = s->redirect;
@@ -638,10 +600,10 @@ static ir_admission_control *admission_control_ir(gw_ctx *c, const api_admission
 {
     ir_admission_control *ac = ARENA_NEW(c->arena, ir_admission_control);
     ac->sampling_window = duration_of(s->sampling_window);
-    ac->min_success_rate = opt(s->min_success_rate);
-    ac->rejection_aggression = opt(s->rejection_aggression);
-    ac->min_request_rate = opt(s->min_request_rate);
-    ac->max_rejection_percent = opt(s->max_rejection_percent);
+    ac->min_success_rate = gw_ir_u32(s->min_success_rate);
+    ac->rejection_aggression = gw_ir_u32(s->rejection_aggression);
+    ac->min_request_rate = gw_ir_u32(s->min_request_rate);
+    ac->max_rejection_percent = gw_ir_u32(s->max_rejection_percent);
     ac->http_statuses = u32_list(c, s->http_status_codes, &ac->n_http_statuses);
     ac->grpc_statuses = s->grpc_status_codes;
     ac->n_grpc_statuses = s->n_grpc_status_codes;
@@ -652,15 +614,18 @@ static ir_admission_control *admission_control_ir(gw_ctx *c, const api_admission
  * (rounded down, at least 1); unset when malformed. */
 static ir_opt_u32 kibps(const api_bandwidth_direction *d)
 {
-    ir_opt_u32 b = bytes(d->limit_value);
-    if (!b.set)
-        return b;
+    double b;
+    if (!d->limit_value || !gw_quantity_bytes(d->limit_value, &b))
+        return (ir_opt_u32){0};
     const char *unit = d->limit_unit;
-    uint32_t secs = unit && strcmp(unit, "Minute") == 0 ? 60
-                    : unit && strcmp(unit, "Hour") == 0 ? 3600
-                                                        : 1;
-    uint32_t k = b.value / 1024 / secs;
-    return (ir_opt_u32){.set = true, .value = k > 0 ? k : 1};
+    double secs = unit && strcmp(unit, "Minute") == 0 ? 60
+                  : unit && strcmp(unit, "Hour") == 0 ? 3600
+                                                      : 1;
+    double k = floor(b / 1024 / secs);
+    return (ir_opt_u32){.set = true,
+                        .value = k < 1            ? 1
+                                 : k > UINT32_MAX ? UINT32_MAX
+                                                  : (uint32_t)k};
 }
 
 static ir_bandwidth_limit *bandwidth_limit_ir(gw_ctx *c, const api_bandwidth_limit_spec *s)
@@ -740,7 +705,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
         t->timeout = timeout_ir(c, s->timeout), any = true;
     if (s->retry) {
         t->retry = retry_ir(c, s->retry);
-        t->retry_num_attempts_per_priority = opt(s->retry->num_attempts_per_priority);
+        t->retry_num_attempts_per_priority = gw_ir_u32(s->retry->num_attempts_per_priority);
         any = true;
     }
     if (s->circuit_breaker)
@@ -749,15 +714,15 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
         any = true;
     if (s->tcp_keepalive) {
         ir_tcp_keepalive *k = ARENA_NEW(c->arena, ir_tcp_keepalive);
-        k->probes = opt(s->tcp_keepalive->probes);
-        k->idle_time = seconds(s->tcp_keepalive->idle_time);
-        k->interval = seconds(s->tcp_keepalive->interval);
+        k->probes = gw_ir_u32(s->tcp_keepalive->probes);
+        k->idle_time = gw_ir_seconds(s->tcp_keepalive->idle_time);
+        k->interval = gw_ir_seconds(s->tcp_keepalive->interval);
         t->tcp_keepalive = k, any = true;
     }
     if (s->dns) {
         ir_dns *d = ARENA_NEW(c->arena, ir_dns);
         d->dns_refresh_rate = duration_of(s->dns->dns_refresh_rate);
-        d->respect_dns_ttl = tri(s->dns->respect_dns_ttl);
+        d->respect_dns_ttl = gw_ir_tristate(s->dns->respect_dns_ttl);
         d->lookup_family = s->dns->lookup_family;
         d->name = arena_printf(c->arena, "%s/%s", owner->metadata.namespace, owner->metadata.name);
         t->dns = d, any = true;
@@ -768,7 +733,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
          * way to Envoy; its IR print is kept by ir_render_traffic.c) */
         h->initial_stream_window_size = http2_window(s->http2->initial_stream_window_size);
         h->initial_connection_window_size = http2_window(s->http2->initial_connection_window_size);
-        h->max_concurrent_streams = opt(s->http2->max_concurrent_streams);
+        h->max_concurrent_streams = gw_ir_u32(s->http2->max_concurrent_streams);
         if (s->http2->on_invalid_message)
             h->reset_stream_on_error =
                 strcmp(s->http2->on_invalid_message, "TerminateStream") == 0 ? IR_TRUE : IR_FALSE;
@@ -778,9 +743,11 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
         t->proxy_protocol_version = s->proxy_protocol_version, any = true;
     if (s->connection) {
         ir_backend_connection b = {
-            .buffer_limit = bytes(s->connection->buffer_limit),
-            .preconnect_per_endpoint_percent = opt(s->connection->preconnect_per_endpoint_percent),
-            .preconnect_predictive_percent = opt(s->connection->preconnect_predictive_percent),
+            .buffer_limit = gw_ir_bytes(s->connection->buffer_limit, 0, UINT32_MAX),
+            .preconnect_per_endpoint_percent =
+                gw_ir_u32(s->connection->preconnect_per_endpoint_percent),
+            .preconnect_predictive_percent =
+                gw_ir_u32(s->connection->preconnect_predictive_percent),
         };
         if (b.buffer_limit.set || b.preconnect_per_endpoint_percent.set ||
             b.preconnect_predictive_percent.set) {
@@ -885,12 +852,12 @@ static const api_traffic_spec *typed_spec(const gw_policy *p)
     return ((const api_backend_traffic_policy *)p->typed)->traffic;
 }
 
-/* The settings in force on a route of listener `l`, or NULL when no policy
- * applies. `rule` is the route rule's name (NULL for none). */
+/* The settings in force on a route `m` names on listener `l`, or NULL when
+ * no policy applies. `r` is its IR route (NULL for TCP and UDP routes). */
 static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listener *l,
-                                       const ir_metadata *m, const char *rule)
+                                       const ir_metadata *m, const ir_http_route *r)
 {
-    const gw_policy *rp = gw_policy_for_route(c, BTP_KIND, m->kind, m->namespace, m->name, rule);
+    const gw_policy *rp = gw_policy_for_route(c, BTP_KIND, m, r);
     const gw_policy *lp = gw_policy_for_listener(c, BTP_KIND, l);
     if (rp && !rp->targets->merge_type)
         lp = NULL;
@@ -922,8 +889,7 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
     const ir_metadata *m = &r->metadata;
     if (!m->kind || !m->name)
         return;
-    const char *rule = gw_ir_route_rule_name(c, r);
-    const pair_traffic *pt = traffic_for(c, done, l, m, rule);
+    const pair_traffic *pt = traffic_for(c, done, l, m, r);
     if (!pt)
         return;
     if (pt->invalid) {
@@ -936,7 +902,7 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
         r->use_client_protocol = true;
     const api_traffic_telemetry *tm = pt->spec->telemetry;
     if (tm && tm->route_stat_name && !r->stat_name)
-        r->stat_name = route_stat_name(c, tm->route_stat_name, r, rule);
+        r->stat_name = route_stat_name(c, tm->route_stat_name, r, gw_ir_route_rule_name(c, r));
     if (!pt->traffic)
         return;
     r->traffic_settings = pt->traffic;
@@ -963,6 +929,8 @@ ir_traffic *gw_traffic_cluster_settings(gw_ctx *c, json_t *settings, const api_o
 
 void gw_traffic_ir_apply(gw_ctx *c)
 {
+    if (!gw_policy_kind_held(c, BTP_KIND))
+        return;
     strmap done;
     strmap_init(&done, c->arena);
     for (size_t g = 0; g < c->n_gateways; g++) {

@@ -6,54 +6,14 @@
 #include <string.h>
 
 #include "ir/ir.h"
-#include "core/base64.h"
 #include "ir/ir_render.h"
 #include "ir/ir_telemetry.h"
 
 /* ---- small helpers ---- */
 
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    if (v)
-        json_object_set_new(o, k, json_string(v));
-}
-
-static void set_uint(json_t *o, const char *k, uint64_t v)
-{
-    json_object_set_new(o, k, json_integer((json_int_t)v));
-}
-
-static void set_nonempty(json_t *o, const char *k, json_t *v)
-{
-    if (v && (json_is_array(v) ? json_array_size(v) : json_is_object(v) ? json_object_size(v) : 1))
-        json_object_set_new(o, k, v);
-    else
-        json_decref(v);
-}
-
-/* []byte fields print as base64, as Go's JSON encoding does. */
-static json_t *base64_bytes(const char *data, size_t n)
-{
-    char *out = malloc(BASE64_ENCODED_LEN(n) + 1);
-    if (!out)
-        abort();
-    base64_encode(out, data, n);
-    json_t *s = json_string(out);
-    free(out);
-    return s;
-}
-
 static json_t *base64_json(const char *data)
 {
-    return base64_bytes(data, strlen(data));
-}
-
-static json_t *strings_json(const char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
+    return ir_json_bytes(data, strlen(data));
 }
 
 static json_t *metadata_json(const ir_metadata *m)
@@ -61,10 +21,10 @@ static json_t *metadata_json(const ir_metadata *m)
     if (!m->kind && !m->name)
         return NULL;
     json_t *o = json_object();
-    set_str(o, "kind", m->kind);
-    set_str(o, "name", m->name);
-    set_str(o, "namespace", m->namespace);
-    set_str(o, "sectionName", m->section_name);
+    ir_put_str(o, "kind", m->kind);
+    ir_put_str(o, "name", m->name);
+    ir_put_str(o, "namespace", m->namespace);
+    ir_put_str(o, "sectionName", m->section_name);
     return o;
 }
 
@@ -77,8 +37,8 @@ static json_t *annotated_metadata_json(const ir_metadata *m, const ir_kv *kv, si
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_object();
-        set_str(e, "key", kv[i].key);
-        set_str(e, "value", kv[i].value);
+        ir_put_str(e, "key", kv[i].key);
+        ir_put_str(e, "value", kv[i].value);
         json_array_append_new(a, e);
     }
     json_object_set_new(o, "annotations", a);
@@ -104,14 +64,14 @@ static json_t *string_match_json(const ir_string_match *m)
 {
     json_t *o = json_object();
     json_object_set_new(o, "distinct", json_boolean(m->distinct));
-    set_str(o, "exact", m->exact);
+    ir_put_str(o, "exact", m->exact);
     if (m->invert)
         json_object_set_new(o, "invert", json_true());
     json_object_set_new(o, "name", json_string(m->name ? m->name : ""));
-    set_str(o, "prefix", m->prefix);
-    set_str(o, "safeRegex", m->safe_regex);
-    set_str(o, "suffix", m->suffix);
-    set_str(o, "contains", m->contains);
+    ir_put_str(o, "prefix", m->prefix);
+    ir_put_str(o, "safeRegex", m->safe_regex);
+    ir_put_str(o, "suffix", m->suffix);
+    ir_put_str(o, "contains", m->contains);
     return o;
 }
 
@@ -130,10 +90,10 @@ static json_t *headers_json(const ir_header *h, size_t n)
         json_t *o = json_object();
         json_object_set_new(o, "addIfAbsent", json_boolean(h[i].add_if_absent));
         json_object_set_new(o, "append", json_boolean(h[i].append));
-        set_str(o, "name", h[i].name);
+        ir_put_str(o, "name", h[i].name);
         json_object_set_new(o, "value",
-                            h[i].n_values ? strings_json(h[i].values, h[i].n_values)
-                                          : strings_json(&h[i].value, 1));
+                            h[i].n_values ? ir_json_strings(h[i].values, h[i].n_values)
+                                          : ir_json_strings(&h[i].value, 1));
         json_array_append_new(a, o);
     }
     return a;
@@ -149,13 +109,13 @@ static json_t *endpoint_json(const ir_endpoint *e)
     if (e->draining)
         json_object_set_new(o, "draining", json_true());
     if (e->path) {
-        set_str(o, "path", e->path);
+        ir_put_str(o, "path", e->path);
     } else {
-        set_str(o, "host", e->host);
-        set_uint(o, "port", e->port);
+        ir_put_str(o, "host", e->host);
+        ir_put_uint(o, "port", e->port);
     }
-    set_str(o, "hostname", e->hostname);
-    set_str(o, "zone", e->zone);
+    ir_put_str(o, "hostname", e->hostname);
+    ir_put_str(o, "zone", e->zone);
     return o;
 }
 
@@ -164,21 +124,21 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     json_t *o = json_object();
     if (t->ca_name) {
         json_t *ca = json_object();
-        set_str(ca, "name", t->ca_name);
+        ir_put_str(ca, "name", t->ca_name);
         if (t->ca_pem)
             json_object_set_new(ca, "certificate", base64_json(t->ca_pem));
         json_object_set_new(o, "caCertificate", ca);
     }
     if (t->insecure_skip_verify)
         json_object_set_new(o, "insecureSkipVerify", json_true());
-    set_str(o, "sni", t->sni);
+    ir_put_str(o, "sni", t->sni);
     if (t->n_subject_alt_names) {
         json_t *sans = json_array();
         for (size_t i = 0; i < t->n_subject_alt_names; i++) {
             json_t *s = json_object();
             const char *type = t->subject_alt_name_types ? t->subject_alt_name_types[i] : NULL;
-            set_str(s, type && strcmp(type, "URI") == 0 ? "uri" : "hostname",
-                    t->subject_alt_names[i]);
+            ir_put_str(s, type && strcmp(type, "URI") == 0 ? "uri" : "hostname",
+                       t->subject_alt_names[i]);
             json_array_append_new(sans, s);
         }
         json_object_set_new(o, "subjectAltNames", sans);
@@ -194,7 +154,7 @@ static json_t *setting_json(const ir_destination_setting *s)
     bool empty = s->invalid || s->custom_backend ||
                  (!s->n_endpoints && !s->is_dynamic_resolver && !s->metadata.kind);
     if (!empty && !s->no_address_type && !s->is_dynamic_resolver)
-        set_str(o, "addressType", address_type_names[s->address_type]);
+        ir_put_str(o, "addressType", address_type_names[s->address_type]);
     if (s->n_endpoints) {
         json_t *eps = json_array();
         for (size_t i = 0; i < s->n_endpoints; i++)
@@ -209,29 +169,29 @@ static json_t *setting_json(const ir_destination_setting *s)
         json_object_set_new(o, "isCustomBackend", json_true());
     if (s->is_dynamic_resolver)
         json_object_set_new(o, "isDynamicResolver", json_true());
-    set_nonempty(o, "metadata", metadata_json(&s->metadata));
-    set_str(o, "name", s->name);
+    ir_put_nonempty(o, "metadata", metadata_json(&s->metadata));
+    ir_put_str(o, "name", s->name);
     if (s->priority)
-        set_uint(o, "priority", (uint64_t)s->priority);
+        ir_put_uint(o, "priority", (uint64_t)s->priority);
     if (!empty)
-        set_str(o, "protocol", protocol_names[s->protocol]);
+        ir_put_str(o, "protocol", protocol_names[s->protocol]);
     if (s->tls)
         json_object_set_new(o, "tls", upstream_tls_json(s->tls));
-    set_uint(o, "weight", s->weight);
+    ir_put_uint(o, "weight", s->weight);
     return o;
 }
 
 static json_t *destination_json(const ir_destination *d)
 {
     json_t *o = json_object();
-    set_nonempty(o, "metadata",
-                 annotated_metadata_json(&d->metadata, d->annotations, d->n_annotations));
-    set_str(o, "name", d->name);
+    ir_put_nonempty(o, "metadata",
+                    annotated_metadata_json(&d->metadata, d->annotations, d->n_annotations));
+    ir_put_str(o, "name", d->name);
     json_t *settings = json_array();
     for (size_t i = 0; i < d->n_settings; i++)
         json_array_append_new(settings, setting_json(&d->settings[i]));
-    set_nonempty(o, "settings", settings);
-    set_str(o, "statName", d->stat_name);
+    ir_put_nonempty(o, "settings", settings);
+    ir_put_str(o, "statName", d->stat_name);
     return o;
 }
 
@@ -248,14 +208,14 @@ static json_t *path_modifier_json(const char *full, const char *prefix)
 static json_t *redirect_json(const ir_redirect *r)
 {
     json_t *o = json_object();
-    set_str(o, "hostname", r->hostname);
+    ir_put_str(o, "hostname", r->hostname);
     if (r->path_full || r->path_prefix)
         json_object_set_new(o, "path", path_modifier_json(r->path_full, r->path_prefix));
     if (r->port)
-        set_uint(o, "port", r->port);
-    set_str(o, "scheme", r->scheme);
+        ir_put_uint(o, "port", r->port);
+    ir_put_str(o, "scheme", r->scheme);
     if (r->status_code)
-        set_uint(o, "statusCode", r->status_code);
+        ir_put_uint(o, "statusCode", r->status_code);
     return o;
 }
 
@@ -265,21 +225,24 @@ static json_t *url_rewrite_json(const ir_url_rewrite *u)
     json_t *host = json_object();
     if (u->host_from_backend)
         json_object_set_new(host, "backend", json_true());
-    set_str(host, "header", u->host_header);
-    set_str(host, "name", u->hostname);
+    ir_put_str(host, "header", u->host_header);
+    ir_put_str(host, "name", u->hostname);
     if (u->host_regex) {
         json_t *re = json_object();
-        set_str(re, "pattern", u->host_regex);
-        set_str(re, "substitution", u->host_substitution ? u->host_substitution : "");
+        ir_put_str(re, "pattern", u->host_regex);
+        /* printed even when empty, as the reference does */
+        json_object_set_new(re, "substitution",
+                            json_string(u->host_substitution ? u->host_substitution : ""));
         json_object_set_new(host, "pathRegex", re);
     }
-    set_nonempty(o, "host", host);
+    ir_put_nonempty(o, "host", host);
     if (u->path_full || u->path_prefix) {
         json_object_set_new(o, "path", path_modifier_json(u->path_full, u->path_prefix));
     } else if (u->path_regex) {
         json_t *p = path_modifier_json(NULL, NULL), *re = json_object();
-        set_str(re, "pattern", u->path_regex);
-        set_str(re, "substitution", u->path_substitution ? u->path_substitution : "");
+        ir_put_str(re, "pattern", u->path_regex);
+        json_object_set_new(re, "substitution",
+                            json_string(u->path_substitution ? u->path_substitution : ""));
         json_object_set_new(p, "regexMatchReplace", re);
         json_object_set_new(o, "path", p);
     }
@@ -304,16 +267,16 @@ static json_t *retry_json(const ir_retry *r)
 {
     json_t *o = json_object();
     if (r->num_retries >= 0)
-        set_uint(o, "numRetries", (uint64_t)r->num_retries);
+        ir_put_uint(o, "numRetries", (uint64_t)r->num_retries);
     json_t *per = json_object();
     if (r->backoff_base || r->backoff_max) {
         json_t *b = json_object();
-        set_str(b, "baseInterval", r->backoff_base);
-        set_str(b, "maxInterval", r->backoff_max);
+        ir_put_str(b, "baseInterval", r->backoff_base);
+        ir_put_str(b, "maxInterval", r->backoff_max);
         json_object_set_new(per, "backOff", b);
     }
-    set_str(per, "timeout", r->per_retry_timeout);
-    set_nonempty(o, "perRetry", per);
+    ir_put_str(per, "timeout", r->per_retry_timeout);
+    ir_put_nonempty(o, "perRetry", per);
     json_t *on = json_object();
     if (r->n_http_status_codes) {
         json_t *codes = json_array();
@@ -322,8 +285,8 @@ static json_t *retry_json(const ir_retry *r)
         json_object_set_new(on, "httpStatusCodes", codes);
     }
     if (r->n_retry_on)
-        json_object_set_new(on, "triggers", strings_json(r->retry_on, r->n_retry_on));
-    set_nonempty(o, "retryOn", on);
+        json_object_set_new(on, "triggers", ir_json_strings(r->retry_on, r->n_retry_on));
+    ir_put_nonempty(o, "retryOn", on);
     return o;
 }
 
@@ -333,16 +296,18 @@ static json_t *cors_json(const ir_cors *c)
     if (c->allow_credentials)
         json_object_set_new(o, "allowCredentials", json_true());
     if (c->n_allow_headers)
-        json_object_set_new(o, "allowHeaders", strings_json(c->allow_headers, c->n_allow_headers));
+        json_object_set_new(o, "allowHeaders",
+                            ir_json_strings(c->allow_headers, c->n_allow_headers));
     if (c->n_allow_methods)
-        json_object_set_new(o, "allowMethods", strings_json(c->allow_methods, c->n_allow_methods));
+        json_object_set_new(o, "allowMethods",
+                            ir_json_strings(c->allow_methods, c->n_allow_methods));
     if (c->n_allow_origins)
         json_object_set_new(o, "allowOrigins",
                             string_matches_json(c->allow_origins, c->n_allow_origins));
     if (c->n_expose_headers)
         json_object_set_new(o, "exposeHeaders",
-                            strings_json(c->expose_headers, c->n_expose_headers));
-    set_str(o, "maxAge", c->max_age);
+                            ir_json_strings(c->expose_headers, c->n_expose_headers));
+    ir_put_str(o, "maxAge", c->max_age);
     return o;
 }
 
@@ -351,8 +316,8 @@ static json_t *credential_injection_json(const ir_credential_injection *ci)
     json_t *o = json_object();
     if (ci->credential) /* secrets never leave the process in a dump */
         json_object_set_new(o, "credential", json_string("[redacted]"));
-    set_str(o, "header", ci->header);
-    set_str(o, "name", ci->name);
+    ir_put_str(o, "header", ci->header);
+    ir_put_str(o, "name", ci->name);
     if (ci->overwrite >= 0)
         json_object_set_new(o, "overwrite", json_boolean(ci->overwrite));
     return o;
@@ -361,8 +326,8 @@ static json_t *credential_injection_json(const ir_credential_injection *ci)
 static json_t *session_json(const ir_session_persistence *sp)
 {
     json_t *o = json_object(), *inner = json_object();
-    set_str(inner, "name", sp->cookie_name ? sp->cookie_name : sp->header_name);
-    set_str(inner, "ttl", sp->cookie_ttl);
+    ir_put_str(inner, "name", sp->cookie_name ? sp->cookie_name : sp->header_name);
+    ir_put_str(inner, "ttl", sp->cookie_ttl);
     json_object_set_new(o, sp->cookie_name ? "cookie" : "header", inner);
     return o;
 }
@@ -394,39 +359,39 @@ static json_t *backend_filters_json(const ir_http_route *f)
 static json_t *ext_proc_json(const ir_ext_proc *e)
 {
     json_t *o = json_object();
-    set_str(o, "name", e->name);
-    set_str(o, "authority", e->service.authority);
+    ir_put_str(o, "name", e->name);
+    ir_put_str(o, "authority", e->service.authority);
     if (e->service.destination)
         json_object_set_new(o, "destination", destination_json(e->service.destination));
     if (e->fail_open != IR_UNSET)
         json_object_set_new(o, "failOpen", json_boolean(e->fail_open == IR_TRUE));
-    set_str(o, "messageTimeout", e->message_timeout);
+    ir_put_str(o, "messageTimeout", e->message_timeout);
     if (e->request_header_processing)
         json_object_set_new(o, "requestHeaderProcessing", json_true());
     if (e->response_header_processing)
         json_object_set_new(o, "responseHeaderProcessing", json_true());
-    set_str(o, "requestBodyProcessingMode", e->request_body_processing_mode);
-    set_str(o, "responseBodyProcessingMode", e->response_body_processing_mode);
+    ir_put_str(o, "requestBodyProcessingMode", e->request_body_processing_mode);
+    ir_put_str(o, "responseBodyProcessingMode", e->response_body_processing_mode);
     if (e->n_request_attributes)
         json_object_set_new(o, "requestAttributes",
-                            strings_json(e->request_attributes, e->n_request_attributes));
+                            ir_json_strings(e->request_attributes, e->n_request_attributes));
     if (e->n_response_attributes)
         json_object_set_new(o, "responseAttributes",
-                            strings_json(e->response_attributes, e->n_response_attributes));
+                            ir_json_strings(e->response_attributes, e->n_response_attributes));
     if (e->n_forwarding_metadata_namespaces)
-        json_object_set_new(
-            o, "forwardingMetadataNamespaces",
-            strings_json(e->forwarding_metadata_namespaces, e->n_forwarding_metadata_namespaces));
+        json_object_set_new(o, "forwardingMetadataNamespaces",
+                            ir_json_strings(e->forwarding_metadata_namespaces,
+                                            e->n_forwarding_metadata_namespaces));
     if (e->n_receiving_metadata_namespaces)
         json_object_set_new(
             o, "receivingMetadataNamespaces",
-            strings_json(e->receiving_metadata_namespaces, e->n_receiving_metadata_namespaces));
+            ir_json_strings(e->receiving_metadata_namespaces, e->n_receiving_metadata_namespaces));
     if (e->allow_mode_override)
         json_object_set_new(o, "allowModeOverride", json_true());
     if (e->shadow_mode)
         json_object_set_new(o, "shadowMode", json_true());
     if (e->status_on_error.set)
-        set_uint(o, "statusOnError", e->status_on_error.value);
+        ir_put_uint(o, "statusOnError", e->status_on_error.value);
     return o;
 }
 
@@ -435,10 +400,10 @@ static json_t *ext_proc_json(const ir_ext_proc *e)
 static json_t *lua_json(const ir_lua *l)
 {
     json_t *o = json_object();
-    set_str(o, "Code", l->code);
+    ir_put_str(o, "Code", l->code);
     json_object_set_new(o, "FilterContext",
                         l->filter_context ? json_deep_copy(l->filter_context) : json_null());
-    set_str(o, "Name", l->name);
+    ir_put_str(o, "Name", l->name);
     return o;
 }
 
@@ -447,15 +412,15 @@ static json_t *wasm_json(const ir_wasm *w)
     json_t *o = json_object(), *code = json_object();
     json_object_set_new(o, "config", w->config ? json_deep_copy(w->config) : json_null());
     json_object_set_new(o, "failOpen", json_boolean(w->fail_open));
-    set_str(code, "originalDownloadingURL", w->original_url);
-    set_str(code, "servingURL", w->serving_url);
-    set_str(code, "sha256", w->sha256);
+    ir_put_str(code, "originalDownloadingURL", w->original_url);
+    ir_put_str(code, "servingURL", w->serving_url);
+    ir_put_str(code, "sha256", w->sha256);
     json_object_set_new(o, "httpWasmCode", code);
     if (w->n_host_keys)
-        json_object_set_new(o, "hostKeys", strings_json(w->host_keys, w->n_host_keys));
-    set_str(o, "name", w->name);
-    set_str(o, "rootID", w->root_id);
-    set_str(o, "wasmName", w->wasm_name);
+        json_object_set_new(o, "hostKeys", ir_json_strings(w->host_keys, w->n_host_keys));
+    ir_put_str(o, "name", w->name);
+    ir_put_str(o, "rootID", w->root_id);
+    ir_put_str(o, "wasmName", w->wasm_name);
     return o;
 }
 
@@ -507,10 +472,10 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
         if (r->direct_response->body)
             json_object_set_new(
                 d, "body",
-                base64_bytes(r->direct_response->body, r->direct_response->body_len
-                                                           ? r->direct_response->body_len
-                                                           : strlen(r->direct_response->body)));
-        set_uint(d, "statusCode", r->direct_response->status_code);
+                ir_json_bytes(r->direct_response->body, r->direct_response->body_len
+                                                            ? r->direct_response->body_len
+                                                            : strlen(r->direct_response->body)));
+        ir_put_uint(d, "statusCode", r->direct_response->status_code);
         json_object_set_new(o, "directResponse", d);
     }
     if (r->envoy_extensions)
@@ -518,13 +483,13 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
     if (r->n_header_matches)
         json_object_set_new(o, "headerMatches",
                             string_matches_json(r->header_matches, r->n_header_matches));
-    set_str(o, "hostname", r->hostname);
+    ir_put_str(o, "hostname", r->hostname);
     json_object_set_new(o, "isHTTP2", json_boolean(r->is_http2));
-    set_nonempty(o, "metadata",
-                 annotated_metadata_json(&r->metadata, r->annotations, r->n_annotations));
+    ir_put_nonempty(o, "metadata",
+                    annotated_metadata_json(&r->metadata, r->annotations, r->n_annotations));
     if (r->n_mirrors)
         json_object_set_new(o, "mirrors", mirrors_json(r->mirrors, r->n_mirrors));
-    set_str(o, "name", r->name);
+    ir_put_str(o, "name", r->name);
     if (r->path_match)
         json_object_set_new(o, "pathMatch", string_match_json(r->path_match));
     if (r->n_query_param_matches)
@@ -533,20 +498,22 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
     if (r->redirect)
         json_object_set_new(o, "redirect", redirect_json(r->redirect));
     if (r->n_remove_request_headers)
-        json_object_set_new(o, "removeRequestHeaders",
-                            strings_json(r->remove_request_headers, r->n_remove_request_headers));
+        json_object_set_new(
+            o, "removeRequestHeaders",
+            ir_json_strings(r->remove_request_headers, r->n_remove_request_headers));
     if (r->n_remove_response_headers)
-        json_object_set_new(o, "removeResponseHeaders",
-                            strings_json(r->remove_response_headers, r->n_remove_response_headers));
+        json_object_set_new(
+            o, "removeResponseHeaders",
+            ir_json_strings(r->remove_response_headers, r->n_remove_response_headers));
     if (r->retry)
         json_object_set_new(o, "retry", retry_json(r->retry));
     if (r->security_settings)
-        set_nonempty(o, "security", ir_security_to_json(r->security_settings));
+        ir_put_nonempty(o, "security", ir_security_to_json(r->security_settings));
     if (r->session)
         json_object_set_new(o, "sessionPersistence", session_json(r->session));
-    set_str(o, "timeout", r->timeout);
+    ir_put_str(o, "timeout", r->timeout);
     if (r->traffic_settings)
-        set_nonempty(o, "traffic", ir_traffic_to_json(r->traffic_settings));
+        ir_put_nonempty(o, "traffic", ir_traffic_to_json(r->traffic_settings));
     if (r->url_rewrite)
         json_object_set_new(o, "urlRewrite", url_rewrite_json(r->url_rewrite));
     if (r->use_client_protocol)
@@ -556,47 +523,51 @@ json_t *ir_http_route_to_json(const ir_http_route *r)
 
 /* ---- listeners ---- */
 
-static void set_true(json_t *o, const char *key, bool v)
-{
-    if (v)
-        json_object_set_new(o, key, json_true());
-}
-
-static void set_strings(json_t *o, const char *key, const char *const *v, size_t n)
-{
-    if (n)
-        json_object_set_new(o, key, strings_json(v, n));
-}
-
 /* The ClientTrafficPolicy part of a listener's tls (versions, ciphers,
  * client validation, ...); only what is set. */
 static void tls_client_settings_json(json_t *o, const ir_tls_config *t)
 {
-    set_str(o, "minVersion", t->min_version);
-    set_str(o, "maxVersion", t->max_version);
-    set_strings(o, "ciphers", t->ciphers, t->n_ciphers);
-    set_strings(o, "ecdhCurves", t->ecdh_curves, t->n_ecdh_curves);
-    set_strings(o, "signatureAlgorithms", t->signature_algorithms, t->n_signature_algorithms);
+    ir_put_str(o, "minVersion", t->min_version);
+    ir_put_str(o, "maxVersion", t->max_version);
+    ir_put_strings(o, "ciphers", t->ciphers, t->n_ciphers);
+    ir_put_strings(o, "ecdhCurves", t->ecdh_curves, t->n_ecdh_curves);
+    ir_put_strings(o, "signatureAlgorithms", t->signature_algorithms, t->n_signature_algorithms);
     if (t->ca_pem) {
         json_t *ca = json_object();
         json_object_set_new(ca, "certificate", base64_json(t->ca_pem));
-        set_str(ca, "name", t->ca_name);
+        ir_put_str(ca, "name", t->ca_name);
         json_object_set_new(o, "caCertificate", ca);
     }
-    set_true(o, "requireClientCertificate", t->require_client_certificate);
+    ir_put_true(o, "requireClientCertificate", t->require_client_certificate);
     if (t->n_match_typed_sans)
         json_object_set_new(o, "matchTypedSubjectAltNames",
                             string_matches_json(t->match_typed_sans, t->n_match_typed_sans));
-    set_strings(o, "verifyCertificateHash", t->verify_certificate_hash,
-                t->n_verify_certificate_hash);
-    set_strings(o, "verifyCertificateSpki", t->verify_certificate_spki,
-                t->n_verify_certificate_spki);
-    set_strings(o, "fingerprints", t->fingerprints, t->n_fingerprints);
-    set_true(o, "statefulSessionResumption", t->stateful_session_resumption);
-    set_true(o, "statelessSessionResumption", t->stateless_session_resumption);
-    set_true(o, "allowExpiredCertificate", t->allow_expired_certificate);
-    set_true(o, "acceptUntrusted", t->accept_untrusted);
-    set_true(o, "clientValidationEnabled", t->client_validation_enabled);
+    ir_put_strings(o, "verifyCertificateHash", t->verify_certificate_hash,
+                   t->n_verify_certificate_hash);
+    ir_put_strings(o, "verifyCertificateSpki", t->verify_certificate_spki,
+                   t->n_verify_certificate_spki);
+    ir_put_strings(o, "fingerprints", t->fingerprints, t->n_fingerprints);
+    ir_put_true(o, "statefulSessionResumption", t->stateful_session_resumption);
+    ir_put_true(o, "statelessSessionResumption", t->stateless_session_resumption);
+    ir_put_true(o, "allowExpiredCertificate", t->allow_expired_certificate);
+    ir_put_true(o, "acceptUntrusted", t->accept_untrusted);
+    ir_put_true(o, "clientValidationEnabled", t->client_validation_enabled);
+}
+
+/* A certificate and its key; the key prints redacted. */
+static json_t *tls_cert_json(const ir_tls_cert *c)
+{
+    json_t *co = json_object();
+    if (c->certificate)
+        json_object_set_new(co, "certificate", base64_json(c->certificate));
+    ir_put_str(co, "name", c->name);
+    if (c->sds)
+        json_object_set_new(co, "sds",
+                            json_pack("{s:s, s:s, s:s}", "address", c->sds->address, "scheme",
+                                      c->sds->scheme, "secretName", c->sds->secret_name));
+    else
+        json_object_set_new(co, "privateKey", json_string("[redacted]"));
+    return co;
 }
 
 /* alpnProtocols: the list when one is set (an empty one included); else an
@@ -606,51 +577,25 @@ static json_t *tls_config_json(const ir_tls_config *t, bool alpn_empty_list)
     json_t *o = json_object();
     if (t->n_alpn_protocols || t->alpn_protocols)
         json_object_set_new(o, "alpnProtocols",
-                            strings_json(t->alpn_protocols, t->n_alpn_protocols));
+                            ir_json_strings(t->alpn_protocols, t->n_alpn_protocols));
     else
         json_object_set_new(o, "alpnProtocols", alpn_empty_list ? json_array() : json_null());
     tls_client_settings_json(o, t);
     json_t *certs = json_array();
-    for (size_t i = 0; i < t->n_certificates; i++) {
-        const ir_tls_cert *c = &t->certificates[i];
-        json_t *co = json_object();
-        if (c->certificate)
-            json_object_set_new(co, "certificate", base64_json(c->certificate));
-        set_str(co, "name", c->name);
-        if (c->sds)
-            json_object_set_new(co, "sds",
-                                json_pack("{s:s, s:s, s:s}", "address", c->sds->address, "scheme",
-                                          c->sds->scheme, "secretName", c->sds->secret_name));
-        else
-            json_object_set_new(co, "privateKey", json_string("[redacted]"));
-        json_array_append_new(certs, co);
-    }
+    for (size_t i = 0; i < t->n_certificates; i++)
+        json_array_append_new(certs, tls_cert_json(&t->certificates[i]));
     json_object_set_new(o, "certificates", certs);
     return o;
-}
-
-/* Copies the keys of `extra` that `o` does not have yet. */
-static void merge_extra(json_t *o, const json_t *extra)
-{
-    const char *k;
-    json_t *v;
-    if (!extra)
-        return;
-    json_object_foreach((json_t *)extra, k, v)
-    {
-        if (!json_object_get(o, k))
-            json_object_set(o, k, v);
-    }
 }
 
 static void listener_common(json_t *o, const char *name, const ir_metadata *m, const char *address,
                             uint32_t port, uint32_t external_port)
 {
-    set_str(o, "address", address);
-    set_uint(o, "externalPort", external_port);
-    set_nonempty(o, "metadata", metadata_json(m));
-    set_str(o, "name", name);
-    set_uint(o, "port", port);
+    ir_put_str(o, "address", address);
+    ir_put_uint(o, "externalPort", external_port);
+    ir_put_nonempty(o, "metadata", metadata_json(m));
+    ir_put_str(o, "name", name);
+    ir_put_uint(o, "port", port);
 }
 
 static json_t *http_listener_json(const ir_http_listener *l)
@@ -664,10 +609,10 @@ static json_t *http_listener_json(const ir_http_listener *l)
         json_object_set_new(o, "grpc", g);
     }
     if (l->n_hostnames)
-        json_object_set_new(o, "hostnames", strings_json(l->hostnames, l->n_hostnames));
+        json_object_set_new(o, "hostnames", ir_json_strings(l->hostnames, l->n_hostnames));
     if (l->escaped_slashes_action || l->merge_slashes) {
         json_t *p = json_object();
-        set_str(p, "escapedSlashesAction", l->escaped_slashes_action);
+        ir_put_str(p, "escapedSlashesAction", l->escaped_slashes_action);
         json_object_set_new(p, "mergeSlashes", json_boolean(l->merge_slashes));
         json_object_set_new(o, "path", p);
     }
@@ -688,15 +633,16 @@ static json_t *tcp_route_json(const ir_tcp_route *r)
     json_t *o = json_object();
     if (r->destination)
         json_object_set_new(o, "destination", destination_json(r->destination));
-    set_nonempty(o, "metadata", metadata_json(&r->metadata));
-    set_str(o, "name", r->name);
+    ir_put_nonempty(o, "metadata", metadata_json(&r->metadata));
+    ir_put_str(o, "name", r->name);
     if (r->authorization)
         json_object_set_new(o, "authorization", ir_authorization_to_json(r->authorization));
     if (r->n_sni_hostnames || r->terminate) {
         json_t *tls = json_object();
         if (r->n_sni_hostnames) {
             json_t *insp = json_object();
-            json_object_set_new(insp, "snis", strings_json(r->sni_hostnames, r->n_sni_hostnames));
+            json_object_set_new(insp, "snis",
+                                ir_json_strings(r->sni_hostnames, r->n_sni_hostnames));
             json_object_set_new(tls, "inspector", insp);
         }
         if (r->terminate)
@@ -730,7 +676,7 @@ static json_t *udp_listener_json(const ir_udp_listener *l)
         json_t *r = json_object();
         if (l->destination)
             json_object_set_new(r, "destination", destination_json(l->destination));
-        set_str(r, "name", l->route_name);
+        ir_put_str(r, "name", l->route_name);
         json_object_set_new(o, "route", r);
     }
     return o;
@@ -758,7 +704,10 @@ json_t *ir_xds_to_json(const ir_xds *x)
         json_object_set_new(o, "udp", a);
     }
     ir_telemetry_to_json(o, x);
-    merge_extra(o, x->extra);
+    if (x->envoy_client_certificate)
+        json_object_set_new(o, "globalResources",
+                            json_pack("{s:o}", "envoyClientCertificate",
+                                      tls_cert_json(x->envoy_client_certificate)));
     return o;
 }
 
@@ -773,54 +722,44 @@ json_t *ir_infra_to_json(const ir_infra *in)
     for (size_t i = 0; i < in->n_listeners; i++) {
         const ir_proxy_listener *l = &in->listeners[i];
         json_t *lo = json_object();
-        set_str(lo, "name", l->name);
+        ir_put_str(lo, "name", l->name);
         json_t *ports = json_array();
         for (size_t k = 0; k < l->n_ports; k++) {
             json_t *p = json_object();
-            set_uint(p, "containerPort", l->ports[k].container_port);
-            set_str(p, "name", l->ports[k].name);
-            set_str(p, "protocol", l->ports[k].protocol);
-            set_uint(p, "servicePort", l->ports[k].service_port);
+            ir_put_uint(p, "containerPort", l->ports[k].container_port);
+            ir_put_str(p, "name", l->ports[k].name);
+            ir_put_str(p, "protocol", l->ports[k].protocol);
+            ir_put_uint(p, "servicePort", l->ports[k].service_port);
             json_array_append_new(ports, p);
         }
         json_object_set_new(lo, "ports", ports);
         json_array_append_new(listeners, lo);
     }
-    set_nonempty(proxy, "listeners", listeners);
+    ir_put_nonempty(proxy, "listeners", listeners);
     if (in->n_addresses)
-        json_object_set_new(proxy, "addresses", strings_json(in->addresses, in->n_addresses));
+        json_object_set_new(proxy, "addresses", ir_json_strings(in->addresses, in->n_addresses));
     json_t *meta = json_object();
     if (in->n_labels) {
         json_t *labels = json_object();
         for (size_t i = 0; i < in->n_labels; i++)
-            set_str(labels, in->labels[i].key, in->labels[i].value);
+            ir_put_str(labels, in->labels[i].key, in->labels[i].value);
         json_object_set_new(meta, "labels", labels);
     }
     if (in->owner_kind) {
         json_t *owner = json_object();
-        set_str(owner, "kind", in->owner_kind);
-        set_str(owner, "name", in->owner_name);
+        ir_put_str(owner, "kind", in->owner_kind);
+        ir_put_str(owner, "name", in->owner_name);
         json_object_set_new(meta, "ownerReference", owner);
     }
-    set_nonempty(proxy, "metadata", meta);
-    set_str(proxy, "name", in->name);
-    set_str(proxy, "namespace", in->namespace);
+    ir_put_nonempty(proxy, "metadata", meta);
+    ir_put_str(proxy, "name", in->name);
+    ir_put_str(proxy, "namespace", in->namespace);
     json_t *o = json_object();
     json_object_set_new(o, "proxy", proxy);
     return o;
 }
 
 /* ---- pieces other renderers share (ir_render.h) ---- */
-
-json_t *ir_json_bytes(const char *data, size_t n)
-{
-    return base64_bytes(data, n);
-}
-
-json_t *ir_json_strings(const char *const *v, size_t n)
-{
-    return strings_json(v, n);
-}
 
 json_t *ir_json_string_matches(const ir_string_match *m, size_t n)
 {

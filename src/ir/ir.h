@@ -332,6 +332,16 @@ typedef struct ir_jwt_claim {
     size_t n_values;
 } ir_jwt_claim;
 
+/* security.authorization.rules[].principal.clientIPGeoLocations[]: where a
+ * client IP is. Refused by the policy check (no GeoIP database here); kept
+ * for `--to ir`. */
+typedef struct ir_geo_location {
+    const char *country, *region, *city, *isp; /* NULL = unset */
+    ir_opt_u32 asn;
+    bool has_anonymous; /* anonymous: {...} was written */
+    ir_tristate is_anonymous, is_vpn, is_hosting, is_tor, is_proxy;
+} ir_geo_location;
+
 /* security.authorization.rules[] */
 typedef struct ir_authorization_rule {
     const char *name;
@@ -350,8 +360,9 @@ typedef struct ir_authorization_rule {
         size_t n_values;
     } * headers; /* principal.headers */
     size_t n_headers;
-    json_t *client_ip_geo_locations; /* principal.clientIPGeoLocations (IR shape) */
-    const char **methods;            /* operation.methods */
+    ir_geo_location *geo_locations; /* principal.clientIPGeoLocations */
+    size_t n_geo_locations;
+    const char **methods; /* operation.methods */
     size_t n_methods;
     const char *path_type, *path_value; /* operation.path */
     bool path_invert;
@@ -402,8 +413,13 @@ typedef struct ir_oidc {
     bool forward_access_token, refresh_token, disable_token_encryption, pass_through_auth_header;
     const char *forward_id_token_header;
     const char *default_token_ttl, *default_refresh_token_ttl, *csrf_token_ttl;
-    json_t *deny_redirect;                  /* denyRedirect (IR shape) */
-    ir_string_match *deny_redirect_headers; /* denyRedirect.headers (name = header) */
+    /* denyRedirect: requests that are refused rather than redirected to
+     * the provider when they have no valid token */
+    bool deny_redirect; /* denyRedirect was written */
+    struct ir_deny_redirect_header {
+        ir_string_match match; /* name = the header */
+        bool type_written;     /* `type` was written (--to ir prints it only then) */
+    } * deny_redirect_headers; /* denyRedirect.headers */
     size_t n_deny_redirect_headers;
     const char *end_session_endpoint; /* provider.endSessionEndpoint */
     const char *cookie_same_site;     /* cookieConfig.sameSite ("Strict", "Lax", "None") */
@@ -680,7 +696,10 @@ typedef struct ir_xds {
     size_t n_tcp, cap_tcp;
     ir_udp_listener **udp;
     size_t n_udp, cap_udp;
-    json_t *extra; /* IR-shaped settings not modelled yet (globalResources, ...) */
+    /* globalResources.envoyClientCertificate: the certificate the proxies
+     * show the reference's in-cluster services (the rate-limit service).
+     * Only the reference's IR has it (xdstool); NULL = none. */
+    const ir_tls_cert *envoy_client_certificate;
     /* Access-log sinks other than files, tracing, metrics options
      * (ir/ir_telemetry.h); NULL when none is set. */
     struct ir_telemetry *telemetry;

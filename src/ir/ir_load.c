@@ -652,7 +652,13 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
     for (size_t i = 0; i < x->n_udp; i++)
         x->udp[i] = udp_listener_load(a, json_array_get(udp, i));
     backend_clusters_load(a, x, json_object_get(root, "backendClusters"));
-    x->extra = root;
+    json_t *client_cert =
+        json_object_get(json_object_get(root, "globalResources"), "envoyClientCertificate");
+    if (json_is_object(client_cert)) {
+        ir_tls_cert *c = ARENA_NEW(a, ir_tls_cert);
+        *c = cert_load(a, client_cert);
+        x->envoy_client_certificate = c;
+    }
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     access_logs_load(a, x, get_nocase(root, "accessLog"));
     irl_telemetry_load(a, x, root);

@@ -35,6 +35,8 @@ void irl_telemetry_load(arena *a, ir_xds *x, const json_t *root);
 ir_client_settings *ir_load_client_settings(arena *a, json_t *listener);
 /* The ClientTrafficPolicy keys of a listener's `tls`. */
 void irl_tls_settings(arena *a, ir_tls_config *t, const json_t *o);
+/* A tracing object's customTags, then its tags (format strings). */
+ir_tracing_tag *irl_tracing_tags(arena *a, const json_t *o, size_t *n);
 /* CORS settings (a route's `cors`, security.cors); NULL when absent. */
 ir_cors *irl_cors(arena *a, json_t *o);
 

@@ -465,6 +465,34 @@ static ir_fraction fraction_load(const json_t *o)
     return f;
 }
 
+ir_tracing_tag *irl_tracing_tags(arena *a, const json_t *o, size_t *n)
+{
+    json_t *custom = GET(o, "customTags"), *tags = GET(o, "tags");
+    ir_tracing_tag *out =
+        ARENA_ARRAY(a, ir_tracing_tag, json_array_size(custom) + json_array_size(tags) + 1);
+    size_t i;
+    json_t *e;
+    *n = 0;
+    json_array_foreach(custom, i, e)
+    {
+        ir_tracing_tag *g = &out[(*n)++];
+        json_t *v = GET(e, "value");
+        json_t *env = GET(v, "environment"), *hdr = GET(v, "requestHeader");
+        g->tag = STR(e, "key");
+        g->literal = STR(GET(v, "literal"), "value");
+        g->environment = STR(env, "name");
+        g->request_header = STR(hdr, "name");
+        g->default_value = env ? STR(env, "defaultValue") : STR(hdr, "defaultValue");
+    }
+    json_array_foreach(tags, i, e)
+    {
+        ir_tracing_tag *g = &out[(*n)++];
+        g->tag = STR(e, "key");
+        g->value = STR(e, "value");
+    }
+    return out;
+}
+
 static ir_route_tracing *tracing_load(arena *a, const json_t *o)
 {
     if (!json_is_object(o))
@@ -473,27 +501,7 @@ static ir_route_tracing *tracing_load(arena *a, const json_t *o)
     t->sampling = fraction_load(GET(o, "samplingFraction"));
     t->client_sampling = fraction_load(GET(o, "clientSamplingFraction"));
     t->overall_sampling = fraction_load(GET(o, "overallSamplingFraction"));
-    json_t *custom = GET(o, "customTags"), *tags = GET(o, "tags");
-    t->tags = ARENA_ARRAY(a, ir_tracing_tag, json_array_size(custom) + json_array_size(tags) + 1);
-    size_t i;
-    json_t *e;
-    json_array_foreach(custom, i, e)
-    {
-        ir_tracing_tag *g = &t->tags[t->n_tags++];
-        json_t *v = GET(e, "value");
-        g->tag = STR(e, "key");
-        g->literal = STR(GET(v, "literal"), "value");
-        json_t *env = GET(v, "environment"), *hdr = GET(v, "requestHeader");
-        g->environment = STR(env, "name");
-        g->request_header = STR(hdr, "name");
-        g->default_value = env ? STR(env, "defaultValue") : STR(hdr, "defaultValue");
-    }
-    json_array_foreach(tags, i, e)
-    {
-        ir_tracing_tag *g = &t->tags[t->n_tags++];
-        g->tag = STR(e, "key");
-        g->value = STR(e, "value");
-    }
+    t->tags = irl_tracing_tags(a, o, &t->n_tags);
     json_t *span = GET(o, "spanName");
     t->span_client = STR(span, "client");
     t->span_server = STR(span, "server");
@@ -632,6 +640,24 @@ static ir_ext_auth *ext_auth_load(arena *a, json_t *o)
     return e;
 }
 
+static void geo_location_load(arena *a, ir_geo_location *g, const json_t *o)
+{
+    json_t *an = GET(o, "anonymous");
+    *g = (ir_geo_location){
+        .country = STR(o, "country"),
+        .region = STR(o, "region"),
+        .city = STR(o, "city"),
+        .isp = STR(o, "isp"),
+        .asn = opt_u32(o, "asn"),
+        .has_anonymous = json_is_object(an),
+        .is_anonymous = tristate(an, "isAnonymous"),
+        .is_vpn = tristate(an, "isVPN"),
+        .is_hosting = tristate(an, "isHosting"),
+        .is_tor = tristate(an, "isTor"),
+        .is_proxy = tristate(an, "isProxy"),
+    };
+}
+
 static void authz_principal_load(arena *a, ir_authorization_rule *r, const json_t *p)
 {
     json_t *cidrs = GET(p, "clientCIDRs");
@@ -658,7 +684,11 @@ static void authz_principal_load(arena *a, ir_authorization_rule *r, const json_
         r->headers[i].name = STR(json_array_get(hs, i), "name");
         r->headers[i].values = STRINGS(json_array_get(hs, i), "values", &r->headers[i].n_values);
     }
-    r->client_ip_geo_locations = GET(p, "clientIPGeoLocations");
+    json_t *geo = GET(p, "clientIPGeoLocations");
+    r->n_geo_locations = json_array_size(geo);
+    r->geo_locations = arena_alloc_array(a, sizeof *r->geo_locations, r->n_geo_locations + 1);
+    for (size_t i = 0; i < r->n_geo_locations; i++)
+        geo_location_load(a, &r->geo_locations[i], json_array_get(geo, i));
 }
 
 ir_authorization *irl_authorization(arena *a, json_t *o)
@@ -723,6 +753,34 @@ static ir_api_key_auth *api_key_auth_load(arena *a, const json_t *o)
     return k;
 }
 
+/* denyRedirect: {headers: [{name, type, value}]}, type Exact by default */
+static void deny_redirect_load(arena *a, ir_oidc *d, const json_t *o)
+{
+    if (!json_is_object(o))
+        return;
+    json_t *hs = GET(o, "headers");
+    d->deny_redirect = true;
+    d->n_deny_redirect_headers = json_array_size(hs);
+    d->deny_redirect_headers =
+        arena_alloc_array(a, sizeof *d->deny_redirect_headers, d->n_deny_redirect_headers + 1);
+    for (size_t i = 0; i < d->n_deny_redirect_headers; i++) {
+        json_t *h = json_array_get(hs, i);
+        const char *type = json_string_value(GET(h, "type"));
+        const char *value = STR(h, "value");
+        ir_string_match *m = &d->deny_redirect_headers[i].match;
+        *m = (ir_string_match){.name = STR(h, "name")};
+        d->deny_redirect_headers[i].type_written = type != NULL;
+        if (type && strcmp(type, "Prefix") == 0)
+            m->prefix = value;
+        else if (type && strcmp(type, "Suffix") == 0)
+            m->suffix = value;
+        else if (type && strcmp(type, "RegularExpression") == 0)
+            m->safe_regex = value;
+        else
+            m->exact = value;
+    }
+}
+
 static ir_oidc *oidc_load(arena *a, json_t *o)
 {
     if (!json_is_object(o))
@@ -754,7 +812,7 @@ static ir_oidc *oidc_load(arena *a, json_t *o)
     d->default_token_ttl = STR(o, "defaultTokenTTL");
     d->default_refresh_token_ttl = STR(o, "defaultRefreshTokenTTL");
     d->csrf_token_ttl = STR(o, "csrfTokenTTL");
-    d->deny_redirect = GET(o, "denyRedirect");
+    deny_redirect_load(a, d, GET(o, "denyRedirect"));
     return d;
 }
 

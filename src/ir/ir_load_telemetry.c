@@ -90,21 +90,7 @@ static ir_tracing *tracing_load(arena *a, json_t *o)
     t->sampling = percent(o, "samplingRate");
     t->client_sampling = percent(o, "clientSamplingRate");
     t->overall_sampling = percent(o, "overallSamplingRate");
-    json_t *tags = GET(o, "customTags");
-    t->tags = ARENA_ARRAY(a, ir_tracing_tag, json_array_size(tags) + 1);
-    size_t i;
-    json_t *e;
-    json_array_foreach(tags, i, e)
-    {
-        ir_tracing_tag *g = &t->tags[t->n_tags++];
-        json_t *v = GET(e, "value");
-        g->tag = STR(e, "key");
-        g->literal = STR(GET(v, "literal"), "value");
-        json_t *env = GET(v, "environment"), *hdr = GET(v, "requestHeader");
-        g->environment = STR(env, "name");
-        g->request_header = STR(hdr, "name");
-        g->default_value = env ? STR(env, "defaultValue") : STR(hdr, "defaultValue");
-    }
+    t->tags = irl_tracing_tags(a, o, &t->n_tags);
     t->authority = STR(o, "authority");
     t->headers = pairs(a, GET(o, "headers"), "name", &t->n_headers);
     t->resource_attributes =

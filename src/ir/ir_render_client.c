@@ -4,85 +4,35 @@
  * `egctl --to ir`. Only what is set is printed. */
 #include "ir/ir_render.h"
 
-static void put(json_t *o, const char *key, json_t *v)
-{
-    if (v)
-        json_object_set_new(o, key, v);
-}
-
-static void put_str(json_t *o, const char *key, const char *v)
-{
-    if (v)
-        json_object_set_new(o, key, json_string(v));
-}
-
-/* Go's form, as the reference prints durations ("1m30s"). */
-static void put_duration(json_t *o, const char *key, duration d)
-{
-    if (!d.set)
-        return;
-    char buf[DURATION_TEXT_MAX];
-    json_object_set_new(o, key, json_string(duration_go(buf, d.ns)));
-}
-
-static void put_u32(json_t *o, const char *key, ir_opt_u32 v)
-{
-    if (v.set)
-        json_object_set_new(o, key, json_integer(v.value));
-}
-
-static void put_true(json_t *o, const char *key, bool v)
-{
-    if (v)
-        json_object_set_new(o, key, json_true());
-}
-
-/* `o` when it has keys, else NULL (and `o` released). */
-static json_t *nonempty(json_t *o)
-{
-    if (json_object_size(o))
-        return o;
-    json_decref(o);
-    return NULL;
-}
-
 static json_t *timeout_json(const ir_client_settings *s)
 {
     json_t *tcp = json_object(), *http = json_object();
-    put_duration(tcp, "idleTimeout", s->tcp_idle_timeout);
-    put_duration(tcp, "connectionInspectionTimeout", s->tcp_connection_inspection_timeout);
-    put_duration(tcp, "tlsHandshakeTimeout", s->tls_handshake_timeout);
-    put_duration(http, "requestReceivedTimeout", s->http_request_received_timeout);
-    put_duration(http, "requestHeadersReceivedTimeout", s->http_request_headers_received_timeout);
-    put_duration(http, "idleTimeout", s->http_idle_timeout);
-    put_duration(http, "streamIdleTimeout", s->http_stream_idle_timeout);
+    ir_put_duration(tcp, "idleTimeout", s->tcp_idle_timeout);
+    ir_put_duration(tcp, "connectionInspectionTimeout", s->tcp_connection_inspection_timeout);
+    ir_put_duration(tcp, "tlsHandshakeTimeout", s->tls_handshake_timeout);
+    ir_put_duration(http, "requestReceivedTimeout", s->http_request_received_timeout);
+    ir_put_duration(http, "requestHeadersReceivedTimeout",
+                    s->http_request_headers_received_timeout);
+    ir_put_duration(http, "idleTimeout", s->http_idle_timeout);
+    ir_put_duration(http, "streamIdleTimeout", s->http_stream_idle_timeout);
     json_t *o = json_object();
-    put(o, "tcp", nonempty(tcp));
-    put(o, "http", nonempty(http));
-    return nonempty(o);
-}
-
-static json_t *tcp_keepalive_json(const ir_tcp_keepalive *k)
-{
-    json_t *o = json_object();
-    put_u32(o, "idleTime", k->idle_time);
-    put_u32(o, "interval", k->interval);
-    put_u32(o, "probes", k->probes);
-    return o;
+    ir_put_nonempty(o, "tcp", tcp);
+    ir_put_nonempty(o, "http", http);
+    return ir_json_nonempty(o);
 }
 
 static json_t *connection_json(const ir_client_settings *s)
 {
     json_t *o = json_object();
-    put_u32(o, "bufferLimit", s->buffer_limit);
-    put_u32(o, "maxAcceptPerSocketEvent", s->max_accept_per_socket_event);
+    ir_put_u32(o, "bufferLimit", s->buffer_limit);
+    ir_put_u32(o, "maxAcceptPerSocketEvent", s->max_accept_per_socket_event);
     if (s->connection_limit_block) {
         json_t *l = json_object();
-        put_u32(l, "value", s->connection_limit);
-        put_duration(l, "closeDelay", s->connection_limit_close_delay);
-        put_u32(l, "maxRequestsPerConnection", s->max_requests_per_connection);
-        put_duration(l, "maxConnectionDuration", s->max_connection_duration);
-        put_duration(l, "maxStreamDuration", s->max_stream_duration);
+        ir_put_u32(l, "value", s->connection_limit);
+        ir_put_duration(l, "closeDelay", s->connection_limit_close_delay);
+        ir_put_u32(l, "maxRequestsPerConnection", s->max_requests_per_connection);
+        ir_put_duration(l, "maxConnectionDuration", s->max_connection_duration);
+        ir_put_duration(l, "maxStreamDuration", s->max_stream_duration);
         json_object_set_new(o, "limit", l);
     }
     return o;
@@ -93,11 +43,11 @@ static json_t *client_ip_json(const ir_client_settings *s)
     json_t *o = json_object();
     if (s->xff) {
         json_t *x = json_object();
-        put_u32(x, "numTrustedHops", s->xff_num_trusted_hops);
+        ir_put_u32(x, "numTrustedHops", s->xff_num_trusted_hops);
         if (s->n_xff_trusted_cidrs)
             json_object_set_new(x, "trustedCidrs",
                                 ir_json_strings(s->xff_trusted_cidrs, s->n_xff_trusted_cidrs));
-        put_true(x, "disableXForwardedForAppend", s->xff_disable_append);
+        ir_put_true(x, "disableXForwardedForAppend", s->xff_disable_append);
         json_object_set_new(o, "xForwardedFor", x);
     }
     if (s->custom_header_name) {
@@ -112,94 +62,60 @@ static json_t *client_ip_json(const ir_client_settings *s)
     return o;
 }
 
-static void put_headers(json_t *o, const char *key, const ir_header *h, size_t n)
-{
-    if (n)
-        json_object_set_new(o, key, ir_json_headers(h, n));
-}
-
-static void put_strings(json_t *o, const char *key, const char *const *v, size_t n)
-{
-    if (n)
-        json_object_set_new(o, key, ir_json_strings(v, n));
-}
-
-static void put_matches(json_t *o, const char *key, const ir_string_match *m, size_t n)
-{
-    if (n)
-        json_object_set_new(o, key, ir_json_string_matches(m, n));
-}
-
 static json_t *headers_json(const ir_client_settings *s)
 {
     json_t *o = json_object();
-    put_true(o, "enableEnvoyHeaders", s->enable_envoy_headers);
-    put_true(o, "disableRateLimitHeaders", s->disable_rate_limit_headers);
-    put_str(o, "withUnderscoresAction", s->headers_with_underscores_action);
-    put_str(o, "requestID", s->request_id);
-    put_u32(o, "maxRequestHeadersKB", s->max_request_headers_kb);
+    ir_put_true(o, "enableEnvoyHeaders", s->enable_envoy_headers);
+    ir_put_true(o, "disableRateLimitHeaders", s->disable_rate_limit_headers);
+    ir_put_str(o, "withUnderscoresAction", s->headers_with_underscores_action);
+    ir_put_str(o, "requestID", s->request_id);
+    ir_put_u32(o, "maxRequestHeadersKB", s->max_request_headers_kb);
     if (s->xfcc_mode) {
         json_t *x = json_pack("{s:s}", "mode", s->xfcc_mode);
-        put_strings(x, "certDetailsToAdd", s->xfcc_cert_details, s->n_xfcc_cert_details);
+        ir_put_strings(x, "certDetailsToAdd", s->xfcc_cert_details, s->n_xfcc_cert_details);
         json_object_set_new(o, "xForwardedClientCert", x);
     }
-    put_headers(o, "earlyAddRequestHeaders", s->early_add_request_headers,
-                s->n_early_add_request_headers);
-    put_strings(o, "earlyRemoveRequestHeaders", s->early_remove_request_headers,
-                s->n_early_remove_request_headers);
-    put_matches(o, "earlyRemoveRequestHeadersOnMatch", s->early_remove_request_headers_on_match,
-                s->n_early_remove_request_headers_on_match);
-    put_headers(o, "lateAddResponseHeaders", s->late_add_response_headers,
-                s->n_late_add_response_headers);
-    put_strings(o, "lateRemoveResponseHeaders", s->late_remove_response_headers,
-                s->n_late_remove_response_headers);
-    put_matches(o, "lateRemoveResponseHeadersOnMatch", s->late_remove_response_headers_on_match,
-                s->n_late_remove_response_headers_on_match);
+    ir_put_nonempty(o, "earlyAddRequestHeaders",
+                    ir_json_headers(s->early_add_request_headers, s->n_early_add_request_headers));
+    ir_put_strings(o, "earlyRemoveRequestHeaders", s->early_remove_request_headers,
+                   s->n_early_remove_request_headers);
+    ir_put_nonempty(o, "earlyRemoveRequestHeadersOnMatch",
+                    ir_json_string_matches(s->early_remove_request_headers_on_match,
+                                           s->n_early_remove_request_headers_on_match));
+    ir_put_nonempty(o, "lateAddResponseHeaders",
+                    ir_json_headers(s->late_add_response_headers, s->n_late_add_response_headers));
+    ir_put_strings(o, "lateRemoveResponseHeaders", s->late_remove_response_headers,
+                   s->n_late_remove_response_headers);
+    ir_put_nonempty(o, "lateRemoveResponseHeadersOnMatch",
+                    ir_json_string_matches(s->late_remove_response_headers_on_match,
+                                           s->n_late_remove_response_headers_on_match));
     return o;
 }
 
 static json_t *http1_json(const ir_client_settings *s)
 {
     json_t *o = json_object();
-    put_true(o, "enableTrailers", s->http1_enable_trailers);
-    put_true(o, "preserveHeaderCase", s->http1_preserve_header_case);
-    put_true(o, "disableSafeMaxConnectionDuration", s->http1_disable_safe_max_connection_duration);
+    ir_put_true(o, "enableTrailers", s->http1_enable_trailers);
+    ir_put_true(o, "preserveHeaderCase", s->http1_preserve_header_case);
+    ir_put_true(o, "disableSafeMaxConnectionDuration",
+                s->http1_disable_safe_max_connection_duration);
     if (s->http10) {
         json_t *h = json_object();
-        put_str(h, "defaultHost", s->http10_default_host);
+        ir_put_str(h, "defaultHost", s->http10_default_host);
         json_object_set_new(o, "http10", h);
     }
-    put_matches(o, "ignoredUpgradeTypes", s->http1_ignored_upgrade_types,
-                s->n_http1_ignored_upgrade_types);
-    return o;
-}
-
-static json_t *http2_json(const ir_http2_settings *h)
-{
-    json_t *o = json_object();
-    put_u32(o, "initialStreamWindowSize", h->initial_stream_window_size);
-    put_u32(o, "initialConnectionWindowSize", h->initial_connection_window_size);
-    put_u32(o, "maxConcurrentStreams", h->max_concurrent_streams);
-    if (h->reset_stream_on_error != IR_UNSET)
-        json_object_set_new(o, "resetStreamOnError",
-                            json_boolean(h->reset_stream_on_error == IR_TRUE));
-    if (h->has_keepalive) {
-        json_t *k = json_object();
-        put_str(k, "interval", h->keepalive_interval);
-        put_str(k, "timeout", h->keepalive_timeout);
-        put_str(k, "idleInterval", h->keepalive_idle_interval);
-        put_u32(k, "intervalJitter", h->keepalive_interval_jitter);
-        json_object_set_new(o, "connectionKeepalive", k);
-    }
+    ir_put_nonempty(
+        o, "ignoredUpgradeTypes",
+        ir_json_string_matches(s->http1_ignored_upgrade_types, s->n_http1_ignored_upgrade_types));
     return o;
 }
 
 static json_t *grpc_json(const ir_client_settings *s)
 {
     json_t *o = json_object();
-    put_true(o, "enableGRPCStats", s->grpc_stats);
-    put_true(o, "enableGRPCWeb", s->grpc_web);
-    return nonempty(o);
+    ir_put_true(o, "enableGRPCStats", s->grpc_stats);
+    ir_put_true(o, "enableGRPCWeb", s->grpc_web);
+    return ir_json_nonempty(o);
 }
 
 /* Sets `key` unless the listener already has it (the listener's own
@@ -220,12 +136,12 @@ void ir_client_settings_render(json_t *l, const ir_client_settings *s)
         return;
     add(l, "timeout", timeout_json(s));
     if (s->tcp_keepalive)
-        add(l, "tcpKeepalive", tcp_keepalive_json(s->tcp_keepalive));
+        add(l, "tcpKeepalive", ir_json_tcp_keepalive(s->tcp_keepalive));
     if (s->connection)
         add(l, "connection", connection_json(s));
     if (s->proxy_protocol) {
         json_t *p = json_object();
-        put_true(p, "optional", s->proxy_protocol_optional);
+        ir_put_true(p, "optional", s->proxy_protocol_optional);
         add(l, "proxyProtocol", p);
     }
     if (s->client_ip_detection)
@@ -235,7 +151,7 @@ void ir_client_settings_render(json_t *l, const ir_client_settings *s)
     if (s->http1)
         add(l, "http1", http1_json(s));
     if (s->http2)
-        add(l, "http2", http2_json(s->http2));
+        add(l, "http2", ir_json_http2(s->http2, false));
     if (s->http3)
         add(l, "http3", json_object());
     if (s->health_check_path)

@@ -1,23 +1,7 @@
 /* A fleet's telemetry in the reference IR's JSON shape: accessLog (text,
  * json, als, openTelemetry), tracing, metrics and healthCheckLog. */
-#include <string.h>
-
 #include "ir/ir_render.h"
 #include "ir/ir_telemetry.h"
-
-static void put_str(json_t *o, const char *key, const char *v)
-{
-    if (v)
-        json_object_set_new(o, key, json_string(v));
-}
-
-static void put_list(json_t *o, const char *key, json_t *list)
-{
-    if (json_array_size(list))
-        json_object_set_new(o, key, list);
-    else
-        json_decref(list);
-}
 
 /* [{key, value}] (or {name, value}) pairs. */
 static json_t *pairs(const ir_kv *kv, size_t n, const char *key)
@@ -25,8 +9,8 @@ static json_t *pairs(const ir_kv *kv, size_t n, const char *key)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_object();
-        put_str(e, key, kv[i].key);
-        put_str(e, "value", kv[i].value);
+        ir_put_str(e, key, kv[i].key);
+        ir_put_str(e, "value", kv[i].value);
         json_array_append_new(a, e);
     }
     return a;
@@ -35,30 +19,32 @@ static json_t *pairs(const ir_kv *kv, size_t n, const char *key)
 static json_t *file_log(const ir_access_log *e)
 {
     json_t *o = json_object();
-    put_str(o, "path", e->path);
+    ir_put_str(o, "path", e->path);
     if (!e->json)
-        put_str(o, "format", e->text_format);
+        ir_put_str(o, "format", e->text_format);
     else
-        put_list(o, "json", pairs(e->json_fields, e->n_json_fields, "key"));
-    put_list(o, "celMatches", ir_json_strings(e->cel_matches, e->n_cel_matches));
-    put_str(o, "logType", e->log_type);
+        ir_put_nonempty(o, "json", pairs(e->json_fields, e->n_json_fields, "key"));
+    ir_put_nonempty(o, "celMatches", ir_json_strings(e->cel_matches, e->n_cel_matches));
+    ir_put_str(o, "logType", e->log_type);
     return o;
 }
 
 static json_t *als_log(const ir_als_access_log *e)
 {
     json_t *o = json_object();
-    put_str(o, "name", e->name);
-    put_str(o, "type", e->tcp ? "TCP" : "HTTP");
-    put_str(o, "text", e->text);
-    put_list(o, "attributes", pairs(e->attributes, e->n_attributes, "key"));
-    put_list(o, "celMatches", ir_json_strings(e->cel_matches, e->n_cel_matches));
-    put_str(o, "logType", e->log_type);
+    ir_put_str(o, "name", e->name);
+    ir_put_str(o, "type", e->tcp ? "TCP" : "HTTP");
+    ir_put_str(o, "text", e->text);
+    ir_put_nonempty(o, "attributes", pairs(e->attributes, e->n_attributes, "key"));
+    ir_put_nonempty(o, "celMatches", ir_json_strings(e->cel_matches, e->n_cel_matches));
+    ir_put_str(o, "logType", e->log_type);
     json_t *http = json_object();
-    put_list(http, "requestHeaders", ir_json_strings(e->request_headers, e->n_request_headers));
-    put_list(http, "responseHeaders", ir_json_strings(e->response_headers, e->n_response_headers));
-    put_list(http, "responseTrailers",
-             ir_json_strings(e->response_trailers, e->n_response_trailers));
+    ir_put_nonempty(http, "requestHeaders",
+                    ir_json_strings(e->request_headers, e->n_request_headers));
+    ir_put_nonempty(http, "responseHeaders",
+                    ir_json_strings(e->response_headers, e->n_response_headers));
+    ir_put_nonempty(http, "responseTrailers",
+                    ir_json_strings(e->response_trailers, e->n_response_trailers));
     if (json_object_size(http))
         json_object_set_new(o, "http", http);
     else
@@ -71,14 +57,14 @@ static json_t *als_log(const ir_als_access_log *e)
 static json_t *otel_log(const ir_otel_access_log *e)
 {
     json_t *o = json_object();
-    put_str(o, "text", e->text);
-    put_list(o, "attributes", pairs(e->attributes, e->n_attributes, "key"));
-    put_list(o, "resourceAttributes",
-             pairs(e->resource_attributes, e->n_resource_attributes, "key"));
-    put_str(o, "authority", e->authority);
-    put_list(o, "headers", pairs(e->headers, e->n_headers, "name"));
-    put_list(o, "celMatches", ir_json_strings(e->cel_matches, e->n_cel_matches));
-    put_str(o, "logType", e->log_type);
+    ir_put_str(o, "text", e->text);
+    ir_put_nonempty(o, "attributes", pairs(e->attributes, e->n_attributes, "key"));
+    ir_put_nonempty(o, "resourceAttributes",
+                    pairs(e->resource_attributes, e->n_resource_attributes, "key"));
+    ir_put_str(o, "authority", e->authority);
+    ir_put_nonempty(o, "headers", pairs(e->headers, e->n_headers, "name"));
+    ir_put_nonempty(o, "celMatches", ir_json_strings(e->cel_matches, e->n_cel_matches));
+    ir_put_str(o, "logType", e->log_type);
     if (e->destination)
         json_object_set_new(o, "destination", ir_json_destination(e->destination));
     return o;
@@ -95,69 +81,35 @@ static json_t *access_log(const ir_xds *x)
     for (size_t i = 0; t && i < t->n_otel; i++)
         json_array_append_new(otel, otel_log(&t->otel[i]));
     json_t *o = json_object();
-    put_list(o, "text", text);
-    put_list(o, "json", json);
-    put_list(o, "als", als);
-    put_list(o, "openTelemetry", otel);
+    ir_put_nonempty(o, "text", text);
+    ir_put_nonempty(o, "json", json);
+    ir_put_nonempty(o, "als", als);
+    ir_put_nonempty(o, "openTelemetry", otel);
     return o;
 }
 
 static void put_percent(json_t *o, const char *key, ir_opt_percent p)
 {
-    if (!p.set)
-        return;
-    if (p.value == (double)(json_int_t)p.value)
-        json_object_set_new(o, key, json_integer((json_int_t)p.value));
-    else
-        json_object_set_new(o, key, json_real(p.value));
-}
-
-static json_t *custom_tag(const ir_tracing_tag *g)
-{
-    json_t *v = json_object();
-    if (g->literal) {
-        put_str(v, "type", "Literal");
-        json_object_set_new(v, "literal", json_pack("{s:s}", "value", g->literal));
-    } else if (g->environment) {
-        put_str(v, "type", "Environment");
-        json_t *e = json_pack("{s:s}", "name", g->environment);
-        put_str(e, "defaultValue", g->default_value);
-        json_object_set_new(v, "environment", e);
-    } else if (g->request_header) {
-        put_str(v, "type", "RequestHeader");
-        json_t *h = json_pack("{s:s}", "name", g->request_header);
-        put_str(h, "defaultValue", g->default_value);
-        json_object_set_new(v, "requestHeader", h);
-    }
-    return json_pack("{s:s, s:o}", "key", g->tag ? g->tag : "", "value", v);
+    if (p.set)
+        json_object_set_new(o, key, ir_json_number(p.value));
 }
 
 static json_t *tracing(const ir_tracing *t)
 {
     json_t *o = json_object();
-    put_str(o, "serviceName", t->service_name);
+    ir_put_str(o, "serviceName", t->service_name);
     put_percent(o, "samplingRate", t->sampling);
     put_percent(o, "clientSamplingRate", t->client_sampling);
     put_percent(o, "overallSamplingRate", t->overall_sampling);
-    json_t *tags = json_array(), *fmt = json_array();
-    for (size_t i = 0; i < t->n_tags; i++) {
-        const ir_tracing_tag *g = &t->tags[i];
-        if (g->value)
-            json_array_append_new(
-                fmt, json_pack("{s:s, s:s}", "key", g->tag ? g->tag : "", "value", g->value));
-        else
-            json_array_append_new(tags, custom_tag(g));
-    }
-    put_list(o, "customTags", tags);
-    put_list(o, "tags", fmt);
-    put_str(o, "authority", t->authority);
-    put_list(o, "headers", pairs(t->headers, t->n_headers, "name"));
-    put_list(o, "resourceAttributes",
-             pairs(t->resource_attributes, t->n_resource_attributes, "key"));
+    ir_put_tracing_tags(o, t->tags, t->n_tags);
+    ir_put_str(o, "authority", t->authority);
+    ir_put_nonempty(o, "headers", pairs(t->headers, t->n_headers, "name"));
+    ir_put_nonempty(o, "resourceAttributes",
+                    pairs(t->resource_attributes, t->n_resource_attributes, "key"));
     if (t->span_client || t->span_server) {
         json_t *span = json_object();
-        put_str(span, "client", t->span_client);
-        put_str(span, "server", t->span_server);
+        ir_put_str(span, "client", t->span_client);
+        ir_put_str(span, "server", t->span_server);
         json_object_set_new(o, "spanName", span);
     }
     if (t->api_provider)
@@ -195,7 +147,7 @@ void ir_telemetry_to_json(json_t *o, const ir_xds *x)
         json_t *sinks = json_array();
         for (size_t i = 0; i < h->n_paths; i++)
             json_array_append_new(sinks, json_pack("{s:s}", "path", h->paths[i]));
-        put_list(l, "fileSinks", sinks);
+        ir_put_nonempty(l, "fileSinks", sinks);
         json_object_set_new(o, "healthCheckLog", l);
     }
 }

@@ -2,62 +2,7 @@
  * BackendTrafficPolicy put on a route, printed from the typed ir_traffic.
  * Only what is set is printed, except where the reference always prints a
  * key (a rate limit rule's headerMatches, a health check's host). */
-#include <string.h>
-
-#include "core/duration.h"
 #include "ir/ir_render.h"
-
-static void put(json_t *o, const char *k, json_t *v)
-{
-    if (v && (json_is_array(v) ? json_array_size(v) : json_is_object(v) ? json_object_size(v) : 1))
-        json_object_set_new(o, k, v);
-    else
-        json_decref(v);
-}
-
-static void put_str(json_t *o, const char *k, const char *v)
-{
-    if (v)
-        json_object_set_new(o, k, json_string(v));
-}
-
-/* A duration as Go prints it ("1m30s"). */
-static void put_dur(json_t *o, const char *k, duration d)
-{
-    char text[DURATION_TEXT_MAX];
-    if (!d.set)
-        return;
-    json_object_set_new(o, k, json_string(duration_go(text, d.ns)));
-}
-
-static void put_u32(json_t *o, const char *k, ir_opt_u32 v)
-{
-    if (v.set)
-        json_object_set_new(o, k, json_integer(v.value));
-}
-
-static void put_uint(json_t *o, const char *k, uint64_t v)
-{
-    json_object_set_new(o, k, json_integer((json_int_t)v));
-}
-
-static void put_tristate(json_t *o, const char *k, ir_tristate v)
-{
-    if (v != IR_UNSET)
-        json_object_set_new(o, k, json_boolean(v == IR_TRUE));
-}
-
-static void put_true(json_t *o, const char *k, bool v)
-{
-    if (v)
-        json_object_set_new(o, k, json_true());
-}
-
-/* A whole number prints as an integer, as Go prints a float that is one. */
-static json_t *number(double v)
-{
-    return v == (double)(json_int_t)v ? json_integer((json_int_t)v) : json_real(v);
-}
 
 static json_t *u32_list(const uint32_t *v, size_t n)
 {
@@ -79,34 +24,34 @@ static json_t *named_list(const char *const *names, size_t n, const char *key)
 static json_t *timeout_json(const ir_timeout *t)
 {
     json_t *o = json_object(), *tcp = json_object(), *http = json_object();
-    put_dur(tcp, "connectTimeout", t->tcp_connect_timeout);
-    put_dur(http, "requestTimeout", t->http_request_timeout);
-    put_dur(http, "connectionIdleTimeout", t->http_connection_idle_timeout);
-    put_dur(http, "maxConnectionDuration", t->http_max_connection_duration);
-    put_dur(http, "streamIdleTimeout", t->http_stream_idle_timeout);
-    put_dur(http, "maxStreamDuration", t->http_max_stream_duration);
-    put(o, "tcp", tcp);
-    put(o, "http", http);
+    ir_put_duration(tcp, "connectTimeout", t->tcp_connect_timeout);
+    ir_put_duration(http, "requestTimeout", t->http_request_timeout);
+    ir_put_duration(http, "connectionIdleTimeout", t->http_connection_idle_timeout);
+    ir_put_duration(http, "maxConnectionDuration", t->http_max_connection_duration);
+    ir_put_duration(http, "streamIdleTimeout", t->http_stream_idle_timeout);
+    ir_put_duration(http, "maxStreamDuration", t->http_max_stream_duration);
+    ir_put_nonempty(o, "tcp", tcp);
+    ir_put_nonempty(o, "http", http);
     return o;
 }
 
 static json_t *circuit_breaker_json(const ir_circuit_breaker *cb)
 {
     json_t *o = json_object();
-    put_u32(o, "maxConnections", cb->max_connections);
-    put_u32(o, "maxPendingRequests", cb->max_pending_requests);
-    put_u32(o, "maxParallelRequests", cb->max_parallel_requests);
-    put_u32(o, "maxParallelRetries", cb->max_parallel_retries);
-    put_u32(o, "maxRequestsPerConnection", cb->max_requests_per_connection);
+    ir_put_u32(o, "maxConnections", cb->max_connections);
+    ir_put_u32(o, "maxPendingRequests", cb->max_pending_requests);
+    ir_put_u32(o, "maxParallelRequests", cb->max_parallel_requests);
+    ir_put_u32(o, "maxParallelRetries", cb->max_parallel_retries);
+    ir_put_u32(o, "maxRequestsPerConnection", cb->max_requests_per_connection);
     if (cb->per_endpoint_max_connections.set) {
         json_t *pe = json_object();
-        put_u32(pe, "maxConnections", cb->per_endpoint_max_connections);
+        ir_put_u32(pe, "maxConnections", cb->per_endpoint_max_connections);
         json_object_set_new(o, "perEndpoint", pe);
     }
     if (cb->has_retry_budget) {
         json_t *rb = json_object();
-        json_object_set_new(rb, "percent", number(cb->retry_budget_percent));
-        put_u32(rb, "minRetryConcurrency", cb->retry_budget_min_concurrency);
+        json_object_set_new(rb, "percent", ir_json_number(cb->retry_budget_percent));
+        ir_put_u32(rb, "minRetryConcurrency", cb->retry_budget_min_concurrency);
         json_object_set_new(o, "retryBudget", rb);
     }
     return o;
@@ -122,12 +67,12 @@ static const char *const lb_keys[] = {
 
 static void consistent_hash_json(json_t *o, const ir_consistent_hash *h)
 {
-    put_true(o, "sourceIP", h->source_ip);
-    put(o, "headers", named_list(h->headers, h->n_headers, "name"));
-    put(o, "queryParams", named_list(h->query_params, h->n_query_params, "name"));
+    ir_put_true(o, "sourceIP", h->source_ip);
+    ir_put_nonempty(o, "headers", named_list(h->headers, h->n_headers, "name"));
+    ir_put_nonempty(o, "queryParams", named_list(h->query_params, h->n_query_params, "name"));
     if (h->cookie_name) {
         json_t *c = json_pack("{s:s}", "name", h->cookie_name);
-        put_dur(c, "ttl", h->cookie_ttl);
+        ir_put_duration(c, "ttl", h->cookie_ttl);
         if (h->n_cookie_attributes) {
             json_t *attrs = json_object();
             for (size_t i = 0; i < h->n_cookie_attributes; i++)
@@ -137,24 +82,24 @@ static void consistent_hash_json(json_t *o, const ir_consistent_hash *h)
         }
         json_object_set_new(o, "cookie", c);
     }
-    put_u32(o, "tableSize", h->table_size);
+    ir_put_u32(o, "tableSize", h->table_size);
 }
 
 static void backend_utilization_json(json_t *o, const ir_backend_utilization *b)
 {
-    put_dur(o, "blackoutPeriod", b->blackout_period);
-    put_dur(o, "weightExpirationPeriod", b->weight_expiration_period);
-    put_dur(o, "weightUpdatePeriod", b->weight_update_period);
-    put_u32(o, "errorUtilizationPenaltyPercent", b->error_utilization_penalty_percent);
-    put(o, "metricNamesForComputingUtilization",
-        ir_json_strings(b->metric_names, b->n_metric_names));
+    ir_put_duration(o, "blackoutPeriod", b->blackout_period);
+    ir_put_duration(o, "weightExpirationPeriod", b->weight_expiration_period);
+    ir_put_duration(o, "weightUpdatePeriod", b->weight_update_period);
+    ir_put_u32(o, "errorUtilizationPenaltyPercent", b->error_utilization_penalty_percent);
+    ir_put_nonempty(o, "metricNamesForComputingUtilization",
+                    ir_json_strings(b->metric_names, b->n_metric_names));
     json_object_set_new(o, "keepResponseHeaders", json_boolean(b->keep_response_headers));
     if (b->has_out_of_band) {
         json_t *oob = json_object();
-        put_str(oob, "authority", b->oob_authority);
+        ir_put_str(oob, "authority", b->oob_authority);
         if (b->oob_port)
-            put_uint(oob, "port", b->oob_port);
-        put_dur(oob, "reportingPeriod", b->oob_reporting_period);
+            ir_put_uint(oob, "port", b->oob_port);
+        ir_put_duration(oob, "reportingPeriod", b->oob_reporting_period);
         json_object_set_new(o, "outOfBand", oob);
     }
 }
@@ -166,7 +111,7 @@ static json_t *load_balancer_json(const ir_load_balancer *lb)
         json_t *inner = json_object();
         if (lb->slow_start_window.set) {
             json_t *ss = json_object();
-            put_dur(ss, "window", lb->slow_start_window);
+            ir_put_duration(ss, "window", lb->slow_start_window);
             json_object_set_new(inner, "slowStart", ss);
         }
         if (lb->consistent_hash)
@@ -177,7 +122,7 @@ static json_t *load_balancer_json(const ir_load_balancer *lb)
     }
     if (lb->prefer_local) {
         json_t *pl = json_object();
-        put_u32(pl, "minEndpointsThreshold", lb->prefer_local_min_endpoints);
+        ir_put_u32(pl, "minEndpointsThreshold", lb->prefer_local_min_endpoints);
         json_object_set_new(o, "preferLocal", pl);
     }
     if (lb->n_weighted_zones) {
@@ -198,7 +143,7 @@ static json_t *load_balancer_json(const ir_load_balancer *lb)
 static json_t *payload_json(const ir_payload *p)
 {
     json_t *o = json_object();
-    put_str(o, "text", p->text);
+    ir_put_str(o, "text", p->text);
     if (p->binary)
         json_object_set_new(o, "binary", ir_json_bytes(p->binary, p->binary_len));
     return o;
@@ -213,20 +158,20 @@ static void put_payload(json_t *o, const char *k, const ir_payload *p)
 static json_t *active_hc_json(const ir_active_health_check *h)
 {
     json_t *o = json_object();
-    put_dur(o, "timeout", h->timeout);
-    put_dur(o, "interval", h->interval);
-    put_dur(o, "initialJitter", h->initial_jitter);
-    put_u32(o, "unhealthyThreshold", h->unhealthy_threshold);
-    put_u32(o, "healthyThreshold", h->healthy_threshold);
+    ir_put_duration(o, "timeout", h->timeout);
+    ir_put_duration(o, "interval", h->interval);
+    ir_put_duration(o, "initialJitter", h->initial_jitter);
+    ir_put_u32(o, "unhealthyThreshold", h->unhealthy_threshold);
+    ir_put_u32(o, "healthyThreshold", h->healthy_threshold);
     if (h->kind == IR_HC_HTTP) {
         json_t *http = json_object();
         json_object_set_new(http, "host", json_string(h->http_host ? h->http_host : ""));
-        put_str(http, "path", h->http_path);
-        put_str(http, "method", h->http_method);
+        ir_put_str(http, "path", h->http_path);
+        ir_put_str(http, "method", h->http_method);
         json_object_set_new(http, "expectedStatuses",
                             u32_list(h->http_expected_statuses, h->n_http_expected_statuses));
-        put(http, "retriableStatuses",
-            u32_list(h->http_retriable_statuses, h->n_http_retriable_statuses));
+        ir_put_nonempty(http, "retriableStatuses",
+                        u32_list(h->http_retriable_statuses, h->n_http_retriable_statuses));
         put_payload(http, "expectedResponse", h->http_expected_response);
         put_payload(http, "requestBody", h->http_request_body);
         json_object_set_new(o, "http", http);
@@ -237,19 +182,19 @@ static json_t *active_hc_json(const ir_active_health_check *h)
         json_object_set_new(o, "tcp", tcp);
     } else {
         json_t *grpc = json_object();
-        put_str(grpc, "service", h->grpc_service);
+        ir_put_str(grpc, "service", h->grpc_service);
         json_object_set_new(o, "grpc", grpc);
     }
     if (h->override_port.set) {
         json_t *ov = json_object();
-        put_u32(ov, "port", h->override_port);
+        ir_put_u32(ov, "port", h->override_port);
         json_object_set_new(o, "overrides", ov);
     }
     if (h->has_log) {
         json_t *log = json_object();
-        put_true(log, "alwaysLogHealthCheckFailures", h->log_failures);
-        put_true(log, "alwaysLogHealthCheckSuccess", h->log_success);
-        put(log, "fileSinks", named_list(h->log_paths, h->n_log_paths, "path"));
+        ir_put_true(log, "alwaysLogHealthCheckFailures", h->log_failures);
+        ir_put_true(log, "alwaysLogHealthCheckSuccess", h->log_success);
+        ir_put_nonempty(log, "fileSinks", named_list(h->log_paths, h->n_log_paths, "path"));
         json_object_set_new(o, "backendHealthCheckLog", log);
     }
     return o;
@@ -258,15 +203,15 @@ static json_t *active_hc_json(const ir_active_health_check *h)
 static json_t *passive_hc_json(const ir_passive_health_check *p)
 {
     json_t *o = json_object();
-    put_tristate(o, "splitExternalLocalOriginErrors", p->split_external_local_origin_errors);
-    put_dur(o, "interval", p->interval);
-    put_dur(o, "baseEjectionTime", p->base_ejection_time);
-    put_u32(o, "consecutiveLocalOriginFailures", p->consecutive_local_origin_failures);
-    put_u32(o, "consecutiveGatewayErrors", p->consecutive_gateway_errors);
-    put_u32(o, "consecutive5XxErrors", p->consecutive_5xx_errors);
-    put_u32(o, "maxEjectionPercent", p->max_ejection_percent);
-    put_u32(o, "failurePercentageThreshold", p->failure_percentage_threshold);
-    put_tristate(o, "alwaysEjectOneEndpoint", p->always_eject_one_endpoint);
+    ir_put_tristate(o, "splitExternalLocalOriginErrors", p->split_external_local_origin_errors);
+    ir_put_duration(o, "interval", p->interval);
+    ir_put_duration(o, "baseEjectionTime", p->base_ejection_time);
+    ir_put_u32(o, "consecutiveLocalOriginFailures", p->consecutive_local_origin_failures);
+    ir_put_u32(o, "consecutiveGatewayErrors", p->consecutive_gateway_errors);
+    ir_put_u32(o, "consecutive5XxErrors", p->consecutive_5xx_errors);
+    ir_put_u32(o, "maxEjectionPercent", p->max_ejection_percent);
+    ir_put_u32(o, "failurePercentageThreshold", p->failure_percentage_threshold);
+    ir_put_tristate(o, "alwaysEjectOneEndpoint", p->always_eject_one_endpoint);
     return o;
 }
 
@@ -277,7 +222,7 @@ static json_t *health_check_json(const ir_health_check *h)
         json_object_set_new(o, "active", active_hc_json(h->active));
     if (h->passive)
         json_object_set_new(o, "passive", passive_hc_json(h->passive));
-    put_u32(o, "panicThreshold", h->panic_threshold);
+    ir_put_u32(o, "panicThreshold", h->panic_threshold);
     return o;
 }
 
@@ -293,8 +238,8 @@ static json_t *limit_json(const ir_rate_limit_value *v)
                           v->unit ? v->unit : "");
     if (v->metadata_namespace || v->metadata_key) {
         json_t *fm = json_object();
-        put_str(fm, "namespace", v->metadata_namespace);
-        put_str(fm, "key", v->metadata_key);
+        ir_put_str(fm, "namespace", v->metadata_namespace);
+        ir_put_str(fm, "key", v->metadata_key);
         json_object_set_new(o, "fromMetadata", fm);
     }
     return o;
@@ -305,10 +250,11 @@ static json_t *rate_limit_rule_json(const ir_rate_limit_rule *r)
     json_t *o = json_object();
     json_object_set_new(o, "headerMatches",
                         ir_json_string_matches(r->header_matches, r->n_header_matches));
-    put_str(o, "name", r->name);
-    put(o, "methodMatches", ir_json_string_matches(r->method_matches, r->n_method_matches));
-    put(o, "queryParamMatches",
-        ir_json_string_matches(r->query_param_matches, r->n_query_param_matches));
+    ir_put_str(o, "name", r->name);
+    ir_put_nonempty(o, "methodMatches",
+                    ir_json_string_matches(r->method_matches, r->n_method_matches));
+    ir_put_nonempty(o, "queryParamMatches",
+                    ir_json_string_matches(r->query_param_matches, r->n_query_param_matches));
     if (r->path_match)
         json_object_set_new(o, "pathMatch", ir_json_string_match(r->path_match));
     if (r->cidr_match) {
@@ -325,10 +271,10 @@ static json_t *rate_limit_rule_json(const ir_rate_limit_rule *r)
     if (r->has_response_cost)
         json_object_set_new(o, "responseCost",
                             cost_json(r->response_cost_number, r->response_cost_format));
-    put_true(o, "shadowMode", r->shadow_mode);
+    ir_put_true(o, "shadowMode", r->shadow_mode);
     if (r->has_shared)
         json_object_set_new(o, "shared", json_boolean(r->shared));
-    put_str(o, "xRateLimitOption", r->x_rate_limit_option);
+    ir_put_str(o, "xRateLimitOption", r->x_rate_limit_option);
     return o;
 }
 
@@ -364,71 +310,41 @@ static json_t *fault_json(const ir_fault_injection *f)
     json_t *o = json_object();
     if (f->delay_fixed.set || f->delay_has_percentage) {
         json_t *d = json_object();
-        put_dur(d, "fixedDelay", f->delay_fixed);
+        ir_put_duration(d, "fixedDelay", f->delay_fixed);
         if (f->delay_has_percentage)
-            json_object_set_new(d, "percentage", number(f->delay_percentage));
+            json_object_set_new(d, "percentage", ir_json_number(f->delay_percentage));
         json_object_set_new(o, "delay", d);
     }
     if (f->has_abort) {
         json_t *ab = json_object();
         if (f->abort_http_status)
-            put_uint(ab, "httpStatus", f->abort_http_status);
+            ir_put_uint(ab, "httpStatus", f->abort_http_status);
         if (f->abort_grpc_status)
-            put_uint(ab, "grpcStatus", f->abort_grpc_status);
+            ir_put_uint(ab, "grpcStatus", f->abort_grpc_status);
         if (f->abort_has_percentage)
-            json_object_set_new(ab, "percentage", number(f->abort_percentage));
+            json_object_set_new(ab, "percentage", ir_json_number(f->abort_percentage));
         json_object_set_new(o, "abort", ab);
     }
-    return o;
-}
-
-static json_t *tcp_keepalive_json(const ir_tcp_keepalive *k)
-{
-    json_t *o = json_object();
-    put_u32(o, "probes", k->probes);
-    put_u32(o, "idleTime", k->idle_time);
-    put_u32(o, "interval", k->interval);
     return o;
 }
 
 static json_t *backend_connection_json(const ir_backend_connection *b)
 {
     json_t *o = json_object(), *pre = json_object();
-    put_u32(o, "bufferLimit", b->buffer_limit);
-    put_u32(pre, "perEndpointPercent", b->preconnect_per_endpoint_percent);
-    put_u32(pre, "predictivePercent", b->preconnect_predictive_percent);
-    put(o, "preconnect", pre);
+    ir_put_u32(o, "bufferLimit", b->buffer_limit);
+    ir_put_u32(pre, "perEndpointPercent", b->preconnect_per_endpoint_percent);
+    ir_put_u32(pre, "predictivePercent", b->preconnect_predictive_percent);
+    ir_put_nonempty(o, "preconnect", pre);
     return o;
 }
 
 static json_t *dns_json(const ir_dns *d)
 {
     json_t *o = json_object();
-    put_dur(o, "dnsRefreshRate", d->dns_refresh_rate);
-    put_tristate(o, "respectDnsTtl", d->respect_dns_ttl);
-    put_str(o, "lookupFamily", d->lookup_family);
-    put_str(o, "name", d->name);
-    return o;
-}
-
-static json_t *http2_json(const ir_http2_settings *h)
-{
-    json_t *o = json_object();
-    /* The reference's IR has the two windows under each other's names (and
-     * its xDS translator hands them on that way, so Envoy gets them swapped);
-     * we print its shape, and give Envoy each window as the policy wrote it. */
-    put_u32(o, "initialStreamWindowSize", h->initial_connection_window_size);
-    put_u32(o, "initialConnectionWindowSize", h->initial_stream_window_size);
-    put_u32(o, "maxConcurrentStreams", h->max_concurrent_streams);
-    put_tristate(o, "resetStreamOnError", h->reset_stream_on_error);
-    if (h->has_keepalive) {
-        json_t *ka = json_object();
-        put_str(ka, "interval", h->keepalive_interval);
-        put_str(ka, "timeout", h->keepalive_timeout);
-        put_str(ka, "idleInterval", h->keepalive_idle_interval);
-        put_u32(ka, "intervalJitter", h->keepalive_interval_jitter);
-        json_object_set_new(o, "connectionKeepalive", ka);
-    }
+    ir_put_duration(o, "dnsRefreshRate", d->dns_refresh_rate);
+    ir_put_tristate(o, "respectDnsTtl", d->respect_dns_ttl);
+    ir_put_str(o, "lookupFamily", d->lookup_family);
+    ir_put_str(o, "name", d->name);
     return o;
 }
 
@@ -437,9 +353,9 @@ static json_t *compression_json(const ir_compression *c, size_t n)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        put_str(o, "type", c[i].type);
-        put_u32(o, "minContentLength", c[i].min_content_length);
-        put_true(o, "chooseFirst", c[i].choose_first);
+        ir_put_str(o, "type", c[i].type);
+        ir_put_u32(o, "minContentLength", c[i].min_content_length);
+        ir_put_true(o, "chooseFirst", c[i].choose_first);
         json_array_append_new(a, o);
     }
     return a;
@@ -450,7 +366,7 @@ static json_t *http_upgrade_json(const ir_http_upgrade *u, size_t n)
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        put_str(o, "type", u[i].type);
+        ir_put_str(o, "type", u[i].type);
         if (u[i].connect_terminate)
             json_object_set_new(o, "connect", json_pack("{s:b}", "terminate", 1));
         json_array_append_new(a, o);
@@ -461,26 +377,26 @@ static json_t *http_upgrade_json(const ir_http_upgrade *u, size_t n)
 static json_t *override_rule_json(const ir_response_override_rule *r)
 {
     json_t *o = json_object(), *match = json_object(), *codes = json_array();
-    put_str(o, "name", r->name);
+    ir_put_str(o, "name", r->name);
     for (size_t i = 0; i < r->n_status_values; i++)
         json_array_append_new(codes, json_pack("{s:I}", "value", (json_int_t)r->status_values[i]));
     for (size_t i = 0; i < r->n_status_ranges; i++)
         json_array_append_new(codes, json_pack("{s:{s:I, s:I}}", "range", "start",
                                                (json_int_t)r->status_ranges[i].start, "end",
                                                (json_int_t)r->status_ranges[i].end));
-    put(match, "statusCodes", codes);
-    put(match, "responseHeaders",
-        ir_json_string_matches(r->response_headers, r->n_response_headers));
+    ir_put_nonempty(match, "statusCodes", codes);
+    ir_put_nonempty(match, "responseHeaders",
+                    ir_json_string_matches(r->response_headers, r->n_response_headers));
     json_object_set_new(o, "match", match);
-    put_str(o, "source", r->source);
+    ir_put_str(o, "source", r->source);
     if (r->has_response) {
         json_t *resp = json_object();
-        put(resp, "addResponseHeaders",
-            ir_json_headers(r->add_response_headers, r->n_add_response_headers));
+        ir_put_nonempty(resp, "addResponseHeaders",
+                        ir_json_headers(r->add_response_headers, r->n_add_response_headers));
         if (r->body)
             json_object_set_new(resp, "body", ir_json_bytes(r->body, r->body_len));
-        put_str(resp, "contentType", r->content_type);
-        put_u32(resp, "statusCode", r->status_code);
+        ir_put_str(resp, "contentType", r->content_type);
+        ir_put_u32(resp, "statusCode", r->status_code);
         json_object_set_new(o, "response", resp);
     }
     if (r->redirect)
@@ -494,18 +410,18 @@ static json_t *response_override_json(const ir_response_override *ro)
     for (size_t i = 0; i < ro->n_rules; i++)
         json_array_append_new(rules, override_rule_json(&ro->rules[i]));
     json_t *o = json_pack("{s:o}", "rules", rules);
-    put_str(o, "name", ro->name);
+    ir_put_str(o, "name", ro->name);
     return o;
 }
 
 static json_t *admission_control_json(const ir_admission_control *ac)
 {
     json_t *o = json_object(), *sc = json_object();
-    put_dur(o, "samplingWindow", ac->sampling_window);
-    put_u32(o, "minSuccessRate", ac->min_success_rate);
-    put_u32(o, "rejectionAggression", ac->rejection_aggression);
-    put_u32(o, "minRequestRate", ac->min_request_rate);
-    put_u32(o, "maxRejectionPercent", ac->max_rejection_percent);
+    ir_put_duration(o, "samplingWindow", ac->sampling_window);
+    ir_put_u32(o, "minSuccessRate", ac->min_success_rate);
+    ir_put_u32(o, "rejectionAggression", ac->rejection_aggression);
+    ir_put_u32(o, "minRequestRate", ac->min_request_rate);
+    ir_put_u32(o, "maxRejectionPercent", ac->max_rejection_percent);
     if (ac->n_http_statuses)
         json_object_set_new(
             sc, "http",
@@ -514,7 +430,7 @@ static json_t *admission_control_json(const ir_admission_control *ac)
         json_object_set_new(sc, "grpc",
                             json_pack("{s:o}", "statusCodes",
                                       ir_json_strings(ac->grpc_statuses, ac->n_grpc_statuses)));
-    put(o, "successCriteria", sc);
+    ir_put_nonempty(o, "successCriteria", sc);
     return o;
 }
 
@@ -528,7 +444,7 @@ static json_t *bandwidth_limit_json(const ir_bandwidth_limit *b)
         json_t *r = json_pack("{s:I}", "limitKibps", (json_int_t)b->response_kibps.value);
         if (b->response_trailers) {
             json_t *tr = json_object();
-            put_str(tr, "prefix", b->response_trailer_prefix);
+            ir_put_str(tr, "prefix", b->response_trailer_prefix);
             json_object_set_new(r, "responseTrailers", tr);
         }
         json_object_set_new(o, "response", r);
@@ -542,42 +458,21 @@ static void put_fraction(json_t *o, const char *k, ir_fraction f)
         return;
     json_t *v = json_pack("{s:I}", "numerator", (json_int_t)f.numerator);
     if (f.denominator)
-        put_uint(v, "denominator", f.denominator);
+        ir_put_uint(v, "denominator", f.denominator);
     json_object_set_new(o, k, v);
-}
-
-/* A custom tag's value: {type, literal|environment|requestHeader}. */
-static json_t *custom_tag_json(const ir_tracing_tag *g)
-{
-    if (g->literal)
-        return json_pack("{s:s, s:{s:s}}", "type", "Literal", "literal", "value", g->literal);
-    const char *type = g->environment ? "Environment" : "RequestHeader";
-    json_t *inner = json_pack("{s:s}", "name", g->environment ? g->environment : g->request_header);
-    put_str(inner, "defaultValue", g->default_value);
-    return json_pack("{s:s, s:o}", "type", type, g->environment ? "environment" : "requestHeader",
-                     inner);
 }
 
 static json_t *tracing_json(const ir_route_tracing *t)
 {
-    json_t *o = json_object(), *custom = json_array(), *tags = json_array();
+    json_t *o = json_object();
     put_fraction(o, "samplingFraction", t->sampling);
     put_fraction(o, "clientSamplingFraction", t->client_sampling);
     put_fraction(o, "overallSamplingFraction", t->overall_sampling);
-    for (size_t i = 0; i < t->n_tags; i++) {
-        const ir_tracing_tag *g = &t->tags[i];
-        if (g->value)
-            json_array_append_new(tags, json_pack("{s:s, s:s}", "key", g->tag, "value", g->value));
-        else
-            json_array_append_new(
-                custom, json_pack("{s:s, s:o}", "key", g->tag, "value", custom_tag_json(g)));
-    }
-    put(o, "customTags", custom);
-    put(o, "tags", tags);
+    ir_put_tracing_tags(o, t->tags, t->n_tags);
     if (t->span_client || t->span_server) {
         json_t *span = json_object();
-        put_str(span, "client", t->span_client);
-        put_str(span, "server", t->span_server);
+        ir_put_str(span, "client", t->span_client);
+        ir_put_str(span, "server", t->span_server);
         json_object_set_new(o, "spanName", span);
     }
     return o;
@@ -590,7 +485,7 @@ json_t *ir_traffic_to_json(const ir_traffic *t)
         json_object_set_new(o, "timeout", timeout_json(t->timeout));
     if (t->retry) {
         json_t *r = ir_json_retry(t->retry);
-        put_u32(r, "numAttemptsPerPriority", t->retry_num_attempts_per_priority);
+        ir_put_u32(r, "numAttemptsPerPriority", t->retry_num_attempts_per_priority);
         json_object_set_new(o, "retry", r);
     }
     if (t->circuit_breaker)
@@ -598,16 +493,16 @@ json_t *ir_traffic_to_json(const ir_traffic *t)
     if (t->load_balancer)
         json_object_set_new(o, "loadBalancer", load_balancer_json(t->load_balancer));
     if (t->tcp_keepalive)
-        json_object_set_new(o, "tcpKeepalive", tcp_keepalive_json(t->tcp_keepalive));
+        json_object_set_new(o, "tcpKeepalive", ir_json_tcp_keepalive(t->tcp_keepalive));
     if (t->dns)
         json_object_set_new(o, "dns", dns_json(t->dns));
     if (t->http2)
-        json_object_set_new(o, "http2", http2_json(t->http2));
+        json_object_set_new(o, "http2", ir_json_http2(t->http2, true));
     if (t->proxy_protocol_version)
         json_object_set_new(o, "proxyProtocol",
                             json_pack("{s:s}", "version", t->proxy_protocol_version));
     if (t->backend_connection)
-        put(o, "backendConnection", backend_connection_json(t->backend_connection));
+        ir_put_nonempty(o, "backendConnection", backend_connection_json(t->backend_connection));
     if (t->n_http_upgrade)
         json_object_set_new(o, "httpUpgrade",
                             http_upgrade_json(t->http_upgrade, t->n_http_upgrade));

@@ -118,12 +118,11 @@ static json_t *oauth2_config(xds_ctx *c, const ir_oidc *o)
     xds_set_str(cfg, "endSessionEndpoint", o->end_session_endpoint);
     if (o->n_deny_redirect_headers) {
         json_t *deny = json_array();
-        for (size_t i = 0; i < o->n_deny_redirect_headers; i++)
-            json_array_append_new(
-                deny,
-                json_pack("{s:s, s:o}", "name",
-                          o->deny_redirect_headers[i].name ? o->deny_redirect_headers[i].name : "",
-                          "stringMatch", xds_string_matcher(&o->deny_redirect_headers[i])));
+        for (size_t i = 0; i < o->n_deny_redirect_headers; i++) {
+            const ir_string_match *m = &o->deny_redirect_headers[i].match;
+            json_array_append_new(deny, json_pack("{s:s, s:o}", "name", m->name ? m->name : "",
+                                                  "stringMatch", xds_string_matcher(m)));
+        }
         json_object_set_new(cfg, "denyRedirectMatcher", deny);
     }
     const char *same_site = same_site_name(o->cookie_same_site);

@@ -244,7 +244,7 @@ static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
                       json_pack("{s:{s:{}}}", "localityLbConfig", "localityWeightedLbConfig"))));
     /* the reference's in-cluster service takes the proxy's client certificate,
      * when the fleet has one */
-    if (!svc && xds_json_path(c->ir->extra, "globalResources", "envoyClientCertificate", NULL))
+    if (!svc && c->ir->envoy_client_certificate)
         json_object_set_new(
             cluster, "transportSocket",
             xds_typed_extension(

@@ -135,6 +135,10 @@ def gw(standalone, module_cleanup):
                                         "backendRefs": [backend_ref("idp", port=prov.port)]},
                            "clientID": CLIENT_ID, "clientSecret": {"name": "app-secret"},
                            "forwardAccessToken": True,
+                           "denyRedirect": {"headers": [
+                               {"name": "x-requested-with", "value": "XMLHttpRequest"},
+                               {"name": "accept", "type": "Prefix",
+                                "value": "application/json"}]},
                            "scopes": ["openid", "email"]}}}])
     server.wait_until(lambda: request(port, "app.example", timeout=2)[0] == 302, timeout=30,
                       what="oidc redirect")
@@ -184,6 +188,23 @@ def test_oidc_login_flow(gw):
     seen = json.loads(body)
     assert seen["path"] == "/private?x=1"
     assert seen["headers"]["authorization"] == "Bearer access-abc"
+
+
+def test_oidc_deny_redirect(gw):
+    """denyRedirect: requests matching one of its header matches (the type
+    defaults to Exact) get a 401 instead of a redirect to the provider; the
+    others are still redirected."""
+    before = len(gw.echo.seen())
+    for hdrs in ({"x-requested-with": "XMLHttpRequest"},
+                 {"accept": "application/json; charset=utf-8"}):
+        status, headers, _ = request(gw.port, "app.example", "/api", hdrs)
+        assert status == 401, hdrs
+        assert header(headers, "location") is None
+    status, headers, _ = request(gw.port, "app.example", "/api",
+                                 {"x-requested-with": "fetch", "accept": "text/html"})
+    assert status == 302
+    assert header(headers, "location").startswith(f"{gw.issuer}/authorize?")
+    assert len(gw.echo.seen()) == before
 
 
 def cookie_suffix(policy_name):

@@ -1,6 +1,7 @@
 /* Unit tests of the xDS translator: a tiny IR in, the resources and the
  * reference's names and defaults out. The reference corpus is checked by
  * tests/xds/test_xds_corpus.py; these pin the building blocks. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -68,6 +69,47 @@ static void test_invalid_listener_reported(void)
     json_decref(root);
 }
 
+/* Settings only the reference's IR carries come back typed: the fleet's
+ * client certificate, OIDC denyRedirect, authorization geolocations. */
+static void test_ir_round_trip(void)
+{
+    json_error_t err;
+    json_t *root = json_loads(
+        "{\"globalResources\":{\"envoyClientCertificate\":{\"name\":\"ns/envoy\","
+        "\"certificate\":\"Y2VydA==\",\"privateKey\":\"a2V5\"}},"
+        "\"http\":[{\"name\":\"l\",\"address\":\"::\",\"port\":10080,"
+        "\"routes\":[{\"name\":\"r\",\"hostname\":\"*\",\"security\":{"
+        "\"oidc\":{\"name\":\"o\",\"denyRedirect\":{\"headers\":["
+        "{\"name\":\"x-a\",\"type\":\"Prefix\",\"value\":\"/api\"},"
+        "{\"name\":\"x-b\",\"value\":\"v\"}]}},"
+        "\"authorization\":{\"defaultAction\":\"Deny\",\"rules\":[{\"name\":\"g\","
+        "\"action\":\"Allow\",\"principal\":{\"clientIPGeoLocations\":[{\"country\":"
+        "\"US\",\"asn\":64512,\"anonymous\":{\"isVPN\":false,\"isTor\":true}}]}}]}}}]}]}",
+        0, &err);
+    arena *a = arena_new();
+    diag_list diags = {0};
+    ir_xds *ir = ir_load_xds(a, root, &diags);
+    CHECK(ir && ir->envoy_client_certificate);
+    CHECK_STR(ir->envoy_client_certificate->certificate, "cert");
+    const ir_oidc *o = ir->http[0]->routes[0]->security_settings->oidc;
+    CHECK_INT(o->n_deny_redirect_headers, 2);
+    CHECK_STR(o->deny_redirect_headers[0].match.prefix, "/api");
+    CHECK_STR(o->deny_redirect_headers[1].match.exact, "v");
+    json_t *back = ir_xds_to_json(ir);
+    char *text = json_dumps(back, JSON_SORT_KEYS | JSON_COMPACT);
+    CHECK(strstr(text, "\"globalResources\":{\"envoyClientCertificate\":{\"certificate\":"
+                       "\"Y2VydA==\",\"name\":\"ns/envoy\",\"privateKey\":\"[redacted]\"}}"));
+    CHECK(strstr(text, "\"denyRedirect\":{\"headers\":[{\"name\":\"x-a\",\"type\":\"Prefix\","
+                       "\"value\":\"/api\"},{\"name\":\"x-b\",\"value\":\"v\"}]}"));
+    CHECK(strstr(text, "\"clientIPGeoLocations\":[{\"anonymous\":{\"isTor\":true,\"isVPN\":false},"
+                       "\"asn\":64512,\"country\":\"US\"}]"));
+    free(text);
+    json_decref(back);
+    diag_list_clear(&diags);
+    arena_free(a);
+    json_decref(root);
+}
+
 static void test_type_names(void)
 {
     CHECK_STR(xds_type_name(XDS_ENDPOINT), "endpoints");
@@ -78,6 +120,7 @@ int main(void)
 {
     test_http_listener();
     test_invalid_listener_reported();
+    test_ir_round_trip();
     test_type_names();
     return check_summary("test_translator");
 }
