@@ -44,6 +44,30 @@ def test_access_log_stays_in_envoys_file(gws):
     assert "response_code" not in server.proc.output()
 
 
+def test_a_burst_of_envoy_warnings_is_summarised(gws):
+    """Envoy can write thousands of warnings at once (every cluster of a large
+    configuration timing out, say): a few are copied into the server's log,
+    the rest counted in one line pointing at Envoy's own file."""
+    server, p1, _ = gws
+    envoy_log = server.workdir / "run" / "default_one" / "envoy.log"
+    stamp = "[2026-01-01 00:00:00.000][1][warning][config] burst-probe"
+    with open(envoy_log, "a") as f:
+        f.write("".join(f"{stamp} {i}\n" for i in range(2000)))
+    server.wait_until(lambda: "more warnings of this Envoy" in server.proc.output(),
+                      what="the summary of the burst")
+    time.sleep(0.5)
+    out = server.proc.output()
+    copied = out.count("burst-probe")
+    assert 0 < copied < 2000 // 4, copied
+    left = sum(int(line.split("] ", 1)[1].split()[0]) for line in out.splitlines()
+               if "more warnings of this Envoy" in line and "[default/one]" in line)
+    assert copied + left == 2000, (copied, left)
+    assert str(envoy_log.parent) in out
+    # The burst's lines are all still in Envoy's own file.
+    assert envoy_log.read_text(errors="replace").count("burst-probe") == 2000
+    assert status_of(p1, "one.example", path="/after-burst")[0] == 200
+
+
 def test_copy_proxy_logs_when_asked(standalone, module_cleanup):
     from hardening_util import start_server
     server = start_server(standalone, "logs-copied", ["--copy-proxy-logs"])

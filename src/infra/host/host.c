@@ -30,6 +30,7 @@ enum {
     BACKOFF_MAX_MS = 30000,
     STABLE_UPTIME_MS = 30000, /* a run this long resets the back-off */
     TICK_MS = 200,            /* log tail and adopted-process liveness */
+    WARNINGS_PER_TICK = 25,   /* Envoy warnings copied into our log per tick, at most */
     DRAIN_POLL_MS = 100,
     IDLE_GRACE_MS = 1000,     /* no request in flight this long: idle connections may go */
     DRAIN_TIMEOUT_MS = 60000, /* the reference's EnvoyProxy shutdown.drainTimeout */
@@ -79,6 +80,8 @@ typedef struct host_proxy {
     off_t log_offset;
     char line[LINE_MAX_BYTES];
     size_t line_len;
+    unsigned warnings_copied; /* in this tick */
+    size_t warnings_left_out; /* in this tick, over WARNINGS_PER_TICK */
     struct host_proxy *next;
 } host_proxy;
 
@@ -264,10 +267,35 @@ static void line_emit(host_proxy *p)
     while (len > 0 && (p->line[len - 1] == '\r' || p->line[len - 1] == '\n'))
         len--;
     bool warning = len > 0 && line_is_proxy_warning(p->line, len);
-    if (warning || (len > 0 && p->h->cfg.copy_all_logs))
-        srv_log(warning ? SRV_LOG_WARN : SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len,
-                p->line);
     p->line_len = 0;
+    if (p->h->cfg.copy_all_logs) {
+        if (len > 0)
+            srv_log(warning ? SRV_LOG_WARN : SRV_LOG_INFO, "envoy", "[%s] %.*s", p->fleet, (int)len,
+                    p->line);
+        return;
+    }
+    if (!warning)
+        return;
+    /* A burst (10,000 clusters each timing out, say) would hold the loop
+     * writing lines: past the budget they are only counted. */
+    if (p->warnings_copied >= WARNINGS_PER_TICK) {
+        p->warnings_left_out++;
+        return;
+    }
+    p->warnings_copied++;
+    srv_log(SRV_LOG_WARN, "envoy", "[%s] %.*s", p->fleet, (int)len, p->line);
+}
+
+/* Ends a tick's copying: says how many warnings the budget left out. */
+static void warnings_flush(host_proxy *p)
+{
+    if (p->warnings_left_out)
+        srv_log(SRV_LOG_WARN, "envoy",
+                "[%s] %zu more warnings of this Envoy are not repeated here; %s/envoy.log has "
+                "them all",
+                p->fleet, p->warnings_left_out, p->dir);
+    p->warnings_copied = 0;
+    p->warnings_left_out = 0;
 }
 
 static void line_feed(host_proxy *p, const char *data, size_t n)
@@ -337,6 +365,7 @@ static void log_tail(host_proxy *p)
         line_feed(p, buf, (size_t)n);
     }
     close(fd);
+    warnings_flush(p);
 }
 
 /* Envoy's stdout and stderr: <dir>/envoy.log, appended to, so that it keeps
