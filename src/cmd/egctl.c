@@ -38,8 +38,11 @@ static void usage(FILE *out)
           "              (default 268435456 and 67108864; 0: no limit)\n"
           "  --add-missing-resources  make up what a cluster would have: a Namespace for\n"
           "              every namespace used, an EndpointSlice for every Service with a\n"
-          "              cluster IP and none of its own\n",
+          "              cluster IP and none of its own\n"
+          "\n"
+          "Commands for a running envoy-gateway server (`x` may be spelled `experimental`):\n",
           out);
+    egctl_admin_usage(out);
 }
 
 /* Reads all of `f`, at most `max` bytes (0: no limit): NULL with *too_big
@@ -283,7 +286,8 @@ int main(int argc, char **argv)
         printf("egctl %s (Envoy Gateway in C)\n", EGCTL_VERSION);
         return 0;
     }
-    if (argc < 3 || strcmp(argv[1], "x") != 0 || strcmp(argv[2], "translate") != 0) {
+    if (argc < 3 || (strcmp(argv[1], "x") != 0 && strcmp(argv[1], "experimental") != 0) ||
+        strcmp(argv[2], "translate") != 0) {
         usage(argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? stdout
                                                                                           : stderr);
         return argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) ? 0 : 2;

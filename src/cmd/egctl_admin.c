@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -58,8 +59,52 @@ static int admin_connect(const char *address, char **err)
     return fd;
 }
 
-/* GET `path`: the JSON body of a 200 answer, or NULL with a message in *err. */
-static json_t *admin_get(const char *address, const char *path, char **err)
+/* Whether the answer's headers (the first `len` bytes) say chunked. */
+static bool chunked(const char *head, size_t len)
+{
+    static const char name[] = "\r\ntransfer-encoding:";
+    for (size_t i = 0; i + sizeof name - 1 <= len; i++) {
+        if (strncasecmp(head + i, name, sizeof name - 1) != 0)
+            continue;
+        const char *v = head + i + sizeof name - 1;
+        while (*v == ' ')
+            v++;
+        return strncasecmp(v, "chunked", 7) == 0;
+    }
+    return false;
+}
+
+/* The body of a chunked answer (Envoy's admin endpoint sends large ones so),
+ * malloc'd; NULL when it is malformed. */
+static char *dechunk(const char *p)
+{
+    size_t cap = strlen(p) + 1, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        abort();
+    for (;;) {
+        char *end;
+        unsigned long size = strtoul(p, &end, 16);
+        const char *eol = strstr(end, "\r\n");
+        if (end == p || !eol || size > strlen(eol + 2)) {
+            free(out);
+            return NULL;
+        }
+        if (size == 0)
+            break;
+        memcpy(out + n, eol + 2, size);
+        n += size;
+        p = eol + 2 + size;
+        if (strncmp(p, "\r\n", 2) == 0)
+            p += 2;
+    }
+    out[n] = 0;
+    return out;
+}
+
+/* GET `path` from `address`: the body of a 200 answer (malloc'd), or NULL
+ * with a message in *err. */
+static char *http_get(const char *address, const char *path, char **err)
 {
     int fd = admin_connect(address, err);
     if (fd < 0)
@@ -80,16 +125,30 @@ static json_t *admin_get(const char *address, const char *path, char **err)
     close(fd);
     int status = 0;
     const char *body = buf ? strstr(buf, "\r\n\r\n") : NULL;
-    json_t *j = NULL;
+    char *out = NULL;
     if (!body || sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || status != 200) {
         if (asprintf(err, "%s%s: %s", address, path,
-                     status ? "the admin endpoint answered an error" : "no valid answer") < 0)
+                     status ? "the endpoint answered an error" : "no valid answer") < 0)
             *err = NULL;
-    } else if (!(j = json_loads(body + 4, 0, NULL))) {
-        if (asprintf(err, "%s%s: the answer is not JSON", address, path) < 0)
+    } else {
+        out = chunked(buf, (size_t)(body - buf)) ? dechunk(body + 4) : strdup(body + 4);
+        if (!out && asprintf(err, "%s%s: a malformed chunked answer", address, path) < 0)
             *err = NULL;
     }
     free(buf);
+    return out;
+}
+
+/* GET `path`: the JSON body of a 200 answer, or NULL with a message in *err. */
+static json_t *admin_get(const char *address, const char *path, char **err)
+{
+    char *body = http_get(address, path, err);
+    if (!body)
+        return NULL;
+    json_t *j = json_loads(body, 0, NULL);
+    if (!j && asprintf(err, "%s%s: the answer is not JSON", address, path) < 0)
+        *err = NULL;
+    free(body);
     return j;
 }
 
@@ -427,6 +486,8 @@ void egctl_admin_usage(FILE *out)
           "                      [--admin-address HOST:PORT]\n"
           "       egctl config envoy-proxy [TYPE] [--fleet NAME] [-o yaml|json]\n"
           "                      [--admin-address HOST:PORT]\n"
+          "       egctl x stats envoy-proxy [--fleet NAME] [--filter REGEX] [-o text|json]\n"
+          "                      [--admin-address HOST:PORT]\n"
           "\n"
           "x status      the conditions of the resources a running envoy-gateway server\n"
           "              computed. TYPE: all, gatewayclass, gateway, httproute, grpcroute,\n"
@@ -439,13 +500,25 @@ void egctl_admin_usage(FILE *out)
           "              what each proxy fleet was sent over xDS: TYPE all (with its Envoy\n"
           "              process and ADS connections), listener, route, cluster, endpoint\n"
           "              or secret\n"
+          "x stats envoy-proxy\n"
+          "              each running proxy's counters, gauges and histograms as its Envoy\n"
+          "              admin endpoint reports them (/stats); --fleet NAME picks one fleet,\n"
+          "              --filter REGEX keeps the stats whose names match, -o json prints\n"
+          "              {fleet: Envoy's JSON form}\n"
           "  --admin-address  the server's admin endpoint (default " DEFAULT_ADMIN ")\n",
           out);
 }
 
+/* `x` or its long form, as the reference's egctl spells it. */
+static bool experimental(const char *a)
+{
+    return strcmp(a, "x") == 0 || strcmp(a, "experimental") == 0;
+}
+
 bool egctl_admin_handles(int argc, char **argv)
 {
-    return (argc >= 3 && strcmp(argv[1], "x") == 0 && strcmp(argv[2], "status") == 0) ||
+    return (argc >= 3 && experimental(argv[1]) &&
+            (strcmp(argv[2], "status") == 0 || strcmp(argv[2], "stats") == 0)) ||
            (argc >= 3 && strcmp(argv[1], "config") == 0 && strcmp(argv[2], "envoy-proxy") == 0);
 }
 
@@ -526,6 +599,117 @@ static int cmd_config(int argc, char **argv, const char *admin)
     return rc;
 }
 
+/* Percent-encodes a query value (a regular expression has ?, &, + ...). */
+static char *query_escape(const char *v)
+{
+    char *out = malloc(strlen(v) * 3 + 1), *o = out;
+    if (!out)
+        abort();
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p))
+            *o++ = (char)*p;
+        else
+            o += sprintf(o, "%%%02X", *p);
+    }
+    *o = 0;
+    return out;
+}
+
+static int cmd_stats(int argc, char **argv, const char *admin)
+{
+    const char *fleet = NULL, *filter = NULL, *output = "text";
+    int i = 0;
+    if (argc > 0 && strcmp(argv[0], "envoy-proxy") == 0)
+        i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--fleet") == 0 && i + 1 < argc)
+            fleet = argv[++i];
+        else if (strcmp(a, "--filter") == 0 && i + 1 < argc)
+            filter = argv[++i];
+        else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc)
+            output = argv[++i];
+        else
+            return usage_error("x stats envoy-proxy: unknown argument %s", a);
+    }
+    bool json = strcmp(output, "json") == 0;
+    if (!json && strcmp(output, "text") != 0)
+        return usage_error("-o %s: expected text or json", output);
+    char *err = NULL;
+    json_t *proxies = admin_get(admin, "/api/proxies", &err);
+    if (!proxies)
+        return fail(err);
+    char *escaped = filter ? query_escape(filter) : NULL;
+    char *path = NULL;
+    if (asprintf(&path, "/stats%s%s%s%s", json || escaped ? "?" : "", json ? "format=json" : "",
+                 json && escaped ? "&" : "", escaped ? "filter=" : "") < 0)
+        abort();
+    if (escaped) {
+        char *full = NULL;
+        if (asprintf(&full, "%s%s", path, escaped) < 0)
+            abort();
+        free(path);
+        path = full;
+    }
+    int rc = 0, shown = 0;
+    int n_json = 0; /* -o json: {fleet: Envoy's JSON} */
+    size_t k;
+    json_t *p;
+    json_array_foreach(json_object_get(proxies, "processes"), k, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "fleet"));
+        const char *addr = json_string_value(json_object_get(p, "admin"));
+        if (!name || (fleet && strcmp(fleet, name) != 0))
+            continue;
+        shown++;
+        if (!addr || !json_is_true(json_object_get(p, "running"))) {
+            fprintf(stderr, "egctl: fleet %s: its Envoy is not running\n", name);
+            rc = 1;
+            continue;
+        }
+        char *body = http_get(addr, path, &err);
+        if (!body) {
+            fprintf(stderr, "egctl: fleet %s: %s\n", name, err ? err : "no answer");
+            free(err);
+            err = NULL;
+            rc = 1;
+            continue;
+        }
+        if (json) {
+            /* Envoy's JSON is passed through as it is: its counters can be
+             * larger than a JSON parser's integers. */
+            json_t *key = json_string(name);
+            char *quoted = json_dumps(key, JSON_ENCODE_ANY);
+            size_t blen = strlen(body);
+            while (blen && (body[blen - 1] == '\n' || body[blen - 1] == ' '))
+                body[--blen] = 0;
+            printf("%s%s: %s", n_json++ ? ",\n" : "{\n", quoted ? quoted : "\"\"",
+                   blen ? body : "null");
+            free(quoted);
+            json_decref(key);
+        } else {
+            printf("# fleet %s (Envoy pid %lld, admin %s)\n%s", name,
+                   (long long)json_integer_value(json_object_get(p, "pid")), addr, body);
+            if (*body && body[strlen(body) - 1] != '\n')
+                putchar('\n');
+        }
+        free(body);
+    }
+    if (n_json)
+        fputs("\n}\n", stdout);
+    if (shown == 0) {
+        fprintf(stderr,
+                fleet ? "egctl: no proxy fleet %s (fleets are named namespace/gateway)\n"
+                      : "egctl: no proxies are running%s\n",
+                fleet ? fleet : "");
+        rc = 1;
+    }
+    free(path);
+    free(escaped);
+    json_decref(proxies);
+    return rc;
+}
+
 int egctl_admin_main(int argc, char **argv)
 {
     /* --admin-address may come anywhere; the rest is the command's. */
@@ -543,7 +727,9 @@ int egctl_admin_main(int argc, char **argv)
         } else
             rest[n++] = argv[i];
     }
-    int rc = strcmp(argv[1], "x") == 0 ? cmd_status(n, rest, admin) : cmd_config(n, rest, admin);
+    int rc = !experimental(argv[1])          ? cmd_config(n, rest, admin)
+             : strcmp(argv[2], "stats") == 0 ? cmd_stats(n, rest, admin)
+                                             : cmd_status(n, rest, admin);
     free(rest);
     return rc;
 }

@@ -905,6 +905,11 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
+    if (strcmp(path, "/api/proxies") == 0) /* what config_dump says of them, cheaply */
+        return json_pack("{s:o,s:o,s:o}", "processes",
+                         s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
+                         ready_ports_json(s), "stats",
+                         s->host ? host_infra_stats_json(s->host) : json_array());
     if (strcmp(path, "/metrics") == 0) {
         json_t *streams = ads_server_status_json(s->ads);
         srv_metrics_scrape(s->metrics, streams, files_in_error(s));

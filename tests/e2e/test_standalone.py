@@ -255,6 +255,24 @@ def test_egctl_shows_statuses_and_config_of_the_running_server(gateway):
     assert fleet["process"]["pid"] == gateway.envoy_pids()[0]
     assert fleet["xds"] and fleet["xds"][0]["delta"]
 
+    # The proxy's own counters, as its Envoy admin endpoint reports them: the
+    # requests this test sent are counted on the listener's HTTP manager.
+    for _ in range(3):
+        gateway.get()
+    stats = run("experimental", "stats", "envoy-proxy", "--fleet", "default/eg",
+                "--filter", "downstream_rq_2xx$")
+    assert stats.startswith("# fleet default/eg (Envoy pid ")
+    counts = [int(line.rsplit(":", 1)[1]) for line in stats.splitlines()[1:]
+              if line.startswith("http.") and line.endswith(tuple("0123456789"))]
+    assert counts and max(counts) >= 3, stats
+    assert "cluster." not in stats  # the filter went to Envoy
+    as_json = json.loads(run("x", "stats", "envoy-proxy", "-o", "json"))
+    assert any(s.get("name", "").endswith("downstream_rq_total")
+               for s in as_json["default/eg"]["stats"])
+    missing = subprocess.run(egctl + ["x", "stats", "envoy-proxy", "--fleet", "nope/none"] + admin,
+                             capture_output=True, text=True)
+    assert missing.returncode == 1 and "no proxy fleet nope/none" in missing.stderr
+
     bad = subprocess.run(egctl + ["x", "status", "--admin-address", f"127.0.0.1:{free_port()}"],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "is the server running?" in bad.stderr
