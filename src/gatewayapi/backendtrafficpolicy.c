@@ -279,6 +279,37 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
     return NULL;
 }
 
+/* Envoy limits bandwidth in whole KiB per second: a limit must be a quantity
+ * of bytes that comes to at least 1Ki per second in its unit. */
+static const char *btp_bandwidth_direction(gw_ctx *c, const char *dir,
+                                           const api_bandwidth_direction *d)
+{
+    if (!d)
+        return NULL;
+    double bytes;
+    if (!d->limit_value || !gw_quantity_bytes(d->limit_value, &bytes))
+        return arena_printf(c->arena,
+                            "bandwidthLimit.%s.limit.value: %s is not a quantity of bytes", dir,
+                            d->limit_value ? d->limit_value : "(none)");
+    const char *unit = d->limit_unit ? d->limit_unit : "Second";
+    double secs = is(unit, "Minute") ? 60 : is(unit, "Hour") ? 3600 : 1;
+    if (bytes / secs < 1024)
+        return arena_printf(c->arena,
+                            "bandwidthLimit.%s.limit: %s per %s is below 1Ki bytes per second, "
+                            "the smallest limit Envoy enforces",
+                            dir, d->limit_value, unit);
+    return NULL;
+}
+
+static const char *btp_bandwidth(gw_ctx *c, const api_traffic_spec *s)
+{
+    const api_bandwidth_limit_spec *b = s->bandwidth_limit;
+    if (!b)
+        return NULL;
+    const char *why = btp_bandwidth_direction(c, "request", b->request);
+    return why ? why : btp_bandwidth_direction(c, "response", b->response);
+}
+
 /* responseOverride bodies from a ConfigMap need it to exist with a
  * "response.body" key. */
 static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p, const api_traffic_spec *s)
@@ -308,8 +339,8 @@ static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
     const char *(*const checks[])(gw_ctx *, const api_traffic_spec *) = {
-        btp_values,           btp_table_size,        btp_backoff,    btp_rate_limit_selectors,
-        btp_local_rate_limit, btp_global_rate_limit, btp_unsupported};
+        btp_values,           btp_table_size,        btp_backoff,   btp_rate_limit_selectors,
+        btp_local_rate_limit, btp_global_rate_limit, btp_bandwidth, btp_unsupported};
     const api_traffic_spec *s = spec_of(p);
     if (!s)
         return;
