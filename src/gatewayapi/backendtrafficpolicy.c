@@ -111,7 +111,38 @@ static void rl_kinds(const api_traffic_spec *s, rl_kind out[2])
     out[1] = (rl_kind){"local", rl ? rl->local : NULL};
 }
 
-/* A Distinct header selector matches each value on its own: it cannot be inverted. */
+/* The first RegularExpression of a selector's headers, queryParams or path
+ * that RE2 (Envoy's safe_regex) rejects, with its field path; NULL when
+ * there is none. Envoy refuses a whole configuration with a bad regex. */
+static const char *selector_bad_regex(gw_ctx *c, const char *kind, size_t i, size_t j,
+                                      const api_rl_selector *sel)
+{
+    const struct {
+        const char *field;
+        const api_rl_value_match *m;
+        size_t n;
+    } lists[] = {{"headers", sel->headers, sel->n_headers},
+                 {"queryParams", sel->query_params, sel->n_query_params}};
+    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
+        for (size_t h = 0; h < lists[l].n; h++) {
+            const api_rl_value_match *m = &lists[l].m[h];
+            if (is(m->type, "RegularExpression") && !gw_regex_valid(m->value ? m->value : ""))
+                return arena_printf(c->arena,
+                                    "rateLimit.%s.rules[%zu].clientSelectors[%zu].%s[%zu].value: "
+                                    "\"%s\" is not a valid RE2 regular expression",
+                                    kind, i, j, lists[l].field, h, m->value ? m->value : "");
+        }
+    const api_rl_path_match *p = sel->path;
+    if (p && is(p->type, "RegularExpression") && !gw_regex_valid(p->value ? p->value : ""))
+        return arena_printf(c->arena,
+                            "rateLimit.%s.rules[%zu].clientSelectors[%zu].path.value: \"%s\" is "
+                            "not a valid RE2 regular expression",
+                            kind, i, j, p->value ? p->value : "");
+    return NULL;
+}
+
+/* Regular expressions must compile; a Distinct header selector matches each
+ * value on its own: it cannot be inverted. */
 static const char *btp_rate_limit_selectors(gw_ctx *c, const api_traffic_spec *s)
 {
     rl_kind kinds[2];
@@ -121,6 +152,9 @@ static const char *btp_rate_limit_selectors(gw_ctx *c, const api_traffic_spec *s
             const api_rl_rule *rule = &kinds[k].rules->rules[i];
             for (size_t j = 0; j < rule->n_client_selectors; j++) {
                 const api_rl_selector *sel = &rule->client_selectors[j];
+                const char *bad = selector_bad_regex(c, kinds[k].name, i, j, sel);
+                if (bad)
+                    return bad;
                 for (size_t h = 0; h < sel->n_headers; h++)
                     if (is(sel->headers[h].type, "Distinct") && sel->headers[h].invert == API_TRUE)
                         return arena_printf(c->arena,
@@ -310,6 +344,23 @@ static const char *btp_bandwidth(gw_ctx *c, const api_traffic_spec *s)
     return why ? why : btp_bandwidth_direction(c, "response", b->response);
 }
 
+/* responseOverride[].match.responseHeaders regular expressions must compile. */
+static const char *btp_override_regex(gw_ctx *c, const api_traffic_spec *s)
+{
+    for (size_t i = 0; i < s->n_response_override; i++) {
+        const api_response_override_spec *o = &s->response_override[i];
+        for (size_t j = 0; j < o->n_response_headers; j++) {
+            const api_override_header_match *h = &o->response_headers[j];
+            if (is(h->type, "RegularExpression") && !gw_regex_valid(h->value ? h->value : ""))
+                return arena_printf(c->arena,
+                                    "responseOverride[%zu].match.responseHeaders[%zu].value.value: "
+                                    "\"%s\" is not a valid RE2 regular expression",
+                                    i, j, h->value ? h->value : "");
+        }
+    }
+    return NULL;
+}
+
 /* responseOverride bodies from a ConfigMap need it to exist with a
  * "response.body" key. */
 static const char *btp_response_bodies(gw_ctx *c, const gw_policy *p, const api_traffic_spec *s)
@@ -340,7 +391,8 @@ static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
 {
     const char *(*const checks[])(gw_ctx *, const api_traffic_spec *) = {
         btp_values,           btp_table_size,        btp_backoff,   btp_rate_limit_selectors,
-        btp_local_rate_limit, btp_global_rate_limit, btp_bandwidth, btp_unsupported};
+        btp_local_rate_limit, btp_global_rate_limit, btp_bandwidth, btp_override_regex,
+        btp_unsupported};
     const api_traffic_spec *s = spec_of(p);
     if (!s)
         return;
