@@ -98,6 +98,56 @@ static const char *ctp_early_headers(gw_ctx *c, const api_client_traffic_policy_
     return NULL;
 }
 
+/* The first RegularExpression of `n` string matches at `path` that RE2
+ * (Envoy's safe_regex) rejects, or NULL: Envoy refuses a whole listener
+ * with a bad regex. */
+static const char *bad_regex(gw_ctx *c, const char *path, const api_ctp_string_match *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m[i].type && strcmp(m[i].type, "RegularExpression") == 0 &&
+            !gw_regex_valid(m[i].value ? m[i].value : ""))
+            return arena_printf(c->arena,
+                                "%s[%zu].value: \"%s\" is not a valid RE2 regular expression", path,
+                                i, m[i].value ? m[i].value : "");
+    return NULL;
+}
+
+static const char *ctp_regexes(gw_ctx *c, const api_client_traffic_policy_spec *s)
+{
+    const api_ctp_header_modifier *early = s->headers ? s->headers->early_request_headers : NULL;
+    const api_ctp_header_modifier *late = s->headers ? s->headers->late_response_headers : NULL;
+    const api_ctp_client_validation *v = s->tls ? s->tls->client_validation : NULL;
+    const api_ctp_subject_alt_names *san = v ? v->subject_alt_names : NULL;
+    const struct {
+        const char *path;
+        const api_ctp_string_match *m;
+        size_t n;
+    } lists[] = {
+        {"headers.earlyRequestHeaders.removeOnMatch", early ? early->remove_on_match : NULL,
+         early ? early->n_remove_on_match : 0},
+        {"headers.lateResponseHeaders.removeOnMatch", late ? late->remove_on_match : NULL,
+         late ? late->n_remove_on_match : 0},
+        {"http1.ignoredUpgradeTypes", s->http1 ? s->http1->ignored_upgrade_types : NULL,
+         s->http1 ? s->http1->n_ignored_upgrade_types : 0},
+        {"tls.clientValidation.subjectAltNames.dnsNames", san ? san->dns_names : NULL,
+         san ? san->n_dns_names : 0},
+        {"tls.clientValidation.subjectAltNames.emailAddresses", san ? san->email_addresses : NULL,
+         san ? san->n_email_addresses : 0},
+        {"tls.clientValidation.subjectAltNames.ipAddresses", san ? san->ip_addresses : NULL,
+         san ? san->n_ip_addresses : 0},
+        {"tls.clientValidation.subjectAltNames.uris", san ? san->uris : NULL,
+         san ? san->n_uris : 0},
+        {"tls.clientValidation.subjectAltNames.otherNames", san ? san->other_names : NULL,
+         san ? san->n_other_names : 0},
+    };
+    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
+        const char *bad = bad_regex(c, lists[l].path, lists[l].m, lists[l].n);
+        if (bad)
+            return bad;
+    }
+    return NULL;
+}
+
 /* Fields the gateway does not turn into Envoy configuration yet: a policy
  * setting one is not Accepted, so it never claims what the proxies do not do. */
 static const char *ctp_unsupported_field(gw_ctx *c, const api_client_traffic_policy_spec *s)
@@ -116,6 +166,8 @@ static const char *ctp_spec_problem(gw_ctx *c, const gw_policy *p)
     const char *problem = ctp_values(c, s);
     if (!problem)
         problem = ctp_early_headers(c, s);
+    if (!problem)
+        problem = ctp_regexes(c, s);
     if (!problem)
         problem = ctp_unsupported_field(c, s);
     return problem;
