@@ -512,6 +512,15 @@ static const char *check_oidc(const sp_check_ctx *x)
         err = duration_problem(x->c, o->default_refresh_token_ttl, "oidc.defaultRefreshTokenTTL");
     if (!err)
         err = duration_problem(x->c, o->csrf_token_ttl, "oidc.csrfTokenTTL");
+    for (size_t i = 0; !err && o->deny_redirect && i < o->deny_redirect->n_headers; i++) {
+        const api_oidc_deny_header *h = &o->deny_redirect->headers[i];
+        if (h->type && strcmp(h->type, "RegularExpression") == 0 &&
+            !gw_regex_valid(h->value ? h->value : ""))
+            err = arena_printf(x->c->arena,
+                               "oidc.denyRedirect.headers[%zu].value: \"%s\" is not a valid RE2 "
+                               "regular expression",
+                               i, h->value ? h->value : "");
+    }
     return err;
 }
 
