@@ -255,8 +255,9 @@ void gw_translate_gateways(gw_ctx *c)
 
 /* Listener conditions do not depend on the routes that attached, and the
  * reference reports no Gateway-level Accepted/Programmed of its own in this
- * mode (only failures, set above): nothing is left to do once routes ran. */
+ * mode (only failures, set above); what is left once routes ran is naming
+ * their clusters' stats. */
 void gw_finish_gateways(gw_ctx *c)
 {
-    (void)c;
+    gw_fleet_cluster_stat_names(c);
 }

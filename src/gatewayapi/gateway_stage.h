@@ -122,6 +122,10 @@ void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy
  * none): its telemetry.accessLog settings, nothing when disabled, and the
  * reference's default (JSON lines on /dev/stdout) when it sets none. */
 void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec);
+/* Once routes are built: each fleet's EnvoyProxy telemetry.metrics.clusterStatName
+ * expanded for every HTTPRoute and GRPCRoute rule into the alt_stat_name of its
+ * cluster (an unnamed rule's %ROUTE_RULE_NAME% is "-"). */
+void gw_fleet_cluster_stat_names(gw_ctx *c);
 
 /* ---- ListenerSets (listenerset.c) ---- */
 /* Attaches each ListenerSet to its parent Gateway (listeners added). */

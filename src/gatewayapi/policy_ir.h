@@ -50,6 +50,13 @@ int gw_ir_route_rule_index(const char *ir_route_name);
 /* The name of the route rule an IR route comes from (the sectionName a
  * policy may target), or NULL for an unnamed rule. */
 const char *gw_ir_route_rule_name(gw_ctx *c, const ir_http_route *r);
+/* A stat name template (telemetry routeStatName, EnvoyProxy clusterStatName)
+ * for an IR route with its operators replaced: %ROUTE_NAME%,
+ * %ROUTE_NAMESPACE%, %ROUTE_KIND% (lower case), %ROUTE_RULE_NAME% (`rule`,
+ * "" when NULL), %ROUTE_RULE_NUMBER% and, when `backend_refs` is not NULL,
+ * %BACKEND_REFS%. Other text is kept as written. */
+const char *gw_ir_route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_route *r,
+                                  const char *rule, const char *backend_refs);
 /* Makes a route answer 500 (unless it already answers directly): what a
  * route whose policy is Invalid does, as in the reference. */
 void gw_ir_route_answer_500(gw_ctx *c, ir_http_route *r);

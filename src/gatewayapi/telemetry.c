@@ -16,6 +16,7 @@
 
 #include "gatewayapi/backends.h"
 #include "gatewayapi/gateway_stage.h"
+#include "gatewayapi/policy_ir.h"
 #include "ir/ir_load.h"
 #include "ir/ir_telemetry.h"
 
@@ -686,6 +687,8 @@ static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep
         t->metrics->request_response_sizes =
             json_is_true(json_object_get(m, "enableRequestResponseSizesStats"));
         t->metrics->grpc_stats = json_is_true(json_object_get(m, "enableGRPCStats"));
+        const char *csn = json_string_value(json_object_get(m, "clusterStatName"));
+        t->metrics->cluster_stat_name = csn && *csn ? arena_strdup(c->arena, csn) : NULL;
     }
     json_t *hc = json_object_get(telemetry, "healthCheckLog");
     if (json_is_object(hc))
@@ -719,10 +722,6 @@ static bool tag_value_supported(const char *v)
 
 static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
 {
-    json_t *metrics = json_object_get(telemetry, "metrics");
-    if (json_object_get(metrics, "clusterStatName"))
-        return "telemetry.metrics.clusterStatName: custom cluster stat names are not "
-               "supported by this gateway yet";
     json_t *tracing = json_object_get(telemetry, "tracing");
     if (json_object_get(tracing, "spanName"))
         return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
@@ -739,4 +738,53 @@ static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
                                 tag);
     }
     return NULL;
+}
+
+/* ---- cluster stat names ---- */
+
+/* "namespace/name|namespace/name|..." of the backends a destination sends
+ * to, in its settings' order (unreachable backends have no metadata and are
+ * left out). */
+static const char *backend_refs_text(gw_ctx *c, const ir_destination *d)
+{
+    const char *out = "";
+    for (size_t i = 0; i < d->n_settings; i++) {
+        const ir_metadata *m = &d->settings[i].metadata;
+        if (!m->name)
+            continue;
+        out = arena_printf(c->arena, "%s%s%s/%s", out, *out ? "|" : "",
+                           m->namespace ? m->namespace : "", m->name);
+    }
+    return out;
+}
+
+static void fleet_cluster_stat_names(gw_ctx *c, ir_xds *x)
+{
+    const ir_telemetry *t = x->telemetry;
+    const char *tmpl = t && t->metrics ? t->metrics->cluster_stat_name : NULL;
+    if (!tmpl)
+        return;
+    for (size_t l = 0; l < x->n_http; l++)
+        for (size_t i = 0; i < x->http[l]->n_routes; i++) {
+            ir_http_route *r = x->http[l]->routes[i];
+            const char *kind = r->metadata.kind;
+            ir_destination *d = r->destination;
+            if (!d || !kind || (strcmp(kind, "HTTPRoute") != 0 && strcmp(kind, "GRPCRoute") != 0))
+                continue;
+            const char *rule = gw_ir_route_rule_name(c, r);
+            d->stat_name =
+                gw_ir_route_stat_name(c, tmpl, r, rule ? rule : "-", backend_refs_text(c, d));
+        }
+}
+
+void gw_fleet_cluster_stat_names(gw_ctx *c)
+{
+    for (size_t i = 0; i < c->n_gateways; i++) {
+        ir_xds *x = c->gateways[i]->xds;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = c->gateways[j]->xds == x;
+        if (x && !seen)
+            fleet_cluster_stat_names(c, x);
+    }
 }

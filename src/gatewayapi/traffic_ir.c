@@ -799,11 +799,8 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
 
 /* ---- routes ---- */
 
-/* telemetry.metrics.routeStatName with its operators replaced: the
- * route's name, namespace, kind (lower case, as the API's example shows),
- * rule name and number. */
-static const char *route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_route *r,
-                                   const char *rule)
+const char *gw_ir_route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_route *r,
+                                  const char *rule, const char *backend_refs)
 {
     const ir_metadata *m = &r->metadata;
     char *kind = arena_strdup(c->arena, m->kind);
@@ -813,21 +810,21 @@ static const char *route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_ro
     const char *number = rule_index >= 0 ? arena_printf(c->arena, "%d", rule_index) : "";
     const struct {
         const char *op, *value;
-    } ops[] = {{"%ROUTE_NAME%", m->name},
-               {"%ROUTE_NAMESPACE%", m->namespace ? m->namespace : ""},
-               {"%ROUTE_KIND%", kind},
-               {"%ROUTE_RULE_NAME%", rule ? rule : ""},
-               {"%ROUTE_RULE_NUMBER%", number}};
+    } ops[] = {
+        {"%ROUTE_NAME%", m->name},       {"%ROUTE_NAMESPACE%", m->namespace ? m->namespace : ""},
+        {"%ROUTE_KIND%", kind},          {"%ROUTE_RULE_NAME%", rule ? rule : ""},
+        {"%ROUTE_RULE_NUMBER%", number}, {"%BACKEND_REFS%", backend_refs}};
+    size_t n_ops = sizeof ops / sizeof *ops - (backend_refs ? 0 : 1);
     size_t cap = strlen(tmpl) + 1;
-    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+    for (size_t i = 0; i < n_ops; i++)
         cap += strlen(ops[i].value) * (strlen(tmpl) / strlen(ops[i].op) + 1);
     char *out = arena_alloc(c->arena, cap), *o = out;
     for (const char *p = tmpl; *p;) {
         size_t i;
-        for (i = 0; i < sizeof ops / sizeof *ops; i++)
+        for (i = 0; i < n_ops; i++)
             if (strncmp(p, ops[i].op, strlen(ops[i].op)) == 0)
                 break;
-        if (i < sizeof ops / sizeof *ops) {
+        if (i < n_ops) {
             o += sprintf(o, "%s", ops[i].value);
             p += strlen(ops[i].op);
         } else {
@@ -902,7 +899,8 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
         r->use_client_protocol = true;
     const api_traffic_telemetry *tm = pt->spec->telemetry;
     if (tm && tm->route_stat_name && !r->stat_name)
-        r->stat_name = route_stat_name(c, tm->route_stat_name, r, gw_ir_route_rule_name(c, r));
+        r->stat_name =
+            gw_ir_route_stat_name(c, tm->route_stat_name, r, gw_ir_route_rule_name(c, r), NULL);
     if (!pt->traffic)
         return;
     r->traffic_settings = pt->traffic;

@@ -84,6 +84,9 @@ typedef struct ir_metrics {
     bool per_endpoint_stats;     /* enablePerEndpointStats */
     bool request_response_sizes; /* enableRequestResponseSizesStats */
     bool grpc_stats;             /* enableGRPCStats: per-method gRPC stats on every HCM */
+    /* clusterStatName as written (NULL: Envoy's default, the cluster name); the
+     * translator expands it into each HTTPRoute/GRPCRoute destination's stat_name */
+    const char *cluster_stat_name;
 } ir_metrics;
 
 /* healthCheckLog: where active health checks log their events, for those

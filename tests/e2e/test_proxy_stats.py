@@ -250,3 +250,60 @@ def test_egctl_bootstrap_follows_the_envoy_proxy(tmp_path):
     assert "envoy-gateway-proxy-stats-0.0.0.0-19001" in out
     assert "envoy.extensions.compression.brotli.compressor.v3.Brotli" in out
     assert '"minContentLength": 1024' in out
+
+
+def test_cluster_stat_name_names_the_route_clusters(standalone, module_cleanup):
+    """EnvoyProxy telemetry.metrics.clusterStatName: Envoy counts each HTTPRoute
+    rule's upstream requests under the expanded name (route namespace and name,
+    the rule's name or "-", its number, its backends as namespace/name joined by
+    "|"), read from that Envoy's own /stats."""
+    server = standalone("stats-cluster-name")
+    north, south = HttpEcho("north"), HttpEcho("south")
+    for b in (north, south):
+        module_cleanup.callback(b.close)
+    port = free_port()
+    server.write("all.yaml", [
+        {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "eg"},
+         "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+                  "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
+                                    "name": "named-stats", "namespace": "default"}}},
+        {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "EnvoyProxy",
+         "metadata": {"name": "named-stats", "namespace": "default"},
+         "spec": {"telemetry": {"metrics": {"clusterStatName":
+                  "%ROUTE_KIND%.%ROUTE_NAMESPACE%.%ROUTE_NAME%.%ROUTE_RULE_NAME%"
+                  ".%ROUTE_RULE_NUMBER%.%BACKEND_REFS%"}}}},
+        gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
+        {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
+         "metadata": {"name": "compass", "namespace": "default"},
+         "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["compass.example"],
+                  "rules": [
+                      {"name": "up", "matches": [{"path": {"type": "PathPrefix", "value": "/up"}}],
+                       "backendRefs": [backend_ref("north")]},
+                      {"backendRefs": [backend_ref("north"), backend_ref("south")]}]}},
+    ])
+    server.write("backends.yaml", backend_resource("north", north.port)
+                 + backend_resource("south", south.port))
+    server.wait_until(lambda: status_of(port, "compass.example", "/up")[0] == 200, timeout=30,
+                      what="the route served")
+    for _ in range(3):
+        assert status_of(port, "compass.example", "/up")[0] == 200
+    for _ in range(4):
+        assert status_of(port, "compass.example", "/down")[0] == 200
+    (admin,) = server.envoy_admins().values()
+    host, admin_port = admin.rsplit(":", 1)
+
+    def completed(stat_name):
+        status, _, body = http_get(int(admin_port), "/stats?filter=upstream_rq_completed",
+                                   host=host)
+        assert status == 200, body
+        for line in body.decode().splitlines():
+            if line.startswith(f"cluster.{stat_name}.upstream_rq_completed:"):
+                return int(line.rsplit(":", 1)[1])
+        return None
+
+    up = "httproute.default.compass.up.0.default/north"
+    down = "httproute.default.compass.-.1.default/north|default/south"
+    server.wait_until(lambda: (completed(up) or 0) >= 3 and (completed(down) or 0) >= 4,
+                      timeout=10, what="upstream requests counted under the cluster stat names")
+    # the rule's own cluster name no longer names these stats
+    assert completed("httproute/default/compass/rule/0") is None
