@@ -123,14 +123,28 @@ ir_string_match *gw_client_string_matches(gw_ctx *c, const api_ctp_string_match 
     return out;
 }
 
-/* http1.http10.useDefaultHost: the listener's first exact hostname. */
-static const char *default_host(const gw_listener *l)
+const char *gw_client_http10_default_host(const gw_listener *l, const char **why)
 {
     const ir_http_listener *h = l->http;
-    for (size_t i = 0; h && i < h->n_hostnames; i++)
-        if (!strchr(h->hostnames[i], '*'))
-            return h->hostnames[i];
-    return NULL;
+    *why = NULL;
+    if (l->hostname && !strchr(l->hostname, '*'))
+        return l->hostname;
+    const char *only = NULL;
+    for (size_t i = 0; h && i < h->n_routes; i++) {
+        const char *host = h->routes[i]->hostname;
+        if (!host || strchr(host, '*') || (only && strcmp(only, host) == 0))
+            continue;
+        if (only) {
+            *why = "http1.http10.useDefaultHost: the listener has only wildcard hostnames and "
+                   "its routes more than one hostname, so there is no single default host";
+            return NULL;
+        }
+        only = host;
+    }
+    if (!only)
+        *why = "http1.http10.useDefaultHost: the listener has only wildcard hostnames and no "
+               "route with an exact hostname to take the default host from";
+    return only;
 }
 
 static void http1(gw_ctx *c, ir_client_settings *s, const api_ctp_http1 *h, const char *host)
@@ -142,7 +156,9 @@ static void http1(gw_ctx *c, ir_client_settings *s, const api_ctp_http1 *h, cons
     s->http1_preserve_header_case = is_true(h->preserve_header_case);
     s->http1_disable_safe_max_connection_duration =
         is_true(h->disable_safe_max_connection_duration);
-    if (h->http10) {
+    /* useDefaultHost without a host to use leaves HTTP/1.0 off (the policy
+     * is Invalid for it, clienttrafficpolicy.c), as in the reference */
+    if (h->http10 && (!is_true(h->http10->use_default_host) || host)) {
         s->http10 = true;
         s->http10_default_host = is_true(h->http10->use_default_host) ? host : NULL;
     }
@@ -317,8 +333,9 @@ static void apply_to_listener(gw_ctx *c, strmap *built, const gw_listener *l)
     client_variant v = {.http = l->http != NULL, .valid = valid};
     if (l->http) {
         v.http3 = http3_applies(spec, l);
+        const char *why;
         if (spec->http1 && spec->http1->http10 && is_true(spec->http1->http10->use_default_host))
-            v.default_host = default_host(l);
+            v.default_host = gw_client_http10_default_host(l, &why);
         l->http->client = shared_settings(c, built, p, &v);
     } else {
         l->tcp->client = shared_settings(c, built, p, &v);

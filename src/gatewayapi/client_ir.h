@@ -10,6 +10,11 @@
  * HTTP and TCP listener into its IR listener. */
 void gw_client_ir_apply(gw_ctx *c);
 
+/* http1.http10.useDefaultHost on listener `l`: its own exact hostname, else
+ * the one exact hostname of the routes it carries; NULL with *why (a message
+ * naming the field) when there is none or more than one. */
+const char *gw_client_http10_default_host(const gw_listener *l, const char **why);
+
 /* A spec's headers block on listener settings `s` (client_headers_ir.c). */
 void gw_client_headers_ir(gw_ctx *c, const api_ctp_headers *headers, ir_client_settings *s);
 

@@ -173,6 +173,25 @@ static const char *ctp_spec_problem(gw_ctx *c, const gw_policy *p)
     return problem;
 }
 
+/* http1.http10.useDefaultHost needs a single host to give HTTP/1.0 requests
+ * on each HTTP listener of the Gateway the target names (as the reference). */
+static const char *ctp_http10_default_host(const gw_policy_target *t,
+                                           const api_client_traffic_policy_spec *s)
+{
+    if (!s || !s->http1 || !s->http1->http10 || s->http1->http10->use_default_host != API_TRUE ||
+        !t->gateway || t->listener_set)
+        return NULL;
+    for (size_t i = 0; i < t->gateway->n_listeners; i++) {
+        const gw_listener *l = t->gateway->listeners[i];
+        if (!l->http || l->listener_set || (t->section && strcmp(l->name, t->section) != 0))
+            continue;
+        const char *why;
+        if (!gw_client_http10_default_host(l, &why) && why)
+            return why;
+    }
+    return NULL;
+}
+
 /* A CA bundle without a usable certificate or a bad CRL makes the policy
  * Invalid too, but its other settings still apply, as in the reference
  * (validation then refuses every client certificate, or goes without the
@@ -184,6 +203,8 @@ static void ctp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
     if (!out->invalid)
         out->invalid = gw_client_tls_problem(c, p);
     const api_client_traffic_policy_spec *s = spec_of(p);
+    if (!out->invalid)
+        out->invalid = ctp_http10_default_host(t, s);
     if (!out->invalid && s && s->http3 && s->tls && s->tls->client_validation) {
         out->extra_type = "Warning";
         out->extra_status = true;

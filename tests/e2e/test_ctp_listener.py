@@ -44,6 +44,8 @@ POLICIES = {
         "earlyRequestHeaders": {"remove": ["x-drop-me"]}, "maxRequestHeaderLimit": "1Ki"}},
     "h1": {"http1": {"preserveHeaderCase": True, "http10": {"useDefaultHost": True}},
            "headers": {"host": {"stripTrailingHostDot": True}}},
+    # a listener without a hostname: the default host is its one route's hostname
+    "h10": {"http1": {"http10": {"useDefaultHost": True}}},
     "path": {"path": {"disableMergeSlashes": True, "escapedSlashesAction": "RejectRequest"},
              "connection": {"connectionLimit": {"maxRequestsPerConnection": 1}}},
     "idle": {"timeout": {"http": {"idleTimeout": "1s", "requestHeadersReceivedTimeout": "1s"}},
@@ -54,7 +56,9 @@ POLICIES = {
             "connection": {"connectionLimit": {"value": 1}}},
 }
 HTTP_LISTENERS = ["plain", "xff", "cidr", "custom", "pp", "ppopt", "limit", "headers", "h1",
-                  "path", "idle", "health"]
+                  "path", "idle", "health", "h10"]
+# the listener whose only route has a hostname of its own
+H10_HOST = "legacy.example"
 # listeners with routes of their own (not the echo HTTPRoute)
 OTHER_LISTENERS = ["grpcweb", "tcp"]
 
@@ -122,7 +126,7 @@ def gw(standalone, module_cleanup):
     route = {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
              "metadata": {"name": "echo", "namespace": "default"},
              "spec": {"parentRefs": [{"name": "eg", "sectionName": n} for n in HTTP_LISTENERS
-                                     if n != "h1"],
+                                     if n not in ("h1", "h10")],
                       "rules": [{"filters": [{"type": "RequestHeaderModifier",
                                               "requestHeaderModifier": {"set": [
                                                   {"name": "x-client-ip", "value": CLIENT_IP}]}}],
@@ -141,7 +145,11 @@ def gw(standalone, module_cleanup):
     h1_route = json.loads(json.dumps(route))
     h1_route["metadata"]["name"] = "echo-h1"
     h1_route["spec"]["parentRefs"] = [{"name": "eg", "sectionName": "h1"}]
-    write_all(server, [gateway_class(), eg, route, h1_route, tcp_route, grpc_route]
+    h10_route = json.loads(json.dumps(route))
+    h10_route["metadata"]["name"] = "echo-h10"
+    h10_route["spec"]["parentRefs"] = [{"name": "eg", "sectionName": "h10"}]
+    h10_route["spec"]["hostnames"] = [H10_HOST]
+    write_all(server, [gateway_class(), eg, route, h1_route, h10_route, tcp_route, grpc_route]
               + [listener_policy(n, s) for n, s in POLICIES.items()],
               backend_resource("echo", echo.port) + backend_resource("tcp-echo", tcp_echo.port)
               + backend_resource("grpc-echo", grpc_echo.port))
@@ -150,7 +158,8 @@ def gw(standalone, module_cleanup):
         proxied = raw_exchange(ports["pp"], b"PROXY TCP4 198.51.100.1 127.0.0.1 1 80\r\n"
                                b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 2)
         return (all(get(ports[n], headers={"x-real-ip": "192.0.2.1"},
-                        host="h1.example" if n == "h1" else "www.example.com")[0] == 200
+                        host={"h1": "h1.example", "h10": H10_HOST}.get(n, "www.example.com"))[0]
+                    == 200
                     for n in HTTP_LISTENERS if n != "pp")
                 and proxied.startswith(b"HTTP/1.1 200"))
     server.wait_until(ready, timeout=60, what="every listener serving")
@@ -294,6 +303,14 @@ def test_http1_preserve_header_case_and_http10_default_host(gw):
     assert http10.startswith(b"HTTP/1.0 200") or http10.startswith(b"HTTP/1.1 200"), http10
     assert b'"host": "h1.example"' in http10
     assert raw_exchange(gw.ports["plain"], b"GET / HTTP/1.0\r\n\r\n").split(b" ")[1] == b"426"
+
+
+def test_http10_default_host_from_the_listeners_only_route(gw):
+    """A listener without a hostname takes the HTTP/1.0 default host from the
+    hostname of the one route it carries: a request without Host reaches it."""
+    http10 = raw_exchange(gw.ports["h10"], b"GET / HTTP/1.0\r\n\r\n")
+    assert http10.startswith(b"HTTP/1.0 200") or http10.startswith(b"HTTP/1.1 200"), http10
+    assert f'"host": "{H10_HOST}"'.encode() in http10
 
 
 def test_path_settings(gw):
