@@ -610,6 +610,7 @@ static void hrf_credential_injection(filter_ctx *x, const api_http_route_filter 
     ci_out->header = ci->header;
     ci_out->overwrite = ci->overwrite == API_UNSET ? -1 : ci->overwrite == API_TRUE;
     ci_out->credential = v;
+    ci_out->credential_len = len;
     x->f->credential_injection = ci_out;
 }
 

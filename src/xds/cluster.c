@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "xds/context.h"
+#include "xds/filter.h"
 
 enum { CLUSTER_BUFFER_LIMIT = 32768, CLUSTER_MAX_RETRIES = 1024 };
 
@@ -207,6 +208,8 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         opts = http1_protocol_options(c, t);
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
+    if (http)
+        xds_cluster_credential_injector_apply(c, cl, s, n);
     xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)

@@ -104,5 +104,12 @@ extern const xds_http_filter xds_filter_late_headers;
 extern const xds_http_filter xds_filter_http3_alt_svc;
 extern const xds_http_filter xds_filter_grpc_web;
 extern const xds_http_filter xds_filter_grpc_stats;
+extern const xds_http_filter xds_filter_credential_injector;
+
+/* A backendRef's credentialInjection as an upstream HTTP filter of the
+ * cluster of that one setting (none unless n is 1 and the setting has one):
+ * the cluster's HttpProtocolOptions get httpFilters [injector, codec]. */
+void xds_cluster_credential_injector_apply(xds_ctx *c, json_t *cluster,
+                                           const ir_destination_setting *const *s, size_t n);
 
 #endif
