@@ -747,6 +747,28 @@ void gw_http_filters_apply(const gw_http_filters *f, ir_http_route *rt)
     }
 }
 
+const char *gw_http_filters_backend_problem(gw_ctx *c, const gw_http_filters *f)
+{
+    const ir_url_rewrite *u = f->url_rewrite;
+    const char *field = f->direct_response                ? "directResponse"
+                        : f->n_matches                    ? "matches"
+                        : !u                              ? NULL
+                        : u->host_header                  ? "urlRewrite.hostname (type Header)"
+                        : u->host_from_backend            ? "urlRewrite.hostname (type Backend)"
+                        : u->host_regex                   ? "urlRewrite.hostname (type PathRegex)"
+                        : u->path_regex                   ? "urlRewrite.path"
+                        : u->append_x_forwarded_host == 1 ? "urlRewrite.appendXForwardedHost"
+                                                          : NULL;
+    if (field)
+        return arena_printf(c->arena,
+                            "HTTPRouteFilter %s is not supported on a backendRef (Envoy applies "
+                            "it to a whole route, not to one of its backends)",
+                            field);
+    if (f->n_extension_refs)
+        return "an ExtensionRef to an extension server's kind is not supported on a backendRef";
+    return NULL;
+}
+
 const ir_http_route *gw_http_filters_backend(gw_ctx *c, const gw_http_filters *f)
 {
     if (!f->n_add_request_headers && !f->n_remove_request_headers && !f->n_add_response_headers &&
