@@ -587,6 +587,16 @@ static void hrf_credential_injection(filter_ctx *x, const api_http_route_filter 
     const api_typed_ref *ref = ci->credential ? ci->credential->value_ref : NULL;
     const char *sns = ref && ref->namespace ? ref->namespace : ns;
     const char *name = ref && ref->name ? ref->name : "";
+    if (ref && ((ref->kind && strcmp(ref->kind, "Secret") != 0) || (ref->group && *ref->group))) {
+        invalid_filter(x, "HTTPRouteFilter",
+                       arena_printf(x->c->arena,
+                                    "credentialInjection.credential.valueRef: %s%s%s is not a "
+                                    "Secret (the only kind supported)",
+                                    ref->group && *ref->group ? ref->group : "",
+                                    ref->group && *ref->group ? "/" : "",
+                                    ref->kind ? ref->kind : ""));
+        return;
+    }
     if (strcmp(sns, ns) != 0 &&
         !gw_reference_granted(x->c, EG_GROUP, "HTTPRouteFilter", ns, "", "Secret", sns, name)) {
         invalid_filter(
