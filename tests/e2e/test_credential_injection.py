@@ -5,7 +5,7 @@ unless `overwrite` is true; a route without the filter gets nothing; a filter on
 one backendRef injects only into the requests sent to that backend; a filter
 naming a missing Secret makes its route's status say so (Accepted False,
 UnsupportedValue, as the reference) and the credential never leaks into the
-server's dumps or log."""
+server's dumps or log; a changed Secret reaches the running Envoy over SDS."""
 import base64
 import http.client
 import json
@@ -66,9 +66,14 @@ def gw(standalone, module_cleanup):
         {"name": "http", "protocol": "HTTP", "port": port}])])
     server.write("backends.yaml", backend_resource("echo", echo.port)
                  + backend_resource("other", other.port))
-    server.write("resources.yaml", [
+    g_resources = [
         secret("cred-a", TOKEN_A),
         secret("cred-b", TOKEN_B),
+        secret("cred-rotating", "first"),
+        route_filter("inject-rotating", "cred-rotating", header="x-rotating"),
+        route("rotating", "rotating.example",
+              {"backendRefs": [backend_ref("echo")],
+               "filters": [extension_ref("inject-rotating")]}),
         route_filter("inject-default", "cred-a"),
         route_filter("inject-overwrite", "cred-b", header="x-credential", overwrite=True),
         route_filter("inject-keep", "cred-b", header="x-credential", overwrite=False),
@@ -88,7 +93,8 @@ def gw(standalone, module_cleanup):
               {"backendRefs": [backend_ref("echo"),
                                {**backend_ref("other"),
                                 "filters": [extension_ref("inject-overwrite")]}]}),
-    ])
+    ]
+    server.write("resources.yaml", g_resources)
 
     def ready():
         status, body = request(port, "default.example", timeout=2)
@@ -99,6 +105,7 @@ def gw(standalone, module_cleanup):
         pass
     g = Gw()
     g.port, g.server, g.echo, g.other = port, server, echo, other
+    g.resources = g_resources
     return g
 
 
@@ -179,3 +186,16 @@ def test_credentials_stay_out_of_dumps_and_logs(gw):
         for form in (value, base64.b64encode(value.encode()).decode()):
             assert form not in dump, f"{form!r} in the config dump"
             assert form not in log, f"{form!r} in the server log"
+
+
+def test_a_changed_secret_is_injected_without_a_restart(gw):
+    assert seen(gw, "rotating.example")["headers"]["x-rotating"] == "first"
+    pids = [p["pid"] for p in gw.server.admin_json("/api/proxies")["processes"]]
+    assert pids and all(pids)
+    docs = [secret("cred-rotating", "second") if d.get("kind") == "Secret"
+            and d["metadata"]["name"] == "cred-rotating" else d for d in gw.resources]
+    gw.server.write("resources.yaml", docs)
+    gw.server.wait_until(
+        lambda: seen(gw, "rotating.example")["headers"].get("x-rotating") == "second",
+        timeout=20, what="the new credential injected")
+    assert [p["pid"] for p in gw.server.admin_json("/api/proxies")["processes"]] == pids
