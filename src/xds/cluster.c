@@ -269,10 +269,12 @@ static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_tr
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
 {
     c->route_backend = true;
+    c->route_hostname = r->hostname;
     int rc = r->destination
                  ? xds_destination_clusters_add(c, r->destination, true, r->traffic_settings)
                  : 0;
     c->route_backend = false;
+    c->route_hostname = NULL;
     if (rc < 0)
         return -1;
     if (r->destination && r->use_client_protocol)

@@ -11,12 +11,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from ports import listener_port  # noqa: E402
 
 
 def build_dir():
@@ -38,9 +41,8 @@ def envoy_binary():
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a listener of the gateway (see tests/ports.py)."""
+    return listener_port()
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
