@@ -332,6 +332,12 @@ static ir_destination *sink_destination(gw_ctx *c, gw_gateway *gw, const api_env
     json_t *refs = json_object_get(sink, "backendRefs");
     json_t *single = json_object_get(sink, "backendRef");
     size_t n = json_array_size(refs) + (single ? 1 : 0);
+    /* A BackendTLSPolicy securing a sink lists the EnvoyProxy as its ancestor. */
+    gw_parent_ref *ancestor = ARENA_NEW(c->arena, gw_parent_ref);
+    *ancestor = (gw_parent_ref){.group = GW_EG_GROUP,
+                                .kind = "EnvoyProxy",
+                                .namespace = ep->obj.metadata.namespace,
+                                .name = ep->obj.metadata.name};
     d->settings = ARENA_ARRAY(c->arena, ir_destination_setting, n + 1);
     for (size_t i = 0; i < n; i++) {
         json_t *r = i < json_array_size(refs) ? json_array_get(refs, i) : single;
@@ -342,6 +348,7 @@ static ir_destination *sink_destination(gw_ctx *c, gw_gateway *gw, const api_env
                               .namespace = json_string_value(field(r, "namespace")),
                               .port = port ? (int32_t)json_integer_value(port) : 0,
                               .weight = 1,
+                              .parent = ancestor,
                               .from_group = GW_EG_GROUP,
                               .gateway = gw};
         if (!ref.namespace || !*ref.namespace)
