@@ -417,6 +417,9 @@ static const api_type connection_type = API_TYPE(api_connection_spec, connection
 static const api_field compression_fields[] = {
     API_F_STRING(api_compression_spec, type, "type"),
     API_F_INT_OR_STRING(api_compression_spec, min_content_length, "minContentLength"),
+    API_F_JSON(api_compression_spec, gzip, "gzip"),
+    API_F_JSON(api_compression_spec, brotli, "brotli"),
+    API_F_JSON(api_compression_spec, zstd, "zstd"),
     API_F_END,
 };
 static const api_type compression_type = API_TYPE(api_compression_spec, compression_fields);

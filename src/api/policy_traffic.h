@@ -256,6 +256,9 @@ typedef struct api_connection_spec {
 typedef struct api_compression_spec {
     const char *type;               /* "Gzip", "Brotli", "Zstd" */
     const char *min_content_length; /* quantity */
+    /* the type's settings object (`compressor` only): an entry whose object is
+     * absent or null compresses nothing, which is how a merge turns one off */
+    json_t *gzip, *brotli, *zstd;
 } api_compression_spec;
 
 typedef struct api_http_upgrade_spec {

@@ -283,6 +283,19 @@ static ir_opt_u32 plain_u32(const char *q)
     return *end ? (ir_opt_u32){0} : (ir_opt_u32){.set = true, .value = (uint32_t)v};
 }
 
+/* A `compressor` entry compresses when the object of its type is there. */
+static bool compressor_enabled(const api_compression_spec *e)
+{
+    const char *type = e->type ? e->type : "";
+    if (!strcmp(type, "Gzip"))
+        return e->gzip != NULL;
+    if (!strcmp(type, "Brotli"))
+        return e->brotli != NULL;
+    if (!strcmp(type, "Zstd"))
+        return e->zstd != NULL;
+    return false;
+}
+
 /* ---- rate limits ---- */
 
 /* Go's regexp.QuoteMeta. */
@@ -769,14 +782,20 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
     const api_compression_spec *comp = s->compressor ? s->compressor : s->compression;
     size_t n_comp = s->compressor ? s->n_compressor : s->n_compression;
     if (comp) {
-        t->n_compression = n_comp;
         t->compression = ARENA_ARRAY(c->arena, ir_compression, n_comp + 1);
-        for (size_t i = 0; i < n_comp; i++)
-            t->compression[i] =
+        for (size_t i = 0; i < n_comp; i++) {
+            if (s->compressor && !compressor_enabled(&comp[i]))
+                continue; /* no settings object for its type: this entry is off */
+            /* the preference stays with the list's first entry, even when that one is off */
+            t->compression[t->n_compression++] =
                 (ir_compression){.type = comp[i].type,
                                  .min_content_length = plain_u32(comp[i].min_content_length),
                                  .choose_first = i == 0};
-        any = true;
+        }
+        if (t->n_compression)
+            any = true;
+        else
+            t->compression = NULL;
     }
     if (s->request_buffer_limit)
         t->request_buffer_limit = s->request_buffer_limit, any = true;

@@ -2,7 +2,7 @@
 rate limits (a default bucket, header / distinct header / method+path / client CIDR
 selectors, one bucket per route), fault injection (abort, delay), response override
 (inline body, ConfigMap body, status ranges) and compression (gzip on the wire; brotli
-and zstd negotiated). One server, one Gateway and one Envoy for the whole module; every
+and zstd negotiated; a `compressor` entry whose type object is null is off). One server, one Gateway and one Envoy for the whole module; every
 route has its own hostname and its own policy, so the tests do not share buckets."""
 import gzip
 import http.client
@@ -49,7 +49,7 @@ def per_minute(n, **extra):
 
 
 ROUTES = ["plain", "limited", "hdr", "distinct", "method", "cidr", "bucket-a", "bucket-b",
-          "abort", "delay", "override", "gzip", "brotli", "zstd"]
+          "abort", "delay", "override", "gzip", "brotli", "zstd", "gzip-off"]
 
 POLICIES = [
     policy("limited", ["limited"], local(per_minute(3))),
@@ -75,9 +75,12 @@ POLICIES = [
                                "valueRef": {"group": "", "kind": "ConfigMap",
                                             "name": "error-page"}}}},
     ]}),
-    policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip"}]}),
-    policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli"}]}),
-    policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd"}]}),
+    policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip", "gzip": {}}]}),
+    policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli", "brotli": {}}]}),
+    policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd", "zstd": {}}]}),
+    # an entry without its type's object is off: only brotli here
+    policy("gzip-off", ["gzip-off"], {"compressor": [{"type": "Gzip", "gzip": None},
+                                                     {"type": "Brotli", "brotli": {}}]}),
     policy("hash-header", ["hash-header"], {"loadBalancer": {
         "type": "ConsistentHash", "consistentHash": {"type": "Header",
                                                      "header": {"name": "x-user-id"}}}}),
@@ -257,6 +260,15 @@ def test_brotli_and_zstd_negotiated(gw, route, encoding):
     assert status == 200
     assert headers.get("content-encoding") == encoding
     assert b'"backend"' not in body  # compressed bytes, not the JSON
+
+
+def test_compressor_entry_without_its_object_is_off(gw):
+    status, headers, body = call(gw.port, "gzip-off.example", headers={"accept-encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in headers
+    assert json.loads(body)["backend"] == "echo"
+    status, headers, _ = call(gw.port, "gzip-off.example",
+                              headers={"accept-encoding": "gzip, br"})
+    assert headers.get("content-encoding") == "br"
 
 
 def backend_of(port, host, headers=None):
