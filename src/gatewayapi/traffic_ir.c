@@ -449,42 +449,83 @@ static void rate_limit_rule(gw_ctx *c, ir_rate_limit_rule *r, const api_rl_rule 
     r->x_rate_limit_option = s->x_rate_limit_headers;
 }
 
-/* rateLimit: the kind `type` names. A local limit needs a default bucket:
- * the rule without selectors, else an unreachable one (MaxUint32/Second). */
-static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s,
-                                    const api_object *owner)
+/* Where the rules of a merged spec come from: each keeps the name of the
+ * policy (and its index there) that wrote it. */
+typedef struct rule_origin {
+    json_t *merged;                /* the merged spec */
+    const gw_policy *route, *base; /* the route policy, and the listener policy under it */
+} rule_origin;
+
+static json_t *rl_rules_json(json_t *spec, const char *kind)
 {
-    bool local = s->type ? strcmp(s->type, "Local") == 0 : s->local != NULL;
-    const api_rl_rules *spec = local ? s->local : s->global;
-    if (!spec)
-        return NULL;
-    ir_rate_limit *rl = ARENA_NEW(c->arena, ir_rate_limit);
+    return json_object_get(json_object_get(json_object_get(spec, "rateLimit"), kind), "rules");
+}
+
+static const char *rl_rule_name(gw_ctx *c, const api_object *owner, const rule_origin *o,
+                                const char *kind, size_t i)
+{
+    if (o) {
+        json_t *rule = json_array_get(rl_rules_json(o->merged, kind), i);
+        const gw_policy *from[2] = {o->route, o->base};
+        for (size_t k = 0; rule && k < 2; k++) {
+            size_t j;
+            json_t *e;
+            json_array_foreach(rl_rules_json(from[k]->spec, kind), j, e)
+            {
+                if (json_equal(e, rule))
+                    return arena_printf(c->arena, "%s/%s/rule/%zu",
+                                        from[k]->obj->metadata.namespace,
+                                        from[k]->obj->metadata.name, j);
+            }
+        }
+    }
+    return arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace, owner->metadata.name,
+                        i);
+}
+
+/* The rules of one kind. A local limit needs a default bucket: the rule
+ * without selectors, else an unreachable one (MaxUint32/Second). */
+static ir_rate_limit_rule *rl_rules(gw_ctx *c, const api_rl_rules *spec, bool local,
+                                    const api_object *owner, const rule_origin *o, size_t *n_out,
+                                    ir_rate_limit_value *def)
+{
     ir_rate_limit_rule *rules = ARENA_ARRAY(c->arena, ir_rate_limit_rule, spec->n_rules + 1);
     size_t n = 0;
     bool has_default = false;
-    ir_rate_limit_value def = {.requests = 4294967295ULL, .unit = "Second"};
+    *def = (ir_rate_limit_value){.requests = 4294967295ULL, .unit = "Second"};
     for (size_t i = 0; i < spec->n_rules; i++) {
         const api_rl_rule *rule = &spec->rules[i];
         if (local && rule->n_client_selectors == 0) {
             if (!has_default && rule->limit)
-                def = (ir_rate_limit_value){.requests = (uint64_t)rule->limit->requests.v,
-                                            .unit = rule->limit->unit ? rule->limit->unit : ""};
+                *def = (ir_rate_limit_value){.requests = (uint64_t)rule->limit->requests.v,
+                                             .unit = rule->limit->unit ? rule->limit->unit : ""};
             has_default = true;
             continue;
         }
         rate_limit_rule(c, &rules[n++], rule,
-                        arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace,
-                                     owner->metadata.name, i));
+                        rl_rule_name(c, owner, o, local ? "local" : "global", i));
     }
-    if (local) {
+    *n_out = n;
+    return rules;
+}
+
+/* rateLimit: local and global limits, each when set (both may be; the
+ * deprecated `type` does not turn either off). */
+static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s,
+                                    const api_object *owner, const rule_origin *o)
+{
+    if (!s->local && !s->global)
+        return NULL;
+    ir_rate_limit *rl = ARENA_NEW(c->arena, ir_rate_limit);
+    ir_rate_limit_value def;
+    if (s->local) {
         rl->local = ARENA_NEW(c->arena, ir_local_rate_limit);
+        rl->local->rules = rl_rules(c, s->local, true, owner, o, &rl->local->n_rules, &def);
         rl->local->default_limit = def;
-        rl->local->rules = rules;
-        rl->local->n_rules = n;
-    } else {
+    }
+    if (s->global) {
         rl->global = ARENA_NEW(c->arena, ir_global_rate_limit);
-        rl->global->rules = rules;
-        rl->global->n_rules = n;
+        rl->global->rules = rl_rules(c, s->global, false, owner, o, &rl->global->n_rules, &def);
     }
     return rl;
 }
@@ -708,7 +749,8 @@ static ir_route_tracing *tracing_ir(gw_ctx *c, const api_route_tracing_spec *s)
 }
 
 /* The traffic settings of a spec, or NULL when it sets none of them. */
-static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_object *owner)
+static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_object *owner,
+                              const rule_origin *origin)
 {
     if (!s)
         return NULL;
@@ -801,7 +843,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
         t->request_buffer_limit = s->request_buffer_limit, any = true;
     if (s->health_check)
         t->health_check = health_check_ir(c, s->health_check), any = true;
-    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, owner)))
+    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, owner, origin)))
         any = true;
     if (s->fault_injection)
         t->fault_injection = fault_ir(c, s->fault_injection), any = true;
@@ -896,10 +938,12 @@ static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listene
     if (rp && lp) {
         json_t *merged = gw_policy_merge(c, lp->spec, rp->spec, rp->targets->merge_type);
         pt->spec = api_traffic_spec_decode(c->arena, merged, rp->obj->where, NULL);
+        rule_origin origin = {.merged = merged, .route = rp, .base = lp};
+        pt->traffic = traffic_ir(c, pt->spec, owner->obj, &origin);
     } else {
         pt->spec = typed_spec(owner);
+        pt->traffic = traffic_ir(c, pt->spec, owner->obj, NULL);
     }
-    pt->traffic = traffic_ir(c, pt->spec, owner->obj);
     return pt;
 }
 
@@ -943,7 +987,8 @@ ir_traffic *gw_traffic_cluster_settings(gw_ctx *c, json_t *settings, const api_o
 {
     if (!json_is_object(settings))
         return NULL;
-    return traffic_ir(c, api_traffic_spec_decode(c->arena, settings, owner->where, NULL), owner);
+    return traffic_ir(c, api_traffic_spec_decode(c->arena, settings, owner->where, NULL), owner,
+                      NULL);
 }
 
 void gw_traffic_ir_apply(gw_ctx *c)
