@@ -220,6 +220,29 @@ static bool tracing_tag_supported(const char *v)
     return !strchr(v, '%') || op;
 }
 
+/* Envoy's bandwidth limit counts whole KiB per second: a smaller limit
+ * cannot be configured (it would become 1 KiB/s, more than asked). */
+static const char *btp_bandwidth_limit(gw_ctx *c, const api_traffic_spec *s)
+{
+    const api_bandwidth_limit_spec *bw = s->bandwidth_limit;
+    const api_bandwidth_direction *dirs[2] = {bw ? bw->request : NULL, bw ? bw->response : NULL};
+    static const char *const names[2] = {"request", "response"};
+    for (size_t i = 0; i < 2; i++) {
+        const api_bandwidth_direction *d = dirs[i];
+        double bytes;
+        if (!d || !d->limit_value || !gw_quantity_bytes(d->limit_value, &bytes))
+            continue;
+        const char *unit = d->limit_unit ? d->limit_unit : "Second";
+        double secs = strcmp(unit, "Minute") == 0 ? 60 : strcmp(unit, "Hour") == 0 ? 3600 : 1;
+        if (bytes / secs < 1024)
+            return arena_printf(c->arena,
+                                "bandwidthLimit.%s.limit: %s per %s is below 1 KiB per second, "
+                                "the smallest limit Envoy can enforce",
+                                names[i], d->limit_value, unit);
+    }
+    return NULL;
+}
+
 /* Settings the translator does not turn into Envoy configuration yet. */
 static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
 {
@@ -308,8 +331,8 @@ static void btp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t,
                       gw_policy_check *out)
 {
     const char *(*const checks[])(gw_ctx *, const api_traffic_spec *) = {
-        btp_values,           btp_table_size,        btp_backoff,    btp_rate_limit_selectors,
-        btp_local_rate_limit, btp_global_rate_limit, btp_unsupported};
+        btp_values,           btp_table_size,        btp_backoff,         btp_rate_limit_selectors,
+        btp_local_rate_limit, btp_global_rate_limit, btp_bandwidth_limit, btp_unsupported};
     const api_traffic_spec *s = spec_of(p);
     if (!s)
         return;
