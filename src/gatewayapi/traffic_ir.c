@@ -192,6 +192,13 @@ static ir_load_balancer *load_balancer_ir(gw_ctx *c, const api_load_balancer_spe
             lb->weighted_zones[i] = (ir_weighted_zone){z->weighted_zones[i].zone,
                                                        (uint32_t)z->weighted_zones[i].weight.v};
     }
+    if (s->n_endpoint_override) {
+        lb->endpoint_override_headers = ARENA_ARRAY(c->arena, const char *, s->n_endpoint_override);
+        for (size_t i = 0; i < s->n_endpoint_override; i++)
+            if (s->endpoint_override[i].header)
+                lb->endpoint_override_headers[lb->n_endpoint_override_headers++] =
+                    s->endpoint_override[i].header;
+    }
     return lb;
 }
 

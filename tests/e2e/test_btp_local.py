@@ -92,8 +92,10 @@ POLICIES = [
                                                      "cookie": {"name": "session"}}}}),
     policy("hash-ip", ["hash-ip"], {"loadBalancer": {
         "type": "ConsistentHash", "consistentHash": {"type": "SourceIP"}}}),
+    policy("override-host", ["override-host"], {"loadBalancer": {
+        "type": "RoundRobin", "endpointOverride": {"extractFrom": [{"header": "x-target"}]}}}),
 ]
-HASHED = ["hash-header", "hash-headers", "hash-cookie", "hash-ip"]
+HASHED = ["hash-header", "hash-headers", "hash-cookie", "hash-ip", "override-host"]
 POLICIES += [
     policy("buffer", ["buffer"], {"requestBuffer": {"limit": "1Ki"}}),
     policy("connect", ["connect"], {"httpUpgrade": [{"type": "CONNECT",
@@ -163,7 +165,7 @@ def gw(standalone, module_cleanup):
     class Gw:
         pass
     g = Gw()
-    g.port, g.echo, g.server = port, echo, server
+    g.port, g.echo, g.other, g.server = port, echo, other, server
     return g
 
 
@@ -289,6 +291,15 @@ def test_consistent_hash_keeps_a_key_on_one_backend(gw, route, key):
         assert len(picks) == 1, (user, picks)  # one key, one backend
         seen |= picks
     assert seen == {"echo", "other"}  # and the keys spread over both
+
+
+def test_endpoint_override_sends_to_the_endpoint_the_header_names(gw):
+    for b in (gw.other, gw.echo):
+        target = {"x-target": f"127.0.0.1:{b.port}"}
+        assert {backend_of(gw.port, "override-host.example", target) for _ in range(6)} == \
+            {b.name}
+    # without the header: round robin over both
+    assert {backend_of(gw.port, "override-host.example") for _ in range(6)} == {"echo", "other"}
 
 
 def test_consistent_hash_on_source_ip(gw):
