@@ -463,31 +463,47 @@ typedef struct rule_origin {
     const gw_policy *route, *base; /* the route policy, and the listener policy under it */
 } rule_origin;
 
-static json_t *rl_rules_json(json_t *spec, const char *kind)
+/* The list at spec.<k1>[.<k2>.<k3>] (NULL keys end the path). */
+static json_t *spec_list(json_t *spec, const char *k1, const char *k2, const char *k3)
 {
-    return json_object_get(json_object_get(json_object_get(spec, "rateLimit"), kind), "rules");
+    json_t *v = json_object_get(spec, k1);
+    if (k2)
+        v = json_object_get(v, k2);
+    if (k3)
+        v = json_object_get(v, k3);
+    return v;
+}
+
+/* The policy that wrote entry i of a merged list, and the entry's index
+ * there; NULL when the spec was not merged (or the entry is not found). */
+static const gw_policy *entry_origin(const rule_origin *o, size_t i, size_t *index, const char *k1,
+                                     const char *k2, const char *k3)
+{
+    json_t *entry = o ? json_array_get(spec_list(o->merged, k1, k2, k3), i) : NULL;
+    const gw_policy *from[2] = {o ? o->route : NULL, o ? o->base : NULL};
+    for (size_t k = 0; entry && k < 2; k++) {
+        size_t j;
+        json_t *e;
+        json_array_foreach(spec_list(from[k]->spec, k1, k2, k3), j, e)
+        {
+            if (json_equal(e, entry)) {
+                *index = j;
+                return from[k];
+            }
+        }
+    }
+    return NULL;
 }
 
 static const char *rl_rule_name(gw_ctx *c, const api_object *owner, const rule_origin *o,
                                 const char *kind, size_t i)
 {
-    if (o) {
-        json_t *rule = json_array_get(rl_rules_json(o->merged, kind), i);
-        const gw_policy *from[2] = {o->route, o->base};
-        for (size_t k = 0; rule && k < 2; k++) {
-            size_t j;
-            json_t *e;
-            json_array_foreach(rl_rules_json(from[k]->spec, kind), j, e)
-            {
-                if (json_equal(e, rule))
-                    return arena_printf(c->arena, "%s/%s/rule/%zu",
-                                        from[k]->obj->metadata.namespace,
-                                        from[k]->obj->metadata.name, j);
-            }
-        }
-    }
+    size_t j = i;
+    const gw_policy *from = entry_origin(o, i, &j, "rateLimit", kind, "rules");
+    if (from)
+        owner = from->obj;
     return arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace, owner->metadata.name,
-                        i);
+                        j);
 }
 
 /* The rules of one kind. A local limit needs a default bucket: the rule
@@ -603,7 +619,8 @@ static void override_headers(gw_ctx *c, ir_response_override_rule *r,
 }
 
 static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_spec *spec,
-                                                  const api_object *owner)
+                                                  const api_object *owner,
+                                                  const rule_origin *origin)
 {
     const char *base = arena_printf(c->arena, "backendtrafficpolicy/%s/%s",
                                     owner->metadata.namespace, owner->metadata.name);
@@ -636,7 +653,10 @@ static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_s
         if (s->response) {
             r->has_response = true;
             override_headers(c, r, s->response);
-            override_body(c, r, s->response, owner);
+            /* a ConfigMap body is in the namespace of the policy that names it */
+            size_t j;
+            const gw_policy *from = entry_origin(origin, i, &j, "responseOverride", NULL, NULL);
+            override_body(c, r, s->response, from ? from->obj : owner);
             r->content_type = s->response->content_type;
             r->status_code = gw_ir_u32(s->response->status_code);
         }
@@ -855,7 +875,7 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
     if (s->fault_injection)
         t->fault_injection = fault_ir(c, s->fault_injection), any = true;
     if (s->response_override)
-        t->response_override = response_override_ir(c, s, owner), any = true;
+        t->response_override = response_override_ir(c, s, owner, origin), any = true;
     if (s->admission_control)
         t->admission_control = admission_control_ir(c, s->admission_control), any = true;
     if (s->bandwidth_limit)
