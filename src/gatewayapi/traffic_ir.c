@@ -216,6 +216,15 @@ static ir_payload *payload_ir(gw_ctx *c, const api_hc_payload *s)
 static ir_active_health_check *active_hc_ir(gw_ctx *c, const api_active_hc_spec *s)
 {
     ir_active_health_check *h = ARENA_NEW(c->arena, ir_active_health_check);
+    if (json_is_object(s->health_check_log)) {
+        /* the check's own log, in place of the fleet's (EnvoyProxy telemetry) */
+        const ir_health_check_log *l = gw_ir_health_check_log(c, s->health_check_log);
+        h->has_log = true;
+        h->log_failures = l->log_failures;
+        h->log_success = l->log_success;
+        h->log_paths = l->paths;
+        h->n_log_paths = l->n_paths;
+    }
     h->timeout = duration_of(s->timeout);
     h->interval = duration_of(s->interval);
     h->initial_jitter = duration_of(s->initial_jitter);
