@@ -74,7 +74,8 @@ static json_t *ext_auth_json(const ir_ext_auth *e)
         json_object_set_new(o, "grpc", service_json(e->grpc));
     if (e->http) {
         json_t *h = service_json(e->http);
-        ir_put_str(h, "path", e->http_path);
+        /* the reference prints the path even when empty */
+        json_object_set_new(h, "path", json_string(e->http_path ? e->http_path : ""));
         ir_put_str(h, "pathOverride", e->http_path_override);
         ir_put_nonempty(h, "headersToBackend",
                         ir_json_strings(e->http_headers_to_backend, e->n_http_headers_to_backend));
