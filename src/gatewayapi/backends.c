@@ -563,12 +563,16 @@ static gw_backend_result backend_setting(const resolve_ctx *rc, const api_backen
                                  "one backendRef cannot do",
                                  rc->ns, rc->ref->name));
     }
-    if (!first && s->address_type == IR_ADDR_UDS)
-        return fail("UnsupportedAddressType",
-                    arena_printf(c->arena,
-                                 "Backend %s/%s has unix socket endpoints, which routes cannot "
-                                 "use",
-                                 rc->ns, rc->ref->name));
+    if (!first && s->address_type == IR_ADDR_UDS) {
+        /* the setting stays: a policy's service (a local sidecar) can use it */
+        gw_backend_result r = fail("UnsupportedAddressType",
+                                   arena_printf(c->arena,
+                                                "Backend %s/%s has unix socket endpoints, which "
+                                                "routes cannot use",
+                                                rc->ns, rc->ref->name));
+        r.setting = s;
+        return r;
+    }
     return (gw_backend_result){.ok = true, .setting = s};
 }
 

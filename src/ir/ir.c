@@ -109,7 +109,10 @@ static json_t *endpoint_json(const ir_endpoint *e)
     if (e->draining)
         json_object_set_new(o, "draining", json_true());
     if (e->path) {
+        /* as the reference: a unix socket endpoint with an empty host and port 0 */
+        json_object_set_new(o, "host", json_string(""));
         ir_put_str(o, "path", e->path);
+        json_object_set_new(o, "port", json_integer(0));
     } else {
         ir_put_str(o, "host", e->host);
         ir_put_uint(o, "port", e->port);

@@ -1,7 +1,8 @@
 """SecurityPolicy enforced by a real Envoy programmed by our standalone server:
 basic auth, API keys, client-address authorization, JWT (remote JWKS served by
 the test, inline JWKS, tokens signed by the test), JWT claim rules, external
-authorization over HTTP and gRPC (services run by the test) and CORS.
+authorization over HTTP and gRPC (services run by the test; the HTTP one also on a
+unix socket, named by a Backend with a unix endpoint) and CORS.
 
 Every check asserts what the client sees and, when the request must be
 refused, that the backend never saw it. One server, one Gateway, one Envoy
@@ -11,7 +12,10 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
 import socket
+import socketserver
+import tempfile
 import threading
 import time
 from concurrent import futures
@@ -158,10 +162,17 @@ class HttpAuthService:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # the same service on a unix socket
+        self.socket_path = os.path.join(tempfile.mkdtemp(prefix="eg-auth-"), "auth.sock")
+        self.unix_server = socketserver.ThreadingUnixStreamServer(self.socket_path, Handler)
+        self.unix_server.daemon_threads = True  # Envoy's kept-alive connections: not joined
+        threading.Thread(target=self.unix_server.serve_forever, daemon=True).start()
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        for s in (self.server, self.unix_server):
+            s.shutdown()
+            s.server_close()
+        os.unlink(self.socket_path)
 
 
 class GrpcAuthService:
@@ -238,6 +249,9 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
             "headersToExtAuth": ["authorization"],
             "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)],
                      "path": "/check", "headersToBackend": ["x-auth-user"]}}}),
+        policy("ext-uds", "ext-uds", {"extAuth": {
+            "headersToExtAuth": ["authorization"],
+            "http": {"backendRefs": [backend_ref("http-auth-uds")], "path": "/uds"}}}),
         policy("ext-body", "ext-body", {"extAuth": {
             "bodyToExtAuth": {"maxRequestBytes": 1024},
             "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)]}}}),
@@ -293,8 +307,23 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
 
 ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers", "jwt",
           "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths",
-          "ext-body", "ext-down-open", "ext-down", "jwt-cookie", "jwt-backend"]
+          "ext-body", "ext-down-open", "ext-down", "jwt-cookie", "jwt-backend", "ext-uds"]
 MERGE_ROUTES = ["merged", "replaced"]
+
+
+def unix_backend(name, path):
+    return f"""\
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: {name}
+  namespace: default
+spec:
+  endpoints:
+  - unix:
+      path: {path}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -319,7 +348,8 @@ def gw(standalone, module_cleanup):
                  + backend_resource("jwks", jwks.port)
                  + backend_resource("grpc-echo", grpc_echo.port)
                  + backend_resource("http-auth", http_auth.port)
-                 + backend_resource("grpc-auth", grpc_auth.port))
+                 + backend_resource("grpc-auth", grpc_auth.port)
+                 + unix_backend("http-auth-uds", http_auth.socket_path))
     server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
                  + [http_route(r, f"{r}.example", "merge") for r in MERGE_ROUTES]
                  + [{"apiVersion": ROUTE_API, "kind": "GRPCRoute",
@@ -461,6 +491,12 @@ def test_ext_auth_http(gw):
     assert seen["headers"]["x-auth-user"] == "alice"
     assert len(gw.http_auth.checks) >= checks + 3
     assert gw.http_auth.checks[-1][0] == "/check/resource"
+
+
+def test_ext_auth_http_on_a_unix_socket_backend(gw):
+    refused(gw, "ext-uds.example", 403)
+    served(gw, "ext-uds.example", path="/x", headers={"authorization": "Bearer letmein"})
+    assert gw.http_auth.checks[-1][0] == "/uds/x"
 
 
 def test_ext_auth_grpc(gw):
