@@ -867,6 +867,11 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
     const char *tls_error = resolve_tls(&rc, object, &tls);
     if (tls_error)
         return fail("InvalidBackendTLS", tls_error);
+    if (tls && !tls->min_version && !tls->max_version) {
+        /* the reference's range for backends: TLS 1.2 to 1.3 */
+        tls->min_version = "1.2";
+        tls->max_version = "1.3";
+    }
     if (same(rc.kind, "Service")) {
         const api_service_port *sp = service_port(object, ref->port, rc.port_protocol);
         r = service_setting(&rc, object, sp, protocol, setting_name);

@@ -122,9 +122,16 @@ static json_t *endpoint_json(const ir_endpoint *e)
     return o;
 }
 
+static json_t *tls_cert_json(const ir_tls_cert *c);
+
 static json_t *upstream_tls_json(const ir_upstream_tls *t)
 {
     json_t *o = json_object();
+    /* as the reference: the ALPN list, null when none */
+    json_object_set_new(o, "alpnProtocols",
+                        t->n_alpn_protocols
+                            ? ir_json_strings(t->alpn_protocols, t->n_alpn_protocols)
+                            : json_null());
     if (t->ca_name) {
         json_t *ca = json_object();
         ir_put_str(ca, "name", t->ca_name);
@@ -148,6 +155,14 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     }
     if (t->use_system_trust)
         json_object_set_new(o, "useSystemTrustStore", json_true());
+    if (t->n_client_certs) {
+        json_t *certs = json_array();
+        for (size_t i = 0; i < t->n_client_certs; i++)
+            json_array_append_new(certs, tls_cert_json(&t->client_certs[i]));
+        json_object_set_new(o, "clientCertificates", certs);
+    }
+    ir_put_str(o, "minVersion", t->min_version);
+    ir_put_str(o, "maxVersion", t->max_version);
     return o;
 }
 
