@@ -408,6 +408,8 @@ static json_t *ext_proc_json(const ir_ext_proc *e)
         json_object_set_new(o, "allowModeOverride", json_true());
     if (e->shadow_mode)
         json_object_set_new(o, "shadowMode", json_true());
+    if (e->service.traffic)
+        ir_put_nonempty(o, "traffic", ir_traffic_to_json(e->service.traffic));
     if (e->status_on_error.set)
         ir_put_uint(o, "statusOnError", e->status_on_error.value);
     return o;
