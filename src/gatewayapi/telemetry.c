@@ -353,7 +353,8 @@ static ir_destination *sink_destination(gw_ctx *c, gw_gateway *gw, const api_env
         from.metadata.namespace = ref.namespace;
         gw_backend_result res = gw_backend_resolve(c, &from, "EnvoyProxy", &ref, proto,
                                                    arena_printf(c->arena, "%s/backend/-1", name));
-        if (res.setting && res.ok) {
+        /* a unix socket Backend (a local collector) is fine for a sink */
+        if (res.setting && (res.ok || res.setting->address_type == IR_ADDR_UDS)) {
             d->settings[d->n_settings] = *res.setting;
             d->settings[d->n_settings].weight = 0; /* as the reference: unweighted */
             d->settings[d->n_settings++].has_weight = false;

@@ -195,7 +195,8 @@ static json_t *setting_json(const ir_destination_setting *s)
         ir_put_str(o, "protocol", protocol_names[s->protocol]);
     if (s->tls)
         json_object_set_new(o, "tls", upstream_tls_json(s->tls));
-    ir_put_uint(o, "weight", s->weight);
+    if (s->weight || s->has_weight) /* an unweighted service (telemetry sinks) prints none */
+        ir_put_uint(o, "weight", s->weight);
     return o;
 }
 
