@@ -32,6 +32,7 @@ static const api_field ext_auth_service_fields[] = {
     API_F_STRING(api_ext_auth_service, path_override, "pathOverride"),
     API_F_STRINGS(api_ext_auth_service, headers_to_backend, "headersToBackend"),
     API_F_JSON(api_ext_auth_service, backend_settings, "backendSettings"),
+    API_F_STRING(api_ext_auth_service, path, "Path", .flags = API_ALIAS),
     API_F_END,
 };
 static const api_type ext_auth_service_type =

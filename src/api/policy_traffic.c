@@ -182,6 +182,19 @@ static const api_field slow_start_fields[] = {
 };
 static const api_type slow_start_type = API_TYPE(api_load_balancer_spec, slow_start_fields);
 
+static const api_field lb_header_fields[] = {
+    API_F_STRING(api_lb_header, header, "header"),
+    API_F_END,
+};
+static const api_type lb_header_type = API_TYPE(api_lb_header, lb_header_fields);
+
+static const api_field endpoint_override_fields[] = {
+    API_F_LIST(api_load_balancer_spec, endpoint_override, "extractFrom", lb_header_type),
+    API_F_END,
+};
+static const api_type endpoint_override_type =
+    API_TYPE(api_load_balancer_spec, endpoint_override_fields);
+
 static const api_field load_balancer_fields[] = {
     API_F_STRING(api_load_balancer_spec, type, "type"),
     API_F_OBJECT(api_load_balancer_spec, consistent_hash, "consistentHash", consistent_hash_type),
@@ -189,7 +202,7 @@ static const api_field load_balancer_fields[] = {
                  backend_utilization_type),
     FLAT("slowStart", slow_start_type),
     API_F_OBJECT(api_load_balancer_spec, zone_aware, "zoneAware", zone_aware_type),
-    API_F_JSON(api_load_balancer_spec, endpoint_override, "endpointOverride"),
+    FLAT("endpointOverride", endpoint_override_type),
     API_F_JSON(api_load_balancer_spec, dynamic_module, "dynamicModule"),
     API_F_END,
 };
@@ -417,6 +430,9 @@ static const api_type connection_type = API_TYPE(api_connection_spec, connection
 static const api_field compression_fields[] = {
     API_F_STRING(api_compression_spec, type, "type"),
     API_F_INT_OR_STRING(api_compression_spec, min_content_length, "minContentLength"),
+    API_F_JSON(api_compression_spec, gzip, "gzip"),
+    API_F_JSON(api_compression_spec, brotli, "brotli"),
+    API_F_JSON(api_compression_spec, zstd, "zstd"),
     API_F_END,
 };
 static const api_type compression_type = API_TYPE(api_compression_spec, compression_fields);

@@ -143,14 +143,20 @@ typedef struct api_zone_aware {
     size_t n_weighted_zones;
 } api_zone_aware;
 
+/* endpointOverride.extractFrom[]: a header holding IP:Port endpoints */
+typedef struct api_lb_header {
+    const char *header;
+} api_lb_header;
+
 typedef struct api_load_balancer_spec {
     const char *type; /* "RoundRobin", "LeastRequest", "Random", "ConsistentHash", ... */
     api_consistent_hash_spec *consistent_hash;
     api_backend_utilization_spec *backend_utilization;
     const char *slow_start_window; /* slowStart.window */
     api_zone_aware *zone_aware;
-    json_t *endpoint_override; /* refused by the policy check */
-    json_t *dynamic_module;    /* refused by the policy check */
+    api_lb_header *endpoint_override; /* endpointOverride.extractFrom */
+    size_t n_endpoint_override;
+    json_t *dynamic_module; /* refused by the policy check */
 } api_load_balancer_spec;
 
 /* ---- healthCheck ---- */
@@ -256,6 +262,9 @@ typedef struct api_connection_spec {
 typedef struct api_compression_spec {
     const char *type;               /* "Gzip", "Brotli", "Zstd" */
     const char *min_content_length; /* quantity */
+    /* the type's settings object (`compressor` only): an entry whose object is
+     * absent or null compresses nothing, which is how a merge turns one off */
+    json_t *gzip, *brotli, *zstd;
 } api_compression_spec;
 
 typedef struct api_http_upgrade_spec {

@@ -563,12 +563,16 @@ static gw_backend_result backend_setting(const resolve_ctx *rc, const api_backen
                                  "one backendRef cannot do",
                                  rc->ns, rc->ref->name));
     }
-    if (!first && s->address_type == IR_ADDR_UDS)
-        return fail("UnsupportedAddressType",
-                    arena_printf(c->arena,
-                                 "Backend %s/%s has unix socket endpoints, which routes cannot "
-                                 "use",
-                                 rc->ns, rc->ref->name));
+    if (!first && s->address_type == IR_ADDR_UDS) {
+        /* the setting stays: a policy's service (a local sidecar) can use it */
+        gw_backend_result r = fail("UnsupportedAddressType",
+                                   arena_printf(c->arena,
+                                                "Backend %s/%s has unix socket endpoints, which "
+                                                "routes cannot use",
+                                                rc->ns, rc->ref->name));
+        r.setting = s;
+        return r;
+    }
     return (gw_backend_result){.ok = true, .setting = s};
 }
 
@@ -863,6 +867,11 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
     const char *tls_error = resolve_tls(&rc, object, &tls);
     if (tls_error)
         return fail("InvalidBackendTLS", tls_error);
+    if (tls && !tls->min_version && !tls->max_version) {
+        /* the reference's range for backends: TLS 1.2 to 1.3 */
+        tls->min_version = "1.2";
+        tls->max_version = "1.3";
+    }
     if (same(rc.kind, "Service")) {
         const api_service_port *sp = service_port(object, ref->port, rc.port_protocol);
         r = service_setting(&rc, object, sp, protocol, setting_name);

@@ -231,7 +231,7 @@ static const char *btp_local_rate_limit(gw_ctx *c, const api_traffic_spec *s)
 static const char *btp_global_rate_limit(gw_ctx *c, const api_traffic_spec *s)
 {
     const api_rate_limit_spec *rl = s->rate_limit;
-    if (!rl || !rl->global || (rl->type && strcmp(rl->type, "Global") != 0))
+    if (!rl || !rl->global)
         return NULL;
     const api_envoy_gateway *eg = c->res->envoy_gateway;
     if (!eg || !eg->rate_limit)

@@ -313,7 +313,7 @@ static void apply_to_listener(gw_ctx *c, strmap *built, const gw_listener *l)
     if (!l->http && !l->tcp)
         return;
     const gw_policy *p = gw_policy_for_listener(c, CTP_KIND, l);
-    if (!p)
+    if (!p || gw_policy_withdrawn(c, CTP_KIND, p))
         return;
     const api_client_traffic_policy_spec *spec =
         ((const api_client_traffic_policy *)p->typed)->client;

@@ -248,6 +248,7 @@ static bool same_socket(const gw_gateway *g1, const gw_listener *a, const gw_gat
 
 static void ctp_set_invalid(gw_ctx *c, const gw_policy *p, const char *message)
 {
+    gw_policy_withdraw(c, ctp_kind.kind, p);
     for (size_t i = 0; i < p->status->n_parents; i++)
         gw_policy_ancestor_set(c, p->status, &p->status->parents[i].ref, "Accepted", false,
                                "Invalid", message);

@@ -16,6 +16,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
+#include "gatewayapi/traffic_ir.h"
 
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
@@ -85,6 +86,8 @@ static bool ext_proc_build(gw_ctx *c, const gw_policy *p, gw_gateway *gw, const 
     dest->n_settings = dest->cap_settings = d.n;
     out->service.destination = dest;
     out->service.authority = ext_proc_authority(c, p, &refs[0]);
+    /* backendSettings: the settings of the processor's cluster */
+    out->service.traffic = gw_traffic_cluster_settings(c, e->backend_settings, p->obj);
     if (e->fail_open != API_UNSET)
         out->fail_open = e->fail_open == API_TRUE ? IR_TRUE : IR_FALSE;
     out->message_timeout = e->message_timeout;

@@ -9,6 +9,7 @@
 
 #include "api/decode.h"
 #include "gatewayapi/context.h"
+#include "ir/ir_telemetry.h"
 
 /* An integer; unset when absent or outside 0..UINT32_MAX. */
 ir_opt_u32 gw_ir_u32(api_int v);
@@ -26,5 +27,11 @@ ir_opt_u32 gw_ir_seconds(const char *text);
 /* A quantity ("1Mi", "1024") in bytes; unset when absent, malformed or
  * outside [min, max]. */
 ir_opt_u32 gw_ir_bytes(const char *quantity, double min, double max);
+
+/* A healthCheckLog object (EnvoyProxy telemetry or a BackendTrafficPolicy's
+ * active health check): its file sinks, /dev/stdout when none; `matches`
+ * Failure / Success log every failure / success (Envoy logs ejections and
+ * transitions anyway), both without matches. */
+ir_health_check_log *gw_ir_health_check_log(gw_ctx *c, json_t *hc);
 
 #endif

@@ -10,11 +10,12 @@
 #include <string.h>
 
 struct gw_policy_index {
-    strmap held;  /* "Kind|R|RouteKind/ns/name|rule", "Kind|G|ns/name|listener",
-                     "Kind|S|ns/name|listener" -> gw_policy (first holder) */
-    strmap valid; /* "Kind|ns/name" -> non-NULL when valid */
-    strmap kinds; /* "Kind" -> non-NULL when a policy of the kind holds a target */
-    strmap rules; /* "Kind|RouteKind/ns/name" -> non-NULL when one holds a rule of it */
+    strmap held;      /* "Kind|R|RouteKind/ns/name|rule", "Kind|G|ns/name|listener",
+                         "Kind|S|ns/name|listener" -> gw_policy (first holder) */
+    strmap valid;     /* "Kind|ns/name" -> non-NULL when valid */
+    strmap kinds;     /* "Kind" -> non-NULL when a policy of the kind holds a target */
+    strmap rules;     /* "Kind|RouteKind/ns/name" -> non-NULL when one holds a rule of it */
+    strmap withdrawn; /* "Kind|ns/name" -> non-NULL when in force nowhere */
 };
 
 static struct gw_policy_index *index_of(gw_ctx *c)
@@ -25,6 +26,7 @@ static struct gw_policy_index *index_of(gw_ctx *c)
         strmap_init(&c->policy_index->valid, c->arena);
         strmap_init(&c->policy_index->kinds, c->arena);
         strmap_init(&c->policy_index->rules, c->arena);
+        strmap_init(&c->policy_index->withdrawn, c->arena);
     }
     return c->policy_index;
 }
@@ -93,6 +95,21 @@ void gw_policy_index_add(gw_ctx *c, const char *kind, const gw_policy *p, const 
                    strmap_key(&x->valid, "%s|%s/%s", kind, p->obj->metadata.namespace,
                               p->obj->metadata.name),
                    (void *)p);
+}
+
+void gw_policy_withdraw(gw_ctx *c, const char *kind, const gw_policy *p)
+{
+    struct gw_policy_index *x = index_of(c);
+    const char *key =
+        strmap_key(&x->valid, "%s|%s/%s", kind, p->obj->metadata.namespace, p->obj->metadata.name);
+    strmap_put(&x->valid, key, NULL);
+    strmap_put(&x->withdrawn, key, (void *)p);
+}
+
+bool gw_policy_withdrawn(gw_ctx *c, const char *kind, const gw_policy *p)
+{
+    return lookup(c, &index_of(c)->withdrawn, "%s|%s/%s", kind, p->obj->metadata.namespace,
+                  p->obj->metadata.name) != NULL;
 }
 
 bool gw_policy_kind_held(gw_ctx *c, const char *kind)

@@ -18,6 +18,12 @@
 void gw_policy_index_add(gw_ctx *c, const char *kind, const gw_policy *p, const gw_policy_target *t,
                          bool valid);
 
+/* A check made after attachment (one across listeners) found `p` Invalid
+ * because it cannot be in force where it is: no IR stage applies any of it
+ * (gw_policy_valid() is false, gw_policy_withdrawn() true). */
+void gw_policy_withdraw(gw_ctx *c, const char *kind, const gw_policy *p);
+bool gw_policy_withdrawn(gw_ctx *c, const char *kind, const gw_policy *p);
+
 /* The policy passed its check (on some target it holds). */
 bool gw_policy_valid(gw_ctx *c, const char *kind, const gw_policy *p);
 

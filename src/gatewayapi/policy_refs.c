@@ -161,6 +161,8 @@ bool gw_policy_backends_resolve(gw_ctx *c, const gw_policy *p, const char *kind,
             *err = arena_printf(c->arena, "%s[%zu]: %s", field, i, res.message);
             return false;
         }
+        if (res.setting && r->fallback == API_TRUE)
+            res.setting->priority = 1; /* used only while the others are unhealthy */
         if (res.setting)
             out->settings[out->n++] = res.setting;
     }

@@ -341,7 +341,9 @@ static ir_service_ref *ext_auth_service(const sec_ctx *x, const api_ext_auth_ser
      * address. */
     const ir_destination_setting *s0 =
         o->destination->n_settings ? &o->destination->settings[0] : NULL;
-    if (is(refs[0].kind, "Backend") && s0 && s0->n_endpoints && s0->endpoints[0].host)
+    if (s0 && s0->address_type == IR_ADDR_UDS)
+        o->authority = arena_printf(x->c->arena, "%s.%s", refs[0].name, ns);
+    else if (is(refs[0].kind, "Backend") && s0 && s0->n_endpoints && s0->endpoints[0].host)
         o->authority =
             arena_printf(x->c->arena, "%s:%u", s0->endpoints[0].host, s0->endpoints[0].port);
     else

@@ -16,6 +16,7 @@
 
 #include "gatewayapi/backends.h"
 #include "gatewayapi/gateway_stage.h"
+#include "gatewayapi/ir_values.h"
 #include "gatewayapi/policy_ir.h"
 #include "ir/ir_load.h"
 #include "ir/ir_telemetry.h"
@@ -360,7 +361,8 @@ static ir_destination *sink_destination(gw_ctx *c, gw_gateway *gw, const api_env
         from.metadata.namespace = ref.namespace;
         gw_backend_result res = gw_backend_resolve(c, &from, "EnvoyProxy", &ref, proto,
                                                    arena_printf(c->arena, "%s/backend/-1", name));
-        if (res.setting && res.ok) {
+        /* a unix socket Backend (a local collector) is fine for a sink */
+        if (res.setting && (res.ok || res.setting->address_type == IR_ADDR_UDS)) {
             d->settings[d->n_settings] = *res.setting;
             d->settings[d->n_settings].weight = 0; /* as the reference: unweighted */
             d->settings[d->n_settings++].has_weight = false;
@@ -632,38 +634,6 @@ static ir_tracing *tracing_ir(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *
     return t;
 }
 
-/* healthCheckLog: its file sinks (/dev/stdout when none); `matches` picks the
- * events beyond Envoy's own (ejections and transitions, always logged): every
- * failure (Failure) and every success (Success). Without matches, both. */
-static ir_health_check_log *health_check_log(gw_ctx *c, json_t *hc)
-{
-    ir_health_check_log *l = ARENA_NEW(c->arena, ir_health_check_log);
-    json_t *sinks = json_object_get(hc, "sinks");
-    l->paths = ARENA_ARRAY(c->arena, const char *, json_array_size(sinks) + 1);
-    size_t i;
-    json_t *s;
-    json_array_foreach(sinks, i, s)
-    {
-        const char *path = json_string_value(json_object_get(json_object_get(s, "file"), "path"));
-        if (path)
-            l->paths[l->n_paths++] = path;
-    }
-    if (!l->n_paths)
-        l->paths[l->n_paths++] = "/dev/stdout";
-    json_t *matches = json_object_get(hc, "matches");
-    if (!json_is_array(matches)) {
-        l->log_failures = l->log_success = true;
-        return l;
-    }
-    json_t *m;
-    json_array_foreach(matches, i, m)
-    {
-        l->log_failures = l->log_failures || same_text(json_string_value(m), "Failure");
-        l->log_success = l->log_success || same_text(json_string_value(m), "Success");
-    }
-    return l;
-}
-
 /* The fleet's telemetry from the Gateway's EnvoyProxy: sinks of access
  * logs, tracing, metrics options and the health-check log. Merged fleets
  * take the first Gateway's. */
@@ -699,7 +669,7 @@ static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep
     }
     json_t *hc = json_object_get(telemetry, "healthCheckLog");
     if (json_is_object(hc))
-        t->health_check_log = health_check_log(c, hc);
+        t->health_check_log = gw_ir_health_check_log(c, hc);
     t->request_id_tracing =
         json_string_value(json_object_get(json_object_get(telemetry, "requestID"), "tracing"));
 }

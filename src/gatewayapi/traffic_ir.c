@@ -192,6 +192,13 @@ static ir_load_balancer *load_balancer_ir(gw_ctx *c, const api_load_balancer_spe
             lb->weighted_zones[i] = (ir_weighted_zone){z->weighted_zones[i].zone,
                                                        (uint32_t)z->weighted_zones[i].weight.v};
     }
+    if (s->n_endpoint_override) {
+        lb->endpoint_override_headers = ARENA_ARRAY(c->arena, const char *, s->n_endpoint_override);
+        for (size_t i = 0; i < s->n_endpoint_override; i++)
+            if (s->endpoint_override[i].header)
+                lb->endpoint_override_headers[lb->n_endpoint_override_headers++] =
+                    s->endpoint_override[i].header;
+    }
     return lb;
 }
 
@@ -209,6 +216,15 @@ static ir_payload *payload_ir(gw_ctx *c, const api_hc_payload *s)
 static ir_active_health_check *active_hc_ir(gw_ctx *c, const api_active_hc_spec *s)
 {
     ir_active_health_check *h = ARENA_NEW(c->arena, ir_active_health_check);
+    if (json_is_object(s->health_check_log)) {
+        /* the check's own log, in place of the fleet's (EnvoyProxy telemetry) */
+        const ir_health_check_log *l = gw_ir_health_check_log(c, s->health_check_log);
+        h->has_log = true;
+        h->log_failures = l->log_failures;
+        h->log_success = l->log_success;
+        h->log_paths = l->paths;
+        h->n_log_paths = l->n_paths;
+    }
     h->timeout = duration_of(s->timeout);
     h->interval = duration_of(s->interval);
     h->initial_jitter = duration_of(s->initial_jitter);
@@ -281,6 +297,19 @@ static ir_opt_u32 plain_u32(const char *q)
         return (ir_opt_u32){0};
     unsigned long v = strtoul(q, &end, 10);
     return *end ? (ir_opt_u32){0} : (ir_opt_u32){.set = true, .value = (uint32_t)v};
+}
+
+/* A `compressor` entry compresses when the object of its type is there. */
+static bool compressor_enabled(const api_compression_spec *e)
+{
+    const char *type = e->type ? e->type : "";
+    if (!strcmp(type, "Gzip"))
+        return e->gzip != NULL;
+    if (!strcmp(type, "Brotli"))
+        return e->brotli != NULL;
+    if (!strcmp(type, "Zstd"))
+        return e->zstd != NULL;
+    return false;
 }
 
 /* ---- rate limits ---- */
@@ -436,42 +465,99 @@ static void rate_limit_rule(gw_ctx *c, ir_rate_limit_rule *r, const api_rl_rule 
     r->x_rate_limit_option = s->x_rate_limit_headers;
 }
 
-/* rateLimit: the kind `type` names. A local limit needs a default bucket:
- * the rule without selectors, else an unreachable one (MaxUint32/Second). */
-static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s,
-                                    const api_object *owner)
+/* Where the rules of a merged spec come from: each keeps the name of the
+ * policy (and its index there) that wrote it. */
+typedef struct rule_origin {
+    json_t *merged;                /* the merged spec */
+    const gw_policy *route, *base; /* the route policy, and the listener policy under it */
+} rule_origin;
+
+/* The list at spec.<k1>[.<k2>.<k3>] (NULL keys end the path). */
+static json_t *spec_list(json_t *spec, const char *k1, const char *k2, const char *k3)
 {
-    bool local = s->type ? strcmp(s->type, "Local") == 0 : s->local != NULL;
-    const api_rl_rules *spec = local ? s->local : s->global;
-    if (!spec)
-        return NULL;
-    ir_rate_limit *rl = ARENA_NEW(c->arena, ir_rate_limit);
+    json_t *v = json_object_get(spec, k1);
+    if (k2)
+        v = json_object_get(v, k2);
+    if (k3)
+        v = json_object_get(v, k3);
+    return v;
+}
+
+/* The policy that wrote entry i of a merged list, and the entry's index
+ * there; NULL when the spec was not merged (or the entry is not found). */
+static const gw_policy *entry_origin(const rule_origin *o, size_t i, size_t *index, const char *k1,
+                                     const char *k2, const char *k3)
+{
+    json_t *entry = o ? json_array_get(spec_list(o->merged, k1, k2, k3), i) : NULL;
+    const gw_policy *from[2] = {o ? o->route : NULL, o ? o->base : NULL};
+    for (size_t k = 0; entry && k < 2; k++) {
+        size_t j;
+        json_t *e;
+        json_array_foreach(spec_list(from[k]->spec, k1, k2, k3), j, e)
+        {
+            if (json_equal(e, entry)) {
+                *index = j;
+                return from[k];
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *rl_rule_name(gw_ctx *c, const api_object *owner, const rule_origin *o,
+                                const char *kind, size_t i)
+{
+    size_t j = i;
+    const gw_policy *from = entry_origin(o, i, &j, "rateLimit", kind, "rules");
+    if (from)
+        owner = from->obj;
+    return arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace, owner->metadata.name,
+                        j);
+}
+
+/* The rules of one kind. A local limit needs a default bucket: the rule
+ * without selectors, else an unreachable one (MaxUint32/Second). */
+static ir_rate_limit_rule *rl_rules(gw_ctx *c, const api_rl_rules *spec, bool local,
+                                    const api_object *owner, const rule_origin *o, size_t *n_out,
+                                    ir_rate_limit_value *def)
+{
     ir_rate_limit_rule *rules = ARENA_ARRAY(c->arena, ir_rate_limit_rule, spec->n_rules + 1);
     size_t n = 0;
     bool has_default = false;
-    ir_rate_limit_value def = {.requests = 4294967295ULL, .unit = "Second"};
+    *def = (ir_rate_limit_value){.requests = 4294967295ULL, .unit = "Second"};
     for (size_t i = 0; i < spec->n_rules; i++) {
         const api_rl_rule *rule = &spec->rules[i];
         if (local && rule->n_client_selectors == 0) {
             if (!has_default && rule->limit)
-                def = (ir_rate_limit_value){.requests = (uint64_t)rule->limit->requests.v,
-                                            .unit = rule->limit->unit ? rule->limit->unit : ""};
+                *def = (ir_rate_limit_value){.requests = (uint64_t)rule->limit->requests.v,
+                                             .unit = rule->limit->unit ? rule->limit->unit : ""};
             has_default = true;
             continue;
         }
         rate_limit_rule(c, &rules[n++], rule,
-                        arena_printf(c->arena, "%s/%s/rule/%zu", owner->metadata.namespace,
-                                     owner->metadata.name, i));
+                        rl_rule_name(c, owner, o, local ? "local" : "global", i));
     }
-    if (local) {
+    *n_out = n;
+    return rules;
+}
+
+/* rateLimit: local and global limits, each when set (both may be; the
+ * deprecated `type` does not turn either off). */
+static ir_rate_limit *rate_limit_ir(gw_ctx *c, const api_rate_limit_spec *s,
+                                    const api_object *owner, const rule_origin *o)
+{
+    if (!s->local && !s->global)
+        return NULL;
+    ir_rate_limit *rl = ARENA_NEW(c->arena, ir_rate_limit);
+    ir_rate_limit_value def;
+    if (s->local) {
         rl->local = ARENA_NEW(c->arena, ir_local_rate_limit);
+        rl->local->rules = rl_rules(c, s->local, true, owner, o, &rl->local->n_rules, &def);
         rl->local->default_limit = def;
-        rl->local->rules = rules;
-        rl->local->n_rules = n;
-    } else {
+    }
+    if (s->global) {
         rl->global = ARENA_NEW(c->arena, ir_global_rate_limit);
-        rl->global->rules = rules;
-        rl->global->n_rules = n;
+        rl->global->rules = rl_rules(c, s->global, false, owner, o, &rl->global->n_rules, &def);
     }
     return rl;
 }
@@ -542,7 +628,8 @@ static void override_headers(gw_ctx *c, ir_response_override_rule *r,
 }
 
 static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_spec *spec,
-                                                  const api_object *owner)
+                                                  const api_object *owner,
+                                                  const rule_origin *origin)
 {
     const char *base = arena_printf(c->arena, "backendtrafficpolicy/%s/%s",
                                     owner->metadata.namespace, owner->metadata.name);
@@ -575,7 +662,10 @@ static ir_response_override *response_override_ir(gw_ctx *c, const api_traffic_s
         if (s->response) {
             r->has_response = true;
             override_headers(c, r, s->response);
-            override_body(c, r, s->response, owner);
+            /* a ConfigMap body is in the namespace of the policy that names it */
+            size_t j;
+            const gw_policy *from = entry_origin(origin, i, &j, "responseOverride", NULL, NULL);
+            override_body(c, r, s->response, from ? from->obj : owner);
             r->content_type = s->response->content_type;
             r->status_code = gw_ir_u32(s->response->status_code);
         }
@@ -695,7 +785,8 @@ static ir_route_tracing *tracing_ir(gw_ctx *c, const api_route_tracing_spec *s)
 }
 
 /* The traffic settings of a spec, or NULL when it sets none of them. */
-static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_object *owner)
+static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_object *owner,
+                              const rule_origin *origin)
 {
     if (!s)
         return NULL;
@@ -769,25 +860,31 @@ static ir_traffic *traffic_ir(gw_ctx *c, const api_traffic_spec *s, const api_ob
     const api_compression_spec *comp = s->compressor ? s->compressor : s->compression;
     size_t n_comp = s->compressor ? s->n_compressor : s->n_compression;
     if (comp) {
-        t->n_compression = n_comp;
         t->compression = ARENA_ARRAY(c->arena, ir_compression, n_comp + 1);
-        for (size_t i = 0; i < n_comp; i++)
-            t->compression[i] =
+        for (size_t i = 0; i < n_comp; i++) {
+            if (s->compressor && !compressor_enabled(&comp[i]))
+                continue; /* no settings object for its type: this entry is off */
+            /* the preference stays with the list's first entry, even when that one is off */
+            t->compression[t->n_compression++] =
                 (ir_compression){.type = comp[i].type,
                                  .min_content_length = plain_u32(comp[i].min_content_length),
                                  .choose_first = i == 0};
-        any = true;
+        }
+        if (t->n_compression)
+            any = true;
+        else
+            t->compression = NULL;
     }
     if (s->request_buffer_limit)
         t->request_buffer_limit = s->request_buffer_limit, any = true;
     if (s->health_check)
         t->health_check = health_check_ir(c, s->health_check), any = true;
-    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, owner)))
+    if (s->rate_limit && (t->rate_limit = rate_limit_ir(c, s->rate_limit, owner, origin)))
         any = true;
     if (s->fault_injection)
         t->fault_injection = fault_ir(c, s->fault_injection), any = true;
     if (s->response_override)
-        t->response_override = response_override_ir(c, s, owner), any = true;
+        t->response_override = response_override_ir(c, s, owner, origin), any = true;
     if (s->admission_control)
         t->admission_control = admission_control_ir(c, s->admission_control), any = true;
     if (s->bandwidth_limit)
@@ -874,10 +971,12 @@ static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listene
     if (rp && lp) {
         json_t *merged = gw_policy_merge(c, lp->spec, rp->spec, rp->targets->merge_type);
         pt->spec = api_traffic_spec_decode(c->arena, merged, rp->obj->where, NULL);
+        rule_origin origin = {.merged = merged, .route = rp, .base = lp};
+        pt->traffic = traffic_ir(c, pt->spec, owner->obj, &origin);
     } else {
         pt->spec = typed_spec(owner);
+        pt->traffic = traffic_ir(c, pt->spec, owner->obj, NULL);
     }
-    pt->traffic = traffic_ir(c, pt->spec, owner->obj);
     return pt;
 }
 
@@ -922,7 +1021,8 @@ ir_traffic *gw_traffic_cluster_settings(gw_ctx *c, json_t *settings, const api_o
 {
     if (!json_is_object(settings))
         return NULL;
-    return traffic_ir(c, api_traffic_spec_decode(c->arena, settings, owner->where, NULL), owner);
+    return traffic_ir(c, api_traffic_spec_decode(c->arena, settings, owner->where, NULL), owner,
+                      NULL);
 }
 
 void gw_traffic_ir_apply(gw_ctx *c)

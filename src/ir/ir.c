@@ -109,7 +109,10 @@ static json_t *endpoint_json(const ir_endpoint *e)
     if (e->draining)
         json_object_set_new(o, "draining", json_true());
     if (e->path) {
+        /* as the reference: a unix socket endpoint with an empty host and port 0 */
+        json_object_set_new(o, "host", json_string(""));
         ir_put_str(o, "path", e->path);
+        json_object_set_new(o, "port", json_integer(0));
     } else {
         ir_put_str(o, "host", e->host);
         ir_put_uint(o, "port", e->port);
@@ -119,9 +122,16 @@ static json_t *endpoint_json(const ir_endpoint *e)
     return o;
 }
 
+static json_t *tls_cert_json(const ir_tls_cert *c);
+
 static json_t *upstream_tls_json(const ir_upstream_tls *t)
 {
     json_t *o = json_object();
+    /* as the reference: the ALPN list, null when none */
+    json_object_set_new(o, "alpnProtocols",
+                        t->n_alpn_protocols
+                            ? ir_json_strings(t->alpn_protocols, t->n_alpn_protocols)
+                            : json_null());
     if (t->ca_name) {
         json_t *ca = json_object();
         ir_put_str(ca, "name", t->ca_name);
@@ -145,6 +155,14 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     }
     if (t->use_system_trust)
         json_object_set_new(o, "useSystemTrustStore", json_true());
+    if (t->n_client_certs) {
+        json_t *certs = json_array();
+        for (size_t i = 0; i < t->n_client_certs; i++)
+            json_array_append_new(certs, tls_cert_json(&t->client_certs[i]));
+        json_object_set_new(o, "clientCertificates", certs);
+    }
+    ir_put_str(o, "minVersion", t->min_version);
+    ir_put_str(o, "maxVersion", t->max_version);
     return o;
 }
 
@@ -177,7 +195,8 @@ static json_t *setting_json(const ir_destination_setting *s)
         ir_put_str(o, "protocol", protocol_names[s->protocol]);
     if (s->tls)
         json_object_set_new(o, "tls", upstream_tls_json(s->tls));
-    ir_put_uint(o, "weight", s->weight);
+    if (s->weight || s->has_weight) /* an unweighted service (telemetry sinks) prints none */
+        ir_put_uint(o, "weight", s->weight);
     return o;
 }
 
@@ -390,6 +409,8 @@ static json_t *ext_proc_json(const ir_ext_proc *e)
         json_object_set_new(o, "allowModeOverride", json_true());
     if (e->shadow_mode)
         json_object_set_new(o, "shadowMode", json_true());
+    if (e->service.traffic)
+        ir_put_nonempty(o, "traffic", ir_traffic_to_json(e->service.traffic));
     if (e->status_on_error.set)
         ir_put_uint(o, "statusOnError", e->status_on_error.value);
     return o;

@@ -82,6 +82,7 @@ typedef struct ir_upstream_tls {
     struct ir_tls_cert *client_certs;
     size_t n_client_certs;
     ir_sds_ref *ca_sds; /* the CA comes from an SDS server (ca_pem unused), or NULL */
+    const char *min_version, *max_version; /* "1.2", "1.3" (NULL: Envoy's defaults) */
 } ir_upstream_tls;
 
 /* One backendRef, resolved. */

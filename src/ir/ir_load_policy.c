@@ -802,6 +802,7 @@ static ir_oidc *oidc_load(arena *a, json_t *o)
     d->logout_path = STR(o, "logoutPath");
     d->cookie_suffix = STR(o, "cookieSuffix");
     d->cookie_domain = STR(o, "cookieDomain");
+    d->cookie_same_site = STR(GET(o, "cookieConfig"), "sameSite");
     d->cookie_name_access_token = STR(names, "accessToken");
     d->cookie_name_id_token = STR(names, "idToken");
     d->forward_access_token = FLAG(o, "forwardAccessToken");

@@ -74,7 +74,8 @@ static json_t *ext_auth_json(const ir_ext_auth *e)
         json_object_set_new(o, "grpc", service_json(e->grpc));
     if (e->http) {
         json_t *h = service_json(e->http);
-        ir_put_str(h, "path", e->http_path);
+        /* the reference prints the path even when empty */
+        json_object_set_new(h, "path", json_string(e->http_path ? e->http_path : ""));
         ir_put_str(h, "pathOverride", e->http_path_override);
         ir_put_nonempty(h, "headersToBackend",
                         ir_json_strings(e->http_headers_to_backend, e->n_http_headers_to_backend));
@@ -93,12 +94,11 @@ static json_t *ext_auth_json(const ir_ext_auth *e)
     if (e->status_on_error.set)
         json_object_set_new(o, "statusOnError", json_integer(e->status_on_error.value));
     ir_put_str(o, "timeout", e->timeout);
+    /* the values may come from Secrets: redacted, as the reference prints them */
     json_t *ce = json_array();
     for (size_t i = 0; i < e->n_context_extensions; i++)
-        json_array_append_new(ce,
-                              json_pack("{s:s, s:o}", "name", e->context_extensions[i].key, "value",
-                                        ir_json_bytes(e->context_extensions[i].value,
-                                                      strlen(e->context_extensions[i].value))));
+        json_array_append_new(ce, json_pack("{s:s, s:s}", "name", e->context_extensions[i].key,
+                                            "value", "[redacted]"));
     ir_put_nonempty(o, "contextExtensions", ce);
     return o;
 }
@@ -262,6 +262,8 @@ static json_t *oidc_json(const ir_oidc *d)
     ir_put_str(o, "logoutPath", d->logout_path);
     ir_put_str(o, "cookieSuffix", d->cookie_suffix);
     ir_put_str(o, "cookieDomain", d->cookie_domain);
+    if (d->cookie_same_site)
+        json_object_set_new(o, "cookieConfig", json_pack("{s:s}", "sameSite", d->cookie_same_site));
     if (d->cookie_name_access_token || d->cookie_name_id_token) {
         json_t *n = json_object();
         ir_put_str(n, "accessToken", d->cookie_name_access_token);

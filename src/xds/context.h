@@ -106,6 +106,9 @@ void xds_sds_clusters_add(xds_ctx *c);
 
 /* --- upstream TLS (upstream_tls.c) --- */
 
+/* Envoy's name of an IR TLS version ("1.2" -> "TLSv1_2"), NULL for another text
+ * (listener_tls.c). */
+const char *xds_tls_version(const char *ir);
 /* Whether any of the settings needs TLS to its backend. */
 bool xds_settings_tls(const ir_destination_setting *const *s, size_t n);
 /* Whether every one of the settings needs TLS to its backend. */

@@ -15,7 +15,7 @@ static const struct {
     {"1.2", "TLSv1_2"},   {"1.3", "TLSv1_3"},
 };
 
-static const char *tls_version(const char *ir)
+const char *xds_tls_version(const char *ir)
 {
     for (size_t i = 0; ir && i < sizeof tls_versions / sizeof tls_versions[0]; i++)
         if (strcmp(tls_versions[i].ir, ir) == 0)
@@ -103,8 +103,8 @@ static json_t *tls_params(xds_ctx *c, const ir_tls_config *t)
         json_object_set_new(p, "ecdhCurves", curves);
     if (sigalgs)
         json_object_set_new(p, "signatureAlgorithms", sigalgs);
-    xds_set_str(p, "tlsMaximumProtocolVersion", tls_version(t->max_version));
-    xds_set_str(p, "tlsMinimumProtocolVersion", tls_version(t->min_version));
+    xds_set_str(p, "tlsMaximumProtocolVersion", xds_tls_version(t->max_version));
+    xds_set_str(p, "tlsMinimumProtocolVersion", xds_tls_version(t->min_version));
     if (json_object_size(p) == 0) {
         json_decref(p);
         return NULL;

@@ -116,6 +116,14 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
     if (json_array_size(certs))
         json_object_set(common, "tlsCertificateSdsSecretConfigs", certs);
     json_decref(certs);
+    /* Without them Envoy offers a backend TLS 1.2 at most */
+    const char *min = xds_tls_version(t->min_version), *max = xds_tls_version(t->max_version);
+    if (min || max) {
+        json_t *params = json_object();
+        xds_set_str(params, "tlsMaximumProtocolVersion", max);
+        xds_set_str(params, "tlsMinimumProtocolVersion", min);
+        json_object_set_new(common, "tlsParams", params);
+    }
     json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
     xds_set_str(ctx, "sni", t->sni);
     /* An SNI taken from the endpoint's hostname or the request's host (the

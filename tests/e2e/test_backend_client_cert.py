@@ -2,7 +2,8 @@
 requires a client certificate from its own client CA answers the Gateway whose
 spec.tls.backend.clientCertificateRef names one, and a Backend whose own
 spec.tls.clientCertificateRef names one; the same route on a Gateway without
-either never gets past the handshake."""
+either never gets past the handshake. A backend that speaks only TLS 1.3 is reached too
+(Envoy offers backends TLS 1.2 at most unless told the 1.2-1.3 range)."""
 import json
 import ssl
 import subprocess
@@ -49,6 +50,10 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     ctx.load_verify_locations(cafile=str(client_ca.ca_cert))
     backend = HttpEcho("mtls-backend", tls_context=ctx)
     module_cleanup.callback(backend.close)
+    ctx13 = be_ca.server_context(cert, key)
+    ctx13.minimum_version = ssl.TLSVersion.TLSv1_3
+    tls13 = HttpEcho("tls13-backend", tls_context=ctx13)
+    module_cleanup.callback(tls13.close)
     client = client_certificate(client_ca, tmp_path_factory.mktemp("client"), "gateway-client")
 
     with_cert, without_cert = free_port(), free_port()
@@ -106,10 +111,28 @@ spec:
       name: backend-ca
     clientCertificateRef:
       name: gateway-client
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: tls13-backend
+  namespace: default
+spec:
+  endpoints:
+  - ip:
+      address: 127.0.0.1
+      port: {tls13.port}
+  tls:
+    sni: mtls-backend.example
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
 """)
     server.write("routes.yaml", [route("via-presenting", "presenting"),
                                  route("via-silent", "silent"),
-                                 route("own-cert", "silent", "own-client-cert", "own.example")])
+                                 route("own-cert", "silent", "own-client-cert", "own.example"),
+                                 route("tls13", "silent", "tls13-backend", "tls13.example")])
 
     class Gw:
         pass
@@ -137,6 +160,12 @@ def test_backend_presents_its_own_client_certificate(gw):
     status, _, body = http_get(gw.without_cert, "/own", host="own.example")
     assert status == 200, (status, body)
     assert json.loads(body)["path"] == "/own"
+
+
+def test_a_tls13_only_backend_is_reached(gw):
+    status, _, body = http_get(gw.without_cert, "/v13", host="tls13.example")
+    assert status == 200, (status, body)
+    assert json.loads(body)["backend"] == "tls13-backend"
 
 
 def test_without_a_client_certificate_the_backend_refuses_the_handshake(gw):

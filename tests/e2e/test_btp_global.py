@@ -1,7 +1,9 @@
 """Global rate limits through the real rate-limit service (envoyproxy/ratelimit, which
 our server runs on the host) counting in a real Redis: a limit shared by two Gateways
 (two Envoys) counts their requests together, an unshared rule counts per route, and a
-distinct header gives each value its own count. redis-server runs on a free port."""
+distinct header gives each value its own count; a policy with both local and global
+limits enforces both, and a route policy merged (StrategicMerge) onto its Gateway's keeps
+the Gateway's shared rule in the Gateway's count. redis-server runs on a free port."""
 import http.client
 import shutil
 import subprocess
@@ -50,6 +52,31 @@ def call(port, host, headers=None, method="GET"):
         conn.close()
 
 
+def header_rule(value, requests):
+    return {"clientSelectors": [{"headers": [{"name": "x-kind", "value": value}]}],
+            "limit": {"requests": requests, "unit": "Minute"}}
+
+
+def both_policy():
+    """Local and global limits in one policy (no `type`): both are enforced."""
+    return {"apiVersion": POLICY_API, "kind": "BackendTrafficPolicy",
+            "metadata": {"name": "both", "namespace": "default"},
+            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                     "name": "both"}],
+                     "rateLimit": {"local": {"rules": [header_rule("local", 1)]},
+                                   "global": {"rules": [header_rule("global", 1)]}}}}
+
+
+def merged_policy():
+    """A route policy merged onto its Gateway's: the Gateway's shared rule comes along."""
+    return {"apiVersion": POLICY_API, "kind": "BackendTrafficPolicy",
+            "metadata": {"name": "merged-c", "namespace": "default"},
+            "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                     "name": "merged-c"}],
+                     "mergeType": "StrategicMerge",
+                     "rateLimit": {"global": {"rules": [header_rule("own", 1)]}}}}
+
+
 @pytest.fixture(scope="module")
 def redis(tmp_path_factory):
     exe = shutil.which("redis-server")
@@ -85,11 +112,12 @@ def gws(redis, tmp_path_factory, module_cleanup):
     finally:
         conftest.STANDALONE_CONFIG = saved
     module_cleanup.callback(server.stop)
-    port_a, port_b = free_port(), free_port()
+    port_a, port_b, port_c = free_port(), free_port(), free_port()
     server.write("gateways.yaml", [
         gateway_class(),
         gateway("eg-a", [{"name": "http", "protocol": "HTTP", "port": port_a}]),
-        gateway("eg-b", [{"name": "http", "protocol": "HTTP", "port": port_b}])])
+        gateway("eg-b", [{"name": "http", "protocol": "HTTP", "port": port_b}]),
+        gateway("eg-c", [{"name": "http", "protocol": "HTTP", "port": port_c}])])
     server.write("backends.yaml", backend_resource("echo", echo.port))
     server.write("routes.yaml", [route("shared-a", "eg-a", "shared.example"),
                                  route("shared-b", "eg-b", "shared.example"),
@@ -97,7 +125,10 @@ def gws(redis, tmp_path_factory, module_cleanup):
                                  route("own-b", "eg-b", "own.example"),
                                  route("probe", "eg-a", "probe.example"),
                                  route("methods", "eg-a", "methods.example"),
-                                 route("cost", "eg-a", "cost.example")])
+                                 route("cost", "eg-a", "cost.example"),
+                                 route("both", "eg-a", "both.example"),
+                                 route("plain-c", "eg-c", "plain-c.example"),
+                                 route("merged-c", "eg-c", "merged-c.example")])
     server.write("policies.yaml", [
         policy("shared", [("Gateway", "eg-a"), ("Gateway", "eg-b")],
                [{"limit": {"requests": 4, "unit": "Minute"}, "shared": True}]),
@@ -113,6 +144,10 @@ def gws(redis, tmp_path_factory, module_cleanup):
         policy("probe", [("HTTPRoute", "probe")],
                [{"clientSelectors": [{"headers": [{"name": "x-probe", "type": "Distinct"}]}],
                  "limit": {"requests": 1, "unit": "Minute"}}]),
+        both_policy(),
+        policy("gw-c", [("Gateway", "eg-c")],
+               [{"limit": {"requests": 3, "unit": "Minute"}, "shared": True}]),
+        merged_policy(),
     ])
     tries = iter(range(10**6))
 
@@ -123,12 +158,14 @@ def gws(redis, tmp_path_factory, module_cleanup):
                 and call(port_a, "probe.example", {"x-probe": value}) == 429)
     server.wait_until(lambda: call(port_b, "own.example") == 200, timeout=30,
                       what="both Gateways serving")
+    server.wait_until(lambda: call(port_c, "no-route.example") == 404, timeout=30,
+                      what="the third Gateway serving")
     server.wait_until(limited, timeout=30, what="the rate-limit service enforcing")
 
     class G:
         pass
     g = G()
-    g.a, g.b, g.server, g.echo = port_a, port_b, server, echo
+    g.a, g.b, g.c, g.server, g.echo = port_a, port_b, port_c, server, echo
     return g
 
 
@@ -159,6 +196,22 @@ def test_a_rule_with_several_methods_counts_them_together(gws):
 
 def test_request_cost_counts_each_request_several_times(gws):
     assert [call(gws.a, "cost.example") for _ in range(3)] == [200, 200, 429]
+
+
+def test_local_and_global_limits_together_each_refuse(gws):
+    local, glob = {"x-kind": "local"}, {"x-kind": "global"}
+    assert [call(gws.a, "both.example", local) for _ in range(2)] == [200, 429]
+    assert [call(gws.a, "both.example", glob) for _ in range(2)] == [200, 429]
+    assert [call(gws.a, "both.example") for _ in range(3)] == [200] * 3
+
+
+def test_merged_route_policy_shares_the_gateway_rule_count(gws):
+    # the Gateway's shared rule (3 a minute) counts the merged route with the plain one
+    got = [call(gws.c, host) for host in ("plain-c.example", "merged-c.example") * 2]
+    assert got == [200, 200, 200, 429]
+    assert call(gws.c, "plain-c.example") == 429
+    # and the route's own rule is in force too (its count is the shared one's as well)
+    assert call(gws.c, "merged-c.example", {"x-kind": "own"}) == 429
 
 
 def ratelimit_pids(server_pid):

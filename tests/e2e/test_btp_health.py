@@ -2,7 +2,9 @@
 (nothing listens on its port). Without a policy, requests that Envoy sends to the dead
 endpoint fail; with an active HTTP health check the dead endpoint is taken out and every
 request succeeds; with passive checks (outlier detection) it is ejected after errors; with
-`overrides.port` the checks go to that port instead of each endpoint's own."""
+`overrides.port` the checks go to that port instead of each endpoint's own; a check's own
+`healthCheckLog` writes its events (failures of the dead endpoint, successes of the live
+one) to the file it names."""
 import socket
 
 import pytest
@@ -42,17 +44,20 @@ def policy(name, spec):
 
 
 @pytest.fixture(scope="module")
-def gw(standalone, module_cleanup):
+def gw(standalone, module_cleanup, tmp_path_factory):
     live = HttpEcho("live")
     module_cleanup.callback(live.close)
     checker = HttpEcho("checker")  # answers the health checks of the "override" route
     module_cleanup.callback(checker.close)
     server = standalone("btp-health")
     port = free_port()
-    names = ["unchecked", "active", "passive"]
+    names = ["unchecked", "active", "passive", "logged"]
+    HC_LOG[port] = tmp_path_factory.mktemp("hc-log") / "hc.log"
+    dead = DEAD[port] = dead_port()
     server.write("all.yaml", [
         gateway_class(), gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
-        *[backend(n, live.port, dead_port()) for n in names + ["override"]],
+        *[backend(n, live.port, dead if n == "logged" else dead_port())
+          for n in names + ["override"]],
         *[route(n) for n in names + ["override"]],
         policy("override", {"healthCheck": {"active": {
             "type": "HTTP", "interval": "1s", "timeout": "500ms", "unhealthyThreshold": 1,
@@ -61,6 +66,12 @@ def gw(standalone, module_cleanup):
         policy("active", {"healthCheck": {"active": {
             "type": "HTTP", "interval": "1s", "timeout": "500ms", "unhealthyThreshold": 1,
             "healthyThreshold": 1, "http": {"path": "/healthz"}}}}),
+        policy("logged", {"healthCheck": {"active": {
+            "type": "HTTP", "interval": "1s", "timeout": "500ms", "unhealthyThreshold": 1,
+            "healthyThreshold": 1, "http": {"path": "/healthz"},
+            "healthCheckLog": {"matches": ["Failure", "Success"],
+                               "sinks": [{"type": "File",
+                                          "file": {"path": str(HC_LOG[port])}}]}}}}),
         policy("passive", {"healthCheck": {"passive": {
             "consecutiveLocalOriginFailures": 1, "splitExternalLocalOriginErrors": True,
             "interval": "1s", "baseEjectionTime": "60s", "maxEjectionPercent": 100}}}),
@@ -74,6 +85,8 @@ def gw(standalone, module_cleanup):
 
 LIVE = {}
 CHECKER = {}
+HC_LOG = {}
+DEAD = {}
 
 
 def gw_live(port):
@@ -94,6 +107,18 @@ def test_active_health_check_takes_the_dead_endpoint_out(gw):
     assert statuses(gw, "active.example") == [200] * 20
     # the checks hit the live backend's /healthz
     assert any(r["path"] == "/healthz" for r in gw_live(gw).seen())
+
+
+def test_health_check_log_of_the_policy_records_failures_and_successes(gw):
+    log = HC_LOG[gw]
+
+    def events():
+        return log.read_text().splitlines() if log.exists() else []
+    dead, live = f'"port_value":{DEAD[gw]}', f'"port_value":{gw_live(gw).port}'
+    wait_for(lambda: any(dead in e.replace(" ", "") for e in events())
+             and any(live in e.replace(" ", "") for e in events()), timeout=15,
+             what="health check events of both endpoints in the policy's log")
+    assert any("health_check_failure_event" in e for e in events())
 
 
 def test_passive_health_check_ejects_the_dead_endpoint(gw):

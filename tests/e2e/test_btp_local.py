@@ -2,7 +2,7 @@
 rate limits (a default bucket, header / distinct header / method+path / client CIDR
 selectors, one bucket per route), fault injection (abort, delay), response override
 (inline body, ConfigMap body, status ranges) and compression (gzip on the wire; brotli
-and zstd negotiated). One server, one Gateway and one Envoy for the whole module; every
+and zstd negotiated; a `compressor` entry whose type object is null is off). One server, one Gateway and one Envoy for the whole module; every
 route has its own hostname and its own policy, so the tests do not share buckets."""
 import gzip
 import http.client
@@ -49,7 +49,7 @@ def per_minute(n, **extra):
 
 
 ROUTES = ["plain", "limited", "hdr", "distinct", "method", "cidr", "bucket-a", "bucket-b",
-          "abort", "delay", "override", "gzip", "brotli", "zstd"]
+          "abort", "delay", "override", "gzip", "brotli", "zstd", "gzip-off"]
 
 POLICIES = [
     policy("limited", ["limited"], local(per_minute(3))),
@@ -75,9 +75,12 @@ POLICIES = [
                                "valueRef": {"group": "", "kind": "ConfigMap",
                                             "name": "error-page"}}}},
     ]}),
-    policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip"}]}),
-    policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli"}]}),
-    policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd"}]}),
+    policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip", "gzip": {}}]}),
+    policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli", "brotli": {}}]}),
+    policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd", "zstd": {}}]}),
+    # an entry without its type's object is off: only brotli here
+    policy("gzip-off", ["gzip-off"], {"compressor": [{"type": "Gzip", "gzip": None},
+                                                     {"type": "Brotli", "brotli": {}}]}),
     policy("hash-header", ["hash-header"], {"loadBalancer": {
         "type": "ConsistentHash", "consistentHash": {"type": "Header",
                                                      "header": {"name": "x-user-id"}}}}),
@@ -89,8 +92,10 @@ POLICIES = [
                                                      "cookie": {"name": "session"}}}}),
     policy("hash-ip", ["hash-ip"], {"loadBalancer": {
         "type": "ConsistentHash", "consistentHash": {"type": "SourceIP"}}}),
+    policy("override-host", ["override-host"], {"loadBalancer": {
+        "type": "RoundRobin", "endpointOverride": {"extractFrom": [{"header": "x-target"}]}}}),
 ]
-HASHED = ["hash-header", "hash-headers", "hash-cookie", "hash-ip"]
+HASHED = ["hash-header", "hash-headers", "hash-cookie", "hash-ip", "override-host"]
 POLICIES += [
     policy("buffer", ["buffer"], {"requestBuffer": {"limit": "1Ki"}}),
     policy("connect", ["connect"], {"httpUpgrade": [{"type": "CONNECT",
@@ -160,7 +165,7 @@ def gw(standalone, module_cleanup):
     class Gw:
         pass
     g = Gw()
-    g.port, g.echo, g.server = port, echo, server
+    g.port, g.echo, g.other, g.server = port, echo, other, server
     return g
 
 
@@ -259,6 +264,15 @@ def test_brotli_and_zstd_negotiated(gw, route, encoding):
     assert b'"backend"' not in body  # compressed bytes, not the JSON
 
 
+def test_compressor_entry_without_its_object_is_off(gw):
+    status, headers, body = call(gw.port, "gzip-off.example", headers={"accept-encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in headers
+    assert json.loads(body)["backend"] == "echo"
+    status, headers, _ = call(gw.port, "gzip-off.example",
+                              headers={"accept-encoding": "gzip, br"})
+    assert headers.get("content-encoding") == "br"
+
+
 def backend_of(port, host, headers=None):
     status, _, body = call(port, host, headers=headers)
     assert status == 200
@@ -277,6 +291,15 @@ def test_consistent_hash_keeps_a_key_on_one_backend(gw, route, key):
         assert len(picks) == 1, (user, picks)  # one key, one backend
         seen |= picks
     assert seen == {"echo", "other"}  # and the keys spread over both
+
+
+def test_endpoint_override_sends_to_the_endpoint_the_header_names(gw):
+    for b in (gw.other, gw.echo):
+        target = {"x-target": f"127.0.0.1:{b.port}"}
+        assert {backend_of(gw.port, "override-host.example", target) for _ in range(6)} == \
+            {b.name}
+    # without the header: round robin over both
+    assert {backend_of(gw.port, "override-host.example") for _ in range(6)} == {"echo", "other"}
 
 
 def test_consistent_hash_on_source_ip(gw):

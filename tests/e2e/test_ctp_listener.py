@@ -3,7 +3,8 @@ by our standalone server, each on its own listener, asserting what a client sees
 and what the backend received: client IP detection (X-Forwarded-For hops, trusted
 CIDRs, a custom header), PROXY protocol (required and optional, with a v1 header),
 connection limits, header settings, HTTP/1 settings, path settings, timeouts, the
-health check endpoint, and the TCP listener's settings. A listener without a policy
+health check endpoint, and the TCP listener's settings; a policy on one of two plain HTTP
+listeners sharing a port is Invalid and in force on neither. A listener without a policy
 is the baseline each test compares with. One server and one Envoy for the module."""
 import http.client
 import json
@@ -15,6 +16,7 @@ import pytest
 from backends import (GrpcEcho, HttpEcho, TcpEcho, backend_ref, backend_resource,
                       gateway_class)
 from conftest import free_port
+from extension_common import accepted
 
 
 def write_all(server, docs, backends_text):
@@ -120,13 +122,18 @@ def gw(standalone, module_cleanup):
                  for n in HTTP_LISTENERS + ["grpcweb"]]
     listeners[HTTP_LISTENERS.index("h1")]["hostname"] = "h1.example"
     listeners.append({"name": "tcp", "protocol": "TCP", "port": ports["tcp"]})
+    # two plain HTTP listeners on one port (one connection manager), a policy on one
+    ports["shared"] = free_port()
+    listeners += [{"name": f"shared-{x}", "protocol": "HTTP", "port": ports["shared"],
+                   "hostname": f"{x}.shared.example"} for x in ("a", "b")]
     eg = {"apiVersion": GATEWAY_API, "kind": "Gateway",
           "metadata": {"name": "eg", "namespace": "default"},
           "spec": {"gatewayClassName": "eg", "listeners": listeners}}
     route = {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
              "metadata": {"name": "echo", "namespace": "default"},
              "spec": {"parentRefs": [{"name": "eg", "sectionName": n} for n in HTTP_LISTENERS
-                                     if n not in ("h1", "h10")],
+                                     if n not in ("h1", "h10")]
+                      + [{"name": "eg", "sectionName": f"shared-{x}"} for x in ("a", "b")],
                       "rules": [{"filters": [{"type": "RequestHeaderModifier",
                                               "requestHeaderModifier": {"set": [
                                                   {"name": "x-client-ip", "value": CLIENT_IP}]}}],
@@ -150,7 +157,8 @@ def gw(standalone, module_cleanup):
     h10_route["spec"]["parentRefs"] = [{"name": "eg", "sectionName": "h10"}]
     h10_route["spec"]["hostnames"] = [H10_HOST]
     write_all(server, [gateway_class(), eg, route, h1_route, h10_route, tcp_route, grpc_route]
-              + [listener_policy(n, s) for n, s in POLICIES.items()],
+              + [listener_policy(n, s) for n, s in POLICIES.items()]
+              + [listener_policy("shared-a", {"headers": {"maxRequestHeaderLimit": "1Ki"}})],
               backend_resource("echo", echo.port) + backend_resource("tcp-echo", tcp_echo.port)
               + backend_resource("grpc-echo", grpc_echo.port))
 
@@ -264,6 +272,14 @@ def test_max_request_header_limit(gw):
     assert get(gw.ports["headers"], headers=big)[0] == 431
     assert len(gw.echo.seen()) == before
     assert get(gw.ports["plain"], headers=big)[0] == 200
+
+
+def test_policy_on_one_of_two_listeners_sharing_a_port_is_in_force_on_neither(gw):
+    big = {"x-big": "v" * 2048}
+    for x in ("a", "b"):
+        assert get(gw.ports["shared"], headers=big, host=f"{x}.shared.example")[0] == 200
+    cond = accepted(gw.server, "ClientTrafficPolicy", "shared-a")
+    assert cond and cond["status"] == "False" and cond["reason"] == "Invalid"
 
 
 def test_max_requests_per_connection(gw):

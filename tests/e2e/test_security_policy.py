@@ -1,7 +1,8 @@
 """SecurityPolicy enforced by a real Envoy programmed by our standalone server:
 basic auth, API keys, client-address authorization, JWT (remote JWKS served by
 the test, inline JWKS, tokens signed by the test), JWT claim rules, external
-authorization over HTTP and gRPC (services run by the test) and CORS.
+authorization over HTTP and gRPC (services run by the test; the HTTP one also on a
+unix socket, named by a Backend with a unix endpoint) and CORS.
 
 Every check asserts what the client sees and, when the request must be
 refused, that the backend never saw it. One server, one Gateway, one Envoy
@@ -11,7 +12,10 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
 import socket
+import socketserver
+import tempfile
 import threading
 import time
 from concurrent import futures
@@ -158,10 +162,17 @@ class HttpAuthService:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # the same service on a unix socket
+        self.socket_path = os.path.join(tempfile.mkdtemp(prefix="eg-auth-"), "auth.sock")
+        self.unix_server = socketserver.ThreadingUnixStreamServer(self.socket_path, Handler)
+        self.unix_server.daemon_threads = True  # Envoy's kept-alive connections: not joined
+        threading.Thread(target=self.unix_server.serve_forever, daemon=True).start()
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        for s in (self.server, self.unix_server):
+            s.shutdown()
+            s.server_close()
+        os.unlink(self.socket_path)
 
 
 class GrpcAuthService:
@@ -202,7 +213,7 @@ def sha_htpasswd(user, password):
 
 # --- the gateway -------------------------------------------------------------------------
 
-def resources(jwks, http_auth, grpc_auth, dead_port):
+def resources(jwks, http_auth, grpc_auth, dead_port, fallback_auth):
     remote = {"name": "test", "issuer": ISSUER, "audiences": [AUDIENCE],
               "remoteJWKS": {"uri": f"http://127.0.0.1:{jwks.port}/jwks.json"},
               "claimToHeaders": [{"header": "x-jwt-sub", "claim": "sub"}]}
@@ -238,6 +249,14 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
             "headersToExtAuth": ["authorization"],
             "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)],
                      "path": "/check", "headersToBackend": ["x-auth-user"]}}}),
+        policy("ext-fallback", "ext-fallback", {"extAuth": {
+            "headersToExtAuth": ["authorization"],
+            "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port),
+                                     backend_ref("fallback-auth", port=fallback_auth.port,
+                                                 fallback=True)]}}}),
+        policy("ext-uds", "ext-uds", {"extAuth": {
+            "headersToExtAuth": ["authorization"],
+            "http": {"backendRefs": [backend_ref("http-auth-uds")], "path": "/uds"}}}),
         policy("ext-body", "ext-body", {"extAuth": {
             "bodyToExtAuth": {"maxRequestBytes": 1024},
             "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)]}}}),
@@ -293,15 +312,32 @@ def resources(jwks, http_auth, grpc_auth, dead_port):
 
 ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers", "jwt",
           "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths",
-          "ext-body", "ext-down-open", "ext-down", "jwt-cookie", "jwt-backend"]
+          "ext-body", "ext-down-open", "ext-down", "jwt-cookie", "jwt-backend", "ext-uds",
+          "ext-fallback"]
 MERGE_ROUTES = ["merged", "replaced"]
+
+
+def unix_backend(name, path):
+    return f"""\
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: {name}
+  namespace: default
+spec:
+  endpoints:
+  - unix:
+      path: {path}
+"""
 
 
 @pytest.fixture(scope="module")
 def gw(standalone, module_cleanup):
     echo, jwks, http_auth, grpc_auth = HttpEcho("echo"), Jwks(), HttpAuthService(), GrpcAuthService()
     tcp, grpc_echo = TcpEcho("tcp-echo"), GrpcEcho("grpc-echo", ["/echo.Echo/Say"])
-    for peer in (echo, jwks, http_auth, grpc_auth, tcp, grpc_echo):
+    fallback_auth = HttpAuthService()
+    for peer in (echo, jwks, http_auth, grpc_auth, tcp, grpc_echo, fallback_auth):
         module_cleanup.callback(peer.close)
     server = standalone("security")
     port, tcp_deny, tcp_allow, merge_port = free_port(), free_port(), free_port(), free_port()
@@ -319,7 +355,9 @@ def gw(standalone, module_cleanup):
                  + backend_resource("jwks", jwks.port)
                  + backend_resource("grpc-echo", grpc_echo.port)
                  + backend_resource("http-auth", http_auth.port)
-                 + backend_resource("grpc-auth", grpc_auth.port))
+                 + backend_resource("grpc-auth", grpc_auth.port)
+                 + unix_backend("http-auth-uds", http_auth.socket_path)
+                 + backend_resource("fallback-auth", fallback_auth.port))
     server.write("routes.yaml", [http_route(r, f"{r}.example") for r in ROUTES]
                  + [http_route(r, f"{r}.example", "merge") for r in MERGE_ROUTES]
                  + [{"apiVersion": ROUTE_API, "kind": "GRPCRoute",
@@ -336,7 +374,7 @@ def gw(standalone, module_cleanup):
                                                                "value": "/public"}}]},
                                         {"name": "private", "backendRefs": [backend_ref("echo")]}]}}]
                  + [tcp_route("tcp-deny"), tcp_route("tcp-allow")])
-    server.write("policies.yaml", resources(jwks, http_auth, grpc_auth, dead_port))
+    server.write("policies.yaml", resources(jwks, http_auth, grpc_auth, dead_port, fallback_auth))
 
     def ready():
         return (request(port, "open.example", timeout=2)[0] == 200
@@ -353,6 +391,7 @@ def gw(standalone, module_cleanup):
         port, echo, jwks, http_auth, grpc_auth, server)
     g.tcp, g.tcp_deny, g.tcp_allow, g.merge_port = tcp, tcp_deny, tcp_allow, merge_port
     g.grpc_echo, g.grpc_port = grpc_echo, grpc_port
+    g.fallback_auth = fallback_auth
 
     def reached(host):
         return len(echo.seen(lambda r: r["headers"].get("host") == host))
@@ -461,6 +500,20 @@ def test_ext_auth_http(gw):
     assert seen["headers"]["x-auth-user"] == "alice"
     assert len(gw.http_auth.checks) >= checks + 3
     assert gw.http_auth.checks[-1][0] == "/check/resource"
+
+
+def test_ext_auth_http_on_a_unix_socket_backend(gw):
+    refused(gw, "ext-uds.example", 403)
+    served(gw, "ext-uds.example", path="/x", headers={"authorization": "Bearer letmein"})
+    assert gw.http_auth.checks[-1][0] == "/uds/x"
+
+
+def test_ext_auth_fallback_backend_idle_while_the_primary_answers(gw):
+    primary = len(gw.http_auth.checks)
+    for _ in range(6):
+        served(gw, "ext-fallback.example", headers={"authorization": "Bearer letmein"})
+    assert len(gw.http_auth.checks) >= primary + 6
+    assert gw.fallback_auth.checks == []
 
 
 def test_ext_auth_grpc(gw):
