@@ -14,7 +14,7 @@ import k8s_harness as h
 from k8s_harness import wait_for
 from test_k8s_status import (assert_untouched, gateway, gateway_class, http_route, namespace,
                              route_condition, service)
-from test_k8s_infra import infra_name
+from k8s_harness import infra_name
 
 ASSEMBLE = h.ROOT / "install" / "assemble.sh"
 
