@@ -41,7 +41,8 @@
 struct srv_standalone {
     uv_loop_t *loop;
     char *proxy_address;
-    char *eg_config; /* the EnvoyGateway document, loaded into every translation */
+    char *ratelimit_address; /* a rate-limit service run elsewhere (Kubernetes mode), or NULL */
+    char *eg_config;         /* the EnvoyGateway document, loaded into every translation */
     pb_pool *pool;
     ads_cache *cache;
     ads_server *ads;
@@ -581,9 +582,10 @@ static void job_work(uv_work_t *req)
     trace_memory("gateway-api translated (IR)");
     j->t_gw = uv_hrtime();
     /* The rate-limit service's address (its process is managed on the loop,
-     * in job_done, while no job runs). */
-    for (size_t i = 0; s->ratelimit && i < j->res->n_xds; i++)
-        j->res->xds[i]->rate_limit_service = host_ratelimit_address(s->ratelimit);
+     * in job_done, while no job runs; in Kubernetes mode, its Service). */
+    for (size_t i = 0; (s->ratelimit || s->ratelimit_address) && i < j->res->n_xds; i++)
+        j->res->xds[i]->rate_limit_service =
+            s->ratelimit ? host_ratelimit_address(s->ratelimit) : s->ratelimit_address;
     char *ext_err = NULL;
     ext_manager *ext = ext_manager_new(j->r, &ext_err);
     if (ext_err) {
@@ -1026,6 +1028,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         abort();
     s->loop = loop;
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
+    s->ratelimit_address = cfg->ratelimit_address ? strdup(cfg->ratelimit_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
     const char *hmac_dir = cfg->certs_dir ? cfg->certs_dir : cfg->state_dir;
     char *hmac_err = NULL;
@@ -1096,6 +1099,7 @@ static void standalone_release(void *arg)
         free(s->ready[i].fleet);
     free(s->ready);
     free(s->proxy_address);
+    free(s->ratelimit_address);
     free(s->eg_config);
     free(s->state_dir);
     free(s->certs_dir);

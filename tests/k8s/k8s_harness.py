@@ -434,16 +434,17 @@ provider:
 {watch}
 extensionApis:
   enableBackend: true
-{extension_apis}"""
+{extension_apis}{extra}"""
 
 
 class Controller:
     """`envoy-gateway server` in Kubernetes mode against the test cluster."""
 
     def __init__(self, binary, cluster, work, controller, infra_ns, watch="", name="controller",
-                 extension_apis=()):
+                 extension_apis=(), extra=""):
         """extension_apis: more `extensionApis` flags to set true
-        ("enableEnvoyPatchPolicy"); enableBackend always is."""
+        ("enableEnvoyPatchPolicy"); enableBackend always is. extra: more top-level
+        YAML of the EnvoyGateway document."""
         self.work = pathlib.Path(work)
         self.work.mkdir(parents=True, exist_ok=True)
         self.cluster = cluster
@@ -453,7 +454,7 @@ class Controller:
         self.config = self.work / "eg.yaml"
         self.config.write_text(EG_CONFIG.format(
             controller=controller, watch=watch,
-            extension_apis="".join(f"  {f}: true\n" for f in extension_apis)))
+            extension_apis="".join(f"  {f}: true\n" for f in extension_apis), extra=extra))
         self.xds_port = free_port()
         self.admin_port = free_port()
         self.runs = 0
@@ -581,15 +582,17 @@ def infra_name(ns, gw):
     return f"envoy-{ns}-{gw}-" + hashlib.sha256(f"{ns}/{gw}".encode()).hexdigest()[:8]
 
 
-def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None):
+def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, hosts=None):
     """Plays the kubelet for Gateway `ns/gw`: waits for its Deployment (in
     `infra_ns`) and runs a real Envoy with exactly its container's arguments, the
     bootstrap pointed at the controller's xDS port on loopback and Envoy's own ports
     (admin, stats, readiness) moved to free ones. /certs is the `envoy` Secret as its
     volume shows it (`certs_dir`; None for a controller run with --insecure-xds), /sds
     the fleet's ConfigMap written under `workdir`. Listeners keep the Gateway's ports
-    (the controller runs with --proxy-address 127.0.0.1). Returns the Proc (log in
-    workdir/envoy.log); the caller stops it."""
+    (the controller runs with --proxy-address 127.0.0.1). `hosts` ({name: IP}) plays
+    the cluster's DNS: Envoy runs in a mount namespace of its own whose /etc/hosts
+    has those names too (needs root). Returns the Proc (log in workdir/envoy.log);
+    the caller stops it."""
     name = infra_name(ns, gw)
     dep = wait_for(lambda: kube.get("Deployment", name, infra_ns), what=f"Deployment {name}")
     pod = dep["spec"]["template"]["spec"]
@@ -620,4 +623,58 @@ def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None):
         lst["address"]["socketAddress"].update(address="127.0.0.1", portValue=free_port())
     args[i + 1] = json.dumps(bootstrap)
     args[args.index("--service-node") + 1] = "envoy-test-pod"
-    return Proc([envoy_binary(), *args, "--disable-hot-restart"], workdir / "envoy.log")
+    cmd = [envoy_binary(), *args, "--disable-hot-restart"]
+    if hosts:
+        hosts_file = workdir / "hosts"
+        hosts_file.write_text(pathlib.Path("/etc/hosts").read_text() + "".join(
+            f"{ip} {name}\n" for name, ip in hosts.items()))
+        cmd = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"',
+               str(hosts_file), *cmd]
+    return Proc(cmd, workdir / "envoy.log")
+
+
+class RateLimitPod:
+    """Plays the kubelet for the rate-limit service's Deployment `envoy-ratelimit`:
+    the real service (build/ratelimit) with the Deployment's environment, its
+    ConfigMap volume as files under `workdir` (`sync()` copies the ConfigMap again,
+    as the kubelet does after an edit), gRPC on `grpc_host`:8081 (the Service's
+    port; a loopback address of its own), its other ports moved to free ones."""
+
+    def __init__(self, kube, infra_ns, workdir, grpc_host):
+        self.kube, self.infra_ns, self.grpc_host = kube, infra_ns, grpc_host
+        self.workdir = pathlib.Path(workdir)
+        dep = wait_for(lambda: kube.get("Deployment", "envoy-ratelimit", infra_ns),
+                       what="Deployment envoy-ratelimit")
+        pod = dep["spec"]["template"]["spec"]
+        ctr = pod["containers"][0]
+        mount = {m["name"]: m["mountPath"] for m in ctr["volumeMounts"]}["config"]
+        vol = {v["name"]: v for v in pod["volumes"]}["config"]
+        self.configmap = vol["configMap"]["name"]
+        env = {e["name"]: e["value"] for e in ctr["env"]}
+        root = env["RUNTIME_ROOT"]
+        assert mount.startswith(root + "/")
+        self.config_dir = self.workdir / "data" / mount[len(root) + 1:]
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.sync()
+        grpc_port = {p["name"]: p["containerPort"] for p in ctr["ports"]}["grpc"]
+        assert str(grpc_port) == env["GRPC_PORT"]
+        env.update(RUNTIME_ROOT=str(self.workdir / "data"), GRPC_HOST=grpc_host,
+                   HOST="127.0.0.1", PORT=str(free_port()), DEBUG_HOST="127.0.0.1",
+                   DEBUG_PORT=str(free_port()))
+        self.grpc_port = grpc_port
+        self.proc = Proc([build_dir() / "ratelimit"], self.workdir / "ratelimit.log",
+                         env=dict(os.environ, **env))
+
+    def sync(self):
+        data = self.kube.get("ConfigMap", self.configmap, self.infra_ns).get("data") or {}
+        for name, text in data.items():
+            tmp = self.config_dir / f".{name}.tmp"
+            tmp.write_text(text)
+            tmp.rename(self.config_dir / name)
+        for f in self.config_dir.iterdir():
+            if not f.name.startswith(".") and f.name not in data:
+                f.unlink()
+        return data
+
+    def stop(self):
+        self.proc.stop()

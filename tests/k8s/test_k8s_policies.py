@@ -12,6 +12,8 @@ import base64
 import hashlib
 import http.client
 import json
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -447,3 +449,106 @@ def test_referenced_secrets_configmaps_and_envoyproxy_followed(kube, controllers
         assert cl.status("late", headers=basic2) == 404
     finally:
         envoy.stop()
+
+
+@pytest.fixture
+def redis(tmp_path):
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server is not installed (scripts/setup.sh installs it)"
+    port = h.free_port()
+    p = h.Proc([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                "no", "--dir", str(tmp_path)], tmp_path / "redis.log")
+    wait_for(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                                    text=True).stdout.strip() == "PONG"
+             if shutil.which("redis-cli") else "Ready to accept" in p.output(),
+             what="redis-server")
+    yield port
+    p.stop()
+
+
+RL_GRPC_HOST = "127.8.0.81"  # the rate-limit Service's address, on loopback
+
+
+def test_global_rate_limit_through_the_rate_limit_service_deployment(kube, controllers, env_ids,
+                                                                     tmp_path, echo, redis):
+    """A global rate limit in Kubernetes mode: the controller deploys the rate-limit
+    service (ConfigMap of limits, Deployment, Service envoy-ratelimit); played
+    here by the real service with the Deployment's environment, counting in Redis,
+    reached by Envoy at the Service's DNS name."""
+    ids = env_ids
+    ns, infra = ids["ns"], ids["infra"]
+    ctl = ids["controller"]
+    for n in (ns, infra):
+        kube.create(namespace(n))
+    kube.create(gateway_class(ids))
+    port = h.free_port()
+    kube.create(gateway(ids, ns, port=port))
+    service_with_endpoints(kube, ns, "echo", echo)
+    kube.create(route(ns, "global"))
+
+    def global_limit(n):
+        return {"rateLimit": {"type": "Global", "global": {"rules": [{
+            "clientSelectors": [{"headers": [{"name": "x-user", "type": "Distinct"}]}],
+            "limit": {"requests": n, "unit": "Hour"}}]}}}
+    kube.create(policy("BackendTrafficPolicy", ns, "global", global_limit(2)))
+    rl_config = (f"rateLimit:\n  backend:\n    type: Redis\n    redis:\n"
+                 f"      url: 127.0.0.1:{redis}\n")
+    c = controllers(ids, extra=rl_config).start()
+    c.wait_log("every watch listed")
+    wait_for(lambda: accepted(kube, "BackendTrafficPolicy", "global", ns, ctl), timeout=20,
+             what=f"global limit Accepted: {kube.status('BackendTrafficPolicy', 'global', ns)}")
+
+    # The service's objects, labelled ours.
+    for kind in ("ServiceAccount", "ConfigMap", "Deployment", "Service"):
+        obj = wait_for(lambda: kube.get(kind, "envoy-ratelimit", infra), what=kind)
+        labels = obj["metadata"]["labels"]
+        assert labels["app.kubernetes.io/managed-by"] == "envoy-gateway"
+        assert labels["app.kubernetes.io/component"] == "ratelimit"
+    svc = kube.get("Service", "envoy-ratelimit", infra)
+    assert svc["spec"]["ports"][0]["port"] == 8081
+    assert svc["spec"]["selector"] == kube.get("Deployment", "envoy-ratelimit", infra)[
+        "spec"]["selector"]["matchLabels"]
+    data = wait_for(lambda: kube.get("ConfigMap", "envoy-ratelimit", infra).get("data"),
+                    what="the limits in the ConfigMap")
+    assert any('"requests_per_unit": 2' in text for text in data.values()), data
+
+    rl = h.RateLimitPod(kube, infra, tmp_path / "ratelimit", RL_GRPC_HOST)
+    envoy = h.run_fleet_envoy(kube, infra, ns, "eg", c.xds_port, tmp_path / "envoy",
+                              hosts={f"envoy-ratelimit.{infra}.svc.cluster.local": RL_GRPC_HOST})
+    try:
+        cl = Client(port, envoy)
+
+        def codes(user, n):
+            return [cl.status("global", headers={"x-user": user}) for _ in range(n)]
+        wait_for(lambda: cl.status("global", headers={"x-user": "probe"}) == 200, timeout=20,
+                 what="Envoy serving")
+        wait_for(lambda: rl.proc.alive() and cl.status("global", headers={"x-user": "probe"})
+                 == 429, timeout=20, what=f"the rate-limit service counting: {rl.proc.output()}")
+        hits = echo.hits
+        assert codes("alice", 3) == [200, 200, 429]
+        assert codes("bob", 3) == [200, 200, 429]
+        assert echo.hits == hits + 4
+
+        # A new limit: the ConfigMap changes, the pod's files follow.
+        replace(kube, "BackendTrafficPolicy", "global", ns,
+                lambda o: o["spec"].update(global_limit(4)))
+        wait_for(lambda: any('"requests_per_unit": 4' in t for t in rl.sync().values()),
+                 what="the new limit in the ConfigMap")
+        users = iter(range(1000))
+        wait_for(lambda: (lambda u: codes(u, 5) == [200, 200, 200, 200, 429])(
+            f"carol-{next(users)}"), timeout=20, what="the new limit counted")
+
+        # The policy deleted: no limit.
+        kube.delete("BackendTrafficPolicy", "global", ns)
+        wait_for(lambda: codes("alice", 3) == [200, 200, 200], timeout=10,
+                 what="no limit once the policy is gone")
+    finally:
+        envoy.stop()
+        rl.stop()
+
+    # A controller whose EnvoyGateway names no rate-limit backend removes the service.
+    c.stop()
+    controllers(ids, name="plain").start()
+    for kind in ("ServiceAccount", "ConfigMap", "Deployment", "Service"):
+        wait_for(lambda: kube.get(kind, "envoy-ratelimit", infra) is None, timeout=20,
+                 what=f"{kind} envoy-ratelimit deleted")

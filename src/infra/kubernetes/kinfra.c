@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infra/kubernetes/kratelimit.h"
 #include "server/log.h"
 #include "xds/bootstrap.h"
 
+/* Ours: the fleets' objects and the rate-limit service's. */
 #define MANAGED_SELECTOR                                                                           \
-    "app.kubernetes.io%2Fmanaged-by%3Denvoy-gateway,app.kubernetes.io%2Fcomponent%3Dproxy"
+    "app.kubernetes.io%2Fmanaged-by%3Denvoy-gateway,"                                              \
+    "app.kubernetes.io%2Fcomponent%20in%20%28proxy%2Cratelimit%29"
 /* The Envoy image the Deployments run: the release our xDS output targets. */
 #define ENVOY_IMAGE "docker.io/envoyproxy/envoy:distroless-v1.36.2"
 
@@ -544,6 +547,13 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
         warn_unsupported(k, inf);
         json_decref(labels);
         free(name);
+    }
+    kratelimit_objects rl;
+    if (kratelimit_build(k->namespace, r, res, &rl)) {
+        apply(k, OWN_SA, KRATELIMIT_NAME, rl.service_account, desired);
+        apply(k, OWN_CM, KRATELIMIT_NAME, rl.configmap, desired);
+        apply(k, OWN_DEPLOYMENT, KRATELIMIT_NAME, rl.deployment, desired);
+        apply(k, OWN_SERVICE, KRATELIMIT_NAME, rl.service, desired);
     }
     /* What we own and no fleet wants any more. */
     for (size_t i = 0; i < N_OWNED; i++) {
