@@ -40,6 +40,11 @@ json_t *ads_server_status_json(const ads_server *a);
  * strings valid during the call only), for metrics. */
 typedef void (*ads_reply_observer)(void *arg, const char *node_id, const char *type, bool nack);
 void ads_server_observe_replies(ads_server *a, ads_reply_observer cb, void *arg);
+/* Called when a proxy of `fleet` NACKs a response, or ACKs one after a NACK
+ * (the state ads_server_status_json shows changed; `fleet` valid during the
+ * call only), for statuses that depend on it. */
+typedef void (*ads_nack_observer)(void *arg, const char *fleet);
+void ads_server_observe_nacks(ads_server *a, ads_nack_observer cb, void *arg);
 /* Number of connected streams bound to `fleet` (all fleets when NULL). */
 size_t ads_server_stream_count(const ads_server *a, const char *fleet);
 

@@ -693,6 +693,7 @@ static void job_done(uv_work_t *req, int status)
         ratelimit_sync(s, j->r, j->res);
         if (!had_ratelimit && s->ratelimit)
             s->rerun = true; /* the proxies need its address, known only now */
+        json_t *changed_fleets = json_object();
         for (size_t i = 0; i < j->res->n_xds; i++) {
             const char *name = j->res->xds[i]->name;
             if (!j->snaps[i])
@@ -703,6 +704,8 @@ static void job_done(uv_work_t *req, int status)
             ads_snapshot *old = current ? ads_snapshot_ref((ads_snapshot *)current) : NULL;
             /* The cache takes the job's reference. */
             bool changed = ads_cache_set(s->cache, name, j->snaps[i]);
+            if (changed)
+                json_object_set_new(changed_fleets, name, json_true());
             job_retire(j, old);
             srv_metrics_snapshot(s->metrics, name, n, created, changed);
             if (changed)
@@ -713,8 +716,18 @@ static void job_done(uv_work_t *req, int status)
         fleets_prune(s, j->res, j);
         if (s->host)
             proxies_sync(s, j->res);
-        if (s->source_translated)
+        if (s->source_translated) {
+            /* What the proxies rejected of the patched configuration they
+             * have judged: the source writes it in the policies' statuses
+             * (the admin endpoint's get it at each request). */
+            if (json_array_size(j->patched)) {
+                json_t *streams = ads_server_status_json(s->ads);
+                srv_patched_nacks_into_result(j->patched, streams, changed_fleets, j->res);
+                json_decref(streams);
+            }
             s->source_translated(s->source_arg, j->r, j->res);
+        }
+        json_decref(changed_fleets);
         s->generation++;
         /* Statuses are for the admin endpoint: after the proxies got the change. */
         /* The previous ones are freed with the job, on a worker. */
@@ -779,6 +792,24 @@ void srv_standalone_refresh(void *arg)
     srv_standalone *s = arg;
     if (!s->stopping)
         pipeline_start(s);
+}
+
+/* A proxy of `fleet` NACKed, or accepted again: when patches touched that
+ * fleet, their policies' Programmed condition follows (another source than
+ * files writes statuses only after a translation pass). */
+static void on_nack_changed(void *arg, const char *fleet)
+{
+    srv_standalone *s = arg;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(s->patched, i, rec)
+    {
+        const char *f = json_string_value(json_object_get(rec, "fleet"));
+        if (f && strcmp(f, fleet) == 0) {
+            srv_standalone_refresh(s);
+            return;
+        }
+    }
 }
 
 static void on_files_changed(void *arg, fprov *p, bool changed)
@@ -1051,6 +1082,8 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->ads = ads_server_new(s->cache);
     s->metrics = srv_metrics_new();
     ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
+    if (cfg->source_translated)
+        ads_server_observe_nacks(s->ads, on_nack_changed, s);
     s->watch = loop_watch_start(loop, s->metrics, SLOW_LOOP_MS);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */

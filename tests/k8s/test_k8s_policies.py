@@ -552,3 +552,59 @@ def test_global_rate_limit_through_the_rate_limit_service_deployment(kube, contr
     for kind in ("ServiceAccount", "ConfigMap", "Deployment", "Service"):
         wait_for(lambda: kube.get(kind, "envoy-ratelimit", infra) is None, timeout=20,
                  what=f"{kind} envoy-ratelimit deleted")
+
+
+def test_patch_rejected_by_envoy_is_reported_in_the_api_server(kube, controllers, env_ids,
+                                                               tmp_path, echo):
+    """An EnvoyPatchPolicy whose patched route configuration Envoy NACKs (a regex it
+    cannot compile): Programmed False in the API server, naming the rejection, while
+    Envoy keeps serving its last accepted routes; fixed, Programmed True again."""
+    ids = env_ids
+    ns, ctl = ids["ns"], ids["controller"]
+    for n in (ns, ids["infra"]):
+        kube.create(namespace(n))
+    kube.create(gateway_class(ids))
+    port = h.free_port()
+    kube.create(gateway(ids, ns, port=port))
+    service_with_endpoints(kube, ns, "echo", echo)
+    kube.create(route(ns, "plain"))
+    c = controllers(ids, extension_apis=("enableEnvoyPatchPolicy",)).start()
+    envoy = h.run_fleet_envoy(kube, ids["infra"], ns, "eg", c.xds_port, tmp_path / "envoy")
+    try:
+        cl = Client(port, envoy)
+        wait_for(lambda: cl.status("plain") == 200, timeout=20, what="Envoy serving")
+
+        def patch(value):
+            return {"apiVersion": EG_API, "kind": "EnvoyPatchPolicy",
+                    "metadata": {"name": "patch", "namespace": ns},
+                    "spec": {"targetRef": target("eg", "Gateway"), "type": "JSONPatch",
+                             "jsonPatches": [{
+                                 "type": "type.googleapis.com/envoy.config.route.v3."
+                                         "RouteConfiguration",
+                                 "name": f"{ns}/eg/http",
+                                 "operation": {"op": "add", "path": "/virtual_hosts/0/routes/0",
+                                               "value": value}}]}}
+        bad = {"match": {"safe_regex": {"regex": "(unclosed"}},
+               "direct_response": {"status": 200}}
+        kube.create(patch(bad))
+
+        def programmed():
+            a = our_ancestor(kube, "EnvoyPatchPolicy", "patch", ns, ctl)
+            return condition((a or {}).get("conditions"), "Programmed") or {}
+        cond = wait_for(lambda: (lambda x: x if x.get("status") == "False" else None)(
+            programmed()), timeout=20, what=f"the NACK in the status: {programmed()}")
+        assert cond["reason"] == "Invalid", cond
+        assert "rejected the RDS update" in cond["message"] and "unclosed" in cond["message"]
+        assert cl.status("plain") == 200  # the last accepted routes
+
+        good = {"match": {"prefix": "/patched"}, "direct_response": {
+            "status": 299, "body": {"inline_string": "patched"}}}
+        replace(kube, "EnvoyPatchPolicy", "patch", ns,
+                lambda o: o["spec"].update(patch(good)["spec"]))
+        wait_for(lambda: programmed().get("status") == "True", timeout=20,
+                 what=f"Programmed again: {programmed()}")
+        wait_for(lambda: cl.status("plain", "/patched") == 299, what="the fixed patch in Envoy")
+        time.sleep(1)  # no flapping back
+        assert programmed().get("status") == "True"
+    finally:
+        envoy.stop()
