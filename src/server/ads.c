@@ -715,6 +715,8 @@ static json_t *watch_status_json(const ads_watch *w)
     json_object_set_new(o, "acked", json_string(w->acked_version));
     if (w->nack)
         json_object_set_new(o, "nack", json_string(w->nack));
+    if (w->awaiting)
+        json_object_set_new(o, "awaiting", json_true());
     return o;
 }
 

@@ -33,7 +33,9 @@ void ads_server_free(ads_server *a);
 srv_handler ads_server_handler(ads_server *a);
 
 /* Connected proxies: [{node, fleet, peer, delta, types: {LDS: {sent, acked,
- * nack}}}], a new reference. */
+ * nack, awaiting}}}] (nack: the proxy's error for the last response it
+ * rejected; awaiting: true while the last response sent is unanswered), a new
+ * reference. */
 json_t *ads_server_status_json(const ads_server *a);
 
 /* Called on every ACK and NACK a proxy sends (`type` is "LDS", "RDS", ...;

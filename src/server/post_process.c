@@ -138,8 +138,8 @@ void srv_patched_apply_nacks(const json_t *patched, const json_t *streams, json_
     }
 }
 
-/* The NACK message of the first proxy of `fleet` that rejects one of
- * `types`, and that type; NULL when none does. */
+/* The NACK message of the first proxy of `fleet` that rejects the last
+ * response it got of one of `types`, and that type; NULL when none does. */
 static const char *fleet_nack(const json_t *streams, const char *fleet, const json_t *types,
                               const char **type_out)
 {
@@ -153,9 +153,9 @@ static const char *fleet_nack(const json_t *streams, const char *fleet, const js
         json_array_foreach((json_t *)types, j, type)
         {
             const char *t = json_string_value(type);
-            const char *nack = json_string_value(
-                json_object_get(json_object_get(json_object_get(st, "types"), t), "nack"));
-            if (nack) {
+            json_t *w = json_object_get(json_object_get(st, "types"), t);
+            const char *nack = json_string_value(json_object_get(w, "nack"));
+            if (nack && !json_is_true(json_object_get(w, "awaiting"))) {
                 *type_out = t;
                 return nack;
             }
@@ -164,8 +164,7 @@ static const char *fleet_nack(const json_t *streams, const char *fleet, const js
     return NULL;
 }
 
-void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams, const json_t *skip,
-                                   gw_result *res)
+void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams, gw_result *res)
 {
     size_t i;
     json_t *rec;
@@ -173,7 +172,7 @@ void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams,
     {
         const char *fleet = json_string_value(json_object_get(rec, "fleet"));
         const char *type = NULL;
-        if (!fleet || json_object_get(skip, fleet))
+        if (!fleet)
             continue;
         const char *nack = fleet_nack(streams, fleet, json_object_get(rec, "types"), &type);
         if (!nack)

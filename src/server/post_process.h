@@ -26,10 +26,9 @@ bool srv_fleet_post_process(const pb_pool *pool, gw_result *res, ext_manager *ex
  * the objects of `statuses` (the admin endpoint's list) in place. */
 void srv_patched_apply_nacks(const json_t *patched, const json_t *streams, json_t *statuses);
 /* The same into the translation result `res` (the statuses the Kubernetes
- * provider writes back), skipping the fleets named in `skip` (an object whose
- * keys are fleet names: those whose configuration changed in this pass, which
- * their proxies have not judged yet). */
-void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams, const json_t *skip,
-                                   gw_result *res);
+ * provider writes back), counting only NACKs that answer the last response
+ * sent of their type (a proxy still judging a newer one is not taken at its
+ * previous word). */
+void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams, gw_result *res);
 
 #endif

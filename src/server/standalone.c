@@ -693,7 +693,6 @@ static void job_done(uv_work_t *req, int status)
         ratelimit_sync(s, j->r, j->res);
         if (!had_ratelimit && s->ratelimit)
             s->rerun = true; /* the proxies need its address, known only now */
-        json_t *changed_fleets = json_object();
         for (size_t i = 0; i < j->res->n_xds; i++) {
             const char *name = j->res->xds[i]->name;
             if (!j->snaps[i])
@@ -704,8 +703,6 @@ static void job_done(uv_work_t *req, int status)
             ads_snapshot *old = current ? ads_snapshot_ref((ads_snapshot *)current) : NULL;
             /* The cache takes the job's reference. */
             bool changed = ads_cache_set(s->cache, name, j->snaps[i]);
-            if (changed)
-                json_object_set_new(changed_fleets, name, json_true());
             job_retire(j, old);
             srv_metrics_snapshot(s->metrics, name, n, created, changed);
             if (changed)
@@ -717,17 +714,17 @@ static void job_done(uv_work_t *req, int status)
         if (s->host)
             proxies_sync(s, j->res);
         if (s->source_translated) {
-            /* What the proxies rejected of the patched configuration they
-             * have judged: the source writes it in the policies' statuses
-             * (the admin endpoint's get it at each request). */
+            /* What the proxies rejected of the patched configuration, once
+             * they judged what they were sent last: the source writes it in
+             * the policies' statuses (the admin endpoint's get it at each
+             * request). */
             if (json_array_size(j->patched)) {
                 json_t *streams = ads_server_status_json(s->ads);
-                srv_patched_nacks_into_result(j->patched, streams, changed_fleets, j->res);
+                srv_patched_nacks_into_result(j->patched, streams, j->res);
                 json_decref(streams);
             }
             s->source_translated(s->source_arg, j->r, j->res);
         }
-        json_decref(changed_fleets);
         s->generation++;
         /* Statuses are for the admin endpoint: after the proxies got the change. */
         /* The previous ones are freed with the job, on a worker. */

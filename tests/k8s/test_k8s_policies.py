@@ -598,6 +598,14 @@ def test_patch_rejected_by_envoy_is_reported_in_the_api_server(kube, controllers
         assert cond["reason"] == "Invalid", cond
         assert "rejected the RDS update" in cond["message"] and "unclosed" in cond["message"]
         assert cl.status("plain") == 200  # the last accepted routes
+        # Another change that reaches Envoy (clusters only) leaves the routes as
+        # rejected as they were: still said so.
+        kube.create(policy("BackendTrafficPolicy", ns, "plain", {"timeout": {"tcp": {
+            "connectTimeout": "3s"}}}))
+        wait_for(lambda: accepted(kube, "BackendTrafficPolicy", "plain", ns, ctl),
+                 what="the other change applied")
+        time.sleep(1)
+        assert programmed().get("status") == "False", programmed()
 
         good = {"match": {"prefix": "/patched"}, "direct_response": {
             "status": 299, "body": {"inline_string": "patched"}}}
