@@ -587,6 +587,16 @@ static void hrf_credential_injection(filter_ctx *x, const api_http_route_filter 
     const api_typed_ref *ref = ci->credential ? ci->credential->value_ref : NULL;
     const char *sns = ref && ref->namespace ? ref->namespace : ns;
     const char *name = ref && ref->name ? ref->name : "";
+    if (ref && ((ref->kind && strcmp(ref->kind, "Secret") != 0) || (ref->group && *ref->group))) {
+        invalid_filter(x, "HTTPRouteFilter",
+                       arena_printf(x->c->arena,
+                                    "credentialInjection.credential.valueRef: %s%s%s is not a "
+                                    "Secret (the only kind supported)",
+                                    ref->group && *ref->group ? ref->group : "",
+                                    ref->group && *ref->group ? "/" : "",
+                                    ref->kind ? ref->kind : ""));
+        return;
+    }
     if (strcmp(sns, ns) != 0 &&
         !gw_reference_granted(x->c, EG_GROUP, "HTTPRouteFilter", ns, "", "Secret", sns, name)) {
         invalid_filter(
@@ -610,6 +620,7 @@ static void hrf_credential_injection(filter_ctx *x, const api_http_route_filter 
     ci_out->header = ci->header;
     ci_out->overwrite = ci->overwrite == API_UNSET ? -1 : ci->overwrite == API_TRUE;
     ci_out->credential = v;
+    ci_out->credential_len = len;
     x->f->credential_injection = ci_out;
 }
 
@@ -744,6 +755,28 @@ void gw_http_filters_apply(const gw_http_filters *f, ir_http_route *rt)
         rt->extension_refs = f->extension_refs;
         rt->n_extension_refs = f->n_extension_refs;
     }
+}
+
+const char *gw_http_filters_backend_problem(gw_ctx *c, const gw_http_filters *f)
+{
+    const ir_url_rewrite *u = f->url_rewrite;
+    const char *field = f->direct_response                ? "directResponse"
+                        : f->n_matches                    ? "matches"
+                        : !u                              ? NULL
+                        : u->host_header                  ? "urlRewrite.hostname (type Header)"
+                        : u->host_from_backend            ? "urlRewrite.hostname (type Backend)"
+                        : u->host_regex                   ? "urlRewrite.hostname (type PathRegex)"
+                        : u->path_regex                   ? "urlRewrite.path"
+                        : u->append_x_forwarded_host == 1 ? "urlRewrite.appendXForwardedHost"
+                                                          : NULL;
+    if (field)
+        return arena_printf(c->arena,
+                            "HTTPRouteFilter %s is not supported on a backendRef (Envoy applies "
+                            "it to a whole route, not to one of its backends)",
+                            field);
+    if (f->n_extension_refs)
+        return "an ExtensionRef to an extension server's kind is not supported on a backendRef";
+    return NULL;
 }
 
 const ir_http_route *gw_http_filters_backend(gw_ctx *c, const gw_http_filters *f)

@@ -201,6 +201,14 @@ gw_backend_outcome gw_route_backend(gw_ctx *c, const gw_route *r, gw_route_paren
             out.setting = empty_setting(c, setting_name, weight, true);
             return out;
         }
+        const char *unsupported = gw_http_filters_backend_problem(c, &f);
+        if (unsupported) {
+            gw_route_errors_add(c, errs, GW_COND_RESOLVED_REFS, "UnsupportedRefValue", "%s: %s",
+                                ref_text(c, r, ref), unsupported);
+            out.invalid = true;
+            out.setting = empty_setting(c, setting_name, weight, protocol != IR_PROTO_GRPC);
+            return out;
+        }
         s->backend_filters = gw_http_filters_backend(c, &f);
     }
     out.setting = s;

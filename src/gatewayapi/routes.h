@@ -169,6 +169,9 @@ void gw_http_filters_apply(const gw_http_filters *f, ir_http_route *route);
 /* What a backendRef's filters do to requests sent to it, as an IR route that
  * carries only those settings; NULL when they do nothing. */
 const ir_http_route *gw_http_filters_backend(gw_ctx *c, const gw_http_filters *f);
+/* What a backendRef's filters ask that Envoy cannot do for one backend of a
+ * route (a weighted cluster): the field, as a message; NULL when none. */
+const char *gw_http_filters_backend_problem(gw_ctx *c, const gw_http_filters *f);
 
 /* ---- HTTP-like routes (route_http.c) ---- */
 

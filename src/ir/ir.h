@@ -210,7 +210,8 @@ typedef struct ir_credential_injection {
     const char *name; /* "httproutefilter/<ns>/<name>" */
     const char *header;
     const char *credential;
-    int overwrite; /* -1 = unset, 0, 1 */
+    size_t credential_len; /* bytes in credential (may hold NULs); 0 = up to the NUL */
+    int overwrite;         /* -1 = unset, 0, 1 */
 } ir_credential_injection;
 
 typedef struct ir_direct_response {

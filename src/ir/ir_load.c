@@ -216,6 +216,21 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
 static ir_header *headers_load(arena *a, const json_t *list, size_t *n);
 static ir_url_rewrite *url_rewrite_load(arena *a, const json_t *o);
 
+/* credentialInjection: {name, header, overwrite, credential (bytes)} */
+static ir_credential_injection *credential_injection_load(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_credential_injection *ci = ARENA_NEW(a, ir_credential_injection);
+    ci->name = str(a, o, "name");
+    ci->header = str(a, o, "header");
+    json_t *ow = json_object_get(o, "overwrite");
+    ci->overwrite = json_is_boolean(ow) ? json_is_true(ow) : -1;
+    json_t *cred = json_object_get(o, "credential");
+    ci->credential = cred ? bytes_n(a, cred, &ci->credential_len) : NULL;
+    return ci;
+}
+
 /* A backendRef's `filters` as the route fields they set; NULL when they set
  * none (an empty `filters: {}` is no filter). */
 static const ir_http_route *backend_filters_load(arena *a, const json_t *o)
@@ -232,6 +247,8 @@ static const ir_http_route *backend_filters_load(arena *a, const json_t *o)
     f->remove_response_headers =
         strings(a, json_object_get(o, "removeResponseHeaders"), &f->n_remove_response_headers);
     f->url_rewrite = url_rewrite_load(a, json_object_get(o, "urlRewrite"));
+    f->credential_injection =
+        credential_injection_load(a, json_object_get(o, "credentialInjection"));
     return f;
 }
 
@@ -486,6 +503,8 @@ static ir_http_route *http_route_load(arena *a, json_t *o)
         r->retry = r->traffic_settings->retry;
     r->cors = irl_cors(a, json_object_get(o, "cors"));
     r->session = session_load(a, json_object_get(o, "sessionPersistence"));
+    r->credential_injection =
+        credential_injection_load(a, json_object_get(o, "credentialInjection"));
     r->security_settings = ir_load_security(a, json_object_get(o, "security"));
     r->envoy_extensions = ir_load_envoy_extensions(a, json_object_get(o, "envoyExtensions"));
     return r;

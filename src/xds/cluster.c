@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "xds/context.h"
+#include "xds/filter.h"
 
 enum { CLUSTER_BUFFER_LIMIT = 32768, CLUSTER_MAX_RETRIES = 1024 };
 
@@ -207,6 +208,8 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         opts = http1_protocol_options(c, t);
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
+    if (http)
+        xds_cluster_credential_injector_apply(c, cl, s, n);
     xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)
@@ -266,10 +269,12 @@ static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_tr
 int xds_http_route_clusters_add(xds_ctx *c, const ir_http_route *r)
 {
     c->route_backend = true;
+    c->route_hostname = r->hostname;
     int rc = r->destination
                  ? xds_destination_clusters_add(c, r->destination, true, r->traffic_settings)
                  : 0;
     c->route_backend = false;
+    c->route_hostname = NULL;
     if (rc < 0)
         return -1;
     if (r->destination && r->use_client_protocol)

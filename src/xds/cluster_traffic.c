@@ -234,9 +234,13 @@ static json_t *http_health_check(xds_ctx *c, const ir_active_health_check *h)
         json_object_set_new(
             o, "retriableStatuses",
             status_ranges(c, h->http_retriable_statuses, h->n_http_retriable_statuses));
-    xds_set_str(o, "host", h->http_host);
-    if (h->http_method && *h->http_method && strcmp(h->http_method, "GET") != 0)
-        json_object_set_new(o, "method", json_string(h->http_method));
+    /* The Host of the check: the policy's, else the route's own hostname (a
+     * backend endpoint's hostname then overrides it per endpoint, endpoint.c) */
+    if (h->http_host && *h->http_host)
+        json_object_set_new(o, "host", json_string(h->http_host));
+    else if (c->route_hostname && *c->route_hostname && c->route_hostname[0] != '*')
+        json_object_set_new(o, "host", json_string(c->route_hostname));
+    xds_set_str(o, "method", h->http_method);
     xds_set_str(o, "path", h->http_path);
     if (h->http_expected_response)
         json_object_set_new(o, "receive", json_pack("[o]", payload(c, h->http_expected_response)));
@@ -389,8 +393,10 @@ static void dns_apply(xds_ctx *c, json_t *cl, const ir_dns *d)
     if (family)
         json_object_set_new(dc, "dnsLookupFamily", json_string(family));
     set_ir_duration(c, dc, "dnsRefreshRate", d->dns_refresh_rate);
-    if (d->respect_dns_ttl != IR_UNSET)
-        json_object_set_new(dc, "respectDnsTtl", json_boolean(d->respect_dns_ttl == IR_TRUE));
+    if (d->respect_dns_ttl == IR_TRUE)
+        json_object_set_new(dc, "respectDnsTtl", json_true());
+    else if (d->respect_dns_ttl == IR_FALSE)
+        json_object_del(dc, "respectDnsTtl"); /* false is proto3's default */
 }
 
 /* Wraps a transport socket (or raw buffer when NULL; stolen) in the
@@ -515,11 +521,15 @@ static uint32_t zone_weight(const ir_load_balancer *lb, const char *zone)
 }
 
 /* Active health checks sent to another port of each endpoint
- * (healthCheck.active.overrides.port). */
-static void health_check_port_apply(json_t *cla, const ir_traffic *t)
+ * (healthCheck.active.overrides.port); a Host the policy names (other than the
+ * route's hostname, which the translation fills in) holds for every endpoint,
+ * so an endpoint's own hostname no longer replaces it. */
+static void health_check_port_apply(xds_ctx *c, json_t *cla, const ir_traffic *t)
 {
     const ir_active_health_check *a = t && t->health_check ? t->health_check->active : NULL;
-    if (!a || !a->override_port.set)
+    bool policy_host = a && a->kind == IR_HC_HTTP && a->http_host && *a->http_host &&
+                       !(c->route_hostname && strcmp(a->http_host, c->route_hostname) == 0);
+    if (!a || (!a->override_port.set && !policy_host))
         return;
     size_t i, j;
     json_t *loc, *lb;
@@ -529,6 +539,15 @@ static void health_check_port_apply(json_t *cla, const ir_traffic *t)
         {
             json_t *ep = json_object_get(lb, "endpoint");
             json_t *hc = json_object_get(ep, "healthCheckConfig");
+            if (policy_host && hc) {
+                json_object_del(hc, "hostname");
+                if (!json_object_size(hc)) {
+                    json_object_del(ep, "healthCheckConfig");
+                    hc = NULL;
+                }
+            }
+            if (!a->override_port.set)
+                continue;
             if (!hc) {
                 hc = json_object();
                 json_object_set_new(ep, "healthCheckConfig", hc);
@@ -543,7 +562,7 @@ json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
                                     const ir_traffic *t)
 {
     json_t *cla = xds_load_assignment(c, name, s, n);
-    health_check_port_apply(cla, t);
+    health_check_port_apply(c, cla, t);
     const ir_load_balancer *lb = t ? t->load_balancer : NULL;
     json_t *old = json_object_get(cla, "endpoints");
     if (!lb || !lb->n_weighted_zones || json_array_size(old) != n)

@@ -23,12 +23,14 @@ typedef struct xds_ctx {
     const ir_xds *ir;
     xds_resources *out;
     diag_list *diags;
-    strmap names[XDS_N_TYPES]; /* resource name -> json_t* already added */
-    strmap sockets;            /* "address:port/proto" -> json_t* Envoy listener */
-    strmap sds_clusters;       /* SDS server cluster name -> socket path (sds.c) */
-    const xds_sink *sink;      /* streaming: where final clusters and endpoints go, or NULL */
-    json_t *handed_over;       /* what names[t] maps resources given to the sink to */
-    bool route_backend;        /* building an HTTP route's clusters (upstream_tls.c) */
+    strmap names[XDS_N_TYPES];  /* resource name -> json_t* already added */
+    strmap sockets;             /* "address:port/proto" -> json_t* Envoy listener */
+    strmap sds_clusters;        /* SDS server cluster name -> socket path (sds.c) */
+    const xds_sink *sink;       /* streaming: where final clusters and endpoints go, or NULL */
+    json_t *handed_over;        /* what names[t] maps resources given to the sink to */
+    bool route_backend;         /* building an HTTP route's clusters (upstream_tls.c) */
+    const char *route_hostname; /* that route's hostname: an HTTP health check's Host
+                                 * when its policy names none (cluster_traffic.c) */
 } xds_ctx;
 
 /* Adds a resource of type t under `name` unless one of that name exists;

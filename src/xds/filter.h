@@ -59,10 +59,16 @@ bool xds_listener_any_route(const ir_http_listener *l, bool (*pred)(const ir_htt
 void xds_append_instances_sorted(xds_ctx *c, json_t *chain, json_t *by_name);
 
 /* The destination of a service known only by its URL: one endpoint, the
- * URL's host and port (IP or DNS name), TLS with the system's CAs when
- * https, named "<host>_<port>" with dots as underscores. NULL when the URL
- * has no host. */
+ * URL's host and port (IP or DNS name), named "<host>_<port>" with dots as
+ * underscores. NULL when the URL has no host. */
 const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri);
+/* Adds the cluster of a filter's service (JWKS, OAuth2 token endpoint)
+ * unless it exists: `d` is its backendRefs' destination, or the one
+ * xds_uri_destination made of `uri` (pass uri only then, NULL otherwise);
+ * an https URI gets TLS validated against the system's CA bundle, SNI the
+ * URL's host. */
+int xds_service_clusters_add(xds_ctx *c, const ir_destination *d, const char *uri,
+                             const ir_traffic *t);
 
 /* A core RetryPolicy (numRetries, back-off, retryOn) for the calls a
  * filter makes to its service (JWKS, ext_authz, OAuth2 token); NULL when
@@ -104,5 +110,12 @@ extern const xds_http_filter xds_filter_late_headers;
 extern const xds_http_filter xds_filter_http3_alt_svc;
 extern const xds_http_filter xds_filter_grpc_web;
 extern const xds_http_filter xds_filter_grpc_stats;
+extern const xds_http_filter xds_filter_credential_injector;
+
+/* A backendRef's credentialInjection as an upstream HTTP filter of the
+ * cluster of that one setting (none unless n is 1 and the setting has one):
+ * the cluster's HttpProtocolOptions get httpFilters [injector, codec]. */
+void xds_cluster_credential_injector_apply(xds_ctx *c, json_t *cluster,
+                                           const ir_destination_setting *const *s, size_t n);
 
 #endif

@@ -77,20 +77,49 @@ const ir_destination *xds_uri_destination(xds_ctx *c, const char *uri)
     ir_destination *d = ARENA_NEW(c->arena, ir_destination);
     d->name = cluster;
     ir_destination_setting *s = ARENA_PUSH(c->arena, d->settings, d->n_settings, d->cap_settings);
-    s->name = arena_printf(c->arena, "%s/backend/0", cluster);
+    /* No backendRef index: the reference's locality "<cluster>/backend/-1". */
+    s->name = arena_printf(c->arena, "%s/backend/-1", cluster);
     s->weight = 1;
     s->address_type = is_ip(host) ? IR_ADDR_IP : IR_ADDR_FQDN;
-    bool https = strncmp(uri, "https", 5) == 0;
-    s->protocol = https ? IR_PROTO_HTTPS : IR_PROTO_HTTP;
+    s->protocol = IR_PROTO_HTTP;
     ir_endpoint *e = ARENA_PUSH(c->arena, s->endpoints, s->n_endpoints, s->cap_endpoints);
     e->host = host;
     e->port = port;
-    if (https) {
-        s->tls = ARENA_NEW(c->arena, ir_upstream_tls);
-        s->tls->sni = host;
-        s->tls->use_system_trust = true;
-    }
     return d;
+}
+
+#define UPSTREAM_TLS "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+int xds_service_clusters_add(xds_ctx *c, const ir_destination *d, const char *uri,
+                             const ir_traffic *t)
+{
+    if (!d || xds_find(c, XDS_CLUSTER, d->name))
+        return 0;
+    if (xds_destination_clusters_add(c, d, true, t) < 0)
+        return -1;
+    const char *host, *name;
+    uint32_t port;
+    if (!uri || strncmp(uri, "https://", 8) != 0 || !uri_host_port(c, uri, &host, &port, &name))
+        return 0;
+    json_t *cl = xds_find(c, XDS_CLUSTER, d->name);
+    if (!cl)
+        return 0;
+    /* The server's certificate must chain to the system's trusted CAs and
+     * name the URL's host, which is also the SNI (none for an IP address).
+     * The reference checks the chain only: any certificate a public CA
+     * issued, for whatever name, would then be taken for the provider's. */
+    bool ip = is_ip(host);
+    json_t *vc = json_pack("{s:{s:s}, s:[{s:s, s:{s:s}}]}", "trustedCa", "filename", SYSTEM_CA_FILE,
+                           "matchTypedSubjectAltNames", "sanType", ip ? "IP_ADDRESS" : "DNS",
+                           "matcher", "exact", host);
+    json_t *ctx = json_pack("{s:{s:{s:s}, s:o}}", "commonTlsContext", "tlsParams",
+                            "tlsMaximumProtocolVersion", "TLSv1_3", "validationContext", vc);
+    if (!ip)
+        json_object_set_new(ctx, "sni", json_string(host));
+    json_object_set_new(cl, "transportSocket",
+                        xds_typed_extension("envoy.transport_sockets.tls", UPSTREAM_TLS, ctx));
+    return 0;
 }
 
 json_t *xds_core_retry_policy(xds_ctx *c, const ir_retry *r)

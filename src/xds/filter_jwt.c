@@ -206,9 +206,10 @@ static int jwt_add_resources(xds_ctx *c, const ir_http_listener *l)
         for (size_t k = 0; j && k < j->n_providers; k++) {
             if (j->providers[k].local_jwks)
                 continue;
-            const ir_destination *d = jwks_destination(c, &j->providers[k]);
-            if (d && !xds_find(c, XDS_CLUSTER, d->name) &&
-                xds_destination_clusters_add(c, d, false, j->providers[k].remote_jwks_traffic) < 0)
+            const ir_jwt_provider *p = &j->providers[k];
+            if (xds_service_clusters_add(c, jwks_destination(c, p),
+                                         p->remote_jwks_destination ? NULL : p->remote_jwks_uri,
+                                         p->remote_jwks_traffic) < 0)
                 return -1;
         }
     }

@@ -189,9 +189,9 @@ static int oauth2_add_resources(xds_ctx *c, const ir_http_listener *l)
             continue;
         generic_secret(c, client_secret_name(c, o), o->client_secret, o->client_secret_len);
         generic_secret(c, hmac_secret_name(c, o), o->hmac_secret, o->hmac_secret_len);
-        const ir_destination *d = token_destination(c, o);
-        if (d && !xds_find(c, XDS_CLUSTER, d->name) &&
-            xds_destination_clusters_add(c, d, false, o->provider_traffic) < 0)
+        if (xds_service_clusters_add(c, token_destination(c, o),
+                                     o->provider_destination ? NULL : o->token_endpoint,
+                                     o->provider_traffic) < 0)
             return -1;
     }
     return 0;

@@ -243,18 +243,18 @@ static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
                       "envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest",
                       json_pack("{s:{s:{}}}", "localityLbConfig", "localityWeightedLbConfig"))));
     /* the reference's in-cluster service takes the proxy's client certificate,
-     * when the fleet has one */
+     * when the fleet has one (served as an SDS secret of its own) */
     if (!svc && c->ir->envoy_client_certificate)
         json_object_set_new(
             cluster, "transportSocket",
             xds_typed_extension(
                 "envoy.transport_sockets.tls",
                 "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
-                json_pack("{s:{s:[{s:s, s:o}], s:{s:s}, s:{s:{s:s}}}}", "commonTlsContext",
-                          "tlsCertificateSdsSecretConfigs", "name", "envoy-gateway-system/envoy",
-                          "sdsConfig", xds_ads_config_source(true), "tlsParams",
-                          "tlsMaximumProtocolVersion", "TLSv1_3", "validationContext", "trustedCa",
-                          "filename", "/certs/ca.crt")));
+                json_pack("{s:{s:o, s:{s:s}, s:{s:{s:s}}}}", "commonTlsContext",
+                          "tlsCertificateSdsSecretConfigs",
+                          xds_tls_certificate_sds(c, c->ir->envoy_client_certificate, 1),
+                          "tlsParams", "tlsMaximumProtocolVersion", "TLSv1_3", "validationContext",
+                          "trustedCa", "filename", "/certs/ca.crt")));
     xds_add(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER, cluster);
     return 0;
 }

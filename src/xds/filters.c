@@ -29,6 +29,7 @@ static const xds_http_filter *const filter_table[] = {
     &xds_filter_bandwidth_limit,   /* BackendTrafficPolicy bandwidthLimit */
     &xds_filter_grpc_web,          /* ClientTrafficPolicy grpc.enableWeb */
     &xds_filter_grpc_stats,        /* ClientTrafficPolicy grpc (stats) */
+    &xds_filter_credential_injector, /* HTTPRouteFilter credentialInjection */
     &xds_filter_compressor,        /* BackendTrafficPolicy compressor */
     &xds_filter_http3_alt_svc,     /* ClientTrafficPolicy http3: a route hook only */
     &xds_filter_router,            /* always last */

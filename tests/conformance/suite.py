@@ -23,11 +23,14 @@ import re
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import uuid as uuidlib
 
 import yaml
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from ports import listener_port  # noqa: E402
 from echo import EchoPod, ws_read_frame, ws_write_frame
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -154,19 +157,9 @@ class Certificates:
 
 # ---------------------------------------------------------------- adaptation ----
 
-def free_port(udp_too=True):
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not udp_too:
-            return port
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
+def free_port():
+    """A listener port free for TCP and UDP (see tests/ports.py)."""
+    return listener_port()
 
 
 class World:

@@ -6,6 +6,7 @@ the certificates they need (made with the openssl CLI at test time).
 Every server here has `port`, `name` and `close()`, and says who it is in every
 answer so a test can tell which backend Envoy picked."""
 import http.server
+import ipaddress
 import json
 import pathlib
 import socket
@@ -225,11 +226,19 @@ class Certs:
 
     def issue(self, cn, dns_names):
         """Returns (cert path, key path) for a new server certificate for `dns_names`
-        (a new key and serial each time, even for the same name)."""
+        (a new key and serial each time, even for the same name); a name that is an
+        IP address becomes an IP SAN."""
         self._issued += 1
         stem = f"{cn}.{self._issued}"
         key, csr, cert, ext = (self.dir / f"{stem}.{e}" for e in ("key", "csr", "crt", "ext"))
-        ext.write_text("subjectAltName=" + ",".join(f"DNS:{d}" for d in dns_names)
+
+        def san(name):
+            try:
+                ipaddress.ip_address(name)
+                return f"IP:{name}"
+            except ValueError:
+                return f"DNS:{name}"
+        ext.write_text("subjectAltName=" + ",".join(san(d) for d in dns_names)
                        + "\nextendedKeyUsage=serverAuth\n")
         self._run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}",
                   "-keyout", key, "-out", csr)

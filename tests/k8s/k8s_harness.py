@@ -16,12 +16,16 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import http.client
 import urllib.parse
 
 import yaml
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from ports import listener_port  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "reference" / "crds"
@@ -48,9 +52,8 @@ def k8s_binaries():
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a listener or a server of the test bed (see tests/ports.py)."""
+    return listener_port()
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
