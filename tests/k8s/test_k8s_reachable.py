@@ -89,3 +89,6 @@ def test_unnamed_core_objects_left_out_named_ones_taken_in(kube, controllers, en
     wait_for(lambda: (listener_resolved(kube, ns) or {}).get("status") == "True", timeout=10,
              what="listener valid once its Secret exists")
     assert translated_objects(c) == before + 1, (before, c.proc.output()[-2000:])
+    # No Service was applied while the Gateway had no valid listener port (the API
+    # server refuses one without ports).
+    assert "spec.ports: Required value" not in c.proc.output()

@@ -539,7 +539,18 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
               desired);
         apply(k, 1, name, sds_configmap(k, name, labels), desired);
         apply(k, 2, name, deployment(k, inf, name, labels), desired);
-        apply(k, 3, name, service(k, inf, name, labels), desired);
+        json_t *svc = service(k, inf, name, labels);
+        if (json_array_size(json_object_get(json_object_get(svc, "spec"), "ports"))) {
+            apply(k, OWN_SERVICE, name, svc, desired);
+        } else {
+            /* No valid listener: the API server refuses a Service without
+             * ports. The one there is stays (and its address) until ports
+             * come back. */
+            char *key = core_asprintf("%s/%s", OWNED[OWN_SERVICE].kind, name);
+            json_object_set_new(desired, key, json_true());
+            free(key);
+            json_decref(svc);
+        }
         if (ep_section(inf, "envoyHpa"))
             apply(k, OWN_HPA, name, hpa(k, inf, name, labels), desired);
         if (ep_section(inf, "envoyPDB"))
