@@ -618,3 +618,76 @@ def test_patch_rejected_by_envoy_is_reported_in_the_api_server(kube, controllers
         assert programmed().get("status") == "True"
     finally:
         envoy.stop()
+
+
+class JwksServer:
+    """Serves a JWKS document on this machine's non-loopback address (a pod)."""
+
+    def __init__(self, document):
+        import http.server
+        import threading
+        self.fetches = 0
+        srv = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                srv.fetches += 1
+                body = document.encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        self.address = h.host_address()
+        self.server = http.server.ThreadingHTTPServer((self.address, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_remote_jwks_fetched_through_a_service(kube, controllers, env_ids, tmp_path, echo):
+    """JWT with a remote JWKS whose backendRefs name a Service: Envoy fetches the
+    keys from the Service's endpoints (no DNS for the cluster name needed)."""
+    ids = env_ids
+    ns, ctl = ids["ns"], ids["controller"]
+    for n in (ns, ids["infra"]):
+        kube.create(namespace(n))
+    kube.create(gateway_class(ids))
+    port = h.free_port()
+    kube.create(gateway(ids, ns, port=port))
+    signer = Signer()
+    jwks = JwksServer(signer.jwks)
+    try:
+        service_with_endpoints(kube, ns, "echo", echo)
+        service_with_endpoints(kube, ns, "jwks", jwks)
+        kube.create(route(ns, "remote"))
+        kube.create(policy("SecurityPolicy", ns, "remote", {"jwt": {"providers": [{
+            "name": "remote", "issuer": ISSUER,
+            "remoteJWKS": {"uri": f"http://jwks.{ns}.svc.cluster.local:3000/jwks.json",
+                           "backendRefs": [{"name": "jwks", "port": 3000}]}}]}}))
+        c = controllers(ids).start()
+        wait_for(lambda: accepted(kube, "SecurityPolicy", "remote", ns, ctl), timeout=20,
+                 what=f"remote JWKS policy Accepted: {kube.status('SecurityPolicy', 'remote', ns)}")
+        envoy = h.run_fleet_envoy(kube, ids["infra"], ns, "eg", c.xds_port, tmp_path / "envoy")
+        try:
+            cl = Client(port, envoy)
+            wait_for(lambda: cl.status("remote") == 401, timeout=20, what="Envoy serving")
+            hits = echo.hits
+            wait_for(lambda: cl.status("remote", headers={
+                "Authorization": "Bearer " + signer.token()}) == 200, timeout=10,
+                what="a token verified with the fetched keys")
+            assert jwks.fetches >= 1 and echo.hits == hits + 1
+            assert cl.status("remote", headers={"Authorization": "Bearer x.y.z"}) == 401
+        finally:
+            envoy.stop()
+    finally:
+        jwks.close()
