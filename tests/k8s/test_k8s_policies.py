@@ -400,9 +400,10 @@ def test_referenced_secrets_configmaps_and_envoyproxy_followed(kube, controllers
         assert [r[1] for r in echo.requests[hits:]] == ["/checked", "/checked"]  # auth, route
         assert cl.get("cm")[1].get("x-lua") == "from-cm"
         assert cl.get("direct")[2] == b"body one"
-        # The EnvoyProxy's access log, written by Envoy.
+        # The EnvoyProxy's access log, written by Envoy (which flushes log files
+        # every 10 s by default).
         wait_for(lambda: access_log.exists()
-                 and "LOG direct.example.com 200" in access_log.read_text(),
+                 and "LOG direct.example.com 200" in access_log.read_text(), timeout=30,
                  what="the access log of the EnvoyProxy")
 
         # The Secret appears: the policy is accepted and enforced.
