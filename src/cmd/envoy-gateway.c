@@ -450,12 +450,15 @@ static int server_run(const server_opts *o, srv_config *c)
                                  .eg_config = c->text,
                                  .limits = o->limits,
                                  .copy_proxy_logs = o->copy_proxy_logs};
+    char *ratelimit_address = NULL;
     if (ctx.kube) {
         cfg.source_add = kmode_resources_add;
         cfg.source_translated = kmode_translated;
         cfg.source_arg = ctx.kube;
+        cfg.ratelimit_address = ratelimit_address = kmode_ratelimit_address(ctx.kube);
     }
     ctx.gw = srv_standalone_start(loop, &cfg, &err);
+    free(ratelimit_address);
     if (ctx.gw && ctx.kube) {
         kmode_xds_certs_follow(ctx.kube, srv_standalone_reload_tls, ctx.gw);
         kmode_start(ctx.kube, srv_standalone_refresh, ctx.gw);

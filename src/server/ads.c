@@ -65,7 +65,15 @@ struct ads_server {
     ads_stream *streams;
     ads_reply_observer observe_reply;
     void *observe_arg;
+    ads_nack_observer observe_nack;
+    void *observe_nack_arg;
 };
+
+void ads_server_observe_nacks(ads_server *a, ads_nack_observer cb, void *arg)
+{
+    a->observe_nack = cb;
+    a->observe_nack_arg = arg;
+}
 
 void ads_server_observe_replies(ads_server *a, ads_reply_observer cb, void *arg)
 {
@@ -489,10 +497,13 @@ static bool watch_record_reply(ads_stream *st, ads_type t, const ads_request *re
         st->srv->observe_reply(st->srv->observe_arg, st->node_id ? st->node_id : "", type_short[t],
                                req->has_error);
     w->awaiting = false;
+    bool had_nack = w->nack != NULL;
     if (req->has_error) {
         free(w->nack);
         w->nack = strdup(req->error_message);
         memcpy(w->nacked_version, w->sent_version, sizeof w->nacked_version);
+        if (st->srv->observe_nack && st->fleet)
+            st->srv->observe_nack(st->srv->observe_nack_arg, st->fleet);
         srv_log(SRV_LOG_WARN, "xds",
                 "fleet %s: proxy %s rejected %s (nonce %s, version %s); it keeps its last "
                 "accepted version %s: %s",
@@ -508,6 +519,8 @@ static bool watch_record_reply(ads_stream *st, ads_type t, const ads_request *re
     snprintf(w->acked_version, sizeof w->acked_version, "%s", v);
     free(w->nack);
     w->nack = NULL;
+    if (had_nack && st->srv->observe_nack && st->fleet)
+        st->srv->observe_nack(st->srv->observe_nack_arg, st->fleet);
     return true;
 }
 
@@ -702,6 +715,8 @@ static json_t *watch_status_json(const ads_watch *w)
     json_object_set_new(o, "acked", json_string(w->acked_version));
     if (w->nack)
         json_object_set_new(o, "nack", json_string(w->nack));
+    if (w->awaiting)
+        json_object_set_new(o, "awaiting", json_true());
     return o;
 }
 

@@ -33,13 +33,20 @@ void ads_server_free(ads_server *a);
 srv_handler ads_server_handler(ads_server *a);
 
 /* Connected proxies: [{node, fleet, peer, delta, types: {LDS: {sent, acked,
- * nack}}}], a new reference. */
+ * nack, awaiting}}}] (nack: the proxy's error for the last response it
+ * rejected; awaiting: true while the last response sent is unanswered), a new
+ * reference. */
 json_t *ads_server_status_json(const ads_server *a);
 
 /* Called on every ACK and NACK a proxy sends (`type` is "LDS", "RDS", ...;
  * strings valid during the call only), for metrics. */
 typedef void (*ads_reply_observer)(void *arg, const char *node_id, const char *type, bool nack);
 void ads_server_observe_replies(ads_server *a, ads_reply_observer cb, void *arg);
+/* Called when a proxy of `fleet` NACKs a response, or ACKs one after a NACK
+ * (the state ads_server_status_json shows changed; `fleet` valid during the
+ * call only), for statuses that depend on it. */
+typedef void (*ads_nack_observer)(void *arg, const char *fleet);
+void ads_server_observe_nacks(ads_server *a, ads_nack_observer cb, void *arg);
 /* Number of connected streams bound to `fleet` (all fleets when NULL). */
 size_t ads_server_stream_count(const ads_server *a, const char *fleet);
 

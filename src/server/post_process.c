@@ -78,6 +78,17 @@ static json_t *epp_status_item(json_t *statuses, const char *ns, const char *nam
     return NULL;
 }
 
+static char *rejected_message(const char *type, const char *nack)
+{
+    char *msg = NULL;
+    if (asprintf(&msg,
+                 "the patches were applied, but the proxy rejected the %s update they "
+                 "are part of (it keeps its previous configuration): %s",
+                 type, nack) < 0)
+        abort();
+    return msg;
+}
+
 static void epp_set_rejected(json_t *item, const char *type, const char *nack)
 {
     size_t i, k;
@@ -91,12 +102,7 @@ static void epp_set_rejected(json_t *item, const char *type, const char *nack)
                 continue;
             json_object_set_new(cond, "status", json_string("False"));
             json_object_set_new(cond, "reason", json_string("Invalid"));
-            char *msg = NULL;
-            if (asprintf(&msg,
-                         "the patches were applied, but the proxy rejected the %s update they "
-                         "are part of (it keeps its previous configuration): %s",
-                         type, nack) < 0)
-                abort();
+            char *msg = rejected_message(type, nack);
             json_object_set_new(cond, "message", json_string(msg));
             free(msg);
         }
@@ -127,6 +133,64 @@ void srv_patched_apply_nacks(const json_t *patched, const json_t *streams, json_
                                     json_string_value(json_object_get(rec, "name")));
                 if (item)
                     epp_set_rejected(item, t, nack);
+            }
+        }
+    }
+}
+
+/* The NACK message of the first proxy of `fleet` that rejects the last
+ * response it got of one of `types`, and that type; NULL when none does. */
+static const char *fleet_nack(const json_t *streams, const char *fleet, const json_t *types,
+                              const char **type_out)
+{
+    size_t k, j;
+    json_t *st, *type;
+    json_array_foreach((json_t *)streams, k, st)
+    {
+        const char *sf = json_string_value(json_object_get(st, "fleet"));
+        if (!sf || !fleet || strcmp(sf, fleet) != 0)
+            continue;
+        json_array_foreach((json_t *)types, j, type)
+        {
+            const char *t = json_string_value(type);
+            json_t *w = json_object_get(json_object_get(st, "types"), t);
+            const char *nack = json_string_value(json_object_get(w, "nack"));
+            if (nack && !json_is_true(json_object_get(w, "awaiting"))) {
+                *type_out = t;
+                return nack;
+            }
+        }
+    }
+    return NULL;
+}
+
+void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams, gw_result *res)
+{
+    size_t i;
+    json_t *rec;
+    json_array_foreach((json_t *)patched, i, rec)
+    {
+        const char *fleet = json_string_value(json_object_get(rec, "fleet"));
+        const char *type = NULL;
+        if (!fleet)
+            continue;
+        const char *nack = fleet_nack(streams, fleet, json_object_get(rec, "types"), &type);
+        if (!nack)
+            continue;
+        const char *ns = json_string_value(json_object_get(rec, "namespace"));
+        const char *name = json_string_value(json_object_get(rec, "name"));
+        for (size_t f = 0; f < res->n_xds; f++) {
+            const ir_xds *ir = res->xds[f];
+            if (!ir->name || strcmp(ir->name, fleet) != 0)
+                continue;
+            for (size_t k = 0; k < ir->n_patch_policies; k++) {
+                const ir_envoy_patch_policy *p = ir->patch_policies[k];
+                if (!p->name || !name || strcmp(p->name, name) != 0 ||
+                    strcmp(p->namespace ? p->namespace : "", ns ? ns : "") != 0)
+                    continue;
+                char *msg = rejected_message(type, nack);
+                gw_envoy_patch_policy_programmed(res, p, false, "Invalid", msg);
+                free(msg);
             }
         }
     }

@@ -25,5 +25,10 @@ bool srv_fleet_post_process(const pb_pool *pool, gw_result *res, ext_manager *ex
  * proxy (`streams`: ads_server_status_json) NACKs a type it patched; changes
  * the objects of `statuses` (the admin endpoint's list) in place. */
 void srv_patched_apply_nacks(const json_t *patched, const json_t *streams, json_t *statuses);
+/* The same into the translation result `res` (the statuses the Kubernetes
+ * provider writes back), counting only NACKs that answer the last response
+ * sent of their type (a proxy still judging a newer one is not taken at its
+ * previous word). */
+void srv_patched_nacks_into_result(const json_t *patched, const json_t *streams, gw_result *res);
 
 #endif

@@ -41,7 +41,8 @@
 struct srv_standalone {
     uv_loop_t *loop;
     char *proxy_address;
-    char *eg_config; /* the EnvoyGateway document, loaded into every translation */
+    char *ratelimit_address; /* a rate-limit service run elsewhere (Kubernetes mode), or NULL */
+    char *eg_config;         /* the EnvoyGateway document, loaded into every translation */
     pb_pool *pool;
     ads_cache *cache;
     ads_server *ads;
@@ -581,9 +582,10 @@ static void job_work(uv_work_t *req)
     trace_memory("gateway-api translated (IR)");
     j->t_gw = uv_hrtime();
     /* The rate-limit service's address (its process is managed on the loop,
-     * in job_done, while no job runs). */
-    for (size_t i = 0; s->ratelimit && i < j->res->n_xds; i++)
-        j->res->xds[i]->rate_limit_service = host_ratelimit_address(s->ratelimit);
+     * in job_done, while no job runs; in Kubernetes mode, its Service). */
+    for (size_t i = 0; (s->ratelimit || s->ratelimit_address) && i < j->res->n_xds; i++)
+        j->res->xds[i]->rate_limit_service =
+            s->ratelimit ? host_ratelimit_address(s->ratelimit) : s->ratelimit_address;
     char *ext_err = NULL;
     ext_manager *ext = ext_manager_new(j->r, &ext_err);
     if (ext_err) {
@@ -711,8 +713,18 @@ static void job_done(uv_work_t *req, int status)
         fleets_prune(s, j->res, j);
         if (s->host)
             proxies_sync(s, j->res);
-        if (s->source_translated)
+        if (s->source_translated) {
+            /* What the proxies rejected of the patched configuration, once
+             * they judged what they were sent last: the source writes it in
+             * the policies' statuses (the admin endpoint's get it at each
+             * request). */
+            if (json_array_size(j->patched)) {
+                json_t *streams = ads_server_status_json(s->ads);
+                srv_patched_nacks_into_result(j->patched, streams, j->res);
+                json_decref(streams);
+            }
             s->source_translated(s->source_arg, j->r, j->res);
+        }
         s->generation++;
         /* Statuses are for the admin endpoint: after the proxies got the change. */
         /* The previous ones are freed with the job, on a worker. */
@@ -777,6 +789,24 @@ void srv_standalone_refresh(void *arg)
     srv_standalone *s = arg;
     if (!s->stopping)
         pipeline_start(s);
+}
+
+/* A proxy of `fleet` NACKed, or accepted again: when patches touched that
+ * fleet, their policies' Programmed condition follows (another source than
+ * files writes statuses only after a translation pass). */
+static void on_nack_changed(void *arg, const char *fleet)
+{
+    srv_standalone *s = arg;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(s->patched, i, rec)
+    {
+        const char *f = json_string_value(json_object_get(rec, "fleet"));
+        if (f && strcmp(f, fleet) == 0) {
+            srv_standalone_refresh(s);
+            return;
+        }
+    }
 }
 
 static void on_files_changed(void *arg, fprov *p, bool changed)
@@ -1026,6 +1056,7 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
         abort();
     s->loop = loop;
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
+    s->ratelimit_address = cfg->ratelimit_address ? strdup(cfg->ratelimit_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
     const char *hmac_dir = cfg->certs_dir ? cfg->certs_dir : cfg->state_dir;
     char *hmac_err = NULL;
@@ -1048,6 +1079,8 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->ads = ads_server_new(s->cache);
     s->metrics = srv_metrics_new();
     ads_server_observe_replies(s->ads, srv_metrics_proxy_reply, s->metrics);
+    if (cfg->source_translated)
+        ads_server_observe_nacks(s->ads, on_nack_changed, s);
     s->watch = loop_watch_start(loop, s->metrics, SLOW_LOOP_MS);
     if (!servers_start(s, cfg, err)) {
         /* What did start is left to the process exit: start-up failure is fatal. */
@@ -1096,6 +1129,7 @@ static void standalone_release(void *arg)
         free(s->ready[i].fleet);
     free(s->ready);
     free(s->proxy_address);
+    free(s->ratelimit_address);
     free(s->eg_config);
     free(s->state_dir);
     free(s->certs_dir);

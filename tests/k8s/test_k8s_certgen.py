@@ -6,14 +6,12 @@ certificate to an Envoy that holds the `envoy` Secret (as its Deployment mounts 
 following a rotation without a restart."""
 import base64
 import http.client
-import json
 import socket
 import ssl
 import subprocess
 
 import k8s_harness as h
-from k8s_harness import wait_for
-from test_k8s_infra import Echo, envoy_binary, infra_name, service_with_endpoints
+from k8s_harness import Echo, service_with_endpoints, wait_for
 from test_k8s_status import gateway, gateway_class, http_route, namespace
 
 CERT_SECRETS = ("envoy-gateway", "envoy", "envoy-rate-limit")
@@ -119,39 +117,6 @@ def handshake(port, ca=None, cert=None):
         return str(e) or type(e).__name__
 
 
-def run_envoy_as_deployed(kube, ids, name, xds_port, certs_dir, workdir):
-    """Envoy with the Deployment's arguments; /certs is the `envoy` Secret as its
-    volume shows it (certs_dir; None for a controller run with --insecure-xds), /sds
-    the fleet's ConfigMap; addresses moved to loopback."""
-    dep = kube.get("Deployment", name, ids["infra"])
-    pod = dep["spec"]["template"]["spec"]
-    vols = {v["name"]: v for v in pod["volumes"]}
-    assert vols["certs"]["secret"]["secretName"] == "envoy"
-    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
-    assert mounts["certs"] == "/certs" and mounts["sds"] == "/sds"
-    cm = kube.get("ConfigMap", vols["sds"]["configMap"]["name"], ids["infra"])
-    sds = workdir / "sds"
-    sds.mkdir(parents=True, exist_ok=True)
-    for k, v in cm["data"].items():
-        (sds / k).write_text(v.replace("/certs/", f"{certs_dir}/"))
-    args = list(pod["containers"][0]["args"])
-    i = args.index("--config-yaml")
-    bootstrap = json.loads(args[i + 1].replace("/sds/", f"{sds}/"))
-    for cl in bootstrap["staticResources"]["clusters"]:
-        if cl["name"] == "xds_cluster":
-            assert ("transportSocket" in cl) == bool(certs_dir), "xDS TLS as the server's"
-            sa = cl["loadAssignment"]["endpoints"][0]["lbEndpoints"][0]["endpoint"]["address"][
-                "socketAddress"]
-            sa["address"], sa["portValue"] = "127.0.0.1", xds_port
-    bootstrap["admin"]["address"]["socketAddress"].update(address="127.0.0.1",
-                                                          portValue=h.free_port())
-    for lst in bootstrap["staticResources"]["listeners"]:
-        lst["address"]["socketAddress"].update(address="127.0.0.1", portValue=h.free_port())
-    args[i + 1] = json.dumps(bootstrap)
-    args[args.index("--service-node") + 1] = "envoy-test-pod"
-    return h.Proc([envoy_binary(), *args, "--disable-hot-restart"], workdir / "envoy.log")
-
-
 def test_xds_over_mtls_with_the_certgen_secrets_and_rotation(kube, controllers, env_ids,
                                                              tmp_path):
     ids = env_ids
@@ -179,10 +144,8 @@ def test_xds_over_mtls_with_the_certgen_secrets_and_rotation(kube, controllers, 
                  what="a client without certificate refused")
         assert handshake(c.xds_port, envoy_certs / "ca.crt", envoy_certs) is None
 
-        name = infra_name(ns, "eg")
-        wait_for(lambda: kube.get("Deployment", name, ids["infra"]), what="Deployment")
-        envoy = run_envoy_as_deployed(kube, ids, name, c.xds_port, envoy_certs,
-                                      tmp_path / "envoy")
+        envoy = h.run_fleet_envoy(kube, ids["infra"], ns, "eg", c.xds_port, tmp_path / "envoy",
+                                  certs_dir=envoy_certs)
         try:
             def served():
                 if not envoy.alive():

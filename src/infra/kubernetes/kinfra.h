@@ -12,7 +12,10 @@
  * deleted (owner references cannot cross namespaces). The EnvoyProxy's
  * provider.kubernetes settings applied: envoyDeployment.replicas,
  * .container.image and .resources, .pod.annotations and .labels;
- * envoyService.type, .annotations, .labels and .externalTrafficPolicy. */
+ * envoyService.type, .annotations, .labels and .externalTrafficPolicy.
+ * When the EnvoyGateway configures a rate-limit backend, the rate-limit
+ * service's objects (kratelimit.h) are applied with the fleets, and deleted
+ * like them once it no longer does. */
 #ifndef EG_INFRA_KUBERNETES_KINFRA_H
 #define EG_INFRA_KUBERNETES_KINFRA_H
 

@@ -10,6 +10,7 @@
 #include "api/document.h"
 #include "gatewayapi/routes.h"
 #include "infra/kubernetes/kinfra.h"
+#include "infra/kubernetes/kratelimit.h"
 #include "provider/kubernetes/kcerts.h"
 #include "provider/kubernetes/kclient.h"
 #include "provider/kubernetes/klease.h"
@@ -18,6 +19,7 @@
 
 struct kmode {
     kc_client *client;
+    char *namespace; /* ENVOY_GATEWAY_NAMESPACE: the fleets' and the rate-limit service's */
     kprov *prov;
     kinfra *infra;
     klease *lease; /* NULL when leader election is disabled */
@@ -195,7 +197,8 @@ kmode *kmode_new(uv_loop_t *loop, const kmode_config *cfg, char **err)
         return NULL; /* start-up failure is fatal: the process exits */
     }
     json_decref(doc);
-    kinfra_config ic = {.namespace = ns && *ns ? ns : "envoy-gateway-system",
+    k->namespace = strdup(ns && *ns ? ns : "envoy-gateway-system");
+    kinfra_config ic = {.namespace = k->namespace,
                         .xds_host = cfg->xds_service,
                         .xds_port = cfg->xds_port,
                         .tls = cfg->xds_tls,
@@ -257,11 +260,17 @@ void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg)
         klease_start(k->lease);
 }
 
+char *kmode_ratelimit_address(const kmode *k)
+{
+    return kratelimit_address(k->namespace);
+}
+
 static void on_kmode_closed(uv_handle_t *h)
 {
     kmode *k = h->data;
     kcerts_watch_free(k->certs);
     free(k->certs_dir);
+    free(k->namespace);
     free(k);
 }
 

@@ -45,6 +45,9 @@ int kmode_xds_certs_load(kmode *k, const char *dir, char **err);
 void kmode_xds_certs_follow(kmode *k, void (*changed)(void *arg), void *arg);
 /* Starts the watches; `refresh(arg)` reruns the pipeline. */
 void kmode_start(kmode *k, void (*refresh)(void *arg), void *arg);
+/* Where the proxies reach the rate-limit service this mode deploys when the
+ * EnvoyGateway configures a Redis backend (kratelimit.h): malloc'd. */
+char *kmode_ratelimit_address(const kmode *k);
 /* Cancels everything and frees k once the loop released it. */
 void kmode_close(kmode *k);
 

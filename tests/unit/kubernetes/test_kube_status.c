@@ -1,12 +1,14 @@
 /* Unit tests for Kubernetes mode's pure parts: status completion
  * (lastTransitionTime, observedGeneration), a Gateway's addresses from its
- * Service's, kubeconfig reading and the reference's infrastructure names. */
+ * Service's, kubeconfig reading, the reference's infrastructure names and the
+ * rate-limit service's objects. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "infra/kubernetes/kinfra.h"
+#include "infra/kubernetes/kratelimit.h"
 #include "provider/kubernetes/kclient.h"
 #include "provider/kubernetes/kprov.h"
 
@@ -167,6 +169,70 @@ static void test_infra_names(void)
     free(n);
 }
 
+/* The objects of the rate-limit service for an EnvoyGateway document. */
+static bool ratelimit_objects(const char *eg, kratelimit_objects *o)
+{
+    api_resources *r = api_resources_new();
+    diag_list diags = {0};
+    api_resources_load(r, eg, strlen(eg), "config", &diags);
+    diag_list_clear(&diags);
+    gw_result *res = gw_translate(r);
+    bool ok = kratelimit_build("eg-system", r, res, o);
+    gw_result_free(res);
+    api_resources_free(r);
+    return ok;
+}
+
+static const char *env_value(const json_t *env, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)env, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+            return json_string_value(json_object_get(e, "value"));
+    }
+    return NULL;
+}
+
+static void test_ratelimit_objects(void)
+{
+    kratelimit_objects o;
+    CHECK(!ratelimit_objects("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+                             "provider: {type: Kubernetes}\n",
+                             &o));
+    CHECK(o.deployment == NULL && o.service == NULL);
+    CHECK(ratelimit_objects(
+        "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+        "provider: {type: Kubernetes, kubernetes: {rateLimitDeployment: {replicas: 3}}}\n"
+        "rateLimit: {backend: {type: Redis, redis: {url: 'redis.db:6379'}}}\n",
+        &o));
+    json_t *md = json_object_get(o.deployment, "metadata");
+    CHECK_STR(json_string_value(json_object_get(md, "name")), "envoy-ratelimit");
+    CHECK_STR(json_string_value(json_object_get(md, "namespace")), "eg-system");
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(md, "labels"), "app.kubernetes.io/component")),
+              "ratelimit");
+    json_t *spec = json_object_get(o.deployment, "spec");
+    CHECK_INT(json_integer_value(json_object_get(spec, "replicas")), 3);
+    json_t *ctr = json_array_get(
+        json_object_get(json_object_get(json_object_get(spec, "template"), "spec"), "containers"),
+        0);
+    CHECK_STR(env_value(json_object_get(ctr, "env"), "REDIS_URL"), "redis.db:6379");
+    CHECK_STR(env_value(json_object_get(ctr, "env"), "GRPC_PORT"), "8081");
+    CHECK(json_equal(json_object_get(json_object_get(o.service, "spec"), "selector"),
+                     json_object_get(json_object_get(spec, "selector"), "matchLabels")));
+    /* No global limit: an empty ConfigMap. */
+    CHECK_INT(json_object_size(json_object_get(o.configmap, "data")), 0);
+    char *addr = kratelimit_address("eg-system");
+    CHECK_STR(addr, "envoy-ratelimit.eg-system.svc.cluster.local:8081");
+    free(addr);
+    json_decref(o.service_account);
+    json_decref(o.configmap);
+    json_decref(o.deployment);
+    json_decref(o.service);
+}
+
 int main(void)
 {
     test_unchanged_condition_keeps_its_time();
@@ -174,5 +240,6 @@ int main(void)
     test_gateway_addresses_in_use();
     test_kubeconfig();
     test_infra_names();
+    test_ratelimit_objects();
     return check_summary("test_kube_status");
 }
