@@ -251,7 +251,7 @@ static fleet_names names_of(const ir_infra *inf, const char *base)
                      .hpa = name_or(inf, "envoyHpa", base),
                      .pdb = name_or(inf, "envoyPDB", base),
                      .workload_kind = ds ? OWN_DAEMONSET : OWN_DEPLOYMENT};
-    n.own_service_account = n.service_account == base;
+    n.own_service_account = strcmp(n.service_account, base) == 0;
     return n;
 }
 
