@@ -12,7 +12,10 @@ import socket
 
 import k8s_harness as h
 from k8s_harness import condition, wait_for
-from test_k8s_infra import Echo, envoy_binary, infra_name, service_with_endpoints
+try:  # where the shared helpers live once tests/k8s moved them to the harness
+    from k8s_harness import Echo, envoy_binary, infra_name, service_with_endpoints
+except ImportError:
+    from test_k8s_infra import Echo, envoy_binary, infra_name, service_with_endpoints
 from test_k8s_status import gateway, gateway_class, http_route, namespace
 
 h.KINDS.setdefault("DaemonSet", ("/apis/apps/v1", "daemonsets", True))
