@@ -175,17 +175,31 @@ def test_patches_names_service_account_init_containers_and_image_repository(
     st = wait_for(lambda: programmed(kube, ns), what="Gateway Programmed")
     assert st["addresses"] == [{"type": "IPAddress", "value": "203.0.113.9"}]
 
-    # A patch that cannot be applied is logged and the object is left as it is
-    # (never applied without the patch).
+    # A patch that cannot be applied to the object (a container without its merge key)
+    # is logged and the object left as it is (never applied without the patch).
     def bad_patch(k8s):
-        k8s["envoyService"]["patch"] = {"type": "Replace", "value": {"metadata": {
-            "annotations": {"custom-annotation": "other"}}}}
-        k8s["envoyService"]["annotations"] = {"added": "later"}
+        k8s["envoyDeployment"]["patch"]["value"]["spec"]["template"]["spec"][
+            "containers"].append({"image": "nameless"})
+        k8s["envoyDeployment"]["replicas"] = 3
     edit_envoy_proxy(kube, ns, "custom", bad_patch)
-    c.wait_log("envoyService.patch: patch.type Replace is not supported")
-    svc = kube.get("Service", "custom-service", infra)
-    assert svc["metadata"]["annotations"] == {"custom-annotation": "foobar"}
+    c.wait_log("envoyDeployment.patch: spec.template.spec.containers: element 2 has no "
+               "merge key name")
+    dep = kube.get("Deployment", "custom-deploy", infra)
+    assert [x["name"] for x in dep["spec"]["template"]["spec"]["containers"]] == [
+        "envoy", "sidecar"]
     assert "is not supported in Kubernetes mode" not in c.proc.output()
+    # A merge type the infrastructure does not apply is refused in the status.
+    def replace_type(k8s):
+        k8s["envoyDeployment"]["patch"]["value"]["spec"]["template"]["spec"][
+            "containers"].pop()
+        k8s["envoyService"]["patch"]["type"] = "Replace"
+    edit_envoy_proxy(kube, ns, "custom", replace_type)
+    acc = wait_for(lambda: (lambda a: a if a["status"] == "False" else None)(
+        condition(kube.status("Gateway", "eg", ns)["conditions"], "Accepted")),
+        what="Gateway refused")
+    assert acc["reason"] == "InvalidParameters"
+    assert "spec.provider.kubernetes.envoyService.patch.type Replace is not supported" in \
+        acc["message"]
 
     # Names dropped: the objects come back under the fleet's name, the renamed ones go;
     # without envoyServiceAccount we create the fleet's own ServiceAccount.
