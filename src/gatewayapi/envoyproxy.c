@@ -116,6 +116,29 @@ static const char *service_error(gw_ctx *c, json_t *svc)
     return NULL;
 }
 
+/* provider.kubernetes.<object>.patch: only the merges the Kubernetes
+ * infrastructure applies (src/infra/kubernetes/kpatch.h), on an object. */
+static const char *patch_error(gw_ctx *c, json_t *k8s)
+{
+    static const char *const sections[] = {"envoyDeployment", "envoyDaemonSet", "envoyService",
+                                           "envoyHpa", "envoyPDB"};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        json_t *patch = json_object_get(json_object_get(k8s, sections[i]), "patch");
+        if (!patch)
+            continue;
+        const char *type = json_string_value(json_object_get(patch, "type"));
+        if (type && strcmp(type, "StrategicMerge") != 0 && strcmp(type, "JSONMerge") != 0)
+            return arena_printf(c->arena,
+                                "spec.provider.kubernetes.%s.patch.type %s is not supported "
+                                "(StrategicMerge or JSONMerge)",
+                                sections[i], type);
+        if (!json_is_object(json_object_get(patch, "value")))
+            return arena_printf(
+                c->arena, "spec.provider.kubernetes.%s.patch.value must be an object", sections[i]);
+    }
+    return NULL;
+}
+
 static const char *provider_error(gw_ctx *c, json_t *provider)
 {
     if (!provider)
@@ -129,7 +152,8 @@ static const char *provider_error(gw_ctx *c, json_t *provider)
         return "spec.provider.kubernetes: envoyDeployment and envoyDaemonSet cannot both be set";
     if (json_object_get(k8s, "envoyHpa") && json_object_get(k8s, "envoyDaemonSet"))
         return "spec.provider.kubernetes: envoyHpa cannot be used with envoyDaemonSet";
-    return service_error(c, json_object_get(k8s, "envoyService"));
+    const char *err = patch_error(c, k8s);
+    return err ? err : service_error(c, json_object_get(k8s, "envoyService"));
 }
 
 /* The bootstrap's shape: a replacement must keep the xDS wiring to this

@@ -97,9 +97,14 @@ void gw_fleet_assign(gw_ctx *c, gw_gateway *gw, gw_class *cls, bool merged)
 }
 
 /* Inside a container the proxy runs unprivileged: ports below 1024 move up
- * by 10000 (the Service maps them back). Local processes keep theirs. */
-static uint32_t container_port(gw_ctx *c, int32_t port)
+ * by 10000 (the Service maps them back), unless the EnvoyProxy sets
+ * provider.kubernetes.useListenerPortAsContainerPort. Local processes keep
+ * theirs. */
+static uint32_t container_port(gw_ctx *c, const gw_gateway *gw, int32_t port)
 {
+    json_t *kube = json_object_get(json_object_get(gw->envoy_proxy, "provider"), "kubernetes");
+    if (json_is_true(json_object_get(kube, "useListenerPortAsContainerPort")))
+        return (uint32_t)port;
     if (port < 1024 && !gw_gateway_state_get(c)->host_infrastructure)
         return (uint32_t)port + 10000;
     return (uint32_t)port;
@@ -142,7 +147,7 @@ static void add_infra_port(gw_ctx *c, gw_listener_ctx *l, const char *ir_name)
         .name = arena_printf(c->arena, "%s-%d", proto, l->pub.port),
         .protocol = l->pub.protocol,
         .service_port = (uint32_t)l->pub.port,
-        .container_port = container_port(c, l->pub.port),
+        .container_port = container_port(c, l->pub.gateway, l->pub.port),
     };
 }
 
@@ -157,7 +162,7 @@ void gw_fleet_add_listener(gw_ctx *c, gw_listener_ctx *l, bool merged)
                       .namespace = gw->gateway->obj.metadata.namespace,
                       .section_name = l->pub.name && *l->pub.name ? l->pub.name : NULL};
     const char *addr = listen_address(gw);
-    uint32_t port = container_port(c, l->pub.port), ext = (uint32_t)l->pub.port;
+    uint32_t port = container_port(c, gw, l->pub.port), ext = (uint32_t)l->pub.port;
     const char *proto = l->pub.protocol;
     if (strcmp(proto, "HTTP") == 0 || strcmp(proto, "HTTPS") == 0) {
         ir_http_listener *h = ARENA_NEW(c->arena, ir_http_listener);

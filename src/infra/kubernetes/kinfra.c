@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "core/text.h"
 #include "infra/kubernetes/kinfra.h"
+#include "infra/kubernetes/kpatch.h"
 
 #include <openssl/sha.h>
 #include <stdarg.h>
@@ -17,8 +18,11 @@
 #define MANAGED_SELECTOR                                                                           \
     "app.kubernetes.io%2Fmanaged-by%3Denvoy-gateway,"                                              \
     "app.kubernetes.io%2Fcomponent%20in%20%28proxy%2Cratelimit%29"
-/* The Envoy image the Deployments run: the release our xDS output targets. */
-#define ENVOY_IMAGE "docker.io/envoyproxy/envoy:distroless-v1.36.2"
+/* The Envoy image the Deployments run: the release our xDS output takes
+ * (container.imageRepository keeps its tag). */
+#define ENVOY_IMAGE_REPOSITORY "docker.io/envoyproxy/envoy"
+#define ENVOY_IMAGE_TAG "distroless-v1.36.2"
+#define ENVOY_IMAGE ENVOY_IMAGE_REPOSITORY ":" ENVOY_IMAGE_TAG
 
 /* What we own, by kind. */
 typedef struct owned_kind {
@@ -33,8 +37,9 @@ static const owned_kind OWNED[] = {
     {"/apis/autoscaling/v2", "horizontalpodautoscalers", "autoscaling/v2",
      "HorizontalPodAutoscaler"},
     {"/apis/policy/v1", "poddisruptionbudgets", "policy/v1", "PodDisruptionBudget"},
+    {"/apis/apps/v1", "daemonsets", "apps/v1", "DaemonSet"},
 };
-enum { OWN_SA, OWN_CM, OWN_DEPLOYMENT, OWN_SERVICE, OWN_HPA, OWN_PDB };
+enum { OWN_SA, OWN_CM, OWN_DEPLOYMENT, OWN_SERVICE, OWN_HPA, OWN_PDB, OWN_DAEMONSET };
 #define N_OWNED (sizeof OWNED / sizeof OWNED[0])
 
 struct kinfra {
@@ -45,7 +50,7 @@ struct kinfra {
     kc_informer *informers[N_OWNED];
     json_t *applied;  /* "Kind/name" -> the JSON text last applied */
     json_t *inflight; /* "Kind/name" -> true while its apply is in flight */
-    json_t *gateways; /* "ns/name" -> resource name of its fleet */
+    json_t *gateways; /* "ns/name" -> {workload: kind index, name, service} of its fleet */
     json_t *warned;   /* "fleet field" -> true once an unsupported field was logged */
     void (*changed)(void *arg);
     void *arg;
@@ -224,15 +229,51 @@ static json_t *container_ports(const ir_infra *inf)
     return ports;
 }
 
-static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+/* The names of a fleet's objects: the EnvoyProxy's `name` overrides, else
+ * the fleet's resource name. A ServiceAccount named by envoyServiceAccount
+ * is the user's: used, never created. */
+typedef struct fleet_names {
+    const char *base, *service_account, *workload, *service, *hpa, *pdb;
+    bool own_service_account;
+    size_t workload_kind; /* OWN_DEPLOYMENT or OWN_DAEMONSET */
+} fleet_names;
+
+static const char *name_or(const ir_infra *inf, const char *section, const char *fallback)
 {
-    json_t *dep = ep_section(inf, "envoyDeployment");
+    const char *n = json_string_value(json_object_get(ep_section(inf, section), "name"));
+    return n && *n ? n : fallback;
+}
+
+static fleet_names names_of(const ir_infra *inf, const char *base)
+{
+    bool ds = ep_section(inf, "envoyDaemonSet") != NULL;
+    fleet_names n = {.base = base,
+                     .service_account = name_or(inf, "envoyServiceAccount", base),
+                     .workload = name_or(inf, ds ? "envoyDaemonSet" : "envoyDeployment", base),
+                     .service = name_or(inf, "envoyService", base),
+                     .hpa = name_or(inf, "envoyHpa", base),
+                     .pdb = name_or(inf, "envoyPDB", base),
+                     .workload_kind = ds ? OWN_DAEMONSET : OWN_DEPLOYMENT};
+    n.own_service_account = strcmp(n.service_account, base) == 0;
+    return n;
+}
+
+/* The Envoy Deployment, or the DaemonSet when the EnvoyProxy asks for one;
+ * both from the same pod template, set by their own section. */
+static json_t *workload(const kinfra *k, const ir_infra *inf, const fleet_names *n, json_t *labels)
+{
+    bool ds = n->workload_kind == OWN_DAEMONSET;
+    json_t *dep = ep_section(inf, ds ? "envoyDaemonSet" : "envoyDeployment");
     json_t *pod = json_object_get(dep, "pod");
     json_t *container = json_object_get(dep, "container");
     json_int_t replicas = json_is_integer(json_object_get(dep, "replicas"))
                               ? json_integer_value(json_object_get(dep, "replicas"))
                               : 1;
     const char *image = json_string_value(json_object_get(container, "image"));
+    const char *repository = json_string_value(json_object_get(container, "imageRepository"));
+    char *image_text = image        ? strdup(image)
+                       : repository ? core_asprintf("%s:%s", repository, ENVOY_IMAGE_TAG)
+                                    : strdup(ENVOY_IMAGE);
     json_t *pod_labels = json_deep_copy(labels);
     merge_strings(pod_labels, json_object_get(pod, "labels"));
     json_t *pod_annotations =
@@ -248,14 +289,14 @@ static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name
                   "ENVOY_GATEWAY_NAMESPACE", "valueFrom", "fieldRef", "apiVersion", "v1",
                   "fieldPath", "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom",
                   "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.name");
-    json_t *c =
-        json_pack("{s:s,s:s,s:s,s:[s],s:o,s:o,s:o,s:{s:{s:s,s:i,s:s},s:i,s:i},s:o}", "name",
-                  "envoy", "image", image ? image : ENVOY_IMAGE, "imagePullPolicy", "IfNotPresent",
-                  "command", "envoy", "args", args, "env", env, "ports", container_ports(inf),
-                  "readinessProbe", "httpGet", "path", "/ready", "port", 19003, "scheme", "HTTP",
-                  "periodSeconds", 5, "failureThreshold", 1, "volumeMounts",
-                  json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "certs", "mountPath", "/certs",
-                            "readOnly", 1, "name", "sds", "mountPath", "/sds", "readOnly", 1));
+    json_t *c = json_pack(
+        "{s:s,s:s,s:s,s:[s],s:o,s:o,s:o,s:{s:{s:s,s:i,s:s},s:i,s:i},s:o}", "name", "envoy", "image",
+        image_text, "imagePullPolicy", "IfNotPresent", "command", "envoy", "args", args, "env", env,
+        "ports", container_ports(inf), "readinessProbe", "httpGet", "path", "/ready", "port", 19003,
+        "scheme", "HTTP", "periodSeconds", 5, "failureThreshold", 1, "volumeMounts",
+        json_pack("[{s:s,s:s,s:b},{s:s,s:s,s:b}]", "name", "certs", "mountPath", "/certs",
+                  "readOnly", 1, "name", "sds", "mountPath", "/sds", "readOnly", 1));
+    free(image_text);
     json_t *resources = json_object_get(container, "resources");
     json_object_set(c, "resources",
                     resources
@@ -265,7 +306,7 @@ static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name
         json_decref(json_object_get(c, "resources"));
     json_t *volumes = json_pack("[{s:s,s:{s:s,s:i}},{s:s,s:{s:s,s:i}}]", "name", "certs", "secret",
                                 "secretName", "envoy", "defaultMode", 420, "name", "sds",
-                                "configMap", "name", name, "defaultMode", 420);
+                                "configMap", "name", n->base, "defaultMode", 420);
     /* Container and pod settings the API defines as Kubernetes types: as given. */
     static const char *const container_fields[] = {"securityContext"};
     for (size_t i = 0; i < sizeof container_fields / sizeof container_fields[0]; i++)
@@ -275,29 +316,31 @@ static json_t *deployment(const kinfra *k, const ir_infra *inf, const char *name
     append_all(json_object_get(c, "env"), json_object_get(container, "env"));
     append_all(json_object_get(c, "volumeMounts"), json_object_get(container, "volumeMounts"));
     append_all(volumes, json_object_get(pod, "volumes"));
-    json_t *spec = json_pack("{s:{s:O},s:{s:{s:o,s:o},s:{s:s,s:b,s:i,s:[o],s:o}}}", "selector",
-                             "matchLabels", labels, "template", "metadata", "labels", pod_labels,
-                             "annotations", pod_annotations, "spec", "serviceAccountName", name,
-                             "automountServiceAccountToken", 0, "terminationGracePeriodSeconds",
-                             360, "containers", c, "volumes", volumes);
-    /* With an autoscaler, it owns the replica count. */
-    if (!ep_section(inf, "envoyHpa"))
+    json_t *spec = json_pack(
+        "{s:{s:O},s:{s:{s:o,s:o},s:{s:s,s:b,s:i,s:[o],s:o}}}", "selector", "matchLabels", labels,
+        "template", "metadata", "labels", pod_labels, "annotations", pod_annotations, "spec",
+        "serviceAccountName", n->service_account, "automountServiceAccountToken", 0,
+        "terminationGracePeriodSeconds", 360, "containers", c, "volumes", volumes);
+    /* With an autoscaler, it owns the replica count; a DaemonSet has none. */
+    if (!ds && !ep_section(inf, "envoyHpa"))
         json_object_set_new(spec, "replicas", json_integer(replicas));
     if (json_object_get(dep, "strategy"))
-        json_object_set(spec, "strategy", json_object_get(dep, "strategy"));
+        json_object_set(spec, ds ? "updateStrategy" : "strategy", json_object_get(dep, "strategy"));
     json_t *pod_spec = json_object_get(json_object_get(spec, "template"), "spec");
-    static const char *const pod_fields[] = {"securityContext", "affinity",
-                                             "tolerations",     "imagePullSecrets",
-                                             "nodeSelector",    "topologySpreadConstraints",
-                                             "hostNetwork"};
+    if (!ds && json_array_size(json_object_get(dep, "initContainers")))
+        json_object_set(pod_spec, "initContainers", json_object_get(dep, "initContainers"));
+    static const char *const pod_fields[] = {
+        "securityContext", "affinity",    "tolerations",       "imagePullSecrets",
+        "nodeSelector",    "hostNetwork", "priorityClassName", "topologySpreadConstraints"};
     for (size_t i = 0; i < sizeof pod_fields / sizeof pod_fields[0]; i++)
         if (json_object_get(pod, pod_fields[i]))
             json_object_set(pod_spec, pod_fields[i], json_object_get(pod, pod_fields[i]));
-    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "apps/v1", "kind", "Deployment", "metadata",
-                     object_meta(name, k->namespace, labels), "spec", spec);
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "apps/v1", "kind",
+                     OWNED[n->workload_kind].kind, "metadata",
+                     object_meta(n->workload, k->namespace, labels), "spec", spec);
 }
 
-static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+static json_t *service(const kinfra *k, const ir_infra *inf, const fleet_names *n, json_t *labels)
 {
     json_t *svc = ep_section(inf, "envoyService");
     const char *type = json_string_value(json_object_get(svc, "type"));
@@ -313,7 +356,7 @@ static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, j
                                  "targetPort", (int)p->container_port, "protocol",
                                  strcmp(p->protocol, "UDP") == 0 ? "UDP" : "TCP"));
         }
-    json_t *meta = object_meta(name, k->namespace, labels);
+    json_t *meta = object_meta(n->service, k->namespace, labels);
     json_t *svc_labels = json_object_get(meta, "labels");
     json_object_set_new(meta, "labels", json_deep_copy(svc_labels));
     merge_strings(json_object_get(meta, "labels"), json_object_get(svc, "labels"));
@@ -350,13 +393,13 @@ static json_t *service(const kinfra *k, const ir_infra *inf, const char *name, j
 
 /* envoyHpa: an autoscaling/v2 HorizontalPodAutoscaler of the Deployment
  * (CPU at 80% when no metrics are given, as the reference). */
-static json_t *hpa(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+static json_t *hpa(const kinfra *k, const ir_infra *inf, const fleet_names *n, json_t *labels)
 {
     json_t *h = ep_section(inf, "envoyHpa");
     json_t *metrics = json_object_get(h, "metrics");
-    json_t *spec =
-        json_pack("{s:{s:s,s:s,s:s},s:O}", "scaleTargetRef", "apiVersion", "apps/v1", "kind",
-                  "Deployment", "name", name, "maxReplicas", json_object_get(h, "maxReplicas"));
+    json_t *spec = json_pack("{s:{s:s,s:s,s:s},s:O}", "scaleTargetRef", "apiVersion", "apps/v1",
+                             "kind", "Deployment", "name", n->workload, "maxReplicas",
+                             json_object_get(h, "maxReplicas"));
     if (json_object_get(h, "minReplicas"))
         json_object_set(spec, "minReplicas", json_object_get(h, "minReplicas"));
     json_object_set_new(spec, "metrics",
@@ -368,12 +411,12 @@ static json_t *hpa(const kinfra *k, const ir_infra *inf, const char *name, json_
     if (json_object_get(h, "behavior"))
         json_object_set(spec, "behavior", json_object_get(h, "behavior"));
     return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "autoscaling/v2", "kind",
-                     "HorizontalPodAutoscaler", "metadata", object_meta(name, k->namespace, labels),
-                     "spec", spec);
+                     "HorizontalPodAutoscaler", "metadata",
+                     object_meta(n->hpa, k->namespace, labels), "spec", spec);
 }
 
 /* envoyPDB: a policy/v1 PodDisruptionBudget over the fleet's pods. */
-static json_t *pdb(const kinfra *k, const ir_infra *inf, const char *name, json_t *labels)
+static json_t *pdb(const kinfra *k, const ir_infra *inf, const fleet_names *n, json_t *labels)
 {
     json_t *b = ep_section(inf, "envoyPDB");
     json_t *spec = json_pack("{s:{s:O}}", "selector", "matchLabels", labels);
@@ -382,50 +425,33 @@ static json_t *pdb(const kinfra *k, const ir_infra *inf, const char *name, json_
     if (json_object_get(b, "maxUnavailable"))
         json_object_set(spec, "maxUnavailable", json_object_get(b, "maxUnavailable"));
     return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "policy/v1", "kind", "PodDisruptionBudget",
-                     "metadata", object_meta(name, k->namespace, labels), "spec", spec);
+                     "metadata", object_meta(n->pdb, k->namespace, labels), "spec", spec);
 }
 
-/* Fields of EnvoyProxy spec.provider.kubernetes this mode does not apply yet:
- * logged once per fleet, never silently taken for applied. */
-static void warn_unsupported(kinfra *k, const ir_infra *inf)
+/* `obj` patched as provider.kubernetes.<section>.patch asks; NULL (logged
+ * once per fleet and problem) when the patch cannot be applied: the object is
+ * then left as it is in the cluster, never applied unpatched. */
+static json_t *patched(kinfra *k, const ir_infra *inf, const char *section, json_t *obj)
 {
-    static const char *const paths[][2] = {{"envoyDaemonSet", NULL},
-                                           {"envoyDeployment", "patch"},
-                                           {"envoyDeployment", "name"},
-                                           {"envoyDeployment", "initContainers"},
-                                           {"envoyDeployment", "container"},
-                                           {"envoyService", "patch"},
-                                           {"envoyService", "name"},
-                                           {"envoyHpa", "patch"},
-                                           {"envoyPDB", "patch"},
-                                           {"envoyServiceAccount", NULL},
-                                           {"useListenerPortAsContainerPort", NULL}};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        json_t *v = ep_section(inf, paths[i][0]);
-        if (v && paths[i][1])
-            v = json_object_get(v, paths[i][1]);
-        if (!v)
-            continue;
-        if (paths[i][1] && strcmp(paths[i][1], "container") == 0) {
-            /* Only these container fields are unsupported. */
-            if (!json_object_get(v, "imageRepository"))
-                continue;
-        }
-        char *key =
-            core_asprintf("%s %s.%s", inf->name, paths[i][0], paths[i][1] ? paths[i][1] : "");
-        if (!json_object_get(k->warned, key)) {
-            json_object_set_new(k->warned, key, json_true());
-            srv_log(SRV_LOG_WARN, "infra",
-                    "fleet %s: EnvoyProxy spec.provider.kubernetes.%s%s%s is not supported in "
-                    "Kubernetes mode yet; ignored",
-                    inf->name, paths[i][0], paths[i][1] ? "." : "",
-                    paths[i][1] && strcmp(paths[i][1], "container") == 0
-                        ? "container.imageRepository"
-                    : paths[i][1] ? paths[i][1]
-                                  : "");
-        }
-        free(key);
+    json_t *spec = json_object_get(ep_section(inf, section), "patch");
+    if (!obj || !spec)
+        return obj;
+    char *err = NULL;
+    json_t *out = kpatch_apply(obj, json_string_value(json_object_get(obj, "kind")), spec, &err);
+    json_decref(obj);
+    if (out)
+        return out;
+    char *key = core_asprintf("%s %s.patch %s", inf->name, section, err);
+    if (!json_object_get(k->warned, key)) {
+        json_object_set_new(k->warned, key, json_true());
+        srv_log(SRV_LOG_WARN, "infra",
+                "fleet %s: EnvoyProxy spec.provider.kubernetes.%s.patch: %s; the object is not "
+                "updated",
+                inf->name, section, err);
     }
+    free(key);
+    free(err);
+    return NULL;
 }
 
 /* ---- apply and delete ---- */
@@ -455,10 +481,17 @@ static void on_applied(void *arg, const kc_response *r)
     free(a);
 }
 
+/* Applies `obj` (taken) as `name` of its kind unless it is what was last
+ * applied; NULL keeps the object as it is (a patch failed). Either way the
+ * object is desired, not deleted. */
 static void apply(kinfra *k, size_t kind_index, const char *name, json_t *obj, json_t *desired)
 {
     char *key = core_asprintf("%s/%s", OWNED[kind_index].kind, name);
     json_object_set_new(desired, key, json_true());
+    if (!obj) {
+        free(key);
+        return;
+    }
     char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
     const char *last = json_string_value(json_object_get(k->applied, key));
     char store_key[512];
@@ -495,8 +528,10 @@ static void on_deleted(void *arg, const kc_response *r)
 }
 
 static void gateways_of_fleet(kinfra *k, const api_resources *r, const ir_infra *inf,
-                              const char *name)
+                              const fleet_names *n)
 {
+    json_t *where = json_pack("{s:i,s:s,s:s}", "workload", (int)n->workload_kind, "name",
+                              n->workload, "service", n->service);
     const char *gw_name = NULL, *gw_ns = NULL, *gw_class = NULL;
     for (size_t i = 0; i < inf->n_labels; i++) {
         if (strcmp(inf->labels[i].key, "gateway.envoyproxy.io/owning-gateway-name") == 0)
@@ -508,8 +543,9 @@ static void gateways_of_fleet(kinfra *k, const api_resources *r, const ir_infra 
     }
     if (gw_name && gw_ns) {
         char *key = core_asprintf("%s/%s", gw_ns, gw_name);
-        json_object_set_new(k->gateways, key, json_string(name));
+        json_object_set(k->gateways, key, where);
         free(key);
+        json_decref(where);
         return;
     }
     for (size_t i = 0; gw_class && i < r->gateways.n; i++) {
@@ -518,10 +554,11 @@ static void gateways_of_fleet(kinfra *k, const api_resources *r, const ir_infra 
             json_object_get(json_object_get(g->obj.raw, "spec"), "gatewayClassName"));
         if (cls && strcmp(cls, gw_class) == 0) {
             char *key = core_asprintf("%s/%s", g->obj.metadata.namespace, g->obj.metadata.name);
-            json_object_set_new(k->gateways, key, json_string(name));
+            json_object_set(k->gateways, key, where);
             free(key);
         }
     }
+    json_decref(where);
 }
 
 void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
@@ -532,30 +569,36 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
         const ir_infra *inf = res->infra[i];
         char *name = kinfra_resource_name(inf->name);
         json_t *labels = fleet_labels(inf);
-        gateways_of_fleet(k, r, inf, name);
-        apply(k, 0, name,
-              json_pack("{s:s,s:s,s:o}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
-                        object_meta(name, k->namespace, labels)),
-              desired);
-        apply(k, 1, name, sds_configmap(k, name, labels), desired);
-        apply(k, 2, name, deployment(k, inf, name, labels), desired);
-        json_t *svc = service(k, inf, name, labels);
+        fleet_names n = names_of(inf, name);
+        gateways_of_fleet(k, r, inf, &n);
+        if (n.own_service_account)
+            apply(k, OWN_SA, name,
+                  json_pack("{s:s,s:s,s:o}", "apiVersion", "v1", "kind", "ServiceAccount",
+                            "metadata", object_meta(name, k->namespace, labels)),
+                  desired);
+        apply(k, OWN_CM, name, sds_configmap(k, name, labels), desired);
+        const char *wsection =
+            n.workload_kind == OWN_DAEMONSET ? "envoyDaemonSet" : "envoyDeployment";
+        apply(k, n.workload_kind, n.workload,
+              patched(k, inf, wsection, workload(k, inf, &n, labels)), desired);
+        json_t *svc = patched(k, inf, "envoyService", service(k, inf, &n, labels));
         if (json_array_size(json_object_get(json_object_get(svc, "spec"), "ports"))) {
-            apply(k, OWN_SERVICE, name, svc, desired);
+            apply(k, OWN_SERVICE, n.service, svc, desired);
         } else {
             /* No valid listener: the API server refuses a Service without
              * ports. The one there is stays (and its address) until ports
              * come back. */
-            char *key = core_asprintf("%s/%s", OWNED[OWN_SERVICE].kind, name);
+            char *key = core_asprintf("%s/%s", OWNED[OWN_SERVICE].kind, n.service);
             json_object_set_new(desired, key, json_true());
             free(key);
             json_decref(svc);
         }
-        if (ep_section(inf, "envoyHpa"))
-            apply(k, OWN_HPA, name, hpa(k, inf, name, labels), desired);
+        /* An autoscaler scales a Deployment only (the CRD refuses it with a
+         * DaemonSet). */
+        if (ep_section(inf, "envoyHpa") && n.workload_kind == OWN_DEPLOYMENT)
+            apply(k, OWN_HPA, n.hpa, patched(k, inf, "envoyHpa", hpa(k, inf, &n, labels)), desired);
         if (ep_section(inf, "envoyPDB"))
-            apply(k, OWN_PDB, name, pdb(k, inf, name, labels), desired);
-        warn_unsupported(k, inf);
+            apply(k, OWN_PDB, n.pdb, patched(k, inf, "envoyPDB", pdb(k, inf, &n, labels)), desired);
         json_decref(labels);
         free(name);
     }
@@ -582,7 +625,7 @@ void kinfra_sync(kinfra *k, const api_resources *r, const gw_result *res)
                         OWNED[i].kind, k->namespace, name);
                 char *path = kc_informer_object_path(k->informers[i], k->namespace, name);
                 char *body = NULL;
-                if (strcmp(OWNED[i].kind, "Deployment") == 0)
+                if (i == OWN_DEPLOYMENT || i == OWN_DAEMONSET)
                     body = strdup("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
                                   "\"propagationPolicy\":\"Background\"}");
                 kc_request(k->client, "DELETE", path, "application/json", body, 10000, on_deleted,
@@ -616,19 +659,26 @@ bool kinfra_gateway_info(void *arg, const char *namespace, const char *name,
 {
     kinfra *k = arg;
     char *gkey = core_asprintf("%s/%s", namespace, name);
-    const char *res_name = json_string_value(json_object_get(k->gateways, gkey));
+    json_t *where = json_object_get(k->gateways, gkey);
     free(gkey);
     infra->addresses = NULL;
     infra->ready = false;
     infra->where = "";
-    if (!res_name)
+    if (!where)
         return false;
-    char *key = core_asprintf("%s/%s", k->namespace, res_name);
-    json_t *dep = json_object_get(kc_informer_store(k->informers[2]), key);
-    json_t *svc = json_object_get(kc_informer_store(k->informers[3]), key);
+    size_t kind = (size_t)json_integer_value(json_object_get(where, "workload"));
+    char *key =
+        core_asprintf("%s/%s", k->namespace, json_string_value(json_object_get(where, "name")));
+    json_t *dep = json_object_get(kc_informer_store(k->informers[kind]), key);
     free(key);
-    json_int_t available =
-        json_integer_value(json_object_get(json_object_get(dep, "status"), "availableReplicas"));
+    key =
+        core_asprintf("%s/%s", k->namespace, json_string_value(json_object_get(where, "service")));
+    json_t *svc = json_object_get(kc_informer_store(k->informers[OWN_SERVICE]), key);
+    free(key);
+    /* A Deployment's available replicas; a DaemonSet's available pods. */
+    json_int_t available = json_integer_value(
+        json_object_get(json_object_get(dep, "status"),
+                        kind == OWN_DAEMONSET ? "numberAvailable" : "availableReplicas"));
     infra->ready = available > 0;
     json_t *out = json_array();
     json_t *spec = json_object_get(svc, "spec");

@@ -10,9 +10,14 @@
  * Objects are applied server-side (field manager envoy-gateway) only when
  * what we would apply changed; the ones we own whose fleet is gone are
  * deleted (owner references cannot cross namespaces). The EnvoyProxy's
- * provider.kubernetes settings applied: envoyDeployment.replicas,
- * .container.image and .resources, .pod.annotations and .labels;
- * envoyService.type, .annotations, .labels and .externalTrafficPolicy.
+ * provider.kubernetes settings applied: envoyDeployment (replicas, strategy,
+ * container and pod settings, initContainers) or, instead, envoyDaemonSet
+ * (a DaemonSet from the same pod template; the other kind is deleted);
+ * envoyService, envoyHpa (a HorizontalPodAutoscaler of the Deployment),
+ * envoyPDB; `name` overrides of each (a named envoyServiceAccount is used by
+ * the pods, never created unless it is the fleet's own name); `patch` of each, applied last
+ * (kpatch.h; one that fails is logged and its object left as it is); container ports follow
+ * useListenerPortAsContainerPort through the infra IR.
  * When the EnvoyGateway configures a rate-limit backend, the rate-limit
  * service's objects (kratelimit.h) are applied with the fleets, and deleted
  * like them once it no longer does. */
