@@ -72,9 +72,9 @@ void xds_resources_unique(xds_resources *r)
  * reported and left out, the others still translate. */
 static bool listener_valid(xds_ctx *c, const char *name, const char *address, uint32_t port)
 {
-    const char *what = !name || !*name         ? "a name"
-                       : !address || !*address ? "an address"
-                       : !port                 ? "a port"
+    const char *what = !name || !*name         ? "name"
+                       : !address || !*address ? "address"
+                       : !port                 ? "port"
                                                : NULL;
     if (what)
         diag_add(c->diags, DIAG_ERROR, name && *name ? name : "listener", "",
