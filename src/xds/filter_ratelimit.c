@@ -92,10 +92,12 @@ static json_t *filter_config(const char *domain, const ir_http_listener *l)
 }
 
 /* The filter names and domains of a listener, in order: the listener's
- * own first (when a route has an unshared rule), then each shared policy. */
+ * own first (whenever a route has a global rule, as the reference: with
+ * only shared rules no route configures it and it does nothing), then each
+ * shared policy. */
 static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
-    bool unshared = false;
+    bool any = false;
     strmap shared;
     strmap_init(&shared, c->arena);
     json_t *later = json_array();
@@ -103,10 +105,9 @@ static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
         const ir_global_rate_limit *g = route_global(l->routes[i]);
         for (size_t j = 0; g && j < g->n_rules; j++) {
             const ir_rate_limit_rule *r = &g->rules[j];
-            if (!r->shared) {
-                unshared = true;
+            any = true;
+            if (!r->shared)
                 continue;
-            }
             const char *domain = xds_rl_rule_domain(c, r, l);
             if (strmap_get(&shared, domain))
                 continue;
@@ -116,7 +117,7 @@ static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
                                            RL_TYPE, filter_config(domain, l)));
         }
     }
-    if (unshared)
+    if (any)
         json_array_append_new(chain,
                               xds_typed_extension(RL_NAME, RL_TYPE, filter_config(l->name, l)));
     json_array_extend(chain, later);
