@@ -25,6 +25,17 @@ static json_t *metadata_json(const ir_metadata *m)
     ir_put_str(o, "name", m->name);
     ir_put_str(o, "namespace", m->namespace);
     ir_put_str(o, "sectionName", m->section_name);
+    if (m->n_policies) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < m->n_policies; i++) {
+            json_t *e = json_object();
+            ir_put_str(e, "kind", m->policies[i].kind);
+            ir_put_str(e, "name", m->policies[i].name);
+            ir_put_str(e, "namespace", m->policies[i].namespace);
+            json_array_append_new(list, e);
+        }
+        json_object_set_new(o, "policies", list);
+    }
     return o;
 }
 

@@ -23,10 +23,19 @@ typedef struct ir_kv {
     const char *key, *value;
 } ir_kv;
 
+/* A policy that applies to an IR element. */
+typedef struct ir_policy_ref {
+    const char *kind, *name, *namespace;
+} ir_policy_ref;
+
 typedef struct ir_metadata {
     const char *kind, *name, *namespace, *section_name;
     const ir_kv *annotations; /* the resource's annotations the IR carries */
     size_t n_annotations;
+    /* A route's: the BackendTrafficPolicy in force (the route's own when
+     * it merges with its Gateway's), as the reference lists it. */
+    const ir_policy_ref *policies;
+    size_t n_policies;
 } ir_metadata;
 
 typedef enum ir_address_type {

@@ -128,6 +128,14 @@ static void metadata_load(arena *a, ir_metadata *m, const json_t *o)
         kv[i] =
             (ir_kv){str(a, json_array_get(ann, i), "key"), str(a, json_array_get(ann, i), "value")};
     m->annotations = kv;
+    const json_t *pol = json_object_get(o, "policies");
+    m->n_policies = json_array_size(pol);
+    ir_policy_ref *refs = arena_alloc_array(a, sizeof *refs, m->n_policies + 1);
+    for (size_t i = 0; i < m->n_policies; i++) {
+        const json_t *e = json_array_get(pol, i);
+        refs[i] = (ir_policy_ref){str(a, e, "kind"), str(a, e, "name"), str(a, e, "namespace")};
+    }
+    m->policies = refs;
 }
 
 static const struct {
