@@ -728,6 +728,9 @@ typedef struct ir_xds {
      * over plaintext gRPC; set by a server that runs one (host mode). NULL:
      * the reference's in-cluster service, over mTLS. */
     const char *rate_limit_service;
+    /* The cluster DNS domain of the reference's in-cluster services (the
+     * default rate-limit service above); NULL: cluster.local. */
+    const char *dns_domain;
     /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
     ir_envoy_patch_policy **patch_policies;
     size_t n_patch_policies, cap_patch_policies;

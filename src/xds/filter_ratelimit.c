@@ -22,7 +22,7 @@
 #define RL_NAME "envoy.filters.http.ratelimit"
 #define RL_TYPE "envoy.extensions.filters.http.ratelimit.v3.RateLimit"
 #define RL_ROUTE_TYPE "envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute"
-#define RL_DEFAULT_HOST "envoy-ratelimit.envoy-gateway-system.svc.cluster.local"
+#define RL_DEFAULT_SERVICE "envoy-ratelimit.envoy-gateway-system.svc"
 #define RL_DEFAULT_PORT 8081
 
 static const ir_global_rate_limit *route_global(const ir_http_route *r)
@@ -207,7 +207,9 @@ static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
 {
     if (!xds_listener_any_route(l, has_global) || xds_find(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER))
         return 0;
-    const char *host = RL_DEFAULT_HOST;
+    const char *host =
+        arena_printf(c->arena, "%s.%s", RL_DEFAULT_SERVICE,
+                     c->ir->dns_domain && *c->ir->dns_domain ? c->ir->dns_domain : "cluster.local");
     int port = RL_DEFAULT_PORT;
     const char *svc = c->ir->rate_limit_service;
     if (svc) {
