@@ -202,10 +202,16 @@ static bool has_global(const ir_http_route *r)
     return g && g->n_rules;
 }
 
-/* The rate-limit service's cluster: HTTP/2 (gRPC) to the service. */
+/* The rate-limit service's cluster: HTTP/2 (gRPC) to the service. None,
+ * as the reference, when neither a service address nor the client
+ * certificate the in-cluster service wants is known: the filters then find
+ * no cluster and let requests through, as they do when the service is
+ * unreachable. */
 static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
 {
     if (!xds_listener_any_route(l, has_global) || xds_find(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER))
+        return 0;
+    if (!c->ir->rate_limit_service && !c->ir->envoy_client_certificate)
         return 0;
     const char *host =
         arena_printf(c->arena, "%s.%s", RL_DEFAULT_SERVICE,
