@@ -141,6 +141,8 @@ static const api_field backend_tls_fields[] = {
     API_F_STRING(api_backend_tls, min_version, "minVersion"),
     API_F_STRING(api_backend_tls, max_version, "maxVersion"),
     API_F_STRINGS(api_backend_tls, ciphers, "ciphers"),
+    API_F_STRINGS(api_backend_tls, ecdh_curves, "ecdhCurves"),
+    API_F_STRINGS(api_backend_tls, signature_algorithms, "signatureAlgorithms"),
     API_F_END,
 };
 static const api_type backend_tls_type = API_TYPE(api_backend_tls, backend_tls_fields);

@@ -133,8 +133,8 @@ typedef struct api_backend_tls {
     const char **alpn_protocols;
     size_t n_alpn_protocols;
     const char *min_version, *max_version;
-    const char **ciphers;
-    size_t n_ciphers;
+    const char **ciphers, **ecdh_curves, **signature_algorithms;
+    size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
 } api_backend_tls;
 
 typedef struct api_backend_spec {

@@ -174,6 +174,13 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     }
     ir_put_str(o, "minVersion", t->min_version);
     ir_put_str(o, "maxVersion", t->max_version);
+    if (t->n_ciphers)
+        json_object_set_new(o, "ciphers", ir_json_strings(t->ciphers, t->n_ciphers));
+    if (t->n_ecdh_curves)
+        json_object_set_new(o, "ecdhCurves", ir_json_strings(t->ecdh_curves, t->n_ecdh_curves));
+    if (t->n_signature_algorithms)
+        json_object_set_new(o, "signatureAlgorithms",
+                            ir_json_strings(t->signature_algorithms, t->n_signature_algorithms));
     return o;
 }
 

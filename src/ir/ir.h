@@ -92,6 +92,9 @@ typedef struct ir_upstream_tls {
     size_t n_client_certs;
     ir_sds_ref *ca_sds; /* the CA comes from an SDS server (ca_pem unused), or NULL */
     const char *min_version, *max_version; /* "1.2", "1.3" (NULL: Envoy's defaults) */
+    /* Offered to the backend (tlsParams); none: Envoy's defaults. */
+    const char **ciphers, **ecdh_curves, **signature_algorithms;
+    size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
 } ir_upstream_tls;
 
 /* One backendRef, resolved. */

@@ -205,6 +205,10 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     t->alpn_protocols = strings(a, get_nocase(o, "alpnProtocols"), &t->n_alpn_protocols);
     t->min_version = arena_strdup(a, json_string_value(get_nocase(o, "minVersion")));
     t->max_version = arena_strdup(a, json_string_value(get_nocase(o, "maxVersion")));
+    t->ciphers = strings(a, get_nocase(o, "ciphers"), &t->n_ciphers);
+    t->ecdh_curves = strings(a, get_nocase(o, "ecdhCurves"), &t->n_ecdh_curves);
+    t->signature_algorithms =
+        strings(a, get_nocase(o, "signatureAlgorithms"), &t->n_signature_algorithms);
     json_t *sans = get_nocase(o, "subjectAltNames");
     t->n_subject_alt_names = json_array_size(sans);
     t->subject_alt_names = arena_alloc_array(a, sizeof(char *), t->n_subject_alt_names + 1);

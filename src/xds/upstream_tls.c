@@ -97,6 +97,14 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
     return refs;
 }
 
+static json_t *strings_json(const char *const *s, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_string(s[i]));
+    return list;
+}
+
 static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
 {
     json_t *common = json_object();
@@ -118,12 +126,20 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
     json_decref(certs);
     /* Without them Envoy offers a backend TLS 1.2 at most */
     const char *min = xds_tls_version(t->min_version), *max = xds_tls_version(t->max_version);
-    if (min || max) {
-        json_t *params = json_object();
-        xds_set_str(params, "tlsMaximumProtocolVersion", max);
-        xds_set_str(params, "tlsMinimumProtocolVersion", min);
+    json_t *params = json_object();
+    xds_set_str(params, "tlsMaximumProtocolVersion", max);
+    xds_set_str(params, "tlsMinimumProtocolVersion", min);
+    if (t->n_ciphers)
+        json_object_set_new(params, "cipherSuites", strings_json(t->ciphers, t->n_ciphers));
+    if (t->n_ecdh_curves)
+        json_object_set_new(params, "ecdhCurves", strings_json(t->ecdh_curves, t->n_ecdh_curves));
+    if (t->n_signature_algorithms)
+        json_object_set_new(params, "signatureAlgorithms",
+                            strings_json(t->signature_algorithms, t->n_signature_algorithms));
+    if (json_object_size(params))
         json_object_set_new(common, "tlsParams", params);
-    }
+    else
+        json_decref(params);
     json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
     xds_set_str(ctx, "sni", t->sni);
     /* An SNI taken from the endpoint's hostname or the request's host (the
