@@ -162,6 +162,8 @@ static json_t *default_validation(const ir_tls_config *t)
  * once per listener using it. */
 static void ca_secret_add(xds_ctx *c, const ir_tls_config *t)
 {
+    if (c->secrets_listed)
+        return;
     json_t *v = json_pack("{s:{s:s}}", "trustedCa", "inlineBytes",
                           xds_base64(c, t->ca_pem, strlen(t->ca_pem)));
     if (t->crl_pem) {
