@@ -290,8 +290,27 @@ static void access_log_setting(gw_ctx *c, ir_xds *x, const json_t *setting)
     }
 }
 
+/* EnvoyProxy filterOrder, as written (the CRD names the filters). */
+static void fleet_filter_order(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec)
+{
+    const json_t *order = json_object_get(envoy_proxy_spec, "filterOrder");
+    size_t n = json_array_size(order);
+    x->filter_order = ARENA_ARRAY(c->arena, struct ir_filter_position, n + 1);
+    x->n_filter_order = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(order, i);
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (!name)
+            continue;
+        x->filter_order[x->n_filter_order++] =
+            (struct ir_filter_position){name, json_string_value(json_object_get(e, "before")),
+                                        json_string_value(json_object_get(e, "after"))};
+    }
+}
+
 void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec)
 {
+    fleet_filter_order(c, x, envoy_proxy_spec);
     json_t *al = json_object_get(json_object_get(envoy_proxy_spec, "telemetry"), "accessLog");
     bool disabled = json_is_true(json_object_get(al, "disable"));
     json_t *settings = json_object_get(al, "settings");

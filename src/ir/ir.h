@@ -731,6 +731,13 @@ typedef struct ir_xds {
      * over plaintext gRPC; set by a server that runs one (host mode). NULL:
      * the reference's in-cluster service, over mTLS. */
     const char *rate_limit_service;
+    /* EnvoyProxy filterOrder: each entry moves the HTTP filters of a type
+     * ("envoy.filters.http.wasm" names every wasm instance) before the
+     * first filter of another type or after its last, in list order. */
+    struct ir_filter_position {
+        const char *name, *before, *after;
+    } * filter_order;
+    size_t n_filter_order;
     /* The cluster DNS domain of the reference's in-cluster services (the
      * default rate-limit service above); NULL: cluster.local. */
     const char *dns_domain;

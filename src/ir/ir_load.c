@@ -693,6 +693,14 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
         x->envoy_client_certificate = c;
     }
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
+    const json_t *order = json_object_get(root, "filterOrder");
+    x->n_filter_order = json_array_size(order);
+    x->filter_order = arena_alloc_array(a, sizeof *x->filter_order, x->n_filter_order + 1);
+    for (size_t i = 0; i < x->n_filter_order; i++) {
+        const json_t *e = json_array_get(order, i);
+        x->filter_order[i] =
+            (struct ir_filter_position){str(a, e, "name"), str(a, e, "before"), str(a, e, "after")};
+    }
     access_logs_load(a, x, get_nocase(root, "accessLog"));
     irl_telemetry_load(a, x, root);
     const json_t *epp = json_object_get(root, "envoyPatchPolicies");
