@@ -743,6 +743,17 @@ json_t *ir_xds_to_json(const ir_xds *x)
         json_object_set_new(o, "udp", a);
     }
     ir_telemetry_to_json(o, x);
+    if (x->n_filter_order) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_filter_order; i++) {
+            json_t *e = json_object();
+            ir_put_str(e, "name", x->filter_order[i].name);
+            ir_put_str(e, "before", x->filter_order[i].before);
+            ir_put_str(e, "after", x->filter_order[i].after);
+            json_array_append_new(a, e);
+        }
+        json_object_set_new(o, "filterOrder", a);
+    }
     if (x->envoy_client_certificate)
         json_object_set_new(o, "globalResources",
                             json_pack("{s:o}", "envoyClientCertificate",
