@@ -135,6 +135,7 @@ static const api_field backend_tls_fields[] = {
     API_F_LIST(api_backend_tls, ca_certificate_refs, "caCertificateRefs", api_target_ref_type),
     API_F_STRING(api_backend_tls, well_known_ca_certificates, "wellKnownCACertificates"),
     API_F_STRING(api_backend_tls, sni, "sni"),
+    API_F_BOOL(api_backend_tls, auto_sni_from_endpoint_hostname, "autoSNIFromEndpointHostname"),
     API_F_OBJECT(api_backend_tls, client_certificate_ref, "clientCertificateRef",
                  api_target_ref_type),
     API_F_STRINGS(api_backend_tls, alpn_protocols, "alpnProtocols"),

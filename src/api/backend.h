@@ -129,6 +129,7 @@ typedef struct api_backend_tls {
     size_t n_ca_certificate_refs;
     const char *well_known_ca_certificates; /* "System" */
     const char *sni;
+    api_bool auto_sni_from_endpoint_hostname;
     api_target_ref *client_certificate_ref;
     const char **alpn_protocols;
     size_t n_alpn_protocols;

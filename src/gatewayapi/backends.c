@@ -601,6 +601,9 @@ static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b, const c
     const api_backend_tls *t = b->spec.tls;
     ir_upstream_tls *tls = ARENA_NEW(c->arena, ir_upstream_tls);
     tls->sni = t->sni;
+    /* a BackendTLSPolicy's hostname wins over it (the policy's TLS is used
+     * instead of this one) */
+    tls->auto_host_sni = t->auto_sni_from_endpoint_hostname == API_TRUE;
     tls->insecure_skip_verify = t->insecure_skip_verify == API_TRUE;
     if (same(t->well_known_ca_certificates, "System")) {
         tls->use_system_trust = true;

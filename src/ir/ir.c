@@ -152,6 +152,8 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     }
     if (t->insecure_skip_verify)
         json_object_set_new(o, "insecureSkipVerify", json_true());
+    if (t->auto_host_sni)
+        json_object_set_new(o, "autoSNIFromEndpointHostname", json_true());
     ir_put_str(o, "sni", t->sni);
     if (t->n_subject_alt_names) {
         json_t *sans = json_array();

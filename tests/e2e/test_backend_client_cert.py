@@ -5,7 +5,8 @@ spec.tls.clientCertificateRef names one; the same route on a Gateway without
 either never gets past the handshake. A backend that speaks only TLS 1.3 is reached too
 (Envoy offers backends TLS 1.2 at most unless told the 1.2-1.3 range), and a Backend's own
 spec.tls maxVersion and ciphers are what Envoy offers: TLS 1.2 at most fails on the TLS 1.3
-backend, and a cipher list the TLS 1.2 backend does not share fails the handshake."""
+backend, and a cipher list the TLS 1.2 backend does not share fails the handshake. A
+Backend with autoSNIFromEndpointHostname names its endpoint's hostname in the handshake."""
 import json
 import ssl
 import subprocess
@@ -61,6 +62,12 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     ctx12.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
     tls12 = HttpEcho("tls12-backend", tls_context=ctx12)
     module_cleanup.callback(tls12.close)
+    local_cert, local_key = be_ca.issue("localhost", ["localhost"])
+    ctx_sni = be_ca.server_context(local_cert, local_key)
+    sni_seen = []
+    ctx_sni.sni_callback = lambda sock, name, ctx: sni_seen.append(name)
+    by_name = HttpEcho("by-name-backend", tls_context=ctx_sni)
+    module_cleanup.callback(by_name.close)
     client = client_certificate(client_ca, tmp_path_factory.mktemp("client"), "gateway-client")
 
     with_cert, without_cert = free_port(), free_port()
@@ -192,6 +199,25 @@ spec:
     ciphers:
     - ECDHE-RSA-AES256-GCM-SHA384
 """)
+    server.write("by-name.yaml", f"""\
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: sni-from-host
+  namespace: default
+spec:
+  endpoints:
+  - fqdn:
+      hostname: localhost
+      port: {by_name.port}
+  tls:
+    autoSNIFromEndpointHostname: true
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
+""")
     server.write("routes.yaml", [route("via-presenting", "presenting"),
                                  route("via-silent", "silent"),
                                  route("own-cert", "silent", "own-client-cert", "own.example"),
@@ -199,12 +225,15 @@ spec:
                                  route("tls13-capped", "silent", "tls13-capped", "capped.example"),
                                  route("cipher-shared", "silent", "cipher-shared", "shared.example"),
                                  route("cipher-unshared", "silent", "cipher-unshared",
-                                       "unshared.example")])
+                                       "unshared.example"),
+                                 route("sni-from-host", "silent", "sni-from-host",
+                                       "by-name.example")])
 
     class Gw:
         pass
     g = Gw()
     g.server, g.backend, g.with_cert, g.without_cert = server, backend, with_cert, without_cert
+    g.sni_seen = sni_seen
     try:
         server.wait_until(lambda: status_of(with_cert) == 200,
                           timeout=30, what="the Gateway presenting a client certificate")
@@ -252,3 +281,11 @@ def test_backend_tls_settings_are_what_envoy_offers(gw):
     assert json.loads(body)["backend"] == "tls12-backend"
     status, _, body = http_get(gw.without_cert, "/unshared", host="unshared.example")
     assert status == 503, (status, body)
+
+
+def test_sni_from_the_endpoint_hostname(gw):
+    status, _, body = http_get(gw.without_cert, "/by-name", host="by-name.example")
+    assert status == 200, (status, body)
+    assert json.loads(body)["backend"] == "by-name-backend"
+    # the endpoint's hostname, not the request's host, and the certificate checked for it
+    assert gw.sni_seen and set(gw.sni_seen) == {"localhost"}, gw.sni_seen
