@@ -213,8 +213,10 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         opts = http1_protocol_options(c, t);
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
-    if (http)
+    if (http) {
         xds_cluster_credential_injector_apply(c, cl, s, n);
+        xds_cluster_admission_control_apply(c, cl, t);
+    }
     xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)

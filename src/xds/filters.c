@@ -27,7 +27,6 @@ static const xds_http_filter *const filter_table[] = {
     &xds_filter_rbac,
     &xds_filter_local_ratelimit,   /* BackendTrafficPolicy rateLimit.local */
     &xds_filter_ratelimit,         /* BackendTrafficPolicy rateLimit.global */
-    &xds_filter_admission_control, /* BackendTrafficPolicy admissionControl */
     &xds_filter_bandwidth_limit,   /* BackendTrafficPolicy bandwidthLimit */
     &xds_filter_grpc_web,          /* ClientTrafficPolicy grpc.enableWeb */
     &xds_filter_grpc_stats,        /* ClientTrafficPolicy grpc (stats) */
