@@ -202,17 +202,15 @@ static bool has_global(const ir_http_route *r)
     return g && g->n_rules;
 }
 
-/* The rate-limit service's cluster: HTTP/2 (gRPC) to the service. None,
- * as the reference, when neither a service address nor the client
- * certificate the in-cluster service wants is known: the filters then find
- * no cluster and let requests through, as they do when the service is
- * unreachable. */
-static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
+void xds_ratelimit_cluster_add(xds_ctx *c)
 {
-    if (!xds_listener_any_route(l, has_global) || xds_find(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER))
-        return 0;
+    bool used = false;
+    for (size_t i = 0; i < c->ir->n_http && !used; i++)
+        used = xds_listener_any_route(c->ir->http[i], has_global);
+    if (!used || xds_find(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER))
+        return;
     if (!c->ir->rate_limit_service && !c->ir->envoy_client_certificate)
-        return 0;
+        return;
     const char *host =
         arena_printf(c->arena, "%s.%s", RL_DEFAULT_SERVICE,
                      c->ir->dns_domain && *c->ir->dns_domain ? c->ir->dns_domain : "cluster.local");
@@ -265,12 +263,10 @@ static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
                           "tlsParams", "tlsMaximumProtocolVersion", "TLSv1_3", "validationContext",
                           "trustedCa", "filename", "/certs/ca.crt")));
     xds_add(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER, cluster);
-    return 0;
 }
 
 const xds_http_filter xds_filter_ratelimit = {
     .name = RL_NAME,
     .hcm_filters = rl_hcm_filters,
     .patch_route = rl_patch_route,
-    .add_resources = rl_add_resources,
 };
