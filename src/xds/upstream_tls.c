@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xds/context.h"
+#include "xds/tls_names.h"
 
 #define UPSTREAM_TLS "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
@@ -97,12 +98,25 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
     return refs;
 }
 
-static json_t *strings_json(const char *const *s, size_t n)
+/* The names of a tlsParams list Envoy takes; each other one is left out
+ * with a warning (Envoy would refuse the whole configuration). NULL when
+ * none is left. */
+static json_t *known_names(xds_ctx *c, const char *const *s, size_t n, const char *field,
+                           const char *(*unknown)(const char *const *, size_t))
 {
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (unknown(&s[i], 1)) {
+            diag_add(c->diags, DIAG_WARNING, "upstream tls", field,
+                     "\"%s\" is not a name Envoy takes; left out", s[i] ? s[i] : "");
+            continue;
+        }
         json_array_append_new(list, json_string(s[i]));
-    return list;
+    }
+    if (json_array_size(list))
+        return list;
+    json_decref(list);
+    return NULL;
 }
 
 static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
@@ -129,13 +143,14 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
     json_t *params = json_object();
     xds_set_str(params, "tlsMaximumProtocolVersion", max);
     xds_set_str(params, "tlsMinimumProtocolVersion", min);
-    if (t->n_ciphers)
-        json_object_set_new(params, "cipherSuites", strings_json(t->ciphers, t->n_ciphers));
-    if (t->n_ecdh_curves)
-        json_object_set_new(params, "ecdhCurves", strings_json(t->ecdh_curves, t->n_ecdh_curves));
-    if (t->n_signature_algorithms)
-        json_object_set_new(params, "signatureAlgorithms",
-                            strings_json(t->signature_algorithms, t->n_signature_algorithms));
+    json_t *v;
+    if ((v = known_names(c, t->ciphers, t->n_ciphers, "ciphers", xds_tls_unknown_cipher)))
+        json_object_set_new(params, "cipherSuites", v);
+    if ((v = known_names(c, t->ecdh_curves, t->n_ecdh_curves, "ecdhCurves", xds_tls_unknown_curve)))
+        json_object_set_new(params, "ecdhCurves", v);
+    if ((v = known_names(c, t->signature_algorithms, t->n_signature_algorithms,
+                         "signatureAlgorithms", xds_tls_unknown_signature_algorithm)))
+        json_object_set_new(params, "signatureAlgorithms", v);
     if (json_object_size(params))
         json_object_set_new(common, "tlsParams", params);
     else
