@@ -1,34 +1,11 @@
 /* TLS parameter names Envoy takes (see tls_names.h). The lists are
  * BoringSSL's, each name checked against Envoy 1.36 (`envoy --mode
- * validate` on an upstream tlsParams). */
+ * validate` on an upstream tlsParams; rsa_pkcs1_md5_sha1 and MLKEM1024 are
+ * refused). */
 #include "xds/tls_names.h"
 
 #include <stdbool.h>
 #include <string.h>
-
-static const char *const ciphers[] = {
-    "ECDHE-ECDSA-AES128-GCM-SHA256",
-    "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-ECDSA-CHACHA20-POLY1305",
-    "ECDHE-RSA-CHACHA20-POLY1305",
-    "ECDHE-PSK-CHACHA20-POLY1305",
-    "ECDHE-ECDSA-AES128-SHA",
-    "ECDHE-RSA-AES128-SHA",
-    "ECDHE-PSK-AES128-CBC-SHA",
-    "ECDHE-ECDSA-AES256-SHA",
-    "ECDHE-RSA-AES256-SHA",
-    "ECDHE-PSK-AES256-CBC-SHA",
-    "AES128-GCM-SHA256",
-    "AES256-GCM-SHA384",
-    "AES128-SHA",
-    "PSK-AES128-CBC-SHA",
-    "AES256-SHA",
-    "PSK-AES256-CBC-SHA",
-    "DES-CBC3-SHA",
-    NULL,
-};
 
 static const char *const curves[] = {
     "X25519",
@@ -73,21 +50,6 @@ static bool in(const char *const *list, const char *s, size_t len)
     return false;
 }
 
-static bool known_cipher(const char *s)
-{
-    size_t len = strlen(s);
-    if (len < 2 || s[0] != '[' || s[len - 1] != ']')
-        return in(ciphers, s, len);
-    for (const char *p = s + 1, *end = s + len - 1; p <= end;) { /* "[A|B|C]" */
-        const char *bar = memchr(p, '|', (size_t)(end - p));
-        const char *stop = bar ? bar : end;
-        if (!in(ciphers, p, (size_t)(stop - p)))
-            return false;
-        p = stop + 1;
-    }
-    return true;
-}
-
 static bool known_sigalg(const char *s)
 {
     size_t len = strlen(s);
@@ -96,14 +58,6 @@ static bool known_sigalg(const char *s)
     const char *plus = strchr(s, '+');
     return plus && in(sigalg_keys, s, (size_t)(plus - s)) &&
            in(sigalg_hashes, plus + 1, strlen(plus + 1));
-}
-
-const char *xds_tls_unknown_cipher(const char *const *names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!names[i] || !known_cipher(names[i]))
-            return names[i] ? names[i] : "";
-    return NULL;
 }
 
 const char *xds_tls_unknown_curve(const char *const *names, size_t n)

@@ -144,8 +144,12 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
     xds_set_str(params, "tlsMaximumProtocolVersion", max);
     xds_set_str(params, "tlsMinimumProtocolVersion", min);
     json_t *v;
-    if ((v = known_names(c, t->ciphers, t->n_ciphers, "ciphers", xds_tls_unknown_cipher)))
+    if (t->n_ciphers) {
+        v = json_array();
+        for (size_t i = 0; i < t->n_ciphers; i++)
+            json_array_append_new(v, json_string(t->ciphers[i]));
         json_object_set_new(params, "cipherSuites", v);
+    }
     if ((v = known_names(c, t->ecdh_curves, t->n_ecdh_curves, "ecdhCurves", xds_tls_unknown_curve)))
         json_object_set_new(params, "ecdhCurves", v);
     if ((v = known_names(c, t->signature_algorithms, t->n_signature_algorithms,

@@ -1,5 +1,5 @@
-/* Unit tests of src/xds/tls_names.c: the cipher suites, ECDH curves and
- * signature algorithms Envoy takes (each list entry below was checked with
+/* Unit tests of src/xds/tls_names.c: the ECDH curves and signature
+ * algorithms Envoy takes (each list entry below was checked with
  * `envoy --mode validate`). */
 #include <stddef.h>
 
@@ -7,17 +7,6 @@
 #include "xds/tls_names.h"
 
 #define N(a) (sizeof(a) / sizeof(a)[0])
-
-static void test_ciphers(void)
-{
-    const char *good[] = {"ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA",
-                          "[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]"};
-    CHECK(xds_tls_unknown_cipher(good, N(good)) == NULL);
-    const char *bad[] = {"AES128-SHA", "TLS_AES_128_GCM_SHA256"};
-    CHECK_STR(xds_tls_unknown_cipher(bad, N(bad)), "TLS_AES_128_GCM_SHA256");
-    const char *group[] = {"[AES128-SHA|NOPE]"};
-    CHECK_STR(xds_tls_unknown_cipher(group, N(group)), "[AES128-SHA|NOPE]");
-}
 
 static void test_curves(void)
 {
@@ -41,7 +30,6 @@ static void test_signature_algorithms(void)
 
 int main(void)
 {
-    test_ciphers();
     test_curves();
     test_signature_algorithms();
     return check_summary("test_tls_names");
