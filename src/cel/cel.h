@@ -11,6 +11,7 @@
 #define EG_CEL_CEL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 /* Hostile-input limits: longer texts and deeper expressions are refused. */
 #define CEL_MAX_CODE_POINTS 100000
@@ -25,5 +26,10 @@ typedef struct cel_error {
  * ({"expr": ..., "sourceInfo": {"location": "<input>", "lineOffsets": [...],
  * "positions": {...}}}) owned by the caller, or NULL with *err filled. */
 json_t *cel_parse(const char *text, cel_error *err);
+
+/* Whether a parsed expression holds a comprehension (the all, exists,
+ * exists_one, map and filter macros expand into one). Envoy's CEL matcher
+ * refuses those ("Comprehension support is disabled"). */
+bool cel_has_comprehension(const json_t *parsed);
 
 #endif

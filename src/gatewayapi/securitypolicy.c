@@ -323,7 +323,14 @@ static const char *check_authorization(const sp_check_ctx *x)
         if (has_text(a->rules[i].cel) && !parsed)
             return arena_printf(x->c->arena, "authorization.rules[%zu].cel: line %u, column %u: %s",
                                 i, err.line, err.column, err.message);
+        bool macro = cel_has_comprehension(parsed);
         json_decref(parsed);
+        if (macro)
+            return arena_printf(x->c->arena,
+                                "authorization.rules[%zu].cel: the all, exists, exists_one, map "
+                                "and filter macros are not supported (Envoy's CEL matcher has "
+                                "comprehensions disabled)",
+                                i);
     }
     return geo ? geoip_problem(x) : NULL;
 }

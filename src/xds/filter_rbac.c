@@ -8,6 +8,7 @@
  * filter writes under the provider's name (filter_jwt.c). A rule's `cel`
  * expression comes first: a CEL matcher over the request's attributes
  * holding the expression's parsed AST (src/cel). */
+#include <stdio.h>
 #include <string.h>
 
 #include "cel/cel.h"
@@ -173,12 +174,17 @@ static json_t *match_all(bool invert)
 /* The rule's CEL expression over the request's attributes. One that does
  * not parse (the policy check refuses it; an IR given directly may hold
  * one) fails closed: its Deny rule matches every request, its Allow rule
- * none. A network filter has no HTTP attributes: the same fail-closed
- * predicate, reported. */
+ * none. So does one using a macro (Envoy runs no comprehension). A network
+ * filter has no HTTP attributes: the same fail-closed predicate, reported. */
 static json_t *cel_predicate(xds_ctx *c, const ir_authorization_rule *r, bool network)
 {
     cel_error err = {0};
     json_t *parsed = network ? NULL : cel_parse(r->cel, &err);
+    if (parsed && cel_has_comprehension(parsed)) {
+        json_decref(parsed);
+        parsed = NULL;
+        snprintf(err.message, sizeof err.message, "a macro Envoy's CEL matcher cannot run");
+    }
     if (!parsed) {
         diag_add(c->diags, DIAG_ERROR, r->name ? r->name : "authorization", "cel",
                  network ? "a CEL expression cannot apply to a TCP route; the rule fails closed"
