@@ -74,24 +74,3 @@ json_t *cel_parse(const char *text, cel_error *err)
     arena_free(s.a);
     return out;
 }
-
-bool cel_has_comprehension(const json_t *v)
-{
-    const char *key;
-    json_t *item;
-    size_t i;
-    if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, key, item)
-        {
-            if (strcmp(key, "comprehensionExpr") == 0 || cel_has_comprehension(item))
-                return true;
-        }
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, item)
-        {
-            if (cel_has_comprehension(item))
-                return true;
-        }
-    }
-    return false;
-}

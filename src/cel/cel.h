@@ -27,9 +27,12 @@ typedef struct cel_error {
  * "positions": {...}}}) owned by the caller, or NULL with *err filled. */
 json_t *cel_parse(const char *text, cel_error *err);
 
-/* Whether a parsed expression holds a comprehension (the all, exists,
- * exists_one, map and filter macros expand into one). Envoy's CEL matcher
- * refuses those ("Comprehension support is disabled"). */
-bool cel_has_comprehension(const json_t *parsed);
+/* Whether Envoy can load and run the parsed expression (envoy.c): it runs
+ * no comprehension (the all, exists, exists_one, map and filter macros), has
+ * a fixed set of functions (an expression it cannot load fails the whole
+ * route configuration) and does not concatenate (refused when an operand of
+ * `+` is a string, bytes or list literal). false with *err naming the first
+ * offending call. */
+bool cel_envoy_loads(const json_t *parsed, cel_error *err);
 
 #endif

@@ -323,14 +323,11 @@ static const char *check_authorization(const sp_check_ctx *x)
         if (has_text(a->rules[i].cel) && !parsed)
             return arena_printf(x->c->arena, "authorization.rules[%zu].cel: line %u, column %u: %s",
                                 i, err.line, err.column, err.message);
-        bool macro = cel_has_comprehension(parsed);
+        bool loads = !parsed || cel_envoy_loads(parsed, &err);
         json_decref(parsed);
-        if (macro)
-            return arena_printf(x->c->arena,
-                                "authorization.rules[%zu].cel: the all, exists, exists_one, map "
-                                "and filter macros are not supported (Envoy's CEL matcher has "
-                                "comprehensions disabled)",
-                                i);
+        if (!loads)
+            return arena_printf(x->c->arena, "authorization.rules[%zu].cel: line %u, column %u: %s",
+                                i, err.line, err.column, err.message);
     }
     return geo ? geoip_problem(x) : NULL;
 }

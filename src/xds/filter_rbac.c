@@ -174,16 +174,16 @@ static json_t *match_all(bool invert)
 /* The rule's CEL expression over the request's attributes. One that does
  * not parse (the policy check refuses it; an IR given directly may hold
  * one) fails closed: its Deny rule matches every request, its Allow rule
- * none. So does one using a macro (Envoy runs no comprehension). A network
+ * none. So does one Envoy could not load (a macro, an unknown function),
+ * which would fail the whole route configuration. A network
  * filter has no HTTP attributes: the same fail-closed predicate, reported. */
 static json_t *cel_predicate(xds_ctx *c, const ir_authorization_rule *r, bool network)
 {
     cel_error err = {0};
     json_t *parsed = network ? NULL : cel_parse(r->cel, &err);
-    if (parsed && cel_has_comprehension(parsed)) {
+    if (parsed && !cel_envoy_loads(parsed, &err)) {
         json_decref(parsed);
         parsed = NULL;
-        snprintf(err.message, sizeof err.message, "a macro Envoy's CEL matcher cannot run");
     }
     if (!parsed) {
         diag_add(c->diags, DIAG_ERROR, r->name ? r->name : "authorization", "cel",

@@ -56,12 +56,22 @@ POLICIES = [
         {"name": "blocked", "action": "Deny",
          "cel": "'x-block' in request.headers && request.headers['x-block'] == 'yes'"},
         {"name": "writes", "action": "Deny",
-         "cel": "request.method in ['PUT', 'DELETE']"}], default="Allow"),
+         "cel": "request.method in ['PUT', 'DELETE']"},
+        # request.path holds the query too; request.url_path does not
+        {"name": "private", "action": "Deny", "cel": "request.url_path == '/private'"},
+        # source.address is "ip:port"
+        {"name": "loopback-tagged", "action": "Deny",
+         "cel": "source.address.startsWith('127.0.0.1:') && 'x-lo' in request.headers"}],
+        default="Allow"),
     policy("cel-bad", [{"name": "broken", "action": "Allow",
                         "cel": "request.path.startsWith('/admin'"}]),
     # macros expand into comprehensions, which Envoy's CEL matcher refuses
     policy("cel-macro", [{"name": "writes", "action": "Allow",
                           "cel": "['PUT', 'DELETE'].exists(m, request.method == m)"}]),
+    # a function Envoy does not have: Envoy would refuse the whole route
+    # configuration, every route of the listener with it
+    policy("cel-function", [{"name": "lower", "action": "Allow",
+                             "cel": "request.path.lowerAscii() == '/admin'"}]),
 ]
 
 
@@ -74,7 +84,7 @@ def gw(standalone, module_cleanup):
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])
     server.write("backends.yaml", backend_resource("echo", echo.port))
-    server.write("routes.yaml", [http_route(n) for n in ("cel", "cel-deny", "cel-bad", "cel-macro", "open")])
+    server.write("routes.yaml", [http_route(n) for n in ("cel", "cel-deny", "cel-bad", "cel-macro", "cel-function", "open")])
     server.write("policies.yaml", POLICIES)
     server.wait_until(lambda: request(port, "open.example")[0] == 200
                       and request(port, "cel.example", "/other")[0] == 403,
@@ -122,6 +132,10 @@ def test_cel_deny_rules_over_headers_and_a_list(gw):
     refused(gw, "cel-deny.example", "/", method="PUT")
     refused(gw, "cel-deny.example", "/", method="DELETE")
     served(gw, "cel-deny.example", "/", method="POST")
+    refused(gw, "cel-deny.example", "/private")
+    refused(gw, "cel-deny.example", "/private?x=1")
+    served(gw, "cel-deny.example", "/private/x")
+    refused(gw, "cel-deny.example", "/", {"x-lo": "1"})
 
 
 def policy_conditions(gw, name):
@@ -153,3 +167,14 @@ def test_cel_macro_is_invalid_and_not_served(gw):
     before = gw.reached("cel-macro.example")
     assert request(gw.port, "cel-macro.example", "/", method="PUT")[0] != 200
     assert gw.reached("cel-macro.example") == before
+
+
+def test_cel_function_envoy_lacks_is_invalid_and_the_others_still_work(gw):
+    accepted = policy_conditions(gw, "cel-function")["Accepted"]
+    assert (accepted["status"], accepted["reason"]) == ("False", "Invalid"), accepted
+    assert "lowerAscii" in accepted["message"], accepted
+    before = gw.reached("cel-function.example")
+    assert request(gw.port, "cel-function.example", "/admin")[0] != 200
+    assert gw.reached("cel-function.example") == before
+    served(gw, "open.example")
+    served(gw, "cel.example", "/admin")

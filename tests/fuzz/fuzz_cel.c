@@ -25,7 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *positions = json_object_get(json_object_get(parsed, "sourceInfo"), "positions");
         if (!json_is_object(positions) || !json_object_get(parsed, "expr"))
             abort();
-        (void)cel_has_comprehension(parsed);
+        cel_error why;
+        if (!cel_envoy_loads(parsed, &why) && (why.line == 0 || why.column == 0))
+            abort();
         json_decref(parsed);
     } else if (err.line == 0 || err.column == 0 || !err.message[0]) {
         abort();

@@ -171,14 +171,38 @@ static void test_limits(void)
     free(big);
 }
 
-static void test_comprehensions_are_found(void)
+static void test_what_envoy_loads(void)
 {
-    cel_error err;
-    json_t *a = cel_parse("[1].all(x, x > 0)", &err), *b = cel_parse("has(a.b) && c", &err);
-    CHECK(cel_has_comprehension(a));
-    CHECK(!cel_has_comprehension(b));
-    json_decref(a);
-    json_decref(b);
+    static const struct {
+        const char *text;
+        bool loads;
+        unsigned column;
+    } cases[] = {
+        {"request.path.startsWith('/a') && size(request.headers) > 0", true, 0},
+        {"'ab'.matches('a') || matches('b', 'b')", true, 0},
+        {"request.time.getHours('UTC') < 12 && int('1') == 1", true, 0},
+        {"has(request.headers.x) ? 1 in [1] : {'a': 1}['a'] == 1", true, 0},
+        {"[1].all(x, x > 0)", false, 8},
+        {"string(1) == '1'", false, 7},
+        {"request.path.lowerAscii() == '/'", false, 24},
+        {"'a'.matches('a', 'b')", false, 12},
+        {"a &&\n  foo(1)", false, 6},
+        {"request.path + '/' == '//'", false, 14},
+        {"[1] + x == [1]", false, 5},
+        {"1 + 2 == 3 && request.size + 1 > 0", true, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cel_error err;
+        json_t *parsed = cel_parse(cases[i].text, &err);
+        CHECK(parsed != NULL);
+        bool loads = parsed && cel_envoy_loads(parsed, &err);
+        if (loads != cases[i].loads)
+            fprintf(stderr, "  %s: loads %d (%s)\n", cases[i].text, loads, err.message);
+        CHECK(loads == cases[i].loads);
+        if (!cases[i].loads)
+            CHECK_INT(err.column, cases[i].column);
+        json_decref(parsed);
+    }
 }
 
 int main(void)
@@ -186,6 +210,6 @@ int main(void)
     test_asts_match_the_reference_parser();
     test_errors_have_a_position();
     test_limits();
-    test_comprehensions_are_found();
+    test_what_envoy_loads();
     return check_summary("test_cel");
 }
