@@ -160,14 +160,27 @@ static json_t *path_predicate(xds_ctx *c, const ir_authorization_rule *r)
     return r->path_invert ? json_pack("{s:o}", "notMatcher", p) : p;
 }
 
-/* A predicate matching every request (or none, inverted). */
-static json_t *match_all(bool invert)
+/* A predicate matching every request (or none, inverted); on a network
+ * filter, every connection (by client address: it has no HTTP input). */
+static json_t *match_all(bool network, bool invert)
 {
-    json_t *p = json_pack("{s:{s:{s:s, s:o}, s:{s:{s:s}}}}", "singlePredicate", "input", "name",
-                          "http_header", "typedConfig",
-                          xds_any("envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
-                                  json_pack("{s:s}", "headerName", ":method")),
-                          "valueMatch", "safeRegex", "regex", ".*");
+    json_t *p;
+    if (network)
+        p = json_pack("{s:{s:{s:s, s:o}, s:{s:s, s:o}}}", "singlePredicate", "customMatch", "name",
+                      "ip_matcher", "typedConfig",
+                      xds_any("envoy.extensions.matching.input_matchers.ip.v3.Ip",
+                              json_pack("{s:[{s:s, s:i}, {s:s, s:i}], s:s}", "cidrRanges",
+                                        "addressPrefix", "0.0.0.0", "prefixLen", 0, "addressPrefix",
+                                        "::", "prefixLen", 0, "statPrefix", "client_ip")),
+                      "input", "name", "client_ip", "typedConfig",
+                      xds_any("envoy.extensions.matching.common_inputs.network.v3.SourceIPInput",
+                              json_object()));
+    else
+        p = json_pack("{s:{s:{s:s, s:o}, s:{s:{s:s}}}}", "singlePredicate", "input", "name",
+                      "http_header", "typedConfig",
+                      xds_any("envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
+                              json_pack("{s:s}", "headerName", ":method")),
+                      "valueMatch", "safeRegex", "regex", ".*");
     return invert ? json_pack("{s:o}", "notMatcher", p) : p;
 }
 
@@ -185,12 +198,16 @@ static json_t *cel_predicate(xds_ctx *c, const ir_authorization_rule *r, bool ne
         json_decref(parsed);
         parsed = NULL;
     }
+    if (network) {
+        diag_add(c->diags, DIAG_WARNING, r->name ? r->name : "authorization", "cel",
+                 "a CEL expression cannot apply to a TCP route; the rule fails closed");
+        return match_all(true, !is_deny(r->action));
+    }
     if (!parsed) {
         diag_add(c->diags, DIAG_ERROR, r->name ? r->name : "authorization", "cel",
-                 network ? "a CEL expression cannot apply to a TCP route; the rule fails closed"
-                         : "line %u, column %u: %s; the rule fails closed",
-                 err.line, err.column, err.message);
-        return match_all(!is_deny(r->action));
+                 "line %u, column %u: %s; the rule fails closed", err.line, err.column,
+                 err.message);
+        return match_all(false, !is_deny(r->action));
     }
     return json_pack("{s:{s:{s:s, s:o}, s:{s:s, s:o}}}", "singlePredicate", "customMatch", "name",
                      "cel_matcher", "typedConfig",
@@ -246,7 +263,7 @@ static json_t *rbac_matcher(xds_ctx *c, const ir_authorization *a, bool network)
         const ir_authorization_rule *r = &a->rules[i];
         json_t *pred = rule_predicate(c, r, network);
         if (!pred) /* a rule without conditions matches every request */
-            pred = match_all(false);
+            pred = match_all(false, false);
         json_array_append_new(matchers, json_pack("{s:o, s:o}", "onMatch",
                                                   action(r->name, r->action), "predicate", pred));
     }
