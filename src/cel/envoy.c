@@ -151,8 +151,8 @@ static bool check(const json_t *info, const json_t *node, cel_error *err)
         if (fn && !known(fn, receiver, args)) {
             locate(info, node, err);
             snprintf(err->message, sizeof err->message,
-                     "Envoy's CEL has no function %s%s taking %d argument%s", receiver ? "." : "",
-                     fn, args, args == 1 ? "" : "s");
+                     "Envoy's CEL has no %s %s() taking %d argument%s",
+                     receiver ? "method" : "function", fn, args, args == 1 ? "" : "s");
             return false;
         }
     }
