@@ -11,6 +11,7 @@
 #include "gatewayapi/backend_tls.h"
 #include "gatewayapi/backends.h"
 #include "gatewayapi/certificate.h"
+#include "gatewayapi/sds_secret.h"
 
 #include <stdio.h>
 
@@ -638,6 +639,24 @@ static void present_client_secret(gw_ctx *c, ir_upstream_tls *tls, const api_sec
     tls->n_client_certs = 1;
 }
 
+/* Presents the certificate an SDS server serves, as SDS Secret `s` says;
+ * NULL message when it can. */
+static const char *present_sds_client_secret(gw_ctx *c, ir_upstream_tls *tls, const api_secret *s)
+{
+    const char *why = NULL;
+    if (!gw_sds_refs_enabled(c))
+        why = gw_sds_disabled_message(c, s->obj.metadata.namespace, s->obj.metadata.name);
+    ir_sds_ref *sds = why ? NULL : gw_sds_secret_ref(c, s, &why);
+    if (!sds)
+        return arena_printf(c->arena, "EnvoyProxy backendTLS.clientCertificateRef: %s", why);
+    ir_tls_cert *cert = ARENA_NEW(c->arena, ir_tls_cert);
+    cert->name = tls->client_cert_name;
+    cert->sds = sds;
+    tls->client_certs = cert;
+    tls->n_client_certs = 1;
+    return NULL;
+}
+
 /* The EnvoyProxy client certificate for upstream TLS, checked; NULL message when fine. */
 static const char *apply_client_certificate(const resolve_ctx *rc, ir_upstream_tls *tls)
 {
@@ -656,14 +675,17 @@ static const char *apply_client_certificate(const resolve_ctx *rc, ir_upstream_t
                             "EnvoyProxy %s: backendTLS.clientCertificateRef must name a Secret "
                             "in the EnvoyProxy's namespace %s, not %s",
                             rc->envoy_proxy_object->obj.metadata.name, ep_ns, ns);
-    if (!name || !api_resources_find(rc->c->res, "Secret", ns, name))
+    const api_secret *s =
+        name ? (const api_secret *)api_resources_find(rc->c->res, "Secret", ns, name) : NULL;
+    if (!s)
         return arena_printf(rc->c->arena,
                             "EnvoyProxy backendTLS.clientCertificateRef: Secret %s/%s does not "
                             "exist",
                             ns ? ns : "", name ? name : "");
     tls->client_cert_name = arena_printf(rc->c->arena, "%s/%s", ns, name);
-    present_client_secret(rc->c, tls,
-                          (const api_secret *)api_resources_find(rc->c->res, "Secret", ns, name));
+    if (gw_secret_is_sds(s))
+        return present_sds_client_secret(rc->c, tls, s);
+    present_client_secret(rc->c, tls, s);
     return NULL;
 }
 

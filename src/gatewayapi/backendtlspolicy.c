@@ -11,8 +11,8 @@
 #include "gatewayapi/backend_tls.h"
 #include "gatewayapi/certificate.h"
 #include "gatewayapi/backends.h"
+#include "gatewayapi/sds_secret.h"
 
-#define SDS_SECRET_TYPE "gateway.envoyproxy.io/sds"
 #define SYSTEM_CA_NAME "system_ca_certificates"
 /* The most ancestors a policy status lists; the rest is summed up. */
 #define MAX_ANCESTORS 16
@@ -138,81 +138,60 @@ static const char *config_map_ca(json_t *data)
     return ca && *ca ? ca : NULL;
 }
 
-static bool sds_refs_enabled(const gw_ctx *c)
-{
-    const api_envoy_gateway *eg = c->res->envoy_gateway;
-    json_t *apis = eg ? json_object_get(eg->obj.raw, "extensionApis") : NULL;
-    return json_is_true(json_object_get(apis, "enableSDSSecretRef"));
-}
-
 typedef struct ca_lookup {
     const char *pem;    /* the certificate text, or NULL */
     const char *error;  /* why not */
     const char *reason; /* ResolvedRefs reason when not */
+    ir_sds_ref *sds;    /* instead of pem: the CA an SDS server serves */
 } ca_lookup;
+
+static ca_lookup ca_refused(const char *error)
+{
+    return (ca_lookup){NULL, error, "InvalidCACertificateRef", NULL};
+}
+
+static ca_lookup ca_found(const char *pem)
+{
+    return (ca_lookup){pem, NULL, NULL, NULL};
+}
+
+/* An SDS Secret as the CA: only when turned on, and as the only reference
+ * (Envoy takes one validation context, which cannot be merged with PEM). */
+static ca_lookup ca_from_sds_secret(gw_ctx *c, const api_secret *s, size_t n_refs)
+{
+    const char *ns = s->obj.metadata.namespace, *name = s->obj.metadata.name;
+    if (!gw_sds_refs_enabled(c))
+        return ca_refused(gw_sds_disabled_message(c, ns, name));
+    if (n_refs != 1)
+        return ca_refused(arena_printf(c->arena,
+                                       "Secret %s/%s is an SDS reference; it must be the only CA "
+                                       "certificate reference",
+                                       ns, name));
+    const char *why = NULL;
+    ir_sds_ref *sds = gw_sds_secret_ref(c, s, &why);
+    if (!sds)
+        return ca_refused(why);
+    return (ca_lookup){NULL, NULL, NULL, sds};
+}
 
 static ca_lookup ca_from_secret(gw_ctx *c, const char *ns, const char *name, size_t n_refs)
 {
     const api_object *o = api_resources_find(c->res, "Secret", ns, name);
     if (!o)
-        return (ca_lookup){NULL, arena_printf(c->arena, "Secret %s/%s does not exist", ns, name),
-                           "InvalidCACertificateRef"};
-    if (same(json_str(o->raw, "type"), SDS_SECRET_TYPE)) {
-        if (!sds_refs_enabled(c))
-            return (ca_lookup){NULL,
-                               arena_printf(c->arena,
-                                            "Secret %s/%s is an SDS reference, but SDS secret "
-                                            "references are not enabled (extensionApis."
-                                            "enableSDSSecretRef)",
-                                            ns, name),
-                               "InvalidCACertificateRef"};
-        if (n_refs != 1)
-            return (ca_lookup){NULL,
-                               arena_printf(c->arena,
-                                            "Secret %s/%s is an SDS reference; it must be the "
-                                            "only CA certificate reference",
-                                            ns, name),
-                               "InvalidCACertificateRef"};
-        json_t *data = json_object_get(o->raw, "data");
-        const char *url = json_str(data, "url");
-        const char *decoded = url ? gw_base64_decode(c->arena, url) : NULL;
-        if (!decoded || strncmp(decoded, "unix://", 7) != 0 || !decoded[7])
-            return (ca_lookup){NULL,
-                               arena_printf(c->arena,
-                                            "Secret %s/%s: data.url must be a unix:// socket "
-                                            "address",
-                                            ns, name),
-                               "InvalidCACertificateRef"};
-        return (ca_lookup){arena_printf(c->arena, "sds:%s", decoded), NULL, NULL};
-    }
+        return ca_refused(arena_printf(c->arena, "Secret %s/%s does not exist", ns, name));
+    if (gw_secret_is_sds((const api_secret *)o))
+        return ca_from_sds_secret(c, (const api_secret *)o, n_refs);
     const char *b64 = json_str(json_object_get(o->raw, "data"), "ca.crt");
     const char *pem = b64 ? gw_base64_decode(c->arena, b64) : NULL;
     if (!pem || !*pem)
-        return (ca_lookup){
-            NULL,
-            arena_printf(c->arena, "Secret %s/%s has no CA certificate in data.ca.crt", ns, name),
-            "InvalidCACertificateRef"};
+        return ca_refused(
+            arena_printf(c->arena, "Secret %s/%s has no CA certificate in data.ca.crt", ns, name));
     if (!gw_pem_has_certificate(pem, strlen(pem)))
-        return (ca_lookup){NULL,
-                           arena_printf(c->arena,
-                                        "Secret %s/%s: data.ca.crt holds no PEM certificate "
-                                        "that parses",
-                                        ns, name),
-                           "InvalidCACertificateRef"};
-    return (ca_lookup){pem, NULL, NULL};
-}
-
-/* The SDS server and secret name of a CA an SDS Secret (checked by
- * ca_from_secret, whose placeholder gives the url) points at. */
-static ir_sds_ref *ca_sds_ref(gw_ctx *c, const char *ns, const api_target_ref *ref, const char *url)
-{
-    const api_object *o = api_resources_find(c->res, "Secret", ns, ref->name);
-    const char *name = o ? json_str(json_object_get(o->raw, "data"), "secretName") : NULL;
-    ir_sds_ref *sds = ARENA_NEW(c->arena, ir_sds_ref);
-    sds->secret_name = name ? gw_base64_decode(c->arena, name) : "";
-    sds->scheme = "unix";
-    sds->address = url + strlen("unix://");
-    return sds;
+        return ca_refused(arena_printf(c->arena,
+                                       "Secret %s/%s: data.ca.crt holds no PEM certificate "
+                                       "that parses",
+                                       ns, name));
+    return ca_found(pem);
 }
 
 static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *ref, size_t n_refs)
@@ -222,18 +201,14 @@ static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *re
     if (same(ref->kind, "ConfigMap") && !*group) {
         const api_object *o = api_resources_find(c->res, "ConfigMap", ns, name);
         if (!o)
-            return (ca_lookup){NULL,
-                               arena_printf(c->arena, "ConfigMap %s/%s does not exist", ns, name),
-                               "InvalidCACertificateRef"};
+            return ca_refused(arena_printf(c->arena, "ConfigMap %s/%s does not exist", ns, name));
         const char *pem = config_map_ca(json_object_get(o->raw, "data"));
         if (!pem || !gw_pem_has_certificate(pem, strlen(pem)))
-            return (ca_lookup){NULL,
-                               arena_printf(c->arena,
-                                            "ConfigMap %s/%s holds no PEM CA certificate that "
-                                            "parses",
-                                            ns, name),
-                               "InvalidCACertificateRef"};
-        return (ca_lookup){pem, NULL, NULL};
+            return ca_refused(arena_printf(c->arena,
+                                           "ConfigMap %s/%s holds no PEM CA certificate that "
+                                           "parses",
+                                           ns, name));
+        return ca_found(pem);
     }
     if (same(ref->kind, "Secret") && !*group)
         return ca_from_secret(c, ns, name, n_refs);
@@ -241,18 +216,14 @@ static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *re
         const api_cluster_trust_bundle *b = (const api_cluster_trust_bundle *)api_resources_find(
             c->res, "ClusterTrustBundle", NULL, name);
         if (!b || !b->spec.trust_bundle || !*b->spec.trust_bundle)
-            return (ca_lookup){
-                NULL,
-                arena_printf(c->arena, "ClusterTrustBundle %s does not exist or is empty", name),
-                "InvalidCACertificateRef"};
+            return ca_refused(
+                arena_printf(c->arena, "ClusterTrustBundle %s does not exist or is empty", name));
         if (!gw_pem_has_certificate(b->spec.trust_bundle, strlen(b->spec.trust_bundle)))
-            return (ca_lookup){NULL,
-                               arena_printf(c->arena,
-                                            "ClusterTrustBundle %s: spec.trustBundle holds no "
-                                            "PEM certificate that parses",
-                                            name),
-                               "InvalidCACertificateRef"};
-        return (ca_lookup){b->spec.trust_bundle, NULL, NULL};
+            return ca_refused(arena_printf(c->arena,
+                                           "ClusterTrustBundle %s: spec.trustBundle holds no "
+                                           "PEM certificate that parses",
+                                           name));
+        return ca_found(b->spec.trust_bundle);
     }
     return (ca_lookup){NULL,
                        arena_printf(c->arena,
@@ -260,7 +231,7 @@ static ca_lookup ca_from_ref(gw_ctx *c, const char *ns, const api_target_ref *re
                                     "ClusterTrustBundle, not %s%s%s",
                                     *group ? group : "", *group ? "/" : "",
                                     ref->kind ? ref->kind : "(no kind)"),
-                       "InvalidKind"};
+                       "InvalidKind", NULL};
 }
 
 static void add_subject_alt_names(gw_ctx *c, ir_upstream_tls *tls,
@@ -286,6 +257,11 @@ const char *gw_ca_bundle(gw_ctx *c, const char *ns, const api_target_ref *refs, 
     const char *bundle = NULL;
     for (size_t i = 0; i < n_refs; i++) {
         ca_lookup ca = ca_from_ref(c, ns, &refs[i], n_refs);
+        if (ca.sds)
+            ca.error = arena_printf(c->arena,
+                                    "Secret %s/%s is of type %s: only a BackendTLSPolicy's CA may "
+                                    "come from an SDS server",
+                                    ns, refs[i].name, GW_SDS_SECRET_TYPE);
         if (!ca.pem) {
             if (error)
                 *error = arena_printf(c->arena, "caCertificateRefs[%zu]: %s", i, ca.error);
@@ -327,16 +303,18 @@ static void resolve_policy(gw_ctx *c, btls_entry *e)
     const char *bundle = NULL;
     for (size_t i = 0; i < v->n_ca_certificate_refs; i++) {
         ca_lookup ca = ca_from_ref(c, ns, &v->ca_certificate_refs[i], v->n_ca_certificate_refs);
+        if (ca.sds) {
+            tls->ca_sds = ca.sds;
+            continue;
+        }
         if (!ca.pem) {
             e->error = arena_printf(c->arena, "validation.caCertificateRefs[%zu]: %s", i, ca.error);
             e->refs_reason = ca.reason;
             return;
         }
         bundle = bundle ? arena_printf(c->arena, "%s\n%s", bundle, ca.pem) : ca.pem;
-        if (strncmp(ca.pem, "sds:", 4) == 0)
-            tls->ca_sds = ca_sds_ref(c, ns, &v->ca_certificate_refs[i], ca.pem + 4);
     }
-    if (!bundle) {
+    if (!bundle && !tls->ca_sds) {
         e->error = "validation: neither caCertificateRefs nor wellKnownCACertificates is set";
         e->refs_reason = "InvalidCACertificateRef";
         return;

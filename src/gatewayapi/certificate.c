@@ -18,6 +18,7 @@
 
 #include "gatewayapi/certificate.h"
 #include "gatewayapi/gateway_stage.h"
+#include "gatewayapi/sds_secret.h"
 
 typedef struct cert_problem {
     const char *reason; /* listener ResolvedRefs reason */
@@ -142,33 +143,18 @@ static bool empty(const char *s)
     return !s || !*s;
 }
 
-static bool sds_enabled(gw_ctx *c)
-{
-    const api_envoy_gateway *eg = c->res->envoy_gateway;
-    return eg && eg->extension_apis && eg->extension_apis->enable_sds_secret_ref == API_TRUE;
-}
-
 /* A Secret of type gateway.envoyproxy.io/sds points the proxy at an SDS
- * server (data.url, a unix:// socket) for the certificate named
- * data.secretName; the certificate itself stays opaque to us. */
-static cert_problem load_sds(gw_ctx *c, gw_listener_ctx *l, const api_secret *s, const char *where)
+ * server for the certificate; the certificate itself stays opaque to us. */
+static cert_problem load_sds(gw_ctx *c, gw_listener_ctx *l, const api_secret *s)
 {
-    const char *url = api_secret_value(c->arena, s, "url", NULL);
-    const char *secret_name = api_secret_value(c->arena, s, "secretName", NULL);
-    if (!url || !*url || !secret_name || !*secret_name)
-        return problem("InvalidCertificateRef",
-                       arena_printf(c->arena, "%s (SDS) must hold both url and secretName", where));
-    if (strncmp(url, "unix://", 7) != 0 || !url[7])
-        return problem("InvalidCertificateRef",
-                       arena_printf(c->arena, "%s (SDS): url \"%s\" must be a unix:// socket path",
-                                    where, url));
+    const char *why = NULL;
+    ir_sds_ref *sds = gw_sds_secret_ref(c, s, &why);
+    if (!sds)
+        return problem("InvalidCertificateRef", why);
     ir_tls_cert *cert = ARENA_PUSH(c->arena, l->tls->certificates, l->tls->n_certificates,
                                    l->tls->cap_certificates);
     cert->name = arena_printf(c->arena, "%s/%s", s->obj.metadata.namespace, s->obj.metadata.name);
-    cert->sds = ARENA_NEW(c->arena, ir_sds_ref);
-    cert->sds->secret_name = secret_name;
-    cert->sds->scheme = "unix";
-    cert->sds->address = url + 7;
+    cert->sds = sds;
     l->has_sds_certificates = true;
     return (cert_problem){0};
 }
@@ -201,8 +187,11 @@ static cert_problem load_one(gw_ctx *c, gw_listener_ctx *l, const api_object_ref
     const char *where = arena_printf(c->arena, "Secret %s/%s", ns, name);
     if (!s)
         return problem("InvalidCertificateRef", arena_printf(c->arena, "%s does not exist", where));
-    if (s->type && strcmp(s->type, GW_SDS_SECRET_TYPE) == 0 && sds_enabled(c))
-        return load_sds(c, l, s, where);
+    if (gw_secret_is_sds(s)) {
+        if (!gw_sds_refs_enabled(c))
+            return problem("InvalidCertificateRef", gw_sds_disabled_message(c, ns, name));
+        return load_sds(c, l, s);
+    }
     if (!s->type || strcmp(s->type, API_SECRET_TYPE_TLS) != 0)
         return problem("InvalidCertificateRef",
                        arena_printf(c->arena, "%s must be of type %s, not %s", where,

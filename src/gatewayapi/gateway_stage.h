@@ -12,7 +12,6 @@
 
 #define GW_GROUP "gateway.networking.k8s.io"
 #define GW_EG_GROUP "gateway.envoyproxy.io"
-#define GW_SDS_SECRET_TYPE "gateway.envoyproxy.io/sds"
 
 /* One GatewayClass whose controllerName is ours. */
 typedef struct gw_class {

@@ -135,6 +135,12 @@ static json_t *endpoint_json(const ir_endpoint *e)
 
 static json_t *tls_cert_json(const ir_tls_cert *c);
 
+static json_t *sds_json(const ir_sds_ref *s)
+{
+    return json_pack("{s:s, s:s, s:s}", "address", s->address, "scheme", s->scheme, "secretName",
+                     s->secret_name);
+}
+
 static json_t *upstream_tls_json(const ir_upstream_tls *t)
 {
     json_t *o = json_object();
@@ -148,6 +154,8 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
         ir_put_str(ca, "name", t->ca_name);
         if (t->ca_pem)
             json_object_set_new(ca, "certificate", base64_json(t->ca_pem));
+        if (t->ca_sds)
+            json_object_set_new(ca, "sds", sds_json(t->ca_sds));
         json_object_set_new(o, "caCertificate", ca);
     }
     if (t->insecure_skip_verify)
@@ -603,9 +611,7 @@ static json_t *tls_cert_json(const ir_tls_cert *c)
         json_object_set_new(co, "certificate", base64_json(c->certificate));
     ir_put_str(co, "name", c->name);
     if (c->sds)
-        json_object_set_new(co, "sds",
-                            json_pack("{s:s, s:s, s:s}", "address", c->sds->address, "scheme",
-                                      c->sds->scheme, "secretName", c->sds->secret_name));
+        json_object_set_new(co, "sds", sds_json(c->sds));
     else
         json_object_set_new(co, "privateKey", json_string("[redacted]"));
     return co;
