@@ -18,6 +18,7 @@
 #include "gatewayapi/client_ir.h"
 #include "gatewayapi/policy_checks.h"
 #include "gatewayapi/policy_ir.h"
+#include "gatewayapi/sds_secret.h"
 
 #define CTP_GROUP "gateway.envoyproxy.io"
 #define CTP_KIND "ClientTrafficPolicy"
@@ -40,9 +41,9 @@ static const api_ctp_client_validation *validation_of(const gw_policy *p)
 }
 
 /* The text under `key` of the Secret or ConfigMap one reference names (a
- * ClusterTrustBundle's bundle), or NULL. */
+ * ClusterTrustBundle's bundle); NULL with *why when there is none to read. */
 static const char *ref_text(gw_ctx *c, const gw_policy *p, const api_ctp_object_ref *ref,
-                            const char *key)
+                            const char *key, const char **why)
 {
     const char *pns = p->obj->metadata.namespace;
     const char *kind = ref->kind ? ref->kind : "Secret";
@@ -51,20 +52,44 @@ static const char *ref_text(gw_ctx *c, const gw_policy *p, const api_ctp_object_
     const char *group = ref->group ? ref->group : "";
     if (same(kind, "ClusterTrustBundle")) {
         const api_object *o = api_resources_find(c->res, "ClusterTrustBundle", NULL, name);
-        return o ? json_string_value(
-                       json_object_get(json_object_get(o->raw, "spec"), "trustBundle"))
-                 : NULL;
+        const char *text =
+            o ? json_string_value(json_object_get(json_object_get(o->raw, "spec"), "trustBundle"))
+              : NULL;
+        if (!text)
+            *why = arena_printf(c->arena, "ClusterTrustBundle %s does not exist or is empty", name);
+        return text;
     }
-    if (*group || (!same(kind, "Secret") && !same(kind, "ConfigMap")))
+    if (*group || (!same(kind, "Secret") && !same(kind, "ConfigMap"))) {
+        *why =
+            arena_printf(c->arena, "%s%s%s is not a core Secret, ConfigMap or ClusterTrustBundle",
+                         group, *group ? "/" : "", kind);
         return NULL;
-    if (!same(ns, pns) && !gw_reference_granted(c, CTP_GROUP, CTP_KIND, pns, "", kind, ns, name))
+    }
+    if (!same(ns, pns) && !gw_reference_granted(c, CTP_GROUP, CTP_KIND, pns, "", kind, ns, name)) {
+        *why = arena_printf(c->arena,
+                            "%s %s/%s is not allowed: no ReferenceGrant in %s lets "
+                            "ClientTrafficPolicies of %s refer to it",
+                            kind, ns, name, ns, pns);
         return NULL;
+    }
     const api_object *o = api_resources_find(c->res, kind, ns, name);
-    json_t *data = o ? json_object_get(o->raw, "data") : NULL;
-    const char *v = json_string_value(json_object_get(data, key));
-    if (!v)
+    if (!o) {
+        *why = arena_printf(c->arena, "%s %s/%s does not exist", kind, ns, name);
         return NULL;
-    return same(kind, "Secret") ? gw_base64_decode(c->arena, v) : v;
+    }
+    if (same(kind, "Secret") && gw_secret_is_sds((const api_secret *)o)) {
+        *why = arena_printf(c->arena,
+                            "Secret %s/%s is of type %s: client validation takes its CA "
+                            "certificates from %s, not from an SDS server",
+                            ns, name, GW_SDS_SECRET_TYPE, key);
+        return NULL;
+    }
+    const char *v = same(kind, "Secret")
+                        ? api_secret_value(c->arena, (const api_secret *)o, key, NULL)
+                        : api_config_map_value(c->arena, (const api_config_map *)o, key, NULL);
+    if (!v || !*v)
+        *why = arena_printf(c->arena, "%s %s/%s has no %s", kind, ns, name, key);
+    return v && *v ? v : NULL;
 }
 
 /* The PEM text of certificate `x`, in the arena. */
@@ -102,16 +127,18 @@ const char *gw_usable_ca_bundle(gw_ctx *c, const char *pem)
     return pem ? add_certs(c, NULL, pem) : NULL;
 }
 
-/* caCertificateRefs joined, NULL when there are none; *ok = false when one
- * cannot be used. */
+/* caCertificateRefs joined, NULL when there are none; NULL with *problem
+ * when one cannot be read. */
 static const char *ca_bundle(gw_ctx *c, const gw_policy *p, const api_ctp_client_validation *v,
-                             bool *ok)
+                             const char **problem)
 {
     const char *bundle = NULL;
     for (size_t i = 0; i < v->n_ca_certificate_refs; i++) {
-        const char *pem = ref_text(c, p, &v->ca_certificate_refs[i], "ca.crt");
-        if (!pem || !*pem) {
-            *ok = false;
+        const char *why = NULL;
+        const char *pem = ref_text(c, p, &v->ca_certificate_refs[i], "ca.crt", &why);
+        if (!pem) {
+            *problem = arena_printf(c->arena,
+                                    "spec.tls.clientValidation.caCertificateRefs[%zu]: %s", i, why);
             return NULL;
         }
         bundle = add_certs(c, bundle, pem);
@@ -160,12 +187,11 @@ static const char *crl_bundle(gw_ctx *c, const gw_policy *p, const api_ctp_crl *
     for (size_t i = 0; i < crl->n_refs; i++) {
         const api_ctp_object_ref *ref = &crl->refs[i];
         const char *name = ref->name ? ref->name : "";
-        const char *pem = ref_text(c, p, ref, "ca.crl");
-        if (!pem || !*pem) {
-            *problem = arena_printf(c->arena,
-                                    "spec.tls.clientValidation.crl.refs[%zu]: %s has no usable "
-                                    "ca.crl entry",
-                                    i, name);
+        const char *why = NULL;
+        const char *pem = ref_text(c, p, ref, "ca.crl", &why);
+        if (!pem) {
+            *problem =
+                arena_printf(c->arena, "spec.tls.clientValidation.crl.refs[%zu]: %s", i, why);
             return NULL;
         }
         BIO *in = BIO_new_mem_buf(pem, -1);
@@ -195,11 +221,11 @@ const char *gw_client_tls_problem(gw_ctx *c, const gw_policy *p)
     const api_ctp_client_validation *v = validation_of(p);
     if (!v)
         return NULL;
-    bool ok = true;
-    if (v->n_ca_certificate_refs && !ca_bundle(c, p, v, &ok) && ok)
-        return "spec.tls.clientValidation.caCertificateRefs: no reference holds a usable CA "
-               "certificate (PEM, not expired) under ca.crt";
     const char *problem = NULL;
+    if (v->n_ca_certificate_refs && !ca_bundle(c, p, v, &problem))
+        return problem ? problem
+                       : "spec.tls.clientValidation.caCertificateRefs: no reference holds a "
+                         "usable CA certificate (PEM, not expired) under ca.crt";
     if (v->crl)
         crl_bundle(c, p, v->crl, &problem);
     return problem;
@@ -208,10 +234,10 @@ const char *gw_client_tls_problem(gw_ctx *c, const gw_policy *p)
 static bool client_validation(gw_ctx *c, const gw_policy *p, ir_tls_config *t,
                               const api_ctp_client_validation *v)
 {
-    bool ok = true;
-    const char *ca = ca_bundle(c, p, v, &ok);
-    if (!ok)
-        return false;
+    /* a CA reference that cannot be read (reported in the status) leaves
+     * nothing to check certificates against: every one is refused */
+    const char *unreadable = NULL;
+    const char *ca = ca_bundle(c, p, v, &unreadable);
     t->client_validation_enabled = true;
     t->accept_untrusted = same(v->mode, "Request") || same(v->mode, "RequireAny");
     t->allow_expired_certificate = v->allow_expired_certificate == API_TRUE;

@@ -32,7 +32,7 @@ def write_all(server, docs, backends_text):
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 HOSTS = ["mtls.example", "opt.example", "san.example", "crl.example", "tuned.example",
-         "pin.example", "expired.example",
+         "pin.example", "expired.example", "unreadable.example",
          "h3.example", "fe.example", "plain.example"]
 
 
@@ -152,12 +152,13 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     certs["expired"] = client_ca.issue("expired", "expired.clients.example", expired=True)
     good_hash = hashlib.sha256(client_ca.der["good"]).hexdigest()
     ports = {n: free_port() for n in ("mtls", "opt", "san", "crl", "tuned", "h3", "pin",
-                                      "expired", "fe")}
+                                      "expired", "fe", "unreadable")}
     eg = {"apiVersion": GATEWAY_API, "kind": "Gateway",
           "metadata": {"name": "eg", "namespace": "default"},
           "spec": {"gatewayClassName": "eg", "listeners": [
               https_listener(n, ports[n], f"{n}.example")
-              for n in ("mtls", "opt", "san", "crl", "tuned", "h3", "pin", "expired")]}}
+              for n in ("mtls", "opt", "san", "crl", "tuned", "h3", "pin", "expired",
+                        "unreadable")]}}
     fe = {"apiVersion": GATEWAY_API, "kind": "Gateway",
           "metadata": {"name": "fe", "namespace": "default"},
           "spec": {"gatewayClassName": "eg",
@@ -195,7 +196,9 @@ def gw(standalone, module_cleanup, tmp_path_factory):
                        policy("pin", "pin", {"tls": validation(certificateHashes=[good_hash])}),
                        policy("expired", "expired", {
                            "tls": validation(allowExpiredCertificate=True),
-                           "timeout": {"tcp": {"connectionInspectionTimeout": "1s"}}})],
+                           "timeout": {"tcp": {"connectionInspectionTimeout": "1s"}}}),
+                       policy("unreadable", "unreadable", {"tls": {"clientValidation": {
+                           "caCertificateRefs": [{"kind": "Secret", "name": "no-such-ca"}]}}})],
               backend_resource("echo", echo.port))
 
     def client(cert=None):
@@ -206,7 +209,7 @@ def gw(standalone, module_cleanup, tmp_path_factory):
 
     def ready():
         return all(tls_get(ports[n], client(certs["good"]), f"{n}.example", timeout=2)[0] == 200
-                   for n in ports)
+                   for n in ports if n != "unreadable")
     server.wait_until(ready, timeout=60, what="every TLS listener serving")
 
     class Gw:
@@ -236,6 +239,24 @@ def test_client_validation_refuses_a_certificate_from_another_ca(gw):
 def test_client_validation_serves_a_client_with_a_good_certificate(gw):
     status, *_ = tls_get(gw.ports["mtls"], gw.client(gw.certs["good"]), "mtls.example")
     assert status == 200
+
+
+def test_client_validation_whose_ca_cannot_be_read_refuses_every_client(gw):
+    """A caCertificateRef that names no Secret: the policy is not Accepted, and the
+    listener it asked to check client certificates does not serve unchecked ones."""
+    port = gw.ports["unreadable"]
+    assert refused(port, gw.client(), "unreadable.example")
+    assert refused(port, gw.client(gw.certs["good"]), "unreadable.example")
+    assert refused(port, gw.client(gw.stranger), "unreadable.example")
+    for item in gw.server.admin_json("/api/status")["resources"]:
+        if item["kind"] == "ClientTrafficPolicy" and item["name"] == "unreadable":
+            cond = item["status"]["ancestors"][0]["conditions"][0]
+            assert (cond["type"], cond["status"]) == ("Accepted", "False"), cond
+            assert "caCertificateRefs[0]: Secret default/no-such-ca does not exist" in \
+                cond["message"]
+            break
+    else:
+        pytest.fail("no status for ClientTrafficPolicy unreadable")
 
 
 def test_xfcc_header_carries_the_client_certificate_details(gw):
