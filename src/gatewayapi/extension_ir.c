@@ -172,6 +172,9 @@ static bool wasm_build(gw_ctx *c, const gw_policy *p, const api_wasm *w, size_t 
          * and checks it against the declared sha256. */
         out->serving_url = src->url;
         out->sha256 = src->sha256;
+        if (src->tls && src->tls->ca_certificate_ref)
+            out->ca_pem =
+                gw_ca_bundle(c, p->obj->metadata.namespace, src->tls->ca_certificate_ref, 1, NULL);
         return out->sha256 != NULL;
     }
     char name[65], sum[65];

@@ -495,6 +495,7 @@ typedef struct ir_wasm {
     const char *serving_url;  /* servingURL: where Envoy fetches the module */
     const char *original_url; /* originalDownloadingURL: the spec's url */
     const char *sha256;       /* the module's SHA-256, hex */
+    const char *ca_pem;       /* Host mode: code.http.tls CA (PEM); NULL = the system CAs */
     const char **host_keys;   /* hostKeys (env.hostKeys) */
     size_t n_host_keys;
 } ir_wasm;
