@@ -14,9 +14,9 @@ const char *xds_destination_cluster(const ir_destination *d)
     return d->n_cluster_refs == 1 && !d->n_settings ? d->cluster_refs[0].name : d->name;
 }
 
-const char *xds_setting_cluster(const ir_destination *d, size_t i)
+const char *xds_setting_cluster(const ir_destination *d, const ir_traffic *t, size_t i)
 {
-    return xds_destination_per_setting(d) ? d->settings[i].name : d->name;
+    return xds_destination_per_setting(d, t) ? d->settings[i].name : d->name;
 }
 
 static bool setting_http2(const ir_destination_setting *s)
@@ -24,11 +24,16 @@ static bool setting_http2(const ir_destination_setting *s)
     return s->protocol == IR_PROTO_GRPC || s->protocol == IR_PROTO_HTTP2;
 }
 
-bool xds_destination_per_setting(const ir_destination *d)
+bool xds_destination_per_setting(const ir_destination *d, const ir_traffic *t)
 {
     if (d->n_cluster_refs && d->n_settings)
         return true; /* weighted with the shared clusters */
-    bool mixed = false, filters = false, incomplete = false, custom = false;
+    /* Zone-aware balancing spreads a cluster's traffic by zone, not by
+     * setting: the settings' shares become weighted clusters. */
+    const ir_load_balancer *lb = t ? t->load_balancer : NULL;
+    if (d->n_settings && lb && (lb->prefer_local || lb->n_weighted_zones))
+        return true;
+    bool mixed = false, filters = false, incomplete = false, custom = false, zoned = false;
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
         if (s->backend_filters)
@@ -44,8 +49,10 @@ bool xds_destination_per_setting(const ir_destination *d)
             mixed = true;
         if (!ir_setting_has_upstream(s))
             incomplete = true;
+        if (s->prefer_local)
+            zoned = true;
     }
-    return filters || mixed || ((incomplete || custom) && d->n_settings > 1);
+    return filters || mixed || ((incomplete || custom || zoned) && d->n_settings > 1);
 }
 
 static json_t *least_request_policy(void)
@@ -211,6 +218,7 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     if (http)
         xds_cluster_credential_injector_apply(c, cl, s, n);
     xds_cluster_traffic_apply(c, cl, t);
+    xds_cluster_setting_zone_apply(cl, s, n, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)
         xds_add(c, XDS_ENDPOINT, name, xds_cluster_load_assignment(c, name, s, n, t));
@@ -221,7 +229,7 @@ int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
 {
     if (d->n_cluster_refs && !d->n_settings)
         return 0; /* only shared clusters: xds_backend_clusters_add() */
-    if (xds_destination_per_setting(d)) {
+    if (xds_destination_per_setting(d, t)) {
         for (size_t i = 0; i < d->n_settings; i++) {
             const ir_destination_setting *s = &d->settings[i];
             cluster_add(c, s->name, &s, 1, d, http, t);
@@ -245,9 +253,9 @@ int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool ht
 /* useClientProtocol: the upstream speaks the client's HTTP version. */
 static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_traffic *t)
 {
-    for (size_t i = 0; i < (xds_destination_per_setting(d) ? d->n_settings : 1); i++) {
-        json_t *cl = xds_find(c, XDS_CLUSTER,
-                              xds_destination_per_setting(d) ? d->settings[i].name : d->name);
+    bool per_setting = xds_destination_per_setting(d, t);
+    for (size_t i = 0; i < (per_setting ? d->n_settings : 1); i++) {
+        json_t *cl = xds_find(c, XDS_CLUSTER, per_setting ? d->settings[i].name : d->name);
         json_t *opts =
             xds_json_path(cl, "typedExtensionProtocolOptions",
                           "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
@@ -303,4 +311,17 @@ void xds_backend_clusters_add(xds_ctx *c)
         if (bc->use_client_protocol)
             use_client_protocol(c, d, bc->traffic);
     }
+}
+
+void xds_proxy_service_cluster_add(xds_ctx *c)
+{
+    const ir_destination *d = c->ir->proxy_service_cluster;
+    if (!d || !d->name)
+        return;
+    /* Envoy's local cluster for zone-aware routing: the fleet's proxies by
+     * zone, balanced zone-aware from one endpoint on. */
+    static const ir_prefer_local local = {.min_endpoints_threshold = {true, 1}};
+    ir_load_balancer lb = {.kind = IR_LB_UNSET, .prefer_local = &local};
+    ir_traffic t = {.load_balancer = &lb};
+    xds_destination_one_cluster_add(c, d, false, &t);
 }

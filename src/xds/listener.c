@@ -333,7 +333,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
     /* A route's stat name (EnvoyProxy routeStatName) names its proxy's stats. */
     json_t *tp =
         json_pack("{s:s}", "statPrefix", r->stat_name ? r->stat_name : tcp_stat_prefix(c, l, r));
-    if (d && xds_destination_per_setting(d)) {
+    if (d && xds_destination_per_setting(d, r->traffic_settings)) {
         json_t *clusters = json_array();
         for (size_t i = 0; i < d->n_settings; i++)
             json_array_append_new(clusters, json_pack("{s:s, s:i}", "name", d->settings[i].name,
@@ -395,8 +395,13 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
 {
     json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, true);
-    const char *cluster =
-        l->destination ? xds_destination_cluster(l->destination) : XDS_EMPTY_CLUSTER;
+    /* UDP proxies forward to one cluster: a destination split per setting
+     * (zone-aware balancing) has one setting there. */
+    const char *cluster = !l->destination ? XDS_EMPTY_CLUSTER
+                          : xds_destination_per_setting(l->destination, l->traffic_settings) &&
+                                  l->destination->n_settings
+                              ? l->destination->settings[0].name
+                              : xds_destination_cluster(l->destination);
     json_t *route = xds_any("envoy.extensions.filters.udp.udp_proxy.v3.Route",
                             json_pack("{s:s}", "cluster", cluster));
     json_t *proxy = json_pack("{s:{s:{s:{s:s, s:o}}}, s:s}", "matcher", "onNoMatch", "action",
