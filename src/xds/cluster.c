@@ -167,6 +167,15 @@ static bool settings_valid(xds_ctx *c, const char *name, const ir_destination_se
     return true;
 }
 
+static json_t *cluster_provided_policy(void)
+{
+    json_t *cp =
+        xds_any("envoy.extensions.load_balancing_policies.cluster_provided.v3.ClusterProvided",
+                json_object());
+    return json_pack("{s:[{s:{s:s, s:o}}]}", "policies", "typedExtensionConfig", "name",
+                     "envoy.load_balancing_policies.cluster_provided", "typedConfig", cp);
+}
+
 static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setting *const *s,
                         size_t n, const ir_destination *d, bool http, const ir_traffic *t)
 {
@@ -177,8 +186,11 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     json_t *md = xds_metadata(&d->metadata);
     if (md)
         json_object_set_new(cl, "metadata", md);
-    bool dns = n && s[0]->address_type == IR_ADDR_FQDN;
-    if (dns) {
+    bool dfp = n && s[0]->is_dynamic_resolver;
+    bool dns = !dfp && n && s[0]->address_type == IR_ADDR_FQDN;
+    if (dfp) {
+        json_object_set_new(cl, "clusterType", xds_dfp_cluster_type(c, t));
+    } else if (dns) {
         json_t *dc = xds_any("envoy.extensions.clusters.dns.v3.DnsCluster",
                              json_pack("{s:s, s:s, s:b}", "dnsLookupFamily", "V4_PREFERRED",
                                        "dnsRefreshRate", "30s", "respectDnsTtl", 1));
@@ -213,13 +225,22 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
             t); /* WebSocket: HTTP/1.1 even when the client speaks h2 */
     else if (http)
         opts = http1_protocol_options(c, t);
+    if (opts && dfp && tls)
+        json_object_set_new(
+            xds_json_path(opts, "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL),
+            "upstreamHttpProtocolOptions",
+            json_pack("{s:b, s:b}", "autoSanValidation", 1, "autoSni", 1));
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
     if (http)
         xds_cluster_credential_injector_apply(c, cl, s, n);
     xds_cluster_traffic_apply(c, cl, t);
     xds_cluster_setting_zone_apply(cl, s, n, t);
+    if (dfp) /* the cluster picks the resolved host itself */
+        json_object_set_new(cl, "loadBalancingPolicy", cluster_provided_policy());
     xds_add(c, XDS_CLUSTER, name, cl);
+    if (dfp)
+        return;
     if (!dns)
         xds_add(c, XDS_ENDPOINT, name, xds_cluster_load_assignment(c, name, s, n, t));
 }

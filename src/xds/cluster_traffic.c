@@ -413,7 +413,7 @@ static void dns_apply(xds_ctx *c, json_t *cl, const ir_dns *d)
     if (family)
         json_object_set_new(cl, "dnsLookupFamily", json_string(family));
     json_t *dc = xds_json_path(cl, "clusterType", "typedConfig", NULL);
-    if (!dc)
+    if (!dc || json_object_get(dc, "dnsCacheConfig")) /* a dynamic forward proxy's: its own */
         return;
     if (family)
         json_object_set_new(dc, "dnsLookupFamily", json_string(family));

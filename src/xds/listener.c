@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xds/filter.h"
 #include "xds/listener.h"
 
 enum { LISTENER_BUFFER_LIMIT = 32768 };
@@ -372,6 +373,7 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         if (match)
             json_object_set_new(chain, "filterChainMatch", match);
         json_t *filters = chain_filters(c, l->client, tcp_stat_prefix(c, l, r), tcp_proxy(c, l, r));
+        xds_tcp_dfp_filters_add(c, filters, r, tcp_stat_prefix(c, l, r));
         if (r->authorization) /* the network RBAC goes right before tcp_proxy */
             json_array_insert_new(filters, json_array_size(filters) - 1,
                                   xds_network_rbac(c, r->authorization, tcp_stat_prefix(c, l, r)));
