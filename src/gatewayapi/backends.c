@@ -470,6 +470,29 @@ static gw_backend_result sliced_setting(const resolve_ctx *rc, ir_destination_se
     return (gw_backend_result){.ok = true, .setting = s};
 }
 
+/* A Service's own zone preference, as the reference reads it: a
+ * trafficDistribution keeps traffic in the proxy's zone from one endpoint
+ * on; topology-aware routing (annotation topology-mode Auto) from three. */
+static const ir_prefer_local *service_prefer_local(gw_ctx *c, const api_service *svc)
+{
+    uint32_t n = 0;
+    if (svc->spec.traffic_distribution)
+        n = 1;
+    for (size_t i = 0; !n && i < svc->obj.metadata.n_annotations; i++) {
+        const api_kv *a = &svc->obj.metadata.annotations[i];
+        if (same(a->key, "service.kubernetes.io/topology-mode") &&
+            (same(a->value, "Auto") || same(a->value, "auto")))
+            n = 3;
+    }
+    if (!n)
+        return NULL;
+    ir_prefer_local *p = ARENA_NEW(c->arena, ir_prefer_local);
+    p->min_endpoints_threshold = (ir_opt_u32){true, n};
+    p->force = true;
+    p->force_min_endpoints = (ir_opt_u32){true, n};
+    return p;
+}
+
 static gw_backend_result service_setting(const resolve_ctx *rc, const api_service *svc,
                                          const api_service_port *sp, ir_app_protocol protocol,
                                          const char *name)
@@ -478,6 +501,7 @@ static gw_backend_result service_setting(const resolve_ctx *rc, const api_servic
     ir_destination_setting *s =
         new_setting(rc, name, protocol, "Service", port_text(c, rc->ref->port));
     apply_app_protocol(s, service_app_protocols, sp->app_protocol);
+    s->prefer_local = service_prefer_local(c, svc);
     bool headless = same(svc->spec.cluster_ip, "None");
     if (service_routing(rc) && !headless) {
         add_endpoint(c, s, svc->spec.cluster_ip, (uint32_t)rc->ref->port, NULL, false);
