@@ -385,7 +385,9 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
             set_handshake_timeout(c, chain, l->client);
         }
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
-        if (match)
+        /* The SNI dynamic forward proxy reads the client's SNI even when no
+         * server name selects the chain. */
+        if (match || (!r->terminate && xds_destination_dynamic(r->destination)))
             add_tls_inspector(listener, l->tls);
         if (r->destination &&
             xds_destination_clusters_add(c, r->destination, false, r->traffic_settings) < 0)
