@@ -241,6 +241,10 @@ def test_response_override_status_range_with_configmap_body(gw):
     assert (status, body) == (503, b"<h1>we are sorry</h1>")
     assert headers["content-type"] == "text/html"
     assert call(gw.port, "override.example", headers={"x-echo-status": "504"})[0] == 504
+    # both ends of the range (a CEL matcher on response.code) are in it
+    for code in ("500", "503"):
+        assert call(gw.port, "override.example", headers={"x-echo-status": code})[2] == \
+            b"<h1>we are sorry</h1>", code
 
 
 def test_gzip_on_the_wire(gw):
