@@ -718,6 +718,9 @@ typedef struct ir_xds {
     /* globalResources.proxyServiceCluster: the fleet's own proxies with
      * their zones, the local cluster of zone-aware routing; NULL = none. */
     const ir_destination *proxy_service_cluster;
+    /* Its endpoints also as "local_cluster", the local cluster of the
+     * proxies' bootstrap (set by a server that runs or programs them). */
+    bool serve_local_cluster;
     /* Access-log sinks other than files, tracing, metrics options
      * (ir/ir_telemetry.h); NULL when none is set. */
     struct ir_telemetry *telemetry;

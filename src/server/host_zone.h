@@ -9,7 +9,7 @@
  *
  * With a zone, each fleet's IR gets the proxyServiceCluster Envoy takes as
  * its local cluster: the fleet's proxy, in that zone, named after the fleet
- * (the host bootstrap's local_cluster reads these endpoints). */
+ * (the bootstrap's local_cluster reads these endpoints). */
 #ifndef EG_SERVER_HOST_ZONE_H
 #define EG_SERVER_HOST_ZONE_H
 

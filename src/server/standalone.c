@@ -582,6 +582,8 @@ static void job_work(uv_work_t *req)
     host_ports_resolve(s->ports, j->r, j->res);
     if (s->host) /* the proxies run here: in this host's zone */
         host_zone_apply(j->res, host_zone(), s->proxy_address);
+    for (size_t i = 0; i < j->res->n_xds; i++) /* our proxies' bootstrap reads it */
+        j->res->xds[i]->serve_local_cluster = true;
     trace_memory("gateway-api translated (IR)");
     j->t_gw = uv_hrtime();
     /* The rate-limit service's address (its process is managed on the loop,

@@ -356,7 +356,7 @@ static json_t *prometheus_cluster(const xds_bootstrap_opts *o)
 }
 
 /* The zone-aware cluster of the proxy's own fleet, fed over ADS. */
-static json_t *local_cluster(const xds_bootstrap_opts *o)
+static json_t *local_cluster(void)
 {
     json_t *lr =
         xds_any(BOOTSTRAP_LEAST_REQUEST, json_pack("{s:{s:{s:s}}}", "localityLbConfig",
@@ -365,8 +365,8 @@ static json_t *local_cluster(const xds_bootstrap_opts *o)
                                "envoy.load_balancing_policies.least_request", "typedConfig", lr);
     return json_pack("{s:s, s:{s:o, s:s}, s:o, s:s, s:s}", "connectTimeout", "10s",
                      "edsClusterConfig", "edsConfig", xds_ads_config_source(false), "serviceName",
-                     o->local_cluster_service ? o->local_cluster_service : "local_cluster",
-                     "loadBalancingPolicy", policy, "name", "local_cluster", "type", "EDS");
+                     "local_cluster", "loadBalancingPolicy", policy, "name", "local_cluster",
+                     "type", "EDS");
 }
 
 static json_t *sds_file(const char *name, const char *path)
@@ -442,7 +442,7 @@ json_t *xds_bootstrap(const xds_bootstrap_opts *o)
                         json_pack("{s:s}", "localClusterName", "local_cluster"));
     json_object_set_new(b, "dynamicResources", dynamic_resources());
     json_t *statics =
-        json_pack("{s:[o, o], s:[]}", "clusters", local_cluster(o), xds_cluster(o), "listeners");
+        json_pack("{s:[o, o], s:[]}", "clusters", local_cluster(), xds_cluster(o), "listeners");
     if (!o->no_prometheus) {
         json_array_insert_new(json_object_get(statics, "clusters"), 0, prometheus_cluster(o));
         json_array_append_new(json_object_get(statics, "listeners"), stats_listener(o));

@@ -34,9 +34,6 @@ typedef struct xds_bootstrap_opts {
      * and --service-cluster flags, as the reference does. */
     const char *node_id, *node_cluster;
     const char *zone; /* node.locality.zone; NULL for none */
-    /* The EDS name of the zone-aware local_cluster (the fleet's own
-     * proxies); NULL: "local_cluster". */
-    const char *local_cluster_service;
     const char *admin_address;
     uint32_t admin_port; /* 19000 */
     uint32_t stats_port; /* 19001, the Prometheus stats listener */

@@ -345,4 +345,15 @@ void xds_proxy_service_cluster_add(xds_ctx *c)
     ir_load_balancer lb = {.kind = IR_LB_UNSET, .prefer_local = &local};
     ir_traffic t = {.load_balancer = &lb};
     xds_destination_one_cluster_add(c, d, false, &t);
+    if (!c->ir->serve_local_cluster)
+        return;
+    /* The same endpoints for the bootstrap's static local_cluster (its own
+     * EDS name: one resource watched by two clusters would stall Envoy's
+     * initialization until the fetch timeout). */
+    const ir_destination_setting **s =
+        arena_alloc_array(c->arena, sizeof *s, d->n_settings ? d->n_settings : 1);
+    for (size_t i = 0; i < d->n_settings; i++)
+        s[i] = &d->settings[i];
+    xds_add(c, XDS_ENDPOINT, XDS_LOCAL_CLUSTER,
+            xds_zoned_load_assignment(c, XDS_LOCAL_CLUSTER, s, d->n_settings, &lb));
 }

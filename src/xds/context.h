@@ -178,6 +178,8 @@ void xds_backend_clusters_add(xds_ctx *c);
 /* The cluster of the fleet's own proxies (ir_xds.proxy_service_cluster), the
  * local cluster of zone-aware routing, with its endpoints by zone. */
 void xds_proxy_service_cluster_add(xds_ctx *c);
+/* The name of the bootstrap's local cluster, and of its endpoints. */
+#define XDS_LOCAL_CLUSTER "local_cluster"
 /* The one cluster a destination forwards to when it is not weighted: its
  * own, or the shared cluster it names alone. */
 const char *xds_destination_cluster(const ir_destination *d);

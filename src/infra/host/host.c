@@ -162,7 +162,6 @@ static json_t *bootstrap_json(const host_config *cfg, const char *fleet, int adm
     o.node_id = fleet;
     o.node_cluster = fleet;
     o.zone = cfg->zone;
-    o.local_cluster_service = fleet;
     /* Several fleets share the host: each has its own loopback ports (0:
      * Envoy's choice); the admin one is also reported through
      * --admin-address-path. */
