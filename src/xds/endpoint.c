@@ -83,9 +83,12 @@ static uint32_t zone_weight(const ir_load_balancer *lb, const char *zone)
 }
 
 /* One locality per zone of the setting's endpoints, appended to `out`;
- * `weights` (the route's zone weights) or unweighted. */
+ * `weights` (the route's zone weights) or unweighted. With several settings
+ * in the cluster (a UDP route's), each locality also names its setting as
+ * its region, so that one zone's localities stay apart, and zone weights
+ * are multiplied by the setting's weight. */
 static void zone_localities(xds_ctx *c, json_t *out, const ir_destination_setting *s,
-                            const char *tls_match, const ir_load_balancer *weights)
+                            const char *tls_match, const ir_load_balancer *weights, bool shared)
 {
     const char **zones = arena_alloc_array(c->arena, sizeof *zones, s->n_endpoints + 1);
     size_t n = 0;
@@ -104,9 +107,13 @@ static void zone_localities(xds_ctx *c, json_t *out, const ir_destination_settin
                 json_array_append_new(lbs, lb_endpoint(&s->endpoints[i], tls_match));
         json_t *loc = json_pack("{s:o, s:o}", "lbEndpoints", lbs, "locality",
                                 *zones[k] ? json_pack("{s:s}", "zone", zones[k]) : json_object());
-        if (weights)
-            json_object_set_new(loc, "loadBalancingWeight",
-                                json_integer(zone_weight(weights, zones[k])));
+        if (weights) /* shared: the setting's share too */
+            json_object_set_new(
+                loc, "loadBalancingWeight",
+                json_integer((json_int_t)zone_weight(weights, zones[k]) *
+                             (shared && s->has_weight && s->weight ? s->weight : 1)));
+        if (shared && s->name && *s->name)
+            json_object_set_new(json_object_get(loc, "locality"), "region", json_string(s->name));
         locality_common(loc, s);
         json_array_append_new(out, loc);
     }
@@ -123,7 +130,7 @@ json_t *xds_zoned_load_assignment(xds_ctx *c, const char *cluster_name,
         const ir_destination_setting *s = settings[i];
         const char *tls_match = s->tls ? xds_upstream_tls_match(c, cluster_name, i) : NULL;
         if (route_local || weights || s->prefer_local)
-            zone_localities(c, eps, s, tls_match, weights);
+            zone_localities(c, eps, s, tls_match, weights, n > 1);
         else
             json_array_append_new(eps, setting_locality(s, tls_match));
     }

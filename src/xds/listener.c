@@ -399,13 +399,8 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
 {
     json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, true);
-    /* UDP proxies forward to one cluster: a destination split per setting
-     * (zone-aware balancing) has one setting there. */
-    const char *cluster = !l->destination ? XDS_EMPTY_CLUSTER
-                          : xds_destination_per_setting(l->destination, l->traffic_settings) &&
-                                  l->destination->n_settings
-                              ? l->destination->settings[0].name
-                              : xds_destination_cluster(l->destination);
+    const char *cluster =
+        l->destination ? xds_destination_cluster(l->destination) : XDS_EMPTY_CLUSTER;
     json_t *route = xds_any("envoy.extensions.filters.udp.udp_proxy.v3.Route",
                             json_pack("{s:s}", "cluster", cluster));
     json_t *proxy = json_pack("{s:{s:{s:{s:s, s:o}}}, s:s}", "matcher", "onNoMatch", "action",
@@ -421,5 +416,10 @@ int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
         xds_empty_cluster_add(c);
         return 0;
     }
+    /* A UDP proxy forwards to one cluster: zone-aware balancing keeps the
+     * settings together there (their zones apart by setting). */
+    if (l->destination->n_settings && !l->destination->n_cluster_refs &&
+        !xds_destination_per_setting(l->destination, NULL))
+        return xds_destination_one_cluster_add(c, l->destination, false, l->traffic_settings);
     return xds_destination_clusters_add(c, l->destination, false, l->traffic_settings);
 }
