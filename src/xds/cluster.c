@@ -47,6 +47,11 @@ bool xds_destination_per_setting(const ir_destination *d, const ir_traffic *t)
         /* HTTP/2 and HTTP/1.1 backends need protocol options of their own. */
         if (i && setting_http2(s) != setting_http2(&d->settings[0]))
             mixed = true;
+        /* SNI from each endpoint's hostname, or the cluster's own (autoSni
+         * from the request's host): a cluster has one of the two. */
+        if (i && (s->tls && s->tls->auto_host_sni) !=
+                     (d->settings[0].tls && d->settings[0].tls->auto_host_sni))
+            mixed = true;
         if (!ir_setting_has_upstream(s))
             incomplete = true;
         if (s->prefer_local)
@@ -232,8 +237,10 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
             json_pack("{s:b, s:b}", "autoSanValidation", 1, "autoSni", 1));
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
-    if (http)
+    if (http) {
         xds_cluster_credential_injector_apply(c, cl, s, n);
+        xds_cluster_admission_control_apply(c, cl, t);
+    }
     xds_cluster_traffic_apply(c, cl, t);
     xds_cluster_setting_zone_apply(cl, s, n, t);
     if (dfp) /* the cluster picks the resolved host itself */

@@ -230,6 +230,15 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r, bool n
     push(all, combine(methods, "orMatcher"));
     if (r->n_client_cidrs)
         push(all, cidr_predicate(r));
+    /* the JWT's scopes, then its claims, as the reference orders them */
+    for (size_t i = 0; r->jwt_provider && i < r->n_jwt_scopes; i++) {
+        json_t *any = json_array();
+        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scope",
+                                     r->jwt_scopes[i], true));
+        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scp",
+                                     r->jwt_scopes[i], true));
+        push(all, combine(any, "orMatcher"));
+    }
     for (size_t i = 0; r->jwt_provider && i < r->n_jwt_claims; i++) {
         const ir_jwt_claim *cl = &r->jwt_claims[i];
         bool list = cl->value_type && strcmp(cl->value_type, "StringArray") == 0;
@@ -237,14 +246,6 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r, bool n
         for (size_t k = 0; k < cl->n_values; k++)
             push(any, metadata_predicate("claim_matcher", "claim", r->jwt_provider, cl->name,
                                          cl->values[k], list));
-        push(all, combine(any, "orMatcher"));
-    }
-    for (size_t i = 0; r->jwt_provider && i < r->n_jwt_scopes; i++) {
-        json_t *any = json_array();
-        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scope",
-                                     r->jwt_scopes[i], true));
-        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scp",
-                                     r->jwt_scopes[i], true));
         push(all, combine(any, "orMatcher"));
     }
     for (size_t i = 0; i < r->n_headers; i++) {

@@ -408,6 +408,10 @@ def test_route_tracing_settings_reach_envoy(gw):
     tracing = routes[0]["tracing"]
     assert tracing["random_sampling"] == {"numerator": 7}
     assert tracing["custom_tags"] == [{"tag": "team", "literal": {"value": "gateway"}}]
+    # the route's metadata names the policy in force (as the reference's routes do)
+    md = routes[0]["metadata"]["filter_metadata"]["envoy-gateway"]
+    assert md["policies"] == [{"kind": "BackendTrafficPolicy", "name": "stats",
+                               "namespace": "default"}]
 
 
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------
