@@ -707,6 +707,46 @@ static ir_security *merged(gw_ctx *c, const ir_security *route, const ir_securit
     return m;
 }
 
+/* The route policy rp as it merges onto the listener's lp: where both set
+ * cors or csrf (free-form settings with nothing to resolve), the two are
+ * merged field by field by rp's mergeType, so a route policy adding
+ * allowHeaders keeps the listener policy's origins and methods. Other
+ * features a route policy sets replace the listener policy's (merged()). */
+static const gw_policy *merge_settings(gw_ctx *c, const gw_policy *rp, const gw_policy *lp)
+{
+    const api_security_policy_spec *r = ((const api_security_policy *)rp->typed)->security;
+    const api_security_policy_spec *l = ((const api_security_policy *)lp->typed)->security;
+    if (!r || !l || !((r->cors && l->cors) || (r->csrf && l->csrf)))
+        return rp;
+    api_security_policy_spec *spec = ARENA_NEW(c->arena, api_security_policy_spec);
+    *spec = *r;
+    const char *how = rp->targets->merge_type;
+    if (r->cors && l->cors)
+        spec->cors = gw_policy_merge(c, l->cors, r->cors, how);
+    if (r->csrf && l->csrf)
+        spec->csrf = gw_policy_merge(c, l->csrf, r->csrf, how);
+    api_security_policy *typed = ARENA_NEW(c->arena, api_security_policy);
+    *typed = *(const api_security_policy *)rp->typed;
+    typed->security = spec;
+    gw_policy *m = ARENA_NEW(c->arena, gw_policy);
+    *m = *rp;
+    m->typed = typed;
+    return m;
+}
+
+/* merge_settings(rp, lp), made once per pair (policy_security caches by policy). */
+static const gw_policy *merged_policy(gw_ctx *c, strmap *built, const gw_policy *rp,
+                                      const gw_policy *lp)
+{
+    const char *key = strmap_key(built, "merge|%p|%p", (const void *)rp, (const void *)lp);
+    const gw_policy *m = strmap_get(built, key);
+    if (!m) {
+        m = merge_settings(c, rp, lp);
+        strmap_put(built, key, (void *)m);
+    }
+    return m;
+}
+
 static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
@@ -720,7 +760,10 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
     if (!p)
         return;
     bool valid = gw_policy_valid(c, SP_KIND, p) && (!rp || !lp || gw_policy_valid(c, SP_KIND, lp));
-    ir_security *s = policy_security(c, built, p, l->gateway, gw_policy_valid(c, SP_KIND, p));
+    if (rp && lp)
+        p = merged_policy(c, built, rp, lp);
+    ir_security *s =
+        policy_security(c, built, p, l->gateway, gw_policy_valid(c, SP_KIND, rp ? rp : lp));
     if (s && rp && lp) {
         ir_security *ls =
             policy_security(c, built, lp, l->gateway, gw_policy_valid(c, SP_KIND, lp));

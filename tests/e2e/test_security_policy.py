@@ -289,13 +289,16 @@ def resources(jwks, http_auth, grpc_auth, dead_port, fallback_auth):
         policy("paths", "paths", {"authorization": {"defaultAction": "Allow", "rules": [
             {"action": "Deny", "operation": {"path": {"type": "PathPrefix", "value": "/admin"}},
              "principal": {"clientCIDRs": ["0.0.0.0/0"]}}]}}),
-        # listener "merge": basic auth for every route; one route adds CORS and
-        # keeps it (mergeType), another replaces it with API keys.
+        # listener "merge": basic auth and CORS for every route; one route adds an
+        # origin to the CORS and keeps the rest (mergeType), another replaces it all
+        # with API keys.
         {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
          "metadata": {"name": "merge-listener", "namespace": "default"},
          "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
                                   "name": "eg", "sectionName": "merge"}],
-                  "basicAuth": {"users": {"name": "users"}}}},
+                  "basicAuth": {"users": {"name": "users"}},
+                  "cors": {"allowOrigins": ["https://listener.example"],
+                           "allowMethods": ["PUT"]}}},
         {**policy("merged", "merged", {"cors": {"allowOrigins": ["https://ok.example"]}}),
          "spec": {**policy("merged", "merged", {})["spec"], "mergeType": "StrategicMerge",
                   "cors": {"allowOrigins": ["https://ok.example"]}}},
@@ -571,6 +574,12 @@ def test_merge_type_keeps_the_listener_policy(gw):
                               headers={**good, "origin": "https://ok.example"})
     assert status == 200
     assert hdrs["access-control-allow-origin"] == "https://ok.example"
+    # the CORS settings merge field by field: the listener's origin and methods stay
+    preflight = {"origin": "https://listener.example", "access-control-request-method": "PUT"}
+    status, hdrs, _ = request(gw.merge_port, "merged.example", headers=preflight,
+                              method="OPTIONS")
+    assert hdrs.get("access-control-allow-origin") == "https://listener.example", (status, hdrs)
+    assert "PUT" in hdrs.get("access-control-allow-methods", "")
     # without mergeType the route's own policy replaces the listener's
     before = gw.reached("replaced.example")
     status, _, _ = request(gw.merge_port, "replaced.example", headers=good)
