@@ -94,8 +94,11 @@ def with_custom_section(module, name):
     return module + b"\x00" + leb(len(body)) + body
 
 
-def wasm_policy(name, route, code, **extra):
-    return extension_policy(name, route, {"wasm": [{"name": name, "code": code, **extra}]})
+def wasm_policy(name, route, code, mergeType=None, **extra):
+    policy = extension_policy(name, route, {"wasm": [{"name": name, "code": code, **extra}]})
+    if mergeType:
+        policy["spec"]["mergeType"] = mergeType
+    return policy
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +129,15 @@ def gw(standalone, module_cleanup, tmp_path_factory):
         wasm_policy("rogue", "rogue", {"type": "HTTP", "http": {
             "url": f"https://localhost:{rogue.port}/module.wasm",
             "sha256": hashlib.sha256(rogue_module).hexdigest(), "tls": tls}}),
+        # a Lua script for the whole Gateway; "hello" merges onto it (mergeType)
+        {**extension_policy("gateway-lua", "unused", {}), "spec": {
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                            "name": "eg"}],
+            "lua": [{"type": "Inline", "inline":
+                     'function envoy_on_response(h) h:headers():add("x-gateway-lua", "yes") end'}]}},
         wasm_policy("hello", "wasm", {"type": "HTTP", "http": {
             "url": url, "sha256": hashlib.sha256(module).hexdigest()}},
-            config={"greeting": "hello"}),
+            config={"greeting": "hello"}, mergeType="StrategicMerge"),
         wasm_policy("no-sha", "no-sha", {"type": "HTTP", "http": {"url": url}}),
         wasm_policy("image", "image", {"type": "Image", "image": {
             "url": "registry.example/filters/hello:v1"}}),
@@ -169,6 +178,20 @@ def test_envoy_fetched_the_module_and_runs_it(gw):
     assert json.loads(headers["x-wasm-config"]) == {"greeting": "hello"}  # the policy's config
     cond = accepted(gw, "EnvoyExtensionPolicy", "hello")
     assert cond and cond["status"] == "True", cond
+
+
+def test_merge_type_keeps_the_gateway_policys_other_extensions(gw):
+    """"hello" (mergeType) sets only Wasm: the Gateway policy's Lua runs too. The
+    https route's policy has no mergeType and replaces it; a route without a policy
+    runs the Gateway's Lua only."""
+    _, headers, _ = request(gw.port, "wasm.example")
+    assert headers.get("x-wasm") == "hello from wasm"
+    assert headers.get("x-gateway-lua") == "yes"
+    headers = gw.wait_until(lambda: (lambda h: h if h.get("x-wasm") else None)(
+        request(gw.port, "https.example", timeout=2)[1]), timeout=60, what="https module served")
+    assert "x-gateway-lua" not in headers
+    _, headers, _ = request(gw.port, "plain.example")
+    assert headers.get("x-gateway-lua") == "yes" and "x-wasm" not in headers
 
 
 def test_route_without_policy_runs_no_module(gw):
