@@ -738,6 +738,11 @@ static const char *backend_client_certificate(const resolve_ctx *rc, const api_b
     const api_secret *s = (const api_secret *)api_resources_find(c->res, "Secret", ns, name);
     if (!s)
         return arena_printf(c->arena, "%s does not exist", where);
+    if (gw_secret_is_sds(s))
+        return arena_printf(c->arena,
+                            "%s is of type %s; a certificate from an SDS server is presented to "
+                            "backends by the EnvoyProxy's backendTLS.clientCertificateRef only",
+                            where, GW_SDS_SECRET_TYPE);
     size_t crt_len = 0, key_len = 0;
     const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
     const char *key = api_secret_value(c->arena, s, "tls.key", &key_len);

@@ -11,6 +11,7 @@
 #include "gatewayapi/certificate.h"
 #include "gatewayapi/client_ir.h"
 #include "gatewayapi/gateway_stage.h"
+#include "gatewayapi/sds_secret.h"
 
 typedef struct ref_problem {
     const char *reason; /* NULL when the reference is usable */
@@ -130,6 +131,12 @@ static ref_problem check_client_certificate(gw_ctx *c, const api_gateway *g, jso
         why = arena_printf(c->arena, "kind %s is not supported; use a Secret", kind);
     else if (!(s = (const api_secret *)api_resources_find(c->res, "Secret", ns, name)))
         why = "the Secret does not exist";
+    else if (gw_secret_is_sds(s))
+        why = arena_printf(c->arena,
+                           "the Secret is of type %s; a certificate from an SDS server is "
+                           "presented to backends by the EnvoyProxy's "
+                           "backendTLS.clientCertificateRef only",
+                           GW_SDS_SECRET_TYPE);
     else {
         size_t crt_len = 0, key_len = 0;
         const char *crt = api_secret_value(c->arena, s, "tls.crt", &crt_len);
