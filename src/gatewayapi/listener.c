@@ -485,6 +485,39 @@ static bool shares_https_port(gw_listener_ctx **ls, size_t n, const gw_listener_
     return false;
 }
 
+/* Whether the names of a's own certificates may be served by SDS listener
+ * `sds` too: any name when it has no hostname, else a name overlapping it. */
+static bool may_share_names_with_sds(const gw_listener_ctx *a, const gw_listener_ctx *sds)
+{
+    if (!sds->pub.hostname)
+        return true;
+    for (size_t i = 0; i < a->n_cert_dns_names; i++)
+        if (dns_names_overlap(a->cert_dns_names[i], sds->pub.hostname))
+            return true;
+    return false;
+}
+
+/* The SDS listener on a's port whose certificates may cover a's names, or NULL. */
+static const gw_listener_ctx *sds_neighbour(gw_listener_ctx **ls, size_t n,
+                                            const gw_listener_ctx *a)
+{
+    for (size_t j = 0; j < n; j++)
+        if (ls[j] != a && ls[j]->ready && ls[j]->has_sds_certificates &&
+            is(ls[j]->pub.protocol, "HTTPS") && ls[j]->pub.port == a->pub.port &&
+            may_share_names_with_sds(a, ls[j]))
+            return ls[j];
+    return NULL;
+}
+
+/* A listener whose certificates may overlap another's on its port offers
+ * HTTP/1.1 only unless told otherwise (IR tlsOverlaps): a client must not
+ * reuse one HTTP/2 connection for the other listener's names. */
+static void mark_tls_overlap(gw_listener_ctx *l)
+{
+    if (l->tls)
+        l->tls->overlaps = true;
+}
+
 void gw_listeners_check_overlaps(gw_ctx *c, gw_listener_ctx **ls, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -498,6 +531,18 @@ void gw_listeners_check_overlaps(gw_ctx *c, gw_listener_ctx **ls, size_t n)
                              "Listener %s: its certificates come from SDS, so overlaps with the "
                              "other listeners on port %d cannot be ruled out",
                              a->pub.name, a->pub.port));
+            mark_tls_overlap(a);
+            continue;
+        }
+        const gw_listener_ctx *sds = a->has_sds_certificates ? NULL : sds_neighbour(ls, n, a);
+        if (sds) {
+            gw_listener_set_condition(
+                c, a, "OverlappingTLSConfig", true, "SDSCertificateOpaque",
+                arena_printf(c->arena,
+                             "Listener %s: listener %s on port %d serves certificates from SDS "
+                             "that may cover this listener's names",
+                             a->pub.name, sds->pub.name, a->pub.port));
+            mark_tls_overlap(a);
             continue;
         }
         for (size_t j = 0; j < n; j++) {
@@ -523,6 +568,7 @@ void gw_listeners_check_overlaps(gw_ctx *c, gw_listener_ctx **ls, size_t n)
                              "Listener %s: its certificates cover names of listener %s's "
                              "certificates on port %d",
                              a->pub.name, b->pub.name, a->pub.port));
+            mark_tls_overlap(a);
             break;
         }
     }

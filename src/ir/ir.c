@@ -673,6 +673,8 @@ static json_t *http_listener_json(const ir_http_listener *l)
     }
     if (l->tls)
         json_object_set_new(o, "tls", tls_config_json(l->tls, false));
+    if (l->tls && l->tls->overlaps)
+        json_object_set_new(o, "tlsOverlaps", json_true());
     ir_client_settings_render(o, l->client);
     return o;
 }

@@ -10,11 +10,15 @@ socket path in the Secret is a local path.
   server serves: the client sees its serial number and subject, and Envoy asked for the
   Secret's secretName. A rotation on the SDS server is seen by the next connection,
   without any change to the resources.
+- HTTPS listeners sharing a port with an SDS listener offer HTTP/1.1 only (their
+  certificates may overlap, so no HTTP/2 connection may be reused across them); an SDS
+  listener alone on its port offers HTTP/2.
 - An EnvoyProxy's backendTLS.clientCertificateRef to an SDS Secret makes Envoy present
   the SDS server's client certificate to a backend that requires one, and a
   BackendTLSPolicy whose CA is an SDS Secret checks the backend with the CA the SDS
   server serves: a backend whose certificate that CA did not sign is not reached."""
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -111,6 +115,8 @@ def sds(module_cleanup, tmp_path_factory):
     s.client_ca = Certs(tmp_path_factory.mktemp("sds-client-ca"), "SDS Client CA")
     s.first = s.gw_ca.issue("sds.example", ["sds.example"])
     server.set_certificate("listener-cert", *s.first)
+    server.set_certificate("shared-a", *s.gw_ca.issue("a.shared.example", ["a.shared.example"]))
+    server.set_certificate("shared-b", *s.gw_ca.issue("b.shared.example", ["b.shared.example"]))
     server.set_ca("backend-ca", s.be_ca.ca_cert)
     server.set_ca("unrelated-ca", s.other_ca.ca_cert)
     server.set_certificate("client-cert", *client_certificate(
@@ -131,7 +137,7 @@ def gw(sds, standalone, module_cleanup):
     plain = HttpEcho("plain")
     module_cleanup.callback(plain.close)
 
-    https_port, http_port = free_port(), free_port()
+    https_port, http_port, shared_port = free_port(), free_port(), free_port()
     server = start_server(standalone, "sds")
     server.write("gateways.yaml", [
         gateway_class("eg"),
@@ -144,6 +150,13 @@ def gw(sds, standalone, module_cleanup):
         sds_secret("sds-client", sds.socket, "client-cert"),
         sds_secret("sds-backend-ca", sds.socket, "backend-ca"),
         sds_secret("sds-unrelated-ca", sds.socket, "unrelated-ca"),
+        sds_secret("sds-shared-a", sds.socket, "shared-a"),
+        sds_secret("sds-shared-b", sds.socket, "shared-b"),
+        gateway("shared", [{
+            "name": f"https-{x}", "protocol": "HTTPS", "port": shared_port,
+            "hostname": f"{x}.shared.example",
+            "tls": {"mode": "Terminate", "certificateRefs": [{"name": f"sds-shared-{x}"}]}}
+            for x in ("a", "b")]),
         gateway("terminating", [{
             "name": "https", "protocol": "HTTPS", "port": https_port,
             "hostname": "sds.example",
@@ -151,6 +164,7 @@ def gw(sds, standalone, module_cleanup):
         gateway("upstream", [{"name": "http", "protocol": "HTTP", "port": http_port}],
                 class_name="sds-client"),
         route("terminated", "terminating", "sds.example", "plain"),
+        route("shared", "shared", "*.shared.example", "plain"),
         route("mtls", "upstream", "mtls.example", "mtls-backend"),
         route("wrong-ca", "upstream", "wrong-ca.example", "mtls-backend-wrong-ca"),
         backend_tls_policy("mtls-backend", "mtls-backend", "mtls-backend.example",
@@ -166,10 +180,20 @@ def gw(sds, standalone, module_cleanup):
         pass
     g = Gw()
     g.server, g.https_port, g.http_port, g.backend = server, https_port, http_port, backend
+    g.shared_port = shared_port
     g.client = sds.gw_ca.client_context()
     server.wait_until(lambda: https_request(https_port, "sds.example", g.client)[0] == 200,
                       timeout=40, what="the SDS listener serving")
     return g
+
+
+def negotiated_alpn(port, sni, context):
+    """The protocol the listener picks from h2 and http/1.1 in the TLS handshake."""
+    ctx = context
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5),
+                         server_hostname=sni) as s:
+        return s.selected_alpn_protocol()
 
 
 def listener_conditions(server, gateway_name):
@@ -233,3 +257,17 @@ def test_backend_not_signed_by_the_sds_ca_is_not_reached(sds, gw):
         status = http_get(gw.http_port, "/wrong", host="wrong-ca.example")[0]
         assert status == 503, status
     assert not gw.backend.seen(lambda r: r["path"] == "/wrong")
+
+
+def test_listeners_sharing_a_port_with_sds_certificates_offer_http1_only(sds, gw):
+    for host in ("a.shared.example", "b.shared.example"):
+        wait_for(lambda: https_request(gw.shared_port, host, sds.gw_ca.client_context())[0]
+                 == 200, timeout=20, what=f"{host} served")
+        cert = https_request(gw.shared_port, host, sds.gw_ca.client_context())[3]
+        assert common_name(cert) == host
+        assert negotiated_alpn(gw.shared_port, host, sds.gw_ca.client_context()) == "http/1.1"
+    conds = listener_conditions(gw.server, "shared")
+    assert (conds["OverlappingTLSConfig"]["status"],
+            conds["OverlappingTLSConfig"]["reason"]) == ("True", "SDSCertificateOpaque"), conds
+    # alone on its port, the SDS listener keeps HTTP/2
+    assert negotiated_alpn(gw.https_port, "sds.example", sds.gw_ca.client_context()) == "h2"
