@@ -285,11 +285,14 @@ static json_t *workload(const kinfra *k, const ir_infra *inf, const fleet_names 
         json_pack("[s,s,s,s,s,o,s,s,s,s,s,s,s]", "--service-cluster", inf->name, "--service-node",
                   "$(ENVOY_POD_NAME)", "--config-yaml", bootstrap_text(k), "--log-level", "warn",
                   "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60");
-    json_t *env =
-        json_pack("[{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}}]", "name",
-                  "ENVOY_GATEWAY_NAMESPACE", "valueFrom", "fieldRef", "apiVersion", "v1",
-                  "fieldPath", "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom",
-                  "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.name");
+    /* The pod's zone (the bootstrap's node locality, zone-aware routing) comes
+     * from its topology.kubernetes.io/zone annotation, as the reference's. */
+    json_t *env = json_pack(
+        "[{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}}]", "name",
+        "ENVOY_GATEWAY_NAMESPACE", "valueFrom", "fieldRef", "apiVersion", "v1", "fieldPath",
+        "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom", "fieldRef", "apiVersion", "v1",
+        "fieldPath", "metadata.name", "name", "ENVOY_SERVICE_ZONE", "valueFrom", "fieldRef",
+        "apiVersion", "v1", "fieldPath", "metadata.annotations['topology.kubernetes.io/zone']");
     /* Envoy 1.36 finds dynamic modules by name in one directory
      * (ir_dynamic_module.h); the policies using modules elsewhere are refused. */
     char module_dir[4096];
