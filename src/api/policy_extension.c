@@ -97,6 +97,7 @@ static const api_field dynamic_module_fields[] = {
     API_F_STRING(api_dynamic_module, name, "name"),
     API_F_STRING(api_dynamic_module, filter_name, "filterName"),
     API_F_JSON(api_dynamic_module, config, "config"),
+    API_F_BOOL(api_dynamic_module, terminal_filter, "terminalFilter"),
     API_F_END,
 };
 static const api_type dynamic_module_type = API_TYPE(api_dynamic_module, dynamic_module_fields);

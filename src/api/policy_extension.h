@@ -83,6 +83,7 @@ typedef struct api_dynamic_module {
     const char *name; /* one the Gateway's EnvoyProxy registers */
     const char *filter_name;
     json_t *config;
+    api_bool terminal_filter; /* terminalFilter: the module answers, no upstream */
 } api_dynamic_module;
 
 typedef struct api_extension_policy_spec {

@@ -18,6 +18,7 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
+#include "ir/ir_dynamic_module.h"
 
 #define EEP_KIND GW_EEP_KIND
 #define EEP_MAX_GATEWAYS 64
@@ -203,6 +204,105 @@ static const char *check_lua(const eep_check_ctx *x)
     return NULL;
 }
 
+/* ---- dynamic modules ---- */
+
+/* The Gateway's EnvoyProxy spec.dynamicModules entry named `name`, and its
+ * index; NULL when it registers none of that name. */
+static json_t *registered_module(const eep_check_ctx *x, const char *name, size_t *index)
+{
+    json_t *mods = json_object_get(x->gw ? x->gw->envoy_proxy : NULL, "dynamicModules");
+    size_t i;
+    json_t *m;
+    json_array_foreach(mods, i, m)
+    {
+        if (same(json_string_value(json_object_get(m, "name")), name)) {
+            *index = i;
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Another registered module whose file Envoy would load by the same name
+ * (ir_dynamic_module.h), or NULL. */
+static const char *module_name_clash(const eep_check_ctx *x, const char *path,
+                                     const char *envoy_name)
+{
+    json_t *mods = json_object_get(x->gw->envoy_proxy, "dynamicModules");
+    size_t i;
+    json_t *m;
+    char other[4096];
+    json_array_foreach(mods, i, m)
+    {
+        const char *p = ir_dm_local_path(m);
+        if (p && !same(p, path) && ir_dm_envoy_name(p, other, sizeof other) &&
+            same(other, envoy_name))
+            return json_string_value(json_object_get(m, "name"));
+    }
+    return NULL;
+}
+
+/* What keeps the Envoy we run from loading the module of entry j (the
+ * dynamicModules[j] of the Gateway's EnvoyProxy), or NULL. */
+static const char *module_source_problem(const eep_check_ctx *x, size_t i, json_t *entry, size_t j)
+{
+    arena *a = x->c->arena;
+    const char *field = arena_printf(a, "dynamicModules[%zu].source", j);
+    const char *path = ir_dm_local_path(entry);
+    if (!path && json_object_get(json_object_get(entry, "source"), "remote"))
+        return arena_printf(a,
+                            "dynamicModule[%zu]: %s.remote of the Gateway's EnvoyProxy: Envoy 1.36 "
+                            "cannot fetch a dynamic module from a URL",
+                            i, field);
+    char name[4096];
+    if (!path || !ir_dm_envoy_name(path, name, sizeof name))
+        return arena_printf(a,
+                            "dynamicModule[%zu]: %s.local.path of the Gateway's EnvoyProxy must be "
+                            "an absolute path to a .so file",
+                            i, field);
+    const char *clash = module_name_clash(x, path, name);
+    if (clash)
+        return arena_printf(a,
+                            "dynamicModule[%zu]: %s.local.path %s: Envoy loads modules by file "
+                            "name, and module %s's file also has the name %s",
+                            i, field, path, clash, name);
+    if (gw_backends_on_host(x->c))
+        return NULL; /* the host infrastructure links it where Envoy looks */
+    char dir[4096];
+    if (!ir_dm_kubernetes_search_dir(json_object_get(x->gw->envoy_proxy, "dynamicModules"), dir,
+                                     sizeof dir) ||
+        !ir_dm_found_in(path, dir))
+        return arena_printf(a,
+                            "dynamicModule[%zu]: %s.local.path %s: Envoy 1.36 finds modules by "
+                            "name in one directory, that of the first module whose file is named "
+                            "lib<name>.so; this file must be <that directory>/lib%s.so",
+                            i, field, path, name);
+    return NULL;
+}
+
+static const char *dynamic_module_problem(const eep_check_ctx *x, size_t i)
+{
+    const char *name = x->s->dynamic_module[i].name;
+    size_t j = 0;
+    json_t *entry = registered_module(x, name, &j);
+    if (!entry)
+        return arena_printf(x->c->arena,
+                            "dynamicModule[%zu]: module %s is not registered in the "
+                            "dynamicModules of the Gateway's EnvoyProxy",
+                            i, name ? name : "");
+    return module_source_problem(x, i, entry, j);
+}
+
+static const char *check_dynamic_modules(const eep_check_ctx *x)
+{
+    for (size_t i = 0; i < x->s->n_dynamic_module; i++) {
+        const char *err = dynamic_module_problem(x, i);
+        if (err)
+            return err;
+    }
+    return NULL;
+}
+
 /* ---- one extension, for the IR (extension_ir.h) ---- */
 
 const char *gw_eep_extension_problem(gw_ctx *c, const gw_policy *p, gw_gateway *gw,
@@ -219,36 +319,8 @@ const char *gw_eep_extension_problem(gw_ctx *c, const gw_policy *p, gw_gateway *
         return i < x.s->n_wasm ? wasm_problem(&x, i) : NULL;
     case GW_EEP_LUA:
         return i < x.s->n_lua ? lua_problem(&x, i) : NULL;
-    }
-    return NULL;
-}
-
-/* ---- dynamic modules ---- */
-
-static bool module_registered(json_t *envoy_proxy, const char *name)
-{
-    json_t *mods = json_object_get(envoy_proxy, "dynamicModules");
-    size_t i;
-    json_t *m;
-    json_array_foreach(mods, i, m)
-    {
-        if (same(json_string_value(json_object_get(m, "name")), name))
-            return true;
-    }
-    return false;
-}
-
-static const char *check_dynamic_modules(const eep_check_ctx *x)
-{
-    if (x->s->n_dynamic_module > 0 && gw_backends_on_host(x->c))
-        return "dynamicModule: dynamic modules are not supported by this gateway yet";
-    for (size_t i = 0; i < x->s->n_dynamic_module; i++) {
-        const char *name = x->s->dynamic_module[i].name;
-        if (!module_registered(x->gw ? x->gw->envoy_proxy : NULL, name))
-            return arena_printf(x->c->arena,
-                                "dynamicModule[%zu]: module %s is not registered in the "
-                                "dynamicModules of the Gateway's EnvoyProxy",
-                                i, name ? name : "");
+    case GW_EEP_DYNAMIC_MODULE:
+        return i < x.s->n_dynamic_module ? dynamic_module_problem(&x, i) : NULL;
     }
     return NULL;
 }

@@ -4,7 +4,8 @@
  * (policy_ir.h: route rule > route > listener > Gateway) is turned into an
  * ir_envoy_extensions straight from its typed spec: ext_proc services with
  * their resolved destinations, Lua scripts (inline or from a ConfigMap) and
- * Wasm modules with the URL Envoy fetches them from. The result is built
+ * Wasm modules with the URL Envoy fetches them from, dynamic modules with
+ * the source their Gateway's EnvoyProxy registers. The result is built
  * once per policy and Gateway (the Gateway's EnvoyProxy takes part in
  * backend resolution) and shared by every route it covers. */
 #include <openssl/evp.h>
@@ -17,6 +18,7 @@
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/traffic_ir.h"
+#include "ir/ir_dynamic_module.h"
 
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
@@ -184,6 +186,44 @@ static bool wasm_build(gw_ctx *c, const gw_policy *p, const api_wasm *w, size_t 
     return true;
 }
 
+/* ---- dynamic modules ---- */
+
+/* The entry of the Gateway's EnvoyProxy spec.dynamicModules named `name`. */
+static json_t *registered_module(gw_gateway *gw, const char *name)
+{
+    json_t *mods = json_object_get(gw ? gw->envoy_proxy : NULL, "dynamicModules");
+    size_t i;
+    json_t *m;
+    json_array_foreach(mods, i, m)
+    {
+        const char *n = json_string_value(json_object_get(m, "name"));
+        if (n && name && strcmp(n, name) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+static bool dynamic_module_build(gw_ctx *c, const gw_policy *p, gw_gateway *gw,
+                                 const api_dynamic_module *d, size_t i, ir_dynamic_module *out)
+{
+    json_t *entry = registered_module(gw, d->name);
+    if (!entry)
+        return false;
+    out->name = arena_printf(c->arena, "%s/dynamic-module/%zu", policy_prefix(c, p), i);
+    out->filter_name = d->filter_name;
+    out->config = json_is_null(d->config) ? NULL : d->config;
+    out->terminal_filter = d->terminal_filter == API_TRUE;
+    out->do_not_close = json_is_true(json_object_get(entry, "doNotClose"));
+    out->load_globally = json_is_true(json_object_get(entry, "loadGlobally"));
+    out->path = ir_dm_local_path(entry);
+    json_t *remote = json_object_get(json_object_get(entry, "source"), "remote");
+    if (!out->path && remote) {
+        out->remote_url = json_string_value(json_object_get(remote, "url"));
+        out->remote_sha256 = json_string_value(json_object_get(remote, "sha256"));
+    }
+    return out->path || out->remote_url;
+}
+
 /* ---- one policy ---- */
 
 /* What one policy puts on the routes of one Gateway. */
@@ -229,6 +269,13 @@ static policy_extensions *extensions_build(gw_ctx *c, const gw_policy *p, gw_gat
         if (usable(c, p, gw, GW_EEP_WASM, i, s->wasm[i].fail_open == API_TRUE, pe) &&
             wasm_build(c, p, &s->wasm[i], i, &x->wasms[x->n_wasms]))
             x->n_wasms++;
+    x->dynamic_modules =
+        ARENA_ARRAY(c->arena, ir_dynamic_module, s->n_dynamic_module ? s->n_dynamic_module : 1);
+    for (size_t i = 0; i < s->n_dynamic_module; i++)
+        if (usable(c, p, gw, GW_EEP_DYNAMIC_MODULE, i, false, pe) &&
+            dynamic_module_build(c, p, gw, &s->dynamic_module[i], i,
+                                 &x->dynamic_modules[x->n_dynamic_modules]))
+            x->n_dynamic_modules++;
     return pe;
 }
 
@@ -257,9 +304,9 @@ static bool fails_closed(gw_ctx *c, const gw_policy *p, const policy_extensions 
 }
 
 /* A route policy with a mergeType: each kind of extension it sets
- * (extProc, lua, wasm) replaces the listener policy's list of that kind,
- * the others come from the listener's policy, as a strategic merge of the
- * two specs does (the lists have no merge key). A listener policy that
+ * (extProc, lua, wasm, dynamicModule) replaces the listener policy's list
+ * of that kind, the others come from the listener's policy, as a strategic
+ * merge of the two specs does (the lists have no merge key). A listener policy that
  * fails closed makes the route answer 500. */
 static void merge_onto_listener(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_route *r,
                                 const ir_envoy_extensions *route, const gw_policy *lp)
@@ -283,6 +330,10 @@ static void merge_onto_listener(gw_ctx *c, strmap *cache, gw_listener *l, ir_htt
     if (route->n_wasms) {
         x->wasms = route->wasms;
         x->n_wasms = route->n_wasms;
+    }
+    if (route->n_dynamic_modules) {
+        x->dynamic_modules = route->dynamic_modules;
+        x->n_dynamic_modules = route->n_dynamic_modules;
     }
     r->envoy_extensions = x;
 }

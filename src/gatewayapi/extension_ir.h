@@ -16,7 +16,12 @@ void gw_wasm_cache_entry(const char *url, char name_hex[65], char sum_hex[65]);
 /* The problem with extension `i` of a kind in policy p on Gateway gw (may be
  * NULL): what the policy's check reports for it, or NULL when it is usable
  * (envoyextensionpolicy.c). */
-typedef enum gw_eep_extension { GW_EEP_EXT_PROC, GW_EEP_WASM, GW_EEP_LUA } gw_eep_extension;
+typedef enum gw_eep_extension {
+    GW_EEP_EXT_PROC,
+    GW_EEP_WASM,
+    GW_EEP_LUA,
+    GW_EEP_DYNAMIC_MODULE
+} gw_eep_extension;
 const char *gw_eep_extension_problem(gw_ctx *c, const gw_policy *p, gw_gateway *gw,
                                      gw_eep_extension kind, size_t i);
 

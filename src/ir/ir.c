@@ -475,6 +475,25 @@ static json_t *wasm_json(const ir_wasm *w)
     return o;
 }
 
+static json_t *dynamic_module_json(const ir_dynamic_module *m)
+{
+    json_t *o = json_object();
+    if (m->config)
+        json_object_set_new(o, "config", json_deep_copy(m->config));
+    json_object_set_new(o, "doNotClose", json_boolean(m->do_not_close));
+    ir_put_str(o, "filterName", m->filter_name);
+    json_object_set_new(o, "loadGlobally", json_boolean(m->load_globally));
+    ir_put_str(o, "name", m->name);
+    ir_put_str(o, "path", m->path);
+    if (m->remote_url)
+        json_object_set_new(o, "remote",
+                            json_pack("{s:s, s:s}", "sha256",
+                                      m->remote_sha256 ? m->remote_sha256 : "", "url",
+                                      m->remote_url));
+    json_object_set_new(o, "terminalFilter", json_boolean(m->terminal_filter));
+    return o;
+}
+
 static json_t *envoy_extensions_json(const ir_envoy_extensions *x)
 {
     json_t *o = json_object();
@@ -495,6 +514,12 @@ static json_t *envoy_extensions_json(const ir_envoy_extensions *x)
         for (size_t i = 0; i < x->n_wasms; i++)
             json_array_append_new(a, wasm_json(&x->wasms[i]));
         json_object_set_new(o, "wasms", a);
+    }
+    if (x->n_dynamic_modules) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_dynamic_modules; i++)
+            json_array_append_new(a, dynamic_module_json(&x->dynamic_modules[i]));
+        json_object_set_new(o, "dynamicModules", a);
     }
     return o;
 }

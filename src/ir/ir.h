@@ -513,8 +513,20 @@ typedef struct ir_wasm {
     size_t n_host_keys;
 } ir_wasm;
 
-/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. Dynamic
- * modules are not modelled: neither the translator nor the xDS side has them. */
+/* envoyExtensions.dynamicModules[]: a shared object Envoy loads (one
+ * registered in the Gateway's EnvoyProxy spec.dynamicModules), used as an
+ * HTTP filter. Exactly one of path and remote_url is set. */
+typedef struct ir_dynamic_module {
+    const char *name;        /* "envoyextensionpolicy/ns/name/dynamic-module/0" */
+    const char *filter_name; /* filterName, passed to the module ("" when unset) */
+    json_t *config;          /* config: free-form, as written; NULL = none */
+    const char *path;        /* source.local.path */
+    const char *remote_url;  /* source.remote.url */
+    const char *remote_sha256;
+    bool do_not_close, load_globally, terminal_filter;
+} ir_dynamic_module;
+
+/* envoyExtensions: what an EnvoyExtensionPolicy adds to a route. */
 typedef struct ir_envoy_extensions {
     ir_ext_proc *ext_procs;
     size_t n_ext_procs;
@@ -522,6 +534,8 @@ typedef struct ir_envoy_extensions {
     size_t n_luas;
     ir_wasm *wasms;
     size_t n_wasms;
+    ir_dynamic_module *dynamic_modules;
+    size_t n_dynamic_modules;
 } ir_envoy_extensions;
 
 /* ClientTrafficPolicy settings of a listener (ir_client_settings). */

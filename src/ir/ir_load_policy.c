@@ -899,6 +899,21 @@ static void wasm_load(arena *a, ir_wasm *w, json_t *o)
     w->host_keys = STRINGS(o, "hostKeys", &w->n_host_keys);
 }
 
+static void dynamic_module_load(arena *a, ir_dynamic_module *m, json_t *o)
+{
+    m->name = STR(o, "name");
+    m->filter_name = STR(o, "filterName");
+    json_t *config = GET(o, "config");
+    m->config = json_is_null(config) ? NULL : config;
+    m->path = STR(o, "path");
+    json_t *remote = GET(o, "remote");
+    m->remote_url = STR(remote, "url");
+    m->remote_sha256 = STR(remote, "sha256");
+    m->do_not_close = FLAG(o, "doNotClose");
+    m->load_globally = FLAG(o, "loadGlobally");
+    m->terminal_filter = FLAG(o, "terminalFilter");
+}
+
 ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
 {
     if (!json_is_object(o))
@@ -926,6 +941,11 @@ ir_envoy_extensions *ir_load_envoy_extensions(arena *a, json_t *o)
     x->wasms = arena_alloc_array(a, sizeof *x->wasms, x->n_wasms + 1);
     for (size_t i = 0; i < x->n_wasms; i++)
         wasm_load(a, &x->wasms[i], json_array_get(wasms, i));
+    json_t *dms = GET(o, "dynamicModules");
+    x->n_dynamic_modules = json_array_size(dms);
+    x->dynamic_modules = arena_alloc_array(a, sizeof *x->dynamic_modules, x->n_dynamic_modules + 1);
+    for (size_t i = 0; i < x->n_dynamic_modules; i++)
+        dynamic_module_load(a, &x->dynamic_modules[i], json_array_get(dms, i));
     return x;
 }
 

@@ -353,21 +353,40 @@ static unsigned shutdown_ms(const json_t *envoy_proxy, const char *field)
     return (unsigned)ms;
 }
 
-/* One Envoy per proxy fleet of the infra IR, drained as its EnvoyProxy says. */
-static void proxies_sync(srv_standalone *s, const gw_result *res)
+/* The host fleets of the infra IR, drained as their EnvoyProxy says; a
+ * calloc'd array of res->n_infra. */
+static host_fleet *host_fleets(const gw_result *res)
 {
     host_fleet *fleets = calloc(res->n_infra ? res->n_infra : 1, sizeof *fleets);
     if (!fleets)
         abort();
     for (size_t i = 0; i < res->n_infra; i++) {
         const ir_infra *inf = res->infra[i];
-        fleets[i] = (host_fleet){.name = inf->name,
-                                 .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
-                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
-                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
-                                 .telemetry = json_object_get(inf->envoy_proxy, "telemetry")};
+        fleets[i] =
+            (host_fleet){.name = inf->name,
+                         .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
+                         .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
+                         .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
+                         .telemetry = json_object_get(inf->envoy_proxy, "telemetry"),
+                         .dynamic_modules = json_object_get(inf->envoy_proxy, "dynamicModules")};
     }
+    return fleets;
+}
+
+/* One Envoy per proxy fleet of the infra IR. */
+static void proxies_sync(srv_standalone *s, const gw_result *res)
+{
+    host_fleet *fleets = host_fleets(res);
     host_infra_sync(s->host, fleets, res->n_infra);
+    free(fleets);
+}
+
+/* The fleets' dynamic modules where their Envoys look, before the
+ * snapshots that use them are sent. */
+static void proxies_link_modules(srv_standalone *s, const gw_result *res)
+{
+    host_fleet *fleets = host_fleets(res);
+    host_infra_link_modules(s->host, fleets, res->n_infra);
     free(fleets);
 }
 
@@ -698,6 +717,8 @@ static void job_done(uv_work_t *req, int status)
         ratelimit_sync(s, j->r, j->res);
         if (!had_ratelimit && s->ratelimit)
             s->rerun = true; /* the proxies need its address, known only now */
+        if (s->host)
+            proxies_link_modules(s, j->res);
         for (size_t i = 0; i < j->res->n_xds; i++) {
             const char *name = j->res->xds[i]->name;
             if (!j->snaps[i])

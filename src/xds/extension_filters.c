@@ -13,6 +13,8 @@ static size_t count_of(const ir_envoy_extensions *x, xds_extension_kind kind)
         return x->n_ext_procs;
     case XDS_EXT_WASM:
         return x->n_wasms;
+    case XDS_EXT_DYNAMIC_MODULE:
+        return x->n_dynamic_modules;
     }
     return 0;
 }
@@ -26,6 +28,8 @@ static const void *item_of(const ir_envoy_extensions *x, xds_extension_kind kind
         return &x->ext_procs[i];
     case XDS_EXT_WASM:
         return &x->wasms[i];
+    case XDS_EXT_DYNAMIC_MODULE:
+        return &x->dynamic_modules[i];
     }
     return NULL;
 }
@@ -39,6 +43,8 @@ const char *xds_extension_name(xds_extension_kind kind, const void *item)
         return ((const ir_ext_proc *)item)->name;
     case XDS_EXT_WASM:
         return ((const ir_wasm *)item)->name;
+    case XDS_EXT_DYNAMIC_MODULE:
+        return ((const ir_dynamic_module *)item)->name;
     }
     return NULL;
 }

@@ -115,6 +115,7 @@ extern const xds_http_filter xds_filter_ratelimit;
 extern const xds_http_filter xds_filter_lua;
 extern const xds_http_filter xds_filter_ext_proc;
 extern const xds_http_filter xds_filter_wasm;
+extern const xds_http_filter xds_filter_dynamic_module;
 extern const xds_http_filter xds_filter_router;
 extern const xds_http_filter xds_filter_health_check;
 extern const xds_http_filter xds_filter_late_headers;

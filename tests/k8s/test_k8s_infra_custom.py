@@ -109,7 +109,7 @@ def test_patches_names_service_account_init_containers_and_image_repository(
     # The user's ServiceAccount: used, not created nor deleted by us.
     kube.create({"apiVersion": "v1", "kind": "ServiceAccount",
                  "metadata": {"name": "custom-sa", "namespace": infra}})
-    kube.create(envoy_proxy(ns, "custom", {
+    custom = envoy_proxy(ns, "custom", {
         "envoyDeployment": {
             "name": "custom-deploy",
             "container": {"imageRepository": "registry.example.com/mirror/envoy"},
@@ -131,7 +131,13 @@ def test_patches_names_service_account_init_containers_and_image_repository(
         "envoyPDB": {"name": "custom-pdb", "minAvailable": 1,
                      "patch": {"type": "JSONMerge",
                                "value": {"metadata": {"labels": {"team": "edge"}}}}},
-        "envoyServiceAccount": {"name": "custom-sa"}}))
+        "envoyServiceAccount": {"name": "custom-sa"}})
+    # Envoy 1.36 finds dynamic modules by name in $ENVOY_DYNAMIC_MODULES_SEARCH_PATH:
+    # the directory of the first module named lib<name>.so.
+    custom["spec"]["dynamicModules"] = [
+        {"name": "waf", "source": {"type": "Local", "local": {"path": "/etc/waf/waf.so"}}},
+        {"name": "auth", "source": {"local": {"path": "/opt/modules/libauth.so"}}}]
+    kube.create(custom)
     kube.create(with_parameters(gateway(ids, ns, port=8080), "custom"))
     c = controllers(ids).start()
     base = infra_name(ns, "eg")
@@ -150,6 +156,7 @@ def test_patches_names_service_account_init_containers_and_image_repository(
     assert "--config-yaml" in envoy["args"]  # the rest of the container is untouched
     env = {e["name"]: e for e in envoy["env"]}
     assert env["EXTRA"] == {"name": "EXTRA", "value": "1"} and "ENVOY_POD_NAME" in env
+    assert env["ENVOY_DYNAMIC_MODULES_SEARCH_PATH"]["value"] == "/opt/modules"
     assert pod["initContainers"][0]["name"] == "sysctl"
     assert pod["initContainers"][0]["command"] == ["sysctl", "-w", "net.core.somaxconn=4096"]
     assert pod["serviceAccountName"] == "custom-sa"
