@@ -279,9 +279,6 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
                                 "dynamic metadata is not supported by this gateway's Envoy",
                                 i);
     const api_route_tracing_spec *tr = s->telemetry ? s->telemetry->tracing : NULL;
-    if (tr && (tr->span_client || tr->span_server))
-        return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
-               "gateway's (1.36)";
     for (size_t i = 0; tr && i < tr->n_tags; i++)
         if (!tracing_tag_supported(tr->tags[i].value))
             return arena_printf(c->arena,

@@ -110,8 +110,9 @@ json_t *xds_tracing_tag(const ir_tracing_tag *t)
 static void tracing_set(json_t *route, const ir_route_tracing *t)
 {
     json_t *o = json_object();
-    if (t->client_sampling.set)
-        json_object_set_new(o, "clientSampling", fractional(&t->client_sampling));
+    /* as the reference: a client sampling always, zero when the policy sets none */
+    json_object_set_new(o, "clientSampling",
+                        t->client_sampling.set ? fractional(&t->client_sampling) : json_object());
     if (t->sampling.set)
         json_object_set_new(o, "randomSampling", fractional(&t->sampling));
     if (t->overall_sampling.set)
@@ -122,7 +123,11 @@ static void tracing_set(json_t *route, const ir_route_tracing *t)
             json_array_append_new(tags, xds_tracing_tag(&t->tags[i]));
         json_object_set_new(o, "customTags", tags);
     }
-    /* spanName: Envoy 1.36's routes have no span names (reported unsupported) */
+    /* spanName: the route's downstream and upstream span names (Envoy >= 1.37) */
+    if (t->span_client)
+        json_object_set_new(o, "operation", json_string(t->span_client));
+    if (t->span_server)
+        json_object_set_new(o, "upstreamOperation", json_string(t->span_server));
     json_object_set_new(route, "tracing", o);
 }
 

@@ -464,7 +464,6 @@ def test_response_override_by_source_is_not_accepted():
         {"clientSelectors": [{"sourceCIDR": {"value": "10.0.0.0/8", "invert": True}}],
          "limit": {"requests": 2, "unit": "Minute"}}]}}},
      "rateLimit.local.rules[0].clientSelectors[0].sourceCIDR.invert"),
-    ({"telemetry": {"tracing": {"spanName": {"client": "x"}}}}, "telemetry.tracing.spanName"),
     ({"telemetry": {"tracing": {"tags": {"t": "%UPSTREAM_HOST%"}}}}, "telemetry.tracing.tags.t"),
     ({"connection": {"socketBufferLimit": "1Mi"}}, "connection.socketBufferLimit"),
     ({"rateLimit": {"type": "Local", "local": {"rules": [
