@@ -20,7 +20,7 @@ static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
     return json_pack("{s:o}", "cookie", o);
 }
 
-static json_t *hash_policy(xds_ctx *c, const ir_consistent_hash *h)
+json_t *xds_hash_policy(xds_ctx *c, const ir_consistent_hash *h)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < h->n_headers; i++)
@@ -160,7 +160,7 @@ void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
         upgrades_set(action, t);
     if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
         return;
-    json_t *hp = hash_policy(c, t->load_balancer->consistent_hash);
+    json_t *hp = xds_hash_policy(c, t->load_balancer->consistent_hash);
     if (!json_array_size(hp)) {
         json_decref(hp);
         return;
