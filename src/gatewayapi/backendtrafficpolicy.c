@@ -285,21 +285,6 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
                                 "telemetry.tracing.tags.%s: only a literal, %%ENVIRONMENT(...)%% "
                                 "or %%REQUEST_HEADER(...)%% is supported by this gateway",
                                 tr->tags[i].key);
-    rl_kind kinds[2];
-    rl_kinds(s, kinds);
-    for (size_t k = 2; k-- > 0;)
-        for (size_t i = 0; kinds[k].rules && i < kinds[k].rules->n_rules; i++) {
-            const api_rl_rule *rule = &kinds[k].rules->rules[i];
-            for (size_t j = 0; j < rule->n_client_selectors; j++) {
-                const api_rl_cidr_match *cidr = rule->client_selectors[j].source_cidr;
-                if (cidr && cidr->invert == API_TRUE)
-                    return arena_printf(c->arena,
-                                        "rateLimit.%s.rules[%zu].clientSelectors[%zu].sourceCIDR."
-                                        "invert: an inverted client CIDR is not supported by "
-                                        "this gateway yet",
-                                        kinds[k].name, i, j);
-            }
-        }
     const api_rl_rules *local = s->rate_limit ? s->rate_limit->local : NULL;
     for (size_t i = 0; local && i < local->n_rules; i++)
         if (local->rules[i].cost)

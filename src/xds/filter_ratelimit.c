@@ -58,7 +58,7 @@ const char *xds_rl_rule_head(const ir_rate_limit_rule *r, const ir_http_route *r
 json_t *xds_rl_global_actions(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r,
                               const ir_http_route *route, json_t **entries)
 {
-    xds_rl_rule o = xds_rl_rule_build(c, ri, r);
+    xds_rl_rule o = xds_rl_rule_build(c, ri, r, false);
     const char *head = xds_rl_rule_head(r, route);
     if (json_array_size(o.actions) == 0) { /* a rule without matches */
         const char *key = arena_printf(c->arena, "rule-%zu-match--1", ri);
