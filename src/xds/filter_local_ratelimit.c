@@ -88,8 +88,14 @@ static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir
         json_array_append_new(descriptors, d);
         size_t k;
         json_t *alt;
+        const char *x_option = xds_rl_x_option(r);
         json_array_foreach(o.alternatives, k, alt)
-            json_array_append_new(limits, json_pack("{s:O}", "actions", alt));
+        {
+            json_t *limit = json_pack("{s:O}", "actions", alt);
+            if (x_option)
+                json_object_set_new(limit, "xRatelimitOption", json_string(x_option));
+            json_array_append_new(limits, limit);
+        }
         json_decref(o.alternatives);
         json_decref(o.actions);
     }

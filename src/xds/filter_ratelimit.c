@@ -131,9 +131,13 @@ static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_li
                             const ir_http_route *r)
 {
     json_t *alternatives = xds_rl_global_actions(c, i, rule, r, NULL);
-    /* limit.fromMetadata: Envoy 1.36's rate limit filter refuses the
-     * override (the policy is reported unsupported), so none is set. */
+    /* limit.fromMetadata: the limit the service applies comes from the
+     * request's dynamic metadata (RateLimit.Override), as the reference */
     json_t *limit = NULL;
+    if (rule->limit.metadata_namespace && rule->limit.metadata_key)
+        limit = json_pack("{s:{s:{s:s, s:[{s:s}]}}}", "dynamicMetadata", "metadataKey", "key",
+                          rule->limit.metadata_namespace, "path", "key", rule->limit.metadata_key);
+    const char *x_option = xds_rl_x_option(rule);
     size_t k;
     json_t *actions;
     json_array_foreach(alternatives, k, actions)
@@ -147,12 +151,16 @@ static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_li
                     arena_printf(c->arena, "%llu", (unsigned long long)rule->request_cost_number)));
         if (limit)
             json_object_set(first, "limit", limit);
+        if (x_option)
+            json_object_set_new(first, "xRatelimitOption", json_string(x_option));
         json_array_append_new(list, first);
         if (rule->response_cost_format) {
             json_t *done = json_pack("{s:O, s:b, s:{s:s}}", "actions", actions, "applyOnStreamDone",
                                      1, "hitsAddend", "format", rule->response_cost_format);
             if (limit)
                 json_object_set(done, "limit", limit);
+            if (x_option)
+                json_object_set_new(done, "xRatelimitOption", json_string(x_option));
             json_array_append_new(list, done);
         }
     }

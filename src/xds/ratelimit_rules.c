@@ -114,3 +114,14 @@ xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r
     }
     return o;
 }
+
+const char *xds_rl_x_option(const ir_rate_limit_rule *r)
+{
+    if (!r->x_rate_limit_option)
+        return NULL;
+    if (strcmp(r->x_rate_limit_option, "Off") == 0)
+        return "OFF";
+    if (strcmp(r->x_rate_limit_option, "DraftVersion03") == 0)
+        return "DRAFT_VERSION_03";
+    return NULL;
+}

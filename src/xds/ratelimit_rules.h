@@ -26,6 +26,10 @@ typedef struct xds_rl_rule {
  * a global rate limit; both empty for a rule without matches. */
 xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r, bool local);
 
+/* A rule's RateLimit.xRatelimitOption ("OFF", "DRAFT_VERSION_03": its own
+ * X-RateLimit headers over the listener's), or NULL when it sets none. */
+const char *xds_rl_x_option(const ir_rate_limit_rule *r);
+
 /* Global rules (filter_ratelimit.c). The domain a rule counts in: the
  * listener's name, or "<ns>/<policy>" for a shared rule. */
 const char *xds_rl_rule_domain(xds_ctx *c, const ir_rate_limit_rule *r, const ir_http_listener *l);

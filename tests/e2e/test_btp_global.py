@@ -129,6 +129,7 @@ def gws(redis, tmp_path_factory, module_cleanup):
                                  route("cost", "eg-a", "cost.example"),
                                  route("both", "eg-a", "both.example"),
                                  route("cidr", "eg-a", "cidr.example"),
+                                 route("xrl", "eg-a", "xrl.example"),
                                  route("cidr-distinct", "eg-a", "cidr-distinct.example"),
                                  route("cidr-invert", "eg-a", "cidr-invert.example"),
                                  route("plain-c", "eg-c", "plain-c.example"),
@@ -163,6 +164,12 @@ def gws(redis, tmp_path_factory, module_cleanup):
                  "limit": {"requests": 1, "unit": "Minute"}},
                 {"clientSelectors": [{"sourceCIDR": {"value": "10.0.0.0/8", "invert": True}}],
                  "limit": {"requests": 2, "unit": "Minute"}}]),
+        # xRateLimitHeaders per rule: alice's rule sends no X-RateLimit headers
+        policy("xrl", [("HTTPRoute", "xrl")],
+               [{"clientSelectors": [{"headers": [{"name": "x-user-id", "value": "alice"}]}],
+                 "limit": {"requests": 5, "unit": "Minute"}, "xRateLimitHeaders": "Off"},
+                {"clientSelectors": [{"headers": [{"name": "x-user-id", "value": "bob"}]}],
+                 "limit": {"requests": 5, "unit": "Minute"}}]),
         both_policy(),
         policy("gw-c", [("Gateway", "eg-c")],
                [{"limit": {"requests": 3, "unit": "Minute"}, "shared": True}]),
@@ -239,6 +246,21 @@ def test_distinct_client_cidr_counts_each_client(gws):
 def test_inverted_client_cidr_counts_the_clients_outside(gws):
     # 127.0.0.1 is outside 10.0.0.0/8 (2 a minute), not outside 127.0.0.0/8 (1 a minute)
     assert [call(gws.a, "cidr-invert.example") for _ in range(3)] == [200, 200, 429]
+
+
+def test_rule_without_x_ratelimit_headers(gws):
+    def headers(user):
+        conn = http.client.HTTPConnection("127.0.0.1", gws.a, timeout=5)
+        try:
+            conn.request("GET", "/", headers={"Host": "xrl.example", "x-user-id": user})
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 200
+            return {k.lower() for k, _ in r.getheaders() if k.lower().startswith("x-ratelimit")}
+        finally:
+            conn.close()
+    assert "x-ratelimit-limit" in headers("bob")
+    assert headers("alice") == set()
 
 
 def test_merged_route_policy_shares_the_gateway_rule_count(gws):

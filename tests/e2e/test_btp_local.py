@@ -48,7 +48,7 @@ def per_minute(n, **extra):
     return {"limit": {"requests": n, "unit": "Minute"}, **extra}
 
 
-ROUTES = ["plain", "limited", "hdr", "distinct", "method", "cidr", "cidr-invert", "bucket-a",
+ROUTES = ["plain", "limited", "hdr", "distinct", "method", "cidr", "cidr-invert", "xrl", "bucket-a",
           "bucket-b",
           "abort", "delay", "override", "gzip", "brotli", "zstd", "gzip-off"]
 
@@ -66,6 +66,11 @@ POLICIES = [
     policy("cidr-invert", ["cidr-invert"], local(
         per_minute(1, clientSelectors=[{"sourceCIDR": {"value": "127.0.0.0/8", "invert": True}}]),
         per_minute(2, clientSelectors=[{"sourceCIDR": {"value": "10.0.0.0/8", "invert": True}}]))),
+    # xRateLimitHeaders per rule: alice's rule sends no X-RateLimit headers
+    policy("xrl", ["xrl"], local(
+        per_minute(5, clientSelectors=[{"headers": [{"name": "x-user-id", "value": "alice"}]}],
+                   xRateLimitHeaders="Off"),
+        per_minute(5, clientSelectors=[{"headers": [{"name": "x-user-id", "value": "bob"}]}]))),
     policy("buckets", ["bucket-a", "bucket-b"], local(per_minute(2))),
     policy("abort", ["abort"], {"faultInjection": {"abort": {"httpStatus": 418}}}),
     policy("delay", ["delay"], {"faultInjection": {"delay": {"fixedDelay": "1s"}}}),
@@ -216,6 +221,14 @@ def test_local_rate_limit_client_cidr_selector(gw):
 def test_local_rate_limit_inverted_client_cidr_selector(gw):
     """Only the rule whose CIDR does not hold the client (10.0.0.0/8) counts."""
     assert statuses(gw.port, "cidr-invert.example", 3) == [200, 200, 429]
+
+
+def test_local_rate_limit_rule_without_x_ratelimit_headers(gw):
+    status, headers, _ = call(gw.port, "xrl.example", headers={"x-user-id": "bob"})
+    assert status == 200 and headers.get("x-ratelimit-limit") == "5", headers
+    status, headers, _ = call(gw.port, "xrl.example", headers={"x-user-id": "alice"})
+    assert status == 200
+    assert not [h for h in headers if h.startswith("x-ratelimit")], headers
 
 
 def test_local_rate_limit_each_route_has_its_own_bucket(gw):
