@@ -274,10 +274,12 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
     const api_rl_rules *global = s->rate_limit ? s->rate_limit->global : NULL;
     for (size_t i = 0; global && i < global->n_rules; i++)
         if (global->rules[i].limit && global->rules[i].limit->from_metadata)
-            return arena_printf(c->arena,
-                                "rateLimit.global.rules[%zu].limit.fromMetadata: a limit from "
-                                "dynamic metadata is not supported by this gateway's Envoy",
-                                i);
+            return arena_printf(
+                c->arena,
+                "rateLimit.global.rules[%zu].limit.fromMetadata: a limit from "
+                "dynamic metadata is not supported (Envoy 1.38 rejects the override in a "
+                "route's RateLimitPerRoute)",
+                i);
     const api_route_tracing_spec *tr = s->telemetry ? s->telemetry->tracing : NULL;
     for (size_t i = 0; tr && i < tr->n_tags; i++)
         if (!tracing_tag_supported(tr->tags[i].value))

@@ -132,7 +132,10 @@ static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_li
 {
     json_t *alternatives = xds_rl_global_actions(c, i, rule, r, NULL);
     /* limit.fromMetadata: the limit the service applies comes from the
-     * request's dynamic metadata (RateLimit.Override), as the reference */
+     * request's dynamic metadata (RateLimit.Override), as the reference's
+     * IR -> xDS output. Envoy 1.38 rejects the override in RateLimitPerRoute
+     * ("'limit' field is not supported"), so the gateway refuses such a
+     * policy (backendtrafficpolicy.c) and only a reference IR gets here. */
     json_t *limit = NULL;
     if (rule->limit.metadata_namespace && rule->limit.metadata_key)
         limit = json_pack("{s:{s:{s:s, s:[{s:s}]}}}", "dynamicMetadata", "metadataKey", "key",
