@@ -40,12 +40,12 @@ for f in build-fuzz/fuzz_*; do
 done
 
 echo "== Python suites (golden, CLI, codec cross-check, xDS, end-to-end)"
-EGCTL=build/egctl PBTOOL=build/pbtool XDSTOOL=build/xdstool EG_BUILD_DIR=build $PY -m pytest -q -p no:cacheprovider tests --ignore=tests/k8s
+EGCTL=build/egctl PBTOOL=build/pbtool XDSTOOL=build/xdstool EG_BUILD_DIR=build PYTHONPATH=tests $PY -m pytest -q -p no:cacheprovider -p no_skips tests --ignore=tests/k8s
 
 # A run of its own: tests/k8s and tests/e2e each have a conftest.py whose
 # helpers their test modules import by the module name `conftest`.
 echo "== Kubernetes mode against a real kube-apiserver"
-EGCTL=build/egctl EG_BUILD_DIR=build $PY -m pytest -q -p no:cacheprovider tests/k8s
+EGCTL=build/egctl EG_BUILD_DIR=build PYTHONPATH=tests $PY -m pytest -q -p no:cacheprovider -p no_skips tests/k8s
 
 echo "== status conformance"
 if [ -d ../shared/conformance ]; then

@@ -135,12 +135,15 @@ static const api_field backend_tls_fields[] = {
     API_F_LIST(api_backend_tls, ca_certificate_refs, "caCertificateRefs", api_target_ref_type),
     API_F_STRING(api_backend_tls, well_known_ca_certificates, "wellKnownCACertificates"),
     API_F_STRING(api_backend_tls, sni, "sni"),
+    API_F_BOOL(api_backend_tls, auto_sni_from_endpoint_hostname, "autoSNIFromEndpointHostname"),
     API_F_OBJECT(api_backend_tls, client_certificate_ref, "clientCertificateRef",
                  api_target_ref_type),
     API_F_STRINGS(api_backend_tls, alpn_protocols, "alpnProtocols"),
     API_F_STRING(api_backend_tls, min_version, "minVersion"),
     API_F_STRING(api_backend_tls, max_version, "maxVersion"),
     API_F_STRINGS(api_backend_tls, ciphers, "ciphers"),
+    API_F_STRINGS(api_backend_tls, ecdh_curves, "ecdhCurves"),
+    API_F_STRINGS(api_backend_tls, signature_algorithms, "signatureAlgorithms"),
     API_F_END,
 };
 static const api_type backend_tls_type = API_TYPE(api_backend_tls, backend_tls_fields);

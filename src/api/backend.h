@@ -129,12 +129,13 @@ typedef struct api_backend_tls {
     size_t n_ca_certificate_refs;
     const char *well_known_ca_certificates; /* "System" */
     const char *sni;
+    api_bool auto_sni_from_endpoint_hostname;
     api_target_ref *client_certificate_ref;
     const char **alpn_protocols;
     size_t n_alpn_protocols;
     const char *min_version, *max_version;
-    const char **ciphers;
-    size_t n_ciphers;
+    const char **ciphers, **ecdh_curves, **signature_algorithms;
+    size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
 } api_backend_tls;
 
 typedef struct api_backend_spec {

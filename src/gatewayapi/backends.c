@@ -601,6 +601,9 @@ static ir_upstream_tls *backend_own_tls(gw_ctx *c, const api_backend *b, const c
     const api_backend_tls *t = b->spec.tls;
     ir_upstream_tls *tls = ARENA_NEW(c->arena, ir_upstream_tls);
     tls->sni = t->sni;
+    /* a BackendTLSPolicy's hostname wins over it (the policy's TLS is used
+     * instead of this one) */
+    tls->auto_host_sni = t->auto_sni_from_endpoint_hostname == API_TRUE;
     tls->insecure_skip_verify = t->insecure_skip_verify == API_TRUE;
     if (same(t->well_known_ca_certificates, "System")) {
         tls->use_system_trust = true;
@@ -698,6 +701,62 @@ static const char *backend_client_certificate(const resolve_ctx *rc, const api_b
     return NULL;
 }
 
+/* A JSON list of strings as a C array in the arena; *n = 0 when absent. */
+static const char **json_strings(gw_ctx *c, const json_t *list, size_t *n)
+{
+    *n = 0;
+    if (!json_is_array(list) || !json_array_size(list))
+        return NULL;
+    const char **out = arena_alloc_array(c->arena, sizeof *out, json_array_size(list));
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v) if (json_is_string(v)) out[(*n)++] = json_string_value(v);
+    return out;
+}
+
+/* The TLS settings of EnvoyProxy backendTLS (every backend of its proxies),
+ * then those of the Backend's own spec.tls, each set field replacing the
+ * one before. */
+static void apply_tls_settings(const resolve_ctx *rc, const api_backend *b, ir_upstream_tls *tls)
+{
+    gw_ctx *c = rc->c;
+    const json_t *ep = json_object_get(rc->envoy_proxy, "backendTLS");
+    size_t n;
+    const char **v;
+    const char *s;
+#define EP_LIST(key, field)                                                                        \
+    if ((v = json_strings(c, json_object_get(ep, key), &n)) != NULL) {                             \
+        tls->field = v;                                                                            \
+        tls->n_##field = n;                                                                        \
+    }
+    EP_LIST("alpnProtocols", alpn_protocols)
+    EP_LIST("ciphers", ciphers)
+    EP_LIST("ecdhCurves", ecdh_curves)
+    EP_LIST("signatureAlgorithms", signature_algorithms)
+#undef EP_LIST
+    if ((s = json_string_value(json_object_get(ep, "minVersion"))) != NULL)
+        tls->min_version = s;
+    if ((s = json_string_value(json_object_get(ep, "maxVersion"))) != NULL)
+        tls->max_version = s;
+    const api_backend_tls *t = b ? b->spec.tls : NULL;
+    if (!t)
+        return;
+#define OWN_LIST(field)                                                                            \
+    if (t->n_##field) {                                                                            \
+        tls->field = t->field;                                                                     \
+        tls->n_##field = t->n_##field;                                                             \
+    }
+    OWN_LIST(alpn_protocols)
+    OWN_LIST(ciphers)
+    OWN_LIST(ecdh_curves)
+    OWN_LIST(signature_algorithms)
+#undef OWN_LIST
+    if (t->min_version)
+        tls->min_version = t->min_version;
+    if (t->max_version)
+        tls->max_version = t->max_version;
+}
+
 /* Upstream TLS of the backend: BackendTLSPolicy first, then Backend spec.tls. */
 static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_upstream_tls **out)
 {
@@ -726,6 +785,8 @@ static const char *resolve_tls(const resolve_ctx *rc, const void *object, ir_ups
         if (err)
             return err;
     }
+    if (tls)
+        apply_tls_settings(rc, b, tls);
     if (tls) {
         const char *err = tls->n_client_certs ? NULL : apply_client_certificate(rc, tls);
         if (err)

@@ -116,19 +116,24 @@ static struct gw_backend_state *backend_state(gw_ctx *c)
 
 /* ---- CA certificates ---- */
 
-/* The CA text of a ConfigMap: ca.crt first, then tls.crt, then any key. */
+/* The CA text of a ConfigMap: ca.crt first, then tls.crt, then the key that
+ * sorts first. The API server hands ConfigMap data out with its keys sorted,
+ * so the fallback must not depend on the order the keys were written in: a
+ * map of "fake.crt" and "other.crt" uses "fake.crt" in every mode. */
 static const char *config_map_ca(json_t *data)
 {
     const char *ca = json_str(data, "ca.crt");
     if (!ca)
         ca = json_str(data, "tls.crt");
-    const char *key;
-    json_t *v;
-    json_object_foreach(data, key, v)
-    {
-        if (ca)
-            break;
-        ca = json_string_value(v);
+    if (!ca) {
+        const char *first = NULL, *key;
+        json_t *v;
+        json_object_foreach(data, key, v)
+        {
+            if (json_is_string(v) && (!first || strcmp(key, first) < 0))
+                first = key;
+        }
+        ca = first ? json_str(data, first) : NULL;
     }
     return ca && *ca ? ca : NULL;
 }

@@ -121,6 +121,7 @@ void gw_gateway_telemetry_check(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy
 /* The fleet's file access logs from the EnvoyProxy spec in force (NULL for
  * none): its telemetry.accessLog settings, nothing when disabled, and the
  * reference's default (JSON lines on /dev/stdout) when it sets none. */
+/* The fleet's access logs and HTTP filter order, from its EnvoyProxy. */
 void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec);
 /* Once routes are built: each fleet's EnvoyProxy telemetry.metrics.clusterStatName
  * expanded for every HTTPRoute and GRPCRoute rule into the alt_stat_name of its

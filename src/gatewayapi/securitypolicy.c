@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cel/cel.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
@@ -317,6 +318,16 @@ static const char *check_authorization(const sp_check_ctx *x)
                                     "is not a CIDR",
                                     i, j, pr->client_cidrs[j]);
         geo = geo || pr->n_client_ip_geo_locations > 0;
+        cel_error err;
+        json_t *parsed = has_text(a->rules[i].cel) ? cel_parse(a->rules[i].cel, &err) : NULL;
+        if (has_text(a->rules[i].cel) && !parsed)
+            return arena_printf(x->c->arena, "authorization.rules[%zu].cel: line %u, column %u: %s",
+                                i, err.line, err.column, err.message);
+        bool loads = !parsed || cel_envoy_loads(parsed, &err);
+        json_decref(parsed);
+        if (!loads)
+            return arena_printf(x->c->arena, "authorization.rules[%zu].cel: line %u, column %u: %s",
+                                i, err.line, err.column, err.message);
     }
     return geo ? geoip_problem(x) : NULL;
 }
@@ -708,8 +719,9 @@ static const char *tcp_route_problem(const gw_policy *p, const api_security_poli
         return "only authorization (by client CIDR) applies to a TCPRoute";
     for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
         const api_authz_principal *pr = &s->authorization->rules[i].principal;
-        if (pr->jwt || json_array_size(pr->headers) > 0)
-            return "authorization on a TCPRoute can match clientCIDRs only, not jwt or headers";
+        if (pr->jwt || json_array_size(pr->headers) > 0 || has_text(s->authorization->rules[i].cel))
+            return "authorization on a TCPRoute can match clientCIDRs only, not jwt, headers or "
+                   "cel";
     }
     return NULL;
 }
@@ -750,8 +762,6 @@ static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *
 {
     for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
         const api_authz_rule *r = &s->authorization->rules[i];
-        if (has_text(r->cel))
-            return arena_printf(c->arena, "spec.authorization.rules[%zu].cel", i);
         if (r->principal.n_client_ip_geo_locations)
             return arena_printf(c->arena,
                                 "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);

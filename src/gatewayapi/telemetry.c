@@ -10,10 +10,10 @@
  * and the request ID settings (ir_telemetry.h). Metrics sinks and matches
  * go to the bootstrap (src/xds/bootstrap.c) straight from the spec. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cel/cel.h"
 #include "gatewayapi/backends.h"
 #include "gatewayapi/gateway_stage.h"
 #include "gatewayapi/ir_values.h"
@@ -21,96 +21,16 @@
 #include "ir/ir_load.h"
 #include "ir/ir_telemetry.h"
 
-/* ---- a CEL syntax check: tokens and bracket balance ---- */
+/* ---- access log filters: CEL Envoy can load ---- */
 
-typedef enum { TOK_OPERAND, TOK_BINARY, TOK_UNARY, TOK_OPEN, TOK_CLOSE, TOK_BAD } cel_token;
-
-/* Operators longest first, with what they are between operands. */
-static const struct {
-    const char *text;
-    cel_token kind;
-} cel_operators[] = {
-    {"==", TOK_BINARY}, {"!=", TOK_BINARY}, {">=", TOK_BINARY}, {"<=", TOK_BINARY},
-    {"&&", TOK_BINARY}, {"||", TOK_BINARY}, {">", TOK_BINARY},  {"<", TOK_BINARY},
-    {"+", TOK_BINARY},  {"*", TOK_BINARY},  {"/", TOK_BINARY},  {"%", TOK_BINARY},
-    {".", TOK_BINARY},  {",", TOK_BINARY},  {"?", TOK_BINARY},  {":", TOK_BINARY},
-    {"!", TOK_UNARY},   {"-", TOK_UNARY},   {"(", TOK_OPEN},    {"[", TOK_OPEN},
-    {"{", TOK_OPEN},    {")", TOK_CLOSE},   {"]", TOK_CLOSE},   {"}", TOK_CLOSE},
-};
-
-/* Reads one token at *p (after blanks); returns its kind and advances. */
-static cel_token next_token(const char **p)
+/* True when `expr` parses and Envoy can load and run it (src/cel); false
+ * with *err saying where and why. */
+static bool cel_runs(const char *expr, cel_error *err)
 {
-    const char *s = *p;
-    while (isspace((unsigned char)*s))
-        s++;
-    if (isalnum((unsigned char)*s) || *s == '_') {
-        while (isalnum((unsigned char)*s) || *s == '_')
-            s++;
-        *p = s;
-        return TOK_OPERAND;
-    }
-    if (*s == '"' || *s == '\'') {
-        char q = *s++;
-        while (*s && *s != q)
-            s += (*s == '\\' && s[1]) ? 2 : 1;
-        if (!*s)
-            return TOK_BAD;
-        *p = s + 1;
-        return TOK_OPERAND;
-    }
-    for (size_t i = 0; i < sizeof cel_operators / sizeof cel_operators[0]; i++) {
-        size_t n = strlen(cel_operators[i].text);
-        if (strncmp(s, cel_operators[i].text, n) == 0) {
-            *p = s + n;
-            return cel_operators[i].kind;
-        }
-    }
-    return TOK_BAD;
-}
-
-/* True when `expr` is shaped like a CEL expression: operands and operators
- * alternate, brackets balance, nothing is left dangling. */
-static bool cel_parses(const char *expr)
-{
-    const char *p = expr;
-    int depth = 0;
-    bool want_operand = true;
-    for (;;) {
-        while (isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            return depth == 0 && !want_operand;
-        cel_token t = next_token(&p);
-        switch (t) {
-        case TOK_OPERAND:
-            if (!want_operand)
-                return false;
-            want_operand = false;
-            break;
-        case TOK_UNARY:
-            if (!want_operand && p[-1] != '-')
-                return false;
-            want_operand = true; /* "-" between operands is a binary minus */
-            break;
-        case TOK_BINARY:
-            if (want_operand)
-                return false;
-            want_operand = true;
-            break;
-        case TOK_OPEN:
-            depth++;
-            want_operand = true;
-            break;
-        case TOK_CLOSE:
-            if (--depth < 0)
-                return false;
-            want_operand = false; /* "()" of a call with no arguments is fine */
-            break;
-        case TOK_BAD:
-            return false;
-        }
-    }
+    json_t *parsed = cel_parse(expr, err);
+    bool loads = parsed && cel_envoy_loads(parsed, err);
+    json_decref(parsed);
+    return loads;
 }
 
 static const char *access_log_filter_error(gw_ctx *c, json_t *access_log)
@@ -122,11 +42,14 @@ static const char *access_log_filter_error(gw_ctx *c, json_t *access_log)
         json_array_foreach(json_object_get(setting, "matches"), j, m)
         {
             const char *expr = json_string_value(m);
-            if (expr && !cel_parses(expr))
+            if (!expr)
+                continue;
+            cel_error err;
+            if (!cel_runs(expr, &err))
                 return arena_printf(c->arena,
                                     "telemetry.accessLog.settings[%zu].matches[%zu]: \"%s\" is "
-                                    "not a valid CEL expression",
-                                    i, j, expr);
+                                    "not a CEL expression Envoy can run: line %u, column %u: %s",
+                                    i, j, expr, err.line, err.column, err.message);
         }
     }
     return NULL;
@@ -258,7 +181,8 @@ static const char **cel_matches(gw_ctx *c, const json_t *setting, size_t *n)
     {
         /* Expressions that do not parse are left out, as the reference does
          * (the Gateway's status names them). */
-        if (json_string_value(m) && cel_parses(json_string_value(m)))
+        cel_error err;
+        if (json_string_value(m) && cel_runs(json_string_value(m), &err))
             out[(*n)++] = json_string_value(m);
     }
     return out;
@@ -290,8 +214,27 @@ static void access_log_setting(gw_ctx *c, ir_xds *x, const json_t *setting)
     }
 }
 
+/* EnvoyProxy filterOrder, as written (the CRD names the filters). */
+static void fleet_filter_order(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec)
+{
+    const json_t *order = json_object_get(envoy_proxy_spec, "filterOrder");
+    size_t n = json_array_size(order);
+    x->filter_order = ARENA_ARRAY(c->arena, struct ir_filter_position, n + 1);
+    x->n_filter_order = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(order, i);
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (!name)
+            continue;
+        x->filter_order[x->n_filter_order++] =
+            (struct ir_filter_position){name, json_string_value(json_object_get(e, "before")),
+                                        json_string_value(json_object_get(e, "after"))};
+    }
+}
+
 void gw_fleet_access_logs(gw_ctx *c, ir_xds *x, const json_t *envoy_proxy_spec)
 {
+    fleet_filter_order(c, x, envoy_proxy_spec);
     json_t *al = json_object_get(json_object_get(envoy_proxy_spec, "telemetry"), "accessLog");
     bool disabled = json_is_true(json_object_get(al, "disable"));
     json_t *settings = json_object_get(al, "settings");

@@ -938,7 +938,8 @@ const char *gw_ir_route_stat_name(gw_ctx *c, const char *tmpl, const ir_http_rou
 typedef struct pair_traffic {
     const api_traffic_spec *spec;
     ir_traffic *traffic;
-    bool invalid; /* a policy of the pair is Invalid */
+    bool invalid;        /* a policy of the pair is Invalid */
+    ir_policy_ref owner; /* the policy the routes' metadata names */
 } pair_traffic;
 
 static const api_traffic_spec *typed_spec(const gw_policy *p)
@@ -964,6 +965,9 @@ static const pair_traffic *traffic_for(gw_ctx *c, strmap *done, const gw_listene
     pt = ARENA_NEW(c->arena, pair_traffic);
     strmap_put(done, key, pt);
     const gw_policy *owner = rp ? rp : lp;
+    pt->owner = (ir_policy_ref){.kind = BTP_KIND,
+                                .name = owner->obj->metadata.name,
+                                .namespace = owner->obj->metadata.namespace};
     if (!gw_policy_valid(c, BTP_KIND, owner) || (rp && lp && !gw_policy_valid(c, BTP_KIND, lp))) {
         pt->invalid = true;
         return pt;
@@ -992,6 +996,8 @@ static void apply_to_route(gw_ctx *c, strmap *done, const gw_listener *l, ir_htt
         gw_ir_route_answer_500(c, r);
         return;
     }
+    r->metadata.policies = &pt->owner;
+    r->metadata.n_policies = 1;
     if (!pt->spec)
         return;
     if (pt->spec->use_client_protocol == API_TRUE)
@@ -1041,8 +1047,14 @@ void gw_traffic_ir_apply(gw_ctx *c)
              * settings of the policy in force */
             for (size_t j = 0; l->tcp && j < l->tcp->n_routes; j++) {
                 ir_tcp_route *r = l->tcp->routes[j];
-                if (!r->traffic_settings)
-                    r->traffic_settings = l4_traffic(c, &done, l, &r->metadata);
+                if (r->traffic_settings)
+                    continue;
+                r->traffic_settings = l4_traffic(c, &done, l, &r->metadata);
+                const pair_traffic *pt = traffic_for(c, &done, l, &r->metadata, NULL);
+                if (r->traffic_settings && pt) { /* named in its metadata, as the reference */
+                    r->metadata.policies = &pt->owner;
+                    r->metadata.n_policies = 1;
+                }
             }
             ir_udp_listener *u = l->udp;
             if (u && !u->traffic_settings)

@@ -25,6 +25,17 @@ static json_t *metadata_json(const ir_metadata *m)
     ir_put_str(o, "name", m->name);
     ir_put_str(o, "namespace", m->namespace);
     ir_put_str(o, "sectionName", m->section_name);
+    if (m->n_policies) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < m->n_policies; i++) {
+            json_t *e = json_object();
+            ir_put_str(e, "kind", m->policies[i].kind);
+            ir_put_str(e, "name", m->policies[i].name);
+            ir_put_str(e, "namespace", m->policies[i].namespace);
+            json_array_append_new(list, e);
+        }
+        json_object_set_new(o, "policies", list);
+    }
     return o;
 }
 
@@ -141,6 +152,8 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     }
     if (t->insecure_skip_verify)
         json_object_set_new(o, "insecureSkipVerify", json_true());
+    if (t->auto_host_sni)
+        json_object_set_new(o, "autoSNIFromEndpointHostname", json_true());
     ir_put_str(o, "sni", t->sni);
     if (t->n_subject_alt_names) {
         json_t *sans = json_array();
@@ -163,6 +176,13 @@ static json_t *upstream_tls_json(const ir_upstream_tls *t)
     }
     ir_put_str(o, "minVersion", t->min_version);
     ir_put_str(o, "maxVersion", t->max_version);
+    if (t->n_ciphers)
+        json_object_set_new(o, "ciphers", ir_json_strings(t->ciphers, t->n_ciphers));
+    if (t->n_ecdh_curves)
+        json_object_set_new(o, "ecdhCurves", ir_json_strings(t->ecdh_curves, t->n_ecdh_curves));
+    if (t->n_signature_algorithms)
+        json_object_set_new(o, "signatureAlgorithms",
+                            ir_json_strings(t->signature_algorithms, t->n_signature_algorithms));
     return o;
 }
 
@@ -725,6 +745,17 @@ json_t *ir_xds_to_json(const ir_xds *x)
         json_object_set_new(o, "udp", a);
     }
     ir_telemetry_to_json(o, x);
+    if (x->n_filter_order) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < x->n_filter_order; i++) {
+            json_t *e = json_object();
+            ir_put_str(e, "name", x->filter_order[i].name);
+            ir_put_str(e, "before", x->filter_order[i].before);
+            ir_put_str(e, "after", x->filter_order[i].after);
+            json_array_append_new(a, e);
+        }
+        json_object_set_new(o, "filterOrder", a);
+    }
     if (x->envoy_client_certificate)
         json_object_set_new(o, "globalResources",
                             json_pack("{s:o}", "envoyClientCertificate",

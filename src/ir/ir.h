@@ -23,10 +23,19 @@ typedef struct ir_kv {
     const char *key, *value;
 } ir_kv;
 
+/* A policy that applies to an IR element. */
+typedef struct ir_policy_ref {
+    const char *kind, *name, *namespace;
+} ir_policy_ref;
+
 typedef struct ir_metadata {
     const char *kind, *name, *namespace, *section_name;
     const ir_kv *annotations; /* the resource's annotations the IR carries */
     size_t n_annotations;
+    /* A route's: the BackendTrafficPolicy in force (the route's own when
+     * it merges with its Gateway's), as the reference lists it. */
+    const ir_policy_ref *policies;
+    size_t n_policies;
 } ir_metadata;
 
 typedef enum ir_address_type {
@@ -83,6 +92,9 @@ typedef struct ir_upstream_tls {
     size_t n_client_certs;
     ir_sds_ref *ca_sds; /* the CA comes from an SDS server (ca_pem unused), or NULL */
     const char *min_version, *max_version; /* "1.2", "1.3" (NULL: Envoy's defaults) */
+    /* Offered to the backend (tlsParams); none: Envoy's defaults. */
+    const char **ciphers, **ecdh_curves, **signature_algorithms;
+    size_t n_ciphers, n_ecdh_curves, n_signature_algorithms;
 } ir_upstream_tls;
 
 /* One backendRef, resolved. */
@@ -719,6 +731,16 @@ typedef struct ir_xds {
      * over plaintext gRPC; set by a server that runs one (host mode). NULL:
      * the reference's in-cluster service, over mTLS. */
     const char *rate_limit_service;
+    /* EnvoyProxy filterOrder: each entry moves the HTTP filters of a type
+     * ("envoy.filters.http.wasm" names every wasm instance) before the
+     * first filter of another type or after its last, in list order. */
+    struct ir_filter_position {
+        const char *name, *before, *after;
+    } * filter_order;
+    size_t n_filter_order;
+    /* The cluster DNS domain of the reference's in-cluster services (the
+     * default rate-limit service above); NULL: cluster.local. */
+    const char *dns_domain;
     /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
     ir_envoy_patch_policy **patch_policies;
     size_t n_patch_policies, cap_patch_policies;

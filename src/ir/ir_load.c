@@ -128,6 +128,14 @@ static void metadata_load(arena *a, ir_metadata *m, const json_t *o)
         kv[i] =
             (ir_kv){str(a, json_array_get(ann, i), "key"), str(a, json_array_get(ann, i), "value")};
     m->annotations = kv;
+    const json_t *pol = json_object_get(o, "policies");
+    m->n_policies = json_array_size(pol);
+    ir_policy_ref *refs = arena_alloc_array(a, sizeof *refs, m->n_policies + 1);
+    for (size_t i = 0; i < m->n_policies; i++) {
+        const json_t *e = json_array_get(pol, i);
+        refs[i] = (ir_policy_ref){str(a, e, "kind"), str(a, e, "name"), str(a, e, "namespace")};
+    }
+    m->policies = refs;
 }
 
 static const struct {
@@ -197,6 +205,10 @@ static ir_upstream_tls *upstream_tls_load(arena *a, const json_t *o)
     t->alpn_protocols = strings(a, get_nocase(o, "alpnProtocols"), &t->n_alpn_protocols);
     t->min_version = arena_strdup(a, json_string_value(get_nocase(o, "minVersion")));
     t->max_version = arena_strdup(a, json_string_value(get_nocase(o, "maxVersion")));
+    t->ciphers = strings(a, get_nocase(o, "ciphers"), &t->n_ciphers);
+    t->ecdh_curves = strings(a, get_nocase(o, "ecdhCurves"), &t->n_ecdh_curves);
+    t->signature_algorithms =
+        strings(a, get_nocase(o, "signatureAlgorithms"), &t->n_signature_algorithms);
     json_t *sans = get_nocase(o, "subjectAltNames");
     t->n_subject_alt_names = json_array_size(sans);
     t->subject_alt_names = arena_alloc_array(a, sizeof(char *), t->n_subject_alt_names + 1);
@@ -681,6 +693,14 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
         x->envoy_client_certificate = c;
     }
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
+    const json_t *order = json_object_get(root, "filterOrder");
+    x->n_filter_order = json_array_size(order);
+    x->filter_order = arena_alloc_array(a, sizeof *x->filter_order, x->n_filter_order + 1);
+    for (size_t i = 0; i < x->n_filter_order; i++) {
+        const json_t *e = json_array_get(order, i);
+        x->filter_order[i] =
+            (struct ir_filter_position){str(a, e, "name"), str(a, e, "before"), str(a, e, "after")};
+    }
     access_logs_load(a, x, get_nocase(root, "accessLog"));
     irl_telemetry_load(a, x, root);
     const json_t *epp = json_object_get(root, "envoyPatchPolicies");

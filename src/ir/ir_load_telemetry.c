@@ -83,6 +83,7 @@ static ir_tracing *tracing_load(arena *a, json_t *o)
     json_t *provider = GET(o, "provider");
     const char *type = json_string_value(GET(provider, "type"));
     t->provider = IR_TRACING_UNKNOWN;
+    t->provider_type = type ? arena_strdup(a, type) : NULL;
     for (size_t i = 0; type && i < sizeof providers / sizeof providers[0]; i++)
         if (strcmp(type, providers[i].name) == 0)
             t->provider = providers[i].provider;

@@ -56,6 +56,7 @@ typedef struct ir_opt_percent {
 /* tracing: one tracer for every HTTP listener of the fleet. */
 typedef struct ir_tracing {
     ir_tracing_provider provider;
+    const char *provider_type; /* as written, for messages (NULL: none) */
     const char *service_name;
     ir_opt_percent sampling, client_sampling, overall_sampling; /* *SamplingRate */
     ir_tracing_tag *tags;                                       /* customTags */

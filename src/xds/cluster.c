@@ -42,6 +42,11 @@ bool xds_destination_per_setting(const ir_destination *d)
         /* HTTP/2 and HTTP/1.1 backends need protocol options of their own. */
         if (i && setting_http2(s) != setting_http2(&d->settings[0]))
             mixed = true;
+        /* SNI from each endpoint's hostname, or the cluster's own (autoSni
+         * from the request's host): a cluster has one of the two. */
+        if (i && (s->tls && s->tls->auto_host_sni) !=
+                     (d->settings[0].tls && d->settings[0].tls->auto_host_sni))
+            mixed = true;
         if (!ir_setting_has_upstream(s))
             incomplete = true;
     }
@@ -236,8 +241,10 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
     if (!c->route_backend && !settings_l4(s, n))
         policy_service_hash_policy(c, cl, t);
-    if (http)
+    if (http) {
         xds_cluster_credential_injector_apply(c, cl, s, n);
+        xds_cluster_admission_control_apply(c, cl, t);
+    }
     xds_cluster_traffic_apply(c, cl, t);
     xds_add(c, XDS_CLUSTER, name, cl);
     if (!dns)

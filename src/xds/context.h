@@ -31,6 +31,8 @@ typedef struct xds_ctx {
     bool route_backend;         /* building an HTTP route's clusters (upstream_tls.c) */
     const char *route_hostname; /* that route's hostname: an HTTP health check's Host
                                  * when its policy names none (cluster_traffic.c) */
+    bool secrets_listed;        /* the listener's secrets are out already: a QUIC
+                                 * listener's TLS context names them again only */
 } xds_ctx;
 
 /* Adds a resource of type t under `name` unless one of that name exists;

@@ -87,7 +87,6 @@ json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat
 extern const xds_http_filter xds_filter_fault;
 extern const xds_http_filter xds_filter_custom_response;
 extern const xds_http_filter xds_filter_compressor;
-extern const xds_http_filter xds_filter_admission_control;
 extern const xds_http_filter xds_filter_bandwidth_limit;
 extern const xds_http_filter xds_filter_cors;
 extern const xds_http_filter xds_filter_csrf;
@@ -117,5 +116,15 @@ extern const xds_http_filter xds_filter_credential_injector;
  * the cluster's HttpProtocolOptions get httpFilters [injector, codec]. */
 void xds_cluster_credential_injector_apply(xds_ctx *c, json_t *cluster,
                                            const ir_destination_setting *const *s, size_t n);
+/* The rate-limit service's cluster (HTTP/2, gRPC) when a route of any HTTP
+ * listener has a global limit, after every HTTP listener's own clusters, as
+ * the reference orders them. None when neither a service address nor the
+ * client certificate the in-cluster service wants is known (as the
+ * reference): the filters then find no cluster and let requests through, as
+ * they do when the service is unreachable. */
+void xds_ratelimit_cluster_add(xds_ctx *c);
+/* BackendTrafficPolicy admissionControl of the route whose cluster this is
+ * (traffic t, may be NULL): the first upstream HTTP filter of the cluster. */
+void xds_cluster_admission_control_apply(xds_ctx *c, json_t *cluster, const ir_traffic *t);
 
 #endif

@@ -5,11 +5,13 @@
  * (status codes or ranges, response headers) whose action answers with a
  * local response (status, body, content type, headers) or a redirect.
  *
- * A status range becomes a regular expression over the status code text
- * (the reference uses a CEL expression; both select the same responses). */
+ * A status range becomes a CEL matcher on the response's attributes,
+ * `response.code >= START && response.code <= END`, parsed by src/cel as the
+ * reference builds it (the AST without source information). */
 #include <stdio.h>
 #include <string.h>
 
+#include "cel/cel.h"
 #include "xds/filter.h"
 
 #define CR_NAME "envoy.filters.http.custom_response"
@@ -42,18 +44,32 @@ static json_t *status_predicate(json_t *value_match)
                   xds_any(STATUS_INPUT_TYPE, json_object()), value_match);
 }
 
-/* "^(501|502|...)$" for a range of status codes. */
-static json_t *range_regex(xds_ctx *c, uint32_t start, uint32_t end)
+/* A CEL matcher selecting the status codes start..end. */
+static json_t *range_predicate(xds_ctx *c, uint32_t start, uint32_t end)
 {
-    if (end < start || end - start > 1000)
-        end = start;
-    size_t cap = (size_t)(end - start + 1) * 12 + 8, len = 0;
-    char *re = arena_alloc(c->arena, cap);
-    len += (size_t)snprintf(re + len, cap - len, "^(");
-    for (uint32_t s = start; s <= end; s++)
-        len += (size_t)snprintf(re + len, cap - len, "%s%u", s == start ? "" : "|", s);
-    snprintf(re + len, cap - len, ")$");
-    return json_pack("{s:{s:{}, s:s}}", "safeRegex", "googleRe2", "regex", re);
+    cel_error err;
+    json_t *parsed = cel_parse(
+        arena_printf(c->arena, "response.code >= %u && response.code <= %u", start, end), &err);
+    json_t *expr = json_incref(json_object_get(parsed, "expr"));
+    json_decref(parsed);
+    return json_pack(
+        "{s:{s:{s:s, s:o}, s:{s:s, s:o}}}", "singlePredicate", "customMatch", "name", "cel-matcher",
+        "typedConfig",
+        xds_any("xds.type.matcher.v3.CelMatcher",
+                json_pack("{s:{s:{s:o}}}", "exprMatch", "celExprParsed", "expr", expr)),
+        "input", "name", "http-attributes-cel-match-input", "typedConfig",
+        xds_any("xds.type.matcher.v3.HttpAttributesCelMatchInput", json_object()));
+}
+
+/* One predicate, or an and/or of several (`op`); NULL for none. Steals. */
+static json_t *combine(json_t *items, const char *op)
+{
+    size_t n = json_array_size(items);
+    json_t *out = n == 0   ? NULL
+                  : n == 1 ? json_incref(json_array_get(items, 0))
+                           : json_pack("{s:{s:O}}", op, "predicate", items);
+    json_decref(items);
+    return out;
 }
 
 /* All the conditions of a rule: any of its status codes, and every
@@ -66,14 +82,9 @@ static json_t *rule_predicate(xds_ctx *c, const ir_response_override_rule *r)
             codes, status_predicate(json_pack("{s:s}", "exact",
                                               arena_printf(c->arena, "%u", r->status_values[i]))));
     for (size_t i = 0; i < r->n_status_ranges; i++)
-        json_array_append_new(codes, status_predicate(range_regex(c, r->status_ranges[i].start,
-                                                                  r->status_ranges[i].end)));
-    json_t *all = json_array();
-    if (json_array_size(codes) == 1)
-        json_array_append(all, json_array_get(codes, 0));
-    else if (json_array_size(codes) > 1)
-        json_array_append_new(all, json_pack("{s:{s:O}}", "orMatcher", "predicate", codes));
-    json_decref(codes);
+        json_array_append_new(
+            codes, range_predicate(c, r->status_ranges[i].start, r->status_ranges[i].end));
+    json_t *headers = json_array();
     for (size_t i = 0; i < r->n_response_headers; i++) {
         const ir_string_match *m = &r->response_headers[i];
         json_t *vm = xds_string_matcher(m);
@@ -81,18 +92,20 @@ static json_t *rule_predicate(xds_ctx *c, const ir_response_override_rule *r)
         if (re && !json_object_get(re, "googleRe2")) /* xds.type.matcher needs the engine */
             json_object_set_new(re, "googleRe2", json_object());
         json_array_append_new(
-            all, single("http-response-header-match-input",
-                        xds_any(HEADER_INPUT_TYPE, json_pack("{s:s}", "headerName", m->name)), vm));
+            headers,
+            single("http-response-header-match-input",
+                   xds_any(HEADER_INPUT_TYPE, json_pack("{s:s}", "headerName", m->name)), vm));
     }
+    json_t *all = json_array();
+    json_t *any_code = combine(codes, "orMatcher"), *every_header = combine(headers, "andMatcher");
+    if (any_code)
+        json_array_append_new(all, any_code);
+    if (every_header)
+        json_array_append_new(all, every_header);
     if (json_array_size(all) == 0) /* no condition: every response */
         json_array_append_new(all, status_predicate(json_pack("{s:{s:{}, s:s}}", "safeRegex",
                                                               "googleRe2", "regex", "^[0-9]+$")));
-    if (json_array_size(all) == 1) {
-        json_t *p = json_incref(json_array_get(all, 0));
-        json_decref(all);
-        return p;
-    }
-    return json_pack("{s:{s:o}}", "andMatcher", "predicate", all);
+    return combine(all, "andMatcher");
 }
 
 static json_t *header_option(const char *name, const char *value, bool append)

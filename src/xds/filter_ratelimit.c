@@ -22,7 +22,7 @@
 #define RL_NAME "envoy.filters.http.ratelimit"
 #define RL_TYPE "envoy.extensions.filters.http.ratelimit.v3.RateLimit"
 #define RL_ROUTE_TYPE "envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute"
-#define RL_DEFAULT_HOST "envoy-ratelimit.envoy-gateway-system.svc.cluster.local"
+#define RL_DEFAULT_SERVICE "envoy-ratelimit.envoy-gateway-system.svc"
 #define RL_DEFAULT_PORT 8081
 
 static const ir_global_rate_limit *route_global(const ir_http_route *r)
@@ -92,10 +92,12 @@ static json_t *filter_config(const char *domain, const ir_http_listener *l)
 }
 
 /* The filter names and domains of a listener, in order: the listener's
- * own first (when a route has an unshared rule), then each shared policy. */
+ * own first (whenever a route has a global rule, as the reference: with
+ * only shared rules no route configures it and it does nothing), then each
+ * shared policy. */
 static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
-    bool unshared = false;
+    bool any = false;
     strmap shared;
     strmap_init(&shared, c->arena);
     json_t *later = json_array();
@@ -103,10 +105,9 @@ static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
         const ir_global_rate_limit *g = route_global(l->routes[i]);
         for (size_t j = 0; g && j < g->n_rules; j++) {
             const ir_rate_limit_rule *r = &g->rules[j];
-            if (!r->shared) {
-                unshared = true;
+            any = true;
+            if (!r->shared)
                 continue;
-            }
             const char *domain = xds_rl_rule_domain(c, r, l);
             if (strmap_get(&shared, domain))
                 continue;
@@ -116,7 +117,7 @@ static int rl_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
                                            RL_TYPE, filter_config(domain, l)));
         }
     }
-    if (unshared)
+    if (any)
         json_array_append_new(chain,
                               xds_typed_extension(RL_NAME, RL_TYPE, filter_config(l->name, l)));
     json_array_extend(chain, later);
@@ -212,12 +213,18 @@ static bool has_global(const ir_http_route *r)
     return g && g->n_rules;
 }
 
-/* The rate-limit service's cluster: HTTP/2 (gRPC) to the service. */
-static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
+void xds_ratelimit_cluster_add(xds_ctx *c)
 {
-    if (!xds_listener_any_route(l, has_global) || xds_find(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER))
-        return 0;
-    const char *host = RL_DEFAULT_HOST;
+    bool used = false;
+    for (size_t i = 0; i < c->ir->n_http && !used; i++)
+        used = xds_listener_any_route(c->ir->http[i], has_global);
+    if (!used || xds_find(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER))
+        return;
+    if (!c->ir->rate_limit_service && !c->ir->envoy_client_certificate)
+        return;
+    const char *host =
+        arena_printf(c->arena, "%s.%s", RL_DEFAULT_SERVICE,
+                     c->ir->dns_domain && *c->ir->dns_domain ? c->ir->dns_domain : "cluster.local");
     int port = RL_DEFAULT_PORT;
     const char *svc = c->ir->rate_limit_service;
     if (svc) {
@@ -267,12 +274,10 @@ static int rl_add_resources(xds_ctx *c, const ir_http_listener *l)
                           "tlsParams", "tlsMaximumProtocolVersion", "TLSv1_3", "validationContext",
                           "trustedCa", "filename", "/certs/ca.crt")));
     xds_add(c, XDS_CLUSTER, XDS_RATELIMIT_CLUSTER, cluster);
-    return 0;
 }
 
 const xds_http_filter xds_filter_ratelimit = {
     .name = RL_NAME,
     .hcm_filters = rl_hcm_filters,
     .patch_route = rl_patch_route,
-    .add_resources = rl_add_resources,
 };

@@ -5,9 +5,13 @@
  * operation parts are ANDed: methods (any of), client CIDRs (any of), each
  * JWT claim (any of its values), each scope, each header (any of its
  * values). JWT claims and scopes are read from the metadata the jwt_authn
- * filter writes under the provider's name (filter_jwt.c). */
+ * filter writes under the provider's name (filter_jwt.c). A rule's `cel`
+ * expression comes first: a CEL matcher over the request's attributes
+ * holding the expression's parsed AST (src/cel). */
+#include <stdio.h>
 #include <string.h>
 
+#include "cel/cel.h"
 #include "xds/filter.h"
 
 #define RBAC_NAME "envoy.filters.http.rbac"
@@ -156,9 +160,68 @@ static json_t *path_predicate(xds_ctx *c, const ir_authorization_rule *r)
     return r->path_invert ? json_pack("{s:o}", "notMatcher", p) : p;
 }
 
-static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r)
+/* A predicate matching every request (or none, inverted); on a network
+ * filter, every connection (by client address: it has no HTTP input). */
+static json_t *match_all(bool network, bool invert)
+{
+    json_t *p;
+    if (network)
+        p = json_pack("{s:{s:{s:s, s:o}, s:{s:s, s:o}}}", "singlePredicate", "customMatch", "name",
+                      "ip_matcher", "typedConfig",
+                      xds_any("envoy.extensions.matching.input_matchers.ip.v3.Ip",
+                              json_pack("{s:[{s:s, s:i}, {s:s, s:i}], s:s}", "cidrRanges",
+                                        "addressPrefix", "0.0.0.0", "prefixLen", 0, "addressPrefix",
+                                        "::", "prefixLen", 0, "statPrefix", "client_ip")),
+                      "input", "name", "client_ip", "typedConfig",
+                      xds_any("envoy.extensions.matching.common_inputs.network.v3.SourceIPInput",
+                              json_object()));
+    else
+        p = json_pack("{s:{s:{s:s, s:o}, s:{s:{s:s}}}}", "singlePredicate", "input", "name",
+                      "http_header", "typedConfig",
+                      xds_any("envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
+                              json_pack("{s:s}", "headerName", ":method")),
+                      "valueMatch", "safeRegex", "regex", ".*");
+    return invert ? json_pack("{s:o}", "notMatcher", p) : p;
+}
+
+/* The rule's CEL expression over the request's attributes. One that does
+ * not parse (the policy check refuses it; an IR given directly may hold
+ * one) fails closed: its Deny rule matches every request, its Allow rule
+ * none. So does one Envoy could not load (a macro, an unknown function),
+ * which would fail the whole route configuration. A network
+ * filter has no HTTP attributes: the same fail-closed predicate, reported. */
+static json_t *cel_predicate(xds_ctx *c, const ir_authorization_rule *r, bool network)
+{
+    cel_error err = {0};
+    json_t *parsed = network ? NULL : cel_parse(r->cel, &err);
+    if (parsed && !cel_envoy_loads(parsed, &err)) {
+        json_decref(parsed);
+        parsed = NULL;
+    }
+    if (network) {
+        diag_add(c->diags, DIAG_WARNING, r->name ? r->name : "authorization", "cel",
+                 "a CEL expression cannot apply to a TCP route; the rule fails closed");
+        return match_all(true, !is_deny(r->action));
+    }
+    if (!parsed) {
+        diag_add(c->diags, DIAG_ERROR, r->name ? r->name : "authorization", "cel",
+                 "line %u, column %u: %s; the rule fails closed", err.line, err.column,
+                 err.message);
+        return match_all(false, !is_deny(r->action));
+    }
+    return json_pack("{s:{s:{s:s, s:o}, s:{s:s, s:o}}}", "singlePredicate", "customMatch", "name",
+                     "cel_matcher", "typedConfig",
+                     xds_any("xds.type.matcher.v3.CelMatcher",
+                             json_pack("{s:{s:o}}", "exprMatch", "celExprParsed", parsed)),
+                     "input", "name", "cel", "typedConfig",
+                     xds_any("xds.type.matcher.v3.HttpAttributesCelMatchInput", json_object()));
+}
+
+static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r, bool network)
 {
     json_t *all = json_array();
+    if (r->cel && *r->cel)
+        push(all, cel_predicate(c, r, network));
     if (r->path_type || r->path_value)
         push(all, path_predicate(c, r));
     json_t *methods = json_array();
@@ -167,6 +230,15 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r)
     push(all, combine(methods, "orMatcher"));
     if (r->n_client_cidrs)
         push(all, cidr_predicate(r));
+    /* the JWT's scopes, then its claims, as the reference orders them */
+    for (size_t i = 0; r->jwt_provider && i < r->n_jwt_scopes; i++) {
+        json_t *any = json_array();
+        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scope",
+                                     r->jwt_scopes[i], true));
+        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scp",
+                                     r->jwt_scopes[i], true));
+        push(all, combine(any, "orMatcher"));
+    }
     for (size_t i = 0; r->jwt_provider && i < r->n_jwt_claims; i++) {
         const ir_jwt_claim *cl = &r->jwt_claims[i];
         bool list = cl->value_type && strcmp(cl->value_type, "StringArray") == 0;
@@ -174,14 +246,6 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r)
         for (size_t k = 0; k < cl->n_values; k++)
             push(any, metadata_predicate("claim_matcher", "claim", r->jwt_provider, cl->name,
                                          cl->values[k], list));
-        push(all, combine(any, "orMatcher"));
-    }
-    for (size_t i = 0; r->jwt_provider && i < r->n_jwt_scopes; i++) {
-        json_t *any = json_array();
-        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scope",
-                                     r->jwt_scopes[i], true));
-        push(any, metadata_predicate("scope_matcher", "scope", r->jwt_provider, "scp",
-                                     r->jwt_scopes[i], true));
         push(all, combine(any, "orMatcher"));
     }
     for (size_t i = 0; i < r->n_headers; i++) {
@@ -193,18 +257,14 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r)
     return combine(all, "andMatcher");
 }
 
-static json_t *rbac_matcher(xds_ctx *c, const ir_authorization *a)
+static json_t *rbac_matcher(xds_ctx *c, const ir_authorization *a, bool network)
 {
     json_t *matchers = json_array();
     for (size_t i = 0; i < a->n_rules; i++) {
         const ir_authorization_rule *r = &a->rules[i];
-        json_t *pred = rule_predicate(c, r);
+        json_t *pred = rule_predicate(c, r, network);
         if (!pred) /* a rule without conditions matches every request */
-            pred = json_pack("{s:{s:{s:s, s:o}, s:{s:{s:s}}}}", "singlePredicate", "input", "name",
-                             "http_header", "typedConfig",
-                             xds_any("envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
-                                     json_pack("{s:s}", "headerName", ":method")),
-                             "valueMatch", "safeRegex", "regex", ".*");
+            pred = match_all(false, false);
         json_array_append_new(matchers, json_pack("{s:o, s:o}", "onMatch",
                                                   action(r->name, r->action), "predicate", pred));
     }
@@ -218,14 +278,15 @@ static json_t *rbac_matcher(xds_ctx *c, const ir_authorization *a)
 
 static json_t *rbac_route_config(xds_ctx *c, const ir_authorization *a)
 {
-    return xds_any(RBAC_ROUTE_TYPE, json_pack("{s:{s:o}}", "rbac", "matcher", rbac_matcher(c, a)));
+    return xds_any(RBAC_ROUTE_TYPE,
+                   json_pack("{s:{s:o}}", "rbac", "matcher", rbac_matcher(c, a, false)));
 }
 
 json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat_prefix)
 {
     return xds_typed_extension(
         "envoy.filters.network.rbac", "envoy.extensions.filters.network.rbac.v3.RBAC",
-        json_pack("{s:o, s:s}", "matcher", rbac_matcher(c, a), "statPrefix", stat_prefix));
+        json_pack("{s:o, s:s}", "matcher", rbac_matcher(c, a, true), "statPrefix", stat_prefix));
 }
 
 static int rbac_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,

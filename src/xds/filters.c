@@ -1,5 +1,7 @@
 /* The HTTP filter registry: the one table that lists every HTTP filter
  * feature, in the order Envoy runs them. */
+#include <string.h>
+
 #include "xds/filter.h"
 
 /* One row per filter, in chain order. */
@@ -25,7 +27,6 @@ static const xds_http_filter *const filter_table[] = {
     &xds_filter_rbac,
     &xds_filter_local_ratelimit,   /* BackendTrafficPolicy rateLimit.local */
     &xds_filter_ratelimit,         /* BackendTrafficPolicy rateLimit.global */
-    &xds_filter_admission_control, /* BackendTrafficPolicy admissionControl */
     &xds_filter_bandwidth_limit,   /* BackendTrafficPolicy bandwidthLimit */
     &xds_filter_grpc_web,          /* ClientTrafficPolicy grpc.enableWeb */
     &xds_filter_grpc_stats,        /* ClientTrafficPolicy grpc (stats) */
@@ -42,6 +43,46 @@ const xds_http_filter *const *xds_http_filters(size_t *n)
     return filter_table;
 }
 
+/* Whether HTTP filter f is of `type`: its name, or an instance of it
+ * ("type/..."). */
+static bool filter_of_type(const json_t *f, const char *type)
+{
+    const char *name = json_string_value(json_object_get(f, "name"));
+    size_t n = type ? strlen(type) : 0;
+    return name && n && strncmp(name, type, n) == 0 && (name[n] == 0 || name[n] == '/');
+}
+
+/* One filterOrder entry: the filters of type p->name leave their places
+ * and go, in their order, just before the first filter of type p->before
+ * or just after the last of type p->after. Nothing moves when either side
+ * has no filter in the chain. The router stays last (the API cannot name
+ * it). */
+static void filter_move(json_t *chain, const struct ir_filter_position *p)
+{
+    const char *target = p->before ? p->before : p->after;
+    if (!p->name || !target || strcmp(p->name, target) == 0)
+        return;
+    json_t *moved = json_array(), *rest = json_array();
+    size_t i;
+    json_t *f;
+    json_array_foreach(chain, i, f) json_array_append(filter_of_type(f, p->name) ? moved : rest, f);
+    long at = -1;
+    json_array_foreach(rest, i, f) if (filter_of_type(f, target))
+    {
+        at = (long)i;
+        if (p->before)
+            break;
+    }
+    if (json_array_size(moved) && at >= 0) {
+        size_t pos = (size_t)at + (p->before ? 0 : 1);
+        json_array_foreach(moved, i, f) json_array_insert(rest, pos + i, f);
+        json_array_clear(chain);
+        json_array_extend(chain, rest);
+    }
+    json_decref(moved);
+    json_decref(rest);
+}
+
 json_t *xds_http_filter_chain(xds_ctx *c, const ir_http_listener *l)
 {
     json_t *chain = json_array();
@@ -52,6 +93,8 @@ json_t *xds_http_filter_chain(xds_ctx *c, const ir_http_listener *l)
             json_decref(chain);
             return NULL;
         }
+    for (size_t i = 0; i < c->ir->n_filter_order; i++)
+        filter_move(chain, &c->ir->filter_order[i]);
     return chain;
 }
 

@@ -142,5 +142,18 @@ json_t *xds_metadata(const ir_metadata *m)
                     json_string(m->annotations[i].value ? m->annotations[i].value : ""));
         json_object_set_new(res, "annotations", ann);
     }
-    return json_pack("{s:{s:{s:[o]}}}", "filterMetadata", "envoy-gateway", "resources", res);
+    json_t *md = json_pack("{s:{s:{s:[o]}}}", "filterMetadata", "envoy-gateway", "resources", res);
+    if (m->n_policies) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < m->n_policies; i++) {
+            json_t *p = json_object();
+            xds_set_str(p, "kind", m->policies[i].kind ? m->policies[i].kind : "");
+            xds_set_str(p, "name", m->policies[i].name);
+            xds_set_str(p, "namespace", m->policies[i].namespace);
+            json_array_append_new(list, p);
+        }
+        json_object_set_new(xds_json_path(md, "filterMetadata", "envoy-gateway", NULL), "policies",
+                            list);
+    }
+    return md;
 }

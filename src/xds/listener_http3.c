@@ -40,10 +40,13 @@ int xds_http3_listener_add(xds_ctx *c, const ir_http_listener *l)
     ir_tls_config tls = *l->tls;
     tls.alpn_protocols = NULL; /* QUIC negotiates h3 only */
     tls.n_alpn_protocols = 0;
-    json_t *quic = xds_typed_extension(
-        "envoy.transport_sockets.quic",
-        "envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport",
-        json_pack("{s:o}", "downstreamTlsContext", xds_downstream_tls_context(c, &tls, h3, 1)));
+    c->secrets_listed = true; /* by the TCP listener of the same IR listener */
+    json_t *ctx = xds_downstream_tls_context(c, &tls, h3, 1);
+    c->secrets_listed = false;
+    json_t *quic =
+        xds_typed_extension("envoy.transport_sockets.quic",
+                            "envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport",
+                            json_pack("{s:o}", "downstreamTlsContext", ctx));
     json_t *chain = json_object();
     json_t *match = server_names(l);
     if (match)

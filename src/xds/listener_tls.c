@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xds/listener.h"
+#include "xds/tls_names.h"
 
 static const struct {
     const char *ir, *envoy;
@@ -31,54 +32,16 @@ static json_t *string_list(const char *const *s, size_t n)
     return list;
 }
 
-/* ECDH curve and signature algorithm names BoringSSL knows. Envoy refuses
- * a whole listener with an unknown one, so others are left out (with a
- * warning) rather than sent. */
-static const char *const known_curves[] = {
-    "X25519",
-    "P-256",
-    "P-384",
-    "P-521",
-    "P-224",
-    "X25519MLKEM768",
-    "X25519Kyber768Draft00",
-    "prime256v1",
-    "secp384r1",
-    "secp521r1",
-    NULL,
-};
-static const char *const known_signature_algorithms[] = {
-    "rsa_pkcs1_md5_sha1",
-    "rsa_pkcs1_sha1",
-    "rsa_pkcs1_sha256",
-    "rsa_pkcs1_sha384",
-    "rsa_pkcs1_sha512",
-    "ecdsa_sha1",
-    "ecdsa_secp256r1_sha256",
-    "ecdsa_secp384r1_sha384",
-    "ecdsa_secp521r1_sha512",
-    "rsa_pss_rsae_sha256",
-    "rsa_pss_rsae_sha384",
-    "rsa_pss_rsae_sha512",
-    "ed25519",
-    NULL,
-};
-
-static bool known_name(const char *const *known, const char *name)
-{
-    for (size_t k = 0; known[k]; k++)
-        if (strcmp(known[k], name) == 0)
-            return true;
-    return false;
-}
-
-/* The names of `list` that are in `known`, or NULL when none is. */
+/* The names of `list` Envoy's TLS library takes (xds/tls_names.h), or NULL
+ * when none is: Envoy refuses a whole listener with an unknown one, so the
+ * others are left out (with a warning) rather than sent. */
 static json_t *known_list(xds_ctx *c, const ir_tls_config *t, const char *field,
-                          const char *const *list, size_t n, const char *const *known)
+                          const char *const *list, size_t n,
+                          const char *(*unknown)(const char *const *, size_t))
 {
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++) {
-        if (known_name(known, list[i]))
+        if (!unknown(&list[i], 1))
             json_array_append_new(out, json_string(list[i]));
         else
             diag_add(c->diags, DIAG_WARNING, t->n_certificates ? t->certificates[0].name : "tls",
@@ -94,9 +57,10 @@ static json_t *known_list(xds_ctx *c, const ir_tls_config *t, const char *field,
 static json_t *tls_params(xds_ctx *c, const ir_tls_config *t)
 {
     json_t *p = json_object();
-    json_t *curves = known_list(c, t, "ecdhCurves", t->ecdh_curves, t->n_ecdh_curves, known_curves);
+    json_t *curves =
+        known_list(c, t, "ecdhCurves", t->ecdh_curves, t->n_ecdh_curves, xds_tls_unknown_curve);
     json_t *sigalgs = known_list(c, t, "signatureAlgorithms", t->signature_algorithms,
-                                 t->n_signature_algorithms, known_signature_algorithms);
+                                 t->n_signature_algorithms, xds_tls_unknown_signature_algorithm);
     if (t->n_ciphers)
         json_object_set_new(p, "cipherSuites", string_list(t->ciphers, t->n_ciphers));
     if (curves)
@@ -162,6 +126,8 @@ static json_t *default_validation(const ir_tls_config *t)
  * once per listener using it. */
 static void ca_secret_add(xds_ctx *c, const ir_tls_config *t)
 {
+    if (c->secrets_listed)
+        return;
     json_t *v = json_pack("{s:{s:s}}", "trustedCa", "inlineBytes",
                           xds_base64(c, t->ca_pem, strlen(t->ca_pem)));
     if (t->crl_pem) {

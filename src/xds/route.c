@@ -623,6 +623,42 @@ static void final_vhosts_hand_over(xds_ctx *c, const char *name, json_t *vhosts,
     }
 }
 
+/* The retry conditions Envoy's router knows (x-envoy-retry-on and
+ * x-envoy-retry-grpc-on). */
+static const char *const retry_triggers[] = {
+    "5xx",
+    "gateway-error",
+    "reset",
+    "reset-before-request",
+    "connect-failure",
+    "envoy-ratelimited",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "retriable-headers",
+    "http3-post-connect-failure",
+    "cancelled",
+    "deadline-exceeded",
+    "internal",
+    "resource-exhausted",
+    "unavailable",
+    NULL,
+};
+
+/* A retry condition of the route Envoy does not know, or NULL. */
+static const char *unknown_retry_trigger(const ir_http_route *r)
+{
+    for (size_t i = 0; r->retry && i < r->retry->n_retry_on; i++) {
+        const char *t = r->retry->retry_on[i];
+        size_t k = 0;
+        while (retry_triggers[k] && strcmp(retry_triggers[k], t) != 0)
+            k++;
+        if (!retry_triggers[k])
+            return t;
+    }
+    return NULL;
+}
+
 int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name)
 {
     strmap *last = last_route_of_host(c, l);
@@ -640,6 +676,13 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
             json_object_set_new(rc, "virtualHosts", vhosts);
         }
         json_t *vh = virtual_host(c, vhosts, &by_host, l, r->hostname ? r->hostname : "");
+        /* as the reference: the route is left out, the others still go */
+        const char *bad = unknown_retry_trigger(r);
+        if (bad) {
+            diag_add(c->diags, DIAG_ERROR, r->name, "retry.retryOn",
+                     "the retry trigger \"%s\" is not one Envoy knows; the route is left out", bad);
+            continue;
+        }
         json_t *route = route_build(c, r, l);
         if (!route) {
             diag_add(c->diags, DIAG_ERROR, r->name, "", "cannot build the route");
@@ -655,6 +698,12 @@ int xds_route_config_add(xds_ctx *c, const ir_http_listener *l, const char *name
             json_object_set_new(rc, "maxDirectResponseBodySizeBytes",
                                 json_integer(DIRECT_BODY_MAX));
     }
+    /* a host whose every route was left out has none (an empty list is no
+     * field in the proto) */
+    size_t k;
+    json_t *vh;
+    json_array_foreach(vhosts, k, vh) if (json_array_size(json_object_get(vh, "routes")) == 0)
+        json_object_del(vh, "routes");
     misdirected_hosts_add(c, rc, l);
     return 0;
 }

@@ -29,6 +29,8 @@ static bool ocsp_staple_usable(xds_ctx *c, const ir_tls_cert *cert)
 
 static void secret_add(xds_ctx *c, const ir_tls_cert *cert)
 {
+    if (c->secrets_listed)
+        return;
     json_t *tc = json_object();
     if (cert->certificate)
         json_object_set_new(tc, "certificateChain", inline_bytes(c, cert->certificate));
@@ -36,8 +38,9 @@ static void secret_add(xds_ctx *c, const ir_tls_cert *cert)
         json_object_set_new(tc, "privateKey", inline_bytes(c, cert->private_key));
     if (cert->ocsp_staple && ocsp_staple_usable(c, cert))
         json_object_set_new(tc, "ocspStaple", inline_bytes(c, cert->ocsp_staple));
-    /* The reference lists a shared certificate once per listener using it;
-     * the snapshot keeps one resource per name. */
+    /* The reference lists a shared certificate once per IR listener using
+     * it (an HTTP/3 listener's QUIC twin adds none); the snapshot keeps one
+     * resource per name. */
     json_array_append_new(c->out->of[XDS_SECRET],
                           json_pack("{s:s, s:o}", "name", cert->name, "tlsCertificate", tc));
 }

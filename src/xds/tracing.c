@@ -147,8 +147,13 @@ static json_t *provider(const ir_tracing *t)
 static bool tracing_valid(xds_ctx *c, const ir_tracing *t)
 {
     const char *why = NULL;
-    if (t->provider == IR_TRACING_UNKNOWN)
-        why = "has a provider type this gateway does not know";
+    if (t->provider == IR_TRACING_UNKNOWN && !t->provider_type)
+        why = "names no type";
+    else if (t->provider == IR_TRACING_UNKNOWN)
+        why = arena_printf(c->arena,
+                           "type \"%s\" is not one this gateway knows (OpenTelemetry, "
+                           "Zipkin, Datadog)",
+                           t->provider_type);
     else if (!t->destination || !t->destination->name || !t->destination->n_settings)
         why = "has no destination";
     if (why)

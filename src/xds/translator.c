@@ -6,6 +6,7 @@
 #include "ir/ir_telemetry.h"
 #include "xds/bootstrap.h"
 #include "xds/context.h"
+#include "xds/filter.h"
 #include "xds/listener.h"
 
 static const struct {
@@ -72,9 +73,9 @@ void xds_resources_unique(xds_resources *r)
  * reported and left out, the others still translate. */
 static bool listener_valid(xds_ctx *c, const char *name, const char *address, uint32_t port)
 {
-    const char *what = !name || !*name         ? "a name"
-                       : !address || !*address ? "an address"
-                       : !port                 ? "a port"
+    const char *what = !name || !*name         ? "name"
+                       : !address || !*address ? "address"
+                       : !port                 ? "port"
                                                : NULL;
     if (what)
         diag_add(c->diags, DIAG_ERROR, name && *name ? name : "listener", "",
@@ -98,6 +99,8 @@ static void translate_listeners(xds_ctx *c)
             xds_http_listener_add(c, l);
         xds_hand_over(c);
     }
+    xds_ratelimit_cluster_add(c);
+    xds_hand_over(c);
     for (size_t i = 0; i < ir->n_tcp; i++) {
         const ir_tcp_listener *l = ir->tcp[i];
         if (listener_valid(c, l->name, l->address, l->port))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xds/context.h"
+#include "xds/tls_names.h"
 
 #define UPSTREAM_TLS "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
@@ -97,6 +98,27 @@ static json_t *client_certificates(xds_ctx *c, const ir_upstream_tls *t)
     return refs;
 }
 
+/* The names of a tlsParams list Envoy takes; each other one is left out
+ * with a warning (Envoy would refuse the whole configuration). NULL when
+ * none is left. */
+static json_t *known_names(xds_ctx *c, const char *const *s, size_t n, const char *field,
+                           const char *(*unknown)(const char *const *, size_t))
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (unknown(&s[i], 1)) {
+            diag_add(c->diags, DIAG_WARNING, "upstream tls", field,
+                     "\"%s\" is not a name Envoy takes; left out", s[i] ? s[i] : "");
+            continue;
+        }
+        json_array_append_new(list, json_string(s[i]));
+    }
+    if (json_array_size(list))
+        return list;
+    json_decref(list);
+    return NULL;
+}
+
 static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
 {
     json_t *common = json_object();
@@ -118,12 +140,25 @@ static json_t *tls_socket(xds_ctx *c, const ir_upstream_tls *t, bool auto_sni)
     json_decref(certs);
     /* Without them Envoy offers a backend TLS 1.2 at most */
     const char *min = xds_tls_version(t->min_version), *max = xds_tls_version(t->max_version);
-    if (min || max) {
-        json_t *params = json_object();
-        xds_set_str(params, "tlsMaximumProtocolVersion", max);
-        xds_set_str(params, "tlsMinimumProtocolVersion", min);
-        json_object_set_new(common, "tlsParams", params);
+    json_t *params = json_object();
+    xds_set_str(params, "tlsMaximumProtocolVersion", max);
+    xds_set_str(params, "tlsMinimumProtocolVersion", min);
+    json_t *v;
+    if (t->n_ciphers) {
+        v = json_array();
+        for (size_t i = 0; i < t->n_ciphers; i++)
+            json_array_append_new(v, json_string(t->ciphers[i]));
+        json_object_set_new(params, "cipherSuites", v);
     }
+    if ((v = known_names(c, t->ecdh_curves, t->n_ecdh_curves, "ecdhCurves", xds_tls_unknown_curve)))
+        json_object_set_new(params, "ecdhCurves", v);
+    if ((v = known_names(c, t->signature_algorithms, t->n_signature_algorithms,
+                         "signatureAlgorithms", xds_tls_unknown_signature_algorithm)))
+        json_object_set_new(params, "signatureAlgorithms", v);
+    if (json_object_size(params))
+        json_object_set_new(common, "tlsParams", params);
+    else
+        json_decref(params);
     json_t *ctx = json_pack("{s:o}", "commonTlsContext", common);
     xds_set_str(ctx, "sni", t->sni);
     /* An SNI taken from the endpoint's hostname or the request's host (the

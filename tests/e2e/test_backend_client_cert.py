@@ -3,7 +3,10 @@ requires a client certificate from its own client CA answers the Gateway whose
 spec.tls.backend.clientCertificateRef names one, and a Backend whose own
 spec.tls.clientCertificateRef names one; the same route on a Gateway without
 either never gets past the handshake. A backend that speaks only TLS 1.3 is reached too
-(Envoy offers backends TLS 1.2 at most unless told the 1.2-1.3 range)."""
+(Envoy offers backends TLS 1.2 at most unless told the 1.2-1.3 range), and a Backend's own
+spec.tls maxVersion and ciphers are what Envoy offers: TLS 1.2 at most fails on the TLS 1.3
+backend, and a cipher list the TLS 1.2 backend does not share fails the handshake. A
+Backend with autoSNIFromEndpointHostname names its endpoint's hostname in the handshake."""
 import json
 import ssl
 import subprocess
@@ -54,6 +57,17 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     ctx13.minimum_version = ssl.TLSVersion.TLSv1_3
     tls13 = HttpEcho("tls13-backend", tls_context=ctx13)
     module_cleanup.callback(tls13.close)
+    ctx12 = be_ca.server_context(cert, key)
+    ctx12.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx12.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+    tls12 = HttpEcho("tls12-backend", tls_context=ctx12)
+    module_cleanup.callback(tls12.close)
+    local_cert, local_key = be_ca.issue("localhost", ["localhost"])
+    ctx_sni = be_ca.server_context(local_cert, local_key)
+    sni_seen = []
+    ctx_sni.sni_callback = lambda sock, name, ctx: sni_seen.append(name)
+    by_name = HttpEcho("by-name-backend", tls_context=ctx_sni)
+    module_cleanup.callback(by_name.close)
     client = client_certificate(client_ca, tmp_path_factory.mktemp("client"), "gateway-client")
 
     with_cert, without_cert = free_port(), free_port()
@@ -128,16 +142,98 @@ spec:
     - group: ""
       kind: ConfigMap
       name: backend-ca
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: tls13-capped
+  namespace: default
+spec:
+  endpoints:
+  - ip:
+      address: 127.0.0.1
+      port: {tls13.port}
+  tls:
+    sni: mtls-backend.example
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
+    maxVersion: "1.2"
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: cipher-shared
+  namespace: default
+spec:
+  endpoints:
+  - ip:
+      address: 127.0.0.1
+      port: {tls12.port}
+  tls:
+    sni: mtls-backend.example
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
+    ciphers:
+    - ECDHE-RSA-AES128-GCM-SHA256
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: cipher-unshared
+  namespace: default
+spec:
+  endpoints:
+  - ip:
+      address: 127.0.0.1
+      port: {tls12.port}
+  tls:
+    sni: mtls-backend.example
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
+    ciphers:
+    - ECDHE-RSA-AES256-GCM-SHA384
+""")
+    server.write("by-name.yaml", f"""\
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata:
+  name: sni-from-host
+  namespace: default
+spec:
+  endpoints:
+  - fqdn:
+      hostname: localhost
+      port: {by_name.port}
+  tls:
+    autoSNIFromEndpointHostname: true
+    caCertificateRefs:
+    - group: ""
+      kind: ConfigMap
+      name: backend-ca
 """)
     server.write("routes.yaml", [route("via-presenting", "presenting"),
                                  route("via-silent", "silent"),
                                  route("own-cert", "silent", "own-client-cert", "own.example"),
-                                 route("tls13", "silent", "tls13-backend", "tls13.example")])
+                                 route("tls13", "silent", "tls13-backend", "tls13.example"),
+                                 route("tls13-capped", "silent", "tls13-capped", "capped.example"),
+                                 route("cipher-shared", "silent", "cipher-shared", "shared.example"),
+                                 route("cipher-unshared", "silent", "cipher-unshared",
+                                       "unshared.example"),
+                                 route("sni-from-host", "silent", "sni-from-host",
+                                       "by-name.example")])
 
     class Gw:
         pass
     g = Gw()
     g.server, g.backend, g.with_cert, g.without_cert = server, backend, with_cert, without_cert
+    g.sni_seen = sni_seen
     try:
         server.wait_until(lambda: status_of(with_cert) == 200,
                           timeout=30, what="the Gateway presenting a client certificate")
@@ -173,3 +269,23 @@ def test_without_a_client_certificate_the_backend_refuses_the_handshake(gw):
     status, _, body = http_get(gw.without_cert, "/hello", host="a.example")
     assert status == 503, (status, body)
     assert len(gw.backend.seen()) == before, "the backend must not have answered"
+
+
+def test_backend_tls_settings_are_what_envoy_offers(gw):
+    # maxVersion 1.2 against a TLS 1.3-only backend: no common version
+    status, _, body = http_get(gw.without_cert, "/capped", host="capped.example")
+    assert status == 503, (status, body)
+    # the cipher the TLS 1.2 backend takes, then one it does not
+    status, _, body = http_get(gw.without_cert, "/shared", host="shared.example")
+    assert status == 200, (status, body)
+    assert json.loads(body)["backend"] == "tls12-backend"
+    status, _, body = http_get(gw.without_cert, "/unshared", host="unshared.example")
+    assert status == 503, (status, body)
+
+
+def test_sni_from_the_endpoint_hostname(gw):
+    status, _, body = http_get(gw.without_cert, "/by-name", host="by-name.example")
+    assert status == 200, (status, body)
+    assert json.loads(body)["backend"] == "by-name-backend"
+    # the endpoint's hostname, not the request's host, and the certificate checked for it
+    assert gw.sni_seen and set(gw.sni_seen) == {"localhost"}, gw.sni_seen

@@ -263,6 +263,10 @@ def test_response_override_status_range_with_configmap_body(gw):
     assert (status, body) == (503, b"<h1>we are sorry</h1>")
     assert headers["content-type"] == "text/html"
     assert call(gw.port, "override.example", headers={"x-echo-status": "504"})[0] == 504
+    # both ends of the range (a CEL matcher on response.code) are in it
+    for code in ("500", "503"):
+        assert call(gw.port, "override.example", headers={"x-echo-status": code})[2] == \
+            b"<h1>we are sorry</h1>", code
 
 
 def test_gzip_on_the_wire(gw):
@@ -426,6 +430,10 @@ def test_route_tracing_settings_reach_envoy(gw):
     tracing = routes[0]["tracing"]
     assert tracing["random_sampling"] == {"numerator": 7}
     assert tracing["custom_tags"] == [{"tag": "team", "literal": {"value": "gateway"}}]
+    # the route's metadata names the policy in force (as the reference's routes do)
+    md = routes[0]["metadata"]["filter_metadata"]["envoy-gateway"]
+    assert md["policies"] == [{"kind": "BackendTrafficPolicy", "name": "stats",
+                               "namespace": "default"}]
 
 
 # --- statuses: what Envoy cannot do is not Accepted --------------------------------------

@@ -10,16 +10,9 @@
  *   build-fuzz/fuzz_client_policy -max_total_time=60 work-dir \
  *       tests/fuzz/corpus/client_policy */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "../unit/gw_gateway_certs.h"
-#include "api/resources.h"
-#include "gatewayapi/translator.h"
-#include "proto/pool.h"
-#include "xds/encode.h"
-#include "xds/translator.h"
+#include "policy_pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,57 +47,8 @@ static const char prelude[] =
     "metadata: {name: b, namespace: default}\n"
     "spec: {endpoints: [{ip: {address: 10.0.0.1, port: 8080}}]}\n---\n";
 
-static pb_pool *envoy_schema(void)
-{
-    static pb_pool *pool;
-    if (!pool) {
-        diag_list d = {0};
-        pool = pb_pool_load_envoy(&d);
-        diag_list_clear(&d);
-        if (!pool)
-            abort();
-    }
-    return pool;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t n = sizeof prelude - 1;
-    char *text = malloc(n + size + 1);
-    if (!text)
-        abort();
-    memcpy(text, prelude, n);
-    memcpy(text + n, data, size);
-    text[n + size] = '\0';
-    api_resources *r = api_resources_new();
-    diag_list diags = {0};
-    if (api_resources_load(r, text, n + size, "fuzz.yaml", &diags) >= 0) {
-        gw_result *res = gw_translate(r);
-        for (size_t f = 0; f < res->n_xds; f++) {
-            json_decref(ir_xds_to_json(res->xds[f]));
-            xds_resources out = {0};
-            diag_list xd = {0};
-            xds_translate(res->xds[f], &out, &xd);
-            xds_encoded enc = {0};
-            size_t rejected = xds_encode(envoy_schema(), "fuzz", &out, &enc, &xd);
-            if (rejected) {
-                for (size_t i = 0; i < xd.n; i++) {
-                    char *m = diag_format(&xd.items[i]);
-                    fprintf(stderr, "%s\n", m);
-                    free(m);
-                }
-                abort(); /* we emitted config Envoy's schema refuses */
-            }
-            xds_encoded_clear(&enc);
-            xds_resources_clear(&out);
-            diag_list_clear(&xd);
-        }
-        gw_result_free(res);
-    }
-    for (size_t i = 0; i < diags.n; i++)
-        free(diag_format(&diags.items[i]));
-    diag_list_clear(&diags);
-    api_resources_free(r);
-    free(text);
+    policy_pipeline_run_after(prelude, data, size);
     return 0;
 }

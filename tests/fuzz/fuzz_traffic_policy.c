@@ -13,15 +13,9 @@
  *   build-fuzz/fuzz_traffic_policy -max_total_time=60 work-dir \
  *       tests/fuzz/corpus/traffic_policy */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "api/resources.h"
-#include "gatewayapi/translator.h"
-#include "proto/pool.h"
-#include "xds/encode.h"
-#include "xds/translator.h"
+#include "policy_pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,21 +66,8 @@ static const char *const envoy_gateway[] = {
     "\"extensionApis\":{\"enableBackend\":true,\"enableLua\":true}}",
 };
 
-static pb_pool *envoy_schema(void)
-{
-    static pb_pool *pool;
-    if (!pool) {
-        diag_list d = {0};
-        pool = pb_pool_load_envoy(&d);
-        diag_list_clear(&d);
-        if (!pool)
-            abort();
-    }
-    return pool;
-}
-
-/* The documents as one multi-document text, the policy with `spec` last. */
-static char *documents(const char *eg, json_t *spec)
+/* The policy document with `spec`, as JSON text. */
+static char *policy_document(json_t *spec)
 {
     json_t *policy = json_pack("{s:s, s:s, s:{s:s, s:s}, s:O}", "apiVersion",
                                "gateway.envoyproxy.io/v1alpha1", "kind", "BackendTrafficPolicy",
@@ -100,52 +81,18 @@ static char *documents(const char *eg, json_t *spec)
                                       "TCPRoute", "name", "tcp"));
     char *p = json_dumps(policy, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(policy);
-    size_t len = strlen(eg) + strlen(p) + 16;
-    for (size_t i = 0; i < sizeof fixed_documents / sizeof *fixed_documents; i++)
-        len += strlen(fixed_documents[i]) + 8;
-    char *text = malloc(len), *w = text;
-    if (!text)
-        abort();
-    w += sprintf(w, "%s\n---\n", eg);
-    for (size_t i = 0; i < sizeof fixed_documents / sizeof *fixed_documents; i++)
-        w += sprintf(w, "%s\n---\n", fixed_documents[i]);
-    sprintf(w, "%s\n", p);
-    free(p);
-    return text;
+    return p;
 }
 
 static void run(const char *eg, json_t *spec)
 {
-    char *text = documents(eg, spec);
-    api_resources *r = api_resources_new();
-    diag_list diags = {0};
-    if (api_resources_load(r, text, strlen(text), "fuzz.yaml", &diags) >= 0) {
-        gw_result *res = gw_translate(r);
-        for (size_t f = 0; f < res->n_xds; f++) {
-            xds_resources out = {0};
-            diag_list xd = {0};
-            xds_translate(res->xds[f], &out, &xd);
-            xds_encoded enc = {0};
-            size_t rejected = xds_encode(envoy_schema(), "fuzz", &out, &enc, &xd);
-            if (rejected) {
-                for (size_t i = 0; i < xd.n; i++) {
-                    char *m = diag_format(&xd.items[i]);
-                    fprintf(stderr, "%s\n", m);
-                    free(m);
-                }
-                abort(); /* we emitted config Envoy's schema refuses */
-            }
-            xds_encoded_clear(&enc);
-            xds_resources_clear(&out);
-            diag_list_clear(&xd);
-        }
-        gw_result_free(res);
-    }
-    for (size_t i = 0; i < diags.n; i++)
-        free(diag_format(&diags.items[i]));
-    diag_list_clear(&diags);
-    api_resources_free(r);
-    free(text);
+    enum { N_FIXED = sizeof fixed_documents / sizeof *fixed_documents };
+    const char *documents[1 + N_FIXED] = {eg};
+    for (size_t i = 0; i < N_FIXED; i++)
+        documents[1 + i] = fixed_documents[i];
+    char *policy = policy_document(spec);
+    policy_pipeline_run_documents(documents, 1 + N_FIXED, policy);
+    free(policy);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

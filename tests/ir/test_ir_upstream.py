@@ -20,6 +20,8 @@ compare, per fleet, the subtrees the policy stages fill:
   telemetry each fleet's accessLog, tracing, metrics and healthCheckLog
             (EnvoyProxy telemetry), keyed by (fleet, key); the sinks'
             cluster settings (`traffic`) are left out
+  policies  routes[].metadata.policies (the BackendTrafficPolicy in force),
+            keyed like traffic, HTTP and TCP routes
 
 An item counts when the reference or we have something there; it matches when
 both sides are equal. The test prints "IR traffic: N/M routes match" and
@@ -117,6 +119,8 @@ def items(xds):
             out[("traffic",) + key + (r.get("name"),)] = r.get("traffic") or None
             out[("extensions",) + key + (r.get("name"),)] = r.get("envoyExtensions") or None
             out[("security",) + key + (r.get("name"),)] = without_traffic(r.get("security")) or None
+            out[("policies",) + key + (r.get("name"),)] = (r.get("metadata") or {}).get(
+                "policies") or None
     return out
 
 
@@ -145,19 +149,20 @@ def run_all(exe):
 
 def summary(results):
     counts = {"traffic": [0, 0], "client": [0, 0], "tls": [0, 0], "extensions": [0, 0],
-              "security": [0, 0], "telemetry": [0, 0]}
+              "security": [0, 0], "telemetry": [0, 0], "policies": [0, 0]}
     for _, rows in results:
         for k, a, b in rows:
             counts[k[0]][1] += 1
             counts[k[0]][0] += a == b
     t, c, s, e = counts["traffic"], counts["client"], counts["tls"], counts["extensions"]
-    sec, tel = counts["security"], counts["telemetry"]
+    sec, tel, pol = counts["security"], counts["telemetry"], counts["policies"]
     return (f"IR traffic: {t[0]}/{t[1]} routes match\n"
             f"IR security: {sec[0]}/{sec[1]} routes match\n"
             f"IR client: {c[0]}/{c[1]} listeners match\n"
             f"IR tls: {s[0]}/{s[1]} listeners match\n"
             f"IR extensions: {e[0]}/{e[1]} routes match\n"
-            f"IR telemetry: {tel[0]}/{tel[1]} fleet settings match")
+            f"IR telemetry: {tel[0]}/{tel[1]} fleet settings match\n"
+            f"IR policies: {pol[0]}/{pol[1]} routes name the same policy")
 
 
 def matching(results):

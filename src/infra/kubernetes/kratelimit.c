@@ -15,7 +15,9 @@
 
 char *kratelimit_address(const char *ns)
 {
-    return core_asprintf("%s.%s.svc.cluster.local:%d", KRATELIMIT_NAME, ns, KRATELIMIT_GRPC_PORT);
+    const char *domain = getenv("KUBERNETES_CLUSTER_DOMAIN");
+    return core_asprintf("%s.%s.svc.%s:%d", KRATELIMIT_NAME, ns,
+                         domain && *domain ? domain : "cluster.local", KRATELIMIT_GRPC_PORT);
 }
 
 static json_t *labels(void)

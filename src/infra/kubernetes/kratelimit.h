@@ -35,8 +35,9 @@ typedef struct kratelimit_objects {
 bool kratelimit_build(const char *ns, const api_resources *r, const gw_result *res,
                       kratelimit_objects *out);
 
-/* "envoy-ratelimit.<ns>.svc.cluster.local:8081", malloc'd: where the proxies
- * dial the service. */
+/* "envoy-ratelimit.<ns>.svc.<domain>:8081", malloc'd: where the proxies
+ * dial the service; <domain> is KUBERNETES_CLUSTER_DOMAIN, or
+ * cluster.local when unset. */
 char *kratelimit_address(const char *ns);
 
 #endif

@@ -1,19 +1,16 @@
 /* libFuzzer target for SecurityPolicy: the input is appended, as more YAML
  * documents, to a fixed Gateway, HTTPRoute, TCPRoute and the Secrets and
  * Backends policies name; the whole set is decoded, translated, and every
- * fleet's IR is turned into Envoy resources, so the policy decoder, its
- * checks, security_ir.c and every security filter see the input. Any crash,
- * sanitizer report or leak is a bug.
+ * fleet's IR is turned into Envoy resources and encoded with Envoy's schema,
+ * so the policy decoder, its checks, security_ir.c and every security filter
+ * see the input. Any crash, sanitizer report, leak, or resource the codec
+ * rejects is a bug.
  *
  *   build-fuzz/fuzz_security_policy -max_total_time=60 work-dir \
  *       tests/fuzz/corpus/security_policy */
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "api/resources.h"
-#include "gatewayapi/translator.h"
-#include "xds/translator.h"
+#include "../policy_pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,28 +38,6 @@ static const char prelude[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t n = sizeof prelude - 1;
-    char *text = malloc(n + size + 1);
-    if (!text)
-        abort();
-    memcpy(text, prelude, n);
-    memcpy(text + n, data, size);
-    text[n + size] = '\0';
-    api_resources *r = api_resources_new();
-    diag_list diags = {0};
-    if (api_resources_load(r, text, n + size, "fuzz.yaml", &diags) >= 0) {
-        gw_result *res = gw_translate(r);
-        for (size_t i = 0; i < res->n_xds; i++) {
-            xds_resources out = {0};
-            xds_translate(res->xds[i], &out, &diags);
-            xds_resources_clear(&out);
-        }
-        gw_result_free(res);
-    }
-    for (size_t i = 0; i < diags.n; i++)
-        free(diag_format(&diags.items[i]));
-    diag_list_clear(&diags);
-    api_resources_free(r);
-    free(text);
+    policy_pipeline_run_after(prelude, data, size);
     return 0;
 }

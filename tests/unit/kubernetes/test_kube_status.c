@@ -227,6 +227,11 @@ static void test_ratelimit_objects(void)
     char *addr = kratelimit_address("eg-system");
     CHECK_STR(addr, "envoy-ratelimit.eg-system.svc.cluster.local:8081");
     free(addr);
+    setenv("KUBERNETES_CLUSTER_DOMAIN", "example-cluster.local", 1);
+    addr = kratelimit_address("eg-system");
+    unsetenv("KUBERNETES_CLUSTER_DOMAIN");
+    CHECK_STR(addr, "envoy-ratelimit.eg-system.svc.example-cluster.local:8081");
+    free(addr);
     json_decref(o.service_account);
     json_decref(o.configmap);
     json_decref(o.deployment);
