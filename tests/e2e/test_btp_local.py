@@ -209,8 +209,23 @@ def test_local_rate_limit_several_methods_share_the_rule(gw):
     assert statuses(gw.port, "methods.example", 3, method="POST") == [200] * 3
 
 
+def local_rate_limit_stats(gw):
+    """Envoy's http_local_rate_limit counters (every route's together)."""
+    (admin,) = gw.server.envoy_admins().values()
+    host, port = admin.rsplit(":", 1)
+    text = http_get(int(port), "/stats?filter=http_local_rate_limit", host=host)[2].decode()
+    return {line.split(": ")[0].rsplit(".", 1)[1]: int(line.split(": ")[1])
+            for line in text.splitlines() if ": " in line}
+
+
 def test_local_rate_limit_shadow_mode_limits_nothing(gw):
+    """Shadow mode lets every request through and counts the ones over the limit
+    (the descriptor's shadowMode: Envoy's shadow_mode counter)."""
+    before = local_rate_limit_stats(gw)
     assert statuses(gw.port, "shadow.example", 3, headers={"x-user-id": "eve"}) == [200] * 3
+    after = local_rate_limit_stats(gw)
+    assert after["shadow_mode"] - before["shadow_mode"] == 2, (before, after)
+    assert after["enforced"] == before["enforced"]
 
 
 def test_local_rate_limit_client_cidr_selector(gw):
