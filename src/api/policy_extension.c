@@ -43,11 +43,17 @@ static const api_field ext_proc_fields[] = {
 };
 static const api_type ext_proc_type = API_TYPE(api_ext_proc, ext_proc_fields);
 
+static const api_field wasm_tls_fields[] = {
+    API_F_OBJECT(struct api_wasm_tls, ca_certificate_ref, "caCertificateRef", api_target_ref_type),
+    API_F_END,
+};
+static const api_type wasm_tls_type = API_TYPE(struct api_wasm_tls, wasm_tls_fields);
+
 static const api_field wasm_source_fields[] = {
     API_F_STRING(api_wasm_source, url, "url"),
     API_F_STRING(api_wasm_source, sha256, "sha256"),
     API_F_OBJECT(api_wasm_source, pull_secret_ref, "pullSecretRef", api_target_ref_type),
-    API_F_JSON(api_wasm_source, tls, "tls"),
+    API_F_OBJECT(api_wasm_source, tls, "tls", wasm_tls_type),
     API_F_END,
 };
 static const api_type wasm_source_type = API_TYPE(api_wasm_source, wasm_source_fields);

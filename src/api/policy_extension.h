@@ -48,7 +48,9 @@ typedef struct api_wasm_source {
     const char *url;
     const char *sha256;
     api_target_ref *pull_secret_ref; /* image only */
-    json_t *tls;                     /* tls.caCertificateRef */
+    struct api_wasm_tls {
+        api_target_ref *ca_certificate_ref; /* the CA the module's server is checked with */
+    } * tls;
 } api_wasm_source;
 
 typedef struct api_wasm_code {

@@ -169,8 +169,22 @@ static const api_field weighted_zone_fields[] = {
 };
 static const api_type weighted_zone_type = API_TYPE(api_weighted_zone, weighted_zone_fields);
 
+static const api_field force_local_fields[] = {
+    API_F_INT(api_force_local, min_endpoints_in_zone_threshold, "minEndpointsInZoneThreshold"),
+    API_F_END,
+};
+static const api_type force_local_type = API_TYPE(api_force_local, force_local_fields);
+
+static const api_field prefer_local_fields[] = {
+    API_F_INT(api_prefer_local, min_endpoints_threshold, "minEndpointsThreshold"),
+    API_F_INT(api_prefer_local, percentage_enabled, "percentageEnabled", .min = 0, .max = 100),
+    API_F_OBJECT(api_prefer_local, force, "force", force_local_type),
+    API_F_END,
+};
+static const api_type prefer_local_type = API_TYPE(api_prefer_local, prefer_local_fields);
+
 static const api_field zone_aware_fields[] = {
-    API_F_JSON(api_zone_aware, prefer_local, "preferLocal"),
+    API_F_OBJECT(api_zone_aware, prefer_local, "preferLocal", prefer_local_type),
     API_F_LIST(api_zone_aware, weighted_zones, "weightedZones", weighted_zone_type),
     API_F_END,
 };

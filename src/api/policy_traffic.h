@@ -137,8 +137,19 @@ typedef struct api_weighted_zone {
     api_int weight;
 } api_weighted_zone;
 
+/* zoneAware.preferLocal */
+typedef struct api_force_local {
+    api_int min_endpoints_in_zone_threshold; /* minEndpointsInZoneThreshold */
+} api_force_local;
+
+typedef struct api_prefer_local {
+    api_int min_endpoints_threshold; /* minEndpointsThreshold */
+    api_int percentage_enabled;      /* percentageEnabled, 0..100 */
+    api_force_local *force;
+} api_prefer_local;
+
 typedef struct api_zone_aware {
-    json_t *prefer_local; /* consumed by the destinations (backends.c) */
+    api_prefer_local *prefer_local;
     api_weighted_zone *weighted_zones;
     size_t n_weighted_zones;
 } api_zone_aware;

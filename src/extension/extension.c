@@ -767,10 +767,11 @@ static custom_clusters custom_clusters_of(const ir_xds *ir)
     custom_clusters cc = {0};
     for (size_t i = 0; i < ir->n_http; i++)
         for (size_t k = 0; k < ir->http[i]->n_routes; k++) {
-            const ir_destination *d = ir->http[i]->routes[k]->destination;
+            const ir_http_route *r = ir->http[i]->routes[k];
+            const ir_destination *d = r->destination;
             for (size_t s = 0; d && s < d->n_settings; s++)
                 if (d->settings[s].custom_backend)
-                    custom_cluster_add(&cc, xds_setting_cluster(d, s),
+                    custom_cluster_add(&cc, xds_setting_cluster(d, r->traffic_settings, s),
                                        d->settings[s].custom_backend);
         }
     return cc;

@@ -11,6 +11,7 @@
 #include "gatewayapi/backend_tls.h"
 #include "gatewayapi/backends.h"
 #include "gatewayapi/certificate.h"
+#include "gatewayapi/gateway_stage.h"
 
 #include <stdio.h>
 
@@ -470,6 +471,29 @@ static gw_backend_result sliced_setting(const resolve_ctx *rc, ir_destination_se
     return (gw_backend_result){.ok = true, .setting = s};
 }
 
+/* A Service's own zone preference, as the reference reads it: a
+ * trafficDistribution keeps traffic in the proxy's zone from one endpoint
+ * on; topology-aware routing (annotation topology-mode Auto) from three. */
+static const ir_prefer_local *service_prefer_local(gw_ctx *c, const api_service *svc)
+{
+    uint32_t n = 0;
+    if (svc->spec.traffic_distribution)
+        n = 1;
+    for (size_t i = 0; !n && i < svc->obj.metadata.n_annotations; i++) {
+        const api_kv *a = &svc->obj.metadata.annotations[i];
+        if (same(a->key, "service.kubernetes.io/topology-mode") &&
+            (same(a->value, "Auto") || same(a->value, "auto")))
+            n = 3;
+    }
+    if (!n)
+        return NULL;
+    ir_prefer_local *p = ARENA_NEW(c->arena, ir_prefer_local);
+    p->min_endpoints_threshold = (ir_opt_u32){true, n};
+    p->force = true;
+    p->force_min_endpoints = (ir_opt_u32){true, n};
+    return p;
+}
+
 static gw_backend_result service_setting(const resolve_ctx *rc, const api_service *svc,
                                          const api_service_port *sp, ir_app_protocol protocol,
                                          const char *name)
@@ -478,6 +502,7 @@ static gw_backend_result service_setting(const resolve_ctx *rc, const api_servic
     ir_destination_setting *s =
         new_setting(rc, name, protocol, "Service", port_text(c, rc->ref->port));
     apply_app_protocol(s, service_app_protocols, sp->app_protocol);
+    s->prefer_local = service_prefer_local(c, svc);
     bool headless = same(svc->spec.cluster_ip, "None");
     if (service_routing(rc) && !headless) {
         add_endpoint(c, s, svc->spec.cluster_ip, (uint32_t)rc->ref->port, NULL, false);
@@ -945,4 +970,46 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
     if (r.setting)
         r.setting->tls = tls;
     return r;
+}
+
+static bool has_labels(const api_object *o, const ir_infra *inf)
+{
+    for (size_t i = 0; i < inf->n_labels; i++) {
+        const char *v = api_kv_get(o->metadata.labels, o->metadata.n_labels, inf->labels[i].key);
+        if (!v || !same(v, inf->labels[i].value))
+            return false;
+    }
+    return inf->n_labels > 0;
+}
+
+void gw_proxy_service_cluster(gw_ctx *c, ir_xds *x, const ir_infra *inf)
+{
+    if (!inf || x->proxy_service_cluster || gw_gateway_state_get(c)->host_infrastructure)
+        return;
+    /* By its labels (the fleet's owning labels are its own): a controller
+     * may deploy its fleets in a namespace of its environment. */
+    const api_service *svc = NULL;
+    for (size_t i = 0; !svc && i < c->res->services.n; i++) {
+        const api_service *s = c->res->services.items[i];
+        if (has_labels(&s->obj, inf) && s->spec.n_ports)
+            svc = s;
+    }
+    if (!svc)
+        return;
+    const api_service_port *sp = &svc->spec.ports[0];
+    ir_destination *d = ARENA_NEW(c->arena, ir_destination);
+    d->name = inf->name;
+    ir_destination_setting *s = ARENA_PUSH(c->arena, d->settings, d->n_settings, d->cap_settings);
+    s->name = inf->name;
+    s->protocol = IR_PROTO_TCP;
+    s->metadata =
+        (ir_metadata){.kind = "Service",
+                      .name = svc->obj.metadata.name,
+                      .namespace = svc->obj.metadata.namespace,
+                      .section_name = arena_printf(c->arena, "%lld", (long long)sp->port.v)};
+    d->metadata = s->metadata;
+    endpoints_from_slices(c, s, svc->obj.metadata.namespace, API_SERVICE_NAME_LABEL,
+                          svc->obj.metadata.name, sp->name ? sp->name : "",
+                          sp->protocol ? sp->protocol : "TCP");
+    x->proxy_service_cluster = d;
 }

@@ -51,4 +51,11 @@ gw_backend_result gw_backend_resolve(gw_ctx *c, const api_object *route, const c
                                      const gw_backend_ref *ref, ir_app_protocol protocol,
                                      const char *setting_name);
 
+/* The proxies of a fleet as Envoy's local cluster of zone-aware routing (the
+ * IR's proxyServiceCluster, named after the fleet's infra): the endpoints,
+ * with their zones, of the fleet's own Service (the one carrying all the
+ * infra's owning labels) for its first port. Not set when no such Service
+ * exists, nor for proxies on a host (see server/host_zone.h). */
+void gw_proxy_service_cluster(gw_ctx *c, ir_xds *x, const ir_infra *inf);
+
 #endif

@@ -263,6 +263,15 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
     if (lb && (is(lb->type, "DynamicModule") || lb->dynamic_module))
         return "loadBalancer.dynamicModule: dynamic module load balancers are not supported by "
                "this gateway yet";
+    const api_zone_aware *za = lb ? lb->zone_aware : NULL;
+    if (za && za->prefer_local && za->n_weighted_zones)
+        return "loadBalancer.zoneAware.preferLocal: cannot be set together with weightedZones";
+    if (za && za->prefer_local &&
+        (is(lb->type, "ConsistentHash") || is(lb->type, "BackendUtilization")))
+        return arena_printf(c->arena,
+                            "loadBalancer.zoneAware.preferLocal: a %s load balancer does not "
+                            "route by zone (use weightedZones)",
+                            lb->type);
     for (size_t i = 0; i < s->n_response_override; i++) {
         const char *src = s->response_override[i].source;
         if (src && strcmp(src, "All") != 0)

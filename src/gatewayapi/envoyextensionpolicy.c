@@ -93,8 +93,17 @@ static const char *wasm_source_problem(const eep_check_ctx *x, const api_wasm_so
     }
     if (gw_backends_on_host(c)) {
         /* Standalone: Envoy fetches the module from its URL and checks it. */
-        if (src->tls)
-            return arena_printf(c->arena, "%s.tls: not supported by this gateway yet", field);
+        if (src->tls) {
+            if (strncmp(src->url, "https://", 8) != 0)
+                return arena_printf(c->arena, "%s.tls: the url %s is not https", field, src->url);
+            if (!src->tls->ca_certificate_ref)
+                return arena_printf(c->arena, "%s.tls.caCertificateRef is required", field);
+            const char *err = NULL;
+            if (!gw_ca_bundle(c, x->p->obj->metadata.namespace, src->tls->ca_certificate_ref, 1,
+                              &err))
+                return arena_printf(c->arena, "%s.tls.caCertificateRef: %s", field,
+                                    err ? err : "no usable CA certificate");
+        }
         if (!src->sha256 || !*src->sha256)
             return arena_printf(c->arena,
                                 "%s.sha256 is required: Envoy checks the module it fetches from "

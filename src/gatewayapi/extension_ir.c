@@ -172,6 +172,9 @@ static bool wasm_build(gw_ctx *c, const gw_policy *p, const api_wasm *w, size_t 
          * and checks it against the declared sha256. */
         out->serving_url = src->url;
         out->sha256 = src->sha256;
+        if (src->tls && src->tls->ca_certificate_ref)
+            out->ca_pem =
+                gw_ca_bundle(c, p->obj->metadata.namespace, src->tls->ca_certificate_ref, 1, NULL);
         return out->sha256 != NULL;
     }
     char name[65], sum[65];
@@ -253,6 +256,37 @@ static bool fails_closed(gw_ctx *c, const gw_policy *p, const policy_extensions 
     return pe->fail_closed || (!pe->problem && !gw_policy_valid(c, GW_EEP_KIND, p));
 }
 
+/* A route policy with a mergeType: each kind of extension it sets
+ * (extProc, lua, wasm) replaces the listener policy's list of that kind,
+ * the others come from the listener's policy, as a strategic merge of the
+ * two specs does (the lists have no merge key). A listener policy that
+ * fails closed makes the route answer 500. */
+static void merge_onto_listener(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_route *r,
+                                const ir_envoy_extensions *route, const gw_policy *lp)
+{
+    policy_extensions *pl = extensions_for(c, cache, lp, l->gateway);
+    if (fails_closed(c, lp, pl)) {
+        gw_ir_route_answer_500(c, r);
+        return;
+    }
+    const ir_envoy_extensions *from = pl->x;
+    ir_envoy_extensions *x = ARENA_NEW(c->arena, ir_envoy_extensions);
+    *x = *from;
+    if (route->n_ext_procs) {
+        x->ext_procs = route->ext_procs;
+        x->n_ext_procs = route->n_ext_procs;
+    }
+    if (route->n_luas) {
+        x->luas = route->luas;
+        x->n_luas = route->n_luas;
+    }
+    if (route->n_wasms) {
+        x->wasms = route->wasms;
+        x->n_wasms = route->n_wasms;
+    }
+    r->envoy_extensions = x;
+}
+
 static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
@@ -262,6 +296,10 @@ static void apply_to_route(gw_ctx *c, strmap *cache, gw_listener *l, ir_http_rou
     const gw_policy *lp = gw_policy_for_listener(c, GW_EEP_KIND, l);
     if (rp) {
         policy_extensions *pe = extensions_for(c, cache, rp, l->gateway);
+        if (!fails_closed(c, rp, pe) && rp->targets->merge_type && lp) {
+            merge_onto_listener(c, cache, l, r, pe->x, lp);
+            return;
+        }
         if (!fails_closed(c, rp, pe)) {
             r->envoy_extensions = pe->x;
             return;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gatewayapi/backends.h"
 #include "gatewayapi/gateway_stage.h"
 
 gw_gateway *gw_find_gateway(gw_ctx *c, const char *namespace, const char *name)
@@ -250,6 +251,9 @@ void gw_translate_gateways(gw_ctx *c)
     }
     check_overlaps(c);
     gw_listener_sets_finish(c);
+    for (size_t i = 0; i < c->n_gateways; i++)
+        if (c->gateways[i]->xds)
+            gw_proxy_service_cluster(c, c->gateways[i]->xds, c->gateways[i]->infra);
     gw_fleets_sort(c);
 }
 

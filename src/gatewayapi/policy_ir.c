@@ -176,6 +176,21 @@ static bool list_has_equal(json_t *list, json_t *v)
     return false;
 }
 
+/* The entry of `list` with the same "name" as object `v`, or NULL. */
+static json_t *named_entry(json_t *list, json_t *v)
+{
+    const char *name = json_string_value(json_object_get(v, "name"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *n = json_string_value(json_object_get(e, "name"));
+        if (name && n && strcmp(name, n) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 /* A new value: patch onto base. */
 static json_t *merge_value(json_t *base, json_t *patch, bool strategic_lists)
 {
@@ -194,12 +209,20 @@ static json_t *merge_value(json_t *base, json_t *patch, bool strategic_lists)
         return out;
     }
     if (json_is_array(patch) && json_is_array(base) && strategic_lists) {
-        json_t *out = json_deep_copy(patch);
+        /* the patch's entries first, merged with the base's entry of the
+         * same name; then the base's other entries */
+        json_t *out = json_array();
         size_t i;
         json_t *e;
+        json_array_foreach(patch, i, e)
+        {
+            json_t *same = named_entry(base, e);
+            json_array_append_new(out,
+                                  same ? merge_value(same, e, strategic_lists) : json_deep_copy(e));
+        }
         json_array_foreach(base, i, e)
         {
-            if (!list_has_equal(patch, e))
+            if (!list_has_equal(patch, e) && !named_entry(patch, e))
                 json_array_append(out, e);
         }
         return out;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/decode.h"
 #include "gatewayapi/ir_values.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
@@ -707,6 +708,109 @@ static ir_security *merged(gw_ctx *c, const ir_security *route, const ir_securit
     return m;
 }
 
+/* The security features a spec may set, by their API names. */
+static const char *const features[] = {"cors",       "jwt",     "oidc",          "basicAuth",
+                                       "apiKeyAuth", "extAuth", "authorization", "csrf"};
+
+/* lp's extAuth with its contextExtensions' valueRefs replaced by their
+ * values, looked up in lp's namespace, so that they survive a merge into a
+ * route policy of another namespace. */
+static json_t *inline_context_extensions(gw_ctx *c, const gw_policy *lp, json_t *ext_auth)
+{
+    json_t *list = json_object_get(ext_auth, "contextExtensions");
+    if (!json_is_array(list))
+        return ext_auth;
+    json_t *out = gw_ctx_own_json(c, json_deep_copy(ext_auth));
+    json_t *inlined = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        json_t *ref = json_object_get(e, "valueRef");
+        const char *type = json_string_value(json_object_get(e, "type"));
+        if (!type || strcmp(type, "ValueRef") != 0 || !json_is_object(ref)) {
+            json_array_append(inlined, e);
+            continue;
+        }
+        /* the CRD spells them Kind and Name; kind and name are read too */
+        const char *kind = json_string_value(json_object_get(ref, "Kind"));
+        const char *name = json_string_value(json_object_get(ref, "Name"));
+        if (!kind)
+            kind = json_string_value(json_object_get(ref, "kind"));
+        if (!name)
+            name = json_string_value(json_object_get(ref, "name"));
+        const char *key = json_string_value(json_object_get(ref, "key"));
+        bool secret = kind && strcmp(kind, "Secret") == 0;
+        const api_object *ob = api_resources_find(c->res, secret ? "Secret" : "ConfigMap",
+                                                  lp->obj->metadata.namespace, name ? name : "");
+        size_t len;
+        const char *v =
+            !ob      ? NULL
+            : secret ? api_secret_value(c->arena, (const void *)ob, key ? key : "", &len)
+                     : api_config_map_value(c->arena, (const void *)ob, key ? key : "", &len);
+        if (v)
+            json_array_append_new(inlined,
+                                  json_pack("{s:O, s:s, s:s}", "name", json_object_get(e, "name"),
+                                            "type", "Value", "value", v));
+    }
+    json_object_set_new(out, "contextExtensions", inlined);
+    return out;
+}
+
+/* The route policy rp as it merges onto the listener's lp: a feature both
+ * set is merged field by field by rp's mergeType (lists of named entries,
+ * such as extAuth's contextExtensions, by name), so a route policy adding a
+ * CORS header or an extension keeps the listener policy's others. The
+ * merged feature is resolved in rp's namespace. A feature only one sets is
+ * taken whole (merged()), the listener's from its own policy. */
+static const gw_policy *merge_settings(gw_ctx *c, const gw_policy *rp, const gw_policy *lp)
+{
+    if (!json_is_object(rp->spec) || !json_is_object(lp->spec))
+        return rp;
+    json_t *spec = NULL;
+    for (size_t i = 0; i < sizeof features / sizeof *features; i++) {
+        json_t *r = json_object_get(rp->spec, features[i]);
+        json_t *l = json_object_get(lp->spec, features[i]);
+        if (!json_is_object(r) || !json_is_object(l))
+            continue;
+        if (!spec)
+            spec = gw_ctx_own_json(c, json_deep_copy(rp->spec));
+        if (strcmp(features[i], "extAuth") == 0)
+            l = inline_context_extensions(c, lp, l);
+        json_object_set(spec, features[i], gw_policy_merge(c, l, r, rp->targets->merge_type));
+    }
+    if (!spec)
+        return rp;
+    diag_list ignored = {0};
+    api_decoder d = {.arena = c->arena, .diags = &ignored, .where = rp->obj->where};
+    api_security_policy_spec *typed_spec =
+        api_decode_new(&d, &api_security_policy_spec_type, spec, "spec");
+    diag_list_clear(&ignored);
+    if (!typed_spec)
+        return rp;
+    api_security_policy *typed = ARENA_NEW(c->arena, api_security_policy);
+    *typed = *(const api_security_policy *)rp->typed;
+    typed->security = typed_spec;
+    gw_policy *m = ARENA_NEW(c->arena, gw_policy);
+    *m = *rp;
+    m->spec = spec;
+    m->typed = typed;
+    return m;
+}
+
+/* merge_settings(rp, lp), made once per pair (policy_security caches by policy). */
+static const gw_policy *merged_policy(gw_ctx *c, strmap *built, const gw_policy *rp,
+                                      const gw_policy *lp)
+{
+    const char *key = strmap_key(built, "merge|%p|%p", (const void *)rp, (const void *)lp);
+    const gw_policy *m = strmap_get(built, key);
+    if (!m) {
+        m = merge_settings(c, rp, lp);
+        strmap_put(built, key, (void *)m);
+    }
+    return m;
+}
+
 static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_route *r)
 {
     const ir_metadata *m = &r->metadata;
@@ -720,7 +824,10 @@ static void apply_to_route(gw_ctx *c, strmap *built, gw_listener *l, ir_http_rou
     if (!p)
         return;
     bool valid = gw_policy_valid(c, SP_KIND, p) && (!rp || !lp || gw_policy_valid(c, SP_KIND, lp));
-    ir_security *s = policy_security(c, built, p, l->gateway, gw_policy_valid(c, SP_KIND, p));
+    if (rp && lp)
+        p = merged_policy(c, built, rp, lp);
+    ir_security *s =
+        policy_security(c, built, p, l->gateway, gw_policy_valid(c, SP_KIND, rp ? rp : lp));
     if (s && rp && lp) {
         ir_security *ls =
             policy_security(c, built, lp, l->gateway, gw_policy_valid(c, SP_KIND, lp));

@@ -183,8 +183,17 @@ static ir_load_balancer *load_balancer_ir(gw_ctx *c, const api_load_balancer_spe
         lb->consistent_hash = consistent_hash_ir(c, s->consistent_hash);
     if (lb->kind == IR_LB_BACKEND_UTILIZATION)
         lb->backend_utilization = backend_utilization_ir(c, s->backend_utilization);
-    /* zoneAware.preferLocal goes to the destinations, not here */
     const api_zone_aware *z = s->zone_aware;
+    if (z && z->prefer_local) {
+        const api_prefer_local *p = z->prefer_local;
+        ir_prefer_local *pl = ARENA_NEW(c->arena, ir_prefer_local);
+        pl->min_endpoints_threshold = gw_ir_u32(p->min_endpoints_threshold);
+        pl->percentage_enabled = gw_ir_u32(p->percentage_enabled);
+        pl->force = p->force != NULL;
+        if (p->force)
+            pl->force_min_endpoints = gw_ir_u32(p->force->min_endpoints_in_zone_threshold);
+        lb->prefer_local = pl;
+    }
     if (z && z->n_weighted_zones) {
         lb->n_weighted_zones = z->n_weighted_zones;
         lb->weighted_zones = ARENA_ARRAY(c->arena, ir_weighted_zone, z->n_weighted_zones);

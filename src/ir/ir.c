@@ -209,6 +209,8 @@ static json_t *setting_json(const ir_destination_setting *s)
         json_object_set_new(o, "isDynamicResolver", json_true());
     ir_put_nonempty(o, "metadata", metadata_json(&s->metadata));
     ir_put_str(o, "name", s->name);
+    if (s->prefer_local)
+        json_object_set_new(o, "preferLocal", ir_json_prefer_local(s->prefer_local));
     if (s->priority)
         ir_put_uint(o, "priority", (uint64_t)s->priority);
     if (!empty)
@@ -756,10 +758,14 @@ json_t *ir_xds_to_json(const ir_xds *x)
         }
         json_object_set_new(o, "filterOrder", a);
     }
+    json_t *global = json_object();
     if (x->envoy_client_certificate)
-        json_object_set_new(o, "globalResources",
-                            json_pack("{s:o}", "envoyClientCertificate",
-                                      tls_cert_json(x->envoy_client_certificate)));
+        json_object_set_new(global, "envoyClientCertificate",
+                            tls_cert_json(x->envoy_client_certificate));
+    if (x->proxy_service_cluster)
+        json_object_set_new(global, "proxyServiceCluster",
+                            destination_json(x->proxy_service_cluster));
+    ir_put_nonempty(o, "globalResources", global);
     return o;
 }
 
@@ -816,6 +822,19 @@ json_t *ir_infra_to_json(const ir_infra *in)
 json_t *ir_json_string_matches(const ir_string_match *m, size_t n)
 {
     return string_matches_json(m, n);
+}
+
+json_t *ir_json_prefer_local(const ir_prefer_local *p)
+{
+    json_t *o = json_object();
+    if (p->force) {
+        json_t *f = json_object();
+        ir_put_u32(f, "minEndpointsInZoneThreshold", p->force_min_endpoints);
+        json_object_set_new(o, "force", f);
+    }
+    ir_put_u32(o, "minEndpointsThreshold", p->min_endpoints_threshold);
+    ir_put_u32(o, "percentageEnabled", p->percentage_enabled);
+    return o;
 }
 
 json_t *ir_json_destination(const ir_destination *d)

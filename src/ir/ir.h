@@ -64,6 +64,22 @@ typedef struct ir_endpoint {
     const char *hostname; /* Backend endpoint hostname override, or NULL */
 } ir_endpoint;
 
+typedef struct ir_opt_u32 {
+    bool set;
+    uint32_t value;
+} ir_opt_u32;
+
+/* Zone-aware routing that prefers the proxy's own zone (Envoy's
+ * zone_aware_lb_config): a setting's from its Service (trafficDistribution,
+ * topology-mode annotation), a route's from BackendTrafficPolicy
+ * loadBalancer.zoneAware.preferLocal (which wins). */
+typedef struct ir_prefer_local {
+    ir_opt_u32 min_endpoints_threshold; /* minEndpointsThreshold (Envoy's default 6) */
+    bool force;                         /* force present */
+    ir_opt_u32 force_min_endpoints;     /* force.minEndpointsInZoneThreshold (1) */
+    ir_opt_u32 percentage_enabled;      /* percentageEnabled (100) */
+} ir_prefer_local;
+
 /* A certificate or CA an external SDS server serves (a Secret of type
  * gateway.envoyproxy.io/sds): the proxy asks `address` for `secret_name`. */
 typedef struct ir_sds_ref {
@@ -123,6 +139,8 @@ typedef struct ir_destination_setting {
      * endpoints of ours; its cluster gets them from the extension server's
      * Cluster hook, which is sent this document (free-form). NULL otherwise. */
     const json_t *custom_backend;
+    /* The backend's own zone preference (its endpoints carry zones), or NULL. */
+    const ir_prefer_local *prefer_local;
 } ir_destination_setting;
 
 /* The setting can carry traffic: valid, and with endpoints, a dynamic
@@ -239,11 +257,6 @@ typedef struct ir_direct_response {
  * ("5s", "1m30s"), NULL meaning unset, except in the BackendTrafficPolicy
  * structs (ir_traffic.h: duration). ir_opt_u32 and ir_tristate tell an
  * unset value from zero / false. --- */
-
-typedef struct ir_opt_u32 {
-    bool set;
-    uint32_t value;
-} ir_opt_u32;
 
 typedef enum ir_tristate { IR_UNSET = 0, IR_FALSE, IR_TRUE } ir_tristate;
 
@@ -495,6 +508,7 @@ typedef struct ir_wasm {
     const char *serving_url;  /* servingURL: where Envoy fetches the module */
     const char *original_url; /* originalDownloadingURL: the spec's url */
     const char *sha256;       /* the module's SHA-256, hex */
+    const char *ca_pem;       /* Host mode: code.http.tls CA (PEM); NULL = the system CAs */
     const char **host_keys;   /* hostKeys (env.hostKeys) */
     size_t n_host_keys;
 } ir_wasm;
@@ -714,6 +728,12 @@ typedef struct ir_xds {
      * show the reference's in-cluster services (the rate-limit service).
      * Only the reference's IR has it (xdstool); NULL = none. */
     const ir_tls_cert *envoy_client_certificate;
+    /* globalResources.proxyServiceCluster: the fleet's own proxies with
+     * their zones, the local cluster of zone-aware routing; NULL = none. */
+    const ir_destination *proxy_service_cluster;
+    /* Its endpoints also as "local_cluster", the local cluster of the
+     * proxies' bootstrap (set by a server that runs or programs them). */
+    bool serve_local_cluster;
     /* Access-log sinks other than files, tracing, metrics options
      * (ir/ir_telemetry.h); NULL when none is set. */
     struct ir_telemetry *telemetry;

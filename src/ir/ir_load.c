@@ -266,6 +266,25 @@ static const ir_http_route *backend_filters_load(arena *a, const json_t *o)
     return f;
 }
 
+static ir_opt_u32 opt_u32_of(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return (ir_opt_u32){.set = json_is_integer(v), .value = (uint32_t)json_integer_value(v)};
+}
+
+const ir_prefer_local *irl_prefer_local(arena *a, const json_t *o)
+{
+    if (!json_is_object(o))
+        return NULL;
+    ir_prefer_local *p = ARENA_NEW(a, ir_prefer_local);
+    p->min_endpoints_threshold = opt_u32_of(o, "minEndpointsThreshold");
+    p->percentage_enabled = opt_u32_of(o, "percentageEnabled");
+    json_t *f = json_object_get(o, "force");
+    p->force = json_is_object(f);
+    p->force_min_endpoints = opt_u32_of(f, "minEndpointsInZoneThreshold");
+    return p;
+}
+
 static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
 {
     s->name = str(a, o, "name");
@@ -281,6 +300,7 @@ static void setting_load(arena *a, ir_destination_setting *s, json_t *o)
     s->force_http1_upstream = flag(o, "forceHTTP1Upstream");
     s->backend_filters = backend_filters_load(a, json_object_get(o, "filters"));
     s->tls = upstream_tls_load(a, json_object_get(o, "tls"));
+    s->prefer_local = irl_prefer_local(a, json_object_get(o, "preferLocal"));
     json_t *eps = json_object_get(o, "endpoints");
     s->n_endpoints = s->cap_endpoints = json_array_size(eps);
     s->endpoints = arena_alloc_array(a, sizeof *s->endpoints, s->n_endpoints + 1);
@@ -692,6 +712,8 @@ ir_xds *ir_load_xds(arena *a, json_t *root, diag_list *diags)
         *c = cert_load(a, client_cert);
         x->envoy_client_certificate = c;
     }
+    x->proxy_service_cluster = destination_load(
+        a, json_object_get(json_object_get(root, "globalResources"), "proxyServiceCluster"));
     x->ready_listener = ready_listener_load(a, json_object_get(root, "readyListener"));
     const json_t *order = json_object_get(root, "filterOrder");
     x->n_filter_order = json_array_size(order);

@@ -23,6 +23,8 @@ ir_destination *irl_destination(arena *a, json_t *o);
 ir_retry *irl_retry(arena *a, const json_t *o);
 struct ir_authorization *irl_authorization(arena *a, json_t *o);
 ir_redirect *irl_redirect(arena *a, const json_t *o);
+/* A preferLocal object (a setting's, traffic.loadBalancer's); NULL when absent. */
+const ir_prefer_local *irl_prefer_local(arena *a, const json_t *o);
 
 /* --- ir_load_telemetry.c --- */
 

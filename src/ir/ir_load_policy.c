@@ -149,9 +149,7 @@ static ir_load_balancer *load_balancer_load(arena *a, const json_t *o)
         if (lb->kind == IR_LB_BACKEND_UTILIZATION)
             lb->backend_utilization = backend_utilization_load(a, k);
     }
-    json_t *pl = GET(o, "preferLocal");
-    lb->prefer_local = json_is_object(pl);
-    lb->prefer_local_min_endpoints = opt_u32(pl, "minEndpointsThreshold");
+    lb->prefer_local = irl_prefer_local(a, GET(o, "preferLocal"));
     json_t *wz = GET(o, "weightedZones");
     lb->n_weighted_zones = json_array_size(wz);
     lb->weighted_zones = arena_alloc_array(a, sizeof(ir_weighted_zone), lb->n_weighted_zones + 1);

@@ -45,6 +45,8 @@ json_t *ir_json_headers(const ir_header *h, size_t n);
 json_t *ir_json_redirect(const ir_redirect *r);
 json_t *ir_json_retry(const ir_retry *r);
 json_t *ir_json_destination(const ir_destination *d);
+/* A preferLocal object. */
+json_t *ir_json_prefer_local(const ir_prefer_local *p);
 json_t *ir_json_cors(const ir_cors *c);
 /* tcpKeepalive of a route's traffic or a listener. */
 json_t *ir_json_tcp_keepalive(const ir_tcp_keepalive *k);

@@ -120,11 +120,8 @@ static json_t *load_balancer_json(const ir_load_balancer *lb)
             backend_utilization_json(inner, lb->backend_utilization);
         json_object_set_new(o, lb_keys[lb->kind], inner);
     }
-    if (lb->prefer_local) {
-        json_t *pl = json_object();
-        ir_put_u32(pl, "minEndpointsThreshold", lb->prefer_local_min_endpoints);
-        json_object_set_new(o, "preferLocal", pl);
-    }
+    if (lb->prefer_local)
+        json_object_set_new(o, "preferLocal", ir_json_prefer_local(lb->prefer_local));
     if (lb->n_weighted_zones) {
         json_t *a = json_array();
         for (size_t i = 0; i < lb->n_weighted_zones; i++)

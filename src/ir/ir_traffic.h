@@ -83,9 +83,8 @@ typedef struct ir_load_balancer {
     duration slow_start_window; /* <kind>.slowStart.window */
     ir_consistent_hash *consistent_hash;
     ir_backend_utilization *backend_utilization;
-    ir_opt_u32 prefer_local_min_endpoints; /* preferLocal.minEndpointsThreshold */
-    bool prefer_local;                     /* preferLocal present */
-    ir_weighted_zone *weighted_zones;      /* weightedZones */
+    const ir_prefer_local *prefer_local; /* zoneAware.preferLocal, or NULL */
+    ir_weighted_zone *weighted_zones;    /* weightedZones */
     size_t n_weighted_zones;
     const char **endpoint_override_headers; /* endpointOverride.extractFrom[].header */
     size_t n_endpoint_override_headers;

@@ -24,6 +24,7 @@
 #include "server/ads.h"
 #include "server/gateway_status.h"
 #include "server/host_ports.h"
+#include "server/host_zone.h"
 #include "server/log.h"
 #include "server/loop_watch.h"
 #include "server/pipeline_metrics.h"
@@ -579,6 +580,10 @@ static void job_work(uv_work_t *req)
     j->t_load = uv_hrtime();
     j->res = gw_translate(j->r);
     host_ports_resolve(s->ports, j->r, j->res);
+    if (s->host) /* the proxies run here: in this host's zone */
+        host_zone_apply(j->res, host_zone(), s->proxy_address);
+    for (size_t i = 0; i < j->res->n_xds; i++) /* our proxies' bootstrap reads it */
+        j->res->xds[i]->serve_local_cluster = true;
     trace_memory("gateway-api translated (IR)");
     j->t_gw = uv_hrtime();
     /* The rate-limit service's address (its process is managed on the loop,
@@ -1036,6 +1041,7 @@ static void host_start(srv_standalone *s, const srv_standalone_config *cfg)
                       .xds_port = srv_server_port(s->grpc),
                       .log_level = cfg->proxy_log_level,
                       .copy_all_logs = cfg->copy_proxy_logs,
+                      .zone = host_zone(),
                       .pool = s->pool};
     if (cfg->certs_dir) {
         certs_path(crt, sizeof crt, cfg->certs_dir, "client.crt");

@@ -14,9 +14,9 @@ const char *xds_destination_cluster(const ir_destination *d)
     return d->n_cluster_refs == 1 && !d->n_settings ? d->cluster_refs[0].name : d->name;
 }
 
-const char *xds_setting_cluster(const ir_destination *d, size_t i)
+const char *xds_setting_cluster(const ir_destination *d, const ir_traffic *t, size_t i)
 {
-    return xds_destination_per_setting(d) ? d->settings[i].name : d->name;
+    return xds_destination_per_setting(d, t) ? d->settings[i].name : d->name;
 }
 
 static bool setting_http2(const ir_destination_setting *s)
@@ -24,11 +24,16 @@ static bool setting_http2(const ir_destination_setting *s)
     return s->protocol == IR_PROTO_GRPC || s->protocol == IR_PROTO_HTTP2;
 }
 
-bool xds_destination_per_setting(const ir_destination *d)
+bool xds_destination_per_setting(const ir_destination *d, const ir_traffic *t)
 {
     if (d->n_cluster_refs && d->n_settings)
         return true; /* weighted with the shared clusters */
-    bool mixed = false, filters = false, incomplete = false, custom = false;
+    /* Zone-aware balancing spreads a cluster's traffic by zone, not by
+     * setting: the settings' shares become weighted clusters. */
+    const ir_load_balancer *lb = t ? t->load_balancer : NULL;
+    if (d->n_settings && lb && (lb->prefer_local || lb->n_weighted_zones))
+        return true;
+    bool mixed = false, filters = false, incomplete = false, custom = false, zoned = false;
     for (size_t i = 0; i < d->n_settings; i++) {
         const ir_destination_setting *s = &d->settings[i];
         if (s->backend_filters)
@@ -49,8 +54,10 @@ bool xds_destination_per_setting(const ir_destination *d)
             mixed = true;
         if (!ir_setting_has_upstream(s))
             incomplete = true;
+        if (s->prefer_local)
+            zoned = true;
     }
-    return filters || mixed || ((incomplete || custom) && d->n_settings > 1);
+    return filters || mixed || ((incomplete || custom || zoned) && d->n_settings > 1);
 }
 
 static json_t *least_request_policy(void)
@@ -191,6 +198,15 @@ static bool settings_valid(xds_ctx *c, const char *name, const ir_destination_se
     return true;
 }
 
+static json_t *cluster_provided_policy(void)
+{
+    json_t *cp =
+        xds_any("envoy.extensions.load_balancing_policies.cluster_provided.v3.ClusterProvided",
+                json_object());
+    return json_pack("{s:[{s:{s:s, s:o}}]}", "policies", "typedExtensionConfig", "name",
+                     "envoy.load_balancing_policies.cluster_provided", "typedConfig", cp);
+}
+
 static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setting *const *s,
                         size_t n, const ir_destination *d, bool http, const ir_traffic *t)
 {
@@ -201,8 +217,11 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
     json_t *md = xds_metadata(&d->metadata);
     if (md)
         json_object_set_new(cl, "metadata", md);
-    bool dns = n && s[0]->address_type == IR_ADDR_FQDN;
-    if (dns) {
+    bool dfp = n && s[0]->is_dynamic_resolver;
+    bool dns = !dfp && n && s[0]->address_type == IR_ADDR_FQDN;
+    if (dfp) {
+        json_object_set_new(cl, "clusterType", xds_dfp_cluster_type(c, t));
+    } else if (dns) {
         json_t *dc = xds_any("envoy.extensions.clusters.dns.v3.DnsCluster",
                              json_pack("{s:s, s:s, s:b}", "dnsLookupFamily", "V4_PREFERRED",
                                        "dnsRefreshRate", "30s", "respectDnsTtl", 1));
@@ -237,6 +256,11 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
             t); /* WebSocket: HTTP/1.1 even when the client speaks h2 */
     else if (http)
         opts = http1_protocol_options(c, t);
+    if (opts && dfp && tls)
+        json_object_set_new(
+            xds_json_path(opts, "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL),
+            "upstreamHttpProtocolOptions",
+            json_pack("{s:b, s:b}", "autoSanValidation", 1, "autoSni", 1));
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
     if (!c->route_backend && !settings_l4(s, n))
@@ -246,7 +270,12 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
         xds_cluster_admission_control_apply(c, cl, t);
     }
     xds_cluster_traffic_apply(c, cl, t);
+    xds_cluster_setting_zone_apply(cl, s, n, t);
+    if (dfp) /* the cluster picks the resolved host itself */
+        json_object_set_new(cl, "loadBalancingPolicy", cluster_provided_policy());
     xds_add(c, XDS_CLUSTER, name, cl);
+    if (dfp)
+        return;
     if (!dns)
         xds_add(c, XDS_ENDPOINT, name, xds_cluster_load_assignment(c, name, s, n, t));
 }
@@ -256,7 +285,7 @@ int xds_destination_clusters_add(xds_ctx *c, const ir_destination *d, bool http,
 {
     if (d->n_cluster_refs && !d->n_settings)
         return 0; /* only shared clusters: xds_backend_clusters_add() */
-    if (xds_destination_per_setting(d)) {
+    if (xds_destination_per_setting(d, t)) {
         for (size_t i = 0; i < d->n_settings; i++) {
             const ir_destination_setting *s = &d->settings[i];
             cluster_add(c, s->name, &s, 1, d, http, t);
@@ -280,9 +309,9 @@ int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool ht
 /* useClientProtocol: the upstream speaks the client's HTTP version. */
 static void use_client_protocol(xds_ctx *c, const ir_destination *d, const ir_traffic *t)
 {
-    for (size_t i = 0; i < (xds_destination_per_setting(d) ? d->n_settings : 1); i++) {
-        json_t *cl = xds_find(c, XDS_CLUSTER,
-                              xds_destination_per_setting(d) ? d->settings[i].name : d->name);
+    bool per_setting = xds_destination_per_setting(d, t);
+    for (size_t i = 0; i < (per_setting ? d->n_settings : 1); i++) {
+        json_t *cl = xds_find(c, XDS_CLUSTER, per_setting ? d->settings[i].name : d->name);
         json_t *opts =
             xds_json_path(cl, "typedExtensionProtocolOptions",
                           "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
@@ -338,4 +367,28 @@ void xds_backend_clusters_add(xds_ctx *c)
         if (bc->use_client_protocol)
             use_client_protocol(c, d, bc->traffic);
     }
+}
+
+void xds_proxy_service_cluster_add(xds_ctx *c)
+{
+    const ir_destination *d = c->ir->proxy_service_cluster;
+    if (!d || !d->name)
+        return;
+    /* Envoy's local cluster for zone-aware routing: the fleet's proxies by
+     * zone, balanced zone-aware from one endpoint on. */
+    static const ir_prefer_local local = {.min_endpoints_threshold = {true, 1}};
+    ir_load_balancer lb = {.kind = IR_LB_UNSET, .prefer_local = &local};
+    ir_traffic t = {.load_balancer = &lb};
+    xds_destination_one_cluster_add(c, d, false, &t);
+    if (!c->ir->serve_local_cluster)
+        return;
+    /* The same endpoints for the bootstrap's static local_cluster (its own
+     * EDS name: one resource watched by two clusters would stall Envoy's
+     * initialization until the fetch timeout). */
+    const ir_destination_setting **s =
+        arena_alloc_array(c->arena, sizeof *s, d->n_settings ? d->n_settings : 1);
+    for (size_t i = 0; i < d->n_settings; i++)
+        s[i] = &d->settings[i];
+    xds_add(c, XDS_ENDPOINT, XDS_LOCAL_CLUSTER,
+            xds_zoned_load_assignment(c, XDS_LOCAL_CLUSTER, s, d->n_settings, &lb));
 }

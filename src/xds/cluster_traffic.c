@@ -74,18 +74,43 @@ static void slow_start_set(xds_ctx *c, json_t *body, duration window)
                             json_pack("{s:s}", "slowStartWindow", xds_duration_of(c, window)));
 }
 
+/* Envoy's zone_aware_lb_config for a preferLocal: the minimum cluster size
+ * always (Envoy's default 6 when not given), forceLocalZone and
+ * routingEnabled when asked. */
+static json_t *zone_aware_config(const ir_prefer_local *p)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%u",
+             p->min_endpoints_threshold.set ? p->min_endpoints_threshold.value : 6);
+    json_t *z = json_pack("{s:s}", "minClusterSize", n);
+    if (p->force)
+        json_object_set_new(
+            z, "forceLocalZone",
+            json_pack("{s:i}", "minSize",
+                      (json_int_t)(p->force_min_endpoints.set ? p->force_min_endpoints.value : 1)));
+    if (p->percentage_enabled.set)
+        json_object_set_new(z, "routingEnabled",
+                            json_pack("{s:i}", "value", (json_int_t)p->percentage_enabled.value));
+    return json_pack("{s:o}", "zoneAwareLbConfig", z);
+}
+
 static json_t *locality_config(const ir_load_balancer *lb)
 {
-    if (lb && lb->prefer_local) {
-        json_t *z = json_object();
-        if (lb->prefer_local_min_endpoints.set) {
-            char n[16];
-            snprintf(n, sizeof n, "%u", lb->prefer_local_min_endpoints.value);
-            json_object_set_new(z, "minClusterSize", json_string(n));
-        }
-        return json_pack("{s:o}", "zoneAwareLbConfig", z);
-    }
+    if (lb && lb->prefer_local)
+        return zone_aware_config(lb->prefer_local);
     return json_pack("{s:{}}", "localityWeightedLbConfig");
+}
+
+void xds_cluster_setting_zone_apply(json_t *cl, const ir_destination_setting *const *s, size_t n,
+                                    const ir_traffic *t)
+{
+    if (n != 1 || !s[0]->prefer_local || (t && t->load_balancer && t->load_balancer->prefer_local))
+        return;
+    json_t *cfg =
+        xds_json_path(json_array_get(xds_json_path(cl, "loadBalancingPolicy", "policies", NULL), 0),
+                      "typedExtensionConfig", "typedConfig", NULL);
+    if (json_object_get(cfg, "localityLbConfig"))
+        json_object_set_new(cfg, "localityLbConfig", zone_aware_config(s[0]->prefer_local));
 }
 
 static json_t *backend_utilization_policy(xds_ctx *c, const ir_load_balancer *lb)
@@ -388,7 +413,7 @@ static void dns_apply(xds_ctx *c, json_t *cl, const ir_dns *d)
     if (family)
         json_object_set_new(cl, "dnsLookupFamily", json_string(family));
     json_t *dc = xds_json_path(cl, "clusterType", "typedConfig", NULL);
-    if (!dc)
+    if (!dc || json_object_get(dc, "dnsCacheConfig")) /* a dynamic forward proxy's: its own */
         return;
     if (family)
         json_object_set_new(dc, "dnsLookupFamily", json_string(family));
@@ -508,18 +533,6 @@ json_t *xds_upstream_http2_options(xds_ctx *c, const ir_http2_settings *h)
     return o;
 }
 
-/* loadBalancer.zoneAware.weightedZones: each setting's endpoints grouped
- * by zone, each group a locality weighted by the setting's weight times
- * its zone's (a zone not listed weighs 1); the clusters' locality-weighted
- * balancing then shares the traffic between zones as asked. */
-static uint32_t zone_weight(const ir_load_balancer *lb, const char *zone)
-{
-    for (size_t i = 0; zone && i < lb->n_weighted_zones; i++)
-        if (lb->weighted_zones[i].zone && strcmp(lb->weighted_zones[i].zone, zone) == 0)
-            return lb->weighted_zones[i].weight;
-    return 1;
-}
-
 /* Active health checks sent to another port of each endpoint
  * (healthCheck.active.overrides.port); a Host the policy names (other than the
  * route's hostname, which the translation fills in) holds for every endpoint,
@@ -561,37 +574,7 @@ json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
                                     const ir_destination_setting *const *s, size_t n,
                                     const ir_traffic *t)
 {
-    json_t *cla = xds_load_assignment(c, name, s, n);
+    json_t *cla = xds_zoned_load_assignment(c, name, s, n, t ? t->load_balancer : NULL);
     health_check_port_apply(c, cla, t);
-    const ir_load_balancer *lb = t ? t->load_balancer : NULL;
-    json_t *old = json_object_get(cla, "endpoints");
-    if (!lb || !lb->n_weighted_zones || json_array_size(old) != n)
-        return cla;
-    json_t *eps = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *loc = json_array_get(old, i), *lbs = json_object_get(loc, "lbEndpoints");
-        json_int_t weight = json_integer_value(json_object_get(loc, "loadBalancingWeight"));
-        json_t *priority = json_object_get(loc, "priority");
-        json_t *by_zone = json_object(); /* zone -> locality */
-        for (size_t j = 0; j < json_array_size(lbs) && j < s[i]->n_endpoints; j++) {
-            const char *zone = s[i]->endpoints[j].zone ? s[i]->endpoints[j].zone : "";
-            json_t *z = json_object_get(by_zone, zone);
-            if (!z) {
-                z = json_pack("{s:I, s:{s:s}, s:[]}", "loadBalancingWeight",
-                              (json_int_t)(weight * zone_weight(lb, zone)), "locality", "zone",
-                              zone, "lbEndpoints");
-                if (n > 1) /* settings' localities stay apart */
-                    json_object_set_new(json_object_get(z, "locality"), "region",
-                                        json_string(s[i]->name ? s[i]->name : ""));
-                if (priority)
-                    json_object_set(z, "priority", priority);
-                json_object_set_new(by_zone, zone, z);
-                json_array_append(eps, z);
-            }
-            json_array_append(json_object_get(z, "lbEndpoints"), json_array_get(lbs, j));
-        }
-        json_decref(by_zone);
-    }
-    json_object_set_new(cla, "endpoints", eps);
     return cla;
 }

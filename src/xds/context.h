@@ -131,6 +131,10 @@ const char *xds_upstream_tls_match(xds_ctx *c, const char *cluster, size_t index
 
 /* Applies a route's traffic settings (NULL: none) to a cluster just built. */
 void xds_cluster_traffic_apply(xds_ctx *c, json_t *cluster, const ir_traffic *t);
+/* Zone-aware balancing from a cluster's only setting (its Service's
+ * preferLocal) when the route's policy sets none (cluster_traffic.c). */
+void xds_cluster_setting_zone_apply(json_t *cluster, const ir_destination_setting *const *s,
+                                    size_t n, const ir_traffic *t);
 /* commonHttpProtocolOptions of the traffic settings, or NULL when none. */
 json_t *xds_cluster_common_http_options(xds_ctx *c, const ir_traffic *t);
 /* Upstream Http2ProtocolOptions: the defaults, changed by `h` when not NULL. */
@@ -177,16 +181,28 @@ int xds_destination_one_cluster_add(xds_ctx *c, const ir_destination *d, bool ht
 void xds_empty_cluster_add(xds_ctx *c);
 /* The clusters routes share (ir_xds.backend_clusters), after the listeners'. */
 void xds_backend_clusters_add(xds_ctx *c);
+/* The cluster of the fleet's own proxies (ir_xds.proxy_service_cluster), the
+ * local cluster of zone-aware routing, with its endpoints by zone. */
+void xds_proxy_service_cluster_add(xds_ctx *c);
+/* The name of the bootstrap's local cluster, and of its endpoints. */
+#define XDS_LOCAL_CLUSTER "local_cluster"
 /* The one cluster a destination forwards to when it is not weighted: its
  * own, or the shared cluster it names alone. */
 const char *xds_destination_cluster(const ir_destination *d);
-/* Whether a destination gets one cluster per setting (and weighted clusters). */
-bool xds_destination_per_setting(const ir_destination *d);
+/* Whether a destination gets one cluster per setting (and weighted
+ * clusters), given the traffic settings of its route (NULL: none). */
+bool xds_destination_per_setting(const ir_destination *d, const ir_traffic *t);
 /* A ClusterLoadAssignment for the settings of a cluster. */
 json_t *xds_load_assignment(xds_ctx *c, const char *cluster_name,
                             const ir_destination_setting *const *settings, size_t n);
-/* The same, with the BackendTrafficPolicy's zone weights applied
- * (cluster_traffic.c). */
+/* The same with zone-aware localities (endpoint.c): the endpoints of a
+ * setting with preferLocal, or of every setting when the route's `lb` has
+ * preferLocal or weightedZones, grouped by zone. */
+json_t *xds_zoned_load_assignment(xds_ctx *c, const char *cluster_name,
+                                  const ir_destination_setting *const *settings, size_t n,
+                                  const ir_load_balancer *lb);
+/* The one for a route destination's cluster, with the BackendTrafficPolicy's
+ * zone settings and health-check port (cluster_traffic.c). */
 json_t *xds_cluster_load_assignment(xds_ctx *c, const char *name,
                                     const ir_destination_setting *const *s, size_t n,
                                     const ir_traffic *t);

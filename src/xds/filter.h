@@ -83,6 +83,17 @@ const ir_security *xds_route_security(const ir_http_route *r);
  * authorization on client addresses (filter_rbac.c). */
 json_t *xds_network_rbac(xds_ctx *c, const ir_authorization *a, const char *stat_prefix);
 
+/* DynamicResolver backends (filter_dynamic_forward_proxy.c). Whether a
+ * destination has one; the DNS cache (DnsCacheConfig) of a route's DNS
+ * settings; the dynamic_forward_proxy cluster type using it; and, for a TLS
+ * route to one, the loopback-denying network rbac and the SNI dynamic
+ * forward proxy inserted before the last filter (tcp_proxy) of `filters`. */
+bool xds_destination_dynamic(const ir_destination *d);
+json_t *xds_dfp_dns_cache(xds_ctx *c, const ir_traffic *t);
+json_t *xds_dfp_cluster_type(xds_ctx *c, const ir_traffic *t);
+void xds_tcp_dfp_filters_add(xds_ctx *c, json_t *filters, const ir_tcp_route *r,
+                             const char *stat_prefix);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_fault;
 extern const xds_http_filter xds_filter_custom_response;
@@ -98,6 +109,7 @@ extern const xds_http_filter xds_filter_jwt;
 extern const xds_http_filter xds_filter_stateful_session;
 extern const xds_http_filter xds_filter_buffer;
 extern const xds_http_filter xds_filter_rbac;
+extern const xds_http_filter xds_filter_dfp_loopback;
 extern const xds_http_filter xds_filter_local_ratelimit;
 extern const xds_http_filter xds_filter_ratelimit;
 extern const xds_http_filter xds_filter_lua;

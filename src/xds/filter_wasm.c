@@ -1,8 +1,12 @@
 /* Wasm (EnvoyExtensionPolicy wasm): one envoy.filters.http.wasm instance per
  * module, disabled in the HCM and enabled on the routes the policy covers.
  * Envoy fetches each module itself from its serving URL, through a cluster
- * of that URL's origin ("wasm/<host>:<port>", TLS with the system CAs for
- * https), retrying, and runs it only when it matches the declared sha256. */
+ * of that URL's origin ("wasm/<host>:<port>"; over https the server must
+ * chain to the system CAs and name the host, or to the policy's own CA:
+ * then the cluster is the module's, "wasm/<host>:<port>/<module name>"),
+ * retrying, and runs it only when it matches the declared sha256. */
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +55,12 @@ static bool url_origin(xds_ctx *c, const char *url, wasm_origin *o)
     return o->port > 0 && o->port < 65536;
 }
 
-static const char *origin_cluster(xds_ctx *c, const wasm_origin *o)
+/* The cluster that fetches w's module: one per origin checked with the
+ * system CAs, one per module whose policy names its own CA. */
+static const char *origin_cluster(xds_ctx *c, const wasm_origin *o, const ir_wasm *w)
 {
+    if (w->ca_pem)
+        return arena_printf(c->arena, "wasm/%s:%u/%s", o->host, o->port, w->name);
     return arena_printf(c->arena, "wasm/%s:%u", o->host, o->port);
 }
 
@@ -70,7 +78,7 @@ static json_t *module_configuration(const json_t *config)
 static json_t *wasm_config(xds_ctx *c, const ir_wasm *w)
 {
     wasm_origin o;
-    const char *cluster = url_origin(c, w->serving_url, &o) ? origin_cluster(c, &o) : "";
+    const char *cluster = url_origin(c, w->serving_url, &o) ? origin_cluster(c, &o, w) : "";
     json_t *remote =
         json_pack("{s:{s:s, s:s, s:s}, s:{s:i, s:{s:s, s:s}}, s:s}", "httpUri", "cluster", cluster,
                   "timeout", WASM_FETCH_TIMEOUT, "uri", w->serving_url ? w->serving_url : "",
@@ -117,8 +125,11 @@ static int wasm_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
     return 0;
 }
 
-/* A DNS cluster to the module's origin. */
-static json_t *origin_cluster_json(xds_ctx *c, const wasm_origin *o, const char *name)
+/* A DNS cluster to the module's origin. Over https the server's
+ * certificate must chain to the CAs (the policy's, else the system's) and
+ * name the URL's host. */
+static json_t *origin_cluster_json(xds_ctx *c, const wasm_origin *o, const ir_wasm *w,
+                                   const char *name)
 {
     json_t *cl =
         json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:[{s:[{s:{s:{s:{s:s, s:i}}}}]}]}}", "name", name,
@@ -126,8 +137,17 @@ static json_t *origin_cluster_json(xds_ctx *c, const wasm_origin *o, const char 
                   "loadAssignment", "clusterName", name, "endpoints", "lbEndpoints", "endpoint",
                   "address", "socketAddress", "address", o->host, "portValue", (json_int_t)o->port);
     if (o->tls) {
-        json_t *ctx = json_pack("{s:s, s:{s:{s:{s:s}}}}", "sni", o->host, "commonTlsContext",
-                                "validationContext", "trustedCa", "filename", WASM_SYSTEM_CA_FILE);
+        struct in6_addr addr;
+        bool ip =
+            inet_pton(AF_INET, o->host, &addr) == 1 || inet_pton(AF_INET6, o->host, &addr) == 1;
+        json_t *ca = w->ca_pem ? json_pack("{s:s}", "inlineString", w->ca_pem)
+                               : json_pack("{s:s}", "filename", WASM_SYSTEM_CA_FILE);
+        json_t *vc =
+            json_pack("{s:o, s:[{s:s, s:{s:s}}]}", "trustedCa", ca, "matchTypedSubjectAltNames",
+                      "sanType", ip ? "IP_ADDRESS" : "DNS", "matcher", "exact", o->host);
+        json_t *ctx = json_pack("{s:{s:o}}", "commonTlsContext", "validationContext", vc);
+        if (!ip)
+            json_object_set_new(ctx, "sni", json_string(o->host));
         json_object_set_new(
             cl, "transportSocket",
             xds_typed_extension("envoy.transport_sockets.tls",
@@ -146,9 +166,9 @@ static int wasm_add_resources(xds_ctx *c, const ir_http_listener *l)
         wasm_origin o;
         if (!url_origin(c, w->serving_url, &o))
             continue;
-        const char *name = origin_cluster(c, &o);
+        const char *name = origin_cluster(c, &o, w);
         if (!xds_find(c, XDS_CLUSTER, name))
-            xds_add(c, XDS_CLUSTER, name, origin_cluster_json(c, &o, name));
+            xds_add(c, XDS_CLUSTER, name, origin_cluster_json(c, &o, w, name));
     }
     return 0;
 }

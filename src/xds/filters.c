@@ -25,6 +25,7 @@ static const xds_http_filter *const filter_table[] = {
     &xds_filter_ext_proc,
     &xds_filter_wasm,
     &xds_filter_rbac,
+    &xds_filter_dfp_loopback,      /* DynamicResolver backends: no loopback host */
     &xds_filter_local_ratelimit,   /* BackendTrafficPolicy rateLimit.local */
     &xds_filter_ratelimit,         /* BackendTrafficPolicy rateLimit.global */
     &xds_filter_bandwidth_limit,   /* BackendTrafficPolicy bandwidthLimit */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xds/filter.h"
 #include "xds/listener.h"
 
 enum { LISTENER_BUFFER_LIMIT = 32768 };
@@ -333,7 +334,7 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
     /* A route's stat name (EnvoyProxy routeStatName) names its proxy's stats. */
     json_t *tp =
         json_pack("{s:s}", "statPrefix", r->stat_name ? r->stat_name : tcp_stat_prefix(c, l, r));
-    if (d && xds_destination_per_setting(d)) {
+    if (d && xds_destination_per_setting(d, r->traffic_settings)) {
         json_t *clusters = json_array();
         for (size_t i = 0; i < d->n_settings; i++)
             json_array_append_new(clusters, json_pack("{s:s, s:i}", "name", d->settings[i].name,
@@ -372,6 +373,7 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
         if (match)
             json_object_set_new(chain, "filterChainMatch", match);
         json_t *filters = chain_filters(c, l->client, tcp_stat_prefix(c, l, r), tcp_proxy(c, l, r));
+        xds_tcp_dfp_filters_add(c, filters, r, tcp_stat_prefix(c, l, r));
         if (r->authorization) /* the network RBAC goes right before tcp_proxy */
             json_array_insert_new(filters, json_array_size(filters) - 1,
                                   xds_network_rbac(c, r->authorization, tcp_stat_prefix(c, l, r)));
@@ -383,7 +385,9 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
             set_handshake_timeout(c, chain, l->client);
         }
         json_array_append_new(object_member(listener, "filterChains", json_array), chain);
-        if (match)
+        /* The SNI dynamic forward proxy reads the client's SNI even when no
+         * server name selects the chain. */
+        if (match || (!r->terminate && xds_destination_dynamic(r->destination)))
             add_tls_inspector(listener, l->tls);
         if (r->destination &&
             xds_destination_clusters_add(c, r->destination, false, r->traffic_settings) < 0)
@@ -412,5 +416,10 @@ int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
         xds_empty_cluster_add(c);
         return 0;
     }
+    /* A UDP proxy forwards to one cluster: zone-aware balancing keeps the
+     * settings together there (their zones apart by setting). */
+    if (l->destination->n_settings && !l->destination->n_cluster_refs &&
+        !xds_destination_per_setting(l->destination, NULL))
+        return xds_destination_one_cluster_add(c, l->destination, false, l->traffic_settings);
     return xds_destination_clusters_add(c, l->destination, false, l->traffic_settings);
 }

@@ -292,7 +292,8 @@ static json_t *forward_action(const ir_http_route *r)
     if (!d)
         return a;
     backend_weights w = destination_weights(d);
-    if (xds_destination_per_setting(d) || w.invalid || w.empty || d->n_cluster_refs > 1) {
+    if (xds_destination_per_setting(d, r->traffic_settings) || w.invalid || w.empty ||
+        d->n_cluster_refs > 1) {
         json_object_set_new(a, "weightedClusters", weighted_clusters(d, w));
         if (!w.empty)
             json_object_set_new(a, "clusterNotFoundResponseCode",

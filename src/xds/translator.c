@@ -154,6 +154,7 @@ int xds_translate_streaming(const ir_xds *ir, xds_resources *out, const xds_sink
     size_t errors_before = diag_count(diags, DIAG_ERROR);
     translate_listeners(&c);
     xds_backend_clusters_add(&c);
+    xds_proxy_service_cluster_add(&c);
     xds_telemetry_clusters_add(&c);
     xds_sds_clusters_add(&c);
     xds_cluster_stats_apply(&c);

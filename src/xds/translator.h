@@ -68,8 +68,9 @@ void xds_resources_unique(xds_resources *r);
 
 /* The name of the cluster that carries the traffic of setting `i` of a
  * route destination: the destination's own, or the setting's when the
- * destination has one cluster per setting. */
-const char *xds_setting_cluster(const ir_destination *d, size_t i);
+ * destination has one cluster per setting (which may depend on the route's
+ * traffic settings `t`, NULL for none). */
+const char *xds_setting_cluster(const ir_destination *d, const struct ir_traffic *t, size_t i);
 
 /* "listeners", "routes", "clusters", "endpoints", "secrets". */
 const char *xds_type_name(xds_type t);

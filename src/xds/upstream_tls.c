@@ -199,6 +199,13 @@ void xds_upstream_tls_apply(xds_ctx *c, json_t *cluster, const char *name,
                             const ir_destination_setting *const *s, size_t n, bool all_tls,
                             bool auto_sni)
 {
+    if (n == 1 && s[0]->is_dynamic_resolver) {
+        /* A dynamic forward proxy cluster has no endpoints to match: its
+         * socket is the setting's; the cluster checks each host's name
+         * (autoSanValidation in its protocol options). */
+        json_object_set_new(cluster, "transportSocket", tls_socket(c, s[0]->tls, false));
+        return;
+    }
     json_t *matches = json_array();
     for (size_t i = 0; i < n; i++) {
         if (!s[i]->tls)

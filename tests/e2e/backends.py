@@ -38,9 +38,10 @@ class HttpEcho:
       `x-echo-status: <code>` as the status;
     - per server, by `fail_next(n, status)`: the next n requests get `status`
       (or, with status "reset", a TCP reset instead of an answer).
-    Every request is recorded in `requests` (dicts, as in the JSON answer)."""
+    Every request is recorded in `requests` (dicts, as in the JSON answer).
+    `address` and `port` are where it listens (127.0.0.1, a free port by default)."""
 
-    def __init__(self, name, tls_context=None):
+    def __init__(self, name, tls_context=None, address="127.0.0.1", port=0):
         self.name = name
         self.requests = []
         self._lock = threading.Lock()
@@ -89,7 +90,7 @@ class HttpEcho:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((address, port), Handler)
         self.server.daemon_threads = True
         if tls_context is not None:
             self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True)

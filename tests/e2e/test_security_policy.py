@@ -185,12 +185,14 @@ class GrpcAuthService:
         from google.rpc import status_pb2
 
         self.checks = []
+        self.context_extensions = []  # per check: the filter's contextExtensions
         svc = self
 
         class Servicer(external_auth_pb2_grpc.AuthorizationServicer):
             def Check(self, request, context):
                 headers = dict(request.attributes.request.http.headers)
                 svc.checks.append(headers)
+                svc.context_extensions.append(dict(request.attributes.context_extensions))
                 if headers.get("x-grpc-auth") == "ok":
                     return external_auth_pb2.CheckResponse(status=status_pb2.Status(code=0))
                 resp = external_auth_pb2.CheckResponse(status=status_pb2.Status(code=7))
@@ -293,16 +295,33 @@ def resources(jwks, http_auth, grpc_auth, dead_port, fallback_auth):
         policy("paths", "paths", {"authorization": {"defaultAction": "Allow", "rules": [
             {"action": "Deny", "operation": {"path": {"type": "PathPrefix", "value": "/admin"}},
              "principal": {"clientCIDRs": ["0.0.0.0/0"]}}]}}),
-        # listener "merge": basic auth for every route; one route adds CORS and
-        # keeps it (mergeType), another replaces it with API keys.
+        # listener "merge": basic auth and CORS for every route; one route adds an
+        # origin to the CORS and keeps the rest (mergeType), another replaces it all
+        # with API keys.
         {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
          "metadata": {"name": "merge-listener", "namespace": "default"},
          "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
                                   "name": "eg", "sectionName": "merge"}],
-                  "basicAuth": {"users": {"name": "users"}}}},
-        {**policy("merged", "merged", {"cors": {"allowOrigins": ["https://ok.example"]}}),
+                  "basicAuth": {"users": {"name": "users"}},
+                  "cors": {"allowOrigins": ["https://listener.example"],
+                           "allowMethods": ["PUT"]},
+                  "extAuth": {"grpc": {"backendRefs": [backend_ref("grpc-auth",
+                                                                   port=grpc_auth.port)]},
+                              "contextExtensions": [
+                                  {"name": "tier", "type": "Value", "value": "listener"},
+                                  {"name": "region", "type": "ValueRef", "valueRef": {
+                                      "group": "", "kind": "ConfigMap", "name": "context",
+                                      "key": "region"}}]}}},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "context", "namespace": "default"}, "data": {"region": "eu-1"}},
+        {**policy("merged", "merged", {}),
          "spec": {**policy("merged", "merged", {})["spec"], "mergeType": "StrategicMerge",
-                  "cors": {"allowOrigins": ["https://ok.example"]}}},
+                  "cors": {"allowOrigins": ["https://ok.example"]},
+                  "extAuth": {"grpc": {"backendRefs": [backend_ref("grpc-auth",
+                                                                   port=grpc_auth.port)]},
+                              "contextExtensions": [
+                                  {"name": "tier", "type": "Value", "value": "route"},
+                                  {"name": "route", "type": "Value", "value": "merged"}]}}},
         policy("replaced", "replaced", {"apiKeyAuth": {"credentialRefs": [{"name": "keys"}],
                                                        "extractFrom": [{"headers": ["x-api-key"]}]}}),
         policy("grpc", "grpc", {"apiKeyAuth": {"credentialRefs": [{"name": "keys"}],
@@ -575,14 +594,32 @@ def test_authorization_path(gw):
 
 
 def test_merge_type_keeps_the_listener_policy(gw):
-    good = {"authorization": "Basic " + base64.b64encode(b"alice:wonderland").decode()}
+    good = {"authorization": "Basic " + base64.b64encode(b"alice:wonderland").decode(),
+            "x-grpc-auth": "ok"}
     before = gw.reached("merged.example")
-    status, _, _ = request(gw.merge_port, "merged.example", headers={"origin": "https://ok.example"})
-    assert status == 401 and gw.reached("merged.example") == before
+    # the listener's basic auth and the merged ext auth both hold: missing either refuses
+    for missing in ("authorization", "x-grpc-auth"):
+        headers = {k: v for k, v in good.items() if k != missing}
+        status, _, _ = request(gw.merge_port, "merged.example",
+                               headers={**headers, "origin": "https://ok.example"})
+        assert status in (401, 403), (missing, status)
+    assert gw.reached("merged.example") == before
     status, hdrs, _ = request(gw.merge_port, "merged.example",
                               headers={**good, "origin": "https://ok.example"})
     assert status == 200
     assert hdrs["access-control-allow-origin"] == "https://ok.example"
+    # the CORS settings merge field by field: the listener's origin and methods stay
+    preflight = {"origin": "https://listener.example", "access-control-request-method": "PUT"}
+    status, hdrs, _ = request(gw.merge_port, "merged.example", headers=preflight,
+                              method="OPTIONS")
+    assert hdrs.get("access-control-allow-origin") == "https://listener.example", (status, hdrs)
+    assert "PUT" in hdrs.get("access-control-allow-methods", "")
+    # extAuth contextExtensions merge by name: the route's value for "tier", its own
+    # "route", and the listener's "region" (its ConfigMap value)
+    gw.grpc_auth.context_extensions.clear()
+    assert request(gw.merge_port, "merged.example", headers=good)[0] == 200
+    assert gw.grpc_auth.context_extensions[-1] == {"tier": "route", "route": "merged",
+                                                   "region": "eu-1"}
     # without mergeType the route's own policy replaces the listener's
     before = gw.reached("replaced.example")
     status, _, _ = request(gw.merge_port, "replaced.example", headers=good)

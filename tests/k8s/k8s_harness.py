@@ -551,7 +551,8 @@ def infra_name(ns, gw):
     return f"envoy-{ns}-{gw}-" + hashlib.sha256(f"{ns}/{gw}".encode()).hexdigest()[:8]
 
 
-def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, hosts=None):
+def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, hosts=None,
+                    zone=None):
     """Plays the kubelet for Gateway `ns/gw`: waits for its Deployment (in
     `infra_ns`) and runs a real Envoy with exactly its container's arguments, the
     bootstrap pointed at the controller's xDS port on loopback and Envoy's own ports
@@ -561,7 +562,9 @@ def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, h
     (the controller runs with --proxy-address 127.0.0.1). `hosts` ({name: IP}) plays
     the cluster's DNS: Envoy runs in a mount namespace of its own whose /etc/hosts
     has those names too (needs root). Returns the Proc (log in workdir/envoy.log);
-    the caller stops it."""
+    the caller stops it. `zone` is the pod's topology.kubernetes.io/zone annotation:
+    its ENVOY_SERVICE_ZONE expands in the arguments as the kubelet expands it (None:
+    the variable is empty)."""
     name = infra_name(ns, gw)
     dep = wait_for(lambda: kube.get("Deployment", name, infra_ns), what=f"Deployment {name}")
     pod = dep["spec"]["template"]["spec"]
@@ -577,6 +580,10 @@ def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, h
         for k, v in cm["data"].items():
             (sds / k).write_text(v.replace("/certs/", f"{certs_dir}/"))
     args = list(pod["containers"][0]["args"])
+    env = {e["name"]: e for e in pod["containers"][0].get("env", [])}
+    assert env["ENVOY_SERVICE_ZONE"]["valueFrom"]["fieldRef"]["fieldPath"] == \
+        "metadata.annotations['topology.kubernetes.io/zone']"
+    args = [a.replace("$(ENVOY_SERVICE_ZONE)", zone or "") for a in args]
     i = args.index("--config-yaml")
     bootstrap = json.loads(args[i + 1].replace("/sds/", f"{sds}/"))
     for cl in bootstrap["staticResources"]["clusters"]:

@@ -161,7 +161,7 @@ static json_t *bootstrap_json(const host_config *cfg, const char *fleet, int adm
     o.tls_ca_file = cfg->tls_ca;
     o.node_id = fleet;
     o.node_cluster = fleet;
-    o.zone = NULL;
+    o.zone = cfg->zone;
     /* Several fleets share the host: each has its own loopback ports (0:
      * Envoy's choice); the admin one is also reported through
      * --admin-address-path. */

@@ -41,6 +41,8 @@ typedef struct host_config {
      * (host_fleet.bootstrap); NULL ignores them. */
     const struct pb_pool *pool;
     bool copy_all_logs; /* copy all of envoy.log into our log, not only warnings */
+    /* The host's zone (node.locality.zone of every proxy), or NULL. */
+    const char *zone;
 } host_config;
 
 /* One fleet that should run, with its drain settings (EnvoyProxy

@@ -284,11 +284,14 @@ static json_t *workload(const kinfra *k, const ir_infra *inf, const fleet_names 
         json_pack("[s,s,s,s,s,o,s,s,s,s,s,s,s]", "--service-cluster", inf->name, "--service-node",
                   "$(ENVOY_POD_NAME)", "--config-yaml", bootstrap_text(k), "--log-level", "warn",
                   "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60");
-    json_t *env =
-        json_pack("[{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}}]", "name",
-                  "ENVOY_GATEWAY_NAMESPACE", "valueFrom", "fieldRef", "apiVersion", "v1",
-                  "fieldPath", "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom",
-                  "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.name");
+    /* The pod's zone (the bootstrap's node locality, zone-aware routing) comes
+     * from its topology.kubernetes.io/zone annotation, as the reference's. */
+    json_t *env = json_pack(
+        "[{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}},{s:s,s:{s:{s:s,s:s}}}]", "name",
+        "ENVOY_GATEWAY_NAMESPACE", "valueFrom", "fieldRef", "apiVersion", "v1", "fieldPath",
+        "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom", "fieldRef", "apiVersion", "v1",
+        "fieldPath", "metadata.name", "name", "ENVOY_SERVICE_ZONE", "valueFrom", "fieldRef",
+        "apiVersion", "v1", "fieldPath", "metadata.annotations['topology.kubernetes.io/zone']");
     json_t *c = json_pack(
         "{s:s,s:s,s:s,s:[s],s:o,s:o,s:o,s:{s:{s:s,s:i,s:s},s:i,s:i},s:o}", "name", "envoy", "image",
         image_text, "imagePullPolicy", "IfNotPresent", "command", "envoy", "args", args, "env", env,

@@ -361,6 +361,12 @@ static bool object_needed(const kprov *p, const char *kind, const json_t *md, co
     if (p->own_namespace && strcmp(ns, p->own_namespace) == 0 && strcmp(kind, "Service") != 0 &&
         strcmp(kind, "EndpointSlice") != 0)
         return true;
+    /* A fleet's own Service and its slices (the proxies' zones for
+     * zone-aware routing): they carry the fleet's owning labels. */
+    json_t *own_labels = json_object_get(md, "labels");
+    if (json_object_get(own_labels, "gateway.envoyproxy.io/owning-gateway-name") ||
+        json_object_get(own_labels, "gateway.envoyproxy.io/owning-gatewayclass"))
+        return true;
     if (strcmp(kind, "EndpointSlice") == 0) {
         /* By the Service (or ServiceImport) it serves. */
         json_t *labels = json_object_get(md, "labels");
