@@ -41,7 +41,7 @@ if [ "$need_apt" = 1 ]; then
 fi
 
 # Python virtualenv: test tools, the conformance scorer's YAML, a real Envoy,
-# and the Envoy API descriptors the protobuf codec is generated from.
+# and the protobuf runtime that checks the codec's descriptor set.
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
@@ -51,7 +51,12 @@ if ! .venv/bin/python -c "import yaml, pytest" 2>/dev/null ||
   cp requirements.txt .venv/.requirements
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
+# The codec's Envoy API descriptors come from a Go program over the pinned
+# go-control-plane (tools/envoy-api, built by CMake into build/tools; its
+# modules come from the Go module proxy once, then from the module cache).
+GO=$(command -v go || echo /usr/local/go/bin/go)
+"$GO" version >/dev/null 2>&1 || { echo "setup: the Go toolchain (>= 1.25) is needed to build tools/envoy-api" >&2; exit 1; }
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE="$PWD/.venv/bin/python" -DEG_GO="$GO" >/dev/null
 cmake --build build
 
 # The rate-limit service that global rate limits need (envoyproxy/ratelimit, a Go

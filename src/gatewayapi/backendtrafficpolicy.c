@@ -283,35 +283,19 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
     const api_rl_rules *global = s->rate_limit ? s->rate_limit->global : NULL;
     for (size_t i = 0; global && i < global->n_rules; i++)
         if (global->rules[i].limit && global->rules[i].limit->from_metadata)
-            return arena_printf(c->arena,
-                                "rateLimit.global.rules[%zu].limit.fromMetadata: a limit from "
-                                "dynamic metadata is not supported by this gateway's Envoy",
-                                i);
+            return arena_printf(
+                c->arena,
+                "rateLimit.global.rules[%zu].limit.fromMetadata: a limit from "
+                "dynamic metadata is not supported (Envoy 1.38 rejects the override in a "
+                "route's RateLimitPerRoute)",
+                i);
     const api_route_tracing_spec *tr = s->telemetry ? s->telemetry->tracing : NULL;
-    if (tr && (tr->span_client || tr->span_server))
-        return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
-               "gateway's (1.36)";
     for (size_t i = 0; tr && i < tr->n_tags; i++)
         if (!tracing_tag_supported(tr->tags[i].value))
             return arena_printf(c->arena,
                                 "telemetry.tracing.tags.%s: only a literal, %%ENVIRONMENT(...)%% "
                                 "or %%REQUEST_HEADER(...)%% is supported by this gateway",
                                 tr->tags[i].key);
-    rl_kind kinds[2];
-    rl_kinds(s, kinds);
-    for (size_t k = 2; k-- > 0;)
-        for (size_t i = 0; kinds[k].rules && i < kinds[k].rules->n_rules; i++) {
-            const api_rl_rule *rule = &kinds[k].rules->rules[i];
-            for (size_t j = 0; j < rule->n_client_selectors; j++) {
-                const api_rl_cidr_match *cidr = rule->client_selectors[j].source_cidr;
-                if (cidr && cidr->invert == API_TRUE)
-                    return arena_printf(c->arena,
-                                        "rateLimit.%s.rules[%zu].clientSelectors[%zu].sourceCIDR."
-                                        "invert: an inverted client CIDR is not supported by "
-                                        "this gateway yet",
-                                        kinds[k].name, i, j);
-            }
-        }
     const api_rl_rules *local = s->rate_limit ? s->rate_limit->local : NULL;
     for (size_t i = 0; local && i < local->n_rules; i++)
         if (local->rules[i].cost)

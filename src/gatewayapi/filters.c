@@ -544,11 +544,52 @@ static const char *direct_body(filter_ctx *x, const struct api_hrf_body *b, cons
     return v;
 }
 
+/* The body is an Envoy substitution format (bodyFormat.textFormatSource, as
+ * the reference): "%%" is a literal '%', any other '%' opens a command
+ * operator, NAME[(ARG)][:N], closed by '%'. Envoy rejects the whole route
+ * configuration for a body that does not parse, so such a body is refused
+ * here; NULL when it parses, else the offset of the bad '%'. */
+static const char *body_format_error(filter_ctx *x, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '%')
+            continue;
+        size_t at = i++;
+        if (i < n && s[i] == '%')
+            continue;
+        size_t name = i;
+        while (i < n &&
+               ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            i++;
+        bool ok = i > name;
+        if (ok && i < n && s[i] == '(') {
+            while (i < n && s[i] != ')')
+                i++;
+            ok = i < n;
+            i++;
+        }
+        if (ok && i < n && s[i] == ':') {
+            size_t digits = ++i;
+            while (i < n && s[i] >= '0' && s[i] <= '9')
+                i++;
+            ok = i > digits;
+        }
+        if (!ok || i >= n || s[i] != '%')
+            return arena_printf(x->c->arena,
+                                "the body is an Envoy command-operator format and its '%%' at "
+                                "offset %zu starts no command (write %%%% for a literal '%%')",
+                                at);
+    }
+    return NULL;
+}
+
 static void hrf_direct_response(filter_ctx *x, const api_hrf_direct_response *dr, const char *ns)
 {
     const char *why = NULL;
     size_t body_len;
     const char *body = direct_body(x, dr->body, ns, &body_len, &why);
+    if (!why && body)
+        why = body_format_error(x, body, body_len);
     if (why) {
         invalid_filter(x, "HTTPRouteFilter", why);
         return;

@@ -766,9 +766,6 @@ static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *
             return arena_printf(c->arena,
                                 "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
     }
-    const api_ext_auth *e = s->ext_auth;
-    if (e && e->http && has_text(e->http->path_override))
-        return "spec.extAuth.http.pathOverride";
     const api_oidc *o = s->oidc;
     if (o && has_json(o->forward_id_token))
         return "spec.oidc.forwardIDToken";

@@ -643,9 +643,6 @@ static bool tag_value_supported(const char *v)
 static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
 {
     json_t *tracing = json_object_get(telemetry, "tracing");
-    if (json_object_get(tracing, "spanName"))
-        return "telemetry.tracing.spanName: custom span names need a newer Envoy than this "
-               "gateway's (1.36)";
     const char *tag;
     json_t *v;
     json_object_foreach(json_object_get(tracing, "tags"), tag, v)

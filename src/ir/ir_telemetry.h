@@ -71,8 +71,8 @@ typedef struct ir_tracing {
     const char *sampler;
     ir_fraction sampler_fraction;
     bool zipkin_128bit_trace_id, zipkin_disable_shared_span_context;
-    /* spanName.client / .server: kept for the IR, not translated (Envoy 1.36
-     * has no span name formats) */
+    /* spanName.client / .server: the HCM's tracing operation and
+     * upstreamOperation (substitution formats) */
     const char *span_client, *span_server;
     ir_destination *destination;
     ir_traffic *traffic;

@@ -146,6 +146,32 @@ static json_t *auto_protocol_options(xds_ctx *c, const ir_destination_setting *c
     return protocol_options(c, opts, t);
 }
 
+/* A policy's service cluster (ext auth, JWKS, OIDC provider, ...) has no
+ * route to carry the hash of its consistent-hash load balancer: as the
+ * reference, the cluster's HttpProtocolOptions.hashPolicy does (Envoy >= 1.37).
+ * Route backends keep theirs on the route. */
+static void policy_service_hash_policy(xds_ctx *c, json_t *cluster, const ir_traffic *t)
+{
+    if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
+        return;
+    json_t *hp = xds_hash_policy(c, t->load_balancer->consistent_hash);
+    if (!json_array_size(hp)) {
+        json_decref(hp);
+        return;
+    }
+    json_t *opts = xds_json_path(cluster, "typedExtensionProtocolOptions",
+                                 "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
+    if (!opts) { /* an HTTP/1.1 service has no options yet */
+        json_object_set_new(
+            cluster, "typedExtensionProtocolOptions",
+            protocol_options(
+                c, json_pack("{s:{s:{}}}", "explicitHttpConfig", "httpProtocolOptions"), t));
+        opts = xds_json_path(cluster, "typedExtensionProtocolOptions",
+                             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
+    }
+    json_object_set_new(opts, "hashPolicy", hp);
+}
+
 static json_t *cluster_base(const char *name)
 {
     return json_pack("{s:{s:[{s:i}]}, s:{}, s:s, s:s, s:b, s:o, s:s, s:i}", "circuitBreakers",
@@ -237,6 +263,8 @@ static void cluster_add(xds_ctx *c, const char *name, const ir_destination_setti
             json_pack("{s:b, s:b}", "autoSanValidation", 1, "autoSni", 1));
     if (opts)
         json_object_set_new(cl, "typedExtensionProtocolOptions", opts);
+    if (!c->route_backend && !settings_l4(s, n))
+        policy_service_hash_policy(c, cl, t);
     if (http) {
         xds_cluster_credential_injector_apply(c, cl, s, n);
         xds_cluster_admission_control_apply(c, cl, t);

@@ -1,11 +1,10 @@
 /* External authorization (SecurityPolicy extAuth): one ext_authz filter per
  * policy in the HCM, disabled, named after the policy, calling the policy's
  * service over gRPC (envoyGrpc to its cluster) or HTTP (serverUri, the
- * path as prefix); a route of the policy enables its instance with the
- * policy's context extensions (ExtAuthzPerRoute). Headers sent to the
- * service (headersToExtAuth), headers copied from its answer to the backend
- * (headersToBackend), the request body (bodyToExtAuth), fail-open and the
- * timeout are the filter's. */
+ * path as prefix or pathOverride as the whole path); a route of the policy enables its instance
+ * with the policy's context extensions (ExtAuthzPerRoute). Headers sent to the service
+ * (headersToExtAuth), headers copied from its answer to the backend (headersToBackend), the request
+ * body (bodyToExtAuth), fail-open and the timeout are the filter's. */
 #include <string.h>
 
 #include "xds/filter.h"
@@ -66,12 +65,18 @@ static json_t *ext_authz_config(xds_ctx *c, const ir_ext_auth *e)
             json_object_set_new(o, "allowedHeaders",
                                 header_patterns(e->headers_to_ext_auth, e->n_headers_to_ext_auth));
     } else if (e->http) {
-        const char *path = e->http_path ? e->http_path : "";
+        /* path: a prefix before the request's path; pathOverride: the
+         * check request's whole path (Envoy >= 1.38) */
+        const char *over =
+            e->http_path_override && *e->http_path_override ? e->http_path_override : NULL;
+        const char *path = over ? over : e->http_path ? e->http_path : "";
         json_t *h = json_pack("{s:{s:s, s:s, s:s}}", "serverUri", "cluster",
                               e->http->destination->name, "timeout", timeout(c, e), "uri",
                               arena_printf(c->arena, "http://%s%s",
                                            e->http->authority ? e->http->authority : "", path));
-        if (*path)
+        if (over)
+            json_object_set_new(h, "pathOverride", json_string(over));
+        else if (*path)
             json_object_set_new(h, "pathPrefix", json_string(path));
         if (e->n_http_headers_to_backend)
             json_object_set_new(h, "authorizationResponse",

@@ -79,18 +79,23 @@ static json_t *route_config(xds_ctx *c, const ir_local_rate_limit *lrl, const ir
     json_t *descriptors = json_array(), *limits = json_array();
     for (size_t i = 0; i < lrl->n_rules; i++) {
         const ir_rate_limit_rule *r = &lrl->rules[i];
-        /* Shadow mode counts without limiting; Envoy 1.36's local limiter
-         * cannot count without limiting, so such a rule limits nothing. */
-        if (r->shadow_mode)
-            continue;
-        xds_rl_rule o = xds_rl_rule_build(c, i, r);
+        xds_rl_rule o = xds_rl_rule_build(c, i, r, true);
         json_t *d =
             json_pack("{s:o, s:o}", "entries", o.entries, "tokenBucket", token_bucket(&r->limit));
+        /* shadow mode: the descriptor counts and lets every request through */
+        if (r->shadow_mode)
+            json_object_set_new(d, "shadowMode", json_true());
         json_array_append_new(descriptors, d);
         size_t k;
         json_t *alt;
+        const char *x_option = xds_rl_x_option(r);
         json_array_foreach(o.alternatives, k, alt)
-            json_array_append_new(limits, json_pack("{s:O}", "actions", alt));
+        {
+            json_t *limit = json_pack("{s:O}", "actions", alt);
+            if (x_option)
+                json_object_set_new(limit, "xRatelimitOption", json_string(x_option));
+            json_array_append_new(limits, limit);
+        }
         json_decref(o.alternatives);
         json_decref(o.actions);
     }

@@ -58,7 +58,7 @@ const char *xds_rl_rule_head(const ir_rate_limit_rule *r, const ir_http_route *r
 json_t *xds_rl_global_actions(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r,
                               const ir_http_route *route, json_t **entries)
 {
-    xds_rl_rule o = xds_rl_rule_build(c, ri, r);
+    xds_rl_rule o = xds_rl_rule_build(c, ri, r, false);
     const char *head = xds_rl_rule_head(r, route);
     if (json_array_size(o.actions) == 0) { /* a rule without matches */
         const char *key = arena_printf(c->arena, "rule-%zu-match--1", ri);
@@ -132,9 +132,16 @@ static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_li
                             const ir_http_route *r)
 {
     json_t *alternatives = xds_rl_global_actions(c, i, rule, r, NULL);
-    /* limit.fromMetadata: Envoy 1.36's rate limit filter refuses the
-     * override (the policy is reported unsupported), so none is set. */
+    /* limit.fromMetadata: the limit the service applies comes from the
+     * request's dynamic metadata (RateLimit.Override), as the reference's
+     * IR -> xDS output. Envoy 1.38 rejects the override in RateLimitPerRoute
+     * ("'limit' field is not supported"), so the gateway refuses such a
+     * policy (backendtrafficpolicy.c) and only a reference IR gets here. */
     json_t *limit = NULL;
+    if (rule->limit.metadata_namespace && rule->limit.metadata_key)
+        limit = json_pack("{s:{s:{s:s, s:[{s:s}]}}}", "dynamicMetadata", "metadataKey", "key",
+                          rule->limit.metadata_namespace, "path", "key", rule->limit.metadata_key);
+    const char *x_option = xds_rl_x_option(rule);
     size_t k;
     json_t *actions;
     json_array_foreach(alternatives, k, actions)
@@ -148,12 +155,16 @@ static void rate_limits_add(xds_ctx *c, json_t *list, size_t i, const ir_rate_li
                     arena_printf(c->arena, "%llu", (unsigned long long)rule->request_cost_number)));
         if (limit)
             json_object_set(first, "limit", limit);
+        if (x_option)
+            json_object_set_new(first, "xRatelimitOption", json_string(x_option));
         json_array_append_new(list, first);
         if (rule->response_cost_format) {
             json_t *done = json_pack("{s:O, s:b, s:{s:s}}", "actions", actions, "applyOnStreamDone",
                                      1, "hitsAddend", "format", rule->response_cost_format);
             if (limit)
                 json_object_set(done, "limit", limit);
+            if (x_option)
+                json_object_set_new(done, "xRatelimitOption", json_string(x_option));
             json_array_append_new(list, done);
         }
     }

@@ -39,33 +39,41 @@ static void header_rules(xds_ctx *c, xds_rl_rule *o, size_t ri, const ir_rate_li
     }
 }
 
-/* A client address match. The reference emits remoteAddressMatch
- * actions, which Envoy 1.36 (our pinned data plane) does not have; the
- * client address masked to the CIDR's length matches the same clients:
- * its descriptor is "masked_remote_address" = the CIDR. Per-client limits
- * (distinct) add the client address ("remote_address", any value). */
-static void cidr_rule(xds_ctx *c, xds_rl_rule *o, size_t ri, const ir_cidr_match *m)
+/* A client address match, as the reference: a remoteAddressMatch action
+ * (Envoy >= 1.38) whose address matcher holds the CIDR (inverted: any
+ * client outside it) and whose descriptor is "masked_remote_address" = the
+ * CIDR ("invert:" before it when inverted). Per-client limits (distinct)
+ * add the client's address under "remote_address" (any value). The local
+ * filter names both keys after the rule ("rule-R-masked-remote-address",
+ * "rule-R-remote-address"). */
+static void cidr_rule(xds_ctx *c, xds_rl_rule *o, size_t ri, const ir_cidr_match *m, bool local)
 {
-    /* The masked address's descriptor key is fixed: a generic key naming
-     * the rule comes first, so two rules whose masks give the same value
-     * (127.0.0.0/8 from a /8 rule for 10.0.0.0/8 and for 127.0.0.0/8) do
-     * not meet in one descriptor. */
-    const char *key = arena_printf(c->arena, "rule-%zu-masked-remote-address", ri);
-    json_array_append_new(o->actions, json_pack("{s:{s:s, s:s}}", "genericKey", "descriptorKey",
-                                                key, "descriptorValue", key));
-    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", key, "value", key));
-    json_t *mask = json_pack("{s:i}", m->is_ipv6 ? "v6PrefixMaskLen" : "v4PrefixMaskLen",
-                             (json_int_t)m->mask_len);
-    json_array_append_new(o->actions, json_pack("{s:o}", "maskedRemoteAddress", mask));
-    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", "masked_remote_address",
-                                                "value", m->cidr ? m->cidr : ""));
+    /* The local filter's keys name the rule, as the reference's. */
+    const char *masked_key = local ? arena_printf(c->arena, "rule-%zu-masked-remote-address", ri)
+                                   : "masked_remote_address";
+    const char *client_key =
+        local ? arena_printf(c->arena, "rule-%zu-remote-address", ri) : "remote_address";
+    const char *cidr = m->cidr ? m->cidr : "";
+    const char *value = m->invert ? arena_printf(c->arena, "invert:%s", cidr) : cidr;
+    json_t *matcher = json_pack("{s:[{s:s, s:i}]}", "ranges", "addressPrefix", m->ip ? m->ip : "",
+                                "prefixLen", (json_int_t)m->mask_len);
+    if (m->invert)
+        json_object_set_new(matcher, "invertMatch", json_true());
+    json_array_append_new(o->actions, json_pack("{s:{s:O, s:s, s:s}}", "remoteAddressMatch",
+                                                "addressMatcher", matcher, "descriptorKey",
+                                                masked_key, "descriptorValue", value));
+    json_array_append_new(o->entries, json_pack("{s:s, s:s}", "key", masked_key, "value", value));
     if (m->distinct) {
-        json_array_append_new(o->actions, json_pack("{s:{}}", "remoteAddress"));
-        json_array_append_new(o->entries, json_pack("{s:s}", "key", "remote_address"));
+        json_array_append_new(o->actions, json_pack("{s:{s:O, s:s, s:s}}", "remoteAddressMatch",
+                                                    "addressMatcher", matcher, "descriptorKey",
+                                                    client_key, "descriptorValue",
+                                                    "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"));
+        json_array_append_new(o->entries, json_pack("{s:s}", "key", client_key));
     }
+    json_decref(matcher);
 }
 
-xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r)
+xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r, bool local)
 {
     xds_rl_rule o = {json_array(), json_array(), NULL};
     size_t mi = 0, method_at = 0;
@@ -89,7 +97,7 @@ xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r
             !m->invert);
     }
     if (r->cidr_match)
-        cidr_rule(c, &o, ri, r->cidr_match);
+        cidr_rule(c, &o, ri, r->cidr_match, local);
     /* One list of actions per method: a request has one method, so it
      * matches at most one of them, and they all give the same descriptor. */
     o.alternatives = json_pack("[O]", o.actions);
@@ -105,4 +113,15 @@ xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r
         json_array_append_new(o.alternatives, alt);
     }
     return o;
+}
+
+const char *xds_rl_x_option(const ir_rate_limit_rule *r)
+{
+    if (!r->x_rate_limit_option)
+        return NULL;
+    if (strcmp(r->x_rate_limit_option, "Off") == 0)
+        return "OFF";
+    if (strcmp(r->x_rate_limit_option, "DraftVersion03") == 0)
+        return "DRAFT_VERSION_03";
+    return NULL;
 }

@@ -4,11 +4,10 @@
  * one (descriptors in the rate-limit service's config).
  *
  * Descriptor keys follow the reference: "rule-R-match-M" for header and
- * query matches, "rule-R-method", "rule-R-path". Client address matches
- * use Envoy 1.36's masked remote address, behind a generic key naming the
- * rule ("rule-R-masked-remote-address") so that two rules whose masks give
- * the same address never share a descriptor. A distinct match's entry has
- * no value (every value is its own bucket). */
+ * query matches, "rule-R-method", "rule-R-path"; a client address match is
+ * a remoteAddressMatch action, "masked_remote_address" = its CIDR (local:
+ * "rule-R-masked-remote-address"). A distinct
+ * match's entry has no value (every value is its own bucket). */
 #ifndef EG_XDS_RATELIMIT_RULES_H
 #define EG_XDS_RATELIMIT_RULES_H
 
@@ -23,9 +22,13 @@ typedef struct xds_rl_rule {
     json_t *alternatives;
 } xds_rl_rule;
 
-/* The actions and entries of rule `ri`; both empty for a rule without
- * matches. */
-xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r);
+/* The actions and entries of rule `ri` of the local filter (`local`) or of
+ * a global rate limit; both empty for a rule without matches. */
+xds_rl_rule xds_rl_rule_build(xds_ctx *c, size_t ri, const ir_rate_limit_rule *r, bool local);
+
+/* A rule's RateLimit.xRatelimitOption ("OFF", "DRAFT_VERSION_03": its own
+ * X-RateLimit headers over the listener's), or NULL when it sets none. */
+const char *xds_rl_x_option(const ir_rate_limit_rule *r);
 
 /* Global rules (filter_ratelimit.c). The domain a rule counts in: the
  * listener's name, or "<ns>/<policy>" for a shared rule. */

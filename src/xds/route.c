@@ -77,30 +77,22 @@ static json_t *key_matchers(const ir_string_match *ms, size_t n, const char *mat
     return list;
 }
 
-/* A cookie match as a regex on the `cookie` header. The reference emits
- * RouteMatch.cookies, which Envoy 1.36 (our pinned data plane) does not
- * have; the regex matches the same requests: the cookie `name` with a value
- * the IR match accepts, anywhere in the "a=1; b=2" list. */
-static json_t *cookie_header_matcher(xds_ctx *c, const ir_string_match *m)
+/* RouteMatch.cookies (Envoy >= 1.37), as the reference: each cookie by name.
+ * A CookieMatcher has no presence form, so a match without a value takes any. */
+static json_t *cookie_matchers(const ir_string_match *ms, size_t n)
 {
-    const char *any = "[^;]*", *value = any;
-    if (m->exact)
-        value = regex_quote(c, m->exact);
-    else if (m->prefix)
-        value = arena_printf(c->arena, "%s%s", regex_quote(c, m->prefix), any);
-    else if (m->suffix)
-        value = arena_printf(c->arena, "%s%s", any, regex_quote(c, m->suffix));
-    else if (m->contains)
-        value = arena_printf(c->arena, "%s%s%s", any, regex_quote(c, m->contains), any);
-    else if (m->safe_regex)
-        value = arena_printf(c->arena, "(?:%s)", m->safe_regex);
-    const char *regex = arena_printf(c->arena, "^(?:.*;\\s*)?%s=%s(?:;.*)?$",
-                                     regex_quote(c, m->name ? m->name : ""), value);
-    json_t *hm = json_pack("{s:s, s:{s:{s:s}}}", "name", "cookie", "stringMatch", "safeRegex",
-                           "regex", regex);
-    if (m->invert)
-        json_object_set_new(hm, "invertMatch", json_true());
-    return hm;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const ir_string_match *m = &ms[i];
+        bool has_value = m->exact || m->prefix || m->suffix || m->contains || m->safe_regex;
+        json_t *sm =
+            has_value ? xds_string_matcher(m) : json_pack("{s:{s:s}}", "safeRegex", "regex", ".*");
+        json_t *o = json_pack("{s:s, s:o}", "name", m->name ? m->name : "", "stringMatch", sm);
+        if (m->invert)
+            json_object_set_new(o, "invertMatch", json_true());
+        json_array_append_new(list, o);
+    }
+    return list;
 }
 
 static json_t *match_build(xds_ctx *c, const ir_http_route *r)
@@ -114,12 +106,9 @@ static json_t *match_build(xds_ctx *c, const ir_http_route *r)
         json_object_set_new(
             match, "queryParameters",
             key_matchers(r->query_param_matches, r->n_query_param_matches, "stringMatch"));
-    for (size_t i = 0; i < r->n_cookie_matches; i++) {
-        if (!json_object_get(match, "headers"))
-            json_object_set_new(match, "headers", json_array());
-        json_array_append_new(json_object_get(match, "headers"),
-                              cookie_header_matcher(c, &r->cookie_matches[i]));
-    }
+    if (r->n_cookie_matches)
+        json_object_set_new(match, "cookies",
+                            cookie_matchers(r->cookie_matches, r->n_cookie_matches));
     return match;
 }
 
@@ -237,12 +226,13 @@ static json_t *redirect_build(xds_ctx *c, const ir_http_route *r)
 static json_t *direct_response_build(xds_ctx *c, const ir_direct_response *d)
 {
     json_t *o = json_pack("{s:i}", "status", (json_int_t)d->status_code);
-    /* The reference emits bodyFormat.textFormatSource, which Envoy 1.36 (our
-     * pinned data plane) does not have; `body` sends the same bytes. */
+    /* As the reference: the body as a substitution format string
+     * (bodyFormat.textFormatSource, Envoy >= 1.37), not the plain `body`. */
     size_t n = d->body_len ? d->body_len : d->body ? strlen(d->body) : 0;
     if (d->body)
-        json_object_set_new(o, "body",
-                            json_pack("{s:s}", "inlineBytes", xds_base64(c, d->body, n)));
+        json_object_set_new(
+            o, "bodyFormat",
+            json_pack("{s:{s:s}}", "textFormatSource", "inlineBytes", xds_base64(c, d->body, n)));
     return o;
 }
 

@@ -20,7 +20,7 @@ static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
     return json_pack("{s:o}", "cookie", o);
 }
 
-static json_t *hash_policy(xds_ctx *c, const ir_consistent_hash *h)
+json_t *xds_hash_policy(xds_ctx *c, const ir_consistent_hash *h)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < h->n_headers; i++)
@@ -110,8 +110,9 @@ json_t *xds_tracing_tag(const ir_tracing_tag *t)
 static void tracing_set(json_t *route, const ir_route_tracing *t)
 {
     json_t *o = json_object();
-    if (t->client_sampling.set)
-        json_object_set_new(o, "clientSampling", fractional(&t->client_sampling));
+    /* as the reference: a client sampling always, zero when the policy sets none */
+    json_object_set_new(o, "clientSampling",
+                        t->client_sampling.set ? fractional(&t->client_sampling) : json_object());
     if (t->sampling.set)
         json_object_set_new(o, "randomSampling", fractional(&t->sampling));
     if (t->overall_sampling.set)
@@ -122,7 +123,11 @@ static void tracing_set(json_t *route, const ir_route_tracing *t)
             json_array_append_new(tags, xds_tracing_tag(&t->tags[i]));
         json_object_set_new(o, "customTags", tags);
     }
-    /* spanName: Envoy 1.36's routes have no span names (reported unsupported) */
+    /* spanName: the route's downstream and upstream span names (Envoy >= 1.37) */
+    if (t->span_client)
+        json_object_set_new(o, "operation", json_string(t->span_client));
+    if (t->span_server)
+        json_object_set_new(o, "upstreamOperation", json_string(t->span_server));
     json_object_set_new(route, "tracing", o);
 }
 
@@ -155,7 +160,7 @@ void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
         upgrades_set(action, t);
     if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
         return;
-    json_t *hp = hash_policy(c, t->load_balancer->consistent_hash);
+    json_t *hp = xds_hash_policy(c, t->load_balancer->consistent_hash);
     if (!json_array_size(hp)) {
         json_decref(hp);
         return;

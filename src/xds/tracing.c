@@ -180,7 +180,11 @@ static json_t *hcm_tracing(xds_ctx *c)
     json_object_set_new(o, "provider", provider(t));
     json_object_set_new(o, "randomSampling", percent(t->sampling.set ? t->sampling.value : 100));
     json_object_set_new(o, "spawnUpstreamSpan", json_true());
-    /* spanName (operation / upstreamOperation) needs a newer Envoy than 1.36 */
+    /* spanName: the downstream and upstream span names (Envoy >= 1.37) */
+    if (t->span_client)
+        json_object_set_new(o, "operation", json_string(t->span_client));
+    if (t->span_server)
+        json_object_set_new(o, "upstreamOperation", json_string(t->span_server));
     return o;
 }
 

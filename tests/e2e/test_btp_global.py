@@ -1,7 +1,8 @@
 """Global rate limits through the real rate-limit service (envoyproxy/ratelimit, which
 our server runs on the host) counting in a real Redis: a limit shared by two Gateways
 (two Envoys) counts their requests together, an unshared rule counts per route, and a
-distinct header gives each value its own count; a policy with both local and global
+distinct header gives each value its own count; client CIDR rules (plain, distinct per
+client address, inverted) count only the clients they hold; a policy with both local and global
 limits enforces both, and a route policy merged (StrategicMerge) onto its Gateway's keeps
 the Gateway's shared rule in the Gateway's count. redis-server runs on a free port."""
 import http.client
@@ -41,8 +42,8 @@ def policy(name, targets, rules):
                      "rateLimit": {"type": "Global", "global": {"rules": rules}}}}
 
 
-def call(port, host, headers=None, method="GET"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+def call(port, host, headers=None, method="GET", source="127.0.0.1"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=(source, 0))
     try:
         conn.request(method, "/", headers={"Host": host, **(headers or {})})
         r = conn.getresponse()
@@ -127,6 +128,10 @@ def gws(redis, tmp_path_factory, module_cleanup):
                                  route("methods", "eg-a", "methods.example"),
                                  route("cost", "eg-a", "cost.example"),
                                  route("both", "eg-a", "both.example"),
+                                 route("cidr", "eg-a", "cidr.example"),
+                                 route("xrl", "eg-a", "xrl.example"),
+                                 route("cidr-distinct", "eg-a", "cidr-distinct.example"),
+                                 route("cidr-invert", "eg-a", "cidr-invert.example"),
                                  route("plain-c", "eg-c", "plain-c.example"),
                                  route("merged-c", "eg-c", "merged-c.example")])
     server.write("policies.yaml", [
@@ -144,6 +149,27 @@ def gws(redis, tmp_path_factory, module_cleanup):
         policy("probe", [("HTTPRoute", "probe")],
                [{"clientSelectors": [{"headers": [{"name": "x-probe", "type": "Distinct"}]}],
                  "limit": {"requests": 1, "unit": "Minute"}}]),
+        # client CIDRs (remoteAddressMatch): only the rule holding the client counts
+        policy("cidr", [("HTTPRoute", "cidr")],
+               [{"clientSelectors": [{"sourceCIDR": {"value": "10.0.0.0/8"}}],
+                 "limit": {"requests": 1, "unit": "Minute"}},
+                {"clientSelectors": [{"sourceCIDR": {"value": "127.0.0.0/8"}}],
+                 "limit": {"requests": 2, "unit": "Minute"}}]),
+        policy("cidr-distinct", [("HTTPRoute", "cidr-distinct")],
+               [{"clientSelectors": [{"sourceCIDR": {"type": "Distinct",
+                                                      "value": "127.0.0.0/8"}}],
+                 "limit": {"requests": 1, "unit": "Minute"}}]),
+        policy("cidr-invert", [("HTTPRoute", "cidr-invert")],
+               [{"clientSelectors": [{"sourceCIDR": {"value": "127.0.0.0/8", "invert": True}}],
+                 "limit": {"requests": 1, "unit": "Minute"}},
+                {"clientSelectors": [{"sourceCIDR": {"value": "10.0.0.0/8", "invert": True}}],
+                 "limit": {"requests": 2, "unit": "Minute"}}]),
+        # xRateLimitHeaders per rule: alice's rule sends no X-RateLimit headers
+        policy("xrl", [("HTTPRoute", "xrl")],
+               [{"clientSelectors": [{"headers": [{"name": "x-user-id", "value": "alice"}]}],
+                 "limit": {"requests": 5, "unit": "Minute"}, "xRateLimitHeaders": "Off"},
+                {"clientSelectors": [{"headers": [{"name": "x-user-id", "value": "bob"}]}],
+                 "limit": {"requests": 5, "unit": "Minute"}}]),
         both_policy(),
         policy("gw-c", [("Gateway", "eg-c")],
                [{"limit": {"requests": 3, "unit": "Minute"}, "shared": True}]),
@@ -203,6 +229,38 @@ def test_local_and_global_limits_together_each_refuse(gws):
     assert [call(gws.a, "both.example", local) for _ in range(2)] == [200, 429]
     assert [call(gws.a, "both.example", glob) for _ in range(2)] == [200, 429]
     assert [call(gws.a, "both.example") for _ in range(3)] == [200] * 3
+
+
+def test_client_cidr_rules_count_the_clients_inside(gws):
+    assert [call(gws.a, "cidr.example") for _ in range(3)] == [200, 200, 429]
+    # 127.0.0.2 is in 127.0.0.0/8 too: the same count
+    assert call(gws.a, "cidr.example", source="127.0.0.2") == 429
+
+
+def test_distinct_client_cidr_counts_each_client(gws):
+    assert [call(gws.a, "cidr-distinct.example") for _ in range(2)] == [200, 429]
+    assert [call(gws.a, "cidr-distinct.example", source="127.0.0.3")
+            for _ in range(2)] == [200, 429]
+
+
+def test_inverted_client_cidr_counts_the_clients_outside(gws):
+    # 127.0.0.1 is outside 10.0.0.0/8 (2 a minute), not outside 127.0.0.0/8 (1 a minute)
+    assert [call(gws.a, "cidr-invert.example") for _ in range(3)] == [200, 200, 429]
+
+
+def test_rule_without_x_ratelimit_headers(gws):
+    def headers(user):
+        conn = http.client.HTTPConnection("127.0.0.1", gws.a, timeout=5)
+        try:
+            conn.request("GET", "/", headers={"Host": "xrl.example", "x-user-id": user})
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 200
+            return {k.lower() for k, _ in r.getheaders() if k.lower().startswith("x-ratelimit")}
+        finally:
+            conn.close()
+    assert "x-ratelimit-limit" in headers("bob")
+    assert headers("alice") == set()
 
 
 def test_merged_route_policy_shares_the_gateway_rule_count(gws):

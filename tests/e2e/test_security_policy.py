@@ -259,6 +259,10 @@ def resources(jwks, http_auth, grpc_auth, dead_port, fallback_auth):
         policy("ext-uds", "ext-uds", {"extAuth": {
             "headersToExtAuth": ["authorization"],
             "http": {"backendRefs": [backend_ref("http-auth-uds")], "path": "/uds"}}}),
+        policy("ext-override", "ext-override", {"extAuth": {
+            "headersToExtAuth": ["authorization"],
+            "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)],
+                     "pathOverride": "/verify"}}}),
         policy("ext-body", "ext-body", {"extAuth": {
             "bodyToExtAuth": {"maxRequestBytes": 1024},
             "http": {"backendRefs": [backend_ref("http-auth", port=http_auth.port)]}}}),
@@ -332,7 +336,7 @@ def resources(jwks, http_auth, grpc_auth, dead_port, fallback_auth):
 ROUTES = ["open", "basic", "apikey", "ip-deny", "ip-allow", "ip-other", "headers", "jwt",
           "jwt-local", "jwt-optional", "claims", "ext-http", "ext-grpc", "cors", "csrf", "paths",
           "ext-body", "ext-down-open", "ext-down", "jwt-cookie", "jwt-backend", "ext-uds",
-          "ext-fallback"]
+          "ext-fallback", "ext-override"]
 MERGE_ROUTES = ["merged", "replaced"]
 
 
@@ -519,6 +523,14 @@ def test_ext_auth_http(gw):
     assert seen["headers"]["x-auth-user"] == "alice"
     assert len(gw.http_auth.checks) >= checks + 3
     assert gw.http_auth.checks[-1][0] == "/check/resource"
+
+
+def test_ext_auth_http_path_override_replaces_the_path(gw):
+    refused(gw, "ext-override.example", 403)
+    assert gw.http_auth.checks[-1][0] == "/verify"
+    served(gw, "ext-override.example", path="/some/resource?q=1",
+           headers={"authorization": "Bearer letmein"})
+    assert gw.http_auth.checks[-1][0] == "/verify"
 
 
 def test_ext_auth_http_on_a_unix_socket_backend(gw):

@@ -104,25 +104,40 @@ def tel(standalone, module_cleanup, tmp_path_factory):
         "metrics": {"sinks": [{"type": "OpenTelemetry",
                                "openTelemetry": {"host": "127.0.0.1", "port": s.otel.port}}],
                     "matches": [{"type": "Prefix", "value": "cluster."}]}}
-    # Custom span names need a newer Envoy: refused by path, nothing traced.
+    # A tag value this gateway cannot translate: refused by path, nothing traced.
     refused_telemetry = {"tracing": {"samplingRate": 100,
                                      "provider": {"type": "OpenTelemetry", **otel_ref},
-                                     "spanName": {"client": "%REQ(:PATH)%",
-                                                  "server": "%UPSTREAM_HOST%"}}}
-    s.port, s.zport, s.rport = free_port(), free_port(), free_port()
+                                     "tags": {"up": "%UPSTREAM_HOST%"}}}
+    # Custom span names: the downstream (client) and upstream (server) spans.
+    named_telemetry = {"tracing": {"samplingRate": 100,
+                                   "provider": {"type": "OpenTelemetry", **otel_ref},
+                                   "spanName": {"client": "edge %REQ(X-TEST-ID)%",
+                                                "server": "upstream %REQ(X-TEST-ID)%"}}}
+    s.port, s.zport, s.rport, s.nport = free_port(), free_port(), free_port(), free_port()
     docs = [gateway_class(), envoy_proxy("telemetry", telemetry),
             envoy_proxy("zipkin", zipkin_telemetry), envoy_proxy("refused", refused_telemetry),
+            envoy_proxy("named", named_telemetry),
             gateway_with("tel", s.port, "telemetry"), gateway_with("zip", s.zport, "zipkin"),
-            gateway_with("refused", s.rport, "refused"),
+            gateway_with("refused", s.rport, "refused"), gateway_with("named", s.nport, "named"),
             route("tel", "tel", "tel.example", "app"), route("zip", "zip", "zip.example", "app"),
-            route("refused", "refused", "refused.example", "app")]
+            route("refused", "refused", "refused.example", "app"),
+            route("named", "named", "named.example", "app"),
+            route("named-route", "named", "route.named.example", "app"),
+            # A route's own span names (BackendTrafficPolicy) win over the fleet's.
+            {"apiVersion": EG_API, "kind": "BackendTrafficPolicy",
+             "metadata": {"name": "named-route", "namespace": "default"},
+             "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io",
+                                      "kind": "HTTPRoute", "name": "named-route"}],
+                      "telemetry": {"tracing": {"spanName": {
+                          "client": "route %REQ(:PATH)%", "server": "route-upstream"}}}}}]
     s.server.write("telemetry.yaml", docs)
     backends = "".join(backend_resource(n, b.port) for n, b in
                        (("app", s.app), ("zipkin", s.zipkin), ("otel", s.otel),
                         ("als", s.als)))
     s.server.write("backends.yaml", backends)
     for port, host in ((s.port, "tel.example"), (s.zport, "zip.example"),
-                       (s.rport, "refused.example")):
+                       (s.rport, "refused.example"), (s.nport, "named.example"),
+                       (s.nport, "route.named.example")):
         s.server.wait_until(lambda port=port, host=host: get(port, host)[0] == 200,
                             timeout=40, what=f"{host} served")
     return s
@@ -159,7 +174,7 @@ def test_unsupported_field_is_refused_by_path(tel):
     cond = tel.server.wait_until(lambda: gateway_accepted(tel.server, "refused"),
                                  what="Gateway refused status")
     assert (cond["status"], cond["reason"]) == ("False", "InvalidParameters"), cond
-    assert "spec.telemetry.tracing.spanName" in cond["message"], cond
+    assert "spec.telemetry.tracing.tags.up" in cond["message"], cond
     # Its listener still serves, and nothing of that EnvoyProxy's telemetry runs.
     trace_id = secrets.token_hex(16)
     status, _ = get(tel.rport, "refused.example", "refused",
@@ -172,6 +187,36 @@ def test_unsupported_field_is_refused_by_path(tel):
                           what="a span of the accepted fleet")
     with tel.otel.lock:
         assert not [sp for sp in tel.otel.spans if sp["trace_id"] == trace_id]
+
+
+def spans_of(tel, trace_id):
+    with tel.otel.lock:
+        return [s for s in tel.otel.spans if s["trace_id"] == trace_id]
+
+
+def test_span_names_from_the_envoy_proxy(tel):
+    cond = tel.server.wait_until(lambda: gateway_accepted(tel.server, "named"),
+                                 what="Gateway named status")
+    assert cond["status"] == "True", cond
+    trace_id = secrets.token_hex(16)
+    status, _ = get(tel.nport, "named.example", "n1",
+                    headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert status == 200
+    tel.server.wait_until(lambda: len(spans_of(tel, trace_id)) >= 2, timeout=30,
+                          what="the downstream and upstream spans")
+    names = sorted(s["name"] for s in spans_of(tel, trace_id))
+    assert names == ["edge n1", "upstream n1"], spans_of(tel, trace_id)
+
+
+def test_span_names_from_the_route_policy(tel):
+    trace_id = secrets.token_hex(16)
+    status, _ = get(tel.nport, "route.named.example", "n2", path="/deep/path",
+                    headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert status == 200
+    tel.server.wait_until(lambda: len(spans_of(tel, trace_id)) >= 2, timeout=30,
+                          what="the route's downstream and upstream spans")
+    names = sorted(s["name"] for s in spans_of(tel, trace_id))
+    assert names == ["route /deep/path", "route-upstream"], spans_of(tel, trace_id)
 
 
 def test_file_logs_in_text_and_json(tel):

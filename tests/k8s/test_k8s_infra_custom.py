@@ -150,7 +150,7 @@ def test_patches_names_service_account_init_containers_and_image_repository(
     pod = dep["spec"]["template"]["spec"]
     assert [x["name"] for x in pod["containers"]] == ["envoy", "sidecar"]
     envoy = container(dep)
-    assert envoy["image"] == "registry.example.com/mirror/envoy:distroless-v1.36.2"
+    assert envoy["image"] == "registry.example.com/mirror/envoy:distroless-v1.38.2"
     assert envoy["resources"]["limits"] == {"cpu": "500m", "memory": "1Gi"}  # canonical
     assert envoy["resources"]["requests"] == {"cpu": "100m", "memory": "512Mi"}  # kept
     assert "--config-yaml" in envoy["args"]  # the rest of the container is untouched

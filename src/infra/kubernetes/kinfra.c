@@ -22,7 +22,7 @@
 /* The Envoy image the Deployments run: the release our xDS output takes
  * (container.imageRepository keeps its tag). */
 #define ENVOY_IMAGE_REPOSITORY "docker.io/envoyproxy/envoy"
-#define ENVOY_IMAGE_TAG "distroless-v1.36.2"
+#define ENVOY_IMAGE_TAG "distroless-v1.38.2"
 #define ENVOY_IMAGE ENVOY_IMAGE_REPOSITORY ":" ENVOY_IMAGE_TAG
 
 /* What we own, by kind. */
