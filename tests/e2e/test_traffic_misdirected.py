@@ -9,7 +9,11 @@ for one listener to send requests whose :authority another listener of the port
 serves. That listener's filter chain never sees them, so the gateway must answer
 421 Misdirected Request (and reach no backend); a host that no listener of the port
 serves still gets 404 on the listener without hostname, and 421 elsewhere (the
-catch-all listener owns it). Plain-HTTP listeners keep answering 404."""
+catch-all listener owns it). Plain-HTTP listeners keep answering 404.
+
+Listeners of a port whose certificates overlap (here two sharing one certificate on a
+port of their own) offer HTTP/1.1 only, as the reference does (IR tlsOverlaps), so no
+client coalesces their connections in the first place."""
 import socket
 
 import h2.config
@@ -76,12 +80,14 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     certs = {"a": ca.issue("a.example", ["a.example"]),
              "b": ca.issue("b.example", ["b.example"]),
              "w": ca.issue("w.example", ["*.w.example"]),
-             "any": ca.issue("c.example", ["c.example", "unknown.example", "d.example"])}
+             "any": ca.issue("c.example", ["c.example", "unknown.example"]),
+             "d": ca.issue("d.example", ["d.example"]),
+             "shared": ca.issue("o.example", ["o1.example", "o2.example"])}
     backends = {n: HttpEcho(n) for n in ("be-a", "be-b", "be-w", "be-c", "be-plain")}
     for b in backends.values():
         module_cleanup.callback(b.close)
 
-    https_port, http_port = free_port(), free_port()
+    https_port, http_port, overlap_port = free_port(), free_port(), free_port()
     server = standalone("misdirected")
 
     def https(name, hostname=None, cert=None):
@@ -92,7 +98,9 @@ def gw(standalone, module_cleanup, tmp_path_factory):
             listener["hostname"] = hostname
         return listener
     listeners = [https("a", "a.example"), https("b", "b.example"), https("w", "*.w.example"),
-                 https("any"), https("d", "d.example", cert="any"),
+                 https("any"), https("d", "d.example"),
+                 {**https("o1", "o1.example", cert="shared"), "port": overlap_port},
+                 {**https("o2", "o2.example", cert="shared"), "port": overlap_port},
                  {"name": "plain-a", "protocol": "HTTP", "port": http_port,
                   "hostname": "a.example"},
                  {"name": "plain-b", "protocol": "HTTP", "port": http_port,
@@ -136,7 +144,17 @@ def gw(standalone, module_cleanup, tmp_path_factory):
         pass
     g = Gw()
     g.https_port, g.http_port, g.ca, g.backends = https_port, http_port, ca, backends
+    g.overlap_port = overlap_port
     return g
+
+
+@pytest.mark.parametrize("sni", ["o1.example", "o2.example"])
+def test_listeners_sharing_a_certificate_offer_http1_only(gw, sni):
+    ctx = gw.ca.client_context()
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection(("127.0.0.1", gw.overlap_port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=sni) as tls:
+            assert tls.selected_alpn_protocol() == "http/1.1"
 
 
 def backend_of(headers):
