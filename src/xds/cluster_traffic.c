@@ -176,12 +176,19 @@ static json_t *lb_kind_policy(xds_ctx *c, const ir_load_balancer *lb, bool fallb
     return lb_policy(kinds[k].name, kinds[k].type, body);
 }
 
-/* Zone weights with Maglev: its own locality-weighted setting. (Client-side
- * weighted round robin has none, and the wrr_locality policy that would
- * wrap it is not built into our Envoy: there the zone weights go unused.) */
+/* Zone weights (the endpoints' localities weighted by zone): Maglev has
+ * its own locality-weighted setting; client-side weighted round robin picks
+ * endpoints inside the locality that wrr_locality picks by weight (Envoy
+ * 1.37 and later); the other kinds weigh localities by default. */
 static json_t *zone_weighted(json_t *policy, const ir_load_balancer *lb)
 {
-    if (!lb || !lb->n_weighted_zones || lb->kind != IR_LB_CONSISTENT_HASH)
+    if (!lb || !lb->n_weighted_zones)
+        return policy;
+    if (lb->kind == IR_LB_BACKEND_UTILIZATION)
+        return lb_policy("envoy.load_balancing_policies.wrr_locality",
+                         "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality",
+                         json_pack("{s:o}", "endpointPickingPolicy", policy));
+    if (lb->kind != IR_LB_CONSISTENT_HASH)
         return policy;
     json_t *cfg = xds_json_path(json_array_get(json_object_get(policy, "policies"), 0),
                                 "typedExtensionConfig", "typedConfig", NULL);

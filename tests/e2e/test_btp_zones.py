@@ -1,6 +1,7 @@
 """Zone-aware routing through a real Envoy: a Backend whose endpoints sit in two zones,
 and a BackendTrafficPolicy weighting the zones 95:5, sends nearly every request to the
-first zone (round robin alone would split them evenly)."""
+first zone (round robin alone would split them evenly); so does a BackendUtilization
+(client-side weighted round robin) balancer, inside Envoy's wrr_locality."""
 import collections
 import json
 
@@ -30,6 +31,20 @@ def gw(standalone, module_cleanup):
          "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["zoned.example"],
                   "rules": [{"backendRefs": [{"group": "gateway.envoyproxy.io",
                                               "kind": "Backend", "name": "zoned"}]}]}},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+         "metadata": {"name": "utilization", "namespace": "default"},
+         "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["utilization.example"],
+                  "rules": [{"backendRefs": [{"group": "gateway.envoyproxy.io",
+                                              "kind": "Backend", "name": "zoned"}]}]}},
+        {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+         "metadata": {"name": "utilization", "namespace": "default"},
+         "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                                  "name": "utilization"}],
+                  "loadBalancer": {"type": "BackendUtilization",
+                                   "backendUtilization": {"blackoutPeriod": "10s"},
+                                   "zoneAware": {"weightedZones": [
+                                       {"zone": "zone-a", "weight": 95},
+                                       {"zone": "zone-b", "weight": 5}]}}}},
         {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
          "metadata": {"name": "zones", "namespace": "default"},
          "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
@@ -37,12 +52,19 @@ def gw(standalone, module_cleanup):
                   "loadBalancer": {"type": "RoundRobin", "zoneAware": {"weightedZones": [
                       {"zone": "zone-a", "weight": 95}, {"zone": "zone-b", "weight": 5}]}}}},
     ])
-    server.wait_until(lambda: http_get(port, host="zoned.example")[0] == 200, timeout=30,
-                      what="the zoned route")
+    for host in ("zoned.example", "utilization.example"):
+        server.wait_until(lambda: http_get(port, host=host)[0] == 200, timeout=30,
+                          what=f"route {host}")
     return port
 
 
 def test_weighted_zones_share_the_traffic(gw):
     picks = collections.Counter(json.loads(http_get(gw, host="zoned.example")[2])["backend"]
                                 for _ in range(60))
+    assert picks["near"] >= 48, picks
+
+
+def test_weighted_zones_with_backend_utilization(gw):
+    picks = collections.Counter(
+        json.loads(http_get(gw, host="utilization.example")[2])["backend"] for _ in range(60))
     assert picks["near"] >= 48, picks
