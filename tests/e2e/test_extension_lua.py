@@ -205,6 +205,6 @@ def test_script_that_does_not_parse_with_validation_disabled(tmp_path, provider,
 
 def test_lua_reads_its_filter_context(gw):
     import json
-    status, _, body = request(gw.port, "context.example")
-    assert status == 200
+    status, headers, body = request(gw.port, "context.example")
+    assert status == 200, (status, headers, body, gw.log_tail())
     assert json.loads(body)["headers"]["x-lua-context"] == "bonjour"
