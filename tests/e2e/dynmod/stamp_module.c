@@ -1,10 +1,11 @@
 /* A minimal Envoy dynamic module (HTTP filter) for the end-to-end tests,
- * written against the event hooks and callbacks Envoy 1.36 resolves by name.
+ * written against the event hooks and callbacks Envoy 1.38 resolves by name
+ * (buffers passed as {pointer, length} pairs, headers addressed by map type).
  *
  * Built by the test with
- *   cc -shared -fPIC -DEG_DM_ABI_VERSION='"<hex>"' -o libstamp.so stamp_module.c
- * where <hex> is the ABI version the Envoy binary was built with (the test
- * reads it from the binary, so the source names no Envoy version).
+ *   cc -shared -fPIC -DEG_DM_ABI_VERSION='"<version>"' -o libstamp.so stamp_module.c
+ * where <version> is the ABI version string the Envoy binary holds (the test
+ * reads it from the binary; Envoy only warns when it differs).
  *
  * Filters, chosen by the filter name the policy gives (filterName):
  *   "stamp"    sets request header x-dm-request: <filter name> (the backend
@@ -23,16 +24,21 @@
 #error "build with -DEG_DM_ABI_VERSION=\"<the Envoy binary's dynamic module ABI version>\""
 #endif
 
+/* A buffer as the ABI passes it: by value, a pointer and a length. */
+typedef struct buffer {
+    const char *ptr;
+    size_t len;
+} buffer;
+
+/* The header maps a callback can address. */
+enum header_map { REQUEST_HEADERS = 0, RESPONSE_HEADERS = 2 };
+
 /* Callbacks Envoy exports (resolved at load time from the Envoy binary). */
-bool envoy_dynamic_module_callback_http_set_request_header(void *filter, const char *key,
-                                                           size_t key_len, const char *value,
-                                                           size_t value_len);
-bool envoy_dynamic_module_callback_http_set_response_header(void *filter, const char *key,
-                                                            size_t key_len, const char *value,
-                                                            size_t value_len);
-size_t envoy_dynamic_module_callback_http_get_request_header(void *filter, const char *key,
-                                                             size_t key_len, char **value,
-                                                             size_t *value_len, size_t index);
+bool envoy_dynamic_module_callback_http_set_header(void *filter, int map, buffer key,
+                                                   buffer value);
+bool envoy_dynamic_module_callback_http_get_header(void *filter, int map, buffer key,
+                                                   buffer *value, size_t index,
+                                                   size_t *count);
 
 typedef struct config {
     char *name, *json;
@@ -60,9 +66,15 @@ static char *copy(const char *p, size_t n)
     return s;
 }
 
-static void set_response(void *filter, const char *key, const char *value, size_t len)
+static buffer text(const char *s, size_t len)
 {
-    envoy_dynamic_module_callback_http_set_response_header(filter, key, strlen(key), value, len);
+    return (buffer){s, len};
+}
+
+static void set_header(void *filter, int map, const char *key, const char *value, size_t len)
+{
+    envoy_dynamic_module_callback_http_set_header(filter, map, text(key, strlen(key)),
+                                                  text(value, len));
 }
 
 EXPORT const char *envoy_dynamic_module_on_program_init(void)
@@ -71,10 +83,11 @@ EXPORT const char *envoy_dynamic_module_on_program_init(void)
 }
 
 EXPORT const void *envoy_dynamic_module_on_http_filter_config_new(void *envoy_config,
-                                                                  const char *name, size_t name_len,
-                                                                  const char *json, size_t json_len)
+                                                                  buffer name_buf, buffer json_buf)
 {
     (void)envoy_config;
+    const char *name = name_buf.ptr, *json = json_buf.ptr;
+    size_t name_len = name_buf.len, json_len = json_buf.len;
     config *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -94,15 +107,11 @@ EXPORT void envoy_dynamic_module_on_http_filter_config_destroy(const void *p)
     free(c);
 }
 
-EXPORT const void *envoy_dynamic_module_on_http_filter_per_route_config_new(const char *name,
-                                                                            size_t name_len,
-                                                                            const char *json,
-                                                                            size_t json_len)
+EXPORT const void *envoy_dynamic_module_on_http_filter_per_route_config_new(buffer name,
+                                                                            buffer json)
 {
     (void)name;
-    (void)name_len;
     (void)json;
-    (void)json_len;
     static const char none = 0;
     return &none;
 }
@@ -127,14 +136,13 @@ EXPORT int envoy_dynamic_module_on_http_filter_request_headers(void *filter, con
     (void)end_of_stream;
     stream *s = (stream *)p;
     if (s->cfg->require) {
-        char *value = NULL;
-        size_t len = 0;
-        s->key_seen = envoy_dynamic_module_callback_http_get_request_header(filter, "x-dm-key", 8,
-                                                                            &value, &len, 0) > 0;
+        buffer value = {0};
+        size_t count = 0;
+        s->key_seen = envoy_dynamic_module_callback_http_get_header(
+            filter, REQUEST_HEADERS, text("x-dm-key", 8), &value, 0, &count);
         return CONTINUE;
     }
-    envoy_dynamic_module_callback_http_set_request_header(filter, "x-dm-request", 12, s->cfg->name,
-                                                          s->cfg->name_len);
+    set_header(filter, REQUEST_HEADERS, "x-dm-request", s->cfg->name, s->cfg->name_len);
     return CONTINUE;
 }
 
@@ -160,9 +168,9 @@ EXPORT int envoy_dynamic_module_on_http_filter_response_headers(void *filter, co
     const stream *s = p;
     if (s->cfg->require) {
         const char *v = s->key_seen ? "present" : "missing";
-        set_response(filter, "x-dm-key", v, strlen(v));
+        set_header(filter, RESPONSE_HEADERS, "x-dm-key", v, strlen(v));
     } else {
-        set_response(filter, "x-dm-config", s->cfg->json, s->cfg->json_len);
+        set_header(filter, RESPONSE_HEADERS, "x-dm-config", s->cfg->json, s->cfg->json_len);
     }
     return CONTINUE;
 }
@@ -214,4 +222,72 @@ EXPORT void envoy_dynamic_module_on_http_filter_scheduled(void *filter, const vo
     (void)filter;
     (void)p;
     (void)event_id;
+}
+
+/* Hooks Envoy 1.38 requires although this module never starts a stream of
+ * its own nor watches the downstream buffer: they do nothing. */
+EXPORT void envoy_dynamic_module_on_http_filter_http_stream_headers(void *filter, const void *p,
+                                                                    uint64_t id, void *headers,
+                                                                    size_t n, bool eos)
+{
+    (void)filter;
+    (void)p;
+    (void)id;
+    (void)headers;
+    (void)n;
+    (void)eos;
+}
+
+EXPORT void envoy_dynamic_module_on_http_filter_http_stream_data(void *filter, const void *p,
+                                                                 uint64_t id, void *data, size_t n,
+                                                                 bool eos)
+{
+    (void)filter;
+    (void)p;
+    (void)id;
+    (void)data;
+    (void)n;
+    (void)eos;
+}
+
+EXPORT void envoy_dynamic_module_on_http_filter_http_stream_trailers(void *filter, const void *p,
+                                                                     uint64_t id, void *trailers,
+                                                                     size_t n)
+{
+    (void)filter;
+    (void)p;
+    (void)id;
+    (void)trailers;
+    (void)n;
+}
+
+EXPORT void envoy_dynamic_module_on_http_filter_http_stream_complete(void *filter, const void *p,
+                                                                     uint64_t id)
+{
+    (void)filter;
+    (void)p;
+    (void)id;
+}
+
+EXPORT void envoy_dynamic_module_on_http_filter_http_stream_reset(void *filter, const void *p,
+                                                                  uint64_t id, int reason)
+{
+    (void)filter;
+    (void)p;
+    (void)id;
+    (void)reason;
+}
+
+EXPORT void envoy_dynamic_module_on_http_filter_downstream_above_write_buffer_high_watermark(
+    void *filter, const void *p)
+{
+    (void)filter;
+    (void)p;
+}
+
+EXPORT void envoy_dynamic_module_on_http_filter_downstream_below_write_buffer_low_watermark(
+    void *filter, const void *p)
+{
+    (void)filter;
+    (void)p;
 }
