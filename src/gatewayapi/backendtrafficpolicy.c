@@ -272,14 +272,6 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
                             "loadBalancer.zoneAware.preferLocal: a %s load balancer does not "
                             "route by zone (use weightedZones)",
                             lb->type);
-    for (size_t i = 0; i < s->n_response_override; i++) {
-        const char *src = s->response_override[i].source;
-        if (src && strcmp(src, "All") != 0)
-            return arena_printf(c->arena,
-                                "responseOverride[%zu].source: %s is not supported by this "
-                                "gateway yet (Envoy 1.36 cannot tell local replies apart)",
-                                i, src);
-    }
     const api_rl_rules *global = s->rate_limit ? s->rate_limit->global : NULL;
     for (size_t i = 0; global && i < global->n_rules; i++)
         if (global->rules[i].limit && global->rules[i].limit->from_metadata)

@@ -9,6 +9,7 @@
  * `response.code >= START && response.code <= END`, parsed by src/cel as the
  * reference builds it (the AST without source information). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cel/cel.h"
@@ -21,6 +22,7 @@
 #define CR_REDIRECT_TYPE "envoy.extensions.http.custom_response.redirect_policy.v3.RedirectPolicy"
 #define STATUS_INPUT_TYPE "envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput"
 #define HEADER_INPUT_TYPE "envoy.type.matcher.v3.HttpResponseHeaderMatchInput"
+#define LOCAL_REPLY_INPUT_TYPE "envoy.type.matcher.v3.HttpResponseLocalReplyMatchInput"
 
 static const ir_response_override *route_override(const ir_http_route *r)
 {
@@ -72,8 +74,20 @@ static json_t *combine(json_t *items, const char *op)
     return out;
 }
 
-/* All the conditions of a rule: any of its status codes, and every
- * response header match. */
+/* The rule's source as a condition: a reply Envoy made itself ("Local") or
+ * one the backend sent ("Backend"); NULL when any will do. */
+static json_t *source_predicate(const ir_response_override_rule *r)
+{
+    bool local = r->source && strcmp(r->source, "Local") == 0;
+    if (!local && !(r->source && strcmp(r->source, "Backend") == 0))
+        return NULL;
+    return single("http-response-local-reply-match-input",
+                  xds_any(LOCAL_REPLY_INPUT_TYPE, json_object()),
+                  json_pack("{s:s}", "exact", local ? "true" : "false"));
+}
+
+/* All the conditions of a rule: any of its status codes, every response
+ * header match, and its source. */
 static json_t *rule_predicate(xds_ctx *c, const ir_response_override_rule *r)
 {
     json_t *codes = json_array();
@@ -105,6 +119,9 @@ static json_t *rule_predicate(xds_ctx *c, const ir_response_override_rule *r)
     if (json_array_size(all) == 0) /* no condition: every response */
         json_array_append_new(all, status_predicate(json_pack("{s:{s:{}, s:s}}", "safeRegex",
                                                               "googleRe2", "regex", "^[0-9]+$")));
+    json_t *source = source_predicate(r);
+    if (source)
+        json_array_append_new(all, source);
     return combine(all, "andMatcher");
 }
 
@@ -172,10 +189,24 @@ static json_t *custom_response(xds_ctx *c, const ir_response_override *ro)
     return json_pack("{s:{s:{s:o}}}", "customResponseMatcher", "matcherList", "matchers", matchers);
 }
 
+typedef struct named_override {
+    const char *name;
+    const ir_response_override *ro;
+} named_override;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const named_override *)a)->name, ((const named_override *)b)->name);
+}
+
+/* One filter per policy, in the order of the policies' names (as the
+ * reference lists them), whatever the order of the routes. */
 static int cr_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
     strmap seen;
     strmap_init(&seen, c->arena);
+    named_override *all = arena_alloc_array(c->arena, sizeof *all, l->n_routes + 1);
+    size_t n = 0;
     for (size_t i = 0; i < l->n_routes; i++) {
         const ir_response_override *ro = route_override(l->routes[i]);
         if (!ro)
@@ -184,9 +215,12 @@ static int cr_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
         if (strmap_get(&seen, name))
             continue;
         strmap_put(&seen, name, (void *)ro);
-        json_array_append_new(chain,
-                              xds_hcm_filter_disabled(name, CR_TYPE, custom_response(c, ro)));
+        all[n++] = (named_override){name, ro};
     }
+    qsort(all, n, sizeof *all, by_name);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            chain, xds_hcm_filter_disabled(all[i].name, CR_TYPE, custom_response(c, all[i].ro)));
     return 0;
 }
 

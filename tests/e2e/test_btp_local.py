@@ -50,7 +50,8 @@ def per_minute(n, **extra):
 
 ROUTES = ["plain", "limited", "hdr", "distinct", "method", "cidr", "cidr-invert", "xrl", "bucket-a",
           "bucket-b",
-          "abort", "delay", "override", "gzip", "brotli", "zstd", "gzip-off"]
+          "abort", "delay", "override", "override-local", "override-backend", "gzip", "brotli",
+          "zstd", "gzip-off"]
 
 POLICIES = [
     policy("limited", ["limited"], local(per_minute(3))),
@@ -84,6 +85,13 @@ POLICIES = [
                                "valueRef": {"group": "", "kind": "ConfigMap",
                                             "name": "error-page"}}}},
     ]}),
+    # the same 504 override, once for Envoy's own replies and once for the backend's
+    *[policy(f"override-{source.lower()}", [f"override-{source.lower()}"], {
+        "timeout": {"http": {"requestTimeout": "1s"}},
+        "responseOverride": [{"match": {"statusCodes": [{"value": 504}]}, "source": source,
+                              "response": {"contentType": "text/plain", "body": {
+                                  "type": "Inline", "inline": f"{source} 504 replaced"}}}]})
+      for source in ("Local", "Backend")],
     policy("gzip", ["gzip"], {"compressor": [{"type": "Gzip", "gzip": {}}]}),
     policy("brotli", ["brotli"], {"compressor": [{"type": "Brotli", "brotli": {}}]}),
     policy("zstd", ["zstd"], {"compressor": [{"type": "Zstd", "zstd": {}}]}),
@@ -282,6 +290,20 @@ def test_response_override_status_range_with_configmap_body(gw):
     for code in ("500", "503"):
         assert call(gw.port, "override.example", headers={"x-echo-status": code})[2] == \
             b"<h1>we are sorry</h1>", code
+
+
+def test_response_override_by_source(gw):
+    """A 504 Envoy makes itself (the 1 s request timeout) and a 504 the backend
+    sends are told apart: each policy replaces only the one of its source."""
+    slow, failing = {"x-echo-delay": "2"}, {"x-echo-status": "504"}
+    status, _, body = call(gw.port, "override-local.example", headers=slow)
+    assert (status, body) == (504, b"Local 504 replaced")
+    status, _, body = call(gw.port, "override-local.example", headers=failing)
+    assert status == 504 and json.loads(body)["backend"] == "echo"
+    status, _, body = call(gw.port, "override-backend.example", headers=failing)
+    assert (status, body) == (504, b"Backend 504 replaced")
+    status, _, body = call(gw.port, "override-backend.example", headers=slow)
+    assert status == 504 and body == b"upstream request timeout"
 
 
 def test_gzip_on_the_wire(gw):
@@ -489,15 +511,6 @@ def test_global_rate_limit_without_the_service_is_not_accepted():
     cond = accepted(res, "global")
     assert cond["status"] == "False"
     assert "rateLimit.global" in cond["message"]
-
-
-def test_response_override_by_source_is_not_accepted():
-    res = translate([policy("source", ["r1"], {"responseOverride": [
-        {"match": {"statusCodes": [{"value": 500}]}, "source": "Local",
-         "response": {"statusCode": 502}}]})])
-    cond = accepted(res, "source")
-    assert cond["status"] == "False"
-    assert "responseOverride[0].source" in cond["message"]
 
 
 @pytest.mark.parametrize("spec,field", [
