@@ -18,6 +18,13 @@ static const api_field extension_apis_fields[] = {
 };
 static const api_type extension_apis_type = API_TYPE(api_eg_extension_apis, extension_apis_fields);
 
+static const api_field runtime_flags_fields[] = {
+    API_F_STRINGS(api_eg_runtime_flags, enabled, "enabled"),
+    API_F_STRINGS(api_eg_runtime_flags, disabled, "disabled"),
+    API_F_END,
+};
+static const api_type runtime_flags_type = API_TYPE(api_eg_runtime_flags, runtime_flags_fields);
+
 static const api_field envoy_gateway_fields[] = {
     /* Not a resource: the reference's config files often have no metadata. */
     API_F_STRING(api_envoy_gateway, obj.api_version, "apiVersion", .flags = API_REQUIRED),
@@ -29,6 +36,7 @@ static const api_field envoy_gateway_fields[] = {
      .flags = API_INLINE_OBJECT},
     API_F_OBJECT(api_envoy_gateway, gateway, "gateway", gateway_settings_type),
     API_F_OBJECT(api_envoy_gateway, extension_apis, "extensionApis", extension_apis_type),
+    API_F_OBJECT(api_envoy_gateway, runtime_flags, "runtimeFlags", runtime_flags_type),
     API_F_JSON(api_envoy_gateway, provider, "provider"),
     API_F_JSON(api_envoy_gateway, rate_limit, "rateLimit"),
     API_F_JSON(api_envoy_gateway, extension_manager, "extensionManager"),
@@ -56,6 +64,20 @@ const api_type api_envoy_proxy_type = API_TYPE(api_envoy_proxy, envoy_proxy_fiel
 const char *api_envoy_gateway_controller_name(const api_envoy_gateway *eg)
 {
     return eg && eg->gateway ? eg->gateway->controller_name : NULL;
+}
+
+static bool names(const char *const *list, size_t n, const char *flag)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], flag) == 0)
+            return true;
+    return false;
+}
+
+bool api_envoy_gateway_runtime_flag(const api_envoy_gateway *eg, const char *flag)
+{
+    const api_eg_runtime_flags *f = eg ? eg->runtime_flags : NULL;
+    return f && names(f->enabled, f->n_enabled, flag) && !names(f->disabled, f->n_disabled, flag);
 }
 
 bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg)

@@ -20,12 +20,21 @@ typedef struct api_eg_extension_apis {
         enable_sds_secret_ref; /* listener certificateRefs to gateway.envoyproxy.io/sds Secrets */
 } api_eg_extension_apis;
 
+/* runtimeFlags: features switched on or off by name ("XDSNameSchemeV2"). */
+typedef struct api_eg_runtime_flags {
+    const char **enabled;
+    size_t n_enabled;
+    const char **disabled;
+    size_t n_disabled;
+} api_eg_runtime_flags;
+
 /* The EnvoyGateway static configuration (not a resource: no spec, fields at
  * the top level). The raw document holds what is not typed yet. */
 typedef struct api_envoy_gateway {
     api_object obj;
     api_eg_gateway_settings *gateway;
     api_eg_extension_apis *extension_apis;
+    api_eg_runtime_flags *runtime_flags;
     json_t *provider;
     json_t *rate_limit;
     json_t *extension_manager;
@@ -33,6 +42,8 @@ typedef struct api_envoy_gateway {
 
 /* gateway.controllerName, or NULL when not set. */
 const char *api_envoy_gateway_controller_name(const api_envoy_gateway *eg);
+/* Whether runtimeFlags.enabled names `flag` (and disabled does not). */
+bool api_envoy_gateway_runtime_flag(const api_envoy_gateway *eg, const char *flag);
 /* extensionApis.enableBackend and friends (false when not set). */
 bool api_envoy_gateway_backend_enabled(const api_envoy_gateway *eg);
 extern const api_type api_envoy_gateway_type;

@@ -21,6 +21,8 @@ static void new_fleet(gw_ctx *c, const char *name, ir_xds **xds, ir_infra **infr
 {
     *xds = ARENA_NEW(c->arena, ir_xds);
     (*xds)->name = name;
+    (*xds)->xds_name_scheme_v2 =
+        api_envoy_gateway_runtime_flag(c->res->envoy_gateway, "XDSNameSchemeV2");
     *infra = ARENA_NEW(c->arena, ir_infra);
     (*infra)->name = name;
     *ARENA_PUSH(c->arena, c->out->xds, c->out->n_xds, c->out->cap_xds) = *xds;

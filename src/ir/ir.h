@@ -775,6 +775,11 @@ typedef struct ir_xds {
     /* The cluster DNS domain of the reference's in-cluster services (the
      * default rate-limit service above); NULL: cluster.local. */
     const char *dns_domain;
+    /* EnvoyGateway runtimeFlags XDSNameSchemeV2: listeners named
+     * "<tcp|udp>-<port>", plain HTTP route configs and chains "http-<port>",
+     * virtual hosts by hostname alone, HCM stat prefixes on the listener's
+     * own port rather than the container's. */
+    bool xds_name_scheme_v2;
     /* EnvoyPatchPolicies applied to the fleet's resources, in order. */
     ir_envoy_patch_policy **patch_policies;
     size_t n_patch_policies, cap_patch_policies;

@@ -34,6 +34,21 @@ static const char *unique_listener_name(xds_ctx *c, const char *name, const char
                         address ? address : "0.0.0.0", port);
 }
 
+const char *xds_socket_name(xds_ctx *c, const char *name, uint32_t port, uint32_t external_port,
+                            bool udp)
+{
+    if (!c->ir->xds_name_scheme_v2)
+        return name;
+    return arena_printf(c->arena, "%s-%u", udp ? "udp" : "tcp",
+                        external_port ? external_port : port);
+}
+
+const char *xds_http_stat_prefix(xds_ctx *c, const ir_http_listener *l)
+{
+    uint32_t port = c->ir->xds_name_scheme_v2 && l->external_port ? l->external_port : l->port;
+    return arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http", port);
+}
+
 json_t *xds_listener_for_socket(xds_ctx *c, const char *name, const char *address, uint32_t port,
                                 bool udp)
 {
@@ -260,9 +275,16 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
     /* the QUIC twin first, as the reference lists it */
     if (xds_http3_enabled(l) && xds_http3_listener_add(c, l) < 0)
         return -1;
-    json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, false);
-    const char *route_config = l->name;
-    const char *stat_prefix = arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http", l->port);
+    const bool v2 = c->ir->xds_name_scheme_v2;
+    const uint32_t port = v2 && l->external_port ? l->external_port : l->port;
+    json_t *listener =
+        xds_listener_for_socket(c, xds_socket_name(c, l->name, l->port, l->external_port, false),
+                                l->address, l->port, false);
+    /* v2 names a plain HTTP port's route config and chain after the port:
+     * every listener on it shares them */
+    const char *chain_name = v2 && !l->tls ? arena_printf(c->arena, "http-%u", port) : l->name;
+    const char *route_config = chain_name;
+    const char *stat_prefix = xds_http_stat_prefix(c, l);
     socket_settings_apply(c, listener, l->client);
     if (l->tls) {
         json_t *chain = json_object();
@@ -284,7 +306,7 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
         json_t *chain = json_pack(
             "{s:o, s:s}", "filters",
             chain_filters(c, l->client, stat_prefix, xds_hcm_build(c, l, route_config, false)),
-            "name", l->name);
+            "name", chain_name);
         set_handshake_timeout(c, chain, l->client);
         json_object_set_new(listener, "defaultFilterChain", chain);
     }
@@ -353,7 +375,9 @@ static json_t *tcp_proxy(xds_ctx *c, const ir_tcp_listener *l, const ir_tcp_rout
 
 int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 {
-    json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, false);
+    json_t *listener =
+        xds_listener_for_socket(c, xds_socket_name(c, l->name, l->port, l->external_port, false),
+                                l->address, l->port, false);
     socket_settings_apply(c, listener, l->client);
     if (!l->n_routes && !has_chain(listener, XDS_EMPTY_CLUSTER)) {
         json_t *tp = xds_typed_extension("envoy.filters.network.tcp_proxy",
@@ -398,7 +422,8 @@ int xds_tcp_listener_add(xds_ctx *c, const ir_tcp_listener *l)
 
 int xds_udp_listener_add(xds_ctx *c, const ir_udp_listener *l)
 {
-    json_t *listener = xds_listener_for_socket(c, l->name, l->address, l->port, true);
+    json_t *listener = xds_listener_for_socket(
+        c, xds_socket_name(c, l->name, l->port, l->external_port, true), l->address, l->port, true);
     const char *cluster =
         l->destination ? xds_destination_cluster(l->destination) : XDS_EMPTY_CLUSTER;
     json_t *route = xds_any("envoy.extensions.filters.udp.udp_proxy.v3.Route",

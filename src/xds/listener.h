@@ -36,6 +36,13 @@ bool xds_http3_enabled(const ir_http_listener *l);
 /* Adds the UDP QUIC listener of an HTTP/3 HTTPS listener. */
 int xds_http3_listener_add(xds_ctx *c, const ir_http_listener *l);
 
+/* The name a socket's listener gets: `name` (the first IR listener's), or
+ * under the v2 name scheme "<tcp|udp>-<external port>" (listener.c). */
+const char *xds_socket_name(xds_ctx *c, const char *name, uint32_t port, uint32_t external_port,
+                            bool udp);
+/* An HTTP listener's stat prefix, "<http|https>-<port>": the container
+ * port, or the listener's own under the v2 name scheme (listener.c). */
+const char *xds_http_stat_prefix(xds_ctx *c, const ir_http_listener *l);
 /* The Envoy listener for a socket, created on first use (listener.c). */
 json_t *xds_listener_for_socket(xds_ctx *c, const char *name, const char *address, uint32_t port,
                                 bool udp);

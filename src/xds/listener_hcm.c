@@ -302,8 +302,7 @@ json_t *xds_hcm_build(xds_ctx *c, const ir_http_listener *l, const char *route_c
         common_http_options(c, s), "http2ProtocolOptions", http2_options(c, s ? s->http2 : NULL),
         "httpFilters", xds_http_filter_chain(c, l), "rds", "configSource",
         xds_ads_config_source(true), "routeConfigName", route_config, "serverHeaderTransformation",
-        "PASS_THROUGH", "statPrefix",
-        arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http", l->port), "useRemoteAddress", 1);
+        "PASS_THROUGH", "statPrefix", xds_http_stat_prefix(c, l), "useRemoteAddress", 1);
     if (http3) {
         json_object_set_new(hcm, "codecType", json_string("HTTP3"));
         json_object_set_new(hcm, "http3ProtocolOptions", json_object());

@@ -28,8 +28,11 @@ static json_t *server_names(const ir_http_listener *l)
 
 int xds_http3_listener_add(xds_ctx *c, const ir_http_listener *l)
 {
-    json_t *listener = xds_listener_for_socket(c, arena_printf(c->arena, "%s-quic", l->name),
-                                               l->address, l->port, true);
+    json_t *listener =
+        xds_listener_for_socket(c,
+                                xds_socket_name(c, arena_printf(c->arena, "%s-quic", l->name),
+                                                l->port, l->external_port, true),
+                                l->address, l->port, true);
     if (!json_object_get(listener, "udpListenerConfig")) {
         json_object_set_new(listener, "drainType", json_string("MODIFY_ONLY"));
         json_object_set_new(listener, "udpListenerConfig",

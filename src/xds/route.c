@@ -475,6 +475,16 @@ static json_t *route_build(xds_ctx *c, const ir_http_route *r, const ir_http_lis
     return route;
 }
 
+/* A virtual host's name: "<listener>/<host>", or the host alone under the
+ * v2 name scheme (`kind` "misdirected/" for the 421 hosts, else ""). */
+static const char *vhost_name(xds_ctx *c, const ir_http_listener *l, const char *kind,
+                              const char *hostname)
+{
+    if (c->ir->xds_name_scheme_v2)
+        return arena_printf(c->arena, "%s%s", kind, underscored(c, hostname));
+    return arena_printf(c->arena, "%s/%s%s", l->name, kind, underscored(c, hostname));
+}
+
 /* The virtual host of a hostname in a listener, created on first use. */
 static json_t *virtual_host(xds_ctx *c, json_t *vhosts, strmap *by_host, const ir_http_listener *l,
                             const char *hostname)
@@ -483,7 +493,7 @@ static json_t *virtual_host(xds_ctx *c, json_t *vhosts, strmap *by_host, const i
     if (vh)
         return vh;
     vh = json_pack("{s:[s], s:s, s:[]}", "domains", hostname, "name",
-                   arena_printf(c->arena, "%s/%s", l->name, underscored(c, hostname)), "routes");
+                   vhost_name(c, l, "", hostname), "routes");
     json_t *md = xds_metadata(&l->metadata);
     if (md)
         json_object_set_new(vh, "metadata", md);
@@ -568,8 +578,7 @@ static void misdirected_hosts_add(xds_ctx *c, json_t *rc, const ir_http_listener
             }
             if (domain_taken(vhosts, hosts[h]))
                 continue;
-            const char *vname =
-                arena_printf(c->arena, "%s/misdirected/%s", l->name, underscored(c, hosts[h]));
+            const char *vname = vhost_name(c, l, "misdirected/", hosts[h]);
             json_array_append_new(vhosts, json_pack("{s:[s], s:s, s:[{s:s, s:{s:s}, s:{s:i}}]}",
                                                     "domains", hosts[h], "name", vname, "routes",
                                                     "name", vname, "match", "prefix", "/",
@@ -583,11 +592,9 @@ static void misdirected_hosts_add(xds_ctx *c, json_t *rc, const ir_http_listener
         json_t *vhosts = json_object_get(rc, "virtualHosts");
         if (domain_taken(vhosts, l->hostnames[h]))
             continue;
-        json_array_append_new(
-            vhosts,
-            json_pack("{s:[s], s:s, s:[]}", "domains", l->hostnames[h], "name",
-                      arena_printf(c->arena, "%s/%s", l->name, underscored(c, l->hostnames[h])),
-                      "routes"));
+        json_array_append_new(vhosts,
+                              json_pack("{s:[s], s:s, s:[]}", "domains", l->hostnames[h], "name",
+                                        vhost_name(c, l, "", l->hostnames[h]), "routes"));
     }
 }
 

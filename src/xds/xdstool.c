@@ -44,6 +44,7 @@ static char *read_file(const char *path, size_t *len)
 
 static bool ratelimit_mode;
 static const char *dns_domain;
+static bool name_scheme_v2;
 
 static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *diags)
 {
@@ -62,8 +63,10 @@ static json_t *translate_file(const pb_pool *pool, const char *path, diag_list *
         json_t *empty = root ? NULL : json_object();
         arena *a = arena_new();
         ir_xds *ir = ir_load_xds(a, root ? root : empty, diags);
-        if (ir)
+        if (ir) {
             ir->dns_domain = dns_domain;
+            ir->xds_name_scheme_v2 = name_scheme_v2;
+        }
         xds_resources res = {0};
         if (ir && ratelimit_mode) {
             out = xds_ratelimit_service_config((const ir_xds *const *)&ir, 1);
@@ -97,6 +100,8 @@ int main(int argc, char **argv)
             ratelimit_mode = true;
         } else if (strcmp(argv[first], "--dns-domain") == 0 && first + 1 < argc) {
             dns_domain = argv[++first];
+        } else if (strcmp(argv[first], "--xds-name-scheme-v2") == 0) {
+            name_scheme_v2 = true;
         } else {
             fprintf(stderr, "xdstool: unknown option %s\n", argv[first]);
             return 2;

@@ -29,7 +29,8 @@ CORPUS = ROOT.parent / "shared" / "reference" / "xds-translator"
 TYPES = ["listeners", "routes", "clusters", "endpoints", "secrets"]
 PASSING = pathlib.Path(__file__).with_name("passing.txt")
 # Translator settings the reference's own test gives a case, outside its IR.
-OPTIONS = {"ratelimit-custom-domain": ["--dns-domain", "example-cluster.local"]}
+OPTIONS = {"ratelimit-custom-domain": ["--dns-domain", "example-cluster.local"],
+           "xds-name-scheme-v2": ["--xds-name-scheme-v2"]}
 
 
 def xdstool():
