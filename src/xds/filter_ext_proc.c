@@ -206,15 +206,19 @@ static int ext_proc_patch_route(xds_ctx *c, json_t *route, const ir_http_route *
     return 0;
 }
 
+/* The services' clusters, in the order the routes list their processors
+ * (as the reference adds them; a cluster already there is kept). */
 static int ext_proc_add_resources(xds_ctx *c, const ir_http_listener *l)
 {
-    size_t n;
-    const void **eps = xds_extension_instances(c, l, XDS_EXT_PROC, &n);
-    for (size_t i = 0; i < n; i++) {
-        const ir_ext_proc *e = eps[i];
-        if (e->service.destination && xds_destination_one_cluster_add(c, e->service.destination,
-                                                                      true, e->service.traffic) < 0)
-            return -1;
+    for (size_t i = 0; i < l->n_routes; i++) {
+        const ir_envoy_extensions *x = l->routes[i]->envoy_extensions;
+        for (size_t j = 0; x && j < x->n_ext_procs; j++) {
+            const ir_ext_proc *e = &x->ext_procs[j];
+            if (e->service.destination &&
+                xds_destination_one_cluster_add(c, e->service.destination, true,
+                                                e->service.traffic) < 0)
+                return -1;
+        }
     }
     return 0;
 }

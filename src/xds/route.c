@@ -455,7 +455,9 @@ static json_t *route_action_build(xds_ctx *c, const ir_http_route *r, const ir_h
 
 static json_t *route_build(xds_ctx *c, const ir_http_route *r, const ir_http_listener *l)
 {
-    json_t *route = json_pack("{s:s, s:o}", "name", r->name, "match", match_build(c, r));
+    json_t *route = json_pack("{s:o}", "match", match_build(c, r));
+    if (r->name) /* the reference's IR may leave a route unnamed */
+        json_object_set_new(route, "name", json_string(r->name));
     xds_route_traffic_route(route, r);
     json_t *md = xds_metadata(&r->metadata);
     if (md)
