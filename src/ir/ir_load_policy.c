@@ -360,13 +360,18 @@ static ir_dns *dns_load(arena *a, const json_t *o)
     return d;
 }
 
-static ir_http2_settings *http2_load(arena *a, const json_t *o)
+/* `swap_windows`: the reference's IR holds a BackendTrafficPolicy's two
+ * window sizes each under the other's name (its xDS step swaps them back);
+ * read them as the user wrote them, as ir_json_http2 writes them. */
+static ir_http2_settings *http2_load(arena *a, const json_t *o, bool swap_windows)
 {
     if (!json_is_object(o))
         return NULL;
     ir_http2_settings *h = ARENA_NEW(a, ir_http2_settings);
-    h->initial_stream_window_size = opt_u32(o, "initialStreamWindowSize");
-    h->initial_connection_window_size = opt_u32(o, "initialConnectionWindowSize");
+    ir_opt_u32 stream = opt_u32(o, "initialStreamWindowSize");
+    ir_opt_u32 connection = opt_u32(o, "initialConnectionWindowSize");
+    h->initial_stream_window_size = swap_windows ? connection : stream;
+    h->initial_connection_window_size = swap_windows ? stream : connection;
     h->max_concurrent_streams = opt_u32(o, "maxConcurrentStreams");
     h->reset_stream_on_error = tristate(o, "resetStreamOnError");
     json_t *ka = GET(o, "connectionKeepalive");
@@ -523,7 +528,7 @@ ir_traffic *ir_load_traffic(arena *a, json_t *o)
     t->timeout = timeout_load(a, GET(o, "timeout"));
     t->backend_connection = backend_connection_load(a, GET(o, "backendConnection"));
     t->dns = dns_load(a, GET(o, "dns"));
-    t->http2 = http2_load(a, GET(o, "http2"));
+    t->http2 = http2_load(a, GET(o, "http2"), true);
     json_t *comp = GET(o, "compression");
     t->n_compression = json_array_size(comp);
     t->compression = arena_alloc_array(a, sizeof *t->compression, t->n_compression + 1);
@@ -1054,7 +1059,7 @@ ir_client_settings *ir_load_client_settings(arena *a, json_t *o)
     s->direct_source_ip = GET(GET(o, "clientIPDetection"), "directSourceIP") != NULL;
     client_headers_load(a, s, GET(o, "headers"));
     client_http1_load(a, s, GET(o, "http1"));
-    s->http2 = http2_load(a, GET(o, "http2"));
+    s->http2 = http2_load(a, GET(o, "http2"), false);
     s->http3 = GET(o, "http3") != NULL;
     s->health_check_path = STR(GET(o, "healthCheck"), "path");
     s->grpc_stats = FLAG(GET(o, "grpc"), "enableGRPCStats");
