@@ -722,6 +722,9 @@ static const char *tcp_route_problem(const gw_policy *p, const api_security_poli
         if (pr->jwt || json_array_size(pr->headers) > 0 || has_text(s->authorization->rules[i].cel))
             return "authorization on a TCPRoute can match clientCIDRs only, not jwt, headers or "
                    "cel";
+        if (pr->n_client_ip_geo_locations > 0)
+            return "authorization on a TCPRoute can match clientCIDRs only, not "
+                   "clientIPGeoLocations (they need HTTP request headers)";
     }
     return NULL;
 }
@@ -758,14 +761,8 @@ static bool has_json(const json_t *v)
 
 /* The first field set that the filters do not carry out, as a spec path, or
  * NULL: such a policy is refused rather than Accepted and not enforced. */
-static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *s)
+static const char *unsupported_field(const api_security_policy_spec *s)
 {
-    for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
-        const api_authz_rule *r = &s->authorization->rules[i];
-        if (r->principal.n_client_ip_geo_locations)
-            return arena_printf(c->arena,
-                                "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
-    }
     const api_oidc *o = s->oidc;
     if (o && has_json(o->forward_id_token))
         return "spec.oidc.forwardIDToken";
@@ -800,7 +797,7 @@ static void sp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t, g
         return;
     sp_check_ctx x = {.c = c, .p = p, .t = t, .s = sp->security};
     const char *err = t->route ? route_problem(&x) : NULL;
-    const char *field = err ? NULL : unsupported_field(c, sp->security);
+    const char *field = err ? NULL : unsupported_field(sp->security);
     if (field)
         err = arena_printf(c->arena, "%s is not supported by this gateway yet", field);
     gw_gateway *gws[SP_MAX_GATEWAYS];
