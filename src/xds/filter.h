@@ -114,6 +114,10 @@ typedef enum xds_geo_field {
 const char *xds_geo_header(xds_geo_field f);
 /* Marks in `used` the fields location g matches on (leaves the others). */
 void xds_geo_location_fields(const ir_geo_location *g, bool used[XDS_GEO_N]);
+/* On an HCM whose listener has geolocation rules: an early header mutation
+ * removing the internal headers a client may have sent, before any filter
+ * runs (the geoip filter only overwrites the ones its lookup finds). */
+void xds_geoip_hcm_apply(json_t *hcm, const ir_http_listener *l);
 
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_fault;

@@ -6,7 +6,14 @@
  * up. Every route of the listener removes those headers from the request it
  * forwards, so the backend never sees them. The client address is the one
  * clientIPDetection names: the custom header, or X-Forwarded-For with its
- * trusted hops; else the connection's peer. */
+ * trusted hops; else the connection's peer.
+ *
+ * Ours on purpose: the HCM also removes those headers from the client's
+ * request before any filter runs (an early header mutation). The geoip
+ * filter only overwrites the headers its lookup fills, so without it a
+ * client whose address is in no database could send
+ * x-eg-internal-geoip-country itself and pass an Allow rule (the reference
+ * emits no such removal: its listeners differ from ours by that entry). */
 #include "xds/filter.h"
 
 #define GEOIP_NAME "envoy.filters.http.geoip"
@@ -112,6 +119,27 @@ static int geoip_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chai
                                                                  : 0)));
     json_array_append_new(chain, xds_typed_extension(GEOIP_NAME, GEOIP_TYPE, cfg));
     return 0;
+}
+
+void xds_geoip_hcm_apply(json_t *hcm, const ir_http_listener *l)
+{
+    bool used[XDS_GEO_N];
+    if (!listener_fields(l, used))
+        return;
+    json_t *mutations = json_array();
+    for (size_t f = 0; f < XDS_GEO_N; f++)
+        if (used[f])
+            json_array_append_new(mutations, json_pack("{s:s}", "remove", geo_fields[f].header));
+    json_t *list = json_object_get(hcm, "earlyHeaderMutationExtensions");
+    if (!list) {
+        list = json_array();
+        json_object_set_new(hcm, "earlyHeaderMutationExtensions", list);
+    }
+    json_array_append_new(
+        list, xds_typed_extension(
+                  "envoy.http.early_header_mutation.header_mutation",
+                  "envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
+                  json_pack("{s:o}", "mutations", mutations)));
 }
 
 static int geoip_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
