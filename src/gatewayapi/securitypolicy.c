@@ -278,9 +278,43 @@ static const char *check_api_key_auth(const sp_check_ctx *x)
 
 /* ---- authorization ---- */
 
+/* Whether the EnvoyProxy's MaxMind provider names database `key`
+ * ("cityDbSource"). */
+static bool geoip_has_db(const sp_check_ctx *x, const char *key)
+{
+    const json_t *p = json_object_get(json_object_get(x->gw->envoy_proxy, "geoIP"), "provider");
+    return json_object_get(json_object_get(p, "maxMind"), key) != NULL;
+}
+
+static bool geo_anonymous_set(const api_geo_location *g)
+{
+    const struct api_geo_anonymous *a = g->anonymous;
+    return a && (a->is_anonymous != API_UNSET || a->is_vpn != API_UNSET ||
+                 a->is_hosting != API_UNSET || a->is_tor != API_UNSET || a->is_proxy != API_UNSET);
+}
+
+/* The first field of a location whose database the provider lacks (Envoy
+ * would find nothing there: an Allow rule would never match, a Deny rule
+ * never refuse), as "<field> needs <database>", or NULL. */
+static const char *geo_location_db_problem(const sp_check_ctx *x, const api_geo_location *g)
+{
+    if (g->country && !geoip_has_db(x, "cityDbSource") && !geoip_has_db(x, "countryDbSource"))
+        return "country needs maxMind.cityDbSource or countryDbSource";
+    if ((g->region || g->city) && !geoip_has_db(x, "cityDbSource"))
+        return g->city ? "city needs maxMind.cityDbSource" : "region needs maxMind.cityDbSource";
+    if (g->asn.set && !geoip_has_db(x, "asnDbSource") && !geoip_has_db(x, "ispDbSource"))
+        return "asn needs maxMind.asnDbSource or ispDbSource";
+    if (g->isp && !geoip_has_db(x, "ispDbSource"))
+        return "isp needs maxMind.ispDbSource";
+    if (geo_anonymous_set(g) && !geoip_has_db(x, "anonymousIpDbSource"))
+        return "anonymous needs maxMind.anonymousIpDbSource";
+    return NULL;
+}
+
 /* Geolocation rules need the client address: a ClientTrafficPolicy with
  * clientIPDetection on every listener the target covers, and a geoIP
- * provider in the Gateway's EnvoyProxy. */
+ * provider in the Gateway's EnvoyProxy with the database of every field the
+ * rules match on. */
 static const char *geoip_problem(const sp_check_ctx *x)
 {
     gw_ctx *c = x->c;
@@ -290,6 +324,18 @@ static const char *geoip_problem(const sp_check_ctx *x)
                             "EnvoyProxy of Gateway %s/%s",
                             x->gw->gateway->obj.metadata.namespace,
                             x->gw->gateway->obj.metadata.name);
+    const api_authorization *a = x->s->authorization;
+    for (size_t i = 0; x->gw && i < a->n_rules; i++)
+        for (size_t j = 0; j < a->rules[i].principal.n_client_ip_geo_locations; j++) {
+            const char *err =
+                geo_location_db_problem(x, &a->rules[i].principal.client_ip_geo_locations[j]);
+            if (err)
+                return arena_printf(c->arena,
+                                    "authorization.rules[%zu].principal.clientIPGeoLocations[%zu]: "
+                                    "%s in the geoIP provider of the EnvoyProxy of Gateway %s/%s",
+                                    i, j, err, x->gw->gateway->obj.metadata.namespace,
+                                    x->gw->gateway->obj.metadata.name);
+        }
     gw_listener *ls[SP_MAX_LISTENERS];
     size_t n = gw_policy_target_listeners(c, x->t, ls, SP_MAX_LISTENERS);
     for (size_t i = 0; i < n; i++) {
