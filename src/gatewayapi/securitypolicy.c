@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cel/cel.h"
+#include "gatewayapi/backend_tls.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
@@ -311,6 +313,27 @@ static const char *geo_location_db_problem(const sp_check_ctx *x, const api_geo_
     return NULL;
 }
 
+/* On the host infrastructure, the first database of the provider that the
+ * Envoy we run cannot read, as "<key>.local.path <path>", or NULL. Envoy
+ * stops when it cannot open one (its geoip filter asserts on it), so the
+ * rules using it are refused instead. */
+static const char *geoip_unreadable_db(const sp_check_ctx *x)
+{
+    static const char *const keys[] = {"cityDbSource", "countryDbSource", "asnDbSource",
+                                       "ispDbSource", "anonymousIpDbSource"};
+    if (!gw_backends_on_host(x->c))
+        return NULL;
+    const json_t *p = json_object_get(json_object_get(x->gw->envoy_proxy, "geoIP"), "provider");
+    const json_t *mm = json_object_get(p, "maxMind");
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *path = json_string_value(
+            json_object_get(json_object_get(json_object_get(mm, keys[i]), "local"), "path"));
+        if (path && access(path, R_OK) != 0)
+            return arena_printf(x->c->arena, "%s.local.path %s", keys[i], path);
+    }
+    return NULL;
+}
+
 /* Geolocation rules need the client address: a ClientTrafficPolicy with
  * clientIPDetection on every listener the target covers, and a geoIP
  * provider in the Gateway's EnvoyProxy with the database of every field the
@@ -336,6 +359,15 @@ static const char *geoip_problem(const sp_check_ctx *x)
                                     i, j, err, x->gw->gateway->obj.metadata.namespace,
                                     x->gw->gateway->obj.metadata.name);
         }
+    const char *unreadable = x->gw ? geoip_unreadable_db(x) : NULL;
+    if (unreadable)
+        return arena_printf(c->arena,
+                            "authorization: clientIPGeoLocations need the geoIP databases of the "
+                            "EnvoyProxy of Gateway %s/%s, but maxMind.%s is not a readable file "
+                            "on this host (Envoy cannot start its geoip filter without it; the "
+                            "policy is checked again when resources change)",
+                            x->gw->gateway->obj.metadata.namespace,
+                            x->gw->gateway->obj.metadata.name, unreadable);
     gw_listener *ls[SP_MAX_LISTENERS];
     size_t n = gw_policy_target_listeners(c, x->t, ls, SP_MAX_LISTENERS);
     for (size_t i = 0; i < n; i++) {

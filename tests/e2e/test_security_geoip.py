@@ -10,8 +10,10 @@ where it comes from.
 Asserted: allowed vs refused (403) by country (case-insensitively), by city
 and VPN flag together, by an anonymous-proxy Deny rule; a client cannot get
 through by sending the internal x-eg-internal-geoip-* headers itself; the
-backend never sees those headers. Every refusal also asserts the backend
-never saw the request."""
+backend never sees those headers. A second Gateway, whose EnvoyProxy names a
+database file that does not exist, gets its policy refused (Envoy cannot
+start the geoip filter without it) and its route answers 500. Every refusal
+also asserts the backend never saw the request."""
 import http.client
 import json
 
@@ -82,6 +84,34 @@ def policy(name, rules, default="Deny"):
                      "authorization": {"defaultAction": default, "rules": rules}}}
 
 
+def missing_database_fleet(port):
+    """A second Gateway whose EnvoyProxy names a City database that does not
+    exist: Envoy could not start the geoip filter, so its policy is refused."""
+    return [
+        {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "nodb"},
+         "spec": {"controllerName": CONTROLLER,
+                  "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
+                                    "name": "nodb", "namespace": "default"}}},
+        {"apiVersion": POLICY_API, "kind": "EnvoyProxy",
+         "metadata": {"name": "nodb", "namespace": "default"},
+         "spec": {"geoIP": {"provider": {"type": "MaxMind", "maxMind": {
+             "cityDbSource": {"local": {"path": "/nonexistent/GeoLite2-City.mmdb"}}}}}}},
+        gateway("nodb", [{"name": "http", "protocol": "HTTP", "port": port}],
+                class_name="nodb"),
+        {"apiVersion": POLICY_API, "kind": "ClientTrafficPolicy",
+         "metadata": {"name": "nodb-xff", "namespace": "default"},
+         "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                  "name": "nodb"}],
+                  "clientIPDetection": {"xForwardedFor": {"numTrustedHops": 1}}}},
+        {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
+         "metadata": {"name": "nodb", "namespace": "default"},
+         "spec": {"parentRefs": [{"name": "nodb"}], "hostnames": ["nodb.example"],
+                  "rules": [{"backendRefs": [backend_ref("echo")]}]}},
+        policy("nodb", [{"name": "us-only", "action": "Allow",
+                         "principal": {"clientIPGeoLocations": [{"country": "US"}]}}]),
+    ]
+
+
 def resources(city, anon, port):
     return [
         {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "eg"},
@@ -135,15 +165,18 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     server = standalone("security-geoip")
     port = free_port()
     server.write("backends.yaml", backend_resource("echo", echo.port))
-    server.write("all.yaml", resources(city, anon, port))
+    nodb_port = free_port()
+    server.write("all.yaml", resources(city, anon, port) + missing_database_fleet(nodb_port))
     server.wait_until(lambda: request(port, "open.example", NOWHERE)[0] == 200
                       and request(port, "country.example", PARIS)[0] == 403,
                       timeout=30, what="geolocation authorization enforced")
+    server.wait_until(lambda: request(nodb_port, "nodb.example", SEATTLE_PROXY)[0] == 500,
+                      timeout=30, what="the route of the refused policy answers 500")
 
     class Gw:
         pass
     g = Gw()
-    g.port, g.echo, g.server = port, echo, server
+    g.port, g.echo, g.server, g.nodb_port = port, echo, server, nodb_port
     g.reached = lambda host: len(echo.seen(lambda r: r["headers"].get("host") == host))
     return g
 
@@ -163,11 +196,29 @@ def served(gw, host, client, headers=None):
     return seen["headers"]
 
 
-def test_policies_are_accepted(gw):
+def policy_accepted(gw, name):
     for item in gw.server.admin_json("/api/status")["resources"]:
-        if item["kind"] == "SecurityPolicy":
+        if item["kind"] == "SecurityPolicy" and item["name"] == name:
             conds = {c["type"]: c for c in item["status"]["ancestors"][0]["conditions"]}
-            assert conds["Accepted"]["status"] == "True", (item["name"], conds)
+            return conds["Accepted"]
+    raise AssertionError(f"no status for SecurityPolicy {name}")
+
+
+def test_policies_are_accepted(gw):
+    for name in ("country", "city", "anon"):
+        assert policy_accepted(gw, name)["status"] == "True", name
+
+
+def test_missing_database_refuses_the_policy(gw):
+    cond = policy_accepted(gw, "nodb")
+    assert (cond["status"], cond["reason"]) == ("False", "Invalid"), cond
+    assert "cityDbSource.local.path /nonexistent/GeoLite2-City.mmdb" in cond["message"], cond
+    before = gw.reached("nodb.example")
+    status, _ = request(gw.nodb_port, "nodb.example", SEATTLE_PROXY)
+    assert status == 500
+    assert gw.reached("nodb.example") == before
+    # the other fleet's Envoy is not affected
+    served(gw, "country.example", SEATTLE_PROXY)
 
 
 def test_country_rule(gw):
