@@ -5,7 +5,7 @@ names two MaxMind databases the test writes (tests/e2e/mmdb_writer.py): a
 City database and an Anonymous-IP database mapping private networks to
 countries, cities and VPN/proxy flags. A ClientTrafficPolicy takes the client
 address from X-Forwarded-For (one trusted hop), so each request chooses
-where it comes from.
+where it comes from; on a second listener, from the x-real-client-ip header.
 
 Asserted: allowed vs refused (403) by country (case-insensitively), by city
 and VPN flag together, by an anonymous-proxy Deny rule; a client cannot get
@@ -112,7 +112,7 @@ def missing_database_fleet(port):
     ]
 
 
-def resources(city, anon, port):
+def resources(city, anon, port, header_port):
     return [
         {"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "eg"},
          "spec": {"controllerName": CONTROLLER,
@@ -123,12 +123,19 @@ def resources(city, anon, port):
          "spec": {"geoIP": {"provider": {"type": "MaxMind", "maxMind": {
              "cityDbSource": {"local": {"path": str(city)}},
              "anonymousIpDbSource": {"local": {"path": str(anon)}}}}}}},
-        gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port}]),
+        gateway("eg", [{"name": "http", "protocol": "HTTP", "port": port},
+                       {"name": "header", "protocol": "HTTP", "port": header_port}]),
         {"apiVersion": POLICY_API, "kind": "ClientTrafficPolicy",
          "metadata": {"name": "xff", "namespace": "default"},
          "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
                                   "name": "eg"}],
                   "clientIPDetection": {"xForwardedFor": {"numTrustedHops": 1}}}},
+        # the second listener takes the client address from a header of its own
+        {"apiVersion": POLICY_API, "kind": "ClientTrafficPolicy",
+         "metadata": {"name": "real-ip", "namespace": "default"},
+         "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                  "name": "eg", "sectionName": "header"}],
+                  "clientIPDetection": {"customHeader": {"name": "x-real-client-ip"}}}},
         *(route(n) for n in ("country", "city", "anon", "open")),
         # lower case on purpose: names compare case-insensitively
         policy("country", [{"name": "us-only", "action": "Allow",
@@ -147,10 +154,11 @@ def resources(city, anon, port):
 
 
 def request(port, host, client, headers=None):
+    """GET / from `client` (given as X-Forwarded-For; None: no such header)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("GET", "/", headers={"Host": host, "X-Forwarded-For": client,
-                                          **(headers or {})})
+        xff = {"X-Forwarded-For": client} if client else {}
+        conn.request("GET", "/", headers={"Host": host, **xff, **(headers or {})})
         r = conn.getresponse()
         return r.status, r.read()
     finally:
@@ -165,8 +173,9 @@ def gw(standalone, module_cleanup, tmp_path_factory):
     server = standalone("security-geoip")
     port = free_port()
     server.write("backends.yaml", backend_resource("echo", echo.port))
-    nodb_port = free_port()
-    server.write("all.yaml", resources(city, anon, port) + missing_database_fleet(nodb_port))
+    nodb_port, header_port = free_port(), free_port()
+    server.write("all.yaml", resources(city, anon, port, header_port)
+                 + missing_database_fleet(nodb_port))
     server.wait_until(lambda: request(port, "open.example", NOWHERE)[0] == 200
                       and request(port, "country.example", PARIS)[0] == 403,
                       timeout=30, what="geolocation authorization enforced")
@@ -177,6 +186,7 @@ def gw(standalone, module_cleanup, tmp_path_factory):
         pass
     g = Gw()
     g.port, g.echo, g.server, g.nodb_port = port, echo, server, nodb_port
+    g.header_port = header_port
     g.reached = lambda host: len(echo.seen(lambda r: r["headers"].get("host") == host))
     return g
 
@@ -262,3 +272,12 @@ def test_backend_never_sees_internal_headers(gw):
         headers = served(gw, host, client, {"x-eg-internal-geoip-country": "US"})
         leaked = [h for h in headers if h.lower().startswith("x-eg-internal-geoip")]
         assert not leaked, (host, leaked)
+
+
+def test_client_address_from_a_custom_header(gw):
+    def status(headers):
+        return request(gw.header_port, "country.example", None, headers)[0]
+    assert status({"x-real-client-ip": SEATTLE_PROXY}) == 200
+    assert status({"x-real-client-ip": PARIS}) == 403
+    # X-Forwarded-For means nothing on this listener: the peer (loopback) is looked up
+    assert status({"X-Forwarded-For": SEATTLE_PROXY}) == 403
