@@ -351,4 +351,5 @@ void gw_client_ir_apply(gw_ctx *c)
     for (size_t g = 0; g < c->n_gateways; g++)
         for (size_t i = 0; i < c->gateways[g]->n_listeners; i++)
             apply_to_listener(c, &built, c->gateways[g]->listeners[i]);
+    gw_client_geoip_ir(c);
 }

@@ -10,6 +10,10 @@
  * HTTP and TCP listener into its IR listener. */
 void gw_client_ir_apply(gw_ctx *c);
 
+/* The EnvoyProxy's geoIP provider on each HTTP listener whose settings
+ * detect the client address (geoip_ir.c; after gw_client_ir_apply). */
+void gw_client_geoip_ir(gw_ctx *c);
+
 /* http1.http10.useDefaultHost on listener `l`: its own exact hostname, else
  * the one exact hostname of the routes it carries; NULL with *why (a message
  * naming the field) when there is none or more than one. */

@@ -15,8 +15,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cel/cel.h"
+#include "gatewayapi/backend_tls.h"
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
@@ -278,9 +280,64 @@ static const char *check_api_key_auth(const sp_check_ctx *x)
 
 /* ---- authorization ---- */
 
+/* Whether the EnvoyProxy's MaxMind provider names database `key`
+ * ("cityDbSource"). */
+static bool geoip_has_db(const sp_check_ctx *x, const char *key)
+{
+    const json_t *p = json_object_get(json_object_get(x->gw->envoy_proxy, "geoIP"), "provider");
+    return json_object_get(json_object_get(p, "maxMind"), key) != NULL;
+}
+
+static bool geo_anonymous_set(const api_geo_location *g)
+{
+    const struct api_geo_anonymous *a = g->anonymous;
+    return a && (a->is_anonymous != API_UNSET || a->is_vpn != API_UNSET ||
+                 a->is_hosting != API_UNSET || a->is_tor != API_UNSET || a->is_proxy != API_UNSET);
+}
+
+/* The first field of a location whose database the provider lacks (Envoy
+ * would find nothing there: an Allow rule would never match, a Deny rule
+ * never refuse), as "<field> needs <database>", or NULL. */
+static const char *geo_location_db_problem(const sp_check_ctx *x, const api_geo_location *g)
+{
+    if (g->country && !geoip_has_db(x, "cityDbSource") && !geoip_has_db(x, "countryDbSource"))
+        return "country needs maxMind.cityDbSource or countryDbSource";
+    if ((g->region || g->city) && !geoip_has_db(x, "cityDbSource"))
+        return g->city ? "city needs maxMind.cityDbSource" : "region needs maxMind.cityDbSource";
+    if (g->asn.set && !geoip_has_db(x, "asnDbSource") && !geoip_has_db(x, "ispDbSource"))
+        return "asn needs maxMind.asnDbSource or ispDbSource";
+    if (g->isp && !geoip_has_db(x, "ispDbSource"))
+        return "isp needs maxMind.ispDbSource";
+    if (geo_anonymous_set(g) && !geoip_has_db(x, "anonymousIpDbSource"))
+        return "anonymous needs maxMind.anonymousIpDbSource";
+    return NULL;
+}
+
+/* On the host infrastructure, the first database of the provider that the
+ * Envoy we run cannot read, as "<key>.local.path <path>", or NULL. Envoy
+ * stops when it cannot open one (its geoip filter asserts on it), so the
+ * rules using it are refused instead. */
+static const char *geoip_unreadable_db(const sp_check_ctx *x)
+{
+    static const char *const keys[] = {"cityDbSource", "countryDbSource", "asnDbSource",
+                                       "ispDbSource", "anonymousIpDbSource"};
+    if (!gw_backends_on_host(x->c))
+        return NULL;
+    const json_t *p = json_object_get(json_object_get(x->gw->envoy_proxy, "geoIP"), "provider");
+    const json_t *mm = json_object_get(p, "maxMind");
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *path = json_string_value(
+            json_object_get(json_object_get(json_object_get(mm, keys[i]), "local"), "path"));
+        if (path && access(path, R_OK) != 0)
+            return arena_printf(x->c->arena, "%s.local.path %s", keys[i], path);
+    }
+    return NULL;
+}
+
 /* Geolocation rules need the client address: a ClientTrafficPolicy with
  * clientIPDetection on every listener the target covers, and a geoIP
- * provider in the Gateway's EnvoyProxy. */
+ * provider in the Gateway's EnvoyProxy with the database of every field the
+ * rules match on. */
 static const char *geoip_problem(const sp_check_ctx *x)
 {
     gw_ctx *c = x->c;
@@ -290,6 +347,27 @@ static const char *geoip_problem(const sp_check_ctx *x)
                             "EnvoyProxy of Gateway %s/%s",
                             x->gw->gateway->obj.metadata.namespace,
                             x->gw->gateway->obj.metadata.name);
+    const api_authorization *a = x->s->authorization;
+    for (size_t i = 0; x->gw && i < a->n_rules; i++)
+        for (size_t j = 0; j < a->rules[i].principal.n_client_ip_geo_locations; j++) {
+            const char *err =
+                geo_location_db_problem(x, &a->rules[i].principal.client_ip_geo_locations[j]);
+            if (err)
+                return arena_printf(c->arena,
+                                    "authorization.rules[%zu].principal.clientIPGeoLocations[%zu]: "
+                                    "%s in the geoIP provider of the EnvoyProxy of Gateway %s/%s",
+                                    i, j, err, x->gw->gateway->obj.metadata.namespace,
+                                    x->gw->gateway->obj.metadata.name);
+        }
+    const char *unreadable = x->gw ? geoip_unreadable_db(x) : NULL;
+    if (unreadable)
+        return arena_printf(c->arena,
+                            "authorization: clientIPGeoLocations need the geoIP databases of the "
+                            "EnvoyProxy of Gateway %s/%s, but maxMind.%s is not a readable file "
+                            "on this host (Envoy cannot start its geoip filter without it; the "
+                            "policy is checked again when resources change)",
+                            x->gw->gateway->obj.metadata.namespace,
+                            x->gw->gateway->obj.metadata.name, unreadable);
     gw_listener *ls[SP_MAX_LISTENERS];
     size_t n = gw_policy_target_listeners(c, x->t, ls, SP_MAX_LISTENERS);
     for (size_t i = 0; i < n; i++) {
@@ -722,6 +800,9 @@ static const char *tcp_route_problem(const gw_policy *p, const api_security_poli
         if (pr->jwt || json_array_size(pr->headers) > 0 || has_text(s->authorization->rules[i].cel))
             return "authorization on a TCPRoute can match clientCIDRs only, not jwt, headers or "
                    "cel";
+        if (pr->n_client_ip_geo_locations > 0)
+            return "authorization on a TCPRoute can match clientCIDRs only, not "
+                   "clientIPGeoLocations (they need HTTP request headers)";
     }
     return NULL;
 }
@@ -758,14 +839,8 @@ static bool has_json(const json_t *v)
 
 /* The first field set that the filters do not carry out, as a spec path, or
  * NULL: such a policy is refused rather than Accepted and not enforced. */
-static const char *unsupported_field(gw_ctx *c, const api_security_policy_spec *s)
+static const char *unsupported_field(const api_security_policy_spec *s)
 {
-    for (size_t i = 0; s->authorization && i < s->authorization->n_rules; i++) {
-        const api_authz_rule *r = &s->authorization->rules[i];
-        if (r->principal.n_client_ip_geo_locations)
-            return arena_printf(c->arena,
-                                "spec.authorization.rules[%zu].principal.clientIPGeoLocations", i);
-    }
     const api_oidc *o = s->oidc;
     if (o && has_json(o->forward_id_token))
         return "spec.oidc.forwardIDToken";
@@ -800,7 +875,7 @@ static void sp_check(gw_ctx *c, const gw_policy *p, const gw_policy_target *t, g
         return;
     sp_check_ctx x = {.c = c, .p = p, .t = t, .s = sp->security};
     const char *err = t->route ? route_problem(&x) : NULL;
-    const char *field = err ? NULL : unsupported_field(c, sp->security);
+    const char *field = err ? NULL : unsupported_field(sp->security);
     if (field)
         err = arena_printf(c->arena, "%s is not supported by this gateway yet", field);
     gw_gateway *gws[SP_MAX_GATEWAYS];

@@ -672,6 +672,17 @@ static void listener_common(json_t *o, const char *name, const ir_metadata *m, c
     ir_put_uint(o, "port", port);
 }
 
+static json_t *geoip_provider_json(const ir_geoip_provider *g)
+{
+    json_t *mm = json_object();
+    ir_put_str(mm, "anonymousIpDbPath", g->anonymous_ip_db);
+    ir_put_str(mm, "asnDbPath", g->asn_db);
+    ir_put_str(mm, "cityDbPath", g->city_db);
+    ir_put_str(mm, "countryDbPath", g->country_db);
+    ir_put_str(mm, "ispDbPath", g->isp_db);
+    return json_pack("{s:o}", "maxMind", mm);
+}
+
 static json_t *http_listener_json(const ir_http_listener *l)
 {
     json_t *o = json_object();
@@ -701,6 +712,8 @@ static json_t *http_listener_json(const ir_http_listener *l)
     if (l->tls && l->tls->overlaps)
         json_object_set_new(o, "tlsOverlaps", json_true());
     ir_client_settings_render(o, l->client);
+    if (l->geoip)
+        json_object_set_new(o, "geoIPProvider", geoip_provider_json(l->geoip));
     return o;
 }
 

@@ -360,8 +360,8 @@ typedef struct ir_jwt_claim {
 } ir_jwt_claim;
 
 /* security.authorization.rules[].principal.clientIPGeoLocations[]: where a
- * client IP is. Refused by the policy check (no GeoIP database here); kept
- * for `--to ir`. */
+ * client IP is, as the listener's GeoIP provider (ir_geoip_provider) finds
+ * it. A location matches when every field set matches. */
 typedef struct ir_geo_location {
     const char *country, *region, *city, *isp; /* NULL = unset */
     ir_opt_u32 asn;
@@ -625,6 +625,13 @@ typedef struct ir_tls_config {
     bool allow_expired_certificate, accept_untrusted, client_validation_enabled;
 } ir_tls_config;
 
+/* EnvoyProxy geoIP.provider.maxMind: the MaxMind databases (.mmdb paths on
+ * the proxy's filesystem) a listener looks client addresses up in (IR
+ * geoIPProvider.maxMind). NULL = that database is not configured. */
+typedef struct ir_geoip_provider {
+    const char *city_db, *country_db, *asn_db, *isp_db, *anonymous_ip_db;
+} ir_geoip_provider;
+
 typedef struct ir_http_listener {
     const char *name; /* "ns/gateway/listener" */
     ir_metadata metadata;
@@ -646,6 +653,9 @@ typedef struct ir_http_listener {
     /* ClientTrafficPolicy settings, NULL = none; shared by the listeners of
      * one policy (read-only) */
     const ir_client_settings *client;
+    /* The fleet's GeoIP provider, set on the listeners that know the client
+     * address (clientIPDetection); NULL = none (read-only, shared). */
+    const ir_geoip_provider *geoip;
 } ir_http_listener;
 
 typedef struct ir_tcp_route {

@@ -565,6 +565,21 @@ static ir_tls_config *tls_load(arena *a, const json_t *o)
     return t;
 }
 
+/* geoIPProvider.maxMind: the database paths; NULL when there is none. */
+static const ir_geoip_provider *geoip_provider_load(arena *a, json_t *o)
+{
+    json_t *mm = json_object_get(o, "maxMind");
+    if (!json_is_object(mm))
+        return NULL;
+    ir_geoip_provider *g = ARENA_NEW(a, ir_geoip_provider);
+    g->city_db = str(a, mm, "cityDbPath");
+    g->country_db = str(a, mm, "countryDbPath");
+    g->asn_db = str(a, mm, "asnDbPath");
+    g->isp_db = str(a, mm, "ispDbPath");
+    g->anonymous_ip_db = str(a, mm, "anonymousIpDbPath");
+    return g;
+}
+
 static ir_http_listener *http_listener_load(arena *a, json_t *o)
 {
     ir_http_listener *l = ARENA_NEW(a, ir_http_listener);
@@ -582,6 +597,7 @@ static ir_http_listener *http_listener_load(arena *a, json_t *o)
     l->merge_slashes = flag(path, "mergeSlashes");
     l->escaped_slashes_action = str(a, path, "escapedSlashesAction");
     l->client = ir_load_client_settings(a, o);
+    l->geoip = geoip_provider_load(a, json_object_get(o, "geoIPProvider"));
     json_t *routes = json_object_get(o, "routes");
     l->n_routes = l->cap_routes = json_array_size(routes);
     l->routes = arena_alloc_array(a, sizeof *l->routes, l->n_routes + 1);

@@ -97,6 +97,31 @@ json_t *xds_dfp_cluster_type(xds_ctx *c, const ir_traffic *t);
 void xds_tcp_dfp_filters_add(xds_ctx *c, json_t *filters, const ir_tcp_route *r,
                              const char *stat_prefix);
 
+/* GeoIP (filter_geoip.c): the client-location fields a geolocation rule
+ * can match, each written by the geoip filter into an internal request
+ * header that the rbac filter matches on. */
+typedef enum xds_geo_field {
+    XDS_GEO_COUNTRY,
+    XDS_GEO_REGION,
+    XDS_GEO_CITY,
+    XDS_GEO_ASN,
+    XDS_GEO_ISP,
+    XDS_GEO_ANON,
+    XDS_GEO_ANON_VPN,
+    XDS_GEO_ANON_HOSTING,
+    XDS_GEO_ANON_TOR,
+    XDS_GEO_ANON_PROXY,
+    XDS_GEO_N
+} xds_geo_field;
+/* The internal header of a field ("x-eg-internal-geoip-country"). */
+const char *xds_geo_header(xds_geo_field f);
+/* Marks in `used` the fields location g matches on (leaves the others). */
+void xds_geo_location_fields(const ir_geo_location *g, bool used[XDS_GEO_N]);
+/* On an HCM whose listener has geolocation rules: an early header mutation
+ * removing the internal headers a client may have sent, before any filter
+ * runs (the geoip filter only overwrites the ones its lookup finds). */
+void xds_geoip_hcm_apply(json_t *hcm, const ir_http_listener *l);
+
 /* The filters, one per file. */
 extern const xds_http_filter xds_filter_fault;
 extern const xds_http_filter xds_filter_custom_response;
@@ -111,6 +136,7 @@ extern const xds_http_filter xds_filter_oauth2;
 extern const xds_http_filter xds_filter_jwt;
 extern const xds_http_filter xds_filter_stateful_session;
 extern const xds_http_filter xds_filter_buffer;
+extern const xds_http_filter xds_filter_geoip;
 extern const xds_http_filter xds_filter_rbac;
 extern const xds_http_filter xds_filter_dfp_loopback;
 extern const xds_http_filter xds_filter_local_ratelimit;

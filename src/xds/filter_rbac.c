@@ -2,10 +2,12 @@
  * with no policy of its own, and per route an RBACPerRoute whose matcher
  * tree holds one matcher per rule, in order (the first rule that matches
  * decides), and the default action when none does. A rule's principal and
- * operation parts are ANDed: methods (any of), client CIDRs (any of), each
- * JWT claim (any of its values), each scope, each header (any of its
- * values). JWT claims and scopes are read from the metadata the jwt_authn
- * filter writes under the provider's name (filter_jwt.c). A rule's `cel`
+ * operation parts are ANDed: methods (any of), client CIDRs (any of), client
+ * geolocations (any of), each JWT claim (any of its values), each scope,
+ * each header (any of its values). JWT claims and scopes are read from the
+ * metadata the jwt_authn filter writes under the provider's name
+ * (filter_jwt.c), geolocations from the headers the geoip filter writes
+ * (filter_geoip.c). A rule's `cel`
  * expression comes first: a CEL matcher over the request's attributes
  * holding the expression's parsed AST (src/cel). */
 #include <stdio.h>
@@ -217,6 +219,44 @@ static json_t *cel_predicate(xds_ctx *c, const ir_authorization_rule *r, bool ne
                      xds_any("xds.type.matcher.v3.HttpAttributesCelMatchInput", json_object()));
 }
 
+/* An anonymous-network flag's predicate: its header says "true" or "false". */
+static void push_flag(json_t *all, xds_geo_field f, ir_tristate v)
+{
+    if (v != IR_UNSET)
+        push(all, header_predicate(xds_geo_header(f), v == IR_TRUE ? "true" : "false", false));
+}
+
+/* principal.clientIPGeoLocations: any of the locations, each matching on
+ * every field it sets, through the headers the geoip filter writes
+ * (filter_geoip.c). Names compare case-insensitively, the ASN and the
+ * anonymous-network flags exactly. A location setting nothing is left out. */
+static json_t *geo_predicate(xds_ctx *c, const ir_authorization_rule *r)
+{
+    json_t *any = json_array();
+    for (size_t i = 0; i < r->n_geo_locations; i++) {
+        const ir_geo_location *g = &r->geo_locations[i];
+        json_t *all = json_array();
+        if (g->country)
+            push(all, header_predicate(xds_geo_header(XDS_GEO_COUNTRY), g->country, true));
+        if (g->region)
+            push(all, header_predicate(xds_geo_header(XDS_GEO_REGION), g->region, true));
+        if (g->city)
+            push(all, header_predicate(xds_geo_header(XDS_GEO_CITY), g->city, true));
+        if (g->asn.set)
+            push(all, header_predicate(xds_geo_header(XDS_GEO_ASN),
+                                       arena_printf(c->arena, "%u", g->asn.value), false));
+        if (g->isp)
+            push(all, header_predicate(xds_geo_header(XDS_GEO_ISP), g->isp, true));
+        push_flag(all, XDS_GEO_ANON, g->is_anonymous);
+        push_flag(all, XDS_GEO_ANON_VPN, g->is_vpn);
+        push_flag(all, XDS_GEO_ANON_HOSTING, g->is_hosting);
+        push_flag(all, XDS_GEO_ANON_TOR, g->is_tor);
+        push_flag(all, XDS_GEO_ANON_PROXY, g->is_proxy);
+        push(any, combine(all, "andMatcher"));
+    }
+    return combine(any, "orMatcher");
+}
+
 static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r, bool network)
 {
     json_t *all = json_array();
@@ -230,6 +270,16 @@ static json_t *rule_predicate(xds_ctx *c, const ir_authorization_rule *r, bool n
     push(all, combine(methods, "orMatcher"));
     if (r->n_client_cidrs)
         push(all, cidr_predicate(r));
+    if (r->n_geo_locations && network) {
+        /* a TCP route has no geoip filter: fail closed (the policy check
+         * refuses this; an IR given directly may hold it) */
+        diag_add(c->diags, DIAG_WARNING, r->name ? r->name : "authorization",
+                 "clientIPGeoLocations",
+                 "geolocations cannot apply to a TCP route; the rule fails closed");
+        push(all, match_all(true, !is_deny(r->action)));
+    } else if (r->n_geo_locations) {
+        push(all, geo_predicate(c, r));
+    }
     /* the JWT's scopes, then its claims, as the reference orders them */
     for (size_t i = 0; r->jwt_provider && i < r->n_jwt_scopes; i++) {
         json_t *any = json_array();

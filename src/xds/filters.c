@@ -25,6 +25,7 @@ static const xds_http_filter *const filter_table[] = {
     &xds_filter_ext_proc,
     &xds_filter_wasm,
     &xds_filter_dynamic_module,
+    &xds_filter_geoip,             /* EnvoyProxy geoIP, for geolocation authorization */
     &xds_filter_rbac,
     &xds_filter_dfp_loopback,      /* DynamicResolver backends: no loopback host */
     &xds_filter_local_ratelimit,   /* BackendTrafficPolicy rateLimit.local */

@@ -316,6 +316,7 @@ json_t *xds_hcm_build(xds_ctx *c, const ir_http_listener *l, const char *route_c
                 MAP(escaped_slashes_actions, l->escaped_slashes_action));
     if (s)
         client_settings_apply(c, hcm, s);
+    xds_geoip_hcm_apply(hcm, l);
     return xds_typed_extension(
         "envoy.filters.network.http_connection_manager",
         "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", hcm);

@@ -51,10 +51,11 @@ PASSING = pathlib.Path(__file__).with_name("passing.txt")
 # Fleet keys EnvoyProxy telemetry sets.
 TELEMETRY_KEYS = ("accessLog", "tracing", "metrics", "healthCheckLog")
 
-# Listener keys a ClientTrafficPolicy sets (the reference IR's names).
+# Listener keys a ClientTrafficPolicy sets (the reference IR's names), and
+# the EnvoyProxy geoIP provider, which goes where clientIPDetection is.
 CLIENT_KEYS = ("timeout", "tcpKeepalive", "connection", "headers", "http1", "http2", "http3",
                "clientIPDetection", "proxyProtocol", "enableProxyProtocol", "requestID",
-               "healthCheck", "path", "preserveRouteOrder")
+               "healthCheck", "path", "preserveRouteOrder", "geoIPProvider")
 
 
 def egctl():

@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 
 import pytest
 
@@ -74,6 +75,30 @@ def egctl_errors(proc):
     return [l for l in proc.stderr.splitlines() if l.startswith("error:")] if proc.returncode else []
 
 
+def with_test_geoip_databases(bootstrap, tmp):
+    """The bootstrap with every MaxMind database path (cityDbPath, anonDbPath,
+    ...) pointing at a small test database: the paths name files on the
+    proxy's filesystem (EnvoyProxy geoIP), and Envoy refuses to start
+    without them."""
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    from mmdb_writer import write_mmdb  # noqa: E402 (test helper)
+
+    db = pathlib.Path(tmp) / "test.mmdb"
+    if not db.exists():  # cases run in threads: write aside, then rename
+        part = db.with_suffix(f".{threading.get_ident()}")
+        write_mmdb(part, "GeoIP2-City", {"192.0.2.0/24": {"country": {"iso_code": "US"}}})
+        os.replace(part, db)
+
+    def walk(v):
+        if isinstance(v, dict):
+            return {k: (str(db) if k.endswith("DbPath") and isinstance(x, str) else walk(x))
+                    for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+    return walk(bootstrap)
+
+
 def validate_case(tools, name, tmp):
     """([(fleet, error or None)], [egctl error lines]) for one case; fleet None
     when egctl crashed."""
@@ -91,7 +116,7 @@ def validate_case(tools, name, tmp):
     results = []
     for i, (fleet, bootstrap) in enumerate(sorted(fleets.items())):
         path = pathlib.Path(tmp) / f"{name}.{i}.json"
-        path.write_text(json.dumps(bootstrap))
+        path.write_text(json.dumps(with_test_geoip_databases(bootstrap, tmp)))
         v = subprocess.run(
             [envoy_bin, "--mode", "validate", "-c", str(path), "--log-level", "error",
              "--concurrency", "1", "--disable-hot-restart"],
