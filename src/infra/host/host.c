@@ -21,8 +21,6 @@
 #include <unistd.h>
 
 #include "infra/host/envoy_admin.h"
-#include "infra/host/modules.h"
-#include "ir/ir_dynamic_module.h"
 #include "infra/host/pidfile.h"
 #include "server/log.h"
 #include "xds/bootstrap.h"
@@ -577,35 +575,6 @@ static void proxy_retry_later(host_proxy *p, const char *what, const char *why)
     uv_timer_start(&p->timer, on_restart_timer, backoff_ms(p->restarts++), 0);
 }
 
-/* Our environment with ENVOY_DYNAMIC_MODULES_SEARCH_PATH set to the
- * fleet's module directory; NULL-terminated, malloc'd. */
-static char **spawn_environment(const host_proxy *p)
-{
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (!env)
-        abort();
-    size_t k = 0, klen = strlen(IR_DM_SEARCH_PATH_ENV);
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], IR_DM_SEARCH_PATH_ENV, klen) != 0 || environ[i][klen] != '=')
-            env[k++] = xstrdup(environ[i]);
-    char *dir = host_modules_dir(p->dir);
-    if (asprintf(&env[k++], "%s=%s", IR_DM_SEARCH_PATH_ENV, dir) < 0)
-        abort();
-    free(dir);
-    return env;
-}
-
-static void free_environment(char **env)
-{
-    for (size_t i = 0; env[i]; i++)
-        free(env[i]);
-    free(env);
-}
-
 static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
 {
     host_infra *h = p->h;
@@ -626,7 +595,6 @@ static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
                     "--drain-strategy",
                     "immediate",
                     NULL};
-    char **env = spawn_environment(p);
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = log_fd},
@@ -636,7 +604,6 @@ static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
      * (or the server's death) leaves the proxy serving. */
     uv_process_options_t opt = {.file = h->cfg.envoy_binary,
                                 .args = args,
-                                .env = env,
                                 .exit_cb = on_envoy_exit,
                                 .flags = UV_PROCESS_DETACHED,
                                 .stdio_count = 3,
@@ -652,7 +619,6 @@ static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
         p->proc = NULL;
     }
     free(admin_path);
-    free_environment(env);
     return r;
 }
 
@@ -968,17 +934,6 @@ static bool fleets_have(const host_fleet *fleets, size_t n, const char *name)
         if (strcmp(fleets[i].name, name) == 0)
             return true;
     return false;
-}
-
-void host_infra_link_modules(host_infra *h, const host_fleet *fleets, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char *dir = fleet_dir(h, fleets[i].name);
-        if (host_modules_link(dir, fleets[i].dynamic_modules) < 0)
-            srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot link its dynamic modules in %s: %s",
-                    fleets[i].name, dir, strerror(errno));
-        free(dir);
-    }
 }
 
 void host_infra_sync(host_infra *h, const host_fleet *fleets, size_t n)
