@@ -575,6 +575,43 @@ static void proxy_retry_later(host_proxy *p, const char *what, const char *why)
     uv_timer_start(&p->timer, on_restart_timer, backoff_ms(p->restarts++), 0);
 }
 
+#define TMPDIR_ENV "TMPDIR"
+
+/* Our environment with TMPDIR set to <fleet dir>/tmp, a directory only we
+ * may write to: Envoy keeps the dynamic modules it fetched there as
+ * envoy_dynamic_module_<sha256>.so and loads such a file, without checking
+ * it again, instead of fetching the module; in the shared /tmp another user
+ * could put a file of that name first. NULL-terminated, malloc'd. */
+static char **spawn_environment(const host_proxy *p)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env)
+        abort();
+    size_t k = 0, klen = strlen(TMPDIR_ENV);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], TMPDIR_ENV, klen) != 0 || environ[i][klen] != '=')
+            env[k++] = xstrdup(environ[i]);
+    char *dir = path_in(p, "tmp");
+    if (core_mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0)
+        srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot make %s: %s", p->fleet, dir,
+                strerror(errno));
+    if (asprintf(&env[k++], TMPDIR_ENV "=%s", dir) < 0)
+        abort();
+    free(dir);
+    return env;
+}
+
+static void free_environment(char **env)
+{
+    for (size_t i = 0; env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
 static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
 {
     host_infra *h = p->h;
@@ -595,6 +632,7 @@ static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
                     "--drain-strategy",
                     "immediate",
                     NULL};
+    char **env = spawn_environment(p);
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = log_fd},
@@ -604,6 +642,7 @@ static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
      * (or the server's death) leaves the proxy serving. */
     uv_process_options_t opt = {.file = h->cfg.envoy_binary,
                                 .args = args,
+                                .env = env,
                                 .exit_cb = on_envoy_exit,
                                 .flags = UV_PROCESS_DETACHED,
                                 .stdio_count = 3,
@@ -619,6 +658,7 @@ static int proxy_spawn(host_proxy *p, const char *bootstrap, int log_fd)
         p->proc = NULL;
     }
     free(admin_path);
+    free_environment(env);
     return r;
 }
 

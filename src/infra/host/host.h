@@ -6,6 +6,9 @@
  * Envoy runs, also across a server restart) into
  * <state_dir>/<fleet>/bootstrap.json and starts Envoy with it.
  *
+ * Envoy runs with TMPDIR set to <fleet dir>/tmp (mode 0700), where it keeps
+ * the dynamic modules it fetched.
+ *
  * Proxies outlive the server: Envoy runs in its own session, writes its
  * output to <fleet dir>/envoy.log (access logs included; moved to envoy.log.1
  * beyond 64 MiB; the server copies only Envoy's warnings and errors into its
