@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "gatewayapi/envoy_format.h"
 #include "gatewayapi/policy_attach.h"
 #include "gatewayapi/policy_checks.h"
 #include "gatewayapi/policy_ir.h"
@@ -240,20 +241,6 @@ static const char *btp_global_rate_limit(gw_ctx *c, const api_traffic_spec *s)
     return NULL;
 }
 
-/* A tracing tag value Envoy 1.36 can carry: a literal, or one
- * %ENVIRONMENT(...)%, %REQ(...)% or %REQUEST_HEADER(...)% operator. */
-static bool tracing_tag_supported(const char *v)
-{
-    size_t n = strlen(v);
-    bool env = n > 15 && strncmp(v, "%ENVIRONMENT(", 13) == 0;
-    bool hdr = (n > 18 && strncmp(v, "%REQUEST_HEADER(", 16) == 0) ||
-               (n > 7 && strncmp(v, "%REQ(", 5) == 0);
-    const char *open = (env || hdr) ? strchr(v, '(') + 1 : NULL;
-    bool op =
-        open && strcmp(v + n - 2, ")%") == 0 && !memchr(open, '%', (size_t)(v + n - 2 - open));
-    return !strchr(v, '%') || op;
-}
-
 /* Settings the translator does not turn into Envoy configuration yet. */
 static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
 {
@@ -282,12 +269,11 @@ static const char *btp_unsupported(gw_ctx *c, const api_traffic_spec *s)
                 "route's RateLimitPerRoute)",
                 i);
     const api_route_tracing_spec *tr = s->telemetry ? s->telemetry->tracing : NULL;
-    for (size_t i = 0; tr && i < tr->n_tags; i++)
-        if (!tracing_tag_supported(tr->tags[i].value))
-            return arena_printf(c->arena,
-                                "telemetry.tracing.tags.%s: only a literal, %%ENVIRONMENT(...)%% "
-                                "or %%REQUEST_HEADER(...)%% is supported by this gateway",
-                                tr->tags[i].key);
+    for (size_t i = 0; tr && i < tr->n_tags; i++) {
+        const char *why = gw_format_problem(c->arena, tr->tags[i].value, false);
+        if (why)
+            return arena_printf(c->arena, "telemetry.tracing.tags.%s: %s", tr->tags[i].key, why);
+    }
     const api_rl_rules *local = s->rate_limit ? s->rate_limit->local : NULL;
     for (size_t i = 0; local && i < local->n_rules; i++)
         if (local->rules[i].cost)

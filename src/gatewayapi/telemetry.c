@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "cel/cel.h"
+#include "gatewayapi/envoy_format.h"
 #include "gatewayapi/backends.h"
 #include "gatewayapi/gateway_stage.h"
 #include "gatewayapi/ir_values.h"
@@ -50,6 +51,21 @@ static const char *access_log_filter_error(gw_ctx *c, json_t *access_log)
                                     "telemetry.accessLog.settings[%zu].matches[%zu]: \"%s\" is "
                                     "not a CEL expression Envoy can run: line %u, column %u: %s",
                                     i, j, expr, err.line, err.column, err.message);
+        }
+        /* a format Envoy cannot parse would make it refuse every listener */
+        json_t *format = json_object_get(setting, "format");
+        const char *why =
+            gw_format_problem(c->arena, json_string_value(json_object_get(format, "text")), true);
+        if (why)
+            return arena_printf(c->arena, "telemetry.accessLog.settings[%zu].format.text: %s", i,
+                                why);
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(format, "json"), key, v)
+        {
+            if ((why = gw_format_problem(c->arena, json_string_value(v), true)))
+                return arena_printf(
+                    c->arena, "telemetry.accessLog.settings[%zu].format.json.%s: %s", i, key, why);
         }
     }
     return NULL;
@@ -621,25 +637,6 @@ static void fleet_telemetry(gw_ctx *c, gw_gateway *gw, const api_envoy_proxy *ep
  * (reported like the checks above: the Gateway is not Accepted, its
  * listeners are still translated, the fleet gets none of the telemetry) */
 
-/* A tracing tag's value Envoy 1.36 can take: a literal, or exactly one
- * %ENVIRONMENT(...)%, %REQUEST_HEADER(...)% or %REQ(...)%. */
-static bool tag_value_supported(const char *v)
-{
-    if (!v)
-        return false;
-    if (!strchr(v, '%'))
-        return true;
-    static const char *const ops[] = {"%ENVIRONMENT(", "%REQUEST_HEADER(", "%REQ("};
-    size_t n = strlen(v);
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        size_t k = strlen(ops[i]);
-        if (n > k + 2 && strncmp(v, ops[i], k) == 0 && strcmp(v + n - 2, ")%") == 0 &&
-            !memchr(v + k, '%', n - 2 - k))
-            return true;
-    }
-    return false;
-}
-
 static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
 {
     json_t *tracing = json_object_get(telemetry, "tracing");
@@ -647,12 +644,9 @@ static const char *telemetry_unsupported(gw_ctx *c, json_t *telemetry)
     json_t *v;
     json_object_foreach(json_object_get(tracing, "tags"), tag, v)
     {
-        if (!tag_value_supported(json_string_value(v)))
-            return arena_printf(c->arena,
-                                "telemetry.tracing.tags.%s: only a literal, "
-                                "%%ENVIRONMENT(...)%%, %%REQUEST_HEADER(...)%% or %%REQ(...)%% is "
-                                "supported by this gateway",
-                                tag);
+        const char *why = gw_format_problem(c->arena, json_string_value(v), false);
+        if (why)
+            return arena_printf(c->arena, "telemetry.tracing.tags.%s: %s", tag, why);
     }
     return NULL;
 }

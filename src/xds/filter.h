@@ -33,6 +33,9 @@ typedef struct xds_http_filter {
 /* The filters in chain order, and how many. */
 const xds_http_filter *const *xds_http_filters(size_t *n);
 
+/* The place of an HCM filter (by its name, or the type of an instance named
+ * "type/...") in the registry's chain order; -1 for a name it does not know. */
+int xds_http_filter_rank(const json_t *f);
 /* Builds the httpFilters list of a listener's HCM. */
 json_t *xds_http_filter_chain(xds_ctx *c, const ir_http_listener *l);
 /* Runs every filter's patch_route on a route. */

@@ -1,27 +1,22 @@
-/* OpenID Connect (SecurityPolicy oidc): one oauth2 filter per policy in the
- * HCM, disabled, named after the policy, enabled on the policy's routes.
- * Envoy 1.36 has no per-route OAuth2 config, so each instance carries its
- * policy's whole config: the provider's endpoints (the token endpoint's
- * cluster is the provider's backendRefs or one made from the URL), the
- * client id, the callback and logout paths, scopes, cookie names (suffixed
- * per policy), token lifetimes and refresh. The client secret and the HMAC
- * secret that signs the cookies reach Envoy over SDS as generic secrets,
- * never inline in the filter. */
+/* OpenID Connect (SecurityPolicy oidc): one oauth2 filter in the HCM with
+ * no config of its own (it lets a request through), and on each route of a
+ * policy an OAuth2PerRoute carrying that policy's whole config: the
+ * provider's endpoints (the token endpoint's cluster is the provider's
+ * backendRefs or one made from the URL), the client id, the callback and
+ * logout paths, scopes, cookie names (suffixed per policy), token lifetimes
+ * and refresh. The client secret and the HMAC secret that signs the cookies
+ * reach Envoy over SDS as generic secrets, never inline in the filter. */
 #include <string.h>
 
 #include "xds/filter.h"
 
 #define OAUTH2_NAME "envoy.filters.http.oauth2"
 #define OAUTH2_TYPE "envoy.extensions.filters.http.oauth2.v3.OAuth2"
+#define OAUTH2_ROUTE_TYPE "envoy.extensions.filters.http.oauth2.v3.OAuth2PerRoute"
 
 static const ir_oidc *route_oidc(const ir_http_route *r)
 {
     return xds_route_security(r) ? xds_route_security(r)->oidc : NULL;
-}
-
-static const char *instance_name(xds_ctx *c, const ir_oidc *o)
-{
-    return arena_printf(c->arena, "%s/%s", OAUTH2_NAME, o->name ? o->name : "");
 }
 
 static const char *client_secret_name(xds_ctx *c, const ir_oidc *o)
@@ -95,17 +90,26 @@ static json_t *oauth2_config(xds_ctx *c, const ir_oidc *o)
                               "tokenSecret", sds(client_secret_name(c, o)), "hmacSecret",
                               sds(hmac_secret_name(c, o)), "cookieNames", cookie_names(c, o));
     xds_set_str(creds, "cookieDomain", o->cookie_domain);
+    /* the token request waits as long as the provider's traffic settings
+     * let a request wait, 10 s without them */
+    const ir_timeout *t = o->provider_traffic ? o->provider_traffic->timeout : NULL;
+    const char *token_timeout =
+        t && t->http_request_timeout.set ? xds_duration_of(c, t->http_request_timeout) : "10s";
     json_t *cfg = json_pack(
-        "{s:{s:s, s:s, s:s}, s:s, s:o, s:s, s:{s:{s:s}}, s:{s:{s:s}}, s:b, s:o, s:s, s:s, s:b}",
-        "tokenEndpoint", "cluster", d ? d->name : "", "timeout", "10s", "uri",
+        "{s:{s:s, s:s, s:s}, s:s, s:o, s:s, s:{s:{s:s}}, s:{s:{s:s}}, s:o, s:s, s:s, s:b}",
+        "tokenEndpoint", "cluster", d ? d->name : "", "timeout", token_timeout, "uri",
         o->token_endpoint ? o->token_endpoint : "", "authorizationEndpoint",
         o->authorization_endpoint ? o->authorization_endpoint : "", "credentials", creds,
         "redirectUri", o->redirect_url ? o->redirect_url : "", "redirectPathMatcher", "path",
         "exact", o->redirect_path ? o->redirect_path : "/oauth2/callback", "signoutPath", "path",
-        "exact", o->logout_path ? o->logout_path : "/logout", "forwardBearerToken",
-        o->forward_access_token, "authScopes", strings(o->scopes, o->n_scopes), "authType",
-        "BASIC_AUTH", "statPrefix", o->name ? o->name : "oauth2", "useRefreshToken",
-        o->refresh_token);
+        "exact", o->logout_path ? o->logout_path : "/logout", "authScopes",
+        strings(o->scopes, o->n_scopes), "authType", "BASIC_AUTH", "statPrefix",
+        o->name ? o->name : "oauth2", "useRefreshToken", o->refresh_token);
+    /* The access token replaces the client's Authorization header, or the
+     * client's own header goes through untouched (Envoy strips it otherwise). */
+    json_object_set_new(
+        cfg, o->forward_access_token ? "forwardBearerToken" : "preserveAuthorizationHeader",
+        json_true());
     if (o->n_resources)
         json_object_set_new(cfg, "resources", strings(o->resources, o->n_resources));
     set_duration(c, cfg, "defaultExpiresIn", o->default_token_ttl, NULL);
@@ -147,17 +151,13 @@ static json_t *oauth2_config(xds_ctx *c, const ir_oidc *o)
 
 static int oauth2_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
-    json_t *by_name = json_object();
-    for (size_t i = 0; i < l->n_routes; i++) {
-        const ir_oidc *o = route_oidc(l->routes[i]);
-        if (!o)
-            continue;
-        const char *name = instance_name(c, o);
-        if (!json_object_get(by_name, name))
-            json_object_set_new(by_name, name,
-                                xds_hcm_filter_disabled(name, OAUTH2_TYPE, oauth2_config(c, o)));
-    }
-    xds_append_instances_sorted(c, chain, by_name);
+    (void)c;
+    for (size_t i = 0; i < l->n_routes; i++)
+        if (route_oidc(l->routes[i])) {
+            json_array_append_new(chain,
+                                  xds_typed_extension(OAUTH2_NAME, OAUTH2_TYPE, json_object()));
+            break;
+        }
     return 0;
 }
 
@@ -167,7 +167,8 @@ static int oauth2_patch_route(xds_ctx *c, json_t *route, const ir_http_route *r,
     (void)l;
     const ir_oidc *o = route_oidc(r);
     if (o)
-        xds_route_filter_enable(route, instance_name(c, o));
+        xds_route_filter_config(route, OAUTH2_NAME,
+                                xds_any(OAUTH2_ROUTE_TYPE, oauth2_config(c, o)));
     return 0;
 }
 
@@ -187,12 +188,12 @@ static int oauth2_add_resources(xds_ctx *c, const ir_http_listener *l)
         const ir_oidc *o = route_oidc(l->routes[i]);
         if (!o)
             continue;
-        generic_secret(c, client_secret_name(c, o), o->client_secret, o->client_secret_len);
-        generic_secret(c, hmac_secret_name(c, o), o->hmac_secret, o->hmac_secret_len);
         if (xds_service_clusters_add(c, token_destination(c, o),
                                      o->provider_destination ? NULL : o->token_endpoint,
                                      o->provider_traffic) < 0)
             return -1;
+        generic_secret(c, client_secret_name(c, o), o->client_secret, o->client_secret_len);
+        generic_secret(c, hmac_secret_name(c, o), o->hmac_secret, o->hmac_secret_len);
     }
     return 0;
 }

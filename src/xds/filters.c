@@ -54,6 +54,14 @@ static bool filter_of_type(const json_t *f, const char *type)
     return name && n && strncmp(name, type, n) == 0 && (name[n] == 0 || name[n] == '/');
 }
 
+int xds_http_filter_rank(const json_t *f)
+{
+    for (size_t i = 0; i < sizeof filter_table / sizeof filter_table[0]; i++)
+        if (filter_of_type(f, filter_table[i]->name))
+            return (int)i;
+    return -1;
+}
+
 /* One filterOrder entry: the filters of type p->name leave their places
  * and go, in their order, just before the first filter of type p->before
  * or just after the last of type p->after. Nothing moves when either side

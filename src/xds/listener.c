@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "xds/filter.h"
 #include "xds/listener.h"
@@ -222,11 +223,71 @@ static json_t *server_names_match(const char *const *names, size_t n)
     return json_pack("{s:o}", "serverNames", list);
 }
 
+/* The HTTP connection manager of a plain-HTTP listener's default chain. */
+static json_t *default_chain_hcm(json_t *listener)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(xds_json_path(listener, "defaultFilterChain", "filters", NULL), i, f)
+    {
+        json_t *rds = xds_json_path(f, "typedConfig", "rds", NULL);
+        if (rds)
+            return json_object_get(f, "typedConfig");
+    }
+    return NULL;
+}
+
 /* The route config a plain-HTTP listener's default chain already uses. */
 static const char *default_chain_route_config(json_t *listener)
 {
-    json_t *f = json_array_get(xds_json_path(listener, "defaultFilterChain", "filters", NULL), 0);
-    return json_string_value(xds_json_path(f, "typedConfig", "rds", "routeConfigName", NULL));
+    json_t *hcm = default_chain_hcm(listener);
+    return json_string_value(xds_json_path(hcm, "rds", "routeConfigName", NULL));
+}
+
+static ssize_t filter_index(json_t *filters, const char *name)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(filters, i, f)
+    {
+        const char *n = json_string_value(json_object_get(f, "name"));
+        if (n && strcmp(n, name) == 0)
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+/* Where a filter the chain lacks goes: before the first filter the registry
+ * runs after it (the router at the latest), or else right after `after`. */
+static size_t insert_at(json_t *have, const json_t *f, ssize_t after)
+{
+    int rank = xds_http_filter_rank(f);
+    size_t i;
+    json_t *g;
+    json_array_foreach(have, i, g) if (rank >= 0 && xds_http_filter_rank(g) > rank) return i;
+    return (size_t)(after + 1);
+}
+
+/* A second plain-HTTP listener on a port joins the first one's chain: the
+ * HTTP filters its routes need and the chain lacks go in, in chain order. */
+static void default_chain_filters_merge(xds_ctx *c, json_t *listener, const ir_http_listener *l)
+{
+    json_t *have = json_object_get(default_chain_hcm(listener), "httpFilters");
+    json_t *want = xds_http_filter_chain(c, l);
+    ssize_t after = -1;
+    size_t i;
+    json_t *f;
+    json_array_foreach(want, i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        ssize_t at = name ? filter_index(have, name) : -1;
+        if (at < 0 && name && have) {
+            at = (ssize_t)insert_at(have, f, after);
+            json_array_insert(have, (size_t)at, f);
+        }
+        after = at;
+    }
+    json_decref(want);
 }
 
 /* Puts HTTP/1 options on an HTTP/1 cluster (one that states no protocol or
@@ -302,6 +363,7 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
             add_tls_inspector(listener, l->tls);
     } else if (json_object_get(listener, "defaultFilterChain")) {
         route_config = default_chain_route_config(listener);
+        default_chain_filters_merge(c, listener, l);
     } else {
         json_t *chain = json_pack(
             "{s:o, s:s}", "filters",

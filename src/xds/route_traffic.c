@@ -67,9 +67,10 @@ static json_t *fractional(const ir_fraction *f)
                      "MILLION");
 }
 
-/* A tag's format string as Envoy 1.36's tags take it (it has no format
- * tags): "%ENVIRONMENT(X)%", "%REQ(X)%" / "%REQUEST_HEADER(X)%", or a
- * literal without operators (backendtrafficpolicy.c refuses the rest). */
+/* A tag's format string: "%ENVIRONMENT(X)%" and "%REQ(X)%" /
+ * "%REQUEST_HEADER(X)%" as tags of those kinds, text without commands as a
+ * literal, anything else as a format Envoy fills in per request (`value`;
+ * the policy stages refuse formats Envoy cannot parse). */
 static void format_tag(json_t *o, const char *v)
 {
     static const struct {
@@ -80,12 +81,16 @@ static void format_tag(json_t *o, const char *v)
     size_t len = strlen(v);
     for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
         size_t p = strlen(forms[i].prefix);
-        if (len > p + 2 && strncmp(v, forms[i].prefix, p) == 0 && strcmp(v + len - 2, ")%") == 0) {
+        if (len > p + 2 && strncmp(v, forms[i].prefix, p) == 0 && strcmp(v + len - 2, ")%") == 0 &&
+            !memchr(v + p, '%', len - p - 2)) {
             json_object_set_new(o, forms[i].field, json_pack("{s:s%}", "name", v + p, len - p - 2));
             return;
         }
     }
-    json_object_set_new(o, "literal", json_pack("{s:s}", "value", v));
+    if (strchr(v, '%'))
+        json_object_set_new(o, "value", json_string(v));
+    else
+        json_object_set_new(o, "literal", json_pack("{s:s}", "value", v));
 }
 
 json_t *xds_tracing_tag(const ir_tracing_tag *t)

@@ -518,7 +518,7 @@ def test_global_rate_limit_without_the_service_is_not_accepted():
         {"limit": {"requests": 2, "unit": "Minute",
                    "fromMetadata": {"namespace": "ns", "key": "k"}}}]}}},
      "rateLimit.global.rules[0].limit.fromMetadata"),
-    ({"telemetry": {"tracing": {"tags": {"t": "%UPSTREAM_HOST%"}}}}, "telemetry.tracing.tags.t"),
+    ({"telemetry": {"tracing": {"tags": {"t": "%UPSTREAM_HOST"}}}}, "telemetry.tracing.tags.t"),
     ({"connection": {"socketBufferLimit": "1Mi"}}, "connection.socketBufferLimit"),
     ({"rateLimit": {"type": "Local", "local": {"rules": [
         {"limit": {"requests": 2, "unit": "Minute"}},

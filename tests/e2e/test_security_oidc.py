@@ -120,26 +120,30 @@ def gw(standalone, module_cleanup):
                  + backend_resource("idp", prov.port))
     server.write("routes.yaml", [
         {"apiVersion": ROUTE_API, "kind": "HTTPRoute",
-         "metadata": {"name": "app", "namespace": "default"},
-         "spec": {"parentRefs": [{"name": "eg"}], "hostnames": ["app.example"],
-                  "rules": [{"backendRefs": [backend_ref("echo")]}]}}])
+         "metadata": {"name": name, "namespace": "default"},
+         "spec": {"parentRefs": [{"name": "eg"}], "hostnames": [f"{name}.example"],
+                  "rules": [{"backendRefs": [backend_ref("echo")]}]}}
+        for name in ("app", "keep", "open")])
+
+    def oidc_policy(name, route, **extra):
+        return {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io",
+                                         "kind": "HTTPRoute", "name": route}],
+                         "oidc": {"provider": {"issuer": issuer,
+                                               "authorizationEndpoint": f"{issuer}/authorize",
+                                               "tokenEndpoint": f"{issuer}/token",
+                                               "backendRefs": [backend_ref("idp",
+                                                                           port=prov.port)]},
+                                  "clientID": CLIENT_ID, "clientSecret": {"name": "app-secret"},
+                                  "scopes": ["openid", "email"], **extra}}}
     server.write("policies.yaml", [
         secret("app-secret", {"client-secret": CLIENT_SECRET.encode()}),
-        {"apiVersion": POLICY_API, "kind": "SecurityPolicy",
-         "metadata": {"name": "oidc", "namespace": "default"},
-         "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
-                                  "name": "app"}],
-                  "oidc": {"provider": {"issuer": issuer,
-                                        "authorizationEndpoint": f"{issuer}/authorize",
-                                        "tokenEndpoint": f"{issuer}/token",
-                                        "backendRefs": [backend_ref("idp", port=prov.port)]},
-                           "clientID": CLIENT_ID, "clientSecret": {"name": "app-secret"},
-                           "forwardAccessToken": True,
-                           "denyRedirect": {"headers": [
-                               {"name": "x-requested-with", "value": "XMLHttpRequest"},
-                               {"name": "accept", "type": "Prefix",
-                                "value": "application/json"}]},
-                           "scopes": ["openid", "email"]}}}])
+        oidc_policy("oidc", "app", forwardAccessToken=True, denyRedirect={"headers": [
+            {"name": "x-requested-with", "value": "XMLHttpRequest"},
+            {"name": "accept", "type": "Prefix", "value": "application/json"}]}),
+        # no forwardAccessToken: the client's own Authorization header goes through
+        oidc_policy("keep", "keep")])
     server.wait_until(lambda: request(port, "app.example", timeout=2)[0] == 302, timeout=30,
                       what="oidc redirect")
 
@@ -150,16 +154,17 @@ def gw(standalone, module_cleanup):
     return g
 
 
-def test_oidc_login_flow(gw):
+def login(gw, host, path):
+    """The browser flow up to the session cookies, checking each step."""
     # 1. No session: Envoy sends the browser to the provider; the backend is not reached.
-    status, headers, _ = request(gw.port, "app.example", "/private?x=1")
+    before = len(gw.echo.seen())
+    status, headers, _ = request(gw.port, host, path)
     assert status == 302
     location = header(headers, "location")
     assert location.startswith(f"{gw.issuer}/authorize?")
     q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
     assert q["client_id"] == CLIENT_ID and "openid" in q["scope"]
     cookies = set_cookies(headers)
-    assert not gw.echo.seen()
 
     # 2. The provider authenticates the user and sends them back with a code.
     status, headers, _ = request(gw.prov.port, f"oidc.test:{gw.prov.port}",
@@ -171,23 +176,41 @@ def test_oidc_login_flow(gw):
 
     # 3. The callback: Envoy swaps the code for tokens and sets its cookies.
     jar = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    status, headers, body = request(gw.port, "app.example",
-                                    f"{callback.path}?{callback.query}", {"cookie": jar})
+    status, headers, body = request(gw.port, host, f"{callback.path}?{callback.query}",
+                                    {"cookie": jar})
     assert status == 302, body
-    assert header(headers, "location").endswith("/private?x=1")
+    assert header(headers, "location").endswith(path)
     form, auth = gw.prov.token_requests[-1]
     assert form["grant_type"] == "authorization_code" and form["code"] == gw.prov.code
     cookies.update(set_cookies(headers))
     assert any(k.startswith("BearerToken") or k.startswith("AccessToken") for k in cookies)
-    assert not gw.echo.seen()
+    assert len(gw.echo.seen()) == before
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
-    # 4. With the session cookies the request reaches the backend, bearer token forwarded.
-    jar = "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+def test_oidc_login_flow(gw):
+    jar = login(gw, "app.example", "/private?x=1")
+    # With the session cookies the request reaches the backend, bearer token forwarded.
     status, _, body = request(gw.port, "app.example", "/private?x=1", {"cookie": jar})
     assert status == 200, body
     seen = json.loads(body)
     assert seen["path"] == "/private?x=1"
     assert seen["headers"]["authorization"] == "Bearer access-abc"
+
+
+def test_oidc_without_forwarded_token_keeps_the_clients_authorization(gw):
+    jar = login(gw, "keep.example", "/mine")
+    status, _, body = request(gw.port, "keep.example", "/mine",
+                              {"cookie": jar, "authorization": "Basic c2Vjb25kOmZhY3Rvcg=="})
+    assert status == 200, body
+    assert json.loads(body)["headers"]["authorization"] == "Basic c2Vjb25kOmZhY3Rvcg=="
+
+
+def test_route_without_oidc_is_not_redirected(gw):
+    """The oauth2 filter every route of the listener passes has no config of
+    its own: a route no policy covers is served as if it were not there."""
+    status, _, body = request(gw.port, "open.example", "/x")
+    assert status == 200 and json.loads(body)["path"] == "/x"
 
 
 def test_oidc_deny_redirect(gw):

@@ -11,6 +11,7 @@ got for requests this test sent, keyed by a per-request `x-test-id` header and
 a trace id the test chose (W3C traceparent, B3 for Zipkin)."""
 import json
 import secrets
+import socket
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -92,7 +93,10 @@ def tel(standalone, module_cleanup, tmp_path_factory):
                         "env": {"type": "Literal", "literal": {"value": "e2e"}},
                         "test-id": {"type": "RequestHeader",
                                     "requestHeader": {"name": "x-test-id",
-                                                      "defaultValue": "none"}}}},
+                                                      "defaultValue": "none"}}},
+                    # formats Envoy fills in per request
+                    "tags": {"where": "%REQ(:METHOD)% %REQ(:PATH)% on %HOSTNAME%",
+                             "code": "%RESPONSE_CODE%"}},
         "metrics": {"enableVirtualHostStats": True, "enablePerEndpointStats": True,
                     "enableRequestResponseSizesStats": True},
     }
@@ -104,10 +108,10 @@ def tel(standalone, module_cleanup, tmp_path_factory):
         "metrics": {"sinks": [{"type": "OpenTelemetry",
                                "openTelemetry": {"host": "127.0.0.1", "port": s.otel.port}}],
                     "matches": [{"type": "Prefix", "value": "cluster."}]}}
-    # A tag value this gateway cannot translate: refused by path, nothing traced.
+    # A tag value Envoy cannot parse: refused by path, nothing traced.
     refused_telemetry = {"tracing": {"samplingRate": 100,
                                      "provider": {"type": "OpenTelemetry", **otel_ref},
-                                     "tags": {"up": "%UPSTREAM_HOST%"}}}
+                                     "tags": {"up": "%UPSTREAM_HOSTS%"}}}
     # Custom span names: the downstream (client) and upstream (server) spans.
     named_telemetry = {"tracing": {"samplingRate": 100,
                                    "provider": {"type": "OpenTelemetry", **otel_ref},
@@ -277,6 +281,8 @@ def test_otel_access_log_and_span(tel):
     span = server_span[0]
     assert span["attributes"]["env"] == "e2e"
     assert span["attributes"]["http.status_code"] == "200"
+    assert span["attributes"]["where"] == f"GET /traced on {socket.gethostname()}"
+    assert span["attributes"]["code"] == "200"
     assert span["resource"].get("service.name") == "tel.default"
 
 
