@@ -16,11 +16,10 @@ import sys
 # RequestRedirect on a rule's only backendRef works as the Gateway API asks, where
 # the reference v1.9 (corpus case httproute-with-invalid-backend-ref-unsupported-filter)
 # refuses it. See NOTES.md, "Choices where the reference is odd or silent".
-# One more since agent/dynmod, refused on purpose: envoyextensionpolicy-with-dynamicmodule
-# registers a remote dynamic module, which Envoy 1.36 cannot fetch (and its other
-# policy's modules are not named lib<name>.so in one directory, as Envoy 1.36 needs in
-# Kubernetes mode); the reference accepts both. See NOTES.md, "Refused on purpose".
-FLOOR = {"--no-policies": 299, "": 569}
+# envoyextensionpolicy-with-dynamicmodule passes since agent/dynmod3: Envoy 1.38 loads a
+# dynamic module by file path or fetches it from a URL (DynamicModuleConfig.module).
+# GeoIP authorization is accepted since agent/geoip (the two geo cases it cost).
+FLOOR = {"--no-policies": 299, "": 570}
 
 def passing(egctl, flag):
     root = pathlib.Path(__file__).resolve().parents[1]

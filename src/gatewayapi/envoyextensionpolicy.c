@@ -18,7 +18,6 @@
 #include "gatewayapi/policy_ir.h"
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
-#include "ir/ir_dynamic_module.h"
 
 #define EEP_KIND GW_EEP_KIND
 #define EEP_MAX_GATEWAYS 64
@@ -223,60 +222,20 @@ static json_t *registered_module(const eep_check_ctx *x, const char *name, size_
     return NULL;
 }
 
-/* Another registered module whose file Envoy would load by the same name
- * (ir_dynamic_module.h), or NULL. */
-static const char *module_name_clash(const eep_check_ctx *x, const char *path,
-                                     const char *envoy_name)
-{
-    json_t *mods = json_object_get(x->gw->envoy_proxy, "dynamicModules");
-    size_t i;
-    json_t *m;
-    char other[4096];
-    json_array_foreach(mods, i, m)
-    {
-        const char *p = ir_dm_local_path(m);
-        if (p && !same(p, path) && ir_dm_envoy_name(p, other, sizeof other) &&
-            same(other, envoy_name))
-            return json_string_value(json_object_get(m, "name"));
-    }
-    return NULL;
-}
-
-/* What keeps the Envoy we run from loading the module of entry j (the
- * dynamicModules[j] of the Gateway's EnvoyProxy), or NULL. */
+/* What keeps Envoy from being given the module of entry j (the
+ * dynamicModules[j] of the Gateway's EnvoyProxy), or NULL. A local module
+ * is a file on the proxy's filesystem, which the translator cannot see; a
+ * remote one is fetched by Envoy and checked against its sha256. */
 static const char *module_source_problem(const eep_check_ctx *x, size_t i, json_t *entry, size_t j)
 {
-    arena *a = x->c->arena;
-    const char *field = arena_printf(a, "dynamicModules[%zu].source", j);
-    const char *path = ir_dm_local_path(entry);
-    if (!path && json_object_get(json_object_get(entry, "source"), "remote"))
-        return arena_printf(a,
-                            "dynamicModule[%zu]: %s.remote of the Gateway's EnvoyProxy: Envoy 1.36 "
-                            "cannot fetch a dynamic module from a URL",
-                            i, field);
-    char name[4096];
-    if (!path || !ir_dm_envoy_name(path, name, sizeof name))
-        return arena_printf(a,
-                            "dynamicModule[%zu]: %s.local.path of the Gateway's EnvoyProxy must be "
-                            "an absolute path to a .so file",
-                            i, field);
-    const char *clash = module_name_clash(x, path, name);
-    if (clash)
-        return arena_printf(a,
-                            "dynamicModule[%zu]: %s.local.path %s: Envoy loads modules by file "
-                            "name, and module %s's file also has the name %s",
-                            i, field, path, clash, name);
-    if (gw_backends_on_host(x->c))
-        return NULL; /* the host infrastructure links it where Envoy looks */
-    char dir[4096];
-    if (!ir_dm_kubernetes_search_dir(json_object_get(x->gw->envoy_proxy, "dynamicModules"), dir,
-                                     sizeof dir) ||
-        !ir_dm_found_in(path, dir))
-        return arena_printf(a,
-                            "dynamicModule[%zu]: %s.local.path %s: Envoy 1.36 finds modules by "
-                            "name in one directory, that of the first module whose file is named "
-                            "lib<name>.so; this file must be <that directory>/lib%s.so",
-                            i, field, path, name);
+    if (json_object_get(json_object_get(entry, "source"), "remote"))
+        return NULL; /* url and sha256 are required and checked by the CRD schema */
+    const char *path = gw_dm_local_path(entry);
+    if (!path || path[0] != '/')
+        return arena_printf(x->c->arena,
+                            "dynamicModule[%zu]: dynamicModules[%zu].source.local.path of the "
+                            "Gateway's EnvoyProxy must be an absolute path",
+                            i, j);
     return NULL;
 }
 

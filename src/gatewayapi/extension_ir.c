@@ -18,7 +18,6 @@
 #include "gatewayapi/policy_refs.h"
 #include "gatewayapi/routes.h"
 #include "gatewayapi/traffic_ir.h"
-#include "ir/ir_dynamic_module.h"
 
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
@@ -188,6 +187,15 @@ static bool wasm_build(gw_ctx *c, const gw_policy *p, const api_wasm *w, size_t 
 
 /* ---- dynamic modules ---- */
 
+const char *gw_dm_local_path(const json_t *entry)
+{
+    const json_t *source = json_object_get(entry, "source");
+    const char *type = json_string_value(json_object_get(source, "type"));
+    if (type && strcmp(type, "Local") != 0)
+        return NULL;
+    return json_string_value(json_object_get(json_object_get(source, "local"), "path"));
+}
+
 /* The entry of the Gateway's EnvoyProxy spec.dynamicModules named `name`. */
 static json_t *registered_module(gw_gateway *gw, const char *name)
 {
@@ -215,7 +223,7 @@ static bool dynamic_module_build(gw_ctx *c, const gw_policy *p, gw_gateway *gw,
     out->terminal_filter = d->terminal_filter == API_TRUE;
     out->do_not_close = json_is_true(json_object_get(entry, "doNotClose"));
     out->load_globally = json_is_true(json_object_get(entry, "loadGlobally"));
-    out->path = ir_dm_local_path(entry);
+    out->path = gw_dm_local_path(entry);
     json_t *remote = json_object_get(json_object_get(entry, "source"), "remote");
     if (!out->path && remote) {
         out->remote_url = json_string_value(json_object_get(remote, "url"));

@@ -13,6 +13,10 @@
  * where no cache runs and Envoy fetches the module's own URL. */
 void gw_wasm_cache_entry(const char *url, char name_hex[65], char sum_hex[65]);
 
+/* The source.local.path of a module the Gateway's EnvoyProxy registers
+ * (a spec.dynamicModules[] entry), or NULL when it is not a local one. */
+const char *gw_dm_local_path(const json_t *entry);
+
 /* The problem with extension `i` of a kind in policy p on Gateway gw (may be
  * NULL): what the policy's check reports for it, or NULL when it is usable
  * (envoyextensionpolicy.c). */

@@ -362,13 +362,11 @@ static host_fleet *host_fleets(const gw_result *res)
         abort();
     for (size_t i = 0; i < res->n_infra; i++) {
         const ir_infra *inf = res->infra[i];
-        fleets[i] =
-            (host_fleet){.name = inf->name,
-                         .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
-                         .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
-                         .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
-                         .telemetry = json_object_get(inf->envoy_proxy, "telemetry"),
-                         .dynamic_modules = json_object_get(inf->envoy_proxy, "dynamicModules")};
+        fleets[i] = (host_fleet){.name = inf->name,
+                                 .drain_timeout_ms = shutdown_ms(inf->envoy_proxy, "drainTimeout"),
+                                 .min_drain_ms = shutdown_ms(inf->envoy_proxy, "minDrainDuration"),
+                                 .bootstrap = json_object_get(inf->envoy_proxy, "bootstrap"),
+                                 .telemetry = json_object_get(inf->envoy_proxy, "telemetry")};
     }
     return fleets;
 }
@@ -378,15 +376,6 @@ static void proxies_sync(srv_standalone *s, const gw_result *res)
 {
     host_fleet *fleets = host_fleets(res);
     host_infra_sync(s->host, fleets, res->n_infra);
-    free(fleets);
-}
-
-/* The fleets' dynamic modules where their Envoys look, before the
- * snapshots that use them are sent. */
-static void proxies_link_modules(srv_standalone *s, const gw_result *res)
-{
-    host_fleet *fleets = host_fleets(res);
-    host_infra_link_modules(s->host, fleets, res->n_infra);
     free(fleets);
 }
 
@@ -717,8 +706,6 @@ static void job_done(uv_work_t *req, int status)
         ratelimit_sync(s, j->r, j->res);
         if (!had_ratelimit && s->ratelimit)
             s->rerun = true; /* the proxies need its address, known only now */
-        if (s->host)
-            proxies_link_modules(s, j->res);
         for (size_t i = 0; i < j->res->n_xds; i++) {
             const char *name = j->res->xds[i]->name;
             if (!j->snaps[i])

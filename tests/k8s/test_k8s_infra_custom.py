@@ -132,8 +132,8 @@ def test_patches_names_service_account_init_containers_and_image_repository(
                      "patch": {"type": "JSONMerge",
                                "value": {"metadata": {"labels": {"team": "edge"}}}}},
         "envoyServiceAccount": {"name": "custom-sa"}})
-    # Envoy 1.36 finds dynamic modules by name in $ENVOY_DYNAMIC_MODULES_SEARCH_PATH:
-    # the directory of the first module named lib<name>.so.
+    # Envoy 1.38 is given each dynamic module's path in its xDS config: the
+    # container needs no search path.
     custom["spec"]["dynamicModules"] = [
         {"name": "waf", "source": {"type": "Local", "local": {"path": "/etc/waf/waf.so"}}},
         {"name": "auth", "source": {"local": {"path": "/opt/modules/libauth.so"}}}]
@@ -156,7 +156,7 @@ def test_patches_names_service_account_init_containers_and_image_repository(
     assert "--config-yaml" in envoy["args"]  # the rest of the container is untouched
     env = {e["name"]: e for e in envoy["env"]}
     assert env["EXTRA"] == {"name": "EXTRA", "value": "1"} and "ENVOY_POD_NAME" in env
-    assert env["ENVOY_DYNAMIC_MODULES_SEARCH_PATH"]["value"] == "/opt/modules"
+    assert "ENVOY_DYNAMIC_MODULES_SEARCH_PATH" not in env
     assert pod["initContainers"][0]["name"] == "sysctl"
     assert pod["initContainers"][0]["command"] == ["sysctl", "-w", "net.core.somaxconn=4096"]
     assert pod["serviceAccountName"] == "custom-sa"

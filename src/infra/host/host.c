@@ -21,8 +21,6 @@
 #include <unistd.h>
 
 #include "infra/host/envoy_admin.h"
-#include "infra/host/modules.h"
-#include "ir/ir_dynamic_module.h"
 #include "infra/host/pidfile.h"
 #include "server/log.h"
 #include "xds/bootstrap.h"
@@ -577,8 +575,13 @@ static void proxy_retry_later(host_proxy *p, const char *what, const char *why)
     uv_timer_start(&p->timer, on_restart_timer, backoff_ms(p->restarts++), 0);
 }
 
-/* Our environment with ENVOY_DYNAMIC_MODULES_SEARCH_PATH set to the
- * fleet's module directory; NULL-terminated, malloc'd. */
+#define TMPDIR_ENV "TMPDIR"
+
+/* Our environment with TMPDIR set to <fleet dir>/tmp, a directory only we
+ * may write to: Envoy keeps the dynamic modules it fetched there as
+ * envoy_dynamic_module_<sha256>.so and loads such a file, without checking
+ * it again, instead of fetching the module; in the shared /tmp another user
+ * could put a file of that name first. NULL-terminated, malloc'd. */
 static char **spawn_environment(const host_proxy *p)
 {
     extern char **environ;
@@ -588,12 +591,15 @@ static char **spawn_environment(const host_proxy *p)
     char **env = calloc(n + 2, sizeof *env);
     if (!env)
         abort();
-    size_t k = 0, klen = strlen(IR_DM_SEARCH_PATH_ENV);
+    size_t k = 0, klen = strlen(TMPDIR_ENV);
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], IR_DM_SEARCH_PATH_ENV, klen) != 0 || environ[i][klen] != '=')
+        if (strncmp(environ[i], TMPDIR_ENV, klen) != 0 || environ[i][klen] != '=')
             env[k++] = xstrdup(environ[i]);
-    char *dir = host_modules_dir(p->dir);
-    if (asprintf(&env[k++], "%s=%s", IR_DM_SEARCH_PATH_ENV, dir) < 0)
+    char *dir = path_in(p, "tmp");
+    if (core_mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0)
+        srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot make %s: %s", p->fleet, dir,
+                strerror(errno));
+    if (asprintf(&env[k++], TMPDIR_ENV "=%s", dir) < 0)
         abort();
     free(dir);
     return env;
@@ -968,17 +974,6 @@ static bool fleets_have(const host_fleet *fleets, size_t n, const char *name)
         if (strcmp(fleets[i].name, name) == 0)
             return true;
     return false;
-}
-
-void host_infra_link_modules(host_infra *h, const host_fleet *fleets, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char *dir = fleet_dir(h, fleets[i].name);
-        if (host_modules_link(dir, fleets[i].dynamic_modules) < 0)
-            srv_log(SRV_LOG_ERROR, "host", "fleet %s: cannot link its dynamic modules in %s: %s",
-                    fleets[i].name, dir, strerror(errno));
-        free(dir);
-    }
 }
 
 void host_infra_sync(host_infra *h, const host_fleet *fleets, size_t n)

@@ -6,9 +6,8 @@
  * Envoy runs, also across a server restart) into
  * <state_dir>/<fleet>/bootstrap.json and starts Envoy with it.
  *
- * Envoy runs with ENVOY_DYNAMIC_MODULES_SEARCH_PATH pointing at
- * <fleet dir>/dynamic-modules, where host_infra_link_modules puts the
- * fleet's dynamic modules (modules.h).
+ * Envoy runs with TMPDIR set to <fleet dir>/tmp (mode 0700), where it keeps
+ * the dynamic modules it fetched.
  *
  * Proxies outlive the server: Envoy runs in its own session, writes its
  * output to <fleet dir>/envoy.log (access logs included; moved to envoy.log.1
@@ -65,9 +64,6 @@ typedef struct host_fleet {
      * metrics.prometheus (disable, compression) shapes the stats listener;
      * a change restarts the fleet's Envoy. */
     const json_t *telemetry;
-    /* EnvoyProxy spec.dynamicModules, borrowed; NULL for none: linked where
-     * the fleet's Envoy looks for them (modules.h). */
-    const json_t *dynamic_modules;
 } host_fleet;
 
 typedef struct host_infra host_infra;
@@ -79,10 +75,6 @@ host_infra *host_infra_new(uv_loop_t *loop, const host_config *cfg);
  * every other one. */
 void host_infra_sync(host_infra *h, const host_fleet *fleets, size_t n);
 bool host_proxy_exists(const host_infra *h, const char *fleet);
-/* Links the dynamic modules of these fleets where their Envoys look
- * (modules.h). Call before their new configuration reaches them: Envoy
- * loads a module when it receives the listener that uses it. */
-void host_infra_link_modules(host_infra *h, const host_fleet *fleets, size_t n);
 /* Drains and stops every Envoy; frees the module and calls done(arg) once all
  * exited. */
 void host_infra_shutdown(host_infra *h, void (*done)(void *arg), void *arg);

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "infra/kubernetes/kratelimit.h"
-#include "ir/ir_dynamic_module.h"
 #include "server/log.h"
 #include "xds/bootstrap.h"
 
@@ -293,13 +292,6 @@ static json_t *workload(const kinfra *k, const ir_infra *inf, const fleet_names 
         "metadata.namespace", "name", "ENVOY_POD_NAME", "valueFrom", "fieldRef", "apiVersion", "v1",
         "fieldPath", "metadata.name", "name", "ENVOY_SERVICE_ZONE", "valueFrom", "fieldRef",
         "apiVersion", "v1", "fieldPath", "metadata.annotations['topology.kubernetes.io/zone']");
-    /* Envoy 1.36 finds dynamic modules by name in one directory
-     * (ir_dynamic_module.h); the policies using modules elsewhere are refused. */
-    char module_dir[4096];
-    if (ir_dm_kubernetes_search_dir(json_object_get(inf->envoy_proxy, "dynamicModules"), module_dir,
-                                    sizeof module_dir))
-        json_array_append_new(
-            env, json_pack("{s:s,s:s}", "name", IR_DM_SEARCH_PATH_ENV, "value", module_dir));
     json_t *c = json_pack(
         "{s:s,s:s,s:s,s:[s],s:o,s:o,s:o,s:{s:{s:s,s:i,s:s},s:i,s:i},s:o}", "name", "envoy", "image",
         image_text, "imagePullPolicy", "IfNotPresent", "command", "envoy", "args", args, "env", env,
