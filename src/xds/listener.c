@@ -269,10 +269,15 @@ static size_t insert_at(json_t *have, const json_t *f, ssize_t after)
 }
 
 /* A second plain-HTTP listener on a port joins the first one's chain: the
- * HTTP filters its routes need and the chain lacks go in, in chain order. */
+ * HTTP filters its routes need and the chain lacks go in, in chain order,
+ * and so does the removal of client-sent GeoIP headers its rules need. */
 static void default_chain_filters_merge(xds_ctx *c, json_t *listener, const ir_http_listener *l)
 {
-    json_t *have = json_object_get(default_chain_hcm(listener), "httpFilters");
+    json_t *hcm = default_chain_hcm(listener);
+    if (!hcm)
+        return;
+    xds_geoip_hcm_apply(hcm, l);
+    json_t *have = json_object_get(hcm, "httpFilters");
     json_t *want = xds_http_filter_chain(c, l);
     ssize_t after = -1;
     size_t i;
@@ -281,7 +286,7 @@ static void default_chain_filters_merge(xds_ctx *c, json_t *listener, const ir_h
     {
         const char *name = json_string_value(json_object_get(f, "name"));
         ssize_t at = name ? filter_index(have, name) : -1;
-        if (at < 0 && name && have) {
+        if (at < 0 && name) {
             at = (ssize_t)insert_at(have, f, after);
             json_array_insert(have, (size_t)at, f);
         }

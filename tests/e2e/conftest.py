@@ -227,7 +227,7 @@ class StandaloneServer:
     `wrapper`: a command the server runs under (its Envoys with it), e.g. a
     mount namespace of its own."""
 
-    def __init__(self, workdir, eg_binary, envoy_bin, wrapper=()):
+    def __init__(self, workdir, eg_binary, envoy_bin, wrapper=(), config=""):
         import yaml  # PyYAML, in requirements.txt
 
         self._yaml = yaml
@@ -235,9 +235,10 @@ class StandaloneServer:
         self.dir = self.workdir / "resources"
         self.dir.mkdir()
         self.admin = free_port()
-        config = self.workdir / "eg.yaml"
-        config.write_text(STANDALONE_CONFIG.format(resources=self.dir, home=self.workdir))
-        self.proc = Proc([*wrapper, str(eg_binary), "server", "--config-path", str(config),
+        config_path = self.workdir / "eg.yaml"
+        config_path.write_text(STANDALONE_CONFIG.format(resources=self.dir, home=self.workdir)
+                               + config)
+        self.proc = Proc([*wrapper, str(eg_binary), "server", "--config-path", str(config_path),
                           "--xds-address", f"127.0.0.1:{free_port()}",
                           "--admin-address", f"127.0.0.1:{self.admin}",
                           "--proxy-address", "127.0.0.1", "--envoy-binary", str(envoy_bin)],
@@ -288,15 +289,18 @@ class StandaloneServer:
 @pytest.fixture(scope="module")
 def standalone(tmp_path_factory):
     """Starts StandaloneServers for a whole module: `standalone("name")`; all stopped
-    (and their Envoys killed) when the module ends, even on failure."""
+    (and their Envoys killed) when the module ends, even on failure. `config`: text
+    appended to the EnvoyGateway configuration, which ends inside `extensionApis:`
+    (so "  enableLua: true\n" adds a flag there, an unindented key a section)."""
     d = build_dir()
     e = envoy_binary()
     if d is None:
         pytest.fail("envoy-gateway is not built: run scripts/setup.sh (or set EG_BUILD_DIR)")
     made = []
 
-    def start(name="eg", wrapper=()):
-        s = StandaloneServer(tmp_path_factory.mktemp(name), d / "envoy-gateway", e, wrapper)
+    def start(name="eg", wrapper=(), config=""):
+        s = StandaloneServer(tmp_path_factory.mktemp(name), d / "envoy-gateway", e, wrapper,
+                             config)
         made.append(s)
         return s
 

@@ -3,7 +3,6 @@ with Lua enabled, routes and policies as the suites write them, and the
 policy's Accepted condition as our server reports it."""
 import http.client
 
-import conftest
 from backends import backend_ref
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
@@ -13,13 +12,7 @@ ROUTE_API = "gateway.networking.k8s.io/v1"
 def start_server(standalone, name):
     """A standalone server whose EnvoyGateway config also enables Lua
     (extensionApis.enableLua), as a user turning the feature on would."""
-    base = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = base.replace("  enableBackend: true\n",
-                                              "  enableBackend: true\n  enableLua: true\n")
-    try:
-        return standalone(name)
-    finally:
-        conftest.STANDALONE_CONFIG = base
+    return standalone(name, config="  enableLua: true\n")
 
 
 def http_route(name, hostname, backend="echo"):

@@ -105,13 +105,9 @@ def gws(redis, tmp_path_factory, module_cleanup):
         "the rate-limit service is not built (scripts/setup.sh builds build/ratelimit)"
     echo = HttpEcho("echo")
     module_cleanup.callback(echo.close)
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = saved + RATE_LIMIT_CONFIG.format(redis_port=redis)
-    try:
-        server = conftest.StandaloneServer(tmp_path_factory.mktemp("btp-global"), build_dir()
-                                           / "envoy-gateway", conftest.envoy_binary())
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    server = conftest.StandaloneServer(tmp_path_factory.mktemp("btp-global"),
+                                       build_dir() / "envoy-gateway", conftest.envoy_binary(),
+                                       config=RATE_LIMIT_CONFIG.format(redis_port=redis))
     module_cleanup.callback(server.stop)
     port_a, port_b, port_c = free_port(), free_port(), free_port()
     server.write("gateways.yaml", [

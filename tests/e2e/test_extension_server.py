@@ -204,12 +204,7 @@ extensionManager:
 
 
 def start_server(standalone, name, ext_port, fail_open):
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = saved + manager_config(ext_port, fail_open)
-    try:
-        return standalone(name)
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    return standalone(name, config=manager_config(ext_port, fail_open))
 
 
 def route(name, host, mark=None):

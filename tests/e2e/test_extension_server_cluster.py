@@ -101,12 +101,7 @@ def ext(tmp_path_factory, backends, module_cleanup):
 @pytest.fixture(scope="module")
 def gw(standalone, ext, backends):
     echo, other = backends
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = saved + manager_config(ext.port, ["Cluster"])
-    try:
-        server = standalone("ext-cluster")
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    server = standalone("ext-cluster", config=manager_config(ext.port, ["Cluster"]))
     port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])

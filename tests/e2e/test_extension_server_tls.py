@@ -4,7 +4,6 @@ the name in service.hostname) and speaks HTTP/2 over TLS. A server whose certifi
 another CA signed is refused, and failing open the route is served unmodified."""
 import pytest
 
-import conftest
 from backends import Certs, HttpEcho, tls_secret
 from conftest import free_port
 from test_extension_server import ExtensionServer, request, route, serves, write_gateway
@@ -70,12 +69,7 @@ def tls_setup(tmp_path_factory, module_cleanup):
 
 
 def start(standalone, name, port, ca_secret):
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = saved + tls_config(port, ca_secret)
-    try:
-        return standalone(name)
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    return standalone(name, config=tls_config(port, ca_secret))
 
 
 def ca_secret(name, certs):

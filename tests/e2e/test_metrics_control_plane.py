@@ -8,7 +8,6 @@ import http.client
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import conftest
 from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
 from conftest import free_port, http_get
 
@@ -51,12 +50,7 @@ def serves(port, host):
 def gw(standalone, module_cleanup):
     echo = HttpEcho("echo")
     module_cleanup.callback(echo.close)
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = saved + "  enableEnvoyPatchPolicy: true\n"
-    try:
-        server = standalone("metrics")
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    server = standalone("metrics", config="  enableEnvoyPatchPolicy: true\n")
     port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])

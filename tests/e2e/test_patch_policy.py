@@ -121,12 +121,7 @@ def gw(standalone, module_cleanup):
     echo, other = HttpEcho("echo"), HttpEcho("other")
     module_cleanup.callback(echo.close)
     module_cleanup.callback(other.close)
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = saved + "  enableEnvoyPatchPolicy: true\n"
-    try:
-        server = standalone("patch")
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    server = standalone("patch", config="  enableEnvoyPatchPolicy: true\n")
     port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])

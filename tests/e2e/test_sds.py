@@ -25,7 +25,6 @@ import tempfile
 
 import pytest
 
-import conftest
 from backends import Certs, HttpEcho, backend_ref, backend_resource, gateway
 from conftest import build_dir, free_port, http_get, wait_for
 from sds_server import SdsServer
@@ -39,14 +38,7 @@ CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 
 def start_server(standalone, name):
     """A standalone server whose EnvoyGateway config turns SDS Secret references on."""
-    base = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = base.replace("  enableBackend: true\n",
-                                              "  enableBackend: true\n"
-                                              "  enableSDSSecretRef: true\n")
-    try:
-        return standalone(name)
-    finally:
-        conftest.STANDALONE_CONFIG = base
+    return standalone(name, config="  enableSDSSecretRef: true\n")
 
 
 def sds_secret(name, socket_path, secret_name):

@@ -10,7 +10,6 @@ import http.client
 
 import pytest
 
-import conftest
 from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
 from conftest import free_port
 
@@ -58,13 +57,7 @@ def programmed(server, name):
 def gw(standalone, module_cleanup):
     echo = HttpEcho("echo")
     module_cleanup.callback(echo.close)
-    saved = conftest.STANDALONE_CONFIG
-    conftest.STANDALONE_CONFIG = (saved + "  enableEnvoyPatchPolicy: true\n"
-                                  + "runtimeFlags:\n  enabled: [XDSNameSchemeV2]\n")
-    try:
-        server = standalone("names-v2")
-    finally:
-        conftest.STANDALONE_CONFIG = saved
+    server = standalone("names-v2", config="  enableEnvoyPatchPolicy: true\n" + "runtimeFlags:\n  enabled: [XDSNameSchemeV2]\n")
     port = free_port()
     server.write("gateway.yaml", [gateway_class(), gateway("eg", [
         {"name": "http", "protocol": "HTTP", "port": port}])])
