@@ -68,6 +68,13 @@ typedef struct api_resources {
      * their metadata is read; `raw` is passed to the extension server. Not in
      * `all`; api_resources_find() finds them by kind. */
     API_LIST_OF(api_object) extension_resources;
+
+    /* True in a running server (standalone or Kubernetes mode): it has no
+     * module cache like the reference's, so proxies fetch a Wasm module from
+     * its own URL and check it against the declared sha256, and image sources
+     * are refused. False (egctl x translate): the reference's cache URLs and
+     * names. */
+    bool wasm_fetched_by_proxies;
 } api_resources;
 
 /* The EnvoyGateway configuration's extensionManager registers this kind

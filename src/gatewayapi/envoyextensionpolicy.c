@@ -91,8 +91,8 @@ static const char *wasm_source_problem(const eep_check_ctx *x, const api_wasm_so
                               arena_printf(c->arena, "%s.pullSecretRef", field), &err))
             return err;
     }
-    if (gw_backends_on_host(c)) {
-        /* Standalone: Envoy fetches the module from its URL and checks it. */
+    if (gw_wasm_fetched_by_proxies(c)) {
+        /* No module cache: Envoy fetches the module from its URL and checks it. */
         if (src->tls) {
             if (strncmp(src->url, "https://", 8) != 0)
                 return arena_printf(c->arena, "%s.tls: the url %s is not https", field, src->url);
@@ -125,11 +125,12 @@ static const char *wasm_problem(const eep_check_ctx *x, size_t i)
     const api_wasm_code *code = x->s->wasm[i].code;
     if (!code)
         return arena_printf(x->c->arena, "wasm[%zu].code is required", i);
-    if (same(code->type, "Image") && gw_backends_on_host(x->c))
-        return arena_printf(x->c->arena,
-                            "wasm[%zu].code.image: OCI image sources are not supported in "
-                            "standalone mode (use an HTTP code source)",
-                            i);
+    if (same(code->type, "Image") && gw_wasm_fetched_by_proxies(x->c))
+        return arena_printf(
+            x->c->arena,
+            "wasm[%zu].code.image: OCI image sources are not supported %s (use "
+            "an HTTP code source)",
+            i, gw_backends_on_host(x->c) ? "in standalone mode" : "without a module cache");
     if (same(code->type, "Image"))
         return wasm_source_problem(x, code->image,
                                    arena_printf(x->c->arena, "wasm[%zu].code.image", i));

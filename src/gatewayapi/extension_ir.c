@@ -28,6 +28,11 @@ static void sha256_hex(const char *data, size_t len, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
+bool gw_wasm_fetched_by_proxies(const gw_ctx *c)
+{
+    return c->res->wasm_fetched_by_proxies || gw_backends_on_host(c);
+}
+
 void gw_wasm_cache_entry(const char *url, char name_hex[65], char sum_hex[65])
 {
     char salted[4 + 64 + 1];
@@ -168,9 +173,9 @@ static bool wasm_build(gw_ctx *c, const gw_policy *p, const api_wasm *w, size_t 
         out->host_keys = w->env->host_keys;
         out->n_host_keys = w->env->n_host_keys;
     }
-    if (gw_backends_on_host(c)) {
-        /* Standalone: no module cache; Envoy fetches the module's own URL
-         * and checks it against the declared sha256. */
+    if (gw_wasm_fetched_by_proxies(c)) {
+        /* A running server: no module cache; Envoy fetches the module's own
+         * URL and checks it against the declared sha256. */
         out->serving_url = src->url;
         out->sha256 = src->sha256;
         if (src->tls && src->tls->ca_certificate_ref)

@@ -7,10 +7,15 @@
 
 #define GW_EEP_KIND "EnvoyExtensionPolicy"
 
+/* Whether proxies fetch Wasm modules from their own URLs (a running server,
+ * standalone or Kubernetes mode: api_resources.wasm_fetched_by_proxies, or a
+ * host infrastructure) rather than from the reference's module cache. */
+bool gw_wasm_fetched_by_proxies(const gw_ctx *c);
+
 /* The reference's wasm module cache names a module by the SHA-256 of its URL
  * and serves it from its own address; `name_hex` gets that name, `sum_hex`
- * the checksum it reports (each 65 bytes). Used outside standalone mode,
- * where no cache runs and Envoy fetches the module's own URL. */
+ * the checksum it reports (each 65 bytes). Used when proxies do not fetch
+ * modules themselves (egctl x translate: the reference's output). */
 void gw_wasm_cache_entry(const char *url, char name_hex[65], char sum_hex[65]);
 
 /* The source.local.path of a module the Gateway's EnvoyProxy registers

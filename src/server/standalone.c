@@ -586,6 +586,7 @@ static void job_work(uv_work_t *req)
     log_diags("oidc", "hmac-secret", &diags);
     diag_list_clear(&diags);
     j->t_load = uv_hrtime();
+    j->r->wasm_fetched_by_proxies = true; /* no module cache runs here */
     j->res = gw_translate(j->r);
     host_ports_resolve(s->ports, j->r, j->res);
     if (s->host) /* the proxies run here: in this host's zone */
