@@ -291,6 +291,12 @@ void kmode_close(kmode *k)
 void kmode_resources_add(void *arg, api_resources *r)
 {
     kmode *k = arg;
+    /* The EnvoyGateway's namespace is the controller's (ENVOY_GATEWAY_NAMESPACE),
+     * as for the reference: where its own Secrets live (envoy-oidc-hmac, the
+     * extension manager's certificates) and the fleets run. */
+    if (r->envoy_gateway &&
+        !(r->envoy_gateway->obj.metadata.namespace && *r->envoy_gateway->obj.metadata.namespace))
+        r->envoy_gateway->obj.metadata.namespace = arena_strdup(r->arena, k->namespace);
     kprov_resources_add(k->prov, r);
 }
 
