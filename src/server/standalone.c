@@ -84,6 +84,7 @@ struct srv_standalone {
      * translation as the Secret envoy-oidc-hmac when the resources lack one. */
     unsigned char oidc_hmac[SRV_OIDC_HMAC_LEN];
     bool has_oidc_hmac;
+    bool local_oidc_hmac; /* false in Kubernetes mode: only the API server's Secret */
 };
 
 /* The xDS types of the translator, in the cache's terms. */
@@ -992,7 +993,7 @@ void srv_standalone_reload_tls(void *arg)
     }
     srv_log(SRV_LOG_INFO, "main", "xDS certificates reloaded from %s", s->certs_dir);
     char *hmac_err = NULL;
-    if (srv_oidc_hmac_local(s->certs_dir, s->oidc_hmac, &hmac_err) == 0)
+    if (s->local_oidc_hmac && srv_oidc_hmac_local(s->certs_dir, s->oidc_hmac, &hmac_err) == 0)
         s->has_oidc_hmac = true;
     free(hmac_err);
 }
@@ -1073,9 +1074,14 @@ srv_standalone *srv_standalone_start(uv_loop_t *loop, const srv_standalone_confi
     s->proxy_address = cfg->proxy_address ? strdup(cfg->proxy_address) : NULL;
     s->ratelimit_address = cfg->ratelimit_address ? strdup(cfg->ratelimit_address) : NULL;
     s->eg_config = cfg->eg_config ? strdup(cfg->eg_config) : NULL;
+    /* In Kubernetes mode the key is the API server's Secret envoy-oidc-hmac
+     * (certgen writes it), read like any other Secret: none is made up here,
+     * as each replica would make a different one. */
+    s->local_oidc_hmac = !cfg->source_add;
     const char *hmac_dir = cfg->certs_dir ? cfg->certs_dir : cfg->state_dir;
     char *hmac_err = NULL;
-    s->has_oidc_hmac = hmac_dir && srv_oidc_hmac_local(hmac_dir, s->oidc_hmac, &hmac_err) == 0;
+    s->has_oidc_hmac = s->local_oidc_hmac && hmac_dir &&
+                       srv_oidc_hmac_local(hmac_dir, s->oidc_hmac, &hmac_err) == 0;
     if (hmac_err) {
         srv_log(SRV_LOG_WARN, "oidc", "no HMAC key for OAuth2 cookies: %s", hmac_err);
         free(hmac_err);
