@@ -239,13 +239,16 @@ def condition(conds, type_):
 
 class TcpProxy:
     """A TCP relay in front of the API server that the tests can cut (every
-    connection closed, new ones refused) and restore: a broken network."""
+    connection closed, new ones refused) and restore: a broken network. Bound to
+    `bind` (host_address() for a loopback server that an EndpointSlice must name:
+    see expose())."""
 
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, bind="127.0.0.1"):
         self.upstream = upstream_port
+        self.address = bind
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((bind, 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.conns = []
@@ -305,6 +308,13 @@ class TcpProxy:
     def close(self):
         self.cut()
         self.sock.close()
+
+
+def expose(port):
+    """A relay on this machine's non-loopback address to a server on loopback
+    `port` (the API server refuses loopback addresses in EndpointSlices): has the
+    `address` and `port` service_with_endpoints() takes; close() it."""
+    return TcpProxy(port, bind=host_address())
 
 
 class Cluster:
@@ -491,7 +501,9 @@ class Controller:
 class Echo:
     """An HTTP backend on this machine's non-loopback address (EndpointSlices
     refuse loopback), answering any method with its name; `requests` keeps the
-    (method, path, headers) of every request it got."""
+    (method, path, headers) of every request it got. A request's
+    `x-echo-status: <code>` is the answer's status, `x-echo-delay: <seconds>` makes
+    it that late."""
 
     def __init__(self, name):
         self.name = name
@@ -507,8 +519,11 @@ class Echo:
                     self.rfile.read(n)
                 echo.requests.append((self.command, self.path,
                                       {k.lower(): v for k, v in self.headers.items()}))
+                delay = float(self.headers.get("x-echo-delay") or 0)
+                if delay:
+                    time.sleep(delay)
                 body = json.dumps({"backend": echo.name, "path": self.path}).encode()
-                self.send_response(200)
+                self.send_response(int(self.headers.get("x-echo-status") or 200))
                 self.send_header("x-backend", echo.name)
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
@@ -564,7 +579,8 @@ def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, h
     has those names too (needs root). Returns the Proc (log in workdir/envoy.log);
     the caller stops it. `zone` is the pod's topology.kubernetes.io/zone annotation:
     its ENVOY_SERVICE_ZONE expands in the arguments as the kubelet expands it (None:
-    the variable is empty)."""
+    the variable is empty). The pod's hostPath volumes are bind-mounted at their
+    mount paths in that mount namespace too."""
     name = infra_name(ns, gw)
     dep = wait_for(lambda: kube.get("Deployment", name, infra_ns), what=f"Deployment {name}")
     pod = dep["spec"]["template"]["spec"]
@@ -600,12 +616,27 @@ def run_fleet_envoy(kube, infra_ns, ns, gw, xds_port, workdir, certs_dir=None, h
     args[i + 1] = json.dumps(bootstrap)
     args[args.index("--service-node") + 1] = "envoy-test-pod"
     cmd = [envoy_binary(), *args, "--disable-hot-restart"]
+    binds = []  # (source on this machine, path in the pod)
     if hosts:
         hosts_file = workdir / "hosts"
         hosts_file.write_text(pathlib.Path("/etc/hosts").read_text() + "".join(
             f"{ip} {name}\n" for name, ip in hosts.items()))
-        cmd = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"',
-               str(hosts_file), *cmd]
+        binds.append((str(hosts_file), "/etc/hosts"))
+    # The pod's hostPath volumes (an EnvoyProxy's pod.volumes and the container's
+    # volumeMounts) at their mount paths, as the kubelet mounts them.
+    for m in pod["containers"][0]["volumeMounts"]:
+        host_path = (vols.get(m["name"], {}).get("hostPath") or {}).get("path")
+        if host_path:
+            binds.append((host_path, m["mountPath"]))
+    if binds:
+        script = " && ".join(
+            f'mkdir -p "${i * 2 + 1}" && mount --bind "${i * 2}" "${i * 2 + 1}"'
+            if b[1] != "/etc/hosts" else f'mount --bind "${i * 2}" "${i * 2 + 1}"'
+            for i, b in enumerate(binds))
+        flat = [x for b in binds for x in b]
+        n = len(flat)
+        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+               script + f' && shift {n - 1} && exec "$@"', *flat, *cmd]
     return Proc(cmd, workdir / "envoy.log")
 
 
