@@ -491,6 +491,9 @@ def test_jwt_remote_jwks(gw):
     seen = served(gw, "jwt.example", headers=bearer(j.token()))
     assert seen["headers"]["x-jwt-sub"] == "alice"
     assert j.fetches >= 1
+    # a claim header the client sends itself is replaced by the token's claim
+    seen = served(gw, "jwt.example", headers={**bearer(j.token()), "x-jwt-sub": "root"})
+    assert seen["headers"]["x-jwt-sub"] == "alice", seen["headers"]
 
 
 def test_jwt_local_jwks(gw):
