@@ -462,6 +462,9 @@ def test_api_key_auth(gw):
     assert seen["headers"]["x-client-id"] == "client-b"
     seen = served(gw, "apikey.example", path="/?api_key=key-a")
     assert seen["headers"]["x-client-id"] == "client-a"
+    # a client id the client claims itself is replaced by the one its key names
+    seen = served(gw, "apikey.example", headers={"x-api-key": "key-b", "x-client-id": "client-a"})
+    assert seen["headers"]["x-client-id"] == "client-b", seen["headers"]
 
 
 def test_authorization_client_cidrs(gw):
