@@ -52,7 +52,9 @@ typedef struct srv_standalone_config {
     bool copy_proxy_logs; /* all of each Envoy's output (access logs too) into our log */
     /* Another resource source instead of the files (Kubernetes mode), or
      * NULL: source_add fills each translation's input; source_translated
-     * gets each result before the admin statuses are derived from it. */
+     * gets each result before the admin statuses are derived from it. With
+     * a source the server makes up no OAuth2 cookie HMAC key: the source's
+     * Secret envoy-oidc-hmac is the only one. */
     void (*source_add)(void *arg, api_resources *r);
     void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
     void *source_arg;

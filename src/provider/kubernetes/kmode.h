@@ -5,7 +5,8 @@
  *   kmode_new -> srv_standalone_start(.source_* = kmode_*) -> kmode_start
  *
  * The pipeline asks kmode_resources_add for the objects of each translation
- * and gives kmode_translated its result; kmode calls `refresh` when the
+ * (the EnvoyGateway document gets the controller's namespace when it names
+ * none) and gives kmode_translated its result; kmode calls `refresh` when the
  * cluster changed. Nothing is written (statuses, Deployments) before every
  * watch listed once, so a restarted controller never works from a partial
  * view. Environment: KUBECONFIG (or in-cluster), ENVOY_GATEWAY_NAMESPACE
