@@ -172,6 +172,11 @@ def test_oidc_login_through_the_certgen_hmac_secret(kube, controllers, env_ids, 
         assert echo.requests[-1][2].get("authorization") == "Bearer access-abc"
         # Without the cookies: back to the provider.
         assert cl.status("app", "/private") == 302
+        # A new key in the Secret: the session's cookies no longer verify.
+        replace(kube, "Secret", "envoy-oidc-hmac", ids["infra"], lambda o: o["data"].update(
+            {"hmac-secret": base64.b64encode(secrets.token_bytes(32)).decode()}))
+        wait_for(lambda: oidc.request(port, host("app"), "/private?x=1", {"cookie": jar})[0]
+                 == 302, what="the old session refused after the key changed")
     finally:
         envoy.stop()
 
