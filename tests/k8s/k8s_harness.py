@@ -536,6 +536,9 @@ class Echo:
         self.address = host_address()
         self.server = http.server.ThreadingHTTPServer((self.address, 0), Handler)
         self.server.daemon_threads = True
+        # A client gone before the answer (Envoy's request timeout against
+        # x-echo-delay) is no error of the echo.
+        self.server.handle_error = lambda request, client_address: None
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
