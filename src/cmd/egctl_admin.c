@@ -579,6 +579,7 @@ void egctl_admin_usage(FILE *out)
           "                      [--admin-address HOST:PORT]\n"
           "       egctl config envoy-proxy [TYPE] [--fleet NAME] [-o yaml|json]\n"
           "                      [--admin-address HOST:PORT]\n"
+          "       egctl config envoy-ratelimit [--admin-address HOST:PORT]\n"
           "       egctl config envoy-gateway [TYPE] [-o json|yaml] [-n NAMESPACE]\n"
           "                      [--resource-namespace NS] [--admin-address HOST:PORT]\n"
           "       egctl x stats envoy-proxy [--fleet NAME] [--filter REGEX] [-o text|json]\n"
@@ -597,7 +598,11 @@ void egctl_admin_usage(FILE *out)
           "              what each proxy fleet was sent over xDS: TYPE all (with its Envoy\n"
           "              process and ADS connections), listener, route, cluster, endpoint\n"
           "              or secret\n"
-          "config envoy-gateway (alias: config gateway; `c` for config)\n"
+          "config envoy-ratelimit (alias: rl)\n"
+          "              the limits the rate-limit service the server runs has loaded, as\n"
+          "              its debug endpoint lists them (/rlconfig)\n"
+          "config envoy-gateway (aliases: gateway, eg; `c` for config, `proxy` for\n"
+          "              envoy-proxy)\n"
           "              the resources the server translated last, from its admin API\n"
           "              (/api/config_dump?resource=TYPE), as the reference prints them:\n"
           "              {namespace: {server name: [...]}} (the server's namespace is\n"
@@ -644,7 +649,12 @@ static bool config_cmd(const char *a)
 
 static bool envoy_gateway(const char *a)
 {
-    return strcmp(a, "envoy-gateway") == 0 || strcmp(a, "gateway") == 0;
+    return strcmp(a, "envoy-gateway") == 0 || strcmp(a, "gateway") == 0 || strcmp(a, "eg") == 0;
+}
+
+static bool envoy_ratelimit(const char *a)
+{
+    return strcmp(a, "envoy-ratelimit") == 0 || strcmp(a, "rl") == 0;
 }
 
 bool egctl_admin_handles(int argc, char **argv)
@@ -653,7 +663,8 @@ bool egctl_admin_handles(int argc, char **argv)
             (strcmp(argv[2], "status") == 0 || strcmp(argv[2], "stats") == 0 ||
              strcmp(argv[2], "dashboard") == 0)) ||
            (argc >= 3 && config_cmd(argv[1]) &&
-            (strcmp(argv[2], "envoy-proxy") == 0 || envoy_gateway(argv[2])));
+            (strcmp(argv[2], "envoy-proxy") == 0 || strcmp(argv[2], "proxy") == 0 ||
+             envoy_gateway(argv[2]) || envoy_ratelimit(argv[2])));
 }
 
 static int fail(char *err)
@@ -791,6 +802,48 @@ static int cmd_config_gateway(int argc, char **argv, const char *admin)
         json_decref(out);
     }
     json_decref(answer);
+    return rc;
+}
+
+/* egctl config envoy-ratelimit: the limits the rate-limit service loaded, as
+ * its debug endpoint's /rlconfig lists them. */
+static int cmd_config_ratelimit(int argc, char **argv, const char *admin)
+{
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) && i + 1 < argc)
+            i++; /* the reference's namespace of the service's pods: one service here */
+        else
+            return usage_error("config envoy-ratelimit: unknown argument %s", argv[i]);
+    }
+    char *err = NULL;
+    json_t *proxies = admin_get(admin, "/api/proxies", &err);
+    if (!proxies)
+        return fail(err);
+    json_t *rl = json_object_get(proxies, "ratelimit");
+    const char *debug = json_string_value(json_object_get(rl, "debug"));
+    int rc = 1;
+    if (!json_is_object(rl)) {
+        fputs("egctl: global rate limit is not enabled (the EnvoyGateway's "
+              "rateLimit.backend.redis)\n",
+              stderr);
+    } else if (!debug) {
+        fprintf(stderr,
+                "egctl: the rate-limit service runs at %s, not on this host: kubectl "
+                "port-forward to its debug port 6070 and GET /rlconfig\n",
+                json_string_value(json_object_get(rl, "address")));
+    } else {
+        char *body = http_get(debug, "/rlconfig", &err);
+        if (!body) {
+            rc = fail(err);
+        } else {
+            fputs(body, stdout);
+            if (*body && body[strlen(body) - 1] != '\n')
+                putchar('\n');
+            free(body);
+            rc = 0;
+        }
+    }
+    json_decref(proxies);
     return rc;
 }
 
@@ -984,9 +1037,13 @@ int egctl_admin_main(int argc, char **argv)
         } else
             rest[n++] = argv[i];
     }
-    int rc = !experimental(argv[1]) ? (envoy_gateway(argv[2]) ? cmd_config_gateway(n, rest, admin)
-                                                              : cmd_config(n, rest, admin))
-             : strcmp(argv[2], "stats") == 0     ? cmd_stats(n, rest, admin)
+    int rc;
+    if (!experimental(argv[1]))
+        rc = envoy_gateway(argv[2])     ? cmd_config_gateway(n, rest, admin)
+             : envoy_ratelimit(argv[2]) ? cmd_config_ratelimit(n, rest, admin)
+                                        : cmd_config(n, rest, admin);
+    else
+        rc = strcmp(argv[2], "stats") == 0       ? cmd_stats(n, rest, admin)
              : strcmp(argv[2], "dashboard") == 0 ? cmd_dashboard(n, rest, admin)
                                                  : cmd_status(n, rest, admin);
     free(rest);

@@ -940,6 +940,17 @@ static bool fleet_serving(void *arg, const char *fleet)
     return serving;
 }
 
+/* The rate-limit service: run here, elsewhere (Kubernetes mode) or none. */
+static json_t *ratelimit_json(const srv_standalone *s)
+{
+    if (s->ratelimit)
+        return json_pack("{s:s,s:s}", "address", host_ratelimit_address(s->ratelimit), "debug",
+                         host_ratelimit_debug_address(s->ratelimit));
+    if (s->ratelimit_address)
+        return json_pack("{s:s}", "address", s->ratelimit_address);
+    return json_null();
+}
+
 /* /api/config_dump?resource=TYPE: the translated resources, as the
  * reference's admin API answers (resources_dump.h). */
 static json_t *resources_answer(srv_standalone *s, const char *query, int *status)
@@ -998,10 +1009,11 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     if (strncmp(path, "/api/config_dump?", 17) == 0)
         return resources_answer(s, path + 17, status);
     if (strcmp(path, "/api/proxies") == 0) /* what config_dump says of them, cheaply */
-        return json_pack("{s:o,s:o,s:o}", "processes",
+        return json_pack("{s:o,s:o,s:o,s:o}", "processes",
                          s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
                          ready_ports_json(s), "stats",
-                         s->host ? host_infra_stats_json(s->host) : json_array());
+                         s->host ? host_infra_stats_json(s->host) : json_array(), "ratelimit",
+                         ratelimit_json(s));
     if (strcmp(path, "/metrics") == 0) {
         json_t *streams = ads_server_status_json(s->ads);
         srv_metrics_scrape(s->metrics, streams, files_in_error(s));

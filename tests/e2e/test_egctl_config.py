@@ -177,3 +177,13 @@ def test_without_a_server_egctl_says_so(server):
         r = subprocess.run([binary, *args, "--admin-address", f"127.0.0.1:{free_port()}"],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 1 and "is the server running?" in r.stderr
+
+
+def test_ratelimit_config_says_when_global_limits_are_off(server):
+    r = egctl(server, "config", "envoy-ratelimit")
+    assert r.returncode == 1 and "global rate limit is not enabled" in r.stderr
+
+
+def test_reference_aliases(server):
+    assert ok(server, "c", "eg", "gw") == ok(server, "config", "envoy-gateway", "gateway")
+    assert json.loads(ok(server, "c", "proxy", "route", "-o", "json"))["default/eg"]["routes"]
