@@ -19,7 +19,7 @@ import sys
 # envoyextensionpolicy-with-dynamicmodule passes since agent/dynmod3: Envoy 1.38 loads a
 # dynamic module by file path or fetches it from a URL (DynamicModuleConfig.module).
 # GeoIP authorization is accepted since agent/geoip (the two geo cases it cost).
-FLOOR = {"--no-policies": 299, "": 570}
+FLOOR = {"--no-policies": 299, "": 571}
 
 def passing(egctl, flag):
     root = pathlib.Path(__file__).resolve().parents[1]

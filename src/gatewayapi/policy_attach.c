@@ -695,8 +695,32 @@ static void parent_listeners(attach_run *run, const gw_policy_route *r, const gw
     }
 }
 
+/* Why the Gateway policy a route policy would merge into is invalid for the
+ * scope it covers, or NULL (also for ListenerSet parents, not checked). The
+ * merged spec would carry the same fault, so the route policy cannot take
+ * it in. */
+static const char *parent_invalid(attach_run *run, const gw_policy *parent, const scope *ps)
+{
+    gateway_ctx *g = (ps->type == GW_SCOPE_GATEWAY || ps->type == GW_SCOPE_LISTENER)
+                         ? find_gateway(run, ps->namespace, ps->name)
+                         : NULL;
+    if (!g || !run->kind->check)
+        return NULL;
+    gw_policy_target t = {.scope = ps->type,
+                          .kind = "Gateway",
+                          .namespace = ps->namespace,
+                          .name = ps->name,
+                          .section = ps->section,
+                          .gateway = g->gw};
+    gw_policy_check chk = {0};
+    run->kind->check(run->c, parent, &t, &chk);
+    return chk.invalid;
+}
+
 /* A route policy with a mergeType merges into the closest policy above each
- * listener the route is attached to. */
+ * listener the route is attached to; when that policy is invalid, the route
+ * policy is too for that listener (its routes answer 500, as for any
+ * invalid policy) and takes the parent's place there (Overridden). */
 static void merge_route_policy(attach_run *run, const gw_policy *p, const gw_policy_target *t,
                                const route_ctx *r)
 {
@@ -744,6 +768,14 @@ static void merge_route_policy(attach_run *run, const gw_policy *p, const gw_pol
             }
             if (!check_target(run, p, t, &anc) || !parent)
                 continue;
+            const char *bad = parent_invalid(run, parent, &ps);
+            if (bad) {
+                set_all(run, p, &anc, "Accepted", false, "Invalid",
+                        arena_printf(c->arena, "cannot merge with %s %s/%s, which is invalid: %s",
+                                     run->kind->kind, parent->obj->metadata.namespace,
+                                     parent->obj->metadata.name, bad));
+                continue;
+            }
             edge_add(c, &run->merged, ps, route_scope(&r->pub));
             set_all(run, p, &anc, "Merged", true, "Merged",
                     arena_printf(c->arena, "Merged with %s %s/%s", run->kind->kind,

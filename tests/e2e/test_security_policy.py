@@ -462,6 +462,9 @@ def test_api_key_auth(gw):
     assert seen["headers"]["x-client-id"] == "client-b"
     seen = served(gw, "apikey.example", path="/?api_key=key-a")
     assert seen["headers"]["x-client-id"] == "client-a"
+    # a client id the client claims itself is replaced by the one its key names
+    seen = served(gw, "apikey.example", headers={"x-api-key": "key-b", "x-client-id": "client-a"})
+    assert seen["headers"]["x-client-id"] == "client-b", seen["headers"]
 
 
 def test_authorization_client_cidrs(gw):
@@ -491,6 +494,9 @@ def test_jwt_remote_jwks(gw):
     seen = served(gw, "jwt.example", headers=bearer(j.token()))
     assert seen["headers"]["x-jwt-sub"] == "alice"
     assert j.fetches >= 1
+    # a claim header the client sends itself is replaced by the token's claim
+    seen = served(gw, "jwt.example", headers={**bearer(j.token()), "x-jwt-sub": "root"})
+    assert seen["headers"]["x-jwt-sub"] == "alice", seen["headers"]
 
 
 def test_jwt_local_jwks(gw):
