@@ -16,6 +16,7 @@ APT_PACKAGES=(
   "libnghttp2-dev"                # HTTP/2 for the gRPC (xDS) server
   "libssl-dev"                    # TLS, certificates, hashes
   "libcurl4-openssl-dev"          # HTTP client for the Kubernetes API
+  "zlib1g-dev"                    # deflate: the resources the server keeps for its admin API
   "clang=1:14.0-55.7~deb12u1"     # libFuzzer for the fuzz targets
   "clang-format=1:14.0-55.7~deb12u1"
   "lld-14=1:14.0.6-12"            # wasm-ld: the Wasm e2e test builds a proxy-wasm module

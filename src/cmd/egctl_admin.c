@@ -127,8 +127,13 @@ static char *http_get(const char *address, const char *path, char **err)
     const char *body = buf ? strstr(buf, "\r\n\r\n") : NULL;
     char *out = NULL;
     if (!body || sscanf(buf, "HTTP/1.%*d %d", &status) != 1 || status != 200) {
-        if (asprintf(err, "%s%s: %s", address, path,
-                     status ? "the endpoint answered an error" : "no valid answer") < 0)
+        /* A short text answer says why (an unknown type, no translation yet). */
+        int shown = body ? (int)strcspn(body + 4, "\r\n") : 0;
+        if (shown > 200)
+            shown = 200;
+        if (asprintf(err, "%s%s: %s%s%.*s", address, path,
+                     status ? "the endpoint answered an error" : "no valid answer",
+                     shown ? ": " : "", shown, body ? body + 4 : "") < 0)
             *err = NULL;
     } else {
         out = chunked(buf, (size_t)(body - buf)) ? dechunk(body + 4) : strdup(body + 4);
@@ -478,6 +483,94 @@ static bool dump_type_known(const char *type)
     return false;
 }
 
+/* ---- egctl config envoy-gateway ---- */
+
+/* The types the server's /api/config_dump?resource= answers, with the
+ * reference's short names. */
+static const struct eg_type {
+    const char *type, *alias;
+} eg_types[] = {
+    {"all", NULL},
+    {"gatewayclass", "gc"},
+    {"gateway", "gw"},
+    {"httproute", "hr"},
+    {"grpcroute", "gr"},
+    {"tlsroute", "tr"},
+    {"tcproute", "tcr"},
+    {"udproute", "ur"},
+    {"clienttrafficpolicy", "ctp"},
+    {"backendtrafficpolicy", "btp"},
+    {"backendtlspolicy", "btlsp"},
+    {"securitypolicy", "sp"},
+    {"envoypatchpolicy", "epp"},
+    {"envoyextensionpolicy", "eep"},
+    {"service", "svc"},
+    {"secret", "sec"},
+    {"configmap", "cm"},
+    {"namespace", "ns"},
+    {"endpointslice", "eps"},
+    {"referencegrant", "rg"},
+    {"httproutefilter", "hrf"},
+    {"envoyproxy", "ep"},
+    {"backend", "be"},
+    {"serviceimport", "si"},
+    {"listenerset", "ls"},
+    {"clustertrustbundle", "ctb"},
+};
+
+/* The type `arg` names (any case, or its short name), or NULL. */
+static const char *eg_type(const char *arg)
+{
+    for (size_t i = 0; i < sizeof eg_types / sizeof eg_types[0]; i++)
+        if (strcasecmp(arg, eg_types[i].type) == 0 ||
+            (eg_types[i].alias && strcmp(arg, eg_types[i].alias) == 0))
+            return eg_types[i].type;
+    return NULL;
+}
+
+/* Whether `o` is in namespace `ns` (cluster-scoped objects always are). */
+static bool in_namespace(const json_t *o, const char *ns)
+{
+    const char *have =
+        json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace"));
+    return !have || strcmp(have, ns) == 0;
+}
+
+/* Keeps the objects of `list` in namespace `ns` (in place). */
+static void filter_list(json_t *list, const char *ns)
+{
+    for (size_t i = json_array_size(list); i-- > 0;)
+        if (!in_namespace(json_array_get(list, i), ns))
+            json_array_remove(list, i);
+}
+
+/* --resource-namespace: each "all" item's lists, or the typed list. */
+static void filter_resources(json_t *resources, bool all, const char *ns)
+{
+    if (!all) {
+        filter_list(resources, ns);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(resources, i, item)
+    {
+        const char *key;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(item, tmp, key, v)
+        {
+            if (json_is_array(v)) {
+                filter_list(v, ns);
+                if (json_array_size(v) == 0)
+                    json_object_del(item, key);
+            } else if (!in_namespace(v, ns)) {
+                json_object_del(item, key);
+            }
+        }
+    }
+}
+
 /* ---- commands ---- */
 
 void egctl_admin_usage(FILE *out)
@@ -486,7 +579,12 @@ void egctl_admin_usage(FILE *out)
           "                      [--admin-address HOST:PORT]\n"
           "       egctl config envoy-proxy [TYPE] [--fleet NAME] [-o yaml|json]\n"
           "                      [--admin-address HOST:PORT]\n"
+          "       egctl config envoy-ratelimit [--admin-address HOST:PORT]\n"
+          "       egctl config envoy-gateway [TYPE] [-o json|yaml] [-n NAMESPACE]\n"
+          "                      [--resource-namespace NS] [--admin-address HOST:PORT]\n"
           "       egctl x stats envoy-proxy [--fleet NAME] [--filter REGEX] [-o text|json]\n"
+          "                      [--admin-address HOST:PORT]\n"
+          "       egctl x dashboard envoy-gateway|envoy-proxy [FLEET]\n"
           "                      [--admin-address HOST:PORT]\n"
           "\n"
           "x status      the conditions of the resources a running envoy-gateway server\n"
@@ -500,11 +598,40 @@ void egctl_admin_usage(FILE *out)
           "              what each proxy fleet was sent over xDS: TYPE all (with its Envoy\n"
           "              process and ADS connections), listener, route, cluster, endpoint\n"
           "              or secret\n"
+          "config envoy-ratelimit (alias: rl)\n"
+          "              the limits the rate-limit service the server runs has loaded, as\n"
+          "              its debug endpoint lists them (/rlconfig)\n"
+          "config envoy-gateway (aliases: gateway, eg; `c` for config, `proxy` for\n"
+          "              envoy-proxy)\n"
+          "              the resources the server translated last, from its admin API\n"
+          "              (/api/config_dump?resource=TYPE), as the reference prints them:\n"
+          "              {namespace: {server name: [...]}} (the server's namespace is\n"
+          "              $ENVOY_GATEWAY_NAMESPACE, default envoy-gateway-system; its name\n"
+          "              its host name, a pod's name in Kubernetes). TYPE all (default:\n"
+          "              one item per GatewayClass of ours, its Gateways and EnvoyProxies\n"
+          "              and every other object) or one kind, each object once:\n"
+          "              gatewayclass (gc), gateway (gw), httproute (hr), grpcroute (gr),\n"
+          "              tlsroute (tr), tcproute (tcr), udproute (ur), clienttrafficpolicy\n"
+          "              (ctp), backendtrafficpolicy (btp), backendtlspolicy (btlsp),\n"
+          "              securitypolicy (sp), envoypatchpolicy (epp), envoyextensionpolicy\n"
+          "              (eep), service (svc), secret (sec; values redacted), configmap\n"
+          "              (cm), namespace (ns), endpointslice (eps), referencegrant (rg),\n"
+          "              httproutefilter (hrf), envoyproxy (ep), backend (be),\n"
+          "              serviceimport (si), listenerset (ls), clustertrustbundle (ctb).\n"
+          "              -n names the server's namespace, as the reference's pod namespace\n"
+          "              (a mismatch is an error); --resource-namespace NS keeps the\n"
+          "              objects of NS (and cluster-scoped ones); -o json is the default\n"
           "x stats envoy-proxy\n"
           "              each running proxy's counters, gauges and histograms as its Envoy\n"
           "              admin endpoint reports them (/stats); --fleet NAME picks one fleet,\n"
           "              --filter REGEX keeps the stats whose names match, -o json prints\n"
           "              {fleet: Envoy's JSON form}\n"
+          "x dashboard   where to open an admin UI; nothing is port-forwarded (the server\n"
+          "              and the Envoys it runs listen on this host). envoy-gateway (eg):\n"
+          "              the server's admin URL, once it answers; envoy-proxy: the URL of\n"
+          "              each running fleet's Envoy admin (\"FLEET URL\" lines), or only\n"
+          "              the URL for FLEET (or --fleet FLEET). In Kubernetes mode the\n"
+          "              Envoys run in pods: use kubectl port-forward to their admin port\n"
           "  --admin-address  the server's admin endpoint (default " DEFAULT_ADMIN ")\n",
           out);
 }
@@ -515,11 +642,29 @@ static bool experimental(const char *a)
     return strcmp(a, "x") == 0 || strcmp(a, "experimental") == 0;
 }
 
+static bool config_cmd(const char *a)
+{
+    return strcmp(a, "config") == 0 || strcmp(a, "c") == 0;
+}
+
+static bool envoy_gateway(const char *a)
+{
+    return strcmp(a, "envoy-gateway") == 0 || strcmp(a, "gateway") == 0 || strcmp(a, "eg") == 0;
+}
+
+static bool envoy_ratelimit(const char *a)
+{
+    return strcmp(a, "envoy-ratelimit") == 0 || strcmp(a, "rl") == 0;
+}
+
 bool egctl_admin_handles(int argc, char **argv)
 {
     return (argc >= 3 && experimental(argv[1]) &&
-            (strcmp(argv[2], "status") == 0 || strcmp(argv[2], "stats") == 0)) ||
-           (argc >= 3 && strcmp(argv[1], "config") == 0 && strcmp(argv[2], "envoy-proxy") == 0);
+            (strcmp(argv[2], "status") == 0 || strcmp(argv[2], "stats") == 0 ||
+             strcmp(argv[2], "dashboard") == 0)) ||
+           (argc >= 3 && config_cmd(argv[1]) &&
+            (strcmp(argv[2], "envoy-proxy") == 0 || strcmp(argv[2], "proxy") == 0 ||
+             envoy_gateway(argv[2]) || envoy_ratelimit(argv[2])));
 }
 
 static int fail(char *err)
@@ -596,6 +741,171 @@ static int cmd_config(int argc, char **argv, const char *admin)
     }
     json_decref(out);
     json_decref(dump);
+    return rc;
+}
+
+static int cmd_config_gateway(int argc, char **argv, const char *admin)
+{
+    const char *type = NULL, *instance = NULL, *output = "json", *server_ns = NULL,
+               *resource_ns = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc)
+            output = argv[++i];
+        else if ((strcmp(a, "-n") == 0 || strcmp(a, "--namespace") == 0) && i + 1 < argc)
+            server_ns = argv[++i];
+        else if (strcmp(a, "--resource-namespace") == 0 && i + 1 < argc)
+            resource_ns = argv[++i];
+        else if (strcmp(a, "-A") == 0 || strcmp(a, "--all-namespaces") == 0)
+            server_ns = NULL;
+        else if (a[0] != '-' && !type && eg_type(a))
+            type = eg_type(a);
+        else if (a[0] != '-' && !instance)
+            instance = a; /* the reference's pod name: this server's name */
+        else
+            return usage_error("config envoy-gateway: unknown argument %s", a);
+    }
+    if (!type)
+        type = "all";
+    if (strcmp(output, "yaml") != 0 && strcmp(output, "json") != 0)
+        return usage_error("-o %s: expected json or yaml", output);
+    char *path = NULL, *err = NULL;
+    if (asprintf(&path, "/api/config_dump?resource=%s", type) < 0)
+        abort();
+    json_t *answer = admin_get(admin, path, &err);
+    free(path);
+    if (!answer)
+        return fail(err);
+    json_t *server = json_object_get(answer, "server");
+    const char *ns = json_string_value(json_object_get(server, "namespace"));
+    const char *name = json_string_value(json_object_get(server, "name"));
+    json_t *resources = json_object_get(answer, "resources");
+    int rc = 0;
+    if (!ns || !name || !json_is_array(resources)) {
+        fprintf(stderr, "egctl: %s/api/config_dump: not the answer of an envoy-gateway server\n",
+                admin);
+        rc = 1;
+    } else if (server_ns && strcmp(server_ns, ns) != 0) {
+        fprintf(stderr, "egctl: the envoy-gateway server at %s runs in namespace %s, not %s\n",
+                admin, ns, server_ns);
+        rc = 1;
+    } else if (instance && strcmp(instance, name) != 0) {
+        fprintf(stderr, "egctl: the envoy-gateway server at %s is %s, not %s\n", admin, name,
+                instance);
+        rc = 1;
+    } else {
+        if (resource_ns)
+            filter_resources(resources, strcmp(type, "all") == 0, resource_ns);
+        json_t *out = json_pack("{s:{s:O}}", ns, name, resources);
+        rc =
+            (strcmp(output, "json") == 0 ? output_json(stdout, out) : output_yaml(stdout, out)) < 0;
+        json_decref(out);
+    }
+    json_decref(answer);
+    return rc;
+}
+
+/* egctl config envoy-ratelimit: the limits the rate-limit service loaded, as
+ * its debug endpoint's /rlconfig lists them. */
+static int cmd_config_ratelimit(int argc, char **argv, const char *admin)
+{
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) && i + 1 < argc)
+            i++; /* the reference's namespace of the service's pods: one service here */
+        else
+            return usage_error("config envoy-ratelimit: unknown argument %s", argv[i]);
+    }
+    char *err = NULL;
+    json_t *proxies = admin_get(admin, "/api/proxies", &err);
+    if (!proxies)
+        return fail(err);
+    json_t *rl = json_object_get(proxies, "ratelimit");
+    const char *debug = json_string_value(json_object_get(rl, "debug"));
+    int rc = 1;
+    if (!json_is_object(rl)) {
+        fputs("egctl: global rate limit is not enabled (the EnvoyGateway's "
+              "rateLimit.backend.redis)\n",
+              stderr);
+    } else if (!debug) {
+        fprintf(stderr,
+                "egctl: the rate-limit service runs at %s, not on this host: kubectl "
+                "port-forward to its debug port 6070 and GET /rlconfig\n",
+                json_string_value(json_object_get(rl, "address")));
+    } else {
+        char *body = http_get(debug, "/rlconfig", &err);
+        if (!body) {
+            rc = fail(err);
+        } else {
+            fputs(body, stdout);
+            if (*body && body[strlen(body) - 1] != '\n')
+                putchar('\n');
+            free(body);
+            rc = 0;
+        }
+    }
+    json_decref(proxies);
+    return rc;
+}
+
+/* egctl x dashboard: prints where the admin UIs are. */
+static int cmd_dashboard(int argc, char **argv, const char *admin)
+{
+    if (argc < 1)
+        return usage_error("x dashboard: %s", "expected envoy-gateway or envoy-proxy");
+    const char *what = argv[0], *fleet = NULL;
+    bool gateway = strcmp(what, "envoy-gateway") == 0 || strcmp(what, "eg") == 0;
+    if (!gateway && strcmp(what, "envoy-proxy") != 0)
+        return usage_error("x dashboard %s: expected envoy-gateway or envoy-proxy", what);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--fleet") == 0 && i + 1 < argc && !gateway)
+            fleet = argv[++i];
+        else if (argv[i][0] != '-' && !fleet && !gateway)
+            fleet = argv[i];
+        else
+            return usage_error("x dashboard: unknown argument %s", argv[i]);
+    }
+    char *err = NULL;
+    if (gateway) {
+        char *ok = http_get(admin, "/healthz", &err);
+        if (!ok)
+            return fail(err);
+        free(ok);
+        printf("http://%s\n", admin);
+        return 0;
+    }
+    json_t *proxies = admin_get(admin, "/api/proxies", &err);
+    if (!proxies)
+        return fail(err);
+    int shown = 0, rc = 0;
+    size_t k;
+    json_t *p;
+    json_array_foreach(json_object_get(proxies, "processes"), k, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "fleet"));
+        const char *addr = json_string_value(json_object_get(p, "admin"));
+        if (!name || (fleet && strcmp(fleet, name) != 0))
+            continue;
+        shown++;
+        if (!addr || !json_is_true(json_object_get(p, "running"))) {
+            fprintf(stderr, "egctl: fleet %s: its Envoy is not running\n", name);
+            rc = 1;
+        } else if (fleet) {
+            printf("http://%s\n", addr);
+        } else {
+            printf("%s http://%s\n", name, addr);
+        }
+    }
+    if (shown == 0) {
+        if (fleet)
+            fprintf(stderr, "egctl: no proxy fleet %s (fleets are named namespace/gateway)\n",
+                    fleet);
+        else
+            fputs("egctl: this server runs no proxies (in Kubernetes mode they run in pods: "
+                  "kubectl port-forward to their admin port 19000)\n",
+                  stderr);
+        rc = 1;
+    }
+    json_decref(proxies);
     return rc;
 }
 
@@ -727,9 +1037,15 @@ int egctl_admin_main(int argc, char **argv)
         } else
             rest[n++] = argv[i];
     }
-    int rc = !experimental(argv[1])          ? cmd_config(n, rest, admin)
-             : strcmp(argv[2], "stats") == 0 ? cmd_stats(n, rest, admin)
-                                             : cmd_status(n, rest, admin);
+    int rc;
+    if (!experimental(argv[1]))
+        rc = envoy_gateway(argv[2])     ? cmd_config_gateway(n, rest, admin)
+             : envoy_ratelimit(argv[2]) ? cmd_config_ratelimit(n, rest, admin)
+                                        : cmd_config(n, rest, admin);
+    else
+        rc = strcmp(argv[2], "stats") == 0       ? cmd_stats(n, rest, admin)
+             : strcmp(argv[2], "dashboard") == 0 ? cmd_dashboard(n, rest, admin)
+                                                 : cmd_status(n, rest, admin);
     free(rest);
     return rc;
 }

@@ -30,6 +30,7 @@
 #include "server/pipeline_metrics.h"
 #include "server/post_process.h"
 #include "server/redact.h"
+#include "server/resources_dump.h"
 #include "server/snapshot.h"
 #include "xds/ratelimit.h"
 #include "xds/translator.h"
@@ -57,9 +58,10 @@ struct srv_standalone {
     void (*source_add)(void *arg, api_resources *r);
     void (*source_translated)(void *arg, const api_resources *r, const gw_result *res);
     void *source_arg;
-    json_t *statuses;     /* the last translation's statuses, for the admin endpoint */
-    srv_metrics *metrics; /* for the admin endpoint's /metrics */
-    loop_watch *watch;    /* reports callbacks that hold the loop too long */
+    json_t *statuses;              /* the last translation's statuses, for the admin endpoint */
+    srv_resources_dump *resources; /* its input, for /api/config_dump?resource= */
+    srv_metrics *metrics;          /* for the admin endpoint's /metrics */
+    loop_watch *watch;             /* reports callbacks that hold the loop too long */
     /* [{fleet, namespace, name, types: ["RDS", ...]}]: what each EnvoyPatchPolicy
      * changed in the last translation, to report a proxy's NACK of it. */
     json_t *patched;
@@ -545,6 +547,9 @@ typedef struct pipeline_job {
     ads_snapshot **retired;
     size_t n_retired;
     srv_status_counts status_counts; /* for the metrics, counted on the worker */
+    /* The input as the admin endpoint shows it, made when the job is freed
+     * (on a worker, after the IR went: not at the translation's peak). */
+    srv_resources_dump *resources;
     uint64_t t0, t_load, t_gw, t_xds;
 } pipeline_job;
 
@@ -650,7 +655,12 @@ static void job_free_work(uv_work_t *req)
     json_decref(j->statuses);
     json_decref(j->patched);
     gws_free(j->gateways);
+    bool translated = j->r && j->res && !j->skip;
     gw_result_free(j->res);
+    /* Only a job that translated (the files are still held: their
+     * documents, which the objects borrow, do not change meanwhile). */
+    if (translated)
+        j->resources = srv_resources_dump_build(j->r);
     api_resources_free(j->r);
     if (!j->skip) {
         malloc_trim(0);
@@ -665,6 +675,10 @@ static void job_freed(uv_work_t *req, int status)
 {
     pipeline_job *j = req->data;
     srv_standalone *s = j->s;
+    if (j->resources) {
+        srv_resources_dump_free(s->resources);
+        s->resources = j->resources;
+    }
     free(j);
     s->job = NULL;
     if (s->stopping) {
@@ -928,6 +942,50 @@ static bool fleet_serving(void *arg, const char *fleet)
     return serving;
 }
 
+/* The rate-limit service: run here, elsewhere (Kubernetes mode) or none. */
+static json_t *ratelimit_json(const srv_standalone *s)
+{
+    if (s->ratelimit)
+        return json_pack("{s:s,s:s}", "address", host_ratelimit_address(s->ratelimit), "debug",
+                         host_ratelimit_debug_address(s->ratelimit));
+    if (s->ratelimit_address)
+        return json_pack("{s:s}", "address", s->ratelimit_address);
+    return json_null();
+}
+
+/* /api/config_dump?resource=TYPE: the translated resources, as the
+ * reference's admin API answers (resources_dump.h). */
+static json_t *resources_answer(srv_standalone *s, const char *query, int *status)
+{
+    char type[64] = "";
+    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (strncmp(p, "resource=", 9) == 0) {
+            size_t n = strcspn(p + 9, "&");
+            if (n >= sizeof type)
+                n = sizeof type - 1;
+            memcpy(type, p + 9, n);
+            type[n] = 0;
+        }
+    }
+    if (!*type) {
+        *status = 400;
+        return json_string("/api/config_dump?resource=TYPE: TYPE missing");
+    }
+    json_t *answer = srv_resources_dump_answer(s->resources, type, status);
+    if (json_is_object(answer)) {
+        /* Who answers, as egctl keys its output (the reference: by pod):
+         * the namespace the server runs in and its host (a pod's) name. */
+        const char *ns = getenv("ENVOY_GATEWAY_NAMESPACE");
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0)
+            strcpy(host, "envoy-gateway");
+        json_object_set_new(answer, "server",
+                            json_pack("{s:s,s:s}", "namespace",
+                                      ns && *ns ? ns : "envoy-gateway-system", "name", host));
+    }
+    return answer;
+}
+
 static json_t *admin_answer(void *arg, const char *path, int *status)
 {
     srv_standalone *s = arg;
@@ -950,11 +1008,14 @@ static json_t *admin_answer(void *arg, const char *path, int *status)
     }
     if (strcmp(path, "/api/config_dump") == 0)
         return config_dump(s);
+    if (strncmp(path, "/api/config_dump?", 17) == 0)
+        return resources_answer(s, path + 17, status);
     if (strcmp(path, "/api/proxies") == 0) /* what config_dump says of them, cheaply */
-        return json_pack("{s:o,s:o,s:o}", "processes",
+        return json_pack("{s:o,s:o,s:o,s:o}", "processes",
                          s->host ? host_infra_status_json(s->host) : json_array(), "readiness",
                          ready_ports_json(s), "stats",
-                         s->host ? host_infra_stats_json(s->host) : json_array());
+                         s->host ? host_infra_stats_json(s->host) : json_array(), "ratelimit",
+                         ratelimit_json(s));
     if (strcmp(path, "/metrics") == 0) {
         json_t *streams = ads_server_status_json(s->ads);
         srv_metrics_scrape(s->metrics, streams, files_in_error(s));
@@ -1141,6 +1202,7 @@ static void standalone_release(void *arg)
     ads_cache_free(s->cache);
     pb_pool_free(s->pool);
     json_decref(s->statuses);
+    srv_resources_dump_free(s->resources);
     srv_metrics_free(s->metrics);
     json_decref(s->patched);
     gws_free(s->gateways);

@@ -207,3 +207,126 @@ spec:
     res = egctl(*TRANSLATE, "-f", "-", stdin=text)
     assert res.returncode == 0, res.stderr
     assert "spec.ports[0].name: expected a string, got an integer; read as \"8080\"" in res.stderr
+
+
+# --- commands for a running server, against a stand-in for its admin endpoint -------------
+
+class FakeAdmin:
+    """Answers GET path -> (status, body) from `answers` (a dict) on a free loopback port,
+    recording the paths asked for."""
+
+    def __init__(self, answers):
+        import http.server
+        import threading
+
+        self.paths = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                fake.paths.append(self.path)
+                status, body = answers.get(self.path, (404, "not found"))
+                data = body if isinstance(body, str) else json.dumps(body)
+                self.send_response(status)
+                self.send_header("content-type",
+                                 "text/plain" if isinstance(body, str) else "application/json")
+                self.send_header("content-length", str(len(data.encode())))
+                self.end_headers()
+                self.wfile.write(data.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def meta(name, namespace=None):
+    m = {"name": name}
+    if namespace:
+        m["namespace"] = namespace
+    return {"metadata": m}
+
+
+SERVER = {"namespace": "envoy-gateway-system", "name": "eg-host"}
+ALL = {"resources": [{"gatewayClass": meta("eg"), "gateways": [meta("eg", "default")],
+                      "httpRoutes": [meta("a", "default"), meta("b", "team")]}],
+       "totalCount": 1, "timestamp": "2026-12-05T00:00:00Z", "server": SERVER}
+ROUTES = {"resources": [meta("a", "default"), meta("b", "team")], "totalCount": 2,
+          "timestamp": "2026-12-05T00:00:00Z", "server": SERVER}
+
+
+@pytest.fixture
+def fake_admin():
+    made = []
+
+    def start(answers):
+        made.append(FakeAdmin(answers))
+        return made[-1]
+    yield start
+    for f in made:
+        f.close()
+
+
+def test_config_envoy_gateway_keys_by_server_and_filters(fake_admin):
+    admin = fake_admin({"/api/config_dump?resource=all": (200, ALL),
+                        "/api/config_dump?resource=httproute": (200, ROUTES)})
+    res = egctl("config", "envoy-gateway", "--admin-address", admin.address)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == {"envoy-gateway-system": {"eg-host": ALL["resources"]}}
+    res = egctl("c", "gateway", "hr", "-o", "yaml", "--resource-namespace", "team",
+                "--admin-address", admin.address)
+    assert res.returncode == 0, res.stderr
+    assert yaml.safe_load(res.stdout) == {
+        "envoy-gateway-system": {"eg-host": [meta("b", "team")]}}
+    res = egctl("config", "envoy-gateway", "all", "--resource-namespace", "team",
+                "--admin-address", admin.address)
+    item, = json.loads(res.stdout)["envoy-gateway-system"]["eg-host"]
+    assert item == {"gatewayClass": meta("eg"), "httpRoutes": [meta("b", "team")]}
+    assert admin.paths == ["/api/config_dump?resource=all",
+                           "/api/config_dump?resource=httproute",
+                           "/api/config_dump?resource=all"]
+
+
+def test_config_envoy_gateway_reports_the_server_refusal(fake_admin):
+    admin = fake_admin({"/api/config_dump?resource=all": (503, "no translation yet")})
+    res = egctl("config", "envoy-gateway", "--admin-address", admin.address)
+    assert res.returncode == 1 and "no translation yet" in res.stderr
+
+
+def test_dashboard_prints_admin_urls(fake_admin):
+    admin = fake_admin({
+        "/healthz": (200, "ok"),
+        "/api/proxies": (200, {"processes": [
+            {"fleet": "default/eg", "admin": "127.0.0.1:4000", "running": True},
+            {"fleet": "team/gw", "admin": "127.0.0.1:4001", "running": False}]})})
+    res = egctl("x", "dashboard", "envoy-gateway", "--admin-address", admin.address)
+    assert res.returncode == 0 and res.stdout == f"http://{admin.address}\n"
+    res = egctl("x", "dashboard", "envoy-proxy", "--admin-address", admin.address)
+    assert res.stdout == "default/eg http://127.0.0.1:4000\n"
+    assert res.returncode == 1 and "team/gw: its Envoy is not running" in res.stderr
+    res = egctl("x", "dashboard", "envoy-proxy", "default/eg", "--admin-address", admin.address)
+    assert res.returncode == 0 and res.stdout == "http://127.0.0.1:4000\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["x", "dashboard"],
+    ["x", "dashboard", "nothing"],
+    ["x", "dashboard", "envoy-gateway", "extra"],
+    ["config", "envoy-gateway", "-o", "table"],
+    ["config", "envoy-gateway", "--bogus"],
+])
+def test_admin_command_usage_errors_exit_2(args):
+    res = egctl(*args, "--admin-address", "127.0.0.1:1")
+    assert res.returncode == 2 and "usage:" in res.stderr
+
+
+def test_help_lists_the_admin_commands():
+    res = egctl("--help")
+    assert "egctl config envoy-gateway [TYPE]" in res.stdout
+    assert "egctl x dashboard envoy-gateway|envoy-proxy" in res.stdout

@@ -300,3 +300,21 @@ def test_a_killed_rate_limit_service_is_restarted(gws):
         return (call(gws.a, "probe.example", {"x-probe": value}) == 200
                 and call(gws.a, "probe.example", {"x-probe": value}) == 429)
     wait_for(limited, timeout=20, what="limits enforced again")
+
+
+def test_egctl_config_envoy_ratelimit_lists_the_loaded_limits(gws):
+    """`egctl config envoy-ratelimit` (`c rl`): what the service loaded, from its debug
+    endpoint's /rlconfig, as the reference egctl prints it."""
+    import subprocess
+
+    egctl = str(build_dir() / "egctl")
+    admin = ["--admin-address", f"127.0.0.1:{gws.server.admin}"]
+    r = subprocess.run([egctl, "config", "envoy-ratelimit", *admin], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any("requests_per_unit=4" in line and "unit=MINUTE" in line for line in lines), lines
+    assert any("requests_per_unit=3" in line for line in lines), lines
+    short = subprocess.run([egctl, "c", "rl", *admin], capture_output=True, text=True, timeout=30)
+    # the service lists its limits in no fixed order
+    assert short.returncode == 0 and sorted(short.stdout.splitlines()) == sorted(lines)

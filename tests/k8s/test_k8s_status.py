@@ -107,6 +107,23 @@ def test_statuses_written_for_class_gateway_route_and_policy(kube, controllers, 
     pol = wait_for(policy_accepted, what="BackendTrafficPolicy Accepted")
     assert pol["status"] == "True", pol
 
+    # `egctl config envoy-gateway`: the controller's admin API holds what it watched,
+    # keyed by its namespace (ENVOY_GATEWAY_NAMESPACE) and its host name, as a pod's.
+    import json
+    import socket
+    import subprocess
+    r = subprocess.run([str(h.build_dir() / "egctl"), "config", "envoy-gateway", "all",
+                        "--admin-address", f"127.0.0.1:{c.admin_port}"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    item, = json.loads(r.stdout)[ids["infra"]][socket.gethostname()]
+    assert item["gatewayClass"]["metadata"]["name"] == ids["class"]
+    assert [g["metadata"]["name"] for g in item["gateways"]] == ["eg"]
+    assert [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in item["httpRoutes"]] \
+        == [(ns, "route")]
+    assert (ns, "btp") in [(o["metadata"]["namespace"], o["metadata"]["name"])
+                           for o in item["backendTrafficPolicies"]]
+
 
 def test_route_edit_reflected_within_a_second_and_foreign_parents_kept(kube, controllers,
                                                                        env_ids):

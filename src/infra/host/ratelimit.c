@@ -29,6 +29,7 @@ struct host_ratelimit {
     char *binary, *runtime_dir, *config_dir, *log_path, *redis_url, *log_level;
     int grpc_port, http_port, debug_port;
     char address[32];
+    char debug_address[32]; /* its debug endpoint (/rlconfig) */
     uv_process_t *proc;
     uv_timer_t timer;
     int restarts;
@@ -174,6 +175,7 @@ host_ratelimit *host_ratelimit_new(uv_loop_t *loop, const host_ratelimit_config 
         return NULL;
     }
     snprintf(r->address, sizeof r->address, "127.0.0.1:%d", r->grpc_port);
+    snprintf(r->debug_address, sizeof r->debug_address, "127.0.0.1:%d", r->debug_port);
     uv_timer_init(loop, &r->timer);
     r->timer.data = r;
     r->handles++;
@@ -184,6 +186,11 @@ host_ratelimit *host_ratelimit_new(uv_loop_t *loop, const host_ratelimit_config 
 const char *host_ratelimit_address(const host_ratelimit *r)
 {
     return r->address;
+}
+
+const char *host_ratelimit_debug_address(const host_ratelimit *r)
+{
+    return r->debug_address;
 }
 
 /* "ns/policy" -> "ns_policy.yaml": one file per domain. */

@@ -29,6 +29,9 @@ typedef struct host_ratelimit host_ratelimit;
 host_ratelimit *host_ratelimit_new(uv_loop_t *loop, const host_ratelimit_config *cfg);
 /* "127.0.0.1:<port>": where Envoy reaches the service over gRPC. */
 const char *host_ratelimit_address(const host_ratelimit *r);
+/* "127.0.0.1:<port>": the service's debug endpoint (its loaded limits at
+ * /rlconfig, as `egctl config envoy-ratelimit` reads them). */
+const char *host_ratelimit_debug_address(const host_ratelimit *r);
 /* Makes the service's files exactly these documents ([{domain,
  * descriptors}]); unchanged files are not rewritten. */
 void host_ratelimit_configure(host_ratelimit *r, const json_t *documents);
