@@ -847,6 +847,25 @@ static int cmd_config_ratelimit(int argc, char **argv, const char *admin)
     return rc;
 }
 
+/* The admin address of `p`, an entry of /api/proxies' processes, when it is a
+ * fleet asked for (`fleet`, or any fleet); NULL for another fleet. One asked
+ * for whose Envoy is not running is counted too, said on stderr, sets *rc
+ * and gives NULL. *shown counts the fleets asked for. */
+static const char *asked_fleet_admin(json_t *p, const char *fleet, int *shown, int *rc)
+{
+    const char *name = json_string_value(json_object_get(p, "fleet"));
+    const char *addr = json_string_value(json_object_get(p, "admin"));
+    if (!name || (fleet && strcmp(fleet, name) != 0))
+        return NULL;
+    (*shown)++;
+    if (!addr || !json_is_true(json_object_get(p, "running"))) {
+        fprintf(stderr, "egctl: fleet %s: its Envoy is not running\n", name);
+        *rc = 1;
+        return NULL;
+    }
+    return addr;
+}
+
 /* egctl x dashboard: prints where the admin UIs are. */
 static int cmd_dashboard(int argc, char **argv, const char *admin)
 {
@@ -881,19 +900,11 @@ static int cmd_dashboard(int argc, char **argv, const char *admin)
     json_t *p;
     json_array_foreach(json_object_get(proxies, "processes"), k, p)
     {
-        const char *name = json_string_value(json_object_get(p, "fleet"));
-        const char *addr = json_string_value(json_object_get(p, "admin"));
-        if (!name || (fleet && strcmp(fleet, name) != 0))
-            continue;
-        shown++;
-        if (!addr || !json_is_true(json_object_get(p, "running"))) {
-            fprintf(stderr, "egctl: fleet %s: its Envoy is not running\n", name);
-            rc = 1;
-        } else if (fleet) {
+        const char *addr = asked_fleet_admin(p, fleet, &shown, &rc);
+        if (addr && fleet)
             printf("http://%s\n", addr);
-        } else {
-            printf("%s http://%s\n", name, addr);
-        }
+        else if (addr)
+            printf("%s http://%s\n", json_string_value(json_object_get(p, "fleet")), addr);
     }
     if (shown == 0) {
         if (fleet)
@@ -967,16 +978,10 @@ static int cmd_stats(int argc, char **argv, const char *admin)
     json_t *p;
     json_array_foreach(json_object_get(proxies, "processes"), k, p)
     {
+        const char *addr = asked_fleet_admin(p, fleet, &shown, &rc);
+        if (!addr)
+            continue;
         const char *name = json_string_value(json_object_get(p, "fleet"));
-        const char *addr = json_string_value(json_object_get(p, "admin"));
-        if (!name || (fleet && strcmp(fleet, name) != 0))
-            continue;
-        shown++;
-        if (!addr || !json_is_true(json_object_get(p, "running"))) {
-            fprintf(stderr, "egctl: fleet %s: its Envoy is not running\n", name);
-            rc = 1;
-            continue;
-        }
         char *body = http_get(addr, path, &err);
         if (!body) {
             fprintf(stderr, "egctl: fleet %s: %s\n", name, err ? err : "no answer");
