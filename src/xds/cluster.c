@@ -152,13 +152,9 @@ static json_t *auto_protocol_options(xds_ctx *c, const ir_destination_setting *c
  * Route backends keep theirs on the route. */
 static void policy_service_hash_policy(xds_ctx *c, json_t *cluster, const ir_traffic *t)
 {
-    if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
+    json_t *hp = xds_hash_policy(c, t);
+    if (!hp)
         return;
-    json_t *hp = xds_hash_policy(c, t->load_balancer->consistent_hash);
-    if (!json_array_size(hp)) {
-        json_decref(hp);
-        return;
-    }
     json_t *opts = xds_json_path(cluster, "typedExtensionProtocolOptions",
                                  "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", NULL);
     if (!opts) { /* an HTTP/1.1 service has no options yet */

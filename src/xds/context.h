@@ -146,10 +146,10 @@ const char *xds_dns_lookup_family(const ir_dns *d);
 
 /* Route-level traffic settings on a RouteAction (route_traffic.c). */
 void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r);
-/* The HashPolicy list of a consistent hash (route actions, and the
- * HttpProtocolOptions of a policy's service cluster); an empty array when it
- * hashes nothing Envoy can take. */
-json_t *xds_hash_policy(xds_ctx *c, const ir_consistent_hash *h);
+/* The HashPolicy list of a traffic's consistent-hash load balancer (route
+ * actions, and the HttpProtocolOptions of a policy's service cluster); NULL
+ * without one, or when it hashes nothing Envoy can take. */
+json_t *xds_hash_policy(xds_ctx *c, const ir_traffic *t);
 /* Policy settings on the route itself: its tracing (telemetry.tracing);
  * and a route that allows CONNECT matches CONNECT requests (which have no
  * path) instead of its catch-all path prefix "/". */

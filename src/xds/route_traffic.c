@@ -20,8 +20,11 @@ static json_t *cookie_hash(xds_ctx *c, const ir_consistent_hash *h)
     return json_pack("{s:o}", "cookie", o);
 }
 
-json_t *xds_hash_policy(xds_ctx *c, const ir_consistent_hash *h)
+json_t *xds_hash_policy(xds_ctx *c, const ir_traffic *t)
 {
+    const ir_consistent_hash *h = t && t->load_balancer ? t->load_balancer->consistent_hash : NULL;
+    if (!h)
+        return NULL;
     json_t *list = json_array();
     for (size_t i = 0; i < h->n_headers; i++)
         json_array_append_new(list, json_pack("{s:{s:s}}", "header", "headerName", h->headers[i]));
@@ -32,7 +35,10 @@ json_t *xds_hash_policy(xds_ctx *c, const ir_consistent_hash *h)
                               json_pack("{s:{s:s}}", "queryParameter", "name", h->query_params[i]));
     if (h->source_ip)
         json_array_append_new(list, json_pack("{s:{s:b}}", "connectionProperties", "sourceIp", 1));
-    return list;
+    if (json_array_size(list))
+        return list;
+    json_decref(list);
+    return NULL;
 }
 
 /* httpUpgrade replaces the default upgrades (websocket); a buffered
@@ -163,13 +169,9 @@ void xds_route_traffic_apply(xds_ctx *c, json_t *action, const ir_http_route *r)
     const ir_traffic *t = r->traffic_settings;
     if (t)
         upgrades_set(action, t);
-    if (!t || !t->load_balancer || !t->load_balancer->consistent_hash)
+    json_t *hp = xds_hash_policy(c, t);
+    if (!hp)
         return;
-    json_t *hp = xds_hash_policy(c, t->load_balancer->consistent_hash);
-    if (!json_array_size(hp)) {
-        json_decref(hp);
-        return;
-    }
     json_object_set_new(action, "hashPolicy", hp);
     json_t *wc = json_object_get(action, "weightedClusters");
     if (wc)
