@@ -9,7 +9,6 @@
  * `response.code >= START && response.code <= END`, parsed by src/cel as the
  * reference builds it (the AST without source information). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cel/cel.h"
@@ -189,38 +188,21 @@ static json_t *custom_response(xds_ctx *c, const ir_response_override *ro)
     return json_pack("{s:{s:{s:o}}}", "customResponseMatcher", "matcherList", "matchers", matchers);
 }
 
-typedef struct named_override {
-    const char *name;
-    const ir_response_override *ro;
-} named_override;
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const named_override *)a)->name, ((const named_override *)b)->name);
-}
-
 /* One filter per policy, in the order of the policies' names (as the
  * reference lists them), whatever the order of the routes. */
 static int cr_hcm_filters(xds_ctx *c, const ir_http_listener *l, json_t *chain)
 {
-    strmap seen;
-    strmap_init(&seen, c->arena);
-    named_override *all = arena_alloc_array(c->arena, sizeof *all, l->n_routes + 1);
-    size_t n = 0;
+    json_t *by_name = json_object();
     for (size_t i = 0; i < l->n_routes; i++) {
         const ir_response_override *ro = route_override(l->routes[i]);
         if (!ro)
             continue;
         const char *name = filter_name(c, ro);
-        if (strmap_get(&seen, name))
-            continue;
-        strmap_put(&seen, name, (void *)ro);
-        all[n++] = (named_override){name, ro};
+        if (!json_object_get(by_name, name))
+            json_object_set_new(by_name, name,
+                                xds_hcm_filter_disabled(name, CR_TYPE, custom_response(c, ro)));
     }
-    qsort(all, n, sizeof *all, by_name);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            chain, xds_hcm_filter_disabled(all[i].name, CR_TYPE, custom_response(c, all[i].ro)));
+    xds_append_instances_sorted(c, chain, by_name);
     return 0;
 }
 

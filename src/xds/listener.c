@@ -35,19 +35,25 @@ static const char *unique_listener_name(xds_ctx *c, const char *name, const char
                         address ? address : "0.0.0.0", port);
 }
 
+/* The port a name carries: under the v2 name scheme the listener's own
+ * port, else the container's. */
+static uint32_t name_port(xds_ctx *c, uint32_t port, uint32_t external_port)
+{
+    return c->ir->xds_name_scheme_v2 && external_port ? external_port : port;
+}
+
 const char *xds_socket_name(xds_ctx *c, const char *name, uint32_t port, uint32_t external_port,
                             bool udp)
 {
     if (!c->ir->xds_name_scheme_v2)
         return name;
-    return arena_printf(c->arena, "%s-%u", udp ? "udp" : "tcp",
-                        external_port ? external_port : port);
+    return arena_printf(c->arena, "%s-%u", udp ? "udp" : "tcp", name_port(c, port, external_port));
 }
 
 const char *xds_http_stat_prefix(xds_ctx *c, const ir_http_listener *l)
 {
-    uint32_t port = c->ir->xds_name_scheme_v2 && l->external_port ? l->external_port : l->port;
-    return arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http", port);
+    return arena_printf(c->arena, "%s-%u", l->tls ? "https" : "http",
+                        name_port(c, l->port, l->external_port));
 }
 
 json_t *xds_listener_for_socket(xds_ctx *c, const char *name, const char *address, uint32_t port,
@@ -230,8 +236,7 @@ static json_t *default_chain_hcm(json_t *listener)
     json_t *f;
     json_array_foreach(xds_json_path(listener, "defaultFilterChain", "filters", NULL), i, f)
     {
-        json_t *rds = xds_json_path(f, "typedConfig", "rds", NULL);
-        if (rds)
+        if (xds_json_path(f, "typedConfig", "rds", NULL))
             return json_object_get(f, "typedConfig");
     }
     return NULL;
@@ -341,14 +346,15 @@ int xds_http_listener_add(xds_ctx *c, const ir_http_listener *l)
     /* the QUIC twin first, as the reference lists it */
     if (xds_http3_enabled(l) && xds_http3_listener_add(c, l) < 0)
         return -1;
-    const bool v2 = c->ir->xds_name_scheme_v2;
-    const uint32_t port = v2 && l->external_port ? l->external_port : l->port;
     json_t *listener =
         xds_listener_for_socket(c, xds_socket_name(c, l->name, l->port, l->external_port, false),
                                 l->address, l->port, false);
     /* v2 names a plain HTTP port's route config and chain after the port:
      * every listener on it shares them */
-    const char *chain_name = v2 && !l->tls ? arena_printf(c->arena, "http-%u", port) : l->name;
+    const char *chain_name =
+        c->ir->xds_name_scheme_v2 && !l->tls
+            ? arena_printf(c->arena, "http-%u", name_port(c, l->port, l->external_port))
+            : l->name;
     const char *route_config = chain_name;
     const char *stat_prefix = xds_http_stat_prefix(c, l);
     socket_settings_apply(c, listener, l->client);
