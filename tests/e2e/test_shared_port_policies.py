@@ -8,12 +8,11 @@ BackendTrafficPolicy fault abort. Before the shared chain took the second
 listener's filters, Envoy ran neither and both routes answered 200."""
 import base64
 import hashlib
-import http.client
 
 import pytest
 
 from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
-from conftest import free_port
+from conftest import free_port, http_get
 
 POLICY_API = "gateway.envoyproxy.io/v1alpha1"
 
@@ -38,14 +37,7 @@ def htpasswd(user, password):
 
 
 def request(port, host, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/", headers={"Host": host, **(headers or {})})
-        r = conn.getresponse()
-        r.read()
-        return r.status
-    finally:
-        conn.close()
+    return http_get(port, host=host, headers=headers, timeout=5)[0]
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,10 @@ a plain HTTP port's route configuration and filter chain "http-<port>", and a
 virtual host by its hostname alone. What proves it is what a user of the flag
 relies on: Envoy holds resources of those names, and an EnvoyPatchPolicy
 written against them applies (a response header the client sees)."""
-import http.client
-
 import pytest
 
 from backends import HttpEcho, backend_ref, backend_resource, gateway, gateway_class
-from conftest import free_port
+from conftest import free_port, http_get
 
 RC = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener"
@@ -33,14 +31,8 @@ def patch_policy(name, patches):
 
 
 def request(port, host):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/", headers={"Host": host})
-        r = conn.getresponse()
-        r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}
-    finally:
-        conn.close()
+    status, headers, _ = http_get(port, host=host, timeout=5)
+    return status, headers
 
 
 def programmed(server, name):
