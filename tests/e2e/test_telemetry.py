@@ -132,8 +132,11 @@ def tel(standalone, module_cleanup, tmp_path_factory):
              "metadata": {"name": "named-route", "namespace": "default"},
              "spec": {"targetRefs": [{"group": "gateway.networking.k8s.io",
                                       "kind": "HTTPRoute", "name": "named-route"}],
-                      "telemetry": {"tracing": {"spanName": {
-                          "client": "route %REQ(:PATH)%", "server": "route-upstream"}}}}}]
+                      "telemetry": {"tracing": {
+                          "spanName": {"client": "route %REQ(:PATH)%",
+                                       "server": "route-upstream"},
+                          # a route's tag as a format Envoy fills in per request
+                          "tags": {"route-where": "%REQ(:METHOD)% %REQ(:PATH)%"}}}}}]
     s.server.write("telemetry.yaml", docs)
     backends = "".join(backend_resource(n, b.port) for n, b in
                        (("app", s.app), ("zipkin", s.zipkin), ("otel", s.otel),
@@ -221,6 +224,8 @@ def test_span_names_from_the_route_policy(tel):
                           what="the route's downstream and upstream spans")
     names = sorted(s["name"] for s in spans_of(tel, trace_id))
     assert names == ["route /deep/path", "route-upstream"], spans_of(tel, trace_id)
+    assert any(s["attributes"].get("route-where") == "GET /deep/path"
+               for s in spans_of(tel, trace_id)), spans_of(tel, trace_id)
 
 
 def test_file_logs_in_text_and_json(tel):
